@@ -1,0 +1,38 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from bot.clock import Clock
+from bot.config import load_config
+from bot.services import Services, build_services
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None,
+               services: Services | None = None) -> Flask:
+    """Defaults, then LEIFENG_* environment variables, then the `config` mapping (tests)."""
+    app = Flask(__name__)
+    svc = services or build_services(load_config(config), clock)
+    cfg = svc.config
+    app.config.update(MAX_CONTENT_LENGTH=cfg.max_body_bytes, SECRET_KEY=cfg.secret_key)
+    app.extensions["leifeng"] = svc
+    logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from bot.webhook import bp as wechat_bp
+
+    app.register_blueprint(wechat_bp)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response("ok", mimetype="text/plain")
+
+    @app.errorhandler(413)
+    def too_large(_exc: Exception) -> Response:
+        return Response("request body too large", status=413, mimetype="text/plain")
+
+    return app

@@ -1,0 +1,74 @@
+"""Configuration: defaults, then LEIFENG_* environment variables, then an explicit mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from bot.errors import ConfigError
+
+PREFIX = "LEIFENG_"
+REAL_WECHAT_API = "https://api.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = "sqlite:///leifeng.db"
+    wechat_token: str = "leifeng-dev-token"
+    wechat_appid: str = "wx0000000000000000"
+    wechat_secret: str = "dev-secret"
+    wechat_aes_key: str = ""
+    wechat_api_base_url: str = REAL_WECHAT_API
+    wecom_robot_base_url: str = "https://qyapi.weixin.qq.com"
+    redis_url: str = ""
+    secret_key: str = "dev-secret-key-change-me"
+    # Template used when a customer-service message is outside the 48-hour window.
+    wechat_notice_template_id: str = ""
+    signature_window_seconds: int = 300
+    max_body_bytes: int = 64 * 1024
+    reply_budget_seconds: float = 4.0
+    outbox_max_attempts: int = 6
+    outbox_lease_seconds: int = 60
+    outbox_batch_size: int = 50
+    http_timeout_seconds: float = 5.0
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def safe_mode(self) -> bool:
+        return bool(self.wechat_aes_key)
+
+
+def _coerce(name: str, raw: Any, kind: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from exc
+    return raw
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration; unknown override keys are an error, not silently ignored."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    known = {f.name: f for f in fields(Config) if f.name != "extra"}
+    for name, f in known.items():
+        key = PREFIX + name.upper()
+        if key in env and env[key] != "":
+            values[name] = _coerce(name, env[key], f.type)
+    for name, value in (overrides or {}).items():
+        if name not in known:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(name, value, known[name].type)
+    cfg = replace(Config(), **values)
+    if cfg.wechat_aes_key and len(cfg.wechat_aes_key) != 43:
+        raise ConfigError("LEIFENG_WECHAT_AES_KEY (EncodingAESKey) must be 43 characters")
+    return cfg

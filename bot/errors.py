@@ -1,0 +1,36 @@
+"""One error hierarchy for the whole bot: every deliberate failure is a LeifengError."""
+
+from __future__ import annotations
+
+
+class LeifengError(Exception):
+    """Root of every error the bot raises on purpose."""
+
+
+class ConfigError(LeifengError):
+    """Configuration is missing or invalid."""
+
+
+class NotMigratedError(LeifengError):
+    """The database schema is missing or older than the code."""
+
+
+class SignatureError(LeifengError):
+    """A request's signature or timestamp did not verify (answered with 403)."""
+
+
+class BadMessageError(LeifengError):
+    """An incoming body could not be parsed or decrypted (answered with 400)."""
+
+
+class UnknownHubError(LeifengError):
+    """A request named a hub that does not exist (answered with 404)."""
+
+
+class WeChatAPIError(LeifengError):
+    """The WeChat API answered with an error code."""
+
+    def __init__(self, errcode: int | None, errmsg: str) -> None:
+        super().__init__(f"WeChat API error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg

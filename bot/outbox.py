@@ -1,0 +1,215 @@
+"""The outbox: rows written with the state change that caused them, sent later by the worker.
+
+Delivery guarantees. A row is claimed by a conditional UPDATE (pending -> sending, with a lease);
+only one worker's UPDATE matches, so two workers never send the same row concurrently. A worker that
+crashes after WeChat accepted a message but before it marked the row `sent` leaves the row `sending`;
+when the lease expires another worker sends it again. So a crash causes at most one duplicate per
+crash, and every claim counts as an attempt, so a row is never sent more than `outbox_max_attempts`
+times in all; then it is `dead` with the last error. A lease is far longer than one send (the HTTP
+timeout), so a slow but live worker is not overtaken.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from wechatpy.exceptions import WeChatClientException
+
+from bot.clock import as_utc
+from bot.errors import WeChatAPIError
+from storage.db import transaction
+from storage.models import AuditLog, OutboxMessage, User
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=48)
+OUT_OF_WINDOW = 45015
+
+
+def enqueue(s: Session, *, hub_id: int, to: str, text: str, now: datetime, channel: str = "wechat",
+            kind: str = "text", idempotency_key: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    """Queue a message inside the caller's transaction. A repeated idempotency key is a no-op."""
+    if idempotency_key is not None:
+        exists = s.execute(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key))
+        if exists.first() is not None:
+            return
+    payload: dict[str, Any] = {"text": text, **(extra or {})}
+    row = OutboxMessage(hub_id=hub_id, channel=channel, to=to, kind=kind, payload=payload,
+                        idempotency_key=idempotency_key, status="pending", attempts=0,
+                        next_attempt_at=now, created_at=now)
+    if idempotency_key is None:
+        s.add(row)
+        return
+    try:
+        with s.begin_nested():  # a concurrent writer may have queued the same key a moment ago
+            s.add(row)
+    except IntegrityError:
+        pass
+
+
+class PermanentSendError(Exception):
+    """Sending this row can never succeed (unknown user, no template configured...)."""
+
+
+@dataclass
+class SendStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class OutboxSender:
+    def __init__(self, services: Any, owner: str | None = None) -> None:
+        self.svc = services
+        self.owner = owner or f"worker-{uuid.uuid4().hex[:8]}"
+
+    # -- claiming -------------------------------------------------------------------------
+    def claim(self, limit: int | None = None) -> list[int]:
+        cfg = self.svc.config
+        now = self.svc.clock.now()
+        due = or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                  and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
+        claimed: list[int] = []
+        with transaction(self.svc.sessions) as s:
+            query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit or cfg.outbox_batch_size)
+            if s.bind is not None and s.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for (row_id,) in s.execute(query).all():
+                res = s.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == row_id, due)
+                    .values(status="sending", lease_owner=self.owner,
+                            lease_until=now + timedelta(seconds=cfg.outbox_lease_seconds),
+                            attempts=OutboxMessage.attempts + 1)
+                    .execution_options(synchronize_session=False))
+                if res.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(row_id)
+        return claimed
+
+    # -- sending --------------------------------------------------------------------------
+    def run_once(self) -> SendStats:
+        stats = SendStats()
+        for row_id in self.claim():
+            stats.claimed += 1
+            self._deliver(row_id, stats)
+        return stats
+
+    def drain(self, max_rounds: int = 20) -> SendStats:
+        total = SendStats()
+        for _ in range(max_rounds):
+            stats = self.run_once()
+            if not stats.claimed:
+                break
+            total.claimed += stats.claimed
+            total.sent += stats.sent
+            total.retried += stats.retried
+            total.dead += stats.dead
+            total.errors += stats.errors
+        return total
+
+    def _deliver(self, row_id: int, stats: SendStats) -> None:
+        with self.svc.sessions() as s:
+            row = s.get(OutboxMessage, row_id)
+            assert row is not None
+            user = None
+            if row.channel == "wechat":
+                user = s.execute(select(User).where(User.hub_id == row.hub_id, User.openid == row.to)).scalar_one_or_none()
+            last_inbound = as_utc(user.last_inbound_at) if user and user.last_inbound_at else None
+            s.expunge(row)
+        try:
+            via = self.send(row, last_inbound)
+        except PermanentSendError as exc:
+            self._finish(row, "dead", error=str(exc))
+            stats.dead += 1
+            stats.errors.append(str(exc))
+        except (WeChatClientException, WeChatAPIError, requests.RequestException) as exc:
+            error = _describe(exc)
+            if row.attempts >= self.svc.config.outbox_max_attempts:
+                self._finish(row, "dead", error=error)
+                stats.dead += 1
+            else:
+                delay = min(5 * 2 ** (row.attempts - 1), 3600)
+                self._finish(row, "pending", error=error, retry_in=delay)
+                stats.retried += 1
+            stats.errors.append(error)
+        else:
+            self._finish(row, "sent", via=via)
+            stats.sent += 1
+
+    def send(self, row: OutboxMessage, last_inbound: datetime | None) -> str:
+        """Deliver one row; returns how it went out (custom | template | robot)."""
+        text = str(row.payload.get("text", ""))
+        if row.channel == "wecom_robot":
+            from bot.wechat_client import post_robot
+
+            body: dict[str, Any] = ({"msgtype": "markdown", "markdown": {"content": text}} if row.kind == "markdown"
+                                    else {"msgtype": "text", "text": {"content": text,
+                                          "mentioned_list": row.payload.get("mention", [])}})
+            post_robot(self.svc.config.wecom_robot_base_url, row.to, body, self.svc.config.http_timeout_seconds)
+            return "robot"
+        if row.channel != "wechat":
+            raise PermanentSendError(f"unknown channel {row.channel!r}")
+        account = self.svc.hubs.by_id(row.hub_id)
+        client = self.svc.client_for(account)
+        now = self.svc.clock.now()
+        if last_inbound is not None and now - last_inbound < WINDOW:
+            try:
+                client.message.send_text(row.to, text)
+                return "custom"
+            except WeChatClientException as exc:
+                if exc.errcode != OUT_OF_WINDOW:
+                    raise
+                log.info("outbox %s: 45015 (outside the 48 h window), using the template", row.id)
+        return self._send_template(client, account.template_id, row, text)
+
+    def _send_template(self, client: Any, template_id: str, row: OutboxMessage, text: str) -> str:
+        if not template_id:
+            raise PermanentSendError("user is outside the 48-hour window and no notice template is configured "
+                                     "(set LEIFENG_WECHAT_NOTICE_TEMPLATE_ID)")
+        data = row.payload.get("template_data") or {
+            "first": {"value": "雷锋超市通知"},
+            "keyword1": {"value": text[:200]},
+            "remark": {"value": "如有疑问，请回复“人工”。"},
+        }
+        try:
+            client.message.send_template(row.to, template_id, data, url=row.payload.get("url"))
+        except WeChatClientException as exc:
+            if exc.errcode in (40003, 43004, 40037):  # bad openid, unsubscribed, bad template
+                raise PermanentSendError(_describe(exc)) from exc
+            raise
+        return "template"
+
+    def _finish(self, row: OutboxMessage, status: str, *, via: str | None = None, error: str | None = None,
+                retry_in: float = 0.0) -> None:
+        now = self.svc.clock.now()
+        values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_until": None}
+        if via:
+            values.update(sent_via=via, sent_at=now, last_error=None)
+        if error:
+            values["last_error"] = error[:2000]
+        if status == "pending":
+            values["next_attempt_at"] = now + timedelta(seconds=retry_in)
+        with transaction(self.svc.sessions) as s:
+            res = s.execute(update(OutboxMessage)
+                            .where(OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner)
+                            .values(**values).execution_options(synchronize_session=False))
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                log.warning("outbox %s: lease lost before marking %s (another worker took over)", row.id, status)
+            if status == "dead":
+                s.add(AuditLog(hub_id=row.hub_id, actor=self.owner, action="outbox_dead",
+                               subject=f"outbox:{row.id}", detail={"error": error or ""}, at=now))
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, WeChatClientException | WeChatAPIError):
+        return f"errcode {exc.errcode}: {exc.errmsg}"
+    return f"{exc.__class__.__name__}: {exc}"

@@ -1,0 +1,49 @@
+"""The one services object built by create_app (and the worker): every collaborator, passed explicitly."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.hubs import HubAccount, HubDirectory
+from bot.wechat_client import HubWeChatClient, TokenStore
+from storage.db import check_migrated, make_engine, make_session_factory
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    hubs: HubDirectory
+    tokens: TokenStore
+    _clients: dict[str, HubWeChatClient] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client_for(self, account: HubAccount) -> HubWeChatClient:
+        with self._lock:
+            client = self._clients.get(account.appid)
+            if client is None:
+                client = HubWeChatClient(account.appid, account.secret, self.config.wechat_api_base_url,
+                                         self.tokens, timeout=self.config.http_timeout_seconds)
+                self._clients[account.appid] = client
+            return client
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_services(config: Config, clock: Clock | None = None, *, check_schema: bool = True) -> Services:
+    engine = make_engine(config.database_url)
+    if check_schema:
+        check_migrated(engine)
+    sessions = make_session_factory(engine)
+    clock = clock or SystemClock()
+    return Services(config=config, clock=clock, engine=engine, sessions=sessions,
+                    hubs=HubDirectory(sessions, config), tokens=TokenStore(sessions, clock))

@@ -1,0 +1,130 @@
+"""The official-account webhook: verify, decrypt, parse, dedupe, answer within WeChat's 5 seconds."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot.errors import BadMessageError, SignatureError, UnknownHubError
+from bot.handler import BUSY_REPLY, handle_incoming
+from bot.hubs import HubAccount
+from bot.inbound import Incoming, message_from_dict, parse_xml, to_incoming
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("wechat", __name__)
+
+
+def services() -> Services:
+    svc: Services = current_app.extensions["leifeng"]
+    return svc
+
+
+def _plain(body: str, status: int) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def _verify(svc: Services, account: HubAccount, args: Any) -> None:
+    timestamp = args.get("timestamp", "")
+    nonce = args.get("nonce", "")
+    try:
+        ts = int(timestamp)
+    except ValueError as exc:
+        raise SignatureError("missing or bad timestamp") from exc
+    if abs(svc.clock.now().timestamp() - ts) > svc.config.signature_window_seconds:
+        raise SignatureError("timestamp outside the replay window")
+    signature = args.get("signature")
+    if signature is None and args.get("msg_signature") and account.aes_key:
+        return  # safe mode may send only msg_signature; decrypt_message checks that one
+    try:
+        check_signature(account.token, signature or "", timestamp, nonce)
+    except InvalidSignatureException as exc:
+        raise SignatureError("bad signature") from exc
+
+
+def _account(slug: str | None) -> HubAccount:
+    return services().hubs.by_slug(slug)
+
+
+@bp.errorhandler(SignatureError)
+def _forbidden(exc: SignatureError) -> Response:
+    log.warning("rejected %s %s: %s", request.method, request.path, exc)
+    return _plain("forbidden", 403)
+
+
+@bp.errorhandler(BadMessageError)
+def _bad(exc: BadMessageError) -> Response:
+    log.warning("bad message on %s: %s", request.path, exc)
+    return _plain("bad request", 400)
+
+
+@bp.errorhandler(UnknownHubError)
+def _no_hub(exc: UnknownHubError) -> Response:
+    log.warning("%s", exc)
+    return _plain("not found", 404)
+
+
+@bp.get("/wechat")
+@bp.get("/wechat/<slug>")
+def verify(slug: str | None = None) -> Response:
+    """URL verification: WeChat sends echostr and expects it back if the signature is ours."""
+    svc = services()
+    account = _account(slug)
+    _verify(svc, account, request.args)
+    return _plain(request.args.get("echostr", ""), 200)
+
+
+def decode(svc: Services, account: HubAccount, body: bytes, args: Any) -> tuple[dict[str, Any], bool]:
+    """Body -> message dict; returns (fields, encrypted)."""
+    outer = parse_xml(body)
+    if args.get("encrypt_type", "raw").lower() != "aes" and not (set(outer) == {"ToUserName", "Encrypt"}):
+        return outer, False
+    crypto = account.crypto
+    if crypto is None:
+        raise BadMessageError("encrypted message but no EncodingAESKey configured for this hub")
+    if "Encrypt" not in outer:
+        raise BadMessageError("encrypt_type=aes but the body has no <Encrypt>")
+    try:
+        plain = crypto.decrypt_message(outer, args.get("msg_signature", ""), args.get("timestamp", ""),
+                                       args.get("nonce", ""))
+    except InvalidSignatureException as exc:
+        raise SignatureError("bad msg_signature") from exc
+    except InvalidAppIdException as exc:
+        raise BadMessageError("the encrypted payload is for another AppId") from exc
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise BadMessageError(f"cannot decrypt: {exc.__class__.__name__}") from exc
+    return parse_xml(plain), True
+
+
+def render_reply(svc: Services, account: HubAccount, inc: Incoming, text: str | None, encrypted: bool,
+                 args: Any) -> Response:
+    if not text:
+        return _plain("success", 200)
+    xml = TextReply(source=inc.account, target=inc.openid, content=text,
+                    time=int(svc.clock.now().timestamp())).render()
+    if encrypted and account.crypto is not None:
+        xml = account.crypto.encrypt_message(xml, args.get("nonce", ""), args.get("timestamp"))
+    return Response(xml, status=200, mimetype="application/xml")
+
+
+@bp.post("/wechat")
+@bp.post("/wechat/<slug>")
+def receive(slug: str | None = None) -> Response:
+    svc = services()
+    account = _account(slug)
+    _verify(svc, account, request.args)
+    body = request.get_data(cache=False)
+    fields, encrypted = decode(svc, account, body, request.args)
+    inc = to_incoming(message_from_dict(fields), fields)
+    try:
+        reply = handle_incoming(svc, account, inc)
+    except Exception:  # the last line of defence: log it, answer kindly, never a 500 that makes WeChat retry
+        log.exception("failed to handle %s from %s", inc.dedupe_key, inc.openid)
+        reply = BUSY_REPLY
+    return render_reply(svc, account, inc, reply, encrypted, request.args)

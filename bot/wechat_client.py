@@ -1,0 +1,155 @@
+"""The WeChat API client: wechatpy's, with one shared access token per AppID and a locked refresh."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session import SessionStorage
+
+from bot.clock import Clock, as_utc
+from bot.errors import WeChatAPIError
+from storage.db import transaction
+from storage.models import AccessToken
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[], tuple[str, int]]
+
+
+class TokenStore:
+    """access_token rows in the database, shared by every process.
+
+    Refresh happens inside a transaction holding the row lock (SELECT ... FOR UPDATE on PostgreSQL,
+    BEGIN IMMEDIATE on SQLite), and re-reads the row first: a process that waited for the lock
+    finds the token another process just fetched and uses it instead of spending quota.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, margin_seconds: int = 300) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._margin = timedelta(seconds=margin_seconds)
+
+    def peek(self, appid: str) -> str | None:
+        with self._sessions() as s:
+            row = s.get(AccessToken, appid)
+            return row.token if row else None
+
+    def _fresh(self, row: AccessToken | None) -> bool:
+        return bool(row and row.token and row.expires_at
+                    and as_utc(row.expires_at) - self._clock.now() > self._margin)
+
+    def valid_token(self, appid: str, fetch: Fetch) -> str:
+        with self._sessions() as s:
+            row = s.get(AccessToken, appid)
+            if row is not None and self._fresh(row):
+                assert row.token
+                return row.token
+            stale = row.token if row else None
+        return self.refresh(appid, fetch, stale)
+
+    def refresh(self, appid: str, fetch: Fetch, stale: str | None) -> str:
+        self._ensure_row(appid)
+        with transaction(self._sessions) as s:
+            row = s.execute(select(AccessToken).where(AccessToken.appid == appid).with_for_update()).scalar_one()
+            if row.token and row.token != stale and self._fresh(row):
+                return row.token
+            token, expires_in = fetch()
+            now = self._clock.now()
+            row.token = token
+            row.expires_at = now + timedelta(seconds=int(expires_in))
+            row.refreshed_at = now
+            row.refresh_count += 1
+            log.info("access_token refreshed for %s (refresh #%d)", appid, row.refresh_count)
+            return token
+
+    def invalidate(self, appid: str) -> None:
+        with transaction(self._sessions) as s:
+            row = s.get(AccessToken, appid)
+            if row is not None:
+                row.token = None
+                row.expires_at = None
+
+    def _ensure_row(self, appid: str) -> None:
+        try:
+            with transaction(self._sessions) as s:
+                if s.get(AccessToken, appid) is None:
+                    s.add(AccessToken(appid=appid, refresh_count=0))
+        except IntegrityError:
+            pass  # another process created it first
+
+
+class _StoreSession(SessionStorage):  # type: ignore[misc]
+    """wechatpy's session interface, read through to the shared TokenStore."""
+
+    def __init__(self, store: TokenStore, appid: str) -> None:
+        self._store = store
+        self._appid = appid
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._store.peek(self._appid) or default
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        raise NotImplementedError("tokens are written only by TokenStore.refresh")
+
+    def delete(self, key: str) -> None:
+        self._store.invalidate(self._appid)
+
+
+class HubWeChatClient(WeChatClient):  # type: ignore[misc]
+    """wechatpy's client pointed at a configurable base URL, with the shared, locked token."""
+
+    def __init__(self, appid: str, secret: str, base_url: str, store: TokenStore, timeout: float = 5.0) -> None:
+        super().__init__(appid, secret, session=_StoreSession(store, appid), timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+        self.API_BASE_URL = self.base_url + "/cgi-bin/"
+        self._store = store
+        self._last_token: str | None = None
+
+    def _fetch(self) -> tuple[str, int]:
+        try:
+            res = self._http.get(self.base_url + "/cgi-bin/token", timeout=self.timeout, params={
+                "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+            res.raise_for_status()
+            data = res.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise WeChatClientException(None, f"token request failed: {exc}", client=self) from exc
+        if data.get("errcode"):
+            raise WeChatClientException(data["errcode"], data.get("errmsg", ""), client=self)
+        return str(data["access_token"]), int(data.get("expires_in", 7200))
+
+    @property
+    def access_token(self) -> str:
+        self._last_token = self._store.valid_token(self.appid, self._fetch)
+        return self._last_token
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        # Called by wechatpy after 40001/42001: replace the token we used, unless someone already did.
+        token = self._store.refresh(self.appid, self._fetch, stale=self._last_token)
+        self._last_token = token
+        return {"access_token": token}
+
+
+def post_robot(base_url: str, key: str, body: dict[str, Any], timeout: float = 5.0) -> None:
+    """Send to a WeCom group robot; wechatpy has no client for this one POST."""
+    try:
+        res = requests.post(f"{base_url.rstrip('/')}/cgi-bin/webhook/send", params={"key": key},
+                            json=body, timeout=timeout)
+        res.raise_for_status()
+        data = res.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise WeChatAPIError(None, f"robot request failed: {exc}") from exc
+    if data.get("errcode"):
+        raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")))
+
+
+def now_plus(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,104 @@
+"""Text normalisation: width folding, traditional→simplified, emoji, punctuation and filler words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+from opencc import OpenCC
+
+# Dialect and colloquial words rewritten to standard Mandarin before matching. Longest first so
+# that 咋个 wins over 咋. 额 is only "I" at the start of a clause (elsewhere it is 金额, 额头).
+DIALECT_REWRITES: tuple[tuple[str, str], ...] = (
+    ("咋个", "怎么"),
+    ("咋整", "怎么办"),
+    ("咋办", "怎么办"),
+    ("咋弄", "怎么弄"),
+    ("咋", "怎么"),
+    ("啥子", "什么"),
+    ("啥", "什么"),
+    ("俺们", "我们"),
+    ("俺", "我"),
+    ("偶们", "我们"),
+    ("阿拉", "我们"),
+    ("莫得", "没有"),
+    ("冇", "没有"),
+    ("晓得", "知道"),
+    ("明儿个", "明天"),
+    ("明儿", "明天"),
+    ("今儿个", "今天"),
+    ("今儿", "今天"),
+    ("后儿", "后天"),
+    ("礼拜天", "星期日"),
+    ("礼拜日", "星期日"),
+    ("礼拜", "星期"),
+    ("周日", "星期日"),
+    ("周天", "星期日"),
+)
+# 额/偶 meaning "I": only at the start of the text or a clause, and before a verb-like word.
+_E_AS_I = re.compile(r"(^|[\s,.!?;:，。！？；：、])[额偶](?=[想要家们是的一需能也都得在去来们给这那])")
+
+# Voice-transcript fillers and sentence particles that carry no meaning for matching.
+FILLER_PATTERN = re.compile(
+    r"嗯+|呃+|唉+|哎+呀?|诶+|欸+|那个那个|就是说|然后呢|这个这个|那个|这个|就是|怎么说呢|"
+    r"[啊呀吧呢哈嘛咧嘞哩噻哦喔咯啦]+(?=$|[\s,.!?;:，。！？；：、])"
+)
+_SPACES = re.compile(r"\s+")
+
+
+def fold_width(text: str) -> str:
+    """Full-width letters, digits and punctuation to their ASCII forms (NFKC), lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def strip_symbols(text: str) -> str:
+    """Replace emoji, punctuation and other symbols with single spaces."""
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        # L* letters (CJK is Lo), N* digits; everything else (P*, S*, Z*, C*, M*) separates words.
+        kept.append(ch if category[0] in "LN" else " ")
+    return _SPACES.sub(" ", "".join(kept)).strip()
+
+
+@dataclass(frozen=True)
+class Normaliser:
+    """Normalises resident text; holds the traditional→simplified converter (built once)."""
+
+    _t2s: OpenCC = field(default_factory=lambda: OpenCC("t2s"), repr=False)
+
+    def simplify(self, text: str) -> str:
+        """Traditional → simplified Chinese."""
+        return str(self._t2s.convert(text))
+
+    def fold(self, text: str) -> str:
+        """Width-folded, lower-case, simplified text with punctuation kept (for the parsers)."""
+        return self.simplify(fold_width(text))
+
+    def rewrite_dialect(self, text: str) -> str:
+        """Dialect words to standard Mandarin (俺→我, 咋→怎么, 明儿→明天 ...)."""
+        text = _E_AS_I.sub(lambda m: m.group(1) + "我", text)
+        for old, new in DIALECT_REWRITES:
+            if old in text:
+                text = text.replace(old, new)
+        return text
+
+    def for_matching(self, text: str) -> str:
+        """Text for the intent matcher: folded, dialect rewritten, without fillers or symbols."""
+        text = self.rewrite_dialect(self.fold(text))
+        text = strip_symbols(text)
+        text = FILLER_PATTERN.sub(" ", text)
+        return _SPACES.sub(" ", text).strip()
+
+
+@cache
+def default_normaliser() -> Normaliser:
+    """A shared normaliser (building the converter reads its dictionaries once per process)."""
+    return Normaliser()
+
+
+def normalise(text: str) -> str:
+    """Shortcut for ``default_normaliser().for_matching(text)``."""
+    return default_normaliser().for_matching(text)

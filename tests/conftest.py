@@ -1,0 +1,128 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), clock, app, fake WeChat."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import create_app
+from bot.clock import FakeClock
+from bot.config import load_config
+from bot.fake_wechat import FakeWeChatServer
+from bot.services import Services, build_services
+from bot.simulator import Account
+from storage.db import make_engine, upgrade
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+@pytest.fixture(autouse=True)
+def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection that is not to loopback fails the test (no test may reach real WeChat)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+def fresh_db(kind: str, tmp_path: Path) -> str:
+    if kind == "postgresql":
+        if not PG_URL:
+            pytest.skip("TEST_DATABASE_URL not set: PostgreSQL run skipped")
+        reset_postgres(PG_URL)
+        upgrade(PG_URL)
+        return PG_URL
+    # Migrate one SQLite file per session (through the real migrations), copy it for each test.
+    if "sqlite" not in _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="leifeng-template-")) / "template.db"
+        upgrade(f"sqlite:///{template}")
+        _TEMPLATE["sqlite"] = template
+    target = tmp_path / "test.db"
+    shutil.copyfile(_TEMPLATE["sqlite"], target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return fresh_db("sqlite", tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Storage and concurrency tests run on both databases."""
+    return fresh_db(request.param, tmp_path)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def fake_wechat() -> Iterator[FakeWeChatServer]:
+    with FakeWeChatServer() as server:
+        yield server
+
+
+def make_services(url: str, clock: FakeClock, fake: FakeWeChatServer | None = None, **overrides: Any) -> Services:
+    settings: dict[str, Any] = {"database_url": url, "wechat_token": "testtoken", "wechat_appid": "wxtestappid0001",
+                                "wechat_secret": "testsecret", "wechat_notice_template_id": "TPL_NOTICE"}
+    if fake is not None:
+        settings["wechat_api_base_url"] = fake.url
+        settings["wecom_robot_base_url"] = fake.url
+    settings.update(overrides)
+    return build_services(load_config(settings, environ={}), clock)
+
+
+@pytest.fixture
+def services(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> Iterator[Services]:
+    svc = make_services(db_url, clock, fake_wechat)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def app(services: Services) -> Any:
+    return create_app(services=services)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def account(services: Services) -> Account:
+    return Account(token=services.config.wechat_token, appid=services.config.wechat_appid,
+                   aes_key=services.config.wechat_aes_key)
+
+
+def fixture_xml(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
