@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     cfg = svc.config
     app.config.update(MAX_CONTENT_LENGTH=cfg.max_body_bytes, SECRET_KEY=cfg.secret_key)
     app.extensions["leifeng"] = svc
-    logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bot").setLevel(cfg.log_level)
 
     from bot.webhook import bp as wechat_bp
 

@@ -11,6 +11,8 @@ from typing import Any, Protocol, cast
 class Tokenizer(Protocol):
     """The part of ``jieba.Tokenizer`` the matcher uses."""
 
+    FREQ: dict[str, int]  # noqa: N815 - jieba's name
+
     def lcut(self, sentence: str, cut_all: bool = False, HMM: bool = True) -> list[str]: ...  # noqa: N803
 
     def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> None: ...

@@ -1,0 +1,376 @@
+"""Intent matcher: free text → service with a calibrated score, candidates and a decision."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pypinyin import Style, lazy_pinyin, pinyin
+from rapidfuzz import fuzz, process
+
+from intents.catalogue import Catalogue, Service
+from intents.normalise import Normaliser, default_normaliser
+from intents.segment import Tokenizer, add_words, new_tokenizer, token_bounds
+
+Decision = Literal["accept", "clarify", "not_service"]
+
+# How much one kind of match counts, relative to the resident writing a keyword exactly.
+EXACT_QUALITY = 1.0
+PINYIN_QUALITY = 0.85  # homophone typo: 礼发 for 理发
+PINYIN_QUALITY_SHORT = 0.75  # two-syllable homophones collide more often (手机/收集)
+FUZZY_PINYIN_QUALITY = 0.6  # dialect sounds: zh/z, ch/c, sh/s, n/l, -ng/-n
+EDIT_QUALITY = 0.6  # rapidfuzz: a keyword with a character inserted or missing
+HINT_WEIGHT = 0.45
+MISALIGNED_FACTOR = 0.45  # the hit cuts through a jieba word (理发 inside 处理发票)
+OTHER_HITS_FACTOR = 0.35  # further evidence adds less than the first
+EDIT_SCORE_CUTOFF = 80.0
+COMMON_WORD_FREQ = 20  # jieba dictionary count above which a written word is taken as meant
+
+# Words that make a message read as asking for something, or as chatting about something.
+REQUEST_CUES: tuple[str, ...] = (
+    "想", "要", "需要", "帮", "请", "麻烦", "能不能", "能否", "可以", "可不可以", "有没有", "有吗",
+    "预约", "找", "派", "上门", "约", "申请", "报名", "怎么", "吗", "咨询", "求", "急", "不会", "服务",
+    "不了", "不动", "坏了", "没人", "来", "哪", "啥时候", "什么时候",
+)
+CHAT_CUES: tuple[str, ...] = (
+    "谢谢", "感谢", "上次", "天气", "下雨", "下雪", "你好", "哈哈", "机器人", "你是", "你们是", "了吗",
+    "快乐", "辛苦", "点赞", "再见", "昨天", "刚才", "刚刚", "去了", "完了", "过了", "好久不见",
+)
+
+# Calibration: probability that the top service is what a resident asked for, as a logistic
+# function of the features below. Fitted on tests/data (not the held-out split) with
+# ``python benchmarks/intents.py --fit``.
+CALIBRATION: dict[str, float] = {
+    "bias": -3.2,
+    "evidence": 3.0,
+    "margin": 2.2,
+    "coverage": 1.6,
+    "request": 1.0,
+    "chat": -1.8,
+}
+ACCEPT_AT = 0.75
+CLARIFY_AT = 0.35
+MAX_CANDIDATES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """What the matcher made of one message."""
+
+    service: str | None
+    decision: Decision
+    score: float
+    candidates: tuple[tuple[str, float], ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "service": self.service,
+            "decision": self.decision,
+            "score": round(self.score, 4),
+            "candidates": [[code, round(score, 4)] for code, score in self.candidates],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One piece of evidence: a catalogue term found at text[start:end]."""
+
+    start: int
+    end: int
+    written: str
+    term: str
+    services: tuple[tuple[int, float], ...]  # (service index, term weight)
+    quality: float
+    kind: str  # "exact", "pinyin", "fuzzy_pinyin", "edit"
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The matcher's working: normalised text, hits and per-service evidence (for debugging)."""
+
+    text: str
+    hits: tuple[Hit, ...]
+    evidence: tuple[tuple[int, float], ...]  # (service index, evidence), best first
+    coverage: float
+    request_cue: bool
+    chat_cue: bool
+
+
+def fuzzy_syllable(syllable: str) -> str:
+    """Fold sounds that southern and northern speakers (and their typing) confuse."""
+    for retroflex, flat in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if syllable.startswith(retroflex):
+            syllable = flat + syllable[2:]
+            break
+    if syllable.startswith("n"):
+        syllable = "l" + syllable[1:]
+    if syllable.endswith(("ang", "eng", "ing")):
+        syllable = syllable[:-1]
+    return syllable
+
+
+def _length_factor(term: str) -> float:
+    return {1: 0.6, 2: 1.0, 3: 1.2}.get(len(term), 1.35)
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class Matcher:
+    """Matches resident text against one catalogue. Build once (it indexes the catalogue); reuse."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        normaliser: Normaliser | None = None,
+        tokenizer: Tokenizer | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self._services: tuple[Service, ...] = catalogue.services
+        self._normaliser = normaliser or default_normaliser()
+        weights: dict[str, dict[int, float]] = {}
+        for index, service in enumerate(self._services):
+            for term, base in self._terms(service):
+                slot = weights.setdefault(term, {})
+                slot[index] = max(slot.get(index, 0.0), base * _length_factor(term))
+        self._terms_exact: dict[str, tuple[tuple[int, float], ...]] = {
+            term: tuple(sorted(entries.items())) for term, entries in weights.items()
+        }
+        self._max_term_len = max(len(t) for t in self._terms_exact)
+        self._pinyin_cache: dict[str, str] = {}
+        pinyin_index: dict[tuple[str, ...], list[str]] = {}
+        fuzzy_index: dict[tuple[str, ...], list[str]] = {}
+        for term in self._terms_exact:
+            if len(term) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in term):
+                continue
+            phrase = tuple(lazy_pinyin(term, style=Style.NORMAL))
+            per_char = tuple(self._reading(ch) for ch in term)
+            for syllables in {phrase, per_char}:
+                pinyin_index.setdefault(syllables, []).append(term)
+                if len(syllables) >= 3:
+                    # two-syllable dialect folds collide with everyday words (为什→卫生)
+                    fuzzy_index.setdefault(tuple(fuzzy_syllable(s) for s in syllables), []).append(term)
+        self._pinyin_by_first = self._by_first(pinyin_index)
+        self._fuzzy_by_first = self._by_first(fuzzy_index)
+        self._edit_terms: tuple[str, ...] = tuple(sorted(t for t in self._terms_exact if len(t) >= 3))
+        self._tokenizer = tokenizer or new_tokenizer()
+        add_words(self._tokenizer, self._terms_exact)
+
+    @staticmethod
+    def _by_first(
+        index: dict[tuple[str, ...], list[str]],
+    ) -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
+        grouped: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        for syllables, terms in index.items():
+            grouped.setdefault(syllables[0], []).append((syllables, tuple(terms)))
+        return {first: tuple(entries) for first, entries in grouped.items()}
+
+    def _terms(self, service: Service) -> Iterable[tuple[str, float]]:
+        for word in (service.name, *service.keywords):
+            term = self._normaliser.for_matching(word).replace(" ", "")
+            if term:
+                yield term, 1.0
+        for word in service.hints:
+            term = self._normaliser.for_matching(word).replace(" ", "")
+            if term:
+                yield term, HINT_WEIGHT
+
+    def _is_word(self, written: str) -> bool:
+        return self._tokenizer.FREQ.get(written, 0) >= COMMON_WORD_FREQ and written not in self._terms_exact
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self._tokenizer
+
+    def service(self, code: str) -> Service:
+        return self.catalogue.get(code)
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def match(self, text: str) -> MatchResult:
+        """Best service for ``text`` with a calibrated score, the runners-up and a decision."""
+        analysis = self.analyse(text)
+        if not analysis.evidence:
+            return MatchResult(service=None, decision="not_service", score=0.0, candidates=())
+        scored = self._calibrated(analysis)
+        best_code, best_score = scored[0]
+        candidates = tuple(scored[:MAX_CANDIDATES])
+        if best_score >= ACCEPT_AT:
+            return MatchResult(best_code, "accept", best_score, candidates)
+        if best_score >= CLARIFY_AT:
+            return MatchResult(best_code, "clarify", best_score, candidates)
+        return MatchResult(None, "not_service", best_score, candidates)
+
+    def analyse(self, text: str) -> Analysis:
+        """Normalise ``text`` and collect every piece of evidence for every service."""
+        norm = self._normaliser.for_matching(text)
+        compact = norm.replace(" ", "")
+        if not compact:
+            return Analysis(norm, (), (), 0.0, False, False)
+        bounds = token_bounds(self._tokenizer, compact)
+        hits = self._exact_hits(compact) + self._pinyin_hits(compact)
+        hits += self._edit_hits(compact, bounds, hits)
+        kept = _drop_contained(hits)
+        evidence: dict[int, list[float]] = {}
+        covered: dict[int, set[int]] = {}
+        for hit in kept:
+            aligned = hit.start in bounds and hit.end in bounds
+            factor = hit.quality * (1.0 if aligned else MISALIGNED_FACTOR)
+            for index, weight in hit.services:
+                evidence.setdefault(index, []).append(weight * factor)
+                covered.setdefault(index, set()).update(range(hit.start, hit.end))
+        totals = sorted(
+            ((index, _combine(values)) for index, values in evidence.items()),
+            key=lambda item: (-item[1], item[0]),
+        )
+        coverage = len(covered[totals[0][0]]) / len(compact) if totals else 0.0
+        return Analysis(
+            text=compact,
+            hits=tuple(kept),
+            evidence=tuple(totals),
+            coverage=coverage,
+            request_cue=any(cue in compact for cue in REQUEST_CUES),
+            chat_cue=any(cue in compact for cue in CHAT_CUES),
+        )
+
+    def features(self, analysis: Analysis, rank: int = 0) -> dict[str, float]:
+        """Calibration features for the candidate at ``rank`` (0 = best)."""
+        evidence = analysis.evidence
+        own = evidence[rank][1]
+        rival = max((e for i, (_, e) in enumerate(evidence) if i != rank), default=0.0)
+        return {
+            "bias": 1.0,
+            "evidence": min(own, 2.0),
+            "margin": (own - rival) / own if own > 0 else 0.0,
+            "coverage": analysis.coverage if rank == 0 else 0.0,
+            "request": 1.0 if analysis.request_cue else 0.0,
+            "chat": 1.0 if analysis.chat_cue else 0.0,
+        }
+
+    def _calibrated(self, analysis: Analysis) -> list[tuple[str, float]]:
+        scored = []
+        for rank, (index, _) in enumerate(analysis.evidence[:MAX_CANDIDATES]):
+            feats = self.features(analysis, rank)
+            z = sum(CALIBRATION[name] * value for name, value in feats.items())
+            scored.append((self._services[index].code, _sigmoid(z)))
+        return scored
+
+    # -- evidence ---------------------------------------------------------------------------
+
+    def _exact_hits(self, text: str) -> list[Hit]:
+        hits = []
+        terms = self._terms_exact
+        longest = self._max_term_len
+        for start in range(len(text)):
+            for end in range(start + 1, min(len(text), start + longest) + 1):
+                entries = terms.get(text[start:end])
+                if entries is not None:
+                    hits.append(Hit(start, end, text[start:end], text[start:end], entries, EXACT_QUALITY, "exact"))
+        return hits
+
+    def _reading(self, ch: str) -> str:
+        """The usual reading of one character ("" for anything not Chinese).
+
+        A typo typed with pinyin input is a character whose usual reading is the intended one, so
+        rarer readings (不 fou, 车 ju) would only add false matches.
+        """
+        cached = self._pinyin_cache.get(ch)
+        if cached is None:
+            cached = pinyin(ch, style=Style.NORMAL)[0][0] if "\u4e00" <= ch <= "\u9fff" else ""
+            self._pinyin_cache[ch] = cached
+        return cached
+
+    def _pinyin_hits(self, text: str) -> list[Hit]:
+        readings = [(r,) if (r := self._reading(ch)) else () for ch in text]
+        fuzzy = [tuple(fuzzy_syllable(r) for r in rs) for rs in readings]
+        hits: list[Hit] = []
+        seen: set[tuple[int, str]] = set()
+        for table, per_char, kind in (
+            (self._pinyin_by_first, readings, "pinyin"),
+            (self._fuzzy_by_first, fuzzy, "fuzzy_pinyin"),
+        ):
+            for start, first_readings in enumerate(per_char):
+                for reading in first_readings:
+                    for syllables, terms in table.get(reading, ()):
+                        end = start + len(syllables)
+                        if end > len(text) or not all(
+                            syllables[k] in per_char[start + k] for k in range(1, len(syllables))
+                        ):
+                            continue
+                        written = text[start:end]
+                        if self._is_word(written):
+                            # 屋里 is a word of its own, not a typo for 物理
+                            continue
+                        for term in terms:
+                            if term == written or (start, term) in seen:
+                                continue
+                            seen.add((start, term))
+                            if kind == "pinyin":
+                                quality = PINYIN_QUALITY if len(term) > 2 else PINYIN_QUALITY_SHORT
+                            else:
+                                quality = FUZZY_PINYIN_QUALITY
+                            hits.append(Hit(start, end, written, term, self._terms_exact[term], quality, kind))
+        return hits
+
+    def _edit_hits(self, text: str, bounds: frozenset[int], found: Sequence[Hit]) -> list[Hit]:
+        """Keywords written with a character too many or too few, on stretches nothing else explains."""
+        if not self._edit_terms:
+            return []
+        covered = set()
+        for hit in found:
+            covered.update(range(hit.start, hit.end))
+        edges = sorted(bounds)
+        hits = []
+        for i, start in enumerate(edges[:-1]):
+            # windows of one to three jieba words that no other hit touches
+            for end in edges[i + 1 : i + 4]:
+                if end - start < 3 or covered.intersection(range(start, end)):
+                    continue
+                window = text[start:end]
+                best = process.extractOne(
+                    window, self._edit_terms, scorer=fuzz.ratio, score_cutoff=EDIT_SCORE_CUTOFF
+                )
+                if best is not None:
+                    term, score, _ = best
+                    quality = EDIT_QUALITY * float(score) / 100.0
+                    hits.append(Hit(start, end, window, term, self._terms_exact[term], quality, "edit"))
+        return hits
+
+
+def _combine(values: list[float]) -> float:
+    ordered = sorted(values, reverse=True)
+    return ordered[0] + OTHER_HITS_FACTOR * sum(ordered[1:])
+
+
+def _drop_contained(hits: Sequence[Hit]) -> list[Hit]:
+    """Keep the longest reading of each stretch: 借轮椅 hides 轮椅, 修水管 hides 水管."""
+    exact_long = [h for h in hits if h.kind == "exact" and h.end - h.start >= 2]
+    ordered = sorted(hits, key=lambda h: (-(h.end - h.start), -h.quality, h.start))
+    kept: list[Hit] = []
+    for hit in ordered:
+        if hit.kind != "exact" and len(hit.term) == len(hit.written):
+            # A typo reading must not overrule characters that a correctly written keyword
+            # explains: 助餐服务 is 助餐 + 服务, not a typo for 助残服务.
+            differing = [hit.start + i for i, (a, b) in enumerate(zip(hit.term, hit.written)) if a != b]
+            if any(k.start <= i < k.end for k in exact_long for i in differing):
+                continue
+        inside = any(
+            k.start <= hit.start
+            and hit.end <= k.end
+            and (k.end - k.start) > (hit.end - hit.start)
+            and k.quality >= hit.quality
+            for k in kept
+        )
+        duplicate = any(
+            k.start == hit.start
+            and k.end == hit.end
+            and {i for i, _ in k.services} >= {i for i, _ in hit.services}
+            for k in kept
+        )
+        if not inside and not duplicate:
+            kept.append(hit)
+    return kept
