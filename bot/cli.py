@@ -45,8 +45,8 @@ def worker(once: bool, interval: float) -> None:
     from bot.services import build_services
     from bot.worker import Worker
 
-    logging.getLogger().setLevel(logging.INFO)
     services = build_services(load_config())
+    logging.getLogger("bot").setLevel(logging.INFO)
     w = Worker(services, interval=interval)
     if once:
         stats = w.sender.drain()

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.inbound import Incoming
+from bot.messages import Incoming
 
 
 class State(StrEnum):

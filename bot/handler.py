@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot import dialogue
 from bot.hubs import HubAccount
-from bot.inbound import Incoming
+from bot.messages import Incoming
 from bot.outbox import enqueue
 from bot.services import Services
 from storage.db import transaction

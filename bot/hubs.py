@@ -68,11 +68,11 @@ class HubDirectory:
         return account
 
     def by_id(self, hub_id: int) -> HubAccount:
-        with self._sessions() as s:
-            hub = s.get(Hub, hub_id)
-            if hub is None:
-                raise UnknownHubError(f"no hub with id {hub_id}")
-            return self.by_slug(hub.slug)
+        with self._sessions() as s:  # closed before by_slug opens its own (SQLite: one writer at a time)
+            slug = s.scalar(select(Hub.slug).where(Hub.id == hub_id))
+        if slug is None:
+            raise UnknownHubError(f"no hub with id {hub_id}")
+        return self.by_slug(slug)
 
     def forget(self) -> None:
         with self._lock:

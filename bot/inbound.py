@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -12,6 +11,7 @@ from wechatpy.events import EVENT_TYPES
 from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 
 from bot.errors import BadMessageError
+from bot.messages import Incoming
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 
@@ -55,35 +55,6 @@ def message_from_dict(data: dict[str, Any]) -> BaseMessage:
         return cls(data)  # type: ignore[no-any-return]
     except (TypeError, ValueError) as exc:
         raise BadMessageError(f"bad field in {msg_type} message: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One message or event from a user, in the terms the dialogue needs."""
-
-    kind: str  # text | voice | location | image | link | video | event | unknown
-    openid: str
-    account: str
-    create_time: int
-    msg_id: str | None = None
-    text: str | None = None  # text content, or the voice transcript
-    event: str | None = None  # subscribe | unsubscribe | scan | click | view | location | ...
-    event_key: str | None = None
-    scene: str | None = None  # parameterised QR code scene (subscribe with qrscene_, or SCAN)
-    latitude: float | None = None
-    longitude: float | None = None
-    label: str | None = None
-    url: str | None = None
-    title: str | None = None
-    media_id: str | None = None
-    raw_type: str = ""
-
-    @property
-    def dedupe_key(self) -> str:
-        """WeChat retries carry the same MsgId; events have none, so FromUserName+CreateTime."""
-        if self.msg_id:
-            return f"msg:{self.msg_id}"
-        return f"evt:{self.openid}:{self.create_time}:{self.event or self.raw_type}"
 
 
 def _float(value: Any) -> float | None:

@@ -13,7 +13,8 @@ from wechatpy.utils import check_signature
 from bot.errors import BadMessageError, SignatureError, UnknownHubError
 from bot.handler import BUSY_REPLY, handle_incoming
 from bot.hubs import HubAccount
-from bot.inbound import Incoming, message_from_dict, parse_xml, to_incoming
+from bot.inbound import message_from_dict, parse_xml, to_incoming
+from bot.messages import Incoming
 from bot.services import Services
 
 log = logging.getLogger(__name__)

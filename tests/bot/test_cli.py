@@ -1,0 +1,93 @@
+"""The leifeng command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.fake_wechat import FakeWeChatServer
+
+COMMANDS = ["serve", "worker", "db", "db upgrade", "db current", "fake-wechat", "chat", "demo", "menu",
+            "menu push", "hubs", "hubs list", "hubs add"]
+
+
+def leifeng(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEIFENG_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", *args], capture_output=True,
+                          text=True, env=full_env, input=input, timeout=120)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    res = leifeng(*command.split(), "--help")
+    assert res.returncode == 0, res.stderr
+    assert "Usage:" in res.stdout
+
+
+def test_unmigrated_database_is_one_clear_line(tmp_path: Path) -> None:
+    res = leifeng("worker", "--once", env={"LEIFENG_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert res.returncode == 1
+    assert "leifeng db upgrade" in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_upgrade_then_hubs_then_menu_push(tmp_path: Path) -> None:
+    with FakeWeChatServer() as fake:
+        env = {"LEIFENG_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "LEIFENG_WECHAT_API_BASE_URL": fake.url}
+        assert leifeng("db", "upgrade", env=env).returncode == 0
+        assert "up to date" in leifeng("db", "current", env=env).stdout
+        res = leifeng("hubs", "add", "--slug", "baolian", "--name", "宝莲社区雷锋超市", env=env)
+        assert res.returncode == 0, res.stderr
+        dup = leifeng("hubs", "add", "--slug", "baolian", "--name", "again", env=env)
+        assert dup.returncode == 1 and "Traceback" not in dup.stderr
+        assert "baolian" in leifeng("hubs", "list", env=env).stdout
+        res = leifeng("menu", "push", env=env)
+        assert res.returncode == 0, res.stderr
+        (call,) = fake.calls("/cgi-bin/menu/create")
+        assert call["body"]["button"][0]["name"] == "我要点单"
+        bad = tmp_path / "bad.json"
+        bad.write_text("{not json", encoding="utf-8")
+        res = leifeng("menu", "push", "--file", str(bad), env=env)
+        assert res.returncode == 1 and "not valid JSON" in res.stderr
+
+
+def test_worker_once_sends_nothing_on_empty_outbox(tmp_path: Path) -> None:
+    env = {"LEIFENG_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    leifeng("db", "upgrade", env=env)
+    res = leifeng("worker", "--once", env=env)
+    assert res.returncode == 0 and "claimed 0" in res.stdout
+
+
+def test_demo_script_runs_the_loop_and_exits_zero() -> None:
+    res = leifeng("demo", "--script")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "感谢关注" in res.stdout and "[客服消息 → oDemoStaff01]" in res.stdout
+    assert "0 轮不符合预期" in res.stdout
+
+
+def test_chat_against_a_running_demo_server_reads_stdin(tmp_path: Path) -> None:
+    """`leifeng chat` posts real signed XML to a webhook; here the webhook is a served app."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from bot.app import create_app
+    from storage.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    upgrade(url)
+    with FakeWeChatServer() as fake:
+        settings = {"database_url": url, "wechat_api_base_url": fake.url, "wechat_token": "chat-token"}
+        server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        env = {"LEIFENG_DATABASE_URL": url, "LEIFENG_WECHAT_TOKEN": "chat-token"}
+        res = leifeng("chat", "--url", f"http://127.0.0.1:{server.server_port}/wechat", env=env,
+                      input="菜单\n/voice\n/quit\n")
+        server.shutdown()
+    assert res.returncode == 0, res.stderr
+    assert "请回复数字" in res.stdout and "没有听清楚" in res.stdout

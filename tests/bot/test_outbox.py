@@ -1,0 +1,254 @@
+"""The outbox sender against the fake WeChat server: windows, fallbacks, retries, two workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.fake_wechat import FakeWeChatServer
+from bot.outbox import OutboxSender, enqueue
+from bot.services import Services
+from storage.db import transaction
+from storage.models import AccessToken, OutboxMessage, User
+from tests.conftest import make_services
+
+CUSTOM = "/cgi-bin/message/custom/send"
+TEMPLATE = "/cgi-bin/message/template/send"
+TOKEN = "/cgi-bin/token"
+
+
+def add_user(svc: Services, openid: str, last_inbound: Any) -> None:
+    with transaction(svc.sessions) as s:
+        s.add(User(hub_id=1, openid=openid, roles=[], subscribed=True, last_inbound_at=last_inbound,
+                   created_at=svc.clock.now()))
+
+
+def queue(svc: Services, to: str, text: str, n: int = 1, key: str | None = None) -> None:
+    with transaction(svc.sessions) as s:
+        for i in range(n):
+            enqueue(s, hub_id=1, to=to, text=f"{text}{i if n > 1 else ''}", now=svc.clock.now(),
+                    idempotency_key=key)
+
+
+def rows(svc: Services) -> list[OutboxMessage]:
+    with svc.sessions() as s:
+        return list(s.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
+
+
+def test_inside_window_sends_customer_service(services: Services, fake_wechat: FakeWeChatServer,
+                                              clock: FakeClock) -> None:
+    add_user(services, "oA", clock.now() - timedelta(hours=1))
+    queue(services, "oA", "您的订单已被接单")
+    stats = OutboxSender(services).run_once()
+    assert stats.sent == 1
+    (call,) = fake_wechat.calls(CUSTOM)
+    assert call["body"] == {"touser": "oA", "msgtype": "text", "text": {"content": "您的订单已被接单"}}
+    assert rows(services)[0].status == "sent" and rows(services)[0].sent_via == "custom"
+
+
+def test_outside_window_uses_template(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
+    add_user(services, "oB", clock.now() - timedelta(hours=49))
+    queue(services, "oB", "明天上午有雷锋一条街活动")
+    OutboxSender(services).run_once()
+    assert fake_wechat.calls(CUSTOM) == []
+    (call,) = fake_wechat.calls(TEMPLATE)
+    assert call["body"]["template_id"] == "TPL_NOTICE"
+    assert call["body"]["data"]["keyword1"]["value"] == "明天上午有雷锋一条街活动"
+    assert rows(services)[0].sent_via == "template"
+
+
+def test_45015_falls_back_to_template(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
+    add_user(services, "oC", clock.now() - timedelta(hours=1))  # we think we are inside the window
+    fake_wechat.fail(CUSTOM, errcode=45015)
+    queue(services, "oC", "提醒")
+    assert OutboxSender(services).run_once().sent == 1
+    assert len(fake_wechat.calls(CUSTOM)) == 1
+    assert len(fake_wechat.calls(TEMPLATE)) == 1
+    assert rows(services)[0].sent_via == "template"
+
+
+def test_40001_refreshes_token_once_and_retries(services: Services, fake_wechat: FakeWeChatServer,
+                                                clock: FakeClock) -> None:
+    add_user(services, "oD", clock.now())
+    queue(services, "oD", "一", n=1)
+    sender = OutboxSender(services)
+    sender.run_once()
+    assert len(fake_wechat.calls(TOKEN)) == 1
+    fake_wechat.expire_tokens()  # WeChat invalidated the token (e.g. someone fetched one elsewhere)
+    queue(services, "oD", "二")
+    assert sender.run_once().sent == 1
+    assert len(fake_wechat.calls(TOKEN)) == 2
+    statuses = [c["result"]["errcode"] for c in fake_wechat.calls(CUSTOM)]
+    assert statuses == [0, 40001, 0]
+    with services.sessions() as s:
+        assert s.get(AccessToken, "wxtestappid0001").refresh_count == 2  # type: ignore[union-attr]
+
+
+def test_token_refreshed_before_expiry(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
+    add_user(services, "oE", clock.now())
+    sender = OutboxSender(services)
+    queue(services, "oE", "a")
+    sender.run_once()
+    clock.advance(seconds=7200 - 200)  # within the 300 s margin of expiry
+    add_user(services, "oE2", clock.now())
+    queue(services, "oE2", "b")
+    sender.run_once()
+    assert len(fake_wechat.calls(TOKEN)) == 2
+    assert [c["result"]["errcode"] for c in fake_wechat.calls(CUSTOM)] == [0, 0]
+
+
+def test_transient_error_retries_with_backoff_then_dead(services: Services, fake_wechat: FakeWeChatServer,
+                                                        clock: FakeClock) -> None:
+    add_user(services, "oF", clock.now())
+    fake_wechat.fail(CUSTOM, http_status=500, times=100)
+    queue(services, "oF", "x")
+    sender = OutboxSender(services)
+    delays = []
+    for _ in range(services.config.outbox_max_attempts):
+        stats = sender.run_once()
+        assert stats.claimed == 1
+        row = rows(services)[0]
+        if row.status == "pending":
+            delays.append((row.next_attempt_at.replace(tzinfo=None) - clock.now().replace(tzinfo=None)).seconds)
+            assert sender.run_once().claimed == 0  # not due yet
+            clock.advance(seconds=delays[-1])
+    row = rows(services)[0]
+    assert row.status == "dead" and row.attempts == services.config.outbox_max_attempts
+    assert "errcode None" in (row.last_error or "") or "500" in (row.last_error or "")
+    assert delays == [5, 10, 20, 40, 80]
+
+
+def test_45047_rate_limited_is_retried(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
+    add_user(services, "oG", clock.now())
+    fake_wechat.fail(CUSTOM, errcode=45047)
+    queue(services, "oG", "x")
+    sender = OutboxSender(services)
+    assert sender.run_once().retried == 1
+    clock.advance(seconds=5)
+    assert sender.run_once().sent == 1
+
+
+def test_timeout_is_transient(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> None:
+    svc = make_services(db_url, clock, fake_wechat, http_timeout_seconds=0.2)
+    add_user(svc, "oH", clock.now())
+    fake_wechat.fail(CUSTOM, delay=0.6)
+    queue(svc, "oH", "x")
+    assert OutboxSender(svc).run_once().retried == 1
+    assert "Timeout" in (rows(svc)[0].last_error or "") or "timed out" in (rows(svc)[0].last_error or "")
+    svc.close()
+
+
+def test_no_template_configured_is_dead_with_clear_error(db_url: str, clock: FakeClock,
+                                                         fake_wechat: FakeWeChatServer) -> None:
+    svc = make_services(db_url, clock, fake_wechat, wechat_notice_template_id="")
+    queue(svc, "oNobody", "x")  # never wrote to us: outside the window
+    assert OutboxSender(svc).run_once().dead == 1
+    assert "template" in (rows(svc)[0].last_error or "")
+    svc.close()
+
+
+def test_idempotency_key_queues_once(services: Services) -> None:
+    queue(services, "oI", "broadcast", key="bc:1:oI")
+    queue(services, "oI", "broadcast", key="bc:1:oI")
+    assert len(rows(services)) == 1
+
+
+def test_robot_channel(services: Services, fake_wechat: FakeWeChatServer) -> None:
+    with transaction(services.sessions) as s:
+        enqueue(s, hub_id=1, to="ROBOTKEY1", text="新任务：理发", now=services.clock.now(), channel="wecom_robot")
+    assert OutboxSender(services).run_once().sent == 1
+    (call,) = fake_wechat.calls("/cgi-bin/webhook/send")
+    assert call["params"]["key"] == "ROBOTKEY1"
+    assert call["body"]["text"]["content"] == "新任务：理发"
+
+
+def test_two_workers_send_each_row_once(any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> None:
+    svc = make_services(any_db_url, clock, fake_wechat)
+    add_user(svc, "oJ", clock.now())
+    queue(svc, "oJ", "m", n=60)
+    senders = [OutboxSender(make_services(any_db_url, clock, fake_wechat), owner=f"w{i}") for i in range(2)]
+    barrier = threading.Barrier(2)
+
+    def run(sender: OutboxSender) -> None:
+        barrier.wait()
+        sender.drain()
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    texts = [c["body"]["text"]["content"] for c in fake_wechat.calls(CUSTOM) if c["result"]["errcode"] == 0]
+    assert sorted(texts) == sorted(f"m{i}" for i in range(60))
+    assert all(r.status == "sent" for r in rows(svc))
+    # the token was fetched once, not once per worker
+    assert len(fake_wechat.calls(TOKEN)) == 1
+    for s in senders:
+        s.svc.close()
+    svc.close()
+
+
+def test_crash_between_send_and_mark_is_bounded(services: Services, fake_wechat: FakeWeChatServer,
+                                                clock: FakeClock) -> None:
+    """A worker dies after WeChat accepted the message but before marking it sent.
+
+    The row stays `sending` until its lease expires; then another worker sends it again: at most one
+    duplicate per crash, and never more than outbox_max_attempts sends in all.
+    """
+    add_user(services, "oK", clock.now())
+    queue(services, "oK", "只发一次")
+    crashing = OutboxSender(services, owner="crasher")
+
+    def crash(*_a: Any, **_k: Any) -> None:
+        raise SystemExit("worker killed")
+
+    ids = crashing.claim()
+    with services.sessions() as s:
+        row = s.get(OutboxMessage, ids[0])
+        s.expunge(row)
+    crashing.send(row, clock.now())  # WeChat accepted it ...
+    crashing._finish = crash  # type: ignore[method-assign]  # ... and the process died before marking
+    other = OutboxSender(services, owner="survivor")
+    assert other.run_once().claimed == 0  # the lease protects the row while the first might be alive
+    clock.advance(seconds=services.config.outbox_lease_seconds + 1)
+    assert other.run_once().sent == 1
+    assert len(fake_wechat.calls(CUSTOM)) == 2  # exactly one duplicate
+    assert rows(services)[0].status == "sent" and rows(services)[0].attempts == 2
+    assert other.run_once().claimed == 0
+
+
+def test_concurrent_token_refresh_fetches_once(any_db_url: str, clock: FakeClock,
+                                               fake_wechat: FakeWeChatServer) -> None:
+    svcs = [make_services(any_db_url, clock, fake_wechat) for _ in range(8)]
+    barrier = threading.Barrier(len(svcs))
+    tokens: list[str] = []
+
+    def run(svc: Services) -> None:
+        client = svc.client_for(svc.hubs.by_slug(None))
+        barrier.wait()
+        tokens.append(client.access_token)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in svcs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(tokens)) == 1 and len(tokens) == 8
+    assert len(fake_wechat.calls(TOKEN)) == 1
+    for s in svcs:
+        s.close()
+
+
+@pytest.mark.parametrize("status", ["sent", "dead"])
+def test_finished_rows_are_never_claimed_again(services: Services, status: str, clock: FakeClock) -> None:
+    queue(services, "oL", "x")
+    with transaction(services.sessions) as s:
+        for r in s.execute(select(OutboxMessage)).scalars():
+            r.status = status
+    clock.advance(days=3)
+    assert OutboxSender(services).claim() == []

@@ -1,0 +1,13 @@
+"""The dialogue core is pure: importing it pulls in no web framework, database or HTTP client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_dialogue_imports_no_io_modules() -> None:
+    code = ("import sys, bot.dialogue; bad = [m for m in ('flask', 'sqlalchemy', 'requests', 'werkzeug') "
+            "if m in sys.modules]; print(','.join(bad))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == ""
