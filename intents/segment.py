@@ -58,11 +58,16 @@ def add_words(tokenizer: Tokenizer, words: Iterable[str]) -> None:
             tokenizer.add_word(word)
 
 
-def token_bounds(tokenizer: Tokenizer, text: str) -> frozenset[int]:
-    """Character offsets where jieba puts a word boundary (including 0 and len(text))."""
-    bounds = {0}
+def token_spans(tokenizer: Tokenizer, text: str) -> tuple[tuple[int, int], ...]:
+    """jieba's words as (start, end) character offsets into ``text``."""
+    spans = []
     offset = 0
     for token in tokenizer.lcut(text, HMM=False):
+        spans.append((offset, offset + len(token)))
         offset += len(token)
-        bounds.add(offset)
-    return frozenset(bounds)
+    return tuple(spans)
+
+
+def crosses_word(start: int, end: int, spans: tuple[tuple[int, int], ...]) -> bool:
+    """True if text[start:end] cuts through a word: 理发 in 处理|发票 (but not 打扫 in 打扫卫生)."""
+    return any((a < start < b < end) or (start < a < end < b) for a, b in spans)
