@@ -69,6 +69,8 @@ class User(Base):
     subscribed: Mapped[bool] = mapped_column(default=True)
     subscribe_scene: Mapped[str | None] = mapped_column(String(100))
     last_inbound_at: Mapped[datetime | None]
+    phone: Mapped[str | None] = mapped_column(String(32))  # the phone on file, offered when ordering
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     created_at: Mapped[datetime]
 
 
@@ -141,3 +143,161 @@ class AccessToken(Base):
     expires_at: Mapped[datetime | None]
     refreshed_at: Mapped[datetime | None]
     refresh_count: Mapped[int] = mapped_column(default=0)
+
+
+# -- the service loop (点单 → 派单 → 接单 → 配套 → 评单) ---------------------------------------------
+
+
+class Team(Base):
+    """A standing volunteer team of a hub (repair, haircut, medical...) and the services it covers."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("hub_id", "code", name="uq_teams_hub_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    services: Mapped[list[Any]] = mapped_column(default=list)  # service codes
+    robot_key: Mapped[str | None] = mapped_column(String(200))  # WeCom group robot key
+    leader_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", use_alter=True))
+    emergency: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class Volunteer(Base):
+    """A person who volunteers. Not hub-owned: hours and star level follow the person across hubs."""
+
+    __tablename__ = "volunteers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    gender: Mapped[str | None] = mapped_column(String(8))
+    birth_date: Mapped[datetime | None]
+    id_number_enc: Mapped[str | None] = mapped_column(Text)  # encrypted at rest, never shown whole
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # finds the same person
+    skills: Mapped[list[Any]] = mapped_column(default=list)  # service codes
+    availability: Mapped[list[Any]] = mapped_column(default=list)  # [{"weekday": 0-6, "period": "am|pm|eve"}]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    guardian: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    """A volunteer's standing in one hub: status, team, open-task limit."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("hub_id", "volunteer_id", name="uq_memberships_hub_volunteer"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # their openid in this hub
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # applied|approved|rejected|active|suspended|dismissed
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    max_open_tasks: Mapped[int] = mapped_column(default=3)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Order(Base):
+    """One request for help and its whole lifecycle."""
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_hub_state", "hub_id", "state"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    service_code: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str | None] = mapped_column(Text)
+    resident_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # who is served
+    ordered_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)  # who asked (代点单)
+    resident_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    time_kind: Mapped[str] = mapped_column(String(8))  # point|span|asap
+    start_at: Mapped[datetime | None]
+    end_at: Mapped[datetime | None]
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    dispatch_round: Mapped[int] = mapped_column(default=0)
+    dispatched_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    needs_support: Mapped[bool] = mapped_column(default=False)
+    support_note: Mapped[str | None] = mapped_column(Text)
+    hours: Mapped[float | None]
+    completed_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(40))
+    rating: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    paid_with_hours: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OrderEvent(Base):
+    """Order history: every state change, who, when and why."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class OrderOffer(Base):
+    """Who was offered an order in which dispatch round (fair ranking counts these)."""
+
+    __tablename__ = "order_offers"
+    __table_args__ = (UniqueConstraint("order_id", "volunteer_id", name="uq_order_offers_order_volunteer"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    round: Mapped[int]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # accepted|lost|returned
+    at: Mapped[datetime]
+
+
+class ServiceRecord(Base):
+    """The ledger (台账): one row per completed service."""
+
+    __tablename__ = "service_records"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    service_code: Mapped[str] = mapped_column(String(64))
+    resident_label: Mapped[str] = mapped_column(String(100))  # masked
+    content: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    service_date: Mapped[datetime] = mapped_column(index=True)
+    hours: Mapped[float]
+    rating: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    verified_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class PointsEntry(Base):
+    """Append-only points ledger per hub (earn, redeem, adjust, reverse); the balance is the sum."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (Index("ix_points_hub_volunteer", "hub_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # earn|redeem|adjust|reverse|expire
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime]
