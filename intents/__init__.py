@@ -1,0 +1,37 @@
+"""Understanding residents: catalogue, matcher, and parsers for commands, time, phone, rating, address."""
+
+from __future__ import annotations
+
+from intents.address import Address, address_from_location, extract_address
+from intents.catalogue import Catalogue, CatalogueError, Service, load_catalogue
+from intents.commands import Command, parse_choice, parse_command
+from intents.matcher import MatchResult, Matcher
+from intents.normalise import Normaliser, normalise
+from intents.phone import mask_phone, parse_phone
+from intents.rating import parse_rating
+from intents.timeparse import TimeResult, parse_time
+from intents.understand import Understanding, understand
+
+__all__ = [
+    "Address",
+    "Catalogue",
+    "CatalogueError",
+    "Command",
+    "MatchResult",
+    "Matcher",
+    "Normaliser",
+    "Service",
+    "TimeResult",
+    "Understanding",
+    "address_from_location",
+    "extract_address",
+    "load_catalogue",
+    "mask_phone",
+    "normalise",
+    "parse_choice",
+    "parse_command",
+    "parse_phone",
+    "parse_rating",
+    "parse_time",
+    "understand",
+]

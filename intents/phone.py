@@ -1,0 +1,56 @@
+"""Phone numbers: mainland mobiles and landlines, typed or spoken (幺三八…), normalised to digits."""
+
+from __future__ import annotations
+
+import re
+
+from intents.normalise import fold_width
+
+# Digits as people say them on the phone: 幺 for 1, 两 for 2, 拐 for 7, 勾 for 9, 洞 for 0.
+SPOKEN_DIGITS: dict[str, str] = {
+    "零": "0", "〇": "0", "洞": "0", "o": "0",
+    "一": "1", "幺": "1", "么": "1",
+    "二": "2", "两": "2",
+    "三": "3", "四": "4", "五": "5", "六": "6",
+    "七": "7", "拐": "7",
+    "八": "8",
+    "九": "9", "勾": "9",
+}
+_DIGITISH = "0-9" + "".join(k for k in SPOKEN_DIGITS if k != "o")
+# A run of digits (typed or spoken) with the separators people put between groups.
+_RUN = re.compile(rf"(?:\+?86[\s-]*)?[{_DIGITISH}](?:[{_DIGITISH}]|[\s\-－—()（）.、·,，]){{6,24}}")
+MOBILE = re.compile(r"1[3-9]\d{9}")
+LANDLINE = re.compile(r"0[1-9]\d{1,2}\d{7,8}")
+
+
+def _digits(run: str) -> str:
+    out = []
+    for ch in run:
+        if ch.isdigit():
+            out.append(ch)
+        elif ch in SPOKEN_DIGITS:
+            out.append(SPOKEN_DIGITS[ch])
+    return "".join(out)
+
+
+def parse_phone(text: str) -> str | None:
+    """The first mainland mobile (11 digits) or landline with area code in ``text``, digits only."""
+    folded = fold_width(text)
+    for match in _RUN.finditer(folded):
+        run = match.group(0)
+        digits = _digits(run)
+        if run.lstrip().startswith(("+86", "86")) and len(digits) == 13:
+            digits = digits[2:]
+        if MOBILE.fullmatch(digits):
+            return digits
+        if 10 <= len(digits) <= 12 and LANDLINE.fullmatch(digits):
+            return digits
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: keep the first three and last four digits."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -1,0 +1,61 @@
+"""Five-heart ratings (五心评价): 0–5 from digits, words, hearts or stars; None means ask again."""
+
+from __future__ import annotations
+
+import re
+
+from intents.normalise import default_normaliser
+
+MAX_HEARTS = 5
+HEART_SYMBOLS = frozenset("❤♥💖💗💕💓💞💘♡★⭐🌟✨")
+_SYMBOL_NOISE = re.compile(r"[\s\ufe0f\u200d,，.。!！]+")
+# Words people use instead of a number, most specific first (不满意 must win over 满意).
+RATING_WORDS: tuple[tuple[str, int], ...] = (
+    ("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("太差", 1), ("很差", 1), ("非常差", 1),
+    ("差劲", 1), ("不太满意", 2), ("不满意", 2), ("不怎么样", 2), ("比较差", 2), ("差", 1),
+    ("非常满意", 5), ("特别满意", 5), ("很满意", 5), ("十分满意", 5), ("满分", 5), ("非常好", 5),
+    ("太好了", 5), ("好评", 5), ("五星好评", 5), ("比较满意", 4), ("还算满意", 4), ("满意", 4),
+    ("挺好", 4), ("不错", 4), ("一般般", 3), ("一般", 3), ("还行", 3), ("凑合", 3), ("马马虎虎", 3),
+    ("零分", 0), ("没来", 0),
+)
+_NUMBER = r"([0-9零〇一二两三四五六七八九十]+)"
+_COUNTED = re.compile(rf"{_NUMBER}\s*(?:颗|个)?\s*(?:心|星|分|颗)")
+_BARE = re.compile(rf"^{_NUMBER}$")
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+             "八": 8, "九": 9, "十": 10}
+
+
+def _number(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    if len(token) == 1 and token in _CN_DIGIT:
+        return _CN_DIGIT[token]
+    return None  # 十五, 三四 (three or four?) and the like are not a rating
+
+
+def parse_rating(text: str) -> int | None:
+    """0–5 hearts, or None if the reply is empty, ambiguous or out of range."""
+    folded = default_normaliser().fold(text).strip()
+    if not folded:
+        return None
+    symbols = _SYMBOL_NOISE.sub("", folded)
+    if symbols and all(ch in HEART_SYMBOLS for ch in symbols):
+        count = len(symbols)
+        return count if count <= MAX_HEARTS else None
+    found: set[int] = set()
+    for match in _COUNTED.finditer(folded):
+        value = _number(match.group(1))
+        found.add(value if value is not None else -1)
+    bare = _BARE.match(_SYMBOL_NOISE.sub("", folded))
+    if bare:
+        value = _number(bare.group(1))
+        found.add(value if value is not None else -1)
+    rest = folded
+    for word, value in RATING_WORDS:
+        if word in rest:
+            found.add(value)
+            rest = rest.replace(word, " ")
+    if len(found) != 1:
+        return None
+    value = found.pop()
+    return value if 0 <= value <= MAX_HEARTS else None
