@@ -43,7 +43,10 @@ CONTAINED: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("unsubscribe", re.compile(r"取消订阅|退订|取消(?:活动)?提醒|不要再?(?:给我)?发(?:消息|通知|提醒)")),
     ("cancel", re.compile(r"取消|撤销(?:订单|预约)?|撤单")),
     ("human", re.compile(r"转人工|人工(?!智能)|找客服|联系客服|人工客服")),
-    ("register_volunteer", re.compile(r"(?:当|做|成为|注册|报名|加入|申请)(?:一名|一个|个)?(?:志愿者|义工)|志愿者注册")),
+    (
+        "register_volunteer",
+        re.compile(r"(?:当|做|成为|注册|报名|加入|申请)(?:一名|一个|个)?(?:志愿者|义工)|志愿者注册"),
+    ),
     ("subscribe_events", re.compile(r"订阅(?:活动|提醒|通知)?")),
     ("redeem", re.compile(r"积分兑换|兑换(?:积分|礼品|商品|东西)|用积分换")),
     ("points", re.compile(r"(?:我的|查|查询|还有多少|有多少)积分|积分(?:还有)?多少")),
@@ -53,11 +56,11 @@ CONTAINED: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("events", re.compile(r"雷锋一条街|(?:最近|近期|这周|本周|下周)有(?:什么|啥)活动")),
 )
 # Commands that take a task number: 接单 12 / 我接 123 / 完成 12 / 12 做完了.
-ACCEPT = re.compile(rf"^(?:我来接|我接单|我要接|接单|抢单|我接|接)\s*(?:第|号)?\s*{_NUM}?\s*(?:号|单|号单|号任务)?$")
-COMPLETE_BEFORE = re.compile(
-    rf"^(?:已经完成|已完成|完成了|完成|做完了|做完|搞定了|搞定|服务完成|完工|结束)\s*(?:第)?\s*{_NUM}?\s*(?:号|单|号单|号任务)?$"
-)
-COMPLETE_AFTER = re.compile(rf"^(?:第)?\s*{_NUM}\s*(?:号|单|号单|号任务)?\s*(?:已经完成|已完成|完成了|完成|做完了|做完|搞定了|搞定|完工)$")
+_TASK_SUFFIX = r"(?:号|单|号单|号任务)?"
+ACCEPT = re.compile(rf"^(?:我来接|我接单|我要接|接单|抢单|我接|接)\s*(?:第|号)?\s*{_NUM}?\s*{_TASK_SUFFIX}$")
+_DONE = r"(?:已经完成|已完成|完成了|完成|做完了|做完|搞定了|搞定|服务完成|完工|结束)"
+COMPLETE_BEFORE = re.compile(rf"^{_DONE}\s*(?:第)?\s*{_NUM}?\s*{_TASK_SUFFIX}$")
+COMPLETE_AFTER = re.compile(rf"^(?:第)?\s*{_NUM}\s*{_TASK_SUFFIX}\s*{_DONE}$")
 CHOICE = re.compile(rf"^(?:选|选择|要|就|我选|我要)?\s*(?:第)?\s*{_NUM}\s*(?:个|项|号|条)?$")
 
 

@@ -335,16 +335,15 @@ class Matcher:
                         hits.append(Hit(start, end, written, term, self._terms_exact[term], quality, "pinyin"))
                 for term in fuzzy:
                     if term != written and term not in exact:
-                        hits.append(
-                            Hit(start, end, written, term, self._terms_exact[term], FUZZY_PINYIN_QUALITY, "fuzzy_pinyin")
-                        )
+                        entries = self._terms_exact[term]
+                        hits.append(Hit(start, end, written, term, entries, FUZZY_PINYIN_QUALITY, "fuzzy_pinyin"))
         return hits
 
     def _edit_hits(self, text: str, spans: tuple[tuple[int, int], ...], found: Sequence[Hit]) -> list[Hit]:
         """Keywords written with a character too many or too few, on stretches nothing else explains."""
         if not self._edit_terms:
             return []
-        covered = set()
+        covered: set[int] = set()
         for hit in found:
             covered.update(range(hit.start, hit.end))
         edges = [0, *(end for _, end in spans)]
@@ -381,7 +380,7 @@ def _drop_contained(hits: Sequence[Hit]) -> list[Hit]:
         if hit.kind != "exact" and len(hit.term) == len(hit.written):
             # A typo reading must not overrule characters that a correctly written keyword
             # explains: 助餐服务 is 助餐 + 服务, not a typo for 助残服务.
-            differing = [hit.start + i for i, (a, b) in enumerate(zip(hit.term, hit.written)) if a != b]
+            differing = [hit.start + i for i, (a, b) in enumerate(zip(hit.term, hit.written, strict=True)) if a != b]
             if any(k.start <= i < k.end for k in exact_long for i in differing):
                 continue
         inside = any(
