@@ -104,6 +104,8 @@ def _clean(text: str) -> str:
 
 def parse_command(text: str) -> Command | None:
     """The global command ``text`` gives, or None if it is anything else (e.g. a service request)."""
+    if text.strip() in ("?", "？"):
+        return Command("help")
     raw = _clean(text)
     if not raw:
         return None

@@ -1,0 +1,101 @@
+"""Phone, rating and address parsers, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from intents.address import address_from_location, extract_address
+from intents.phone import mask_phone, parse_phone
+from intents.rating import parse_rating
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("13812345678", "13812345678"),
+        ("我电话13812345678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("１３８１２３４５６７８", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("幺三八幺二三四五六七八", "13812345678"),
+        ("一三八一二三四五六七八", "13812345678"),
+        ("电话是幺三八，洞洞幺二，三四五六", "13800123456"),
+        ("020-12345678", "02012345678"),
+        ("0755 1234 5678", "075512345678"),
+        ("0772-2812345", "07722812345"),
+        ("12812345678", None),
+        ("1381234567", None),
+        ("12345", None),
+        ("我住3栋2单元501", None),
+        ("没有电话", None),
+    ],
+)
+def test_parse_phone(text: str, expected: str | None) -> None:
+    assert parse_phone(text) == expected
+
+
+def test_mask_phone() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("02012345678") == "020****5678"
+    assert mask_phone("1234") == "****"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5", 5),
+        ("５", 5),
+        ("五", 5),
+        ("0", 0),
+        ("五颗心", 5),
+        ("3颗星", 3),
+        ("4星", 4),
+        ("4 星", 4),
+        ("满分", 5),
+        ("非常满意", 5),
+        ("满意", 4),
+        ("一般", 3),
+        ("不满意", 2),
+        ("很差", 1),
+        ("❤️❤️❤️", 3),
+        ("★★★★", 4),
+        ("⭐⭐⭐⭐⭐", 5),
+        ("非常满意，五颗心", 5),
+        ("6", None),
+        ("10分", None),
+        ("❤️❤️❤️❤️❤️❤️", None),
+        ("三四颗", None),
+        ("4或5", None),
+        ("满意，3星", None),
+        ("师傅人很好", None),
+        ("", None),
+    ],
+)
+def test_parse_rating(text: str, expected: int | None) -> None:
+    assert parse_rating(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("明天下午三点来给我老伴理个发，地址幸福小区3栋2单元501", "幸福小区3栋2单元501"),
+        ("地址：解放路25号", "解放路25号"),
+        ("我住幸福小区3栋2单元501，想理发", "幸福小区3栋2单元501"),
+        ("我家在解放路25号", "解放路25号"),
+        ("住在阳光花园12栋", "阳光花园12栋"),
+        ("来我家，朝阳村二组", "朝阳村二组"),
+        ("想理发", None),
+        ("明天下午三点", None),
+    ],
+)
+def test_extract_address(text: str, expected: str | None) -> None:
+    assert extract_address(text) == expected
+
+
+def test_location_message() -> None:
+    address = address_from_location("柳州市白莲街道", 24.3, 109.4)
+    assert (address.text, address.latitude, address.longitude) == ("柳州市白莲街道", 24.3, 109.4)
+    assert address_from_location("", 24.3, 109.4).text == "24.30000,109.40000"
+    with pytest.raises(ValueError):
+        address_from_location("x", 91, 0)
