@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from intents.catalogue import Catalogue
-from intents.matcher import MatchResult, Matcher, fuzzy_syllable
+from intents.matcher import Matcher, MatchResult, fuzzy_syllable
 from tests.intents.conftest import DATA, load_non_requests, load_requests
 
 # Floors sit a little under today's figures (see benchmarks/intents.py) so that a regression fails.
