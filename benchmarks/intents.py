@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from intents.catalogue import Catalogue, Service, load_catalogue  # noqa: E402
-from intents.matcher import CALIBRATION, MatchResult, Matcher  # noqa: E402
+from intents.matcher import CALIBRATION, Matcher, MatchResult  # noqa: E402
 from intents.normalise import default_normaliser  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
