@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from bot.cli_match import match
 from bot.config import load_config
 from bot.errors import LeifengError
 
@@ -174,25 +175,20 @@ def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key
         raise click.ClickException("--aes-key (EncodingAESKey) must be 43 characters")
     services = build_services(load_config())
     now = services.clock.now()
-    with transaction(services.sessions) as s:
-        hub = Hub(slug=slug, name=name, wechat_appid=appid, wechat_token=token, wechat_aes_key=aes_key,
-                  wechat_secret=secret, settings={}, created_at=now)
-        s.add(hub)
-        s.flush()
-        s.add(AuditLog(hub_id=hub.id, actor="cli", action="hub_add", subject=f"hub:{hub.id}",
-                       detail={"slug": slug}, at=now))
+    try:
+        with transaction(services.sessions) as s:
+            hub = Hub(slug=slug, name=name, wechat_appid=appid, wechat_token=token, wechat_aes_key=aes_key,
+                      wechat_secret=secret, settings={}, created_at=now)
+            s.add(hub)
+            s.flush()
+            s.add(AuditLog(hub_id=hub.id, actor="cli", action="hub_add", subject=f"hub:{hub.id}",
+                           detail={"slug": slug}, at=now))
+    except IntegrityError as exc:
+        raise click.ClickException(f"a hub with slug {slug!r} or AppID {appid!r} already exists") from exc
     click.echo(f"hub {slug} added: webhook URL /wechat/{slug}")
 
 
-def _register_optional(group: click.Group) -> None:
-    try:
-        from bot.cli_match import match
-    except ImportError:
-        return
-    group.add_command(match)
-
-
-_register_optional(cli)
+cli.add_command(match)
 
 
 def _safe_url(url: str) -> str:

@@ -34,6 +34,7 @@ class Config:
     outbox_batch_size: int = 50
     http_timeout_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
+    catalogue_path: str = ""  # a hub's own service catalogue (TOML); empty = the packaged default
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -1,4 +1,11 @@
-"""The conversation core: a pure step function driven by a rule table (no Flask, SQL, network or clock)."""
+"""The conversation core: a pure step function over rule and state tables (no Flask, SQL, network or clock).
+
+step(state, slots, message, context) -> Result(new state, slots, passive reply, outbox, effects, actions)
+
+Events go through RULES; text goes through global commands (valid in every state), then the
+handler of the current state (STATE_HANDLERS), then the idle handler. Actions are requests to
+the domain (submit an order, accept one...) that the edge performs in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from enum import StrEnum
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.messages import Incoming
 
-
-class State(StrEnum):
-    IDLE = "IDLE"
-    HUMAN = "HUMAN"  # handed over to staff: the bot stays quiet except for 菜单/取消
+IDLE = "IDLE"
+HUMAN = "HUMAN"  # handed over to staff: the bot stays quiet except for 菜单/取消
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,17 @@ class Out:
 
 @dataclass(frozen=True)
 class Effect:
-    """A change to a user's record that the edge applies in the same transaction."""
+    """A change to the sender's own record that the edge applies in the same transaction."""
 
-    name: str  # subscribed | unsubscribed | template_result | location
+    name: str  # subscribed | unsubscribed | template_result
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A request to the domain (orders, volunteers...), performed by the edge; its text is the reply."""
+
+    name: str
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -40,17 +52,21 @@ class Effect:
 class Context:
     hub_name: str
     now: datetime
+    nlu: Any = None  # bot.nlu.Understanding (pure)
     roles: frozenset[str] = frozenset()
     staff_openids: tuple[str, ...] = ()
+    phone_on_file: str | None = None
+    timeout: timedelta = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
 class Result:
-    state: State
+    state: str
     slots: Mapping[str, Any]
     reply: str | None
     outbox: tuple[Out, ...] = ()
     effects: tuple[Effect, ...] = ()
+    actions: tuple[Action, ...] = ()
 
 
 MENU_ITEMS: tuple[tuple[str, str], ...] = (
@@ -61,13 +77,14 @@ MENU_ITEMS: tuple[tuple[str, str], ...] = (
     ("5", "积分查询"),
     ("0", "人工服务"),
 )
+MENU_ACTIONS: Mapping[str, str] = {"2": "my_orders", "3": "register_volunteer", "4": "events", "5": "points"}
 
 CLICK_KEYS: Mapping[str, str] = {
     "MENU_ORDER": "1", "MENU_MY_ORDERS": "2", "MENU_VOLUNTEER": "3",
     "MENU_EVENTS": "4", "MENU_POINTS": "5", "MENU_HUMAN": "0", "MENU_HELP": "菜单",
 }
 
-HELP_WORDS = frozenset({"菜单", "帮助", "功能", "help", "menu", "?", "？", "你好", "您好", "在吗"})
+Handler = Callable[[str, Mapping[str, Any], Incoming, Context], Result]
 
 
 def menu_text(hub_name: str) -> str:
@@ -77,89 +94,190 @@ def menu_text(hub_name: str) -> str:
     return "\n".join(lines)
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).strip("。.!！~")
+def clean(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().strip("。.!！~")
 
 
-Handler = Callable[[State, Mapping[str, Any], Incoming, Context], Result]
+def result(state: str, slots: Mapping[str, Any], reply: str | None, **kw: Any) -> Result:
+    return Result(state=state, slots=slots, reply=reply, **kw)
 
 
-def _same(state: State, slots: Mapping[str, Any], reply: str | None, *, effects: tuple[Effect, ...] = (),
-          outbox: tuple[Out, ...] = ()) -> Result:
-    return Result(state=state, slots=slots, reply=reply, effects=effects, outbox=outbox)
+def idle(reply: str | None, slots: Mapping[str, Any] | None = None, **kw: Any) -> Result:
+    keep = {k: v for k, v in (slots or {}).items() if k == "location"}
+    return Result(state=IDLE, slots=keep, reply=reply, **kw)
 
 
-def on_subscribe(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+# -- events -------------------------------------------------------------------------------------
+
+
+def on_subscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
     text = "您好，感谢关注！" + menu_text(ctx.hub_name)
     if inc.scene and inc.scene.startswith("volunteer"):
         text += "\n您是扫志愿者码来的：回复“注册志愿者”即可报名。"
-    return _same(State.IDLE, {}, text, effects=(Effect("subscribed", {"scene": inc.scene}),))
+    return idle(text, effects=(Effect("subscribed", {"scene": inc.scene}),))
 
 
-def on_unsubscribe(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    return _same(State.IDLE, {}, None, effects=(Effect("unsubscribed"),))
+def on_unsubscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return idle(None, effects=(Effect("unsubscribed"),))
 
 
-def on_scan(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    return _same(state, {**slots, "last_scene": inc.scene}, f"已收到扫码（{inc.scene}）。" + menu_text(ctx.hub_name))
+def on_scan(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, {**slots, "last_scene": inc.scene}, f"已收到扫码（{inc.scene}）。" + menu_text(ctx.hub_name))
 
 
-def on_template_finish(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    return _same(state, slots, None, effects=(Effect("template_result", {"status": inc.event_key}),))
+def on_template_finish(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, None, effects=(Effect("template_result", {"status": inc.event_key}),))
 
 
-def on_location(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+def on_location(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
     loc = {"lat": inc.latitude, "lng": inc.longitude, "label": inc.label}
     new_slots = {**slots, "location": loc}
     if inc.kind == "event":  # periodic location report: remember silently
-        return _same(state, new_slots, None)
+        return result(state, new_slots, None)
+    from bot import order_flow
+
+    if state == order_flow.ASK_ADDRESS:  # the address question answered with a location
+        return order_flow.fill_location(new_slots, inc, ctx)
     where = inc.label or "您发送的位置"
-    return _same(state, new_slots, f"收到位置：{where}。下单时会用这个地址。")
+    return result(state, new_slots, f"收到位置：{where}。下单时会用这个地址。")
 
 
-def on_voice_unreadable(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    return _same(state, slots, "抱歉，这段语音没有听清楚。您可以再说一遍，或者回复数字：\n"
-                 + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS))
+def on_voice_unreadable(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, "抱歉，这段语音没有听清楚。您可以再说一遍，或者回复数字：\n"
+                  + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS))
 
 
-def on_media(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+def on_media(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
     what = {"image": "图片", "video": "视频", "link": "链接"}.get(inc.kind, "消息")
-    return _same(state, slots, f"已收到您的{what}。需要帮忙的话，请用文字或语音说一下，或回复“菜单”。")
+    return result(state, slots, f"已收到您的{what}。需要帮忙的话，请用文字或语音说一下，或回复“菜单”。")
 
 
-def on_unknown(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    return _same(state, slots, "这种消息暂时看不懂，请发文字或语音，或回复“菜单”。")
+def on_unknown(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, "这种消息暂时看不懂，请发文字或语音，或回复“菜单”。")
 
 
-def on_silent(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    return _same(state, slots, None)
+def on_silent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, None)
 
 
-def _text_of(inc: Incoming) -> str:
+def text_of(inc: Incoming) -> str:
     if inc.kind == "event" and inc.event == "click":
         return CLICK_KEYS.get(inc.event_key or "", "菜单")
-    return _clean(inc.text or "")
+    return clean(inc.text or "")
 
 
-def on_human(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+# -- text ---------------------------------------------------------------------------------------
+
+
+def hand_over(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
     notes = tuple(Out(to=o, text=f"居民 {inc.openid} 请求人工服务，请尽快在后台回复。",
                       key=f"human:{inc.openid}:{inc.create_time}:{o}") for o in ctx.staff_openids)
-    return _same(State.HUMAN, slots, "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。", outbox=notes)
+    return result(HUMAN, slots, "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。", outbox=notes)
 
 
-def on_text(state: State, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    text = _text_of(inc)
-    if text in HELP_WORDS or text in {"取消", "退出"}:
-        return _same(State.IDLE, {k: v for k, v in slots.items() if k == "location"}, menu_text(ctx.hub_name))
-    if state is State.HUMAN:
-        return _same(state, slots, None)  # staff are answering; the bot stays out of the way
-    if text in {"0", "人工", "转人工", "人工服务"}:
-        return on_human(state, slots, inc, ctx)
-    choices = dict(MENU_ITEMS)
-    if text in choices:
-        return _same(state, {**slots, "menu_choice": text},
-                     f"您选择了：{choices[text]}。请直接用一句话说明需要什么帮助、时间和地址，我们会为您安排。")
-    return _same(state, slots, "收到您的留言。" + menu_text(ctx.hub_name))
+def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
+    """Commands that work in every state. None when the text is not one."""
+    from bot import order_flow
+
+    nlu = ctx.nlu
+    in_dialogue = state not in (IDLE, HUMAN)
+    if state == order_flow.RATE_COMMENT and nlu.is_no(text):
+        return None  # "不用了" answers "anything to add?", it does not cancel anything
+    order_id = nlu.cancel_order(text)
+    if order_id is not None:
+        return idle(None, slots, actions=(Action("cancel_order", {"order": order_id}),))
+    back = nlu.give_back(text)
+    if back is not None:
+        if back[1]:
+            return idle(None, slots, actions=(Action("give_back", {"order": back[0], "reason": back[1]}),))
+        return result(order_flow.ASK_GIVEBACK_REASON, {**slots, "order": back[0]}, f"请说一下退订单{back[0]}的原因：")
+    done = nlu.complete_with_hours(text)
+    if done is not None:
+        return idle(None, slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))
+    if nlu.is_proxy(text):
+        return order_flow.start_proxy(slots, ctx)
+    cmd = nlu.command(text)
+    if cmd is None:
+        return None
+    name, arg = cmd.name, cmd.arg
+    if name == "help":
+        note = "（刚才的操作已取消）\n" if in_dialogue else ""
+        return idle(note + menu_text(ctx.hub_name), slots)
+    if name == "cancel":
+        if in_dialogue or state == HUMAN:
+            return idle("好的，已取消。需要时再找我，回复“菜单”看看能做什么。", slots)
+        return idle("现在没有要取消的操作。要取消订单请回复“取消订单 编号”，回复“我的订单”查看编号。", slots)
+    if name == "human":
+        return hand_over(state, slots, inc, ctx)
+    if name == "accept":
+        if arg is None:
+            return result(state, slots, "请带上订单编号，比如“接单 12”。")
+        return idle(None, slots, actions=(Action("accept", {"order": arg}),))
+    if name == "complete":
+        if arg is None:
+            return result(state, slots, "请带上订单编号，比如“完成 12 2”（12号订单，服务2小时）。")
+        return result(order_flow.ASK_HOURS, {**slots, "order": arg, "misses": 0},
+                      f"订单{arg}服务了几个小时？回复数字，比如“2”或“1.5”。")
+    if name in ("my_orders", "my_tasks", "points", "redeem", "register_volunteer", "subscribe_events",
+                "unsubscribe", "events", "passbook"):
+        return idle(None, slots, actions=(Action(name, {"arg": arg} if arg is not None else {}),))
+    return None
+
+
+def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    from bot import order_flow
+
+    text = text_of(inc)
+    prefix = ""
+    if state != IDLE and _expired(slots, ctx):
+        prefix = "上次的对话时间太久，已帮您取消了。\n"
+        state, slots = IDLE, {k: v for k, v in slots.items() if k == "location"}
+    if not text:
+        return _prefixed(prefix, result(state, slots, "请用文字或语音告诉我您需要什么，或回复“菜单”。"))
+    res = global_command(state, slots, inc, ctx, text)
+    if res is None and state == HUMAN:
+        return result(state, slots, None)  # staff are answering; the bot stays out of the way
+    if res is None and state in order_flow.STATE_HANDLERS:
+        res = order_flow.STATE_HANDLERS[state](state, slots, inc, ctx, text)
+    if res is None:
+        res = on_idle_text(slots, inc, ctx, text)
+    return _prefixed(prefix, _touch(res, ctx))
+
+
+def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    from bot import order_flow
+
+    choice = ctx.nlu.choice(text) if len(text) <= 4 else None
+    if choice is not None and str(choice) in dict(MENU_ITEMS):
+        key = str(choice)
+        if key == "1":
+            return order_flow.ask_service(slots, ctx)
+        if key == "0":
+            return hand_over(IDLE, slots, inc, ctx)
+        return idle(None, slots, actions=(Action(MENU_ACTIONS[key]),))
+    return order_flow.start_from_text(slots, inc, ctx, text)
+
+
+def _expired(slots: Mapping[str, Any], ctx: Context) -> bool:
+    last = slots.get("last_at")
+    if not last:
+        return False
+    try:
+        return ctx.now - datetime.fromisoformat(str(last)) > ctx.timeout
+    except (TypeError, ValueError):
+        return True
+
+
+def _touch(res: Result, ctx: Context) -> Result:
+    if res.state in (IDLE, HUMAN):
+        return res
+    return replace(res, slots={**res.slots, "last_at": ctx.now.isoformat()})
+
+
+def _prefixed(prefix: str, res: Result) -> Result:
+    if not prefix:
+        return res
+    return replace(res, reply=prefix + (res.reply or ""))
 
 
 @dataclass(frozen=True)
@@ -199,15 +317,15 @@ _check_rules(RULES)
 
 def step(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
          rules: tuple[Rule, ...] = RULES) -> Result:
-    """(state, slots, message, context) -> new state, slots, passive reply, outbox messages, effects."""
-    try:
-        current = State(state)
-    except ValueError:
-        current = State.IDLE  # a state from a newer/older version: start over rather than crash
+    """(state, slots, message, context) -> new state, slots, passive reply, outbox, effects, actions."""
+    from bot import order_flow
+
+    if state not in (IDLE, HUMAN) and state not in order_flow.STATE_HANDLERS:
+        state, slots = IDLE, {}  # a state from another version of the code: start over rather than crash
     for rule in rules:
         if inc.kind in rule.kinds and (rule.events is None or inc.event in rule.events) and rule.when(inc):
-            result = rule.handler(current, dict(slots), inc, ctx)
-            return replace(result, slots=dict(result.slots))
+            res = rule.handler(state, dict(slots), inc, ctx)
+            return replace(res, slots=dict(res.slots))
     if inc.kind == "event":
-        return on_silent(current, slots, inc, ctx)
-    return on_unknown(current, slots, inc, ctx)
+        return on_silent(state, slots, inc, ctx)
+    return on_unknown(state, slots, inc, ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import dialogue
+from bot.actions import ActionContext, perform
+from bot.orders import settings_for
 from bot.hubs import HubAccount
 from bot.messages import Incoming
 from bot.outbox import enqueue
@@ -61,21 +64,27 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> str | No
             user.last_inbound_at = now  # opens the 48-hour customer-service window
         conv = s.execute(select(Conversation).where(Conversation.user_id == user.id)).scalar_one_or_none()
         if conv is None:
-            conv = Conversation(hub_id=account.hub_id, user_id=user.id, state=dialogue.State.IDLE.value,
+            conv = Conversation(hub_id=account.hub_id, user_id=user.id, state=dialogue.IDLE,
                                 slots={}, updated_at=now)
             s.add(conv)
-        ctx = dialogue.Context(hub_name=account.name, now=now, roles=frozenset(user.roles or []),
-                               staff_openids=_staff_openids(s, account.hub_id))
+        settings = settings_for(s, account.hub_id)
+        ctx = dialogue.Context(hub_name=account.name, now=now, nlu=services.nlu, roles=frozenset(user.roles or []),
+                               staff_openids=_staff_openids(s, account.hub_id), phone_on_file=user.phone,
+                               timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
         result = dialogue.step(conv.state, conv.slots or {}, inc, ctx)
-        conv.state = result.state.value
+        conv.state = result.state
         conv.slots = dict(result.slots)
         conv.updated_at = now
         _apply_effects(s, user, result.effects, account.hub_id, now)
         for out in result.outbox:
             enqueue(s, hub_id=account.hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
                     idempotency_key=out.key)
-        pm.reply = result.reply
-        return result.reply
+        replies = [result.reply] if result.reply else []
+        ac = ActionContext(s=s, hub_id=account.hub_id, user=user, now=now, nlu=services.nlu)
+        replies += [perform(ac, action) for action in result.actions]
+        reply = "\n".join(r for r in replies if r) or None
+        pm.reply = reply
+        return reply
 
 
 def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.hubs import HubAccount, HubDirectory
+from bot.nlu import Understanding, load_understanding
 from bot.wechat_client import HubWeChatClient, TokenStore
 from storage.db import check_migrated, make_engine, make_session_factory
 
@@ -23,6 +24,7 @@ class Services:
     sessions: sessionmaker[Session]
     hubs: HubDirectory
     tokens: TokenStore
+    nlu: Understanding
     _clients: dict[str, HubWeChatClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -46,4 +48,5 @@ def build_services(config: Config, clock: Clock | None = None, *, check_schema: 
     sessions = make_session_factory(engine)
     clock = clock or SystemClock()
     return Services(config=config, clock=clock, engine=engine, sessions=sessions,
-                    hubs=HubDirectory(sessions, config), tokens=TokenStore(sessions, clock))
+                    hubs=HubDirectory(sessions, config), tokens=TokenStore(sessions, clock),
+                    nlu=load_understanding(config.catalogue_path or None))

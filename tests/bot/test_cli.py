@@ -44,7 +44,7 @@ def test_upgrade_then_hubs_then_menu_push(tmp_path: Path) -> None:
         res = leifeng("hubs", "add", "--slug", "baolian", "--name", "宝莲社区雷锋超市", env=env)
         assert res.returncode == 0, res.stderr
         dup = leifeng("hubs", "add", "--slug", "baolian", "--name", "again", env=env)
-        assert dup.returncode == 1 and "Traceback" not in dup.stderr
+        assert dup.returncode == 1 and "already exists" in dup.stderr and "Traceback" not in dup.stderr
         assert "baolian" in leifeng("hubs", "list", env=env).stdout
         res = leifeng("menu", "push", env=env)
         assert res.returncode == 0, res.stderr

@@ -57,8 +57,8 @@ def test_stale_timestamp_403(client: Any, account: Account, clock: FakeClock, se
 
 
 @pytest.mark.parametrize("name,expect", [
-    ("text.xml", "收到"),
-    ("voice_recognition.xml", "收到"),
+    ("text.xml", "义务理发"),
+    ("voice_recognition.xml", "维修"),
     ("voice_no_recognition.xml", "没有听清楚"),
     ("location.xml", "白莲街道宝莲社区"),
     ("image.xml", "图片"),
@@ -67,7 +67,7 @@ def test_stale_timestamp_403(client: Any, account: Account, clock: FakeClock, se
     ("event_subscribe.xml", "感谢关注"),
     ("event_subscribe_qrscene.xml", "注册志愿者"),
     ("event_scan.xml", "merchant_redeem_17"),
-    ("event_click.xml", "点单"),
+    ("event_click.xml", "需要什么服务"),
     ("event_view.xml", None),
     ("event_location.xml", None),
     ("event_unsubscribe.xml", None),
