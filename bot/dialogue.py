@@ -225,7 +225,7 @@ def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
 
 
 def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    from bot import order_flow
+    from bot import flows
 
     text = text_of(inc)
     prefix = ""
@@ -237,8 +237,8 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     res = global_command(state, slots, inc, ctx, text)
     if res is None and state == HUMAN:
         return result(state, slots, None)  # staff are answering; the bot stays out of the way
-    if res is None and state in order_flow.STATE_HANDLERS:
-        res = order_flow.STATE_HANDLERS[state](state, slots, inc, ctx, text)
+    if res is None and state in flows.STATE_HANDLERS:
+        res = flows.STATE_HANDLERS[state](state, slots, inc, ctx, text)
     if res is None:
         res = on_idle_text(slots, inc, ctx, text)
     return _prefixed(prefix, _touch(res, ctx))
@@ -318,9 +318,9 @@ _check_rules(RULES)
 def step(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
          rules: tuple[Rule, ...] = RULES) -> Result:
     """(state, slots, message, context) -> new state, slots, passive reply, outbox, effects, actions."""
-    from bot import order_flow
+    from bot import flows
 
-    if state not in (IDLE, HUMAN) and state not in order_flow.STATE_HANDLERS:
+    if state not in (IDLE, HUMAN) and state not in flows.STATE_HANDLERS:
         state, slots = IDLE, {}  # a state from another version of the code: start over rather than crash
     for rule in rules:
         if inc.kind in rule.kinds and (rule.events is None or inc.event in rule.events) and rule.when(inc):

@@ -1,4 +1,4 @@
-"""The worker process: the scheduler and the outbox sender, one process."""
+"""The worker process: the scheduler (order sweep) and the outbox sender, one process."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.jobs import sweep_orders
 from bot.outbox import OutboxSender
 from bot.services import Services
 
@@ -33,8 +34,16 @@ class Worker:
             log.info("outbox: %d claimed, %d sent, %d to retry, %d dead", stats.claimed, stats.sent,
                      stats.retried, stats.dead)
 
+    def sweep(self) -> None:
+        try:
+            sweep_orders(self.services)
+        except Exception:
+            log.exception("order sweep failed")
+
     def start(self) -> None:
         self.scheduler.add_job(self.send_due, "interval", seconds=self.interval, id="outbox",
+                               max_instances=1, coalesce=True, replace_existing=True)
+        self.scheduler.add_job(self.sweep, "interval", seconds=60, id="orders_sweep",
                                max_instances=1, coalesce=True, replace_existing=True)
         self.scheduler.start()
         log.info("worker %s started (outbox every %.1fs)", self.sender.owner, self.interval)
