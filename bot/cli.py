@@ -12,6 +12,7 @@ import click
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from bot.cli_match import match
+from bot.cli_orders import orders_cli
 from bot.config import load_config
 from bot.errors import LeifengError
 
@@ -189,6 +190,7 @@ def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key
 
 
 cli.add_command(match)
+cli.add_command(orders_cli)
 
 
 def _safe_url(url: str) -> str:

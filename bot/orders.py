@@ -478,6 +478,15 @@ def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now
     return order
 
 
+def staff_confirm(s: Session, *, hub_id: int, order_id: int, actor: str, now: datetime,
+                  service: ServiceInfo) -> Order:
+    """Staff confirm a reported completion for a resident who cannot (hours verified, no rating)."""
+    order = _get_order(s, hub_id, order_id)
+    transition(s, order, "close", actor=actor, now=now, reason="工作人员确认完成", verified_by="staff")
+    write_record(s, order, service, now, verified_by="staff")
+    return order
+
+
 def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) -> str:
     rows = s.execute(select(Order).where(Order.hub_id == hub_id, Order.state.in_([st.value for st in OPEN_STATES]),
                                          (Order.ordered_by_user_id == user.id) | (Order.resident_user_id == user.id))

@@ -1,0 +1,112 @@
+"""Staff overrides: dispatch by hand, reassign, support (配套), cancel, confirm, review — domain and CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from bot.cli import cli
+from bot.clock import FakeClock
+from bot.lifecycle import IllegalTransitionError, next_state
+from bot.seed import STAFF_OPENID, seed_demo_hub
+from storage.db import transaction
+from storage.models import Order, OrderEvent, Team
+from tests.dialog import Chat, verify_dialog
+
+R = "oResident0001"
+
+
+@pytest.fixture
+def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat: Any) -> Chat:
+    clock.set(datetime.now(UTC))  # the CLI runs on the real clock; keep both on the same time line
+    with transaction(services.sessions) as s:
+        seed_demo_hub(s, clock.now())
+        s.execute(select(Team).where(Team.code == "haircut")).scalar_one().robot_key = "ROBOT-HAIR"
+    return Chat(client, account, clock, services, fake_wechat)
+
+
+def run_cli(services: Any, *args: str) -> Any:
+    env = {"LEIFENG_DATABASE_URL": str(services.config.database_url),
+           "LEIFENG_WECHAT_API_BASE_URL": services.config.wechat_api_base_url}
+    res = CliRunner().invoke(cli, list(args), env=env)
+    services.clock.set(datetime.now(UTC))  # what the CLI queued is due now
+    return res
+
+
+def order(services: Any) -> Order:
+    with services.sessions() as s:
+        return s.execute(select(Order)).scalar_one()
+
+
+def test_dispatch_posts_to_the_team_group_robot(chat: Chat) -> None:
+    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交")])
+    got = chat.deliver()
+    (post,) = got["robot:ROBOT-HAIR"]
+    assert "【爱心理发队】" in post and "接单 1" in post and "1号" not in post.split("地点：")[1].split("\n")[0]
+
+
+def test_support_flow_notifies_staff_then_resident_and_volunteer(chat: Chat, services: Any) -> None:
+    verify_dialog(chat, [(R, "下周六上午九点科普讲座需要志愿者，地址幸福小区3栋", "请留一个联系电话"),
+                         (R, "13812345678", "请核对"), (R, "1", "已提交")])
+    o = order(services)
+    assert o.service_code == "science" and o.needs_support
+    chat.deliver()
+    with transaction(services.sessions) as s:
+        from bot.orders import ServiceInfo, assign
+
+        assign(s, hub_id=1, order_id=o.id, volunteer_id=1, actor="staff:li", now=chat.clock.now(),
+               service=ServiceInfo("science", "科技科普"))
+    got = chat.deliver()
+    assert any("需要社区配套" in t for t in got[STAFF_OPENID])
+    res = run_cli(services, "orders", "support", str(o.id), "--note", "社区活动室和投影仪")
+    assert res.exit_code == 0, res.output
+    got = chat.deliver()
+    assert any("社区活动室和投影仪" in t for t in got[R])
+    assert any("社区活动室和投影仪" in t for t in got["oVolBarber01"])
+    assert order(services).state == "supported"
+
+
+def test_cli_assign_reassign_show_cancel(chat: Chat, services: Any) -> None:
+    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
+                         ("oVolBarber01", "接单 1", "接单成功")])
+    chat.deliver()
+    res = run_cli(services, "orders", "assign", "1", "--volunteer", "2")
+    assert res.exit_code == 0, res.output
+    got = chat.deliver()
+    assert any("改派" in t for t in got["oVolBarber01"])
+    assert any("李阿姨" in t for t in got[R])
+    assert order(services).volunteer_id == 2
+    shown = run_cli(services, "orders", "show", "1").output
+    assert "give_back" in shown and "工作人员改派" in shown
+    assert "accepted" in run_cli(services, "orders", "list").output
+    res = run_cli(services, "orders", "cancel", "1", "--reason", "居民住院")
+    assert res.exit_code == 0 and order(services).state == "cancelled"
+    got = chat.deliver()
+    assert any("居民住院" in t for t in got[R]) and any("不用去了" in t for t in got["oVolBarber02"])
+    bad = run_cli(services, "orders", "support", "1", "--note", "x")
+    assert bad.exit_code == 1 and "cannot support an order that is cancelled" in bad.output
+    assert "没有找到订单42" in run_cli(services, "orders", "show", "42").output
+
+
+def test_staff_confirm_and_review(chat: Chat, services: Any) -> None:
+    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
+                         ("oVolBarber01", "接单 1", "接单成功"), ("oVolBarber01", "完成 1 2", "辛苦了")])
+    assert run_cli(services, "orders", "review", "1", "--note", "x").exit_code == 1  # not flagged
+    res = run_cli(services, "orders", "confirm", "1")
+    assert res.exit_code == 0, res.output
+    o = order(services)
+    assert o.state == "closed" and o.verified_by == "staff"
+    with services.sessions() as s:
+        assert [e.trigger for e in s.execute(select(OrderEvent).order_by(OrderEvent.id)).scalars()][-1] == "close"
+
+
+def test_lifecycle_table_rejects_illegal_moves() -> None:
+    assert next_state("submitted", "dispatch").value == "dispatched"
+    for state, trigger in [("closed", "accept"), ("cancelled", "complete"), ("submitted", "rate"),
+                           ("completed", "cancel"), ("dispatched", "nonsense")]:
+        with pytest.raises(IllegalTransitionError):
+            next_state(state, trigger)
