@@ -16,13 +16,14 @@ from bot.app import create_app
 from bot.chat import HttpTransport, describe_push, run_terminal_chat
 from bot.config import load_config
 from bot.fake_wechat import FakeWeChatServer
+from bot.seed import VOLUNTEERS, seed_demo_hub
 from bot.services import Services, build_services
 from bot.worker import Worker
 from storage.db import transaction, upgrade
-from storage.models import Hub, OutboxMessage, User
+from storage.models import OutboxMessage, Team
 
 RESIDENT = "oDemoResident01"
-STAFF = "oDemoStaff01"
+BARBER, BARBER2 = VOLUNTEERS[0].openid, VOLUNTEERS[1].openid
 
 
 @dataclass(frozen=True)
@@ -34,21 +35,27 @@ class ScriptStep:
 
 
 SCRIPT: tuple[ScriptStep, ...] = (
-    ScriptStep(RESIDENT, "/sub", "感谢关注", "居民关注公众号"),
-    ScriptStep(RESIDENT, "菜单", "请回复数字"),
-    ScriptStep(RESIDENT, "/voice", "没有听清楚", "一条没识别出来的语音"),
-    ScriptStep(RESIDENT, "/loc 24.3123 109.4287 白莲街道宝莲社区", "宝莲社区", "发送位置"),
+    ScriptStep(RESIDENT, "/sub", "感谢关注", "居民关注公众号，看到菜单"),
+    ScriptStep(RESIDENT, "/voice", "没有听清楚", "一条没识别出来的语音：友好地请她再说一遍"),
+    ScriptStep(RESIDENT, "/voice 明天下午三点来给我老伴理个发，地址幸福小区3栋2单元501", "联系电话",
+               "点单：一句语音里说了服务、时间和地址，只再问电话"),
+    ScriptStep(RESIDENT, "13812345678", "请核对"),
+    ScriptStep(RESIDENT, "1", "已提交", "确认后自动派单：理发队的志愿者收到任务，群里也发了"),
+    ScriptStep(BARBER, "接单 1", "接单成功", "接单：第一个回复的志愿者接到，看到完整地址和电话"),
+    ScriptStep(BARBER2, "接单 1", "已被接走", "晚一步的志愿者被礼貌告知"),
+    ScriptStep(BARBER, "完成 1 1.5", "辛苦了", "志愿者报告完成和时长；居民被请去评价"),
+    ScriptStep(RESIDENT, "五颗心", "谢谢您的评价", "评单：五颗心"),
+    ScriptStep(RESIDENT, "张师傅手艺真好", "收到您的留言"),
+    ScriptStep(BARBER, "积分", "积分", "志愿者查积分：1.5 小时 × 10 × 1.5 倍"),
+    ScriptStep(RESIDENT, "我的订单", "没有进行中的订单"),
     ScriptStep(RESIDENT, "人工", "转接", "转人工：工作人员收到通知"),
 )
 
 
 def seed(services: Services) -> None:
-    now = services.clock.now()
     with transaction(services.sessions) as s:
-        hub = s.execute(select(Hub).where(Hub.slug == "default")).scalar_one()
-        hub.name = "白莲街道雷锋超市"
-        s.add(User(hub_id=hub.id, openid=STAFF, roles=["staff"], nickname="社区工作人员小李", subscribed=True,
-                   last_inbound_at=now, created_at=now))
+        seed_demo_hub(s, services.clock.now(), hub_name="白莲街道雷锋超市")
+        s.execute(select(Team).where(Team.code == "haircut")).scalar_one().robot_key = "DEMO-HAIRCUT-ROBOT"
     services.hubs.forget()
 
 
@@ -66,6 +73,7 @@ def wait_outbox_empty(services: Services, timeout: float = 10.0) -> None:
 def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("bot").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     workdir = Path(tempfile.mkdtemp(prefix="leifeng-demo-"))
     url = f"sqlite:///{db_path or workdir / 'demo.db'}"
     upgrade(url)

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from bot.clock import SHANGHAI
 from intents.address import extract_address
 from intents.catalogue import Catalogue, Service, load_catalogue
 from intents.commands import Command, parse_choice, parse_command
@@ -43,7 +44,8 @@ class Understanding:
         return parse_choice(text)
 
     def time(self, text: str, now: datetime) -> TimeResult:
-        return parse_time(text, now)
+        # "明天"/"下午" are words of the resident's day: read them on Shanghai's calendar, not UTC's
+        return parse_time(text, now.astimezone(SHANGHAI))
 
     def phone(self, text: str) -> str | None:
         return parse_phone(text)

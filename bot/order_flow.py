@@ -126,8 +126,9 @@ def _fill_from_text(draft: dict[str, Any], text: str, ctx: Context) -> dict[str,
 
 
 def _time_slots(when: Any) -> dict[str, Any]:
+    end = when.end if when.kind == "span" and when.end != when.start else None
     return {"time_kind": when.kind, "start": when.start.isoformat() if when.start else None,
-            "end": when.end.isoformat() if when.end else None}
+            "end": end.isoformat() if end else None}
 
 
 def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context) -> Result:

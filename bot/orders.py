@@ -106,8 +106,9 @@ def transition(s: Session, order: Order, trigger: str, *, actor: str, now: datet
 def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any], service: ServiceInfo,
                  now: datetime) -> Order:
     """Create the order (submitted) and dispatch it at once."""
-    start = datetime.fromisoformat(data["start"]) if data.get("start") else None
-    end = datetime.fromisoformat(data["end"]) if data.get("end") else None
+    # stored as UTC: SQLite keeps only the wall-clock digits of an aware datetime
+    start = as_utc(datetime.fromisoformat(data["start"])) if data.get("start") else None
+    end = as_utc(datetime.fromisoformat(data["end"])) if data.get("end") else None
     proxy = data.get("for") or {}
     settings = settings_for(s, hub_id)
     order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code, details=data.get("details"),

@@ -229,3 +229,14 @@ def test_unrated_order_is_reminded_then_closed(chat: Chat, services: Any, clock:
     with services.sessions() as s:
         assert s.execute(select(ServiceRecord.verified_by)).scalar_one() == "timeout"
     assert timedelta(hours=1)
+
+
+def test_times_are_read_on_shanghai_calendar_late_at_night(chat: Chat, services: Any, clock: FakeClock) -> None:
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 23, 15, 30, tzinfo=UTC))  # 23:30 in Shanghai, still the 23rd
+    verify_dialog(chat, [(R, "明天下午三点来理发 幸福小区1栋1号 13812345678", "11月24日(周二) 15:00"),
+                         (R, "1", "已提交")])
+    (order,) = orders(services)
+    assert order.start_at is not None and order.end_at is None
+    assert order.start_at.replace(tzinfo=UTC) == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
