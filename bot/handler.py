@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot import dialogue
 from bot.actions import ActionContext, perform
-from bot.orders import settings_for
 from bot.hubs import HubAccount
 from bot.messages import Incoming
+from bot.orders import settings_for
 from bot.outbox import enqueue
 from bot.services import Services
 from storage.db import transaction

@@ -20,8 +20,10 @@ from intents.timeparse import TimeResult, parse_time
 # Commands the dialogue needs beyond the global ones in intents.commands.
 GIVE_BACK = re.compile(r"^(?:退单|退回|放弃|不接了)\s*(?:订单)?\s*(\d+)\s*(.*)$")
 CANCEL_ORDER = re.compile(r"^取消\s*订单\s*(\d+)$")
-PROXY = re.compile(r"^(?:代点单|代下单|帮家人下单|帮(?:我)?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|老人|家人)(?:下单|点单|预约))$")
-COMPLETE_WITH_HOURS = re.compile(r"^(?:完成|做完了|做完|已完成|完成了)\s*(?:第)?\s*(\d+)\s*(?:号|单)?[\s,，]+(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?$")
+PROXY = re.compile(r"^(?:代点单|代下单|帮家人下单|"
+                   r"[帮替给](?:我)?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|老人|家人)(?:下单|点单|预约))$")
+COMPLETE_WITH_HOURS = re.compile(r"^(?:完成|做完了|做完|已完成|完成了)\s*(?:第)?\s*(\d+)\s*(?:号|单)?[\s,，]+"
+                                 r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?$")
 COMPLETE_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?\s*$")
 NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "算了", "不说了", "无", "没"})
 

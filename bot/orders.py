@@ -196,8 +196,9 @@ def candidates(s: Session, order: Order, now: datetime) -> list[Candidate]:
 
 
 def offer_text(order: Order, service: ServiceInfo) -> str:
-    return (f"新任务：{service.name}（订单{order.id}）\n时间：{when_text(order)}\n地点：{coarse_address(order.address)}\n"
-            f"内容：{(scrub(order.details, order.address, order.phone) or service.name)[:60]}\n接单请回复：接单 {order.id}")
+    content = (scrub(order.details, order.address, order.phone) or service.name)[:60]
+    return (f"新任务：{service.name}（订单{order.id}）\n时间：{when_text(order)}\n"
+            f"地点：{coarse_address(order.address)}\n内容：{content}\n接单请回复：接单 {order.id}")
 
 
 def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, settings: HubSettings,
@@ -327,7 +328,8 @@ def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: da
     vol = s.get(Volunteer, member.volunteer_id)
     assert vol is not None
     _tell_resident(s, order, f"好消息！您的{service.name}订单{order.id}已由志愿者{vol.name}接单"
-                   f"（电话 {mask_phone(vol.phone)}），时间：{when_text(order)}。", now, key=f"accepted:{order.id}:{vol.id}")
+                   f"（电话 {mask_phone(vol.phone)}），时间：{when_text(order)}。", now,
+                   key=f"accepted:{order.id}:{vol.id}")
     if order.needs_support:
         notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）已接单，需要社区配套"
                      f"（场地/物资/人员）。确认请运行：leifeng orders support {order.id} --note 说明", now,
@@ -495,8 +497,8 @@ def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, st
     if not rows:
         return "您现在没有进行中的订单。需要帮忙直接说，比如“明天上午来修水管”。"
     lines = ["您的订单："]
-    lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}：{PLAIN_WORDS[OrderState(o.state)]}"
-              for o in rows]
+    lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}："
+              f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
     lines.append("取消订单请回复“取消订单 编号”。")
     return "\n".join(lines)
 
@@ -551,9 +553,11 @@ def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, Service
         elif order.dispatch_round == 1 and waited >= timedelta(minutes=cfg.widen_after_minutes):
             dispatch(s, order, now=now, service=info, settings=cfg, actor="auto", widen=True)
             st.widened += 1
-        elif order.dispatch_round == 2 and waited >= timedelta(minutes=cfg.escalate_after_minutes - cfg.widen_after_minutes):
+        elif order.dispatch_round == 2 and waited >= timedelta(
+                minutes=cfg.escalate_after_minutes - cfg.widen_after_minutes):
             key = f"escalate:{order.id}"
-            notify_staff(s, hub_id, f"订单{order.id}（{info.name}，{when_text(order)}）{int(waited.total_seconds() // 60)}"
+            minutes = int(waited.total_seconds() // 60)
+            notify_staff(s, hub_id, f"订单{order.id}（{info.name}，{when_text(order)}）{minutes}"
                          f"分钟无人接单，请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now, key=key)
             order.dispatch_round += 1
             s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="escalate", from_state=order.state,

@@ -15,7 +15,8 @@ COMMANDS = ["serve", "worker", "db", "db upgrade", "db current", "fake-wechat", 
             "menu push", "hubs", "hubs list", "hubs add"]
 
 
-def leifeng(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def leifeng(*args: str, env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEIFENG_")}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", *args], capture_output=True,
