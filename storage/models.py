@@ -180,6 +180,8 @@ class Volunteer(Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     guardian: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    id_number_masked: Mapped[str | None] = mapped_column(String(24))  # 110***********1234, safe to show
+    consented_at: Mapped[datetime | None]  # agreed to the volunteer rules (a minor's guardian too)
     created_at: Mapped[datetime]
 
 
@@ -196,8 +198,36 @@ class Membership(Base):
     status: Mapped[str] = mapped_column(String(16))  # applied|approved|rejected|active|suspended|dismissed
     status_reason: Mapped[str | None] = mapped_column(Text)
     max_open_tasks: Mapped[int] = mapped_column(default=3)
+    source: Mapped[str | None] = mapped_column(String(100))  # how they applied: chat, a QR scene, staff
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class MembershipEvent(Base):
+    """Every status change of a membership, who made it and why (dismissal records are kept)."""
+
+    __tablename__ = "membership_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))  # one of the regulation's dismissal reasons
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class TeamMember(Base):
+    """A volunteer in a team of the hub; a volunteer may belong to several teams."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("team_id", "volunteer_id", name="uq_team_members_team_volunteer"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    joined_at: Mapped[datetime]
 
 
 class Order(Base):
@@ -299,5 +329,78 @@ class PointsEntry(Base):
     points: Mapped[int]
     reason: Mapped[str] = mapped_column(Text)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)  # where redeemed
+    actor: Mapped[str | None] = mapped_column(String(128))  # who made an adjustment or redemption
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime]
+
+
+# -- merchants, redemption, time bank ------------------------------------------------------------
+
+
+class Merchant(Base):
+    """A partner unit (共建单位): may offer services as volunteers and accept points redemptions."""
+
+    __tablename__ = "merchants"
+    __table_args__ = (UniqueConstraint("hub_id", "code", name="uq_merchants_hub_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    service_point: Mapped[bool] = mapped_column(default=False)  # 便民服务点
+    services: Mapped[list[Any]] = mapped_column(default=list)  # service codes they provide as volunteers
+    accepts_redemptions: Mapped[bool] = mapped_column(default=False)
+    staff_openid: Mapped[str | None] = mapped_column(String(128), index=True)  # who redeems at the counter
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class RedemptionCode(Base):
+    """A short-lived code a volunteer shows at a merchant; the merchant enters it to take points."""
+
+    __tablename__ = "redemption_codes"
+    __table_args__ = (UniqueConstraint("hub_id", "code", name="uq_redemption_codes_hub_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    points_entry_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"))
+
+
+class TimeBankRecipient(Base):
+    """Someone the hub names to receive donated hours (e.g. an elder living alone)."""
+
+    __tablename__ = "time_bank_recipients"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class TimeBankEntry(Base):
+    """Append-only time bank (志愿服务银行) per hub, in minutes; a balance is the sum, hours never expire.
+
+    An entry belongs to a volunteer's account or to a named recipient's account (exactly one)."""
+
+    __tablename__ = "time_bank_entries"
+    __table_args__ = (Index("ix_time_bank_hub_volunteer", "hub_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("time_bank_recipients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # deposit|withdraw|refund|donate|receive|adjust
+    minutes: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    beneficiary: Mapped[str | None] = mapped_column(String(100))  # whom a withdrawal served (self, a parent)
+    actor: Mapped[str | None] = mapped_column(String(128))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     at: Mapped[datetime]
