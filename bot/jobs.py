@@ -23,7 +23,7 @@ def sweep_orders(services: Services) -> orders.SweepStats:
     for hub_id in hub_ids:
         with transaction(services.sessions) as s:
             st = orders.sweep(s, hub_id, services.clock.now(), names)
-        for field in ("widened", "escalated", "expired", "reminded", "closed"):
+        for field in ("widened", "escalated", "expired", "reminded", "closed", "dialogues_expired"):
             setattr(total, field, getattr(total, field) + getattr(st, field))
     if any(vars(total).values()):
         log.info("order sweep: %s", vars(total))

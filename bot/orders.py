@@ -536,12 +536,36 @@ class SweepStats:
     expired: int = 0
     reminded: int = 0
     closed: int = 0
+    dialogues_expired: int = 0
+
+
+# Dialogue states that are waiting on the user and may time out (rating waits much longer: see sweep).
+WAITING_STATES_EXEMPT = frozenset({"IDLE", "HUMAN", RATE_STATE, "RATE_COMMENT"})
+
+
+def expire_dialogues(s: Session, hub_id: int, now: datetime, timeout: timedelta) -> int:
+    """Half-finished dialogues idle past the timeout go back to the start, with a kind note."""
+    count = 0
+    for conv in s.execute(select(Conversation).where(Conversation.hub_id == hub_id,
+                                                     Conversation.state.not_in(WAITING_STATES_EXEMPT))).scalars():
+        if now - as_utc(conv.updated_at) < timeout:
+            continue
+        user = s.get(User, conv.user_id)
+        conv.state = "IDLE"
+        conv.slots = {k: v for k, v in (conv.slots or {}).items() if k == "location"}
+        conv.updated_at = now
+        if user is not None:
+            notify(s, hub_id, user.openid, "刚才的事情还没办完，已经帮您先取消了。需要时随时再说，回复“菜单”看看能做什么。",
+                   now, key=f"dialogue-expired:{conv.id}:{int(now.timestamp() // 60)}")
+        count += 1
+    return count
 
 
 def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, ServiceInfo]) -> SweepStats:
     """Widen, escalate and expire unaccepted orders; remind about and close unrated ones."""
     st = SweepStats()
     cfg = settings_for(s, hub_id)
+    st.dialogues_expired = expire_dialogues(s, hub_id, now, timedelta(minutes=cfg.dialogue_timeout_minutes))
     for order in _in_state(s, hub_id, [S.DISPATCHED.value]):
         info = services.get(order.service_code, ServiceInfo(order.service_code, order.service_code))
         waited = now - as_utc(order.dispatched_at or order.created_at)

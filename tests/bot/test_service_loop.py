@@ -117,6 +117,38 @@ def test_idle_dialogue_expires_with_a_kind_note(chat: Chat, clock: FakeClock, se
     assert orders(services) == []
 
 
+def test_idle_dialogue_is_closed_by_the_sweep_with_a_note(chat: Chat, clock: FakeClock, services: Any) -> None:
+    from bot.orders import sweep
+
+    verify_dialog(chat, [(R, "理发", "什么时间")])
+    clock.advance(minutes=10)
+    with transaction(services.sessions) as s:
+        assert sweep(s, 1, clock.now(), {}).dialogues_expired == 0
+    clock.advance(minutes=25)
+    with transaction(services.sessions) as s:
+        assert sweep(s, 1, clock.now(), {}).dialogues_expired == 1
+    with transaction(services.sessions) as s:
+        assert sweep(s, 1, clock.now(), {}).dialogues_expired == 0
+    assert any("已经帮您先取消了" in t for t in chat.deliver()[R])
+    assert "需要什么服务" in (chat.say(R, "1") or "")  # a fresh start, no stale note
+
+
+def test_proxy_order_tells_the_elder_when_she_follows_the_account(chat: Chat, services: Any) -> None:
+    from storage.models import User
+
+    with transaction(services.sessions) as s:
+        s.add(User(hub_id=1, openid="oGrandma", roles=[], phone="13700001111", subscribed=True,
+                   last_inbound_at=chat.clock.now(), created_at=chat.clock.now()))
+    verify_dialog(chat, [("oSon", "帮我妈下单", "怎么称呼"), ("oSon", "王奶奶", "电话"), ("oSon", "13700001111", "服务"),
+                         ("oSon", "陪诊", "时间"), ("oSon", "后天上午八点", "地址"), ("oSon", "幸福小区2栋301", "请核对"),
+                         ("oSon", "1", "已提交")])
+    got = chat.deliver()
+    assert any("您的家人为您预约了" in t for t in got["oGrandma"])
+    verify_dialog(chat, [("oVolDoctor01", "接单 1", "接单成功")])
+    got = chat.deliver()
+    assert "oSon" in got and "oGrandma" in got  # the orderer follows the order too
+
+
 def test_location_message_fills_the_address(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "想请人陪我去医院看病", "时间"), (R, "明天早上八点", "地址")])
     assert "收到位置" in (chat.location(R, 24.31, 109.42, "白莲街道宝莲社区卫生站") or "")
