@@ -139,9 +139,9 @@ def test_proxy_order_tells_the_elder_when_she_follows_the_account(chat: Chat, se
     with transaction(services.sessions) as s:
         s.add(User(hub_id=1, openid="oGrandma", roles=[], phone="13700001111", subscribed=True,
                    last_inbound_at=chat.clock.now(), created_at=chat.clock.now()))
-    verify_dialog(chat, [("oSon", "帮我妈下单", "怎么称呼"), ("oSon", "王奶奶", "电话"), ("oSon", "13700001111", "服务"),
-                         ("oSon", "陪诊", "时间"), ("oSon", "后天上午八点", "地址"), ("oSon", "幸福小区2栋301", "请核对"),
-                         ("oSon", "1", "已提交")])
+    verify_dialog(chat, [("oSon", "帮我妈下单", "怎么称呼"), ("oSon", "王奶奶", "电话"),
+                         ("oSon", "13700001111", "服务"), ("oSon", "陪诊", "时间"), ("oSon", "后天上午八点", "地址"),
+                         ("oSon", "幸福小区2栋301", "请核对"), ("oSon", "1", "已提交")])
     got = chat.deliver()
     assert any("您的家人为您预约了" in t for t in got["oGrandma"])
     verify_dialog(chat, [("oVolDoctor01", "接单 1", "接单成功")])
