@@ -45,8 +45,8 @@ def test_a_reply_slower_than_the_budget_goes_through_the_outbox(db_url: str, clo
 
 def test_each_hub_verifies_with_its_own_token(services: Any, clock: FakeClock) -> None:
     with transaction(services.sessions) as s:
-        s.add(Hub(slug="baolian", name="宝莲社区雷锋超市", wechat_appid="wxbaolian0000001", wechat_token="baolian-token",
-                  settings={}, created_at=clock.now()))
+        s.add(Hub(slug="baolian", name="宝莲社区雷锋超市", wechat_appid="wxbaolian0000001",
+                  wechat_token="baolian-token", settings={}, created_at=clock.now()))
     client = create_app(services=services).test_client()
     now = int(clock.now().timestamp())
     own = Account(token="baolian-token", appid="wxbaolian0000001")
