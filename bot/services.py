@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.models_events  # noqa: F401  (issue 6's models join the ORM registry)
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.hubs import HubAccount, HubDirectory
