@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import orders
+from bot import orders, volunteer_actions
 from bot.dialogue import Action
 from bot.lifecycle import IllegalTransitionError
 from bot.nlu import Understanding
-from bot.points import balance
-from storage.models import ServiceRecord, User
+from storage.models import User
 
 
 @dataclass(frozen=True)
@@ -25,6 +23,7 @@ class ActionContext:
     user: User
     now: datetime
     nlu: Understanding
+    secret_key: str = ""  # LEIFENG_SECRET_KEY: ID numbers are encrypted and hashed with keys derived from it
 
     def service(self, code: str) -> orders.ServiceInfo:
         return orders.ServiceInfo(code, self.nlu.service_name(code))
@@ -95,15 +94,6 @@ def my_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
     return orders.tasks_text(ac.s, ac.hub_id, ac.user, ac.names())
 
 
-def points(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    member = orders.membership_of(ac.s, ac.hub_id, ac.user)
-    if member is None:
-        return "积分是志愿者服务后获得的。您还不是志愿者，想加入请联系社区工作人员（回复“人工”）。"
-    hours = ac.s.scalar(select(func.coalesce(func.sum(ServiceRecord.hours), 0.0)).where(
-        ServiceRecord.volunteer_id == member.volunteer_id)) or 0.0
-    return f"您在本站的积分：{balance(ac.s, ac.hub_id, member.volunteer_id)} 分；累计服务 {float(hours):g} 小时。"
-
-
 def not_yet(feature: str) -> Callable[[ActionContext, Mapping[str, Any]], str]:
     def run(ac: ActionContext, data: Mapping[str, Any]) -> str:
         return f"{feature}还没有在微信上开通，请联系社区工作人员办理（回复“人工”）。"
@@ -121,11 +111,9 @@ ACTIONS: dict[str, Callable[[ActionContext, Mapping[str, Any]], str]] = {
     "comment": comment,
     "my_orders": my_orders,
     "my_tasks": my_tasks,
-    "points": points,
     # issues 5 and 6 bring these to chat; until then people are pointed to staff, not left hanging
-    "register_volunteer": not_yet("志愿者报名"),
-    "redeem": not_yet("积分兑换"),
-    "passbook": not_yet("时间银行存折"),
+    # issue 5: registration, profile, points, redemption, time bank (bot/volunteer_actions.py)
+    **volunteer_actions.ACTIONS,
     "events": not_yet("雷锋一条街活动查询"),
     "subscribe_events": not_yet("活动提醒订阅"),
     "unsubscribe": not_yet("退订活动提醒"),

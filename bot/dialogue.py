@@ -112,8 +112,10 @@ def idle(reply: str | None, slots: Mapping[str, Any] | None = None, **kw: Any) -
 
 def on_subscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
     text = "您好，感谢关注！" + menu_text(ctx.hub_name)
-    if inc.scene and inc.scene.startswith("volunteer"):
-        text += "\n您是扫志愿者码来的：回复“注册志愿者”即可报名。"
+    own = _volunteer_scene(state, slots, inc, ctx)  # issue 5: a volunteer or merchant QR code starts its dialogue
+    if own is not None:
+        return replace(own, reply=f"您好，感谢关注{ctx.hub_name}！\n{own.reply or ''}".rstrip(),
+                       effects=(Effect("subscribed", {"scene": inc.scene}),))
     return idle(text, effects=(Effect("subscribed", {"scene": inc.scene}),))
 
 
@@ -121,7 +123,20 @@ def on_unsubscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
     return idle(None, effects=(Effect("unsubscribed"),))
 
 
+def _volunteer_scene(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result | None:
+    """Issue 5: "volunteer..." scenes start registration; "merchant_redeem_<id>" starts a redemption there."""
+    from bot import registration, volunteer_flow
+
+    if inc.scene and inc.scene.startswith("volunteer"):
+        return registration.start(slots, ctx, source=f"qr:{inc.scene}"[:100])
+    merchant = volunteer_flow.scanned_merchant(inc.scene)
+    return None if merchant is None else volunteer_flow.start_scan_redeem(slots, ctx, merchant)
+
+
 def on_scan(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    own = _volunteer_scene(state, slots, inc, ctx)
+    if own is not None:
+        return own
     return result(state, {**slots, "last_scene": inc.scene}, f"已收到扫码（{inc.scene}）。" + menu_text(ctx.hub_name))
 
 
@@ -196,10 +211,17 @@ def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
         return idle(None, slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))
     if nlu.is_proxy(text):
         return order_flow.start_proxy(slots, ctx)
+    from bot import registration, volunteer_flow  # issue 5: volunteers' own commands
+
+    own = volunteer_flow.command(state, slots, inc, ctx, text)
+    if own is not None:
+        return own
     cmd = nlu.command(text)
     if cmd is None:
         return None
     name, arg = cmd.name, cmd.arg
+    if name == "register_volunteer":
+        return registration.start(slots, ctx)
     if name == "help":
         note = "（刚才的操作已取消）\n" if in_dialogue else ""
         return idle(note + menu_text(ctx.hub_name), slots)
@@ -254,6 +276,10 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
             return order_flow.ask_service(slots, ctx)
         if key == "0":
             return hand_over(IDLE, slots, inc, ctx)
+        if key == "3":  # issue 5: registration is a dialogue, not a one-shot action
+            from bot import registration
+
+            return registration.start(slots, ctx)
         return idle(None, slots, actions=(Action(MENU_ACTIONS[key]),))
     return order_flow.start_from_text(slots, inc, ctx, text)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from bot import order_flow
+from bot import order_flow, registration, volunteer_flow
 from bot.order_flow import StateHandler
 
 # Each flow module exports STATE_HANDLERS; state names must not collide (checked below).
 FLOW_TABLES: tuple[dict[str, StateHandler], ...] = (
     order_flow.STATE_HANDLERS,
+    registration.STATE_HANDLERS,
+    volunteer_flow.STATE_HANDLERS,
 )
 
 

@@ -80,7 +80,8 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> str | No
             enqueue(s, hub_id=account.hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
                     idempotency_key=out.key)
         replies = [result.reply] if result.reply else []
-        ac = ActionContext(s=s, hub_id=account.hub_id, user=user, now=now, nlu=services.nlu)
+        ac = ActionContext(s=s, hub_id=account.hub_id, user=user, now=now, nlu=services.nlu,
+                           secret_key=services.config.secret_key)
         replies += [perform(ac, action) for action in result.actions]
         reply = "\n".join(r for r in replies if r) or None
         pm.reply = reply

@@ -27,6 +27,17 @@ class HubSettings:
     unrated_multiplier: float = 1.0
     max_points_per_order: int = 100
     max_hours_per_order: float = 12.0
+    # bonus for an emergency call-out (一呼百应): orders of these services, or callouts credited by events
+    emergency_services: tuple[str, ...] = ()
+    emergency_bonus_points: int = 20
+    # points may expire (0 = never); banked hours never do
+    points_expiry_days: int = 3 * 365
+    # star levels by verified hours across hubs (national volunteer-record practice), 1★..5★
+    star_hours: tuple[float, ...] = (100.0, 300.0, 600.0, 1000.0, 1500.0)
+    # 志愿者骨干: hours in one calendar year in this community
+    core_hours_per_year: float = 48.0
+    redemption_code_minutes: int = 10
+    max_redeem_points: int = 10000  # one redemption at a counter; a typo should not empty an account
 
 
 def hub_settings(raw: Mapping[str, Any] | None) -> HubSettings:
@@ -36,6 +47,13 @@ def hub_settings(raw: Mapping[str, Any] | None) -> HubSettings:
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"unknown hub settings: {', '.join(sorted(unknown))}")
-    if "support_services" in values:
-        values["support_services"] = tuple(values["support_services"])
-    return replace(HubSettings(), **values)
+    for name in ("support_services", "emergency_services", "star_hours"):
+        if name in values:
+            values[name] = tuple(values[name])
+    settings = replace(HubSettings(), **values)
+    stars = settings.star_hours
+    if len(stars) != 5 or any(b <= a for a, b in zip(stars, stars[1:], strict=False)) or stars[0] <= 0:
+        raise ConfigError("star_hours must be five increasing positive numbers of hours (1★..5★)")
+    if settings.points_expiry_days < 0 or settings.core_hours_per_year <= 0:
+        raise ConfigError("points_expiry_days must be >= 0 and core_hours_per_year > 0")
+    return settings

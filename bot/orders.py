@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from bot import timebank, volunteers
 from bot.clock import as_utc
 from bot.errors import LeifengError
 from bot.hubsettings import HubSettings, hub_settings
@@ -185,6 +186,10 @@ def candidates(s: Session, order: Order, now: datetime) -> list[Candidate]:
     out: list[Candidate] = []
     for membership, vol in rows:
         fits = membership.team_id in team_ids or order.service_code in (vol.skills or [])
+        if fits and volunteers.is_minor(vol, now):
+            # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to
+            # the catalogue's minors_ok services; their team may cover services unsuited to minors.
+            fits = order.service_code in (vol.skills or [])
         if not fits or vol.id in offered or open_counts.get(vol.id, 0) >= membership.max_open_tasks:
             continue
         if not _available(vol, order):
@@ -467,6 +472,7 @@ def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, n
     except IllegalTransitionError:
         return f"订单{order.id}{PLAIN_WORDS[OrderState(order.state)]}，不能取消了。"
     _tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}已取消（{reason}），不用去了，谢谢您。", now)
+    timebank.release_order(s, order, now)  # issue 5: hours held for an order paid with banked hours go back
     if user is None:
         _tell_resident(s, order, f"您的订单{order.id}已取消：{reason}", now)
     return f"订单{order.id}已取消。"
