@@ -11,6 +11,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from bot import cli_volunteers
 from bot.cli_match import match
 from bot.cli_orders import orders_cli
 from bot.config import load_config
@@ -191,6 +192,8 @@ def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key
 
 cli.add_command(match)
 cli.add_command(orders_cli)
+for _group in cli_volunteers.GROUPS:  # issue 5: volunteers, teams, merchants, points, time bank, reports
+    cli.add_command(_group)
 
 
 def _safe_url(url: str) -> str:

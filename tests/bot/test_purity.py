@@ -11,3 +11,11 @@ def test_dialogue_imports_no_io_modules() -> None:
             "if m in sys.modules]; print(','.join(bad))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == ""
+
+
+def test_volunteer_dialogues_import_no_io_modules() -> None:
+    code = ("import sys, bot.registration, bot.volunteer_flow, bot.stars, intents.idcard; "
+            "bad = [m for m in ('flask', 'sqlalchemy', 'requests', 'werkzeug') if m in sys.modules]; "
+            "print(','.join(bad))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == ""

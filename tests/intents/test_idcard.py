@@ -28,7 +28,10 @@ def test_check_digit_table_covers_every_remainder() -> None:
     assert seen == set("10X98765432")
 
 
-@pytest.mark.parametrize("text", ["11010519491231002x", " 110105 19491231 002X ", "１１０１０５１９４９１２３１００２Ｘ"])
+FULL_WIDTH = "１１０１０５１９４９１２３１００２Ｘ"
+
+
+@pytest.mark.parametrize("text", ["11010519491231002x", " 110105 19491231 002X ", FULL_WIDTH])
 def test_lower_case_x_spaces_and_full_width_digits_are_accepted(text: str) -> None:
     assert parse_id(text, TODAY).number == "11010519491231002X"
 

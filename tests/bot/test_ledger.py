@@ -1,0 +1,184 @@
+"""The ledger exports (xlsx and csv, opened and checked cell by cell), the monthly summary, the rankings,
+and the staff CLI for reviewing volunteers (the applicant is told through the outbox)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot import ledger
+from bot.cli import cli
+from bot.clock import FakeClock
+from bot.hubsettings import HubSettings
+from storage.db import transaction
+from storage.models import MembershipEvent, Order, OutboxMessage, User
+from tests.bot.volunteer_fixtures import completed_order, make_volunteer
+
+NAMES = {"repair": "水电维修", "haircut": "义务理发"}
+
+
+@pytest.fixture
+def filled(services: Any, clock: FakeClock) -> dict[str, Any]:
+    """Two volunteers, three services in November 2026, one in October, one cancelled order."""
+    now = clock.now()  # 2026-11-23 10:00 Shanghai
+    with transaction(services.sessions) as s:
+        a, ma, ua = make_volunteer(s, now, name="王建国", openid="oA")
+        b, mb, ub = make_volunteer(s, now, name="李秀英", openid="oB")
+        b.id_number_masked = "110***********1234"
+        completed_order(s, a, ua, now, 2, rating=5, service="repair")  # 30 points
+        completed_order(s, a, ua, now - timedelta(days=2), 1.5, rating=4, service="haircut", details="剪发")  # 18
+        completed_order(s, b, ub, now - timedelta(days=1), 4, rating=3, service="repair", verified_by="staff")  # 40
+        completed_order(s, b, ub, now - timedelta(days=40), 3, rating=5, service="repair")  # October
+        s.add(Order(hub_id=ma.hub_id, state="cancelled", service_code="haircut", ordered_by_user_id=ua.id,
+                    time_kind="asap", created_at=now, updated_at=now))
+        return {"a": a.id, "b": b.id, "hub": ma.hub_id}
+
+
+def test_xlsx_export_cell_by_cell(services: Any, filled: dict[str, Any], tmp_path: Path) -> None:
+    with services.sessions() as s:
+        rows = ledger.ledger_rows(s, filled["hub"], date(2026, 11, 1), date(2026, 11, 30), NAMES)
+    path = tmp_path / "ledger.xlsx"
+    ledger.write_ledger(rows, path, "xlsx", date(2026, 11, 1), date(2026, 11, 30))
+    book = load_workbook(path)
+    assert book.sheetnames == ["服务记录", "汇总"]
+    sheet = book["服务记录"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == list(ledger.RECORD_COLUMNS)
+    assert len(values) == 4  # header + 3 November services; October's is outside the range
+    first = values[1]  # oldest first: 王建国's haircut two days ago
+    assert first[:9] == [1, "王建国", "居民身份证", "440**********1233", "义务理发", "2026-11-21", "08:30", "10:00",
+                         1.5]
+    assert first[9:] == ["剪发", "李**", 4, "居民确认", first[13]]
+    second, third = values[2], values[3]
+    assert second[1] == "李秀英" and second[3] == "110***********1234" and second[8] == 4
+    assert second[11] == 3 and second[12] == "工作人员确认"
+    assert third[1] == "王建国" and third[4] == "水电维修" and third[5] == "2026-11-23" and third[8] == 2
+    summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
+    assert summary[0] == list(ledger.SUMMARY_COLUMNS)
+    assert summary[1] == ["李秀英", "110***********1234", 1, 4, 3]
+    assert summary[2] == ["王建国", "440**********1233", 2, 3.5, 4.5]
+    assert summary[3] == ["合计", "2人", 3, 7.5, None]
+    assert summary[4][1] == "2026-11-01 至 2026-11-30"
+    # no full ID number anywhere in the file
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert not (isinstance(cell.value, str) and len(cell.value) == 18 and cell.value.isdigit())
+
+
+def test_csv_export_has_the_same_cells(services: Any, filled: dict[str, Any], tmp_path: Path) -> None:
+    with services.sessions() as s:
+        rows = ledger.ledger_rows(s, filled["hub"], date(2026, 11, 22), date(2026, 11, 23), NAMES)
+    written = ledger.write_ledger(rows, tmp_path / "l.csv", "csv", date(2026, 11, 22), date(2026, 11, 23))
+    assert [p.name for p in written] == ["l.csv", "l-汇总.csv"]
+    raw = written[0].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    table = list(csv.reader(written[0].read_text(encoding="utf-8-sig").splitlines()))
+    assert table[0] == list(ledger.RECORD_COLUMNS)
+    assert [r[1] for r in table[1:]] == ["李秀英", "王建国"]
+    assert table[1][5:9] == ["2026-11-22", "06:00", "10:00", "4.0"]
+    summary = list(csv.reader(written[1].read_text(encoding="utf-8-sig").splitlines()))
+    assert summary[-2] == ["合计", "2人", "2", "6.0", ""]
+
+
+def test_monthly_report(services: Any, filled: dict[str, Any]) -> None:
+    with services.sessions() as s:
+        rep = ledger.monthly(s, filled["hub"], "2026-11", NAMES)
+        october = ledger.monthly(s, filled["hub"], "2026-10", NAMES)
+    assert rep.completed == 3 and rep.hours == 7.5 and rep.volunteers_active == 2 and rep.average_rating == 4
+    assert rep.orders == 4 and rep.cancelled == 1
+    assert rep.services_by_service == {"水电维修": 2, "义务理发": 1} and rep.hours_by_service["水电维修"] == 6
+    assert rep.points_earned == 30 + 18 + 40 and rep.new_applications == 2  # October's 45 were October's
+    assert october.completed == 1 and october.hours == 3
+    text = ledger.monthly_text(rep)
+    assert "完成服务 3 次" in text and "平均评价 4颗心" in text and "水电维修\t2\t2\t6" in text
+    with pytest.raises(ledger.LedgerError):
+        ledger.month_bounds("2026-13")
+
+
+def test_honours_rank_by_points_then_hours(services: Any, filled: dict[str, Any], clock: FakeClock) -> None:
+    with transaction(services.sessions) as s:
+        c, mc, uc = make_volunteer(s, clock.now(), name="赵敏", openid="oC")
+        completed_order(s, c, uc, clock.now(), 2.4, rating=None)  # 24 points, 2.4 h
+        completed_order(s, c, uc, clock.now(), 2, rating=5)  # +30 = 54 points
+    title, first, last = ledger.period_bounds("2026Q4")
+    assert (title, first, last) == ("2026年第4季度", date(2026, 10, 1), date(2026, 12, 31))
+    with services.sessions() as s:
+        rows = ledger.honours(s, filled["hub"], first, last, HubSettings())
+    # 李秀英 85 points (40 + October's 45), 赵敏 54 (4.4 h), 王建国 48 (3.5 h)
+    assert [(h.rank, h.name, h.points) for h in rows] == [(1, "李秀英", 85), (2, "赵敏", 54), (3, "王建国", 48)]
+    with transaction(services.sessions) as s:
+        from bot import points
+
+        points.adjust(s, hub_id=filled["hub"], volunteer_id=filled["a"], points=6, reason="补记", actor="t",
+                      now=clock.now())
+    with services.sessions() as s:
+        rows = ledger.honours(s, filled["hub"], first, last, HubSettings())
+    # a tie on points (54): more hours first
+    assert [(h.rank, h.name, h.points, h.hours) for h in rows][1:] == [(2, "赵敏", 54, 4.4), (3, "王建国", 54, 3.5)]
+    assert "1\t李秀英\t85" in ledger.honours_text(title, rows)
+    assert ledger.period_bounds(None, 2026)[1:] == (date(2026, 1, 1), date(2026, 12, 31))
+
+
+# -- the CLI -------------------------------------------------------------------------------------
+
+
+def run(db_url: str, *args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), env={"LEIFENG_DATABASE_URL": db_url}, catch_exceptions=False)
+
+
+def test_cli_review_flow_notifies_the_applicant(db_url: str, services: Any, clock: FakeClock) -> None:
+    with transaction(services.sessions) as s:
+        vol, member, user = make_volunteer(s, clock.now(), status="applied", openid="oApp")
+        vid = vol.id
+    out = run(db_url, "volunteers", "list", "--status", "applied")
+    assert out.exit_code == 0 and "王建国" in out.output and "440**********1233" in out.output
+    assert "请写明原因" in run(db_url, "volunteers", "reject", str(vid), "--reason", " ").output
+    assert run(db_url, "volunteers", "approve", str(vid)).exit_code == 0
+    bad = run(db_url, "volunteers", "approve", str(vid))
+    assert bad.exit_code != 0 and "不能改为" in bad.output
+    assert run(db_url, "volunteers", "suspend", str(vid), "--reason", "连续三次爽约").exit_code == 0
+    assert run(db_url, "volunteers", "reinstate", str(vid)).exit_code == 0
+    out = run(db_url, "volunteers", "dismiss", str(vid), "--reason", "profit", "--note", "收取服务对象费用")
+    assert out.exit_code == 0
+    with services.sessions() as s:
+        texts = [o.payload["text"] for o in s.execute(select(OutboxMessage).where(OutboxMessage.to == "oApp")
+                                                       .order_by(OutboxMessage.id)).scalars()]
+        events = [(e.from_status, e.to_status, e.reason_code) for e in s.execute(
+            select(MembershipEvent).order_by(MembershipEvent.id)).scalars()]
+        roles = s.execute(select(User.roles).where(User.openid == "oApp")).scalar_one()
+    assert "已通过审核" in texts[0] and "连续三次爽约" in texts[1] and "已恢复" in texts[2]
+    assert "利用志愿者名义从事营利性活动" in texts[3] and "收取服务对象费用" in texts[3]
+    assert events == [("applied", "approved", None), ("approved", "suspended", None), ("suspended", "active", None),
+                      ("active", "dismissed", "profit")]
+    assert roles == []
+    shown = run(db_url, "volunteers", "show", str(vid)).output
+    assert "已劝退" in shown and "active -> dismissed" in shown
+
+
+def test_cli_export_report_points_and_merchants(db_url: str, services: Any, filled: dict[str, Any],
+                                                tmp_path: Path) -> None:
+    target = tmp_path / "nov.xlsx"
+    out = run(db_url, "export", "ledger", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(target))
+    assert out.exit_code == 0 and "3 records, 7.5 hours" in out.output
+    assert load_workbook(target)["服务记录"]["B2"].value == "王建国"
+    assert "完成服务 3 次" in run(db_url, "report", "monthly", "--month", "2026-11").output
+    assert "1\t李秀英\t85" in run(db_url, "report", "honours", "--quarter", "2026Q4").output
+    out = run(db_url, "points", "adjust", "--volunteer", str(filled["a"]), "--points", "-1000", "--reason", "x")
+    assert out.exit_code != 0 and "小于0" in out.output
+    assert "balance 53" in run(db_url, "points", "adjust", "--volunteer", str(filled["a"]), "--points", "5",
+                               "--reason", "补记").output
+    out = run(db_url, "merchants", "add", "--code", "shop1", "--name", "爱心超市", "--redemptions",
+              "--staff-openid", "oShop")
+    assert out.exit_code == 0 and "merchant_redeem_1" in out.output
+    assert "爱心超市" in run(db_url, "merchants", "list").output
+    assert run(db_url, "teams", "add", "--code", "x", "--name", "测试队", "--services", "nope").exit_code != 0
+    backwards = run(db_url, "export", "ledger", "--from", "2026-11-30", "--to", "2026-11-01")
+    assert backwards.exit_code != 0 and "--to must not be before --from" in backwards.output
