@@ -26,7 +26,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
 # Column names as the i志愿 / 志愿汇 service-hour import templates name them.
 RECORD_COLUMNS = ("序号", "姓名", "证件类型", "证件号码", "活动名称", "服务日期", "开始时间", "结束时间",
-                  "服务时长(小时)", "服务内容", "服务对象", "评价(心)", "核实方式", "订单号")
+                  "服务时长(小时)", "服务内容", "服务对象", "评价(心)", "居民留言", "核实方式", "订单号")
 SUMMARY_COLUMNS = ("姓名", "证件号码", "服务次数", "服务时长(小时)", "平均评价(心)")
 VERIFIED_WORDS = {"resident": "居民确认", "staff": "工作人员确认", "timeout": "超时自动确认"}
 
@@ -85,6 +85,7 @@ class LedgerRow:
     content: str
     resident: str
     rating: int | None
+    comment: str
     verified: str
     order_id: int
     volunteer_id: int
@@ -104,7 +105,7 @@ def ledger_rows(s: Session, hub_id: int, start: date, end: date, names: Mapping[
                              service=names.get(rec.service_code, rec.service_code),
                              day=as_utc(rec.service_date).astimezone(TZ).date(), start=f"{started:%H:%M}",
                              end=f"{ended:%H:%M}", hours=round(rec.hours, 2), content=rec.content or "",
-                             resident=rec.resident_label, rating=rec.rating,
+                             resident=rec.resident_label, rating=rec.rating, comment=rec.comment or "",
                              verified=VERIFIED_WORDS.get(rec.verified_by, rec.verified_by), order_id=rec.order_id,
                              volunteer_id=vol.id))
     return out
@@ -112,7 +113,7 @@ def ledger_rows(s: Session, hub_id: int, start: date, end: date, names: Mapping[
 
 def record_values(i: int, r: LedgerRow) -> list[Any]:
     return [i, r.name, "居民身份证", r.id_masked, r.service, r.day.isoformat(), r.start, r.end, r.hours, r.content,
-            r.resident, "" if r.rating is None else r.rating, r.verified, r.order_id]
+            r.resident, "" if r.rating is None else r.rating, r.comment, r.verified, r.order_id]
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def write_ledger(rows: Sequence[LedgerRow], path: Path, fmt: str, start: date, e
         for line in records:
             sheet.append(line)
         sheet.freeze_panes = "A2"
-        for col, width in zip("ABCDEFGHIJKLMN", (6, 10, 12, 22, 14, 12, 9, 9, 14, 30, 10, 9, 12, 9), strict=True):
+        for col, width in zip("ABCDEFGHIJKLMNO", (6, 10, 12, 22, 14, 12, 9, 9, 14, 30, 10, 9, 24, 12, 9), strict=True):
             sheet.column_dimensions[col].width = width
         sum_sheet = book.create_sheet("汇总")
         for line in summary:

@@ -308,6 +308,10 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
         return f"订单{order.id}已经是您的了。"
     if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
         return f"谢谢您！订单{order.id}已被接走或已结束。"
+    vol = s.get(Volunteer, member.volunteer_id)
+    if vol is not None and volunteers.is_minor(vol, now) and order.service_code not in (vol.skills or []):
+        # Issue 5: a minor takes only their own skills, which are limited to services suited to minors.
+        return f"订单{order.id}的服务不适合未成年志愿者，谢谢您的热心！"
     settings = settings_for(s, hub_id)
     open_tasks = s.scalar(select(func.count()).select_from(Order).where(
         Order.volunteer_id == member.volunteer_id, Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value]))) or 0

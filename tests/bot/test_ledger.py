@@ -18,7 +18,7 @@ from bot.cli import cli
 from bot.clock import FakeClock
 from bot.hubsettings import HubSettings
 from storage.db import transaction
-from storage.models import MembershipEvent, Order, OutboxMessage, User
+from storage.models import MembershipEvent, Order, OutboxMessage, ServiceRecord, User
 from tests.bot.volunteer_fixtures import completed_order, make_volunteer
 
 NAMES = {"repair": "水电维修", "haircut": "义务理发"}
@@ -32,7 +32,8 @@ def filled(services: Any, clock: FakeClock) -> dict[str, Any]:
         a, ma, ua = make_volunteer(s, now, name="王建国", openid="oA")
         b, mb, ub = make_volunteer(s, now, name="李秀英", openid="oB")
         b.id_number_masked = "110***********1234"
-        completed_order(s, a, ua, now, 2, rating=5, service="repair")  # 30 points
+        done = completed_order(s, a, ua, now, 2, rating=5, service="repair")  # 30 points
+        s.execute(select(ServiceRecord).where(ServiceRecord.order_id == done.id)).scalar_one().comment = "修得很好"
         completed_order(s, a, ua, now - timedelta(days=2), 1.5, rating=4, service="haircut", details="剪发")  # 18
         completed_order(s, b, ub, now - timedelta(days=1), 4, rating=3, service="repair", verified_by="staff")  # 40
         completed_order(s, b, ub, now - timedelta(days=40), 3, rating=5, service="repair")  # October
@@ -55,11 +56,12 @@ def test_xlsx_export_cell_by_cell(services: Any, filled: dict[str, Any], tmp_pat
     first = values[1]  # oldest first: 王建国's haircut two days ago
     assert first[:9] == [1, "王建国", "居民身份证", "440**********1233", "义务理发", "2026-11-21", "08:30", "10:00",
                          1.5]
-    assert first[9:] == ["剪发", "李**", 4, "居民确认", first[13]]
+    assert first[9:] == ["剪发", "李**", 4, None, "居民确认", first[14]]
     second, third = values[2], values[3]
     assert second[1] == "李秀英" and second[3] == "110***********1234" and second[8] == 4
-    assert second[11] == 3 and second[12] == "工作人员确认"
+    assert second[11] == 3 and second[13] == "工作人员确认"
     assert third[1] == "王建国" and third[4] == "水电维修" and third[5] == "2026-11-23" and third[8] == 2
+    assert third[12] == "修得很好"
     summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
     assert summary[0] == list(ledger.SUMMARY_COLUMNS)
     assert summary[1] == ["李秀英", "110***********1234", 1, 4, 3]

@@ -130,3 +130,8 @@ def test_minor_is_not_dispatched_services_unsuited_to_minors(services: Any, cloc
         company = [c.volunteer.name for c in orders.candidates(s, chat_order, now)]
     assert "赵小雨" not in meals and "刘大姐" in meals  # the team covers meals, but she is 14
     assert "赵小雨" in company
+    with transaction(services.sessions) as s:  # nor can she take it by typing its number
+        kid_user = s.merge(kid_user)
+        refused = orders.accept(s, hub_id=member.hub_id, user=kid_user, order_id=order.id, now=now,
+                                service=orders.ServiceInfo("meals", "助餐"))
+        assert "不适合未成年志愿者" in refused and s.get(Order, order.id).state == "submitted"
