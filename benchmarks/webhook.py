@@ -1,0 +1,539 @@
+"""Webhook benchmark: our full app against a bare Flask + wechatpy echo, side by side, same run.
+
+Both run under the real WSGI server (gunicorn, 2 sync workers, 127.0.0.1, a free port, no access
+log) and receive safe-mode (AES-encrypted) text messages built by bot.simulator.Account, each with
+a unique MsgId, from 200 users, texts cycling 菜单 / 你好 / 人工. All requests of a phase are built
+(signed and encrypted) before the phase starts, so encryption is not charged to the server.
+
+Phases, alternating echo / ours:
+  warm-up      closed loop, a couple of seconds (also estimates how many requests to pre-build)
+  saturation   closed loop, --concurrency clients, --seconds: messages/s, p50/p99 latency
+  open loop    fixed --rate (100 msg/s) for --seconds, latency measured from the *scheduled* send
+               time (no coordinated omission): p50/p99
+
+The load generator is a tiny asyncio HTTP/1.1 client in this process (gunicorn's sync workers
+close the connection after every response, so each request is one fresh connection; the client
+writes pre-serialised bytes and reads to EOF). It prints its own CPU use so you can see it does
+not starve the server on a 2-core machine. Every answer is checked after the phase (not during,
+to keep decryption off the clock): HTTP 200 and an encrypted body that decrypts to a reply
+addressed to the sender; a plain "success" (the dialogue chose not to answer) is counted apart.
+
+It prints figures and asserts nothing. Targets it reports against:
+  ours/echo throughput >= 50%;   ours p99 < 100 ms at 100 msg/s.
+
+The database is a fresh SQLite file in a temp dir unless --database-url is given; a PostgreSQL
+URL is reset (DROP SCHEMA public CASCADE; CREATE SCHEMA public) and then migrated. Only the
+LEIFENG_* settings below are used; nothing is sent to WeChat (API base is 127.0.0.1:9, the
+outbox is not drained).
+
+No extra requirements (stdlib asyncio client). --profile N runs N messages through the app
+in-process (Flask test client) under cProfile and prints where the time goes.
+
+    python benchmarks/webhook.py [--seconds S] [--concurrency C] [--database-url URL]
+                                 [--rate R] [--profile N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from bot.simulator import Account  # noqa: E402
+
+try:
+    from bot.handler import BUSY_REPLY  # the app's "something failed" answer: counted as an error
+except ImportError:  # pragma: no cover
+    BUSY_REPLY = "系统有点忙，请稍后再发一次。"
+
+TOKEN = "bench-token"
+APPID = "wx0123456789abcdef"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters
+USERS = 200
+TEXTS = ("菜单", "你好", "人工")
+WORKERS = 2
+REQUEST_TIMEOUT = 30.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# --------------------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class Prepared:
+    openid: str
+    raw: bytes  # the whole HTTP request, ready to write
+
+
+class Builder:
+    """Signs and encrypts messages like WeChat; MsgIds are unique across phases and runs."""
+
+    def __init__(self) -> None:
+        self.account = Account(token=TOKEN, appid=APPID, aes_key=AES_KEY)
+        self.base = int(time.time() * 1000) * 1000  # ~1.8e15: an int64 like WeChat's, unique per run
+        self.seq = 0
+
+    def build(self, n: int) -> list[Prepared]:
+        now = int(time.time())
+        out = []
+        for k in range(n):
+            i = self.seq
+            self.seq += 1
+            openid = f"bench-user-{k % USERS:03d}"
+            # The cycle restarts with 菜单 in every batch: a phase may leave the tail of its batch unsent,
+            # and a user's 人工 must follow 你好 (a second 人工 while handed over is answered with "success").
+            text = TEXTS[(k // USERS) % len(TEXTS)]
+            req = self.account.text(openid, text, now=now, msg_id=str(self.base + i))
+            head = (f"POST /wechat?{urlencode(req.params)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Content-Type: text/xml\r\nContent-Length: {len(req.body)}\r\nConnection: close\r\n\r\n")
+            out.append(Prepared(openid, head.encode("ascii") + req.body))
+        return out
+
+
+# ----------------------------------------------------------------------------------------- client
+
+
+@dataclass
+class Outcome:
+    latency: float  # seconds
+    status: int  # 0 = transport error
+    body: bytes
+    openid: str
+    error: str = ""
+
+
+async def send(port: int, req: Prepared, started: float) -> Outcome:
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(req.raw)
+            data = await reader.read()  # sync workers close after the response
+        finally:
+            writer.close()
+        latency = time.perf_counter() - started
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+        return Outcome(latency, status, body, req.openid, "" if status else "no HTTP status line")
+    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+        return Outcome(time.perf_counter() - started, 0, b"", req.openid, f"{exc.__class__.__name__}: {exc}")
+
+
+async def _timed(port: int, req: Prepared, started: float) -> Outcome:
+    try:
+        return await asyncio.wait_for(send(port, req, started), REQUEST_TIMEOUT)
+    except TimeoutError:
+        return Outcome(REQUEST_TIMEOUT, 0, b"", req.openid, "timeout")
+
+
+async def closed_loop(port: int, reqs: list[Prepared], seconds: float, concurrency: int) -> tuple[list[Outcome], float]:
+    """`concurrency` clients, each sending its next request as soon as the last one is answered."""
+    results: list[Outcome] = []
+    it = iter(reqs)
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def client() -> None:
+        while time.perf_counter() < deadline:
+            req = next(it, None)
+            if req is None:
+                return
+            results.append(await _timed(port, req, time.perf_counter()))
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return results, time.perf_counter() - start
+
+
+async def open_loop(port: int, reqs: list[Prepared], rate: float) -> tuple[list[Outcome], float]:
+    """Requests fired on a fixed schedule whatever the server does; latency counted from the schedule."""
+    loop = asyncio.get_running_loop()
+    tasks = []
+    start = time.perf_counter()
+    for i, req in enumerate(reqs):
+        at = start + i / rate
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(loop.create_task(_timed(port, req, at)))
+    results = list(await asyncio.gather(*tasks))
+    return results, time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------------------- checks
+
+
+@dataclass
+class Checked:
+    replies: int = 0  # 200 + encrypted body that decrypts to a reply addressed to the sender
+    success: int = 0  # 200 + plain "success": the dialogue chose not to answer
+    errors: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def bad(self, why: str) -> None:
+        self.errors += 1
+        if len(self.examples) < 5:
+            self.examples.append(why)
+
+
+def check(results: list[Outcome], account: Account) -> Checked:
+    c = Checked()
+    for r in results:
+        if r.status != 200:
+            c.bad(f"status {r.status} {r.error} {r.body[:120]!r}")
+            continue
+        if r.body.strip() == b"success":
+            c.success += 1
+            continue
+        if b"<Encrypt>" not in r.body:
+            c.bad(f"200 but not encrypted: {r.body[:120]!r}")
+            continue
+        try:
+            reply = account.read(r.body)
+        except Exception as exc:  # noqa: BLE001 - any failure to decrypt is what we count
+            c.bad(f"200 but does not decrypt: {exc.__class__.__name__}: {exc}")
+            continue
+        if not reply or reply.get("ToUserName") != r.openid or not reply.get("Content"):
+            c.bad(f"200 but wrong reply: {reply!r:.160}")
+            continue
+        if reply["Content"] == BUSY_REPLY:
+            c.bad("200 but the app's failure answer (BUSY_REPLY): see the server log")
+            continue
+        c.replies += 1
+    return c
+
+
+# ----------------------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, name: str, app: str, env: dict[str, str], logdir: Path, extra: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.port = free_port()
+        self.log = logdir / f"{name}.log"
+        cmd = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
+               "--bind", f"127.0.0.1:{self.port}", "--timeout", "30", "--log-level", "warning", *extra, app]
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} gunicorn exited:\n{self.log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as resp:
+                    if resp.status == 200 and len(self.worker_pids()) == WORKERS:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"{self.name} did not become ready:\n{self.log.read_text(errors='replace')}")
+
+    def worker_pids(self) -> list[int]:
+        try:
+            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the master and its workers."""
+        total = 0
+        for pid in (self.proc.pid, *self.worker_pids()):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / CLK_TCK
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# ------------------------------------------------------------------------------------------ phases
+
+
+@dataclass
+class Phase:
+    server: str
+    kind: str
+    sent: int
+    elapsed: float
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    server_cpu_ms_per_msg: float
+    client_cpu_pct: float
+    other_cpu_pct: float  # everything else on the machine (other people's processes, the database, ...)
+    checked: Checked
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, int(round(q * len(sorted_values) + 0.5)) - 1))  # nearest rank
+    return sorted_values[k]
+
+
+def machine_busy() -> float:
+    """CPU-seconds the whole machine has been busy (all cores), from /proc/stat."""
+    try:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return float("nan")
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return (sum(ticks[:8]) - idle) / CLK_TCK
+
+
+def client_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run_phase(server: Server, builder: Builder, kind: str, reqs: list[Prepared], *, seconds: float,
+              concurrency: int, rate: float) -> Phase:
+    pids0 = set(server.worker_pids())
+    cpu0, ccpu0, busy0 = server.cpu_seconds(), client_cpu(), machine_busy()
+    if kind == "open":
+        results, elapsed = asyncio.run(open_loop(server.port, reqs, rate))
+    else:
+        results, elapsed = asyncio.run(closed_loop(server.port, reqs, seconds, concurrency))
+    cpu1, ccpu1, busy1 = server.cpu_seconds(), client_cpu(), machine_busy()
+    if set(server.worker_pids()) != pids0:  # a worker died and was replaced: its CPU time is lost too
+        checked_note = f"gunicorn workers changed during the phase: {sorted(pids0)} -> {server.worker_pids()}"
+    else:
+        checked_note = ""
+    lat = sorted(r.latency for r in results)
+    checked = check(results, builder.account)
+    if checked_note:
+        checked.examples.append(checked_note)
+    n = len(results)
+    return Phase(server.name, kind, n, elapsed, n / elapsed if elapsed else 0.0, pct(lat, 0.50) * 1e3,
+                 pct(lat, 0.99) * 1e3, (lat[-1] if lat else float("nan")) * 1e3,
+                 (cpu1 - cpu0) * 1e3 / max(n, 1), 100.0 * (ccpu1 - ccpu0) / elapsed if elapsed else 0.0,
+                 100.0 * max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - (ccpu1 - ccpu0)) / elapsed if elapsed else 0.0,
+                 checked)
+
+
+def show(p: Phase) -> None:
+    c = p.checked
+    print(f"  {p.server:<5} {p.kind:<6} {p.sent:>6} msgs {p.elapsed:6.2f} s {p.rate:8.1f} msg/s   "
+          f"p50 {p.p50_ms:7.2f} ms  p99 {p.p99_ms:7.2f} ms  max {p.max_ms:7.2f} ms   "
+          f"server {p.server_cpu_ms_per_msg:5.2f} CPU-ms/msg  client {p.client_cpu_pct:3.0f}%  "
+          f"other {p.other_cpu_pct:3.0f}% CPU   "
+          f"ok {c.replies} success {c.success} errors {c.errors}", flush=True)
+    for ex in c.examples:
+        print(f"        error: {ex}")
+
+
+# ------------------------------------------------------------------------------------------ set-up
+
+
+def prepare_database(url: str) -> None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine, normalise_url, upgrade
+
+    if normalise_url(url).startswith("postgresql"):
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEIFENG_")}
+    env.update(
+        LEIFENG_DATABASE_URL=database_url,
+        LEIFENG_WECHAT_TOKEN=TOKEN,
+        LEIFENG_WECHAT_APPID=APPID,
+        LEIFENG_WECHAT_AES_KEY=AES_KEY,
+        LEIFENG_WECHAT_API_BASE_URL="http://127.0.0.1:9",
+        LEIFENG_LOG_LEVEL="WARNING",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def revision() -> str:
+    """The commit the app code comes from, and whether its working tree differs (others may be editing)."""
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except OSError:
+            return ""
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "bot", "storage").splitlines()]
+    return head + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else " (clean)")
+
+
+def redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def profile(n: int, env: dict[str, str]) -> None:
+    """N messages through the full app in-process (Flask test client) under cProfile."""
+    import cProfile
+    import pstats
+
+    os.environ.update(env)
+    from bot.app import create_app
+
+    app = create_app()
+    client = app.test_client()
+    builder = Builder()
+
+    def build(k: int) -> list[tuple[dict[str, str], bytes]]:
+        now = int(time.time())
+        out = []
+        for j in range(k):
+            i = builder.seq
+            builder.seq += 1
+            req = builder.account.text(f"bench-user-{j % USERS:03d}", TEXTS[(j // USERS) % len(TEXTS)],
+                                       now=now, msg_id=str(builder.base + i))
+            out.append((req.params, req.body))
+        return out
+
+    for params, body in build(USERS * len(TEXTS)):  # warm: every user exists, every text seen
+        client.post("/wechat", query_string=params, data=body)
+    reqs = build(n)
+    prof = cProfile.Profile()
+    started = time.perf_counter()
+    prof.enable()
+    for params, body in reqs:
+        resp = client.post("/wechat", query_string=params, data=body)
+        assert resp.status_code == 200
+    prof.disable()
+    took = time.perf_counter() - started
+    print(f"\nprofile: {n} messages in-process, {took / n * 1e3:.2f} ms/msg wall (with profiler overhead)")
+    stats = pstats.Stats(prof).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(35)
+    stats.sort_stats("tottime").print_stats(20)
+
+
+# -------------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--seconds", type=float, default=10.0, help="length of each measured phase (default 10)")
+    ap.add_argument("--concurrency", type=int, default=8, help="closed-loop clients (default 8)")
+    ap.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
+    ap.add_argument("--rate", type=float, default=100.0, help="open-loop rate, msg/s (default 100)")
+    ap.add_argument("--warmup", type=float, default=2.0, help="closed-loop warm-up seconds per server")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="instead of the benchmark, cProfile N messages through the app in-process")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="leifeng-bench-") as tmp:
+        tmpdir = Path(tmp)
+        url = args.database_url or f"sqlite:///{tmpdir / 'bench.db'}"
+        prepare_database(url)
+        env = bench_env(url)
+        if args.profile:
+            profile(args.profile, env)
+            return 0
+
+        print(f"webhook benchmark: gunicorn {WORKERS} sync workers, {os.cpu_count()} CPUs, python "
+              f"{sys.version.split()[0]}, database {redact(url)}")
+        print(f"  app code: {ROOT} at {revision()}")
+        print(f"  load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])} "
+              "('other' below = CPU used by everything but the server under test and this client; "
+              "for PostgreSQL that includes the database)")
+        print(f"  {USERS} users, texts {'/'.join(TEXTS)}, safe mode (AES); closed loop {args.concurrency} clients "
+              f"x {args.seconds:g} s; open loop {args.rate:g} msg/s x {args.seconds:g} s")
+        servers = {
+            "echo": Server("echo", "echo_app:create_app()", env, tmpdir, ("--pythonpath", str(BENCH))),
+            "ours": Server("ours", "bot.app:create_app()", env, tmpdir),
+        }
+        try:
+            for s in servers.values():
+                s.wait_ready()
+            builder = Builder()
+
+            print("warm-up (closed loop):")
+            estimate: dict[str, float] = {}
+            for name, s in servers.items():
+                reqs = builder.build(max(3 * USERS, int(1500 * args.warmup)))
+                p = run_phase(s, builder, "warmup", reqs, seconds=args.warmup, concurrency=args.concurrency,
+                              rate=args.rate)
+                show(p)
+                estimate[name] = p.rate
+
+            print("saturation (closed loop):")
+            closed: dict[str, Phase] = {}
+            for name, s in servers.items():
+                # generous: the warm-up estimate is low if something else had the CPU at that moment
+                reqs = builder.build(int(max(2 * estimate[name], 1200) * args.seconds))
+                closed[name] = run_phase(s, builder, "closed", reqs, seconds=args.seconds,
+                                         concurrency=args.concurrency, rate=args.rate)
+                show(closed[name])
+                if closed[name].elapsed < args.seconds * 0.95:
+                    print(f"        note: ran out of pre-built requests after {closed[name].elapsed:.1f} s")
+
+            print(f"fixed rate (open loop, {args.rate:g} msg/s):")
+            opened: dict[str, Phase] = {}
+            for name, s in servers.items():
+                reqs = builder.build(int(args.rate * args.seconds))
+                opened[name] = run_phase(s, builder, "open", reqs, seconds=args.seconds,
+                                         concurrency=args.concurrency, rate=args.rate)
+                show(opened[name])
+        finally:
+            for s in servers.values():
+                s.stop()
+        logs = {name: s.log.read_text(errors="replace").strip() for name, s in servers.items()}
+
+    ratio = closed["ours"].rate / closed["echo"].rate if closed["echo"].rate else float("nan")
+    errors = sum(p.checked.errors for p in (*closed.values(), *opened.values()))
+    print("summary:")
+    print(f"  throughput ours/echo = {closed['ours'].rate:.1f} / {closed['echo'].rate:.1f} msg/s = {ratio:.1%}"
+          f"   (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'})")
+    p99 = opened["ours"].p99_ms
+    print(f"  ours p99 at {args.rate:g} msg/s = {p99:.1f} ms   (target < 100 ms: {'met' if p99 < 100 else 'MISSED'});"
+          f" echo p99 {opened['echo'].p99_ms:.1f} ms")
+    cost = closed["ours"].server_cpu_ms_per_msg / closed["echo"].server_cpu_ms_per_msg
+    print(f"  server CPU per message ours/echo = {closed['ours'].server_cpu_ms_per_msg:.2f} / "
+          f"{closed['echo'].server_cpu_ms_per_msg:.2f} ms = {cost:.1f}x (less sensitive to other load than msg/s)")
+    print(f"  bad responses in measured phases: {errors}")
+    for name, text in logs.items():
+        if text:
+            lines = text.splitlines()
+            print(f"  {name} server log: {len(lines)} lines, {text.count('Traceback')} tracebacks; last lines:")
+            for line in lines[-12:]:
+                print(f"    {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
