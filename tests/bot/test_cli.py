@@ -11,7 +11,7 @@ import pytest
 
 from bot.fake_wechat import FakeWeChatServer
 
-COMMANDS = ["serve", "worker", "db", "db upgrade", "db current", "fake-wechat", "chat", "demo", "menu",
+COMMANDS = ["qrcode", "orders", "orders assign", "serve", "worker", "db", "db upgrade", "db current", "fake-wechat", "chat", "demo", "menu",
             "menu push", "hubs", "hubs list", "hubs add"]
 
 
@@ -92,3 +92,17 @@ def test_chat_against_a_running_demo_server_reads_stdin(tmp_path: Path) -> None:
         server.shutdown()
     assert res.returncode == 0, res.stderr
     assert "请回复数字" in res.stdout and "没有听清楚" in res.stdout
+
+
+def test_qrcode_for_a_merchant_counter(tmp_path: Path) -> None:
+    with FakeWeChatServer() as fake:
+        env = {"LEIFENG_DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}", "LEIFENG_WECHAT_API_BASE_URL": fake.url}
+        leifeng("db", "upgrade", env=env)
+        res = leifeng("qrcode", "--scene", "merchant_redeem_17", env=env)
+        assert res.returncode == 0, res.stderr
+        assert "showqrcode?ticket=FAKE_TICKET_" in res.stdout and "permanent" in res.stdout
+        (call,) = fake.calls("/cgi-bin/qrcode/create")
+        assert call["body"] == {"action_info": {"scene": {"scene_str": "merchant_redeem_17"}},
+                                "action_name": "QR_LIMIT_STR_SCENE"}
+        bad = leifeng("qrcode", "--scene", "有空格 的", env=env)
+        assert bad.returncode != 0 and "scene must be" in bad.stderr
