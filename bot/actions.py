@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import orders, volunteer_actions
+from bot import event_actions, orders, volunteer_actions
 from bot.dialogue import Action
 from bot.lifecycle import IllegalTransitionError
 from bot.nlu import Understanding
@@ -114,9 +114,11 @@ ACTIONS: dict[str, Callable[[ActionContext, Mapping[str, Any]], str]] = {
     # issues 5 and 6 bring these to chat; until then people are pointed to staff, not left hanging
     # issue 5: registration, profile, points, redemption, time bank (bot/volunteer_actions.py)
     **volunteer_actions.ACTIONS,
-    "events": not_yet("雷锋一条街活动查询"),
-    "subscribe_events": not_yet("活动提醒订阅"),
-    "unsubscribe": not_yet("退订活动提醒"),
+    # issue 6: street events, reminders and emergency call-outs (bot/event_actions.py)
+    "events": event_actions.show_events,
+    "subscribe_events": event_actions.subscribe_events,
+    "unsubscribe": event_actions.unsubscribe,
+    "callout_answer": event_actions.callout_answer,
 }
 
 

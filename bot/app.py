@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     from bot.webhook import bp as wechat_bp
 
     app.register_blueprint(wechat_bp)
+    register_issue6(app)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -36,3 +37,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         return Response("request body too large", status=413, mimetype="text/plain")
 
     return app
+
+
+def register_issue6(app: Flask) -> None:
+    """The WeCom app callback (/wecom) and the events calendar files (/events/...ics)."""
+    from bot.events_web import bp as events_bp
+    from bot.wecom import bp as wecom_bp
+
+    app.register_blueprint(wecom_bp)
+    app.register_blueprint(events_bp)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from bot import cli_volunteers
+from bot import cli_events, cli_volunteers
 from bot.cli_match import match
 from bot.cli_orders import orders_cli
 from bot.config import load_config
@@ -192,6 +192,10 @@ def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key
 
 cli.add_command(match)
 cli.add_command(orders_cli)
+cli.add_command(cli_events.events_group)  # issue 6: street events
+cli.add_command(cli_events.broadcast_group)  # issue 6: broadcasts
+cli.add_command(cli_events.callout_group)  # issue 6: emergency call-outs
+cli.add_command(cli_events.wecom_group)  # issue 6: the WeCom app
 for _group in cli_volunteers.GROUPS:  # issue 5: volunteers, teams, merchants, points, time bank, reports
     cli.add_command(_group)
 

@@ -36,6 +36,28 @@ class Config:
     timezone: str = "Asia/Shanghai"
     catalogue_path: str = ""  # a hub's own service catalogue (TOML); empty = the packaged default
     log_level: str = "INFO"
+    # -- issue 6: WeCom app channel, scheduler, events, broadcasts, call-outs ----------------------
+    wecom_corpid: str = ""  # empty = the /wecom endpoint is off
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
+    wecom_agent_id: str = ""
+    wecom_secret: str = ""
+    wecom_api_base_url: str = ""  # empty = the same host as wecom_robot_base_url
+    wecom_hub: str = "default"  # the hub whose volunteers use the WeCom app
+    public_url: str = "http://127.0.0.1:8000"  # where people open links (.ics files)
+    scheduler_lock_seconds: int = 30  # a worker that stops renewing loses the scheduler after this
+    reminder_grace_minutes: int = 120  # a reminder missed by a stopped worker still goes out this late
+    street_event_rule: str = "SAT 2,4 09:00-11:30"  # weekday, which ones in the month, time
+    street_event_place: str = "雷锋超市门前广场"
+    street_event_title: str = "雷锋一条街志愿服务活动"
+    event_remind_day_before: str = "18:00"
+    event_remind_morning: str = "08:00"
+    appointment_remind_minutes: int = 60
+    daily_digest_time: str = "08:30"
+    wechat_send_per_second: float = 20.0  # cap on WeChat API sends per second (0 = no cap)
+    wechat_rate_backoff_seconds: float = 5.0  # pause after 45047/45009 (doubles while it repeats)
+    robot_per_minute: int = 20  # WeCom group robot limit per robot
+    callout_bonus_points: int = 5  # points for answering an emergency call-out
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,4 +94,6 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     cfg = replace(Config(), **values)
     if cfg.wechat_aes_key and len(cfg.wechat_aes_key) != 43:
         raise ConfigError("LEIFENG_WECHAT_AES_KEY (EncodingAESKey) must be 43 characters")
+    if cfg.wecom_aes_key and len(cfg.wecom_aes_key) != 43:
+        raise ConfigError("LEIFENG_WECOM_AES_KEY (EncodingAESKey) must be 43 characters")
     return cfg

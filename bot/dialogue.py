@@ -102,8 +102,15 @@ def result(state: str, slots: Mapping[str, Any], reply: str | None, **kw: Any) -
     return Result(state=state, slots=slots, reply=reply, **kw)
 
 
+# Slots that outlive a finished dialogue: the last location, and a call-out waiting for this person's answer.
+KEEP_SLOTS = ("location", "callout")
+# Emergency call-out (一呼百应, issue 6): bot/callouts.py sets slots["callout"] for every member called.
+CALLOUT_SLOT = "callout"
+CALLOUT_ANSWERS = ("到", "收到", "1")
+
+
 def idle(reply: str | None, slots: Mapping[str, Any] | None = None, **kw: Any) -> Result:
-    keep = {k: v for k, v in (slots or {}).items() if k == "location"}
+    keep = {k: v for k, v in (slots or {}).items() if k in KEEP_SLOTS}
     return Result(state=IDLE, slots=keep, reply=reply, **kw)
 
 
@@ -116,7 +123,14 @@ def on_subscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Conte
     if own is not None:
         return replace(own, reply=f"您好，感谢关注{ctx.hub_name}！\n{own.reply or ''}".rstrip(),
                        effects=(Effect("subscribed", {"scene": inc.scene}),))
-    return idle(text, effects=(Effect("subscribed", {"scene": inc.scene}),))
+    return idle(text, effects=(Effect("subscribed", {"scene": inc.scene}),), actions=_event_scene(inc))
+
+
+def _event_scene(inc: Incoming) -> tuple[Action, ...]:
+    """Issue 6: a QR code with an "event..." scene (posters for 雷锋一条街) opts the person in to event reminders."""
+    if inc.scene and inc.scene.startswith("event"):
+        return (Action("subscribe_events", {"source": f"qr:{inc.scene}"[:100]}),)
+    return ()
 
 
 def on_unsubscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
@@ -134,6 +148,8 @@ def _volunteer_scene(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: C
 
 
 def on_scan(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    if _event_scene(inc):  # issue 6: an event poster's code answers with the subscription, not the menu
+        return result(state, {**slots, "last_scene": inc.scene}, None, actions=_event_scene(inc))
     own = _volunteer_scene(state, slots, inc, ctx)
     if own is not None:
         return own
@@ -196,6 +212,13 @@ def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
 
     nlu = ctx.nlu
     in_dialogue = state not in (IDLE, HUMAN)
+    # Call-out answers (issue 6): "到"/"收到" always go to the call-out action (it finds the person's open
+    # call-out, or says there is none); "1" only while a call-out waits for them and no dialogue is under way,
+    # so it stays menu choice 1 for everyone else.
+    if text in CALLOUT_ANSWERS and (text != "1" or (slots.get(CALLOUT_SLOT) and not in_dialogue)):
+        rest = {k: v for k, v in slots.items() if k != CALLOUT_SLOT}
+        return result(state, rest, None, actions=(Action("callout_answer", {"callout": slots.get(CALLOUT_SLOT),
+                                                                            "text": text}),))
     if state == order_flow.RATE_COMMENT and nlu.is_no(text):
         return None  # "不用了" answers "anything to add?", it does not cancel anything
     order_id = nlu.cancel_order(text)
@@ -253,7 +276,7 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     prefix = ""
     if state != IDLE and _expired(slots, ctx):
         prefix = "上次的对话时间太久，已帮您取消了。\n"
-        state, slots = IDLE, {k: v for k, v in slots.items() if k == "location"}
+        state, slots = IDLE, {k: v for k, v in slots.items() if k in KEEP_SLOTS}
     if not text:
         return _prefixed(prefix, result(state, slots, "请用文字或语音告诉我您需要什么，或回复“菜单”。"))
     res = global_command(state, slots, inc, ctx, text)

@@ -1,4 +1,4 @@
-"""A fake WeChat (and WeCom robot) API server on loopback, for tests and the demo.
+"""A fake WeChat (and WeCom robot and WeCom app) API server on loopback, for tests and the demo.
 
 It implements the endpoints the bot calls, records every call, can be told to fail, and shows
 what it received at GET /__sent__. Failure injection: POST /__fail__ with JSON
@@ -127,6 +127,30 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
         if len(content.encode("utf-8")) > 4096:
             return answer({"errcode": 40058, "errmsg": "content exceed max length"})
         return answer({"errcode": 0, "errmsg": "ok"})
+
+    # -- WeCom (企业微信) app API: gettoken, message/send, appchat/send (issue 6) --
+    @app.get("/cgi-bin/gettoken")
+    def wecom_token() -> Response:
+        if not request.args.get("corpid") or not request.args.get("corpsecret"):
+            return answer({"errcode": 40013, "errmsg": "invalid corpid"})
+        token = f"FAKE_WECOM_TOKEN_{next(st.token_counter)}"
+        with st.lock:
+            st.valid_tokens.add(token)
+        return answer({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
+
+    @app.post("/cgi-bin/message/send")
+    def wecom_message_send() -> Response:
+        body = request.get_json(silent=True, force=True) or {}
+        if not body.get("touser") or not body.get("agentid"):
+            return answer({"errcode": 40003 if not body.get("touser") else 40056, "errmsg": "invalid touser/agentid"})
+        return api({"invaliduser": "", "msgid": f"wecom{next(st.msg_counter)}"})
+
+    @app.post("/cgi-bin/appchat/send")
+    def wecom_appchat_send() -> Response:
+        body = request.get_json(silent=True, force=True) or {}
+        if not body.get("chatid"):
+            return answer({"errcode": 86003, "errmsg": "chat not exists"})
+        return api({})
 
     @app.get("/__sent__")
     def sent() -> Response:

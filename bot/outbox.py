@@ -68,10 +68,23 @@ class SendStats:
     errors: list[str] = field(default_factory=list)
 
 
+# Rows whose payload says {"once": true} (broadcasts) are sent at most once: the sender marks them
+# `sent_via = ATTEMPTING` just before the API call, and a row found still marked so after a worker died
+# mid-send is dead-lettered ("outcome unknown") instead of being sent a second time.
+ATTEMPTING = "attempting"
+
+
 class OutboxSender:
-    def __init__(self, services: Any, owner: str | None = None) -> None:
+    def __init__(self, services: Any, owner: str | None = None, limiter: Any = None) -> None:
+        from bot.sendlimits import RateLimiter
+
         self.svc = services
         self.owner = owner or f"worker-{uuid.uuid4().hex[:8]}"
+        cfg = services.config
+        # issue 6: a per-second cap (with backoff on 45047/45009) on WeChat API sends
+        self.limiter = limiter or RateLimiter(cfg.wechat_send_per_second, cfg.wechat_rate_backoff_seconds,
+                                              clock=services.clock)
+        self._wecom: Any = None
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, limit: int | None = None) -> list[int]:
@@ -125,8 +138,20 @@ class OutboxSender:
                 user = s.execute(select(User).where(User.hub_id == row.hub_id, User.openid == row.to)).scalar_one_or_none()
             last_inbound = as_utc(user.last_inbound_at) if user and user.last_inbound_at else None
             s.expunge(row)
+        from bot.sendlimits import Deferred
+
+        if row.payload.get("once"):
+            if row.sent_via == ATTEMPTING:
+                self._finish(row, "dead", error="outcome unknown: a worker stopped while sending it; "
+                             "not sent again (broadcasts go at most once)")
+                stats.dead += 1
+                return
+            self._mark(row, ATTEMPTING)
         try:
             via = self.send(row, last_inbound)
+        except Deferred as exc:  # held back by a rate limit: not an attempt
+            self._finish(row, "pending", error=str(exc), retry_at=exc.until, refund=True)
+            stats.retried += 1
         except PermanentSendError as exc:
             self._finish(row, "dead", error=str(exc))
             stats.dead += 1
@@ -149,27 +174,78 @@ class OutboxSender:
         """Deliver one row; returns how it went out (custom | template | robot)."""
         text = str(row.payload.get("text", ""))
         if row.channel == "wecom_robot":
-            from bot.wechat_client import post_robot
-
-            body: dict[str, Any] = ({"msgtype": "markdown", "markdown": {"content": text}} if row.kind == "markdown"
-                                    else {"msgtype": "text", "text": {"content": text,
-                                          "mentioned_list": row.payload.get("mention", [])}})
-            post_robot(self.svc.config.wecom_robot_base_url, row.to, body, self.svc.config.http_timeout_seconds)
-            return "robot"
+            return self._send_robot(row, text)
+        if row.channel in ("wecom", "wecom_appchat") or (row.channel == "wechat" and row.to.startswith("wecom:")):
+            return self._send_wecom(row, text)  # issue 6: the WeCom app (a member, or an app group chat)
         if row.channel != "wechat":
             raise PermanentSendError(f"unknown channel {row.channel!r}")
+        self._check_pause()
         account = self.svc.hubs.by_id(row.hub_id)
         client = self.svc.client_for(account)
         now = self.svc.clock.now()
         if last_inbound is not None and now - last_inbound < WINDOW:
             try:
+                self.limiter.acquire()
                 client.message.send_text(row.to, text)
                 return "custom"
             except WeChatClientException as exc:
+                self._rate_limited(exc)
                 if exc.errcode != OUT_OF_WINDOW:
                     raise
                 log.info("outbox %s: 45015 (outside the 48 h window), using the template", row.id)
         return self._send_template(client, account.template_id, row, text)
+
+    # -- issue 6: limits, WeCom robots and the WeCom app ---------------------------------------------
+    def _check_pause(self) -> None:
+        from bot.sendlimits import Deferred
+
+        left = self.limiter.paused_for()
+        if left > 0:  # backing off after 45047/45009: hold this row back without spending an attempt
+            raise Deferred(self.svc.clock.now() + timedelta(seconds=left), "backing off after a rate-limit error")
+
+    def _rate_limited(self, exc: WeChatClientException) -> None:
+        """45047/45009: pause every WeChat send (doubling while it repeats); the row itself is retried."""
+        from bot.sendlimits import RATE_LIMITED
+
+        if exc.errcode in RATE_LIMITED:
+            pause = self.limiter.backoff()
+            log.warning("WeChat says too many (errcode %s): pausing sends for %.0f s", exc.errcode, pause)
+
+    def _send_robot(self, row: OutboxMessage, text: str) -> str:
+        from bot.sendlimits import (
+            ROBOT_MAX_MARKDOWN_BYTES,
+            ROBOT_MAX_TEXT_BYTES,
+            Deferred,
+            robot_reserve,
+            truncate_bytes,
+        )
+        from bot.wechat_client import post_robot
+
+        cfg = self.svc.config
+        until = robot_reserve(self.svc.sessions, row.to, self.svc.clock.now(), cfg.robot_per_minute)
+        if until is not None:
+            raise Deferred(until, "robot limit: about 20 messages a minute")
+        if row.kind == "markdown":
+            body: dict[str, Any] = {"msgtype": "markdown",
+                                    "markdown": {"content": truncate_bytes(text, ROBOT_MAX_MARKDOWN_BYTES)}}
+        else:
+            body = {"msgtype": "text", "text": {"content": truncate_bytes(text, ROBOT_MAX_TEXT_BYTES),
+                                                "mentioned_list": row.payload.get("mention", []),
+                                                "mentioned_mobile_list": row.payload.get("mention_mobile", [])}}
+        post_robot(cfg.wecom_robot_base_url, row.to, body, cfg.http_timeout_seconds)
+        return "robot"
+
+    def _send_wecom(self, row: OutboxMessage, text: str) -> str:
+        from bot.wecom_api import WeComClient, userid_of
+
+        if self._wecom is None:
+            self._wecom = WeComClient(self.svc.config, self.svc.tokens)
+        kind = "markdown" if row.kind == "markdown" else "text"
+        if row.channel == "wecom_appchat":
+            self._wecom.send_to_chat(row.to, text, kind)
+            return "appchat"
+        self._wecom.send_to_user(userid_of(row.to), text, kind)
+        return "wecom"
 
     def _send_template(self, client: Any, template_id: str, row: OutboxMessage, text: str) -> str:
         if not template_id:
@@ -181,23 +257,36 @@ class OutboxSender:
             "remark": {"value": "如有疑问，请回复“人工”。"},
         }
         try:
+            self.limiter.acquire()
             client.message.send_template(row.to, template_id, data, url=row.payload.get("url"))
         except WeChatClientException as exc:
+            self._rate_limited(exc)
             if exc.errcode in (40003, 43004, 40037):  # bad openid, unsubscribed, bad template
                 raise PermanentSendError(_describe(exc)) from exc
             raise
         return "template"
 
+    def _mark(self, row: OutboxMessage, via: str) -> None:
+        with transaction(self.svc.sessions) as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner)
+                      .values(sent_via=via).execution_options(synchronize_session=False))
+
     def _finish(self, row: OutboxMessage, status: str, *, via: str | None = None, error: str | None = None,
-                retry_in: float = 0.0) -> None:
+                retry_in: float = 0.0, retry_at: datetime | None = None, refund: bool = False) -> None:
         now = self.svc.clock.now()
         values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_until": None}
         if via:
             values.update(sent_via=via, sent_at=now, last_error=None)
+            if via != "robot":
+                self.limiter.succeeded()
+        elif status != "dead":
+            values["sent_via"] = None  # clears ATTEMPTING: the try ended with a known outcome
         if error:
             values["last_error"] = error[:2000]
         if status == "pending":
-            values["next_attempt_at"] = now + timedelta(seconds=retry_in)
+            values["next_attempt_at"] = retry_at or now + timedelta(seconds=retry_in)
+        if refund:
+            values["attempts"] = OutboxMessage.attempts - 1
         with transaction(self.svc.sessions) as s:
             res = s.execute(update(OutboxMessage)
                             .where(OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner)
