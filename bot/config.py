@@ -55,6 +55,7 @@ class Config:
     appointment_remind_minutes: int = 60
     daily_digest_time: str = "08:30"
     wechat_send_per_second: float = 20.0  # cap on WeChat API sends per second (0 = no cap)
+    outbox_send_threads: int = 1  # outbox sends in flight at once (more for big broadcasts)
     wechat_rate_backoff_seconds: float = 5.0  # pause after 45047/45009 (doubles while it repeats)
     robot_per_minute: int = 20  # WeCom group robot limit per robot
     callout_bonus_points: int = 5  # points for answering an emergency call-out

@@ -111,9 +111,29 @@ class OutboxSender:
     # -- sending --------------------------------------------------------------------------
     def run_once(self) -> SendStats:
         stats = SendStats()
-        for row_id in self.claim():
-            stats.claimed += 1
-            self._deliver(row_id, stats)
+        claimed = self.claim()
+        threads = max(1, int(self.svc.config.outbox_send_threads))
+        if threads == 1 or len(claimed) < 2:
+            for row_id in claimed:
+                stats.claimed += 1
+                self._deliver(row_id, stats)
+            return stats
+        # issue 6: several sends in flight (the WeChat API is a network round trip away); rows are independent,
+        # the per-second cap is shared, and each thread counts into its own stats, merged below
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(row_id: int) -> SendStats:
+            own = SendStats(claimed=1)
+            self._deliver(row_id, own)
+            return own
+
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{self.owner}-send") as pool:
+            for own in pool.map(one, claimed):
+                stats.claimed += own.claimed
+                stats.sent += own.sent
+                stats.retried += own.retried
+                stats.dead += own.dead
+                stats.errors += own.errors
         return stats
 
     def drain(self, max_rounds: int = 20) -> SendStats:

@@ -165,3 +165,42 @@ def test_rate_limit_errors_pause_all_sends_and_retry_the_row(errcode: int, peopl
     touched = [c["body"]["touser"] for c in fake_wechat.calls() if c["result"].get("errcode") == 0
                and c["method"] == "POST"]
     assert len(touched) == len(set(touched)) == queued
+
+
+def test_parallel_sending_still_sends_each_once(people: dict[str, int], db_url: str, clock: FakeClock,
+                                                fake_wechat: FakeWeChatServer) -> None:
+    from tests.conftest import make_services
+
+    svc = make_services(db_url, clock, fake_wechat, outbox_send_threads=4, wechat_send_per_second=0)
+    try:
+        bid, queued, _ = send(svc, "all-subscribers", "并行发送")
+        stats = OutboxSender(svc).drain()
+        assert (stats.claimed, stats.sent) == (queued, queued)
+        touched = [c["body"]["touser"] for c in fake_wechat.calls() if c["method"] == "POST"]
+        assert len(touched) == len(set(touched)) == queued
+        assert progress(svc, bid).sent == queued
+    finally:
+        svc.close()
+
+
+def test_broadcast_and_robot_quota_on_both_databases(any_db_url: str, clock: FakeClock,
+                                                     fake_wechat: FakeWeChatServer) -> None:
+    """The batched INSERT ... RETURNING, the progress joins and the robot row lock, on SQLite and PostgreSQL."""
+    from bot.sendlimits import robot_reserve
+    from tests.conftest import make_services
+
+    svc = make_services(any_db_url, clock, fake_wechat, outbox_send_threads=3)
+    try:
+        now = clock.now()
+        with transaction(svc.sessions) as s:
+            seed_demo_hub(s, now)
+        bid, queued, skipped = send(svc, "all-subscribers", "两种数据库")
+        assert (queued, skipped) == (6, 0)
+        assert broadcasts.enqueue_all(svc.sessions, bid, now) == (6, 0)  # a rerun adds nothing
+        OutboxSender(svc).drain()
+        p = progress(svc, bid)
+        assert (p.sent, p.failed, p.pending) == (6, 0, 0)
+        assert [robot_reserve(svc.sessions, "K", now, 2) for _ in range(2)] == [None, None]
+        assert robot_reserve(svc.sessions, "K", now, 2) == now + timedelta(minutes=1)
+    finally:
+        svc.close()
