@@ -186,14 +186,16 @@ def progress(s: Session, broadcast_id: int) -> Progress:
         else:
             p.pending += n
     p.via = dict(via)
-    p.skipped_why = dict(s.execute(select(BroadcastRecipient.reason, func.count()).where(
-        BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == "skipped")
-        .group_by(BroadcastRecipient.reason)).all())
+    p.skipped_why = {str(reason): int(n) for reason, n in s.execute(
+        select(BroadcastRecipient.reason, func.count()).where(
+            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == "skipped")
+        .group_by(BroadcastRecipient.reason)).all()}
     p.skipped = sum(p.skipped_why.values())
-    p.errors = dict(s.execute(select(OutboxMessage.last_error, func.count())
-                              .join(BroadcastRecipient, BroadcastRecipient.outbox_id == OutboxMessage.id)
-                              .where(BroadcastRecipient.broadcast_id == broadcast_id, OutboxMessage.status == "dead")
-                              .group_by(OutboxMessage.last_error)).all())
+    p.errors = {str(err or ""): int(n) for err, n in s.execute(
+        select(OutboxMessage.last_error, func.count())
+        .join(BroadcastRecipient, BroadcastRecipient.outbox_id == OutboxMessage.id)
+        .where(BroadcastRecipient.broadcast_id == broadcast_id, OutboxMessage.status == "dead")
+        .group_by(OutboxMessage.last_error)).all()}
     return p
 
 

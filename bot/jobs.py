@@ -122,7 +122,7 @@ def appointment_reminders(s: Session, hub_id: int, now: datetime, services: Serv
             queued += 1
         vol = s.get(Volunteer, order.volunteer_id) if order.volunteer_id else None
         who = f"志愿者{vol.name}" if vol else "志愿者"
-        for user_id in sorted({order.ordered_by_user_id, order.resident_user_id} - {None}):
+        for user_id in sorted({uid for uid in (order.ordered_by_user_id, order.resident_user_id) if uid is not None}):
             user = s.get(User, user_id)
             if user is not None:
                 enqueue(s, hub_id=hub_id, to=user.openid, now=now, idempotency_key=f"{key}:res:{user_id}",

@@ -79,7 +79,7 @@ class RateLimiter:
     def backoff(self) -> float:
         """WeChat said "too many": pause all sends; each further refusal doubles the pause."""
         with self._lock:
-            pause = min(self.max_backoff, self.base_backoff * 2 ** self.backoffs)
+            pause = float(min(self.max_backoff, self.base_backoff * 2 ** self.backoffs))
             self.backoffs += 1
             self.paused_until = self._clock.now() + timedelta(seconds=pause)
             self.tokens = 0
