@@ -126,6 +126,10 @@ def decode(svc: Services, body: bytes, args: Any) -> dict[str, Any]:
 def to_wecom_incoming(fields: dict[str, Any]) -> Incoming:
     """The dialogue's Incoming, with the WeCom userid namespaced (openid and dedupe key)."""
     inc = to_incoming(message_from_dict(fields), fields)
+    if inc.kind == "unknown" and str(fields.get("MsgType", "")).lower() == "event":
+        # WeCom's own events (enter_agent when someone opens the app, batch jobs...) are not questions:
+        # the dialogue answers them with silence, not "I don't understand"
+        inc = replace(inc, kind="event", event=str(fields.get("Event", "")).lower() or "unknown")
     return replace(inc, openid=openid_for(inc.openid), msg_id=f"wecom:{inc.msg_id}" if inc.msg_id else None)
 
 

@@ -180,3 +180,25 @@ def test_outbound_appchat_and_token_refresh(wsvc: Any, clock: FakeClock, fake_we
     assert len(fake_wechat.calls("/cgi-bin/gettoken")) == 2
     with wsvc.sessions() as s:
         assert s.execute(select(User).where(User.openid.like("wecom:%"))).first() is None
+
+
+def test_wecom_own_events_get_no_reply_and_plain_subscribe_gets_the_menu(wsvc: Any, wclient: Any,
+                                                                          clock: FakeClock) -> None:
+    crypto = WeChatCrypto(VECTOR["token"], VECTOR["encoding_aes_key"], VECTOR["corpid"])
+
+    def post_event(event: str, n: int) -> Any:
+        ts = str(int(clock.now().timestamp()) + n)
+        xml = message_xml(to=VECTOR["corpid"], sender="lisi", create_time=int(ts), msg_type="event", Event=event,
+                          EventKey="", AgentID="218")
+        enc = parse_xml(crypto.encrypt_message(xml, "nonce", ts))
+        body = f"<xml><ToUserName><![CDATA[{VECTOR['corpid']}]]></ToUserName><Encrypt><![CDATA[{enc['Encrypt']}]]>" \
+               f"</Encrypt></xml>"
+        return wclient.post("/wecom", query_string={"msg_signature": enc["MsgSignature"], "timestamp": ts,
+                                                    "nonce": "nonce"}, data=body.encode())
+
+    resp = post_event("enter_agent", 1)
+    assert resp.status_code == 200 and resp.data == b""
+    resp = post_event("subscribe", 2)
+    outer = parse_xml(resp.data)
+    reply = parse_xml(crypto.decrypt_message(resp.data, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"]))
+    assert "感谢关注" in reply["Content"]
