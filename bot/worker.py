@@ -9,6 +9,7 @@ and a run missed while no worker was up fires once when one comes back (within t
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from datetime import timedelta
 from typing import Any
@@ -159,6 +160,9 @@ class Worker:
                 log.exception("could not release the scheduler lock")
 
     def run_forever(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            # process managers stop workers with SIGTERM: stop cleanly and hand the lock over at once
+            signal.signal(signal.SIGTERM, lambda _sig, _frame: self._stopped.set())
         self.start()
         try:
             while not self._stopped.wait(1.0):
