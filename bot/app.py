@@ -23,9 +23,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["leifeng"] = svc
     logging.getLogger("bot").setLevel(cfg.log_level)
 
+    from bot.admin import bp as admin_bp
     from bot.webhook import bp as wechat_bp
 
     app.register_blueprint(wechat_bp)
+    app.register_blueprint(admin_bp)  # the staff web console, /admin (bot/admin)
     register_issue6(app)
 
     @app.get("/healthz")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from bot import cli_events, cli_volunteers
 from bot.cli_match import match
 from bot.cli_orders import orders_cli
+from bot.cli_staff import staff_cli
 from bot.config import load_config
 from bot.errors import LeifengError
 
@@ -192,6 +193,7 @@ def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key
 
 cli.add_command(match)
 cli.add_command(orders_cli)
+cli.add_command(staff_cli)
 cli.add_command(cli_events.events_group)  # issue 6: street events
 cli.add_command(cli_events.broadcast_group)  # issue 6: broadcasts
 cli.add_command(cli_events.callout_group)  # issue 6: emergency call-outs

@@ -59,6 +59,11 @@ class Config:
     wechat_rate_backoff_seconds: float = 5.0  # pause after 45047/45009 (doubles while it repeats)
     robot_per_minute: int = 20  # WeCom group robot limit per robot
     callout_bonus_points: int = 5  # points for answering an emergency call-out
+    # -- issue 7: the staff web console (/admin) ----------------------------------------------------
+    admin_cookie_secure: bool = False  # True behind HTTPS: the session cookie is sent over HTTPS only
+    admin_session_minutes: int = 480  # a console sign-in lasts this long (and a form's CSRF token)
+    admin_lockout_attempts: int = 5  # failed sign-ins within the window that lock an account name
+    admin_lockout_minutes: int = 15
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +74,12 @@ class Config:
 def _coerce(name: str, raw: Any, kind: Any) -> Any:
     if not isinstance(raw, str):
         return raw
+    if kind in (bool, "bool"):
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{PREFIX}{name.upper()} must be true or false, got {raw!r}")
     try:
         if kind in (int, "int"):
             return int(raw)

@@ -68,7 +68,8 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> str | No
                                 slots={}, updated_at=now)
             s.add(conv)
         settings = settings_for(s, account.hub_id)
-        ctx = dialogue.Context(hub_name=account.name, now=now, nlu=services.nlu, roles=frozenset(user.roles or []),
+        nlu = services.nlu_for(s, account.hub_id)  # the hub's newest catalogue version (edited in /admin)
+        ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=frozenset(user.roles or []),
                                staff_openids=_staff_openids(s, account.hub_id), phone_on_file=user.phone,
                                timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
         result = dialogue.step(conv.state, conv.slots or {}, inc, ctx)
@@ -80,7 +81,7 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> str | No
             enqueue(s, hub_id=account.hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
                     idempotency_key=out.key)
         replies = [result.reply] if result.reply else []
-        ac = ActionContext(s=s, hub_id=account.hub_id, user=user, now=now, nlu=services.nlu,
+        ac = ActionContext(s=s, hub_id=account.hub_id, user=user, now=now, nlu=nlu,
                            secret_key=services.config.secret_key)
         replies += [perform(ac, action) for action in result.actions]
         reply = "\n".join(r for r in replies if r) or None

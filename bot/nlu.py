@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 from bot.clock import SHANGHAI
 from intents.address import extract_address
-from intents.catalogue import Catalogue, Service, load_catalogue
+from intents.catalogue import Catalogue, Service, catalogue_from_mapping, load_catalogue
 from intents.commands import Command, parse_choice, parse_command
 from intents.matcher import Matcher, MatchResult
 from intents.phone import parse_phone
@@ -95,3 +99,31 @@ def load_understanding(path: str | Path | None = None) -> Understanding:
     """One Understanding per catalogue file per process: it is immutable, and building the matcher
     (jieba's dictionary) costs about a second, so every app and worker in the process shares it."""
     return Understanding(load_catalogue(path))
+
+
+# -- per-hub catalogues (issue 7) -----------------------------------------------------------------
+# Hub staff edit their catalogue in /admin; each save is a new numbered row in catalogue_versions, and
+# rows are never changed or deleted. Services.nlu_for(session, hub_id) asks the database for the hub's
+# newest version number and takes the Understanding for (database, hub, version) from this cache,
+# building it from the stored data only the first time. A new version is a new key, so every process
+# uses it from its next message on, without a restart. A hub that never saved a version keeps using
+# Services.nlu (the deployment's catalogue file).
+_HUB_CACHE: OrderedDict[tuple[str, int, int], Understanding] = OrderedDict()
+_HUB_CACHE_SIZE = 64
+_HUB_LOCK = threading.Lock()
+
+
+def hub_understanding(database: str, hub_id: int, version: int, load: Callable[[], Mapping[str, Any]]) -> Understanding:
+    """The Understanding for one stored catalogue version of one database; `load` returns its data when not cached."""
+    key = (database, hub_id, version)
+    with _HUB_LOCK:
+        hit = _HUB_CACHE.get(key)
+        if hit is not None:
+            _HUB_CACHE.move_to_end(key)
+            return hit
+    built = Understanding(catalogue_from_mapping(load(), source=f"hub {hub_id} catalogue v{version}"))
+    with _HUB_LOCK:
+        found = _HUB_CACHE.setdefault(key, built)
+        while len(_HUB_CACHE) > _HUB_CACHE_SIZE:
+            _HUB_CACHE.popitem(last=False)
+    return found

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.models_events  # noqa: F401  (issue 6's models join the ORM registry)
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.hubs import HubAccount, HubDirectory
-from bot.nlu import Understanding, load_understanding
+from bot.nlu import Understanding, hub_understanding, load_understanding
 from bot.wechat_client import HubWeChatClient, TokenStore
 from storage.db import check_migrated, make_engine, make_session_factory
+from storage.models_admin import CatalogueVersion
 
 
 @dataclass
@@ -37,6 +39,22 @@ class Services:
                                          self.tokens, timeout=self.config.http_timeout_seconds)
                 self._clients[account.appid] = client
             return client
+
+    def nlu_for(self, s: Session, hub_id: int) -> Understanding:
+        """The hub's newest catalogue version saved in /admin, else `self.nlu` (the catalogue file).
+
+        One indexed query in the caller's session per call; the Understanding is built once per
+        (hub, version) per process (bot.nlu.hub_understanding), so an edit needs no restart."""
+        version = s.scalar(select(CatalogueVersion.version).where(CatalogueVersion.hub_id == hub_id)
+                           .order_by(CatalogueVersion.version.desc()).limit(1))
+        if version is None:
+            return self.nlu
+
+        def load() -> dict[str, Any]:
+            return dict(s.scalar(select(CatalogueVersion.data).where(CatalogueVersion.hub_id == hub_id,
+                                                                     CatalogueVersion.version == version)) or {})
+
+        return hub_understanding(self.engine.url.render_as_string(hide_password=True), hub_id, int(version), load)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,112 @@
+"""The console's forms (Flask-WTF): each carries a CSRF token and checks its fields before a view acts."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from storage.models_admin import STAFF_ROLES
+
+REQUIRED = "必填"
+CODE = r"^[a-z][a-z0-9_]{0,63}$"
+CODE_RULE = "小写字母开头，只用小写字母、数字和下划线"
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
+class ActionForm(FlaskForm):
+    """A button with nothing to fill in (still CSRF-protected)."""
+
+
+class AssignForm(FlaskForm):
+    volunteer_id = IntegerField("志愿者编号", validators=[InputRequired(REQUIRED), NumberRange(min=1)])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("原因", validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class DismissForm(FlaskForm):
+    # one of bot.volunteers.DISMISSAL_REASONS (the domain refuses anything else); the page offers them as a list
+    reason_code = StringField("劝退依据", validators=[DataRequired(REQUIRED), Length(max=32)])
+    reason = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class HubForm(FlaskForm):
+    hub = IntegerField("站点", validators=[InputRequired(REQUIRED)])
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").replace("，", "\n").replace(",", "\n").splitlines() if line.strip()]
+
+
+class ServiceForm(FlaskForm):
+    code = StringField("代码", validators=[DataRequired(REQUIRED), Regexp(CODE, message=CODE_RULE)])
+    name = StringField("名称", validators=[DataRequired(REQUIRED), Length(max=20)])
+    description = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=300)])
+    team = StringField("负责队伍", validators=[DataRequired(REQUIRED), Length(max=64)])
+    at_home = BooleanField("上门服务")
+    duration_minutes = IntegerField("一般时长（分钟）", validators=[InputRequired(REQUIRED),
+                                                           NumberRange(min=1, max=24 * 60)])
+    minors_ok = BooleanField("未成年志愿者可做")
+    keywords = TextAreaField("关键词（每行一个）", validators=[DataRequired(REQUIRED)])
+    hints = TextAreaField("提示词（每行一个，可空）", validators=[Optional()])
+    examples = TextAreaField("居民说法示例（每行一个，可空）", validators=[Optional()])
+    note = StringField("修改说明", validators=[Optional(), Length(max=200)])
+
+    def entry(self) -> dict[str, object]:
+        """The service as a catalogue entry (the TOML shape)."""
+        return {"code": self.code.data.strip(), "name": self.name.data.strip(),
+                "description": self.description.data.strip(), "team": self.team.data.strip(),
+                "at_home": bool(self.at_home.data), "duration_minutes": int(self.duration_minutes.data),
+                "minors_ok": bool(self.minors_ok.data), "keywords": _lines(self.keywords.data),
+                "hints": _lines(self.hints.data), "examples": _lines(self.examples.data)}
+
+
+class StaffForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(min=3, max=64)])
+    display_name = StringField("姓名", validators=[Optional(), Length(max=100)])
+    password = PasswordField("初始密码（至少10位）", validators=[DataRequired(REQUIRED), Length(min=10, max=200)])
+    role = StringField("角色", validators=[DataRequired(REQUIRED), AnyOf(STAFF_ROLES, message="没有这个角色")])
+    team_code = StringField("队伍代码（队长）", validators=[Optional(), Length(max=64)])
+    merchant_code = StringField("商户代码（商户）", validators=[Optional(), Length(max=64)])
+
+
+class EventForm(FlaskForm):
+    title = StringField("活动名称", validators=[DataRequired(REQUIRED), Length(max=200)])
+    day = DateField("日期", validators=[InputRequired(REQUIRED)])
+    start = TimeField("开始", validators=[InputRequired(REQUIRED)])
+    end = TimeField("结束", validators=[InputRequired(REQUIRED)])
+    place = StringField("地点", validators=[DataRequired(REQUIRED), Length(max=200)])
+    note = StringField("备注", validators=[Optional(), Length(max=500)])
+
+
+class MoveEventForm(FlaskForm):
+    day = DateField("新日期", validators=[InputRequired(REQUIRED)])
+    start = TimeField("开始", validators=[InputRequired(REQUIRED)])
+    end = TimeField("结束", validators=[InputRequired(REQUIRED)])
+    place = StringField("新地点（不变可空）", validators=[Optional(), Length(max=200)])
+
+
+class BroadcastForm(FlaskForm):
+    kind = StringField("发给", validators=[DataRequired(REQUIRED),
+                                         AnyOf(("all-subscribers", "team", "community"), message="请选择发给谁")])
+    arg = StringField("队伍代码或小区名", validators=[Optional(), Length(max=100)])
+    text = TextAreaField("内容", validators=[DataRequired(REQUIRED), Length(max=600)])
+    force = BooleanField("一天内重复发送同样内容")

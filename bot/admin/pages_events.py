@@ -1,0 +1,239 @@
+"""Street events calendar (雷锋一条街) and broadcasts: compose, choose a segment, preview, send, progress.
+
+Everything goes through issue 6's domain (bot.events, bot.broadcasts), which writes its own audit rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import broadcasts, events
+from bot.admin.forms import ActionForm, BroadcastForm, EventForm, MoveEventForm, ReasonForm
+from bot.admin.views import (
+    audit,
+    bp,
+    form_errors,
+    hub_id,
+    now,
+    reading,
+    requires,
+    run_change,
+    services,
+    staff,
+)
+from bot.clock import SHANGHAI, as_utc
+from bot.errors import LeifengError
+from storage.models import Team
+from storage.models_events import Broadcast, Event
+
+
+def _settings() -> events.EventSettings:
+    return events.EventSettings.from_config(services().config)
+
+
+def _month(text: str | None) -> date:
+    try:
+        year, month = map(int, (text or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return now().astimezone(SHANGHAI).date().replace(day=1)
+
+
+def _at(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, SHANGHAI)
+
+
+@bp.get("/events")
+@requires("events")
+def events_page() -> str:
+    first = _month(request.args.get("month"))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    es = _settings()
+    with reading() as s:
+        rows = s.execute(select(Event).where(Event.hub_id == hub_id(), Event.starts_at >= _at(first, time()),
+                                             Event.starts_at < _at(last + timedelta(days=1), time()))
+                         .order_by(Event.starts_at, Event.id)).scalars().all()
+        teams = [(t.code, t.name) for t in s.execute(select(Team).where(Team.hub_id == hub_id())
+                                                     .order_by(Team.id)).scalars()]
+        items = [{"id": ev.id, "title": ev.title, "when": events.event_when(ev, es.tz), "place": ev.place,
+                  "day": as_utc(ev.starts_at).astimezone(SHANGHAI).date(), "status": ev.status,
+                  "reason": ev.cancel_reason or "", "teams": "、".join(ev.teams or []), "source": ev.source,
+                  "start": f"{as_utc(ev.starts_at).astimezone(SHANGHAI):%H:%M}",
+                  "end": f"{as_utc(ev.ends_at).astimezone(SHANGHAI):%H:%M}"} for ev in rows]
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for item in items:
+        by_day.setdefault(item["day"], []).append(item)  # type: ignore[arg-type]
+    prev_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = last + timedelta(days=1)
+    return render_template("admin/events.html", items=items, weeks=weeks, by_day=by_day, month=first,
+                           prev_month=f"{prev_month:%Y-%m}", next_month=f"{next_month:%Y-%m}", teams=teams,
+                           rule=services().config.street_event_rule, form=EventForm(), move_form=MoveEventForm(),
+                           reason_form=ReasonForm(), action_form=ActionForm())
+
+
+def _back(month: date | None = None) -> str:
+    return url_for("admin.events_page", month=f"{(month or _month(request.form.get('month'))):%Y-%m}")
+
+
+@bp.post("/events/generate")
+@requires("events")
+def events_generate() -> Any:
+    form = ActionForm()
+    first = _month(request.form.get("month"))
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(_back(first))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+    def change(s: Session) -> str:
+        made = events.generate(s, hub_id(), _settings(), first, last, now())
+        audit(s, "event_generate", f"events:{first:%Y-%m}", made=len(made))
+        return f"按规则生成了{len(made)}场活动。" if made else "这个月按规则的活动都已经有了。"
+    return run_change(change, _back(first))
+
+
+@bp.post("/events")
+@requires("events")
+def events_add() -> Any:
+    form = EventForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(_back())
+    day = form.day.data
+    assert day is not None and form.start.data is not None and form.end.data is not None
+
+    def change(s: Session) -> str:
+        ev = events.add(s, hub_id(), title=form.title.data or "", starts_at=_at(day, form.start.data),
+                        ends_at=_at(day, form.end.data), place=form.place.data or "",
+                        teams=request.form.getlist("teams"), services=[], now=now(), actor=staff().actor,
+                        note=form.note.data or None)
+        return f"活动已添加（编号{ev.id}）。"
+    return run_change(change, _back(day.replace(day=1)))
+
+
+@bp.post("/events/<int:event_id>/move")
+@requires("events")
+def events_move(event_id: int) -> Any:
+    form = MoveEventForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(_back())
+    day = form.day.data
+    assert day is not None and form.start.data is not None and form.end.data is not None
+
+    def change(s: Session) -> str:
+        events.move(s, hub_id(), event_id, starts_at=_at(day, form.start.data), ends_at=_at(day, form.end.data),
+                    now=now(), es=_settings(), place=form.place.data or None, actor=staff().actor)
+        return f"活动{event_id}已改期，订阅的居民和参加的队伍会收到通知。"
+    return run_change(change, _back(day.replace(day=1)))
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@requires("events")
+def events_cancel(event_id: int) -> Any:
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(_back())
+
+    def change(s: Session) -> str:
+        _ev, told = events.cancel(s, hub_id(), event_id, reason=(form.reason.data or "").strip(), now=now(),
+                                  es=_settings(), actor=staff().actor)
+        return f"活动{event_id}已取消，已通知{told}人。"
+    return run_change(change, _back())
+
+
+# -- broadcasts ---------------------------------------------------------------------------------
+
+
+SEGMENT_WORDS = {"all-subscribers": "全部关注的居民（已退订活动提醒的除外）", "team": "一支服务队",
+                 "community": "一个小区"}
+
+
+def _segment(form: BroadcastForm) -> str:
+    kind = form.kind.data or ""
+    return kind if kind == "all-subscribers" else f"{kind}:{(form.arg.data or '').strip()}"
+
+
+def _progress_rows(s: Session, ids: list[int]) -> list[dict[str, Any]]:
+    out = []
+    for bid in ids:
+        p = broadcasts.progress(s, bid)
+        total = max(1, p.sent + p.failed + p.pending)
+        out.append({"id": bid, "segment": p.broadcast.segment, "text": p.broadcast.text, "line": p.line(),
+                    "done": p.done, "percent": round(100 * (p.sent + p.failed) / total), "sent": p.sent,
+                    "failed": p.failed, "pending": p.pending, "skipped": p.skipped, "by": p.broadcast.created_by,
+                    "at": p.broadcast.created_at, "errors": broadcasts.describe_errors(p)})
+    return out
+
+
+@bp.get("/broadcasts")
+@requires("events")
+def broadcasts_page() -> str:
+    with reading() as s:
+        rows = _progress_rows(s, broadcasts.recent(s, hub_id(), limit=20))
+        teams = [(t.code, t.name) for t in s.execute(select(Team).where(Team.hub_id == hub_id())
+                                                     .order_by(Team.id)).scalars()]
+    return render_template("admin/broadcasts.html", rows=rows, form=BroadcastForm(), teams=teams,
+                           segments=SEGMENT_WORDS)
+
+
+@bp.post("/broadcasts/preview")
+@requires("events")
+def broadcasts_preview() -> Any:
+    form = BroadcastForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(url_for("admin.broadcasts_page"))
+    segment = _segment(form)
+    try:
+        with reading() as s:
+            people = broadcasts.recipients(s, hub_id(), segment)
+    except LeifengError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.broadcasts_page"))
+    skipped: dict[str, int] = {}
+    for r in people:
+        if r.skip:
+            why = broadcasts.SKIP_WORDS.get(r.skip, r.skip)
+            skipped[why] = skipped.get(why, 0) + 1
+    return render_template("admin/broadcast_preview.html", form=form, segment=segment, total=len(people),
+                           sending=sum(1 for r in people if not r.skip), skipped=skipped,
+                           text=(form.text.data or "").strip())
+
+
+@bp.post("/broadcasts/send")
+@requires("events")
+def broadcasts_send() -> Any:
+    form = BroadcastForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(url_for("admin.broadcasts_page"))
+    svc = services()
+    try:  # both open their own transactions (queueing is chunked): no session is open here
+        bid = broadcasts.create(svc.sessions, hub_id=hub_id(), segment=_segment(form), text=form.text.data or "",
+                                now=now(), actor=staff().actor, force=bool(form.force.data))
+        queued, skipped = broadcasts.enqueue_all(svc.sessions, bid, now())
+    except LeifengError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.broadcasts_page"))
+    flash(f"群发{bid}已排队：{queued}人，跳过{skipped}人。", "ok")
+    return redirect(url_for("admin.broadcast_page", broadcast_id=bid))
+
+
+@bp.get("/broadcasts/<int:broadcast_id>")
+@requires("events")
+def broadcast_page(broadcast_id: int) -> str:
+    with reading() as s:
+        bc = s.get(Broadcast, broadcast_id)
+        if bc is None or bc.hub_id != hub_id():
+            abort(404)
+        (row,) = _progress_rows(s, [broadcast_id])
+    return render_template("admin/broadcast.html", b=row)

@@ -1,0 +1,235 @@
+"""Orders board and an order's page: dispatch/reassign, 配套, cancel, confirm, review (through bot.orders)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import orders
+from bot.admin.forms import ActionForm, AssignForm, NoteForm, ReasonForm
+from bot.admin.scope import orders_filter, team_condition, team_volunteer_ids
+from bot.admin.views import audit, bp, form_errors, hub_id, nlu, now, reading, requires, run_change, staff
+from bot.clock import SHANGHAI
+from bot.lifecycle import PLAIN_WORDS
+from bot.privacy import coarse_address, mask_phone, scrub
+from storage.models import Membership, Order, OrderEvent, OrderOffer, Team, Volunteer
+
+PAGE_SIZE = 50
+STATE_WORDS = {st.value: word for st, word in PLAIN_WORDS.items()}
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _scoped_order(s: Session, order_id: int) -> Order:
+    order = s.execute(select(Order).where(Order.id == order_id, *orders_filter(s, staff(), hub_id()))
+                      ).scalar_one_or_none()
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/orders")
+@requires("orders.view")
+def orders_board() -> str:
+    args = request.args
+    state, service, team = args.get("state") or "", args.get("service") or "", args.get("team") or ""
+    start, end = _day(args.get("from")), _day(args.get("to"))
+    flagged = args.get("flagged") == "1"
+    page = max(1, int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1)
+    with reading() as s:
+        understanding = nlu(s)
+        conds = orders_filter(s, staff(), hub_id())
+        if state in STATE_WORDS:
+            conds.append(Order.state == state)
+        if service:
+            conds.append(Order.service_code == service)
+        if team.isdigit():
+            conds.append(team_condition(s, hub_id(), int(team)))
+        if start:
+            conds.append(Order.created_at >= datetime.combine(start, time(), SHANGHAI))
+        if end:
+            conds.append(Order.created_at < datetime.combine(end + timedelta(days=1), time(), SHANGHAI))
+        if flagged:
+            conds.append(Order.flagged.is_(True))
+        total = int(s.scalar(select(func.count()).select_from(Order).where(*conds)) or 0)
+        rows = s.execute(select(Order, Volunteer.name).outerjoin(Volunteer, Volunteer.id == Order.volunteer_id)
+                         .where(*conds).order_by(Order.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+                         ).all()
+        teams = s.execute(select(Team).where(Team.hub_id == hub_id()).order_by(Team.id)).scalars().all()
+        if staff().role == "leader":
+            teams = [t for t in teams if t.id == staff().team_id]
+        items = [{"id": o.id, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
+                  "service": understanding.service_name(o.service_code), "when": orders.when_text(o),
+                  "created_at": o.created_at, "volunteer": name or "", "flagged": o.flagged, "rating": o.rating,
+                  "needs_support": o.needs_support}
+                 for o, name in rows]
+        services_list = [(sv.code, sv.name) for sv in understanding.catalogue]
+        team_list = [(t.id, t.name) for t in teams]
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template("admin/orders.html", items=items, total=total, page=page, pages=pages,
+                           states=STATE_WORDS, services=services_list, teams=team_list,
+                           f={"state": state, "service": service, "team": team, "from": args.get("from", ""),
+                              "to": args.get("to", ""), "flagged": flagged})
+
+
+@bp.get("/orders/<int:order_id>")
+@requires("orders.view")
+def order_page(order_id: int) -> str:
+    me = staff()
+    with reading() as s:
+        understanding = nlu(s)
+        o = _scoped_order(s, order_id)
+        events = s.execute(select(OrderEvent).where(OrderEvent.order_id == o.id).order_by(OrderEvent.id)
+                           ).scalars().all()
+        offers = s.execute(select(OrderOffer, Volunteer.name).join(Volunteer, Volunteer.id == OrderOffer.volunteer_id)
+                           .where(OrderOffer.order_id == o.id).order_by(OrderOffer.round, OrderOffer.id)).all()
+        volunteer = s.get(Volunteer, o.volunteer_id) if o.volunteer_id else None
+        choices = _assignable(s, o)
+        full = me.role in ("admin", "staff")  # a leader sees what a volunteer sees before accepting
+        info = {"id": o.id, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
+                "service": understanding.service_name(o.service_code), "service_code": o.service_code,
+                "when": orders.when_text(o),
+                "details": o.details if full else scrub(o.details, o.address, o.phone),
+                "resident": o.resident_name or "",
+                "phone": o.phone if full else mask_phone(o.phone),
+                "address": o.address if full else coarse_address(o.address),
+                "volunteer": volunteer.name if volunteer else "", "volunteer_id": o.volunteer_id,
+                "needs_support": o.needs_support, "support_note": o.support_note, "hours": o.hours,
+                "rating": o.rating, "comment": o.comment, "flagged": o.flagged, "created_at": o.created_at,
+                "dispatch_round": o.dispatch_round}
+        history = [{"at": e.at, "trigger": e.trigger, "from": STATE_WORDS.get(e.from_state, e.from_state or "-"),
+                    "to": STATE_WORDS.get(e.to_state, e.to_state), "actor": e.actor, "reason": e.reason or ""}
+                   for e in events]
+        offer_rows = [{"round": of.round, "volunteer": name, "volunteer_id": of.volunteer_id,
+                       "outcome": of.outcome or "", "at": of.at} for of, name in offers]
+    st = o.state
+    can_act = me.can("orders.act")
+    actions = {
+        "assign": me.can("orders.assign") and st in ("submitted", "dispatched", "accepted", "supported"),
+        "support": can_act and st == "accepted",
+        "cancel": can_act and st in ("submitted", "dispatched", "accepted", "supported"),
+        "confirm": can_act and st == "completed",
+        "review": can_act and info["flagged"],
+    }
+    return render_template("admin/order.html", o=info, history=history, offers=offer_rows, choices=choices,
+                           actions=actions, assign_form=AssignForm(), note_form=NoteForm(), reason_form=ReasonForm(),
+                           action_form=ActionForm())
+
+
+def _assignable(s: Session, order: Order) -> list[dict[str, Any]]:
+    """Volunteers the person may dispatch to: the domain's ranked candidates first, then every approved member."""
+    ranked = [c.volunteer.id for c in orders.candidates(s, order, now())]
+    rows = s.execute(select(Volunteer.id, Volunteer.name, Membership.team_id)
+                     .join(Membership, Membership.volunteer_id == Volunteer.id)
+                     .where(Membership.hub_id == hub_id(), Membership.status.in_(orders.ACTIVE_MEMBER))
+                     .order_by(Volunteer.id)).all()
+    allowed = team_volunteer_ids(s, hub_id(), staff().team_id or 0) if staff().role == "leader" else None
+    rank = {vid: i for i, vid in enumerate(ranked)}
+    chosen = [(vid, name) for vid, name, _team in rows if allowed is None or vid in allowed]
+    chosen.sort(key=lambda row: (rank.get(row[0], len(rank)), row[0]))  # suggested first, in the domain's order
+    return [{"id": vid, "name": name, "suggested": vid in rank} for vid, name in chosen]
+
+
+def _order_change(order_id: int, run: Callable[[Session, Order, orders.ServiceInfo], str],
+                  action: str, **detail: Any) -> Any:
+    def change(s: Session) -> str:
+        order = _scoped_order(s, order_id)
+        before = (order.state, order.volunteer_id, order.flagged)
+        info = orders.ServiceInfo(order.service_code, nlu(s).service_name(order.service_code))
+        message = run(s, order, info)
+        s.refresh(order)
+        if (order.state, order.volunteer_id, order.flagged) == before:
+            raise orders.OrderError(message)  # the domain declined (its words); nothing to record
+        audit(s, action, f"order:{order_id}", **detail)
+        return message
+    return run_change(change, url_for("admin.order_page", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/assign")
+@requires("orders.assign")
+def order_assign(order_id: int) -> Any:
+    form = AssignForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(url_for("admin.order_page", order_id=order_id))
+    volunteer_id = int(form.volunteer_id.data or 0)
+    if staff().role == "leader":
+        with reading() as s:
+            if volunteer_id not in team_volunteer_ids(s, hub_id(), staff().team_id or 0):
+                abort(403)
+
+    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
+        orders.assign(s, hub_id=hub_id(), order_id=order.id, volunteer_id=volunteer_id, actor=staff().actor,
+                      now=now(), service=info)
+        return f"订单{order.id}已派给志愿者{volunteer_id}。"
+    return _order_change(order_id, run, "order_assign", volunteer_id=volunteer_id)
+
+
+@bp.post("/orders/<int:order_id>/support")
+@requires("orders.act")
+def order_support(order_id: int) -> Any:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(url_for("admin.order_page", order_id=order_id))
+    note = (form.note.data or "").strip()
+
+    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
+        orders.confirm_support(s, hub_id=hub_id(), order_id=order.id, note=note, actor=staff().actor, now=now(),
+                               service=info)
+        return f"订单{order.id}配套已确认。"
+    return _order_change(order_id, run, "order_support", note=note)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@requires("orders.act")
+def order_cancel(order_id: int) -> Any:
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(url_for("admin.order_page", order_id=order_id))
+    reason = (form.reason.data or "").strip()
+
+    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
+        return orders.cancel(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, reason=reason, now=now())
+    return _order_change(order_id, run, "order_cancel", reason=reason)
+
+
+@bp.post("/orders/<int:order_id>/confirm")
+@requires("orders.act")
+def order_confirm(order_id: int) -> Any:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(url_for("admin.order_page", order_id=order_id))
+
+    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
+        orders.staff_confirm(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, now=now(), service=info)
+        return f"订单{order.id}已确认完成，时长已记入台账。"
+    return _order_change(order_id, run, "order_confirm")
+
+
+@bp.post("/orders/<int:order_id>/review")
+@requires("orders.act")
+def order_review(order_id: int) -> Any:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        form_errors(form)
+        return redirect(url_for("admin.order_page", order_id=order_id))
+    note = (form.note.data or "").strip()
+
+    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
+        orders.review(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, note=note, now=now())
+        return f"订单{order.id}已核查并结束。"
+    return _order_change(order_id, run, "order_review", note=note)
+

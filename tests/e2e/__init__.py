@@ -1,0 +1,1 @@
+"""End-to-end tests: a real browser (Debian's Chromium driven by Playwright) against the app on loopback."""
