@@ -649,3 +649,28 @@ def test_every_console_route_has_tests(app: Any) -> None:
     endpoints = {rule.endpoint.split(".", 1)[1] for rule in app.url_map.iter_rules()
                  if rule.endpoint.startswith("admin.")}
     assert endpoints == TESTED_ENDPOINTS
+
+
+def test_console_on_each_database(any_db_url: str, clock: FakeClock, fake_wechat: Any) -> None:
+    """The main paths once more on PostgreSQL as well (when TEST_DATABASE_URL is set): sign-in and the
+    lock-out's counting, dispatch, the dashboard's queries, a catalogue version, the ledger download."""
+    from bot.app import create_app
+    from tests.conftest import make_services
+
+    svc = make_services(any_db_url, clock, fake_wechat)
+    try:
+        seeded = seed_console(svc)
+        client = create_app(services=svc).test_client()
+        assert login(client, "xiaoli", "wrong-password-123").status_code == 401
+        assert login(client, "xiaoli").status_code == 302
+        resp = post(client, f"/admin/orders/{seeded.repair_order}/assign", {"volunteer_id": seeded.repairer})
+        assert "已派给志愿者" in text(client.get(resp.headers["Location"]))
+        page = text(client.get("/admin/dashboard"))
+        assert page.split('id="chart-orders"')[1].split("</svg>")[0].count('class="bar"') >= 2
+        post(client, "/admin/catalogue/haircut/delete")
+        with svc.sessions() as s:
+            assert "haircut" not in svc.nlu_for(s, seeded.hub_id).catalogue
+        assert client.get("/admin/ledger/export.xlsx?month=2026-11").status_code == 200
+        assert "张师傅" in text(client.get("/admin/volunteers"))
+    finally:
+        svc.close()
