@@ -94,6 +94,13 @@ def my_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
     return orders.tasks_text(ac.s, ac.hub_id, ac.user, ac.names())
 
 
+def human_handover(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """Tell the hub's staff that someone asked for a person; the dialogue already answered them."""
+    orders.notify_staff(ac.s, ac.hub_id, f"居民 {ac.user.nickname or ac.user.openid} 请求人工服务，请尽快在后台回复。",
+                        ac.now, key=f"human:{ac.user.openid}:{data.get('at', '')}")
+    return ""
+
+
 def not_yet(feature: str) -> Callable[[ActionContext, Mapping[str, Any]], str]:
     def run(ac: ActionContext, data: Mapping[str, Any]) -> str:
         return f"{feature}还没有在微信上开通，请联系社区工作人员办理（回复“人工”）。"
@@ -111,6 +118,7 @@ ACTIONS: dict[str, Callable[[ActionContext, Mapping[str, Any]], str]] = {
     "comment": comment,
     "my_orders": my_orders,
     "my_tasks": my_tasks,
+    "human_handover": human_handover,
     # issues 5 and 6 bring these to chat; until then people are pointed to staff, not left hanging
     # issue 5: registration, profile, points, redemption, time bank (bot/volunteer_actions.py)
     **volunteer_actions.ACTIONS,

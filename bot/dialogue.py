@@ -54,7 +54,6 @@ class Context:
     now: datetime
     nlu: Any = None  # bot.nlu.Understanding (pure)
     roles: frozenset[str] = frozenset()
-    staff_openids: tuple[str, ...] = ()
     phone_on_file: str | None = None
     timeout: timedelta = timedelta(minutes=30)
 
@@ -148,11 +147,11 @@ def _volunteer_scene(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: C
 
 
 def on_scan(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    if _event_scene(inc):  # issue 6: an event poster's code answers with the subscription, not the menu
-        return result(state, {**slots, "last_scene": inc.scene}, None, actions=_event_scene(inc))
     own = _volunteer_scene(state, slots, inc, ctx)
     if own is not None:
         return own
+    if _event_scene(inc):  # issue 6: an event poster's code answers with the subscription, not the menu
+        return result(state, {**slots, "last_scene": inc.scene}, None, actions=_event_scene(inc))
     return result(state, {**slots, "last_scene": inc.scene}, f"已收到扫码（{inc.scene}）。" + menu_text(ctx.hub_name))
 
 
@@ -201,9 +200,8 @@ def text_of(inc: Incoming) -> str:
 
 
 def hand_over(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    notes = tuple(Out(to=o, text=f"居民 {inc.openid} 请求人工服务，请尽快在后台回复。",
-                      key=f"human:{inc.openid}:{inc.create_time}:{o}") for o in ctx.staff_openids)
-    return result(HUMAN, slots, "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。", outbox=notes)
+    return result(HUMAN, slots, "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。",
+                  actions=(Action("human_handover", {"at": inc.create_time}),))
 
 
 def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:

@@ -47,11 +47,6 @@ def _apply_effects(s: Session, user: User, effects: tuple[dialogue.Effect, ...],
                        detail=dict(eff.data), at=now))
 
 
-def _staff_openids(s: Session, hub_id: int) -> tuple[str, ...]:
-    rows = s.execute(select(User.openid, User.roles).where(User.hub_id == hub_id)).all()
-    return tuple(openid for openid, roles in rows if "staff" in (roles or []))
-
-
 def _process(services: Services, account: HubAccount, inc: Incoming) -> str | None:
     now = services.clock.now()
     with transaction(services.sessions) as s:
@@ -70,7 +65,7 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> str | No
         settings = settings_for(s, account.hub_id)
         nlu = services.nlu_for(s, account.hub_id)  # the hub's newest catalogue version (edited in /admin)
         ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=frozenset(user.roles or []),
-                               staff_openids=_staff_openids(s, account.hub_id), phone_on_file=user.phone,
+                               phone_on_file=user.phone,
                                timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
         result = dialogue.step(conv.state, conv.slots or {}, inc, ctx)
         conv.state = result.state
