@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from bot import dialogue
 from bot.actions import ActionContext, perform
+from bot.clock import as_utc
 from bot.hubs import HubAccount
+from bot.hubsettings import hub_settings
 from bot.messages import Incoming
-from bot.orders import settings_for
 from bot.outbox import enqueue
 from bot.services import Services
 from storage.db import transaction
@@ -47,30 +48,34 @@ def _apply_effects(s: Session, user: User, effects: tuple[dialogue.Effect, ...],
                        detail=dict(eff.data), at=now))
 
 
+INBOUND_PRECISION = timedelta(minutes=1)  # the 48-hour window does not need the exact second
+
+
 def _process(services: Services, account: HubAccount, inc: Incoming) -> str | None:
     now = services.clock.now()
     with transaction(services.sessions) as s:
-        pm = ProcessedMessage(hub_id=account.hub_id, dedupe_key=inc.dedupe_key, openid=inc.openid,
-                              msg_type=inc.kind if inc.kind != "event" else f"event:{inc.event}", received_at=now)
-        s.add(pm)
-        s.flush()  # the unique key: a concurrent retry blocks here, then fails once we commit
         user = get_or_create_user(s, account.hub_id, inc.openid, now)
         if inc.kind != "event" or inc.event in {"subscribe", "click", "scan"}:
-            user.last_inbound_at = now  # opens the 48-hour customer-service window
+            # opens the 48-hour customer-service window; a recorded time up to a minute old only makes the
+            # outbox fall back to a template a minute early, and saves a write on every message of a chat
+            if user.last_inbound_at is None or now - as_utc(user.last_inbound_at) >= INBOUND_PRECISION:
+                user.last_inbound_at = now
         conv = s.execute(select(Conversation).where(Conversation.user_id == user.id)).scalar_one_or_none()
         if conv is None:
             conv = Conversation(hub_id=account.hub_id, user_id=user.id, state=dialogue.IDLE,
                                 slots={}, updated_at=now)
             s.add(conv)
-        settings = settings_for(s, account.hub_id)
+        settings = hub_settings(account.settings)
         nlu = services.nlu_for(s, account.hub_id)  # the hub's newest catalogue version (edited in /admin)
         ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=frozenset(user.roles or []),
                                phone_on_file=user.phone,
                                timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
+        before = (conv.state, conv.slots or {})
         result = dialogue.step(conv.state, conv.slots or {}, inc, ctx)
-        conv.state = result.state
-        conv.slots = dict(result.slots)
-        conv.updated_at = now
+        if (result.state, dict(result.slots)) != before or conv.id is None:
+            conv.state = result.state
+            conv.slots = dict(result.slots)
+            conv.updated_at = now
         _apply_effects(s, user, result.effects, account.hub_id, now)
         for out in result.outbox:
             enqueue(s, hub_id=account.hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
@@ -80,7 +85,12 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> str | No
                            secret_key=services.config.secret_key)
         replies += [perform(ac, action) for action in result.actions]
         reply = "\n".join(r for r in replies if r) or None
-        pm.reply = reply
+        # The dedupe row goes in last, in the same transaction: a retry racing this one does the same work,
+        # then fails on the unique (hub, key) and rolls everything back; its caller answers with our reply.
+        s.add(ProcessedMessage(hub_id=account.hub_id, dedupe_key=inc.dedupe_key, openid=inc.openid,
+                               msg_type=inc.kind if inc.kind != "event" else f"event:{inc.event}",
+                               reply=reply, received_at=now))
+        s.flush()
         return reply
 
 

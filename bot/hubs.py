@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +27,7 @@ class HubAccount:
     aes_key: str
     secret: str
     template_id: str
+    settings: Mapping[str, Any] = field(default_factory=dict)  # hubs.settings, cached like the rest
 
     @property
     def crypto(self) -> WeChatCrypto | None:
@@ -50,6 +53,7 @@ class HubDirectory:
             aes_key=hub.wechat_aes_key if hub.wechat_aes_key is not None else cfg.wechat_aes_key,
             secret=hub.wechat_secret or cfg.wechat_secret,
             template_id=hub.notice_template_id or cfg.wechat_notice_template_id,
+            settings=dict(hub.settings or {}),
         )
 
     def by_slug(self, slug: str | None) -> HubAccount:
