@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from bot import cli_events, cli_volunteers
 from bot.cli_match import match
 from bot.cli_orders import orders_cli
-from bot.cli_staff import staff_cli
 from bot.cli_qrcode import qrcode_cli
 from bot.cli_staff import staff_cli
 from bot.config import load_config
@@ -195,7 +194,6 @@ def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key
 
 cli.add_command(match)
 cli.add_command(orders_cli)
-cli.add_command(staff_cli)
 cli.add_command(qrcode_cli)
 for _group in cli_volunteers.GROUPS:  # issue 5: volunteers, teams, merchants, points, time bank, reports
     cli.add_command(_group)
