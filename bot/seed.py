@@ -32,7 +32,7 @@ TEAMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 MERCHANTS: tuple[tuple[str, str, str, bool, tuple[str, ...], bool], ...] = (
     ("m-barber", "阿明理发店", "白莲路12号", True, ("haircut",), True),
     ("m-hardware", "老李五金维修部", "白莲路30号", True, ("repair",), False),
-    ("m-market", "惠民超市", "宝莲社区东门", False, (), True),
+    ("m-market", "宝莲便民小超市", "宝莲社区东门", False, (), True),
 )
 
 

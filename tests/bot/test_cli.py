@@ -11,8 +11,10 @@ import pytest
 
 from bot.fake_wechat import FakeWeChatServer
 
-COMMANDS = ["qrcode", "orders", "orders assign", "serve", "worker", "db", "db upgrade", "db current", "fake-wechat", "chat", "demo", "menu",
-            "menu push", "hubs", "hubs list", "hubs add"]
+COMMANDS = ["qrcode", "orders", "orders assign", "events", "broadcast", "callout", "wecom", "staff",
+            "volunteers", "teams", "merchants", "points", "timebank", "report", "export", "serve", "worker",
+            "db", "db upgrade", "db current", "fake-wechat", "chat", "demo", "menu", "menu push", "hubs",
+            "hubs list", "hubs add"]
 
 
 def leifeng(*args: str, env: dict[str, str] | None = None,
@@ -25,9 +27,18 @@ def leifeng(*args: str, env: dict[str, str] | None = None,
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
-    res = leifeng(*command.split(), "--help")
-    assert res.returncode == 0, res.stderr
-    assert "Usage:" in res.stdout
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    res = CliRunner().invoke(cli, [*command.split(), "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Usage:" in res.output
+
+
+def test_the_installed_entry_point_runs() -> None:
+    res = leifeng("--help")
+    assert res.returncode == 0 and "demo" in res.stdout
 
 
 def test_unmigrated_database_is_one_clear_line(tmp_path: Path) -> None:

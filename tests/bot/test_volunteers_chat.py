@@ -29,10 +29,12 @@ def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat
         completed_order(s, vol, user, clock.now(), 4, rating=5)  # 60 points
         from bot import merchants
 
-        merchants.add_merchant(s, hub_id=member.hub_id, code="shop", name="惠民超市", now=clock.now(),
-                               accepts_redemptions=True, staff_openid=SHOP)
+        shop = merchants.add_merchant(s, hub_id=member.hub_id, code="shop", name="惠民超市", now=clock.now(),
+                                      accepts_redemptions=True, staff_openid=SHOP)
     services.hubs.forget()
-    return Chat(client, account, clock, services, fake_wechat)
+    chat = Chat(client, account, clock, services, fake_wechat)
+    chat.shop_id = shop.id  # type: ignore[attr-defined]  # the demo seed has merchants of its own
+    return chat
 
 
 def balance(services: Any) -> int:
@@ -91,11 +93,12 @@ def test_redemption_code_entered_by_the_merchant(chat: Chat, services: Any) -> N
     assert "已过期" in (chat.say(SHOP, f"核销 {new} 5") or "")
     with services.sessions() as s:
         entry = s.execute(select(PointsEntry).where(PointsEntry.kind == "redeem")).scalar_one()
-        assert entry.merchant_id == 1 and entry.actor == SHOP and entry.points == -20
+        assert entry.merchant_id == chat.shop_id and entry.actor == SHOP  # type: ignore[attr-defined]
+        assert entry.points == -20
 
 
 def test_redemption_by_scanning_the_merchant_code(chat: Chat, services: Any) -> None:
-    xml = fixture_xml("event_scan.xml").replace("merchant_redeem_17", "merchant_redeem_1")
+    xml = fixture_xml("event_scan.xml").replace("merchant_redeem_17", f"merchant_redeem_{chat.shop_id}")  # type: ignore[attr-defined]
     xml = xml.replace("oResident0001", V).replace("1795390000", str(int(chat.clock.now().timestamp())))
     assert "要用多少积分" in (chat._post(xml, V) or "")
     verify_dialog(chat, [
