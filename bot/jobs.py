@@ -301,6 +301,23 @@ def _to_staff(services: Services, now: datetime, key: str, text_of: Callable[[Se
     return queued
 
 
+def expire_points(services: Services, now: datetime | None = None) -> int:
+    """Points older than the hub's expiry age lapse (oldest first); hours never do. Idempotent: a second
+    run the same day finds nothing more to expire (bot.points.expire_points counts earlier expiries)."""
+    from bot.hubsettings import hub_settings
+    from bot.points import expire_hub
+
+    now = now or services.clock.now()
+    total = 0
+    for hub_id in _hub_ids(services):
+        with transaction(services.sessions) as s:
+            rules = hub_settings(s.scalar(select(Hub.settings).where(Hub.id == hub_id)))
+            total += sum(expire_hub(s, hub_id, now, rules).values())
+    if total:
+        log.info("points expiry: %d points lapsed", total)
+    return total
+
+
 # -- the table the worker schedules (APScheduler triggers; ids are stable across restarts) ------------
 
 
@@ -318,6 +335,7 @@ def schedule(services: Services) -> tuple[JobSpec, ...]:
         JobSpec("orders_sweep", sweep_orders, "interval", {"seconds": 60}),
         JobSpec("reminders", reminders, "interval", {"seconds": 60}),
         JobSpec("events_generate", generate_events, "cron", {"hour": 2, "minute": 5}),
+        JobSpec("points_expire", expire_points, "cron", {"hour": 3, "minute": 10}),
         JobSpec("daily_digest", daily_digest, "cron", {"hour": digest.hour, "minute": digest.minute}),
         JobSpec("monthly_report", monthly_report, "cron", {"day": 1, "hour": 9, "minute": 0}),
         JobSpec("quarterly_honours", quarterly_honours, "cron", {"month": "1,4,7,10", "day": 1, "hour": 9,

@@ -163,3 +163,20 @@ def test_hub_settings_override_the_point_rules(services: Any, clock: FakeClock) 
         entry = s.execute(select(PointsEntry).where(PointsEntry.order_id == order.id)).scalar_one()
         assert entry.points == 27 and "应急出动" in entry.reason
         assert s.get(Hub, hub.id).settings["points_per_hour"] == 20
+
+
+def test_the_worker_job_expires_points_in_every_hub_once(services: Any, clock: FakeClock) -> None:
+    from bot import jobs
+    from storage.models import Hub
+
+    now = clock.now()
+    with transaction(services.sessions) as s:
+        s.execute(select(Hub).where(Hub.id == 1)).scalar_one().settings = {"points_expiry_days": 365}
+        vol, member, user = make_volunteer(s, now)
+        completed_order(s, vol, user, now - timedelta(days=400), 4, rating=3)  # 40 points, old
+        completed_order(s, vol, user, now - timedelta(days=10), 3, rating=3)  # 30 points, recent
+    assert "points_expire" in {spec.id for spec in jobs.schedule(services)}
+    assert jobs.expire_points(services, now) == 40
+    assert jobs.expire_points(services, now) == 0
+    with services.sessions() as s:
+        assert points.balance(s, 1, vol.id) == 30
