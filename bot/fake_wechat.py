@@ -194,7 +194,8 @@ class FakeWeChatServer:
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
         self.host = host
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=lambda: self._server.serve_forever(poll_interval=0.05), name="fake-wechat", daemon=True)
+        self._thread = threading.Thread(target=lambda: self._server.serve_forever(poll_interval=0.05),
+                                        name="fake-wechat", daemon=True)
 
     @property
     def url(self) -> str:

@@ -338,7 +338,8 @@ def on_giveback_reason(state: str, slots: Mapping[str, Any], inc: Incoming, ctx:
     return idle(None, slots, actions=(Action("give_back", {"order": slots.get("order"), "reason": text.strip()}),))
 
 
-StateHandler = Callable[[str, Mapping[str, Any], Incoming, Context, str], Result]
+# A state's handler; None declines the message (it is then handled as in the idle state).
+StateHandler = Callable[[str, Mapping[str, Any], Incoming, Context, str], Result | None]
 
 STATE_HANDLERS: dict[str, StateHandler] = {
     ASK_SERVICE: on_service,

@@ -568,7 +568,8 @@ def expire_dialogues(s: Session, hub_id: int, now: datetime, timeout: timedelta)
         conv.slots = {k: v for k, v in (conv.slots or {}).items() if k == "location"}
         conv.updated_at = now
         if user is not None:
-            notify(s, hub_id, user.openid, "刚才的事情还没办完，已经帮您先取消了。需要时随时再说，回复“菜单”看看能做什么。",
+            notify(s, hub_id, user.openid,
+                   "刚才的事情还没办完，已经帮您先取消了。需要时随时再说，回复“菜单”看看能做什么。",
                    now, key=f"dialogue-expired:{conv.id}:{int(now.timestamp() // 60)}")
         count += 1
     return count

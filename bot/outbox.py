@@ -155,7 +155,8 @@ class OutboxSender:
             assert row is not None
             user = None
             if row.channel == "wechat":
-                user = s.execute(select(User).where(User.hub_id == row.hub_id, User.openid == row.to)).scalar_one_or_none()
+                user = s.execute(select(User).where(User.hub_id == row.hub_id,
+                                                    User.openid == row.to)).scalar_one_or_none()
             last_inbound = as_utc(user.last_inbound_at) if user and user.last_inbound_at else None
             s.expunge(row)
         from bot.sendlimits import Deferred

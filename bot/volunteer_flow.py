@@ -110,7 +110,8 @@ def on_merchant_points(state: str, slots: Mapping[str, Any], inc: Incoming, ctx:
     return idle(None, slots, actions=(Action("merchant_redeem", {"code": slots["code"], "points": amount}),))
 
 
-def on_profile_menu(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+def on_profile_menu(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
+                    text: str) -> Result | None:
     choice = ctx.nlu.choice(text)
     if text.strip() == "0":
         return idle("好的。", slots)
@@ -160,7 +161,7 @@ def on_profile_team(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Co
 
 
 STATE_HANDLERS: dict[str, StateHandler] = {
-    PROFILE_MENU: on_profile_menu,  # type: ignore[dict-item]  # may decline (None) to let other handling run
+    PROFILE_MENU: on_profile_menu,  # may decline (None) to let other handling run
     PROFILE_SKILLS: on_profile_skills,
     PROFILE_TIMES: on_profile_times,
     PROFILE_PHONE: on_profile_phone,
