@@ -142,6 +142,9 @@ def _volunteer_scene(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: C
 
     if inc.scene and inc.scene.startswith("volunteer"):
         return registration.start(slots, ctx, source=f"qr:{inc.scene}"[:100])
+    code = volunteer_flow.scanned_code(inc.scene)
+    if code is not None:
+        return volunteer_flow.start_code_scan(slots, code)
     merchant = volunteer_flow.scanned_merchant(inc.scene)
     return None if merchant is None else volunteer_flow.start_scan_redeem(slots, ctx, merchant)
 

@@ -204,6 +204,8 @@ class OutboxSender:
         account = self.svc.hubs.by_id(row.hub_id)
         client = self.svc.client_for(account)
         now = self.svc.clock.now()
+        if row.kind == "qrcode_link":
+            text = self._with_qrcode(client, row, text)
         if last_inbound is not None and now - last_inbound < WINDOW:
             try:
                 self.limiter.acquire()
@@ -215,6 +217,16 @@ class OutboxSender:
                     raise
                 log.info("outbox %s: 45015 (outside the 48 h window), using the template", row.id)
         return self._send_template(client, account.template_id, row, text)
+
+    def _with_qrcode(self, client: Any, row: OutboxMessage, text: str) -> str:
+        """A temporary parameterised QR code (payload "scene", "expire_seconds") appended as a link: the
+        WeChat API call belongs here, not in the 5-second webhook."""
+        from urllib.parse import quote
+
+        body = {"action_name": "QR_STR_SCENE", "expire_seconds": int(row.payload.get("expire_seconds", 600)),
+                "action_info": {"scene": {"scene_str": str(row.payload["scene"])}}}
+        res = client.qrcode.create(body)
+        return f"{text}\nhttps://mp.weixin.qq.com/cgi-bin/showqrcode?ticket={quote(str(res['ticket']))}"
 
     # -- issue 6: limits, WeCom robots and the WeCom app ---------------------------------------------
     def _check_pause(self) -> None:

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot import merchants, points, registration, timebank, volunteers
+from bot import merchants, points, registration, timebank, volunteer_flow, volunteers
 from bot.dialogue import IDLE
 from bot.idprotect import IdProtector
 from bot.merchants import MerchantError
 from bot.orders import OrderError, _get_order, notify_staff, settings_for
+from bot.outbox import enqueue
 from bot.points import PointsError
 from bot.timebank import TimeBankError
 from bot.volunteers import VolunteerError
@@ -141,6 +142,12 @@ def redeem(ac: ActionContext, data: Mapping[str, Any]) -> str:
     code = merchants.issue_code(ac.s, hub_id=ac.hub_id, volunteer_id=member.volunteer_id, now=ac.now, rules=rules)
     shops = [m.name for m in merchants.merchants(ac.s, ac.hub_id) if m.active and m.accepts_redemptions]
     where = f"可兑换的商家：{'、'.join(shops)}。" if shops else ""
+    # The same code as a QR the merchant can scan with WeChat (created by the outbox sender, not here).
+    enqueue(ac.s, hub_id=ac.hub_id, to=ac.user.openid, kind="qrcode_link", now=ac.now,
+            text="也可以打开下面的链接，请商家用微信扫码核销：",
+            extra={"scene": f"{volunteer_flow.CODE_SCAN_PREFIX}{code.code}",
+                   "expire_seconds": rules.redemption_code_minutes * 60},
+            idempotency_key=f"redeem-qr:{ac.hub_id}:{code.code}")
     return (f"您的兑换码：{code.code}（{rules.redemption_code_minutes}分钟内有效，用一次作废）。\n"
             f"现有积分{have}分。{where}请把兑换码给商家工作人员，由商家在公众号里核销；"
             "也可以直接扫商家的兑换二维码。")

@@ -25,6 +25,7 @@ REDEEM_CONFIRM = "REDEEM_CONFIRM"
 MERCHANT_POINTS = "MERCHANT_POINTS"
 
 SCAN_PREFIX = "merchant_redeem_"
+CODE_SCAN_PREFIX = "redeem_"  # a volunteer's one-time code as a QR: the merchant scans it to 核销
 PROFILE_WORDS = frozenset({"我的资料", "个人资料", "我的信息", "修改资料", "志愿者资料", "资料", "改资料"})
 DONATE_LIST_WORDS = frozenset({"捐赠时长", "捐时长", "捐赠时间", "时长捐赠", "时间捐赠"})
 CODE_WORDS = frozenset({"兑换码", "我的兑换码", "积分兑换码"})
@@ -67,6 +68,19 @@ def scanned_merchant(scene: str | None) -> int | None:
     if scene and scene.startswith(SCAN_PREFIX) and scene[len(SCAN_PREFIX):].isdigit():
         return int(scene[len(SCAN_PREFIX):])
     return None
+
+
+def scanned_code(scene: str | None) -> str | None:
+    if scene and scene.startswith(CODE_SCAN_PREFIX) and scene[len(CODE_SCAN_PREFIX):].isdigit():
+        return scene[len(CODE_SCAN_PREFIX):]
+    return None
+
+
+def start_code_scan(slots: Mapping[str, Any], code: str) -> Result:
+    """A merchant scanned a volunteer's redemption QR: the same as typing "核销 <code>"."""
+    keep = {k: v for k, v in slots.items() if k == "location"}
+    return result(MERCHANT_POINTS, {**keep, "code": code, "misses": 0},
+                  "扫到志愿者的兑换码。这次兑换多少积分？回复数字。")
 
 
 def start_scan_redeem(slots: Mapping[str, Any], ctx: Context, merchant_id: int) -> Result:
