@@ -31,15 +31,34 @@ def _plain(body: str, status: int) -> Response:
     return Response(body, status=status, mimetype="text/plain")
 
 
-def _verify(svc: Services, account: HubAccount, args: Any) -> None:
-    timestamp = args.get("timestamp", "")
-    nonce = args.get("nonce", "")
+def check_timestamp(svc: Services, timestamp: str) -> None:
+    """Replay window against the injected clock (WeChat and WeCom sign the same timestamp)."""
     try:
         ts = int(timestamp)
     except ValueError as exc:
         raise SignatureError("missing or bad timestamp") from exc
     if abs(svc.clock.now().timestamp() - ts) > svc.config.signature_window_seconds:
         raise SignatureError("timestamp outside the replay window")
+
+
+def install_error_handlers(blueprint: Blueprint, channel: str) -> None:
+    """403 for bad signatures, 400 for unreadable bodies: a log line each, never a 500."""
+
+    @blueprint.errorhandler(SignatureError)
+    def _forbidden(exc: SignatureError) -> Response:
+        log.warning("%s: rejected %s %s: %s", channel, request.method, request.path, exc)
+        return _plain("forbidden", 403)
+
+    @blueprint.errorhandler(BadMessageError)
+    def _bad(exc: BadMessageError) -> Response:
+        log.warning("%s: bad message on %s: %s", channel, request.path, exc)
+        return _plain("bad request", 400)
+
+
+def _verify(svc: Services, account: HubAccount, args: Any) -> None:
+    timestamp = args.get("timestamp", "")
+    nonce = args.get("nonce", "")
+    check_timestamp(svc, timestamp)
     signature = args.get("signature")
     if signature is None and args.get("msg_signature") and account.aes_key:
         return  # safe mode may send only msg_signature; decrypt_message checks that one
@@ -53,16 +72,7 @@ def _account(slug: str | None) -> HubAccount:
     return services().hubs.by_slug(slug)
 
 
-@bp.errorhandler(SignatureError)
-def _forbidden(exc: SignatureError) -> Response:
-    log.warning("rejected %s %s: %s", request.method, request.path, exc)
-    return _plain("forbidden", 403)
-
-
-@bp.errorhandler(BadMessageError)
-def _bad(exc: BadMessageError) -> Response:
-    log.warning("bad message on %s: %s", request.path, exc)
-    return _plain("bad request", 400)
+install_error_handlers(bp, "wechat")
 
 
 @bp.errorhandler(UnknownHubError)

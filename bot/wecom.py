@@ -28,6 +28,7 @@ from bot.hubs import HubAccount
 from bot.inbound import message_from_dict, parse_xml, to_incoming
 from bot.messages import Incoming
 from bot.services import Services
+from bot.webhook import check_timestamp, install_error_handlers
 from bot.wecom_api import is_wecom, openid_for, userid_of  # noqa: F401  (re-exported for callers)
 from storage.models import AuditLog, Membership, User, Volunteer
 
@@ -60,25 +61,7 @@ def _plain(body: str, status: int) -> Response:
     return Response(body, status=status, mimetype="text/plain")
 
 
-def _check_time(svc: Services, timestamp: str) -> None:
-    try:
-        ts = int(timestamp)
-    except ValueError as exc:
-        raise SignatureError("missing or bad timestamp") from exc
-    if abs(svc.clock.now().timestamp() - ts) > svc.config.signature_window_seconds:
-        raise SignatureError("timestamp outside the replay window")
-
-
-@bp.errorhandler(SignatureError)
-def _forbidden(exc: SignatureError) -> Response:
-    log.warning("wecom: rejected %s %s: %s", request.method, request.path, exc)
-    return _plain("forbidden", 403)
-
-
-@bp.errorhandler(BadMessageError)
-def _bad(exc: BadMessageError) -> Response:
-    log.warning("wecom: bad message: %s", exc)
-    return _plain("bad request", 400)
+install_error_handlers(bp, "wecom")
 
 
 def _configured(svc: Services) -> bool:
@@ -93,7 +76,7 @@ def verify() -> Response:
     if not _configured(svc):
         return _plain("not found", 404)
     args = request.args
-    _check_time(svc, args.get("timestamp", ""))
+    check_timestamp(svc, args.get("timestamp", ""))
     try:
         echo = _crypto(svc.config).check_signature(args.get("msg_signature", ""), args.get("timestamp", ""),
                                                    args.get("nonce", ""), args.get("echostr", ""))
@@ -139,7 +122,7 @@ def receive() -> Response:
     if not _configured(svc):
         return _plain("not found", 404)
     args = request.args
-    _check_time(svc, args.get("timestamp", ""))
+    check_timestamp(svc, args.get("timestamp", ""))
     fields = decode(svc, request.get_data(cache=False), args)
     inc = to_wecom_incoming(fields)
     account = wecom_account(svc)
