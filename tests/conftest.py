@@ -126,3 +126,16 @@ def account(services: Services) -> Account:
 
 def fixture_xml(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def chat(client: Any, account: Account, clock: FakeClock, services: Services, fake_wechat: FakeWeChatServer) -> Any:
+    """A dialogue driver over the demo hub (teams, volunteers, staff, merchants); files may override it."""
+    from bot.seed import seed_demo_hub
+    from storage.db import transaction
+    from tests.dialog import Chat
+
+    with transaction(services.sessions) as s:
+        seed_demo_hub(s, clock.now(), hub_name="白莲街道雷锋超市")
+    services.hubs.forget()
+    return Chat(client, account, clock, services, fake_wechat)

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from bot import events
 from bot.clock import FakeClock
 from bot.eventrule import LAST, EventRule, RuleError, dates_in_month, occurrences, parse_rule
-from bot.seed import seed_demo_hub
 from bot.simulator import message_xml
 from storage.db import transaction
 from storage.models import User
@@ -118,14 +117,6 @@ def test_move_and_cancel_refusals(services: Any, clock: FakeClock) -> None:
 
 
 # -- chat --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat: Any) -> Chat:
-    with transaction(services.sessions) as s:
-        seed_demo_hub(s, clock.now(), hub_name="白莲街道雷锋超市")
-    services.hubs.forget()
-    return Chat(client, account, clock, services, fake_wechat)
 
 
 def _subscribed(services: Any, openid: str) -> bool | None:

@@ -5,25 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from bot.seed import STAFF_OPENID, seed_demo_hub
+from bot.seed import STAFF_OPENID
 from storage.db import transaction
 from storage.models import Order, OrderEvent, PointsEntry, ServiceRecord
 from tests.dialog import Chat, verify_dialog
 
 R = "oResident0001"
 B1, B2 = "oVolBarber01", "oVolBarber02"
-
-
-@pytest.fixture
-def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat: Any) -> Chat:
-    with transaction(services.sessions) as s:
-        seed_demo_hub(s, clock.now(), hub_name="白莲街道雷锋超市")
-    services.hubs.forget()
-    return Chat(client, account, clock, services, fake_wechat)
 
 
 def orders(services: Any) -> list[Order]:

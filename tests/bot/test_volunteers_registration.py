@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.idprotect import IdProtector
-from bot.seed import STAFF_OPENID, seed_demo_hub
+from bot.seed import STAFF_OPENID
 from intents.idcard import check_digit
 from storage.db import transaction
 from storage.models import Conversation, Membership, MembershipEvent, TeamMember, User, Volunteer
@@ -27,14 +26,6 @@ def idno(first17: str) -> str:
 
 ADULT_ID = idno("44080219800101123")  # born 1980-01-01, gender digit 3: male
 MINOR_ID = idno("44080220120501004")  # born 2012-05-01 (14 on the test day), gender digit 4: female
-
-
-@pytest.fixture
-def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat: Any) -> Chat:
-    with transaction(services.sessions) as s:
-        seed_demo_hub(s, clock.now(), hub_name="白莲街道雷锋超市")
-    services.hubs.forget()
-    return Chat(client, account, clock, services, fake_wechat)
 
 
 def volunteer(services: Any, name: str) -> tuple[Volunteer, Membership]:
