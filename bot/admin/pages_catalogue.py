@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin import catalogue as store
 from bot.admin.forms import ActionForm, ServiceForm
-from bot.admin.views import bp, form_errors, hub_id, nlu, now, reading, requires, run_change, services, staff
+from bot.admin.views import bp, form_errors, hub_id, nlu, now, reading, rejected, requires, run_change, services, staff
 from intents.catalogue import CatalogueError, catalogue_from_mapping
 from storage.models_admin import CatalogueVersion
 
@@ -72,8 +72,7 @@ def catalogue_service(code: str | None = None) -> Any:
 @requires("catalogue.edit")
 def catalogue_delete(code: str) -> Any:
     form = ActionForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.catalogue_page"))
 
     def change(s: Session) -> str:
@@ -87,8 +86,7 @@ def catalogue_delete(code: str) -> Any:
 @requires("catalogue.edit")
 def catalogue_restore(version: int) -> Any:
     form = ActionForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.catalogue_page"))
 
     def change(s: Session) -> str:

@@ -18,10 +18,10 @@ from bot.admin.forms import ActionForm, BroadcastForm, EventForm, MoveEventForm,
 from bot.admin.views import (
     audit,
     bp,
-    form_errors,
     hub_id,
     now,
     reading,
+    rejected,
     requires,
     run_change,
     services,
@@ -87,8 +87,7 @@ def _back(month: date | None = None) -> str:
 def events_generate() -> Any:
     form = ActionForm()
     first = _month(request.form.get("month"))
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(_back(first))
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
@@ -103,8 +102,7 @@ def events_generate() -> Any:
 @requires("events")
 def events_add() -> Any:
     form = EventForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(_back())
     day = form.day.data
     assert day is not None and form.start.data is not None and form.end.data is not None
@@ -122,8 +120,7 @@ def events_add() -> Any:
 @requires("events")
 def events_move(event_id: int) -> Any:
     form = MoveEventForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(_back())
     day = form.day.data
     assert day is not None and form.start.data is not None and form.end.data is not None
@@ -139,8 +136,7 @@ def events_move(event_id: int) -> Any:
 @requires("events")
 def events_cancel(event_id: int) -> Any:
     form = ReasonForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(_back())
 
     def change(s: Session) -> str:
@@ -189,8 +185,7 @@ def broadcasts_page() -> str:
 @requires("events")
 def broadcasts_preview() -> Any:
     form = BroadcastForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.broadcasts_page"))
     segment = _segment(form)
     try:
@@ -213,8 +208,7 @@ def broadcasts_preview() -> Any:
 @requires("events")
 def broadcasts_send() -> Any:
     form = BroadcastForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.broadcasts_page"))
     svc = services()
     try:  # both open their own transactions (queueing is chunked): no session is open here

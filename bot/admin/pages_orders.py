@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import orders
 from bot.admin.forms import ActionForm, AssignForm, NoteForm, ReasonForm
 from bot.admin.scope import orders_filter, team_condition, team_volunteer_ids
-from bot.admin.views import audit, bp, form_errors, hub_id, nlu, now, reading, requires, run_change, staff
+from bot.admin.views import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
 from bot.clock import SHANGHAI
 from bot.lifecycle import PLAIN_WORDS
 from bot.privacy import coarse_address, mask_phone, scrub
@@ -159,8 +159,7 @@ def _order_change(order_id: int, run: Callable[[Session, Order, orders.ServiceIn
 @requires("orders.assign")
 def order_assign(order_id: int) -> Any:
     form = AssignForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.order_page", order_id=order_id))
     volunteer_id = int(form.volunteer_id.data or 0)
     if staff().role == "leader":
@@ -179,8 +178,7 @@ def order_assign(order_id: int) -> Any:
 @requires("orders.act")
 def order_support(order_id: int) -> Any:
     form = NoteForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.order_page", order_id=order_id))
     note = (form.note.data or "").strip()
 
@@ -195,8 +193,7 @@ def order_support(order_id: int) -> Any:
 @requires("orders.act")
 def order_cancel(order_id: int) -> Any:
     form = ReasonForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.order_page", order_id=order_id))
     reason = (form.reason.data or "").strip()
 
@@ -209,8 +206,7 @@ def order_cancel(order_id: int) -> Any:
 @requires("orders.act")
 def order_confirm(order_id: int) -> Any:
     form = ActionForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.order_page", order_id=order_id))
 
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
@@ -223,8 +219,7 @@ def order_confirm(order_id: int) -> Any:
 @requires("orders.act")
 def order_review(order_id: int) -> Any:
     form = NoteForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.order_page", order_id=order_id))
     note = (form.note.data or "").strip()
 

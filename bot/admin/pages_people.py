@@ -12,7 +12,7 @@ from bot import points, stars, timebank, volunteers
 from bot.admin import auth
 from bot.admin.forms import ActionForm, DismissForm, ReasonForm, StaffForm
 from bot.admin.scope import may_see_volunteer, team_volunteer_ids
-from bot.admin.views import audit, bp, form_errors, hub_id, nlu, now, reading, requires, run_change, staff
+from bot.admin.views import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
 from bot.clock import SHANGHAI
 from bot.orders import settings_for
 from bot.privacy import mask_phone
@@ -169,8 +169,7 @@ def volunteer_status(volunteer_id: int, to: str) -> Any:
         abort(404)
     needs_reason = MOVES[to][1]
     form = ReasonForm() if needs_reason else ActionForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.volunteer_page", volunteer_id=volunteer_id))
     reason = (form.reason.data or "").strip() if isinstance(form, ReasonForm) else None
     return _status_change(volunteer_id, to, reason)
@@ -180,8 +179,7 @@ def volunteer_status(volunteer_id: int, to: str) -> Any:
 @requires("volunteers.act")
 def volunteer_dismiss(volunteer_id: int) -> Any:
     form = DismissForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.volunteer_page", volunteer_id=volunteer_id))
     return _status_change(volunteer_id, "dismissed", (form.reason.data or "").strip(), form.reason_code.data)
 
@@ -252,8 +250,7 @@ def staff_list() -> str:
 @requires("staff.manage")
 def staff_create() -> Any:
     form = StaffForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.staff_list"))
 
     def change(s: Session) -> str:
@@ -270,8 +267,7 @@ def staff_create() -> Any:
 @requires("staff.manage")
 def staff_toggle(account_id: int, what: str) -> Any:
     form = ActionForm()
-    if not form.validate_on_submit():
-        form_errors(form)
+    if rejected(form):
         return redirect(url_for("admin.staff_list"))
 
     def change(s: Session) -> str:

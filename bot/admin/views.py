@@ -152,6 +152,14 @@ def form_errors(form: Any) -> None:
             flash(f"{label.text if label else name}：{error}", "error")
 
 
+def rejected(form: Any) -> bool:
+    """Validate a submitted form (CSRF included); on failure flash its errors and return True."""
+    if form.validate_on_submit():
+        return False
+    form_errors(form)
+    return True
+
+
 # -- the guard on every request -------------------------------------------------------------------
 
 
