@@ -348,12 +348,21 @@ def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: da
                      key=f"support-needed:{order.id}:{vol.id}")
 
 
-def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str, now: datetime,
-              service: ServiceInfo) -> str:
+def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int) -> tuple[Membership, Order] | None:
+    """The order and the user's membership, if this user is the volunteer who holds the order."""
     member = membership_of(s, hub_id, user)
     order = _get_order(s, hub_id, order_id)
     if member is None or order.volunteer_id != member.volunteer_id:
+        return None
+    return member, order
+
+
+def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str, now: datetime,
+              service: ServiceInfo) -> str:
+    mine = _volunteers_order(s, hub_id, user, order_id)
+    if mine is None:
         return f"订单{order_id}不是您接的，不能退单。"
+    member, order = mine
     if not reason.strip():
         return "请说一下退单原因。"
     transition(s, order, "give_back", actor=user.openid, now=now, reason=reason, volunteer_id=None, accepted_at=None)
@@ -381,10 +390,10 @@ def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor:
 
 def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float, now: datetime,
              service: ServiceInfo) -> str:
-    member = membership_of(s, hub_id, user)
-    order = _get_order(s, hub_id, order_id)
-    if member is None or order.volunteer_id != member.volunteer_id:
+    mine = _volunteers_order(s, hub_id, user, order_id)
+    if mine is None:
         return f"订单{order_id}不是您接的。"
+    _member, order = mine
     settings = settings_for(s, hub_id)
     if not 0 < hours <= settings.max_hours_per_order:
         return f"服务时长要在0到{settings.max_hours_per_order:g}小时之间，请重新回复，如“完成 {order_id} 2”。"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -101,16 +102,23 @@ def decode(svc: Services, account: HubAccount, body: bytes, args: Any) -> tuple[
         raise BadMessageError("encrypted message but no EncodingAESKey configured for this hub")
     if "Encrypt" not in outer:
         raise BadMessageError("encrypt_type=aes but the body has no <Encrypt>")
+    plain = decrypt_or_refuse(lambda: crypto.decrypt_message(
+        outer, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
+        InvalidAppIdException, "AppId")
+    return parse_xml(plain), True
+
+
+def decrypt_or_refuse(decrypt: Callable[[], str], wrong_id: type[Exception], id_name: str) -> str:
+    """Run a wechatpy decrypt; a bad msg_signature is a 403, a payload for another account or an unreadable
+    one a 400 (WeChat and WeCom differ only in the exception for the wrong AppId / CorpID)."""
     try:
-        plain = crypto.decrypt_message(outer, args.get("msg_signature", ""), args.get("timestamp", ""),
-                                       args.get("nonce", ""))
+        return decrypt()
     except InvalidSignatureException as exc:
         raise SignatureError("bad msg_signature") from exc
-    except InvalidAppIdException as exc:
-        raise BadMessageError("the encrypted payload is for another AppId") from exc
+    except wrong_id as exc:
+        raise BadMessageError(f"the encrypted payload is for another {id_name}") from exc
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
         raise BadMessageError(f"cannot decrypt: {exc.__class__.__name__}") from exc
-    return parse_xml(plain), True
 
 
 def render_reply(svc: Services, account: HubAccount, inc: Incoming, text: str | None, encrypted: bool,

@@ -28,7 +28,7 @@ from bot.hubs import HubAccount
 from bot.inbound import message_from_dict, parse_xml, to_incoming
 from bot.messages import Incoming
 from bot.services import Services
-from bot.webhook import check_timestamp, install_error_handlers
+from bot.webhook import check_timestamp, decrypt_or_refuse, install_error_handlers
 from bot.wecom_api import is_wecom, openid_for, userid_of  # noqa: F401  (re-exported for callers)
 from storage.models import AuditLog, Membership, User, Volunteer
 
@@ -94,15 +94,9 @@ def decode(svc: Services, body: bytes, args: Any) -> dict[str, Any]:
     outer = parse_xml(body)
     if "Encrypt" not in outer:
         raise BadMessageError("a WeCom callback without <Encrypt>")
-    try:
-        plain = _crypto(svc.config).decrypt_message(body, args.get("msg_signature", ""), args.get("timestamp", ""),
-                                                    args.get("nonce", ""))
-    except InvalidSignatureException as exc:
-        raise SignatureError("bad msg_signature") from exc
-    except InvalidCorpIdException as exc:
-        raise BadMessageError("the encrypted payload is for another CorpID") from exc
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-        raise BadMessageError(f"cannot decrypt: {exc.__class__.__name__}") from exc
+    plain = decrypt_or_refuse(lambda: _crypto(svc.config).decrypt_message(
+        body, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
+        InvalidCorpIdException, "CorpID")
     return parse_xml(plain)
 
 
