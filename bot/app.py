@@ -6,7 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from bot.clock import Clock
 from bot.config import load_config
@@ -21,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     cfg = svc.config
     app.config.update(MAX_CONTENT_LENGTH=cfg.max_body_bytes, SECRET_KEY=cfg.secret_key)
     app.extensions["leifeng"] = svc
+    app.session_interface = ConsoleSessions()
     logging.getLogger("bot").setLevel(cfg.log_level)
 
     from bot.admin import bp as admin_bp
@@ -39,6 +41,18 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         return Response("request body too large", status=413, mimetype="text/plain")
 
     return app
+
+
+class ConsoleSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions (the staff console's sign-in), but not for WeChat's and WeCom's callbacks: they
+    never use a session, so they skip building a cookie signer on every message."""
+
+    NO_SESSION = ("/wechat", "/wecom")
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(self.NO_SESSION):
+            return self.null_session_class()
+        return super().open_session(app, request)
 
 
 def register_issue6(app: Flask) -> None:

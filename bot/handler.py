@@ -1,13 +1,28 @@
-"""Process one incoming message: dedupe, dialogue step, state + outbox + reply in one transaction."""
+"""Process one incoming message: dedupe, dialogue step, state + outbox + reply in one transaction.
+
+Each message is two short trips to the database, so the dialogue step (the intent matcher) holds no lock:
+
+1. **read** (a snapshot; on SQLite it does not take the write lock): in one query the sender's user and
+   conversation rows, the hub's catalogue version and whether this message was already processed.
+   Then the pure dialogue step, outside any transaction.
+2. **write** (one transaction): the new conversation state, written only if the conversation's version is
+   still the one read (if another message or the sweep changed it meanwhile, step 1 runs again on the
+   fresh state); effects; outbox rows; actions (in an ORM session joined to the same transaction); and
+   the dedupe row last. A retry of the same message racing this one fails on the dedupe row's unique key,
+   rolls back everything it did and answers with the first run's reply.
+
+The hot path is SQLAlchemy Core on one connection (no ORM unit of work); actions keep the ORM.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,106 +33,191 @@ from bot.hubs import HubAccount
 from bot.hubsettings import hub_settings
 from bot.messages import Incoming
 from bot.outbox import enqueue
-from bot.services import Services
-from storage.db import transaction
+from bot.services import Services, latest_catalogue_version
+from storage.db import read_snapshot, transaction
 from storage.models import AuditLog, Conversation, ProcessedMessage, User
 
 log = logging.getLogger(__name__)
 
 BUSY_REPLY = "系统有点忙，请稍后再发一次。"
 
-
-def get_or_create_user(s: Session, hub_id: int, openid: str, now: Any) -> User:
-    user = s.execute(select(User).where(User.hub_id == hub_id, User.openid == openid)).scalar_one_or_none()
-    if user is None:
-        user = User(hub_id=hub_id, openid=openid, roles=[], subscribed=True, created_at=now)
-        s.add(user)
-        s.flush()
-    return user
-
-
-def _apply_effects(s: Session, user: User, effects: tuple[dialogue.Effect, ...], hub_id: int, now: Any) -> None:
-    for eff in effects:
-        if eff.name == "subscribed":
-            user.subscribed = True
-            if eff.data.get("scene"):
-                user.subscribe_scene = str(eff.data["scene"])
-        elif eff.name == "unsubscribed":
-            user.subscribed = False
-        s.add(AuditLog(hub_id=hub_id, actor=user.openid, action=eff.name, subject=f"user:{user.id}",
-                       detail=dict(eff.data), at=now))
-
+USERS = cast(Table, User.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
+PROCESSED = cast(Table, ProcessedMessage.__table__)
+AUDIT = cast(Table, AuditLog.__table__)
 
 INBOUND_PRECISION = timedelta(minutes=1)  # the 48-hour window does not need the exact second
+WINDOW_EVENTS = frozenset({"subscribe", "click", "scan"})
+MAX_ATTEMPTS = 5  # conversation changed under us / lost a race creating the user: read again
 
 
-def _process(services: Services, account: HubAccount, inc: Incoming) -> str | None:
+class StaleConversation(Exception):
+    """The conversation's version moved between the read and the write."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the dialogue step needs to know about the sender, read in one query."""
+
+    user_id: int | None
+    roles: frozenset[str]
+    phone: str | None
+    last_inbound_at: datetime | None
+    conv_id: int | None
+    state: str
+    slots: dict[str, Any]
+    version: int
+    catalogue_version: int | None
+    seen: bool  # this message was already processed (a retry after the first run committed)
+    stored_reply: str | None
+
+
+# Built once: executing a prepared statement costs a fraction of building one per message.
+_CATALOGUE = latest_catalogue_version(bindparam("hub_id")).label("catalogue_version")
+_DONE = (select(func.coalesce(PROCESSED.c.reply, ""))  # '' = processed without a reply; NULL = not processed
+         .where(PROCESSED.c.hub_id == bindparam("hub_id"), PROCESSED.c.dedupe_key == bindparam("key"))
+         .scalar_subquery().label("done"))
+READ_SENDER = (
+    select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.last_inbound_at,
+           CONVERSATIONS.c.id.label("conv_id"), CONVERSATIONS.c.state, CONVERSATIONS.c.slots,
+           CONVERSATIONS.c.version, _CATALOGUE, _DONE)
+    .select_from(USERS.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id))
+    .where(USERS.c.hub_id == bindparam("hub_id"), USERS.c.openid == bindparam("openid")))
+READ_HUB_FACTS = select(_CATALOGUE, _DONE)
+TOUCH_USER = update(USERS).where(USERS.c.id == bindparam("b_id")).values(last_inbound_at=bindparam("b_at"))
+UPDATE_CONVERSATION = (
+    update(CONVERSATIONS)
+    .where(CONVERSATIONS.c.id == bindparam("b_id"), CONVERSATIONS.c.version == bindparam("b_version"))
+    .values(state=bindparam("b_state"), slots=bindparam("b_slots", type_=CONVERSATIONS.c.slots.type),
+            updated_at=bindparam("b_at"), version=bindparam("b_version") + 1))
+
+
+def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str) -> Snapshot:
+    row = conn.execute(READ_SENDER, {"hub_id": hub_id, "openid": openid, "key": dedupe_key}).first()
+    if row is None:  # a first message: nobody to join the hub-wide facts to
+        cat_version, done_reply = conn.execute(READ_HUB_FACTS, {"hub_id": hub_id, "key": dedupe_key}).one()
+        return Snapshot(None, frozenset(), None, None, None, dialogue.IDLE, {}, 0, cat_version,
+                        done_reply is not None, done_reply or None)
+    return Snapshot(row.id, frozenset(row.roles or []), row.phone, row.last_inbound_at, row.conv_id,
+                    row.state if row.conv_id is not None else dialogue.IDLE, dict(row.slots or {}),
+                    row.version or 0, row.catalogue_version, row.done is not None, row.done or None)
+
+
+def _apply_effects(conn: Connection, user_id: int, openid: str, effects: tuple[dialogue.Effect, ...],
+                   hub_id: int, now: datetime) -> None:
+    for eff in effects:
+        if eff.name == "subscribed":
+            values: dict[str, Any] = {"subscribed": True}
+            if eff.data.get("scene"):
+                values["subscribe_scene"] = str(eff.data["scene"])
+            conn.execute(update(USERS).where(USERS.c.id == user_id).values(**values))
+        elif eff.name == "unsubscribed":
+            conn.execute(update(USERS).where(USERS.c.id == user_id).values(subscribed=False))
+        conn.execute(insert(AUDIT), {"hub_id": hub_id, "actor": openid, "action": eff.name,
+                                     "subject": f"user:{user_id}", "detail": dict(eff.data), "at": now})
+
+
+def _write(conn: Connection, services: Services, account: HubAccount, inc: Incoming, snap: Snapshot,
+           result: dialogue.Result, nlu: Any, now: datetime) -> str | None:
+    hub_id = account.hub_id
+    opens_window = inc.kind != "event" or inc.event in WINDOW_EVENTS  # the 48-hour customer-service window
+    user_id = snap.user_id
+    if user_id is None:
+        pk = conn.execute(insert(USERS), {
+            "hub_id": hub_id, "openid": inc.openid, "roles": [], "subscribed": True, "created_at": now,
+            "last_inbound_at": now if opens_window else None}).inserted_primary_key
+        if pk is None:  # pragma: no cover - both databases return the new id
+            raise RuntimeError("the database returned no id for the new user")
+        user_id = int(pk[0])
+    elif opens_window and (snap.last_inbound_at is None or now - as_utc(snap.last_inbound_at) >= INBOUND_PRECISION):
+        # a recorded time up to a minute old only makes the outbox fall back to a template a minute early,
+        # and saves a write on every message of a chat
+        conn.execute(TOUCH_USER, {"b_id": user_id, "b_at": now})
+    slots = dict(result.slots)
+    if snap.conv_id is None:
+        conn.execute(insert(CONVERSATIONS), {"hub_id": hub_id, "user_id": user_id, "state": result.state,
+                                             "slots": slots, "updated_at": now, "version": 0})
+    elif (result.state, slots) != (snap.state, snap.slots):
+        res = conn.execute(UPDATE_CONVERSATION, {"b_id": snap.conv_id, "b_version": snap.version,
+                                                 "b_state": result.state, "b_slots": slots, "b_at": now})
+        if res.rowcount != 1:
+            raise StaleConversation(inc.dedupe_key)
+    # An unchanged conversation is not re-checked: this message then reads as handled just before whatever
+    # changed it, which is a valid order for two messages in flight at once.
+    _apply_effects(conn, user_id, inc.openid, result.effects, hub_id, now)
+    replies = [result.reply] if result.reply else []
+    if result.outbox or result.actions:
+        with Session(bind=conn, expire_on_commit=False) as s:  # joins this connection's transaction
+            for out in result.outbox:
+                enqueue(s, hub_id=hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
+                        idempotency_key=out.key)
+            if result.actions:
+                ac = ActionContext(s=s, hub_id=hub_id, user=s.get_one(User, user_id), now=now, nlu=nlu,
+                                   secret_key=services.config.secret_key)
+                replies += [perform(ac, action) for action in result.actions]
+            s.flush()
+    reply = "\n".join(r for r in replies if r) or None
+    # Last, in the same transaction: a retry racing this one does the same work, then fails on the unique
+    # (hub, key) and rolls everything back; its caller answers with our reply.
+    conn.execute(insert(PROCESSED), {
+        "hub_id": hub_id, "dedupe_key": inc.dedupe_key, "openid": inc.openid,
+        "msg_type": inc.kind if inc.kind != "event" else f"event:{inc.event}", "reply": reply, "received_at": now})
+    return reply
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: str | None
+    duplicate: bool = False
+
+
+def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
     now = services.clock.now()
-    with transaction(services.sessions) as s:
-        user = get_or_create_user(s, account.hub_id, inc.openid, now)
-        if inc.kind != "event" or inc.event in {"subscribe", "click", "scan"}:
-            # opens the 48-hour customer-service window; a recorded time up to a minute old only makes the
-            # outbox fall back to a template a minute early, and saves a write on every message of a chat
-            if user.last_inbound_at is None or now - as_utc(user.last_inbound_at) >= INBOUND_PRECISION:
-                user.last_inbound_at = now
-        conv = s.execute(select(Conversation).where(Conversation.user_id == user.id)).scalar_one_or_none()
-        if conv is None:
-            conv = Conversation(hub_id=account.hub_id, user_id=user.id, state=dialogue.IDLE,
-                                slots={}, updated_at=now)
-            s.add(conv)
+    with services.engine.connect() as conn:
+        with read_snapshot(conn):
+            snap = read_sender(conn, account.hub_id, inc.openid, inc.dedupe_key)
+            nlu = services.nlu_at(conn, account.hub_id, snap.catalogue_version)
+        if snap.seen:
+            return Outcome(snap.stored_reply, duplicate=True)
         settings = hub_settings(account.settings)
-        nlu = services.nlu_for(s, account.hub_id)  # the hub's newest catalogue version (edited in /admin)
-        ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=frozenset(user.roles or []),
-                               phone_on_file=user.phone,
+        ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
+                               phone_on_file=snap.phone,
                                timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
-        before = (conv.state, conv.slots or {})
-        result = dialogue.step(conv.state, conv.slots or {}, inc, ctx)
-        if (result.state, dict(result.slots)) != before or conv.id is None:
-            conv.state = result.state
-            conv.slots = dict(result.slots)
-            conv.updated_at = now
-        _apply_effects(s, user, result.effects, account.hub_id, now)
-        for out in result.outbox:
-            enqueue(s, hub_id=account.hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
-                    idempotency_key=out.key)
-        replies = [result.reply] if result.reply else []
-        ac = ActionContext(s=s, hub_id=account.hub_id, user=user, now=now, nlu=nlu,
-                           secret_key=services.config.secret_key)
-        replies += [perform(ac, action) for action in result.actions]
-        reply = "\n".join(r for r in replies if r) or None
-        # The dedupe row goes in last, in the same transaction: a retry racing this one does the same work,
-        # then fails on the unique (hub, key) and rolls everything back; its caller answers with our reply.
-        s.add(ProcessedMessage(hub_id=account.hub_id, dedupe_key=inc.dedupe_key, openid=inc.openid,
-                               msg_type=inc.kind if inc.kind != "event" else f"event:{inc.event}",
-                               reply=reply, received_at=now))
-        s.flush()
-        return reply
+        result = dialogue.step(snap.state, snap.slots, inc, ctx)
+        with conn.begin():
+            return Outcome(_write(conn, services, account, inc, snap, result, nlu, now))
 
 
 def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:
-    with services.sessions() as s:
-        row = s.execute(select(ProcessedMessage).where(ProcessedMessage.hub_id == account.hub_id,
-                                                       ProcessedMessage.dedupe_key == key)).scalar_one_or_none()
+    with services.engine.connect() as conn, read_snapshot(conn):
+        row = conn.execute(select(PROCESSED.c.reply).where(PROCESSED.c.hub_id == account.hub_id,
+                                                           PROCESSED.c.dedupe_key == key)).first()
         return (row is not None, row.reply if row else None)
 
 
 def handle_incoming(services: Services, account: HubAccount, inc: Incoming) -> str | None:
     """Return the passive reply text (None = answer "success"). Never acts twice on one message."""
     started = time.monotonic()
-    for attempt in range(2):
+    for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            reply = _process(services, account, inc)
+            outcome = _process(services, account, inc)
             break
+        except StaleConversation:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            log.info("conversation of %s changed while %s was handled: again", inc.openid, inc.dedupe_key)
         except IntegrityError:
             seen, stored = _stored_reply(services, account, inc.dedupe_key)
             if seen:
-                log.info("duplicate %s from %s: answered from the first run", inc.dedupe_key, inc.openid)
-                return stored
-            if attempt == 1:
+                outcome = Outcome(stored, duplicate=True)
+                break
+            if attempt == MAX_ATTEMPTS:
                 raise
-            # Lost a race creating this user's row with another message; the retry will find it.
-    else:  # pragma: no cover - the loop always breaks or raises
-        return None
+            # Lost a race creating this user's row with another message; the next read finds it.
+    if outcome.duplicate:
+        log.info("duplicate %s from %s: answered from the first run", inc.dedupe_key, inc.openid)
+        return outcome.reply
+    reply = outcome.reply
     if reply and time.monotonic() - started > services.config.reply_budget_seconds:
         # WeChat has given up on this request; the user still gets the answer through the outbox.
         with transaction(services.sessions) as s:

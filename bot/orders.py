@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, and_, cast, func, select, update
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot import timebank, volunteers
@@ -27,6 +27,7 @@ from bot.outbox import enqueue
 from bot.points import credit_for_order
 from bot.privacy import coarse_address, mask_name, mask_phone, scrub
 from storage.models import (
+    STAFF_ROLE_SQL,
     Conversation,
     Hub,
     Membership,
@@ -63,11 +64,14 @@ def settings_for(s: Session, hub_id: int) -> HubSettings:
     return hub_settings(s.scalar(select(Hub.settings).where(Hub.id == hub_id)))
 
 
+STAFF_QUERY = (select(User.openid, User.roles)
+               .where(User.hub_id == bindparam("hub_id"), text(STAFF_ROLE_SQL)).order_by(User.id))
+
+
 def staff_openids(s: Session, hub_id: int) -> list[str]:
     # Narrowed in SQL (roles is a JSON list stored as text on both databases), confirmed in Python: the
     # hub may have hundreds of thousands of users, and decoding every roles list costs more than the query.
-    rows = s.execute(select(User.openid, User.roles).where(
-        User.hub_id == hub_id, cast(User.roles, Text).like('%"staff"%')).order_by(User.id)).all()
+    rows = s.execute(STAFF_QUERY, {"hub_id": hub_id}).all()
     return [openid for openid, roles in rows if "staff" in (roles or [])]
 
 
@@ -572,14 +576,20 @@ def expire_dialogues(s: Session, hub_id: int, now: datetime, timeout: timedelta)
                                                      Conversation.state.not_in(WAITING_STATES_EXEMPT))).scalars():
         if now - as_utc(conv.updated_at) < timeout:
             continue
-        user = s.get(User, conv.user_id)
-        conv.state = "IDLE"
-        conv.slots = {k: v for k, v in (conv.slots or {}).items() if k == "location"}
-        conv.updated_at = now
+        conv_id, user_id = conv.id, conv.user_id
+        # Guarded by the version read: a resident whose message lands meanwhile keeps their fresh state.
+        done = s.execute(update(Conversation).where(Conversation.id == conv_id, Conversation.version == conv.version)
+                         .values(state="IDLE", slots={k: v for k, v in (conv.slots or {}).items() if k == "location"},
+                                 updated_at=now, version=conv.version + 1)
+                         .execution_options(synchronize_session=False))
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        s.expire(conv)  # the row moved on under the ORM's copy
+        user = s.get(User, user_id)
         if user is not None:
             notify(s, hub_id, user.openid,
                    "刚才的事情还没办完，已经帮您先取消了。需要时随时再说，回复“菜单”看看能做什么。",
-                   now, key=f"dialogue-expired:{conv.id}:{int(now.timestamp() // 60)}")
+                   now, key=f"dialogue-expired:{conv_id}:{int(now.timestamp() // 60)}")
         count += 1
     return count
 

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, ScalarSelect, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.models_events  # noqa: F401  (issue 6's models join the ORM registry)
@@ -17,6 +17,13 @@ from bot.nlu import Understanding, hub_understanding, load_understanding
 from bot.wechat_client import HubWeChatClient, TokenStore
 from storage.db import check_migrated, make_engine, make_session_factory
 from storage.models_admin import CatalogueVersion
+
+
+def latest_catalogue_version(hub_id: Any) -> ScalarSelect[Any]:
+    """The hub's newest catalogue version number (NULL: none saved, the catalogue file applies); hub_id may be
+    a bound parameter."""
+    return (select(func.max(CatalogueVersion.version)).where(CatalogueVersion.hub_id == hub_id)
+            .scalar_subquery())
 
 
 @dataclass
@@ -30,6 +37,7 @@ class Services:
     nlu: Understanding
     _clients: dict[str, HubWeChatClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _database_key: str | None = None
 
     def client_for(self, account: HubAccount) -> HubWeChatClient:
         with self._lock:
@@ -40,13 +48,15 @@ class Services:
                 self._clients[account.appid] = client
             return client
 
-    def nlu_for(self, s: Session, hub_id: int) -> Understanding:
+    def nlu_for(self, s: Session | Connection, hub_id: int) -> Understanding:
         """The hub's newest catalogue version saved in /admin, else `self.nlu` (the catalogue file).
 
-        One indexed query in the caller's session per call; the Understanding is built once per
-        (hub, version) per process (bot.nlu.hub_understanding), so an edit needs no restart."""
-        version = s.scalar(select(CatalogueVersion.version).where(CatalogueVersion.hub_id == hub_id)
-                           .order_by(CatalogueVersion.version.desc()).limit(1))
+        One indexed query per call; the Understanding is built once per (hub, version) per process
+        (bot.nlu.hub_understanding), so an edit needs no restart."""
+        return self.nlu_at(s, hub_id, s.scalar(select(latest_catalogue_version(hub_id))))
+
+    def nlu_at(self, s: Session | Connection, hub_id: int, version: int | None) -> Understanding:
+        """The Understanding for a catalogue version the caller has already looked up (None = the file)."""
         if version is None:
             return self.nlu
 
@@ -54,7 +64,9 @@ class Services:
             return dict(s.scalar(select(CatalogueVersion.data).where(CatalogueVersion.hub_id == hub_id,
                                                                      CatalogueVersion.version == version)) or {})
 
-        return hub_understanding(self.engine.url.render_as_string(hide_password=True), hub_id, int(version), load)
+        if self._database_key is None:
+            self._database_key = self.engine.url.render_as_string(hide_password=True)
+        return hub_understanding(self._database_key, hub_id, int(version), load)
 
     def close(self) -> None:
         self.engine.dispose()

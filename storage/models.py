@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,11 +57,20 @@ class Hub(Base):
     created_at: Mapped[datetime]
 
 
+STAFF_ROLE_SQL = """CAST(roles AS TEXT) LIKE '%"staff"%'"""  # roles is a JSON list; confirm in Python
+
+
 class User(Base):
     """Somebody who wrote to a hub's account; an openid is per official account, hence per hub."""
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("hub_id", "openid", name="uq_users_hub_openid"),)
+    __table_args__ = (
+        UniqueConstraint("hub_id", "openid", name="uq_users_hub_openid"),
+        # Staff are a handful among a hub's residents: a partial index finds them without reading every user.
+        # Queries must use STAFF_ROLE_SQL verbatim (a literal, not a bound parameter) for the planner to use it.
+        Index("ix_users_staff", "hub_id", "id", sqlite_where=text(STAFF_ROLE_SQL),
+              postgresql_where=text(STAFF_ROLE_SQL)),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
     openid: Mapped[str] = mapped_column(String(128))
@@ -84,6 +94,11 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(40))
     slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
+    # Bumped by every UPDATE (the ORM does it through version_id_col; bot.handler does it by hand): the
+    # webhook computes a dialogue step outside its write transaction and writes it back only if unchanged.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ProcessedMessage(Base):
