@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,10 +21,17 @@ from storage.models import User
 class ActionContext:
     s: Session
     hub_id: int
-    user: User
+    user_id: int
+    openid: str
     now: datetime
     nlu: Understanding
     secret_key: str = ""  # LEIFENG_SECRET_KEY: ID numbers are encrypted and hashed with keys derived from it
+    nickname: str | None = None  # as read with the message: enough for a notice; decisions load `user`
+
+    @cached_property
+    def user(self) -> User:
+        """The sender's row, loaded in the message's transaction the first time an action needs it."""
+        return self.s.get_one(User, self.user_id)
 
     def service(self, code: str) -> orders.ServiceInfo:
         return orders.ServiceInfo(code, self.nlu.service_name(code))
@@ -96,8 +104,8 @@ def my_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 def human_handover(ac: ActionContext, data: Mapping[str, Any]) -> str:
     """Tell the hub's staff that someone asked for a person; the dialogue already answered them."""
-    orders.notify_staff(ac.s, ac.hub_id, f"居民 {ac.user.nickname or ac.user.openid} 请求人工服务，请尽快在后台回复。",
-                        ac.now, key=f"human:{ac.user.openid}:{data.get('at', '')}")
+    orders.notify_staff(ac.s, ac.hub_id, f"居民 {ac.nickname or ac.openid} 请求人工服务，请尽快在后台回复。",
+                        ac.now, key=f"human:{ac.openid}:{data.get('at', '')}")
     return ""
 
 

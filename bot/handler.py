@@ -30,11 +30,10 @@ from bot import dialogue
 from bot.actions import ActionContext, perform
 from bot.clock import as_utc
 from bot.hubs import HubAccount
-from bot.hubsettings import hub_settings
 from bot.messages import Incoming
 from bot.outbox import enqueue
 from bot.services import Services, latest_catalogue_version
-from storage.db import read_snapshot, transaction
+from storage.db import read_only, transaction
 from storage.models import AuditLog, Conversation, ProcessedMessage, User
 
 log = logging.getLogger(__name__)
@@ -62,6 +61,7 @@ class Snapshot:
     user_id: int | None
     roles: frozenset[str]
     phone: str | None
+    nickname: str | None
     last_inbound_at: datetime | None
     conv_id: int | None
     state: str
@@ -78,12 +78,16 @@ _DONE = (select(func.coalesce(PROCESSED.c.reply, ""))  # '' = processed without 
          .where(PROCESSED.c.hub_id == bindparam("hub_id"), PROCESSED.c.dedupe_key == bindparam("key"))
          .scalar_subquery().label("done"))
 READ_SENDER = (
-    select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.last_inbound_at,
+    select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.nickname, USERS.c.last_inbound_at,
            CONVERSATIONS.c.id.label("conv_id"), CONVERSATIONS.c.state, CONVERSATIONS.c.slots,
            CONVERSATIONS.c.version, _CATALOGUE, _DONE)
     .select_from(USERS.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id))
     .where(USERS.c.hub_id == bindparam("hub_id"), USERS.c.openid == bindparam("openid")))
 READ_HUB_FACTS = select(_CATALOGUE, _DONE)
+INSERT_USER = insert(USERS)
+INSERT_CONVERSATION = insert(CONVERSATIONS)
+INSERT_PROCESSED = insert(PROCESSED)
+INSERT_AUDIT = insert(AUDIT)
 TOUCH_USER = update(USERS).where(USERS.c.id == bindparam("b_id")).values(last_inbound_at=bindparam("b_at"))
 UPDATE_CONVERSATION = (
     update(CONVERSATIONS)
@@ -96,9 +100,9 @@ def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str) -> 
     row = conn.execute(READ_SENDER, {"hub_id": hub_id, "openid": openid, "key": dedupe_key}).first()
     if row is None:  # a first message: nobody to join the hub-wide facts to
         cat_version, done_reply = conn.execute(READ_HUB_FACTS, {"hub_id": hub_id, "key": dedupe_key}).one()
-        return Snapshot(None, frozenset(), None, None, None, dialogue.IDLE, {}, 0, cat_version,
+        return Snapshot(None, frozenset(), None, None, None, None, dialogue.IDLE, {}, 0, cat_version,
                         done_reply is not None, done_reply or None)
-    return Snapshot(row.id, frozenset(row.roles or []), row.phone, row.last_inbound_at, row.conv_id,
+    return Snapshot(row.id, frozenset(row.roles or []), row.phone, row.nickname, row.last_inbound_at, row.conv_id,
                     row.state if row.conv_id is not None else dialogue.IDLE, dict(row.slots or {}),
                     row.version or 0, row.catalogue_version, row.done is not None, row.done or None)
 
@@ -113,7 +117,7 @@ def _apply_effects(conn: Connection, user_id: int, openid: str, effects: tuple[d
             conn.execute(update(USERS).where(USERS.c.id == user_id).values(**values))
         elif eff.name == "unsubscribed":
             conn.execute(update(USERS).where(USERS.c.id == user_id).values(subscribed=False))
-        conn.execute(insert(AUDIT), {"hub_id": hub_id, "actor": openid, "action": eff.name,
+        conn.execute(INSERT_AUDIT, {"hub_id": hub_id, "actor": openid, "action": eff.name,
                                      "subject": f"user:{user_id}", "detail": dict(eff.data), "at": now})
 
 
@@ -123,7 +127,7 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
     opens_window = inc.kind != "event" or inc.event in WINDOW_EVENTS  # the 48-hour customer-service window
     user_id = snap.user_id
     if user_id is None:
-        pk = conn.execute(insert(USERS), {
+        pk = conn.execute(INSERT_USER, {
             "hub_id": hub_id, "openid": inc.openid, "roles": [], "subscribed": True, "created_at": now,
             "last_inbound_at": now if opens_window else None}).inserted_primary_key
         if pk is None:  # pragma: no cover - both databases return the new id
@@ -135,7 +139,7 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
         conn.execute(TOUCH_USER, {"b_id": user_id, "b_at": now})
     slots = dict(result.slots)
     if snap.conv_id is None:
-        conn.execute(insert(CONVERSATIONS), {"hub_id": hub_id, "user_id": user_id, "state": result.state,
+        conn.execute(INSERT_CONVERSATION, {"hub_id": hub_id, "user_id": user_id, "state": result.state,
                                              "slots": slots, "updated_at": now, "version": 0})
     elif (result.state, slots) != (snap.state, snap.slots):
         res = conn.execute(UPDATE_CONVERSATION, {"b_id": snap.conv_id, "b_version": snap.version,
@@ -152,14 +156,14 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
                 enqueue(s, hub_id=hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
                         idempotency_key=out.key)
             if result.actions:
-                ac = ActionContext(s=s, hub_id=hub_id, user=s.get_one(User, user_id), now=now, nlu=nlu,
-                                   secret_key=services.config.secret_key)
+                ac = ActionContext(s=s, hub_id=hub_id, user_id=user_id, openid=inc.openid, now=now, nlu=nlu,
+                                   secret_key=services.config.secret_key, nickname=snap.nickname)
                 replies += [perform(ac, action) for action in result.actions]
             s.flush()
     reply = "\n".join(r for r in replies if r) or None
     # Last, in the same transaction: a retry racing this one does the same work, then fails on the unique
     # (hub, key) and rolls everything back; its caller answers with our reply.
-    conn.execute(insert(PROCESSED), {
+    conn.execute(INSERT_PROCESSED, {
         "hub_id": hub_id, "dedupe_key": inc.dedupe_key, "openid": inc.openid,
         "msg_type": inc.kind if inc.kind != "event" else f"event:{inc.event}", "reply": reply, "received_at": now})
     return reply
@@ -174,12 +178,12 @@ class Outcome:
 def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
     now = services.clock.now()
     with services.engine.connect() as conn:
-        with read_snapshot(conn):
+        with read_only(conn):
             snap = read_sender(conn, account.hub_id, inc.openid, inc.dedupe_key)
             nlu = services.nlu_at(conn, account.hub_id, snap.catalogue_version)
         if snap.seen:
             return Outcome(snap.stored_reply, duplicate=True)
-        settings = hub_settings(account.settings)
+        settings = account.parsed_settings
         ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
                                phone_on_file=snap.phone,
                                timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
@@ -189,7 +193,7 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
 
 
 def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:
-    with services.engine.connect() as conn, read_snapshot(conn):
+    with services.engine.connect() as conn, read_only(conn):
         row = conn.execute(select(PROCESSED.c.reply).where(PROCESSED.c.hub_id == account.hub_id,
                                                            PROCESSED.c.dedupe_key == key)).first()
         return (row is not None, row.reply if row else None)

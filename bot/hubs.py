@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.config import Config
 from bot.errors import UnknownHubError
+from bot.hubsettings import HubSettings, hub_settings
 from storage.models import DEFAULT_HUB_SLUG, Hub
 
 
@@ -29,9 +31,14 @@ class HubAccount:
     template_id: str
     settings: Mapping[str, Any] = field(default_factory=dict)  # hubs.settings, cached like the rest
 
-    @property
+    @cached_property
     def crypto(self) -> WeChatCrypto | None:
         return WeChatCrypto(self.token, self.aes_key, self.appid) if self.aes_key else None
+
+    @cached_property
+    def parsed_settings(self) -> HubSettings:
+        """`settings` over the defaults, checked once per cached account rather than on every message."""
+        return hub_settings(self.settings)
 
 
 class HubDirectory:

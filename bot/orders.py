@@ -64,8 +64,9 @@ def settings_for(s: Session, hub_id: int) -> HubSettings:
     return hub_settings(s.scalar(select(Hub.settings).where(Hub.id == hub_id)))
 
 
-STAFF_QUERY = (select(User.openid, User.roles)
-               .where(User.hub_id == bindparam("hub_id"), text(STAFF_ROLE_SQL)).order_by(User.id))
+_USERS = User.__table__
+STAFF_QUERY = (select(_USERS.c.openid, _USERS.c.roles)  # Core (the table, not the entity): no ORM loading
+               .where(_USERS.c.hub_id == bindparam("hub_id"), text(STAFF_ROLE_SQL)).order_by(_USERS.c.id))
 
 
 def staff_openids(s: Session, hub_id: int) -> list[str]:

@@ -33,9 +33,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not pysqlite, issue BEGIN, so we can make it BEGIN IMMEDIATE: writers
-            # then queue on the lock instead of failing with "database is locked" mid-transaction.
-            dbapi_conn.isolation_level = None
+            dbapi_conn.isolation_level = None  # pysqlite issues no BEGIN of its own: _sqlite_begin does
             cur = dbapi_conn.cursor()
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
@@ -46,12 +44,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            # A connection marked READ_ONLY (see read_snapshot) takes a plain deferred BEGIN: in WAL mode it
-            # reads a consistent snapshot and neither waits for nor blocks the writer.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        def _sqlite_begin(dbapi_conn: Any) -> None:
+            # Let SQLAlchemy, not pysqlite, issue BEGIN, so we can make it BEGIN IMMEDIATE: writers then
+            # queue on the lock instead of failing with "database is locked" mid-transaction. A connection
+            # marked read-only (see read_only) begins nothing: each SELECT reads on its own, in WAL mode
+            # without waiting for or blocking the writer. (The dialect's hook, not a "begin" event: any
+            # engine event listener makes SQLAlchemy dispatch events around every statement.)
+            if not dbapi_conn.info.get(READ_ONLY):
+                dbapi_conn.execute("BEGIN IMMEDIATE")
 
+        engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign,assignment]
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -61,15 +63,17 @@ READ_ONLY = "leifeng_read_only"
 
 
 @contextmanager
-def read_snapshot(conn: Connection) -> Iterator[Connection]:
-    """A short read-only transaction on `conn` (ended before the caller writes): on SQLite it does not take
-    the write lock that every other transaction here takes at BEGIN."""
-    conn.execution_options(**{READ_ONLY: True})
+def read_only(conn: Connection) -> Iterator[Connection]:
+    """A short read on `conn`, ended before the caller writes. On SQLite it takes no lock (each statement reads
+    a consistent state of its own, so put what must agree into one statement); on PostgreSQL it is a plain
+    read transaction."""
+    info = conn.connection.info
+    info[READ_ONLY] = True
     try:
         with conn.begin():
             yield conn
     finally:
-        conn.execution_options(**{READ_ONLY: False})
+        info[READ_ONLY] = False
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
