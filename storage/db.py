@@ -64,16 +64,26 @@ READ_ONLY = "leifeng_read_only"
 
 @contextmanager
 def read_only(conn: Connection) -> Iterator[Connection]:
-    """A short read on `conn`, ended before the caller writes. On SQLite it takes no lock (each statement reads
-    a consistent state of its own, so put what must agree into one statement); on PostgreSQL it is a plain
-    read transaction."""
-    info = conn.connection.info
-    info[READ_ONLY] = True
+    """A short read on `conn`, ended before the caller writes; put what must agree into one statement.
+
+    No transaction is begun: on SQLite each SELECT reads on its own without the write lock; on PostgreSQL
+    the connection is in autocommit for the read, which saves the BEGIN and COMMIT round trips."""
+    if conn.dialect.name == "sqlite":
+        info = conn.connection.info
+        info[READ_ONLY] = True
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            info[READ_ONLY] = False
+        return
+    default = conn.default_isolation_level
+    conn.execution_options(isolation_level="AUTOCOMMIT")
     try:
         with conn.begin():
             yield conn
     finally:
-        info[READ_ONLY] = False
+        conn.execution_options(isolation_level=default)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
