@@ -96,15 +96,20 @@ UPDATE_CONVERSATION = (
             updated_at=bindparam("b_at"), version=bindparam("b_version") + 1))
 
 
+def _processed(done: str | None) -> tuple[bool, str | None]:
+    """_DONE's value -> (already processed?, the reply it got)."""
+    return done is not None, done or None
+
+
 def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str) -> Snapshot:
     row = conn.execute(READ_SENDER, {"hub_id": hub_id, "openid": openid, "key": dedupe_key}).first()
     if row is None:  # a first message: nobody to join the hub-wide facts to
-        cat_version, done_reply = conn.execute(READ_HUB_FACTS, {"hub_id": hub_id, "key": dedupe_key}).one()
+        cat_version, done = conn.execute(READ_HUB_FACTS, {"hub_id": hub_id, "key": dedupe_key}).one()
         return Snapshot(None, frozenset(), None, None, None, None, dialogue.IDLE, {}, 0, cat_version,
-                        done_reply is not None, done_reply or None)
+                        *_processed(done))
     return Snapshot(row.id, frozenset(row.roles or []), row.phone, row.nickname, row.last_inbound_at, row.conv_id,
                     row.state if row.conv_id is not None else dialogue.IDLE, dict(row.slots or {}),
-                    row.version or 0, row.catalogue_version, row.done is not None, row.done or None)
+                    row.version or 0, row.catalogue_version, *_processed(row.done))
 
 
 def _apply_effects(conn: Connection, user_id: int, openid: str, effects: tuple[dialogue.Effect, ...],
@@ -194,9 +199,8 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
 
 def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:
     with services.engine.connect() as conn, read_only(conn):
-        row = conn.execute(select(PROCESSED.c.reply).where(PROCESSED.c.hub_id == account.hub_id,
-                                                           PROCESSED.c.dedupe_key == key)).first()
-        return (row is not None, row.reply if row else None)
+        done = conn.execute(READ_HUB_FACTS, {"hub_id": account.hub_id, "key": key}).one().done
+        return _processed(done)
 
 
 def handle_incoming(services: Services, account: HubAccount, inc: Incoming) -> str | None:
