@@ -7,7 +7,9 @@ a unique MsgId, from 200 users, texts cycling 菜单 / 你好 / 人工. All requ
 
 Phases, alternating echo / ours:
   warm-up      closed loop, a couple of seconds (also estimates how many requests to pre-build)
-  saturation   closed loop, --concurrency clients, --seconds: messages/s, p50/p99 latency
+  saturation   closed loop, --concurrency clients, --seconds per server in --rounds alternating slices
+               (echo, ours, ours, echo, ...): messages/s, p50/p99 latency; the ratio of the totals and
+               each round's ratio (the machine's speed drifts; alternating puts the drift on both)
   open loop    fixed --rate (100 msg/s) for --seconds, latency measured from the *scheduled* send
                time (no coordinated omission): p50/p99
 
@@ -29,7 +31,7 @@ outbox is not drained).
 No extra requirements (stdlib asyncio client). --profile N runs N messages through the app
 in-process (Flask test client) under cProfile and prints where the time goes.
 
-    python benchmarks/webhook.py [--seconds S] [--concurrency C] [--database-url URL]
+    python benchmarks/webhook.py [--seconds S] [--rounds R] [--concurrency C] [--database-url URL]
                                  [--rate R] [--profile N]
 """
 
@@ -293,6 +295,27 @@ class Phase:
     client_cpu_pct: float
     other_cpu_pct: float  # everything else on the machine (other people's processes, the database, ...)
     checked: Checked
+    latencies: list[float] = field(default_factory=list, repr=False)  # sorted, seconds
+    cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # server, client, other CPU-seconds
+
+
+def merge(phases: list[Phase]) -> Phase:
+    """The rounds of one server as one phase: totals over the rounds, percentiles over all requests."""
+    first = phases[0]
+    n = sum(p.sent for p in phases)
+    elapsed = sum(p.elapsed for p in phases)
+    lat = sorted(v for p in phases for v in p.latencies)
+    server, client, other = (sum(p.cpu[i] for p in phases) for i in range(3))
+    checked = Checked()
+    for p in phases:
+        checked.replies += p.checked.replies
+        checked.success += p.checked.success
+        checked.errors += p.checked.errors
+        checked.examples += p.checked.examples[: max(0, 5 - len(checked.examples))]
+    return Phase(first.server, first.kind, n, elapsed, n / elapsed if elapsed else 0.0, pct(lat, 0.50) * 1e3,
+                 pct(lat, 0.99) * 1e3, (lat[-1] if lat else float("nan")) * 1e3, server * 1e3 / max(n, 1),
+                 100.0 * client / elapsed if elapsed else 0.0, 100.0 * other / elapsed if elapsed else 0.0,
+                 checked, lat, (server, client, other))
 
 
 def pct(sorted_values: list[float], q: float) -> float:
@@ -335,11 +358,11 @@ def run_phase(server: Server, builder: Builder, kind: str, reqs: list[Prepared],
     if checked_note:
         checked.examples.append(checked_note)
     n = len(results)
+    other = max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - (ccpu1 - ccpu0))
     return Phase(server.name, kind, n, elapsed, n / elapsed if elapsed else 0.0, pct(lat, 0.50) * 1e3,
                  pct(lat, 0.99) * 1e3, (lat[-1] if lat else float("nan")) * 1e3,
                  (cpu1 - cpu0) * 1e3 / max(n, 1), 100.0 * (ccpu1 - ccpu0) / elapsed if elapsed else 0.0,
-                 100.0 * max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - (ccpu1 - ccpu0)) / elapsed if elapsed else 0.0,
-                 checked)
+                 100.0 * other / elapsed if elapsed else 0.0, checked, lat, (cpu1 - cpu0, ccpu1 - ccpu0, other))
 
 
 def show(p: Phase) -> None:
@@ -450,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measured phase (default 10)")
     ap.add_argument("--concurrency", type=int, default=8, help="closed-loop clients (default 8)")
     ap.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="the saturation phase alternates echo and ours this many times, --seconds/rounds each, "
+                         "so a change in the machine's speed during the run weighs on both (default 5)")
     ap.add_argument("--rate", type=float, default=100.0, help="open-loop rate, msg/s (default 100)")
     ap.add_argument("--warmup", type=float, default=2.0, help="closed-loop warm-up seconds per server")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
@@ -491,16 +517,24 @@ def main(argv: list[str] | None = None) -> int:
                 show(p)
                 estimate[name] = p.rate
 
-            print("saturation (closed loop):")
-            closed: dict[str, Phase] = {}
-            for name, s in servers.items():
-                # generous: the warm-up estimate is low if something else had the CPU at that moment
-                reqs = builder.build(int(max(2 * estimate[name], 1200) * args.seconds))
-                closed[name] = run_phase(s, builder, "closed", reqs, seconds=args.seconds,
-                                         concurrency=args.concurrency, rate=args.rate)
-                show(closed[name])
-                if closed[name].elapsed < args.seconds * 0.95:
-                    print(f"        note: ran out of pre-built requests after {closed[name].elapsed:.1f} s")
+            slice_s = args.seconds / args.rounds
+            print(f"saturation (closed loop), {args.rounds} rounds of {slice_s:g} s per server, alternating:")
+            rounds: dict[str, list[Phase]] = {name: [] for name in servers}
+            for r in range(args.rounds):
+                # the order alternates too: neither server always runs just after the other one
+                for name in (list(servers) if r % 2 == 0 else list(servers)[::-1]):
+                    # generous: the warm-up estimate is low if something else had the CPU at that moment
+                    reqs = builder.build(int(max(2 * estimate[name], 1200) * slice_s))
+                    p = run_phase(servers[name], builder, "closed", reqs, seconds=slice_s,
+                                  concurrency=args.concurrency, rate=args.rate)
+                    rounds[name].append(p)
+                    if p.elapsed < slice_s * 0.95:
+                        print(f"        note: {name} ran out of pre-built requests after {p.elapsed:.1f} s")
+                print(f"  round {r + 1}: echo {rounds['echo'][-1].rate:7.1f} msg/s, ours {rounds['ours'][-1].rate:7.1f}"
+                      f" msg/s = {rounds['ours'][-1].rate / max(rounds['echo'][-1].rate, 1e-9):.1%}")
+            closed = {name: merge(ps) for name, ps in rounds.items()}
+            for p in closed.values():
+                show(p)
 
             print(f"fixed rate (open loop, {args.rate:g} msg/s):")
             opened: dict[str, Phase] = {}
@@ -515,10 +549,15 @@ def main(argv: list[str] | None = None) -> int:
         logs = {name: s.log.read_text(errors="replace").strip() for name, s in servers.items()}
 
     ratio = closed["ours"].rate / closed["echo"].rate if closed["echo"].rate else float("nan")
+    per_round = sorted(o.rate / e.rate for o, e in zip(rounds["ours"], rounds["echo"], strict=True)
+                       if e.rate)
     errors = sum(p.checked.errors for p in (*closed.values(), *opened.values()))
     print("summary:")
     print(f"  throughput ours/echo = {closed['ours'].rate:.1f} / {closed['echo'].rate:.1f} msg/s = {ratio:.1%}"
           f"   (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'})")
+    if per_round:
+        print(f"  per round: {' '.join(f'{v:.1%}' for v in per_round)} (lowest to highest; "
+              f"median {per_round[len(per_round) // 2]:.1%})")
     p99 = opened["ours"].p99_ms
     print(f"  ours p99 at {args.rate:g} msg/s = {p99:.1f} ms   (target < 100 ms: {'met' if p99 < 100 else 'MISSED'});"
           f" echo p99 {opened['echo'].p99_ms:.1f} ms")

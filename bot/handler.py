@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Boolean, Connection, Table, bindparam, exists, func, insert, not_, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import dialogue
@@ -96,6 +96,34 @@ UPDATE_CONVERSATION = (
             updated_at=bindparam("b_at"), version=bindparam("b_version") + 1))
 
 
+def _one_statement_write() -> Any:
+    """PostgreSQL: the common write (known sender, no effects, outbox or actions) as ONE statement, which the
+    database runs atomically on its own: no BEGIN and COMMIT round trips. Data-modifying CTEs update the
+    conversation (only when it changed, only at the version read) and the sender's last-inbound time; the
+    dedupe row is inserted only if the conversation update, when there was one, found its version. No row
+    back = the conversation moved on (step again); a duplicate key = a retry already handled (IntegrityError,
+    nothing written). SQLite has no data-modifying CTEs and no round trips to save: it uses _write."""
+    change = bindparam("f_change", type_=Boolean)
+    conv = (update(CONVERSATIONS)
+            .where(CONVERSATIONS.c.id == bindparam("b_id"), CONVERSATIONS.c.version == bindparam("b_version"), change)
+            .values(state=bindparam("b_state"), slots=bindparam("b_slots", type_=CONVERSATIONS.c.slots.type),
+                    updated_at=bindparam("b_at"), version=CONVERSATIONS.c.version + 1)
+            .returning(CONVERSATIONS.c.id).cte("conv"))
+    conv_ok = or_(not_(change), exists(select(conv.c.id)))
+    touch = (update(USERS).where(USERS.c.id == bindparam("u_id"), bindparam("f_touch", type_=Boolean), conv_ok)
+             .values(last_inbound_at=bindparam("b_at")).returning(USERS.c.id).cte("touch"))
+    cols = PROCESSED.c
+    row = select(bindparam("p_hub", type_=cols.hub_id.type), bindparam("p_key", type_=cols.dedupe_key.type),
+                 bindparam("p_openid", type_=cols.openid.type), bindparam("p_type", type_=cols.msg_type.type),
+                 bindparam("p_reply", type_=cols.reply.type), bindparam("b_at", type_=cols.received_at.type))
+    return (insert(PROCESSED)
+            .from_select(["hub_id", "dedupe_key", "openid", "msg_type", "reply", "received_at"], row.where(conv_ok))
+            .add_cte(conv).add_cte(touch).returning(PROCESSED.c.id))
+
+
+WRITE_IN_ONE_STATEMENT = _one_statement_write()
+
+
 def _processed(done: str | None) -> tuple[bool, str | None]:
     """_DONE's value -> (already processed?, the reply it got)."""
     return done is not None, done or None
@@ -126,10 +154,39 @@ def _apply_effects(conn: Connection, user_id: int, openid: str, effects: tuple[d
                                      "subject": f"user:{user_id}", "detail": dict(eff.data), "at": now})
 
 
+def _opens_window(inc: Incoming) -> bool:
+    return inc.kind != "event" or inc.event in WINDOW_EVENTS  # the 48-hour customer-service window
+
+
+def _touches(inc: Incoming, snap: Snapshot, now: datetime) -> bool:
+    """Record this message as the sender's latest inbound? A recorded time up to a minute old only makes the
+    outbox fall back to a template a minute early, and skipping it saves a write on every message of a chat."""
+    return _opens_window(inc) and (snap.last_inbound_at is None
+                                   or now - as_utc(snap.last_inbound_at) >= INBOUND_PRECISION)
+
+
+def _msg_type(inc: Incoming) -> str:
+    return inc.kind if inc.kind != "event" else f"event:{inc.event}"
+
+
+def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming, snap: Snapshot,
+                            result: dialogue.Result, now: datetime) -> str | None:
+    slots = dict(result.slots)
+    row = conn.execute(WRITE_IN_ONE_STATEMENT, {
+        "f_change": (result.state, slots) != (snap.state, snap.slots), "b_id": snap.conv_id,
+        "b_version": snap.version, "b_state": result.state, "b_slots": slots, "b_at": now,
+        "u_id": snap.user_id, "f_touch": _touches(inc, snap, now), "p_hub": account.hub_id,
+        "p_key": inc.dedupe_key, "p_openid": inc.openid, "p_type": _msg_type(inc), "p_reply": result.reply,
+    }).first()
+    if row is None:
+        raise StaleConversation(inc.dedupe_key)
+    return result.reply
+
+
 def _write(conn: Connection, services: Services, account: HubAccount, inc: Incoming, snap: Snapshot,
            result: dialogue.Result, nlu: Any, now: datetime) -> str | None:
     hub_id = account.hub_id
-    opens_window = inc.kind != "event" or inc.event in WINDOW_EVENTS  # the 48-hour customer-service window
+    opens_window = _opens_window(inc)
     user_id = snap.user_id
     if user_id is None:
         pk = conn.execute(INSERT_USER, {
@@ -138,9 +195,7 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
         if pk is None:  # pragma: no cover - both databases return the new id
             raise RuntimeError("the database returned no id for the new user")
         user_id = int(pk[0])
-    elif opens_window and (snap.last_inbound_at is None or now - as_utc(snap.last_inbound_at) >= INBOUND_PRECISION):
-        # a recorded time up to a minute old only makes the outbox fall back to a template a minute early,
-        # and saves a write on every message of a chat
+    elif _touches(inc, snap, now):
         conn.execute(TOUCH_USER, {"b_id": user_id, "b_at": now})
     slots = dict(result.slots)
     if snap.conv_id is None:
@@ -170,7 +225,7 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
     # (hub, key) and rolls everything back; its caller answers with our reply.
     conn.execute(INSERT_PROCESSED, {
         "hub_id": hub_id, "dedupe_key": inc.dedupe_key, "openid": inc.openid,
-        "msg_type": inc.kind if inc.kind != "event" else f"event:{inc.event}", "reply": reply, "received_at": now})
+        "msg_type": _msg_type(inc), "reply": reply, "received_at": now})
     return reply
 
 
@@ -186,13 +241,16 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
         with read_only(conn):
             snap = read_sender(conn, account.hub_id, inc.openid, inc.dedupe_key)
             nlu = services.nlu_at(conn, account.hub_id, snap.catalogue_version)
-        if snap.seen:
-            return Outcome(snap.stored_reply, duplicate=True)
-        settings = account.parsed_settings
-        ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
-                               phone_on_file=snap.phone,
-                               timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
-        result = dialogue.step(snap.state, snap.slots, inc, ctx)
+            if snap.seen:
+                return Outcome(snap.stored_reply, duplicate=True)
+            settings = account.parsed_settings
+            ctx = dialogue.Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
+                                   phone_on_file=snap.phone,
+                                   timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
+            result = dialogue.step(snap.state, snap.slots, inc, ctx)
+            if (conn.dialect.name == "postgresql" and snap.user_id is not None and snap.conv_id is not None
+                    and not (result.effects or result.outbox or result.actions)):
+                return Outcome(_write_in_one_statement(conn, account, inc, snap, result, now))
         with conn.begin():
             return Outcome(_write(conn, services, account, inc, snap, result, nlu, now))
 
@@ -222,6 +280,13 @@ def handle_incoming(services: Services, account: HubAccount, inc: Incoming) -> s
             if attempt == MAX_ATTEMPTS:
                 raise
             # Lost a race creating this user's row with another message; the next read finds it.
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or attempt == MAX_ATTEMPTS:
+                raise
+            # The database connection broke (a restart, a dropped socket): again, on a fresh one (the pool pings
+            # only connections that sat idle: storage.db._ping_when_idle). Had the write committed before the
+            # break, the next read finds this message processed and answers from it.
+            log.warning("database connection lost while handling %s: again", inc.dedupe_key)
     if outcome.duplicate:
         log.info("duplicate %s from %s: answered from the first run", inc.dedupe_key, inc.openid)
         return outcome.reply

@@ -31,6 +31,13 @@ COMPLETE_WITH_HOURS = re.compile(r"^(?:完成|做完了|做完|已完成|完成�
 COMPLETE_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?\s*$")
 NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "算了", "不说了", "无", "没"})
 
+# Residents send the same few texts over and over ("菜单", "1", "人工", "你好"); the parsers below are pure
+# functions of the text (and of the catalogue, which an Understanding never changes), so each process keeps
+# the answers for the most recent distinct texts instead of parsing them again on every message.
+MEMO_SIZE = 4096
+_command = lru_cache(maxsize=MEMO_SIZE)(parse_command)
+_choice = lru_cache(maxsize=MEMO_SIZE)(parse_choice)
+
 
 @dataclass(frozen=True)
 class Understanding:
@@ -40,14 +47,18 @@ class Understanding:
     def matcher(self) -> Matcher:
         return Matcher(self.catalogue)
 
+    @cached_property
+    def _match(self) -> Callable[[str], MatchResult]:
+        return lru_cache(maxsize=MEMO_SIZE)(self.matcher.match)
+
     def match(self, text: str) -> MatchResult:
-        return self.matcher.match(text)
+        return self._match(text)
 
     def command(self, text: str) -> Command | None:
-        return parse_command(text)
+        return _command(text)
 
     def choice(self, text: str) -> int | None:
-        return parse_choice(text)
+        return _choice(text)
 
     def time(self, text: str, now: datetime) -> TimeResult:
         # "明天"/"下午" are words of the resident's day: read them on Shanghai's calendar, not UTC's

@@ -72,7 +72,7 @@ STAFF_QUERY = (select(_USERS.c.openid, _USERS.c.roles)  # Core (the table, not t
 def staff_openids(s: Session, hub_id: int) -> list[str]:
     # Narrowed in SQL (roles is a JSON list stored as text on both databases), confirmed in Python: the
     # hub may have hundreds of thousands of users, and decoding every roles list costs more than the query.
-    rows = s.execute(STAFF_QUERY, {"hub_id": hub_id}).all()
+    rows = s.connection().execute(STAFF_QUERY, {"hub_id": hub_id}).all()  # Core: no ORM result machinery
     return [openid for openid, roles in rows if "staff" in (roles or [])]
 
 

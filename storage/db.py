@@ -1,7 +1,12 @@
-"""Engines, sessions and the schema check. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
+"""Engines, sessions and the schema check. SQLite gets WAL, a busy timeout, BEGIN IMMEDIATE and a writers queue."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +16,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import NotMigratedError
@@ -29,7 +35,8 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
+                                                  "factory": _QueuedConnection}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -54,12 +61,142 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 dbapi_conn.execute("BEGIN IMMEDIATE")
 
         engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign,assignment]
+        path = engine.url.database
+        if path and ":memory:" not in url and not path.startswith("file:"):
+            _queue_writers(engine, Path(path).with_name(Path(path).name + "-writers"))
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "leifeng_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle for a while.
+
+    SQLAlchemy's pool_pre_ping costs a round trip on every checkout, one of the few a webhook message makes.
+    A connection used a moment ago is alive with near certainty; one that sat idle may have been closed by the
+    server, a restart or a firewall, so it is pinged, and a dead one is replaced (the pool retries on
+    DisconnectionError). A connection that dies between two busy moments fails its statement; SQLAlchemy then
+    invalidates the pool and the caller's next try gets a fresh connection (bot.handler retries by itself)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure to answer a SELECT 1 means: use another connection
+            raise DisconnectionError(f"an idle pooled connection is gone: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("an idle pooled connection is gone")
 
 
 READ_ONLY = "leifeng_read_only"
+_HOLDERS: set[int] = set()  # threads of this process that hold a writer lock, through any connection
+
+
+class _WriterQueue:
+    """An open descriptor on the database's "-writers" file; LOCK_EX on it = this connection is writing."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.owner: int | None = None
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        if me in _HOLDERS:
+            return  # a second write transaction in this thread would wait on itself: SQLite decides
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.owner = me
+        _HOLDERS.add(me)
+
+    def release(self) -> None:
+        if self.owner is not None:
+            _HOLDERS.discard(self.owner)
+            self.owner = None
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.release()
+        os.close(self.fd)
+
+
+class _QueuedConnection(sqlite3.Connection):
+    writers: _WriterQueue | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.writers is not None:
+                self.writers.close()
+                self.writers = None
+
+
+def _writers(dbapi_conn: Any) -> _WriterQueue | None:
+    return getattr(getattr(dbapi_conn, "dbapi_connection", dbapi_conn), "writers", None)
+
+
+def _queue_writers(engine: Engine, lock_path: Path) -> None:
+    """Writers of one SQLite file queue on an OS file lock before BEGIN IMMEDIATE.
+
+    SQLite's own wait for its write lock is a busy handler that sleeps 1, 2, 5, ... ms and tries again;
+    a transaction here holds the lock for a fraction of a millisecond, so two web processes writing in
+    turn mostly sleep. flock(2) wakes the waiter as soon as the holder commits. The kernel drops the lock
+    when the holder's descriptor closes, so a crashed process never leaves it held. A second write
+    transaction opened by a thread that already holds one skips the queue (it would wait on itself) and
+    gets SQLite's own behaviour: it waits for the busy timeout, then fails. Unlike the busy timeout, the
+    queue has no time limit: a writer waits as long as the transaction ahead of it runs (gunicorn's worker
+    timeout still bounds a web request)."""
+    dialect = engine.dialect
+    begin, commit, rollback = dialect.do_begin, dialect.do_commit, dialect.do_rollback
+
+    @event.listens_for(engine, "connect")
+    def _open_queue(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.writers = _WriterQueue(lock_path)
+
+    def _begin(dbapi_conn: Any) -> None:
+        writers = _writers(dbapi_conn)
+        if writers is not None and not dbapi_conn.info.get(READ_ONLY):
+            writers.acquire()
+        try:
+            begin(dbapi_conn)
+        except BaseException:
+            _release(dbapi_conn)
+            raise
+
+    def _release(dbapi_conn: Any) -> None:
+        writers = _writers(dbapi_conn)
+        if writers is not None:
+            writers.release()
+
+    def _commit(dbapi_conn: Any) -> None:
+        try:
+            commit(dbapi_conn)
+        finally:
+            _release(dbapi_conn)
+
+    def _rollback(dbapi_conn: Any) -> None:
+        try:
+            rollback(dbapi_conn)
+        finally:
+            _release(dbapi_conn)
+
+    dialect.do_begin = _begin  # type: ignore[method-assign]
+    dialect.do_commit = _commit  # type: ignore[method-assign]
+    dialect.do_rollback = _rollback  # type: ignore[method-assign]
 
 
 @contextmanager

@@ -1,0 +1,154 @@
+"""PostgreSQL: the common message is two statements (read, one atomic write), and lost connections heal.
+
+The one-statement write must behave exactly like the transaction it replaces: the conversation written only
+at the version read, the sender's last-inbound time kept, the dedupe row last, nothing on a stale version."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text, update
+
+import bot.handler
+import storage.db
+from bot.app import create_app
+from bot.clock import FakeClock
+from bot.fake_wechat import FakeWeChatServer
+from bot.simulator import Account
+from storage.db import make_engine
+from storage.models import Conversation, ProcessedMessage, User
+from tests.conftest import make_services
+
+
+def _say(client: Any, acct: Account, clock: FakeClock, openid: str, text_: str, msg_id: str) -> str:
+    req = acct.text(openid, text_, now=int(clock.now().timestamp()), msg_id=msg_id)
+    resp = client.post("/wechat", query_string=req.params, data=req.body)
+    assert resp.status_code == 200
+    return str(acct.read(resp.data)["Content"])  # type: ignore[index]
+
+
+def _pg_only(url: str) -> None:
+    if not url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL path")
+
+
+def _statements(engine: Any) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, stmt, *_a: seen.append(stmt.strip()))
+    return seen
+
+
+def test_a_plain_message_is_one_read_and_one_write(any_db_url: str, clock: FakeClock,
+                                                   fake_wechat: FakeWeChatServer) -> None:
+    _pg_only(any_db_url)
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    _say(client, acct, clock, "oTwo", "菜单", "1")  # creates the user and the conversation (the general path)
+    seen = _statements(svc.engine)
+    clock.advance(minutes=5)
+    assert "理发" in _say(client, acct, clock, "oTwo", "我要理发", "2")
+    assert len(seen) == 2 and seen[0].startswith("SELECT") and seen[1].startswith("WITH conv"), seen
+    with svc.sessions() as s:
+        conv = s.execute(select(Conversation)).scalar_one()
+        user = s.execute(select(User).where(User.openid == "oTwo")).scalar_one()
+        assert conv.state != "IDLE" and conv.version == 1
+        assert user.last_inbound_at == clock.now()  # five minutes on: the inbound time moved
+        keys = s.execute(select(ProcessedMessage.dedupe_key).order_by(ProcessedMessage.id)).scalars().all()
+        assert [k.rsplit(":", 1)[-1] for k in keys] == ["1", "2"]
+    svc.close()
+
+
+def test_one_statement_write_refuses_a_moved_conversation_and_writes_nothing(
+        any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
+    _pg_only(any_db_url)
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    _say(client, acct, clock, "oMoved", "菜单", "1")
+    clock.advance(minutes=5)
+    real = bot.handler._write_in_one_statement
+    outcomes: list[str] = []
+
+    def write_after_a_concurrent_change(conn: Any, *args: Any) -> Any:
+        if not outcomes:
+            with svc.engine.begin() as other:
+                other.execute(update(Conversation).values(version=Conversation.version + 1))
+        try:
+            reply = real(conn, *args)
+        except bot.handler.StaleConversation:
+            outcomes.append("stale")
+            with svc.sessions() as s:  # the refused statement left nothing: no dedupe row, no inbound time
+                assert len(s.execute(select(ProcessedMessage)).all()) == 1
+                assert s.execute(select(User.last_inbound_at)).scalar_one() < clock.now()
+            raise
+        outcomes.append("written")
+        return reply
+
+    monkeypatch.setattr(bot.handler, "_write_in_one_statement", write_after_a_concurrent_change)
+    assert "理发" in _say(client, acct, clock, "oMoved", "我要理发", "2")
+    assert outcomes == ["stale", "written"]
+    with svc.sessions() as s:
+        assert s.execute(select(Conversation.version)).scalar_one() == 2
+        assert len(s.execute(select(ProcessedMessage)).all()) == 2
+    svc.close()
+
+
+def test_a_racing_retry_on_the_one_statement_path_answers_from_the_first_run(
+        any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
+    _pg_only(any_db_url)
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    _say(client, acct, clock, "oRace", "菜单", "1")
+    first = _say(client, acct, clock, "oRace", "你好", "2")
+    real_read = bot.handler.read_sender
+
+    def read_as_if_not_yet_processed(*args: Any) -> Any:  # the retry read before the first run committed
+        snap = real_read(*args)
+        return bot.handler.Snapshot(**{**snap.__dict__, "seen": False, "stored_reply": None})
+
+    monkeypatch.setattr(bot.handler, "read_sender", read_as_if_not_yet_processed)
+    assert _say(client, acct, clock, "oRace", "你好", "2") == first
+    with svc.sessions() as s:
+        assert len(s.execute(select(ProcessedMessage)).all()) == 2
+    svc.close()
+
+
+def _kill_backends(url: str) -> None:
+    admin = make_engine(url)
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        conn.commit()
+    admin.dispose()
+
+
+def test_an_idle_connection_the_server_closed_is_replaced_before_use(any_db_url: str,
+                                                                   monkeypatch: Any) -> None:
+    _pg_only(any_db_url)
+    engine = make_engine(any_db_url)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    _kill_backends(any_db_url)  # e.g. a database restart while the pool sat idle
+    monkeypatch.setattr(storage.db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 41 + 1")).scalar() == 42
+    engine.dispose()
+
+
+def test_a_message_on_a_connection_lost_while_busy_is_handled_on_a_fresh_one(
+        any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
+    _pg_only(any_db_url)
+    monkeypatch.setattr(storage.db, "PING_AFTER_IDLE_SECONDS", timedelta(days=1).total_seconds())  # no ping
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    _say(client, acct, clock, "oLost", "菜单", "1")
+    _kill_backends(any_db_url)  # the pooled connection is dead and will not be pinged
+    assert "理发" in _say(client, acct, clock, "oLost", "我要理发", "2")
+    with svc.sessions() as s:
+        assert len(s.execute(select(ProcessedMessage)).all()) == 2
+    svc.close()

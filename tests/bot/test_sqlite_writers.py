@@ -1,0 +1,117 @@
+"""SQLite writers queue on a file lock before BEGIN IMMEDIATE (storage/db.py: _queue_writers)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from storage.db import _HOLDERS, _WriterQueue, make_engine
+
+
+def _locked(path: Path) -> bool:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_a_second_writer_waits_for_the_first_and_then_runs(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE seq (who TEXT)"))
+    first_in, second_done = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def second() -> None:
+        first_in.wait(5)
+        with engine.begin() as conn:  # queues behind the first writer, not "database is locked"
+            conn.execute(text("INSERT INTO seq VALUES ('second')"))
+            order.append("second")
+        second_done.set()
+
+    t = threading.Thread(target=second)
+    t.start()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO seq VALUES ('first')"))
+        assert _locked(Path(db_url.removeprefix("sqlite:///") + "-writers"))  # the writer holds the queue
+        first_in.set()
+        assert not second_done.wait(0.3)  # still queued while the first transaction is open
+        order.append("first")
+    t.join(5)
+    assert order == ["first", "second"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT who FROM seq ORDER BY rowid")).scalars().all() == ["first", "second"]
+    assert not _HOLDERS  # every lock was given back
+    engine.dispose()
+
+
+def test_a_nested_writer_in_the_same_thread_does_not_wait_on_itself(tmp_path: Path) -> None:
+    path = tmp_path / "x.db-writers"
+    outer, inner = _WriterQueue(path), _WriterQueue(path)
+    outer.acquire()
+    started = time.monotonic()
+    inner.acquire()  # would block forever on its own thread's lock; it skips the queue instead
+    assert time.monotonic() - started < 1 and inner.owner is None
+    inner.release()
+    outer.release()
+    assert not _HOLDERS
+    outer.close()
+    inner.close()
+
+
+def test_another_thread_waits_until_the_holder_releases(tmp_path: Path) -> None:
+    path = tmp_path / "x.db-writers"
+    a, b = _WriterQueue(path), _WriterQueue(path)
+    a.acquire()
+    got = threading.Event()
+
+    def take() -> None:
+        b.acquire()
+        got.set()
+        b.release()
+
+    t = threading.Thread(target=take)
+    t.start()
+    assert not got.wait(0.3)
+    a.release()
+    assert got.wait(5)
+    t.join(5)
+    a.close()
+    b.close()
+
+
+def test_a_killed_holder_process_leaves_no_lock_behind(tmp_path: Path) -> None:
+    path = tmp_path / "x.db-writers"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        q = _WriterQueue(path)
+        got = threading.Event()
+        t = threading.Thread(target=lambda: (q.acquire(), got.set()))
+        t.start()
+        assert not got.wait(0.3)  # the other process holds it
+        holder.kill()  # a crash: the kernel drops the lock with the process
+        assert got.wait(5)
+        t.join(5)
+        q.release()
+        q.close()
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
