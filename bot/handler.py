@@ -34,6 +34,7 @@ from bot.messages import Incoming
 from bot.outbox import enqueue
 from bot.services import Services, latest_catalogue_version
 from storage.db import read_only, transaction
+from storage.hot import Hot
 from storage.models import AuditLog, Conversation, ProcessedMessage, User
 
 log = logging.getLogger(__name__)
@@ -77,19 +78,21 @@ _CATALOGUE = latest_catalogue_version(bindparam("hub_id")).label("catalogue_vers
 _DONE = (select(func.coalesce(PROCESSED.c.reply, ""))  # '' = processed without a reply; NULL = not processed
          .where(PROCESSED.c.hub_id == bindparam("hub_id"), PROCESSED.c.dedupe_key == bindparam("key"))
          .scalar_subquery().label("done"))
-READ_SENDER = (
+READ_SENDER = Hot(
     select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.nickname, USERS.c.last_inbound_at,
            CONVERSATIONS.c.id.label("conv_id"), CONVERSATIONS.c.state, CONVERSATIONS.c.slots,
            CONVERSATIONS.c.version, _CATALOGUE, _DONE)
     .select_from(USERS.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id))
     .where(USERS.c.hub_id == bindparam("hub_id"), USERS.c.openid == bindparam("openid")))
-READ_HUB_FACTS = select(_CATALOGUE, _DONE)
+READ_HUB_FACTS = Hot(select(_CATALOGUE, _DONE))
 INSERT_USER = insert(USERS)
 INSERT_CONVERSATION = insert(CONVERSATIONS)
-INSERT_PROCESSED = insert(PROCESSED)
+INSERT_PROCESSED = Hot(insert(PROCESSED).values(
+    hub_id=bindparam("p_hub"), dedupe_key=bindparam("p_key"), openid=bindparam("p_openid"),
+    msg_type=bindparam("p_type"), reply=bindparam("p_reply"), received_at=bindparam("p_at")))
 INSERT_AUDIT = insert(AUDIT)
-TOUCH_USER = update(USERS).where(USERS.c.id == bindparam("b_id")).values(last_inbound_at=bindparam("b_at"))
-UPDATE_CONVERSATION = (
+TOUCH_USER = Hot(update(USERS).where(USERS.c.id == bindparam("b_id")).values(last_inbound_at=bindparam("b_at")))
+UPDATE_CONVERSATION = Hot(
     update(CONVERSATIONS)
     .where(CONVERSATIONS.c.id == bindparam("b_id"), CONVERSATIONS.c.version == bindparam("b_version"))
     .values(state=bindparam("b_state"), slots=bindparam("b_slots", type_=CONVERSATIONS.c.slots.type),
@@ -121,7 +124,7 @@ def _one_statement_write() -> Any:
             .add_cte(conv).add_cte(touch).returning(PROCESSED.c.id))
 
 
-WRITE_IN_ONE_STATEMENT = _one_statement_write()
+WRITE_IN_ONE_STATEMENT = Hot(_one_statement_write())
 
 
 def _processed(done: str | None) -> tuple[bool, str | None]:
@@ -130,14 +133,22 @@ def _processed(done: str | None) -> tuple[bool, str | None]:
 
 
 def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str) -> Snapshot:
-    row = conn.execute(READ_SENDER, {"hub_id": hub_id, "openid": openid, "key": dedupe_key}).first()
+    row = READ_SENDER.run(conn, {"hub_id": hub_id, "openid": openid, "key": dedupe_key}).first()
     if row is None:  # a first message: nobody to join the hub-wide facts to
-        cat_version, done = conn.execute(READ_HUB_FACTS, {"hub_id": hub_id, "key": dedupe_key}).one()
+        cat_version, done = _hub_facts(conn, hub_id, dedupe_key)
         return Snapshot(None, frozenset(), None, None, None, None, dialogue.IDLE, {}, 0, cat_version,
                         *_processed(done))
-    return Snapshot(row.id, frozenset(row.roles or []), row.phone, row.nickname, row.last_inbound_at, row.conv_id,
-                    row.state if row.conv_id is not None else dialogue.IDLE, dict(row.slots or {}),
-                    row.version or 0, row.catalogue_version, *_processed(row.done))
+    user_id, roles, phone, nickname, last_inbound_at, conv_id, state, slots, version, cat_version, done = row
+    return Snapshot(user_id, frozenset(roles or []), phone, nickname, last_inbound_at, conv_id,
+                    state if conv_id is not None else dialogue.IDLE, dict(slots or {}), version or 0, cat_version,
+                    *_processed(done))
+
+
+def _hub_facts(conn: Connection, hub_id: int, dedupe_key: str) -> tuple[int | None, str | None]:
+    """(the hub's catalogue version, _DONE for this message)."""
+    row = READ_HUB_FACTS.run(conn, {"hub_id": hub_id, "key": dedupe_key}).first()
+    assert row is not None  # scalar subqueries: always one row
+    return row[0], row[1]
 
 
 def _apply_effects(conn: Connection, user_id: int, openid: str, effects: tuple[dialogue.Effect, ...],
@@ -172,7 +183,7 @@ def _msg_type(inc: Incoming) -> str:
 def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming, snap: Snapshot,
                             result: dialogue.Result, now: datetime) -> str | None:
     slots = dict(result.slots)
-    row = conn.execute(WRITE_IN_ONE_STATEMENT, {
+    row = WRITE_IN_ONE_STATEMENT.run(conn, {
         "f_change": (result.state, slots) != (snap.state, snap.slots), "b_id": snap.conv_id,
         "b_version": snap.version, "b_state": result.state, "b_slots": slots, "b_at": now,
         "u_id": snap.user_id, "f_touch": _touches(inc, snap, now), "p_hub": account.hub_id,
@@ -196,13 +207,13 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
             raise RuntimeError("the database returned no id for the new user")
         user_id = int(pk[0])
     elif _touches(inc, snap, now):
-        conn.execute(TOUCH_USER, {"b_id": user_id, "b_at": now})
+        TOUCH_USER.run(conn, {"b_id": user_id, "b_at": now})
     slots = dict(result.slots)
     if snap.conv_id is None:
         conn.execute(INSERT_CONVERSATION, {"hub_id": hub_id, "user_id": user_id, "state": result.state,
                                              "slots": slots, "updated_at": now, "version": 0})
     elif (result.state, slots) != (snap.state, snap.slots):
-        res = conn.execute(UPDATE_CONVERSATION, {"b_id": snap.conv_id, "b_version": snap.version,
+        res = UPDATE_CONVERSATION.run(conn, {"b_id": snap.conv_id, "b_version": snap.version,
                                                  "b_state": result.state, "b_slots": slots, "b_at": now})
         if res.rowcount != 1:
             raise StaleConversation(inc.dedupe_key)
@@ -223,9 +234,8 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
     reply = "\n".join(r for r in replies if r) or None
     # Last, in the same transaction: a retry racing this one does the same work, then fails on the unique
     # (hub, key) and rolls everything back; its caller answers with our reply.
-    conn.execute(INSERT_PROCESSED, {
-        "hub_id": hub_id, "dedupe_key": inc.dedupe_key, "openid": inc.openid,
-        "msg_type": _msg_type(inc), "reply": reply, "received_at": now})
+    INSERT_PROCESSED.run(conn, {"p_hub": hub_id, "p_key": inc.dedupe_key, "p_openid": inc.openid,
+                                "p_type": _msg_type(inc), "p_reply": reply, "p_at": now})
     return reply
 
 
@@ -257,8 +267,7 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
 
 def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:
     with services.engine.connect() as conn, read_only(conn):
-        done = conn.execute(READ_HUB_FACTS, {"hub_id": account.hub_id, "key": key}).one().done
-        return _processed(done)
+        return _processed(_hub_facts(conn, account.hub_id, key)[1])
 
 
 def handle_incoming(services: Services, account: HubAccount, inc: Incoming) -> str | None:

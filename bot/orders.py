@@ -26,6 +26,7 @@ from bot.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, Orde
 from bot.outbox import enqueue
 from bot.points import credit_for_order
 from bot.privacy import coarse_address, mask_name, mask_phone, scrub
+from storage.hot import Hot
 from storage.models import (
     STAFF_ROLE_SQL,
     Conversation,
@@ -67,12 +68,13 @@ def settings_for(s: Session, hub_id: int) -> HubSettings:
 _USERS = User.__table__
 STAFF_QUERY = (select(_USERS.c.openid, _USERS.c.roles)  # Core (the table, not the entity): no ORM loading
                .where(_USERS.c.hub_id == bindparam("hub_id"), text(STAFF_ROLE_SQL)).order_by(_USERS.c.id))
+_STAFF = Hot(STAFF_QUERY)  # behind every 人工 and every order notice
 
 
 def staff_openids(s: Session, hub_id: int) -> list[str]:
     # Narrowed in SQL (roles is a JSON list stored as text on both databases), confirmed in Python: the
     # hub may have hundreds of thousands of users, and decoding every roles list costs more than the query.
-    rows = s.connection().execute(STAFF_QUERY, {"hub_id": hub_id}).all()  # Core: no ORM result machinery
+    rows = _STAFF.run(s.connection(), {"hub_id": hub_id}).rows
     return [openid for openid, roles in rows if "staff" in (roles or [])]
 
 

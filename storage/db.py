@@ -32,7 +32,32 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _prepared_savepoints(engine: Engine) -> None:
+    """SAVEPOINT / RELEASE / ROLLBACK TO as plain SQL: SQLAlchemy compiles its savepoint clauses afresh every
+    time (they have no cache key), about 40 µs each; every dialogue action runs in a savepoint."""
+    quote = engine.dialect.identifier_preparer.quote
+
+    def savepoint(conn: Connection, name: str) -> None:
+        conn.exec_driver_sql(f"SAVEPOINT {quote(name)}")
+
+    def release(conn: Connection, name: str) -> None:
+        conn.exec_driver_sql(f"RELEASE SAVEPOINT {quote(name)}")
+
+    def rollback_to(conn: Connection, name: str) -> None:
+        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {quote(name)}")
+
+    engine.dialect.do_savepoint = savepoint  # type: ignore[method-assign,assignment]
+    engine.dialect.do_release_savepoint = release  # type: ignore[method-assign,assignment]
+    engine.dialect.do_rollback_to_savepoint = rollback_to  # type: ignore[method-assign,assignment]
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    engine = _make_engine(url, **kwargs)
+    _prepared_savepoints(engine)
+    return engine
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,

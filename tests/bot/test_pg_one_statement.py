@@ -13,6 +13,7 @@ from sqlalchemy import event, select, text, update
 
 import bot.handler
 import storage.db
+import storage.hot
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.fake_wechat import FakeWeChatServer
@@ -34,23 +35,32 @@ def _pg_only(url: str) -> None:
         pytest.skip("a PostgreSQL path")
 
 
-def _statements(engine: Any) -> list[str]:
-    seen: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda _c, _cur, stmt, *_a: seen.append(stmt.strip()))
+def _statements(engine: Any, monkeypatch: Any) -> list[tuple[str, bool]]:
+    """Every statement sent, with whether the connection was in autocommit (no BEGIN/COMMIT round trips)."""
+    seen: list[tuple[str, bool]] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, _cur, stmt, *_a: seen.append((stmt.strip(), conn.connection.dbapi_connection.autocommit)))
+    real_run = storage.hot.Hot.run
+
+    def run(self: Any, conn: Any, params: Any) -> Any:
+        seen.append((self.plan(conn.dialect).sql.strip(), conn.connection.dbapi_connection.autocommit))
+        return real_run(self, conn, params)
+
+    monkeypatch.setattr(storage.hot.Hot, "run", run)
     return seen
 
 
 def test_a_plain_message_is_one_read_and_one_write(any_db_url: str, clock: FakeClock,
-                                                   fake_wechat: FakeWeChatServer) -> None:
+                                                   fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
     _pg_only(any_db_url)
     svc = make_services(any_db_url, clock, fake_wechat)
     client = create_app(services=svc).test_client()
     acct = Account(token="testtoken", appid="wxtestappid0001")
     _say(client, acct, clock, "oTwo", "菜单", "1")  # creates the user and the conversation (the general path)
-    seen = _statements(svc.engine)
+    seen = _statements(svc.engine, monkeypatch)
     clock.advance(minutes=5)
     assert "理发" in _say(client, acct, clock, "oTwo", "我要理发", "2")
-    assert len(seen) == 2 and seen[0].startswith("SELECT") and seen[1].startswith("WITH conv"), seen
+    assert [(sql.split()[0], autocommit) for sql, autocommit in seen] == [("SELECT", True), ("WITH", True)], seen
     with svc.sessions() as s:
         conv = s.execute(select(Conversation)).scalar_one()
         user = s.execute(select(User).where(User.openid == "oTwo")).scalar_one()
