@@ -138,11 +138,19 @@ ACTIONS: dict[str, Callable[[ActionContext, Mapping[str, Any]], str]] = {
 }
 
 
+# Actions that only read, or only add outbox rows, and refuse nothing: they cannot leave half their work
+# behind, so they skip the savepoint (two statements; two round trips on PostgreSQL). Anything unexpected
+# they raise still rolls back the whole message.
+NO_PARTIAL_WORK = frozenset({"human_handover", "my_orders", "my_tasks"})
+
+
 def perform(ac: ActionContext, action: Action) -> str:
     """Run one action; a domain refusal becomes a plain-Chinese reply, anything else propagates."""
     run = ACTIONS.get(action.name)
     if run is None:
         raise KeyError(f"no handler for dialogue action {action.name!r}")
+    if action.name in NO_PARTIAL_WORK:
+        return run(ac, action.data)
     try:
         with ac.s.begin_nested():  # a refused action leaves nothing behind, the message is still recorded
             return run(ac, action.data)

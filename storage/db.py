@@ -219,9 +219,9 @@ def _queue_writers(engine: Engine, lock_path: Path) -> None:
         finally:
             _release(dbapi_conn)
 
-    dialect.do_begin = _begin  # type: ignore[method-assign]
-    dialect.do_commit = _commit  # type: ignore[method-assign]
-    dialect.do_rollback = _rollback  # type: ignore[method-assign]
+    dialect.do_begin = _begin  # type: ignore[method-assign,assignment]
+    dialect.do_commit = _commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = _rollback  # type: ignore[method-assign,assignment]
 
 
 @contextmanager

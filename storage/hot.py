@@ -14,15 +14,18 @@ inside whatever transaction the Connection is in (or none, in autocommit).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
+
+Statement = Select[Any] | UpdateBase  # a SELECT, or an INSERT/UPDATE/DELETE (with or without RETURNING)
 
 
 @dataclass(frozen=True)
@@ -46,17 +49,18 @@ class Result:
 class Hot:
     """One statement, compiled once per dialect; `run(conn, params)` returns its converted rows."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[tuple[str, str, str], _Plan] = {}
         self._lock = threading.Lock()
 
     def plan(self, dialect: Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
+        key = (dialect.name, dialect.driver, dialect.paramstyle)  # what the compiled text depends on
+        plan = self._plans.get(key)
         if plan is None:
             with self._lock:
-                plan = self._plans.get(dialect.name) or self._compile(dialect)
-                self._plans[dialect.name] = plan
+                plan = self._plans.get(key) or self._compile(dialect)
+                self._plans[key] = plan
         return plan
 
     def _compile(self, dialect: Dialect) -> _Plan:
@@ -66,7 +70,7 @@ class Hot:
             proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if proc is not None:
                 to_db.append((compiled.escaped_bind_names.get(name, name), proc))
-        columns: Sequence[Any] = self.statement.exported_columns  # a SELECT's columns, or RETURNING's
+        columns: Iterable[Any] = self.statement.exported_columns  # a SELECT's columns, or RETURNING's
         from_db = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns)
         positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         return _Plan(compiled, str(compiled), positional, tuple(to_db), from_db)
@@ -74,7 +78,7 @@ class Hot:
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Result:
         dialect = conn.dialect
         plan = self.plan(dialect)
-        values = plan.compiled.construct_params(params)  # checks that every bind has a value
+        values = plan.compiled.construct_params(params) or {}  # checks that every bind has a value
         for name, proc in plan.to_db:
             values[name] = proc(values[name])
         args: Any = tuple(values[n] for n in plan.positional) if plan.positional is not None else values
@@ -87,7 +91,7 @@ class Hot:
         cursor = raw.cursor()
         try:
             cursor.execute(plan.sql, args)
-            rows = cursor.fetchall() if cursor.description else []
+            rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []  # type: ignore[assignment]
             rowcount = cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, fairy, cursor)

@@ -137,3 +137,21 @@ def test_the_webhook_opens_no_cookie_session(client: Any, account: Account, cloc
     resp = client.post("/wechat", query_string=req.params, data=req.body)
     assert resp.status_code == 200 and "Set-Cookie" not in resp.headers
     assert client.get("/admin/login").status_code == 200  # the console still has its sessions
+
+
+def test_only_actions_that_may_refuse_run_in_a_savepoint(client: Any, account: Account, clock: FakeClock,
+                                                        services: Any) -> None:
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    event.listen(services.engine, "before_cursor_execute", lambda _c, _cur, stmt, *_a: sent.append(stmt))
+    _say(client, account, clock, "oSave", "菜单", "1")
+    sent.clear()
+    _say(client, account, clock, "oSave", "人工", "2")
+    assert not [s for s in sent if "SAVEPOINT" in s]  # 人工 only adds notices: nothing to undo
+    _say(client, account, clock, "oSave", "菜单", "3")
+    sent.clear()
+    _say(client, account, clock, "oSave", "接单 999", "4")  # may be refused: runs in its savepoint
+    assert [s.split()[0] for s in sent if "SAVEPOINT" in s][:1] == ["SAVEPOINT"]
+    with services.sessions() as s:
+        assert len(s.execute(select(ProcessedMessage)).all()) == 4  # the refused message is still recorded
