@@ -37,7 +37,7 @@ from bot.hubs import HubAccount
 from bot.messages import Incoming
 from bot.outbox import enqueue
 from bot.services import Services, latest_catalogue_version
-from storage.db import read_only, transaction
+from storage.db import lost_a_lock_race, read_only, transaction
 from storage.hot import Hot
 from storage.models import AuditLog, Conversation, ProcessedMessage, User
 
@@ -52,7 +52,7 @@ AUDIT = cast(Table, AuditLog.__table__)
 
 INBOUND_PRECISION = timedelta(minutes=1)  # the 48-hour window does not need the exact second
 WINDOW_EVENTS = frozenset({"subscribe", "click", "scan"})
-MAX_ATTEMPTS = 5  # conversation changed under us / lost a race creating the user: read again
+MAX_ATTEMPTS = 5  # conversation changed under us / lost a race creating the user / a deadlock: read again
 
 
 class StaleConversation(Exception):
@@ -203,6 +203,16 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
     hub_id = account.hub_id
     opens_window = _opens_window(inc)
     user_id = snap.user_id
+    slots = dict(result.slots)
+    # Row locks in the order WRITE_IN_ONE_STATEMENT takes them, the conversation before the user: two messages
+    # of one sender, one on each path, would otherwise each hold the row the other waits for (a deadlock).
+    if snap.conv_id is not None and (result.state, slots) != (snap.state, snap.slots):
+        res = UPDATE_CONVERSATION.run(conn, {"b_id": snap.conv_id, "b_version": snap.version,
+                                                 "b_state": result.state, "b_slots": slots, "b_at": now})
+        if res.rowcount != 1:
+            raise StaleConversation(inc.dedupe_key)
+    # An unchanged conversation is not re-checked: this message then reads as handled just before whatever
+    # changed it, which is a valid order for two messages in flight at once.
     if user_id is None:
         pk = conn.execute(INSERT_USER, {
             "hub_id": hub_id, "openid": inc.openid, "roles": [], "subscribed": True, "created_at": now,
@@ -212,17 +222,9 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
         user_id = int(pk[0])
     elif _touches(inc, snap, now):
         TOUCH_USER.run(conn, {"b_id": user_id, "b_at": now})
-    slots = dict(result.slots)
     if snap.conv_id is None:
         conn.execute(INSERT_CONVERSATION, {"hub_id": hub_id, "user_id": user_id, "state": result.state,
                                              "slots": slots, "updated_at": now, "version": 0})
-    elif (result.state, slots) != (snap.state, snap.slots):
-        res = UPDATE_CONVERSATION.run(conn, {"b_id": snap.conv_id, "b_version": snap.version,
-                                                 "b_state": result.state, "b_slots": slots, "b_at": now})
-        if res.rowcount != 1:
-            raise StaleConversation(inc.dedupe_key)
-    # An unchanged conversation is not re-checked: this message then reads as handled just before whatever
-    # changed it, which is a valid order for two messages in flight at once.
     _apply_effects(conn, user_id, inc.openid, result.effects, hub_id, now)
     replies = [result.reply] if result.reply else []
     if result.outbox or result.actions:
@@ -294,7 +296,13 @@ def handle_incoming(services: Services, account: HubAccount, inc: Incoming) -> s
                 raise
             # Lost a race creating this user's row with another message; the next read finds it.
         except DBAPIError as exc:
-            if not exc.connection_invalidated or attempt == MAX_ATTEMPTS:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            if lost_a_lock_race(exc):
+                # PostgreSQL broke a deadlock by rolling this message's write back whole: nothing of it is kept.
+                log.warning("database lock conflict while handling %s: again", inc.dedupe_key)
+                continue
+            if not exc.connection_invalidated:
                 raise
             # The database connection broke (a restart, a dropped socket): again, on a fresh one (the pool pings
             # only connections that sat idle: storage.db._ping_when_idle). Had the write committed before the

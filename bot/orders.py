@@ -74,6 +74,8 @@ _STAFF = Hot(STAFF_QUERY)  # behind every 人工 and every order notice
 def staff_openids(s: Session, hub_id: int) -> list[str]:
     # Narrowed in SQL (roles is a JSON list stored as text on both databases), confirmed in Python: the
     # hub may have hundreds of thousands of users, and decoding every roles list costs more than the query.
+    if s.autoflush:
+        s.flush()  # what s.execute() would do first: a role granted earlier in this session counts
     rows = _STAFF.run(s.connection(), {"hub_id": hub_id}).rows
     return [openid for openid, roles in rows if "staff" in (roles or [])]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -60,7 +61,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False,
                                                   "factory": _QueuedConnection}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -73,7 +74,7 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
                 # power cut may lose the last commits (no fsync per commit). PostgreSQL is for production.
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
             cur.close()
 
         def _sqlite_begin(dbapi_conn: Any) -> None:
@@ -94,6 +95,16 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
+
+
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def lost_a_lock_race(exc: BaseException) -> bool:
+    """Did the database abort this statement's transaction to break a deadlock or a serialization conflict?
+    Nothing of the transaction is kept, so running it again from the start is safe and usually succeeds."""
+    orig = getattr(exc, "orig", None)
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RETRY_SQLSTATES
 
 
 PING_AFTER_IDLE_SECONDS = 5.0
@@ -129,21 +140,54 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 READ_ONLY = "leifeng_read_only"
-_HOLDERS: set[int] = set()  # threads of this process that hold a writer lock, through any connection
+BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for the one ahead of it before it gives up
+FIRST_PAUSE, LONGEST_PAUSE = 0.00005, 0.0002  # between tries for another process's writer lock
+_HOLDERS: set[tuple[str, int]] = set()  # (writers file, thread) pairs of this process holding that lock
+_LOCAL: dict[str, threading.Lock] = {}  # per writers file: the queue among this process's threads
+_LOCAL_GUARD = threading.Lock()
+
+
+def _busy(path: str, timeout: float) -> sqlite3.OperationalError:
+    return sqlite3.OperationalError(f"database is locked: another writer held {path} for more than {timeout:g} s")
 
 
 class _WriterQueue:
-    """An open descriptor on the database's "-writers" file; LOCK_EX on it = this connection is writing."""
+    """An open descriptor on the database's "-writers" file; holding LOCK_EX on it = this connection writes.
 
-    def __init__(self, path: Path) -> None:
+    Threads of one process queue on a lock of their own (woken the moment it is free); the thread at the
+    front then takes the file lock, trying again every 50-200 µs while another process holds it (flock(2)
+    has no time limit, so a blocking wait could last forever behind a stuck writer). Both waits end after
+    `timeout` with SQLite's own "database is locked" error."""
+
+    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+        self.path = str(path)
+        self.timeout = timeout
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self.owner: int | None = None
+        self.owner: tuple[str, int] | None = None
+        with _LOCAL_GUARD:
+            self.local = _LOCAL.setdefault(self.path, threading.Lock())
 
     def acquire(self) -> None:
-        me = threading.get_ident()
+        me = (self.path, threading.get_ident())
         if me in _HOLDERS:
             return  # a second write transaction in this thread would wait on itself: SQLite decides
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + self.timeout
+        if not self.local.acquire(timeout=self.timeout):
+            raise _busy(self.path, self.timeout)
+        try:
+            pause = FIRST_PAUSE
+            while True:
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise _busy(self.path, self.timeout) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, LONGEST_PAUSE)
+        except BaseException:
+            self.local.release()
+            raise
         self.owner = me
         _HOLDERS.add(me)
 
@@ -151,11 +195,23 @@ class _WriterQueue:
         if self.owner is not None:
             _HOLDERS.discard(self.owner)
             self.owner = None
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            finally:
+                self.local.release()
 
     def close(self) -> None:
-        self.release()
-        os.close(self.fd)
+        if self.fd < 0:
+            return
+        try:
+            self.release()
+        finally:
+            os.close(self.fd)  # the kernel drops a lock still held with its last descriptor
+            self.fd = -1
+
+    def __del__(self) -> None:  # a connection dropped without close() must not keep the lock
+        with contextlib.suppress(Exception):  # at interpreter exit the OS closes the descriptor anyway
+            self.close()
 
 
 class _QueuedConnection(sqlite3.Connection):
@@ -182,9 +238,8 @@ def _queue_writers(engine: Engine, lock_path: Path) -> None:
     turn mostly sleep. flock(2) wakes the waiter as soon as the holder commits. The kernel drops the lock
     when the holder's descriptor closes, so a crashed process never leaves it held. A second write
     transaction opened by a thread that already holds one skips the queue (it would wait on itself) and
-    gets SQLite's own behaviour: it waits for the busy timeout, then fails. Unlike the busy timeout, the
-    queue has no time limit: a writer waits as long as the transaction ahead of it runs (gunicorn's worker
-    timeout still bounds a web request)."""
+    gets SQLite's own behaviour: it waits for the busy timeout, then fails. The queue has the busy
+    timeout's limit too (see _WriterQueue)."""
     dialect = engine.dialect
     begin, commit, rollback = dialect.do_begin, dialect.do_commit, dialect.do_rollback
 

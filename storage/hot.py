@@ -6,9 +6,11 @@ dialect's quirks) through its public type API. What is skipped is the per-execut
 project's machines, more than SQLite takes to run one of the webhook's indexed lookups. Only the few
 statements every incoming message runs use this; everything else goes through `Connection.execute`.
 
-Errors come out as SQLAlchemy's exceptions (IntegrityError, OperationalError, ...); a lost connection is
-invalidated and reported with `connection_invalidated`, like `Connection.execute` does. Statements run
-inside whatever transaction the Connection is in (or none, in autocommit).
+Errors come out as SQLAlchemy's exceptions (IntegrityError, OperationalError, ...; a value a type cannot
+convert is a StatementError); a lost connection is invalidated, with the rest of the pool, and reported with
+`connection_invalidated`, like `Connection.execute` does. What is not done: the engine's `handle_error` event
+hooks do not run (this project registers none). Statements run inside whatever transaction the Connection is
+in (or none, in autocommit).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
@@ -33,7 +35,7 @@ class _Plan:
     compiled: Compiled
     sql: str
     positional: tuple[str, ...] | None  # bind names in order (qmark/numeric paramstyles); None = by name
-    to_db: tuple[tuple[str, Callable[[Any], Any]], ...]  # bind name -> type conversion
+    to_db: tuple[tuple[str, Callable[[Any], Any]], ...]  # bind name -> type conversion, once per name
     from_db: tuple[Callable[[Any], Any] | None, ...]  # per result column
 
 
@@ -65,22 +67,25 @@ class Hot:
 
     def _compile(self, dialect: Dialect) -> _Plan:
         compiled = self.statement.compile(dialect=dialect)
-        to_db = []
+        to_db: dict[str, Callable[[Any], Any]] = {}  # a name bound in several places has one value
         for bind, name in compiled.bind_names.items():
             proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if proc is not None:
-                to_db.append((compiled.escaped_bind_names.get(name, name), proc))
+                to_db[compiled.escaped_bind_names.get(name, name)] = proc
         columns: Iterable[Any] = self.statement.exported_columns  # a SELECT's columns, or RETURNING's
         from_db = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns)
         positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        return _Plan(compiled, str(compiled), positional, tuple(to_db), from_db)
+        return _Plan(compiled, str(compiled), positional, tuple(to_db.items()), from_db)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Result:
         dialect = conn.dialect
         plan = self.plan(dialect)
         values = plan.compiled.construct_params(params) or {}  # checks that every bind has a value
-        for name, proc in plan.to_db:
-            values[name] = proc(values[name])
+        try:
+            for name, proc in plan.to_db:
+                values[name] = proc(values[name])
+        except Exception as exc:  # what execute() reports for a value its type cannot convert
+            raise StatementError(f"({type(exc).__name__}) {exc}", plan.sql, params, exc) from exc
         args: Any = tuple(values[n] for n in plan.positional) if plan.positional is not None else values
         if not conn.in_transaction():
             conn.begin()  # what execute() does first: "commit as you go"
@@ -88,20 +93,31 @@ class Hot:
         raw = fairy.dbapi_connection
         if raw is None:  # pragma: no cover - a detached or closed connection
             raise DBAPIError.instance(plan.sql, args, RuntimeError("connection is closed"), Exception)
-        cursor = raw.cursor()
+        cursor = None
         try:
+            cursor = raw.cursor()
             cursor.execute(plan.sql, args)
             rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []  # type: ignore[assignment]
             rowcount = cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, fairy, cursor)
             if lost:
-                conn.invalidate(exc)
+                _invalidate(conn, exc)
             raise DBAPIError.instance(plan.sql, args, exc, dialect.loaded_dbapi.Error,
                                       connection_invalidated=lost, dialect=dialect) from exc
         finally:
-            cursor.close()
+            if cursor is not None:
+                cursor.close()
         procs = plan.from_db
         if rows and any(procs):
             rows = [tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True)) for row in rows]
         return Result(rows, rowcount)
+
+
+def _invalidate(conn: Connection, exc: BaseException) -> None:
+    """What `Connection.execute` does on a lost connection: a server that dropped one (a restart) has dropped
+    them all, so every connection the pool handed out before now is replaced at its next checkout, then this
+    one is closed. (`Pool._invalidate` is the call SQLAlchemy's own error handling makes for this.)"""
+    if not conn.invalidated:
+        conn.engine.pool._invalidate(conn.connection, exc)
+        conn.invalidate(exc)

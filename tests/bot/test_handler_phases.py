@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 import bot.handler
 import bot.orders
@@ -155,3 +156,33 @@ def test_only_actions_that_may_refuse_run_in_a_savepoint(client: Any, account: A
     assert [s.split()[0] for s in sent if "SAVEPOINT" in s][:1] == ["SAVEPOINT"]
     with services.sessions() as s:
         assert len(s.execute(select(ProcessedMessage)).all()) == 4  # the refused message is still recorded
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg reports when PostgreSQL broke a deadlock by aborting this transaction
+
+
+def test_a_write_the_database_aborted_for_a_deadlock_is_run_again_whole(
+        any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    real_write = bot.handler._write
+    attempts: list[int] = []
+
+    def write_then_lose_a_deadlock(conn: Any, *args: Any) -> Any:
+        reply = real_write(conn, *args)  # everything written, then the database aborts the transaction
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE users ...", {}, _Deadlock("deadlock detected"))
+        return reply
+
+    monkeypatch.setattr(bot.handler, "_write", write_then_lose_a_deadlock)
+    reply = _say(client, acct, clock, "oDeadlock", "菜单", "1")
+    assert reply != bot.handler.BUSY_REPLY and "1" in reply  # the menu, not "系统有点忙"
+    assert len(attempts) == 2
+    with svc.sessions() as s:  # the aborted attempt left nothing; the second wrote everything once
+        assert len(s.execute(select(User).where(User.openid == "oDeadlock")).all()) == 1
+        assert len(s.execute(select(Conversation)).all()) == 1
+        assert len(s.execute(select(ProcessedMessage)).all()) == 1
+    svc.close()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from storage.db import make_engine, read_only
 from storage.hot import Hot
@@ -98,4 +99,54 @@ def test_savepoints_as_plain_sql_still_roll_back_only_the_inner_part(any_db_url:
         s.flush()
     with engine.connect() as conn:
         assert sorted(conn.execute(select(User.openid)).scalars()) == ["oKept", "oReleased"]
+    engine.dispose()
+
+
+def test_a_name_bound_in_two_places_is_converted_once(any_db_url: str) -> None:
+    engine = make_engine(any_db_url)
+    _seed(engine)
+    def at() -> Any:  # one name, two bind objects (as in bot.handler's one-statement write); a DateTime: on
+        return bindparam("at", type_=User.created_at.type)  # SQLite its converter takes only datetimes
+
+    both = select(User.openid).where(User.created_at == at(), User.last_inbound_at == at())
+    with engine.connect() as conn, read_only(conn):
+        expected = [tuple(r) for r in conn.execute(both, {"at": NOW})]
+        assert Hot(both).run(conn, {"at": NOW}).rows == [("oHot",)] == expected
+    engine.dispose()
+
+
+def test_a_value_its_type_cannot_take_is_a_statement_error(db_url: str) -> None:
+    engine = make_engine(db_url)
+    stmt = select(User.id).where(User.created_at == bindparam("at", type_=User.created_at.type))
+    with engine.connect() as conn:
+        with pytest.raises(StatementError):
+            conn.execute(stmt, {"at": "yesterday"})
+        with pytest.raises(StatementError, match="yesterday|datetime"):
+            Hot(stmt).run(conn, {"at": "yesterday"})
+    engine.dispose()
+
+
+def test_a_lost_connection_retires_the_whole_pool(any_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that dropped one connection (a restart) dropped them all: the pooled ones are replaced at their
+    next checkout, not found dead one by one, one failed message each."""
+    if not any_db_url.startswith("postgresql"):
+        pytest.skip("needs a server to drop the connection")
+    import storage.db
+
+    monkeypatch.setattr(storage.db, "PING_AFTER_IDLE_SECONDS", 86400.0)  # no idle ping: only the pool rule
+    engine = make_engine(any_db_url, pool_size=3)
+    with engine.connect() as a, engine.connect() as b, engine.connect() as c:  # three connections in the pool
+        for conn in (a, b, c):
+            conn.execute(text("SELECT 1"))
+    admin = make_engine(any_db_url)
+    with admin.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        other.commit()
+    admin.dispose()
+    with engine.connect() as conn, pytest.raises(OperationalError) as err:
+        Hot(select(text("1"))).run(conn, {})
+    assert err.value.connection_invalidated
+    with engine.connect() as a, engine.connect() as b:  # both fresh: no second message fails
+        assert Hot(select(text("7"))).run(a, {}).rows == [(7,)] == Hot(select(text("7"))).run(b, {}).rows
     engine.dispose()

@@ -5,6 +5,8 @@ at the version read, the sender's last-inbound time kept, the dedupe row last, n
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -160,5 +162,49 @@ def test_a_message_on_a_connection_lost_while_busy_is_handled_on_a_fresh_one(
     _kill_backends(any_db_url)  # the pooled connection is dead and will not be pinged
     assert "理发" in _say(client, acct, clock, "oLost", "我要理发", "2")
     with svc.sessions() as s:
+        assert len(s.execute(select(ProcessedMessage)).all()) == 2
+    svc.close()
+
+
+def _waiting_on_a_lock(engine: Any) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND wait_event_type = 'Lock'")).scalar())
+
+
+@pytest.mark.parametrize(("words", "path"), [("我要理发", ("WITH", True)),  # the one-statement write
+                                            ("人工", ("UPDATE conversations SET state", False))])  # _write
+def test_both_write_paths_lock_the_conversation_before_the_user(
+        any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer, words: str, path: tuple[str, bool],
+        monkeypatch: Any) -> None:
+    """Two messages of one sender, one on each write path, must not deadlock: both paths take the conversation's
+    row lock before the user's. Held up at the conversation, a message must not yet hold the user's row."""
+    _pg_only(any_db_url)
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    _say(client, acct, clock, "oOrder", "菜单", "1")
+    clock.advance(minutes=5)  # so the message also records the sender's inbound time (a write to the user)
+    seen = _statements(svc.engine, monkeypatch)
+    replies: list[str] = []
+    with svc.engine.connect() as blocker:
+        blocker.execute(update(Conversation).values(updated_at=Conversation.updated_at))  # holds the row lock
+        t = threading.Thread(target=lambda: replies.append(_say(client, acct, clock, "oOrder", words, "2")))
+        t.start()
+        deadline = time.monotonic() + 10
+        while not _waiting_on_a_lock(svc.engine):
+            assert time.monotonic() < deadline, "the message never waited for the conversation's row"
+            time.sleep(0.02)
+        with svc.engine.connect() as probe:  # the user's row is free: the message did not lock it first
+            probe.execute(text("SET LOCAL lock_timeout = '2s'"))
+            user_id = probe.execute(select(User.id).where(User.openid == "oOrder")).scalar_one()
+            probe.execute(text("SELECT id FROM users WHERE id = :id FOR NO KEY UPDATE NOWAIT"), {"id": user_id})
+            probe.rollback()
+        blocker.rollback()
+        t.join(10)
+    assert replies and replies[0]
+    assert any(sql.startswith(path[0]) and autocommit == path[1] for sql, autocommit in seen), seen  # the path
+    with svc.sessions() as s:
+        assert s.execute(select(User.last_inbound_at).where(User.openid == "oOrder")).scalar_one() == clock.now()
         assert len(s.execute(select(ProcessedMessage)).all()) == 2
     svc.close()

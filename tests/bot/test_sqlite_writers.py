@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from storage.db import _HOLDERS, _WriterQueue, make_engine
@@ -115,3 +118,70 @@ def test_a_killed_holder_process_leaves_no_lock_behind(tmp_path: Path) -> None:
         holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
+
+
+def test_a_writer_behind_a_stuck_one_gives_up_with_database_is_locked(tmp_path: Path) -> None:
+    """flock(2) alone would wait forever behind a writer that never finishes; the queue has the busy timeout."""
+    path = tmp_path / "x.db-writers"
+    stuck, other_thread = _WriterQueue(path), _WriterQueue(path, timeout=0.3)
+    stuck.acquire()
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            other_thread.acquire()
+        except sqlite3.OperationalError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=wait)  # queued behind this process's holder
+    started = time.monotonic()
+    t.start()
+    t.join(5)
+    assert errors and "database is locked" in str(errors[0]) and 0.25 < time.monotonic() - started < 3
+    stuck.release()
+    stuck.close()
+    other_thread.close()
+    assert not _HOLDERS
+
+
+def test_a_writer_behind_another_process_gives_up_too(tmp_path: Path) -> None:
+    path = tmp_path / "x.db-writers"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        q = _WriterQueue(path, timeout=0.3)
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            q.acquire()
+        assert q.owner is None and not _HOLDERS
+        q.close()
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+
+def test_a_queue_dropped_without_close_gives_its_lock_back(tmp_path: Path) -> None:
+    path = tmp_path / "x.db-writers"
+    q = _WriterQueue(path)
+    q.acquire()
+    assert _locked(path)
+    del q  # e.g. a sqlite3 connection garbage-collected mid-transaction
+    gc.collect()
+    assert not _locked(path) and not _HOLDERS
+
+
+def test_a_thread_holding_one_database_still_queues_for_another(tmp_path: Path) -> None:
+    a, b = _WriterQueue(tmp_path / "a.db-writers"), _WriterQueue(tmp_path / "b.db-writers")
+    a.acquire()
+    b.acquire()  # a different file: this thread does not already hold it, so it really takes it
+    assert b.owner is not None and _locked(tmp_path / "b.db-writers")
+    b.release()
+    a.release()
+    assert not _HOLDERS
+    a.close()
+    b.close()
