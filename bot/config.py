@@ -22,7 +22,8 @@ class Config:
     wechat_aes_key: str = ""
     wechat_api_base_url: str = REAL_WECHAT_API
     wecom_robot_base_url: str = "https://qyapi.weixin.qq.com"
-    redis_url: str = ""
+    redis_url: str = ""  # set: access tokens live in Redis instead of the database
+    redis_key_prefix: str = "leifeng:"  # several deployments may share one Redis
     secret_key: str = "dev-secret-key-change-me"
     # Template used when a customer-service message is outside the 48-hour window.
     wechat_notice_template_id: str = ""

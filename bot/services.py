@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.hubs import HubAccount, HubDirectory
 from bot.nlu import Understanding, hub_understanding, load_understanding
-from bot.wechat_client import HubWeChatClient, TokenStore
+from bot.wechat_client import AccessTokens, HubWeChatClient, token_store
 from storage.db import check_migrated, make_engine, make_session_factory
 from storage.models_admin import CatalogueVersion
 
@@ -33,7 +33,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     hubs: HubDirectory
-    tokens: TokenStore
+    tokens: AccessTokens
     nlu: Understanding
     _clients: dict[str, HubWeChatClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,5 +79,6 @@ def build_services(config: Config, clock: Clock | None = None, *, check_schema: 
     sessions = make_session_factory(engine)
     clock = clock or SystemClock()
     return Services(config=config, clock=clock, engine=engine, sessions=sessions,
-                    hubs=HubDirectory(sessions, config), tokens=TokenStore(sessions, clock),
+                    hubs=HubDirectory(sessions, config),
+                    tokens=token_store(config.redis_url, sessions, clock, config.redis_key_prefix),
                     nlu=load_understanding(config.catalogue_path or None))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import requests
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,10 +90,103 @@ class TokenStore:
             pass  # another process created it first
 
 
+class AccessTokens(Protocol):
+    """Where access tokens live, shared by every process: the database (TokenStore) or Redis."""
+
+    def peek(self, appid: str) -> str | None: ...
+    def valid_token(self, appid: str, fetch: Fetch) -> str: ...
+    def refresh(self, appid: str, fetch: Fetch, stale: str | None) -> str: ...
+    def invalidate(self, appid: str) -> None: ...
+
+
+class RedisTokenStore:
+    """access tokens in Redis (LEIFENG_REDIS_URL), for deployments that run one: a hash per AppID.
+
+    The refresh is serialised by redis-py's Lock (SET NX with an expiry, released by its owner only), so a
+    process that dies mid-refresh frees it after LOCK_SECONDS; like TokenStore, the waiter re-reads first and
+    uses a token another process just fetched. Expiry is judged on the injected clock, not Redis's TTL.
+    Redis unreachable = the token is unavailable: a WeChatAPIError, which the outbox retries later."""
+
+    LOCK_SECONDS = 30  # longer than a token request may take (the HTTP timeout, 5 s by default)
+
+    def __init__(self, redis: Any, clock: Clock, margin_seconds: int = 300, prefix: str = "leifeng:") -> None:
+        self._redis = redis
+        self._clock = clock
+        self._margin = timedelta(seconds=margin_seconds)
+        self._prefix = prefix
+
+    @classmethod
+    def from_url(cls, url: str, clock: Clock, prefix: str = "leifeng:", timeout: float = 5.0) -> RedisTokenStore:
+        return cls(Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                  decode_responses=True), clock, prefix=prefix)
+
+    def _key(self, appid: str) -> str:
+        return f"{self._prefix}access_token:{appid}"
+
+    def _read(self, appid: str) -> tuple[str | None, datetime | None]:
+        token, expires = self._redis.hmget(self._key(appid), ["token", "expires_at"])
+        return token or None, datetime.fromisoformat(expires) if expires else None
+
+    def _fresh(self, token: str | None, expires: datetime | None) -> bool:
+        return bool(token and expires and expires - self._clock.now() > self._margin)
+
+    def peek(self, appid: str) -> str | None:
+        with _redis_errors():
+            return self._read(appid)[0]
+
+    def valid_token(self, appid: str, fetch: Fetch) -> str:
+        with _redis_errors():
+            token, expires = self._read(appid)
+        if token and self._fresh(token, expires):
+            return token
+        return self.refresh(appid, fetch, token)
+
+    def refresh(self, appid: str, fetch: Fetch, stale: str | None) -> str:
+        with _redis_errors(), self._redis.lock(f"{self._key(appid)}:lock", timeout=self.LOCK_SECONDS,
+                                               blocking_timeout=self.LOCK_SECONDS):
+            token, expires = self._read(appid)
+            if token and token != stale and self._fresh(token, expires):
+                return token
+            token, expires_in = fetch()
+            now = self._clock.now()
+            key = self._key(appid)
+            pipe = self._redis.pipeline()  # MULTI/EXEC: readers see the old token or the new one, whole
+            pipe.hset(key, mapping={"token": token, "refreshed_at": now.isoformat(),
+                                    "expires_at": (now + timedelta(seconds=int(expires_in))).isoformat()})
+            pipe.hincrby(key, "refresh_count", 1)
+            count = pipe.execute()[1]
+            log.info("access_token refreshed for %s in Redis (refresh #%d)", appid, count)
+            return token
+
+    def invalidate(self, appid: str) -> None:
+        with _redis_errors():
+            self._redis.hdel(self._key(appid), "token", "expires_at")
+
+    def refresh_count(self, appid: str) -> int:
+        with _redis_errors():
+            return int(self._redis.hget(self._key(appid), "refresh_count") or 0)
+
+
+@contextmanager
+def _redis_errors() -> Iterator[None]:
+    try:
+        yield
+    except (RedisError, OSError) as exc:  # LockError (lock not got in time) is a RedisError too
+        raise WeChatAPIError(None, f"access token store (Redis) unavailable: {exc}") from exc
+
+
+def token_store(redis_url: str, sessions: sessionmaker[Session], clock: Clock,
+                prefix: str = "leifeng:") -> AccessTokens:
+    """Redis when LEIFENG_REDIS_URL is set, else the database every process already shares."""
+    if redis_url:
+        return RedisTokenStore.from_url(redis_url, clock, prefix=prefix)
+    return TokenStore(sessions, clock)
+
+
 class _StoreSession(SessionStorage):  # type: ignore[misc]
     """wechatpy's session interface, read through to the shared TokenStore."""
 
-    def __init__(self, store: TokenStore, appid: str) -> None:
+    def __init__(self, store: AccessTokens, appid: str) -> None:
         self._store = store
         self._appid = appid
 
@@ -107,7 +203,7 @@ class _StoreSession(SessionStorage):  # type: ignore[misc]
 class HubWeChatClient(WeChatClient):  # type: ignore[misc]
     """wechatpy's client pointed at a configurable base URL, with the shared, locked token."""
 
-    def __init__(self, appid: str, secret: str, base_url: str, store: TokenStore, timeout: float = 5.0) -> None:
+    def __init__(self, appid: str, secret: str, base_url: str, store: AccessTokens, timeout: float = 5.0) -> None:
         super().__init__(appid, secret, session=_StoreSession(store, appid), timeout=timeout)
         self.base_url = base_url.rstrip("/")
         self.API_BASE_URL = self.base_url + "/cgi-bin/"

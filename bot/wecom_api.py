@@ -8,7 +8,7 @@ import requests
 
 from bot.config import Config
 from bot.errors import WeChatAPIError
-from bot.wechat_client import TokenStore
+from bot.wechat_client import AccessTokens
 
 PREFIX = "wecom:"
 TOKEN_EXPIRED = (40001, 40014, 42001)
@@ -28,9 +28,9 @@ def is_wecom(openid: str) -> bool:
 
 
 class WeComClient:
-    """WeCom's server API for one app: gettoken (shared through TokenStore), message/send, appchat/send."""
+    """WeCom's server API for one app: gettoken (shared through the token store), message/send, appchat/send."""
 
-    def __init__(self, config: Config, store: TokenStore) -> None:
+    def __init__(self, config: Config, store: AccessTokens) -> None:
         self.base_url = (config.wecom_api_base_url or config.wecom_robot_base_url).rstrip("/")
         self.corpid = config.wecom_corpid
         self.secret = config.wecom_secret

@@ -1,0 +1,152 @@
+"""LEIFENG_REDIS_URL set: access tokens live in Redis, shared by every process, refreshed once under a lock.
+
+Runs against the Redis at LEIFENG_TEST_REDIS_URL (default redis://127.0.0.1:6379/15); each test uses its
+own key prefix and deletes its keys. Skipped when no Redis answers, except in CI (CI=true), where the
+machine has one and a missing Redis is a failure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.fake_wechat import FakeWeChatServer
+from bot.outbox import OutboxSender
+from bot.services import Services
+from bot.wechat_client import RedisTokenStore
+from storage.models import AccessToken
+from tests.bot.test_outbox import CUSTOM, TOKEN, add_user, queue, rows
+from tests.conftest import make_services
+
+REDIS_URL = os.environ.get("LEIFENG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+APPID = "wxtestappid0001"
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except RedisError as exc:
+        if os.environ.get("CI"):
+            raise AssertionError(f"CI has a Redis at {REDIS_URL}, but it did not answer: {exc}") from exc
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"leifeng-test-{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def _services(db_url: str, clock: FakeClock, fake: FakeWeChatServer, prefix: str) -> Services:
+    return make_services(db_url, clock, fake, redis_url=REDIS_URL, redis_key_prefix=prefix)
+
+
+def test_the_token_is_kept_in_redis_not_the_database(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer,
+                                                     prefix: str) -> None:
+    svc = _services(db_url, clock, fake_wechat, prefix)
+    assert isinstance(svc.tokens, RedisTokenStore)
+    add_user(svc, "oR", clock.now())
+    queue(svc, "oR", "您好")
+    assert OutboxSender(svc).run_once().sent == 1
+    assert svc.tokens.peek(APPID) and svc.tokens.refresh_count(APPID) == 1
+    with svc.sessions() as s:
+        assert s.execute(select(AccessToken)).first() is None
+    svc.close()
+
+
+def test_concurrent_refresh_from_eight_processes_fetches_once(db_url: str, clock: FakeClock,
+                                                              fake_wechat: FakeWeChatServer, prefix: str) -> None:
+    svcs = [_services(db_url, clock, fake_wechat, prefix) for _ in range(8)]
+    barrier = threading.Barrier(len(svcs))
+    tokens: list[str] = []
+
+    def run(svc: Services) -> None:
+        client = svc.client_for(svc.hubs.by_slug(None))
+        barrier.wait()
+        tokens.append(client.access_token)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in svcs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(tokens) == 8 and len(set(tokens)) == 1
+    assert len(fake_wechat.calls(TOKEN)) == 1
+    for s in svcs:
+        s.close()
+
+
+def test_40001_refreshes_once_and_retries(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer,
+                                          prefix: str) -> None:
+    svc = _services(db_url, clock, fake_wechat, prefix)
+    add_user(svc, "oD", clock.now())
+    sender = OutboxSender(svc)
+    queue(svc, "oD", "一")
+    sender.run_once()
+    fake_wechat.expire_tokens()  # WeChat invalidated the token
+    queue(svc, "oD", "二")
+    assert sender.run_once().sent == 1
+    assert [c["result"]["errcode"] for c in fake_wechat.calls(CUSTOM)] == [0, 40001, 0]
+    assert len(fake_wechat.calls(TOKEN)) == 2 and svc.tokens.refresh_count(APPID) == 2  # type: ignore[attr-defined]
+    svc.close()
+
+
+def test_refreshed_before_expiry_on_the_injected_clock(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer,
+                                                       prefix: str) -> None:
+    svc = _services(db_url, clock, fake_wechat, prefix)
+    client = svc.client_for(svc.hubs.by_slug(None))
+    first = client.access_token
+    clock.advance(seconds=7200 - 400)  # still outside the 300 s margin
+    assert client.access_token == first and len(fake_wechat.calls(TOKEN)) == 1
+    clock.advance(seconds=200)  # inside it
+    assert client.access_token != first and len(fake_wechat.calls(TOKEN)) == 2
+    svc.close()
+
+
+def test_an_unreachable_redis_is_a_retryable_send_failure(db_url: str, clock: FakeClock,
+                                                          fake_wechat: FakeWeChatServer) -> None:
+    svc = make_services(db_url, clock, fake_wechat, redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+    add_user(svc, "oX", clock.now())
+    queue(svc, "oX", "提醒")
+    stats = OutboxSender(svc).run_once()
+    assert stats.sent == 0 and fake_wechat.calls(CUSTOM) == []
+    (row,) = rows(svc)  # kept for a later try: nothing lost
+    assert row.status == "pending" and row.attempts == 1 and "Redis" in (row.last_error or "")
+    svc.close()
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_token_another_process_fetched_is_used_not_fetched_again(prefix: str) -> None:
+    clock = FakeClock()
+    a = RedisTokenStore.from_url(REDIS_URL, clock, prefix=prefix)
+    b = RedisTokenStore.from_url(REDIS_URL, clock, prefix=prefix)
+    fetched: list[str] = []
+
+    def fetch() -> tuple[str, int]:
+        fetched.append("x")
+        return f"T{len(fetched)}", 7200
+
+    assert a.valid_token(APPID, fetch) == "T1"
+    assert b.refresh(APPID, fetch, stale=None) == "T1"  # fresh and not the one b saw fail: kept
+    assert b.refresh(APPID, fetch, stale="T1") == "T2"  # b's call failed with T1: replaced
+    assert a.refresh(APPID, fetch, stale="T1") == "T2"  # a failed with T1 too, but b already replaced it
+    assert fetched == ["x", "x"] and a.refresh_count(APPID) == 2
+    clock.advance(hours=3)
+    a.invalidate(APPID)
+    assert a.peek(APPID) is None
