@@ -230,7 +230,6 @@ class _QueuedConnection(sqlite3.Connection):
 
 
 WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own default: 1000 pages of 4 KiB
-CHECKPOINT_PAUSE_SECONDS = 0.2  # at least this long between two checkpoints of one process
 CHECKPOINTER_IDLE_SECONDS = 60.0  # the thread ends when the WAL has not filled for this long
 
 
@@ -243,11 +242,8 @@ class _Checkpointer:
     the writers queue, so every other message waited too. Here each COMMIT only looks at the WAL's size
     after giving the queue back; at WAL_CHECKPOINT_BYTES it wakes the thread, which runs a PASSIVE
     checkpoint on its own connection: that takes no write lock, writers go on meanwhile, and the next
-    writer after a complete checkpoint starts the WAL from the top again and cuts the file down to a
-    quarter of the threshold (journal_size_limit), so the file's size tells how much the WAL holds.
-    sqlite3 releases the GIL while it works, so the web request's thread is not held up either. A WAL
-    that cannot be reset (a long read holds an old snapshot) is tried again at most every
-    CHECKPOINT_PAUSE_SECONDS."""
+    writer after a complete checkpoint starts the WAL from the top again. sqlite3 releases the GIL while
+    it works, so the web request's thread is not held up either."""
 
     _all: dict[tuple[int, str], _Checkpointer] = {}
     _all_guard = threading.Lock()
@@ -294,7 +290,6 @@ class _Checkpointer:
                             return
                 self.wake.clear()
                 self.checkpoint(conn)
-                time.sleep(CHECKPOINT_PAUSE_SECONDS)
         finally:
             conn.close()
 
@@ -333,7 +328,6 @@ def _queue_writers(engine: Engine, db_path: Path) -> None:
     def _open_queue(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.writers = _WriterQueue(lock_path)
         dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer does it, outside the queue
-        dbapi_conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES // 4}")
 
     def _begin(dbapi_conn: Any) -> None:
         writers = _writers(dbapi_conn)
