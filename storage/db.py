@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
 import sqlite3
 import threading
@@ -22,8 +21,6 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import NotMigratedError
-
-log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -92,7 +89,7 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
         engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign,assignment]
         path = engine.url.database
         if path and ":memory:" not in url and not path.startswith("file:"):
-            _queue_writers(engine, Path(path))
+            _queue_writers(engine, Path(path).with_name(Path(path).name + "-writers"))
         return engine
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
@@ -229,105 +226,26 @@ class _QueuedConnection(sqlite3.Connection):
                 self.writers = None
 
 
-WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own default: 1000 pages of 4 KiB
-CHECKPOINTER_IDLE_SECONDS = 60.0  # the thread ends when the WAL has not filled for this long
-
-
-class _Checkpointer:
-    """Copies a SQLite file's WAL back into the database in a background thread of this process.
-
-    SQLite's automatic checkpoint runs inside the COMMIT that filled the WAL, and with synchronous=NORMAL
-    it fsyncs the WAL and the database there: ~5 ms on an idle disk, 400 ms when the disk was busy (seen in
-    benchmarks/webhook.py while PostgreSQL flushed next door), and all that time the committer still held
-    the writers queue, so every other message waited too. Here each COMMIT only looks at the WAL's size
-    after giving the queue back; at WAL_CHECKPOINT_BYTES it wakes the thread, which runs a PASSIVE
-    checkpoint on its own connection: that takes no write lock, writers go on meanwhile, and the next
-    writer after a complete checkpoint starts the WAL from the top again. sqlite3 releases the GIL while
-    it works, so the web request's thread is not held up either."""
-
-    _all: dict[tuple[int, str], _Checkpointer] = {}
-    _all_guard = threading.Lock()
-
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = str(db_path)
-        self.wal_path = self.db_path + "-wal"
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.guard = threading.Lock()
-        self.runs = 0  # checkpoints done (tests and diagnostics)
-
-    @classmethod
-    def of(cls, db_path: Path) -> _Checkpointer:
-        key = (os.getpid(), str(db_path))  # one per file and process (a forked child starts its own)
-        with cls._all_guard:
-            found = cls._all.get(key)
-            if found is None:
-                found = cls._all[key] = cls(db_path)
-            return found
-
-    def after_commit(self) -> None:
-        try:
-            if os.stat(self.wal_path).st_size < WAL_CHECKPOINT_BYTES:
-                return
-        except OSError:
-            return
-        self.wake.set()
-        with self.guard:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name=f"wal-checkpoint {self.db_path}",
-                                               daemon=True)
-                self.thread.start()
-
-    def _run(self) -> None:
-        conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                               check_same_thread=False)
-        try:
-            while True:
-                if not self.wake.wait(CHECKPOINTER_IDLE_SECONDS):
-                    with self.guard:
-                        if not self.wake.is_set():
-                            self.thread = None  # a commit that fills the WAL again starts a new thread
-                            return
-                self.wake.clear()
-                self.checkpoint(conn)
-        finally:
-            conn.close()
-
-    def checkpoint(self, conn: sqlite3.Connection) -> None:
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.runs += 1
-        except sqlite3.Error as exc:  # e.g. another process's checkpoint is running: the next commit retries
-            log.warning("WAL checkpoint of %s did not run: %s", self.db_path, exc)
-
-
 def _writers(dbapi_conn: Any) -> _WriterQueue | None:
     return getattr(getattr(dbapi_conn, "dbapi_connection", dbapi_conn), "writers", None)
 
 
-def _queue_writers(engine: Engine, db_path: Path) -> None:
+def _queue_writers(engine: Engine, lock_path: Path) -> None:
     """Writers of one SQLite file queue on an OS file lock before BEGIN IMMEDIATE.
 
     SQLite's own wait for its write lock is a busy handler that sleeps 1, 2, 5, ... ms and tries again;
     a transaction here holds the lock for a fraction of a millisecond, so two web processes writing in
-    turn mostly sleep. The queue wakes a waiting thread as soon as the holder commits, a waiting process
-    within 200 µs. The kernel drops the lock when the holder's descriptor closes, so a crashed process never
-    leaves it held. A second write transaction opened by a thread that already holds one skips the queue (it
-    would wait on itself) and gets SQLite's own behaviour: it waits for the busy timeout, then fails. The
-    queue has the busy timeout's limit too (see _WriterQueue).
-
-    The WAL is checkpointed by a background thread after the lock is given back (see _Checkpointer), not
-    inside a COMMIT: there its fsyncs held every writer of every process in the queue."""
-    lock_path = db_path.with_name(db_path.name + "-writers")
+    turn mostly sleep. flock(2) wakes the waiter as soon as the holder commits. The kernel drops the lock
+    when the holder's descriptor closes, so a crashed process never leaves it held. A second write
+    transaction opened by a thread that already holds one skips the queue (it would wait on itself) and
+    gets SQLite's own behaviour: it waits for the busy timeout, then fails. The queue has the busy
+    timeout's limit too (see _WriterQueue)."""
     dialect = engine.dialect
     begin, commit, rollback = dialect.do_begin, dialect.do_commit, dialect.do_rollback
-
-    checkpointer = _Checkpointer.of(db_path)
 
     @event.listens_for(engine, "connect")
     def _open_queue(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.writers = _WriterQueue(lock_path)
-        dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer does it, outside the queue
 
     def _begin(dbapi_conn: Any) -> None:
         writers = _writers(dbapi_conn)
@@ -349,7 +267,6 @@ def _queue_writers(engine: Engine, db_path: Path) -> None:
             commit(dbapi_conn)
         finally:
             _release(dbapi_conn)
-        checkpointer.after_commit()
 
     def _rollback(dbapi_conn: Any) -> None:
         try:

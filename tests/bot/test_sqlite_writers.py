@@ -11,12 +11,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-import storage.db
 from storage.db import _HOLDERS, _WriterQueue, make_engine
 
 
@@ -187,55 +185,3 @@ def test_a_thread_holding_one_database_still_queues_for_another(tmp_path: Path) 
     assert not _HOLDERS
     a.close()
     b.close()
-
-
-def _wal_bytes(db_url: str) -> int:
-    return os.path.getsize(db_url.removeprefix("sqlite:///") + "-wal")
-
-
-def test_the_wal_is_checkpointed_in_the_background_and_stays_small(db_url: str,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage.db, "WAL_CHECKPOINT_BYTES", 64 * 1024)
-    engine = make_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE blob (b TEXT)"))
-    for _batch in range(20):  # 2 MB written in all; SQLite's own checkpoint is off on these connections
-        for _ in range(10):
-            with engine.begin() as conn:
-                conn.execute(text("INSERT INTO blob VALUES (:b)"), {"b": "x" * 10_000})
-        time.sleep(0.02)
-    checkpointer = storage.db._Checkpointer.of(Path(db_url.removeprefix("sqlite:///")))
-    assert checkpointer.runs >= 1
-    assert _wal_bytes(db_url) < 1024 * 1024  # restarted from the top after checkpoints, not 2 MB and growing
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM blob")).scalar() == 200
-    engine.dispose()
-
-
-def test_a_slow_checkpoint_holds_up_no_writer(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The checkpoint's fsyncs can take 100s of ms on a busy disk: no COMMIT and no queued writer waits for it."""
-    monkeypatch.setattr(storage.db, "WAL_CHECKPOINT_BYTES", 64 * 1024)
-    started_checkpoint = threading.Event()
-    real = storage.db._Checkpointer.checkpoint
-
-    def slow(self: Any, conn: Any) -> None:
-        started_checkpoint.set()
-        time.sleep(1.0)
-        real(self, conn)
-
-    monkeypatch.setattr(storage.db._Checkpointer, "checkpoint", slow)
-    engine = make_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE blob (b TEXT)"))
-    for _ in range(1000):  # fill the WAL until the background checkpoint starts
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO blob VALUES (:b)"), {"b": "x" * 10_000})
-        if started_checkpoint.wait(0.001):
-            break
-    assert started_checkpoint.is_set(), "a full WAL must start a checkpoint"
-    began = time.monotonic()
-    for _ in range(5):  # while the checkpoint "fsyncs"
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO blob VALUES ('during')"))
-    assert time.monotonic() - began < 0.5
-    engine.dispose()
