@@ -171,7 +171,7 @@ class RedisTokenStore:
 def _redis_errors() -> Iterator[None]:
     try:
         yield
-    except (RedisError, OSError) as exc:  # LockError (lock not got in time) is a RedisError too
+    except RedisError as exc:  # connection errors and LockError (lock not got in time) are RedisErrors
         raise WeChatAPIError(None, f"access token store (Redis) unavailable: {exc}") from exc
 
 
