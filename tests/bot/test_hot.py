@@ -132,18 +132,14 @@ def test_a_lost_connection_retires_the_whole_pool(any_db_url: str, monkeypatch: 
     if not any_db_url.startswith("postgresql"):
         pytest.skip("needs a server to drop the connection")
     import storage.db
+    from tests.bot.test_pg_one_statement import _kill_backends
 
     monkeypatch.setattr(storage.db, "PING_AFTER_IDLE_SECONDS", 86400.0)  # no idle ping: only the pool rule
     engine = make_engine(any_db_url, pool_size=3)
     with engine.connect() as a, engine.connect() as b, engine.connect() as c:  # three connections in the pool
         for conn in (a, b, c):
             conn.execute(text("SELECT 1"))
-    admin = make_engine(any_db_url)
-    with admin.connect() as other:
-        other.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-        other.commit()
-    admin.dispose()
+    _kill_backends(any_db_url)  # e.g. a database restart
     with engine.connect() as conn, pytest.raises(OperationalError) as err:
         Hot(select(text("1"))).run(conn, {})
     assert err.value.connection_invalidated

@@ -225,6 +225,15 @@ def test_crash_between_send_and_mark_is_bounded(services: Services, fake_wechat:
 def test_concurrent_token_refresh_fetches_once(any_db_url: str, clock: FakeClock,
                                                fake_wechat: FakeWeChatServer) -> None:
     svcs = [make_services(any_db_url, clock, fake_wechat) for _ in range(8)]
+    tokens = tokens_at_once(svcs)
+    assert len(set(tokens)) == 1 and len(tokens) == 8
+    assert len(fake_wechat.calls(TOKEN)) == 1
+    for s in svcs:
+        s.close()
+
+
+def tokens_at_once(svcs: list[Services]) -> list[str]:
+    """Each service (as if a process of its own) asks for the default hub's access token at the same moment."""
     barrier = threading.Barrier(len(svcs))
     tokens: list[str] = []
 
@@ -238,10 +247,7 @@ def test_concurrent_token_refresh_fetches_once(any_db_url: str, clock: FakeClock
         t.start()
     for t in threads:
         t.join()
-    assert len(set(tokens)) == 1 and len(tokens) == 8
-    assert len(fake_wechat.calls(TOKEN)) == 1
-    for s in svcs:
-        s.close()
+    return tokens
 
 
 @pytest.mark.parametrize("status", ["sent", "dead"])

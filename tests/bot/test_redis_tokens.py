@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 
@@ -23,7 +22,7 @@ from bot.outbox import OutboxSender
 from bot.services import Services
 from bot.wechat_client import RedisTokenStore
 from storage.models import AccessToken
-from tests.bot.test_outbox import CUSTOM, TOKEN, add_user, queue, rows
+from tests.bot.test_outbox import CUSTOM, TOKEN, add_user, queue, rows, tokens_at_once
 from tests.conftest import make_services
 
 REDIS_URL = os.environ.get("LEIFENG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -67,19 +66,7 @@ def test_the_token_is_kept_in_redis_not_the_database(db_url: str, clock: FakeClo
 def test_concurrent_refresh_from_eight_processes_fetches_once(db_url: str, clock: FakeClock,
                                                               fake_wechat: FakeWeChatServer, prefix: str) -> None:
     svcs = [_services(db_url, clock, fake_wechat, prefix) for _ in range(8)]
-    barrier = threading.Barrier(len(svcs))
-    tokens: list[str] = []
-
-    def run(svc: Services) -> None:
-        client = svc.client_for(svc.hubs.by_slug(None))
-        barrier.wait()
-        tokens.append(client.access_token)
-
-    threads = [threading.Thread(target=run, args=(s,)) for s in svcs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    tokens = tokens_at_once(svcs)
     assert len(tokens) == 8 and len(set(tokens)) == 1
     assert len(fake_wechat.calls(TOKEN)) == 1
     for s in svcs:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,24 @@ def _locked(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+@contextmanager
+def _held_by_another_process(path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A process that takes the writers lock on `path` and keeps it until killed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
 
 
 def test_a_second_writer_waits_for_the_first_and_then_runs(db_url: str) -> None:
@@ -96,13 +116,7 @@ def test_another_thread_waits_until_the_holder_releases(tmp_path: Path) -> None:
 
 def test_a_killed_holder_process_leaves_no_lock_behind(tmp_path: Path) -> None:
     path = tmp_path / "x.db-writers"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
-         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(path)],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with _held_by_another_process(path) as holder:
         q = _WriterQueue(path)
         got = threading.Event()
         t = threading.Thread(target=lambda: (q.acquire(), got.set()))
@@ -113,11 +127,6 @@ def test_a_killed_holder_process_leaves_no_lock_behind(tmp_path: Path) -> None:
         t.join(5)
         q.release()
         q.close()
-    finally:
-        holder.kill()
-        holder.wait()
-        if holder.stdout is not None:
-            holder.stdout.close()
 
 
 def test_a_writer_behind_a_stuck_one_gives_up_with_database_is_locked(tmp_path: Path) -> None:
@@ -146,23 +155,12 @@ def test_a_writer_behind_a_stuck_one_gives_up_with_database_is_locked(tmp_path: 
 
 def test_a_writer_behind_another_process_gives_up_too(tmp_path: Path) -> None:
     path = tmp_path / "x.db-writers"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
-         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(path)],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with _held_by_another_process(path):
         q = _WriterQueue(path, timeout=0.3)
         with pytest.raises(sqlite3.OperationalError, match="database is locked"):
             q.acquire()
         assert q.owner is None and not _HOLDERS
         q.close()
-    finally:
-        holder.kill()
-        holder.wait()
-        if holder.stdout is not None:
-            holder.stdout.close()
 
 
 def test_a_queue_dropped_without_close_gives_its_lock_back(tmp_path: Path) -> None:
