@@ -14,6 +14,9 @@ from bot.errors import BadMessageError
 from bot.messages import Incoming
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+TEXT_FIELDS = REQUIRED + ("Content", "Recognition", "Format", "MediaId", "ThumbMediaId", "PicUrl", "Label",
+                          "Location_X", "Location_Y", "Scale", "Url", "Title", "Description", "MsgId", "Event",
+                          "EventKey", "Ticket", "Latitude", "Longitude", "Precision", "Status")
 
 
 def _element_to_dict(elem: Element) -> dict[str, Any]:
@@ -27,7 +30,7 @@ def parse_xml(body: bytes | str) -> dict[str, Any]:
     """Parse a flat WeChat XML document; DTDs, entities and external references are refused."""
     try:
         root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:  # LookupError: encoding="bogus"
         raise BadMessageError(f"unreadable XML: {exc.__class__.__name__}") from exc
     if root.tag != "xml":
         raise BadMessageError("the root element is not <xml>")
@@ -39,6 +42,11 @@ def message_from_dict(data: dict[str, Any]) -> BaseMessage:
     missing = [k for k in REQUIRED if not data.get(k)]
     if missing:
         raise BadMessageError(f"missing fields: {', '.join(missing)}")
+    nested = [k for k in TEXT_FIELDS if k in data and not isinstance(data[k], str)]
+    if nested:  # fields the bot reads as text; WeChat never puts elements in them (menu events may elsewhere)
+        raise BadMessageError(f"elements inside text fields: {', '.join(nested)}")
+    if not data["CreateTime"].strip().isdigit():
+        raise BadMessageError("CreateTime is not a whole number of seconds")
     data = dict(data)
     msg_type = str(data["MsgType"]).lower()
     if msg_type == "event":

@@ -144,6 +144,13 @@ def test_events_dedupe_on_sender_and_create_time(client: Any, account: Account, 
     b"<root><a>1</a></root>",  # wrong root
     b"<xml><ToUserName>gh</ToUserName></xml>",  # missing fields
     b"",
+    b'<?xml version="1.0" encoding="bogus"?><xml><ToUserName>gh</ToUserName></xml>',  # unknown encoding
+    b"<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>abc</CreateTime>"
+    b"<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",  # CreateTime not a number
+    b"<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1.5</CreateTime>"
+    b"<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
+    b"<xml><ToUserName>gh</ToUserName><FromUserName><a>o1</a></FromUserName><CreateTime>1</CreateTime>"
+    b"<MsgType>text</MsgType><Content><b>hi</b></Content><MsgId>1</MsgId></xml>",  # elements inside fields
 ])
 def test_malformed_body_400_nothing_stored(client: Any, account: Account, clock: FakeClock, services: Any,
                                            body: bytes) -> None:
@@ -221,6 +228,24 @@ def test_safe_mode_tampered_msg_signature_403(safe_services: Any, clock: FakeClo
     assert client.post("/wechat", query_string=params, data=req.body).status_code == 403
 
 
+def test_safe_mode_without_signature_needs_an_encrypted_body(safe_services: Any, clock: FakeClock) -> None:
+    """Only msg_signature in the URL (as Tencent's samples send it): it vouches for the ciphertext alone, so a
+    plaintext body or a verification GET with it and no `signature` is refused and nothing is stored."""
+    client = create_app(services=safe_services).test_client()
+    plain = Account(token="testtoken", appid="wxtestappid0001")  # builds a plaintext message
+    req = plain.text("oIntruder", "我要理发", now=now_ts(clock))
+    params = {"timestamp": req.params["timestamp"], "nonce": req.params["nonce"], "msg_signature": "dead" * 10}
+    assert client.post("/wechat", query_string=params, data=req.body).status_code == 403
+    assert client.post("/wechat", query_string={**params, "encrypt_type": "aes"}, data=req.body).status_code == 403
+    assert client.get("/wechat", query_string={**params, "echostr": "PWNED"}).status_code == 403
+    assert count(safe_services, ProcessedMessage) == 0 and count(safe_services, User) == 0
+    acct = Account(token="testtoken", appid="wxtestappid0001", aes_key=AES_KEY)
+    enc = acct.text("oUser9", "菜单", now=now_ts(clock))  # the same URL shape with a real ciphertext works
+    only_msg_signature = {k: v for k, v in enc.params.items() if k != "signature"}
+    assert client.post("/wechat", query_string=only_msg_signature, data=enc.body).status_code == 200
+    assert count(safe_services, ProcessedMessage) == 1
+
+
 def test_official_vector_compat_mode(db_url: str, fake_wechat: Any) -> None:
     """Tencent's own ciphertext decrypts and verifies through the real webhook; the reply round-trips."""
     vec = json.loads((FIXTURES / "official-vectors.json").read_text())["official_account_compat_mode"]
@@ -233,6 +258,7 @@ def test_official_vector_compat_mode(db_url: str, fake_wechat: Any) -> None:
               "encrypt_type": "aes"}
     resp = client.post("/wechat", query_string=params, data=vec["body"].encode())
     assert resp.status_code == 200
+    assert b"<Encrypt>" in resp.data and b"<Content>" not in resp.data  # the reply goes back encrypted
     acct = Account(token=vec["token"], appid=vec["appid"], aes_key=vec["encoding_aes_key"])
     reply = acct.read(resp.data)
     assert reply is not None
