@@ -17,7 +17,7 @@ from bot.cli_orders import orders_cli
 from bot.cli_qrcode import qrcode_cli
 from bot.cli_staff import staff_cli
 from bot.config import load_config
-from bot.errors import LeifengError
+from bot.errors import LeifengError, hide_query
 
 DEFAULT_MENU = Path(__file__).parent / "data" / "menu.json"
 
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except LeifengError as exc:
-        click.echo(f"错误: {exc}", err=True)
+        click.echo(f"错误: {hide_query(str(exc))}", err=True)
         sys.exit(1)
     except OperationalError as exc:
         click.echo(f"错误: cannot use the database: {str(exc.orig).strip().splitlines()[0]}", err=True)
@@ -231,6 +231,6 @@ def main(argv: list[str] | None = None) -> Any:
     except SQLAlchemyError as exc:
         click.echo(f"错误: database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", err=True)
         sys.exit(1)
-    except Exception as exc:  # the promise: one clear line, never a traceback
-        click.echo(f"错误: {exc.__class__.__name__}: {exc}", err=True)
+    except Exception as exc:  # the promise: one clear line, never a traceback (and no credentials in it)
+        click.echo(f"错误: {exc.__class__.__name__}: {hide_query(str(exc))}", err=True)
         sys.exit(1)

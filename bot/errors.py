@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class LeifengError(Exception):
     """Root of every error the bot raises on purpose."""
@@ -34,3 +36,12 @@ class WeChatAPIError(LeifengError):
         super().__init__(f"WeChat API error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+
+
+_URL_QUERY = re.compile(r"(https?://[^\s?'\"]+|/[\w./-]*)\?[^\s'\")]*")  # a URL or a path, with its query
+
+
+def hide_query(text: str) -> str:
+    """Drop the query strings of URLs quoted in an error message: WeChat's carry the AppSecret (token
+    requests), the access token or a group robot's key, and the message ends up in logs and the database."""
+    return _URL_QUERY.sub(r"\1?…", text)

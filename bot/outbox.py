@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatClientException
 
 from bot.clock import as_utc
-from bot.errors import WeChatAPIError
+from bot.errors import WeChatAPIError, hide_query
 from storage.db import transaction
 from storage.models import AuditLog, OutboxMessage, User
 
@@ -90,10 +90,24 @@ class OutboxSender:
     def claim(self, limit: int | None = None) -> list[int]:
         cfg = self.svc.config
         now = self.svc.clock.now()
+        abandoned = and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now)
         due = or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-                  and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
+                  and_(abandoned, OutboxMessage.attempts < cfg.outbox_max_attempts))
         claimed: list[int] = []
         with transaction(self.svc.sessions) as s:
+            # A row whose every attempt ended with its worker gone may have reached WeChat each time: it is
+            # not sent again (that is the bound on duplicates), but marked dead for staff to look at.
+            spent = s.execute(select(OutboxMessage.id, OutboxMessage.hub_id).where(
+                abandoned, OutboxMessage.attempts >= cfg.outbox_max_attempts)).all()
+            for row_id, hub_id in spent:
+                error = (f"outcome unknown: the worker stopped while sending it, {cfg.outbox_max_attempts} "
+                         "times; not sent again")
+                res = s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, abandoned)
+                                .values(status="dead", lease_owner=None, lease_until=None, last_error=error)
+                                .execution_options(synchronize_session=False))
+                if res.rowcount == 1:  # type: ignore[attr-defined]
+                    s.add(AuditLog(hub_id=hub_id, actor=self.owner, action="outbox_dead",
+                                   subject=f"outbox:{row_id}", detail={"error": error}, at=now))
             query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit or cfg.outbox_batch_size)
             if s.bind is not None and s.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
@@ -332,6 +346,11 @@ class OutboxSender:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, WeChatClientException) and exc.errcode is None:  # no WeChat answer: HTTP or network
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        cause = exc.__cause__ or exc.__context__
+        what = f"HTTP {status}" if status else f"{type(cause).__name__}: {cause}" if cause else str(exc.errmsg)
+        return hide_query(f"request failed: {what}")
     if isinstance(exc, WeChatClientException | WeChatAPIError):
-        return f"errcode {exc.errcode}: {exc.errmsg}"
-    return f"{exc.__class__.__name__}: {exc}"
+        return hide_query(f"errcode {exc.errcode}: {exc.errmsg}")
+    return hide_query(f"{exc.__class__.__name__}: {exc}")

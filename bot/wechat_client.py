@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
 from bot.clock import Clock, as_utc
-from bot.errors import WeChatAPIError
+from bot.errors import WeChatAPIError, hide_query
 from storage.db import transaction
 from storage.models import AccessToken
 
@@ -209,6 +210,7 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
         self.API_BASE_URL = self.base_url + "/cgi-bin/"
         self._store = store
         self._last_token: str | None = None
+        self._calls = threading.local()  # per sending thread: nesting depth of _request, refreshed yet?
 
     def _fetch(self) -> tuple[str, int]:
         try:
@@ -217,7 +219,7 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
             res.raise_for_status()
             data = res.json()
         except (requests.RequestException, ValueError) as exc:
-            raise WeChatClientException(None, f"token request failed: {exc}", client=self) from exc
+            raise WeChatClientException(None, f"token request failed: {hide_query(str(exc))}", client=self) from exc
         if data.get("errcode"):
             raise WeChatClientException(data["errcode"], data.get("errmsg", ""), client=self)
         return str(data["access_token"]), int(data.get("expires_in", 7200))
@@ -227,8 +229,24 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
         self._last_token = self._store.valid_token(self.appid, self._fetch)
         return self._last_token
 
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        # wechatpy answers 40001/40014/42001 by refreshing the token and calling _request again, with no limit:
+        # a WeChat that keeps refusing fresh tokens would loop for ever. One refresh per call, then the error.
+        depth = getattr(self._calls, "depth", 0)
+        if depth == 0:
+            self._calls.refreshed = False
+        self._calls.depth = depth + 1
+        try:
+            return super()._request(method, url_or_endpoint, **kwargs)
+        finally:
+            self._calls.depth = depth
+
     def fetch_access_token(self) -> dict[str, Any]:
         # Called by wechatpy after 40001/42001: replace the token we used, unless someone already did.
+        if getattr(self._calls, "depth", 0):
+            if self._calls.refreshed:
+                raise WeChatClientException(40001, "access token refused again right after a refresh", client=self)
+            self._calls.refreshed = True
         token = self._store.refresh(self.appid, self._fetch, stale=self._last_token)
         self._last_token = token
         return {"access_token": token}
@@ -242,7 +260,7 @@ def post_robot(base_url: str, key: str, body: dict[str, Any], timeout: float = 5
         res.raise_for_status()
         data = res.json()
     except (requests.RequestException, ValueError) as exc:
-        raise WeChatAPIError(None, f"robot request failed: {exc}") from exc
+        raise WeChatAPIError(None, f"robot request failed: {hide_query(str(exc))}") from exc
     if data.get("errcode"):
         raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")))
 

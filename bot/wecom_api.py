@@ -7,7 +7,7 @@ from typing import Any
 import requests
 
 from bot.config import Config
-from bot.errors import WeChatAPIError
+from bot.errors import WeChatAPIError, hide_query
 from bot.wechat_client import AccessTokens
 
 PREFIX = "wecom:"
@@ -50,7 +50,7 @@ class WeComClient:
             res.raise_for_status()
             data: dict[str, Any] = res.json()
         except (requests.RequestException, ValueError) as exc:
-            raise WeChatAPIError(None, f"WeCom request failed: {exc}") from exc
+            raise WeChatAPIError(None, f"WeCom request failed: {hide_query(str(exc))}") from exc
         if data.get("errcode"):
             raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")))
         return data

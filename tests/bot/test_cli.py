@@ -66,6 +66,14 @@ def test_upgrade_then_hubs_then_menu_push(tmp_path: Path) -> None:
         bad.write_text("{not json", encoding="utf-8")
         res = leifeng("menu", "push", "--file", str(bad), env=env)
         assert res.returncode == 1 and "not valid JSON" in res.stderr
+        down = {**env, "LEIFENG_WECHAT_API_BASE_URL": "http://127.0.0.1:1", "LEIFENG_WECHAT_SECRET": "s3cr3t-value"}
+        res = leifeng("menu", "push", env=down)  # WeChat unreachable: one line, and the AppSecret is not in it
+        assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+        assert "s3cr3t-value" not in res.stderr + res.stdout and "access_token=" not in res.stderr
+        fresh = {**down, "LEIFENG_DATABASE_URL": f"sqlite:///{tmp_path / 'y.db'}"}  # no token yet: fetching one
+        assert leifeng("db", "upgrade", env=fresh).returncode == 0
+        res = leifeng("menu", "push", env=fresh)
+        assert res.returncode == 1 and "token request failed" in res.stderr and "s3cr3t-value" not in res.stderr
 
 
 def test_worker_once_sends_nothing_on_empty_outbox(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from bot.fake_wechat import FakeWeChatServer
 from bot.outbox import OutboxSender, enqueue
 from bot.services import Services
 from storage.db import transaction
-from storage.models import AccessToken, OutboxMessage, User
+from storage.models import AccessToken, AuditLog, OutboxMessage, User
 from tests.conftest import make_services
 
 CUSTOM = "/cgi-bin/message/custom/send"
@@ -87,6 +87,41 @@ def test_40001_refreshes_token_once_and_retries(services: Services, fake_wechat:
     assert statuses == [0, 40001, 0]
     with services.sessions() as s:
         assert s.get(AccessToken, "wxtestappid0001").refresh_count == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("errcode", [40001, 42001])
+def test_a_token_refused_again_after_a_refresh_is_not_retried_for_ever(
+        services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock, errcode: int) -> None:
+    add_user(services, "oLoop", clock.now())
+    queue(services, "oLoop", "一")
+    fake_wechat.fail(CUSTOM, errcode=errcode, times=10)  # WeChat refuses every token, fresh ones too
+    stats = OutboxSender(services).run_once()
+    assert stats.sent == 0 and stats.retried == 1
+    assert len(fake_wechat.calls(CUSTOM)) == 2  # the send and one retry after one refresh, then stop
+    assert len(fake_wechat.calls(TOKEN)) == 2
+    (row,) = rows(services)
+    assert row.status == "pending" and "40001" in (row.last_error or "")
+
+
+def test_send_errors_keep_no_credentials(services: Services, fake_wechat: FakeWeChatServer,
+                                          clock: FakeClock) -> None:
+    """A failed send's error is stored and logged; the URL's query (AppSecret, access token, robot key) is not."""
+    add_user(services, "oSecret", clock.now())
+    queue(services, "oSecret", "一")
+    fake_wechat.fail(CUSTOM, http_status=500)
+    OutboxSender(services).run_once()
+    (row,) = rows(services)
+    assert row.status == "pending" and row.last_error == "request failed: HTTP 500"  # was "errcode None: None"
+
+
+def test_42001_refreshes_token_once_and_retries(services: Services, fake_wechat: FakeWeChatServer,
+                                                clock: FakeClock) -> None:
+    add_user(services, "oExp", clock.now())
+    queue(services, "oExp", "一")
+    fake_wechat.fail(CUSTOM, errcode=42001)  # access_token expired
+    assert OutboxSender(services).run_once().sent == 1
+    assert [c["result"]["errcode"] for c in fake_wechat.calls(CUSTOM)] == [42001, 0]
+    assert len(fake_wechat.calls(TOKEN)) == 2
 
 
 def test_token_refreshed_before_expiry(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
@@ -220,6 +255,28 @@ def test_crash_between_send_and_mark_is_bounded(services: Services, fake_wechat:
     assert len(fake_wechat.calls(CUSTOM)) == 2  # exactly one duplicate
     assert rows(services)[0].status == "sent" and rows(services)[0].attempts == 2
     assert other.run_once().claimed == 0
+
+
+def test_repeated_crashes_send_a_row_at_most_max_attempts_times(db_url: str, fake_wechat: FakeWeChatServer,
+                                                                 clock: FakeClock) -> None:
+    svc = make_services(db_url, clock, fake_wechat, outbox_max_attempts=3)
+    add_user(svc, "oCrash", clock.now())
+    queue(svc, "oCrash", "只发一次")
+    for attempt in range(5):  # each worker sends it, then dies before marking the row
+        worker = OutboxSender(svc, owner=f"crasher-{attempt}")
+        for row_id in worker.claim():
+            with svc.sessions() as s:
+                row = s.get(OutboxMessage, row_id)
+                s.expunge(row)
+            worker.send(row, clock.now())
+        clock.advance(seconds=svc.config.outbox_lease_seconds + 1)
+    assert len(fake_wechat.calls(CUSTOM)) == 3  # the bound: outbox_max_attempts sends in all
+    (row,) = rows(svc)
+    assert row.status == "dead" and row.attempts == 3 and "outcome unknown" in (row.last_error or "")
+    with svc.sessions() as s:
+        assert s.execute(select(AuditLog.action)).scalars().all() == ["outbox_dead"]
+    assert OutboxSender(svc).run_once().claimed == 0
+    svc.close()
 
 
 def test_concurrent_token_refresh_fetches_once(any_db_url: str, clock: FakeClock,
