@@ -32,7 +32,7 @@ def cli(verbose: bool) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
     """Run the web app (webhook) with Flask's server, for local use. Production: gunicorn (Procfile)."""
     from bot.app import create_app
@@ -88,7 +88,8 @@ def db_current() -> None:
 
 @cli.command("fake-wechat")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8081, show_default=True, type=int)
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(0, 65535),
+              help="0 = any free port")
 def fake_wechat(host: str, port: int) -> None:
     """Run the fake WeChat API server (tests, demo, local development)."""
     from bot.fake_wechat import serve as serve_fake

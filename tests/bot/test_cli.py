@@ -125,3 +125,9 @@ def test_qrcode_for_a_merchant_counter(tmp_path: Path) -> None:
                                 "action_name": "QR_LIMIT_STR_SCENE"}
         bad = leifeng("qrcode", "--scene", "有空格 的", env=env)
         assert bad.returncode != 0 and "scene must be" in bad.stderr
+
+
+@pytest.mark.parametrize("command", ["fake-wechat", "serve"])
+def test_a_port_out_of_range_is_one_clear_line(command: str) -> None:
+    res = leifeng(command, "--port", "99999")
+    assert res.returncode == 2 and "99999" in res.stderr and "Traceback" not in res.stderr

@@ -1,0 +1,29 @@
+"""`.env.example` lists every setting the app reads (issue 2: "a .env.example lists them all with comments")."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from bot.config import PREFIX, Config, load_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+
+
+def _listed() -> dict[str, str]:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    return dict(re.findall(rf"^({PREFIX}[A-Z0-9_]+)=(.*)$", text, re.M))
+
+
+def test_every_setting_is_in_the_example_and_nothing_else() -> None:
+    settings = {PREFIX + f.name.upper() for f in dataclasses.fields(Config) if f.name != "extra"}
+    listed = set(_listed())
+    assert settings - listed == set(), "settings missing from .env.example"
+    assert listed - settings == set(), ".env.example names settings the app does not read"
+
+
+def test_the_example_loads_as_it_stands() -> None:
+    """Copied to .env unchanged, the file is a valid configuration (every value parses)."""
+    config = load_config({}, environ=_listed())
+    assert config.database_url == "sqlite:///leifeng.db"
