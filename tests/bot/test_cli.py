@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,15 +84,17 @@ def test_worker_once_sends_nothing_on_empty_outbox(tmp_path: Path) -> None:
     assert res.returncode == 0 and "claimed 0" in res.stdout
 
 
-def test_demo_script_runs_the_loop_and_exits_zero() -> None:
-    res = leifeng("demo", "--script")
+@pytest.mark.parametrize("args", [("--script",), ()])  # asked for, or no terminal on stdin (a pipe here)
+def test_demo_script_runs_the_loop_and_exits_zero(args: tuple[str, ...]) -> None:
+    res = leifeng("demo", *args, input="")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "感谢关注" in res.stdout and "[客服消息 → oDemoStaff01]" in res.stdout
     assert "0 轮不符合预期" in res.stdout
 
 
-def test_chat_against_a_running_demo_server_reads_stdin(tmp_path: Path) -> None:
-    """`leifeng chat` posts real signed XML to a webhook; here the webhook is a served app."""
+@pytest.mark.parametrize("aes_key", ["", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"])  # plaintext, safe mode
+def test_chat_against_a_running_demo_server_reads_stdin(tmp_path: Path, aes_key: str) -> None:
+    """`leifeng chat` posts real signed (with an AES key: encrypted) XML to a webhook; here a served app."""
     import threading
 
     from werkzeug.serving import make_server
@@ -102,15 +105,24 @@ def test_chat_against_a_running_demo_server_reads_stdin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     upgrade(url)
     with FakeWeChatServer() as fake:
-        settings = {"database_url": url, "wechat_api_base_url": fake.url, "wechat_token": "chat-token"}
-        server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+        settings = {"database_url": url, "wechat_api_base_url": fake.url, "wechat_token": "chat-token",
+                    "wechat_aes_key": aes_key}
+        app = create_app(settings)
+        queries: list[str] = []
+
+        def recording(environ: Any, start_response: Any) -> Any:
+            queries.append(environ.get("QUERY_STRING", ""))
+            return app(environ, start_response)
+
+        server = make_server("127.0.0.1", 0, recording, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        env = {"LEIFENG_DATABASE_URL": url, "LEIFENG_WECHAT_TOKEN": "chat-token"}
+        env = {"LEIFENG_DATABASE_URL": url, "LEIFENG_WECHAT_TOKEN": "chat-token", "LEIFENG_WECHAT_AES_KEY": aes_key}
         res = leifeng("chat", "--url", f"http://127.0.0.1:{server.server_port}/wechat", env=env,
                       input="菜单\n/voice\n/quit\n")
         server.shutdown()
     assert res.returncode == 0, res.stderr
     assert "请回复数字" in res.stdout and "没有听清楚" in res.stdout
+    assert len(queries) == 2 and all(("encrypt_type=aes" in q) == bool(aes_key) for q in queries)
 
 
 def test_qrcode_for_a_merchant_counter(tmp_path: Path) -> None:
