@@ -115,5 +115,9 @@ def run_terminal_chat(transport: HttpTransport, openid: str, settle: float = 1.5
             continue
         print(f"机器人> {reply}" if reply else "机器人> (没有被动回复)")
         time.sleep(settle if transport.fake_url else 0)
-        for call in transport.pushed():
+        pushed = transport.pushed()
+        mine = [c for c in pushed if (c.get("body") or {}).get("touser") == who]
+        for call in mine:
             print("  " + describe_push(call))
+        if len(pushed) > len(mine):  # to staff, volunteers, group robots: "/as <openid>" to be one of them
+            print(f"  (另有 {len(pushed) - len(mine)} 条消息发给了别人)")

@@ -143,3 +143,24 @@ def test_qrcode_for_a_merchant_counter(tmp_path: Path) -> None:
 def test_a_port_out_of_range_is_one_clear_line(command: str) -> None:
     res = leifeng(command, "--port", "99999")
     assert res.returncode == 2 and "99999" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_terminal_chat_prints_the_users_own_outbox_messages(monkeypatch: Any, capsys: Any) -> None:
+    from bot.chat import run_terminal_chat
+
+    class Transport:
+        fake_url = "http://fake"
+
+        def send(self, who: str, line: str) -> str:
+            return f"收到：{line}"
+
+        def pushed(self) -> list[dict[str, Any]]:
+            text = "/cgi-bin/message/custom/send"
+            return [{"path": text, "body": {"touser": "oMe", "msgtype": "text", "text": {"content": "给我的"}}},
+                    {"path": text, "body": {"touser": "oStaff", "msgtype": "text", "text": {"content": "给工作人员"}}}]
+
+    lines = iter(["人工", "/quit"])
+    monkeypatch.setattr("builtins.input", lambda _prompt: next(lines))
+    run_terminal_chat(Transport(), "oMe", settle=0)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "收到：人工" in out and "给我的" in out and "给工作人员" not in out and "另有 1 条消息发给了别人" in out
