@@ -28,6 +28,9 @@ def cli(verbose: bool) -> None:
     """雷锋超市 chatbot: webhook, worker, tools and the local simulator."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # urllib3 logs every request line at DEBUG, query string included: the AppSecret of a token request,
+    # access tokens, robot keys. Never below INFO, even with -v.
+    logging.getLogger("urllib3").setLevel(logging.INFO)
 
 
 @cli.command()

@@ -38,7 +38,7 @@ class WeChatAPIError(LeifengError):
         self.errmsg = errmsg
 
 
-_URL_QUERY = re.compile(r"(https?://[^\s?'\"]+|/[\w./-]*)\?[^\s'\")]*")  # a URL or a path, with its query
+_URL_QUERY = re.compile(r"(https?://[^\s?'\"]+|/[^\s?'\"]*)\?[^\s'\")]*")  # a URL or a path, with its query
 
 
 def hide_query(text: str) -> str:

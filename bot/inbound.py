@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -45,7 +46,7 @@ def message_from_dict(data: dict[str, Any]) -> BaseMessage:
     nested = [k for k in TEXT_FIELDS if k in data and not isinstance(data[k], str)]
     if nested:  # fields the bot reads as text; WeChat never puts elements in them (menu events may elsewhere)
         raise BadMessageError(f"elements inside text fields: {', '.join(nested)}")
-    if not data["CreateTime"].strip().isdigit():
+    if not re.fullmatch(r"[0-9]{1,12}", data["CreateTime"].strip()):  # ASCII digits, a plausible length
         raise BadMessageError("CreateTime is not a whole number of seconds")
     data = dict(data)
     msg_type = str(data["MsgType"]).lower()

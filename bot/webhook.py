@@ -56,21 +56,20 @@ def install_error_handlers(blueprint: Blueprint, channel: str) -> None:
         return _plain("bad request", 400)
 
 
-def _verify(svc: Services, account: HubAccount, args: Any, *, body_can_vouch: bool = False) -> bool:
-    """Check the timestamp and the URL's signature. Returns True when the request carried no `signature` and
-    only its `msg_signature` vouches for it (Tencent's own samples do that): allowed only where the caller
-    then decrypts the body, which verifies msg_signature over the ciphertext (decode, must_decrypt)."""
+def _verify(svc: Services, account: HubAccount, args: Any, *, body_can_vouch: bool = False) -> None:
+    """Check the timestamp and the URL's `signature`. body_can_vouch: a POST to a hub in safe mode, whose body
+    decode() will only accept encrypted and verified by msg_signature over the ciphertext; there a missing
+    `signature` is allowed (Tencent's own samples send only msg_signature)."""
     timestamp = args.get("timestamp", "")
     nonce = args.get("nonce", "")
     check_timestamp(svc, timestamp)
     signature = args.get("signature")
-    if signature is None and body_can_vouch and args.get("msg_signature") and account.aes_key:
-        return True
+    if signature is None and body_can_vouch and account.crypto is not None:
+        return
     try:
         check_signature(account.token, signature or "", timestamp, nonce)
     except InvalidSignatureException as exc:
         raise SignatureError("bad signature") from exc
-    return False
 
 
 def _account(slug: str | None) -> HubAccount:
@@ -96,21 +95,20 @@ def verify(slug: str | None = None) -> Response:
     return _plain(request.args.get("echostr", ""), 200)
 
 
-def decode(svc: Services, account: HubAccount, body: bytes, args: Any,
-           must_decrypt: bool = False) -> tuple[dict[str, Any], bool]:
-    """Body -> message dict; returns (fields, encrypted). must_decrypt: nothing but msg_signature vouches for
-    this request, so only the decrypted payload (whose signature decrypt_message checks) may be used."""
+def decode(svc: Services, account: HubAccount, body: bytes, args: Any) -> tuple[dict[str, Any], bool]:
+    """Body -> message dict; returns (fields, encrypted).
+
+    A hub with an EncodingAESKey is in safe mode (compatible mode included): only the encrypted payload,
+    verified by its msg_signature, is used. The URL's `signature` covers only token, timestamp and nonce,
+    never the body, and the URL shows up in access logs: a plaintext body beside it proves nothing."""
     outer = parse_xml(body)
-    if (not must_decrypt and args.get("encrypt_type", "raw").lower() != "aes"
-            and not (set(outer) == {"ToUserName", "Encrypt"})):
-        return outer, False
     crypto = account.crypto
     if crypto is None:
-        raise BadMessageError("encrypted message but no EncodingAESKey configured for this hub")
+        if args.get("encrypt_type", "raw").lower() == "aes" or "Encrypt" in outer:
+            raise BadMessageError("encrypted message but no EncodingAESKey configured for this hub")
+        return outer, False
     if "Encrypt" not in outer:
-        if must_decrypt:
-            raise SignatureError("no signature, and no encrypted payload that msg_signature could vouch for")
-        raise BadMessageError("encrypt_type=aes but the body has no <Encrypt>")
+        raise SignatureError("safe mode: a message without an encrypted payload (and its msg_signature)")
     plain = decrypt_or_refuse(lambda: crypto.decrypt_message(
         outer, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
         InvalidAppIdException, "AppId")
@@ -146,9 +144,9 @@ def render_reply(svc: Services, account: HubAccount, inc: Incoming, text: str | 
 def receive(slug: str | None = None) -> Response:
     svc = services()
     account = _account(slug)
-    must_decrypt = _verify(svc, account, request.args, body_can_vouch=True)
+    _verify(svc, account, request.args, body_can_vouch=True)
     body = request.get_data(cache=False)
-    fields, encrypted = decode(svc, account, body, request.args, must_decrypt)
+    fields, encrypted = decode(svc, account, body, request.args)
     inc = to_incoming(message_from_dict(fields), fields)
     try:
         reply = handle_incoming(svc, account, inc)

@@ -209,8 +209,7 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
         self.base_url = base_url.rstrip("/")
         self.API_BASE_URL = self.base_url + "/cgi-bin/"
         self._store = store
-        self._last_token: str | None = None
-        self._calls = threading.local()  # per sending thread: nesting depth of _request, refreshed yet?
+        self._calls = threading.local()  # per sending thread: the token used, _request's depth, refreshed yet?
 
     def _fetch(self) -> tuple[str, int]:
         try:
@@ -226,8 +225,10 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
 
     @property
     def access_token(self) -> str:
-        self._last_token = self._store.valid_token(self.appid, self._fetch)
-        return self._last_token
+        # Remembered per thread: the outbox sends from several threads through this one client, and the
+        # token a refused request carried is the one to replace (stale), not whatever another thread used.
+        self._calls.last_token = self._store.valid_token(self.appid, self._fetch)
+        return str(self._calls.last_token)
 
     def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
         # wechatpy answers 40001/40014/42001 by refreshing the token and calling _request again, with no limit:
@@ -247,8 +248,8 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
             if self._calls.refreshed:
                 raise WeChatClientException(40001, "access token refused again right after a refresh", client=self)
             self._calls.refreshed = True
-        token = self._store.refresh(self.appid, self._fetch, stale=self._last_token)
-        self._last_token = token
+        token = self._store.refresh(self.appid, self._fetch, stale=getattr(self._calls, "last_token", None))
+        self._calls.last_token = token
         return {"access_token": token}
 
 

@@ -38,7 +38,6 @@ class WeComClient:
         self.timeout = config.http_timeout_seconds
         self.store = store
         self.key = f"wecom:{self.corpid}:{self.agent_id}"[:64]
-        self._last: str | None = None
 
     def _fetch(self) -> tuple[str, int]:
         data = self._call("GET", "/cgi-bin/gettoken", params={"corpid": self.corpid, "corpsecret": self.secret})
@@ -58,10 +57,10 @@ class WeComClient:
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         if not (self.corpid and self.secret):
             raise WeChatAPIError(None, "WeCom app not configured (LEIFENG_WECOM_CORPID / LEIFENG_WECOM_SECRET)")
-        for attempt in range(2):
+        token = ""
+        for attempt in range(2):  # the refresh replaces the token this call used (other threads use the client)
             token = self.store.valid_token(self.key, self._fetch) if attempt == 0 else \
-                self.store.refresh(self.key, self._fetch, stale=self._last)
-            self._last = token
+                self.store.refresh(self.key, self._fetch, stale=token)
             try:
                 return self._call("POST", path, params={"access_token": token}, json=body)
             except WeChatAPIError as exc:

@@ -315,3 +315,45 @@ def test_finished_rows_are_never_claimed_again(services: Services, status: str, 
             r.status = status
     clock.advance(days=3)
     assert OutboxSender(services).claim() == []
+
+
+def test_a_failed_token_request_keeps_the_appsecret_out_of_the_row(db_url: str, clock: FakeClock) -> None:
+    svc = make_services(db_url, clock, None, wechat_api_base_url="http://127.0.0.1:1",  # nothing listens
+                        wechat_secret="s3cr3t-value")
+    add_user(svc, "oNoNet", clock.now())
+    queue(svc, "oNoNet", "一")
+    OutboxSender(svc).run_once()
+    (row,) = rows(svc)
+    assert row.status == "pending" and "ConnectionError" in (row.last_error or "")
+    assert "s3cr3t-value" not in (row.last_error or "") and "/cgi-bin/token?…" in (row.last_error or "")
+    svc.close()
+
+
+def test_a_thread_replaces_only_the_token_its_own_request_used(services: Services,
+                                                                 fake_wechat: FakeWeChatServer) -> None:
+    """The outbox sends from several threads through one client. Thread A's request carried T1 and was refused;
+    meanwhile thread B already replaced T1 with T2: A must take T2, not throw it away for a third token."""
+    client = services.client_for(services.hubs.by_slug(None))
+    seen: dict[str, str] = {}
+    a_has_token, b_done = threading.Event(), threading.Event()
+
+    def a() -> None:
+        seen["a_used"] = client.access_token
+        a_has_token.set()
+        assert b_done.wait(5)
+        seen["a_new"] = client.fetch_access_token()["access_token"]  # A's request was refused (40001)
+
+    def b() -> None:
+        seen["b_used"] = client.access_token
+        seen["b_new"] = client.fetch_access_token()["access_token"]  # B's request was refused first
+
+    thread_a = threading.Thread(target=a)
+    thread_a.start()
+    assert a_has_token.wait(5)
+    thread_b = threading.Thread(target=b)
+    thread_b.start()
+    thread_b.join(5)
+    b_done.set()
+    thread_a.join(5)
+    assert seen["a_used"] == seen["b_used"] != seen["b_new"] == seen["a_new"]
+    assert len(fake_wechat.calls(TOKEN)) == 2

@@ -149,6 +149,10 @@ def test_events_dedupe_on_sender_and_create_time(client: Any, account: Account, 
     b"<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",  # CreateTime not a number
     b"<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1.5</CreateTime>"
     b"<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
+    "<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>²</CreateTime>"
+    "<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>".encode(),  # a digit to isdigit()
+    b"<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>" + b"9" * 5000 +
+    b"</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",  # over int()'s limit
     b"<xml><ToUserName>gh</ToUserName><FromUserName><a>o1</a></FromUserName><CreateTime>1</CreateTime>"
     b"<MsgType>text</MsgType><Content><b>hi</b></Content><MsgId>1</MsgId></xml>",  # elements inside fields
 ])
@@ -228,7 +232,7 @@ def test_safe_mode_tampered_msg_signature_403(safe_services: Any, clock: FakeClo
     assert client.post("/wechat", query_string=params, data=req.body).status_code == 403
 
 
-def test_safe_mode_without_signature_needs_an_encrypted_body(safe_services: Any, clock: FakeClock) -> None:
+def test_safe_mode_acts_only_on_the_verified_ciphertext(safe_services: Any, clock: FakeClock) -> None:
     """Only msg_signature in the URL (as Tencent's samples send it): it vouches for the ciphertext alone, so a
     plaintext body or a verification GET with it and no `signature` is refused and nothing is stored."""
     client = create_app(services=safe_services).test_client()
@@ -238,6 +242,10 @@ def test_safe_mode_without_signature_needs_an_encrypted_body(safe_services: Any,
     assert client.post("/wechat", query_string=params, data=req.body).status_code == 403
     assert client.post("/wechat", query_string={**params, "encrypt_type": "aes"}, data=req.body).status_code == 403
     assert client.get("/wechat", query_string={**params, "echostr": "PWNED"}).status_code == 403
+    # a genuine `signature` (it covers token, timestamp and nonce only, and sits in access logs) with a
+    # plaintext body of the attacker's choosing: a safe-mode hub takes only the verified ciphertext
+    assert post(client, req).status_code == 403
+    assert client.post("/wechat", query_string={**req.params, "encrypt_type": "aes"}, data=req.body).status_code == 403
     assert count(safe_services, ProcessedMessage) == 0 and count(safe_services, User) == 0
     acct = Account(token="testtoken", appid="wxtestappid0001", aes_key=AES_KEY)
     enc = acct.text("oUser9", "菜单", now=now_ts(clock))  # the same URL shape with a real ciphertext works
