@@ -65,6 +65,8 @@ class HubDirectory:
 
     def by_slug(self, slug: str | None) -> HubAccount:
         slug = slug or DEFAULT_HUB_SLUG
+        if len(slug) > 64 or not slug.isprintable():  # from the URL, before any signature check: PostgreSQL
+            raise UnknownHubError(f"no hub called {slug[:80]!r}")  # refuses NUL in text (a 500, not a 404)
         with self._lock:
             hit = self._cache.get(slug)
         if hit and time.monotonic() - hit[0] < self._ttl:

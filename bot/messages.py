@@ -28,7 +28,8 @@ class Incoming:
 
     @property
     def dedupe_key(self) -> str:
-        """WeChat retries carry the same MsgId; events have none, so FromUserName+CreateTime."""
+        """WeChat retries carry the same MsgId; events have none, so FromUserName+CreateTime. The sender is in
+        both: a stored reply is only ever handed back to the user it was written for."""
         if self.msg_id:
-            return f"msg:{self.msg_id}"
+            return f"msg:{self.openid}:{self.msg_id}"
         return f"evt:{self.openid}:{self.create_time}:{self.event or self.raw_type}"

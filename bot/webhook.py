@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.errors import BadMessageError, SignatureError, UnknownHubError
 from bot.handler import BUSY_REPLY, handle_incoming
@@ -115,6 +117,23 @@ def decode(svc: Services, account: HubAccount, body: bytes, args: Any) -> tuple[
     return parse_xml(plain), True
 
 
+def read_body(svc: Services) -> bytes:
+    """The request body, at most max_body_bytes. With a Content-Length over it Werkzeug answers 413 itself; a
+    chunked body (no Content-Length) Werkzeug would cut at the limit without a word, so it is read here."""
+    if request.content_length is not None:
+        return request.get_data(cache=False)
+    limit = svc.config.max_body_bytes
+    data = request.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return bytes(data)
+
+
+# What wechatpy's decryption raises on a ciphertext that is correctly signed but not a valid payload (bad
+# base64 or padding, a length field pointing past the end, bytes that are not UTF-8): a 400, not a 500.
+UNREADABLE = (ValueError, TypeError, KeyError, UnicodeDecodeError, IndexError, struct.error)
+
+
 def decrypt_or_refuse(decrypt: Callable[[], str], wrong_id: type[Exception], id_name: str) -> str:
     """Run a wechatpy decrypt; a bad msg_signature is a 403, a payload for another account or an unreadable
     one a 400 (WeChat and WeCom differ only in the exception for the wrong AppId / CorpID)."""
@@ -124,7 +143,7 @@ def decrypt_or_refuse(decrypt: Callable[[], str], wrong_id: type[Exception], id_
         raise SignatureError("bad msg_signature") from exc
     except wrong_id as exc:
         raise BadMessageError(f"the encrypted payload is for another {id_name}") from exc
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+    except UNREADABLE as exc:
         raise BadMessageError(f"cannot decrypt: {exc.__class__.__name__}") from exc
 
 
@@ -145,7 +164,7 @@ def receive(slug: str | None = None) -> Response:
     svc = services()
     account = _account(slug)
     _verify(svc, account, request.args, body_can_vouch=True)
-    body = request.get_data(cache=False)
+    body = read_body(svc)
     fields, encrypted = decode(svc, account, body, request.args)
     inc = to_incoming(message_from_dict(fields), fields)
     try:

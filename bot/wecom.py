@@ -28,7 +28,7 @@ from bot.hubs import HubAccount
 from bot.inbound import message_from_dict, parse_xml, to_incoming
 from bot.messages import Incoming
 from bot.services import Services
-from bot.webhook import check_timestamp, decrypt_or_refuse, install_error_handlers
+from bot.webhook import UNREADABLE, check_timestamp, decrypt_or_refuse, install_error_handlers, read_body
 from bot.wecom_api import is_wecom, openid_for, userid_of  # noqa: F401  (re-exported for callers)
 from storage.models import AuditLog, Membership, User, Volunteer
 
@@ -84,7 +84,7 @@ def verify() -> Response:
         raise SignatureError("bad msg_signature") from exc
     except InvalidCorpIdException as exc:
         raise BadMessageError("echostr is for another CorpID") from exc
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+    except UNREADABLE as exc:
         raise BadMessageError(f"cannot decrypt echostr: {exc.__class__.__name__}") from exc
     return _plain(echo if isinstance(echo, str) else echo.decode("utf-8"), 200)
 
@@ -117,7 +117,7 @@ def receive() -> Response:
         return _plain("not found", 404)
     args = request.args
     check_timestamp(svc, args.get("timestamp", ""))
-    fields = decode(svc, request.get_data(cache=False), args)
+    fields = decode(svc, read_body(svc), args)
     inc = to_wecom_incoming(fields)
     account = wecom_account(svc)
     try:

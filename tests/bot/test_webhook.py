@@ -273,7 +273,7 @@ def test_official_vector_compat_mode(db_url: str, fake_wechat: Any) -> None:
     assert reply["ToUserName"] == vec["decrypted"]["FromUserName"]
     with svc.sessions() as s:
         pm = s.execute(select(ProcessedMessage)).scalar_one()
-    assert pm.dedupe_key == f"msg:{vec['decrypted']['MsgId']}"
+    assert pm.dedupe_key == f"msg:{vec['decrypted']['FromUserName']}:{vec['decrypted']['MsgId']}"
     # a tampered copy of the same vector is refused
     bad = client.post("/wechat", query_string={**params, "msg_signature": "1" * 40}, data=vec["body"].encode())
     assert bad.status_code == 403
@@ -295,3 +295,71 @@ def test_replies_to_staff_go_through_outbox(client: Any, account: Account, clock
 def test_sign_helper_matches_wechat_algorithm() -> None:
     req = sign("<xml/>", token="spamtest", timestamp=1409735669, nonce="1320562132")
     assert len(req.params["signature"]) == 40
+
+
+def _signed_ciphertext(raw: bytes, clock: FakeClock) -> tuple[dict[str, str], bytes]:
+    """A ciphertext correctly signed with the hub's token and key whose plaintext is not a WeChat payload."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = base64.b64decode(AES_KEY + "=")
+    enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    encrypt = base64.b64encode(enc.update(raw) + enc.finalize()).decode()
+    ts, nonce = str(now_ts(clock)), "12345"
+    msg_signature = hashlib.sha1("".join(sorted(["testtoken", ts, nonce, encrypt])).encode()).hexdigest()
+    body = f"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    return {"timestamp": ts, "nonce": nonce, "msg_signature": msg_signature, "encrypt_type": "aes"}, body.encode()
+
+
+@pytest.mark.parametrize("raw", [bytes(32), bytes(31) + b"\xff"])  # padding 0 (nothing left), padding 255
+def test_a_signed_ciphertext_that_is_not_a_payload_is_a_400(safe_services: Any, clock: FakeClock,
+                                                             raw: bytes) -> None:
+    client = create_app(services=safe_services).test_client()
+    params, body = _signed_ciphertext(raw, clock)
+    assert client.post("/wechat", query_string=params, data=body).status_code == 400
+    assert count(safe_services, ProcessedMessage) == 0
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_not_cut_short(client: Any, account: Account, clock: FakeClock,
+                                                             services: Any) -> None:
+    import io
+
+    from werkzeug.test import EnvironBuilder
+
+    req = account.text("oUser1", "长" * 40000, now=now_ts(clock))
+    env = EnvironBuilder(path="/wechat", method="POST", query_string=req.params,
+                         input_stream=io.BytesIO(req.body if isinstance(req.body, bytes) else req.body.encode()),
+                         ).get_environ()
+    env.pop("CONTENT_LENGTH", None)  # as a chunked request arrives from the server
+    env["HTTP_TRANSFER_ENCODING"] = "chunked"
+    env["wsgi.input_terminated"] = True
+    resp = client.open(env)
+    assert resp.status_code == 413
+    assert count(services, ProcessedMessage) == 0
+
+
+@pytest.mark.parametrize("slug", ["a%00b", "x" * 200])
+def test_an_impossible_hub_name_is_a_404_on_either_database(any_db_url: str, clock: FakeClock, fake_wechat: Any,
+                                                            slug: str) -> None:
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    assert client.post(f"/wechat/{slug}", data=b"<xml/>").status_code == 404
+    svc.close()
+
+
+def test_a_msgid_is_deduplicated_per_sender(client: Any, account: Account, clock: FakeClock, services: Any) -> None:
+    """A stored reply goes back only to the user it was written for: another sender's message with the same
+    MsgId is a message of its own, not a retry."""
+    first = account.read(post(client, account.text("oOwner", "我要理发", now=now_ts(clock), msg_id="1001")).data)
+    other = account.read(post(client, account.text("oOther", "你好", now=now_ts(clock), msg_id="1001")).data)
+    assert first is not None and other is not None and first["Content"] != other["Content"]
+    assert other["ToUserName"] == "oOther"
+    assert count(services, ProcessedMessage) == 2
+
+
+def test_a_sender_longer_than_any_openid_is_a_400(client: Any, account: Account, clock: FakeClock,
+                                                  services: Any) -> None:
+    assert post(client, account.text("o" * 65, "你好", now=now_ts(clock))).status_code == 400
+    assert count(services, ProcessedMessage) == 0 and count(services, User) == 0

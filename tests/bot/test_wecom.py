@@ -70,7 +70,7 @@ def test_official_vector_message_through_the_endpoint(wclient: Any, wsvc: Any, c
     assert reply["MsgType"] == "text" and reply["Content"]
     with wsvc.sessions() as s:
         pm = s.execute(select(ProcessedMessage)).scalar_one()
-        assert pm.openid == "wecom:mycreate" and pm.dedupe_key == f"msg:wecom:{m['decrypted']['MsgId']}"
+        assert pm.openid == "wecom:mycreate" and pm.dedupe_key == f"msg:wecom:mycreate:wecom:{m['decrypted']['MsgId']}"
     # WeCom retries the same message: answered from the first run, acted on once
     again = wclient.post("/wecom", query_string=args, data=m["body"].encode())
     assert again.status_code == 200
