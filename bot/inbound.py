@@ -15,6 +15,7 @@ from bot.errors import BadMessageError
 from bot.messages import Incoming
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+CREATE_TIME = re.compile(r"[0-9]{1,12}")  # ASCII digits (str.isdigit takes "²"), a plausible length
 FIELD_LIMITS = {"FromUserName": 64, "ToUserName": 64, "MsgId": 64, "MsgType": 32, "Event": 32}
 TEXT_FIELDS = REQUIRED + ("Content", "Recognition", "Format", "MediaId", "ThumbMediaId", "PicUrl", "Label",
                           "Location_X", "Location_Y", "Scale", "Url", "Title", "Description", "MsgId", "Event",
@@ -50,7 +51,7 @@ def message_from_dict(data: dict[str, Any]) -> BaseMessage:
     too_long = [k for k, most in FIELD_LIMITS.items() if len(str(data.get(k) or "")) > most]
     if too_long:  # longer than any WeChat/WeCom value, and than the columns that keep them
         raise BadMessageError(f"fields too long: {', '.join(too_long)}")
-    if not re.fullmatch(r"[0-9]{1,12}", data["CreateTime"].strip()):  # ASCII digits, a plausible length
+    if not CREATE_TIME.fullmatch(data["CreateTime"].strip()):
         raise BadMessageError("CreateTime is not a whole number of seconds")
     data = dict(data)
     msg_type = str(data["MsgType"]).lower()
