@@ -3,7 +3,7 @@
 What it does:
   1. a fresh database (SQLite file in a temp dir, or --database-url, which is reset and migrated), one hub,
      --recipients followers (90 % inside the 48-hour window, 10 % outside it: those go as template messages);
-  2. queues one broadcast to all of them with bot.broadcasts (the code `leifeng broadcast send` runs) and
+  2. queues one broadcast to all of them with bot.community.broadcasts (the code `leifeng broadcast send` runs) and
      times it;
   3. starts the real worker (`leifeng worker`, a subprocess) with LEIFENG_WECHAT_SEND_PER_SECOND=--cap and
      LEIFENG_OUTBOX_SEND_THREADS=--threads against
@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from bot import broadcasts  # noqa: E402
+from bot.community import broadcasts  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.fake_wechat import FakeWeChatServer  # noqa: E402
+from bot.devtools.fake_wechat import FakeWeChatServer  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.models import OutboxMessage, User  # noqa: E402
@@ -71,7 +71,8 @@ def env_for(url: str, fake: FakeWeChatServer, cap: float, threads: int) -> dict[
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = log.open("ab")
-    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "worker", "--interval", "0.2"],
+    return subprocess.Popen([sys.executable, "-c", "from bot.cli.main import main; main()", "worker",
+                             "--interval", "0.2"],
                             env=env, stdout=out, stderr=out, cwd=ROOT)
 
 

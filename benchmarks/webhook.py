@@ -1,7 +1,7 @@
 """Webhook benchmark: our full app against a bare Flask + wechatpy echo, side by side, same run.
 
 Both run under the real WSGI server (gunicorn, 2 sync workers, 127.0.0.1, a free port, no access
-log) and receive safe-mode (AES-encrypted) text messages built by bot.simulator.Account, each with
+log) and receive safe-mode (AES-encrypted) text messages built by bot.devtools.simulator.Account, each with
 a unique MsgId, from 200 users, texts cycling 菜单 / 你好 / 人工. All requests of a phase are built
 (signed and encrypted) before the phase starts, so encryption is not charged to the server.
 
@@ -55,10 +55,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from bot.simulator import Account  # noqa: E402
+from bot.devtools.simulator import Account  # noqa: E402
 
 try:
-    from bot.handler import BUSY_REPLY  # the app's "something failed" answer: counted as an error
+    from bot.inbox.handler import BUSY_REPLY  # the app's "something failed" answer: counted as an error
 except ImportError:  # pragma: no cover
     BUSY_REPLY = "系统有点忙，请稍后再发一次。"
 

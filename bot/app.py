@@ -9,9 +9,13 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
+from bot.admin import bp as admin_bp
 from bot.clock import Clock
 from bot.config import load_config
 from bot.services import Services, build_services
+from bot.web.calendar import bp as calendar_bp
+from bot.web.webhook import bp as wechat_bp
+from bot.web.wecom import bp as wecom_bp
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None,
@@ -25,12 +29,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.session_interface = ConsoleSessions()
     logging.getLogger("bot").setLevel(cfg.log_level)
 
-    from bot.admin import bp as admin_bp
-    from bot.webhook import bp as wechat_bp
-
     app.register_blueprint(wechat_bp)
     app.register_blueprint(admin_bp)  # the staff web console, /admin (bot/admin)
-    register_issue6(app)
+    app.register_blueprint(wecom_bp)  # the WeCom app callback, /wecom
+    app.register_blueprint(calendar_bp)  # street events' calendar files, /events/...ics
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -53,12 +55,3 @@ class ConsoleSessions(SecureCookieSessionInterface):
         if request.path.startswith(self.NO_SESSION):
             return self.null_session_class()
         return super().open_session(app, request)
-
-
-def register_issue6(app: Flask) -> None:
-    """The WeCom app callback (/wecom) and the events calendar files (/events/...ics)."""
-    from bot.events_web import bp as events_bp
-    from bot.wecom import bp as wecom_bp
-
-    app.register_blueprint(wecom_bp)
-    app.register_blueprint(events_bp)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from intents.timeparse import SHANGHAI
+
+__all__ = ["SHANGHAI", "Clock", "FakeClock", "SystemClock", "as_utc"]
 
 
 class Clock(Protocol):

@@ -37,7 +37,7 @@ class Config:
     timezone: str = "Asia/Shanghai"
     catalogue_path: str = ""  # a hub's own service catalogue (TOML); empty = the packaged default
     log_level: str = "INFO"
-    # -- issue 6: WeCom app channel, scheduler, events, broadcasts, call-outs ----------------------
+    # -- WeCom app channel, scheduler, events, broadcasts, call-outs ----------------------
     wecom_corpid: str = ""  # empty = the /wecom endpoint is off
     wecom_token: str = ""
     wecom_aes_key: str = ""
@@ -59,8 +59,7 @@ class Config:
     outbox_send_threads: int = 1  # outbox sends in flight at once (more for big broadcasts)
     wechat_rate_backoff_seconds: float = 5.0  # pause after 45047/45009 (doubles while it repeats)
     robot_per_minute: int = 20  # WeCom group robot limit per robot
-    callout_bonus_points: int = 5  # points for answering an emergency call-out
-    # -- issue 7: the staff web console (/admin) ----------------------------------------------------
+    # -- the staff web console (/admin) ----------------------------------------------------
     admin_cookie_secure: bool = False  # True behind HTTPS: the session cookie is sent over HTTPS only
     admin_session_minutes: int = 480  # a console sign-in lasts this long (and a form's CSRF token)
     admin_lockout_attempts: int = 5  # failed sign-ins within the window that lock an account name

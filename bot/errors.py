@@ -1,8 +1,16 @@
-"""One error hierarchy for the whole bot: every deliberate failure is a LeifengError."""
+"""One error hierarchy for the whole bot: every deliberate failure is a LeifengError.
+
+storage/ imports nothing of the bot, so its own refusals form a second, small family (storage.errors.StorageError,
+re-exported here); the edges catch both.
+"""
 
 from __future__ import annotations
 
 import re
+
+from storage.errors import NotMigratedError, StorageError
+
+__all__ = ["NotMigratedError", "StorageError"]  # and the classes below
 
 
 class LeifengError(Exception):
@@ -11,10 +19,6 @@ class LeifengError(Exception):
 
 class ConfigError(LeifengError):
     """Configuration is missing or invalid."""
-
-
-class NotMigratedError(LeifengError):
-    """The database schema is missing or older than the code."""
 
 
 class SignatureError(LeifengError):

@@ -27,9 +27,11 @@ class HubSettings:
     unrated_multiplier: float = 1.0
     max_points_per_order: int = 100
     max_hours_per_order: float = 12.0
-    # bonus for an emergency call-out (一呼百应): orders of these services, or callouts credited by events
+    # emergency bonuses (一呼百应), the one home of both: serving an order of an emergency service, and
+    # answering a call-out (the default for `leifeng callout start`; a call-out may name its own)
     emergency_services: tuple[str, ...] = ()
     emergency_bonus_points: int = 20
+    callout_bonus_points: int = 5
     # points may expire (0 = never); banked hours never do
     points_expiry_days: int = 3 * 365
     # star levels by verified hours across hubs (national volunteer-record practice), 1★..5★

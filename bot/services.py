@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, ScalarSelect, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-import storage.models_events  # noqa: F401  (issue 6's models join the ORM registry)
+import storage.models_events  # noqa: F401  (the community's models join the ORM registry)
+from bot.channels.wechat_client import AccessTokens, HubWeChatClient, token_store
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.dialogue.nlu import Understanding, hub_understanding, load_understanding
 from bot.hubs import HubAccount, HubDirectory
-from bot.nlu import Understanding, hub_understanding, load_understanding
-from bot.wechat_client import AccessTokens, HubWeChatClient, token_store
 from storage.db import check_migrated, make_engine, make_session_factory
 from storage.models_admin import CatalogueVersion
 
@@ -52,7 +52,7 @@ class Services:
         """The hub's newest catalogue version saved in /admin, else `self.nlu` (the catalogue file).
 
         One indexed query per call; the Understanding is built once per (hub, version) per process
-        (bot.nlu.hub_understanding), so an edit needs no restart."""
+        (bot.dialogue.nlu.hub_understanding), so an edit needs no restart."""
         return self.nlu_at(s, hub_id, s.scalar(select(latest_catalogue_version(hub_id))))
 
     def nlu_at(self, s: Session | Connection, hub_id: int, version: int | None) -> Understanding:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from intents.address import Address, address_from_location, extract_address
 from intents.catalogue import Catalogue, CatalogueError, Service, load_catalogue
 from intents.commands import Command, parse_choice, parse_command
+from intents.masking import mask_phone
 from intents.matcher import Matcher, MatchResult
 from intents.normalise import Normaliser, normalise
-from intents.phone import mask_phone, parse_phone
+from intents.phone import parse_phone
 from intents.rating import parse_rating
 from intents.timeparse import TimeResult, parse_time
 from intents.understand import Understanding, understand

@@ -46,11 +46,3 @@ def parse_phone(text: str) -> str | None:
         if 10 <= len(digits) <= 12 and LANDLINE.fullmatch(digits):
             return digits
     return None
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: keep the first three and last four digits."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) < 8:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -6,10 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import cn2an
 
 from intents.normalise import default_normaliser
+
+# The residents' calendar: every local date and clock time in the project is read on it (one home).
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 TimeKind = Literal["point", "span", "asap", "unclear"]
 
@@ -293,3 +297,17 @@ def _adjust_hour(hour: int, part: str | None) -> int:
     if part is None and 1 <= hour <= 6:
         return hour + 12  # nobody books a volunteer for three in the morning
     return hour
+
+
+WEEKDAY_NAMES = "一二三四五六日"
+
+
+def when_text(kind: str | None, start: datetime | None, end: datetime | None = None) -> str:
+    """How an appointment reads to people, on the Shanghai calendar: "11月24日(周二) 09:00-11:00", or "尽快"."""
+    if kind == "asap" or start is None:
+        return "尽快"
+    local = start.astimezone(SHANGHAI)
+    text = f"{local.month}月{local.day}日(周{WEEKDAY_NAMES[local.weekday()]}) {local:%H:%M}"
+    if end is not None:
+        text += f"-{end.astimezone(SHANGHAI):%H:%M}"
+    return text

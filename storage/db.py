@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.errors import NotMigratedError
+from storage.errors import NotMigratedError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -118,7 +118,7 @@ def _ping_when_idle(engine: Engine) -> None:
     A connection used a moment ago is alive with near certainty; one that sat idle may have been closed by the
     server, a restart or a firewall, so it is pinged, and a dead one is replaced (the pool retries on
     DisconnectionError). A connection that dies between two busy moments fails its statement; SQLAlchemy then
-    invalidates the pool and the caller's next try gets a fresh connection (bot.handler retries by itself)."""
+    invalidates the pool and the caller's next try gets a fresh connection (bot.inbox.handler retries by itself)."""
     dialect = engine.dialect
 
     @event.listens_for(engine, "checkin")

@@ -94,7 +94,7 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(40))
     slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
-    # Bumped by every UPDATE (the ORM does it through version_id_col; bot.handler does it by hand): the
+    # Bumped by every UPDATE (the ORM does it through version_id_col; bot.inbox.handler does it by hand): the
     # webhook computes a dialogue step outside its write transaction and writes it back only if unchanged.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
 

@@ -1,4 +1,4 @@
-"""Models for issue 6: street events and subscriptions, broadcasts, call-outs, the scheduler's lock and jobs."""
+"""Models of the community: street events and subscriptions, broadcasts, call-outs, the scheduler's lock and jobs."""
 
 from __future__ import annotations
 

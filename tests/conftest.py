@@ -12,19 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.config import load_config
-from bot.fake_wechat import FakeWeChatServer
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.simulator import Account
 from bot.services import Services, build_services
-from bot.simulator import Account
 from storage.db import make_engine, upgrade
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+_ENSURED: set[str] = set()
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +42,23 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+def ensure_postgres_database(url: str) -> None:
+    """Create the test database (a name of its own, e.g. leifeng_test) when the server does not have it yet."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
 def reset_postgres(url: str) -> None:
+    if url not in _ENSURED:
+        ensure_postgres_database(url)
+        _ENSURED.add(url)
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -131,7 +148,7 @@ def fixture_xml(name: str) -> str:
 @pytest.fixture
 def chat(client: Any, account: Account, clock: FakeClock, services: Services, fake_wechat: FakeWeChatServer) -> Any:
     """A dialogue driver over the demo hub (teams, volunteers, staff, merchants); files may override it."""
-    from bot.seed import seed_demo_hub
+    from bot.devtools.seed import seed_demo_hub
     from storage.db import transaction
     from tests.dialog import Chat
 

@@ -6,10 +6,10 @@ from collections import defaultdict
 from typing import Any
 
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.outbox import OutboxSender
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.simulator import Account, message_xml
 from bot.services import Services
-from bot.simulator import Account, message_xml
+from bot.worker.sender import OutboxSender
 
 
 class Chat:

@@ -1,4 +1,4 @@
-"""The staff web console under /admin (issue 7): server-rendered pages in Chinese for hub staff."""
+"""The staff web console under /admin: server-rendered pages in Chinese for hub staff."""
 
 from bot.admin.views import bp
 

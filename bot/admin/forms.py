@@ -43,7 +43,7 @@ class ReasonForm(FlaskForm):
 
 
 class DismissForm(FlaskForm):
-    # one of bot.volunteers.DISMISSAL_REASONS (the domain refuses anything else); the page offers them as a list
+    # one of bot.people.volunteers.DISMISSAL_REASONS (the domain refuses anything else); the page offers them as a list
     reason_code = StringField("劝退依据", validators=[DataRequired(REQUIRED), Length(max=32)])
     reason = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=500)])
 

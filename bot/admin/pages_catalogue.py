@@ -9,8 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin import catalogue as store
+from bot.admin.context import (
+    bp,
+    form_errors,
+    hub_id,
+    nlu,
+    now,
+    reading,
+    rejected,
+    requires,
+    run_change,
+    services,
+    staff,
+)
 from bot.admin.forms import ActionForm, ServiceForm
-from bot.admin.views import bp, form_errors, hub_id, nlu, now, reading, rejected, requires, run_change, services, staff
 from intents.catalogue import CatalogueError, catalogue_from_mapping
 from storage.models_admin import CatalogueVersion
 

@@ -1,6 +1,7 @@
 """Street events calendar (雷锋一条街) and broadcasts: compose, choose a segment, preview, send, progress.
 
-Everything goes through issue 6's domain (bot.events, bot.broadcasts), which writes its own audit rows.
+Everything goes through the community's domain (bot.community.events, bot.community.broadcasts), which
+writes its own audit rows.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import broadcasts, events
-from bot.admin.forms import ActionForm, BroadcastForm, EventForm, MoveEventForm, ReasonForm
-from bot.admin.views import (
+from bot.admin.context import (
     audit,
     bp,
     hub_id,
@@ -27,7 +26,9 @@ from bot.admin.views import (
     services,
     staff,
 )
+from bot.admin.forms import ActionForm, BroadcastForm, EventForm, MoveEventForm, ReasonForm
 from bot.clock import SHANGHAI, as_utc
+from bot.community import broadcasts, events
 from bot.errors import LeifengError
 from storage.models import Team
 from storage.models_events import Broadcast, Event

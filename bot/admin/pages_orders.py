@@ -1,4 +1,4 @@
-"""Orders board and an order's page: dispatch/reassign, 配套, cancel, confirm, review (through bot.orders)."""
+"""Orders board and an order's page: dispatch/reassign, 配套, cancel, confirm, review (bot.serviceloop.orders)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import orders
+from bot.admin.context import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
 from bot.admin.forms import ActionForm, AssignForm, NoteForm, ReasonForm
 from bot.admin.scope import orders_filter, team_condition, team_volunteer_ids
-from bot.admin.views import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
 from bot.clock import SHANGHAI
-from bot.lifecycle import PLAIN_WORDS
-from bot.privacy import coarse_address, mask_phone, scrub
+from bot.people.volunteers import ACTIVE_STATUSES
+from bot.serviceloop import orders
+from bot.serviceloop.lifecycle import PLAIN_WORDS
+from intents.masking import coarse_address, mask_phone, scrub
 from storage.models import Membership, Order, OrderEvent, OrderOffer, Team, Volunteer
 
 PAGE_SIZE = 50
@@ -131,7 +132,7 @@ def _assignable(s: Session, order: Order) -> list[dict[str, Any]]:
     ranked = [c.volunteer.id for c in orders.candidates(s, order, now())]
     rows = s.execute(select(Volunteer.id, Volunteer.name, Membership.team_id)
                      .join(Membership, Membership.volunteer_id == Volunteer.id)
-                     .where(Membership.hub_id == hub_id(), Membership.status.in_(orders.ACTIVE_MEMBER))
+                     .where(Membership.hub_id == hub_id(), Membership.status.in_(ACTIVE_STATUSES))
                      .order_by(Volunteer.id)).all()
     allowed = team_volunteer_ids(s, hub_id(), staff().team_id or 0) if staff().role == "leader" else None
     rank = {vid: i for i, vid in enumerate(ranked)}

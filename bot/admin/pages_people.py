@@ -8,14 +8,14 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import points, stars, timebank, volunteers
 from bot.admin import auth
+from bot.admin.context import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
 from bot.admin.forms import ActionForm, DismissForm, ReasonForm, StaffForm
 from bot.admin.scope import may_see_volunteer, team_volunteer_ids
-from bot.admin.views import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
 from bot.clock import SHANGHAI
-from bot.orders import settings_for
-from bot.privacy import mask_phone
+from bot.people import points, stars, timebank, volunteers
+from bot.serviceloop.orders import settings_for
+from intents.masking import mask_phone
 from storage.models import (
     AuditLog,
     Hub,
@@ -62,7 +62,7 @@ def volunteers_list() -> str:
     with reading() as s:
         cond: list[Any] = [Membership.hub_id == hub_id()]
         if me.role == "merchant":
-            cond.append(Membership.status.in_(["approved", "active"]))
+            cond.append(Membership.status.in_(volunteers.ACTIVE_STATUSES))
         elif status in STATUS_WORDS:
             cond.append(Membership.status == status)
         if me.role == "leader":
@@ -102,7 +102,7 @@ def volunteer_page(volunteer_id: int) -> str:
         assert vol is not None
         understanding = nlu(s)
         settings = settings_for(s, hub_id())
-        hours = points.total_hours(s, vol.id)
+        hours = volunteers.total_hours(s, vol.id)
         standing = stars.standing(hours, settings.star_hours)
         teams = [t.name for t in volunteers.teams_of(s, hub_id(), vol.id)]
         history = s.execute(select(MembershipEvent).where(MembershipEvent.membership_id == member.id)

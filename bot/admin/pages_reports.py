@@ -8,13 +8,13 @@ from pathlib import Path
 from flask import Response, abort, render_template, request
 from markupsafe import Markup
 
-from bot import ledger
 from bot.admin import charts
+from bot.admin.context import audit, bp, changing, hub_id, nlu, now, reading, requires
 from bot.admin.stats import dashboard as figures
-from bot.admin.views import audit, bp, changing, hub_id, nlu, now, reading, requires
 from bot.clock import SHANGHAI
-from bot.nlu import Understanding
-from bot.orders import settings_for
+from bot.dialogue.nlu import Understanding
+from bot.serviceloop import ledger
+from bot.serviceloop.orders import settings_for
 
 
 @bp.get("/dashboard")
@@ -58,7 +58,7 @@ def _month_arg() -> str:
 @bp.get("/ledger")
 @requires("ledger")
 def ledger_page() -> str:
-    """The month's ledger rows, summary and outstanding volunteers, as bot.ledger computes them for the CLI."""
+    """The month's ledger rows, summary and outstanding volunteers, as bot.serviceloop.ledger computes them."""
     month = _month_arg()
     first, last = ledger.month_bounds(month)
     quarter = f"{first.year}Q{(first.month - 1) // 3 + 1}"
@@ -80,7 +80,7 @@ MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 @bp.get("/ledger/export.<fmt>")
 @requires("ledger")
 def ledger_export(fmt: str) -> Response:
-    """The same files as `leifeng export ledger` (bot.ledger.write_ledger), for one month, downloaded."""
+    """The same files as `leifeng export ledger` (bot.serviceloop.ledger.write_ledger), for one month, downloaded."""
     if fmt not in dict(EXPORTS):
         abort(404)
     month = _month_arg()

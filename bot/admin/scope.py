@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.admin.auth import Staff
+from bot.people.volunteers import ACTIVE_STATUSES
 from storage.models import Membership, Order, Team, TeamMember
 
 
@@ -48,5 +49,5 @@ def may_see_volunteer(s: Session, staff: Staff, hub_id: int, volunteer_id: int) 
     if staff.role == "leader":
         return volunteer_id in team_volunteer_ids(s, hub_id, staff.team_id or 0)
     if staff.role == "merchant":
-        return member.status in ("approved", "active")
+        return member.status in ACTIVE_STATUSES
     return True

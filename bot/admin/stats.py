@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import SHANGHAI, as_utc
-from bot.lifecycle import OPEN_STATES
+from bot.people.volunteers import ACTIVE_STATUSES
+from bot.serviceloop.lifecycle import OPEN_STATES
 from storage.models import Membership, Order, ServiceRecord
 
 
@@ -89,5 +90,5 @@ def dashboard(s: Session, hub_id: int, now: datetime, service_name: Callable[[st
     d.applications = int(s.scalar(select(func.count()).select_from(Membership).where(
         Membership.hub_id == hub_id, Membership.status == "applied")) or 0)
     d.members_active = int(s.scalar(select(func.count()).select_from(Membership).where(
-        Membership.hub_id == hub_id, Membership.status.in_(["approved", "active"]))) or 0)
+        Membership.hub_id == hub_id, Membership.status.in_(ACTIVE_STATUSES))) or 0)
     return d

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-import storage.models_admin  # noqa: F401  (issue 7's console tables join Base.metadata for autogenerate)
-import storage.models_events  # noqa: F401  (issue 6's tables join Base.metadata, so autogenerate sees them)
+import storage.models_admin  # noqa: F401  (the console's tables join Base.metadata for autogenerate)
+import storage.models_events  # noqa: F401  (the community's tables join Base.metadata, so autogenerate sees them)
 from storage.db import make_engine
 from storage.models import Base
 

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.orders import ServiceInfo, submit_order
-from bot.simulator import Account
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.simulator import Account
+from bot.serviceloop.orders import ServiceInfo, submit_order
 from storage.db import transaction
 from storage.models import Membership, Order, OrderEvent, Team, User, Volunteer
 from tests.conftest import make_services

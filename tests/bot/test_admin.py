@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import orders
 from bot.clock import FakeClock
-from bot.seed import seed_demo_hub
+from bot.devtools.seed import seed_demo_hub
+from bot.serviceloop import orders
 from bot.services import Services
 from storage.db import transaction
 from storage.models import AuditLog, Hub, Membership, Merchant, Order, OrderEvent, Team, User, Volunteer

@@ -7,7 +7,7 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.services import Services
 from storage.models import AuditLog
 from storage.models_admin import StaffAccount

@@ -1,4 +1,4 @@
-"""Street events calendar and broadcasts in /admin (through bot.events and bot.broadcasts)."""
+"""Street events calendar and broadcasts in /admin (through bot.community.events and bot.community.broadcasts)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import broadcasts
-from bot.outbox import OutboxSender
+from bot.community import broadcasts
 from bot.services import Services
+from bot.worker.sender import OutboxSender
 from storage.db import transaction
 from storage.models import OutboxMessage, User
 from storage.models_events import Broadcast, Event
@@ -117,7 +117,7 @@ def test_broadcast_refusals(staff_client: Any, seeded: Seeded, services: Service
 
 
 def test_broadcast_to_all_subscribers_skips_opt_outs(staff_client: Any, seeded: Seeded, services: Services) -> None:
-    from bot import events
+    from bot.community import events
 
     with transaction(services.sessions) as s:
         resident = s.execute(select(User).where(User.openid == "oResident01")).scalar_one()

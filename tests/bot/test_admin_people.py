@@ -1,4 +1,4 @@
-"""Volunteers, teams, merchants and the ledger downloads in /admin (through bot.volunteers and bot.ledger)."""
+"""Volunteers, teams, merchants and the ledger downloads in /admin (bot.people.volunteers, bot.serviceloop.ledger)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def test_teams_and_merchants_pages(staff_client: Any, seeded: Seeded) -> None:
 
 
 def test_merchant_sees_redemptions_at_their_shop(client: Any, seeded: Seeded, services: Services) -> None:
-    from bot import points
+    from bot.people import points
     from storage.db import transaction
 
     with transaction(services.sessions) as s:

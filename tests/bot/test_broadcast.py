@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import broadcasts, events
+from bot.channels.sendlimits import RateLimiter
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.outbox import ATTEMPTING, OutboxSender
-from bot.seed import seed_demo_hub
-from bot.sendlimits import RateLimiter
+from bot.community import broadcasts, events
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.seed import seed_demo_hub
+from bot.worker.sender import ATTEMPTING, OutboxSender
 from storage.db import transaction
 from storage.models import Order, OutboxMessage, User
 from tests.dialog import Chat
@@ -186,7 +186,7 @@ def test_parallel_sending_still_sends_each_once(people: dict[str, int], db_url: 
 def test_broadcast_and_robot_quota_on_both_databases(any_db_url: str, clock: FakeClock,
                                                      fake_wechat: FakeWeChatServer) -> None:
     """The batched INSERT ... RETURNING, the progress joins and the robot row lock, on SQLite and PostgreSQL."""
-    from bot.sendlimits import robot_reserve
+    from bot.channels.sendlimits import robot_reserve
     from tests.conftest import make_services
 
     svc = make_services(any_db_url, clock, fake_wechat, outbox_send_threads=3)

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import callouts
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.outbox import OutboxSender
-from bot.seed import seed_demo_hub
-from bot.sendlimits import split_bytes, truncate_bytes
-from bot.teamchat import post_to_team, team_by_code
+from bot.community import callouts
+from bot.community.teamchat import post_to_team, team_by_code
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.seed import seed_demo_hub
+from bot.outbox import split_bytes, truncate_bytes
+from bot.worker.sender import OutboxSender
 from storage.db import transaction
 from storage.models import OutboxMessage, PointsEntry, Team, TeamMember, Volunteer
 from tests.dialog import Chat
@@ -167,7 +167,7 @@ def test_long_robot_text_is_split_under_2048_bytes_with_mentions_on_the_last_par
     with transaction(services.sessions) as s:
         team = team_by_code(s, 1, "emergency")
         assert team is not None
-        from bot.teamchat import roster
+        from bot.community.teamchat import roster
 
         n = post_to_team(s, team, text, now=clock.now(), key="long", mention=roster(s, 1, team.id))
     OutboxSender(services).drain()
@@ -208,7 +208,7 @@ def test_markdown_to_robot_and_oversized_text_is_truncated_as_a_last_resort(chat
 def test_on_duty_members_by_availability(services: Any, clock: FakeClock) -> None:
     from zoneinfo import ZoneInfo
 
-    from bot.teamchat import Member, on_duty
+    from bot.community.teamchat import Member, on_duty
 
     tz = ZoneInfo("Asia/Shanghai")
     monday_morning = clock.now()  # 2026-11-23 10:00 in Shanghai is a Monday

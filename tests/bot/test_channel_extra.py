@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.simulator import Account
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.simulator import Account
 from storage.db import transaction
 from storage.models import Hub, OutboxMessage, ProcessedMessage
 
@@ -23,7 +23,7 @@ def test_a_reply_slower_than_the_budget_goes_through_the_outbox(db_url: str, clo
 
     svc = make_services(db_url, clock, fake_wechat, reply_budget_seconds=0.5)
     client = create_app(services=svc).test_client()
-    import bot.handler
+    import bot.inbox.handler
 
     calls: list[int] = []
 
@@ -31,7 +31,7 @@ def test_a_reply_slower_than_the_budget_goes_through_the_outbox(db_url: str, clo
         calls.append(1)
         return 100.0 if len(calls) == 1 else 106.0
 
-    monkeypatch.setattr(bot.handler, "time", SimpleNamespace(monotonic=slow_clock))
+    monkeypatch.setattr(bot.inbox.handler, "time", SimpleNamespace(monotonic=slow_clock))
     acct = Account(token="testtoken", appid="wxtestappid0001")
     req = acct.text("oSlow", "菜单", now=int(clock.now().timestamp()))
     resp = client.post("/wechat", query_string=req.params, data=req.body)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_wechat import FakeWeChatServer
+from bot.devtools.fake_wechat import FakeWeChatServer
 
 COMMANDS = ["qrcode", "orders", "orders assign", "events", "broadcast", "callout", "wecom", "staff",
             "volunteers", "teams", "merchants", "points", "timebank", "report", "export", "serve", "worker",
@@ -22,7 +22,7 @@ def leifeng(*args: str, env: dict[str, str] | None = None,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEIFENG_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-c", "from bot.cli.main import main; main()", *args], capture_output=True,
                           text=True, env=full_env, input=input, timeout=120)
 
 
@@ -30,7 +30,7 @@ def leifeng(*args: str, env: dict[str, str] | None = None,
 def test_every_command_has_help(command: str) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import cli
+    from bot.cli.main import cli
 
     res = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert res.exit_code == 0, res.output
@@ -146,7 +146,7 @@ def test_a_port_out_of_range_is_one_clear_line(command: str) -> None:
 
 
 def test_terminal_chat_prints_the_users_own_outbox_messages(monkeypatch: Any, capsys: Any) -> None:
-    from bot.chat import run_terminal_chat
+    from bot.devtools.chat import run_terminal_chat
 
     class Transport:
         fake_url = "http://fake"

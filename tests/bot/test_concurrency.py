@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.simulator import Account
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.simulator import Account
 from storage.models import AuditLog, Conversation, OutboxMessage, ProcessedMessage, User
 from tests.conftest import make_services
 

@@ -1,4 +1,4 @@
-"""`.env.example` lists every setting the app reads (issue 2: "a .env.example lists them all with comments")."""
+"""`.env.example` lists every setting the app reads."""
 
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot import events
 from bot.clock import FakeClock
-from bot.eventrule import LAST, EventRule, RuleError, dates_in_month, occurrences, parse_rule
-from bot.simulator import message_xml
+from bot.community import events
+from bot.community.eventrule import LAST, EventRule, RuleError, dates_in_month, occurrences, parse_rule
+from bot.devtools.simulator import message_xml
 from storage.db import transaction
 from storage.models import User
 from storage.models_events import Event, EventSubscription

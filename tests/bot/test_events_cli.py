@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.clock import FakeClock
-from bot.seed import seed_demo_hub
+from bot.devtools.seed import seed_demo_hub
 from tests.conftest import make_services
 
 

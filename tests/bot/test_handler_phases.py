@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-import bot.handler
-import bot.orders
+import bot.inbox.handler
+import bot.serviceloop.orders
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.orders import STAFF_QUERY, expire_dialogues, staff_openids
-from bot.simulator import Account
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.simulator import Account
+from bot.serviceloop.orders import STAFF_QUERY, expire_dialogues, staff_openids
 from storage.db import transaction
 from storage.models import Conversation, OutboxMessage, ProcessedMessage, User
 from tests.conftest import make_services
@@ -37,7 +37,7 @@ def test_a_conversation_changed_between_read_and_write_is_stepped_again(
     acct = Account(token="testtoken", appid="wxtestappid0001")
     _say(client, acct, clock, "oRacer", "菜单", "1")  # the user and an IDLE conversation exist
 
-    real_step = bot.handler.dialogue.step
+    real_step = bot.inbox.handler.dialogue.step
     seen: list[tuple[str, dict[str, Any]]] = []
 
     def step_while_another_message_lands(state: str, slots: Any, inc: Any, ctx: Any) -> Any:
@@ -48,7 +48,7 @@ def test_a_conversation_changed_between_read_and_write_is_stepped_again(
                                                          version=Conversation.version + 1))
         return real_step(state, slots, inc, ctx)
 
-    monkeypatch.setattr(bot.handler.dialogue, "step", step_while_another_message_lands)
+    monkeypatch.setattr(bot.inbox.handler.dialogue, "step", step_while_another_message_lands)
     reply = _say(client, acct, clock, "oRacer", "我要理发", "2")
     assert "理发" in reply
     assert len(seen) == 2, "the stale write must be refused and the step run again"
@@ -71,7 +71,7 @@ def test_a_retry_after_the_first_run_committed_is_answered_from_the_store(
     def must_not_step(*_a: Any) -> Any:
         raise AssertionError("a processed message must not be stepped again")
 
-    monkeypatch.setattr(bot.handler.dialogue, "step", must_not_step)
+    monkeypatch.setattr(bot.inbox.handler.dialogue, "step", must_not_step)
     assert _say(client, acct, clock, "oRetry", "菜单", "77") == first
     svc.close()
 
@@ -87,7 +87,7 @@ def test_the_sweep_leaves_a_conversation_that_moved_on(any_db_url: str, clock: F
             s.add(Conversation(hub_id=1, user_id=user.id, state="ORDER_CONFIRM", slots={"x": 1}, updated_at=start))
     clock.advance(hours=2)
 
-    real_as_utc = bot.orders.as_utc
+    real_as_utc = bot.serviceloop.orders.as_utc
     moved: list[int] = []
 
     def as_utc_while_oBusy_writes(value: Any) -> Any:  # noqa: N802 - names the user
@@ -99,7 +99,7 @@ def test_the_sweep_leaves_a_conversation_that_moved_on(any_db_url: str, clock: F
             moved.append(1)
         return real_as_utc(value)
 
-    monkeypatch.setattr(bot.orders, "as_utc", as_utc_while_oBusy_writes)
+    monkeypatch.setattr(bot.serviceloop.orders, "as_utc", as_utc_while_oBusy_writes)
     with transaction(svc.sessions) as s:
         assert expire_dialogues(s, 1, clock.now(), timedelta(minutes=30)) == 1
     with svc.sessions() as s:
@@ -167,7 +167,7 @@ def test_a_write_the_database_aborted_for_a_deadlock_is_run_again_whole(
     svc = make_services(any_db_url, clock, fake_wechat)
     client = create_app(services=svc).test_client()
     acct = Account(token="testtoken", appid="wxtestappid0001")
-    real_write = bot.handler._write
+    real_write = bot.inbox.handler._write
     attempts: list[int] = []
 
     def write_then_lose_a_deadlock(conn: Any, *args: Any) -> Any:
@@ -177,9 +177,9 @@ def test_a_write_the_database_aborted_for_a_deadlock_is_run_again_whole(
             raise OperationalError("UPDATE users ...", {}, _Deadlock("deadlock detected"))
         return reply
 
-    monkeypatch.setattr(bot.handler, "_write", write_then_lose_a_deadlock)
+    monkeypatch.setattr(bot.inbox.handler, "_write", write_then_lose_a_deadlock)
     reply = _say(client, acct, clock, "oDeadlock", "菜单", "1")
-    assert reply != bot.handler.BUSY_REPLY and "1" in reply  # the menu, not "系统有点忙"
+    assert reply != bot.inbox.handler.BUSY_REPLY and "1" in reply  # the menu, not "系统有点忙"
     assert len(attempts) == 2
     with svc.sessions() as s:  # the aborted attempt left nothing; the second wrote everything once
         assert len(s.execute(select(User).where(User.openid == "oDeadlock")).all()) == 1

@@ -105,7 +105,7 @@ def test_savepoints_as_plain_sql_still_roll_back_only_the_inner_part(any_db_url:
 def test_a_name_bound_in_two_places_is_converted_once(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     _seed(engine)
-    def at() -> Any:  # one name, two bind objects (as in bot.handler's one-statement write); a DateTime: on
+    def at() -> Any:  # one name, two bind objects (as in bot.inbox.handler's one-statement write); a DateTime: on
         return bindparam("at", type_=User.created_at.type)  # SQLite its converter takes only datetimes
 
     both = select(User.openid).where(User.created_at == at(), User.last_inbound_at == at())

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import ledger
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.clock import FakeClock
 from bot.hubsettings import HubSettings
+from bot.serviceloop import ledger
 from storage.db import transaction
 from storage.models import MembershipEvent, Order, OutboxMessage, ServiceRecord, User
 from tests.bot.volunteer_fixtures import completed_order, make_volunteer
@@ -117,7 +117,7 @@ def test_honours_rank_by_points_then_hours(services: Any, filled: dict[str, Any]
     # 李秀英 85 points (40 + October's 45), 赵敏 54 (4.4 h), 王建国 48 (3.5 h)
     assert [(h.rank, h.name, h.points) for h in rows] == [(1, "李秀英", 85), (2, "赵敏", 54), (3, "王建国", 48)]
     with transaction(services.sessions) as s:
-        from bot import points
+        from bot.people import points
 
         points.adjust(s, hub_id=filled["hub"], volunteer_id=filled["a"], points=6, reason="补记", actor="t",
                       now=clock.now())

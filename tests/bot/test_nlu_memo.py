@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import nlu
-from bot.nlu import load_understanding
+from bot.dialogue import nlu
+from bot.dialogue.nlu import load_understanding
 from intents.catalogue import load_catalogue
 from intents.commands import parse_choice, parse_command
 from intents.matcher import Matcher

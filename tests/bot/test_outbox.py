@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.outbox import OutboxSender, enqueue
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.outbox import enqueue
 from bot.services import Services
+from bot.worker.sender import OutboxSender
 from storage.db import transaction
 from storage.models import AccessToken, AuditLog, OutboxMessage, User
 from tests.conftest import make_services

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, text, update
 
-import bot.handler
+import bot.inbox.handler
 import storage.db
 import storage.hot
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.simulator import Account
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.simulator import Account
 from storage.db import make_engine
 from storage.models import Conversation, ProcessedMessage, User
 from tests.conftest import make_services
@@ -81,7 +81,7 @@ def test_one_statement_write_refuses_a_moved_conversation_and_writes_nothing(
     acct = Account(token="testtoken", appid="wxtestappid0001")
     _say(client, acct, clock, "oMoved", "菜单", "1")
     clock.advance(minutes=5)
-    real = bot.handler._write_in_one_statement
+    real = bot.inbox.handler._write_in_one_statement
     outcomes: list[str] = []
 
     def write_after_a_concurrent_change(conn: Any, *args: Any) -> Any:
@@ -90,7 +90,7 @@ def test_one_statement_write_refuses_a_moved_conversation_and_writes_nothing(
                 other.execute(update(Conversation).values(version=Conversation.version + 1))
         try:
             reply = real(conn, *args)
-        except bot.handler.StaleConversation:
+        except bot.inbox.handler.StaleConversation:
             outcomes.append("stale")
             with svc.sessions() as s:  # the refused statement left nothing: no dedupe row, no inbound time
                 assert len(s.execute(select(ProcessedMessage)).all()) == 1
@@ -99,7 +99,7 @@ def test_one_statement_write_refuses_a_moved_conversation_and_writes_nothing(
         outcomes.append("written")
         return reply
 
-    monkeypatch.setattr(bot.handler, "_write_in_one_statement", write_after_a_concurrent_change)
+    monkeypatch.setattr(bot.inbox.handler, "_write_in_one_statement", write_after_a_concurrent_change)
     assert "理发" in _say(client, acct, clock, "oMoved", "我要理发", "2")
     assert outcomes == ["stale", "written"]
     with svc.sessions() as s:
@@ -116,13 +116,13 @@ def test_a_racing_retry_on_the_one_statement_path_answers_from_the_first_run(
     acct = Account(token="testtoken", appid="wxtestappid0001")
     _say(client, acct, clock, "oRace", "菜单", "1")
     first = _say(client, acct, clock, "oRace", "你好", "2")
-    real_read = bot.handler.read_sender
+    real_read = bot.inbox.handler.read_sender
 
     def read_as_if_not_yet_processed(*args: Any) -> Any:  # the retry read before the first run committed
         snap = real_read(*args)
-        return bot.handler.Snapshot(**{**snap.__dict__, "seen": False, "stored_reply": None})
+        return bot.inbox.handler.Snapshot(**{**snap.__dict__, "seen": False, "stored_reply": None})
 
-    monkeypatch.setattr(bot.handler, "read_sender", read_as_if_not_yet_processed)
+    monkeypatch.setattr(bot.inbox.handler, "read_sender", read_as_if_not_yet_processed)
     assert _say(client, acct, clock, "oRace", "你好", "2") == first
     with svc.sessions() as s:
         assert len(s.execute(select(ProcessedMessage)).all()) == 2

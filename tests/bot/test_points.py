@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import points, stars
 from bot.clock import FakeClock
 from bot.errors import ConfigError
 from bot.hubsettings import HubSettings, hub_settings
+from bot.people import points, stars, volunteers
 from storage.db import transaction
 from storage.models import Hub, Membership, OutboxMessage, PointsEntry, TimeBankEntry
 from tests.bot.volunteer_fixtures import completed_order, default_hub, make_volunteer
@@ -65,7 +65,7 @@ def test_star_levels_reached_one_by_one_are_announced_once(services: Any, clock:
         texts = [o.payload["text"] for o in s.execute(select(OutboxMessage).where(
             OutboxMessage.idempotency_key.like("star:%")).order_by(OutboxMessage.id)).scalars()]
         assert "100小时" in texts[0] and "1星级" in texts[0] and "5星级" in texts[4] and "1500小时" in texts[4]
-        assert points.total_hours(s, vol.id) == 1500
+        assert volunteers.total_hours(s, vol.id) == 1500
 
 
 def test_a_jump_over_two_levels_announces_both(services: Any, clock: FakeClock) -> None:
@@ -150,7 +150,7 @@ def test_points_expire_first_in_first_out_and_only_once(services: Any, clock: Fa
         never = hub_settings({"points_expiry_days": 0})
         assert points.expire_points(s, hub_id, vol.id, now + timedelta(days=3000), never) == 0
         # hours never expire
-        assert points.total_hours(s, vol.id) == 7
+        assert volunteers.total_hours(s, vol.id) == 7
 
 
 def test_hub_settings_override_the_point_rules(services: Any, clock: FakeClock) -> None:
@@ -166,7 +166,7 @@ def test_hub_settings_override_the_point_rules(services: Any, clock: FakeClock) 
 
 
 def test_the_worker_job_expires_points_in_every_hub_once(services: Any, clock: FakeClock) -> None:
-    from bot import jobs
+    from bot.worker import jobs
     from storage.models import Hub
 
     now = clock.now()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import merchants, points, timebank
 from bot.clock import FakeClock
 from bot.hubsettings import HubSettings
+from bot.people import merchants, points, timebank
 from storage.db import transaction
 from storage.models import PointsEntry, RedemptionCode, TimeBankEntry
 from tests.bot.volunteer_fixtures import make_volunteer

@@ -16,11 +16,11 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from bot.channels.wechat_client import RedisTokenStore
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.outbox import OutboxSender
+from bot.devtools.fake_wechat import FakeWeChatServer
 from bot.services import Services
-from bot.wechat_client import RedisTokenStore
+from bot.worker.sender import OutboxSender
 from storage.models import AccessToken
 from tests.bot.test_outbox import CUSTOM, TOKEN, add_user, queue, rows, tokens_at_once
 from tests.conftest import make_services

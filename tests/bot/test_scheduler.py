@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import events, jobs
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.seed import STAFF_OPENID, seed_demo_hub
+from bot.community import events
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.seed import STAFF_OPENID, seed_demo_hub
+from bot.worker import jobs
 from storage.db import transaction
 from storage.models import Order, PointsEntry, ServiceRecord, Team, User, Volunteer
 from tests.conftest import make_services

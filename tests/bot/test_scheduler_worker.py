@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot import jobs
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.schedlock import LeaderLock
-from bot.worker import Worker
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.worker import jobs
+from bot.worker.process import Worker
+from bot.worker.schedlock import LeaderLock
 from tests.conftest import make_services
 
 
@@ -28,7 +28,7 @@ def test_exactly_one_worker_leads_the_other_waits_and_takes_over(any_db_url: str
     b = make_services(any_db_url, clock, fake_wechat, scheduler_lock_seconds=30)  # another process
     w1, w2 = Worker(a, owner="worker-one"), Worker(b, owner="worker-two")
     try:
-        with caplog.at_level(logging.INFO, logger="bot.worker"):
+        with caplog.at_level(logging.INFO, logger="bot.worker.process"):
             assert w1.tick() is True and w1.leading and w1.scheduler is not None
             assert w2.tick() is False and not w2.leading and w2.scheduler is None
             assert w2.tick() is False
@@ -85,7 +85,7 @@ def test_jobs_persist_across_restarts_with_their_next_run_times(db_url: str, clo
     ids = {j.id for j in w.scheduler.get_jobs()}
     assert ids == {"outbox", "orders_sweep", "reminders", "events_generate", "daily_digest", "monthly_report",
                    "quarterly_honours", "points_expire"}
-    assert all(j.func_ref == "bot.jobs:run_job" for j in w.scheduler.get_jobs(jobstore="default"))
+    assert all(j.func_ref == "bot.worker.jobs:run_job" for j in w.scheduler.get_jobs(jobstore="default"))
     before = _jobs_table(svc)
     assert set(before) == ids - {"outbox"}  # the outbox loop is per process, not persisted
     w.stop()
@@ -134,3 +134,32 @@ def test_persisted_job_entry_point_runs_the_bound_services(db_url: str, clock: F
     finally:
         jobs._BOUND.clear()
         svc.close()
+
+
+def test_jobs_stored_under_the_old_module_path_keep_their_next_run_times(tmp_path: Any) -> None:
+    """The jobs module moved (bot/jobs.py -> bot/worker/jobs.py): migration 0007 rewrites the stored references."""
+    import pickle
+    from datetime import UTC, datetime
+
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from storage.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0006")
+    next_run = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    state = {"version": 1, "id": "sweep", "func": "bot.jobs:run_job", "trigger": IntervalTrigger(minutes=1),
+             "executor": "default", "args": ("sweep",), "kwargs": {}, "name": "sweep", "misfire_grace_time": 60,
+             "coalesce": True, "max_instances": 1, "next_run_time": next_run}
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (:i, :t, :s)"),
+                     {"i": "sweep", "t": next_run.timestamp(), "s": pickle.dumps(state)})
+    upgrade(url)
+    store = SQLAlchemyJobStore(engine=engine)
+    store.start(None, "default")  # type: ignore[arg-type]
+    [job] = store.get_all_jobs()
+    assert job.func_ref == "bot.worker.jobs:run_job" and job.func is jobs.run_job
+    assert job.next_run_time == next_run
+    engine.dispose()

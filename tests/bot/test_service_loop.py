@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from bot.seed import STAFF_OPENID
+from bot.devtools.seed import STAFF_OPENID
 from storage.db import transaction
 from storage.models import Order, OrderEvent, PointsEntry, ServiceRecord
 from tests.dialog import Chat, verify_dialog
@@ -109,7 +109,7 @@ def test_idle_dialogue_expires_with_a_kind_note(chat: Chat, clock: FakeClock, se
 
 
 def test_idle_dialogue_is_closed_by_the_sweep_with_a_note(chat: Chat, clock: FakeClock, services: Any) -> None:
-    from bot.orders import sweep
+    from bot.serviceloop.orders import sweep
 
     verify_dialog(chat, [(R, "理发", "什么时间")])
     clock.advance(minutes=10)
@@ -177,7 +177,7 @@ def test_give_back_returns_to_dispatch(chat: Chat, services: Any) -> None:
 
 
 def test_unanswered_order_widens_then_escalates(chat: Chat, services: Any, clock: FakeClock) -> None:
-    from bot.orders import ServiceInfo, sweep
+    from bot.serviceloop.orders import ServiceInfo, sweep
 
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交")])
     chat.deliver()
@@ -217,14 +217,14 @@ def test_non_volunteer_cannot_accept_and_bad_numbers_are_polite(chat: Chat) -> N
 
 
 def test_a_crash_mid_step_leaves_no_half_made_order(chat: Chat, services: Any, monkeypatch: Any) -> None:
-    import bot.orders
+    import bot.serviceloop.orders
 
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对")])
 
     def boom(*a: Any, **k: Any) -> None:
         raise RuntimeError("simulated crash inside dispatch")
 
-    monkeypatch.setattr(bot.orders, "dispatch", boom)
+    monkeypatch.setattr(bot.serviceloop.orders, "dispatch", boom)
     assert "系统有点忙" in (chat.say(R, "1") or "")
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 0
@@ -234,7 +234,7 @@ def test_a_crash_mid_step_leaves_no_half_made_order(chat: Chat, services: Any, m
 
 
 def test_unrated_order_is_reminded_then_closed(chat: Chat, services: Any, clock: FakeClock) -> None:
-    from bot.orders import ServiceInfo, sweep
+    from bot.serviceloop.orders import ServiceInfo, sweep
 
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
                          (B1, "接单 1", "接单成功"), (B1, "完成 1 1", "辛苦了")])

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.clock import FakeClock
-from bot.lifecycle import IllegalTransitionError, next_state
-from bot.seed import STAFF_OPENID, seed_demo_hub
+from bot.devtools.seed import STAFF_OPENID, seed_demo_hub
+from bot.serviceloop.lifecycle import IllegalTransitionError, next_state
 from storage.db import transaction
 from storage.models import Order, OrderEvent, Team
 from tests.dialog import Chat, verify_dialog
@@ -56,7 +56,7 @@ def test_support_flow_notifies_staff_then_resident_and_volunteer(chat: Chat, ser
     assert o.service_code == "science" and o.needs_support
     chat.deliver()
     with transaction(services.sessions) as s:
-        from bot.orders import ServiceInfo, assign
+        from bot.serviceloop.orders import ServiceInfo, assign
 
         assign(s, hub_id=1, order_id=o.id, volunteer_id=1, actor="staff:li", now=chat.clock.now(),
                service=ServiceInfo("science", "科技科普"))

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import timebank
 from bot.clock import FakeClock
-from bot.seed import seed_demo_hub
+from bot.devtools.seed import seed_demo_hub
+from bot.people import timebank
 from storage.db import transaction
 from storage.models import Order, TimeBankEntry, TimeBankRecipient, User
 from tests.bot.volunteer_fixtures import completed_order, make_volunteer
@@ -65,7 +65,7 @@ def test_order_for_a_parent_paid_with_hours_settles_to_the_actual_time(chat: Cha
     chat.say("oVolBarber01", f"完成 {oid} 1")
     chat.deliver()
     with transaction(services.sessions) as s:  # the grandmother cannot rate by chat: staff confirm
-        from bot import orders
+        from bot.serviceloop import orders
 
         orders.staff_confirm(s, hub_id=1, order_id=oid, actor="staff", now=chat.clock.now(),
                              service=orders.ServiceInfo("haircut", "理发"))

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import orders, points
 from bot.clock import FakeClock
-from bot.seed import seed_demo_hub
+from bot.devtools.seed import seed_demo_hub
+from bot.people import points
+from bot.serviceloop import orders
 from storage.db import transaction
 from storage.models import Order, PointsEntry, Team, TeamMember, Volunteer
 from tests.bot.volunteer_fixtures import completed_order, make_volunteer
@@ -27,7 +28,7 @@ def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat
         seed_demo_hub(s, clock.now(), hub_name="白莲街道雷锋超市")
         vol, member, user = make_volunteer(s, clock.now(), openid=V, name="周志强")
         completed_order(s, vol, user, clock.now(), 4, rating=5)  # 60 points
-        from bot import merchants
+        from bot.people import merchants
 
         shop = merchants.add_merchant(s, hub_id=member.hub_id, code="shop", name="惠民超市", now=clock.now(),
                                       accepts_redemptions=True, staff_openid=SHOP)

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from bot.idprotect import IdProtector
-from bot.seed import STAFF_OPENID
+from bot.devtools.seed import STAFF_OPENID
+from bot.people.idprotect import IdProtector
 from intents.idcard import check_digit
 from storage.db import transaction
 from storage.models import Conversation, Membership, MembershipEvent, TeamMember, User, Volunteer
@@ -202,7 +202,7 @@ def test_same_person_in_a_second_hub_reuses_the_volunteer(chat: Chat, services: 
         user = User(hub_id=other.id, openid="oOtherHub01", roles=[], subscribed=True, created_at=clock.now())
         s.add(user)
         s.flush()
-        from bot import volunteers
+        from bot.people import volunteers
 
         reg = volunteers.Registration(name="王建国", gender="男", birth_date=vol.birth_date.date(),
                                       id_enc=vol.id_number_enc, id_hash=vol.id_number_hash,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.simulator import Account, sign
+from bot.devtools.simulator import Account, sign
 from storage.models import AuditLog, Conversation, OutboxMessage, ProcessedMessage, User
 from tests.conftest import FIXTURES, fixture_xml, make_services
 

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.app import create_app
+from bot.channels.inbound import parse_xml
 from bot.clock import FakeClock
-from bot.fake_wechat import FakeWeChatServer
-from bot.inbound import parse_xml
-from bot.outbox import OutboxSender, enqueue
-from bot.seed import seed_demo_hub
-from bot.simulator import message_xml
-from bot.wecom import link_user
+from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.seed import seed_demo_hub
+from bot.devtools.simulator import message_xml
+from bot.outbox import enqueue
+from bot.web.wecom import link_user
+from bot.worker.sender import OutboxSender
 from storage.db import transaction
 from storage.models import Order, ProcessedMessage, User, Volunteer
 from storage.models_events import TeamChannel
@@ -115,7 +116,7 @@ class WeComUser:
 
 def test_a_volunteer_accepts_from_wecom(wsvc: Any, wclient: Any, clock: FakeClock,
                                        fake_wechat: FakeWeChatServer) -> None:
-    from bot.simulator import Account
+    from bot.devtools.simulator import Account
 
     with transaction(wsvc.sessions) as s:
         seed_demo_hub(s, clock.now())
@@ -147,7 +148,7 @@ def test_a_volunteer_accepts_from_wecom(wsvc: Any, wclient: Any, clock: FakeCloc
 
 
 def test_link_refusals(wsvc: Any, clock: FakeClock) -> None:
-    from bot.wecom import LinkError
+    from bot.web.wecom import LinkError
 
     with transaction(wsvc.sessions) as s:
         seed_demo_hub(s, clock.now())
@@ -163,7 +164,7 @@ def test_link_refusals(wsvc: Any, clock: FakeClock) -> None:
 
 
 def test_outbound_appchat_and_token_refresh(wsvc: Any, clock: FakeClock, fake_wechat: FakeWeChatServer) -> None:
-    from bot.teamchat import post_to_team, team_by_code
+    from bot.community.teamchat import post_to_team, team_by_code
 
     with transaction(wsvc.sessions) as s:
         seed_demo_hub(s, clock.now())

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import orders
+from bot.serviceloop import orders
 from storage.models import Hub, Membership, Order, User, Volunteer
 
 

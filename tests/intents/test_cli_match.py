@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli_match import match
+from bot.cli.match import match
 
 
 def test_json_for_one_text() -> None:

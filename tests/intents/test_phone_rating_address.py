@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intents.address import address_from_location, extract_address
-from intents.phone import mask_phone, parse_phone
+from intents.masking import mask_phone
+from intents.phone import parse_phone
 from intents.rating import parse_rating
 
 
@@ -39,6 +40,8 @@ def test_mask_phone() -> None:
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone("02012345678") == "020****5678"
     assert mask_phone("1234") == "****"
+    assert mask_phone("8123456") == "*******"  # 3 + 4 shown of 7 would be the whole number
+    assert mask_phone(None) == "未留电话" and mask_phone("0731-8812-3456") == "073*****3456"
 
 
 @pytest.mark.parametrize(

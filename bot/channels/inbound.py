@@ -1,0 +1,118 @@
+"""Parse what WeChat posts into typed values, once, at the edge (hardened XML, wechatpy's registry)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
+
+from bot.dialogue.messages import Incoming
+from bot.errors import BadMessageError
+
+REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+CREATE_TIME = re.compile(r"[0-9]{1,12}")  # ASCII digits (str.isdigit takes "²"), a plausible length
+FIELD_LIMITS = {"FromUserName": 64, "ToUserName": 64, "MsgId": 64, "MsgType": 32, "Event": 32}
+TEXT_FIELDS = REQUIRED + ("Content", "Recognition", "Format", "MediaId", "ThumbMediaId", "PicUrl", "Label",
+                          "Location_X", "Location_Y", "Scale", "Url", "Title", "Description", "MsgId", "Event",
+                          "EventKey", "Ticket", "Latitude", "Longitude", "Precision", "Status")
+
+
+def _element_to_dict(elem: Element) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for child in elem:
+        out[child.tag] = _element_to_dict(child) if len(child) else (child.text or "")
+    return out
+
+
+def parse_xml(body: bytes | str) -> dict[str, Any]:
+    """Parse a flat WeChat XML document; DTDs, entities and external references are refused."""
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:  # LookupError: encoding="bogus"
+        raise BadMessageError(f"unreadable XML: {exc.__class__.__name__}") from exc
+    if root.tag != "xml":
+        raise BadMessageError("the root element is not <xml>")
+    return _element_to_dict(root)
+
+
+def message_from_dict(data: dict[str, Any]) -> BaseMessage:
+    """The same registry lookup as wechatpy.parse_message, fed from our hardened parser."""
+    missing = [k for k in REQUIRED if not data.get(k)]
+    if missing:
+        raise BadMessageError(f"missing fields: {', '.join(missing)}")
+    nested = [k for k in TEXT_FIELDS if k in data and not isinstance(data[k], str)]
+    if nested:  # fields the bot reads as text; WeChat never puts elements in them (menu events may elsewhere)
+        raise BadMessageError(f"elements inside text fields: {', '.join(nested)}")
+    too_long = [k for k, most in FIELD_LIMITS.items() if len(str(data.get(k) or "")) > most]
+    if too_long:  # longer than any WeChat/WeCom value, and than the columns that keep them
+        raise BadMessageError(f"fields too long: {', '.join(too_long)}")
+    if not CREATE_TIME.fullmatch(data["CreateTime"].strip()):
+        raise BadMessageError("CreateTime is not a whole number of seconds")
+    data = dict(data)
+    msg_type = str(data["MsgType"]).lower()
+    if msg_type == "event":
+        event = str(data.get("Event", "")).lower()
+        key = str(data.get("EventKey") or "")
+        if event == "subscribe" and key.startswith("qrscene_"):
+            event = "subscribe_scan"
+            data["Event"] = event
+            data["EventKey"] = key[len("qrscene_"):]
+        cls = EVENT_TYPES.get(event, UnknownMessage)
+    else:
+        cls = MESSAGE_TYPES.get(msg_type, UnknownMessage)
+    try:
+        return cls(data)
+    except (TypeError, ValueError) as exc:
+        raise BadMessageError(f"bad field in {msg_type} message: {exc}") from exc
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_incoming(msg: BaseMessage, data: dict[str, Any]) -> Incoming:
+    base: dict[str, Any] = {
+        "openid": msg.source,
+        "account": msg.target,
+        "create_time": int(data.get("CreateTime") or 0),
+        "msg_id": str(data["MsgId"]) if data.get("MsgId") else None,
+        "raw_type": str(data.get("MsgType", "")).lower(),
+    }
+    mtype = getattr(msg, "type", "unknown")
+    if mtype == "text":
+        return Incoming(kind="text", text=msg.content or "", **base)
+    if mtype == "voice":
+        recognition = (msg.recognition or "").strip() or None
+        return Incoming(kind="voice", text=recognition, media_id=msg.media_id, **base)
+    if mtype == "location":
+        return Incoming(kind="location", latitude=_float(data.get("Location_X")),
+                        longitude=_float(data.get("Location_Y")), label=msg.label or None, **base)
+    if mtype in ("image", "video", "shortvideo"):
+        return Incoming(kind="image" if mtype == "image" else "video", media_id=data.get("MediaId"),
+                        url=data.get("PicUrl"), **base)
+    if mtype == "link":
+        return Incoming(kind="link", url=msg.url, title=msg.title, **base)
+    if mtype == "event":
+        event = str(msg.event)
+        key = data.get("EventKey") or None
+        scene = None
+        if event == "subscribe_scan":
+            key = key.removeprefix("qrscene_") if key else key
+            event, scene = "subscribe", key
+        elif event == "scan":
+            scene = key
+        if event == "location":
+            return Incoming(kind="event", event=event, latitude=_float(data.get("Latitude")),
+                            longitude=_float(data.get("Longitude")), **base)
+        if event == "templatesendjobfinish":
+            key = data.get("Status")
+        return Incoming(kind="event", event=event, event_key=key, scene=scene, **base)
+    return Incoming(kind="unknown", **base)

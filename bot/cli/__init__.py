@@ -1,0 +1,1 @@
+"""The leifeng command line, one module per command group. Errors are one clear line, never a traceback."""

@@ -1,0 +1,201 @@
+"""The dialogue's vocabulary, pure: its states, what a step returns, the kept slots and shared helpers.
+
+Every other dialogue module builds on this one; it imports nothing of the bot.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from bot.dialogue.messages import Incoming
+
+
+class State(StrEnum):
+    """Every dialogue state. Values are the strings stored in conversations.state (names equal values)."""
+
+    IDLE = "IDLE"
+    HUMAN = "HUMAN"  # handed over to staff: the bot stays quiet except for 菜单/取消
+    # ordering and rating (ordering.py)
+    ORDER_SERVICE = "ORDER_SERVICE"
+    ORDER_DETAILS = "ORDER_DETAILS"
+    ORDER_TIME = "ORDER_TIME"
+    ORDER_ADDRESS = "ORDER_ADDRESS"
+    ORDER_PHONE = "ORDER_PHONE"
+    ORDER_CONFIRM = "ORDER_CONFIRM"
+    ORDER_EDIT = "ORDER_EDIT"
+    PROXY_NAME = "PROXY_NAME"
+    PROXY_PHONE = "PROXY_PHONE"
+    RATE = "RATE"
+    RATE_COMMENT = "RATE_COMMENT"
+    VOL_HOURS = "VOL_HOURS"
+    VOL_GIVEBACK = "VOL_GIVEBACK"
+    # volunteer registration (registration.py)
+    REG_NAME = "REG_NAME"
+    REG_GENDER = "REG_GENDER"
+    REG_BIRTH = "REG_BIRTH"
+    REG_ID = "REG_ID"
+    REG_GUARDIAN_NAME = "REG_GUARDIAN_NAME"
+    REG_GUARDIAN_PHONE = "REG_GUARDIAN_PHONE"
+    REG_GUARDIAN_CONSENT = "REG_GUARDIAN_CONSENT"
+    REG_SKILLS = "REG_SKILLS"
+    REG_TIMES = "REG_TIMES"
+    REG_PHONE = "REG_PHONE"
+    REG_TEAM = "REG_TEAM"
+    REG_CONSENT = "REG_CONSENT"
+    REG_CONFIRM = "REG_CONFIRM"
+    REG_EDIT = "REG_EDIT"
+    # volunteers' own chat (volunteering.py)
+    PROFILE_MENU = "PROFILE_MENU"
+    PROFILE_SKILLS = "PROFILE_SKILLS"
+    PROFILE_TIMES = "PROFILE_TIMES"
+    PROFILE_PHONE = "PROFILE_PHONE"
+    PROFILE_TEAM = "PROFILE_TEAM"
+    REDEEM_AMOUNT = "REDEEM_AMOUNT"
+    REDEEM_CONFIRM = "REDEEM_CONFIRM"
+    MERCHANT_POINTS = "MERCHANT_POINTS"
+
+    @classmethod
+    def of(cls, stored: str | None) -> State | None:
+        """The state a stored string names, or None for a state this version of the code does not know."""
+        try:
+            return cls(stored) if stored is not None else None
+        except ValueError:
+            return None
+
+
+# Names equal values, so the stored string reads as the name in the code (StrEnum members hash as their strings).
+assert all(member.name == member.value for member in State), "State names must equal their values"
+
+
+
+@dataclass(frozen=True)
+class Out:
+    """A message for the outbox (someone other than the sender, or anything not needed at once)."""
+
+    to: str
+    text: str
+    channel: str = "wechat"
+    key: str | None = None  # idempotency key: the same key is never queued twice
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A change to the sender's own record that the edge applies in the same transaction."""
+
+    name: str  # subscribed | unsubscribed | template_result
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A request to the domain (orders, volunteers...), performed by the edge; its text is the reply."""
+
+    name: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    hub_name: str
+    now: datetime
+    nlu: Any = None  # bot.dialogue.nlu.Understanding (pure)
+    roles: frozenset[str] = frozenset()
+    phone_on_file: str | None = None
+    timeout: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Result:
+    state: str
+    slots: Mapping[str, Any]
+    reply: str | None
+    outbox: tuple[Out, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+MENU_ITEMS: tuple[tuple[str, str], ...] = (
+    ("1", "我要找志愿者帮忙（点单）"),
+    ("2", "我的订单"),
+    ("3", "注册志愿者"),
+    ("4", "雷锋一条街活动"),
+    ("5", "积分查询"),
+    ("0", "人工服务"),
+)
+MENU_ACTIONS: Mapping[str, str] = {"2": "my_orders", "3": "register_volunteer", "4": "events", "5": "points"}
+
+CLICK_KEYS: Mapping[str, str] = {
+    "MENU_ORDER": "1", "MENU_MY_ORDERS": "2", "MENU_VOLUNTEER": "3",
+    "MENU_EVENTS": "4", "MENU_POINTS": "5", "MENU_HUMAN": "0", "MENU_HELP": "菜单",
+}
+
+Handler = Callable[[str, Mapping[str, Any], Incoming, Context], Result]
+
+
+def menu_text(hub_name: str) -> str:
+    lines = [f"欢迎来到{hub_name}！请回复数字："]
+    lines += [f"{n} {label}" for n, label in MENU_ITEMS]
+    lines.append("也可以直接说您需要什么，比如“明天上午来帮我修水管”。")
+    return "\n".join(lines)
+
+
+def clean(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().strip("。.!！~")
+
+
+def result(state: str, slots: Mapping[str, Any], reply: str | None, **kw: Any) -> Result:
+    return Result(state=state, slots=slots, reply=reply, **kw)
+
+
+# Emergency call-out (一呼百应): bot/community/callouts.py sets slots["callout"] for every member called.
+CALLOUT_SLOT = "callout"
+CALLOUT_ANSWERS = ("到", "收到", "1")
+LOCATION_SLOT = "location"
+# Slots that outlive a finished dialogue: the last location, and a call-out waiting for this person's answer.
+# This is the only definition: idle(), dialogue expiry, the order sweep and every scan end a dialogue through kept().
+KEEP_SLOTS: frozenset[str] = frozenset({LOCATION_SLOT, CALLOUT_SLOT})
+
+
+def kept(slots: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What is left of ``slots`` when a dialogue ends."""
+    return {k: v for k, v in (slots or {}).items() if k in KEEP_SLOTS}
+
+
+def idle(reply: str | None, slots: Mapping[str, Any] | None = None, **kw: Any) -> Result:
+    return Result(state=State.IDLE, slots=kept(slots), reply=reply, **kw)
+
+
+# A state's handler; None declines the message (it is then handled as in the idle state).
+StateHandler = Callable[[str, Mapping[str, Any], Incoming, "Context", str], "Result | None"]
+
+MAX_RETRIES = 2
+YES = frozenset({"1", "确认", "对", "是", "是的", "好", "好的", "没问题", "确定", "可以", "嗯", "对的", "行"})
+
+
+def retry(state: str, slots: Mapping[str, Any], ctx: Context, question: str) -> Result:
+    """Ask again; after MAX_RETRIES misses offer staff instead of asking a third time."""
+    misses = int(slots.get("misses", 0)) + 1
+    slots = {**slots, "misses": misses}
+    if misses > MAX_RETRIES:
+        return result(state, slots, "看来不太顺利，回复“人工”请社区工作人员帮您，或回复“取消”重新开始。")
+    return result(state, slots, "没太明白。" + question)
+
+
+V = TypeVar("V")
+
+
+def merge_tables(what: str, *tables: Mapping[str, V]) -> dict[str, V]:
+    """One table from several (the flows' states, the rooms' actions); a name in two of them is an error."""
+    merged: dict[str, V] = {}
+    for table in tables:
+        clash = set(merged) & set(table)
+        if clash:
+            raise ValueError(f"{what} defined twice: {sorted(clash)}")
+        merged.update(table)
+    return merged

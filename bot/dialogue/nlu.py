@@ -1,0 +1,139 @@
+"""The dialogue's view of language understanding: one object over the pure `intents` package."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from intents.address import extract_address
+from intents.catalogue import Catalogue, Service, catalogue_from_mapping, load_catalogue
+from intents.commands import Command, parse_choice, parse_command
+from intents.matcher import Matcher, MatchResult
+from intents.phone import parse_phone
+from intents.rating import parse_rating
+from intents.timeparse import SHANGHAI, TimeResult, parse_time
+
+# Commands the dialogue needs beyond the global ones in intents.commands.
+GIVE_BACK = re.compile(r"^(?:退单|退回|放弃|不接了)\s*(?:订单)?\s*(\d+)\s*(.*)$")
+CANCEL_ORDER = re.compile(r"^取消\s*订单\s*(\d+)$")
+PROXY = re.compile(r"^(?:代点单|代下单|帮家人下单|"
+                   r"[帮替给](?:我)?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|老人|家人)(?:下单|点单|预约))$")
+COMPLETE_WITH_HOURS = re.compile(r"^(?:完成|做完了|做完|已完成|完成了)\s*(?:第)?\s*(\d+)\s*(?:号|单)?[\s,，]+"
+                                 r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?$")
+COMPLETE_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?\s*$")
+NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "算了", "不说了", "无", "没"})
+
+# Residents send the same few texts over and over ("菜单", "1", "人工", "你好"); the parsers below are pure
+# functions of the text (and of the catalogue, which an Understanding never changes), so each process keeps
+# the answers for the most recent distinct texts instead of parsing them again on every message.
+MEMO_SIZE = 4096
+_command = lru_cache(maxsize=MEMO_SIZE)(parse_command)
+_choice = lru_cache(maxsize=MEMO_SIZE)(parse_choice)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    catalogue: Catalogue
+
+    @cached_property
+    def matcher(self) -> Matcher:
+        return Matcher(self.catalogue)
+
+    @cached_property
+    def _match(self) -> Callable[[str], MatchResult]:
+        return lru_cache(maxsize=MEMO_SIZE)(self.matcher.match)
+
+    def match(self, text: str) -> MatchResult:
+        return self._match(text)
+
+    def command(self, text: str) -> Command | None:
+        return _command(text)
+
+    def choice(self, text: str) -> int | None:
+        return _choice(text)
+
+    def time(self, text: str, now: datetime) -> TimeResult:
+        # "明天"/"下午" are words of the resident's day: read them on Shanghai's calendar, not UTC's
+        return parse_time(text, now.astimezone(SHANGHAI))
+
+    def phone(self, text: str) -> str | None:
+        return parse_phone(text)
+
+    def rating(self, text: str) -> int | None:
+        return parse_rating(text)
+
+    def address(self, text: str) -> str | None:
+        return extract_address(text)
+
+    def service(self, code: str) -> Service:
+        return self.catalogue.get(code)
+
+    def service_name(self, code: str) -> str:
+        return self.catalogue.get(code).name if code in self.catalogue else code
+
+    def give_back(self, text: str) -> tuple[int, str] | None:
+        m = GIVE_BACK.match(text.strip())
+        return (int(m.group(1)), m.group(2).strip(" ，,：:")) if m else None
+
+    def cancel_order(self, text: str) -> int | None:
+        m = CANCEL_ORDER.match(text.strip())
+        return int(m.group(1)) if m else None
+
+    def complete_with_hours(self, text: str) -> tuple[int, float] | None:
+        m = COMPLETE_WITH_HOURS.match(text.strip())
+        return (int(m.group(1)), float(m.group(2))) if m else None
+
+    def is_proxy(self, text: str) -> bool:
+        return bool(PROXY.match(text.strip()))
+
+    def hours(self, text: str) -> float | None:
+        m = COMPLETE_HOURS.search(text.strip())
+        if m:
+            return float(m.group(1))
+        value = parse_choice(text)  # "两个小时" / "三" as a number word
+        return float(value) if value is not None else None
+
+    def is_no(self, text: str) -> bool:
+        return text.strip("。.!！ ") in NO_WORDS
+
+
+@lru_cache(maxsize=64)
+def load_understanding(path: str | Path | None = None) -> Understanding:
+    """One Understanding per catalogue file per process: it is immutable, and building the matcher
+    (jieba's dictionary) costs about a second, so every app and worker in the process shares it."""
+    return Understanding(load_catalogue(path))
+
+
+# -- per-hub catalogues -----------------------------------------------------------------
+# Hub staff edit their catalogue in /admin; each save is a new numbered row in catalogue_versions, and
+# rows are never changed or deleted. Services.nlu_for(session, hub_id) asks the database for the hub's
+# newest version number and takes the Understanding for (database, hub, version) from this cache,
+# building it from the stored data only the first time. A new version is a new key, so every process
+# uses it from its next message on, without a restart. A hub that never saved a version keeps using
+# Services.nlu (the deployment's catalogue file).
+_HUB_CACHE: OrderedDict[tuple[str, int, int], Understanding] = OrderedDict()
+_HUB_CACHE_SIZE = 64
+_HUB_LOCK = threading.Lock()
+
+
+def hub_understanding(database: str, hub_id: int, version: int, load: Callable[[], Mapping[str, Any]]) -> Understanding:
+    """The Understanding for one stored catalogue version of one database; `load` returns its data when not cached."""
+    key = (database, hub_id, version)
+    with _HUB_LOCK:
+        hit = _HUB_CACHE.get(key)
+        if hit is not None:
+            _HUB_CACHE.move_to_end(key)
+            return hit
+    built = Understanding(catalogue_from_mapping(load(), source=f"hub {hub_id} catalogue v{version}"))
+    with _HUB_LOCK:
+        found = _HUB_CACHE.setdefault(key, built)
+        while len(_HUB_CACHE) > _HUB_CACHE_SIZE:
+            _HUB_CACHE.popitem(last=False)
+    return found

@@ -1,0 +1,494 @@
+"""The volunteer registration dialogue (pure): name, gender, birth date or age, ID number, guardian
+for a minor, skills, available times, phone, team preference, consent; a summary to confirm or correct.
+
+The draft lives in slots["reg"]. The ID number never goes into the slots: when it checks out, the
+dialogue asks the edge (action "stash_id") to encrypt and hash it there; only the masked form, the
+birth date and the gender digit stay here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from bot.dialogue.core import YES, Action, Context, Result, State, StateHandler, idle, result, retry
+from bot.dialogue.messages import Incoming
+from intents.idcard import IdCard, IdCardError, age_on, parse_id
+from intents.masking import mask_phone
+from intents.timeparse import SHANGHAI
+
+# The law, not a hub rule: adults from 18; from 8 a minor may volunteer with a guardian's consent,
+# only in services suited to their age (the catalogue's minors_ok).
+ADULT_AGE = 18
+MIN_AGE = 8
+
+ASK_NAME = State.REG_NAME
+ASK_GENDER = State.REG_GENDER
+ASK_BIRTH = State.REG_BIRTH
+ASK_ID = State.REG_ID
+ASK_GUARDIAN_NAME = State.REG_GUARDIAN_NAME
+ASK_GUARDIAN_PHONE = State.REG_GUARDIAN_PHONE
+ASK_GUARDIAN_CONSENT = State.REG_GUARDIAN_CONSENT
+ASK_SKILLS = State.REG_SKILLS
+ASK_TIMES = State.REG_TIMES
+ASK_PHONE = State.REG_PHONE
+ASK_TEAM = State.REG_TEAM
+ASK_CONSENT = State.REG_CONSENT
+CONFIRM = State.REG_CONFIRM
+EDIT = State.REG_EDIT
+
+VOLUNTEER_ROLES = frozenset({"applicant", "volunteer", "suspended"})
+CONSENT_WORDS = frozenset({"同意", "我同意", "同意的", "好的同意", "监护人同意", "本人同意", "同意了"})
+RULES_TEXT = ("志愿者守则（摘要）：自愿、无偿服务，不收服务对象的钱物；保护服务对象的隐私；服从服务站安排，"
+              "接了单按时到，有事提前退单；遵守服务站的各项规定。\n您的身份证号只加密保存，任何地方都只显示前3位和后4位。")
+EDIT_FIELDS: dict[int, tuple[str, str]] = {1: ("name", "姓名"), 2: ("gender", "性别"), 3: ("birth", "出生日期或年龄"),
+                                           4: ("id", "身份证号"), 5: ("skills", "技能"), 6: ("times", "服务时间"),
+                                           7: ("phone", "电话"), 8: ("team", "服务队"), 9: ("guardian", "监护人")}
+
+WEEKDAY_WORDS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("工作日", (0, 1, 2, 3, 4)), ("周末", (5, 6)), ("双休日", (5, 6)), ("每天", tuple(range(7))),
+    ("天天", tuple(range(7))), ("都行", tuple(range(7))), ("都可以", tuple(range(7))),
+)
+_DAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天1-7])")
+_DAY_INDEX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+              "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+PERIODS: tuple[tuple[str, str], ...] = (("上午", "am"), ("早上", "am"), ("上班前", "am"), ("下午", "pm"),
+                                        ("中午", "pm"), ("晚上", "eve"), ("傍晚", "eve"), ("下班后", "eve"),
+                                        ("全天", "all"), ("整天", "all"), ("白天", "day"))
+ANYTIME = frozenset({"随时", "什么时候都行", "都行", "都可以", "随时都可以", "不限", "时间不限"})
+_DATE = re.compile(r"^(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?$")
+_DATE8 = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
+_AGE = re.compile(r"^(?:今年)?\s*(\d{1,3})\s*(?:周岁|岁|虚岁)?(?:了)?$")
+
+
+def today(ctx: Context) -> date:
+    return ctx.now.astimezone(SHANGHAI).date()
+
+
+def reg_of(slots: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(slots.get("reg") or {})
+
+
+def _with(slots: Mapping[str, Any], reg: Mapping[str, Any]) -> dict[str, Any]:
+    return {**slots, "reg": dict(reg), "misses": 0}
+
+
+# -- entry points -------------------------------------------------------------------------------
+
+
+def start(slots: Mapping[str, Any], ctx: Context, source: str | None = None) -> Result:
+    """"注册志愿者" or a volunteer QR code: begin, unless this person is already registered here."""
+    if ctx.roles & VOLUNTEER_ROLES:
+        return idle(None, slots, actions=(Action("register_volunteer", {}),))
+    keep = {k: v for k, v in slots.items() if k == "location"}
+    reg: dict[str, Any] = {"source": source or "chat"}
+    welcome = "欢迎报名成为志愿者！大约需要2分钟，随时回复“取消”可退出。\n"
+    return next_question({**keep, "reg": reg}, ctx, prefix=welcome)
+
+
+def skill_choices(ctx: Context, minor: bool) -> list[tuple[str, str]]:
+    """(code, name) of the services one may choose; a minor sees only those suited to minors."""
+    return [(svc.code, svc.name) for svc in ctx.nlu.catalogue if svc.minors_ok or not minor]
+
+
+def team_choices(reg: Mapping[str, Any], ctx: Context) -> list[str]:
+    teams: list[str] = []
+    for code in reg.get("skills") or []:
+        if code in ctx.nlu.catalogue:
+            team = ctx.nlu.service(code).team
+            if team not in teams:
+                teams.append(team)
+    return teams
+
+
+def is_minor(reg: Mapping[str, Any], ctx: Context) -> bool:
+    birth = reg.get("birth")
+    return bool(birth) and age_on(date.fromisoformat(str(birth)), today(ctx)) < ADULT_AGE
+
+
+def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> Result:
+    """Ask for the first missing field, or show the summary when nothing is missing."""
+    reg = reg_of(slots)
+    slots = _with(slots, reg)
+    if not reg.get("name"):
+        return result(ASK_NAME, slots, prefix + "请问您的姓名？（和身份证上一致）")
+    if not reg.get("gender"):
+        return result(ASK_GENDER, slots, prefix + "您的性别？回复 1 男，2 女")
+    if not reg.get("birth_said") and not reg.get("age_said"):
+        return result(ASK_BIRTH, slots, prefix + "您的出生日期或年龄？比如“1965年3月8日”或“58岁”")
+    if not reg.get("id_masked") or not slots.get("id_enc"):
+        # id_enc is "pending" between the answer and the edge encrypting it in the same message
+        return result(ASK_ID, slots, prefix + "请输入您的18位身份证号（只加密保存，显示时会隐去中间部分）：")
+    if is_minor(reg, ctx):
+        guardian = dict(reg.get("guardian") or {})
+        if not guardian.get("name"):
+            return result(ASK_GUARDIAN_NAME, slots, prefix + "您还未满18岁，需要监护人同意才能报名。请问监护人的姓名？")
+        if not guardian.get("phone"):
+            return result(ASK_GUARDIAN_PHONE, slots, prefix + f"监护人{guardian['name']}的手机号？")
+        if not guardian.get("consent"):
+            return result(ASK_GUARDIAN_CONSENT, slots, prefix + "请监护人确认：同意孩子参加适合未成年人的志愿服务"
+                          "（如陪伴聊天、文体活动、科普、垃圾分类宣传），并会关注孩子的安全。监护人同意请回复“同意”。")
+    if reg.get("skills") and is_minor(reg, ctx):
+        allowed = {code for code, _ in skill_choices(ctx, True)}
+        if any(code not in allowed for code in reg["skills"]):
+            reg.pop("skills")
+            slots = _with(slots, reg)
+            prefix += "未成年志愿者只能选适合未成年人的服务，请重新选择。\n"
+    if not reg.get("skills"):
+        return result(ASK_SKILLS, slots, prefix + skills_question(ctx, is_minor(reg, ctx)))
+    if "availability" not in reg:
+        return result(ASK_TIMES, slots, prefix + "您一般什么时候有空？比如“周一上午、周三下午”“周末全天”“工作日晚上”，"
+                      "或者说“随时”。")
+    if not reg.get("phone"):
+        if ctx.phone_on_file:
+            return result(ASK_PHONE, slots, prefix + f"联系电话用 {mask_phone(ctx.phone_on_file)} 吗？"
+                          "是的话回复 1，不是请直接输入新号码。")
+        return result(ASK_PHONE, slots, prefix + "您的手机号？接单和通知都会用到。")
+    if "team" not in reg:
+        teams = team_choices(reg, ctx)
+        lines = ["想加入哪个服务队？回复编号："] + [f"{i} {t}" for i, t in enumerate(teams, 1)]
+        lines.append("0 不限，由社区安排")
+        return result(ASK_TEAM, slots, prefix + "\n".join(lines))
+    if not reg.get("consent"):
+        return result(ASK_CONSENT, slots, prefix + RULES_TEXT + "\n同意以上守则请回复“同意”。")
+    return result(CONFIRM, slots, prefix + summary(reg, ctx))
+
+
+def skills_question(ctx: Context, minor: bool) -> str:
+    choices = skill_choices(ctx, minor)
+    head = "您能提供哪些服务？可以多选，回复编号，用空格或逗号隔开，比如“2 5”："
+    if minor:
+        head = "未成年志愿者可以参加下面这些服务，可以多选，回复编号，比如“1 3”："
+    return "\n".join([head] + [f"{i} {name}" for i, (_, name) in enumerate(choices, 1)])
+
+
+def summary(reg: Mapping[str, Any], ctx: Context) -> str:
+    names = {code: name for code, name in skill_choices(ctx, False)}
+    skills = "、".join(names.get(c, c) for c in reg.get("skills") or [])
+    age = age_on(date.fromisoformat(str(reg["birth"])), today(ctx)) if reg.get("birth") else None
+    lines = ["请核对您的报名信息：", f"1 姓名：{reg.get('name')}", f"2 性别：{reg.get('gender')}",
+             f"3 出生日期：{reg.get('birth')}（{age}岁）", f"4 身份证号：{reg.get('id_masked')}", f"5 技能：{skills}",
+             f"6 服务时间：{times_text(reg.get('availability') or [])}", f"7 电话：{reg.get('phone')}",
+             f"8 服务队：{reg.get('team') or '不限，由社区安排'}"]
+    guardian = reg.get("guardian")
+    if guardian:
+        lines.append(f"9 监护人：{guardian.get('name')}（{mask_phone(guardian.get('phone'))}，已同意）")
+    lines.append("回复 1 确认提交，2 修改，0 取消")
+    return "\n".join(lines)
+
+
+def times_text(slots: Sequence[Mapping[str, Any]]) -> str:
+    if not slots:
+        return "随时"
+    words = {"am": "上午", "pm": "下午", "eve": "晚上", "all": "全天"}
+    by_period: dict[str, list[int]] = {}
+    for slot in slots:
+        by_period.setdefault(str(slot["period"]), []).append(int(slot["weekday"]))
+    parts = []
+    for period, days in by_period.items():
+        days = sorted(set(days))
+        label = "每天" if len(days) == 7 else "、".join("周" + "一二三四五六日"[d] for d in days)
+        parts.append(label + words.get(period, period))
+    return "；".join(parts)
+
+
+# -- parsers (pure) -----------------------------------------------------------------------------
+
+
+def parse_gender(text: str) -> str | None:
+    t = text.strip()
+    if t in ("1", "男", "男的", "男性", "先生"):
+        return "男"
+    if t in ("2", "女", "女的", "女性", "女士"):
+        return "女"
+    return None
+
+
+def parse_birth(text: str, ctx: Context) -> tuple[str, Any] | None:
+    """("birth", iso date) or ("age", years), or None."""
+    t = text.strip().replace(" ", "")
+    m = _DATE.match(t) or _DATE8.match(t)
+    if m:
+        try:
+            born = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+        return ("birth", born.isoformat()) if date(1900, 1, 1) <= born <= today(ctx) else None
+    m = _AGE.match(t)
+    if m:
+        age = int(m.group(1))
+    else:
+        words = re.sub(r"(?:今年|周岁|虚岁|岁|了)", "", t)
+        value = ctx.nlu.choice(words) if words else None
+        if value is None:
+            return None
+        age = int(value)
+    return ("age", age) if 1 <= age <= 120 else None
+
+
+def parse_availability(text: str) -> list[dict[str, Any]] | None:
+    """Weekdays and periods in the text; [] means any time; None when nothing is recognised."""
+    t = re.sub(r"\s+", "", text)
+    if t in ANYTIME:
+        return []
+    slots: set[tuple[int, str]] = set()
+    for segment in re.split(r"[，,、；;。和及还有或者/]+", t):
+        if not segment:
+            continue
+        days: set[int] = {_DAY_INDEX[m.group(1)] for m in _DAY.finditer(segment)}
+        for word, group in WEEKDAY_WORDS:
+            if word in segment:
+                days.update(group)
+        periods = {code for word, code in PERIODS if word in segment}
+        if "day" in periods:
+            periods = (periods - {"day"}) | {"am", "pm"}
+        if not days and not periods:
+            continue
+        for d in days or set(range(7)):
+            for p in periods or {"all"}:
+                slots.add((d, p))
+    if not slots:
+        return None
+    # "all" already covers the parts of that day
+    full = {d for d, p in slots if p == "all"}
+    return [{"weekday": d, "period": p} for d, p in sorted(slots) if p == "all" or d not in full]
+
+
+def parse_numbers(text: str) -> list[int] | None:
+    parts = [p for p in re.split(r"[\s,，、;；和]+", text.strip()) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+def parse_skills(text: str, ctx: Context, minor: bool) -> list[str] | None:
+    choices = skill_choices(ctx, minor)
+    numbers = parse_numbers(text)
+    if numbers is not None:
+        if any(not 1 <= n <= len(choices) for n in numbers):
+            return None
+        return list(dict.fromkeys(choices[n - 1][0] for n in numbers))
+    by_name = {name: code for code, name in choices}
+    names = [p for p in re.split(r"[\s,，、;；和]+", text.strip()) if p]
+    if names and all(n in by_name for n in names):
+        return list(dict.fromkeys(by_name[n] for n in names))
+    return None
+
+
+# -- handlers -----------------------------------------------------------------------------------
+
+
+def _next(slots: Mapping[str, Any], reg: Mapping[str, Any], ctx: Context, prefix: str = "") -> Result:
+    return next_question(_with(slots, reg), ctx, prefix)
+
+
+def on_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    name = text.strip().removeprefix("我叫").removeprefix("我是").strip()
+    if not 2 <= len(name) <= 20 or re.search(r"[\d@#]", name):
+        return retry(state, slots, ctx, "请输入您的姓名，比如“王小明”。")
+    return _next(slots, {**reg_of(slots), "name": name}, ctx)
+
+
+def _consistency(reg: Mapping[str, Any], ctx: Context) -> str | None:
+    """Whether what was said about gender and birth agrees with the ID number already checked."""
+    if not reg.get("birth"):
+        return None
+    if reg.get("id_gender") and reg.get("gender") and reg["id_gender"] != reg["gender"]:
+        return f"身份证号显示性别是“{reg['id_gender']}”，和您选的“{reg['gender']}”不一致。"
+    born = date.fromisoformat(str(reg["birth"]))
+    if reg.get("birth_said") and reg["birth_said"] != reg["birth"]:
+        return f"身份证号上的出生日期是{born:%Y年%m月%d日}，和您说的{reg['birth_said']}不一致。"
+    if reg.get("age_said") is not None and not reg.get("birth_said"):
+        real = age_on(born, today(ctx))
+        if int(reg["age_said"]) not in (real, real + 1):  # people often say their nominal (虚岁) age
+            return f"按身份证号，您今年{real}周岁，和您说的{reg['age_said']}岁不一致。"
+    return None
+
+
+def on_gender(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    gender = parse_gender(text)
+    if gender is None:
+        return retry(state, slots, ctx, "请回复 1 男，2 女。")
+    reg = {**reg_of(slots), "gender": gender}
+    problem = _consistency(reg, ctx)
+    if problem:
+        return result(state, slots, problem + "请重新选择：1 男，2 女；如果是身份证号输错了，请回复“取消”后重新报名。")
+    return _next(slots, reg, ctx)
+
+
+def on_birth(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    said = parse_birth(text, ctx)
+    if said is None:
+        return retry(state, slots, ctx, "请说出生日期或年龄，比如“1965年3月8日”或“58岁”。")
+    reg = reg_of(slots)
+    reg.pop("birth_said", None)
+    reg.pop("age_said", None)
+    reg["birth_said" if said[0] == "birth" else "age_said"] = said[1]
+    problem = _consistency(reg, ctx)
+    if problem:
+        return result(state, slots, problem + "请重新说出生日期或年龄。")
+    return _next(slots, reg, ctx)
+
+
+def on_id(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    reg = reg_of(slots)
+    if text.strip() in ("改性别", "改出生日期", "改年龄"):
+        field = "gender" if text.strip() == "改性别" else "birth"
+        return start_edit(slots, reg, field, ctx)
+    try:
+        card: IdCard = parse_id(text, today(ctx))
+    except IdCardError as exc:
+        misses = int(slots.get("misses", 0)) + 1
+        if misses > 2:
+            return result(state, {**slots, "misses": misses},
+                          f"{exc}\n如果一直不通过，回复“人工”请社区工作人员帮您，或回复“取消”退出。")
+        return result(state, {**slots, "misses": misses}, f"{exc}请重新输入：")
+    age = card.age_on(today(ctx))
+    if age < MIN_AGE:
+        return idle(f"按身份证号您今年{age}岁，{MIN_AGE}岁以上才能报名志愿者。谢谢您的热心！", slots)
+    candidate = {**reg, "birth": card.birth_date.isoformat(), "id_gender": card.gender, "id_masked": card.masked}
+    problem = _consistency(candidate, ctx)
+    if problem:
+        return result(state, slots, problem + "请核对后重新输入身份证号；"
+                      "如果是前面说错了，回复“改性别”或“改出生日期”。")
+    if age >= ADULT_AGE:
+        candidate.pop("guardian", None)
+    # the number itself goes to the edge to be encrypted; the slots keep only the masked form
+    res = _next({**slots, "id_enc": "pending", "id_hash": "pending"}, candidate, ctx)
+    return result(res.state, res.slots, res.reply, actions=(Action("stash_id", {"id": card.number}),))
+
+
+def on_guardian_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    name = text.strip()
+    if not 2 <= len(name) <= 20 or ctx.nlu.phone(name):
+        return retry(state, slots, ctx, "请输入监护人的姓名。")
+    reg = reg_of(slots)
+    if name == reg.get("name"):
+        return result(state, slots, "监护人要是您的父母或其他监护人，请输入监护人的姓名。")
+    return _next(slots, {**reg, "guardian": {"name": name}}, ctx)
+
+
+def on_guardian_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    phone = ctx.nlu.phone(text)
+    if phone is None:
+        return retry(state, slots, ctx, "请输入监护人的11位手机号。")
+    reg = reg_of(slots)
+    return _next(slots, {**reg, "guardian": {**dict(reg.get("guardian") or {}), "phone": phone}}, ctx)
+
+
+def on_guardian_consent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    if text.strip() not in CONSENT_WORDS:
+        return retry(state, slots, ctx, "需要监护人同意才能报名，同意请回复“同意”，不同意请回复“取消”。")
+    reg = reg_of(slots)
+    return _next(slots, {**reg, "guardian": {**dict(reg.get("guardian") or {}), "consent": True}}, ctx)
+
+
+def on_skills(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    reg = reg_of(slots)
+    skills = parse_skills(text, ctx, is_minor(reg, ctx))
+    if not skills:
+        return retry(state, slots, ctx, "请回复列表里的编号，可以多个，比如“2 5”。")
+    reg["skills"] = skills
+    if reg.get("team") and reg["team"] not in team_choices(reg, ctx):
+        reg.pop("team")  # the team choice followed the old skills: ask again
+    return _next(slots, reg, ctx)
+
+
+def on_times(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    times = parse_availability(text)
+    if times is None:
+        return retry(state, slots, ctx, "请说哪几天、什么时段有空，比如“周六上午”“工作日晚上”，或者“随时”。")
+    return _next(slots, {**reg_of(slots), "availability": times}, ctx)
+
+
+def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    phone = ctx.nlu.phone(text)
+    if phone is None and ctx.phone_on_file and text.strip() in YES:
+        phone = ctx.phone_on_file
+    if phone is None:
+        return retry(state, slots, ctx, "请输入11位手机号。")
+    return _next(slots, {**reg_of(slots), "phone": phone}, ctx)
+
+
+def on_team(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    reg = reg_of(slots)
+    teams = team_choices(reg, ctx)
+    choice = ctx.nlu.choice(text)
+    if text.strip() in ("0", "零", "不限", "都行", "随便", "由社区安排"):
+        return _next(slots, {**reg, "team": ""}, ctx)
+    if choice is not None and 1 <= choice <= len(teams):
+        return _next(slots, {**reg, "team": teams[choice - 1]}, ctx)
+    if text.strip() in teams:
+        return _next(slots, {**reg, "team": text.strip()}, ctx)
+    return retry(state, slots, ctx, "请回复服务队的编号，不限请回复 0。")
+
+
+def on_consent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    if text.strip() not in CONSENT_WORDS:
+        return retry(state, slots, ctx, "同意守则才能报名。同意请回复“同意”，不想报名了请回复“取消”。")
+    return _next(slots, {**reg_of(slots), "consent": True}, ctx)
+
+
+def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    t = text.strip()
+    reg = reg_of(slots)
+    if t in YES:
+        if slots.get("id_enc") in (None, "pending") or slots.get("id_hash") in (None, "pending"):
+            return next_question({**slots, "reg": {**reg, "id_masked": None}}, ctx, "身份证号需要再输入一次。\n")
+        data = {"name": reg["name"], "gender": reg["gender"], "birth": reg["birth"], "id_enc": slots["id_enc"],
+                "id_hash": slots["id_hash"], "id_masked": reg["id_masked"], "phone": reg["phone"],
+                "skills": list(reg["skills"]), "availability": list(reg.get("availability") or []),
+                "team": reg.get("team") or None, "guardian": reg.get("guardian") if is_minor(reg, ctx) else None,
+                "source": reg.get("source")}
+        return idle(None, slots, actions=(Action("register_volunteer", data),))
+    if t in ("2", "修改", "改", "改一下", "不对"):
+        fields = [f"{n} {label}" for n, (key, label) in EDIT_FIELDS.items() if key != "guardian" or is_minor(reg, ctx)]
+        return result(EDIT, slots, "要改哪一项？回复编号：\n" + "\n".join(fields))
+    if t == "0":
+        return idle("好的，已取消报名。想报名时再回复“注册志愿者”。", slots)
+    return retry(state, slots, ctx, "请回复 1 确认提交，2 修改，0 取消。")
+
+
+def start_edit(slots: Mapping[str, Any], reg: dict[str, Any], field: str, ctx: Context) -> Result:
+    if field == "birth":
+        reg.pop("birth_said", None)
+        reg.pop("age_said", None)
+    elif field == "id":
+        for key in ("id_masked", "birth", "id_gender"):
+            reg.pop(key, None)
+        slots = {k: v for k, v in slots.items() if k not in ("id_enc", "id_hash")}
+    elif field == "times":
+        reg.pop("availability", None)
+    elif field == "guardian":
+        reg.pop("guardian", None)
+    else:
+        reg.pop(field, None)
+    return next_question({**slots, "reg": reg}, ctx)
+
+
+def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    choice = ctx.nlu.choice(text)
+    reg = reg_of(slots)
+    if choice is None or choice not in EDIT_FIELDS or (choice == 9 and not is_minor(reg, ctx)):
+        return retry(state, slots, ctx, "请回复要修改的那一项的编号。")
+    return start_edit(slots, reg, EDIT_FIELDS[choice][0], ctx)
+
+
+STATE_HANDLERS: dict[str, StateHandler] = {
+    ASK_NAME: on_name,
+    ASK_GENDER: on_gender,
+    ASK_BIRTH: on_birth,
+    ASK_ID: on_id,
+    ASK_GUARDIAN_NAME: on_guardian_name,
+    ASK_GUARDIAN_PHONE: on_guardian_phone,
+    ASK_GUARDIAN_CONSENT: on_guardian_consent,
+    ASK_SKILLS: on_skills,
+    ASK_TIMES: on_times,
+    ASK_PHONE: on_phone,
+    ASK_TEAM: on_team,
+    ASK_CONSENT: on_consent,
+    CONFIRM: on_confirm,
+    EDIT: on_edit,
+}

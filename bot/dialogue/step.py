@@ -1,0 +1,388 @@
+"""The conversation core: a pure step function over rule and state tables (no Flask, SQL, network or clock).
+
+step(state, slots, message, context) -> Result(new state, slots, passive reply, outbox, effects, actions)
+
+Events go through RULES; text goes through global commands (valid in every state), then the
+handler of the current state (STATE_HANDLERS), then the idle handler. Actions are requests to
+the domain (submit an order, accept one...) that the edge performs in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from bot.dialogue import ordering, registration, volunteering
+from bot.dialogue.core import (
+    CALLOUT_ANSWERS,
+    CALLOUT_SLOT,
+    CLICK_KEYS,
+    MENU_ACTIONS,
+    MENU_ITEMS,
+    Action,
+    Context,
+    Effect,
+    Handler,
+    Result,
+    State,
+    StateHandler,
+    clean,
+    idle,
+    kept,
+    menu_text,
+    merge_tables,
+    result,
+)
+from bot.dialogue.messages import Incoming
+
+IDLE, HUMAN = State.IDLE, State.HUMAN
+
+
+# Every dialogue state's handler, from the flows; each state has exactly one (checked below).
+STATE_HANDLERS: dict[str, StateHandler] = merge_tables(
+    "dialogue states", ordering.STATE_HANDLERS, registration.STATE_HANDLERS, volunteering.STATE_HANDLERS)
+_unhandled = set(State) - {IDLE, HUMAN} - set(STATE_HANDLERS)
+if _unhandled:
+    raise ValueError(f"dialogue states without a handler: {sorted(_unhandled)}")
+
+# -- events -------------------------------------------------------------------------------------
+
+
+def on_subscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    text = "您好，感谢关注！" + menu_text(ctx.hub_name)
+    own = _volunteer_scene(state, slots, inc, ctx)  # a volunteer or merchant QR code starts its dialogue
+    if own is not None:
+        return replace(own, reply=f"您好，感谢关注{ctx.hub_name}！\n{own.reply or ''}".rstrip(),
+                       effects=(Effect("subscribed", {"scene": inc.scene}),))
+    return idle(text, effects=(Effect("subscribed", {"scene": inc.scene}),), actions=_event_scene(inc))
+
+
+def _event_scene(inc: Incoming) -> tuple[Action, ...]:
+    """Issue 6: a QR code with an "event..." scene (posters for 雷锋一条街) opts the person in to event reminders."""
+    if inc.scene and inc.scene.startswith("event"):
+        return (Action("subscribe_events", {"source": f"qr:{inc.scene}"[:100]}),)
+    return ()
+
+
+def on_unsubscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return idle(None, effects=(Effect("unsubscribed"),))
+
+
+def _volunteer_scene(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result | None:
+    """Issue 5: "volunteer..." scenes start registration; "merchant_redeem_<id>" starts a redemption there."""
+    if inc.scene and inc.scene.startswith("volunteer"):
+        return registration.start(slots, ctx, source=f"qr:{inc.scene}"[:100])
+    code = volunteering.scanned_code(inc.scene)
+    if code is not None:
+        return volunteering.start_code_scan(slots, code)
+    merchant = volunteering.scanned_merchant(inc.scene)
+    return None if merchant is None else volunteering.start_scan_redeem(slots, ctx, merchant)
+
+
+def on_scan(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    own = _volunteer_scene(state, slots, inc, ctx)
+    if own is not None:
+        return own
+    if _event_scene(inc):  # an event poster's code answers with the subscription, not the menu
+        return result(state, {**slots, "last_scene": inc.scene}, None, actions=_event_scene(inc))
+    return result(state, {**slots, "last_scene": inc.scene}, f"已收到扫码（{inc.scene}）。" + menu_text(ctx.hub_name))
+
+
+def on_template_finish(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, None, effects=(Effect("template_result", {"status": inc.event_key}),))
+
+
+def on_location(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    loc = {"lat": inc.latitude, "lng": inc.longitude, "label": inc.label}
+    new_slots = {**slots, "location": loc}
+    if inc.kind == "event":  # periodic location report: remember silently
+        return result(state, new_slots, None)
+    if state == ordering.ASK_ADDRESS:  # the address question answered with a location
+        return ordering.fill_location(new_slots, inc, ctx)
+    where = inc.label or "您发送的位置"
+    return result(state, new_slots, f"收到位置：{where}。下单时会用这个地址。")
+
+
+def on_voice_unreadable(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, "抱歉，这段语音没有听清楚。您可以再说一遍，或者回复数字：\n"
+                  + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS))
+
+
+def on_media(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    what = {"image": "图片", "video": "视频", "link": "链接"}.get(inc.kind, "消息")
+    return result(state, slots, f"已收到您的{what}。需要帮忙的话，请用文字或语音说一下，或回复“菜单”。")
+
+
+def on_unknown(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, "这种消息暂时看不懂，请发文字或语音，或回复“菜单”。")
+
+
+def on_silent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(state, slots, None)
+
+
+def text_of(inc: Incoming) -> str:
+    if inc.kind == "event" and inc.event == "click":
+        return CLICK_KEYS.get(inc.event_key or "", "菜单")
+    return clean(inc.text or "")
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def hand_over(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    return result(HUMAN, slots, "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。",
+                  actions=(Action("human_handover", {"at": inc.create_time}),))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One text message in one state: what every command row is asked about."""
+
+    state: str
+    slots: Mapping[str, Any]
+    inc: Incoming
+    ctx: Context
+    text: str
+
+    @property
+    def in_dialogue(self) -> bool:
+        return self.state not in (IDLE, HUMAN)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One row of the global commands: valid in every state, tried in table order.
+
+    `applies` says whether the text is this command (returning what it found, or None); `run` acts on it and
+    may still decline (None: the message goes on to the state's handler, then the idle handler).
+    """
+
+    name: str
+    applies: Callable[[Turn], Any]
+    run: Callable[[Turn, Any], Result | None]
+
+
+def _callout_answer(t: Turn) -> bool | None:
+    # "到"/"收到" always go to the call-out action (it finds the person's open call-out, or says there is none);
+    # "1" only while a call-out waits for them and no dialogue is under way, so it stays menu choice 1 otherwise.
+    if t.text in CALLOUT_ANSWERS and (t.text != "1" or (t.slots.get(CALLOUT_SLOT) and not t.in_dialogue)):
+        return True
+    return None
+
+
+def _answer_callout(t: Turn, _: Any) -> Result:
+    rest = {k: v for k, v in t.slots.items() if k != CALLOUT_SLOT}
+    return result(t.state, rest, None, actions=(Action("callout_answer", {"callout": t.slots.get(CALLOUT_SLOT),
+                                                                            "text": t.text}),))
+
+
+def _give_back(t: Turn, back: tuple[int, str]) -> Result:
+    if back[1]:
+        return idle(None, t.slots, actions=(Action("give_back", {"order": back[0], "reason": back[1]}),))
+    return result(ordering.ASK_GIVEBACK_REASON, {**t.slots, "order": back[0]}, f"请说一下退订单{back[0]}的原因：")
+
+
+def _help(t: Turn, arg: int | None) -> Result:
+    note = "（刚才的操作已取消）\n" if t.in_dialogue else ""
+    return idle(note + menu_text(t.ctx.hub_name), t.slots)
+
+
+def _cancel(t: Turn, arg: int | None) -> Result:
+    if t.in_dialogue or t.state == HUMAN:
+        return idle("好的，已取消。需要时再找我，回复“菜单”看看能做什么。", t.slots)
+    return idle("现在没有要取消的操作。要取消订单请回复“取消订单 编号”，回复“我的订单”查看编号。", t.slots)
+
+
+def _accept(t: Turn, arg: int | None) -> Result:
+    if arg is None:
+        return result(t.state, t.slots, "请带上订单编号，比如“接单 12”。")
+    return idle(None, t.slots, actions=(Action("accept", {"order": arg}),))
+
+
+def _complete(t: Turn, arg: int | None) -> Result:
+    if arg is None:
+        return result(t.state, t.slots, "请带上订单编号，比如“完成 12 2”（12号订单，服务2小时）。")
+    return result(ordering.ASK_HOURS, {**t.slots, "order": arg, "misses": 0},
+                  f"订单{arg}服务了几个小时？回复数字，比如“2”或“1.5”。")
+
+
+def _domain_action(name: str) -> Callable[[Turn, int | None], Result]:
+    """A named command that the domain answers (an action with its number, if one was given)."""
+    def run(t: Turn, arg: int | None) -> Result:
+        return idle(None, t.slots, actions=(Action(name, {"arg": arg} if arg is not None else {}),))
+
+    return run
+
+
+# What a command word (intents.commands) does; a name missing here is not a command of the dialogue.
+NAMED: Mapping[str, Callable[[Turn, int | None], Result]] = {
+    "register_volunteer": lambda t, arg: registration.start(t.slots, t.ctx),
+    "help": _help,
+    "cancel": _cancel,
+    "human": lambda t, arg: hand_over(t.state, t.slots, t.inc, t.ctx),
+    "accept": _accept,
+    "complete": _complete,
+    **{name: _domain_action(name) for name in ("my_orders", "my_tasks", "points", "redeem", "subscribe_events",
+                                               "unsubscribe", "events", "passbook")},
+}
+
+
+def _named(t: Turn) -> tuple[str, int | None] | None:
+    cmd = t.ctx.nlu.command(t.text)
+    return None if cmd is None or cmd.name not in NAMED else (cmd.name, cmd.arg)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("callout_answer", _callout_answer, _answer_callout),
+    # "不用了" answers "anything to add?" after a rating: it cancels nothing, so no command may take it
+    Command("no_comment", lambda t: True if t.state == ordering.RATE_COMMENT and t.ctx.nlu.is_no(t.text) else None,
+            lambda t, _: None),
+    Command("cancel_order", lambda t: t.ctx.nlu.cancel_order(t.text),
+            lambda t, oid: idle(None, t.slots, actions=(Action("cancel_order", {"order": oid}),))),
+    Command("give_back", lambda t: t.ctx.nlu.give_back(t.text), _give_back),
+    Command("complete_with_hours", lambda t: t.ctx.nlu.complete_with_hours(t.text),
+            lambda t, done: idle(None, t.slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))),
+    Command("proxy", lambda t: True if t.ctx.nlu.is_proxy(t.text) else None,
+            lambda t, _: ordering.start_proxy(t.slots, t.ctx)),
+    Command("volunteer", lambda t: volunteering.command(t.state, t.slots, t.inc, t.ctx, t.text),
+            lambda t, res: res),
+    Command("named", _named, lambda t, cmd: NAMED[cmd[0]](t, cmd[1])),
+)
+
+
+def _check_commands(rows: tuple[Command, ...]) -> None:
+    names = [row.name for row in rows]
+    if len(names) != len(set(names)):
+        raise ValueError("duplicate command names in the dialogue's COMMANDS table")
+
+
+_check_commands(COMMANDS)
+
+
+def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
+    """The first COMMANDS row that applies, run; None when the text is no command (or the row declined)."""
+    turn = Turn(state, slots, inc, ctx, text)
+    for row in COMMANDS:
+        found = row.applies(turn)
+        if found is not None:
+            return row.run(turn, found)
+    return None
+
+
+def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
+    text = text_of(inc)
+    prefix = ""
+    if state != IDLE and TIMEOUT.expired(slots, ctx):
+        prefix = TIMEOUT.notice
+        state, slots = IDLE, kept(slots)
+    if not text:
+        return _prefixed(prefix, result(state, slots, "请用文字或语音告诉我您需要什么，或回复“菜单”。"))
+    res = global_command(state, slots, inc, ctx, text)
+    if res is None and state == HUMAN:
+        return result(state, slots, None)  # staff are answering; the bot stays out of the way
+    if res is None and state in STATE_HANDLERS:
+        res = STATE_HANDLERS[state](state, slots, inc, ctx, text)
+    if res is None:
+        res = on_idle_text(slots, inc, ctx, text)
+    return _prefixed(prefix, _touch(res, ctx))
+
+
+def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    choice = ctx.nlu.choice(text) if len(text) <= 4 else None
+    if choice is not None and str(choice) in dict(MENU_ITEMS):
+        key = str(choice)
+        if key == "1":
+            return ordering.ask_service(slots, ctx)
+        if key == "0":
+            return hand_over(IDLE, slots, inc, ctx)
+        if key == "3":  # registration is a dialogue, not a one-shot action
+            return registration.start(slots, ctx)
+        return idle(None, slots, actions=(Action(MENU_ACTIONS[key]),))
+    return ordering.start_from_text(slots, inc, ctx, text)
+
+
+def _expired(slots: Mapping[str, Any], ctx: Context) -> bool:
+    last = slots.get("last_at")
+    if not last:
+        return False
+    try:
+        return ctx.now - datetime.fromisoformat(str(last)) > ctx.timeout
+    except (TypeError, ValueError):
+        return True
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """The TIMEOUT pseudo-row: a dialogue idle for longer than ctx.timeout ends (kept slots stay) with a notice."""
+
+    expired: Callable[[Mapping[str, Any], Context], bool]
+    notice: str
+
+
+TIMEOUT = Timeout(_expired, "上次的对话时间太久，已帮您取消了。\n")
+
+
+def _touch(res: Result, ctx: Context) -> Result:
+    if res.state in (IDLE, HUMAN):
+        return res
+    return replace(res, slots={**res.slots, "last_at": ctx.now.isoformat()})
+
+
+def _prefixed(prefix: str, res: Result) -> Result:
+    if not prefix:
+        return res
+    return replace(res, reply=prefix + (res.reply or ""))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the dispatch table: which incoming messages it takes, and the handler."""
+
+    name: str
+    kinds: frozenset[str]
+    events: frozenset[str] | None
+    handler: Handler
+    when: Callable[[Incoming], bool] = lambda inc: True
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("subscribe", frozenset({"event"}), frozenset({"subscribe"}), on_subscribe),
+    Rule("unsubscribe", frozenset({"event"}), frozenset({"unsubscribe"}), on_unsubscribe),
+    Rule("scan", frozenset({"event"}), frozenset({"scan"}), on_scan),
+    Rule("template", frozenset({"event"}), frozenset({"templatesendjobfinish"}), on_template_finish),
+    Rule("location_event", frozenset({"event"}), frozenset({"location"}), on_location),
+    Rule("click", frozenset({"event"}), frozenset({"click"}), on_text),
+    Rule("view", frozenset({"event"}), frozenset({"view"}), on_silent),
+    Rule("location", frozenset({"location"}), None, on_location),
+    Rule("voice_unreadable", frozenset({"voice"}), None, on_voice_unreadable, lambda inc: not inc.text),
+    Rule("text", frozenset({"text", "voice"}), None, on_text),
+    Rule("media", frozenset({"image", "video", "link"}), None, on_media),
+)
+
+
+def _check_rules(rules: tuple[Rule, ...]) -> None:
+    names = [r.name for r in rules]
+    if len(names) != len(set(names)):
+        raise ValueError("duplicate rule names in the dialogue table")
+
+
+_check_rules(RULES)
+
+
+def step(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
+         rules: tuple[Rule, ...] = RULES) -> Result:
+    """(state, slots, message, context) -> new state, slots, passive reply, outbox, effects, actions."""
+    known = State.of(state)
+    if known is None:
+        known, slots = IDLE, {}  # a state from another version of the code: start over rather than crash
+    state = known
+    for rule in rules:
+        if inc.kind in rule.kinds and (rule.events is None or inc.event in rule.events) and rule.when(inc):
+            res = rule.handler(state, dict(slots), inc, ctx)
+            return replace(res, slots=dict(res.slots))
+    if inc.kind == "event":
+        return on_silent(state, slots, inc, ctx)
+    return on_unknown(state, slots, inc, ctx)

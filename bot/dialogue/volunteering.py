@@ -1,0 +1,185 @@
+"""Volunteers' own chat (pure): "我的资料" and edits, redemption at a merchant (scan or code), time bank.
+
+`command()` recognises this topic's commands in any state; the STATE_HANDLERS carry the short
+follow-up questions. Everything that needs the database is an Action performed by the edge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.dialogue.core import YES, Action, Context, Result, State, StateHandler, idle, kept, result, retry
+from bot.dialogue.messages import Incoming
+from bot.dialogue.registration import VOLUNTEER_ROLES, parse_availability, parse_skills, skills_question
+
+PROFILE_MENU = State.PROFILE_MENU
+PROFILE_SKILLS = State.PROFILE_SKILLS
+PROFILE_TIMES = State.PROFILE_TIMES
+PROFILE_PHONE = State.PROFILE_PHONE
+PROFILE_TEAM = State.PROFILE_TEAM
+REDEEM_AMOUNT = State.REDEEM_AMOUNT
+REDEEM_CONFIRM = State.REDEEM_CONFIRM
+MERCHANT_POINTS = State.MERCHANT_POINTS
+
+SCAN_PREFIX = "merchant_redeem_"
+CODE_SCAN_PREFIX = "redeem_"  # a volunteer's one-time code as a QR: the merchant scans it to 核销
+PROFILE_WORDS = frozenset({"我的资料", "个人资料", "我的信息", "修改资料", "志愿者资料", "资料", "改资料"})
+DONATE_LIST_WORDS = frozenset({"捐赠时长", "捐时长", "捐赠时间", "时长捐赠", "时间捐赠"})
+CODE_WORDS = frozenset({"兑换码", "我的兑换码", "积分兑换码"})
+VERIFY = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})(?:\s*[,，\s]\s*(\d{1,6})\s*(?:分|积分)?)?$")
+PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*(\d+)\s*号?$")
+DONATE = re.compile(r"^捐(?:赠)?(?:时长)?\s*(\d+)\s*号?\s*[,，\s]\s*(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h)?$")
+
+
+def _is_volunteer(ctx: Context) -> bool:
+    return bool(ctx.roles & VOLUNTEER_ROLES)
+
+
+def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
+    """This topic's commands, valid in every state; None when the text is not one of them."""
+    t = re.sub(r"\s+", " ", text.strip())
+    if t in PROFILE_WORDS:
+        if not _is_volunteer(ctx):
+            return idle("您还不是志愿者。想加入请回复“注册志愿者”。", slots)
+        return result(PROFILE_MENU, {**slots, "misses": 0}, None, actions=(Action("profile"),))
+    if t in CODE_WORDS:
+        return idle(None, slots, actions=(Action("redeem"),))
+    m = VERIFY.match(t)
+    if m:
+        if m.group(2) is None:
+            return result(MERCHANT_POINTS, {**slots, "code": m.group(1), "misses": 0}, "这次兑换多少积分？回复数字。")
+        return idle(None, slots, actions=(Action("merchant_redeem", {"code": m.group(1), "points": int(m.group(2))}),))
+    m = PAY.match(t)
+    if m:
+        return idle(None, slots, actions=(Action("pay_with_hours", {"order": int(m.group(1))}),))
+    if t in DONATE_LIST_WORDS:
+        return idle(None, slots, actions=(Action("donate", {}),))
+    m = DONATE.match(t)
+    if m:
+        minutes = round(float(m.group(2)) * 60)
+        return idle(None, slots, actions=(Action("donate", {"recipient": int(m.group(1)), "minutes": minutes}),))
+    return None
+
+
+def scanned_merchant(scene: str | None) -> int | None:
+    if scene and scene.startswith(SCAN_PREFIX) and scene[len(SCAN_PREFIX):].isdigit():
+        return int(scene[len(SCAN_PREFIX):])
+    return None
+
+
+def scanned_code(scene: str | None) -> str | None:
+    if scene and scene.startswith(CODE_SCAN_PREFIX) and scene[len(CODE_SCAN_PREFIX):].isdigit():
+        return scene[len(CODE_SCAN_PREFIX):]
+    return None
+
+
+def start_code_scan(slots: Mapping[str, Any], code: str) -> Result:
+    """A merchant scanned a volunteer's redemption QR: the same as typing "核销 <code>"."""
+    keep = kept(slots)
+    return result(MERCHANT_POINTS, {**keep, "code": code, "misses": 0},
+                  "扫到志愿者的兑换码。这次兑换多少积分？回复数字。")
+
+
+def start_scan_redeem(slots: Mapping[str, Any], ctx: Context, merchant_id: int) -> Result:
+    """The volunteer scanned a merchant's redemption QR code."""
+    keep = kept(slots)
+    if not _is_volunteer(ctx):
+        return idle("这是共建商家的积分兑换码。积分是志愿者服务获得的，想加入请回复“注册志愿者”。", keep)
+    return result(REDEEM_AMOUNT, {**keep, "merchant": merchant_id, "misses": 0},
+                  "您扫的是共建商家的积分兑换码。这次要用多少积分？回复数字（回复“积分”可查余额）。")
+
+
+def _amount(text: str, ctx: Context) -> int | None:
+    t = text.strip().removesuffix("积分").removesuffix("分")
+    if t.isdigit():
+        return int(t)
+    value = ctx.nlu.choice(t) if t else None
+    return int(value) if value is not None else None
+
+
+def on_redeem_amount(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    amount = _amount(text, ctx)
+    if amount is None or amount <= 0:
+        return retry(state, slots, ctx, "请回复要用的积分数，比如“30”。")
+    return result(REDEEM_CONFIRM, {**slots, "points": amount, "misses": 0},
+                  f"确认用 {amount} 积分兑换吗？回复 1 确认，0 取消。")
+
+
+def on_redeem_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    if text.strip() in YES:
+        data = {"merchant": int(slots["merchant"]), "points": int(slots["points"])}
+        return idle(None, slots, actions=(Action("redeem_at_merchant", data),))
+    if text.strip() == "0":
+        return idle("好的，没有兑换。", slots)
+    return retry(state, slots, ctx, "请回复 1 确认，0 取消。")
+
+
+def on_merchant_points(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    amount = _amount(text, ctx)
+    if amount is None or amount <= 0:
+        return retry(state, slots, ctx, "请回复这次兑换的积分数，比如“30”。")
+    return idle(None, slots, actions=(Action("merchant_redeem", {"code": slots["code"], "points": amount}),))
+
+
+def on_profile_menu(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
+                    text: str) -> Result | None:
+    choice = ctx.nlu.choice(text)
+    if text.strip() == "0":
+        return idle("好的。", slots)
+    if choice == 1:
+        return result(PROFILE_SKILLS, {**slots, "misses": 0}, skills_question(ctx, False))
+    if choice == 2:
+        return result(PROFILE_TIMES, {**slots, "misses": 0},
+                      "您什么时候有空？比如“周一上午、周三下午”“周末全天”，或者“随时”。")
+    if choice == 3:
+        return result(PROFILE_PHONE, {**slots, "misses": 0}, "请输入新的手机号：")
+    if choice == 4:
+        return result(PROFILE_TEAM, {**slots, "misses": 0},
+                      "回复“加入 队名”加入服务队，回复“退出 队名”退出，比如“加入 爱心理发队”。")
+    return None  # anything else is an ordinary message (a request, a command)
+
+
+def _update(field: str, value: Any, slots: Mapping[str, Any]) -> Result:
+    return idle(None, slots, actions=(Action("update_profile", {"field": field, "value": value}),))
+
+
+def on_profile_skills(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    skills = parse_skills(text, ctx, False)
+    if not skills:
+        return retry(state, slots, ctx, "请回复列表里的编号，可以多个，比如“2 5”。")
+    return _update("skills", skills, slots)
+
+
+def on_profile_times(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    times = parse_availability(text)
+    if times is None:
+        return retry(state, slots, ctx, "请说哪几天、什么时段有空，比如“周六上午”，或者“随时”。")
+    return _update("availability", times, slots)
+
+
+def on_profile_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    phone = ctx.nlu.phone(text)
+    if phone is None:
+        return retry(state, slots, ctx, "请输入11位手机号。")
+    return _update("phone", phone, slots)
+
+
+def on_profile_team(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    m = re.match(r"^(加入|退出)\s*(.+)$", text.strip())
+    if not m:
+        return retry(state, slots, ctx, "请回复“加入 队名”或“退出 队名”。")
+    return _update("join" if m.group(1) == "加入" else "leave", m.group(2).strip(), slots)
+
+
+STATE_HANDLERS: dict[str, StateHandler] = {
+    PROFILE_MENU: on_profile_menu,  # may decline (None) to let other handling run
+    PROFILE_SKILLS: on_profile_skills,
+    PROFILE_TIMES: on_profile_times,
+    PROFILE_PHONE: on_profile_phone,
+    PROFILE_TEAM: on_profile_team,
+    REDEEM_AMOUNT: on_redeem_amount,
+    REDEEM_CONFIRM: on_redeem_confirm,
+    MERCHANT_POINTS: on_merchant_points,
+}

@@ -1,0 +1,51 @@
+"""Chat actions of the community: the next street event, opting in and out of reminders, answering a call-out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from bot.community import callouts, events
+from bot.config import load_config
+from bot.inbox.actions.context import ActionContext, Run
+
+
+@lru_cache(maxsize=1)
+def _settings() -> events.EventSettings:
+    # ActionContext carries no Config, so the chat uses the process's LEIFENG_* settings (time zone, public
+    # URL for calendar links), read once on first use rather than at import time.
+    return events.EventSettings.from_config(load_config())
+
+
+def show_events(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    return events.next_event_text(ac.s, ac.hub_id, ac.user, ac.now, _settings(), dict(ac.names()))
+
+
+def subscribe_events(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    source = str(data.get("source") or "chat")
+    changed = events.set_subscription(ac.s, ac.hub_id, ac.user, True, source, ac.now)
+    head = "好的，已为您订阅活动提醒。" if changed else "您已经订阅过活动提醒了。"
+    nxt = events.upcoming(ac.s, ac.hub_id, ac.now, limit=1)
+    tail = f"\n下一次：{events.describe(ac.s, nxt[0], _settings())}" if nxt else ""
+    return head + "活动前一天傍晚和当天早上会提醒您，不想收了回复“退订”。" + tail
+
+
+def unsubscribe(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    changed = events.set_subscription(ac.s, ac.hub_id, ac.user, False, "chat", ac.now)
+    if not changed:
+        return "您现在没有订阅活动提醒，不会收到提醒和群发通知。想订阅回复“订阅活动提醒”。"
+    return "好的，已退订活动提醒和群发通知。想再订阅回复“订阅活动提醒”。"
+
+
+def callout_answer(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    return callouts.answer(ac.s, hub_id=ac.hub_id, user=ac.user, now=ac.now, callout_id=data.get("callout"),
+                           answer=str(data.get("text") or "到"))
+
+
+ACTIONS: dict[str, Run] = {
+    "events": show_events,
+    "subscribe_events": subscribe_events,
+    "unsubscribe": unsubscribe,
+    "callout_answer": callout_answer,
+}

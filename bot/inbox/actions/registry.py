@@ -1,0 +1,33 @@
+"""Every chat action by name, and perform(): run one inside the message's transaction."""
+
+from __future__ import annotations
+
+from bot.dialogue.core import Action, merge_tables
+from bot.inbox.actions import events, orders, volunteers
+from bot.inbox.actions.context import ActionContext, Run
+from bot.serviceloop import orders as order_service
+from bot.serviceloop.lifecycle import IllegalTransitionError
+
+ACTIONS: dict[str, Run] = merge_tables("chat actions", orders.ACTIONS, volunteers.ACTIONS, events.ACTIONS)
+
+
+# Actions that only read, or only add outbox rows, and refuse nothing: they cannot leave half their work
+# behind, so they skip the savepoint (two statements; two round trips on PostgreSQL). Anything unexpected
+# they raise still rolls back the whole message.
+NO_PARTIAL_WORK = frozenset({"human_handover", "my_orders", "my_tasks"})
+
+
+def perform(ac: ActionContext, action: Action) -> str:
+    """Run one action; a domain refusal becomes a plain-Chinese reply, anything else propagates."""
+    run = ACTIONS.get(action.name)
+    if run is None:
+        raise KeyError(f"no handler for dialogue action {action.name!r}")
+    if action.name in NO_PARTIAL_WORK:
+        return run(ac, action.data)
+    try:
+        with ac.s.begin_nested():  # a refused action leaves nothing behind, the message is still recorded
+            return run(ac, action.data)
+    except order_service.OrderError as exc:
+        return str(exc)
+    except IllegalTransitionError as exc:
+        return f"这个订单现在不能这样操作（{exc}）。"

@@ -1,0 +1,324 @@
+"""Process one incoming message: dedupe, dialogue step, state + outbox + reply in one transaction.
+
+Each message is two short trips to the database, so the dialogue step (the intent matcher) holds no lock:
+
+1. **read** (a snapshot; on SQLite it does not take the write lock): in one query the sender's user and
+   conversation rows, the hub's catalogue version and whether this message was already processed.
+   Then the pure dialogue step, outside any transaction.
+2. **write** (one transaction): the new conversation state, written only if the conversation's version is
+   still the one read (if another message or the sweep changed it meanwhile, step 1 runs again on the
+   fresh state); effects; outbox rows; actions (in an ORM session joined to the same transaction); and
+   the dedupe row last. A retry of the same message racing this one fails on the dedupe row's unique key,
+   rolls back everything it did and answers with the first run's reply.
+
+On PostgreSQL the common case (a known sender, no effects, outbox rows or actions) skips the transaction:
+the write is one statement in autocommit (WRITE_IN_ONE_STATEMENT), so the message costs two round trips.
+
+The hot path is SQLAlchemy Core on one connection (no ORM unit of work); the statements every message runs
+go straight to the DBAPI cursor through storage.hot; actions keep the ORM.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Boolean, Connection, Table, bindparam, exists, func, insert, not_, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import as_utc
+from bot.dialogue import step as dialogue
+from bot.dialogue.core import Context, Effect, Result, State
+from bot.dialogue.messages import Incoming
+from bot.hubs import HubAccount
+from bot.inbox.actions.context import ActionContext
+from bot.inbox.actions.registry import perform
+from bot.outbox import enqueue
+from bot.services import Services, latest_catalogue_version
+from storage.db import lost_a_lock_race, read_only, transaction
+from storage.hot import Hot
+from storage.models import AuditLog, Conversation, ProcessedMessage, User
+
+log = logging.getLogger(__name__)
+
+BUSY_REPLY = "系统有点忙，请稍后再发一次。"
+
+USERS = cast(Table, User.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
+PROCESSED = cast(Table, ProcessedMessage.__table__)
+AUDIT = cast(Table, AuditLog.__table__)
+
+INBOUND_PRECISION = timedelta(minutes=1)  # the 48-hour window does not need the exact second
+WINDOW_EVENTS = frozenset({"subscribe", "click", "scan"})
+MAX_ATTEMPTS = 5  # conversation changed under us / lost a race creating the user / a deadlock: read again
+
+
+class StaleConversation(Exception):
+    """The conversation's version moved between the read and the write."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the dialogue step needs to know about the sender, read in one query."""
+
+    user_id: int | None
+    roles: frozenset[str]
+    phone: str | None
+    nickname: str | None
+    last_inbound_at: datetime | None
+    conv_id: int | None
+    state: str
+    slots: dict[str, Any]
+    version: int
+    catalogue_version: int | None
+    seen: bool  # this message was already processed (a retry after the first run committed)
+    stored_reply: str | None
+
+
+# Built once: executing a prepared statement costs a fraction of building one per message.
+_CATALOGUE = latest_catalogue_version(bindparam("hub_id")).label("catalogue_version")
+_DONE = (select(func.coalesce(PROCESSED.c.reply, ""))  # '' = processed without a reply; NULL = not processed
+         .where(PROCESSED.c.hub_id == bindparam("hub_id"), PROCESSED.c.dedupe_key == bindparam("key"))
+         .scalar_subquery().label("done"))
+READ_SENDER = Hot(
+    select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.nickname, USERS.c.last_inbound_at,
+           CONVERSATIONS.c.id.label("conv_id"), CONVERSATIONS.c.state, CONVERSATIONS.c.slots,
+           CONVERSATIONS.c.version, _CATALOGUE, _DONE)
+    .select_from(USERS.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id))
+    .where(USERS.c.hub_id == bindparam("hub_id"), USERS.c.openid == bindparam("openid")))
+READ_HUB_FACTS = Hot(select(_CATALOGUE, _DONE))
+INSERT_USER = insert(USERS)
+INSERT_CONVERSATION = insert(CONVERSATIONS)
+INSERT_PROCESSED = Hot(insert(PROCESSED).values(
+    hub_id=bindparam("p_hub"), dedupe_key=bindparam("p_key"), openid=bindparam("p_openid"),
+    msg_type=bindparam("p_type"), reply=bindparam("p_reply"), received_at=bindparam("p_at")))
+INSERT_AUDIT = insert(AUDIT)
+TOUCH_USER = Hot(update(USERS).where(USERS.c.id == bindparam("b_id")).values(last_inbound_at=bindparam("b_at")))
+UPDATE_CONVERSATION = Hot(
+    update(CONVERSATIONS)
+    .where(CONVERSATIONS.c.id == bindparam("b_id"), CONVERSATIONS.c.version == bindparam("b_version"))
+    .values(state=bindparam("b_state"), slots=bindparam("b_slots", type_=CONVERSATIONS.c.slots.type),
+            updated_at=bindparam("b_at"), version=bindparam("b_version") + 1))
+
+
+def _one_statement_write() -> Any:
+    """PostgreSQL: the common write (known sender, no effects, outbox or actions) as ONE statement, which the
+    database runs atomically on its own: no BEGIN and COMMIT round trips. Data-modifying CTEs update the
+    conversation (only when it changed, only at the version read) and the sender's last-inbound time; the
+    dedupe row is inserted only if the conversation update, when there was one, found its version. No row
+    back = the conversation moved on (step again); a duplicate key = a retry already handled (IntegrityError,
+    nothing written). SQLite has no data-modifying CTEs and no round trips to save: it uses _write."""
+    change = bindparam("f_change", type_=Boolean)
+    conv = (update(CONVERSATIONS)
+            .where(CONVERSATIONS.c.id == bindparam("b_id"), CONVERSATIONS.c.version == bindparam("b_version"), change)
+            .values(state=bindparam("b_state"), slots=bindparam("b_slots", type_=CONVERSATIONS.c.slots.type),
+                    updated_at=bindparam("b_at"), version=CONVERSATIONS.c.version + 1)
+            .returning(CONVERSATIONS.c.id).cte("conv"))
+    conv_ok = or_(not_(change), exists(select(conv.c.id)))
+    touch = (update(USERS).where(USERS.c.id == bindparam("u_id"), bindparam("f_touch", type_=Boolean), conv_ok)
+             .values(last_inbound_at=bindparam("b_at")).returning(USERS.c.id).cte("touch"))
+    cols = PROCESSED.c
+    row = select(bindparam("p_hub", type_=cols.hub_id.type), bindparam("p_key", type_=cols.dedupe_key.type),
+                 bindparam("p_openid", type_=cols.openid.type), bindparam("p_type", type_=cols.msg_type.type),
+                 bindparam("p_reply", type_=cols.reply.type), bindparam("b_at", type_=cols.received_at.type))
+    return (insert(PROCESSED)
+            .from_select(["hub_id", "dedupe_key", "openid", "msg_type", "reply", "received_at"], row.where(conv_ok))
+            .add_cte(conv).add_cte(touch).returning(PROCESSED.c.id))
+
+
+WRITE_IN_ONE_STATEMENT = Hot(_one_statement_write())
+
+
+def _processed(done: str | None) -> tuple[bool, str | None]:
+    """_DONE's value -> (already processed?, the reply it got)."""
+    return done is not None, done or None
+
+
+def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str) -> Snapshot:
+    row = READ_SENDER.run(conn, {"hub_id": hub_id, "openid": openid, "key": dedupe_key}).first()
+    if row is None:  # a first message: nobody to join the hub-wide facts to
+        cat_version, done = _hub_facts(conn, hub_id, dedupe_key)
+        return Snapshot(None, frozenset(), None, None, None, None, State.IDLE, {}, 0, cat_version,
+                        *_processed(done))
+    user_id, roles, phone, nickname, last_inbound_at, conv_id, state, slots, version, cat_version, done = row
+    return Snapshot(user_id, frozenset(roles or []), phone, nickname, last_inbound_at, conv_id,
+                    state if conv_id is not None else State.IDLE, dict(slots or {}), version or 0, cat_version,
+                    *_processed(done))
+
+
+def _hub_facts(conn: Connection, hub_id: int, dedupe_key: str) -> tuple[int | None, str | None]:
+    """(the hub's catalogue version, _DONE for this message)."""
+    row = READ_HUB_FACTS.run(conn, {"hub_id": hub_id, "key": dedupe_key}).first()
+    assert row is not None  # scalar subqueries: always one row
+    return row[0], row[1]
+
+
+def _apply_effects(conn: Connection, user_id: int, openid: str, effects: tuple[Effect, ...],
+                   hub_id: int, now: datetime) -> None:
+    for eff in effects:
+        if eff.name == "subscribed":
+            values: dict[str, Any] = {"subscribed": True}
+            if eff.data.get("scene"):
+                values["subscribe_scene"] = str(eff.data["scene"])
+            conn.execute(update(USERS).where(USERS.c.id == user_id).values(**values))
+        elif eff.name == "unsubscribed":
+            conn.execute(update(USERS).where(USERS.c.id == user_id).values(subscribed=False))
+        conn.execute(INSERT_AUDIT, {"hub_id": hub_id, "actor": openid, "action": eff.name,
+                                     "subject": f"user:{user_id}", "detail": dict(eff.data), "at": now})
+
+
+def _opens_window(inc: Incoming) -> bool:
+    return inc.kind != "event" or inc.event in WINDOW_EVENTS  # the 48-hour customer-service window
+
+
+def _touches(inc: Incoming, snap: Snapshot, now: datetime) -> bool:
+    """Record this message as the sender's latest inbound? A recorded time up to a minute old only makes the
+    outbox fall back to a template a minute early, and skipping it saves a write on every message of a chat."""
+    return _opens_window(inc) and (snap.last_inbound_at is None
+                                   or now - as_utc(snap.last_inbound_at) >= INBOUND_PRECISION)
+
+
+def _msg_type(inc: Incoming) -> str:
+    return inc.kind if inc.kind != "event" else f"event:{inc.event}"
+
+
+def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming, snap: Snapshot,
+                            result: Result, now: datetime) -> str | None:
+    slots = dict(result.slots)
+    row = WRITE_IN_ONE_STATEMENT.run(conn, {
+        "f_change": (result.state, slots) != (snap.state, snap.slots), "b_id": snap.conv_id,
+        "b_version": snap.version, "b_state": result.state, "b_slots": slots, "b_at": now,
+        "u_id": snap.user_id, "f_touch": _touches(inc, snap, now), "p_hub": account.hub_id,
+        "p_key": inc.dedupe_key, "p_openid": inc.openid, "p_type": _msg_type(inc), "p_reply": result.reply,
+    }).first()
+    if row is None:
+        raise StaleConversation(inc.dedupe_key)
+    return result.reply
+
+
+def _write(conn: Connection, services: Services, account: HubAccount, inc: Incoming, snap: Snapshot,
+           result: Result, nlu: Any, now: datetime) -> str | None:
+    hub_id = account.hub_id
+    opens_window = _opens_window(inc)
+    user_id = snap.user_id
+    slots = dict(result.slots)
+    # Row locks in the order WRITE_IN_ONE_STATEMENT takes them, the conversation before the user: two messages
+    # of one sender, one on each path, would otherwise each hold the row the other waits for (a deadlock).
+    if snap.conv_id is not None and (result.state, slots) != (snap.state, snap.slots):
+        res = UPDATE_CONVERSATION.run(conn, {"b_id": snap.conv_id, "b_version": snap.version,
+                                                 "b_state": result.state, "b_slots": slots, "b_at": now})
+        if res.rowcount != 1:
+            raise StaleConversation(inc.dedupe_key)
+    # An unchanged conversation is not re-checked: this message then reads as handled just before whatever
+    # changed it, which is a valid order for two messages in flight at once.
+    if user_id is None:
+        pk = conn.execute(INSERT_USER, {
+            "hub_id": hub_id, "openid": inc.openid, "roles": [], "subscribed": True, "created_at": now,
+            "last_inbound_at": now if opens_window else None}).inserted_primary_key
+        if pk is None:  # pragma: no cover - both databases return the new id
+            raise RuntimeError("the database returned no id for the new user")
+        user_id = int(pk[0])
+    elif _touches(inc, snap, now):
+        TOUCH_USER.run(conn, {"b_id": user_id, "b_at": now})
+    if snap.conv_id is None:
+        conn.execute(INSERT_CONVERSATION, {"hub_id": hub_id, "user_id": user_id, "state": result.state,
+                                             "slots": slots, "updated_at": now, "version": 0})
+    _apply_effects(conn, user_id, inc.openid, result.effects, hub_id, now)
+    replies = [result.reply] if result.reply else []
+    if result.outbox or result.actions:
+        with Session(bind=conn, expire_on_commit=False) as s:  # joins this connection's transaction
+            for out in result.outbox:
+                enqueue(s, hub_id=hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
+                        idempotency_key=out.key)
+            if result.actions:
+                ac = ActionContext(s=s, hub_id=hub_id, user_id=user_id, openid=inc.openid, now=now, nlu=nlu,
+                                   secret_key=services.config.secret_key, nickname=snap.nickname)
+                replies += [perform(ac, action) for action in result.actions]
+            s.flush()
+    reply = "\n".join(r for r in replies if r) or None
+    # Last, in the same transaction: a retry racing this one does the same work, then fails on the unique
+    # (hub, key) and rolls everything back; its caller answers with our reply.
+    INSERT_PROCESSED.run(conn, {"p_hub": hub_id, "p_key": inc.dedupe_key, "p_openid": inc.openid,
+                                "p_type": _msg_type(inc), "p_reply": reply, "p_at": now})
+    return reply
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: str | None
+    duplicate: bool = False
+
+
+def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
+    now = services.clock.now()
+    with services.engine.connect() as conn:
+        with read_only(conn):
+            snap = read_sender(conn, account.hub_id, inc.openid, inc.dedupe_key)
+            nlu = services.nlu_at(conn, account.hub_id, snap.catalogue_version)
+            if snap.seen:
+                return Outcome(snap.stored_reply, duplicate=True)
+            settings = account.parsed_settings
+            ctx = Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
+                                   phone_on_file=snap.phone,
+                                   timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
+            result = dialogue.step(snap.state, snap.slots, inc, ctx)
+            if (conn.dialect.name == "postgresql" and snap.user_id is not None and snap.conv_id is not None
+                    and not (result.effects or result.outbox or result.actions)):
+                return Outcome(_write_in_one_statement(conn, account, inc, snap, result, now))
+        with conn.begin():
+            return Outcome(_write(conn, services, account, inc, snap, result, nlu, now))
+
+
+def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:
+    with services.engine.connect() as conn, read_only(conn):
+        return _processed(_hub_facts(conn, account.hub_id, key)[1])
+
+
+def handle_incoming(services: Services, account: HubAccount, inc: Incoming) -> str | None:
+    """Return the passive reply text (None = answer "success"). Never acts twice on one message."""
+    started = time.monotonic()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            outcome = _process(services, account, inc)
+            break
+        except StaleConversation:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            log.info("conversation of %s changed while %s was handled: again", inc.openid, inc.dedupe_key)
+        except IntegrityError:
+            seen, stored = _stored_reply(services, account, inc.dedupe_key)
+            if seen:
+                outcome = Outcome(stored, duplicate=True)
+                break
+            if attempt == MAX_ATTEMPTS:
+                raise
+            # Lost a race creating this user's row with another message; the next read finds it.
+        except DBAPIError as exc:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            if lost_a_lock_race(exc):
+                # PostgreSQL broke a deadlock by rolling this message's write back whole: nothing of it is kept.
+                log.warning("database lock conflict while handling %s: again", inc.dedupe_key)
+                continue
+            if not exc.connection_invalidated:
+                raise
+            # The database connection broke (a restart, a dropped socket): again, on a fresh one (the pool pings
+            # only connections that sat idle: storage.db._ping_when_idle). Had the write committed before the
+            # break, the next read finds this message processed and answers from it.
+            log.warning("database connection lost while handling %s: again", inc.dedupe_key)
+    if outcome.duplicate:
+        log.info("duplicate %s from %s: answered from the first run", inc.dedupe_key, inc.openid)
+        return outcome.reply
+    reply = outcome.reply
+    if reply and time.monotonic() - started > services.config.reply_budget_seconds:
+        # WeChat has given up on this request; the user still gets the answer through the outbox.
+        with transaction(services.sessions) as s:
+            enqueue(s, hub_id=account.hub_id, to=inc.openid, text=reply, now=services.clock.now(),
+                    idempotency_key=f"late:{account.hub_id}:{inc.dedupe_key}")
+        log.warning("reply to %s took longer than the budget; sent through the outbox", inc.dedupe_key)
+        return None
+    return reply

@@ -1,0 +1,643 @@
+"""Order domain services: submit, dispatch, accept, support, complete, rate, cancel, sweep.
+
+Every function works inside the caller's transaction: state changes, history rows and outbox
+messages commit together or not at all. State changes go through `transition`, which checks the
+lifecycle table and updates with `WHERE state = <the state we read>`, so two racing changes
+cannot both win (this is what makes "first valid acceptance wins" hold on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy.orm import Session
+
+from bot.clock import SHANGHAI, as_utc
+from bot.dialogue.core import State, kept
+from bot.errors import LeifengError
+from bot.hubsettings import HubSettings, hub_settings
+from bot.outbox import enqueue
+from bot.people import timebank, volunteers
+from bot.people.points import credit_for_order
+from bot.people.volunteers import ACTIVE_STATUSES, membership_of
+from bot.serviceloop.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, OrderState, next_state
+from intents.masking import coarse_address, mask_name, mask_phone, scrub
+from intents.timeparse import when_text as appointment_text
+from storage.conversations import change_conversation
+from storage.hot import Hot
+from storage.models import (
+    STAFF_ROLE_SQL,
+    Conversation,
+    Hub,
+    Membership,
+    Order,
+    OrderEvent,
+    OrderOffer,
+    OutboxMessage,
+    ServiceRecord,
+    Team,
+    User,
+    Volunteer,
+)
+
+S = OrderState
+
+
+class OrderError(LeifengError):
+    """A request about an order that cannot be done; the message is plain Chinese for the user."""
+
+
+class ConcurrentChangeError(OrderError):
+    """Someone else changed the order first."""
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    code: str
+    name: str
+
+
+def settings_for(s: Session, hub_id: int) -> HubSettings:
+    return hub_settings(s.scalar(select(Hub.settings).where(Hub.id == hub_id)))
+
+
+_USERS = User.__table__
+STAFF_QUERY = (select(_USERS.c.openid, _USERS.c.roles)  # Core (the table, not the entity): no ORM loading
+               .where(_USERS.c.hub_id == bindparam("hub_id"), text(STAFF_ROLE_SQL)).order_by(_USERS.c.id))
+_STAFF = Hot(STAFF_QUERY)  # behind every 人工 and every order notice
+
+
+def staff_openids(s: Session, hub_id: int) -> list[str]:
+    # Narrowed in SQL (roles is a JSON list stored as text on both databases), confirmed in Python: the
+    # hub may have hundreds of thousands of users, and decoding every roles list costs more than the query.
+    if s.autoflush:
+        s.flush()  # what s.execute() would do first: a role granted earlier in this session counts
+    rows = _STAFF.run(s.connection(), {"hub_id": hub_id}).rows
+    return [openid for openid, roles in rows if "staff" in (roles or [])]
+
+
+def notify(s: Session, hub_id: int, openid: str, text: str, now: datetime, key: str | None = None) -> None:
+    enqueue(s, hub_id=hub_id, to=openid, text=text, now=now, idempotency_key=key)
+
+
+def notify_staff(s: Session, hub_id: int, text: str, now: datetime, key: str) -> None:
+    for openid in staff_openids(s, hub_id):
+        notify(s, hub_id, openid, text, now, key=f"{key}:{openid}")
+
+
+def when_text(order: Order) -> str:
+    return appointment_text(order.time_kind, as_utc(order.start_at) if order.start_at is not None else None,
+                            as_utc(order.end_at) if order.end_at is not None else None)
+
+
+def transition(s: Session, order: Order, trigger: str, *, actor: str, now: datetime, reason: str | None = None,
+               **changes: Any) -> OrderState:
+    """Move an order through the lifecycle table; loses cleanly to a concurrent change."""
+    dest = next_state(order.state, trigger)
+    res = s.execute(update(Order).where(Order.id == order.id, Order.state == order.state)
+                    .values(state=dest.value, updated_at=now, **changes).execution_options(synchronize_session=False))
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConcurrentChangeError("这个订单刚刚被其他人处理了。")
+    s.add(OrderEvent(hub_id=order.hub_id, order_id=order.id, trigger=trigger, from_state=order.state,
+                     to_state=dest.value, actor=actor, reason=reason, at=now))
+    s.refresh(order)
+    return dest
+
+
+# -- 点单 ---------------------------------------------------------------------------------------
+
+
+def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any], service: ServiceInfo,
+                 now: datetime) -> Order:
+    """Create the order (submitted) and dispatch it at once."""
+    # stored as UTC: SQLite keeps only the wall-clock digits of an aware datetime
+    start = as_utc(datetime.fromisoformat(data["start"])) if data.get("start") else None
+    end = as_utc(datetime.fromisoformat(data["end"])) if data.get("end") else None
+    proxy = data.get("for") or {}
+    settings = settings_for(s, hub_id)
+    order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code, details=data.get("details"),
+                  ordered_by_user_id=user.id, resident_user_id=None if proxy else user.id,
+                  resident_name=proxy.get("name"), phone=proxy.get("phone") or data.get("phone"),
+                  address=data.get("address"), latitude=data.get("lat"), longitude=data.get("lng"),
+                  time_kind=data.get("time_kind") or "asap", start_at=start, end_at=end,
+                  needs_support=service.code in settings.support_services, created_at=now, updated_at=now)
+    s.add(order)
+    s.flush()
+    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="submit", from_state="", to_state=S.SUBMITTED.value,
+                     actor=user.openid, reason="代点单" if proxy else None, at=now))
+    if data.get("phone") and not user.phone and not proxy:
+        user.phone = data["phone"]
+    if proxy:
+        _tell_beneficiary(s, order, user, service, now)
+    dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
+    return order
+
+
+def _tell_beneficiary(s: Session, order: Order, orderer: User, service: ServiceInfo, now: datetime) -> None:
+    if not order.phone:
+        return
+    resident = s.execute(select(User).where(User.hub_id == order.hub_id, User.phone == order.phone)).scalars().first()
+    if resident is not None:
+        order.resident_user_id = resident.id
+        notify(s, order.hub_id, resident.openid,
+               f"您的家人为您预约了{service.name}（订单{order.id}），时间：{when_text(order)}。有问题回复“人工”。",
+               now, key=f"proxy:{order.id}")
+
+
+# -- 派单 ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    volunteer: Volunteer
+    membership: Membership
+    user: User | None
+    recent_tasks: int
+    distance_km: float | None
+
+
+def _available(vol: Volunteer, order: Order) -> bool:
+    if not vol.availability or order.start_at is None:
+        return True
+    start = as_utc(order.start_at).astimezone(SHANGHAI)
+    period = "am" if start.hour < 12 else ("pm" if start.hour < 18 else "eve")
+    return any(int(slot.get("weekday", -1)) == start.weekday() and slot.get("period") in (period, "all")
+               for slot in vol.availability)
+
+
+def _distance(vol: Volunteer, order: Order) -> float | None:
+    if vol.latitude is None or vol.longitude is None or order.latitude is None or order.longitude is None:
+        return None
+    lat1, lng1, lat2, lng2 = map(math.radians, (vol.latitude, vol.longitude, order.latitude, order.longitude))
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def candidates(s: Session, order: Order, now: datetime) -> list[Candidate]:
+    """Approved, active volunteers of the service's team or with the skill, free at that time,
+    under their open-task limit; fewest recent tasks first, then nearest."""
+    team_ids = [t.id for t in s.execute(select(Team).where(Team.hub_id == order.hub_id)).scalars()
+                if order.service_code in (t.services or [])]
+    rows = s.execute(select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
+                     .where(Membership.hub_id == order.hub_id, Membership.status.in_(ACTIVE_STATUSES))).all()
+    offered = set(s.scalars(select(OrderOffer.volunteer_id).where(OrderOffer.order_id == order.id)))
+    open_counts = dict(s.execute(select(Order.volunteer_id, func.count()).where(
+        Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value])).group_by(Order.volunteer_id)).all())
+    since = now - timedelta(days=30)
+    recent = dict(s.execute(select(Order.volunteer_id, func.count()).where(
+        Order.accepted_at >= since).group_by(Order.volunteer_id)).all())
+    out: list[Candidate] = []
+    for membership, vol in rows:
+        fits = membership.team_id in team_ids or order.service_code in (vol.skills or [])
+        if fits and volunteers.is_minor(vol, now):
+            # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to
+            # the catalogue's minors_ok services; their team may cover services unsuited to minors.
+            fits = order.service_code in (vol.skills or [])
+        if not fits or vol.id in offered or open_counts.get(vol.id, 0) >= membership.max_open_tasks:
+            continue
+        if not _available(vol, order):
+            continue
+        user = s.get(User, membership.user_id) if membership.user_id else None
+        out.append(Candidate(vol, membership, user, int(recent.get(vol.id, 0)), _distance(vol, order)))
+    out.sort(key=lambda c: (c.recent_tasks, c.distance_km if c.distance_km is not None else 1e9, c.volunteer.id))
+    return out
+
+
+def offer_text(order: Order, service: ServiceInfo) -> str:
+    content = (scrub(order.details, order.address, order.phone) or service.name)[:60]
+    return (f"新任务：{service.name}（订单{order.id}）\n时间：{when_text(order)}\n"
+            f"地点：{coarse_address(order.address)}\n内容：{content}\n接单请回复：接单 {order.id}")
+
+
+def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, settings: HubSettings,
+             actor: str, widen: bool = False) -> int:
+    """Offer the order to the next best volunteers; returns how many were notified."""
+    n = settings.dispatch_widen_n if widen else settings.dispatch_first_n
+    chosen = candidates(s, order, now)[:n]
+    round_no = order.dispatch_round + 1
+    if not chosen:
+        transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮：暂无合适志愿者，已转工作人员",
+                   dispatch_round=round_no, dispatched_at=now)
+        notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）暂时没有合适的志愿者，"
+                     f"请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now,
+                     key=f"nobody:{order.id}:{round_no}")
+        return 0
+    transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮，通知{len(chosen)}人",
+               dispatch_round=round_no, dispatched_at=now)
+    text = offer_text(order, service)
+    teams: dict[int, Team] = {}
+    for c in chosen:
+        s.add(OrderOffer(hub_id=order.hub_id, order_id=order.id, volunteer_id=c.volunteer.id, round=round_no, at=now))
+        if c.user is not None:
+            notify(s, order.hub_id, c.user.openid, text, now, key=f"offer:{order.id}:{c.volunteer.id}")
+        if c.membership.team_id and c.membership.team_id not in teams:
+            team = s.get(Team, c.membership.team_id)
+            if team is not None:
+                teams[team.id] = team
+    for team in teams.values():
+        if team.robot_key:
+            enqueue(s, hub_id=order.hub_id, to=team.robot_key, text=f"【{team.name}】" + text, now=now,
+                    channel="wecom_robot", idempotency_key=f"robot:{order.id}:{team.id}:{round_no}")
+    return len(chosen)
+
+
+def assign(s: Session, *, hub_id: int, order_id: int, volunteer_id: int, actor: str, now: datetime,
+           service: ServiceInfo) -> Order:
+    """Staff dispatch or reassign by hand."""
+    order = _get_order(s, hub_id, order_id)
+    member = s.execute(select(Membership).where(Membership.hub_id == hub_id, Membership.volunteer_id == volunteer_id,
+                                                Membership.status.in_(ACTIVE_STATUSES))).scalar_one_or_none()
+    if member is None:
+        raise OrderError(f"志愿者{volunteer_id}不在本站或未通过审核。")
+    if order.state in (S.ACCEPTED.value, S.SUPPORTED.value):
+        previous = order.volunteer_id
+        transition(s, order, "give_back", actor=actor, now=now, reason=f"工作人员改派（原志愿者{previous}）",
+                   volunteer_id=None, accepted_at=None)
+        _tell_volunteer(s, order, previous, f"订单{order.id}已由工作人员改派给其他志愿者，谢谢您。", now)
+    s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.outcome.is_(None))
+              .values(outcome="lost"))
+    _accept(s, order, member, actor=actor, now=now, service=service, reason="工作人员派单")
+    return order
+
+
+# -- 接单 ---------------------------------------------------------------------------------------
+
+
+def _get_order(s: Session, hub_id: int, order_id: int) -> Order:
+    order = s.execute(select(Order).where(Order.id == order_id, Order.hub_id == hub_id)).scalar_one_or_none()
+    if order is None:
+        raise OrderError(f"没有找到订单{order_id}，请核对编号。")
+    return order
+
+
+def _tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str, now: datetime) -> None:
+    if volunteer_id is None:
+        return
+    member = s.execute(select(Membership).where(Membership.hub_id == order.hub_id,
+                                                Membership.volunteer_id == volunteer_id)).scalar_one_or_none()
+    user = s.get(User, member.user_id) if member and member.user_id else None
+    if user is not None:
+        notify(s, order.hub_id, user.openid, text, now)
+
+
+def _tell_resident(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:
+    """The resident and, for 代点单, the person who ordered (they receive the status updates)."""
+    targets = {order.ordered_by_user_id}
+    if order.resident_user_id:
+        targets.add(order.resident_user_id)
+    for user_id in sorted(targets):
+        user = s.get(User, user_id)
+        if user is not None:
+            notify(s, order.hub_id, user.openid, text, now, key=f"{key}:{user_id}" if key else None)
+
+
+NOT_A_VOLUNTEER = "您还不是本站审核通过的志愿者，暂时不能接单。回复“注册志愿者”报名。"
+
+
+def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime, service: ServiceInfo) -> str:
+    """A volunteer's 接单: the first valid acceptance wins; the rest are told politely."""
+    member = membership_of(s, hub_id, user)
+    if member is None or member.status not in ACTIVE_STATUSES:
+        return NOT_A_VOLUNTEER
+    order = _get_order(s, hub_id, order_id)
+    if order.volunteer_id == member.volunteer_id and order.state in (S.ACCEPTED.value, S.SUPPORTED.value):
+        return f"订单{order.id}已经是您的了。"
+    if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
+        return f"谢谢您！订单{order.id}已被接走或已结束。"
+    vol = s.get(Volunteer, member.volunteer_id)
+    if vol is not None and volunteers.is_minor(vol, now) and order.service_code not in (vol.skills or []):
+        # Issue 5: a minor takes only their own skills, which are limited to services suited to minors.
+        return f"订单{order.id}的服务不适合未成年志愿者，谢谢您的热心！"
+    settings = settings_for(s, hub_id)
+    open_tasks = s.scalar(select(func.count()).select_from(Order).where(
+        Order.volunteer_id == member.volunteer_id, Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value]))) or 0
+    if open_tasks >= member.max_open_tasks:
+        return f"您手上已有{open_tasks}个未完成的任务，先完成后再接新任务吧。"
+    try:
+        _accept(s, order, member, actor=user.openid, now=now, service=service, reason=None, settings=settings)
+    except ConcurrentChangeError:
+        return f"谢谢您！订单{order.id}已被接走。"
+    phone = order.phone or "未留"
+    who = order.resident_name or "居民"
+    return (f"接单成功！订单{order.id}：{service.name}\n时间：{when_text(order)}\n地址：{order.address or '待确认'}\n"
+            f"联系人：{who} 电话：{phone}\n完成后回复：完成 {order.id} 小时数（如“完成 {order.id} 2”）。"
+            f"有事去不了回复：退单 {order.id}")
+
+
+def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: datetime, service: ServiceInfo,
+            reason: str | None, settings: HubSettings | None = None) -> None:
+    transition(s, order, "accept", actor=actor, now=now, reason=reason, volunteer_id=member.volunteer_id,
+               accepted_at=now)
+    s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == member.volunteer_id)
+              .values(outcome="accepted"))
+    vol = s.get(Volunteer, member.volunteer_id)
+    assert vol is not None
+    _tell_resident(s, order, f"好消息！您的{service.name}订单{order.id}已由志愿者{vol.name}接单"
+                   f"（电话 {mask_phone(vol.phone)}），时间：{when_text(order)}。", now,
+                   key=f"accepted:{order.id}:{vol.id}")
+    if order.needs_support:
+        notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）已接单，需要社区配套"
+                     f"（场地/物资/人员）。确认请运行：leifeng orders support {order.id} --note 说明", now,
+                     key=f"support-needed:{order.id}:{vol.id}")
+
+
+def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int) -> tuple[Membership, Order] | None:
+    """The order and the user's membership, if this user is the volunteer who holds the order."""
+    member = membership_of(s, hub_id, user)
+    order = _get_order(s, hub_id, order_id)
+    if member is None or order.volunteer_id != member.volunteer_id:
+        return None
+    return member, order
+
+
+def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str, now: datetime,
+              service: ServiceInfo) -> str:
+    mine = _volunteers_order(s, hub_id, user, order_id)
+    if mine is None:
+        return f"订单{order_id}不是您接的，不能退单。"
+    member, order = mine
+    if not reason.strip():
+        return "请说一下退单原因。"
+    transition(s, order, "give_back", actor=user.openid, now=now, reason=reason, volunteer_id=None, accepted_at=None)
+    s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == member.volunteer_id)
+              .values(outcome="returned"))
+    _tell_resident(s, order, f"您的订单{order.id}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
+    dispatch(s, order, now=now, service=service, settings=settings_for(s, hub_id), actor="auto")
+    return f"已退单（原因：{reason}）。订单{order.id}会重新派给其他志愿者。"
+
+
+# -- 配套 ---------------------------------------------------------------------------------------
+
+
+def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor: str, now: datetime,
+                    service: ServiceInfo) -> Order:
+    order = _get_order(s, hub_id, order_id)
+    transition(s, order, "support", actor=actor, now=now, reason=note, support_note=note)
+    _tell_resident(s, order, f"社区已为您的订单{order.id}做好配套：{note}", now)
+    _tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}社区配套已确认：{note}", now)
+    return order
+
+
+# -- 完成 and 评单 ---------------------------------------------------------------------------------
+
+
+def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float, now: datetime,
+             service: ServiceInfo) -> str:
+    mine = _volunteers_order(s, hub_id, user, order_id)
+    if mine is None:
+        return f"订单{order_id}不是您接的。"
+    _member, order = mine
+    settings = settings_for(s, hub_id)
+    if not 0 < hours <= settings.max_hours_per_order:
+        return f"服务时长要在0到{settings.max_hours_per_order:g}小时之间，请重新回复，如“完成 {order_id} 2”。"
+    transition(s, order, "complete", actor=user.openid, now=now, hours=hours, completed_at=now)
+    ask_rating(s, order, service, now)
+    return f"辛苦了！订单{order.id}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
+
+
+
+
+def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False) -> None:
+    """Ask whoever rates (the orderer for 代点单, else the resident) and put them in the rating dialogue."""
+    rater = s.get(User, order.ordered_by_user_id)
+    if rater is None:
+        return
+    prefix = "提醒：" if reminder else ""
+    notify(s, order.hub_id, rater.openid,
+           f"{prefix}志愿者已完成{service.name}（订单{order.id}）。请给服务打分：回复 0-5（5 颗心最满意），"
+           f"也可以说“满意”“一般”。", now, key=f"rate-ask:{order.id}:{int(reminder)}")
+    rating = {"rate_order": order.id, "last_at": now.isoformat()}
+
+    def into_rating(state: str, slots: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+        # someone in the middle of another dialogue finishes it first; the reminder asks again later
+        return (State.RATE, {**slots, **rating}) if state in (State.IDLE, State.RATE) else None
+
+    change_conversation(s, hub_id=order.hub_id, user_id=rater.id, now=now, edit=into_rating)
+
+
+def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now: datetime,
+         service: ServiceInfo) -> str:
+    order = _get_order(s, hub_id, order_id)
+    if user.id not in (order.ordered_by_user_id, order.resident_user_id):
+        return f"订单{order_id}不是您的，不能评价。"
+    if not 0 <= hearts <= 5:
+        return "请回复 0 到 5 之间的数字。"
+    settings = settings_for(s, hub_id)
+    flagged = hearts <= settings.low_rating_threshold
+    transition(s, order, "rate", actor=user.openid, now=now, rating=hearts, flagged=flagged,
+               verified_by="resident")
+    write_record(s, order, service, now, verified_by="resident")
+    if flagged:
+        notify_staff(s, hub_id, f"订单{order.id}（{service.name}）评价为{hearts}颗心，请回访核查："
+                     f"leifeng orders review {order.id}", now, key=f"low-rating:{order.id}")
+    else:
+        transition(s, order, "close", actor="auto", now=now, reason="已评价")
+    _tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}居民评价：{'❤' * hearts or '0颗心'}。", now)
+    return f"谢谢您的评价（{hearts}颗心）！还想对志愿者说点什么吗？直接回复；不用的话回复“不用了”。"
+
+
+def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime) -> str:
+    order = _get_order(s, hub_id, order_id)
+    if user.id not in (order.ordered_by_user_id, order.resident_user_id):
+        return "这个订单不是您的。"
+    order.comment = comment[:500]
+    order.updated_at = now
+    record = s.execute(select(ServiceRecord).where(ServiceRecord.order_id == order.id)).scalar_one_or_none()
+    if record is not None:
+        record.comment = order.comment
+    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="comment", from_state=order.state,
+                     to_state=order.state, actor=user.openid, reason=comment[:200], at=now))
+    return "收到您的留言，谢谢！"
+
+
+def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, *, verified_by: str) -> None:
+    """The ledger row and the points for it (both at most once per order)."""
+    if order.volunteer_id is None or order.hours is None:
+        return
+    if s.execute(select(ServiceRecord.id).where(ServiceRecord.order_id == order.id)).first() is not None:
+        return
+    ended = as_utc(order.completed_at) if order.completed_at else now
+    started = as_utc(order.start_at) if order.start_at else ended - timedelta(hours=order.hours)
+    label = mask_name(order.resident_name) if order.resident_name else f"居民{order.resident_user_id or ''}"
+    s.add(ServiceRecord(hub_id=order.hub_id, order_id=order.id, volunteer_id=order.volunteer_id,
+                        service_code=service.code, resident_label=label, content=order.details,
+                        started_at=started, ended_at=ended, service_date=started, hours=order.hours,
+                        rating=order.rating, comment=order.comment, verified_by=verified_by, created_at=now))
+    credit_for_order(s, order, settings_for(s, order.hub_id), now)
+
+
+# -- cancel, staff, lists -----------------------------------------------------------------------
+
+
+def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, now: datetime,
+           user: User | None = None) -> str:
+    order = _get_order(s, hub_id, order_id)
+    if user is not None and user.id not in (order.ordered_by_user_id, order.resident_user_id):
+        return f"订单{order_id}不是您的，不能取消。"
+    try:
+        transition(s, order, "cancel", actor=actor, now=now, reason=reason)
+    except IllegalTransitionError:
+        return f"订单{order.id}{PLAIN_WORDS[OrderState(order.state)]}，不能取消了。"
+    _tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}已取消（{reason}），不用去了，谢谢您。", now)
+    timebank.release_order(s, order, now)  # hours held for an order paid with banked hours go back
+    if user is None:
+        _tell_resident(s, order, f"您的订单{order.id}已取消：{reason}", now)
+    return f"订单{order.id}已取消。"
+
+
+def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now: datetime) -> Order:
+    """Staff have looked into a low rating: the order closes with their note in the history."""
+    order = _get_order(s, hub_id, order_id)
+    if not order.flagged:
+        raise OrderError(f"订单{order_id}没有待核查的低分评价。")
+    transition(s, order, "close", actor=actor, now=now, reason=f"核查：{note}", flagged=False)
+    return order
+
+
+def staff_confirm(s: Session, *, hub_id: int, order_id: int, actor: str, now: datetime,
+                  service: ServiceInfo) -> Order:
+    """Staff confirm a reported completion for a resident who cannot (hours verified, no rating)."""
+    order = _get_order(s, hub_id, order_id)
+    transition(s, order, "close", actor=actor, now=now, reason="工作人员确认完成", verified_by="staff")
+    write_record(s, order, service, now, verified_by="staff")
+    return order
+
+
+def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) -> str:
+    rows = s.execute(select(Order).where(Order.hub_id == hub_id, Order.state.in_([st.value for st in OPEN_STATES]),
+                                         (Order.ordered_by_user_id == user.id) | (Order.resident_user_id == user.id))
+                     .order_by(Order.id)).scalars().all()
+    if not rows:
+        return "您现在没有进行中的订单。需要帮忙直接说，比如“明天上午来修水管”。"
+    lines = ["您的订单："]
+    lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}："
+              f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
+    lines.append("取消订单请回复“取消订单 编号”。")
+    return "\n".join(lines)
+
+
+def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) -> str:
+    member = membership_of(s, hub_id, user)
+    if member is None:
+        return "您还不是志愿者。回复“注册志愿者”报名。"
+    rows = s.execute(select(Order).where(Order.hub_id == hub_id, Order.volunteer_id == member.volunteer_id,
+                                         Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value, S.COMPLETED.value]))
+                     .order_by(Order.id)).scalars().all()
+    offers = s.execute(select(Order).join(OrderOffer, OrderOffer.order_id == Order.id).where(
+        OrderOffer.volunteer_id == member.volunteer_id, Order.state == S.DISPATCHED.value,
+        Order.hub_id == hub_id).order_by(Order.id)).scalars().all()
+    if not rows and not offers:
+        return "您现在没有任务。有新任务时会通知您。"
+    lines = []
+    if rows:
+        lines.append("我的任务：")
+        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)} {o.address or ''}："
+                  f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
+    if offers:
+        lines.append("等人接的任务（回复“接单 编号”）：")
+        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}" for o in offers]
+    return "\n".join(lines)
+
+
+# -- the sweep (worker, every minute) ------------------------------------------------------------
+
+
+@dataclass
+class SweepStats:
+    widened: int = 0
+    escalated: int = 0
+    expired: int = 0
+    reminded: int = 0
+    closed: int = 0
+    dialogues_expired: int = 0
+
+
+# Dialogue states that are waiting on the user and may time out (rating waits much longer: see sweep).
+WAITING_STATES_EXEMPT = frozenset({State.IDLE, State.HUMAN, State.RATE, State.RATE_COMMENT})
+
+
+def expire_dialogues(s: Session, hub_id: int, now: datetime, timeout: timedelta) -> int:
+    """Half-finished dialogues idle past the timeout go back to the start, with a kind note."""
+    count = 0
+    for conv in s.execute(select(Conversation).where(Conversation.hub_id == hub_id,
+                                                     Conversation.state.not_in(WAITING_STATES_EXEMPT))).scalars():
+        if now - as_utc(conv.updated_at) < timeout:
+            continue
+        conv_id, user_id = conv.id, conv.user_id
+        # Guarded by the version read: a resident whose message lands meanwhile keeps their fresh state.
+        if not change_conversation(s, hub_id=hub_id, user_id=user_id, now=now, create=False,
+                                   expected_version=conv.version, edit=lambda _state, slots: (State.IDLE, kept(slots))):
+            continue
+        user = s.get(User, user_id)
+        if user is not None:
+            notify(s, hub_id, user.openid,
+                   "刚才的事情还没办完，已经帮您先取消了。需要时随时再说，回复“菜单”看看能做什么。",
+                   now, key=f"dialogue-expired:{conv_id}:{int(now.timestamp() // 60)}")
+        count += 1
+    return count
+
+
+def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, ServiceInfo]) -> SweepStats:
+    """Widen, escalate and expire unaccepted orders; remind about and close unrated ones."""
+    st = SweepStats()
+    cfg = settings_for(s, hub_id)
+    st.dialogues_expired = expire_dialogues(s, hub_id, now, timedelta(minutes=cfg.dialogue_timeout_minutes))
+    for order in _in_state(s, hub_id, [S.DISPATCHED.value]):
+        info = services.get(order.service_code, ServiceInfo(order.service_code, order.service_code))
+        waited = now - as_utc(order.dispatched_at or order.created_at)
+        if _appointment_passed(order, now):
+            transition(s, order, "expire", actor="auto", now=now, reason="预约时间已过，无人接单")
+            _tell_resident(s, order, f"很抱歉，您的{info.name}订单{order.id}到时间仍没有志愿者接单，已自动结束。"
+                           "需要的话请重新下单或回复“人工”。", now, key=f"expired:{order.id}")
+            st.expired += 1
+        elif order.dispatch_round == 1 and waited >= timedelta(minutes=cfg.widen_after_minutes):
+            dispatch(s, order, now=now, service=info, settings=cfg, actor="auto", widen=True)
+            st.widened += 1
+        elif order.dispatch_round == 2 and waited >= timedelta(
+                minutes=cfg.escalate_after_minutes - cfg.widen_after_minutes):
+            key = f"escalate:{order.id}"
+            minutes = int(waited.total_seconds() // 60)
+            notify_staff(s, hub_id, f"订单{order.id}（{info.name}，{when_text(order)}）{minutes}"
+                         f"分钟无人接单，请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now, key=key)
+            order.dispatch_round += 1
+            s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="escalate", from_state=order.state,
+                             to_state=order.state, actor="auto", reason="无人接单，转工作人员", at=now))
+            st.escalated += 1
+    for order in _in_state(s, hub_id, [S.SUBMITTED.value]):
+        if _appointment_passed(order, now):
+            transition(s, order, "expire", actor="auto", now=now, reason="预约时间已过")
+            st.expired += 1
+    for order in _in_state(s, hub_id, [S.COMPLETED.value]):
+        info = services.get(order.service_code, ServiceInfo(order.service_code, order.service_code))
+        waited = now - as_utc(order.completed_at or order.updated_at)
+        if waited >= timedelta(hours=cfg.close_unrated_hours):
+            transition(s, order, "close", actor="auto", now=now, reason="超时未评价，自动结束",
+                       verified_by="timeout")
+            write_record(s, order, info, now, verified_by="timeout")
+            st.closed += 1
+        elif waited >= timedelta(hours=cfg.rating_reminder_hours):
+            before = _outbox_count(s)
+            ask_rating(s, order, info, now, reminder=True)
+            st.reminded += int(_outbox_count(s) > before)
+    return st
+
+
+def _outbox_count(s: Session) -> int:
+    return int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+def _in_state(s: Session, hub_id: int, states: Iterable[str]) -> list[Order]:
+    return list(s.execute(select(Order).where(and_(Order.hub_id == hub_id, Order.state.in_(list(states))))
+                          .order_by(Order.id)).scalars())
+
+
+def _appointment_passed(order: Order, now: datetime) -> bool:
+    if order.start_at is None:
+        return now - as_utc(order.created_at) > timedelta(days=2)
+    end = as_utc(order.end_at or order.start_at)
+    return now > end

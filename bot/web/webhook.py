@@ -1,0 +1,175 @@
+"""The official-account webhook: verify, decrypt, parse, dedupe, answer within WeChat's 5 seconds."""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from bot.channels.inbound import message_from_dict, parse_xml, to_incoming
+from bot.dialogue.messages import Incoming
+from bot.errors import BadMessageError, SignatureError, UnknownHubError
+from bot.hubs import HubAccount
+from bot.inbox.handler import BUSY_REPLY, handle_incoming
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("wechat", __name__)
+
+
+def services() -> Services:
+    svc: Services = current_app.extensions["leifeng"]
+    return svc
+
+
+def _plain(body: str, status: int) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def check_timestamp(svc: Services, timestamp: str) -> None:
+    """Replay window against the injected clock (WeChat and WeCom sign the same timestamp)."""
+    try:
+        ts = int(timestamp)
+    except ValueError as exc:
+        raise SignatureError("missing or bad timestamp") from exc
+    if abs(svc.clock.now().timestamp() - ts) > svc.config.signature_window_seconds:
+        raise SignatureError("timestamp outside the replay window")
+
+
+def install_error_handlers(blueprint: Blueprint, channel: str) -> None:
+    """403 for bad signatures, 400 for unreadable bodies: a log line each, never a 500."""
+
+    @blueprint.errorhandler(SignatureError)
+    def _forbidden(exc: SignatureError) -> Response:
+        log.warning("%s: rejected %s %s: %s", channel, request.method, request.path, exc)
+        return _plain("forbidden", 403)
+
+    @blueprint.errorhandler(BadMessageError)
+    def _bad(exc: BadMessageError) -> Response:
+        log.warning("%s: bad message on %s: %s", channel, request.path, exc)
+        return _plain("bad request", 400)
+
+
+def _verify(svc: Services, account: HubAccount, args: Any, *, body_can_vouch: bool = False) -> None:
+    """Check the timestamp and the URL's `signature`. body_can_vouch: a POST to a hub in safe mode, whose body
+    decode() will only accept encrypted and verified by msg_signature over the ciphertext; there a missing
+    `signature` is allowed (Tencent's own samples send only msg_signature)."""
+    timestamp = args.get("timestamp", "")
+    nonce = args.get("nonce", "")
+    check_timestamp(svc, timestamp)
+    signature = args.get("signature")
+    if signature is None and body_can_vouch and account.crypto is not None:
+        return
+    try:
+        check_signature(account.token, signature or "", timestamp, nonce)
+    except InvalidSignatureException as exc:
+        raise SignatureError("bad signature") from exc
+
+
+def _account(slug: str | None) -> HubAccount:
+    return services().hubs.by_slug(slug)
+
+
+install_error_handlers(bp, "wechat")
+
+
+@bp.errorhandler(UnknownHubError)
+def _no_hub(exc: UnknownHubError) -> Response:
+    log.warning("%s", exc)
+    return _plain("not found", 404)
+
+
+@bp.get("/wechat")
+@bp.get("/wechat/<slug>")
+def verify(slug: str | None = None) -> Response:
+    """URL verification: WeChat sends echostr and expects it back if the signature is ours."""
+    svc = services()
+    account = _account(slug)
+    _verify(svc, account, request.args)
+    return _plain(request.args.get("echostr", ""), 200)
+
+
+def decode(svc: Services, account: HubAccount, body: bytes, args: Any) -> tuple[dict[str, Any], bool]:
+    """Body -> message dict; returns (fields, encrypted).
+
+    A hub with an EncodingAESKey is in safe mode (compatible mode included): only the encrypted payload,
+    verified by its msg_signature, is used. The URL's `signature` covers only token, timestamp and nonce,
+    never the body, and the URL shows up in access logs: a plaintext body beside it proves nothing."""
+    outer = parse_xml(body)
+    crypto = account.crypto
+    if crypto is None:
+        if args.get("encrypt_type", "raw").lower() == "aes" or "Encrypt" in outer:
+            raise BadMessageError("encrypted message but no EncodingAESKey configured for this hub")
+        return outer, False
+    if "Encrypt" not in outer:
+        raise SignatureError("safe mode: a message without an encrypted payload (and its msg_signature)")
+    plain = decrypt_or_refuse(lambda: crypto.decrypt_message(
+        outer, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
+        InvalidAppIdException, "AppId")
+    return parse_xml(plain), True
+
+
+def read_body(svc: Services) -> bytes:
+    """The request body, at most max_body_bytes. With a Content-Length over it Werkzeug answers 413 itself; a
+    chunked body (no Content-Length) Werkzeug would cut at the limit without a word, so it is read here."""
+    if request.content_length is not None:
+        return request.get_data(cache=False)
+    limit = svc.config.max_body_bytes
+    data = request.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return bytes(data)
+
+
+# What wechatpy's decryption raises on a ciphertext that is correctly signed but not a valid payload (bad
+# base64 or padding, a length field pointing past the end, bytes that are not UTF-8): a 400, not a 500.
+UNREADABLE = (ValueError, TypeError, KeyError, UnicodeDecodeError, IndexError, struct.error)
+
+
+def decrypt_or_refuse(decrypt: Callable[[], str], wrong_id: type[Exception], id_name: str) -> str:
+    """Run a wechatpy decrypt; a bad msg_signature is a 403, a payload for another account or an unreadable
+    one a 400 (WeChat and WeCom differ only in the exception for the wrong AppId / CorpID)."""
+    try:
+        return decrypt()
+    except InvalidSignatureException as exc:
+        raise SignatureError("bad msg_signature") from exc
+    except wrong_id as exc:
+        raise BadMessageError(f"the encrypted payload is for another {id_name}") from exc
+    except UNREADABLE as exc:
+        raise BadMessageError(f"cannot decrypt: {exc.__class__.__name__}") from exc
+
+
+def render_reply(svc: Services, account: HubAccount, inc: Incoming, text: str | None, encrypted: bool,
+                 args: Any) -> Response:
+    if not text:
+        return _plain("success", 200)
+    xml = TextReply(source=inc.account, target=inc.openid, content=text,
+                    time=int(svc.clock.now().timestamp())).render()
+    if encrypted and account.crypto is not None:
+        xml = account.crypto.encrypt_message(xml, args.get("nonce", ""), args.get("timestamp"))
+    return Response(xml, status=200, mimetype="application/xml")
+
+
+@bp.post("/wechat")
+@bp.post("/wechat/<slug>")
+def receive(slug: str | None = None) -> Response:
+    svc = services()
+    account = _account(slug)
+    _verify(svc, account, request.args, body_can_vouch=True)
+    body = read_body(svc)
+    fields, encrypted = decode(svc, account, body, request.args)
+    inc = to_incoming(message_from_dict(fields), fields)
+    try:
+        reply = handle_incoming(svc, account, inc)
+    except Exception:  # the last line of defence: log it, answer kindly, never a 500 that makes WeChat retry
+        log.exception("failed to handle %s from %s", inc.dedupe_key, inc.openid)
+        reply = BUSY_REPLY
+    return render_reply(svc, account, inc, reply, encrypted, request.args)
