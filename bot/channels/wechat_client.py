@@ -264,7 +264,3 @@ def post_robot(base_url: str, key: str, body: dict[str, Any], timeout: float = 5
         raise WeChatAPIError(None, f"robot request failed: {hide_query(str(exc))}") from exc
     if data.get("errcode"):
         raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")))
-
-
-def now_plus(now: datetime, seconds: float) -> datetime:
-    return now + timedelta(seconds=seconds)

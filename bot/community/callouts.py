@@ -27,10 +27,6 @@ class CalloutError(LeifengError):
     """A staff request about call-outs that cannot be done."""
 
 
-def is_answer(text: str) -> bool:
-    return text.strip() in ANSWERS
-
-
 def start(s: Session, *, hub_id: int, team_code: str, message: str, place: str, now: datetime, bonus: int,
           actor: str = "cli") -> tuple[Callout, int]:
     """Create the call-out and queue the message to every member and the team's group chats, in one go."""

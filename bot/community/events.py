@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.errors import LeifengError
 from bot.outbox import enqueue
 from intents.timeparse import WEEKDAY_NAMES
-from storage.models import AuditLog, Hub, Team, User
+from storage.models import AuditLog, Team, User
 from storage.models_events import Event, EventSubscription, JobRun
 
 KINDS = ("day_before", "morning")
@@ -368,10 +368,3 @@ def to_ics(events: list[Event], es: EventSettings, hub_name: str, s: Session | N
         item.add("url", ics_url(es, ev))
         cal.add_component(item)
     return bytes(cal.to_ical())
-
-
-def hub_by_slug(s: Session, slug: str) -> Hub:
-    hub = s.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None:
-        raise EventError(f"没有名为 {slug} 的站点")
-    return hub

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -19,12 +18,6 @@ HELP = """在这里像微信用户一样打字。特殊指令：
   /click KEY          点菜单（如 MENU_ORDER）
   /as OPENID          换一个用户身份
   /quit               退出"""
-
-
-@dataclass
-class Turn:
-    reply: str | None
-    pushed: list[str] = field(default_factory=list)
 
 
 class HttpTransport:

@@ -119,14 +119,6 @@ def credit_for_order(s: Session, order: Order, rules: HubSettings, now: datetime
     return points
 
 
-def credit_callout(s: Session, *, hub_id: int, volunteer_id: int, ref: str, rules: HubSettings, now: datetime,
-                   reason: str = "应急出动") -> int:
-    """The emergency bonus for answering a call-out (一呼百应), once per call-out reference."""
-    entry = _add(s, hub_id, volunteer_id, "earn", rules.emergency_bonus_points, reason, now, actor="system",
-                 key=f"callout:{ref}:{volunteer_id}")
-    return entry.points if entry else 0
-
-
 # -- the ledger ---------------------------------------------------------------------------------
 
 

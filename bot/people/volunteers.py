@@ -21,7 +21,6 @@ from bot.dialogue.registration import ADULT_AGE
 from bot.errors import LeifengError
 from bot.outbox import enqueue
 from bot.people import stars
-from bot.people.idprotect import IdProtector
 from intents.idcard import age_on
 from intents.timeparse import WEEKDAY_NAMES
 from storage.models import Membership, MembershipEvent, ServiceRecord, Team, TeamMember, User, Volunteer
@@ -370,8 +369,3 @@ def update_profile(s: Session, *, hub_id: int, user: User, field: str, value: An
         done = leave_team(s, hub_id=hub_id, volunteer_id=vol.id, team=team)
         return f"已退出{team.name}。" if done else f"您不在{team.name}。"
     raise VolunteerError(f"不能修改“{field}”。")
-
-
-def decrypt_id(vol: Volunteer, protector: IdProtector) -> str | None:
-    """Only for an export to the national system that needs the whole number; never for display."""
-    return protector.decrypt(vol.id_number_enc) if vol.id_number_enc else None
