@@ -32,6 +32,12 @@ class HubSettings:
     emergency_services: tuple[str, ...] = ()
     emergency_bonus_points: int = 20
     callout_bonus_points: int = 5
+    # a resident's emergency (intents.emergency): the numbers the bot tells them to call, by kind, over the
+    # national defaults (bot.dialogue.safety: 120/119/110/12356; set "gas" to the local gas company's line);
+    # the standing team whose group chat is alerted too, and whether the team is called out (一呼百应) at once
+    hotlines: Mapping[str, str] = field(default_factory=dict)
+    emergency_team: str = "emergency"
+    emergency_callout: bool = False
     # points may expire (0 = never); banked hours never do
     points_expiry_days: int = 3 * 365
     # star levels by verified hours across hubs (national volunteer-record practice), 1★..5★

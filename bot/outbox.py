@@ -19,8 +19,14 @@ WINDOW = timedelta(hours=48)
 OUT_OF_WINDOW = 45015
 
 
+# Among rows due at the same time the sender takes the highest priority first.
+PRIORITY_NORMAL = 0
+PRIORITY_EMERGENCY = 100
+
+
 def enqueue(s: Session, *, hub_id: int, to: str, text: str, now: datetime, channel: str = "wechat",
-            kind: str = "text", idempotency_key: str | None = None, extra: dict[str, Any] | None = None) -> None:
+            kind: str = "text", idempotency_key: str | None = None, extra: dict[str, Any] | None = None,
+            priority: int = PRIORITY_NORMAL) -> None:
     """Queue a message inside the caller's transaction. A repeated idempotency key is a no-op."""
     if idempotency_key is not None:
         exists = s.execute(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key))
@@ -29,7 +35,7 @@ def enqueue(s: Session, *, hub_id: int, to: str, text: str, now: datetime, chann
     payload: dict[str, Any] = {"text": text, **(extra or {})}
     row = OutboxMessage(hub_id=hub_id, channel=channel, to=to, kind=kind, payload=payload,
                         idempotency_key=idempotency_key, status="pending", attempts=0,
-                        next_attempt_at=now, created_at=now)
+                        next_attempt_at=now, created_at=now, priority=priority)
     if idempotency_key is None:
         s.add(row)
         return

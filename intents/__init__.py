@@ -1,10 +1,13 @@
-"""Understanding residents: catalogue, matcher, and parsers for commands, time, phone, rating, address."""
+"""Understanding residents: emergencies first, then the catalogue, matcher and parsers for commands, time, phone,
+rating and address."""
 
 from __future__ import annotations
 
 from intents.address import Address, address_from_location, extract_address
 from intents.catalogue import Catalogue, CatalogueError, Service, load_catalogue
 from intents.commands import Command, parse_choice, parse_command
+from intents.emergency import KINDS as EMERGENCY_KINDS
+from intents.emergency import Emergency, detect_emergency
 from intents.masking import mask_phone
 from intents.matcher import Matcher, MatchResult
 from intents.normalise import Normaliser, normalise
@@ -18,6 +21,8 @@ __all__ = [
     "Catalogue",
     "CatalogueError",
     "Command",
+    "EMERGENCY_KINDS",
+    "Emergency",
     "MatchResult",
     "Matcher",
     "Normaliser",
@@ -25,6 +30,7 @@ __all__ = [
     "TimeResult",
     "Understanding",
     "address_from_location",
+    "detect_emergency",
     "extract_address",
     "load_catalogue",
     "mask_phone",

@@ -136,6 +136,8 @@ class OutboxMessage(Base):
     sent_via: Mapped[str | None] = mapped_column(String(20))  # custom | template | robot
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Higher goes first among rows due at once (an emergency alert before a digest); bot.outbox names the levels.
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AuditLog(Base):

@@ -168,3 +168,22 @@ apscheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+class Incident(Base):
+    """An emergency a resident reported in chat (a fall, fire, gas, crime, self-harm talk, flooding): shown to
+    staff on the console until someone marks it handled."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_hub_status", "hub_id", "status", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # medical | fire | gas | crime | self_harm | water
+    text: Mapped[str] = mapped_column(Text)  # what the resident wrote, as written
+    cue: Mapped[str | None] = mapped_column(String(200))  # the words that were recognised
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | handled
+    created_at: Mapped[datetime]
+    handled_by: Mapped[str | None] = mapped_column(String(80))
+    handled_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)

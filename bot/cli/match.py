@@ -8,16 +8,20 @@ import sys
 import click
 
 from intents.catalogue import CatalogueError, load_catalogue
+from intents.emergency import detect_emergency
 from intents.matcher import Matcher, MatchResult
 
 
 def _line(text: str, result: MatchResult, as_json: bool) -> str:
+    """The matcher's answer, and whether the text is an emergency (which the bot answers before any matching)."""
+    found = detect_emergency(text)
     if as_json:
-        return json.dumps(result.as_dict(), ensure_ascii=False)
+        return json.dumps({**result.as_dict(), "emergency": found.kind if found else None}, ensure_ascii=False)
     others = ", ".join(f"{code} {score:.2f}" for code, score in result.candidates[1:])
     shown = result.service or "-"
     tail = f"  (also: {others})" if others else ""
-    return f"{result.decision:<11} {shown:<14} {result.score:.2f}  {text}{tail}"
+    alarm = f"EMERGENCY {found.kind}: " if found else ""
+    return f"{alarm}{result.decision:<11} {shown:<14} {result.score:.2f}  {text}{tail}"
 
 
 @click.command("match")

@@ -14,7 +14,7 @@ from bot.clock import as_utc
 from bot.community.teamchat import post_to_team, roster, team_by_code
 from bot.dialogue.core import CALLOUT_ANSWERS, CALLOUT_SLOT
 from bot.errors import LeifengError
-from bot.outbox import enqueue
+from bot.outbox import PRIORITY_EMERGENCY, enqueue
 from storage.conversations import change_conversation
 from storage.models import AuditLog, PointsEntry, Team, User, Volunteer
 from storage.models_events import Callout, CalloutResponse
@@ -46,10 +46,11 @@ def start(s: Session, *, hub_id: int, team_code: str, message: str, place: str, 
         s.add(CalloutResponse(callout_id=co.id, hub_id=hub_id, volunteer_id=m.volunteer_id, user_id=m.user_id))
         if m.openid is None:
             continue
-        enqueue(s, hub_id=hub_id, to=m.openid, text=text, now=now, idempotency_key=f"callout:{co.id}:v{m.volunteer_id}")
+        enqueue(s, hub_id=hub_id, to=m.openid, text=text, now=now, idempotency_key=f"callout:{co.id}:v{m.volunteer_id}",
+                priority=PRIORITY_EMERGENCY)
         if m.user_id is not None:
             _set_pending(s, hub_id, m.user_id, co.id, now)
-    post_to_team(s, team, text, now=now, key=f"callout:{co.id}", mention=members)
+    post_to_team(s, team, text, now=now, key=f"callout:{co.id}", mention=members, priority=PRIORITY_EMERGENCY)
     s.add(AuditLog(hub_id=hub_id, actor=actor, action="callout_start", subject=f"callout:{co.id}",
                    detail={"team": team_code, "members": len(members), "place": place}, at=now))
     return co, len(members)

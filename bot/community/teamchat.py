@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.outbox import ROBOT_MAX_MARKDOWN_BYTES, ROBOT_MAX_TEXT_BYTES, enqueue, is_wecom, split_bytes, userid_of
+from bot.outbox import (
+    PRIORITY_NORMAL,
+    ROBOT_MAX_MARKDOWN_BYTES,
+    ROBOT_MAX_TEXT_BYTES,
+    enqueue,
+    is_wecom,
+    split_bytes,
+    userid_of,
+)
 from bot.people.volunteers import ACTIVE_STATUSES
 from storage.models import Membership, Team, TeamMember, User, Volunteer
 from storage.models_events import TeamChannel
@@ -57,7 +65,7 @@ def on_duty(members: list[Member], now: datetime, tz: ZoneInfo) -> list[Member]:
 
 
 def post_to_team(s: Session, team: Team, text: str, *, now: datetime, key: str, markdown: bool = False,
-                 mention: list[Member] | None = None) -> int:
+                 mention: list[Member] | None = None, priority: int = PRIORITY_NORMAL) -> int:
     """Queue a message for the team's group chats (robot and/or WeCom appchat); returns rows queued.
 
     Robot text is limited to 2048 bytes (markdown 4096): longer text is split at line ends into numbered
@@ -80,11 +88,12 @@ def post_to_team(s: Session, team: Team, text: str, *, now: datetime, key: str, 
                 body += "\n" + " ".join(f"<@{u}>" for u in userids) if userids else ""
             enqueue(s, hub_id=team.hub_id, to=team.robot_key, text=body, now=now, channel="wecom_robot",
                     kind="markdown" if markdown else "text", idempotency_key=f"{key}:robot:{team.id}:{i}",
-                    extra=extra)
+                    extra=extra, priority=priority)
             queued += 1
     chan = s.get(TeamChannel, team.id)
     if chan is not None and chan.appchat_id:
         enqueue(s, hub_id=team.hub_id, to=chan.appchat_id, text=text, now=now, channel="wecom_appchat",
-                kind="markdown" if markdown else "text", idempotency_key=f"{key}:appchat:{team.id}")
+                kind="markdown" if markdown else "text", idempotency_key=f"{key}:appchat:{team.id}",
+                priority=priority)
         queued += 1
     return queued

@@ -108,6 +108,7 @@ class Context:
     roles: frozenset[str] = frozenset()
     phone_on_file: str | None = None
     timeout: timedelta = timedelta(minutes=30)
+    hotlines: Mapping[str, str] = field(default_factory=dict)  # the hub's emergency numbers (bot.dialogue.safety)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 from intents.address import extract_address
 from intents.catalogue import Catalogue, Service, catalogue_from_mapping, load_catalogue
 from intents.commands import Command, parse_choice, parse_command
+from intents.emergency import Emergency, detect_emergency
 from intents.matcher import Matcher, MatchResult
 from intents.phone import parse_phone
 from intents.rating import parse_rating
@@ -52,6 +53,10 @@ class Understanding:
 
     def match(self, text: str) -> MatchResult:
         return self._match(text)
+
+    def emergency(self, text: str) -> Emergency | None:
+        """Is this message about an emergency happening now (a fall, fire, gas, crime, self-harm, flooding)?"""
+        return _emergency(text)
 
     def command(self, text: str) -> Command | None:
         return _command(text)
@@ -102,6 +107,9 @@ class Understanding:
 
     def is_no(self, text: str) -> bool:
         return text.strip("。.!！ ") in NO_WORDS
+
+
+_emergency = lru_cache(maxsize=MEMO_SIZE)(detect_emergency)
 
 
 @lru_cache(maxsize=64)

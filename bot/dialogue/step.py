@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.dialogue import ordering, registration, volunteering
+from bot.dialogue import ordering, registration, safety, volunteering
 from bot.dialogue.core import (
     CALLOUT_ANSWERS,
     CALLOUT_SLOT,
@@ -274,6 +274,9 @@ def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
 
 def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
     text = text_of(inc)
+    found = ctx.nlu.emergency(text) if text else None
+    if found is not None:  # safety first: in every state, before commands, timeouts and dialogues
+        return safety.answer(found, slots, text, ctx.hotlines)
     prefix = ""
     if state != IDLE and TIMEOUT.expired(slots, ctx):
         prefix = TIMEOUT.notice

@@ -263,8 +263,8 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
                 return Outcome(snap.stored_reply, duplicate=True)
             settings = account.parsed_settings
             ctx = Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
-                                   phone_on_file=snap.phone,
-                                   timeout=timedelta(minutes=settings.dialogue_timeout_minutes))
+                          phone_on_file=snap.phone, timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
+                          hotlines=settings.hotlines)
             result = dialogue.step(snap.state, snap.slots, inc, ctx)
             if (conn.dialect.name == "postgresql" and snap.user_id is not None and snap.conv_id is not None
                     and not (result.effects or result.outbox or result.actions)):

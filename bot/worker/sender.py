@@ -86,7 +86,8 @@ class OutboxSender:
                 if res.rowcount == 1:  # type: ignore[attr-defined]
                     s.add(AuditLog(hub_id=hub_id, actor=self.owner, action="outbox_dead",
                                    subject=f"outbox:{row_id}", detail={"error": error}, at=now))
-            query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit or cfg.outbox_batch_size)
+            query = (select(OutboxMessage.id).where(due)
+                     .order_by(OutboxMessage.priority.desc(), OutboxMessage.id).limit(limit or cfg.outbox_batch_size))
             if s.bind is not None and s.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             for (row_id,) in s.execute(query).all():

@@ -26,7 +26,7 @@ def test_json_lines_from_stdin() -> None:
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["service"] for r in rows] == ["escort", None, "repair"]
-    assert rows[1] == {"service": None, "decision": "not_service", "score": 0.0, "candidates": []}
+    assert rows[1] == {"service": None, "decision": "not_service", "score": 0.0, "candidates": [], "emergency": None}
 
 
 def test_readable_output_keeps_chinese() -> None:

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from bot.community import callouts, events
+from bot.community import callouts, events, incidents
 from bot.config import load_config
 from bot.inbox.actions.context import ActionContext, Run
+from bot.serviceloop.orders import settings_for
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +44,16 @@ def callout_answer(ac: ActionContext, data: Mapping[str, Any]) -> str:
                            answer=str(data.get("text") or "到"))
 
 
+def emergency(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """The resident was already told whom to call (the passive reply); record it and alert staff at once."""
+    incidents.report(ac.s, hub_id=ac.hub_id, user=ac.user, kind=str(data["kind"]), text=str(data.get("text", "")),
+                     cue=str(data["cue"]) if data.get("cue") else None, now=ac.now,
+                     settings=settings_for(ac.s, ac.hub_id))
+    return ""
+
+
 ACTIONS: dict[str, Run] = {
+    "emergency": emergency,
     "events": show_events,
     "subscribe_events": subscribe_events,
     "unsubscribe": unsubscribe,

@@ -36,11 +36,12 @@ class Transcript:
     state: str = State.IDLE
     slots: dict[str, Any] = field(default_factory=dict)
     phone_on_file: str | None = None
+    hotlines: dict[str, str] = field(default_factory=dict)
     results: list[Result] = field(default_factory=list)
 
     def context(self) -> Context:
         return Context(hub_name="阳光社区雷锋超市", now=self.now, nlu=understanding(), roles=self.roles,
-                       phone_on_file=self.phone_on_file)
+                       phone_on_file=self.phone_on_file, hotlines=self.hotlines)
 
     def say(self, body: str) -> Result:
         res = step.step(self.state, self.slots, text(body, at=self.now), self.context())

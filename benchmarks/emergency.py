@@ -1,0 +1,157 @@
+"""Emergency triage benchmark: recall per kind, kind accuracy, false alarms and latency.
+
+Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only]``
+
+Runs on the tuning set (tests/data/emergency_tune.tsv), listing its misses, wrong kinds and false
+alarms unless ``--quiet``, and on the held-out set (tests/data/emergency_heldout.tsv) when it
+exists. The held-out set is blind: for it only aggregate figures are printed, never a text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from intents.emergency import KINDS, detect_emergency, triage  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+TUNE = DATA / "emergency_tune.tsv"
+HELDOUT = DATA / "emergency_heldout.tsv"
+LABELS = (*KINDS, "none")
+
+
+def load_labelled(path: Path) -> list[tuple[str, str]]:
+    """(label, text) rows of a label<TAB>text file; blank lines and # comments are skipped."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, _, text = line.partition("\t")
+        label = label.strip()
+        if label not in LABELS:
+            raise ValueError(f"{path.name}: unknown label {label!r}")
+        rows.append((label, text))
+    return rows
+
+
+@dataclass(frozen=True)
+class Report:
+    n: int
+    n_emergency: int
+    n_none: int
+    recall: float
+    recall_by_kind: dict[str, tuple[int, int]]  # kind -> (detected, total)
+    kind_accuracy: float  # among detected emergencies, the right kind
+    false_alarm_rate: float
+    false_alarms: int
+    p50_us: float
+    p99_us: float
+    misses: tuple[tuple[str, str], ...]  # (label, text)
+    wrong_kind: tuple[tuple[str, str, str], ...]  # (label, predicted, text)
+    alarms: tuple[tuple[str, str], ...]  # (predicted, text)
+
+
+def evaluate(rows: Sequence[tuple[str, str]], repeats: int = 5) -> Report:
+    predicted: list[str | None] = []
+    timings: list[float] = []
+    for _, text in rows:
+        best = float("inf")
+        result = None
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = detect_emergency(text)
+            best = min(best, time.perf_counter() - start)
+        timings.append(best * 1e6)
+        predicted.append(result.kind if result else None)
+    by_kind: dict[str, list[int]] = {kind: [0, 0] for kind in KINDS}
+    misses, wrong, alarms = [], [], []
+    detected = right_kind = false_alarms = 0
+    for (label, text), guess in zip(rows, predicted, strict=True):
+        if label == "none":
+            if guess is not None:
+                false_alarms += 1
+                alarms.append((guess, text))
+            continue
+        by_kind[label][1] += 1
+        if guess is None:
+            misses.append((label, text))
+            continue
+        detected += 1
+        by_kind[label][0] += 1
+        if guess == label:
+            right_kind += 1
+        else:
+            wrong.append((label, guess, text))
+    n_emergency = sum(total for _, total in by_kind.values())
+    n_none = len(rows) - n_emergency
+    ordered = sorted(timings)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))] if ordered else 0.0
+    return Report(
+        n=len(rows),
+        n_emergency=n_emergency,
+        n_none=n_none,
+        recall=detected / n_emergency if n_emergency else 1.0,
+        recall_by_kind={kind: (hit, total) for kind, (hit, total) in by_kind.items()},
+        kind_accuracy=right_kind / detected if detected else 1.0,
+        false_alarm_rate=false_alarms / n_none if n_none else 0.0,
+        false_alarms=false_alarms,
+        p50_us=statistics.median(timings) if timings else 0.0,
+        p99_us=p99,
+        misses=tuple(misses),
+        wrong_kind=tuple(wrong),
+        alarms=tuple(alarms),
+    )
+
+
+def print_aggregates(name: str, report: Report) -> None:
+    print(f"== {name}: n={report.n} ({report.n_emergency} emergencies, {report.n_none} none)")
+    print(f"   recall            {report.recall:.3f}")
+    for kind, (hit, total) in report.recall_by_kind.items():
+        share = f"{hit / total:.3f}" if total else "  -  "
+        print(f"     {kind:<10} {share}  ({hit}/{total})")
+    print(f"   kind accuracy     {report.kind_accuracy:.3f}  (among detected)")
+    print(f"   false alarms      {report.false_alarm_rate:.3f}  ({report.false_alarms}/{report.n_none})")
+    print(f"   latency           p50 {report.p50_us:.0f} µs, p99 {report.p99_us:.0f} µs per message")
+
+
+def print_details(report: Report) -> None:
+    for label, text in report.misses:
+        result = triage(text)
+        print(f"   MISS  {label:<10} {text}    scores={list(result.scores)} guards={list(result.guards)}")
+    for label, guess, text in report.wrong_kind:
+        print(f"   KIND  {label:<10}→{guess:<10} {text}")
+    for guess, text in report.alarms:
+        result = triage(text)
+        print(f"   ALARM {guess:<10} {text}    hits={list(result.hits)} guards={list(result.guards)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quiet", action="store_true", help="aggregate figures only, also for the tuning set")
+    parser.add_argument("--tune-only", action="store_true", help="skip the held-out set (while tuning)")
+    args = parser.parse_args(argv)
+    detect_emergency("预热")  # build the converter and the typo index outside the timings
+    tune = evaluate(load_labelled(TUNE))
+    print_aggregates(f"tune ({TUNE.relative_to(ROOT)})", tune)
+    if not args.quiet:
+        print_details(tune)
+    if args.tune_only:
+        print("== held-out: skipped (--tune-only)")
+    elif HELDOUT.exists():
+        # Blind set: aggregates only. Never print its texts or which lines failed.
+        print_aggregates(f"held-out ({HELDOUT.relative_to(ROOT)})", evaluate(load_labelled(HELDOUT)))
+    else:
+        print(f"== held-out ({HELDOUT.relative_to(ROOT)}): not present, skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

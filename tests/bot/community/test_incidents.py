@@ -1,0 +1,86 @@
+"""An emergency in chat, through the whole webhook: the answer at once, an incident row, alerts first in line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.community import incidents
+from bot.devtools.simulator import message_xml
+from bot.outbox import PRIORITY_EMERGENCY
+from storage.db import transaction
+from storage.models import Hub, OutboxMessage, Team, User
+from storage.models_events import Incident
+from tests.dialog import Chat
+
+
+def _rows(services: Any) -> list[OutboxMessage]:
+    with services.sessions() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_a_fall_is_answered_recorded_and_staff_and_the_team_alerted_first(chat: Chat, services: Any) -> None:
+    with transaction(services.sessions) as s:  # the emergency team's group chat has a robot
+        s.execute(update(Team).where(Team.code == "emergency").values(robot_key="robot-emergency"))
+    chat.say("oGranny", "明天上午来帮我理发")  # a digest-like ordinary message waits in the outbox too
+    reply = chat.say("oGranny", "我妈摔倒了起不来 快来人")
+    assert reply is not None and "120" in reply and "什么时间" not in reply
+    with services.sessions() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        granny = s.scalar(select(User.id).where(User.openid == "oGranny"))
+    assert (incident.kind, incident.status, incident.user_id) == ("medical", "open", granny)
+    assert incident.text == "我妈摔倒了起不来 快来人"
+    alerts = [r for r in _rows(services) if r.priority == PRIORITY_EMERGENCY]
+    assert {r.to for r in alerts} >= {"oDemoStaff01", "robot-emergency"}
+    assert all("我妈摔倒了起不来" in r.payload["text"] and "leifeng" not in r.payload["text"] for r in alerts)
+    got = chat.deliver()
+    assert any("紧急情况" in t for t in got["oDemoStaff01"])
+    assert any("紧急情况" in t for t in got["robot:robot-emergency"])
+
+
+def test_a_retried_emergency_message_makes_one_incident(chat: Chat, services: Any, clock: Any) -> None:
+    xml = message_xml(to="gh_hub", sender="oGranny", create_time=int(clock.now().timestamp()), msg_type="text",
+                      Content="老伴突然晕过去了", MsgId="88001")
+    first, again = chat._post(xml, "oGranny"), chat._post(xml, "oGranny")  # WeChat retries with the same MsgId
+    assert first == again and first is not None and "120" in first
+    with services.sessions() as s:
+        assert len(s.scalars(select(Incident)).all()) == 1
+        assert len([r for r in s.scalars(select(OutboxMessage)) if r.to == "oDemoStaff01"]) == 1
+
+
+def test_the_sender_takes_emergency_rows_before_older_ordinary_ones(chat: Chat, services: Any) -> None:
+    from bot.worker.sender import OutboxSender
+
+    for i in range(3):
+        chat.say(f"oResident{i}", "人工")  # each asks staff for a person: ordinary rows to oDemoStaff01
+    chat.say("oNeighbour", "隔壁着火了 好大的烟")
+    claimed = OutboxSender(services).claim(limit=1)
+    with services.sessions() as s:
+        first = s.get(OutboxMessage, claimed[0])
+        assert first is not None and first.priority == PRIORITY_EMERGENCY and "火情" in first.payload["text"]
+
+
+def test_a_hub_may_call_the_emergency_team_out_at_once(chat: Chat, services: Any) -> None:
+    with transaction(services.sessions) as s:
+        s.execute(update(Hub).values(settings={"emergency_callout": True, "hotlines": {"gas": "96777"}}))
+    services.hubs.forget()
+    reply = chat.say("oGranny", "家里燃气灶有味道 闻着头晕")
+    assert reply is not None and "96777" in reply
+    texts = [r.payload["text"] for r in _rows(services)]
+    assert any(t.startswith("【紧急召集】应急救援队") for t in texts)
+
+
+def test_staff_mark_an_incident_handled_once(chat: Chat, services: Any, clock: Any) -> None:
+    chat.say("oGranny", "有人在撬我家门")
+    with transaction(services.sessions) as s:
+        [open_one] = incidents.open_incidents(s, 1)
+        incidents.mark_handled(s, hub_id=1, incident_id=open_one.id, actor="xiaoli", now=clock.now(), note="已报警")
+    with transaction(services.sessions) as s:
+        assert incidents.open_incidents(s, 1) == []
+        try:
+            incidents.mark_handled(s, hub_id=1, incident_id=open_one.id, actor="laowang", now=clock.now())
+        except incidents.IncidentError as exc:
+            assert "xiaoli" in str(exc)
+        else:
+            raise AssertionError("handled twice")
