@@ -1,112 +1,64 @@
-"""Order domain services: submit, dispatch, accept, support, complete, rate, cancel, sweep.
+"""The service loop: submit (点单), accept (接单), support (配套), complete and rate (评单), cancel, the sweep.
 
-Every function works inside the caller's transaction: state changes, history rows and outbox
-messages commit together or not at all. State changes go through `transition`, which checks the
-lifecycle table and updates with `WHERE state = <the state we read>`, so two racing changes
-cannot both win (this is what makes "first valid acceptance wins" hold on SQLite and PostgreSQL).
+Every function works inside the caller's transaction: state changes, history rows and outbox messages commit
+together or not at all. Dispatch (派单) is bot/serviceloop/dispatch.py; the order row's shared operations
+(transition, notices, errors) are bot/serviceloop/records.py.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.clock import SHANGHAI, as_utc
+from bot.clock import as_utc
 from bot.dialogue.core import State, kept
-from bot.errors import LeifengError
-from bot.hubsettings import HubSettings, hub_settings
-from bot.outbox import enqueue
+from bot.hubsettings import HubSettings
 from bot.people import timebank, volunteers
 from bot.people.points import credit_for_order
 from bot.people.volunteers import ACTIVE_STATUSES, membership_of
-from bot.serviceloop.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, OrderState, next_state
-from intents.masking import coarse_address, mask_name, mask_phone, scrub
-from intents.timeparse import when_text as appointment_text
+from bot.serviceloop.dispatch import Candidate, candidates, dispatch, offer_text
+from bot.serviceloop.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, OrderState
+from bot.serviceloop.records import (
+    STAFF_QUERY,
+    ConcurrentChangeError,
+    OrderError,
+    S,
+    ServiceInfo,
+    get_order,
+    notify,
+    notify_staff,
+    settings_for,
+    staff_openids,
+    tell_resident,
+    tell_volunteer,
+    transition,
+    when_text,
+)
+from intents.masking import mask_name, mask_phone
 from storage.conversations import change_conversation
-from storage.hot import Hot
 from storage.models import (
-    STAFF_ROLE_SQL,
     Conversation,
-    Hub,
     Membership,
     Order,
     OrderEvent,
     OrderOffer,
     OutboxMessage,
     ServiceRecord,
-    Team,
     User,
     Volunteer,
 )
 
-S = OrderState
-
-
-class OrderError(LeifengError):
-    """A request about an order that cannot be done; the message is plain Chinese for the user."""
-
-
-class ConcurrentChangeError(OrderError):
-    """Someone else changed the order first."""
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    code: str
-    name: str
-
-
-def settings_for(s: Session, hub_id: int) -> HubSettings:
-    return hub_settings(s.scalar(select(Hub.settings).where(Hub.id == hub_id)))
-
-
-_USERS = User.__table__
-STAFF_QUERY = (select(_USERS.c.openid, _USERS.c.roles)  # Core (the table, not the entity): no ORM loading
-               .where(_USERS.c.hub_id == bindparam("hub_id"), text(STAFF_ROLE_SQL)).order_by(_USERS.c.id))
-_STAFF = Hot(STAFF_QUERY)  # behind every 人工 and every order notice
-
-
-def staff_openids(s: Session, hub_id: int) -> list[str]:
-    # Narrowed in SQL (roles is a JSON list stored as text on both databases), confirmed in Python: the
-    # hub may have hundreds of thousands of users, and decoding every roles list costs more than the query.
-    if s.autoflush:
-        s.flush()  # what s.execute() would do first: a role granted earlier in this session counts
-    rows = _STAFF.run(s.connection(), {"hub_id": hub_id}).rows
-    return [openid for openid, roles in rows if "staff" in (roles or [])]
-
-
-def notify(s: Session, hub_id: int, openid: str, text: str, now: datetime, key: str | None = None) -> None:
-    enqueue(s, hub_id=hub_id, to=openid, text=text, now=now, idempotency_key=key)
-
-
-def notify_staff(s: Session, hub_id: int, text: str, now: datetime, key: str) -> None:
-    for openid in staff_openids(s, hub_id):
-        notify(s, hub_id, openid, text, now, key=f"{key}:{openid}")
-
-
-def when_text(order: Order) -> str:
-    return appointment_text(order.time_kind, as_utc(order.start_at) if order.start_at is not None else None,
-                            as_utc(order.end_at) if order.end_at is not None else None)
-
-
-def transition(s: Session, order: Order, trigger: str, *, actor: str, now: datetime, reason: str | None = None,
-               **changes: Any) -> OrderState:
-    """Move an order through the lifecycle table; loses cleanly to a concurrent change."""
-    dest = next_state(order.state, trigger)
-    res = s.execute(update(Order).where(Order.id == order.id, Order.state == order.state)
-                    .values(state=dest.value, updated_at=now, **changes).execution_options(synchronize_session=False))
-    if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConcurrentChangeError("这个订单刚刚被其他人处理了。")
-    s.add(OrderEvent(hub_id=order.hub_id, order_id=order.id, trigger=trigger, from_state=order.state,
-                     to_state=dest.value, actor=actor, reason=reason, at=now))
-    s.refresh(order)
-    return dest
+# The service loop's shared pieces, used through this module by the chat, the CLI and the console.
+__all__ = ["STAFF_QUERY", "Candidate", "ConcurrentChangeError", "OrderError", "ServiceInfo", "candidates",
+           "dispatch", "get_order", "notify", "notify_staff", "offer_text", "settings_for", "staff_openids",
+           "transition", "when_text"]
+_get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volunteers.py)
 
 
 # -- 点单 ---------------------------------------------------------------------------------------
@@ -152,104 +104,10 @@ def _tell_beneficiary(s: Session, order: Order, orderer: User, service: ServiceI
 # -- 派单 ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Candidate:
-    volunteer: Volunteer
-    membership: Membership
-    user: User | None
-    recent_tasks: int
-    distance_km: float | None
-
-
-def _available(vol: Volunteer, order: Order) -> bool:
-    if not vol.availability or order.start_at is None:
-        return True
-    start = as_utc(order.start_at).astimezone(SHANGHAI)
-    period = "am" if start.hour < 12 else ("pm" if start.hour < 18 else "eve")
-    return any(int(slot.get("weekday", -1)) == start.weekday() and slot.get("period") in (period, "all")
-               for slot in vol.availability)
-
-
-def _distance(vol: Volunteer, order: Order) -> float | None:
-    if vol.latitude is None or vol.longitude is None or order.latitude is None or order.longitude is None:
-        return None
-    lat1, lng1, lat2, lng2 = map(math.radians, (vol.latitude, vol.longitude, order.latitude, order.longitude))
-    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
-
-
-def candidates(s: Session, order: Order, now: datetime) -> list[Candidate]:
-    """Approved, active volunteers of the service's team or with the skill, free at that time,
-    under their open-task limit; fewest recent tasks first, then nearest."""
-    team_ids = [t.id for t in s.execute(select(Team).where(Team.hub_id == order.hub_id)).scalars()
-                if order.service_code in (t.services or [])]
-    rows = s.execute(select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
-                     .where(Membership.hub_id == order.hub_id, Membership.status.in_(ACTIVE_STATUSES))).all()
-    offered = set(s.scalars(select(OrderOffer.volunteer_id).where(OrderOffer.order_id == order.id)))
-    open_counts = dict(s.execute(select(Order.volunteer_id, func.count()).where(
-        Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value])).group_by(Order.volunteer_id)).all())
-    since = now - timedelta(days=30)
-    recent = dict(s.execute(select(Order.volunteer_id, func.count()).where(
-        Order.accepted_at >= since).group_by(Order.volunteer_id)).all())
-    out: list[Candidate] = []
-    for membership, vol in rows:
-        fits = membership.team_id in team_ids or order.service_code in (vol.skills or [])
-        if fits and volunteers.is_minor(vol, now):
-            # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to
-            # the catalogue's minors_ok services; their team may cover services unsuited to minors.
-            fits = order.service_code in (vol.skills or [])
-        if not fits or vol.id in offered or open_counts.get(vol.id, 0) >= membership.max_open_tasks:
-            continue
-        if not _available(vol, order):
-            continue
-        user = s.get(User, membership.user_id) if membership.user_id else None
-        out.append(Candidate(vol, membership, user, int(recent.get(vol.id, 0)), _distance(vol, order)))
-    out.sort(key=lambda c: (c.recent_tasks, c.distance_km if c.distance_km is not None else 1e9, c.volunteer.id))
-    return out
-
-
-def offer_text(order: Order, service: ServiceInfo) -> str:
-    content = (scrub(order.details, order.address, order.phone) or service.name)[:60]
-    return (f"新任务：{service.name}（订单{order.id}）\n时间：{when_text(order)}\n"
-            f"地点：{coarse_address(order.address)}\n内容：{content}\n接单请回复：接单 {order.id}")
-
-
-def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, settings: HubSettings,
-             actor: str, widen: bool = False) -> int:
-    """Offer the order to the next best volunteers; returns how many were notified."""
-    n = settings.dispatch_widen_n if widen else settings.dispatch_first_n
-    chosen = candidates(s, order, now)[:n]
-    round_no = order.dispatch_round + 1
-    if not chosen:
-        transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮：暂无合适志愿者，已转工作人员",
-                   dispatch_round=round_no, dispatched_at=now)
-        notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）暂时没有合适的志愿者，"
-                     f"请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now,
-                     key=f"nobody:{order.id}:{round_no}")
-        return 0
-    transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮，通知{len(chosen)}人",
-               dispatch_round=round_no, dispatched_at=now)
-    text = offer_text(order, service)
-    teams: dict[int, Team] = {}
-    for c in chosen:
-        s.add(OrderOffer(hub_id=order.hub_id, order_id=order.id, volunteer_id=c.volunteer.id, round=round_no, at=now))
-        if c.user is not None:
-            notify(s, order.hub_id, c.user.openid, text, now, key=f"offer:{order.id}:{c.volunteer.id}")
-        if c.membership.team_id and c.membership.team_id not in teams:
-            team = s.get(Team, c.membership.team_id)
-            if team is not None:
-                teams[team.id] = team
-    for team in teams.values():
-        if team.robot_key:
-            enqueue(s, hub_id=order.hub_id, to=team.robot_key, text=f"【{team.name}】" + text, now=now,
-                    channel="wecom_robot", idempotency_key=f"robot:{order.id}:{team.id}:{round_no}")
-    return len(chosen)
-
-
 def assign(s: Session, *, hub_id: int, order_id: int, volunteer_id: int, actor: str, now: datetime,
            service: ServiceInfo) -> Order:
     """Staff dispatch or reassign by hand."""
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     member = s.execute(select(Membership).where(Membership.hub_id == hub_id, Membership.volunteer_id == volunteer_id,
                                                 Membership.status.in_(ACTIVE_STATUSES))).scalar_one_or_none()
     if member is None:
@@ -258,7 +116,7 @@ def assign(s: Session, *, hub_id: int, order_id: int, volunteer_id: int, actor: 
         previous = order.volunteer_id
         transition(s, order, "give_back", actor=actor, now=now, reason=f"工作人员改派（原志愿者{previous}）",
                    volunteer_id=None, accepted_at=None)
-        _tell_volunteer(s, order, previous, f"订单{order.id}已由工作人员改派给其他志愿者，谢谢您。", now)
+        tell_volunteer(s, order, previous, f"订单{order.id}已由工作人员改派给其他志愿者，谢谢您。", now)
     s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.outcome.is_(None))
               .values(outcome="lost"))
     _accept(s, order, member, actor=actor, now=now, service=service, reason="工作人员派单")
@@ -266,34 +124,6 @@ def assign(s: Session, *, hub_id: int, order_id: int, volunteer_id: int, actor: 
 
 
 # -- 接单 ---------------------------------------------------------------------------------------
-
-
-def _get_order(s: Session, hub_id: int, order_id: int) -> Order:
-    order = s.execute(select(Order).where(Order.id == order_id, Order.hub_id == hub_id)).scalar_one_or_none()
-    if order is None:
-        raise OrderError(f"没有找到订单{order_id}，请核对编号。")
-    return order
-
-
-def _tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str, now: datetime) -> None:
-    if volunteer_id is None:
-        return
-    member = s.execute(select(Membership).where(Membership.hub_id == order.hub_id,
-                                                Membership.volunteer_id == volunteer_id)).scalar_one_or_none()
-    user = s.get(User, member.user_id) if member and member.user_id else None
-    if user is not None:
-        notify(s, order.hub_id, user.openid, text, now)
-
-
-def _tell_resident(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:
-    """The resident and, for 代点单, the person who ordered (they receive the status updates)."""
-    targets = {order.ordered_by_user_id}
-    if order.resident_user_id:
-        targets.add(order.resident_user_id)
-    for user_id in sorted(targets):
-        user = s.get(User, user_id)
-        if user is not None:
-            notify(s, order.hub_id, user.openid, text, now, key=f"{key}:{user_id}" if key else None)
 
 
 NOT_A_VOLUNTEER = "您还不是本站审核通过的志愿者，暂时不能接单。回复“注册志愿者”报名。"
@@ -304,7 +134,7 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
     member = membership_of(s, hub_id, user)
     if member is None or member.status not in ACTIVE_STATUSES:
         return NOT_A_VOLUNTEER
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     if order.volunteer_id == member.volunteer_id and order.state in (S.ACCEPTED.value, S.SUPPORTED.value):
         return f"订单{order.id}已经是您的了。"
     if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
@@ -337,7 +167,7 @@ def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: da
               .values(outcome="accepted"))
     vol = s.get(Volunteer, member.volunteer_id)
     assert vol is not None
-    _tell_resident(s, order, f"好消息！您的{service.name}订单{order.id}已由志愿者{vol.name}接单"
+    tell_resident(s, order, f"好消息！您的{service.name}订单{order.id}已由志愿者{vol.name}接单"
                    f"（电话 {mask_phone(vol.phone)}），时间：{when_text(order)}。", now,
                    key=f"accepted:{order.id}:{vol.id}")
     if order.needs_support:
@@ -349,7 +179,7 @@ def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: da
 def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int) -> tuple[Membership, Order] | None:
     """The order and the user's membership, if this user is the volunteer who holds the order."""
     member = membership_of(s, hub_id, user)
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     if member is None or order.volunteer_id != member.volunteer_id:
         return None
     return member, order
@@ -366,7 +196,7 @@ def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str
     transition(s, order, "give_back", actor=user.openid, now=now, reason=reason, volunteer_id=None, accepted_at=None)
     s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == member.volunteer_id)
               .values(outcome="returned"))
-    _tell_resident(s, order, f"您的订单{order.id}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
+    tell_resident(s, order, f"您的订单{order.id}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
     dispatch(s, order, now=now, service=service, settings=settings_for(s, hub_id), actor="auto")
     return f"已退单（原因：{reason}）。订单{order.id}会重新派给其他志愿者。"
 
@@ -376,10 +206,10 @@ def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str
 
 def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor: str, now: datetime,
                     service: ServiceInfo) -> Order:
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     transition(s, order, "support", actor=actor, now=now, reason=note, support_note=note)
-    _tell_resident(s, order, f"社区已为您的订单{order.id}做好配套：{note}", now)
-    _tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}社区配套已确认：{note}", now)
+    tell_resident(s, order, f"社区已为您的订单{order.id}做好配套：{note}", now)
+    tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}社区配套已确认：{note}", now)
     return order
 
 
@@ -398,8 +228,6 @@ def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float
     transition(s, order, "complete", actor=user.openid, now=now, hours=hours, completed_at=now)
     ask_rating(s, order, service, now)
     return f"辛苦了！订单{order.id}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
-
-
 
 
 def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False) -> None:
@@ -422,7 +250,7 @@ def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, re
 
 def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now: datetime,
          service: ServiceInfo) -> str:
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     if user.id not in (order.ordered_by_user_id, order.resident_user_id):
         return f"订单{order_id}不是您的，不能评价。"
     if not 0 <= hearts <= 5:
@@ -437,12 +265,12 @@ def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now
                      f"leifeng orders review {order.id}", now, key=f"low-rating:{order.id}")
     else:
         transition(s, order, "close", actor="auto", now=now, reason="已评价")
-    _tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}居民评价：{'❤' * hearts or '0颗心'}。", now)
+    tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}居民评价：{'❤' * hearts or '0颗心'}。", now)
     return f"谢谢您的评价（{hearts}颗心）！还想对志愿者说点什么吗？直接回复；不用的话回复“不用了”。"
 
 
 def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime) -> str:
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     if user.id not in (order.ordered_by_user_id, order.resident_user_id):
         return "这个订单不是您的。"
     order.comment = comment[:500]
@@ -476,23 +304,23 @@ def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, 
 
 def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, now: datetime,
            user: User | None = None) -> str:
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     if user is not None and user.id not in (order.ordered_by_user_id, order.resident_user_id):
         return f"订单{order_id}不是您的，不能取消。"
     try:
         transition(s, order, "cancel", actor=actor, now=now, reason=reason)
     except IllegalTransitionError:
         return f"订单{order.id}{PLAIN_WORDS[OrderState(order.state)]}，不能取消了。"
-    _tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}已取消（{reason}），不用去了，谢谢您。", now)
+    tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}已取消（{reason}），不用去了，谢谢您。", now)
     timebank.release_order(s, order, now)  # hours held for an order paid with banked hours go back
     if user is None:
-        _tell_resident(s, order, f"您的订单{order.id}已取消：{reason}", now)
+        tell_resident(s, order, f"您的订单{order.id}已取消：{reason}", now)
     return f"订单{order.id}已取消。"
 
 
 def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now: datetime) -> Order:
     """Staff have looked into a low rating: the order closes with their note in the history."""
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     if not order.flagged:
         raise OrderError(f"订单{order_id}没有待核查的低分评价。")
     transition(s, order, "close", actor=actor, now=now, reason=f"核查：{note}", flagged=False)
@@ -502,7 +330,7 @@ def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now
 def staff_confirm(s: Session, *, hub_id: int, order_id: int, actor: str, now: datetime,
                   service: ServiceInfo) -> Order:
     """Staff confirm a reported completion for a resident who cannot (hours verified, no rating)."""
-    order = _get_order(s, hub_id, order_id)
+    order = get_order(s, hub_id, order_id)
     transition(s, order, "close", actor=actor, now=now, reason="工作人员确认完成", verified_by="staff")
     write_record(s, order, service, now, verified_by="staff")
     return order
@@ -582,45 +410,80 @@ def expire_dialogues(s: Session, hub_id: int, now: datetime, timeout: timedelta)
     return count
 
 
+class Move(StrEnum):
+    """What the sweep does to one order this minute."""
+
+    WAIT = "wait"
+    EXPIRE = "expire"  # the appointment passed with nobody on it
+    WIDEN = "widen"  # offer it to more volunteers
+    ESCALATE = "escalate"  # ask staff to dispatch by hand
+    REMIND = "remind"  # ask the resident again for a rating
+    CLOSE = "close"  # unrated for too long: close it and keep the record
+
+
+def decide(state: str, *, dispatch_round: int, waited: timedelta, appointment_passed: bool,
+           settings: HubSettings) -> Move:
+    """The sweep's rule for one order (pure): its state, how long it has waited in it, whether its time passed."""
+    if state == S.DISPATCHED.value:
+        if appointment_passed:
+            return Move.EXPIRE
+        if dispatch_round == 1 and waited >= timedelta(minutes=settings.widen_after_minutes):
+            return Move.WIDEN
+        if dispatch_round == 2 and waited >= timedelta(
+                minutes=settings.escalate_after_minutes - settings.widen_after_minutes):
+            return Move.ESCALATE
+        return Move.WAIT
+    if state == S.SUBMITTED.value:
+        return Move.EXPIRE if appointment_passed else Move.WAIT
+    if state == S.COMPLETED.value:
+        if waited >= timedelta(hours=settings.close_unrated_hours):
+            return Move.CLOSE
+        if waited >= timedelta(hours=settings.rating_reminder_hours):
+            return Move.REMIND
+    return Move.WAIT
+
+
+SWEPT_STATES = (S.DISPATCHED.value, S.SUBMITTED.value, S.COMPLETED.value)
+
+
 def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, ServiceInfo]) -> SweepStats:
-    """Widen, escalate and expire unaccepted orders; remind about and close unrated ones."""
+    """Widen, escalate and expire unaccepted orders; remind about and close unrated ones (rules: `decide`)."""
     st = SweepStats()
     cfg = settings_for(s, hub_id)
     st.dialogues_expired = expire_dialogues(s, hub_id, now, timedelta(minutes=cfg.dialogue_timeout_minutes))
-    for order in _in_state(s, hub_id, [S.DISPATCHED.value]):
+    for order in _in_state(s, hub_id, SWEPT_STATES):
         info = services.get(order.service_code, ServiceInfo(order.service_code, order.service_code))
-        waited = now - as_utc(order.dispatched_at or order.created_at)
-        if _appointment_passed(order, now):
+        if order.state == S.COMPLETED.value:
+            since = order.completed_at or order.updated_at
+        else:
+            since = order.dispatched_at or order.created_at
+        move = decide(order.state, dispatch_round=order.dispatch_round, waited=now - as_utc(since),
+                      appointment_passed=_appointment_passed(order, now), settings=cfg)
+        if move is Move.EXPIRE and order.state == S.DISPATCHED.value:
             transition(s, order, "expire", actor="auto", now=now, reason="预约时间已过，无人接单")
-            _tell_resident(s, order, f"很抱歉，您的{info.name}订单{order.id}到时间仍没有志愿者接单，已自动结束。"
-                           "需要的话请重新下单或回复“人工”。", now, key=f"expired:{order.id}")
+            tell_resident(s, order, f"很抱歉，您的{info.name}订单{order.id}到时间仍没有志愿者接单，已自动结束。"
+                          "需要的话请重新下单或回复“人工”。", now, key=f"expired:{order.id}")
             st.expired += 1
-        elif order.dispatch_round == 1 and waited >= timedelta(minutes=cfg.widen_after_minutes):
+        elif move is Move.EXPIRE:
+            transition(s, order, "expire", actor="auto", now=now, reason="预约时间已过")
+            st.expired += 1
+        elif move is Move.WIDEN:
             dispatch(s, order, now=now, service=info, settings=cfg, actor="auto", widen=True)
             st.widened += 1
-        elif order.dispatch_round == 2 and waited >= timedelta(
-                minutes=cfg.escalate_after_minutes - cfg.widen_after_minutes):
-            key = f"escalate:{order.id}"
-            minutes = int(waited.total_seconds() // 60)
+        elif move is Move.ESCALATE:
+            minutes = int((now - as_utc(since)).total_seconds() // 60)
             notify_staff(s, hub_id, f"订单{order.id}（{info.name}，{when_text(order)}）{minutes}"
-                         f"分钟无人接单，请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now, key=key)
+                         f"分钟无人接单，请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now,
+                         key=f"escalate:{order.id}")
             order.dispatch_round += 1
             s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="escalate", from_state=order.state,
                              to_state=order.state, actor="auto", reason="无人接单，转工作人员", at=now))
             st.escalated += 1
-    for order in _in_state(s, hub_id, [S.SUBMITTED.value]):
-        if _appointment_passed(order, now):
-            transition(s, order, "expire", actor="auto", now=now, reason="预约时间已过")
-            st.expired += 1
-    for order in _in_state(s, hub_id, [S.COMPLETED.value]):
-        info = services.get(order.service_code, ServiceInfo(order.service_code, order.service_code))
-        waited = now - as_utc(order.completed_at or order.updated_at)
-        if waited >= timedelta(hours=cfg.close_unrated_hours):
-            transition(s, order, "close", actor="auto", now=now, reason="超时未评价，自动结束",
-                       verified_by="timeout")
+        elif move is Move.CLOSE:
+            transition(s, order, "close", actor="auto", now=now, reason="超时未评价，自动结束", verified_by="timeout")
             write_record(s, order, info, now, verified_by="timeout")
             st.closed += 1
-        elif waited >= timedelta(hours=cfg.rating_reminder_hours):
+        elif move is Move.REMIND:
             before = _outbox_count(s)
             ask_rating(s, order, info, now, reminder=True)
             st.reminded += int(_outbox_count(s) > before)
