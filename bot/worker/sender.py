@@ -27,11 +27,35 @@ from bot.channels.wechat_client import post_robot
 from bot.channels.wecom_api import WeComClient
 from bot.clock import as_utc
 from bot.errors import WeChatAPIError, hide_query
-from bot.outbox import OUT_OF_WINDOW, ROBOT_MAX_MARKDOWN_BYTES, ROBOT_MAX_TEXT_BYTES, WINDOW, truncate_bytes, userid_of
+from bot.outbox import (
+    OUT_OF_WINDOW,
+    ROBOT_MAX_MARKDOWN_BYTES,
+    ROBOT_MAX_TEXT_BYTES,
+    WINDOW,
+    is_wecom,
+    truncate_bytes,
+    userid_of,
+)
 from storage.db import transaction
 from storage.models import AuditLog, OutboxMessage, User
 
 log = logging.getLogger(__name__)
+
+# An outbox row's channel -> the route that delivers it. A WeCom member's openid ("wecom:<userid>") on the
+# "wechat" channel goes by the WeCom app: staff and the domain address people, not platforms.
+ROUTES: dict[str, str] = {
+    "wechat": "wechat",  # the official account (customer-service message, else template)
+    "wecom_robot": "robot",  # a team's group-robot webhook
+    "wecom": "wecom",  # the WeCom app: a member
+    "wecom_appchat": "wecom",  # the WeCom app: an app group chat
+}
+
+
+def route(channel: str, to: str) -> str | None:
+    """Which route delivers a row (pure); None for a channel nobody knows."""
+    if channel == "wechat" and is_wecom(to):
+        return "wecom"
+    return ROUTES.get(channel)
 
 
 class PermanentSendError(Exception):
@@ -184,14 +208,19 @@ class OutboxSender:
             stats.sent += 1
 
     def send(self, row: OutboxMessage, last_inbound: datetime | None) -> str:
-        """Deliver one row; returns how it went out (custom | template | robot)."""
+        """Deliver one row by its route (ROUTES); returns how it went out (custom | template | robot | wecom)."""
         text = str(row.payload.get("text", ""))
-        if row.channel == "wecom_robot":
-            return self._send_robot(row, text)
-        if row.channel in ("wecom", "wecom_appchat") or (row.channel == "wechat" and row.to.startswith("wecom:")):
-            return self._send_wecom(row, text)  # the WeCom app (a member, or an app group chat)
-        if row.channel != "wechat":
+        way = route(row.channel, row.to)
+        if way is None:
             raise PermanentSendError(f"unknown channel {row.channel!r}")
+        if way == "robot":
+            return self._send_robot(row, text)
+        if way == "wecom":
+            return self._send_wecom(row, text)
+        return self._send_wechat(row, text, last_inbound)
+
+    def _send_wechat(self, row: OutboxMessage, text: str, last_inbound: datetime | None) -> str:
+        """The official account: a customer-service message inside the 48-hour window, else the notice template."""
         self._check_pause()
         account = self.svc.hubs.by_id(row.hub_id)
         client = self.svc.client_for(account)
