@@ -59,6 +59,7 @@ def reset(url: str) -> None:
 def env_for(url: str, fake: FakeWeChatServer, cap: float, threads: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEIFENG_")}
     env.update({
+        "LEIFENG_ENV": "development",  # a local benchmark: the published development secrets are fine here
         "LEIFENG_DATABASE_URL": url, "LEIFENG_WECHAT_API_BASE_URL": fake.url,
         "LEIFENG_WECOM_ROBOT_BASE_URL": fake.url, "LEIFENG_WECHAT_APPID": "wxbench000000001",
         "LEIFENG_WECHAT_SECRET": "bench", "LEIFENG_WECHAT_NOTICE_TEMPLATE_ID": "TPL_BENCH",

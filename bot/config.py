@@ -11,12 +11,29 @@ from bot.errors import ConfigError
 
 PREFIX = "LEIFENG_"
 REAL_WECHAT_API = "https://api.weixin.qq.com"
+ENVIRONMENTS = ("production", "development")
+# The defaults below are published with the source: fine on a developer's machine, never in production, where a
+# message signed with the default token would be accepted as any user and ID numbers would be encrypted with keys
+# derived from a string anyone can read.
+DEV_WECHAT_TOKEN = "leifeng-dev-token"
+DEV_SECRET_KEY = "dev-secret-key-change-me"
+PLACEHOLDER_SECRETS = frozenset({DEV_WECHAT_TOKEN, DEV_SECRET_KEY, "change-me",
+                                 "replace-with-the-token-you-typed-into-the-console"})
+MIN_SECRET_KEY_LENGTH = 32
 
 
 @dataclass(frozen=True)
 class Config:
+    # production (the default): refuse to start with the published secrets; development: the demo and the tests
+    env: str = "production"
     database_url: str = "sqlite:///leifeng.db"
-    wechat_token: str = "leifeng-dev-token"
+    # Database timeouts, seconds (0 = no limit). Web processes answer WeChat within 5 s, so a statement that
+    # waits longer is cancelled and the request fails fast; the worker's jobs may take longer.
+    db_connect_timeout_seconds: float = 2.0  # also the longest wait for a pooled connection
+    db_statement_timeout_seconds: float = 3.0  # PostgreSQL statement_timeout; SQLite's wait for the write lock
+    worker_db_statement_timeout_seconds: float = 30.0  # the same for `leifeng worker` and long CLI commands
+    processed_messages_keep_days: int = 30  # dedupe rows older than this are deleted (WeChat retries for ~15 s)
+    wechat_token: str = DEV_WECHAT_TOKEN
     wechat_appid: str = "wx0000000000000000"
     wechat_secret: str = "dev-secret"
     wechat_aes_key: str = ""
@@ -24,7 +41,7 @@ class Config:
     wecom_robot_base_url: str = "https://qyapi.weixin.qq.com"
     redis_url: str = ""  # set: access tokens live in Redis instead of the database
     redis_key_prefix: str = "leifeng:"  # several deployments may share one Redis
-    secret_key: str = "dev-secret-key-change-me"
+    secret_key: str = DEV_SECRET_KEY
     # Template used when a customer-service message is outside the 48-hour window.
     wechat_notice_template_id: str = ""
     signature_window_seconds: int = 300
@@ -70,6 +87,10 @@ class Config:
     def safe_mode(self) -> bool:
         return bool(self.wechat_aes_key)
 
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
 
 def _coerce(name: str, raw: Any, kind: Any) -> Any:
     if not isinstance(raw, str):
@@ -108,4 +129,32 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         raise ConfigError("LEIFENG_WECHAT_AES_KEY (EncodingAESKey) must be 43 characters")
     if cfg.wecom_aes_key and len(cfg.wecom_aes_key) != 43:
         raise ConfigError("LEIFENG_WECOM_AES_KEY (EncodingAESKey) must be 43 characters")
+    if cfg.env not in ENVIRONMENTS:
+        raise ConfigError(f"LEIFENG_ENV must be production or development, got {cfg.env!r}")
+    for name in ("db_connect_timeout_seconds", "db_statement_timeout_seconds", "worker_db_statement_timeout_seconds"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"{PREFIX}{name.upper()} must be 0 (no limit) or more")
+    if cfg.processed_messages_keep_days < 1:
+        raise ConfigError(f"{PREFIX}PROCESSED_MESSAGES_KEEP_DAYS must be at least 1 (WeChat retries a message)")
     return cfg
+
+
+def production_problems(cfg: Config) -> list[str]:
+    """What must be set before this configuration may serve real users (empty: nothing, or development)."""
+    if cfg.development:
+        return []
+    problems = []
+    if not cfg.wechat_token or cfg.wechat_token in PLACEHOLDER_SECRETS:
+        problems.append(f"{PREFIX}WECHAT_TOKEN (the Token typed into the 公众号 console)")
+    if cfg.secret_key in PLACEHOLDER_SECRETS or len(cfg.secret_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"{PREFIX}SECRET_KEY (at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. "
+                        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+    return problems
+
+
+def require_production_secrets(cfg: Config) -> None:
+    """Refuse to start with the published defaults outside development, in one line that says what to set."""
+    problems = production_problems(cfg)
+    if problems:
+        raise ConfigError(f"refusing to start without real secrets: set {' and '.join(problems)}, "
+                          f"or {PREFIX}ENV=development on a developer's machine")

@@ -1,26 +1,30 @@
-"""Engines, sessions and the schema check. SQLite gets WAL, a busy timeout, BEGIN IMMEDIATE and a writers queue."""
+"""Engines, sessions and the schema check. SQLite gets WAL, a busy timeout, BEGIN IMMEDIATE and a writers queue;
+both databases get connect and statement timeouts."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.errors import NotMigratedError
+from storage.errors import DatabaseUnavailableError, NotMigratedError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -52,16 +56,55 @@ def _prepared_savepoints(engine: Engine) -> None:
     engine.dialect.do_rollback_to_savepoint = rollback_to  # type: ignore[method-assign,assignment]
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    engine = _make_engine(url, **kwargs)
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the database may keep a caller waiting, in seconds; None = no limit of our own.
+
+    connect: opening a connection (PostgreSQL's connect_timeout, which libpq rounds up to whole seconds, at least
+    2), and the wait for a free connection of the pool. statement: PostgreSQL's statement_timeout (the server
+    cancels a longer statement, lock waits included) and the time sent data may stay unacknowledged
+    (tcp_user_timeout: a server that vanished from the network); on SQLite, the wait for the write lock (the
+    writers queue and the busy timeout)."""
+
+    connect: float | None = None
+    statement: float | None = None
+
+    @classmethod
+    def of(cls, connect: float, statement: float) -> Timeouts:
+        """From settings where 0 means no limit."""
+        return cls(connect or None, statement or None)
+
+
+MIGRATION_TIMEOUTS = Timeouts(connect=10.0)  # schema changes and ad-hoc engines: a bounded connect, no statement cap
+
+
+def make_engine(url: str, timeouts: Timeouts = MIGRATION_TIMEOUTS, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    in_memory = url.startswith("sqlite") and (make_url(url).database or ":memory:") == ":memory:"
+    if timeouts.connect and "poolclass" not in kwargs and not in_memory:  # (in memory: one connection, no wait)
+        kwargs.setdefault("pool_timeout", timeouts.connect)  # the pool's default wait for a free connection is 30 s
+    engine = _make_engine(url, timeouts, **kwargs)
     _prepared_savepoints(engine)
     return engine
 
 
-def _make_engine(url: str, **kwargs: Any) -> Engine:
-    url = normalise_url(url)
+def _postgres_connect_args(url: str, timeouts: Timeouts) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if timeouts.connect:
+        args["connect_timeout"] = max(2, math.ceil(timeouts.connect))  # libpq: whole seconds, 1 means 2
+    if timeouts.statement:
+        ms = max(1, round(timeouts.statement * 1000))
+        given = make_url(url).query.get("options", "")  # keep options given in the URL (connect_args replace it)
+        given = " ".join(given) if isinstance(given, tuple) else given
+        args["options"] = f"{given} -c statement_timeout={ms}".strip()
+        args["tcp_user_timeout"] = ms
+    return args
+
+
+def _make_engine(url: str, timeouts: Timeouts, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False,
+        busy = timeouts.statement or BUSY_TIMEOUT_SECONDS
+        engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False,
                                                   "factory": _QueuedConnection}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -74,7 +117,7 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
                 # power cut may lose the last commits (no fsync per commit). PostgreSQL is for production.
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            cur.execute(f"PRAGMA busy_timeout={max(1, round(busy * 1000))}")
             cur.close()
 
         def _sqlite_begin(dbapi_conn: Any) -> None:
@@ -89,15 +132,52 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
         engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign,assignment]
         path = engine.url.database
         if path and ":memory:" not in url and not path.startswith("file:"):
-            _queue_writers(engine, Path(path).with_name(Path(path).name + "-writers"))
+            _queue_writers(engine, Path(path).with_name(Path(path).name + "-writers"), busy)
         return engine
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, connect_args=_postgres_connect_args(url, timeouts), **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
 
 
 RETRY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+# PostgreSQL error classes that say the server is unreachable, overloaded or too slow, not that the request is wrong:
+# 08 connection exception, 53 insufficient resources (too many connections), 57 operator intervention (57014 is a
+# statement_timeout, 57P01-03 a shutdown or restart), 58 system error; 55P03 a lock_timeout.
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
+UNAVAILABLE_SQLSTATES = frozenset({"55P03"})
+UNAVAILABLE_SQLITE = ("database is locked", "unable to open database file", "disk I/O error")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Did this fail because the database is down, overloaded or did not answer within its timeouts (so the work
+    was not done and may be tried again later), rather than because of the request or the code?"""
+    if isinstance(exc, PoolTimeoutError | DisconnectionError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return any(text in str(orig) for text in UNAVAILABLE_SQLITE)
+    state = getattr(orig, "sqlstate", None)
+    if state is None:  # psycopg's own failures to connect or to talk to the server carry no SQLSTATE
+        return True
+    return state[:2] in UNAVAILABLE_SQLSTATE_CLASSES or state in UNAVAILABLE_SQLSTATES
+
+
+@contextmanager
+def raising_unavailable() -> Iterator[None]:
+    """Turn an error that means "the database is unavailable" (see unavailable) into DatabaseUnavailableError."""
+    try:
+        yield
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).strip().splitlines() or [cause.__class__.__name__])[0]
+        raise DatabaseUnavailableError(f"the database is unavailable: {first}") from exc
 
 
 def lost_a_lock_race(exc: BaseException) -> bool:
@@ -140,7 +220,7 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 READ_ONLY = "leifeng_read_only"
-BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for the one ahead of it before it gives up
+BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for the one ahead of it (no Timeouts.statement)
 FIRST_PAUSE, LONGEST_PAUSE = 0.00005, 0.0002  # between tries for another process's writer lock
 _HOLDERS: set[tuple[str, int]] = set()  # (writers file, thread) pairs of this process holding that lock
 _LOCAL: dict[str, threading.Lock] = {}  # per writers file: the queue among this process's threads
@@ -230,7 +310,7 @@ def _writers(dbapi_conn: Any) -> _WriterQueue | None:
     return getattr(getattr(dbapi_conn, "dbapi_connection", dbapi_conn), "writers", None)
 
 
-def _queue_writers(engine: Engine, lock_path: Path) -> None:
+def _queue_writers(engine: Engine, lock_path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
     """Writers of one SQLite file queue on an OS file lock before BEGIN IMMEDIATE.
 
     SQLite's own wait for its write lock is a busy handler that sleeps 1, 2, 5, ... ms and tries again;
@@ -245,7 +325,7 @@ def _queue_writers(engine: Engine, lock_path: Path) -> None:
 
     @event.listens_for(engine, "connect")
     def _open_queue(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.writers = _WriterQueue(lock_path)
+        dbapi_conn.writers = _WriterQueue(lock_path, timeout)
 
     def _begin(dbapi_conn: Any) -> None:
         writers = _writers(dbapi_conn)

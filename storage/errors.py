@@ -9,3 +9,9 @@ class StorageError(Exception):
 
 class NotMigratedError(StorageError):
     """The database schema is missing or older than the code."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database did not answer within its timeouts, or cannot be reached: the work was not done and may be
+    tried again later (the webhook answers 503, so WeChat retries the message). storage.db.unavailable() tells
+    whether a SQLAlchemy error means this."""

@@ -26,6 +26,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 _ENSURED: set[str] = set()
+# The suite runs with the published development secrets; outside development the app refuses them (bot/config.py).
+# Set here for everything that reads the environment (create_app(mapping), the CLI run in-process or as a child).
+os.environ["LEIFENG_ENV"] = "development"
 
 
 @pytest.fixture(autouse=True)
@@ -109,8 +112,9 @@ def fake_wechat() -> Iterator[FakeWeChatServer]:
 
 
 def make_services(url: str, clock: FakeClock, fake: FakeWeChatServer | None = None, **overrides: Any) -> Services:
-    settings: dict[str, Any] = {"database_url": url, "wechat_token": "testtoken", "wechat_appid": "wxtestappid0001",
-                                "wechat_secret": "testsecret", "wechat_notice_template_id": "TPL_NOTICE"}
+    settings: dict[str, Any] = {"env": "development", "database_url": url, "wechat_token": "testtoken",
+                                "wechat_appid": "wxtestappid0001", "wechat_secret": "testsecret",
+                                "wechat_notice_template_id": "TPL_NOTICE"}
     if fake is not None:
         settings["wechat_api_base_url"] = fake.url
         settings["wecom_robot_base_url"] = fake.url

@@ -1,29 +1,99 @@
-"""The `leifeng` command line. Every error is one clear line, never a traceback."""
+"""The `leifeng` command line. Every error is one clear line, never a traceback.
+
+Only click and the configuration load at start: the command groups of the other modules (and through them
+SQLAlchemy, the domain and the language understanding) are imported when one of them runs, so `leifeng --help`
+and the light commands start in a fraction of a second.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from bot.cli import events as event_commands
-from bot.cli import volunteers as volunteer_commands
-from bot.cli.match import match
-from bot.cli.orders import orders_cli
-from bot.cli.qrcode import qrcode_cli
-from bot.cli.staff import staff_cli
 from bot.config import load_config
 from bot.errors import LeifengError, StorageError, hide_query
 
 DEFAULT_MENU = Path(__file__).parent.parent / "data" / "menu.json"
 
 
-@click.group()
+class LazyCommand(NamedTuple):
+    module: str
+    attribute: str
+    help: str  # the command's first help line, shown by `leifeng --help` without importing it (a test compares)
+
+
+LAZY_COMMANDS: Mapping[str, LazyCommand] = {
+    "match": LazyCommand("bot.cli.match", "match",
+                         "Match TEXT against the service catalogue; TEXT '-' reads one text per line from stdin."),
+    "orders": LazyCommand("bot.cli.orders", "orders_cli",
+                          "Orders: list, inspect, dispatch by hand, support, cancel, review."),
+    "qrcode": LazyCommand("bot.cli.qrcode", "qrcode_cli",
+                          "Create a parameterised QR code; scanning it subscribes with the scene (or sends SCAN)."),
+    "volunteers": LazyCommand("bot.cli.volunteers", "volunteers_cli",
+                              "Volunteers: review applications, suspend, dismiss, inspect."),
+    "teams": LazyCommand("bot.cli.volunteers", "teams_cli",
+                         "Standing volunteer teams: leaders, services covered, WeCom robot, members."),
+    "merchants": LazyCommand("bot.cli.volunteers", "merchants_cli",
+                             "Partner merchants (共建单位): services they give, redemptions they accept."),
+    "points": LazyCommand("bot.cli.volunteers", "points_cli",
+                          "The points ledger: show, adjust, reverse an order's points, expire old points."),
+    "timebank": LazyCommand("bot.cli.volunteers", "timebank_cli",
+                            "The time bank (志愿服务银行): passbooks, recipients of donated hours, "
+                            "paying orders with hours."),
+    "report": LazyCommand("bot.cli.volunteers", "report_cli",
+                          "Reports: monthly summary, outstanding-volunteer rankings."),
+    "export": LazyCommand("bot.cli.volunteers", "export_cli", "Exports for other systems."),
+    "events": LazyCommand("bot.cli.events", "events_group",
+                          "雷锋一条街 street events: list, add, move, cancel, generate from the rule."),
+    "broadcast": LazyCommand("bot.cli.events", "broadcast_group",
+                             "Announcements to a segment of people (sent by the worker, within WeChat's limits)."),
+    "callout": LazyCommand("bot.cli.events", "callout_group",
+                           "Emergency call-outs (一呼百应): call a team at once and count who answers."),
+    "wecom": LazyCommand("bot.cli.events", "wecom_group",
+                         "The WeCom (企业微信) app: link members to volunteers, set a team's app group chat."),
+    "staff": LazyCommand("bot.cli.staff", "staff_cli",
+                         "Web console accounts (admin, community staff, team leaders, merchants)."),
+    "secrets": LazyCommand("bot.cli.secretkey", "secrets_group",
+                           "LEIFENG_SECRET_KEY: re-encrypt stored ID numbers after changing it."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose LAZY_COMMANDS are imported only when one of them is run or asked for its help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        lazy = LAZY_COMMANDS.get(cmd_name)
+        if lazy is not None and cmd_name not in self.commands:
+            command = getattr(importlib.import_module(lazy.module), lazy.attribute)
+            assert isinstance(command, click.Command) and command.name == cmd_name, cmd_name
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            if loaded is None:
+                rows.append((name, click.Command(name, help=LAZY_COMMANDS[name].help).get_short_help_str(limit)))
+            elif not loaded.hidden:
+                rows.append((name, loaded.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def cli(verbose: bool) -> None:
     """雷锋超市 chatbot: webhook, worker, tools and the local simulator."""
@@ -54,7 +124,7 @@ def worker(once: bool, interval: float) -> None:
     from bot.services import build_services
     from bot.worker.process import Worker
 
-    services = build_services(load_config())
+    services = build_services(load_config(), worker=True)
     logging.getLogger("bot").setLevel(logging.INFO)
     w = Worker(services, interval=interval)
     if once:
@@ -176,6 +246,8 @@ def hubs_list() -> None:
 def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key: str | None,
              secret: str | None) -> None:
     """Add a hub; without credentials it shares the LEIFENG_WECHAT_* account."""
+    from sqlalchemy.exc import IntegrityError
+
     from bot.services import build_services
     from storage.db import transaction
     from storage.models import AuditLog, Hub
@@ -197,18 +269,6 @@ def hubs_add(slug: str, name: str, appid: str | None, token: str | None, aes_key
     click.echo(f"hub {slug} added: webhook URL /wechat/{slug}")
 
 
-cli.add_command(match)
-cli.add_command(orders_cli)
-cli.add_command(qrcode_cli)
-for _group in volunteer_commands.GROUPS:  # volunteers, teams, merchants, points, time bank, reports
-    cli.add_command(_group)
-cli.add_command(event_commands.events_group)  # street events
-cli.add_command(event_commands.broadcast_group)  # broadcasts
-cli.add_command(event_commands.callout_group)  # emergency call-outs
-cli.add_command(event_commands.wecom_group)  # the WeCom app
-cli.add_command(staff_cli)
-
-
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -227,15 +287,19 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (LeifengError, StorageError) as exc:
-        click.echo(f"错误: {hide_query(str(exc))}", err=True)
-        sys.exit(1)
-    except OperationalError as exc:
-        click.echo(f"错误: cannot use the database: {str(exc.orig).strip().splitlines()[0]}", err=True)
-        sys.exit(1)
-    except SQLAlchemyError as exc:
-        click.echo(f"错误: database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", err=True)
-        sys.exit(1)
     except Exception as exc:  # the promise: one clear line, never a traceback (and no credentials in it)
-        click.echo(f"错误: {exc.__class__.__name__}: {hide_query(str(exc))}", err=True)
+        click.echo(f"错误: {one_line(exc)}", err=True)
         sys.exit(1)
+
+
+def one_line(exc: Exception) -> str:
+    if isinstance(exc, LeifengError | StorageError):
+        return hide_query(str(exc))
+    if "sqlalchemy" in sys.modules:  # otherwise no SQLAlchemy error can have been raised
+        from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+        if isinstance(exc, OperationalError):
+            return f"cannot use the database: {(str(exc.orig).strip().splitlines() or [''])[0]}"
+        if isinstance(exc, SQLAlchemyError):
+            return f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    return f"{exc.__class__.__name__}: {hide_query(str(exc))}"

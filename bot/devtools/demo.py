@@ -78,7 +78,9 @@ def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
     url = f"sqlite:///{db_path or workdir / 'demo.db'}"
     upgrade(url)
     fake = FakeWeChatServer().start()
-    config = load_config({"database_url": url, "wechat_api_base_url": fake.url, "wecom_robot_base_url": fake.url,
+    # development: the demo's made-up token and the published secret key are fine on loopback
+    config = load_config({"env": "development", "database_url": url, "wechat_api_base_url": fake.url,
+                          "wecom_robot_base_url": fake.url,
                           "wechat_token": "demo-token", "wechat_appid": "wxdemo0000000001",
                           "wechat_secret": "demo-secret", "wechat_notice_template_id": "TPL_DEMO_NOTICE",
                           "wechat_aes_key": ""}, environ={})

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
@@ -26,7 +26,7 @@ from bot.serviceloop import orders
 from bot.serviceloop.lifecycle import OPEN_STATES, OrderState
 from bot.services import Services
 from storage.db import transaction
-from storage.models import Hub, Membership, Order, PointsEntry, ServiceRecord, User, Volunteer
+from storage.models import Hub, Membership, Order, PointsEntry, ProcessedMessage, ServiceRecord, User, Volunteer
 from storage.models_events import JobRun
 
 log = logging.getLogger(__name__)
@@ -318,6 +318,35 @@ def expire_points(services: Services, now: datetime | None = None) -> int:
     return total
 
 
+# -- daily: forget processed messages once WeChat can no longer retry them ----------------------------
+
+
+PRUNE_BATCH = 1000  # rows per delete: each batch is a short transaction, so webhook writers never wait long
+
+
+def prune_processed_messages(services: Services, now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
+    """Delete dedupe rows older than `processed_messages_keep_days`, oldest first, `batch` rows per transaction.
+
+    A row only has to outlive WeChat's retries (three within about 15 seconds); the days kept beyond that are
+    for looking back at what came in. Idempotent: a second run finds nothing older than the cut-off."""
+    now = now or services.clock.now()
+    cutoff = now - timedelta(days=services.config.processed_messages_keep_days)
+    total = 0
+    while True:
+        with transaction(services.sessions) as s:
+            ids = select(ProcessedMessage.id).where(ProcessedMessage.received_at < cutoff) \
+                .order_by(ProcessedMessage.id).limit(batch).scalar_subquery()
+            done = s.execute(delete(ProcessedMessage).where(ProcessedMessage.id.in_(ids))
+                             .execution_options(synchronize_session=False))
+            deleted = int(cast(CursorResult[Any], done).rowcount)
+        total += deleted
+        if deleted < batch:
+            break
+    if total:
+        log.info("processed messages: %d rows older than %s deleted", total, cutoff.isoformat(timespec="seconds"))
+    return total
+
+
 # -- the table the worker schedules (APScheduler triggers; ids are stable across restarts) ------------
 
 
@@ -336,6 +365,7 @@ def schedule(services: Services) -> tuple[JobSpec, ...]:
         JobSpec("reminders", reminders, "interval", {"seconds": 60}),
         JobSpec("events_generate", generate_events, "cron", {"hour": 2, "minute": 5}),
         JobSpec("points_expire", expire_points, "cron", {"hour": 3, "minute": 10}),
+        JobSpec("processed_messages_prune", prune_processed_messages, "cron", {"hour": 3, "minute": 40}),
         JobSpec("daily_digest", daily_digest, "cron", {"hour": digest.hour, "minute": digest.minute}),
         JobSpec("monthly_report", monthly_report, "cron", {"day": 1, "hour": 9, "minute": 0}),
         JobSpec("quarterly_honours", quarterly_honours, "cron", {"month": "1,4,7,10", "day": 1, "hour": 9,

@@ -142,6 +142,7 @@ class Worker:
 
     def start(self) -> None:
         self._stopped.clear()
+        self.services.warm_up()  # what create_app builds at start-up, so no job's first run pays for it
         self.tick()  # lead at once when the lock is free (the demo and tests rely on it)
         self._thread = threading.Thread(target=self._supervise, name=f"{self.owner}-lock", daemon=True)
         self._thread.start()

@@ -15,12 +15,13 @@ from bot.devtools.fake_wechat import FakeWeChatServer
 COMMANDS = ["qrcode", "orders", "orders assign", "events", "broadcast", "callout", "wecom", "staff",
             "volunteers", "teams", "merchants", "points", "timebank", "report", "export", "serve", "worker",
             "db", "db upgrade", "db current", "fake-wechat", "chat", "demo", "menu", "menu push", "hubs",
-            "hubs list", "hubs add"]
+            "hubs list", "hubs add", "secrets", "secrets rotate"]
 
 
 def leifeng(*args: str, env: dict[str, str] | None = None,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEIFENG_")}
+    full_env["LEIFENG_ENV"] = "development"  # the published development secrets; a test may say production
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-c", "from bot.cli.main import main; main()", *args], capture_output=True,
                           text=True, env=full_env, input=input, timeout=120)
@@ -164,3 +165,83 @@ def test_terminal_chat_prints_the_users_own_outbox_messages(monkeypatch: Any, ca
     run_terminal_chat(Transport(), "oMe", settle=0)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert "收到：人工" in out and "给我的" in out and "给工作人员" not in out and "另有 1 条消息发给了别人" in out
+
+
+def test_the_lazy_commands_listed_by_help_are_the_real_ones() -> None:
+    """`leifeng --help` lists the other modules' groups from a table, without importing them: keep it true."""
+    import importlib
+
+    from bot.cli.main import LAZY_COMMANDS
+
+    for name, lazy in LAZY_COMMANDS.items():
+        command = getattr(importlib.import_module(lazy.module), lazy.attribute)
+        assert command.name == name and command.get_short_help_str(500) == lazy.help, name
+
+
+def test_help_imports_neither_the_database_nor_the_language_understanding() -> None:
+    heavy = ("sqlalchemy", "flask", "jieba", "pypinyin", "bot.services", "intents.matcher", "bot.cli.orders")
+    code = ("import sys\nfrom bot.cli.main import main\nmain(['--help'])\n"
+            f"print('LOADED', [m for m in {heavy!r} if m in sys.modules])")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "orders" in res.stdout and "LOADED []" in res.stdout
+
+
+PRODUCTION = {"LEIFENG_ENV": "production", "LEIFENG_WECHAT_TOKEN": "Wq7ZtK2pLm9xVb4N",
+              "LEIFENG_SECRET_KEY": "new-key-for-the-rotation-test-0123456789"}
+
+
+@pytest.mark.parametrize("command", [("worker", "--once"), ("hubs", "list"), ("orders", "list"), ("serve",),
+                                     ("secrets", "rotate", "--old-key-stdin")])
+def test_outside_development_commands_refuse_the_published_secrets(tmp_path: Path, command: tuple[str, ...]) -> None:
+    env = {"LEIFENG_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    assert leifeng("db", "upgrade", env=env).returncode == 0  # the schema needs no secrets
+    res = leifeng(*command, env={**env, "LEIFENG_ENV": "production"}, input="an-old-key\n")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    (line,) = res.stderr.strip().splitlines()
+    assert "LEIFENG_WECHAT_TOKEN" in line and "LEIFENG_SECRET_KEY" in line
+
+
+def test_secrets_rotate_moves_id_numbers_to_the_new_key(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from bot.clock import FakeClock
+    from bot.people.idprotect import IdProtector
+    from storage.db import transaction
+    from storage.models import Volunteer
+    from tests.conftest import make_services
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    env = {**PRODUCTION, "LEIFENG_DATABASE_URL": url}
+    assert leifeng("db", "upgrade", env=env).returncode == 0
+    old_key, number = "dev-secret-key-change-me", "11010519491231002X"  # what a first install ran with
+    svc = make_services(url, FakeClock())
+    with transaction(svc.sessions) as s:
+        old = IdProtector(old_key)
+        s.add(Volunteer(name="张三", id_number_enc=old.encrypt(number), id_number_hash=old.lookup_hash(number),
+                        id_number_masked="110***********002X", created_at=svc.clock.now()))
+
+    res = leifeng("secrets", "rotate", "--old-key-env", "LEIFENG_OLD_SECRET_KEY", "--dry-run",
+                  env={**env, "LEIFENG_OLD_SECRET_KEY": old_key})
+    assert res.returncode == 0, res.stderr
+    assert "would move 1 ID numbers" in res.stdout and "nothing changed" in res.stdout
+    res = leifeng("secrets", "rotate", "--old-key-env", "LEIFENG_OLD_SECRET_KEY",
+                  env={**env, "LEIFENG_OLD_SECRET_KEY": old_key})
+    assert res.returncode == 0, res.stderr
+    assert "moved 1 ID numbers to the new key (0 already under it)" in res.stdout
+    res = leifeng("secrets", "rotate", "--old-key-stdin", env=env, input=old_key + "\n")  # again: nothing to do
+    assert res.returncode == 0 and "moved 0 ID numbers to the new key (1 already under it)" in res.stdout
+    with svc.sessions() as s:
+        vol = s.execute(select(Volunteer)).scalar_one()
+        new = IdProtector(PRODUCTION["LEIFENG_SECRET_KEY"])
+        assert vol.id_number_enc and new.decrypt(vol.id_number_enc) == number
+        assert vol.id_number_hash == new.lookup_hash(number)
+    svc.close()
+
+    res = leifeng("secrets", "rotate", env=env)  # where is the old key?
+    assert res.returncode == 2 and "--old-key-env VAR or --old-key-stdin" in res.stderr
+    res = leifeng("secrets", "rotate", "--old-key-env", "NOT_SET_ANYWHERE", env=env)
+    assert res.returncode == 1 and "NOT_SET_ANYWHERE is empty or not set" in res.stderr
+    res = leifeng("secrets", "rotate", "--old-key-stdin", env=env, input=PRODUCTION["LEIFENG_SECRET_KEY"] + "\n")
+    assert res.returncode == 1 and "the previous key is the current LEIFENG_SECRET_KEY" in res.stderr
+    assert "--old-key " not in leifeng("secrets", "rotate", "--help").stdout  # never a command-line argument

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from bot.config import PREFIX, Config, load_config
+from bot.config import PREFIX, Config, load_config, production_problems
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
@@ -27,3 +27,11 @@ def test_the_example_loads_as_it_stands() -> None:
     """Copied to .env unchanged, the file is a valid configuration (every value parses)."""
     config = load_config({}, environ=_listed())
     assert config.database_url == "sqlite:///leifeng.db"
+
+
+def test_the_example_unchanged_is_refused_in_production() -> None:
+    """Its token and key are placeholders: the app starts only once both are replaced by real ones."""
+    config = load_config({}, environ=_listed())
+    assert config.env == "production"
+    assert [problem.split(" ")[0] for problem in production_problems(config)] == ["LEIFENG_WECHAT_TOKEN",
+                                                                                   "LEIFENG_SECRET_KEY"]

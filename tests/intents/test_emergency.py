@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -128,13 +127,12 @@ def test_odd_input_is_not_an_emergency(text: str) -> None:
     assert detect_emergency(text) is None
 
 
-def test_random_characters_do_not_crash_and_stay_fast() -> None:
+def test_random_characters_do_not_crash() -> None:
+    # how fast is the benchmark's business (benchmarks/emergency.py prints p50/p99): no timing in tests
     rng = random.Random(20261123)
     alphabet = [chr(c) for c in range(0x4E00, 0x9FFF)] + list("abc ,.!?，。！？😀🔥\n\t") + ["\ud7ff", "\u200b"]
     text = "".join(rng.choice(alphabet) for _ in range(5000))
-    start = time.perf_counter()
     result = detect_emergency(text)
-    assert time.perf_counter() - start < 1.0
     assert result is None or result.kind in KINDS
     # random Chinese characters of the common planes: no crash either way, and an emoji flood is quiet
     assert detect_emergency("😀" * 5000) is None
@@ -154,15 +152,6 @@ def test_typo_fixing_keeps_everyday_homophones() -> None:
     assert fix_typos("没气了") == "没气了"  # 没气 reads like 煤气 but is a word of its own
     assert fix_typos("有人敲门") == "有人敲门"
     assert fix_typos("什么时候") == "什么时候"
-
-
-def test_a_typical_message_takes_well_under_a_millisecond() -> None:
-    detect_emergency("预热")
-    text = "我妈刚才在厕所摔倒了现在起不来了"
-    start = time.perf_counter()
-    for _ in range(200):
-        detect_emergency(text)
-    assert (time.perf_counter() - start) / 200 < 0.001
 
 
 # -- accuracy floors ------------------------------------------------------------------------------

