@@ -8,10 +8,25 @@ from dataclasses import dataclass
 from intents.normalise import default_normaliser
 
 _PLACE = r"(?:小区|花园|家园|公寓|大院|新村|社区|村|苑|庭|城|大厦|广场|宿舍|路|街|巷|弄|胡同|道)"
-_UNIT = r"(?:[0-9一二三四五六七八九十]+\s*(?:号楼|栋|幢|号院|号|单元|楼|层|室|户|组|座|排)|[0-9]+(?:[-—#][0-9]+)*)"
+_NUMBER = r"[0-9一二三四五六七八九十两]+"
+# 3栋 / 2单元 / 501 / 五零一 (a room number read out digit by digit)
+_UNIT = (rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|号|单元|楼|层|室|户|组|座|排)|[0-9]+(?:[-—#][0-9]+)*|"
+         r"[零〇幺一二三四五六七八九]{3,4})")
 _ADDRESS = re.compile(rf"[\u4e00-\u9fa5A-Za-z0-9]{{1,14}}?{_PLACE}(?:\s*{_UNIT})*")
-_LABELLED = re.compile(r"(?:地址|住址|家住|住在|家在)\s*(?:是|为|在)?\s*[:：]?\s*([^，。！？,!?;；\n]+)")
+# 6号楼 / 3栋2单元501 / 7栋302: the door without the estate, an address only where one was asked for.
+_UNITS_ONLY = re.compile(rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|单元|楼|层|室|户|座))(?:\s*{_UNIT})*")
+_ROOM_ONLY = re.compile(r"^[0-9]{3,4}(?:室|号)?$")
+_LABEL = r"(?:地址|住址|家住|住在|家在)"
+# What may stand between the label and the address: 地址不对 是… / 地址错了 应该是… / 地址改成…
+_CORRECTION_WORDS = (r"(?:\s*(?:不对|错了|写错了|说错了|搞错了|有误|不是这个|不是那个|不是|改一下|重新说|换一下|"
+                     r"改成|改为|改到|换成|换到|应该是|应该|是|为|在|要|呢|吧|啊|哈|的话|:|：|,|，)\s*)*")
+_LABELLED = re.compile(rf"{_LABEL}{_CORRECTION_WORDS}([^，。！？,!?;；\n\x00]+)")
+# Where an address ends inside a longer clause: the phone or the time that people say next.
+_VALUE_END = re.compile(r"(?:电话|手机|号码|联系|时间|明天|后天|今天|上午|下午|晚上|中午)")
 _LEADING = re.compile(r"^(?:我们家|我家|我|家)?(?:就)?(?:住在|住|在|是|到|去|来)+")
+# Words before an estate's name that are no part of it: 一趟就是上午八点吧我住|幸福小区.
+_PREFIX_MARKERS = re.compile(r"(?:我们家|我家|住在|家在|住|在|到|去|来|吧|了|啊|呀|呢|嘛|是|就|我|点|半)")
+_TRAILING = re.compile(r"[\s吧啊呀呢哈哦嘛了的]+$")
 _MIN_LENGTH = 3
 
 
@@ -24,19 +39,107 @@ class Address:
     longitude: float | None = None
 
 
-def extract_address(text: str) -> str | None:
-    """The address part of ``text`` as the resident wrote it (width-folded), or None."""
-    folded = default_normaliser().fold(text)
+@dataclass(frozen=True, slots=True)
+class Found:
+    """An address in a text, and where it was said (offsets in the width-folded text, label included)."""
+
+    text: str
+    start: int
+    end: int
+
+
+def extract_address(text: str, loose: bool = False) -> str | None:
+    """The address part of ``text`` as the resident wrote it (width-folded), or None.
+
+    ``loose``: the text answers "what is the address?", so a door without an estate ("6号楼") counts too.
+    """
+    found = find_address(default_normaliser().fold(text), loose)
+    return found.text if found else None
+
+
+def find_address(folded: str, loose: bool = False) -> Found | None:
+    """The address in an already folded text, with its span."""
     labelled = _LABELLED.search(folded)
     if labelled:
-        found = labelled.group(1).strip()
-        return found if len(found) >= 2 else None
-    best = None
+        value, end = _value(folded, labelled.start(1), labelled.end(1))
+        if len(value) >= 2:
+            return Found(value, labelled.start(), end)
+    best: Found | None = None
     for match in _ADDRESS.finditer(folded):
-        candidate = _LEADING.sub("", match.group(0)).strip()
-        if len(candidate) >= _MIN_LENGTH and (best is None or len(candidate) > len(best)):
-            best = candidate
-    return best
+        start = _name_start(folded, match.start(), match.end())
+        candidate = _LEADING.sub("", folded[start:match.end()]).strip()
+        if len(candidate) >= _MIN_LENGTH and (best is None or len(candidate) > len(best.text)):
+            best = Found(candidate, start, match.end())
+    if best is not None or not loose:
+        return best
+    units = _UNITS_ONLY.search(folded)
+    if units:
+        return Found(units.group(0).strip(), units.start(), units.end())
+    room = _ROOM_ONLY.match(folded.strip())
+    return Found(room.group(0), 0, len(folded)) if room else None
+
+
+def _value(text: str, start: int, end: int) -> tuple[str, int]:
+    """A labelled address up to where the next thing said begins (a phone, a time, a new clause)."""
+    stop = _VALUE_END.search(text, start, end)
+    if stop and stop.start() > start:
+        end = stop.start()
+    for space in re.finditer(r"\s+", text[start:end]):
+        after = start + space.end()
+        if not re.match(_UNIT, text[after:end]):
+            end = start + space.start()
+            break
+    value = _TRAILING.sub("", text[start:end])
+    return value.strip(), start + len(value)
+
+
+def _name_start(text: str, start: int, end: int) -> int:
+    """Where an estate's name begins: after the last word in front of it that is no part of a name."""
+    place = re.search(_PLACE, text[start:end])
+    if place is None:
+        return start
+    name_end = start + place.start()
+    cut = start
+    for marker in _PREFIX_MARKERS.finditer(text, start, name_end):
+        if name_end - marker.end() >= 2:
+            cut = marker.end()
+    return cut
+
+
+# Levels of a door, outermost first: a correction that names one keeps what the old address said above it.
+_LEVELS: tuple[tuple[str, str], ...] = (("building", r"号楼|栋|幢|座|号院"), ("unit", r"单元"),
+                                        ("room", r"室|户|层|楼"))
+
+
+def merge_address(old: str | None, new: str) -> str:
+    """A correction that names only part of the door ("6号楼", "2单元301") keeps the estate of the old address."""
+    if not old or re.search(_PLACE, new):
+        return new
+    place = _ADDRESS.search(old)
+    head_match = re.search(_PLACE, old)
+    if place is None or head_match is None:
+        return new
+    head = old[: head_match.end()]
+    rest = old[head_match.end():]
+    new_level = _first_level(new)
+    if new_level is None:
+        return head + new
+    kept = ""
+    for name, words in _LEVELS:
+        if name == new_level:
+            break
+        m = re.search(rf"{_NUMBER}\s*(?:{words})", rest)
+        if m:
+            kept += m.group(0)
+    return head + kept + new
+
+
+def _first_level(text: str) -> str | None:
+    for unit in re.finditer(rf"{_NUMBER}\s*({'|'.join(w for _n, w in _LEVELS)})", text):
+        for name, words in _LEVELS:
+            if re.fullmatch(words, unit.group(1)):
+                return name
+    return "room" if re.match(r"^[0-9]{3,4}", text) else None
 
 
 def address_from_location(label: str, latitude: float, longitude: float) -> Address:

@@ -1,4 +1,6 @@
-"""Global commands (帮助, 取消, 接单 N, 积分 ...) and numbered menu choices ("1", "第一个", "选3")."""
+"""Global commands (帮助, 取消, 接单 N, 积分 ...), numbered menu choices ("1", "第一个", "选3"), yes and no in the
+ways people say them (对 确认, 嗯嗯, 要得, 算了不要了), cancelling an order by number or by what it was for, and
+small talk."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
 _PREFIX = re.compile(r"^(?:请问|请|麻烦你?|劳驾|帮我|给我|我要|我想要|我想|我需要|查看|看看|看一下|查一下|查询|查)+")
 _SUFFIX = re.compile(r"(?:一下|吧|呢|啊|呀|吗|嘛|哦|了吗|谢谢|谢谢你|好吗|可以吗|行吗)+$")
 
+# Every command name parse_command can give (the dialogue checks it has an answer for each).
+NAMES = frozenset({"help", "cancel", "my_orders", "my_tasks", "points", "redeem", "register_volunteer",
+                   "subscribe_events", "unsubscribe", "human", "events", "passbook", "accept", "complete"})
 # Whole-message commands: the cleaned text must be exactly one of these.
 EXACT: dict[str, tuple[str, ...]] = {
     "help": ("帮助", "菜单", "功能", "help", "menu", "?", "主菜单", "功能菜单", "菜单栏", "有什么功能", "有哪些功能",
@@ -22,7 +27,8 @@ EXACT: dict[str, tuple[str, ...]] = {
     "cancel": ("取消", "不要了", "算了", "不用了", "不需要了", "撤销", "撤单", "退出", "不约了", "不弄了",
                "不办了", "不了", "cancel"),
     "my_orders": ("我的订单", "订单", "查订单", "订单查询", "我的预约", "预约记录", "我的单", "我下的单",
-                  "我点的单", "订单状态", "进度", "我的服务"),
+                  "我点的单", "订单状态", "进度", "我的服务", "我的单子", "查单子", "查进度", "订单记录", "查查订单",
+                  "查查我的订单"),
     "my_tasks": ("我的任务", "任务", "查任务", "任务列表", "我接的单", "我的接单", "接的单"),
     "points": ("积分", "我的积分", "查积分", "积分查询", "还有多少积分", "有多少积分", "积分余额", "几分了",
                "我有多少积分", "积分多少"),
@@ -32,7 +38,7 @@ EXACT: dict[str, tuple[str, ...]] = {
     "unsubscribe": ("退订", "取消订阅", "不要提醒", "别提醒了", "不要再提醒", "关闭提醒", "取消提醒",
                     "不再提醒", "别发了", "不要再发了"),
     "human": ("人工", "转人工", "人工服务", "客服", "找客服", "联系客服", "人工客服", "真人", "工作人员",
-              "找工作人员", "找人工"),
+              "找工作人员", "找人工", "找真人", "真人服务", "要人工", "我要跟人说", "我要找人说"),
     "events": ("活动", "最近活动", "近期活动", "活动安排", "有什么活动", "最近有什么活动", "活动通知", "活动预告",
                "雷锋一条街", "这周活动", "本周活动", "下次活动"),
     "passbook": ("存折", "我的存折", "服务存折", "志愿存折", "时间银行", "我的时间银行", "我的时长", "查时长",
@@ -42,15 +48,23 @@ EXACT: dict[str, tuple[str, ...]] = {
 CONTAINED: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("unsubscribe", re.compile(r"取消订阅|退订|取消(?:活动)?提醒|不要再?(?:给我)?发(?:消息|通知|提醒)")),
     ("cancel", re.compile(r"取消|撤销(?:订单|预约)?|撤单")),
-    ("human", re.compile(r"转人工|人工(?!智能)|找客服|联系客服|人工客服")),
+    ("human", re.compile(r"转人工|人工(?!智能)|找客服|联系客服|人工客服|投诉|"
+                         r"(?:找|要|跟|和|同|叫|转|换)(?:个|一个|你们的?)?(?:真人|活人|工作人员|社工|社区的人|社区工作人员)|"
+                         r"(?:跟|和|同)(?:真)?人(?:说话|说|讲|谈|通话)|(?:跟|和)真人聊|不(?:想|要)(?:跟|和)?机器人")),
     (
         "register_volunteer",
         re.compile(r"(?:当|做|成为|注册|报名|加入|申请)(?:一名|一个|个)?(?:志愿者|义工)|志愿者注册"),
     ),
     ("subscribe_events", re.compile(r"订阅(?:活动|提醒|通知)?")),
     ("redeem", re.compile(r"积分兑换|兑换(?:积分|礼品|商品|东西)|用积分换")),
-    ("points", re.compile(r"(?:我的|查|查询|还有多少|有多少)积分|积分(?:还有)?多少")),
-    ("my_orders", re.compile(r"我的订单|查订单|我的预约|订单(?:到哪|进度|状态)")),
+    ("points", re.compile(r"(?:我的|查|查询|还有多少|有多少)积分|积分(?:还)?(?:剩|有)?(?:多少|几)|积分怎么(?:查|看)|"
+                          r"(?:有|还有|还剩|剩|剩下|攒了|攒)(?:多少|几)(?:个)?(?:积)?分(?!钟)|^我的分数?$|^查(?:一?下)?分数?$")),
+    ("my_orders", re.compile(r"我的订单|查订单|我的预约|订单(?:到哪|进度|状态)|"
+                             r"(?:单子|订单|预约|(?<!菜)单)(?:现在)?(?:怎么样|怎样|到哪|什么情况|有人接|处理了|安排了|进度|"
+                             r"状态)|"
+                             r"有(?:没有)?人接(?:单|我的单)?(?:了)?(?:吗|没)|"
+                             r"(?:志愿者|师傅|你们的人)(?:什么时候|几点|多久|啥时候)(?:来|到|能来|能到)|"
+                             r"怎么还没(?:有)?人(?:来|联系|接)")),
     ("my_tasks", re.compile(r"我的任务|查任务|我接的单")),
     ("passbook", re.compile(r"我的存折|服务存折|时间银行")),
     ("events", re.compile(r"雷锋一条街|(?:最近|近期|这周|本周|下周)有(?:什么|啥)活动")),
@@ -70,6 +84,9 @@ class Command:
 
     name: str
     arg: int | None = None
+
+
+assert set(EXACT) <= NAMES and {name for name, _ in CONTAINED} <= NAMES
 
 
 def _to_int(token: str | None) -> int | None:
@@ -114,6 +131,8 @@ def parse_command(text: str) -> Command | None:
         for name, phrases in EXACT.items():
             if candidate in phrases:
                 return Command(name)
+    if is_cancel(raw):
+        return Command("cancel")
     for candidate in (raw, core):
         match = ACCEPT.match(candidate)
         if match:
@@ -140,3 +159,151 @@ def parse_choice(text: str, count: int | None = None) -> int | None:
     if value is None or value < 1 or (count is not None and value > count):
         return None
     return value
+
+
+# -- yes, no and cancel, as people say them ----------------------------------------------------------
+
+YES_WORDS = frozenset({
+    "对", "对的", "对头", "对呀", "是", "是的", "是滴", "确认", "确定", "确认无误", "无误", "没错", "没错的", "正确",
+    "好", "好的", "好滴", "好嘞", "好哒", "行", "行的", "可以", "可以的", "中", "要得", "成", "妥", "没问题",
+    "没毛病", "ok", "okay", "嗯", "恩", "嗯呢", "恩呢", "嗯呐", "嗯哪", "就这样", "就这么办", "就这个", "提交",
+    "确认提交", "同意", "对了", "是这样", "就是这样", "没有问题", "都对", "全对", "都没问题", "y", "yes", "下单",
+    "确认下单", "就这么定了", "定了", "没啥问题", "没什么问题", "用这个", "就用这个", "用这个号", "就用这个号",
+})
+NO_WORDS = frozenset({"不", "不对", "不是", "不行", "不可以", "不好", "否", "不确认", "不同意", "错了", "不对的",
+                      "no", "n", "不是的", "不中", "要不得"})
+# Neutral words around a yes or a no: "好的 谢谢", "嗯 对 就这样吧".
+_AROUND = frozenset({"谢谢", "谢谢你", "谢谢您", "麻烦了", "麻烦你了", "辛苦了", "那", "那就", "哦", "噢", "喔", "啊",
+                     "呀", "吧", "呢", "哈", "啦", "嘞", "咯", "滴", "了", "的"})
+CANCEL_WORDS = frozenset({"算了", "不要了", "不用了", "不需要了", "不麻烦了", "不用麻烦了", "不弄了", "不约了",
+                          "不办了", "不做了", "不修了", "不剪了", "不理了", "不去了", "不来了", "不用来了", "以后再说",
+                          "下次再说", "改天再说", "不报了", "不报名了", "不注册了", "不当了", "不当志愿者了", "不换了",
+                          "不兑了", "不兑换了", "取消吧", "取消", "不想要了", "没事了", "没事了不用了", "不找了"})
+_CANCEL_AROUND = _AROUND | {"我", "先", "暂时", "还是", "我看", "哎", "唉", "那个", "这个", "哎呀", "我先", "那我"}
+
+
+def _only(text: str, vocabulary: frozenset[str]) -> list[str] | None:
+    """``text`` as a sequence of words from ``vocabulary`` (every character covered), or None."""
+    best: list[list[str] | None] = [None] * (len(text) + 1)
+    best[0] = []
+    longest = max(len(w) for w in vocabulary)
+    for i in range(len(text)):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, min(len(text), i + longest) + 1):
+            if text[i:j] in vocabulary and best[j] is None:
+                best[j] = [*(best[i] or []), text[i:j]]
+    return best[len(text)]
+
+
+def parse_yes_no(text: str) -> str | None:
+    """"yes" (对 确认 / 嗯嗯 / 好的呀 / 没问题 就这样 / 要得 / 中), "no" (不对 / 不行), or None for anything else."""
+    raw = _clean(text)
+    if not raw:
+        return None
+    for answer, words in (("yes", YES_WORDS), ("no", NO_WORDS)):
+        found = _only(raw, words | _AROUND)
+        if found and any(w in words for w in found):
+            return answer
+    return None
+
+
+def is_cancel(text: str) -> bool:
+    """A whole message that calls off what is under way: 算了不要了 / 那算了吧 / 我先不弄了 / 不用了谢谢."""
+    raw = _clean(text)
+    found = _only(raw, CANCEL_WORDS | _CANCEL_AROUND) if raw else None
+    return bool(found) and any(w in CANCEL_WORDS for w in found or [])
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """Cancel an order: by its number, or by what it was for ("那个理发的不要了": the words, for the matcher).
+
+    ``marked``: the words said it was an order (那个…的, …的单子, 取消…的订单); "旧衣服不要了" is not marked, and is a
+    cancel only if such an order exists.
+    """
+
+    order: int | None = None
+    what: str = ""
+    marked: bool = True
+
+
+_ORDER_WORD = r"(?:订单|单子|单|预约)"
+_CANCEL_VERB = (r"(?:不要了|不用了|不需要了|取消掉?了?|撤销了?|撤掉|撤了|退掉|退了|删掉|不做了|不来了|不用来了|"
+                r"算了|不要|不用)")
+_CANCEL_BY_NUMBER = (
+    re.compile(rf"^(?:请|帮我|麻烦|我要|我想|我想要)?(?:取消|撤销|撤掉|退掉|删掉|删除)(?:掉)?{_ORDER_WORD}?(?:第)?{_NUM}"
+               rf"(?:号)?{_ORDER_WORD}?$"),
+    re.compile(rf"^(?:把)?(?:第)?{_NUM}(?:号)?{_ORDER_WORD}(?:我)?(?:也)?(?:给我)?{_CANCEL_VERB}(?:吧|了)?$"),
+    re.compile(rf"^{_ORDER_WORD}{_NUM}(?:号)?(?:我)?{_CANCEL_VERB}(?:吧|了)?$"),
+    re.compile(rf"^(?:第)?{_NUM}号(?:我)?(?:不要了|不用了|取消|取消了|取消掉|不用来了)(?:吧|了)?$"),
+)
+_WHAT = r"(?P<what>[\u4e00-\u9fa5]{1,10}?)"
+# 取消明天的理发: the day said with it is no part of what was ordered
+_WHEN_OF = r"(?:(?:今天|明天|后天|大后天|这周.|下周.|周.|星期.|上午|下午|晚上|早上|中午)的?)+"
+_CANCEL_BY_WHAT = (
+    re.compile(rf"^(?:把)?(?P<pre>那个|这个|我的|我那个|我那|上次那个|上次的)?{_WHAT}(?P<post>的那个|那个|的|那)?"
+               rf"(?P<order>{_ORDER_WORD}|服务)?(?:我)?(?:也)?(?:给我)?{_CANCEL_VERB}(?:吧|了|啊)?$"),
+    re.compile(rf"^(?:请|帮我|麻烦|我要|我想)?(?:取消|撤销|退掉)(?:掉)?(?:那个|我的|我那个)?(?:{_WHEN_OF})?{_WHAT}(?:的)?"
+               rf"(?P<order>{_ORDER_WORD}|服务)?$"),
+    re.compile(rf"^(?:我)?(?:不要|不用|不想要?)(?:那个)?{_WHAT}了$"),
+)
+# Words that are no service in "X不要了": the cancel of whatever is under way.
+_NOT_WHAT = frozenset({"算了", "我", "那", "这", "先", "暂时", "还是", "都", "全", "全部", "所有", "这个", "那个",
+                       "订单",
+                       "单子", "预约", "我先", "那我", "我看", "哎", "唉", "也", "都不", "那就", "就"})
+
+
+def parse_cancel_order(text: str) -> CancelRequest | None:
+    """"取消4号订单" / "4号单子不要了" -> the order number; "那个理发的不要了" -> what it was for; else None."""
+    raw = _clean(text)
+    if not raw:
+        return None
+    command = parse_command(text)
+    if command is not None and command.name not in ("cancel",):
+        return None  # 取消订阅, 取消提醒 ...
+    core = _SUFFIX.sub("", raw) or raw
+    for pattern in _CANCEL_BY_NUMBER:
+        m = pattern.match(core)
+        if m:
+            number = _to_int(m.group(1))
+            return CancelRequest(order=number) if number else None
+    for pattern in _CANCEL_BY_WHAT:
+        m = pattern.match(core)
+        if m:
+            what = m.group("what").strip()
+            if len(what) >= 2 and what not in _NOT_WHAT and not is_cancel(what) and not what.isdigit():
+                groups = m.groupdict()
+                marked = pattern is _CANCEL_BY_WHAT[1] or any(groups.get(g) for g in ("pre", "post", "order"))
+                return CancelRequest(what=what, marked=marked)
+    return None
+
+
+# -- small talk -------------------------------------------------------------------------------------------
+
+_SMALL_TALK: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("thanks", re.compile(r"^(?:好的|好嘞|嗯|哦)?(?:(?:太|非常|十分)?(?:谢谢|谢了|多谢|感谢|辛苦了|辛苦你了|辛苦你们了|"
+                          r"麻烦你了|麻烦你们了)(?:你|您|你们|啊|呀|了|哈|啦|小助手|志愿者|师傅|老师|大家|雷锋超市|"
+                          r"社区|帮忙|的帮助|帮助)*)+$")),
+    ("who", re.compile(r"^(?:请问)?(?:你|您|你们)(?:是|叫)(?:谁|什么|哪个|哪位|干什么的|做什么的|干啥的|机器人|人|真人|"
+                       r"什么东西)|^(?:这|这里|这个)是(?:哪里|哪儿|什么|干什么的|做什么的|啥)|^你叫什么(?:名字)?$|"
+                       r"^(?:你|你们)(?:能|会)?(?:干|做)(?:什么|啥)(?:的)?$")),
+    ("greeting", re.compile(r"^(?:你好|您好|喂|在吗|在不在|有人吗|哈喽|hello|hi|嗨|早上好|上午好|中午好|下午好|"
+                            r"晚上好|早安|"
+                            r"早|老师好|大家好|小助手|你好小助手|在么)+(?:啊|呀|哈|啦)*$")),
+    ("bye", re.compile(r"^(?:好的)?(?:再见|拜拜|bye|回见|晚安)(?:啊|了|啦)*$")),
+    ("ack", re.compile(r"^(?:好的|好|好嘞|嗯|嗯嗯|知道了|晓得了|明白了|懂了|ok|行|行吧|好吧|哦|噢|哦哦|收到了)"
+                       r"(?:啊|呀|哈|啦)*$")),
+)
+
+
+SMALL_TALK_KINDS = frozenset(name for name, _ in _SMALL_TALK)
+
+
+def parse_small_talk(text: str) -> str | None:
+    """thanks / who / greeting / bye / ack for a message that is only that, else None."""
+    raw = _clean(text)
+    for name, pattern in _SMALL_TALK:
+        if raw and pattern.search(raw):
+            return name
+    return None

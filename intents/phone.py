@@ -35,14 +35,19 @@ def _digits(run: str) -> str:
 
 def parse_phone(text: str) -> str | None:
     """The first mainland mobile (11 digits) or landline with area code in ``text``, digits only."""
+    found = find_phone(text)
+    return found[0] if found else None
+
+
+def find_phone(text: str) -> tuple[str, int, int] | None:
+    """The first phone number in ``text`` and where it was said (offsets in the width-folded text)."""
     folded = fold_width(text)
     for match in _RUN.finditer(folded):
         run = match.group(0)
         digits = _digits(run)
         if run.lstrip().startswith(("+86", "86")) and len(digits) == 13:
             digits = digits[2:]
-        if MOBILE.fullmatch(digits):
-            return digits
-        if 10 <= len(digits) <= 12 and LANDLINE.fullmatch(digits):
-            return digits
+        if MOBILE.fullmatch(digits) or (10 <= len(digits) <= 12 and LANDLINE.fullmatch(digits)):
+            trimmed = run.rstrip(" \t-－—()（）.、·,，")
+            return digits, match.start(), match.start() + len(trimmed)
     return None

@@ -1,4 +1,4 @@
-"""Appointment times in Chinese (明天下午三点半, 下周六上午, 3.15, 九点到十一点, 尽快) relative to ``now``."""
+"""Appointment times in Chinese (明天下午三点半, 下周六上午, 3.15, 九点到十一点, 一个钟头以后, 尽快) from now."""
 
 from __future__ import annotations
 
@@ -17,8 +17,21 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 TimeKind = Literal["point", "span", "asap", "unclear"]
 
+# "尽快" is an urgent order: dispatched at once, and its appointment lasts this long from the moment it was said
+# (so it never reads as "past" while volunteers can still come). The edge may pass a hub's own window.
+URGENT_WINDOW = timedelta(hours=3)
+# A time whose remaining part is shorter than this has, for booking a volunteer, passed.
+MIN_LEFT = timedelta(hours=1)
+ROUND_TO = 5  # minutes: "一个钟头以后" at 10:03 is 11:05, not 11:03
+
 _NUM = r"[0-9零〇一二两三四五六七八九十]{1,3}"
-ASAP_PATTERN = re.compile(r"越快越好|越早越好|尽快|尽早|随时|马上|立刻|立即|赶紧|赶快|现在就|今天就要|急")
+ASAP_PATTERN = re.compile(r"越快越好|越早越好|尽快|尽早|随时|马上|立刻|立即|赶紧|赶快|现在就|今天就要|"
+                          r"(?<!不)(?<!不着)(?<!不用)急|(?:过|等|待)一?会儿?")
+# 一个钟头以后 / 过两个小时 / 半小时后 / 再过二十分钟 / 一个半钟头之后: a time counted from now (a bare
+# "两个小时" is how long, not when, so it needs 过 before or 后 after it).
+RELATIVE_PATTERN = re.compile(
+    rf"(?P<pre>再过|过|等)?\s*(?P<n>半|个把|{_NUM})\s*(?P<half>个半|个|半)?\s*(?P<unit>小时|钟头|个钟|钟|分钟|刻钟)"
+    r"(?P<post>以后|之后|后)?")
 RELATIVE_DAYS: tuple[tuple[str, int, str | None], ...] = (
     # (word, days from today, part of day it implies); longest first
     ("大后天", 3, None),
@@ -37,6 +50,8 @@ WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6
 MONTH_DAY_PATTERN = re.compile(
     rf"(?:(\d{{4}})年)?({_NUM})月({_NUM})[日号]?|(?<![\d.:])(\d{{1,2}})[./](\d{{1,2}})(?![\d.:])"
 )
+# 下个月3号 / 这个月20号: a day of next (or this) month.
+MONTH_OF_PATTERN = re.compile(rf"(下下个?|下个?|这个?|本)月({_NUM})[号日]")
 # 15号 on its own is a day of the month, but 幸福路15号 / 3号楼 are addresses.
 DAY_ONLY_PATTERN = re.compile(rf"(?<![月\d路街巷道弄村区栋楼室幢])({_NUM})[号日](?![子楼院线栋单室])")
 # Parts of the day and the span each stands for when no clock time is given.
@@ -46,15 +61,33 @@ PARTS_OF_DAY: dict[str, tuple[int, int]] = {
     "早晨": (7, 9),
     "清早": (6, 9),
     "一早": (7, 9),
+    "大清早": (6, 9),
+    "早饭后": (8, 10),
     "上午": (8, 12),
+    "上昼": (8, 12),
+    "头午": (8, 12),
+    "前晌": (8, 12),
     "中午": (11, 13),
+    "晌午": (11, 13),
+    "中午头": (11, 13),
     "午饭后": (13, 15),
+    "午觉后": (14, 16),
+    "午睡后": (14, 16),
     "下午": (13, 18),
+    "下昼": (13, 18),
+    "后晌": (13, 18),
+    "下晌": (13, 18),
+    "晚饭前": (16, 18),
     "傍晚": (17, 19),
+    "擦黑": (17, 19),
     "晚上": (18, 22),
     "晚饭后": (19, 21),
     "夜里": (21, 24),
 }
+# 下午早点 / 上午晚些: the first or the last two hours of that part of the day.
+PART_EARLY = re.compile(r"\s*(?:稍微|稍)?(?:早点|早些|早一点|早一些|早一会儿?)")
+PART_LATE = re.compile(r"\s*(?:稍微|稍)?(?:晚点|晚些|晚一点|晚一些|晚一会儿?)")
+PART_EDGE = timedelta(hours=2)
 _PART = "|".join(sorted(PARTS_OF_DAY, key=len, reverse=True))
 CLOCK_PATTERN = re.compile(
     rf"(?:({_PART}))?\s*(?:(\d{{1,2}})\s*[:：]\s*(\d{{2}})|({_NUM})\s*[点时](?:\s*(半|一刻|三刻|({_NUM})分?))?)"
@@ -64,7 +97,12 @@ SPAN_JOINER = re.compile(r"^\s*(?:到|至|~|～|-|—|－)\s*")
 BARE_RANGE = re.compile(rf"({_NUM})\s*(到|至|~|～|-|—|－)\s*(?=({_NUM})\s*[点时])")
 # 快一点 / 早一点 mean "a bit quicker", not one o'clock.
 NOT_A_CLOCK_BEFORE = frozenset("快早晚多少慢好大小有差轻重高低近远一")
-AFTERNOON_PARTS = frozenset({"下午", "傍晚", "晚上", "夜里", "晚饭后", "午饭后"})
+AFTERNOON_PARTS = frozenset({"下午", "下昼", "后晌", "下晌", "傍晚", "擦黑", "晚上", "夜里", "晚饭前", "晚饭后",
+                             "午饭后",
+                             "午觉后", "午睡后"})
+NOON_PARTS = frozenset({"中午", "晌午", "中午头"})
+# The parts of a day offered instead of a time that has passed: the rest of the part we are in, or the next.
+OFFER_PARTS: tuple[str, ...] = ("上午", "下午", "晚上")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +113,9 @@ class TimeResult:
     start: datetime | None = None
     end: datetime | None = None
     text: str = ""  # the part of the message that said it
+    # Where it was said, as (start, end) offsets in prepare(message): what the dialogue takes out of the request.
+    spans: tuple[tuple[int, int], ...] = ()
+    dated: bool = False  # a day was said (明天, 周六, 3月5日): a correction without one keeps the old day
 
     @property
     def is_clear(self) -> bool:
@@ -101,13 +142,26 @@ def to_int(token: str) -> int | None:
     return int(value) if isinstance(value, (int, float)) and float(value).is_integer() else None
 
 
-def parse_time(text: str, now: datetime) -> TimeResult:
-    """Read an appointment time from ``text``; ``now`` must be timezone-aware (Asia/Shanghai)."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+def prepare(text: str) -> str:
+    """The text as the parser reads it (width-folded, simplified, dialect rewritten): TimeResult.spans index it."""
     normaliser = default_normaliser()
     folded = normaliser.rewrite_dialect(normaliser.fold(text))
-    folded = BARE_RANGE.sub(lambda m: f"{m.group(1)}点{m.group(2)}", folded)
+    return BARE_RANGE.sub(lambda m: f"{m.group(1)}点{m.group(2)}", folded)
+
+
+def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW) -> TimeResult:
+    """Read an appointment time from ``text``; ``now`` must be timezone-aware (Asia/Shanghai).
+
+    Today's spans start no earlier than now ("今天" is today from now on); a time named for today that has passed
+    is returned as said (the dialogue offers the nearest future ones: future_options); "尽快" is an urgent span
+    from now for ``urgent_window``.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    folded = prepare(text)
+    relative = _relative(folded, now)
+    if relative is not None:
+        return relative
     spans: list[tuple[int, int]] = []
     day, implied_part = _find_day(folded, now.date(), spans)
     clocks = _find_clocks(folded)
@@ -123,6 +177,8 @@ def parse_time(text: str, now: datetime) -> TimeResult:
         if not explicit_day and start < now:
             start += timedelta(days=1)
         spans.append((first.start, (end_clock or first).end))
+        if part is not None and first.part is None:
+            spans.append(_where(folded, part))
         said = _said(folded, spans)
         if end_clock is not None:
             end_hour = _adjust_hour(end_clock.hour, end_clock.part or start_part)
@@ -130,24 +186,82 @@ def parse_time(text: str, now: datetime) -> TimeResult:
             if end <= start and end_hour < 12:
                 end += timedelta(hours=12)
             if end > start:
-                return TimeResult("span", start, end, said)
-        return TimeResult("point", start, start, said)
+                return TimeResult("span", start, end, said, _merged(spans), explicit_day)
+        return TimeResult("point", start, start, said, _merged(spans), explicit_day)
+    asap = ASAP_PATTERN.search(folded)
+    if asap and part is None and (day is None or day == now.date()):
+        spans.append(asap.span())
+        return TimeResult("asap", now, now + urgent_window, _said(folded, spans), _merged(spans))
     if part is not None:
         lo, hi = PARTS_OF_DAY[part]
+        where = _where(folded, part)
+        spans.append(where)
+        start_h, end_h = timedelta(hours=lo), timedelta(hours=hi)
+        early, late = PART_EARLY.match(folded, where[1]), PART_LATE.match(folded, where[1])
+        if early:
+            end_h = min(end_h, start_h + PART_EDGE)
+            spans.append(early.span())
+        elif late:
+            start_h = max(start_h, end_h - PART_EDGE)
+            spans.append(late.span())
         base = day or now.date()
-        start = _at(base, lo, 0, now)
-        end = _at(base, 0, 0, now) + timedelta(hours=hi)
-        if day is None and end <= now:
+        start = _at(base, 0, 0, now) + start_h
+        end = _at(base, 0, 0, now) + end_h
+        if day is None and end - now < MIN_LEFT:
             start, end = start + timedelta(days=1), end + timedelta(days=1)
-        spans.append(_where(folded, part))
-        return TimeResult("span", max(start, now) if day is None else start, end, _said(folded, spans))
+        return TimeResult("span", _from_now(start, end, now), end, _said(folded, spans), _merged(spans),
+                          day is not None)
     if day is not None:
         start = _at(day, 0, 0, now)
-        return TimeResult("span", start, start + timedelta(days=1), _said(folded, spans))
-    asap = ASAP_PATTERN.search(folded)
+        end = start + timedelta(days=1)
+        return TimeResult("span", _from_now(start, end, now), end, _said(folded, spans), _merged(spans), True)
     if asap:
-        return TimeResult("asap", now, None, asap.group(0))
+        return TimeResult("asap", now, now + urgent_window, asap.group(0), (asap.span(),))
     return TimeResult("unclear")
+
+
+def _ceil(moment: datetime) -> datetime:
+    """The next whole ROUND_TO minutes (seconds dropped): the time a person would say."""
+    moment = moment.replace(second=0, microsecond=0) + (timedelta(minutes=1) if moment.second or moment.microsecond
+                                                        else timedelta())
+    return moment + timedelta(minutes=-moment.minute % ROUND_TO)
+
+
+def _from_now(start: datetime, end: datetime, now: datetime) -> datetime:
+    """A span under way starts now (rounded): the part of it that is left."""
+    return min(_ceil(now), end) if start < now < end else start
+
+
+def _relative(text: str, now: datetime) -> TimeResult | None:
+    for match in RELATIVE_PATTERN.finditer(text):
+        if not (match.group("pre") or match.group("post")):
+            continue
+        unit, half = match.group("unit"), match.group("half") or ""
+        if unit == "钟" and half != "个":
+            continue  # 三点钟 is a clock time
+        if unit == "个钟":
+            unit = "钟头"
+        n_text = match.group("n")
+        amount = 0.5 if n_text == "半" else 1 if n_text == "个把" else to_int(n_text)  # 个把小时: about an hour
+        if amount is None:
+            continue
+        if "半" in half:
+            amount += 0.5
+        if unit in ("小时", "钟头", "钟"):
+            delta = timedelta(hours=amount)
+        elif unit == "刻钟":
+            delta = timedelta(minutes=15 * amount)
+        else:
+            delta = timedelta(minutes=amount)
+        if not timedelta(minutes=1) <= delta <= timedelta(hours=12):
+            continue
+        at = _ceil(now + delta)
+        return TimeResult("point", at, at, match.group(0).strip(), (match.span(),))
+    return None
+
+
+def _merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted({s for s in spans if s[1] > s[0]}))
 
 
 def _at(day: date, hour: int, minute: int, now: datetime) -> datetime:
@@ -188,6 +302,18 @@ def _find_day(text: str, today: date, spans: list[tuple[int, int]]) -> tuple[dat
             return monday + timedelta(days=weekday), None
         ahead = (weekday - today.weekday()) % 7
         return today + timedelta(days=ahead), None
+    match = MONTH_OF_PATTERN.search(text)
+    if match:
+        ahead = 2 if match.group(1).startswith("下下") else 1 if match.group(1).startswith("下") else 0
+        day_n = to_int(match.group(2))
+        month_index = today.month - 1 + ahead
+        try:
+            found_day = date(today.year + month_index // 12, month_index % 12 + 1, day_n or 0)
+        except ValueError:
+            found_day = None
+        if found_day is not None:
+            spans.append(match.span())
+            return found_day, None
     match = MONTH_DAY_PATTERN.search(text)
     if match:
         if match.group(2):
@@ -292,7 +418,7 @@ def _adjust_hour(hour: int, part: str | None) -> int:
     """12-hour clock to 24-hour using the part of the day (or appointment habits without one)."""
     if part in AFTERNOON_PARTS and hour < 12:
         return hour + 12
-    if part == "中午" and hour < 4:
+    if part in NOON_PARTS and hour < 4:
         return hour + 12
     if part is None and 1 <= hour <= 6:
         return hour + 12  # nobody books a volunteer for three in the morning
@@ -303,11 +429,133 @@ WEEKDAY_NAMES = "一二三四五六日"
 
 
 def when_text(kind: str | None, start: datetime | None, end: datetime | None = None) -> str:
-    """How an appointment reads to people, on the Shanghai calendar: "11月24日(周二) 09:00-11:00", or "尽快"."""
+    """How an appointment reads to people, on the Shanghai calendar: "11月24日(周二) 09:00-11:00", "尽快（13:00前）"."""
     if kind == "asap" or start is None:
-        return "尽快"
+        return f"尽快（{end.astimezone(SHANGHAI):%H:%M}前）" if kind == "asap" and end is not None else "尽快"
     local = start.astimezone(SHANGHAI)
-    text = f"{local.month}月{local.day}日(周{WEEKDAY_NAMES[local.weekday()]}) {local:%H:%M}"
-    if end is not None:
-        text += f"-{end.astimezone(SHANGHAI):%H:%M}"
+    day = f"{local.month}月{local.day}日(周{WEEKDAY_NAMES[local.weekday()]})"
+    local_end = end.astimezone(SHANGHAI) if end is not None else None
+    if local_end is not None and local_end.time() == time(0) and local_end > local:
+        # a day, or what is left of today: its end is midnight, which reads badly as "-00:00"
+        return f"{day} 全天" if local.time() == time(0) else f"{day} {local:%H:%M}以后"
+    text = f"{day} {local:%H:%M}"
+    if local_end is not None:
+        text += f"-{local_end:%H:%M}"
     return text
+
+
+# -- times that have passed ------------------------------------------------------------------------------
+
+
+def is_past(result: TimeResult, now: datetime, min_left: timedelta = MIN_LEFT) -> bool:
+    """Too late to book: a point before now, or a span with less than ``min_left`` of it left (asap never is)."""
+    if result.kind in ("asap", "unclear") or result.start is None:
+        return False
+    if result.kind == "point" or result.end is None or result.end == result.start:
+        return result.start < now
+    return result.end - max(result.start, now) < min_left
+
+
+def future_options(result: TimeResult, now: datetime) -> tuple[TimeResult, ...]:
+    """The nearest sensible future times for one that has passed: the rest of today (the part of the day we are
+    in, or the next one), and the same time on the next day it makes sense (tomorrow, or a week on)."""
+    if result.start is None or not is_past(result, now):
+        return ()
+    local_now = now.astimezone(SHANGHAI)
+    start = result.start.astimezone(SHANGHAI)
+    options: list[TimeResult] = []
+    for part in OFFER_PARTS:
+        lo, hi = PARTS_OF_DAY[part]
+        day0 = _at(local_now.date(), 0, 0, local_now)
+        span = TimeResult("span", _from_now(day0 + timedelta(hours=lo), day0 + timedelta(hours=hi), local_now),
+                          day0 + timedelta(hours=hi), f"今天{part}")
+        if span.start is not None and span.end is not None and span.end - max(span.start, local_now) >= MIN_LEFT:
+            options.append(span)
+            break
+    days = 1 if start.date() >= local_now.date() - timedelta(days=1) else 7
+    while True:  # the same clock time (or part of the day) on the next day that is not past
+        later = _shifted(result, days)
+        if not is_past(later, now):
+            break
+        days += 1 if days < 7 else 7
+    options.append(later)
+    return tuple(options)
+
+
+def _shifted(result: TimeResult, days: int) -> TimeResult:
+    """The same time ``days`` later; a span clipped to "now" gets its whole part of the day (or day) back."""
+    assert result.start is not None
+    shift = timedelta(days=days)
+    start = result.start.astimezone(SHANGHAI)
+    if result.kind == "span" and result.end is not None:
+        part = _find_part(result.text)
+        if part is not None and not _find_clocks(result.text):
+            start = start.replace(hour=PARTS_OF_DAY[part][0], minute=0)
+        elif not _find_clocks(result.text):
+            start = start.replace(hour=0, minute=0)
+    end = result.end + shift if result.end is not None else None
+    return TimeResult(result.kind, start + shift, end, result.text, dated=True)
+
+
+def day_only(result: TimeResult) -> bool:
+    """Only a day was said (后天, 周六, 3月5日): no part of the day, no clock time."""
+    return (result.kind == "span" and result.dated and _find_part(result.text) is None
+            and not _find_clocks(result.text))
+
+
+def on_day(result: TimeResult, day: date, now: datetime) -> TimeResult:
+    """The same clock time or part of the day on another day: "改成下午" for an order on Thursday is Thursday's
+    afternoon, the whole of it (a part said this morning was cut to what was left of today); on today, what is left."""
+    if result.start is None or result.kind not in ("point", "span"):
+        return result
+    start = result.start.astimezone(SHANGHAI)
+    part = _find_part(result.text) if result.kind == "span" and not _find_clocks(result.text) else None
+    if part is not None:
+        start = start.replace(hour=PARTS_OF_DAY[part][0], minute=0)
+    shift = datetime.combine(day, time(0), tzinfo=SHANGHAI) - datetime.combine(start.date(), time(0), tzinfo=SHANGHAI)
+    end = result.end + shift if result.end is not None else None
+    moved_start = start + shift
+    if result.kind == "span" and end is not None:
+        moved_start = _from_now(moved_start, end, now)
+    return TimeResult(result.kind, moved_start, end, result.text, result.spans, True)
+
+
+def spoken(result: TimeResult, now: datetime) -> str:
+    """A time as a person says it, relative to now: "今天下午", "明天上午9点", "11月28日(周六)下午3点半"."""
+    if result.kind == "asap" or result.start is None:
+        return "尽快"
+    local_now = now.astimezone(SHANGHAI)
+    start = result.start.astimezone(SHANGHAI)
+    end = result.end.astimezone(SHANGHAI) if result.end is not None else None
+    offset = (start.date() - local_now.date()).days
+    day = ({0: "今天", 1: "明天", 2: "后天"}.get(offset)
+           or f"{start.month}月{start.day}日(周{WEEKDAY_NAMES[start.weekday()]})")
+    if result.kind == "point" or end is None or end == start:
+        return day + _clock_words(start)
+    if end - start >= timedelta(hours=23) or (start.time() == time(0) and end.time() == time(0)):
+        return day
+    if end.time() == time(0) and not _find_part(result.text):
+        return f"{day}（{_clock_words(start)}以后）"
+    for part in OFFER_PARTS + tuple(PARTS_OF_DAY):
+        lo, hi = PARTS_OF_DAY[part]
+        if end.hour == hi % 24 and end.minute == 0 and lo <= start.hour < hi:
+            if start.hour == lo and start.minute == 0:
+                return day + part
+            return f"{day}{part}（{end:%H:%M}前）"
+    return f"{day}{_clock_words(start)}到{_clock_words(end)}"
+
+
+def _clock_words(moment: datetime) -> str:
+    hour, minute = moment.hour, moment.minute
+    if hour < 6:
+        part, h = "凌晨", hour
+    elif hour < 12:
+        part, h = "上午", hour
+    elif hour < 13:
+        part, h = "中午", hour
+    elif hour < 18:
+        part, h = "下午", hour - 12
+    else:
+        part, h = "晚上", hour - 12
+    tail = "" if minute == 0 else ("半" if minute == 30 else f"{minute}分")
+    return f"{part}{h}点{tail}"

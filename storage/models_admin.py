@@ -35,10 +35,12 @@ class StaffAccount(Base):
 
 
 class LoginAttempt(Base):
-    """Every sign-in attempt; the lock-out counts recent failures here, so it holds across processes."""
+    """Every sign-in attempt; the lock-outs count recent failures here (per name, per client address), so they
+    hold across processes."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
+                      Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     ok: Mapped[bool]

@@ -91,8 +91,11 @@ def check_password_rules(password: str) -> None:
 
 @dataclass(frozen=True)
 class LockoutRule:
-    attempts: int = 5
+    attempts: int = 5  # failed sign-ins of one name in the window lock that name
     minutes: int = 15
+    # failed sign-ins from one client address (whatever the names) in the window lock that address: each one
+    # costs ~0.5 s of argon2 on a web worker, so a locked address is refused before any hashing
+    address_attempts: int = 20
 
 
 def recent_failures(s: Session, username: str, now: datetime, rule: LockoutRule) -> int:
@@ -102,6 +105,19 @@ def recent_failures(s: Session, username: str, now: datetime, rule: LockoutRule)
     last_ok = s.scalar(select(func.max(LoginAttempt.id)).where(*recent, LoginAttempt.ok.is_(True))) or 0
     return int(s.scalar(select(func.count()).select_from(LoginAttempt).where(
         *recent, LoginAttempt.ok.is_(False), LoginAttempt.id > last_ok)) or 0)
+
+
+def address_failures(s: Session, remote_addr: str, now: datetime, rule: LockoutRule) -> int:
+    """Failures from one client address in the window. A success does not reset them: whoever holds one
+    account must not be able to clear the count while guessing the passwords of others."""
+    since = now - timedelta(minutes=rule.minutes)
+    return int(s.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.remote_addr == remote_addr, LoginAttempt.at >= since, LoginAttempt.ok.is_(False))) or 0)
+
+
+def _recordable(text: str) -> str:
+    """A typed name as it can be stored: no NUL (PostgreSQL refuses it in text) or other control characters."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)[:64]
 
 
 @dataclass(frozen=True)
@@ -114,7 +130,15 @@ def authenticate(s: Session, username: str, password: str, *, now: datetime, rem
                  rule: LockoutRule) -> LoginResult:
     """Check a sign-in inside the caller's transaction, which must commit either way: every attempt is
     recorded, and the recorded failures are the lock-out (so it holds across processes)."""
-    username = username.strip().lower()[:64]
+    username = username.strip().lower()
+    remote_addr = _recordable(remote_addr) if remote_addr else None
+    # every refusal before the password hash is checked costs no hashing
+    if remote_addr and address_failures(s, remote_addr, now, rule) >= rule.address_attempts:
+        s.add(LoginAttempt(username=_recordable(username), ok=False, remote_addr=remote_addr, at=now))
+        return LoginResult(None, f"登录失败次数过多，请{rule.minutes}分钟后再试。")
+    if not USERNAME.fullmatch(username):  # no account can have this name: nothing to look up or to hash
+        s.add(LoginAttempt(username=_recordable(username), ok=False, remote_addr=remote_addr, at=now))
+        return LoginResult(None, "用户名或密码不对。")
     if recent_failures(s, username, now, rule) >= rule.attempts:
         s.add(LoginAttempt(username=username, ok=False, remote_addr=remote_addr, at=now))
         return LoginResult(None, f"登录失败次数过多，账号已锁定，请{rule.minutes}分钟后再试。")
@@ -174,6 +198,13 @@ def set_active(s: Session, account: StaffAccount, active: bool, *, actor: str, n
     account.session_stamp = secrets.token_hex(8)  # signs out every open session of the account
     s.add(AuditLog(hub_id=account.hub_id, actor=actor, action="staff_enable" if active else "staff_disable",
                    subject=f"staff:{account.id}", detail={"username": account.username}, at=now))
+
+
+def sign_out(s: Session, account: StaffAccount, *, actor: str, now: datetime) -> None:
+    """End every open session of the account: a copy of the session cookie stops working with the original."""
+    account.session_stamp = secrets.token_hex(8)
+    s.add(AuditLog(hub_id=account.hub_id, actor=actor, action="staff_logout", subject=f"staff:{account.id}",
+                   detail={"username": account.username}, at=now))
 
 
 def set_password(s: Session, account: StaffAccount, password: str, *, actor: str, now: datetime) -> None:

@@ -7,6 +7,7 @@ one transaction with an AuditLog row.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,12 +33,13 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
 from bot.admin import auth
 from bot.admin.auth import Staff
-from bot.admin.forms import HubForm, LoginForm
+from bot.admin.forms import MAX_ID, HubForm, LoginForm
 from bot.clock import SHANGHAI, as_utc
 from bot.dialogue.nlu import Understanding
 from bot.errors import LeifengError
@@ -50,6 +52,22 @@ from storage.models_admin import StaffAccount
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_ENDPOINTS = frozenset({"admin.login", "admin.static"})
+
+# Numbers from outside (paths, filters, forms) must fit the columns they are looked up in: ids are signed
+# 64-bit and positive, a catalogue version a 32-bit integer. A path whose number does not fit is a 404 before
+# any view runs (Werkzeug's int converter with bounds); a query-string number that does not fit is ignored.
+MAX_INT = 2**31 - 1
+ID = f"int(min=1, max={MAX_ID})"
+VERSION = f"int(min=1, max={MAX_INT})"
+_WHOLE = re.compile(r"[0-9]{1,19}")  # ASCII digits only: str.isdigit() takes "²", which int() refuses
+
+
+def whole_number(text: str | None, *, most: int = MAX_ID) -> int | None:
+    """A positive whole number from a query string, or None when it is missing or fits nothing."""
+    if not text or not _WHOLE.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= most else None
 
 
 @bp.record_once
@@ -162,8 +180,19 @@ def rejected(form: Any) -> bool:
 # -- the guard on every request -------------------------------------------------------------------
 
 
+def _nul_in_input() -> bool:
+    """A NUL anywhere in what was sent: PostgreSQL refuses it in text, so it would be a 500 wherever it reached
+    a query. No console field can hold one; the request is refused at the door instead."""
+    sent = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    texts = [text for pair in sent for text in pair] + [v for v in (request.view_args or {}).values()
+                                                         if isinstance(v, str)]
+    return any("\x00" in text for text in texts)
+
+
 @bp.before_request
 def _guard() -> Response | None:
+    if _nul_in_input():
+        abort(400)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         try:  # every form: a missing or wrong CSRF token is refused before any view runs
             validate_csrf(request.form.get("csrf_token"))
@@ -210,6 +239,11 @@ def _csrf_failed(exc: CSRFError) -> tuple[str, int]:
     return render_template("admin/error.html", code=400, message="页面已过期或表单无效，请刷新页面后再提交。"), 400
 
 
+@bp.errorhandler(400)
+def _bad_request(_exc: Exception) -> tuple[str, int]:
+    return render_template("admin/error.html", code=400, message="提交的内容里有无法识别的字符，请检查后再试。"), 400
+
+
 @bp.errorhandler(403)
 def _forbidden(_exc: Exception) -> tuple[str, int]:
     return render_template("admin/error.html", code=403, message="您没有权限查看这个页面。"), 403
@@ -218,6 +252,15 @@ def _forbidden(_exc: Exception) -> tuple[str, int]:
 @bp.errorhandler(404)
 def _not_found(_exc: Exception) -> tuple[str, int]:
     return render_template("admin/error.html", code=404, message="没有找到。"), 404
+
+
+@bp.app_errorhandler(404)
+def _no_such_page(exc: HTTPException) -> Any:
+    """A path under /admin that no page has, or whose number fits no id (the route's bounds refuse it before
+    any view), gets the console's 404 in Chinese; other paths are left as they were."""
+    if request.path == "/admin" or request.path.startswith("/admin/"):
+        return render_template("admin/error.html", code=404, message="没有找到。"), 404
+    return exc
 
 
 @bp.app_template_filter("local")
@@ -283,6 +326,12 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Sign out on the server too: the account's session stamp changes, so no copy of the cookie still works."""
+    me = staff()
+    with changing() as s:
+        account = s.get(StaffAccount, me.id)
+        if account is not None:
+            auth.sign_out(s, account, actor=me.actor, now=now())
     session.clear()
     flash("已退出。", "ok")
     return redirect(url_for("admin.login"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -30,8 +33,28 @@ class ActionForm(FlaskForm):
     """A button with nothing to fill in (still CSRF-protected)."""
 
 
+# a number typed into a form must fit the id column it is looked up in (signed 64-bit, positive)
+MAX_ID = 2**63 - 1
+ID_RANGE = NumberRange(min=1, max=MAX_ID, message="没有这个编号")
+
+
+class WholeNumberField(IntegerField):
+    """A whole number typed in by hand: ASCII digits only (int() would take "٣", str.isdigit() "²"), and a
+    refusal in plain Chinese."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None  # InputRequired says 必填
+            return
+        text = str(valuelist[0]).strip()
+        if not re.fullmatch(r"[0-9]{1,19}", text):
+            self.data = None
+            raise ValueError("请填写数字")
+        self.data = int(text)
+
+
 class AssignForm(FlaskForm):
-    volunteer_id = IntegerField("志愿者编号", validators=[InputRequired(REQUIRED), NumberRange(min=1)])
+    volunteer_id = WholeNumberField("志愿者编号", validators=[InputRequired(REQUIRED), ID_RANGE])
 
 
 class NoteForm(FlaskForm):
@@ -49,7 +72,7 @@ class DismissForm(FlaskForm):
 
 
 class HubForm(FlaskForm):
-    hub = IntegerField("站点", validators=[InputRequired(REQUIRED)])
+    hub = WholeNumberField("站点", validators=[InputRequired(REQUIRED), ID_RANGE])
 
 
 def _lines(text: str | None) -> list[str]:
@@ -62,7 +85,7 @@ class ServiceForm(FlaskForm):
     description = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=300)])
     team = StringField("负责队伍", validators=[DataRequired(REQUIRED), Length(max=64)])
     at_home = BooleanField("上门服务")
-    duration_minutes = IntegerField("一般时长（分钟）", validators=[InputRequired(REQUIRED),
+    duration_minutes = WholeNumberField("一般时长（分钟）", validators=[InputRequired(REQUIRED),
                                                            NumberRange(min=1, max=24 * 60)])
     minors_ok = BooleanField("未成年志愿者可做")
     keywords = TextAreaField("关键词（每行一个）", validators=[DataRequired(REQUIRED)])
@@ -74,7 +97,7 @@ class ServiceForm(FlaskForm):
         """The service as a catalogue entry (the TOML shape)."""
         return {"code": self.code.data.strip(), "name": self.name.data.strip(),
                 "description": self.description.data.strip(), "team": self.team.data.strip(),
-                "at_home": bool(self.at_home.data), "duration_minutes": int(self.duration_minutes.data),
+                "at_home": bool(self.at_home.data), "duration_minutes": int(self.duration_minutes.data or 0),
                 "minors_ok": bool(self.minors_ok.data), "keywords": _lines(self.keywords.data),
                 "hints": _lines(self.hints.data), "examples": _lines(self.examples.data)}
 

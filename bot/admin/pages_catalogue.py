@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin import catalogue as store
 from bot.admin.context import (
+    VERSION,
     bp,
     form_errors,
     hub_id,
@@ -94,7 +95,7 @@ def catalogue_delete(code: str) -> Any:
     return run_change(change, url_for("admin.catalogue_page"))
 
 
-@bp.post("/catalogue/versions/<int:version>/restore")
+@bp.post(f"/catalogue/versions/<{VERSION}:version>/restore")
 @requires("catalogue.edit")
 def catalogue_restore(version: int) -> Any:
     form = ActionForm()

@@ -7,6 +7,7 @@ writes its own audit rows.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin.context import (
+    ID,
     audit,
     bp,
     hub_id,
@@ -30,8 +32,11 @@ from bot.admin.forms import ActionForm, BroadcastForm, EventForm, MoveEventForm,
 from bot.clock import SHANGHAI, as_utc
 from bot.community import broadcasts, events
 from bot.errors import LeifengError
+from bot.serviceloop import ledger
 from storage.models import Team
 from storage.models_events import Broadcast, Event
+
+MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 
 
 def _settings() -> events.EventSettings:
@@ -39,11 +44,11 @@ def _settings() -> events.EventSettings:
 
 
 def _month(text: str | None) -> date:
-    try:
-        year, month = map(int, (text or "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return now().astimezone(SHANGHAI).date().replace(day=1)
+    """The month asked for (2026-11), or this month when the text is not a month of the calendar's years."""
+    m = MONTH.fullmatch(text or "")
+    if m and ledger.FIRST_YEAR <= int(m.group(1)) <= ledger.LAST_YEAR and 1 <= int(m.group(2)) <= 12:
+        return date(int(m.group(1)), int(m.group(2)), 1)
+    return now().astimezone(SHANGHAI).date().replace(day=1)
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -117,7 +122,7 @@ def events_add() -> Any:
     return run_change(change, _back(day.replace(day=1)))
 
 
-@bp.post("/events/<int:event_id>/move")
+@bp.post(f"/events/<{ID}:event_id>/move")
 @requires("events")
 def events_move(event_id: int) -> Any:
     form = MoveEventForm()
@@ -133,7 +138,7 @@ def events_move(event_id: int) -> Any:
     return run_change(change, _back(day.replace(day=1)))
 
 
-@bp.post("/events/<int:event_id>/cancel")
+@bp.post(f"/events/<{ID}:event_id>/cancel")
 @requires("events")
 def events_cancel(event_id: int) -> Any:
     form = ReasonForm()
@@ -223,7 +228,7 @@ def broadcasts_send() -> Any:
     return redirect(url_for("admin.broadcast_page", broadcast_id=bid))
 
 
-@bp.get("/broadcasts/<int:broadcast_id>")
+@bp.get(f"/broadcasts/<{ID}:broadcast_id>")
 @requires("events")
 def broadcast_page(broadcast_id: int) -> str:
     with reading() as s:

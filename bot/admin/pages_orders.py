@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from bot.admin.context import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
-from bot.admin.forms import ActionForm, AssignForm, NoteForm, ReasonForm
+from bot.admin.context import (
+    ID,
+    audit,
+    bp,
+    hub_id,
+    nlu,
+    now,
+    reading,
+    rejected,
+    requires,
+    run_change,
+    staff,
+    whole_number,
+)
+from bot.admin.forms import CODE, ActionForm, AssignForm, NoteForm, ReasonForm
 from bot.admin.scope import orders_filter, team_condition, team_volunteer_ids
 from bot.clock import SHANGHAI
 from bot.people.volunteers import ACTIVE_STATUSES
-from bot.serviceloop import orders
+from bot.serviceloop import ledger, orders
 from bot.serviceloop.lifecycle import PLAIN_WORDS
 from intents.masking import coarse_address, mask_phone, scrub
 from storage.models import Membership, Order, OrderEvent, OrderOffer, Team, Volunteer
@@ -24,11 +38,16 @@ PAGE_SIZE = 50
 STATE_WORDS = {st.value: word for st, word in PLAIN_WORDS.items()}
 
 
+# a day filter outside the years the ledger covers is no filter (and 9999-12-31 has no next day)
+FIRST_DAY, LAST_DAY = date(ledger.FIRST_YEAR, 1, 1), date(ledger.LAST_YEAR, 12, 31)
+
+
 def _day(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text and text.isascii() else None
     except ValueError:
         return None
+    return day if day and FIRST_DAY <= day <= LAST_DAY else None
 
 
 def _scoped_order(s: Session, order_id: int) -> Order:
@@ -46,16 +65,17 @@ def orders_board() -> str:
     state, service, team = args.get("state") or "", args.get("service") or "", args.get("team") or ""
     start, end = _day(args.get("from")), _day(args.get("to"))
     flagged = args.get("flagged") == "1"
-    page = max(1, int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1)
+    page = whole_number(args.get("page"), most=10**6) or 1
     with reading() as s:
         understanding = nlu(s)
         conds = orders_filter(s, staff(), hub_id())
         if state in STATE_WORDS:
             conds.append(Order.state == state)
-        if service:
-            conds.append(Order.service_code == service)
-        if team.isdigit():
-            conds.append(team_condition(s, hub_id(), int(team)))
+        if service:  # a code that no service can have matches nothing (and a NUL never reaches PostgreSQL)
+            conds.append(Order.service_code == service if re.fullmatch(CODE, service) else false())
+        team_id = whole_number(team)
+        if team_id is not None:
+            conds.append(team_condition(s, hub_id(), team_id))
         if start:
             conds.append(Order.created_at >= datetime.combine(start, time(), SHANGHAI))
         if end:
@@ -83,7 +103,7 @@ def orders_board() -> str:
                               "to": args.get("to", ""), "flagged": flagged})
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get(f"/orders/<{ID}:order_id>")
 @requires("orders.view")
 def order_page(order_id: int) -> str:
     me = staff()
@@ -156,7 +176,7 @@ def _order_change(order_id: int, run: Callable[[Session, Order, orders.ServiceIn
     return run_change(change, url_for("admin.order_page", order_id=order_id))
 
 
-@bp.post("/orders/<int:order_id>/assign")
+@bp.post(f"/orders/<{ID}:order_id>/assign")
 @requires("orders.assign")
 def order_assign(order_id: int) -> Any:
     form = AssignForm()
@@ -175,7 +195,7 @@ def order_assign(order_id: int) -> Any:
     return _order_change(order_id, run, "order_assign", volunteer_id=volunteer_id)
 
 
-@bp.post("/orders/<int:order_id>/support")
+@bp.post(f"/orders/<{ID}:order_id>/support")
 @requires("orders.act")
 def order_support(order_id: int) -> Any:
     form = NoteForm()
@@ -190,7 +210,7 @@ def order_support(order_id: int) -> Any:
     return _order_change(order_id, run, "order_support", note=note)
 
 
-@bp.post("/orders/<int:order_id>/cancel")
+@bp.post(f"/orders/<{ID}:order_id>/cancel")
 @requires("orders.act")
 def order_cancel(order_id: int) -> Any:
     form = ReasonForm()
@@ -203,7 +223,7 @@ def order_cancel(order_id: int) -> Any:
     return _order_change(order_id, run, "order_cancel", reason=reason)
 
 
-@bp.post("/orders/<int:order_id>/confirm")
+@bp.post(f"/orders/<{ID}:order_id>/confirm")
 @requires("orders.act")
 def order_confirm(order_id: int) -> Any:
     form = ActionForm()
@@ -216,7 +236,7 @@ def order_confirm(order_id: int) -> Any:
     return _order_change(order_id, run, "order_confirm")
 
 
-@bp.post("/orders/<int:order_id>/review")
+@bp.post(f"/orders/<{ID}:order_id>/review")
 @requires("orders.act")
 def order_review(order_id: int) -> Any:
     form = NoteForm()

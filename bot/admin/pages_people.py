@@ -5,11 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from bot.admin import auth
-from bot.admin.context import audit, bp, hub_id, nlu, now, reading, rejected, requires, run_change, staff
+from bot.admin.context import (
+    ID,
+    audit,
+    bp,
+    hub_id,
+    nlu,
+    now,
+    reading,
+    rejected,
+    requires,
+    run_change,
+    staff,
+    whole_number,
+)
 from bot.admin.forms import ActionForm, DismissForm, ReasonForm, StaffForm
 from bot.admin.scope import may_see_volunteer, team_volunteer_ids
 from bot.clock import SHANGHAI
@@ -67,10 +80,14 @@ def volunteers_list() -> str:
             cond.append(Membership.status == status)
         if me.role == "leader":
             cond.append(Volunteer.id.in_(team_volunteer_ids(s, hub_id(), me.team_id or 0) or {0}))
-        elif team.isdigit():
-            cond.append(Volunteer.id.in_(team_volunteer_ids(s, hub_id(), int(team)) or {0}))
-        if q:
-            cond.append(Volunteer.name.contains(q) if not q.isdigit() else Volunteer.id == int(q))
+        elif (team_id := whole_number(team)) is not None:
+            cond.append(Volunteer.id.in_(team_volunteer_ids(s, hub_id(), team_id) or {0}))
+        if q:  # a number is a volunteer's id (none when it fits no id), anything else part of a name
+            number = whole_number(q)
+            if q.isascii() and q.isdigit():
+                cond.append(Volunteer.id == number if number is not None else false())
+            else:
+                cond.append(Volunteer.name.contains(q.replace("\x00", "")))
         rows = s.execute(select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
                          .where(*cond).order_by(Membership.status != "applied", Volunteer.id).limit(500)).all()
         ids = [v.id for _, v in rows]
@@ -89,7 +106,7 @@ def volunteers_list() -> str:
                            f={"status": status, "team": team, "q": q})
 
 
-@bp.get("/volunteers/<int:volunteer_id>")
+@bp.get(f"/volunteers/<{ID}:volunteer_id>")
 @requires("volunteers.view")
 def volunteer_page(volunteer_id: int) -> str:
     me = staff()
@@ -162,7 +179,7 @@ def _status_change(volunteer_id: int, to: str, reason: str | None, reason_code: 
     return run_change(change, url_for("admin.volunteer_page", volunteer_id=volunteer_id))
 
 
-@bp.post("/volunteers/<int:volunteer_id>/status/<to>")
+@bp.post(f"/volunteers/<{ID}:volunteer_id>/status/<to>")
 @requires("volunteers.act")
 def volunteer_status(volunteer_id: int, to: str) -> Any:
     if to not in MOVES:
@@ -175,7 +192,7 @@ def volunteer_status(volunteer_id: int, to: str) -> Any:
     return _status_change(volunteer_id, to, reason)
 
 
-@bp.post("/volunteers/<int:volunteer_id>/dismiss")
+@bp.post(f"/volunteers/<{ID}:volunteer_id>/dismiss")
 @requires("volunteers.act")
 def volunteer_dismiss(volunteer_id: int) -> Any:
     form = DismissForm()
@@ -263,7 +280,7 @@ def staff_create() -> Any:
     return run_change(change, url_for("admin.staff_list"))
 
 
-@bp.post("/staff/<int:account_id>/<any(enable, disable):what>")
+@bp.post(f"/staff/<{ID}:account_id>/<any(enable, disable):what>")
 @requires("staff.manage")
 def staff_toggle(account_id: int, what: str) -> Any:
     form = ActionForm()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from wechatpy.events import EVENT_TYPES
 from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 
@@ -22,6 +22,44 @@ TEXT_FIELDS = REQUIRED + ("Content", "Recognition", "Format", "MediaId", "ThumbM
                           "EventKey", "Ticket", "Latitude", "Longitude", "Precision", "Status")
 
 
+# What WeChat and WeCom ever send: the deepest is a menu photo event, <xml><SendPicsInfo><PicList><item>
+# <PicMd5Sum> (5 levels); a callback has a few dozen elements. Anything beyond is refused while it is read.
+MAX_DEPTH = 8
+MAX_ELEMENTS = 256
+# The encrypted payload of a safe-mode / WeCom callback: base64, in CDATA or not. Found without an XML parser, so
+# its msg_signature is checked before a parser sees anything a stranger sent.
+ENCRYPT = re.compile(rb"<Encrypt>\s*(?:<!\[CDATA\[([A-Za-z0-9+/=]+)\]\]>|([A-Za-z0-9+/=]+))\s*</Encrypt>")
+
+
+class _BoundedTree:
+    """An ElementTree builder that stops the parse at the first element deeper or further than MAX_DEPTH /
+    MAX_ELEMENTS, before the tree (and the recursion that reads it) can grow."""
+
+    def __init__(self) -> None:
+        self._tree = TreeBuilder()
+        self._depth = 0
+        self._count = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        self._depth += 1
+        self._count += 1
+        if self._depth > MAX_DEPTH:
+            raise BadMessageError(f"XML nested deeper than {MAX_DEPTH} levels")
+        if self._count > MAX_ELEMENTS:
+            raise BadMessageError(f"XML with more than {MAX_ELEMENTS} elements")
+        return self._tree.start(tag, attrs)
+
+    def end(self, tag: str) -> Element:
+        self._depth -= 1
+        return self._tree.end(tag)
+
+    def data(self, text: str) -> None:
+        self._tree.data(text)
+
+    def close(self) -> Element:
+        return self._tree.close()
+
+
 def _element_to_dict(elem: Element) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for child in elem:
@@ -30,14 +68,26 @@ def _element_to_dict(elem: Element) -> dict[str, Any]:
 
 
 def parse_xml(body: bytes | str) -> dict[str, Any]:
-    """Parse a flat WeChat XML document; DTDs, entities and external references are refused."""
+    """Parse a flat WeChat XML document; DTDs, entities and external references are refused, and so is a
+    document deeper or larger than WeChat sends (MAX_DEPTH, MAX_ELEMENTS)."""
     try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser = DefusedXMLParser(target=_BoundedTree(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser.feed(body)
+        root = parser.close()
     except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:  # LookupError: encoding="bogus"
         raise BadMessageError(f"unreadable XML: {exc.__class__.__name__}") from exc
     if root.tag != "xml":
         raise BadMessageError("the root element is not <xml>")
     return _element_to_dict(root)
+
+
+def encrypted_payload(body: bytes) -> str | None:
+    """The one <Encrypt> value of an encrypted callback, read without parsing the body (None: none, or several)."""
+    found: list[tuple[bytes, bytes]] = ENCRYPT.findall(body)
+    if len(found) != 1:
+        return None
+    in_cdata, bare = found[0]
+    return (in_cdata or bare).decode("ascii")
 
 
 def message_from_dict(data: dict[str, Any]) -> BaseMessage:

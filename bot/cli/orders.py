@@ -41,6 +41,9 @@ def _staff_action(slug: str, order_id: int, run: Callable[[Any, Services, int, o
 
 
 hub_option = click.option("--hub", "slug", default="default", show_default=True, help="Hub slug.")
+# An id typed on the command line must fit the id columns (signed 64-bit, positive): anything else is one
+# plain line from click, not a database error.
+ID = click.IntRange(1, 2**63 - 1)
 
 
 @click.group("orders")
@@ -76,7 +79,7 @@ def list_orders(slug: str, state: str | None, service: str | None, flagged: bool
 
 @orders_cli.command("show")
 @hub_option
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 def show(slug: str, order_id: int) -> None:
     """One order with its whole history."""
     svc = _services()
@@ -97,8 +100,8 @@ def show(slug: str, order_id: int) -> None:
 
 @orders_cli.command("assign")
 @hub_option
-@click.argument("order_id", type=int)
-@click.option("--volunteer", "volunteer_id", type=int, required=True, help="Volunteer id.")
+@click.argument("order_id", type=ID)
+@click.option("--volunteer", "volunteer_id", type=ID, required=True, help="Volunteer id.")
 @click.option("--actor", default="staff", show_default=True)
 def assign_cmd(slug: str, order_id: int, volunteer_id: int, actor: str) -> None:
     """Dispatch or reassign an order to a volunteer by hand."""
@@ -111,7 +114,7 @@ def assign_cmd(slug: str, order_id: int, volunteer_id: int, actor: str) -> None:
 
 @orders_cli.command("support")
 @hub_option
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 @click.option("--note", required=True, help="What the community provides (venue, materials, a staff member).")
 @click.option("--actor", default="staff", show_default=True)
 def support_cmd(slug: str, order_id: int, note: str, actor: str) -> None:
@@ -125,7 +128,7 @@ def support_cmd(slug: str, order_id: int, note: str, actor: str) -> None:
 
 @orders_cli.command("cancel")
 @hub_option
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 @click.option("--reason", required=True)
 @click.option("--actor", default="staff", show_default=True)
 def cancel_cmd(slug: str, order_id: int, reason: str, actor: str) -> None:
@@ -137,7 +140,7 @@ def cancel_cmd(slug: str, order_id: int, reason: str, actor: str) -> None:
 
 @orders_cli.command("confirm")
 @hub_option
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 @click.option("--actor", default="staff", show_default=True)
 def confirm_cmd(slug: str, order_id: int, actor: str) -> None:
     """Confirm a reported completion on the resident's behalf (hours verified, no rating)."""
@@ -149,7 +152,7 @@ def confirm_cmd(slug: str, order_id: int, actor: str) -> None:
 
 @orders_cli.command("review")
 @hub_option
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 @click.option("--note", required=True, help="What the follow-up found.")
 @click.option("--actor", default="staff", show_default=True)
 def review_cmd(slug: str, order_id: int, note: str, actor: str) -> None:

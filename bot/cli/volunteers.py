@@ -13,6 +13,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.cli.orders import ID
 from bot.config import load_config
 from bot.errors import LeifengError
 from bot.people import merchants, points, stars, timebank, volunteers
@@ -24,6 +25,7 @@ from storage.models import Hub, Membership, MembershipEvent, PointsEntry, Team, 
 
 hub_option = click.option("--hub", "slug", default="default", show_default=True, help="Hub slug.")
 actor_option = click.option("--by", "actor", default="cli", show_default=True, help="Who is acting (for the record).")
+POINTS = click.IntRange(-(2**31 - 1), 2**31 - 1)  # the points column is a 32-bit integer
 
 
 def _services() -> Services:
@@ -92,7 +94,7 @@ def volunteers_list(slug: str, status: str | None) -> None:
 
 @volunteers_cli.command("show")
 @hub_option
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 def volunteers_show(slug: str, volunteer_id: int) -> None:
     """One volunteer: profile, status history, points."""
     with _hub(slug, write=False) as (svc, s, hub_id):
@@ -125,7 +127,7 @@ def _move(slug: str, volunteer_id: int, to: str, actor: str, reason: str | None 
 @volunteers_cli.command("approve")
 @hub_option
 @actor_option
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 def volunteers_approve(slug: str, actor: str, volunteer_id: int) -> None:
     """Approve an application; the applicant is told."""
     _move(slug, volunteer_id, "approved", actor)
@@ -134,7 +136,7 @@ def volunteers_approve(slug: str, actor: str, volunteer_id: int) -> None:
 @volunteers_cli.command("reject")
 @hub_option
 @actor_option
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 @click.option("--reason", required=True)
 def volunteers_reject(slug: str, actor: str, volunteer_id: int, reason: str) -> None:
     """Reject an application with a reason; the applicant is told and may apply again."""
@@ -144,7 +146,7 @@ def volunteers_reject(slug: str, actor: str, volunteer_id: int, reason: str) -> 
 @volunteers_cli.command("suspend")
 @hub_option
 @actor_option
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 @click.option("--reason", required=True)
 def volunteers_suspend(slug: str, actor: str, volunteer_id: int, reason: str) -> None:
     """Suspend a volunteer (no new tasks) with a reason."""
@@ -154,7 +156,7 @@ def volunteers_suspend(slug: str, actor: str, volunteer_id: int, reason: str) ->
 @volunteers_cli.command("reinstate")
 @hub_option
 @actor_option
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 def volunteers_reinstate(slug: str, actor: str, volunteer_id: int) -> None:
     """End a suspension."""
     _move(slug, volunteer_id, "active", actor, "恢复服务")
@@ -163,7 +165,7 @@ def volunteers_reinstate(slug: str, actor: str, volunteer_id: int) -> None:
 @volunteers_cli.command("dismiss")
 @hub_option
 @actor_option
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 @click.option("--reason", "reason_code", type=click.Choice(sorted(volunteers.DISMISSAL_REASONS)), required=True,
               help="refusal: refused assignments without reason; violation: serious rule breaking; "
                    "harm: harmed a served person; profit: used the volunteer name for profit.")
@@ -223,7 +225,7 @@ def teams_add(slug: str, code: str, name: str, services: str, emergency: bool) -
 @teams_cli.command("set")
 @hub_option
 @click.argument("code")
-@click.option("--leader", type=int, default=None, help="Volunteer id of the leader.")
+@click.option("--leader", type=ID, default=None, help="Volunteer id of the leader.")
 @click.option("--robot-key", default=None, help="WeCom group robot key ('' to remove).")
 @click.option("--services", default=None, help="Comma-separated service codes.")
 def teams_set(slug: str, code: str, leader: int | None, robot_key: str | None, services: str | None) -> None:
@@ -243,7 +245,7 @@ def teams_set(slug: str, code: str, leader: int | None, robot_key: str | None, s
 @teams_cli.command("join")
 @hub_option
 @click.argument("code")
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 def teams_join(slug: str, code: str, volunteer_id: int) -> None:
     with _hub(slug) as (svc, s, hub_id):
         _member(s, hub_id, volunteer_id)
@@ -255,7 +257,7 @@ def teams_join(slug: str, code: str, volunteer_id: int) -> None:
 @teams_cli.command("leave")
 @hub_option
 @click.argument("code")
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 def teams_leave(slug: str, code: str, volunteer_id: int) -> None:
     with _hub(slug) as (svc, s, hub_id):
         done = volunteers.leave_team(s, hub_id=hub_id, volunteer_id=volunteer_id, team=_team(s, hub_id, code))
@@ -308,7 +310,7 @@ def merchants_add(slug: str, code: str, name: str, address: str | None, phone: s
 
 @merchants_cli.command("set")
 @hub_option
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=ID)
 @click.option("--redemptions/--no-redemptions", default=None)
 @click.option("--active/--inactive", default=None)
 @click.option("--staff-openid", default=None)
@@ -335,7 +337,7 @@ def points_cli() -> None:
 
 @points_cli.command("show")
 @hub_option
-@click.argument("volunteer_id", type=int)
+@click.argument("volunteer_id", type=ID)
 def points_show(slug: str, volunteer_id: int) -> None:
     with _hub(slug, write=False) as (svc, s, hub_id):
         _member(s, hub_id, volunteer_id)
@@ -345,8 +347,8 @@ def points_show(slug: str, volunteer_id: int) -> None:
 @points_cli.command("adjust")
 @hub_option
 @actor_option
-@click.option("--volunteer", "volunteer_id", type=int, required=True)
-@click.option("--points", "amount", type=int, required=True, help="Positive to add, negative to deduct.")
+@click.option("--volunteer", "volunteer_id", type=ID, required=True)
+@click.option("--points", "amount", type=POINTS, required=True, help="Positive to add, negative to deduct.")
 @click.option("--reason", required=True)
 def points_adjust(slug: str, actor: str, volunteer_id: int, amount: int, reason: str) -> None:
     """Add or deduct points with a reason (never below zero)."""
@@ -360,7 +362,7 @@ def points_adjust(slug: str, actor: str, volunteer_id: int, amount: int, reason:
 @points_cli.command("reverse")
 @hub_option
 @actor_option
-@click.option("--order", "order_id", type=int, required=True)
+@click.option("--order", "order_id", type=ID, required=True)
 @click.option("--reason", required=True)
 def points_reverse(slug: str, actor: str, order_id: int, reason: str) -> None:
     """Take back the points an order earned."""
@@ -389,8 +391,8 @@ def timebank_cli() -> None:
 
 @timebank_cli.command("passbook")
 @hub_option
-@click.option("--volunteer", "volunteer_id", type=int, default=None)
-@click.option("--recipient", "recipient_id", type=int, default=None)
+@click.option("--volunteer", "volunteer_id", type=ID, default=None)
+@click.option("--recipient", "recipient_id", type=ID, default=None)
 def timebank_passbook(slug: str, volunteer_id: int | None, recipient_id: int | None) -> None:
     with _hub(slug, write=False) as (svc, s, hub_id):
         if (volunteer_id is None) == (recipient_id is None):
@@ -415,9 +417,9 @@ def timebank_add_recipient(slug: str, name: str, note: str | None) -> None:
 @timebank_cli.command("pay")
 @hub_option
 @actor_option
-@click.option("--order", "order_id", type=int, required=True)
-@click.option("--volunteer", "volunteer_id", type=int, default=None)
-@click.option("--recipient", "recipient_id", type=int, default=None)
+@click.option("--order", "order_id", type=ID, required=True)
+@click.option("--volunteer", "volunteer_id", type=ID, default=None)
+@click.option("--recipient", "recipient_id", type=ID, default=None)
 @click.option("--hours", type=float, required=True, help="Hours to hold now (settled on completion).")
 def timebank_pay(slug: str, actor: str, order_id: int, volunteer_id: int | None, recipient_id: int | None,
                  hours: float) -> None:
@@ -455,8 +457,8 @@ def report_monthly(slug: str, month: str) -> None:
 @report_cli.command("honours")
 @hub_option
 @click.option("--quarter", default=None, help="e.g. 2026Q4")
-@click.option("--year", type=int, default=None)
-@click.option("--top", type=int, default=10, show_default=True)
+@click.option("--year", type=click.IntRange(ledger.FIRST_YEAR, ledger.LAST_YEAR), default=None)
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True)
 def report_honours(slug: str, quarter: str | None, year: int | None, top: int) -> None:
     """Outstanding volunteers by points (ties by hours), for a quarter or a year."""
     with _hub(slug, write=False) as (svc, s, hub_id):

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from bot.dialogue.messages import Incoming
+from intents.timeparse import URGENT_WINDOW
 
 
 class State(StrEnum):
@@ -31,6 +32,7 @@ class State(StrEnum):
     ORDER_EDIT = "ORDER_EDIT"
     PROXY_NAME = "PROXY_NAME"
     PROXY_PHONE = "PROXY_PHONE"
+    CANCEL_PICK = "CANCEL_PICK"  # which open order to cancel ("那个理发的不要了"): no order is being made
     RATE = "RATE"
     RATE_COMMENT = "RATE_COMMENT"
     VOL_HOURS = "VOL_HOURS"
@@ -101,6 +103,24 @@ class Action:
 
 
 @dataclass(frozen=True)
+class OpenOrder:
+    """One of the sender's open orders as the edge read it: enough to say which one is meant and to cancel it."""
+
+    id: int
+    service: str  # the catalogue code
+    when: str = ""  # how its time reads ("11月24日(周二) 09:00")
+
+
+@dataclass(frozen=True)
+class TeamChoice:
+    """One of the hub's own standing teams, offered in volunteer registration."""
+
+    code: str
+    name: str
+    services: tuple[str, ...] = ()  # the catalogue codes the team serves
+
+
+@dataclass(frozen=True)
 class Context:
     hub_name: str
     now: datetime
@@ -109,6 +129,11 @@ class Context:
     phone_on_file: str | None = None
     timeout: timedelta = timedelta(minutes=30)
     hotlines: Mapping[str, str] = field(default_factory=dict)  # the hub's emergency numbers (bot.dialogue.safety)
+    # What the edge may read for the dialogue; left at None it is not known, and the dialogue asks the domain instead.
+    urgent_window: timedelta = URGENT_WINDOW  # how long "尽快" lasts (the hub's setting)
+    last_address: str | None = None  # the address of the sender's last order ("跟上回一样")
+    open_orders: tuple[OpenOrder, ...] | None = None  # the sender's open orders ("那个理发的不要了")
+    teams: tuple[TeamChoice, ...] | None = None  # the hub's own teams (registration); None: the catalogue's
 
 
 @dataclass(frozen=True)
@@ -176,7 +201,15 @@ def idle(reply: str | None, slots: Mapping[str, Any] | None = None, **kw: Any) -
 StateHandler = Callable[[str, Mapping[str, Any], Incoming, "Context", str], "Result | None"]
 
 MAX_RETRIES = 2
-YES = frozenset({"1", "确认", "对", "是", "是的", "好", "好的", "没问题", "确定", "可以", "嗯", "对的", "行"})
+
+
+def said_yes(text: str, ctx: Context) -> bool:
+    """"1", or yes in any of the ways people say it (对 确认 / 嗯嗯 / 好的呀 / 没问题 / 要得 / 中)."""
+    return text.strip() == "1" or bool(ctx.nlu.yes_no(text) == "yes")
+
+
+def said_no(text: str, ctx: Context) -> bool:
+    return bool(ctx.nlu.yes_no(text) == "no")
 
 
 def retry(state: str, slots: Mapping[str, Any], ctx: Context, question: str) -> Result:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -28,8 +29,12 @@ class Incoming:
 
     @property
     def dedupe_key(self) -> str:
-        """WeChat retries carry the same MsgId; events have none, so FromUserName+CreateTime. The sender is in
+        """WeChat retries carry the same MsgId; events have none, so FromUserName+CreateTime, the event and its
+        EventKey (two menu clicks in one second are two events; a retry repeats the key). The sender is in
         both: a stored reply is only ever handed back to the user it was written for."""
         if self.msg_id:
             return f"msg:{self.openid}:{self.msg_id}"
-        return f"evt:{self.openid}:{self.create_time}:{self.event or self.raw_type}"
+        key = self.event_key or ""
+        if len(key) > 40:  # a VIEW event's key is a whole URL: its digest keeps the column's 200 characters
+            key = "#" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:39]
+        return f"evt:{self.openid}:{self.create_time}:{self.event or self.raw_type}:{key}"

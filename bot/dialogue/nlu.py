@@ -7,29 +7,39 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from intents.address import extract_address
+from intents.address import extract_address, merge_address
 from intents.catalogue import Catalogue, Service, catalogue_from_mapping, load_catalogue
-from intents.commands import Command, parse_choice, parse_command
+from intents.commands import (
+    CancelRequest,
+    Command,
+    is_cancel,
+    parse_cancel_order,
+    parse_choice,
+    parse_command,
+    parse_small_talk,
+    parse_yes_no,
+)
 from intents.emergency import Emergency, detect_emergency
 from intents.matcher import Matcher, MatchResult
 from intents.phone import parse_phone
 from intents.rating import parse_rating
-from intents.timeparse import SHANGHAI, TimeResult, parse_time
+from intents.timeparse import SHANGHAI, URGENT_WINDOW, TimeResult, parse_time
+from intents.understand import SAME_AS_LAST, Correction, Slots, extract_slots, parse_correction
 
 # Commands the dialogue needs beyond the global ones in intents.commands.
 GIVE_BACK = re.compile(r"^(?:退单|退回|放弃|不接了)\s*(?:订单)?\s*(\d+)\s*(.*)$")
-CANCEL_ORDER = re.compile(r"^取消\s*订单\s*(\d+)$")
 PROXY = re.compile(r"^(?:代点单|代下单|帮家人下单|"
                    r"[帮替给](?:我)?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|老人|家人)(?:下单|点单|预约))$")
 COMPLETE_WITH_HOURS = re.compile(r"^(?:完成|做完了|做完|已完成|完成了)\s*(?:第)?\s*(\d+)\s*(?:号|单)?[\s,，]+"
                                  r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?$")
 COMPLETE_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?\s*$")
-NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "算了", "不说了", "无", "没"})
+NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "算了", "不说了", "无", "没", "没有了谢谢", "没事",
+                      "没事了", "就这些", "就这样", "没什么", "没啥"})
 
 # Residents send the same few texts over and over ("菜单", "1", "人工", "你好"); the parsers below are pure
 # functions of the text (and of the catalogue, which an Understanding never changes), so each process keeps
@@ -37,6 +47,12 @@ NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "�
 MEMO_SIZE = 4096
 _command = lru_cache(maxsize=MEMO_SIZE)(parse_command)
 _choice = lru_cache(maxsize=MEMO_SIZE)(parse_choice)
+_yes_no = lru_cache(maxsize=MEMO_SIZE)(parse_yes_no)
+_cancel_order = lru_cache(maxsize=MEMO_SIZE)(parse_cancel_order)
+_small_talk = lru_cache(maxsize=MEMO_SIZE)(parse_small_talk)
+# One message's slots are read a few times in one step (to match the service, then to fill the draft): same text,
+# same moment. A small memo is enough; another moment is another key.
+_slots = lru_cache(maxsize=256)(extract_slots)
 
 
 @dataclass(frozen=True)
@@ -64,9 +80,17 @@ class Understanding:
     def choice(self, text: str) -> int | None:
         return _choice(text)
 
-    def time(self, text: str, now: datetime) -> TimeResult:
+    def time(self, text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW) -> TimeResult:
         # "明天"/"下午" are words of the resident's day: read them on Shanghai's calendar, not UTC's
-        return parse_time(text, now.astimezone(SHANGHAI))
+        return parse_time(text, now.astimezone(SHANGHAI), urgent_window)
+
+    def slots(self, text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW,
+              loose_address: bool = False) -> Slots:
+        """Each order slot's own span of a run-on message, and the request without them."""
+        return _slots(text, now.astimezone(SHANGHAI), urgent_window, loose_address)
+
+    def correction(self, text: str) -> Correction | None:
+        return parse_correction(text)
 
     def phone(self, text: str) -> str | None:
         return parse_phone(text)
@@ -74,8 +98,22 @@ class Understanding:
     def rating(self, text: str) -> int | None:
         return parse_rating(text)
 
-    def address(self, text: str) -> str | None:
-        return extract_address(text)
+    def address(self, text: str, loose: bool = False) -> str | None:
+        return extract_address(text, loose)
+
+    def merge_address(self, old: str | None, new: str) -> str:
+        return merge_address(old, new)
+
+    def same_address_as_last(self, text: str) -> bool:
+        return bool(SAME_AS_LAST.search(text))
+
+    def yes_no(self, text: str) -> str | None:
+        """"yes", "no" or None, however it is said."""
+        return _yes_no(text)
+
+    def small_talk(self, text: str) -> str | None:
+        """thanks / who / greeting / bye / ack, for a message that is only that."""
+        return _small_talk(text)
 
     def service(self, code: str) -> Service:
         return self.catalogue.get(code)
@@ -87,9 +125,9 @@ class Understanding:
         m = GIVE_BACK.match(text.strip())
         return (int(m.group(1)), m.group(2).strip(" ，,：:")) if m else None
 
-    def cancel_order(self, text: str) -> int | None:
-        m = CANCEL_ORDER.match(text.strip())
-        return int(m.group(1)) if m else None
+    def cancel_order(self, text: str) -> CancelRequest | None:
+        """"取消4号订单" (a number) or "那个理发的不要了" (what it was for)."""
+        return _cancel_order(text)
 
     def complete_with_hours(self, text: str) -> tuple[int, float] | None:
         m = COMPLETE_WITH_HOURS.match(text.strip())
@@ -106,7 +144,8 @@ class Understanding:
         return float(value) if value is not None else None
 
     def is_no(self, text: str) -> bool:
-        return text.strip("。.!！ ") in NO_WORDS
+        """Nothing to add ("不用了", "没有了 谢谢", "算了"): the answer to "anything else?"."""
+        return text.strip("。.!！ ") in NO_WORDS or _yes_no(text) == "no" or is_cancel(text)
 
 
 _emergency = lru_cache(maxsize=MEMO_SIZE)(detect_emergency)

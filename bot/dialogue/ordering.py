@@ -1,21 +1,24 @@
 """The resident's ordering and rating dialogue, and the volunteer's follow-up questions (pure).
 
 The draft order lives in slots["draft"]. Whatever the first message already says (service, time,
-address, phone) is kept; the dialogue asks only for what is missing, then shows a summary to
-confirm. Every question accepts a correction of its own slot; a confusing answer is asked again
-at most twice, then the bot offers staff (人工).
+address, phone) is kept, each slot from its own words (intents.understand.extract_slots), and the
+request is stored without them; the dialogue asks only for what is missing, then shows a summary to
+confirm. A correction that names a slot ("地址不对 是…", "电话换成…", "不是明天 是后天") is applied at the
+summary and in any question; a time that has passed gets the nearest future ones offered; a confusing
+answer is asked again at most twice, then the bot offers staff (人工).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.dialogue.core import YES, Action, Context, Result, State, StateHandler, idle, result, retry
+from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, result, retry, said_no, said_yes
 from bot.dialogue.messages import Incoming
 from intents.masking import mask_phone, scrub
+from intents.timeparse import SHANGHAI, TimeResult, day_only, future_options, is_past, on_day, spoken
 from intents.timeparse import when_text as appointment_text
 
 ASK_SERVICE = State.ORDER_SERVICE
@@ -25,6 +28,7 @@ ASK_ADDRESS = State.ORDER_ADDRESS
 ASK_PHONE = State.ORDER_PHONE
 CONFIRM = State.ORDER_CONFIRM
 EDIT = State.ORDER_EDIT
+CANCEL_PICK = State.CANCEL_PICK
 PROXY_NAME = State.PROXY_NAME
 PROXY_PHONE = State.PROXY_PHONE
 RATE = State.RATE
@@ -36,7 +40,14 @@ EDIT_CHOICES: dict[int, tuple[str, str]] = {1: ("service", "服务"), 2: ("detai
                                             4: ("address", "地址"), 5: ("phone", "电话")}
 NO_CHANGE = frozenset({"2", "修改", "改", "改一下", "不对"})
 ABORT = frozenset({"0"})
-USE_OFFERED = frozenset({"1", "是", "是的", "对", "好", "好的", "用这个", "可以", "嗯", "就这个"})
+USE_OFFERED = frozenset({"用这个", "就这个", "用这个地址", "就用这个", "就这里", "就是这里", "用它"})
+# The states of making an order: a "那个理发的不要了" in one of them ends it.
+ORDERING = frozenset({ASK_SERVICE, ASK_DETAILS, ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM, EDIT, PROXY_NAME,
+                      PROXY_PHONE})
+# Slots of the draft that a new time replaces together.
+TIME_KEYS = ("time_kind", "start", "end")
+# The last answers' loose ends, dropped once the question they belonged to is answered.
+OFFER_KEYS = ("time_offers", "time_passed", "address_offer")
 
 
 # -- asking -------------------------------------------------------------------------------------
@@ -59,6 +70,18 @@ def summary(draft: Mapping[str, Any], ctx: Context) -> str:
     return "\n".join(lines)
 
 
+def _time_question(slots: Mapping[str, Any]) -> str:
+    offers = list(slots.get("time_offers") or [])
+    if not offers:
+        return "什么时间方便？比如“明天上午九点”“周六下午”，或者说“越快越好”。"
+    passed = str(slots.get("time_passed") or "这个时间已经过去了。")
+    if len(offers) == 1:
+        return f"{passed}改成{offers[0]['label']}可以吗？回复 1 可以，或者说一个别的时间。"
+    lines = [f"{passed}改成哪个时间？"] + [f"{i} {o['label']}" for i, o in enumerate(offers, 1)]
+    lines.append("回复数字，或者说一个别的时间。")
+    return "\n".join(lines)
+
+
 def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> Result:
     """Ask for the first missing slot, or show the summary when nothing is missing."""
     draft = dict(slots.get("draft") or {})
@@ -68,13 +91,19 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
     if not draft.get("details"):
         return result(ASK_DETAILS, slots, prefix + "请简单说说具体要做什么，比如“卫生间水管漏水”。")
     if not draft.get("time_kind"):
-        return result(ASK_TIME, slots, prefix + "什么时间方便？比如“明天上午九点”“周六下午”，或者说“越快越好”。")
+        return result(ASK_TIME, slots, prefix + _time_question(slots))
+    slots = {k: v for k, v in slots.items() if k not in ("time_offers", "time_passed")}
     if not draft.get("address"):
+        offer = slots.get("address_offer")
+        if offer:
+            return result(ASK_ADDRESS, slots,
+                          prefix + f"上次的地址是：{offer}\n回复 1 就用这个地址，或者直接说新地址。")
         text = prefix + "服务地址是哪里？请说小区、楼栋和门牌号，也可以发送位置。"
         loc = slots.get("location")
         if loc and loc.get("label"):
             text += f"\n回复 1 使用您刚发的位置：{loc['label']}"
         return result(ASK_ADDRESS, slots, text)
+    slots = {k: v for k, v in slots.items() if k != "address_offer"}
     if not draft.get("phone"):
         phone = ctx.phone_on_file if not draft.get("for") else None
         text = prefix + "请留一个联系电话。"
@@ -85,58 +114,105 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
 
 
 def ask_service(slots: Mapping[str, Any], ctx: Context) -> Result:
-    return next_question({**slots, "draft": {}}, ctx)
+    return next_question({**_without_offers(slots), "draft": {}}, ctx)
+
+
+def _without_offers(slots: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in slots.items() if k not in OFFER_KEYS}
 
 
 # -- filling ------------------------------------------------------------------------------------
 
 
-def _fill_from_text(draft: dict[str, Any], text: str, ctx: Context) -> dict[str, Any]:
-    """Take whatever else this message says: time, address, phone (never overwriting with nothing)."""
-    nlu = ctx.nlu
-    if not draft.get("time_kind"):
-        when = nlu.time(text, ctx.now)
-        if when.kind != "unclear":
-            draft.update(_time_slots(when))
-    if not draft.get("address"):
-        addr = nlu.address(text)
-        if addr:
-            draft["address"] = addr
-    if not draft.get("phone"):
-        phone = nlu.phone(text)
-        if phone:
-            draft["phone"] = phone
-    return draft
-
-
-def _time_slots(when: Any) -> dict[str, Any]:
-    end = when.end if when.kind == "span" and when.end != when.start else None
+def _time_slots(when: TimeResult) -> dict[str, Any]:
+    # an urgent order keeps the end of its window: it is not "past" before volunteers could have come
+    has_end = when.kind in ("span", "asap") and when.end is not None and when.end != when.start
     return {"time_kind": when.kind, "start": when.start.isoformat() if when.start else None,
-            "end": end.isoformat() if end else None}
+            "end": when.end.isoformat() if has_end and when.end else None}
+
+
+def _offer_times(slots: dict[str, Any], when: TimeResult, ctx: Context) -> dict[str, Any]:
+    """A time that has passed: keep the nearest future ones to offer, and what to say about it."""
+    options = future_options(when, ctx.now)
+    offers = [{**_time_slots(o), "label": spoken(o, ctx.now)} for o in options]
+    return {**slots, "time_offers": offers, "time_passed": _passed_words(when, ctx)}
+
+
+def _passed_words(when: TimeResult, ctx: Context) -> str:
+    said = spoken(when, ctx.now)
+    if when.kind == "point":
+        return f"现在已经过了{said}。"
+    if said == "今天" or said.startswith("今天（"):
+        return "今天已经很晚了。"
+    return f"{said.split('（')[0]}已经过去了。"
+
+
+def _take_time(slots: dict[str, Any], draft: dict[str, Any], when: TimeResult, ctx: Context) -> dict[str, Any]:
+    """A time said in this message: into the draft, or, if it has passed, the offers of nearer ones."""
+    if not when.is_clear:
+        return slots
+    if is_past(when, ctx.now):
+        for key in TIME_KEYS:
+            draft.pop(key, None)
+        return _offer_times(slots, when, ctx)
+    draft.update(_time_slots(when))
+    return {k: v for k, v in slots.items() if k not in ("time_offers", "time_passed")}
+
+
+def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
+          loose_address: bool = False) -> tuple[dict[str, Any], str]:
+    """Take whatever this message says for the missing slots (never overwriting with nothing); slots and the rest."""
+    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window, loose_address)
+    if not draft.get("time_kind") and found.time.is_clear:
+        slots = _take_time(slots, draft, found.time, ctx)
+    if not draft.get("address"):
+        if found.address:
+            draft["address"] = found.address[:200]
+        elif found.same_address_as_last and ctx.last_address:
+            # "跟上回一样": the last order's address (the edge reads it into ctx.last_address), offered to confirm
+            slots = {**slots, "address_offer": ctx.last_address}
+    if not draft.get("phone") and found.phone:
+        draft["phone"] = found.phone
+    return slots, found.rest
 
 
 def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context) -> Result:
     draft = dict(slots.get("draft") or {})
     draft["service"] = code
+    new_slots, rest = _fill(dict(slots), draft, text, ctx)
     if not draft.get("details"):
-        draft["details"] = text if len(text) > 4 else ctx.nlu.service_name(code)
-    draft = _fill_from_text(draft, text, ctx)
-    draft["details"] = scrub(draft["details"], draft.get("address"), draft.get("phone")) or ctx.nlu.service_name(code)
+        draft["details"] = rest if len(rest) > 4 else ctx.nlu.service_name(code)
+    draft["details"] = (scrub(draft["details"], draft.get("address"), draft.get("phone"))
+                        or ctx.nlu.service_name(code))[:200]
     name = ctx.nlu.service_name(code)
-    return next_question({**slots, "draft": draft, "candidates": []}, ctx, prefix=f"好的，为您安排【{name}】。\n")
+    return next_question({**new_slots, "draft": draft, "candidates": []}, ctx, prefix=f"好的，为您安排【{name}】。\n")
 
 
 def _clarify(slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context) -> Result:
     lines = ["您要的是哪一项？"] + [f"{i} {ctx.nlu.service_name(c)}" for i, c in enumerate(codes, 1)]
     lines.append("回复数字；都不是的话，换个说法再说一次。")
-    draft = {**(slots.get("draft") or {}), "details": text}
-    return result(ASK_SERVICE, {**slots, "draft": draft, "candidates": codes, "misses": 0}, "\n".join(lines))
+    draft = dict(slots.get("draft") or {})
+    new_slots, rest = _fill(dict(slots), draft, text, ctx)
+    draft["details"] = rest or text
+    return result(ASK_SERVICE, {**new_slots, "draft": draft, "candidates": codes, "misses": 0}, "\n".join(lines))
+
+
+def _match(text: str, ctx: Context) -> Any:
+    """The service of a request, matched on the request without its time, address and phone (a street name or a
+    time word cannot pose as a service), or on the whole text when that reads better."""
+    rest = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest
+    first = ctx.nlu.match(rest) if rest else ctx.nlu.match(text)
+    if first.decision == "accept" or not rest or rest == text:
+        return first
+    whole = ctx.nlu.match(text)
+    rank = {"accept": 0, "clarify": 1}
+    return whole if rank.get(whole.decision, 2) < rank.get(first.decision, 2) else first
 
 
 def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     """Free text in the idle state: a request for a service, or not."""
-    m = ctx.nlu.match(text)
-    base = {**slots, "draft": {}}
+    m = _match(text, ctx)
+    base = {**_without_offers(slots), "draft": {}}
     if m.decision == "accept" and m.service:
         return _with_service(base, m.service, text, ctx)
     if m.decision == "clarify" and m.candidates:
@@ -146,7 +222,7 @@ def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text:
 
 
 def start_proxy(slots: Mapping[str, Any], ctx: Context) -> Result:
-    return result(PROXY_NAME, {**slots, "draft": {"for": {}}, "misses": 0},
+    return result(PROXY_NAME, {**_without_offers(slots), "draft": {"for": {}}, "misses": 0},
                   "好的，帮家人下单。请问老人家怎么称呼？（如“王奶奶”）")
 
 
@@ -173,9 +249,11 @@ def on_service(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     codes: list[str] = list(slots.get("candidates") or [])
     if codes:
         pick = ctx.nlu.choice(text) if len(text) <= 5 else None
+        if pick is None and len(codes) == 1 and said_yes(text, ctx):
+            pick = 1
         if pick is not None and 1 <= pick <= len(codes):
             return _with_service(slots, codes[pick - 1], str((slots.get("draft") or {}).get("details") or ""), ctx)
-    m = ctx.nlu.match(text)
+    m = _match(text, ctx)
     if m.decision == "accept" and m.service:
         return _with_service({**slots, "draft": {**(slots.get("draft") or {}), "details": None}}, m.service, text, ctx)
     if m.decision == "clarify" and m.candidates:
@@ -186,19 +264,37 @@ def on_service(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
 def on_details(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     if len(text.strip()) < 2:
         return retry(state, slots, ctx, "请简单说说具体要做什么。")
-    draft = {**(slots.get("draft") or {}), "details": text.strip()[:200]}
-    return next_question({**slots, "draft": draft}, ctx)
+    corrected = _correct_elsewhere(state, slots, text, ctx, "details")
+    if corrected is not None:
+        return corrected
+    draft = dict(slots.get("draft") or {})
+    new_slots, rest = _fill(dict(slots), draft, text, ctx)
+    draft["details"] = (rest if len(rest) >= 2 else text.strip())[:200]
+    return next_question({**new_slots, "draft": draft}, ctx)
 
 
 def on_time(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    when = ctx.nlu.time(text, ctx.now)
-    if when.kind == "unclear":
+    offers = list(slots.get("time_offers") or [])
+    if offers:
+        pick = ctx.nlu.choice(text) if len(text) <= 5 else None
+        if pick is None and len(offers) == 1 and said_yes(text, ctx):
+            pick = 1
+        if pick is not None and 1 <= pick <= len(offers):
+            chosen = {k: v for k, v in offers[pick - 1].items() if k != "label"}
+            draft = {**(slots.get("draft") or {}), **chosen}
+            return next_question({**slots, "draft": draft}, ctx)
+    corrected = _correct_elsewhere(state, slots, text, ctx, "time")
+    if corrected is not None:
+        return corrected
+    body = _corrected_value(text, ctx, lambda said: ctx.nlu.time(said, ctx.now, ctx.urgent_window).is_clear)
+    draft = dict(slots.get("draft") or {})
+    when = ctx.nlu.time(body, ctx.now, ctx.urgent_window)
+    if not when.is_clear:
         return retry(state, slots, ctx, "什么时间方便？比如“明天上午九点”“周六下午三点”，或“越快越好”。")
-    if when.start is not None and when.start < ctx.now:
-        return retry(state, slots, ctx, "这个时间已经过去了，请说一个以后的时间。")
-    draft = {**(slots.get("draft") or {}), **_time_slots(when)}
-    draft = _fill_from_text(draft, text, ctx)
-    return next_question({**slots, "draft": draft}, ctx)
+    for key in TIME_KEYS:
+        draft.pop(key, None)
+    new_slots, _rest = _fill(dict(slots), draft, body, ctx)
+    return next_question({**new_slots, "draft": draft}, ctx)
 
 
 def fill_location(slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
@@ -207,22 +303,48 @@ def fill_location(slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Resu
     return next_question({**slots, "draft": draft}, ctx, prefix="收到位置。")
 
 
+def _accepts_offer(text: str, ctx: Context) -> bool:
+    return said_yes(text, ctx) or text.strip() in USE_OFFERED
+
+
 def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    offer = slots.get("address_offer")
+    if offer and _accepts_offer(text, ctx):
+        draft = {**(slots.get("draft") or {}), "address": str(offer)}
+        return next_question({**slots, "draft": draft}, ctx)
+    if offer and said_no(text, ctx):
+        return next_question({k: v for k, v in slots.items() if k != "address_offer"}, ctx, prefix="好的。")
     loc = slots.get("location")
-    if loc and loc.get("label") and text.strip() in USE_OFFERED:
+    if not offer and loc and loc.get("label") and _accepts_offer(text, ctx):
         draft = {**(slots.get("draft") or {}), "address": loc["label"], "lat": loc.get("lat"), "lng": loc.get("lng")}
         return next_question({**slots, "draft": draft}, ctx)
-    addr = ctx.nlu.address(text) or (text.strip() if len(text.strip()) >= 4 and not text.strip().isdigit() else None)
-    if not addr:
+    corrected = _correct_elsewhere(state, slots, text, ctx, "address")
+    if corrected is not None:
+        return corrected
+    body = _corrected_value(text, ctx, lambda said: bool(ctx.nlu.address(said)))
+    draft = dict(slots.get("draft") or {})
+    new_slots, rest = _fill(dict(slots), draft, body, ctx, loose_address=True)
+    if not draft.get("address") and ctx.nlu.same_address_as_last(body):
+        if new_slots.get("address_offer"):
+            return next_question({**new_slots, "draft": draft}, ctx)
+        return result(state, {**new_slots, "draft": draft}, "没找到您上次留的地址。请说一下小区、楼栋和门牌号，"
+                      "比如“幸福小区3栋2单元501”，也可以发送位置。")
+    if not draft.get("address"):
+        guess = rest.strip()
+        if len(guess) >= 4 and not guess.isdigit() and ctx.nlu.yes_no(guess) is None:
+            draft["address"] = guess[:200]
+    if not draft.get("address"):
         return retry(state, slots, ctx, "请说详细地址：小区、楼栋、门牌号，比如“幸福小区3栋2单元501”。")
-    draft = _fill_from_text({**(slots.get("draft") or {}), "address": addr[:200]}, text, ctx)
-    return next_question({**slots, "draft": draft}, ctx)
+    return next_question({**new_slots, "draft": draft}, ctx)
 
 
 def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    if ctx.phone_on_file and text.strip() in USE_OFFERED and not (slots.get("draft") or {}).get("for"):
+    if ctx.phone_on_file and _accepts_offer(text, ctx) and not (slots.get("draft") or {}).get("for"):
         phone: str | None = ctx.phone_on_file
     else:
+        corrected = _correct_elsewhere(state, slots, text, ctx, "phone")
+        if corrected is not None:
+            return corrected
         phone = ctx.nlu.phone(text)
     if not phone:
         return retry(state, slots, ctx, "请发一个手机或座机号码，比如 13800138000。")
@@ -232,42 +354,184 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
 
 def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     word = text.strip()
-    if word in YES:
+    if said_yes(word, ctx):
         return idle(None, slots, actions=(Action("submit_order", dict(slots.get("draft") or {})),))
-    if word in NO_CHANGE:
+    if word in NO_CHANGE or said_no(word, ctx):
         return result(EDIT, {**slots, "misses": 0}, "要改哪一项？\n" + "\n".join(
             f"{n} {label}" for n, (_k, label) in EDIT_CHOICES.items()))
     if word in ABORT:
         return idle("好的，订单已取消，没有提交。", slots)
-    # a correction said straight out ("改成后天上午", "地址是…"): apply what can be read from it
+    # a correction said straight out ("地址不对 是…", "改成后天上午", "不是明天 是后天"): apply what can be read from it
     draft = dict(slots.get("draft") or {})
-    changed = _apply_correction(draft, word, ctx)
+    fix = ctx.nlu.correction(word)
+    if fix is not None and fix.slot in ("address", "phone", "time", "details") and not fix.value:
+        return next_question({**slots, "draft": _forgotten(draft, str(fix.slot))}, ctx, prefix="好的，")
+    new_slots, changed = _apply_correction(dict(slots), draft, word, ctx)
     if changed:
-        return next_question({**slots, "draft": draft}, ctx, prefix="已修改。")
+        return next_question({**new_slots, "draft": draft}, ctx, prefix="已修改。")
     return retry(state, slots, ctx, "请回复 1 确认，2 修改，0 取消。")
 
 
-def _apply_correction(draft: dict[str, Any], text: str, ctx: Context) -> bool:
-    body = re.sub(r"^(改成|改为|换成|改到|不是|应该是)", "", text)
+# -- corrections -------------------------------------------------------------------------------------
+
+
+def _correct_elsewhere(state: str, slots: Mapping[str, Any], text: str, ctx: Context, asking: str) -> Result | None:
+    """In a question about one slot, a correction that names another ("电话换成…" while asked for the address), or
+    says what it is not ("不是明天 是后天" while asked for the address)."""
+    fix = ctx.nlu.correction(text)
+    if fix is None or not fix.value:
+        return None
+    slot = fix.slot or (_slot_of(fix.value, ctx) if fix.old else None)
+    if slot in (None, asking):
+        return None
+    draft = dict(slots.get("draft") or {})
+    new_slots, changed = _apply_slot(dict(slots), draft, str(slot), fix.value, ctx)
+    if not changed:
+        return None
+    return next_question({**new_slots, "draft": draft}, ctx, prefix="已修改。")
+
+
+def _corrected_value(text: str, ctx: Context, reads: Callable[[str], bool]) -> str:
+    """What to read the asked slot from: a correction's new value when it says what the slot is not ("不是明天 是后天")
+    or when the whole text does not read as the slot; the whole text otherwise (改革路5号 is a street, not 改)."""
+    fix = ctx.nlu.correction(text)
+    if fix is None or not fix.value:
+        return text
+    if fix.old or not reads(text):
+        return str(fix.value)
+    return text
+
+
+def _slot_of(value: str, ctx: Context) -> str | None:
+    """Which slot a bare value fills: a time, a phone or a door ("4栋")."""
+    if ctx.nlu.time(value, ctx.now, ctx.urgent_window).is_clear:
+        return "time"
+    if ctx.nlu.phone(value):
+        return "phone"
+    if ctx.nlu.address(value, loose=True):
+        return "address"
+    return None
+
+
+def _apply_correction(slots: dict[str, Any], draft: dict[str, Any], text: str,
+                      ctx: Context) -> tuple[dict[str, Any], bool]:
+    fix = ctx.nlu.correction(text)
+    if fix is not None and fix.slot is not None:
+        if not fix.value:
+            return slots, False
+        return _apply_slot(slots, draft, fix.slot, fix.value, ctx)
+    body = fix.value if fix is not None and fix.value else re.sub(r"^(改成|改为|换成|改到|不是|应该是)", "", text)
     changed = False
-    when = ctx.nlu.time(body, ctx.now)
-    if when.kind != "unclear" and (when.start is None or when.start >= ctx.now):
-        draft.update(_time_slots(when))
+    found = ctx.nlu.slots(body, ctx.now, ctx.urgent_window)
+    if found.time.is_clear:
+        slots, changed = _apply_time(slots, draft, found.time, ctx), True
+    if found.address:
+        draft["address"] = ctx.nlu.merge_address(draft.get("address"), found.address)[:200]
+        draft.pop("lat", None)
+        draft.pop("lng", None)
         changed = True
-    addr = ctx.nlu.address(body)
-    if addr:
-        draft["address"] = addr
+    elif found.same_address_as_last and ctx.last_address:  # "地址跟上次一样"
+        draft["address"] = ctx.last_address
         changed = True
-    phone = ctx.nlu.phone(body)
-    if phone:
+    if found.phone:
+        draft["phone"] = found.phone
+        changed = True
+    if not changed and fix is not None and _slot_of(body, ctx) == "address":  # "不对 是4栋"
+        slots, changed = _apply_slot(slots, draft, "address", body, ctx)
+    if not changed and fix is not None:
+        m = ctx.nlu.match(body)
+        if m.decision == "accept" and m.service and m.service != draft.get("service"):
+            draft["service"] = m.service
+            draft["details"] = body[:200]
+            changed = True
+    return slots, changed
+
+
+def _apply_slot(slots: dict[str, Any], draft: dict[str, Any], slot: str, value: str,
+                ctx: Context) -> tuple[dict[str, Any], bool]:
+    """Put a corrected value into the slot the correction named; False when the value is no such thing."""
+    if slot == "address":
+        if ctx.nlu.same_address_as_last(value) and ctx.last_address:
+            address: str | None = ctx.last_address
+        else:
+            address = ctx.nlu.address(value, loose=True) or (value if len(value) >= 2 else None)
+        if not address:
+            return slots, False
+        draft["address"] = ctx.nlu.merge_address(draft.get("address"), address)[:200]
+        draft.pop("lat", None)
+        draft.pop("lng", None)
+        return slots, True
+    if slot == "phone":
+        phone = ctx.nlu.phone(value)
+        if not phone:
+            return slots, False
         draft["phone"] = phone
-        changed = True
-    return changed
+        return slots, True
+    if slot == "time":
+        when = ctx.nlu.time(value, ctx.now, ctx.urgent_window)
+        if not when.is_clear:
+            return slots, False
+        return _apply_time(slots, draft, when, ctx), True
+    if slot == "details":
+        draft["details"] = value[:200]
+        return slots, True
+    if slot == "service":
+        m = ctx.nlu.match(value)
+        if m.decision != "accept" or not m.service:
+            return slots, False
+        draft["service"] = m.service
+        return slots, True
+    return slots, False
+
+
+def _draft_time(draft: Mapping[str, Any]) -> TimeResult | None:
+    """The draft's time as a TimeResult (a point or span with a day), or None."""
+    kind, start, end = draft.get("time_kind"), draft.get("start"), draft.get("end")
+    if kind not in ("point", "span") or not start:
+        return None
+    begin = datetime.fromisoformat(str(start))
+    return TimeResult(kind, begin, datetime.fromisoformat(str(end)) if end else begin, dated=True)
+
+
+def _whole_day(when: TimeResult) -> bool:
+    if when.start is None or when.end is None:
+        return False
+    start, end = when.start.astimezone(SHANGHAI), when.end.astimezone(SHANGHAI)
+    return end.time() == start.time() == datetime.min.time() or end - start >= (end - end.replace(hour=0, minute=0))
+
+
+def _forgotten(draft: Mapping[str, Any], slot: str) -> dict[str, Any]:
+    """A slot said to be wrong without the right value ("地址不对"): taken out, so that it is asked for again."""
+    keys = TIME_KEYS if slot == "time" else (slot, "lat", "lng") if slot == "address" else (slot,)
+    return {k: v for k, v in draft.items() if k not in keys}
+
+
+def _apply_time(slots: dict[str, Any], draft: dict[str, Any], when: TimeResult, ctx: Context) -> dict[str, Any]:
+    """A corrected time; without a day of its own ("改成下午") it stays on the order's day, and a day on its own
+    ("不是明天 是后天") keeps the order's time of day."""
+    old = _draft_time(draft)
+    if old is not None and old.start is not None:
+        moved = None
+        if not when.dated and when.kind in ("point", "span"):
+            moved = on_day(when, old.start.astimezone(SHANGHAI).date(), ctx.now)
+        elif day_only(when) and when.start is not None and not _whole_day(old):
+            moved = on_day(old, when.start.astimezone(SHANGHAI).date(), ctx.now)
+        if moved is not None and not is_past(moved, ctx.now):
+            when = moved
+    for key in TIME_KEYS:
+        draft.pop(key, None)
+    return _take_time(slots, draft, when, ctx)
 
 
 def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     pick = ctx.nlu.choice(text)
-    if pick is None:
+    if pick is None:  # the new value said straight away ("地址改成幸福小区11栋")
+        fix = ctx.nlu.correction(text)
+        if fix is not None and fix.value:
+            draft = dict(slots.get("draft") or {})
+            new_slots, changed = _apply_correction(dict(slots), draft, text, ctx)
+            if changed:
+                return next_question({**new_slots, "draft": draft}, ctx, prefix="已修改。")
         for n, (_k, label) in EDIT_CHOICES.items():
             if label in text:
                 pick = n
@@ -276,7 +540,7 @@ def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     key, _label = EDIT_CHOICES[pick]
     draft = dict(slots.get("draft") or {})
     if key == "time":
-        for k in ("time_kind", "start", "end"):
+        for k in TIME_KEYS:
             draft.pop(k, None)
     else:
         draft.pop(key, None)
@@ -285,6 +549,54 @@ def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
         return result(ASK_SERVICE, {**slots, "draft": draft, "candidates": [], "misses": 0},
                       "请说您需要什么服务，比如“理发”“修水管”。")
     return next_question({**slots, "draft": draft}, ctx)
+
+
+# -- cancelling an order by what it was for --------------------------------------------------------
+
+
+def cancel_by_service(slots: Mapping[str, Any], ctx: Context, codes: list[str], marked: bool) -> Result | None:
+    """"那个理发的不要了": the open orders of that service (ctx.open_orders), to confirm or to pick from.
+
+    Without the open orders (the edge did not read them) the domain lists them, with how to cancel one.
+    None: not a cancel after all (an unmarked "旧衣服不要了" with no such order).
+    """
+    names = "、".join(ctx.nlu.service_name(c) for c in codes)
+    if ctx.open_orders is None:
+        if not marked:
+            return None
+        return idle(f"您要取消哪一个{names}订单？请回复“取消订单 编号”，比如“取消订单 12”。", slots,
+                    actions=(Action("my_orders"),))
+    mine = [o for o in ctx.open_orders if o.service in codes]
+    if not mine:
+        if not marked:
+            return None
+        return idle(f"没有找到您的{names}订单。回复“我的订单”看看您的全部订单。", slots)
+    base = {**_without_offers(slots), "cancel_pick": [o.id for o in mine], "misses": 0}
+    if len(mine) == 1:
+        o = mine[0]
+        return result(CANCEL_PICK, base, f"要取消订单{o.id}（{ctx.nlu.service_name(o.service)}，{o.when}）吗？\n"
+                      "回复 1 确认取消，0 不取消。")
+    lines = [f"您有{len(mine)}个{names}订单，要取消哪一个？"]
+    lines += [f"{i} 订单{o.id}（{ctx.nlu.service_name(o.service)}，{o.when}）" for i, o in enumerate(mine, 1)]
+    lines.append("回复数字；0 都不取消。")
+    return result(CANCEL_PICK, base, "\n".join(lines))
+
+
+def on_cancel_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    ids = [int(i) for i in slots.get("cancel_pick") or []]
+    rest = {k: v for k, v in slots.items() if k != "cancel_pick"}
+    if text.strip() == "0" or said_no(text, ctx):
+        return idle("好的，订单保留，没有取消。", rest)
+    pick = ctx.nlu.choice(text) if len(text) <= 6 else None
+    if pick is None and len(ids) == 1 and said_yes(text, ctx):
+        pick = 1
+    if pick is not None and not 1 <= pick <= len(ids) and pick in ids:
+        pick = ids.index(pick) + 1  # the order's own number ("9" for 订单9)
+    if pick is not None and 1 <= pick <= len(ids):
+        return idle(None, rest, actions=(Action("cancel_order", {"order": ids[pick - 1]}),))
+    if len(ids) == 1:
+        return retry(state, slots, ctx, "要取消请回复 1，不取消回复 0。")
+    return retry(state, slots, ctx, f"请回复 1 到 {len(ids)} 选一个订单，0 都不取消。")
 
 
 # -- rating (评单) and the volunteer's follow-ups ---------------------------------------------------
@@ -323,6 +635,7 @@ def on_giveback_reason(state: str, slots: Mapping[str, Any], inc: Incoming, ctx:
 
 
 STATE_HANDLERS: dict[str, StateHandler] = {
+    CANCEL_PICK: on_cancel_pick,
     ASK_SERVICE: on_service,
     ASK_DETAILS: on_details,
     ASK_TIME: on_time,

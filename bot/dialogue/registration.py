@@ -9,11 +9,12 @@ birth date and the gender digit stay here.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bot.dialogue.core import YES, Action, Context, Result, State, StateHandler, idle, result, retry
+from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, result, retry, said_no, said_yes
 from bot.dialogue.messages import Incoming
 from intents.idcard import IdCard, IdCardError, age_on, parse_id
 from intents.masking import mask_phone
@@ -41,23 +42,52 @@ EDIT = State.REG_EDIT
 
 VOLUNTEER_ROLES = frozenset({"applicant", "volunteer", "suspended"})
 CONSENT_WORDS = frozenset({"同意", "我同意", "同意的", "好的同意", "监护人同意", "本人同意", "同意了"})
+# Consent is said with the word itself ("好的 同意", "我同意的"), never inferred from a bare "好".
+_CONSENT = re.compile(r"^(?:好的?|嗯|是的|对|我|本人|监护人|家长|我们)*(?:同意)+(?:的|了|啊|呀|吧)*$")
+_NOISE = re.compile(r"[\s,，.。!！~]+")
+
+
+def consents(text: str) -> bool:
+    t = _NOISE.sub("", text.strip())
+    return t in CONSENT_WORDS or bool(_CONSENT.match(t))
 RULES_TEXT = ("志愿者守则（摘要）：自愿、无偿服务，不收服务对象的钱物；保护服务对象的隐私；服从服务站安排，"
               "接了单按时到，有事提前退单；遵守服务站的各项规定。\n您的身份证号只加密保存，任何地方都只显示前3位和后4位。")
 EDIT_FIELDS: dict[int, tuple[str, str]] = {1: ("name", "姓名"), 2: ("gender", "性别"), 3: ("birth", "出生日期或年龄"),
                                            4: ("id", "身份证号"), 5: ("skills", "技能"), 6: ("times", "服务时间"),
                                            7: ("phone", "电话"), 8: ("team", "服务队"), 9: ("guardian", "监护人")}
 
-WEEKDAY_WORDS: tuple[tuple[str, tuple[int, ...]], ...] = (
-    ("工作日", (0, 1, 2, 3, 4)), ("周末", (5, 6)), ("双休日", (5, 6)), ("每天", tuple(range(7))),
-    ("天天", tuple(range(7))), ("都行", tuple(range(7))), ("都可以", tuple(range(7))),
+# Availability ("周一到周五上午", "工作日晚上", "周末全天", "平时晚上", "除了周三都行"): days and parts of the day.
+_WEEKDAYS = tuple(range(5))
+_ALL_DAYS = tuple(range(7))
+DAY_WORDS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("工作日", _WEEKDAYS), ("上班日", _WEEKDAYS), ("平时", _WEEKDAYS), ("平常", _WEEKDAYS), ("周内", _WEEKDAYS),
+    ("周中", _WEEKDAYS), ("周末", (5, 6)), ("双休日", (5, 6)), ("双休", (5, 6)), ("休息日", (5, 6)),
+    ("每天", _ALL_DAYS), ("天天", _ALL_DAYS), ("每日", _ALL_DAYS), ("一周七天", _ALL_DAYS), ("整周", _ALL_DAYS),
 )
-_DAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天1-7])")
+_DAY_CHARS = "一二三四五六日天1234567"
 _DAY_INDEX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
               "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-PERIODS: tuple[tuple[str, str], ...] = (("上午", "am"), ("早上", "am"), ("上班前", "am"), ("下午", "pm"),
-                                        ("中午", "pm"), ("晚上", "eve"), ("傍晚", "eve"), ("下班后", "eve"),
-                                        ("全天", "all"), ("整天", "all"), ("白天", "day"))
-ANYTIME = frozenset({"随时", "什么时候都行", "都行", "都可以", "随时都可以", "不限", "时间不限"})
+PERIODS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("一整天", ("all",)), ("全天", ("all",)), ("整天", ("all",)), ("全日", ("all",)), ("白天", ("am", "pm")),
+    ("上午", ("am",)), ("早上", ("am",)), ("早晨", ("am",)), ("上班前", ("am",)), ("一早", ("am",)),
+    ("中午", ("pm",)), ("下午", ("pm",)), ("晚上", ("eve",)), ("傍晚", ("eve",)), ("下班后", ("eve",)),
+    ("晚饭后", ("eve",)), ("夜里", ("eve",)), ("晚间", ("eve",)),
+)
+ANYTIME = frozenset({"随时", "什么时候都行", "都行", "都可以", "随时都可以", "不限", "时间不限", "随时都行",
+                     "什么时候都可以",
+                     "啥时候都行", "都有空", "随叫随到", "每天都行", "天天都行", "都有时间"})
+ANY_WORDS = ("什么时候都行", "什么时候都可以", "啥时候都行", "都有空", "都有时间", "都可以", "都行", "随时", "不限")
+_RANGE = re.compile(rf"周([{_DAY_CHARS}])(?:到|至|~|-|—|－)周?([{_DAY_CHARS}])")
+_RUN = re.compile(rf"周([{_DAY_CHARS}]+)|(?<![每今明后])([{_DAY_CHARS.replace('天', '')}]{{2,7}})"
+                  r"(?=上午|下午|晚上|全天|中午|早上)")
+_EXCEPT = re.compile(r"除了?(.+?)(?:以外|之外|外)?(?:其他|其余|别的)?(?:时间|时候)?"
+                     r"(?:都行|都可以|都有空|都有时间|都ok|随时)?$")
+# What may be left of an availability once its days and parts are read: words that add nothing.
+_FILLER = re.compile(r"我|一般|平时都|基本上?|比较|都|也|就|可以|行|方便|有空|有时间|空闲|空|闲着|在家|的|时候|时间|"
+                     r"吧|啊|呀|呢|了|嘛|哦|每周|每个|每|和|及|以及|还有|或者|或|跟|上|些|能|会|去|来|过来|帮忙|服务|"
+                     r"[\s,，、;；。.!！/]")
+
+
 _DATE = re.compile(r"^(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?$")
 _DATE8 = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
 _AGE = re.compile(r"^(?:今年)?\s*(\d{1,3})\s*(?:周岁|岁|虚岁)?(?:了)?$")
@@ -94,6 +124,12 @@ def skill_choices(ctx: Context, minor: bool) -> list[tuple[str, str]]:
 
 
 def team_choices(reg: Mapping[str, Any], ctx: Context) -> list[str]:
+    """The teams to choose from: the hub's own (ctx.teams, those serving a chosen skill first), else the catalogue's
+    team of each chosen skill. The name chosen is the name saved."""
+    if ctx.teams is not None:
+        skills = set(reg.get("skills") or [])
+        fitting = [t.name for t in ctx.teams if skills & set(t.services)]
+        return fitting or [t.name for t in ctx.teams]
     teams: list[str] = []
     for code in reg.get("skills") or []:
         if code in ctx.nlu.catalogue:
@@ -188,10 +224,29 @@ def times_text(slots: Sequence[Mapping[str, Any]]) -> str:
         by_period.setdefault(str(slot["period"]), []).append(int(slot["weekday"]))
     parts = []
     for period, days in by_period.items():
-        days = sorted(set(days))
-        label = "每天" if len(days) == 7 else "、".join("周" + "一二三四五六日"[d] for d in days)
-        parts.append(label + words.get(period, period))
+        parts.append(days_text(days) + words.get(period, period))
     return "；".join(parts)
+
+
+def days_text(days: Sequence[int]) -> str:
+    """每天 / 周一至周五 / 周六、周日 / 周一、周三至周五: every day said, runs of three or more as a range."""
+    found = sorted(set(days))
+    if len(found) == 7:
+        return "每天"
+    names = "一二三四五六日"
+    runs: list[list[int]] = []
+    for d in found:
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    said = []
+    for run in runs:
+        if len(run) >= 3:
+            said.append(f"周{names[run[0]]}至周{names[run[-1]]}")
+        else:
+            said += [f"周{names[d]}" for d in run]
+    return "、".join(said)
 
 
 # -- parsers (pure) -----------------------------------------------------------------------------
@@ -229,31 +284,117 @@ def parse_birth(text: str, ctx: Context) -> tuple[str, Any] | None:
 
 
 def parse_availability(text: str) -> list[dict[str, Any]] | None:
-    """Weekdays and periods in the text; [] means any time; None when nothing is recognised."""
-    t = re.sub(r"\s+", "", text)
-    if t in ANYTIME:
-        return []
-    slots: set[tuple[int, str]] = set()
-    for segment in re.split(r"[，,、；;。和及还有或者/]+", t):
-        if not segment:
-            continue
-        days: set[int] = {_DAY_INDEX[m.group(1)] for m in _DAY.finditer(segment)}
-        for word, group in WEEKDAY_WORDS:
-            if word in segment:
-                days.update(group)
-        periods = {code for word, code in PERIODS if word in segment}
-        if "day" in periods:
-            periods = (periods - {"day"}) | {"am", "pm"}
-        if not days and not periods:
-            continue
-        for d in days or set(range(7)):
-            for p in periods or {"all"}:
-                slots.add((d, p))
-    if not slots:
+    """Weekdays and periods in the text; [] means any time; None when it is not all understood (ask again)."""
+    read = read_availability(text)
+    return read[0] if read is not None and not read[1] else None
+
+
+def read_availability(text: str) -> tuple[list[dict[str, Any]], str] | None:
+    """(the slots read, what was left not understood), or None when nothing at all was recognised.
+
+    Days and parts of the day form groups in the order said: "周六上午和下午" is Saturday morning and afternoon,
+    "周一、周三下午" Monday and Wednesday afternoons; a part with no day is every day; "除了周三都行" is every day but
+    Wednesday.
+    """
+    t = _availability_words(text)
+    if not t:
         return None
-    # "all" already covers the parts of that day
-    full = {d for d, p in slots if p == "all"}
-    return [{"weekday": d, "period": p} for d, p in sorted(slots) if p == "all" or d not in full]
+    if t in ANYTIME:
+        return [], ""
+    excepted: set[tuple[int, str]] = set()
+    anytime = False
+    m = _EXCEPT.search(t)
+    if m:
+        inner = _groups(m.group(1))
+        if inner is None or inner[1]:
+            return None
+        excepted = inner[0]
+        anytime = True
+        t = t[: m.start()] + " " + t[m.end():]
+    for word in ANY_WORDS:
+        if word in t:
+            anytime = True
+            t = t.replace(word, " ")
+    found = _groups(t)
+    slots: set[tuple[int, str]] = set(found[0]) if found else set()
+    left = found[1] if found else _FILLER.sub("", t)
+    if anytime and not slots:
+        slots = {(d, "all") for d in _ALL_DAYS}
+    if excepted:
+        slots = _expand(slots) - _expand(excepted)
+    if not slots:
+        return ([], left) if anytime and not excepted else None
+    return _compact(slots), left
+
+
+def _availability_words(text: str) -> str:
+    t = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
+    t = t.replace("礼拜", "周").replace("星期", "周").replace("周日", "周日").replace("周天", "周日")
+    return t
+
+
+def _groups(t: str) -> tuple[set[tuple[int, str]], str] | None:
+    """Days and parts read left to right into (day, part) slots, and what was left; None when nothing was read."""
+    tokens: list[tuple[int, str, tuple[Any, ...]]] = []  # (position, "day"|"part", values)
+    taken = [False] * len(t)
+
+    def take(start: int, end: int, kind: str, values: tuple[Any, ...]) -> None:
+        if any(taken[start:end]):
+            return
+        for i in range(start, end):
+            taken[i] = True
+        tokens.append((start, kind, values))
+
+    for m in _RANGE.finditer(t):
+        a, b = _DAY_INDEX[m.group(1)], _DAY_INDEX[m.group(2)]
+        take(m.start(), m.end(), "day", tuple((a + i) % 7 for i in range((b - a) % 7 + 1)))
+    for word, named in DAY_WORDS:
+        for m in re.finditer(word, t):
+            take(m.start(), m.end(), "day", named)
+    for word, codes in PERIODS:
+        for m in re.finditer(word, t):
+            take(m.start(), m.end(), "part", codes)
+    for m in _RUN.finditer(t):
+        run = m.group(1) or m.group(2)
+        take(m.start(), m.end(), "day", tuple(_DAY_INDEX[c] for c in run))
+    if not tokens:
+        return None
+    left = _FILLER.sub("", "".join(ch for ch, used in zip(t, taken, strict=True) if not used))
+    tokens.sort()
+    groups: list[tuple[set[int], set[str]]] = []
+    for _pos, kind, values in tokens:
+        if kind == "day" and (not groups or groups[-1][1]):
+            groups.append((set(values), set()))
+        elif kind == "day":
+            groups[-1][0].update(values)
+        elif not groups:
+            groups.append((set(), set(values)))
+        else:
+            groups[-1][1].update(values)
+    slots: set[tuple[int, str]] = set()
+    for i, (days, parts) in enumerate(groups):
+        if not days:  # 周六上午和下午: a part on its own belongs to the days before it, else to every day
+            days = groups[i - 1][0] if i > 0 and groups[i - 1][0] else set(_ALL_DAYS)
+        if not parts:  # 周一、周三下午: days on their own take the parts said next, else the whole day
+            later = next((p for d, p in groups[i + 1:] if p), None)
+            parts = later if later and i + 1 < len(groups) else {"all"}
+        slots |= {(d, p) for d in days for p in parts}
+    return slots, left
+
+
+def _expand(slots: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    out: set[tuple[int, str]] = set()
+    for d, p in slots:
+        out |= {(d, q) for q in ("am", "pm", "eve")} if p == "all" else {(d, p)}
+    return out
+
+
+def _compact(slots: set[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Slots as stored: a day free in every part is one "all" slot."""
+    parts = _expand(slots)
+    full = {d for d in _ALL_DAYS if all((d, q) in parts for q in ("am", "pm", "eve"))}
+    rows = [(d, "all") for d in sorted(full)] + sorted((d, p) for d, p in parts if d not in full)
+    return [{"weekday": d, "period": p} for d, p in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
 def parse_numbers(text: str) -> list[int] | None:
@@ -379,7 +520,7 @@ def on_guardian_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: 
 
 
 def on_guardian_consent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    if text.strip() not in CONSENT_WORDS:
+    if not consents(text):
         return retry(state, slots, ctx, "需要监护人同意才能报名，同意请回复“同意”，不同意请回复“取消”。")
     reg = reg_of(slots)
     return _next(slots, {**reg, "guardian": {**dict(reg.get("guardian") or {}), "consent": True}}, ctx)
@@ -397,15 +538,25 @@ def on_skills(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
 
 
 def on_times(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    times = parse_availability(text)
-    if times is None:
-        return retry(state, slots, ctx, "请说哪几天、什么时段有空，比如“周六上午”“工作日晚上”，或者“随时”。")
-    return _next(slots, {**reg_of(slots), "availability": times}, ctx)
+    pending = slots.get("times_pending")
+    rest = {k: v for k, v in slots.items() if k != "times_pending"}
+    if pending is not None and said_yes(text, ctx):
+        return _next(rest, {**reg_of(slots), "availability": list(pending)}, ctx,
+                     prefix=f"记下了：{times_text(pending)}。\n")
+    read = read_availability(text)
+    if read is None:
+        return retry(state, rest, ctx, "请说哪几天、什么时段有空，比如“周六上午”“工作日晚上”，或者“随时”。")
+    times, left = read
+    if left:  # part of it was not understood: say what was, never keep a shortened answer silently
+        return result(state, {**rest, "times_pending": times, "misses": 0},
+                      f"我听懂的是：{times_text(times)}，其余的没听懂。\n对的话回复 1；不对请再说一遍，"
+                      "比如“周一到周五上午”“周末全天”“除了周三都行”。")
+    return _next(rest, {**reg_of(slots), "availability": times}, ctx, prefix=f"记下了：{times_text(times)}。\n")
 
 
 def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     phone = ctx.nlu.phone(text)
-    if phone is None and ctx.phone_on_file and text.strip() in YES:
+    if phone is None and ctx.phone_on_file and said_yes(text, ctx):
         phone = ctx.phone_on_file
     if phone is None:
         return retry(state, slots, ctx, "请输入11位手机号。")
@@ -426,7 +577,7 @@ def on_team(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
 
 
 def on_consent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    if text.strip() not in CONSENT_WORDS:
+    if not consents(text):
         return retry(state, slots, ctx, "同意守则才能报名。同意请回复“同意”，不想报名了请回复“取消”。")
     return _next(slots, {**reg_of(slots), "consent": True}, ctx)
 
@@ -434,7 +585,7 @@ def on_consent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
 def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     t = text.strip()
     reg = reg_of(slots)
-    if t in YES:
+    if said_yes(t, ctx):
         if slots.get("id_enc") in (None, "pending") or slots.get("id_hash") in (None, "pending"):
             return next_question({**slots, "reg": {**reg, "id_masked": None}}, ctx, "身份证号需要再输入一次。\n")
         data = {"name": reg["name"], "gender": reg["gender"], "birth": reg["birth"], "id_enc": slots["id_enc"],
@@ -443,7 +594,7 @@ def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
                 "team": reg.get("team") or None, "guardian": reg.get("guardian") if is_minor(reg, ctx) else None,
                 "source": reg.get("source")}
         return idle(None, slots, actions=(Action("register_volunteer", data),))
-    if t in ("2", "修改", "改", "改一下", "不对"):
+    if t in ("2", "修改", "改", "改一下", "不对") or said_no(t, ctx):
         fields = [f"{n} {label}" for n, (key, label) in EDIT_FIELDS.items() if key != "guardian" or is_minor(reg, ctx)]
         return result(EDIT, slots, "要改哪一项？回复编号：\n" + "\n".join(fields))
     if t == "0":

@@ -36,6 +36,8 @@ from bot.dialogue.core import (
     result,
 )
 from bot.dialogue.messages import Incoming
+from intents.commands import NAMES as COMMAND_NAMES
+from intents.commands import SMALL_TALK_KINDS, CancelRequest
 
 IDLE, HUMAN = State.IDLE, State.HUMAN
 
@@ -230,6 +232,34 @@ NAMED: Mapping[str, Callable[[Turn, int | None], Result]] = {
 }
 
 
+def _check_named(named: Mapping[str, Any]) -> None:
+    """Every command word intents.commands can give has an answer here."""
+    missing = COMMAND_NAMES - set(named)
+    if missing:
+        raise ValueError(f"command words without an answer in the dialogue: {sorted(missing)}")
+
+
+_check_named(NAMED)
+
+
+def _cancel_order(t: Turn, req: CancelRequest) -> Result | None:
+    """"取消4号订单" asks the domain at once; "那个理发的不要了" finds which order is meant (or ends the order dialogue
+    for that service); None when the words name no service after all."""
+    if req.order is not None:
+        return idle(None, t.slots, actions=(Action("cancel_order", {"order": req.order}),))
+    m = t.ctx.nlu.match(req.what)
+    if m.decision == "accept" and m.service:
+        codes = [m.service]
+    elif m.decision == "clarify" and m.candidates:
+        codes = [c for c, _ in m.candidates[:3]]
+    else:
+        return None
+    draft = t.slots.get("draft") or {}
+    if t.in_dialogue and (draft.get("service") in codes or not draft.get("service")) and t.state in ordering.ORDERING:
+        return _cancel(t, None)  # the order being made is the one no longer wanted
+    return ordering.cancel_by_service(t.slots, t.ctx, codes, req.marked)
+
+
 def _named(t: Turn) -> tuple[str, int | None] | None:
     cmd = t.ctx.nlu.command(t.text)
     return None if cmd is None or cmd.name not in NAMED else (cmd.name, cmd.arg)
@@ -240,8 +270,7 @@ COMMANDS: tuple[Command, ...] = (
     # "不用了" answers "anything to add?" after a rating: it cancels nothing, so no command may take it
     Command("no_comment", lambda t: True if t.state == ordering.RATE_COMMENT and t.ctx.nlu.is_no(t.text) else None,
             lambda t, _: None),
-    Command("cancel_order", lambda t: t.ctx.nlu.cancel_order(t.text),
-            lambda t, oid: idle(None, t.slots, actions=(Action("cancel_order", {"order": oid}),))),
+    Command("cancel_order", lambda t: t.ctx.nlu.cancel_order(t.text), _cancel_order),
     Command("give_back", lambda t: t.ctx.nlu.give_back(t.text), _give_back),
     Command("complete_with_hours", lambda t: t.ctx.nlu.complete_with_hours(t.text),
             lambda t, done: idle(None, t.slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))),
@@ -304,7 +333,28 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
         if key == "3":  # registration is a dialogue, not a one-shot action
             return registration.start(slots, ctx)
         return idle(None, slots, actions=(Action(MENU_ACTIONS[key]),))
+    talk = ctx.nlu.small_talk(text)
+    if talk is not None:
+        return idle(SMALL_TALK[talk](ctx), slots)
     return ordering.start_from_text(slots, inc, ctx, text)
+
+
+def _who_am_i(ctx: Context) -> str:
+    name = ctx.hub_name if "雷锋超市" in ctx.hub_name else f"{ctx.hub_name}（雷锋超市）"
+    return (f"我是{name}的小助手。您有事需要帮忙，我帮您找社区志愿者（理发、修水管、陪诊、送餐……），"
+            "也能查订单、报名当志愿者、看活动。请回复数字：\n" + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS))
+
+
+# Small talk in the idle state: a warm, short answer, and the way to the menu (intents.commands says which kind).
+SMALL_TALK: Mapping[str, Callable[[Context], str]] = {
+    "greeting": lambda ctx: menu_text(ctx.hub_name),
+    "who": _who_am_i,
+    "thanks": lambda ctx: "不客气！能帮上您我们很高兴。还需要帮忙的话，直接说，或回复“菜单”。",
+    "bye": lambda ctx: "再见，祝您身体健康！有需要随时找我。",
+    "ack": lambda ctx: "好的。还需要帮忙的话，直接说要做什么，或回复“菜单”。",
+}
+if set(SMALL_TALK) != SMALL_TALK_KINDS:
+    raise ValueError(f"small talk without an answer: {sorted(SMALL_TALK_KINDS - set(SMALL_TALK))}")
 
 
 def _expired(slots: Mapping[str, Any], ctx: Context) -> bool:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.dialogue.core import YES, Action, Context, Result, State, StateHandler, idle, kept, result, retry
+from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, kept, result, retry, said_no, said_yes
 from bot.dialogue.messages import Incoming
 from bot.dialogue.registration import VOLUNTEER_ROLES, parse_availability, parse_skills, skills_question
 
@@ -108,10 +108,10 @@ def on_redeem_amount(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: C
 
 
 def on_redeem_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    if text.strip() in YES:
+    if said_yes(text, ctx):
         data = {"merchant": int(slots["merchant"]), "points": int(slots["points"])}
         return idle(None, slots, actions=(Action("redeem_at_merchant", data),))
-    if text.strip() == "0":
+    if text.strip() == "0" or said_no(text, ctx):
         return idle("好的，没有兑换。", slots)
     return retry(state, slots, ctx, "请回复 1 确认，0 取消。")
 

@@ -30,14 +30,39 @@ SUMMARY_COLUMNS = ("姓名", "证件号码", "服务次数", "服务时长(小�
 VERIFIED_WORDS = {"resident": "居民确认", "staff": "工作人员确认", "timeout": "超时自动确认"}
 
 
+# Years a report may cover: outside them the date arithmetic (the day after 9999-12-31) has no answer.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+# A text cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 class LedgerError(LeifengError):
     """A report or export that cannot be made (bad period, unknown format)."""
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A cell for an export: text that a spreadsheet would run as a formula (a resident's comment
+    "=HYPERLINK(...)") gets a leading single quote, the OWASP way; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _cells(table: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    return [[spreadsheet_cell(v) for v in line] for line in table]
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise LedgerError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}, got {year}")
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """From the start of `start` to the end of `end` on the Shanghai calendar, as UTC instants."""
     if end < start:
         raise LedgerError("--to must not be before --from")
+    _check_year(start.year)
+    _check_year(end.year)
     lo = datetime(start.year, start.month, start.day, tzinfo=SHANGHAI).astimezone(UTC)
     hi = (datetime(end.year, end.month, end.day, tzinfo=SHANGHAI) + timedelta(days=1)).astimezone(UTC)
     return lo, hi
@@ -48,6 +73,7 @@ def month_bounds(month: str) -> tuple[date, date]:
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise LedgerError(f"month must look like 2026-11, got {month!r}")
     year, mon = int(m.group(1)), int(m.group(2))
+    _check_year(year)
     first = date(year, mon, 1)
     last = (date(year + (mon == 12), mon % 12 + 1, 1)) - timedelta(days=1)
     return first, last
@@ -60,10 +86,12 @@ def period_bounds(quarter: str | None = None, year: int | None = None) -> tuple[
         if not m:
             raise LedgerError(f"quarter must look like 2026Q4, got {quarter!r}")
         y, q = int(m.group(1)), int(m.group(2))
+        _check_year(y)
         first = date(y, 3 * q - 2, 1)
         last = (date(y + (q == 4), (3 * q) % 12 + 1, 1)) - timedelta(days=1)
         return f"{y}年第{q}季度", first, last
     if year:
+        _check_year(year)
         return f"{year}年", date(year, 1, 1), date(year, 12, 31)
     raise LedgerError("give --quarter 2026Q4 or --year 2026")
 
@@ -147,9 +175,10 @@ def summary_values(rows: Sequence[LedgerRow], start: date, end: date) -> list[li
 
 
 def write_ledger(rows: Sequence[LedgerRow], path: Path, fmt: str, start: date, end: date) -> list[Path]:
-    """Write the ledger; xlsx has a 服务记录 and a 汇总 sheet, csv writes <name>.csv and <name>-汇总.csv."""
-    records = [list(RECORD_COLUMNS)] + [record_values(i, r) for i, r in enumerate(rows, 1)]
-    summary = summary_values(rows, start, end)
+    """Write the ledger; xlsx has a 服务记录 and a 汇总 sheet, csv writes <name>.csv and <name>-汇总.csv.
+    No cell is a formula (spreadsheet_cell), whatever residents and staff typed."""
+    records = _cells([list(RECORD_COLUMNS)] + [record_values(i, r) for i, r in enumerate(rows, 1)])
+    summary = _cells(summary_values(rows, start, end))
     if fmt == "xlsx":
         from openpyxl import Workbook
 
@@ -236,9 +265,10 @@ def monthly_text(rep: Monthly) -> str:
              f"参与服务的志愿者 {rep.volunteers_active} 人，平均评价 {avg}，新报名 {rep.new_applications} 人",
              f"积分发放 {rep.points_earned} 分，兑换 {rep.points_redeemed} 分", "按服务：",
              "服务\t订单\t完成\t时长"]
+    # the table is tab-separated, so it gets pasted into spreadsheets: names are cells there
     for name in sorted(set(rep.orders_by_service) | set(rep.services_by_service)):
-        lines.append(f"{name}\t{rep.orders_by_service.get(name, 0)}\t{rep.services_by_service.get(name, 0)}\t"
-                     f"{rep.hours_by_service.get(name, 0.0):g}")
+        lines.append(f"{spreadsheet_cell(name)}\t{rep.orders_by_service.get(name, 0)}\t"
+                     f"{rep.services_by_service.get(name, 0)}\t{rep.hours_by_service.get(name, 0.0):g}")
     return "\n".join(lines)
 
 
@@ -293,5 +323,5 @@ def honours_text(title: str, rows: Sequence[Honour]) -> str:
     lines = [f"{title}优秀志愿者排行（按积分，积分相同按时长）", "名次\t姓名\t积分\t时长\t星级"]
     for h in rows:
         core = "\t志愿者骨干" if h.core else ""
-        lines.append(f"{h.rank}\t{h.name}\t{h.points}\t{h.hours:g}\t{'★' * h.star or '-'}{core}")
+        lines.append(f"{h.rank}\t{spreadsheet_cell(h.name)}\t{h.points}\t{h.hours:g}\t{'★' * h.star or '-'}{core}")
     return "\n".join(lines)

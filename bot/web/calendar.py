@@ -27,7 +27,11 @@ def _ics(body: bytes, name: str) -> Response:
         "Content-Disposition": f'attachment; filename="{name}.ics"', "Cache-Control": "max-age=300"})
 
 
-@bp.get("/events/<int:event_id>.ics")
+# An id from the URL must fit the column (a signed 64-bit integer) and be positive; anything else is no event.
+EVENT_ID = "int(min=1, max=9223372036854775807)"
+
+
+@bp.get(f"/events/<{EVENT_ID}:event_id>.ics")
 def one_event(event_id: int) -> Response:
     svc = _services()
     es = events.EventSettings.from_config(svc.config)
@@ -43,6 +47,8 @@ def one_event(event_id: int) -> Response:
 def hub_feed(slug: str) -> Response:
     svc = _services()
     es = events.EventSettings.from_config(svc.config)
+    if len(slug) > 64 or not slug.isprintable():  # before the database: PostgreSQL refuses a NUL in text
+        return Response("not found", status=404, mimetype="text/plain")
     with svc.sessions() as s:
         hub = s.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
         if hub is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import struct
 from collections.abc import Callable
@@ -13,7 +15,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot.channels.inbound import message_from_dict, parse_xml, to_incoming
+from bot.channels.inbound import encrypted_payload, message_from_dict, parse_xml, to_incoming
 from bot.dialogue.messages import Incoming
 from bot.errors import BadMessageError, SignatureError, UnknownHubError
 from bot.hubs import HubAccount
@@ -102,19 +104,34 @@ def decode(svc: Services, account: HubAccount, body: bytes, args: Any) -> tuple[
 
     A hub with an EncodingAESKey is in safe mode (compatible mode included): only the encrypted payload,
     verified by its msg_signature, is used. The URL's `signature` covers only token, timestamp and nonce,
-    never the body, and the URL shows up in access logs: a plaintext body beside it proves nothing."""
-    outer = parse_xml(body)
+    never the body, and the URL shows up in access logs: a plaintext body beside it proves nothing. The
+    payload is found and its msg_signature checked before any XML parser reads the body."""
     crypto = account.crypto
-    if crypto is None:
-        if args.get("encrypt_type", "raw").lower() == "aes" or "Encrypt" in outer:
+    if crypto is None:  # plaintext mode: the URL's signature was checked before the body was read
+        if args.get("encrypt_type", "raw").lower() == "aes":
             raise BadMessageError("encrypted message but no EncodingAESKey configured for this hub")
-        return outer, False
-    if "Encrypt" not in outer:
+        fields = parse_xml(body)
+        if "Encrypt" in fields:
+            raise BadMessageError("encrypted message but no EncodingAESKey configured for this hub")
+        return fields, False
+    encrypt = encrypted_payload(body)
+    if encrypt is None:
         raise SignatureError("safe mode: a message without an encrypted payload (and its msg_signature)")
+    check_msg_signature(account.token, args, encrypt)
     plain = decrypt_or_refuse(lambda: crypto.decrypt_message(
-        outer, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
+        {"Encrypt": encrypt}, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
         InvalidAppIdException, "AppId")
     return parse_xml(plain), True
+
+
+def check_msg_signature(token: str, args: Any, encrypt: str) -> None:
+    """msg_signature = sha1 of the sorted token, timestamp, nonce and ciphertext (WeChat and WeCom alike),
+    compared in constant time."""
+    parts = sorted([token, str(args.get("timestamp", "")), str(args.get("nonce", "")), encrypt])
+    expected = hashlib.sha1("".join(parts).encode("utf-8")).hexdigest()
+    given = str(args.get("msg_signature", "")).encode("utf-8", "replace")  # bytes: compare_digest refuses non-ASCII str
+    if not hmac.compare_digest(expected.encode("ascii"), given):
+        raise SignatureError("bad msg_signature")
 
 
 def read_body(svc: Services) -> bytes:

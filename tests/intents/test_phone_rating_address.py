@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from intents.address import address_from_location, extract_address
+from intents.address import address_from_location, extract_address, merge_address
 from intents.masking import mask_phone
-from intents.phone import parse_phone
+from intents.phone import find_phone, parse_phone
 from intents.rating import parse_rating
 
 
@@ -102,3 +102,40 @@ def test_location_message() -> None:
     assert address_from_location("", 24.3, 109.4).text == "24.30000,109.40000"
     with pytest.raises(ValueError):
         address_from_location("x", 91, 0)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("地址不对 是向阳新村7栋2单元302", "向阳新村7栋2单元302"),
+    ("一趟就是上午八点吧我住幸福小区3栋", "幸福小区3栋"),
+    ("我住在阳光花园2栋1单元201 电话13800138000", "阳光花园2栋1单元201"),
+    ("地址改成幸福小区8栋", "幸福小区8栋"),
+    ("幸福小区三栋二单元五零一", "幸福小区三栋二单元五零一"),
+    ("地址 幸福小区 3栋 2单元", "幸福小区 3栋 2单元"),
+    ("6号楼", None),  # a door without the estate: an address only where one was asked for
+])
+def test_the_address_is_the_address_not_the_words_around_it(text: str, expected: str | None) -> None:
+    assert extract_address(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("6号楼", "6号楼"), ("应该是3栋502", "3栋502"), ("302", "302"),
+                                                 ("明天上午", None)])
+def test_an_answer_to_the_address_question_may_be_just_the_door(text: str, expected: str | None) -> None:
+    assert extract_address(text, loose=True) == expected
+
+
+@pytest.mark.parametrize(("old", "new", "merged"), [
+    ("幸福小区3栋", "6号楼", "幸福小区6号楼"),
+    ("幸福小区3栋2单元501", "502", "幸福小区3栋2单元502"),
+    ("幸福小区3栋2单元501", "2单元302", "幸福小区3栋2单元302"),
+    ("幸福小区3栋", "向阳新村1栋", "向阳新村1栋"),
+    (None, "6号楼", "6号楼"),
+])
+def test_a_corrected_door_keeps_the_estate(old: str | None, new: str, merged: str) -> None:
+    assert merge_address(old, new) == merged
+
+
+def test_find_phone_says_where_the_number_was() -> None:
+    text = "电话 138 1234 5678，明天来"
+    digits, start, end = find_phone(text) or ("", 0, 0)
+    assert digits == "13812345678" and text[start:end] == "138 1234 5678"
+    assert find_phone("没有电话") is None

@@ -14,9 +14,10 @@ def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2026) -
     return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
-# (text, kind, start, end): for a point, start == end; for asap, start == NOW and end is None.
+# (text, kind, start, end): for a point, start == end; for asap (urgent), start == NOW and end is NOW + the urgent
+# window (3 hours by default); today's spans start no earlier than NOW ("今天" is today from now on).
 CASES: list[tuple[str, str, datetime | None, datetime | None]] = [
-    ("今天", "span", at(3, 18), at(3, 19)),
+    ("今天", "span", NOW, at(3, 19)),
     ("明天", "span", at(3, 19), at(3, 20)),
     ("后天", "span", at(3, 20), at(3, 21)),
     ("大后天", "span", at(3, 21), at(3, 22)),
@@ -51,9 +52,9 @@ CASES: list[tuple[str, str, datetime | None, datetime | None]] = [
     ("明天上午九点到十一点", "span", at(3, 19, 9), at(3, 19, 11)),
     ("下周六下午2点-4点", "span", at(3, 28, 14), at(3, 28, 16)),
     ("下午2-4点", "span", at(3, 18, 14), at(3, 18, 16)),
-    ("越快越好", "asap", NOW, None),
-    ("尽快", "asap", NOW, None),
-    ("随时都行", "asap", NOW, None),
+    ("越快越好", "asap", NOW, at(3, 18, 13)),
+    ("尽快", "asap", NOW, at(3, 18, 13)),
+    ("随时都行", "asap", NOW, at(3, 18, 13)),
     ("麻烦明天下午三点来一趟", "point", at(3, 19, 15), at(3, 19, 15)),
     ("明天下午三点来给我老伴理个发，地址幸福小区3栋2单元501", "point", at(3, 19, 15), at(3, 19, 15)),
     ("不知道", "unclear", None, None),

@@ -40,3 +40,27 @@ class ActionContext:
 
 # An action: its context and the dialogue's data in, the reply text out.
 Run = Callable[[ActionContext, Mapping[str, Any]], str]
+
+
+MAX_ORDER_ID = 2**63 - 1  # the id column is a signed 64-bit integer
+
+
+def order_number(data: Mapping[str, Any]) -> int:
+    """The order number the person typed; one that no order can have (0, or too big for the id column) is
+    answered as no such order, in their words, before the database is asked."""
+    value = data.get("order")
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ORDER_ID:
+        return value
+    raise orders.OrderError(f"没有编号为 {_shown(value)} 的订单，请核对编号。" if value is not None
+                            else "请带上订单编号，回复“我的订单”或“我的任务”查看编号。")
+
+
+def _shown(value: Any) -> str:
+    """The number as typed, cut short: a wall of digits is not repeated back."""
+    try:
+        text = str(value)
+    except ValueError:  # an int longer than Python will print
+        return "这个"
+    return text if len(text) <= 20 else text[:20] + "…"

@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.inbox.actions.context import ActionContext, Run
+from bot.inbox.actions.context import ActionContext, Run, order_number
 from bot.people.volunteers import ACTIVE_STATUSES, membership_of
 from bot.serviceloop import orders
-
-
-def _order_id(data: Mapping[str, Any]) -> int:
-    return int(data["order"])
 
 
 def _service_of(ac: ActionContext, order_id: int) -> orders.ServiceInfo:
@@ -29,7 +25,7 @@ def submit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = _order_id(data)
+    oid = order_number(data)
     member = membership_of(ac.s, ac.hub_id, ac.user)
     if member is None or member.status not in ACTIVE_STATUSES:
         return orders.NOT_A_VOLUNTEER
@@ -37,30 +33,30 @@ def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def complete(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = _order_id(data)
+    oid = order_number(data)
     return orders.complete(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hours=float(data["hours"]),
                            now=ac.now, service=_service_of(ac, oid))
 
 
 def give_back(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = _order_id(data)
+    oid = order_number(data)
     return orders.give_back(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, reason=str(data.get("reason", "")),
                             now=ac.now, service=_service_of(ac, oid))
 
 
 def cancel_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    return orders.cancel(ac.s, hub_id=ac.hub_id, order_id=_order_id(data), actor=ac.user.openid,
+    return orders.cancel(ac.s, hub_id=ac.hub_id, order_id=order_number(data), actor=ac.user.openid,
                          reason="居民取消", now=ac.now, user=ac.user)
 
 
 def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = _order_id(data)
+    oid = order_number(data)
     return orders.rate(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hearts=int(data["hearts"]), now=ac.now,
                        service=_service_of(ac, oid))
 
 
 def comment(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    return orders.add_comment(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=_order_id(data),
+    return orders.add_comment(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=order_number(data),
                               comment=str(data.get("comment", "")), now=ac.now)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.dialogue import registration, volunteering
 from bot.dialogue.core import State, kept
-from bot.inbox.actions.context import ActionContext, Run
+from bot.inbox.actions.context import ActionContext, Run, order_number
 from bot.outbox import enqueue
 from bot.people import merchants, points, timebank, volunteers
 from bot.people.idprotect import IdProtector
@@ -44,6 +44,12 @@ def refusals_as_text(run: Run) -> Run:
 
 def _member(ac: ActionContext) -> Membership | None:
     return volunteers.membership_of(ac.s, ac.hub_id, ac.user)
+
+
+def _on_roll(ac: ActionContext) -> Membership | None:
+    """The sender's membership if it keeps their points (active, approved or suspended), else None."""
+    member = _member(ac)
+    return member if member is not None and member.status in volunteers.ON_ROLL else None
 
 
 def _hub_name(ac: ActionContext) -> str:
@@ -133,8 +139,8 @@ def show_points(ac: ActionContext, data: Mapping[str, Any]) -> str:
 @refusals_as_text
 def redeem(ac: ActionContext, data: Mapping[str, Any]) -> str:
     """A code to show at a partner merchant's counter."""
-    member = _member(ac)
-    if member is None or member.status not in volunteers.ON_ROLL:
+    member = _on_roll(ac)
+    if member is None:
         return NOT_VOLUNTEER
     rules = settings_for(ac.s, ac.hub_id)
     have = points.balance(ac.s, ac.hub_id, member.volunteer_id)
@@ -166,8 +172,8 @@ def merchant_redeem(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 @refusals_as_text
 def redeem_at_merchant(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    member = _member(ac)
-    if member is None or member.status not in volunteers.ON_ROLL:
+    member = _on_roll(ac)
+    if member is None:
         return NOT_VOLUNTEER
     rules = settings_for(ac.s, ac.hub_id)
     done = merchants.redeem_by_scan(ac.s, hub_id=ac.hub_id, volunteer_id=member.volunteer_id,
@@ -199,7 +205,7 @@ def pay_with_hours(ac: ActionContext, data: Mapping[str, Any]) -> str:
     account = _account(ac)
     if account is None:
         return "只有登记的志愿者才能用存折里的时长预约服务。"
-    order = _get_order(ac.s, ac.hub_id, int(data["order"]))
+    order = _get_order(ac.s, ac.hub_id, order_number(data))
     if order.ordered_by_user_id != ac.user.id:
         return f"订单{order.id}不是您下的，不能用您的时长支付。"
     duration = ac.nlu.service(order.service_code).duration_minutes if order.service_code in ac.nlu.catalogue else 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -86,3 +87,53 @@ def test_call_out_answers_go_to_the_call_out_action_in_any_state() -> None:
 def test_step_never_sees_the_database_or_flask() -> None:
     res = step.step(State.IDLE, {}, replace(text("你好"), kind="image"), Transcript().context())
     assert res.reply and "图片" in res.reply
+
+
+def test_every_command_word_has_an_answer() -> None:
+    step._check_named(step.NAMED)
+    with pytest.raises(ValueError, match="without an answer"):
+        step._check_named({k: v for k, v in step.NAMED.items() if k != "points"})
+
+
+def test_small_talk_is_warm_short_and_points_to_the_menu() -> None:
+    t = Transcript()
+    verify_dialog(t, [
+        ("谢谢", "不客气！能帮上您我们很高兴。还需要帮忙的话，直接说，或回复“菜单”。"),
+        ("你是谁", "我是阳光社区雷锋超市的小助手。"),
+        ("你好", "欢迎来到阳光社区雷锋超市！请回复数字："),
+        ("再见", "再见，祝您身体健康！"),
+    ])
+    assert "1 我要找志愿者帮忙（点单）" in (t.say("你是干什么的").reply or "")
+    assert t.state == State.IDLE and not t.actions()
+
+
+def test_a_time_that_has_passed_is_offered_nearer_ones_not_refused() -> None:
+    t = Transcript()
+    t.say("我要理发")
+    res = t.say("今天上午九点")
+    assert res.reply == ("现在已经过了今天上午9点。改成哪个时间？\n1 今天上午（12:00前）\n2 明天上午9点\n"
+                         "回复数字，或者说一个别的时间。")
+    res = t.say("2")
+    assert res.state == State.ORDER_ADDRESS and t.slots["draft"]["start"] == "2026-11-24T09:00:00+08:00"
+    assert "time_offers" not in t.slots
+
+
+def test_an_urgent_order_keeps_its_window() -> None:
+    t = Transcript()
+    res = t.say("水管漏了 越快越好 幸福小区3栋 13800138000")
+    assert "时间：尽快（13:00前）" in (res.reply or "")
+    [submit] = t.say("对").actions
+    assert submit.data["time_kind"] == "asap" and submit.data["end"] == "2026-11-23T13:00:00+08:00"
+
+
+def test_the_urgent_window_comes_from_the_context() -> None:
+    t = Transcript()
+    ctx = replace(t.context(), urgent_window=timedelta(hours=1))
+    res = step.step(State.IDLE, {}, text("水管漏了 越快越好 幸福小区3栋 13800138000"), ctx)
+    assert "尽快（11:00前）" in (res.reply or "")
+
+
+def test_cancel_by_service_without_the_open_orders_asks_the_domain_to_list_them() -> None:
+    res = Transcript().say("那个理发的不要了")
+    assert res.reply == "您要取消哪一个义务理发订单？请回复“取消订单 编号”，比如“取消订单 12”。"
+    assert [a.name for a in res.actions] == ["my_orders"] and res.state == State.IDLE

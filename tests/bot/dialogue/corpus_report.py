@@ -1,0 +1,22 @@
+"""Print the corpus pass rates (tuned, held-out) and every failed check: python -m tests.bot.dialogue.corpus_report"""
+
+from __future__ import annotations
+
+from tests.bot.dialogue.corpus import pass_rate
+from tests.bot.dialogue.corpus_heldout import HELDOUT
+from tests.bot.dialogue.corpus_probe import PROBE
+from tests.bot.dialogue.corpus_tuned import TUNED
+
+
+def main() -> None:
+    for label, convs in (("tuned", TUNED), ("held-out", HELDOUT), ("probe", PROBE)):
+        passed, total, failures = pass_rate(convs)
+        print(f"{label}: {passed}/{total} ({100 * passed / max(total, 1):.1f} %)")
+        for name, problems in failures.items():
+            print(f"  FAIL {name}")
+            for p in problems:
+                print(f"      {p}")
+
+
+if __name__ == "__main__":
+    main()
