@@ -36,6 +36,8 @@ class HubSettings:
     # national defaults (bot.dialogue.safety: 120/119/110/12356; set "gas" to the local gas company's line);
     # the standing team whose group chat is alerted too, and whether the team is called out (一呼百应) at once
     hotlines: Mapping[str, str] = field(default_factory=dict)
+    # how long an urgent order ("尽快/越快越好/马上") stays open for a volunteer before it counts as past
+    urgent_window_hours: float = 3.0
     emergency_team: str = "emergency"
     emergency_callout: bool = False
     # points may expire (0 = never); banked hours never do

@@ -32,16 +32,18 @@ from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.dialogue import step as dialogue
-from bot.dialogue.core import Context, Effect, Result, State
+from bot.dialogue.core import Context, Effect, OpenOrder, Result, State, TeamChoice
 from bot.dialogue.messages import Incoming
 from bot.hubs import HubAccount
 from bot.inbox.actions.context import ActionContext
 from bot.inbox.actions.registry import perform
 from bot.outbox import enqueue
+from bot.serviceloop.lifecycle import OPEN_STATES, OrderState
 from bot.services import Services, latest_catalogue_version
+from intents.timeparse import when_text as appointment_text
 from storage.db import lost_a_lock_race, read_only, transaction
 from storage.hot import Hot
-from storage.models import AuditLog, Conversation, ProcessedMessage, User
+from storage.models import AuditLog, Conversation, Order, ProcessedMessage, Team, User
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,43 @@ def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str) -> 
     return Snapshot(user_id, frozenset(roles or []), phone, nickname, last_inbound_at, conv_id,
                     state if conv_id is not None else State.IDLE, dict(slots or {}), version or 0, cat_version,
                     *_processed(done))
+
+
+ORDERS = cast(Table, Order.__table__)
+TEAMS = cast(Table, Team.__table__)
+CANCELLABLE = [state.value for state in OPEN_STATES - {OrderState.COMPLETED}]  # a done service is rated, not cancelled
+LAST_ADDRESS = (select(ORDERS.c.address).where(ORDERS.c.hub_id == bindparam("hub_id"),
+                                                ORDERS.c.ordered_by_user_id == bindparam("user_id"),
+                                                ORDERS.c.address.is_not(None))
+                .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc()).limit(1))
+OPEN_ORDERS = (select(ORDERS.c.id, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
+               .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
+                      ORDERS.c.state.in_(CANCELLABLE)).order_by(ORDERS.c.id).limit(20))
+HUB_TEAMS = select(TEAMS.c.code, TEAMS.c.name, TEAMS.c.services).where(TEAMS.c.hub_id == bindparam("hub_id")) \
+    .order_by(TEAMS.c.id)
+
+
+def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu: Any) -> dict[str, Any]:
+    """What the dialogue may need beyond the snapshot, read only when this message can use it (most read nothing):
+    the last order's address ("跟上回一样"), the open orders ("那个理发的不要了"), the hub's teams (registration)."""
+    text = inc.text or ""
+    facts: dict[str, Any] = {}
+    if snap.user_id is not None and text and nlu.same_address_as_last(text):
+        facts["last_address"] = conn.execute(LAST_ADDRESS, {"hub_id": hub_id, "user_id": snap.user_id}).scalar()
+    if text:
+        wanted = nlu.cancel_order(text)
+        if wanted is not None and wanted.order is None:
+            rows = [] if snap.user_id is None else conn.execute(
+                OPEN_ORDERS, {"hub_id": hub_id, "user_id": snap.user_id}).all()
+            facts["open_orders"] = tuple(
+                OpenOrder(row.id, row.service_code,
+                          appointment_text(row.time_kind, as_utc(row.start_at) if row.start_at else None,
+                                           as_utc(row.end_at) if row.end_at else None)) for row in rows)
+    command = nlu.command(text) if text else None
+    if str(snap.state).startswith("REG_") or (command is not None and command.name == "register_volunteer"):
+        facts["teams"] = tuple(TeamChoice(row.code, row.name, tuple(row.services or []))
+                               for row in conn.execute(HUB_TEAMS, {"hub_id": hub_id}))
+    return facts
 
 
 def _hub_facts(conn: Connection, hub_id: int, dedupe_key: str) -> tuple[int | None, str | None]:
@@ -264,7 +303,8 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
             settings = account.parsed_settings
             ctx = Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
                           phone_on_file=snap.phone, timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
-                          hotlines=settings.hotlines)
+                          hotlines=settings.hotlines, urgent_window=timedelta(hours=settings.urgent_window_hours),
+                          **_on_demand(conn, account.hub_id, snap, inc, nlu))
             result = dialogue.step(snap.state, snap.slots, inc, ctx)
             if (conn.dialect.name == "postgresql" and snap.user_id is not None and snap.conv_id is not None
                     and not (result.effects or result.outbox or result.actions)):
