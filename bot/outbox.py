@@ -1,38 +1,60 @@
 """The outbox: rows written with the state change that caused them, sent later by the worker (bot/worker/sender.py).
 
-This module only enqueues, and says how a row names its recipient and how much one row may hold; the
-delivery guarantees are the sender's (its docstring).
+This module only enqueues (each row says what kind of notice it is, and so its priority: bot.outbox_rules), says
+how a row names its recipient and how much one row may hold, and lists what could not be delivered for staff;
+the delivery guarantees and routes are the sender's (its docstring).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import OutboxMessage
+from bot.outbox_rules import PRIORITY_EMERGENCY, RULES, WINDOW, Notice, classify
+from storage.models import OutboxMessage, User
 
-WINDOW = timedelta(hours=48)
+# PRIORITY_EMERGENCY and WINDOW are the rules' own, named here too for the modules that queue messages
+__all__ = ["OUT_OF_WINDOW", "PRIORITY_EMERGENCY", "PRIORITY_NORMAL", "ROBOT_MAX_MARKDOWN_BYTES", "ROBOT_MAX_TEXT_BYTES",
+           "SKIPPED", "UNDELIVERED", "WECOM_PREFIX", "WINDOW", "Notice", "Undelivered", "enqueue", "is_wecom",
+           "split_bytes", "truncate_bytes", "undelivered", "userid_of", "wecom_openid"]
+
 OUT_OF_WINDOW = 45015
 
-
-# Among rows due at the same time the sender takes the highest priority first.
+# The priority a caller passes when it has none of its own: the row then takes its notice kind's
+# (bot.outbox_rules.RULES); a caller's higher priority (an emergency) always wins.
 PRIORITY_NORMAL = 0
-PRIORITY_EMERGENCY = 100
+
+# A row's end when no route could carry it: staff should tell the person by phone (undelivered), or it is only
+# shown to them (skipped: a report, a chat message, an offer others got too). Neither is retried.
+UNDELIVERED = "undelivered"
+SKIPPED = "skipped"
 
 
 def enqueue(s: Session, *, hub_id: int, to: str, text: str, now: datetime, channel: str = "wechat",
             kind: str = "text", idempotency_key: str | None = None, extra: dict[str, Any] | None = None,
-            priority: int = PRIORITY_NORMAL) -> None:
-    """Queue a message inside the caller's transaction. A repeated idempotency key is a no-op."""
+            priority: int = PRIORITY_NORMAL, notice: Notice | None = None) -> None:
+    """Queue a message inside the caller's transaction. A repeated idempotency key is a no-op.
+
+    `notice` says what it is (a task offer, "please rate"...); without it the key and the text tell
+    (bot.outbox_rules.classify). It sets the priority and the routes the sender may take outside a chat."""
     if idempotency_key is not None:
         exists = s.execute(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key))
         if exists.first() is not None:
             return
-    payload: dict[str, Any] = {"text": text, **(extra or {})}
+    what = classify(idempotency_key, text)
+    if notice is not None and notice is not what.kind:
+        what = type(what)(notice, RULES[notice].status, what.order_id, what.event_id)
+    priority = max(priority, RULES[what.kind].priority)
+    payload: dict[str, Any] = {"text": text, "notice": what.kind.value, "status": what.status, **(extra or {})}
+    if what.order_id is not None:
+        payload["order"] = what.order_id
+    if what.event_id is not None:
+        payload["event"] = what.event_id
     row = OutboxMessage(hub_id=hub_id, channel=channel, to=to, kind=kind, payload=payload,
                         idempotency_key=idempotency_key, status="pending", attempts=0,
                         next_attempt_at=now, created_at=now, priority=priority)
@@ -96,3 +118,41 @@ def truncate_bytes(text: str, limit: int, ellipsis: str = "…") -> str:
         return text
     room = limit - len(ellipsis.encode("utf-8"))
     return data[:room].decode("utf-8", errors="ignore") + ellipsis
+
+
+# -- what could not be delivered, for staff ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A message no route could carry: who, what, why (reason codes: bot.outbox_rules), and whether to call."""
+
+    outbox_id: int
+    to: str
+    nickname: str | None
+    phone: str | None
+    notice: str
+    text: str
+    reasons: tuple[str, ...]
+    call: bool  # staff should tell the person by phone
+    at: datetime
+
+
+def undelivered(s: Session, hub_id: int, *, since: datetime | None = None, calls_only: bool = False,
+                limit: int = 200) -> list[Undelivered]:
+    """Messages of the hub that reached nobody, newest first: the console's "tell them by phone" list."""
+    statuses = [UNDELIVERED] if calls_only else [UNDELIVERED, SKIPPED]
+    q = (select(OutboxMessage, User.nickname, User.phone)
+         .outerjoin(User, (User.hub_id == OutboxMessage.hub_id) & (User.openid == OutboxMessage.to))
+         .where(OutboxMessage.hub_id == hub_id, OutboxMessage.status.in_(statuses)))
+    if since is not None:
+        q = q.where(OutboxMessage.created_at >= since)
+    rows = s.execute(q.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)).all()
+    out = []
+    for row, nickname, phone in rows:
+        payload = row.payload or {}
+        out.append(Undelivered(outbox_id=row.id, to=row.to, nickname=nickname,
+                               phone=payload.get("phone") or phone, notice=str(payload.get("notice", "")),
+                               text=str(payload.get("text", "")), reasons=tuple(payload.get("reasons", ())),
+                               call=row.status == UNDELIVERED, at=row.created_at))
+    return out

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId
+from storage.models import Base, BigId, ProcessedMessage
 
 
 class Event(Base):
@@ -84,6 +84,9 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12))  # enqueuing | queued
     total: Mapped[int] = mapped_column(default=0)
+    # how it goes: "mass" (群发 through a draft, to followers), "direct" (a message each: a team, or one person)
+    channel: Mapped[str | None] = mapped_column(String(12))
+    media_id: Mapped[str | None] = mapped_column(String(200))  # the 群发's draft, made once
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
     queued_at: Mapped[datetime | None]
@@ -187,3 +190,60 @@ class Incident(Base):
     handled_by: Mapped[str | None] = mapped_column(String(80))
     handled_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- delivery: what WeChat allows each person, and the hub's templates --------------------------------------------
+
+# The sender reads a person's recent messages and events (their customer-service quota) from processed_messages.
+Index("ix_processed_messages_hub_openid_at", ProcessedMessage.hub_id, ProcessedMessage.openid,
+      ProcessedMessage.received_at)
+
+
+class CustomerServiceQuota(Base):
+    """The customer-service messages sent to one person lately (their times), shared by every worker, so two never
+    spend the same slot of the person's quota; `spent_at`: WeChat refused (45015/45047) then, so no action of the
+    person before that still counts."""
+
+    __tablename__ = "customer_service_quota"
+    __table_args__ = (UniqueConstraint("hub_id", "openid", name="uq_customer_service_quota_hub_openid"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    openid: Mapped[str] = mapped_column(String(128))
+    sent: Mapped[list[Any]] = mapped_column(default=list)  # ISO times of the last 48 hours' sends
+    spent_at: Mapped[datetime | None]
+
+
+class NoticeTemplate(Base):
+    """A hub's category template (类目模板) for one kind of notice (bot.outbox_rules.Notice, or "*" for any service
+    notice): its id and which of its fields carries which slot ({"subject": "thing1", "time": "time3", ...})."""
+
+    __tablename__ = "notice_templates"
+    __table_args__ = (UniqueConstraint("hub_id", "notice", name="uq_notice_templates_hub_notice"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    notice: Mapped[str] = mapped_column(String(32))
+    template_id: Mapped[str] = mapped_column(String(128))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
+class MassSendCount(Base):
+    """群发 a follower received in a calendar month (Beijing time): WeChat allows a 服务号 four."""
+
+    __tablename__ = "mass_send_counts"
+    __table_args__ = (UniqueConstraint("hub_id", "user_id", "month", name="uq_mass_send_counts_hub_user_month"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # "2026-11"
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class WeChatMedia(Base):
+    """A permanent material uploaded once per hub (the cover image of 群发 articles)."""
+
+    __tablename__ = "wechat_media"
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
+    media_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

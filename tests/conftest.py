@@ -106,8 +106,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def fake_wechat() -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer() as server:
+def fake_wechat(clock: FakeClock) -> Iterator[FakeWeChatServer]:
+    """The strict fake WeChat, judging windows on the test's clock."""
+    with FakeWeChatServer(clock=clock) as server:
         yield server
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bot.clock import FakeClock
-from bot.devtools.fake_wechat import FakeWeChatServer
+from bot.devtools.fake_wechat import FakeWeChatServer, readable
 from bot.devtools.simulator import Account, message_xml
 from bot.services import Services
 from bot.worker.sender import OutboxSender
+from storage.models import OutboxMessage
 
 
 class Chat:
@@ -17,10 +20,12 @@ class Chat:
                  fake: FakeWeChatServer) -> None:
         self.client, self.account, self.clock, self.services, self.fake = client, account, clock, services, fake
         self._seen = 0
+        self._wanted = 0
         self.transcript: list[str] = []
 
     def _post(self, xml: str, openid: str) -> str | None:
         now = int(self.clock.now().timestamp())
+        self.fake.push(xml)  # WeChat knows what the user did: it delivers the message
         req = self.account.sign(xml, now=now, openid=openid)
         resp = self.client.post("/wechat", query_string=req.params, data=req.body)
         assert resp.status_code == 200, resp.data
@@ -40,20 +45,33 @@ class Chat:
                           MsgId=self.account.next_msg_id())
         return self._post(xml, openid)
 
+    def wanted(self) -> dict[str, list[str]]:
+        """Deliver, then what the bot meant to tell each person (or robot) since the last call: the texts of the
+        outbox rows it sent, whatever route carried them (a template says less than the text)."""
+        since = self._wanted
+        self.deliver()
+        with self.services.sessions() as s:
+            rows = s.execute(select(OutboxMessage).where(OutboxMessage.id > since, OutboxMessage.status == "sent")
+                             .order_by(OutboxMessage.id)).scalars().all()
+        got: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            got[("robot:" if row.channel == "wecom_robot" else "") + row.to].append(str(row.payload.get("text", "")))
+        return dict(got)
+
     def deliver(self) -> dict[str, list[str]]:
         """Run the outbox sender; return what each person received since the last call."""
+        self.fake.adopt_users(self.services.sessions)  # people the test put in the users table follow the account
         OutboxSender(self.services).drain()
         calls = [c for c in self.fake.calls() if c["result"].get("errcode") == 0 and c["method"] == "POST"]
         new, self._seen = calls[self._seen:], len(calls)
+        with self.services.sessions() as s:  # wanted() then tells what comes after this
+            self._wanted = max(self._wanted, s.scalar(select(func.max(OutboxMessage.id))) or 0)
         got: dict[str, list[str]] = defaultdict(list)
         for c in new:
-            body = c["body"] or {}
-            if c["path"].endswith("custom/send"):
-                got[body["touser"]].append(body["text"]["content"])
-            elif c["path"].endswith("template/send"):
-                got[body["touser"]].append(body["data"]["keyword1"]["value"])
-            elif c["path"].endswith("webhook/send"):
-                got["robot:" + c["params"]["key"]].append((body.get("text") or body.get("markdown"))["content"])
+            delivered = readable(c)  # a custom message's text, a template's values joined by " | ", a robot's
+            if delivered is not None:
+                for who in delivered[0]:
+                    got[who].append(delivered[1])
         return dict(got)
 
 

@@ -1,4 +1,5 @@
-"""Sending limits: a per-second cap with backoff for the WeChat API, and a per-minute quota per WeCom robot."""
+"""Sending limits: a per-second cap with backoff for the WeChat API, each person's customer-service quota, and a
+per-minute quota per WeCom robot."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock, as_utc
+from bot.outbox_rules import WINDOW, Grant, quota_left
 from storage.db import transaction
-from storage.models_events import RobotQuota
+from storage.models_events import CustomerServiceQuota, RobotQuota
 
-RATE_LIMITED = (45009, 45047)  # API call quota reached / too many customer-service messages
+T = TypeVar("T")
+RATE_LIMITED = (45009, 45011)  # the API's quota reached / called too often: every send waits (45047 is one person's)
 
 
 class Deferred(Exception):  # noqa: N818 - a signal, not an error: "send this row later, it was not tried"
@@ -117,3 +121,90 @@ def robot_reserve(sessions: sessionmaker[Session], key: str, now: datetime, per_
         except IntegrityError:
             continue  # another process created the row first; read it again
     return None
+
+
+class CustomerServiceSlots:
+    """Each person's customer-service quota (5 within 48 h of their message, 3 within a minute of a follow, scan or
+    click), spent one slot at a time under a row lock, so workers and threads never spend the same slot twice.
+
+    What the person did (their grants) comes from the caller, who read it from the messages the webhook processed;
+    this keeps what was sent since: each send's time and the latest action it knew of (`seq`, so a send is ordered
+    after the action even when both carry the same time). A slot is taken before the call and kept whatever the
+    outcome, unless WeChat certainly did not deliver (`release`); a refusal (45015/45047) means WeChat counts
+    differently from us (the person unfollowed, or messages went out another way): `spend` marks every grant so far
+    used up.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    @staticmethod
+    def _find(hub_id: int, openid: str) -> Select[CustomerServiceQuota]:
+        return select(CustomerServiceQuota).where(CustomerServiceQuota.hub_id == hub_id,
+                                                  CustomerServiceQuota.openid == openid)
+
+    def _locked(self, hub_id: int, openid: str, change: Callable[[CustomerServiceQuota], T]) -> T:
+        """Run `change` on the person's row, locked (created if missing), in its own transaction."""
+        for attempt in range(2):
+            try:
+                with transaction(self._sessions) as s:
+                    row = s.execute(self._find(hub_id, openid).with_for_update()).scalar_one_or_none()
+                    if row is None:
+                        row = CustomerServiceQuota(hub_id=hub_id, openid=openid, sent=[], spent_at=None)
+                        s.add(row)
+                        s.flush()
+                    return change(row)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _usable(row: CustomerServiceQuota | None, granted: tuple[Grant, ...]) -> tuple[Grant, ...]:
+        spent = as_utc(row.spent_at) if row is not None and row.spent_at is not None else None
+        return tuple(g for g in granted if spent is None or g.at > spent)
+
+    @staticmethod
+    def _sent(row: CustomerServiceQuota | None) -> list[tuple[datetime, int]]:
+        return [(as_utc(datetime.fromisoformat(at)), int(seq)) for at, seq in (row.sent if row is not None else [])]
+
+    def left(self, hub_id: int, openid: str, granted: tuple[Grant, ...], now: datetime) -> int:
+        with self._sessions() as s:
+            row = s.execute(self._find(hub_id, openid)).scalar_one_or_none()
+            return quota_left(self._usable(row, granted), self._sent(row), now)
+
+    def take(self, hub_id: int, openid: str, granted: tuple[Grant, ...], now: datetime,
+             may: Callable[[int], bool] = lambda left: left > 0) -> int | None:
+        """Take one slot if `may(slots left)` allows: the slots left before it, or None (nothing taken)."""
+        seq = max((g.seq for g in granted), default=0)
+
+        def change(row: CustomerServiceQuota) -> int | None:
+            sent = [(at, n) for at, n in self._sent(row) if now - at < WINDOW]
+            left = quota_left(self._usable(row, granted), sent, now)
+            keep = [[at.isoformat(), n] for at, n in sent]
+            if left <= 0 or not may(left):
+                row.sent = keep
+                return None
+            row.sent = [*keep, [now.isoformat(), seq]]
+            return left
+
+        return self._locked(hub_id, openid, change)
+
+    def release(self, hub_id: int, openid: str, at: datetime) -> None:
+        """The slot taken at `at` was not used (WeChat refused the call for another reason): give it back."""
+        def change(row: CustomerServiceQuota) -> None:
+            sent = list(row.sent)
+            for i in range(len(sent) - 1, -1, -1):
+                if sent[i][0] == at.isoformat():
+                    del sent[i]
+                    break
+            row.sent = sent
+
+        self._locked(hub_id, openid, change)
+
+    def spend(self, hub_id: int, openid: str, now: datetime) -> None:
+        """WeChat said out of window / over the count: nothing the person did until now opens a slot any more."""
+        def change(row: CustomerServiceQuota) -> None:
+            row.spent_at = now
+
+        self._locked(hub_id, openid, change)

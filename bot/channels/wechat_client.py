@@ -1,4 +1,5 @@
-"""The WeChat API client: wechatpy's, with one shared access token per AppID and a locked refresh."""
+"""The WeChat API client: wechatpy's, with one shared access token per AppID (from /cgi-bin/stable_token, else the
+classic /cgi-bin/token) and a locked refresh; and the calls wechatpy 1.8.18 lacks (client_msg_id, drafts, 群发)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,20 @@ log = logging.getLogger(__name__)
 
 Fetch = Callable[[], tuple[str, int]]
 
+# A token WeChat handed back unchanged when asked within the refresh margin (stable_token's normal mode returns
+# the valid token until it expires): it is used to the end of its life minus this, not re-asked on every call.
+EDGE = timedelta(seconds=30)
+
+
+def fresh(token: str | None, expires: datetime | None, refreshed: datetime | None, now: datetime,
+          margin: timedelta) -> bool:
+    """Is the stored token good to use now: outside the refresh margin, or re-confirmed by WeChat inside it."""
+    if not token or expires is None:
+        return False
+    if expires - now > margin:
+        return True
+    return refreshed is not None and refreshed >= expires - margin and expires - now > EDGE
+
 
 class TokenStore:
     """access_token rows in the database, shared by every process.
@@ -48,8 +63,10 @@ class TokenStore:
             return row.token if row else None
 
     def _fresh(self, row: AccessToken | None) -> bool:
-        return bool(row and row.token and row.expires_at
-                    and as_utc(row.expires_at) - self._clock.now() > self._margin)
+        if row is None or row.expires_at is None:
+            return False
+        return fresh(row.token, as_utc(row.expires_at), as_utc(row.refreshed_at) if row.refreshed_at else None,
+                     self._clock.now(), self._margin)
 
     def valid_token(self, appid: str, fetch: Fetch) -> str:
         with self._sessions() as s:
@@ -124,12 +141,13 @@ class RedisTokenStore:
     def _key(self, appid: str) -> str:
         return f"{self._prefix}access_token:{appid}"
 
-    def _read(self, appid: str) -> tuple[str | None, datetime | None]:
-        token, expires = self._redis.hmget(self._key(appid), ["token", "expires_at"])
-        return token or None, datetime.fromisoformat(expires) if expires else None
+    def _read(self, appid: str) -> tuple[str | None, datetime | None, datetime | None]:
+        token, expires, refreshed = self._redis.hmget(self._key(appid), ["token", "expires_at", "refreshed_at"])
+        return (token or None, datetime.fromisoformat(expires) if expires else None,
+                datetime.fromisoformat(refreshed) if refreshed else None)
 
-    def _fresh(self, token: str | None, expires: datetime | None) -> bool:
-        return bool(token and expires and expires - self._clock.now() > self._margin)
+    def _fresh(self, token: str | None, expires: datetime | None, refreshed: datetime | None) -> bool:
+        return fresh(token, expires, refreshed, self._clock.now(), self._margin)
 
     def peek(self, appid: str) -> str | None:
         with _redis_errors():
@@ -137,16 +155,16 @@ class RedisTokenStore:
 
     def valid_token(self, appid: str, fetch: Fetch) -> str:
         with _redis_errors():
-            token, expires = self._read(appid)
-        if token and self._fresh(token, expires):
+            token, expires, refreshed = self._read(appid)
+        if token and self._fresh(token, expires, refreshed):
             return token
         return self.refresh(appid, fetch, token)
 
     def refresh(self, appid: str, fetch: Fetch, stale: str | None) -> str:
         with _redis_errors(), self._redis.lock(f"{self._key(appid)}:lock", timeout=self.LOCK_SECONDS,
                                                blocking_timeout=self.LOCK_SECONDS):
-            token, expires = self._read(appid)
-            if token and token != stale and self._fresh(token, expires):
+            token, expires, refreshed = self._read(appid)
+            if token and token != stale and self._fresh(token, expires, refreshed):
                 return token
             token, expires_in = fetch()
             now = self._clock.now()
@@ -210,16 +228,42 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
         self.API_BASE_URL = self.base_url + "/cgi-bin/"
         self._store = store
         self._calls = threading.local()  # per sending thread: the token used, _request's depth, refreshed yet?
+        self._stable: bool | None = None  # does the account answer stable_token (None: not asked yet)
+
+    # Answers meaning "this account cannot use stable_token" (an old proxy, no permission): use the classic call.
+    NO_STABLE_TOKEN = (404, 405, 48001)
 
     def _fetch(self) -> tuple[str, int]:
+        """A token from /cgi-bin/stable_token (normal mode: the valid one is handed back, so processes or hosts
+        that ask never invalidate each other's), else from the classic /cgi-bin/token (which ends the previous
+        token after a few minutes, hence the shared, locked store)."""
+        if self._stable is not False:
+            try:
+                token = self._token_call("POST", "/cgi-bin/stable_token", json={
+                    "grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+                    "force_refresh": False})
+            except _NoStableToken as exc:
+                log.warning("stable_token unavailable for %s (%s): using /cgi-bin/token", self.appid, exc)
+                self._stable = False
+            else:
+                self._stable = True
+                return token
+        return self._token_call("GET", "/cgi-bin/token", params={
+            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+
+    def _token_call(self, method: str, path: str, **kwargs: Any) -> tuple[str, int]:
+        stable = path.endswith("stable_token")
         try:
-            res = self._http.get(self.base_url + "/cgi-bin/token", timeout=self.timeout, params={
-                "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+            res = self._http.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+            if stable and res.status_code in self.NO_STABLE_TOKEN:
+                raise _NoStableToken(f"HTTP {res.status_code}")
             res.raise_for_status()
             data = res.json()
         except (requests.RequestException, ValueError) as exc:
             raise WeChatClientException(None, f"token request failed: {hide_query(str(exc))}", client=self) from exc
         if data.get("errcode"):
+            if stable and data["errcode"] in self.NO_STABLE_TOKEN:
+                raise _NoStableToken(f"errcode {data['errcode']}")
             raise WeChatClientException(data["errcode"], data.get("errmsg", ""), client=self)
         return str(data["access_token"]), int(data.get("expires_in", 7200))
 
@@ -251,6 +295,52 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
         token = self._store.refresh(self.appid, self._fetch, stale=getattr(self._calls, "last_token", None))
         self._calls.last_token = token
         return {"access_token": token}
+
+
+    # -- what wechatpy 1.8.18 does not offer ------------------------------------------------------------------------
+    def send_text(self, openid: str, text: str) -> None:
+        """A customer-service text message."""
+        self.post("message/custom/send", data={"touser": openid, "msgtype": "text", "text": {"content": text}})
+
+    def send_template(self, openid: str, template_id: str, data: dict[str, Any], *, client_msg_id: str,
+                      url: str | None = None) -> None:
+        """A template message; WeChat sends one per openid and `client_msg_id` within 10 minutes, so a retry of a
+        send whose answer was lost does not arrive twice."""
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data,
+                                "client_msg_id": client_msg_id[:64]}
+        if url:
+            body["url"] = url
+        self.post("message/template/send", data=body)
+
+    def upload_image(self, name: str, content: bytes) -> str:
+        """A permanent image material (a draft's cover must be one): its media_id."""
+        res = self.post("material/add_material", params={"type": "image"},
+                        files={"media": (name, content, "image/png")})
+        return str(res["media_id"])
+
+    def add_draft(self, articles: list[dict[str, Any]]) -> str:
+        """A draft (草稿箱) of news articles, the only way to 群发 news since material/add_news went (45103)."""
+        return str(self.post("draft/add", data={"articles": articles})["media_id"])
+
+    def mass_send(self, openids: list[str], media_id: str, clientmsgid: str) -> int:
+        """群发 a draft to 2-10,000 followers; `clientmsgid` makes a repeat a no-op (45065: already sent, which
+        counts as done). Returns the msg_id."""
+        body = {"touser": openids, "msgtype": "mpnews", "mpnews": {"media_id": media_id}, "send_ignore_reprint": 1,
+                "clientmsgid": clientmsgid[:64]}
+        try:
+            return int(self.post("message/mass/send", data=body).get("msg_id", 0))
+        except WeChatClientException as exc:
+            if exc.errcode == MASS_ALREADY_SENT:
+                log.info("群发 %s was already sent (45065): not again", clientmsgid)
+                return 0
+            raise
+
+
+MASS_ALREADY_SENT = 45065
+
+
+class _NoStableToken(Exception):
+    """The account (or a proxy in front of it) does not offer /cgi-bin/stable_token."""
 
 
 def post_robot(base_url: str, key: str, body: dict[str, Any], timeout: float = 5.0) -> None:

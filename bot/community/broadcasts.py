@@ -1,14 +1,23 @@
 """Broadcasts: staff announcements to a segment, queued through the outbox at most once per person.
 
-Sending rules live in the outbox sender: a customer-service message inside the 48-hour window, a template
-message outside it, a per-second cap with backoff on 45047. Here: who gets it, who is skipped and why,
-and progress. Each recipient's outbox row has the key "bc:<broadcast>:u<user>" and is marked "once", so
-neither a repeated `send`, a restart while queueing, nor a worker killed mid-send delivers it twice.
+An announcement may not go as a template message (those carry only notices of a service the person asked for),
+so it goes the way WeChat gives announcements to followers: as a 群发 (mass send) of a draft article, to the
+followers of the segment (all subscribers, a community), in parts of up to 10,000 openids, each part one outbox
+row ("bc:<broadcast>:part<n>") that the sender delivers with a `clientmsgid`, so a retry never sends it twice.
+A 服务号's follower receives at most 4 群发 a calendar month: the count per follower is kept (mass_send_counts),
+whoever has none left this month is skipped ("mass_quota"), and `quota` tells staff before they send.
+
+A team's announcement is the team's business, not a 群发: it goes to the team's group chats (robot, WeCom app)
+and to each member as a customer-service message where their quota allows ("bc:<broadcast>:u<user>", "once").
+
+Here: who gets it, who is skipped and why, and progress; neither a repeated `send` nor a restart while queueing
+sends anything twice.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,16 +25,21 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.community import events
 from bot.community.events import opted_out_user_ids
-from bot.community.teamchat import roster, team_by_code
+from bot.community.teamchat import post_to_team, roster, team_by_code
 from bot.errors import LeifengError
 from storage.db import transaction
 from storage.models import AuditLog, Order, OutboxMessage, User
-from storage.models_events import Broadcast, BroadcastRecipient
+from storage.models_events import Broadcast, BroadcastRecipient, MassSendCount
 
 CHUNK = 1000
 REPEAT_WINDOW = timedelta(hours=24)
-SKIP_WORDS = {"opted_out": "已退订", "unfollowed": "已取消关注", "no_account": "未绑定微信"}
+SKIP_WORDS = {"opted_out": "已退订", "unfollowed": "已取消关注", "no_account": "未绑定微信",
+              "mass_quota": "本月群发次数已用完"}
+MASS_PER_MONTH = 4  # 群发 a 服务号's follower may receive in a calendar month
+MASS_PART = 10_000  # openids in one mass/send call (at least 2)
+MASS, DIRECT = "mass", "direct"
 
 
 class BroadcastError(LeifengError):
@@ -36,7 +50,8 @@ class BroadcastError(LeifengError):
 class Recipient:
     user_id: int | None
     openid: str | None
-    skip: str | None = None  # why not sent: opted_out | unfollowed | no_account
+    skip: str | None = None  # why not sent: opted_out | unfollowed | no_account | mass_quota
+    mass_left: int | None = None  # 群发 this person may still receive this month (a 群发 segment, `now` given)
 
 
 def parse_segment(segment: str) -> tuple[str, str]:
@@ -48,8 +63,66 @@ def parse_segment(segment: str) -> tuple[str, str]:
     raise BroadcastError(f"看不懂的范围 {segment!r}：用 all-subscribers、team:<队伍代码> 或 community:<小区名>")
 
 
-def recipients(s: Session, hub_id: int, segment: str) -> list[Recipient]:
-    """Everyone in the segment, each once, with a reason for those who will be skipped."""
+def channel_of(segment: str) -> str:
+    """How a segment's announcement goes: a team's as a message each (and its group chats), the rest as 群发."""
+    return DIRECT if parse_segment(segment)[0] == "team" else MASS
+
+
+def month_of(now: datetime) -> str:
+    """The calendar month WeChat counts 群发 in (Beijing time)."""
+    return (now + timedelta(hours=8)).strftime("%Y-%m")
+
+
+def mass_left(s: Session, hub_id: int, user_ids: Iterable[int], now: datetime) -> dict[int, int]:
+    """群发 each of these followers may still receive this month."""
+    ids = list(user_ids)
+    used: dict[int, int] = {}
+    for i in range(0, len(ids), CHUNK):
+        used.update({int(uid): int(n) for uid, n in s.execute(
+            select(MassSendCount.user_id, MassSendCount.count).where(
+                MassSendCount.hub_id == hub_id, MassSendCount.month == month_of(now),
+                MassSendCount.user_id.in_(ids[i:i + CHUNK]))).all()})
+    return {uid: max(0, MASS_PER_MONTH - used.get(uid, 0)) for uid in ids}
+
+
+def recipients(s: Session, hub_id: int, segment: str, now: datetime | None = None) -> list[Recipient]:
+    """Everyone in the segment, each once, with a reason for those who will be skipped. With `now`, a 群发
+    segment also says what each person has left of this month's 4 (and skips who has none)."""
+    people = _recipients(s, hub_id, segment)
+    if now is None or channel_of(segment) != MASS:
+        return people
+    left = mass_left(s, hub_id, [r.user_id for r in people if r.user_id is not None and r.skip is None], now)
+    return [Recipient(r.user_id, r.openid, "mass_quota" if left[r.user_id] == 0 else None, left[r.user_id])
+            if r.user_id in left else r for r in people]
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Before a 群发: how many people it reaches, and how many of their 4 this month each has left."""
+
+    people: int
+    left: dict[int, int]  # 4, 3, 2, 1, 0 -> how many people have that many left
+
+    @property
+    def reached(self) -> int:
+        return self.people - self.left.get(0, 0)
+
+    def line(self) -> str:
+        spread = "，".join(f"剩{n}次 {self.left[n]} 人" for n in sorted(self.left, reverse=True) if self.left[n])
+        return (f"这次群发可送达 {self.reached} 人（每人每月最多 {MASS_PER_MONTH} 次"
+                f"{'：' + spread if spread else ''}）")
+
+
+def quota(s: Session, hub_id: int, segment: str, now: datetime) -> Quota | None:
+    """What a 群发 to this segment would use (None: the segment does not go as a 群发)."""
+    if channel_of(segment) != MASS:
+        return None
+    people = [r for r in recipients(s, hub_id, segment, now) if r.skip in (None, "mass_quota")]
+    spread = Counter(r.mass_left or 0 for r in people)
+    return Quota(len(people), {n: spread.get(n, 0) for n in range(MASS_PER_MONTH, -1, -1)})
+
+
+def _recipients(s: Session, hub_id: int, segment: str) -> list[Recipient]:
     kind, arg = parse_segment(segment)
     out_ids = opted_out_user_ids(s, hub_id)
     if kind == "team":
@@ -98,7 +171,7 @@ def create(sessions: sessionmaker[Session], *, hub_id: int, segment: str, text: 
             if same is not None:
                 raise BroadcastError(f"同样的群发（编号 {same.id}）一天内已经发过；确实要再发一次请加 --force")
         bc = Broadcast(hub_id=hub_id, segment=segment, text=text, status="enqueuing", total=0, created_by=actor,
-                       created_at=now)
+                       created_at=now, channel=channel_of(segment))
         s.add(bc)
         s.flush()
         s.add(AuditLog(hub_id=hub_id, actor=actor, action="broadcast_create", subject=f"broadcast:{bc.id}",
@@ -108,32 +181,22 @@ def create(sessions: sessionmaker[Session], *, hub_id: int, segment: str, text: 
 
 def enqueue_all(sessions: sessionmaker[Session], broadcast_id: int, now: datetime,
                 chunk: int = CHUNK) -> tuple[int, int]:
-    """Queue one outbox row per recipient, in chunks; safe to run again after a crash (resumes, never doubles).
-
-    Returns (queued, skipped) in total for the broadcast.
-    """
+    """Queue the broadcast: its 群发 parts, or a message each (a team); safe to run again after a crash (resumes,
+    never doubles). Returns (queued, skipped) in total for the broadcast."""
     with sessions() as s:
         bc = s.get(Broadcast, broadcast_id)
         if bc is None:
             raise BroadcastError(f"没有编号为 {broadcast_id} 的群发")
         hub_id, segment, text = bc.hub_id, bc.segment, bc.text
-        people = recipients(s, hub_id, segment)
+        people = recipients(s, hub_id, segment, now)
         done = set(s.scalars(select(BroadcastRecipient.user_id).where(BroadcastRecipient.broadcast_id == broadcast_id)))
+        parts = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.idempotency_key.like(f"bc:{broadcast_id}:part%"))) or 0
     todo = [r for r in people if r.user_id is not None and r.user_id not in done]
-    for i in range(0, len(todo), chunk):
-        with transaction(sessions) as s:
-            part = todo[i:i + chunk]
-            rows = [OutboxMessage(hub_id=hub_id, channel="wechat", to=r.openid, kind="text",
-                                  payload={"text": text, "once": True, "broadcast": broadcast_id},
-                                  idempotency_key=f"bc:{broadcast_id}:u{r.user_id}", status="pending", attempts=0,
-                                  next_attempt_at=now, created_at=now)
-                    for r in part if r.skip is None]
-            s.add_all(rows)
-            s.flush()  # one batched INSERT ... RETURNING for the ids
-            by_user = {int(row.idempotency_key.rsplit(":u", 1)[1]): row.id for row in rows if row.idempotency_key}
-            s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id,
-                                          status="skipped" if r.skip else "queued", reason=r.skip,
-                                          outbox_id=by_user.get(r.user_id or 0)) for r in part])
+    if channel_of(segment) == MASS:
+        _queue_mass(sessions, broadcast_id, hub_id, text, todo, now, first_part=parts + 1)
+    else:
+        _queue_direct(sessions, broadcast_id, hub_id, segment, text, todo, now, chunk)
     no_account = sum(1 for r in people if r.user_id is None)
     with transaction(sessions) as s:
         bc = s.get(Broadcast, broadcast_id)
@@ -144,6 +207,83 @@ def enqueue_all(sessions: sessionmaker[Session], broadcast_id: int, now: datetim
     return int(counts.get("queued", 0)), int(counts.get("skipped", 0)) + no_account
 
 
+def mass_parts(n: int, size: int = MASS_PART) -> list[tuple[int, int]]:
+    """[start, end) of the parts of n followers: each at most `size`, none of one person (mass/send takes 2 or
+    more); n == 1 gives no part at all."""
+    if n < 2:
+        return []
+    bounds = [(i, min(i + size, n)) for i in range(0, n, size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:  # lend the last part one from the one before
+        (a, b), (_, d) = bounds[-2], bounds[-1]
+        bounds[-2:] = [(a, b - 1), (b - 1, d)]
+    return bounds
+
+
+def _queue_mass(sessions: sessionmaker[Session], broadcast_id: int, hub_id: int, text: str, todo: list[Recipient],
+                now: datetime, first_part: int) -> None:
+    go = [r for r in todo if r.skip is None]
+    parts = mass_parts(len(go))
+    with transaction(sessions) as s:
+        s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id, status="skipped", reason=r.skip)
+                   for r in todo if r.skip is not None])
+        if len(go) == 1:  # one follower is no 群发: a message of its own, if WeChat lets it through
+            _queue_direct_rows(s, broadcast_id, hub_id, text, go, now)
+    for n, (a, b) in enumerate(parts, first_part):
+        with transaction(sessions) as s:
+            row = OutboxMessage(hub_id=hub_id, channel="wechat", to=f"broadcast:{broadcast_id}", kind=MASS,
+                                payload={"text": text, "broadcast": broadcast_id, "part": n, "notice": "announcement",
+                                         "people": b - a},
+                                idempotency_key=f"bc:{broadcast_id}:part{n}", status="pending", attempts=0,
+                                next_attempt_at=now, created_at=now, priority=0)
+            s.add(row)
+            s.flush()
+            s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id, status="queued",
+                                          outbox_id=row.id) for r in go[a:b]])
+
+
+def _queue_direct(sessions: sessionmaker[Session], broadcast_id: int, hub_id: int, segment: str, text: str,
+                  todo: list[Recipient], now: datetime, chunk: int) -> None:
+    for i in range(0, len(todo), chunk):
+        with transaction(sessions) as s:
+            part = todo[i:i + chunk]
+            s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id, status="skipped",
+                                          reason=r.skip) for r in part if r.skip is not None])
+            _queue_direct_rows(s, broadcast_id, hub_id, text, [r for r in part if r.skip is None], now)
+    kind, arg = parse_segment(segment)
+    if kind == "team":
+        with transaction(sessions) as s:
+            team = team_by_code(s, hub_id, arg)
+            if team is not None:
+                post_to_team(s, team, text, now=now, key=f"bc:{broadcast_id}:team")
+
+
+def _queue_direct_rows(s: Session, broadcast_id: int, hub_id: int, text: str, people: list[Recipient],
+                       now: datetime) -> None:
+    rows = [OutboxMessage(hub_id=hub_id, channel="wechat", to=r.openid, kind="text",
+                          payload={"text": text, "once": True, "broadcast": broadcast_id, "notice": "announcement",
+                                   "status": "通知"},
+                          idempotency_key=f"bc:{broadcast_id}:u{r.user_id}", status="pending", attempts=0,
+                          next_attempt_at=now, created_at=now)
+            for r in people]
+    s.add_all(rows)
+    s.flush()  # one batched INSERT ... RETURNING for the ids
+    by_user = {int(row.idempotency_key.rsplit(":u", 1)[1]): row.id for row in rows if row.idempotency_key}
+    s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id, status="queued",
+                                  outbox_id=by_user.get(r.user_id or 0)) for r in people])
+
+
+def announce_event(sessions: sessionmaker[Session], *, hub_id: int, event_id: int, now: datetime,
+                   es: events.EventSettings, actor: str = "cli") -> int:
+    """Announce a street event to every follower who has not opted out: one 群发 (not a template: an
+    announcement is no notice of a service they asked for). Returns the broadcast's id."""
+    with sessions() as s:
+        ev = events.get(s, hub_id, event_id)
+        text = "活动预告：" + events.describe(s, ev, es)
+    bid = create(sessions, hub_id=hub_id, segment="all-subscribers", text=text, now=now, actor=actor)
+    enqueue_all(sessions, bid, now)
+    return bid
+
+
 @dataclass
 class Progress:
     broadcast: Broadcast
@@ -151,6 +291,7 @@ class Progress:
     failed: int = 0
     pending: int = 0
     skipped: int = 0
+    unreached: int = 0  # queued, but no route could carry it (out of window; a 群发 WeChat refused): shown to staff
     via: dict[str, int] = field(default_factory=dict)
     skipped_why: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
@@ -163,7 +304,8 @@ class Progress:
         bc = self.broadcast
         why = "，".join(f"{SKIP_WORDS.get(k, k)} {v}" for k, v in sorted(self.skipped_why.items()))
         state = "已完成" if self.done else "正在排队" if bc.status == "enqueuing" else "发送中"
-        return (f"群发 {bc.id}（{bc.segment}）{state}：已发送 {self.sent}，失败 {self.failed}，"
+        unreached = f"，未送达 {self.unreached}" if self.unreached else ""
+        return (f"群发 {bc.id}（{bc.segment}）{state}：已发送 {self.sent}，失败 {self.failed}{unreached}，"
                 f"跳过 {self.skipped}{f'（{why}）' if why else ''}，待发送 {self.pending}")
 
 
@@ -183,6 +325,8 @@ def progress(s: Session, broadcast_id: int) -> Progress:
             via[sent_via or "?"] += n
         elif status == "dead":
             p.failed += n
+        elif status in ("undelivered", "skipped"):
+            p.unreached += n
         else:
             p.pending += n
     p.via = dict(via)
@@ -194,7 +338,8 @@ def progress(s: Session, broadcast_id: int) -> Progress:
     p.errors = {str(err or ""): int(n) for err, n in s.execute(
         select(OutboxMessage.last_error, func.count())
         .join(BroadcastRecipient, BroadcastRecipient.outbox_id == OutboxMessage.id)
-        .where(BroadcastRecipient.broadcast_id == broadcast_id, OutboxMessage.status == "dead")
+        .where(BroadcastRecipient.broadcast_id == broadcast_id,
+               OutboxMessage.status.in_(["dead", "undelivered", "skipped"]))
         .group_by(OutboxMessage.last_error)).all()}
     return p
 

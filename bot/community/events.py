@@ -17,7 +17,7 @@ from bot.community.eventrule import EventRule, at_local, occurrences, parse_rule
 from bot.community.teamchat import post_to_team, roster, team_by_code
 from bot.config import Config
 from bot.errors import LeifengError
-from bot.outbox import enqueue
+from bot.outbox import Notice, enqueue
 from intents.timeparse import WEEKDAY_NAMES
 from storage.models import AuditLog, Team, User
 from storage.models_events import Event, EventSubscription, JobRun
@@ -162,10 +162,12 @@ def _check_teams(s: Session, hub_id: int, codes: list[str]) -> None:
 
 
 def _tell_people(s: Session, ev: Event, text: str, now: datetime, key: str, es: EventSettings) -> int:
-    """Subscribers and the members of the teams taking part (each person once), and the team chats."""
+    """Subscribers and the members of the teams taking part (each person once), and the team chats. A change of an
+    event they asked to hear about, or are on duty for: a service notice, which a template may carry."""
     told: set[str] = set()
     for user in subscribers(s, ev.hub_id):
-        enqueue(s, hub_id=ev.hub_id, to=user.openid, text=text, now=now, idempotency_key=f"{key}:u{user.id}")
+        enqueue(s, hub_id=ev.hub_id, to=user.openid, text=text, now=now, idempotency_key=f"{key}:u{user.id}",
+                notice=Notice.EVENT_CHANGE)
         told.add(user.openid)
     for code in ev.teams or []:
         team = team_by_code(s, ev.hub_id, code)
@@ -173,7 +175,8 @@ def _tell_people(s: Session, ev: Event, text: str, now: datetime, key: str, es: 
             continue
         for m in roster(s, ev.hub_id, team.id):
             if m.openid and m.openid not in told:
-                enqueue(s, hub_id=ev.hub_id, to=m.openid, text=text, now=now, idempotency_key=f"{key}:u{m.user_id}")
+                enqueue(s, hub_id=ev.hub_id, to=m.openid, text=text, now=now, idempotency_key=f"{key}:u{m.user_id}",
+                        notice=Notice.EVENT_CHANGE)
                 told.add(m.openid)
         post_to_team(s, team, text, now=now, key=key)
     return len(told)
@@ -310,8 +313,9 @@ def _send_reminders(s: Session, ev: Event, kind: str, run_key: str, now: datetim
     when = "明天" if kind == "day_before" else "今天"
     text = f"活动提醒：{when}有{describe(s, ev, es)}\n欢迎参加！不想再收到提醒，回复“退订”。"
     queued = 0
-    for user in subscribers(s, ev.hub_id):
-        enqueue(s, hub_id=ev.hub_id, to=user.openid, text=text, now=now, idempotency_key=f"{run_key}:u{user.id}")
+    for user in subscribers(s, ev.hub_id):  # only those who opted in: a reminder is for who asked for it
+        enqueue(s, hub_id=ev.hub_id, to=user.openid, text=text, now=now, idempotency_key=f"{run_key}:u{user.id}",
+                notice=Notice.EVENT_REMINDER)
         queued += 1
     if kind == "day_before":
         queued += _team_reminders(s, ev, run_key, now, es)
@@ -332,7 +336,7 @@ def _team_reminders(s: Session, ev: Event, run_key: str, now: datetime, es: Even
         for m in members:
             if m.openid:
                 enqueue(s, hub_id=ev.hub_id, to=m.openid, text=text, now=now,
-                        idempotency_key=f"{run_key}:team{team.id}:v{m.volunteer_id}")
+                        idempotency_key=f"{run_key}:team{team.id}:v{m.volunteer_id}", notice=Notice.EVENT_REMINDER)
                 queued += 1
         queued += post_to_team(s, team, text, now=now, key=f"{run_key}:team", mention=members)
     return queued

@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from bot.config import Config
+from bot.devtools.fake_wechat import readable
 from bot.devtools.simulator import Account, SignedRequest, message_xml
 
 HELP = """在这里像微信用户一样打字。特殊指令：
@@ -30,7 +31,9 @@ class HttpTransport:
         self.account = Account(token=config.wechat_token, appid=config.wechat_appid, aes_key=config.wechat_aes_key)
         self._seen = 0
 
-    def _post(self, req: SignedRequest) -> str | None:
+    def _post(self, req: SignedRequest, xml: str) -> str | None:
+        if self.fake_url:  # WeChat knows what the user did: it delivers the message (the fake's rules need it)
+            requests.post(self.fake_url + "/__push__", data=xml.encode("utf-8"), timeout=self.timeout)
         res = requests.post(self.url, params=req.params, data=req.body, timeout=self.timeout,
                             headers={"Content-Type": "text/xml"})
         if res.status_code != 200:
@@ -61,15 +64,14 @@ class HttpTransport:
                               EventKey=line[len("/click"):].strip() or "MENU_HELP")
         else:
             xml = message_xml(to=to, sender=openid, create_time=now, msg_type="text", Content=line, MsgId=msg_id)
-        return self._post(acct.sign(xml, now=now, openid=openid))
+        return self._post(acct.sign(xml, now=now, openid=openid), xml)
 
     def pushed(self) -> list[dict[str, Any]]:
         """Messages the fake WeChat server received since the last call (outbox deliveries)."""
         if not self.fake_url:
             return []
         calls = requests.get(self.fake_url + "/__sent__", timeout=self.timeout).json()
-        sends = [c for c in calls if c["path"] in ("/cgi-bin/message/custom/send", "/cgi-bin/message/template/send",
-                                                   "/cgi-bin/webhook/send") and c["result"].get("errcode") == 0]
+        sends = [c for c in calls if readable(c) is not None]
         new, self._seen = sends[self._seen:], len(sends)
         return new
 
@@ -80,8 +82,7 @@ def describe_push(call: dict[str, Any]) -> str:
         content = (body.get("text") or body.get("markdown") or {}).get("content", "")
         return f"[群机器人] {content}"
     if call["path"].endswith("template/send"):
-        data = body.get("data", {})
-        return f"[模板消息 → {body.get('touser')}] {data.get('keyword1', {}).get('value', '')}"
+        return f"[模板消息 → {body.get('touser')}] {(readable(call) or ([], ''))[1]}"
     return f"[客服消息 → {body.get('touser')}] {body.get('text', {}).get('content', '')}"
 
 

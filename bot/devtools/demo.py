@@ -86,6 +86,7 @@ def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
                           "wechat_aes_key": ""}, environ={})
     services = build_services(config)
     seed(services)
+    fake.adopt_users(services.sessions)  # the sample volunteers and staff follow the account
     server = make_server("127.0.0.1", 0, create_app(services=services), threaded=True)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     worker = Worker(services, interval=0.2)

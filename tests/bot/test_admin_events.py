@@ -84,6 +84,7 @@ def test_broadcast_compose_preview_send_progress(staff_client: Any, seeded: Seed
     assert resp.status_code == 302
     page = text(staff_client.get(resp.headers["Location"]))
     assert "已排队：2人" in page and "待发送 2" in page and 'http-equiv="refresh"' in page
+    fake_wechat.adopt_users(services.sessions)  # the sample volunteers follow the account
     OutboxSender(services).drain()
     page = text(staff_client.get(resp.headers["Location"]))
     assert "已完成" in page and "已发送 2" in page and 'http-equiv="refresh"' not in page

@@ -37,6 +37,7 @@ def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat
             if vol.id not in members:
                 s.add(TeamMember(hub_id=1, team_id=team.id, volunteer_id=vol.id, joined_at=now))
     services.hubs.forget()
+    fake_wechat.adopt_users(services.sessions)  # the sample volunteers follow the account
     return Chat(client, account, clock, services, fake_wechat)
 
 
@@ -216,3 +217,14 @@ def test_on_duty_members_by_availability(services: Any, clock: FakeClock) -> Non
     b = Member(2, "乙", None, None, None, ((0, "pm"), (5, "am")))
     assert on_duty([a, b], monday_morning, tz) == [a]
     assert on_duty([a, b], monday_morning + timedelta(hours=5), tz) == [b]
+
+
+def test_a_callout_reaches_a_team_silent_for_days_with_no_refused_call(chat: Chat, services: Any,
+                                                                        clock: FakeClock) -> None:
+    clock.advance(days=3)  # nobody on the team has written since the sample data was made
+    start(services)
+    got = chat.deliver()
+    assert chat.fake.refused() == []
+    for who in (ZHANG, WANG, CHEN, LIU):  # by template: a call-out of their own team is a service notice
+        assert got[who] == ["应急救援队：河堤出现险情，急需支援 | 紧急集合 | 2026年11月26日 10:00"]
+    assert "东河闸口" in got["robot:" + ROBOT][0]  # and the team's group chat has the whole message

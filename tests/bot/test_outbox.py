@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.devtools.fake_wechat import FakeWeChatServer
-from bot.outbox import enqueue
+from bot.outbox import enqueue, undelivered
 from bot.services import Services
 from bot.worker.sender import OutboxSender
 from storage.db import transaction
@@ -20,13 +20,16 @@ from tests.conftest import make_services
 
 CUSTOM = "/cgi-bin/message/custom/send"
 TEMPLATE = "/cgi-bin/message/template/send"
-TOKEN = "/cgi-bin/token"
+TOKEN = "/cgi-bin/stable_token"  # the bot asks stable_token (tests/bot/channels/test_tokens.py: the classic call)
 
 
-def add_user(svc: Services, openid: str, last_inbound: Any) -> None:
+def add_user(svc: Services, openid: str, wrote_at: Any, fake: FakeWeChatServer | None = None) -> None:
+    """A follower who last wrote at `wrote_at` (None: never): in our users table, and known to WeChat (the fake)."""
     with transaction(svc.sessions) as s:
-        s.add(User(hub_id=1, openid=openid, roles=[], subscribed=True, last_inbound_at=last_inbound,
+        s.add(User(hub_id=1, openid=openid, roles=[], subscribed=True, last_inbound_at=wrote_at, phone="13800000000",
                    created_at=svc.clock.now()))
+    if fake is not None:
+        fake.follower(openid, wrote_at=wrote_at)
 
 
 def queue(svc: Services, to: str, text: str, n: int = 1, key: str | None = None) -> None:
@@ -43,7 +46,7 @@ def rows(svc: Services) -> list[OutboxMessage]:
 
 def test_inside_window_sends_customer_service(services: Services, fake_wechat: FakeWeChatServer,
                                               clock: FakeClock) -> None:
-    add_user(services, "oA", clock.now() - timedelta(hours=1))
+    add_user(services, "oA", clock.now() - timedelta(hours=1), fake_wechat)
     queue(services, "oA", "您的订单已被接单")
     stats = OutboxSender(services).run_once()
     assert stats.sent == 1
@@ -52,30 +55,52 @@ def test_inside_window_sends_customer_service(services: Services, fake_wechat: F
     assert rows(services)[0].status == "sent" and rows(services)[0].sent_via == "custom"
 
 
-def test_outside_window_uses_template(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
-    add_user(services, "oB", clock.now() - timedelta(hours=49))
-    queue(services, "oB", "明天上午有雷锋一条街活动")
+def test_outside_window_a_service_notice_goes_as_a_category_template(
+        services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
+    add_user(services, "oB", clock.now() - timedelta(hours=49), fake_wechat)
+    queue(services, "oB", "好消息！您的理发订单12已由志愿者张师傅接单（电话 138****5678），时间：明天15:00。",
+          key="accepted:12:3:1")
     OutboxSender(services).run_once()
-    assert fake_wechat.calls(CUSTOM) == []
+    assert fake_wechat.calls(CUSTOM) == [] and fake_wechat.refused() == []  # it knew: no call refused
     (call,) = fake_wechat.calls(TEMPLATE)
-    assert call["body"]["template_id"] == "TPL_NOTICE"
-    assert call["body"]["data"]["keyword1"]["value"] == "明天上午有雷锋一条街活动"
+    body = call["body"]
+    assert body["template_id"] == "TPL_NOTICE" and body["client_msg_id"] == f"outbox-{rows(services)[0].id}"
+    # the hub's single notice template: 事项 thing1, 状态 phrase2, 时间 time3 (no first/remark, each ≤ 20)
+    assert body["data"] == {"thing1": {"value": "社区志愿服务 订单12"}, "phrase2": {"value": "已接单"},
+                            "time3": {"value": "2026年11月23日 10:00"}}
     assert rows(services)[0].sent_via == "template"
 
 
+def test_outside_window_a_chat_message_is_shown_to_staff_not_sent(services: Services, fake_wechat: FakeWeChatServer,
+                                                                   clock: FakeClock) -> None:
+    """A template may carry only a notice of a service the user asked for: anything else waits for no one."""
+    add_user(services, "oB2", clock.now() - timedelta(hours=49), fake_wechat)
+    queue(services, "oB2", "刚才的事情还没办完，已经帮您先取消了。", key="dialogue-expired:1:5")
+    assert OutboxSender(services).run_once().undelivered == 1
+    assert fake_wechat.calls(CUSTOM) == fake_wechat.calls(TEMPLATE) == []
+    (row,) = rows(services)
+    assert row.status == "skipped" and row.payload["reasons"] == ["window_closed", "not_a_service_notice"]
+    with services.sessions() as s:
+        (shown,) = undelivered(s, 1)
+    assert (shown.to, shown.call, shown.notice) == ("oB2", False, "chat")
+
+
 def test_45015_falls_back_to_template(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
-    add_user(services, "oC", clock.now() - timedelta(hours=1))  # we think we are inside the window
+    add_user(services, "oC", clock.now() - timedelta(hours=1), fake_wechat)  # we think we are inside the window
     fake_wechat.fail(CUSTOM, errcode=45015)
-    queue(services, "oC", "提醒")
+    queue(services, "oC", "提醒：您的订单3明天开始", key="appt:3:1800000000:res:1")
     assert OutboxSender(services).run_once().sent == 1
     assert len(fake_wechat.calls(CUSTOM)) == 1
     assert len(fake_wechat.calls(TEMPLATE)) == 1
     assert rows(services)[0].sent_via == "template"
+    queue(services, "oC", "又一条", key="appt:4:1800000000:res:1")  # WeChat said the window is closed: we believe it
+    OutboxSender(services).run_once()
+    assert len(fake_wechat.calls(CUSTOM)) == 1 and len(fake_wechat.calls(TEMPLATE)) == 2
 
 
 def test_40001_refreshes_token_once_and_retries(services: Services, fake_wechat: FakeWeChatServer,
                                                 clock: FakeClock) -> None:
-    add_user(services, "oD", clock.now())
+    add_user(services, "oD", clock.now(), fake_wechat)
     queue(services, "oD", "一", n=1)
     sender = OutboxSender(services)
     sender.run_once()
@@ -88,12 +113,13 @@ def test_40001_refreshes_token_once_and_retries(services: Services, fake_wechat:
     assert statuses == [0, 40001, 0]
     with services.sessions() as s:
         assert s.get(AccessToken, "wxtestappid0001").refresh_count == 2  # type: ignore[union-attr]
+    assert fake_wechat.refused() == []  # 40001 aside: the token was replaced, nothing else refused
 
 
 @pytest.mark.parametrize("errcode", [40001, 42001])
 def test_a_token_refused_again_after_a_refresh_is_not_retried_for_ever(
         services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock, errcode: int) -> None:
-    add_user(services, "oLoop", clock.now())
+    add_user(services, "oLoop", clock.now(), fake_wechat)
     queue(services, "oLoop", "一")
     fake_wechat.fail(CUSTOM, errcode=errcode, times=10)  # WeChat refuses every token, fresh ones too
     stats = OutboxSender(services).run_once()
@@ -107,7 +133,7 @@ def test_a_token_refused_again_after_a_refresh_is_not_retried_for_ever(
 def test_send_errors_keep_no_credentials(services: Services, fake_wechat: FakeWeChatServer,
                                           clock: FakeClock) -> None:
     """A failed send's error is stored and logged; the URL's query (AppSecret, access token, robot key) is not."""
-    add_user(services, "oSecret", clock.now())
+    add_user(services, "oSecret", clock.now(), fake_wechat)
     queue(services, "oSecret", "一")
     fake_wechat.fail(CUSTOM, http_status=500)
     OutboxSender(services).run_once()
@@ -117,7 +143,7 @@ def test_send_errors_keep_no_credentials(services: Services, fake_wechat: FakeWe
 
 def test_42001_refreshes_token_once_and_retries(services: Services, fake_wechat: FakeWeChatServer,
                                                 clock: FakeClock) -> None:
-    add_user(services, "oExp", clock.now())
+    add_user(services, "oExp", clock.now(), fake_wechat)
     queue(services, "oExp", "一")
     fake_wechat.fail(CUSTOM, errcode=42001)  # access_token expired
     assert OutboxSender(services).run_once().sent == 1
@@ -126,21 +152,31 @@ def test_42001_refreshes_token_once_and_retries(services: Services, fake_wechat:
 
 
 def test_token_refreshed_before_expiry(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
-    add_user(services, "oE", clock.now())
+    add_user(services, "oE", clock.now(), fake_wechat)
     sender = OutboxSender(services)
     queue(services, "oE", "a")
     sender.run_once()
     clock.advance(seconds=7200 - 200)  # within the 300 s margin of expiry
-    add_user(services, "oE2", clock.now())
-    queue(services, "oE2", "b")
+    for name in ("oE2", "oE3"):
+        add_user(services, name, clock.now(), fake_wechat)
+        queue(services, name, "b")
+        sender.run_once()
+    # stable_token was asked again inside the margin and handed back the same, still valid token: used till its end
+    (first, again) = fake_wechat.calls(TOKEN)
+    assert first["result"]["access_token"] == again["result"]["access_token"]
+    assert again["result"]["expires_in"] == 200
+    assert [c["result"]["errcode"] for c in fake_wechat.calls(CUSTOM)] == [0, 0, 0]
+    clock.advance(seconds=200)  # expired now: a new one
+    add_user(services, "oE4", clock.now(), fake_wechat)
+    queue(services, "oE4", "c")
     sender.run_once()
-    assert len(fake_wechat.calls(TOKEN)) == 2
-    assert [c["result"]["errcode"] for c in fake_wechat.calls(CUSTOM)] == [0, 0]
+    assert len({c["result"]["access_token"] for c in fake_wechat.calls(TOKEN)}) == 2
+    assert [c["result"]["errcode"] for c in fake_wechat.calls(CUSTOM)] == [0, 0, 0, 0]
 
 
 def test_transient_error_retries_with_backoff_then_dead(services: Services, fake_wechat: FakeWeChatServer,
                                                         clock: FakeClock) -> None:
-    add_user(services, "oF", clock.now())
+    add_user(services, "oF", clock.now(), fake_wechat)
     fake_wechat.fail(CUSTOM, http_status=500, times=100)
     queue(services, "oF", "x")
     sender = OutboxSender(services)
@@ -159,10 +195,23 @@ def test_transient_error_retries_with_backoff_then_dead(services: Services, fake
     assert delays == [5, 10, 20, 40, 80]
 
 
-def test_45047_rate_limited_is_retried(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
-    add_user(services, "oG", clock.now())
+def test_45047_is_one_persons_count_not_a_pause(services: Services, fake_wechat: FakeWeChatServer,
+                                                 clock: FakeClock) -> None:
+    """45047 says this person's customer-service count is used up: their notice goes by template, nobody else waits."""
+    add_user(services, "oG", clock.now(), fake_wechat)
+    add_user(services, "oG2", clock.now(), fake_wechat)
     fake_wechat.fail(CUSTOM, errcode=45047)
-    queue(services, "oG", "x")
+    queue(services, "oG", "您的订单9已取消", key="expired:9:1")
+    queue(services, "oG2", "x")
+    stats = OutboxSender(services).run_once()
+    assert (stats.sent, stats.retried) == (2, 0) and stats.via == {"template": 1, "custom": 1}
+    assert [c["body"]["touser"] for c in fake_wechat.calls(CUSTOM) if c["result"]["errcode"] == 0] == ["oG2"]
+
+
+def test_45009_pauses_every_send(services: Services, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
+    add_user(services, "oG3", clock.now(), fake_wechat)
+    fake_wechat.fail(CUSTOM, errcode=45009)  # the API's quota for the account
+    queue(services, "oG3", "x")
     sender = OutboxSender(services)
     assert sender.run_once().retried == 1
     clock.advance(seconds=5)
@@ -171,7 +220,7 @@ def test_45047_rate_limited_is_retried(services: Services, fake_wechat: FakeWeCh
 
 def test_timeout_is_transient(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> None:
     svc = make_services(db_url, clock, fake_wechat, http_timeout_seconds=0.2)
-    add_user(svc, "oH", clock.now())
+    add_user(svc, "oH", clock.now(), fake_wechat)
     fake_wechat.fail(CUSTOM, delay=0.6)
     queue(svc, "oH", "x")
     assert OutboxSender(svc).run_once().retried == 1
@@ -179,12 +228,25 @@ def test_timeout_is_transient(db_url: str, clock: FakeClock, fake_wechat: FakeWe
     svc.close()
 
 
-def test_no_template_configured_is_dead_with_clear_error(db_url: str, clock: FakeClock,
-                                                         fake_wechat: FakeWeChatServer) -> None:
+def test_without_a_template_staff_are_asked_to_phone(db_url: str, clock: FakeClock,
+                                                      fake_wechat: FakeWeChatServer) -> None:
     svc = make_services(db_url, clock, fake_wechat, wechat_notice_template_id="")
-    queue(svc, "oNobody", "x")  # never wrote to us: outside the window
-    assert OutboxSender(svc).run_once().dead == 1
-    assert "template" in (rows(svc)[0].last_error or "")
+    add_user(svc, "oQuiet", clock.now() - timedelta(days=3), fake_wechat)  # wrote 3 days ago
+    queue(svc, "oQuiet", "您的订单5已取消：志愿者临时有事", key="expired:5:1")
+    queue(svc, "oNobody", "x", key="accepted:6:1:9")  # not even in our users table
+    assert OutboxSender(svc).run_once().undelivered == 2
+    assert fake_wechat.refused() == []  # nothing tried that WeChat would refuse
+    assert fake_wechat.calls(CUSTOM) == fake_wechat.calls(TEMPLATE) == []
+    (asked,) = fake_wechat.calls("/cgi-bin/user/info")  # oNobody never wrote to us: does WeChat know them?
+    assert asked["params"]["openid"] == "oNobody" and asked["result"]["subscribe"] == 0
+    quiet, nobody = rows(svc)
+    assert quiet.status == "undelivered" and quiet.payload["reasons"] == ["window_closed", "no_template"]
+    assert "no_template" in (quiet.last_error or "")
+    with svc.sessions() as s:
+        listed = undelivered(s, 1, calls_only=True)
+        assert s.execute(select(AuditLog.action)).scalars().all() == ["outbox_undelivered"] * 2
+    assert [(u.to, u.phone, u.call) for u in listed] == [("oNobody", None, True), ("oQuiet", "13800000000", True)]
+    assert nobody.payload["reasons"] == ["not_following"]
     svc.close()
 
 
@@ -205,8 +267,9 @@ def test_robot_channel(services: Services, fake_wechat: FakeWeChatServer) -> Non
 
 def test_two_workers_send_each_row_once(any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> None:
     svc = make_services(any_db_url, clock, fake_wechat)
-    add_user(svc, "oJ", clock.now())
-    queue(svc, "oJ", "m", n=60)
+    for i in range(60):
+        add_user(svc, f"oJ{i}", clock.now(), fake_wechat)
+        queue(svc, f"oJ{i}", f"m{i}")
     senders = [OutboxSender(make_services(any_db_url, clock, fake_wechat), owner=f"w{i}") for i in range(2)]
     barrier = threading.Barrier(2)
 
@@ -236,7 +299,7 @@ def test_crash_between_send_and_mark_is_bounded(services: Services, fake_wechat:
     The row stays `sending` until its lease expires; then another worker sends it again: at most one
     duplicate per crash, and never more than outbox_max_attempts sends in all.
     """
-    add_user(services, "oK", clock.now())
+    add_user(services, "oK", clock.now(), fake_wechat)
     queue(services, "oK", "只发一次")
     crashing = OutboxSender(services, owner="crasher")
 
@@ -247,7 +310,7 @@ def test_crash_between_send_and_mark_is_bounded(services: Services, fake_wechat:
     with services.sessions() as s:
         row = s.get(OutboxMessage, ids[0])
         s.expunge(row)
-    crashing.send(row, clock.now())  # WeChat accepted it ...
+    crashing.send(row)  # WeChat accepted it ...
     crashing._finish = crash  # type: ignore[method-assign]  # ... and the process died before marking
     other = OutboxSender(services, owner="survivor")
     assert other.run_once().claimed == 0  # the lease protects the row while the first might be alive
@@ -261,15 +324,15 @@ def test_crash_between_send_and_mark_is_bounded(services: Services, fake_wechat:
 def test_repeated_crashes_send_a_row_at_most_max_attempts_times(db_url: str, fake_wechat: FakeWeChatServer,
                                                                  clock: FakeClock) -> None:
     svc = make_services(db_url, clock, fake_wechat, outbox_max_attempts=3)
-    add_user(svc, "oCrash", clock.now())
-    queue(svc, "oCrash", "只发一次")
+    add_user(svc, "oCrash", clock.now(), fake_wechat)
+    queue(svc, "oCrash", "只发一次", key="accepted:1:1:1")  # a notice that may take every slot of the quota
     for attempt in range(5):  # each worker sends it, then dies before marking the row
         worker = OutboxSender(svc, owner=f"crasher-{attempt}")
         for row_id in worker.claim():
             with svc.sessions() as s:
                 row = s.get(OutboxMessage, row_id)
                 s.expunge(row)
-            worker.send(row, clock.now())
+            worker.send(row)
         clock.advance(seconds=svc.config.outbox_lease_seconds + 1)
     assert len(fake_wechat.calls(CUSTOM)) == 3  # the bound: outbox_max_attempts sends in all
     (row,) = rows(svc)
@@ -308,7 +371,7 @@ def tokens_at_once(svcs: list[Services]) -> list[str]:
     return tokens
 
 
-@pytest.mark.parametrize("status", ["sent", "dead"])
+@pytest.mark.parametrize("status", ["sent", "dead", "undelivered", "skipped"])
 def test_finished_rows_are_never_claimed_again(services: Services, status: str, clock: FakeClock) -> None:
     queue(services, "oL", "x")
     with transaction(services.sessions) as s:
@@ -326,7 +389,7 @@ def test_a_failed_token_request_keeps_the_appsecret_out_of_the_row(db_url: str, 
     OutboxSender(svc).run_once()
     (row,) = rows(svc)
     assert row.status == "pending" and "ConnectionError" in (row.last_error or "")
-    assert "s3cr3t-value" not in (row.last_error or "") and "/cgi-bin/token?…" in (row.last_error or "")
+    assert "s3cr3t-value" not in (row.last_error or "") and "/cgi-bin/stable_token" in (row.last_error or "")
     svc.close()
 
 
@@ -346,6 +409,7 @@ def test_a_thread_replaces_only_the_token_its_own_request_used(services: Service
 
     def b() -> None:
         seen["b_used"] = client.access_token
+        fake_wechat.expire_tokens()  # WeChat refuses the token both requests carried
         seen["b_new"] = client.fetch_access_token()["access_token"]  # B's request was refused first
 
     thread_a = threading.Thread(target=a)

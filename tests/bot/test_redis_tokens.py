@@ -54,7 +54,7 @@ def test_the_token_is_kept_in_redis_not_the_database(db_url: str, clock: FakeClo
                                                      prefix: str) -> None:
     svc = _services(db_url, clock, fake_wechat, prefix)
     assert isinstance(svc.tokens, RedisTokenStore)
-    add_user(svc, "oR", clock.now())
+    add_user(svc, "oR", clock.now(), fake_wechat)
     queue(svc, "oR", "您好")
     assert OutboxSender(svc).run_once().sent == 1
     assert svc.tokens.peek(APPID) and svc.tokens.refresh_count(APPID) == 1
@@ -76,7 +76,7 @@ def test_concurrent_refresh_from_eight_processes_fetches_once(db_url: str, clock
 def test_40001_refreshes_once_and_retries(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer,
                                           prefix: str) -> None:
     svc = _services(db_url, clock, fake_wechat, prefix)
-    add_user(svc, "oD", clock.now())
+    add_user(svc, "oD", clock.now(), fake_wechat)
     sender = OutboxSender(svc)
     queue(svc, "oD", "一")
     sender.run_once()
@@ -95,15 +95,18 @@ def test_refreshed_before_expiry_on_the_injected_clock(db_url: str, clock: FakeC
     first = client.access_token
     clock.advance(seconds=7200 - 400)  # still outside the 300 s margin
     assert client.access_token == first and len(fake_wechat.calls(TOKEN)) == 1
-    clock.advance(seconds=200)  # inside it
-    assert client.access_token != first and len(fake_wechat.calls(TOKEN)) == 2
+    clock.advance(seconds=200)  # inside it: asked again, and stable_token hands back the same, still valid token
+    assert client.access_token == first and len(fake_wechat.calls(TOKEN)) == 2
+    assert client.access_token == first and len(fake_wechat.calls(TOKEN)) == 2  # used to its end, not re-asked
+    clock.advance(seconds=200)  # expired
+    assert client.access_token != first and len(fake_wechat.calls(TOKEN)) == 3
     svc.close()
 
 
 def test_an_unreachable_redis_is_a_retryable_send_failure(db_url: str, clock: FakeClock,
                                                           fake_wechat: FakeWeChatServer) -> None:
     svc = make_services(db_url, clock, fake_wechat, redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
-    add_user(svc, "oX", clock.now())
+    add_user(svc, "oX", clock.now(), fake_wechat)
     queue(svc, "oX", "提醒")
     stats = OutboxSender(svc).run_once()
     assert stats.sent == 0 and fake_wechat.calls(CUSTOM) == []

@@ -62,7 +62,7 @@ def test_event_reminders_fire_once_at_the_right_times(chat: Chat, services: Any,
     ev = add_event(services, local(2026, 12, 12, 9, 0), teams=["haircut"])
     assert at(clock, local(2026, 12, 11, 17, 59), services) == 0
     assert at(clock, local(2026, 12, 11, 18, 0), services) > 0
-    got = chat.deliver()
+    got = chat.wanted()  # the subscriber wrote weeks ago: WeChat carries a template, the text is the bot's
     (text,) = got[SUB]
     assert text.startswith("活动提醒：明天") and f"/events/{ev}.ics" in text and "12月12日(周六) 09:00-11:30" in text
     assert OUT not in got and GONE not in got  # opted out; no longer follows the account
@@ -78,7 +78,7 @@ def test_event_reminders_fire_once_at_the_right_times(chat: Chat, services: Any,
     assert chat.deliver() == {}
     assert at(clock, local(2026, 12, 12, 7, 59), services) == 0
     assert at(clock, local(2026, 12, 12, 8, 0), services) == 1
-    got = chat.deliver()
+    got = chat.wanted()
     assert list(got) == [SUB] and got[SUB][0].startswith("活动提醒：今天")
     assert at(clock, local(2026, 12, 12, 8, 30), services) == 0
     assert chat.deliver() == {}
@@ -139,10 +139,10 @@ def test_moved_event_is_announced_and_reminded_at_the_new_time(chat: Chat, servi
     es = events.EventSettings.from_config(services.config)
     with transaction(services.sessions) as s:
         events.move(s, 1, ev, starts_at=local(2026, 12, 19, 9, 0), ends_at=None, now=clock.now(), es=es)
-    assert "改到12月19日" in chat.deliver()[SUB][0]
+    assert "改到12月19日" in chat.wanted()[SUB][0]
     assert at(clock, local(2026, 12, 12, 8, 0), services) == 0  # the old morning reminder is gone
     assert at(clock, local(2026, 12, 18, 18, 0), services) == 1
-    assert "12月19日" in chat.deliver()[SUB][0]
+    assert "12月19日" in chat.wanted()[SUB][0]
 
 
 def _accepted_order(services: Any, start: datetime) -> int:
@@ -195,18 +195,18 @@ def test_daily_digest_monthly_report_and_quarterly_honours(chat: Chat, services:
     clock.set(local(2026, 11, 24, 8, 30))
     assert jobs.daily_digest(services) == 1
     assert jobs.daily_digest(services) == 0
-    text = chat.deliver()[STAFF_OPENID][0]
+    text = chat.wanted()[STAFF_OPENID][0]
     assert "进行中 2 单，待接单 1 单，待核查 1 单" in text and "leifeng orders review" in text
     clock.set(local(2026, 12, 1, 9, 5))
     assert jobs.monthly_report(services) == 1
     assert jobs.monthly_report(services) == 0
-    text = chat.deliver()[STAFF_OPENID][-1]
+    text = chat.wanted()[STAFF_OPENID][-1]
     assert text.startswith("2026年11月月报") and "完成服务 2 次，共 5 小时" in text and "发放积分 60 分" in text
     clock.set(local(2026, 12, 2, 9, 5))
     assert jobs.monthly_report(services) == 0  # only on the 1st
     clock.set(local(2027, 1, 1, 9, 30))
     assert jobs.quarterly_honours(services) == 1
-    text = chat.deliver()[STAFF_OPENID][-1]
+    text = chat.wanted()[STAFF_OPENID][-1]
     # equal points: more hours ranks first
     assert text.startswith("2026年第4季度优秀志愿者") and text.index("王师傅") < text.index("张师傅")
 

@@ -34,6 +34,7 @@ def chat(client: Any, account: Any, clock: FakeClock, services: Any, fake_wechat
                                       accepts_redemptions=True, staff_openid=SHOP)
     services.hubs.forget()
     chat = Chat(client, account, clock, services, fake_wechat)
+    chat.say(SHOP, "你好")  # the counter's staff follow the account and have it open
     chat.shop_id = shop.id  # type: ignore[attr-defined]  # the demo seed has merchants of its own
     return chat
 

@@ -203,3 +203,26 @@ def test_wecom_own_events_get_no_reply_and_plain_subscribe_gets_the_menu(wsvc: A
     outer = parse_xml(resp.data)
     reply = parse_xml(crypto.decrypt_message(resp.data, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"]))
     assert "感谢关注" in reply["Content"]
+
+
+def test_a_volunteer_out_of_the_wechat_window_gets_the_offer_in_the_wecom_app(
+        db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> None:
+    """Linked to WeCom but still notified on the official account: when WeChat no longer lets a message through
+    (no window, and this hub has no template), the WeCom app carries it."""
+    svc = make_services(db_url, clock, fake_wechat, wechat_notice_template_id="", **wecom_settings())
+    try:
+        with transaction(svc.sessions) as s:
+            seed_demo_hub(s, clock.now())
+            vol = s.execute(select(Volunteer).where(Volunteer.name == "张师傅")).scalar_one()
+            link_user(s, hub_id=1, userid="zhangsan", volunteer_id=vol.id, now=clock.now())
+        fake_wechat.adopt_users(svc.sessions)
+        clock.advance(days=3)
+        with transaction(svc.sessions) as s:
+            enqueue(s, hub_id=1, to="oVolBarber01", text="新任务：义务理发（订单9）\n接单请回复：接单 9",
+                    now=clock.now(), idempotency_key="offer:9:1")
+        assert OutboxSender(svc).run_once().via == {"wecom": 1}
+        (sent,) = fake_wechat.calls("/cgi-bin/message/send")
+        assert sent["body"]["touser"] == "zhangsan" and "接单 9" in sent["body"]["text"]["content"]
+        assert fake_wechat.refused() == []
+    finally:
+        svc.close()
