@@ -23,6 +23,16 @@ addressed to the sender; a plain "success" (the dialogue chose not to answer) is
 It prints figures and asserts nothing. Targets it reports against:
   ours/echo throughput >= 50%;   ours p99 < 100 ms at 100 msg/s.
 
+--mix realistic (or both) adds the message mix of the 2026-12-01 outside measurement (issue 19): sessions, each
+one client sending its messages in order and waiting for every answer. 65 % are new residents ordering — a
+one-sentence request straight to the confirmation, or (one in four) step by step, answering the bot's questions —
+then "1" to confirm (submit + dispatch in the passive reply), a volunteer's 接单 N and 完成 N 2, the resident's
+rating and "不用了"; 35 % are casual (菜单, 你好, 积分, 活动, 我的订单, 我的任务). Requests are signed and encrypted
+when sent (a step needs the order number of the answer before it), so the client uses more CPU than in the cheap
+mix; the echo receives the same messages (with made-up order numbers). The database gets a team of
+--mix-volunteers volunteers covering every service first. Closed loop only, alternating rounds as above; every
+answer of ours is checked against what the step expects (订单N已提交, 接单成功, 辛苦了, 谢谢您的评价, …).
+
 The database is a fresh SQLite file in a temp dir unless --database-url is given; a PostgreSQL
 URL is reset (DROP SCHEMA public CASCADE; CREATE SCHEMA public) and then migrated. Only the
 LEIFENG_* settings below are used; nothing is sent to WeChat (API base is 127.0.0.1:9, the
@@ -32,7 +42,7 @@ No extra requirements (stdlib asyncio client). --profile N runs N messages throu
 in-process (Flask test client) under cProfile and prints where the time goes.
 
     python benchmarks/webhook.py [--seconds S] [--rounds R] [--concurrency C] [--database-url URL]
-                                 [--rate R] [--profile N]
+                                 [--rate R] [--profile N] [--mix cheap|realistic|both] [--mix-volunteers N]
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -70,6 +81,24 @@ TEXTS = ("菜单", "你好", "人工")
 WORKERS = 2
 REQUEST_TIMEOUT = 30.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# -- the realistic mix (--mix realistic): what residents and volunteers actually send
+ORDER_SHARE = 65  # percent of sessions that order; the rest are casual
+# one sentence with service, time, address and phone: the bot answers with the confirmation at once
+ORDER_SENTENCES = (
+    "明天下午三点来给我理个发，幸福小区3栋2单元501，电话13812345678",
+    "明天上午请人帮我打扫卫生 地址幸福小区1栋101 电话13812340000",
+    "明天中午帮我送个饭，光明小区2栋3单元402，电话13600003333",
+    "后天下午帮我修一下电视，春风小区3栋602，电话13900006666",
+    "下周三下午陪我去医院看病，和平小区8栋1单元201，电话13700002222",
+    "后天上午帮我买点菜，建设小区12栋501，电话13500004444",
+    "明天上午来家里陪我聊聊天，幸福小区6栋2单元101，电话13800005555",
+)
+# step by step: the bot asks for the time, the address, the phone
+STEP_BY_STEP = ("我想理发", "明天上午", "幸福小区1栋1号", "13812345678")
+CASUAL_TEXTS = ("菜单", "你好", "积分", "活动", "我的订单", "菜单", "你好")
+MIX_VOLUNTEERS = 300
+CONFIRMED = re.compile(r"订单(\d+)已提交")
 
 
 # --------------------------------------------------------------------------------------- requests
@@ -104,6 +133,15 @@ class Builder:
                     f"Content-Type: text/xml\r\nContent-Length: {len(req.body)}\r\nConnection: close\r\n\r\n")
             out.append(Prepared(openid, head.encode("ascii") + req.body))
         return out
+
+    def one(self, openid: str, text: str) -> Prepared:
+        """One message built now (the realistic mix: a step may need the answer to the one before)."""
+        i = self.seq
+        self.seq += 1
+        req = self.account.text(openid, text, now=int(time.time()), msg_id=str(self.base + i))
+        head = (f"POST /wechat?{urlencode(req.params)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Content-Type: text/xml\r\nContent-Length: {len(req.body)}\r\nConnection: close\r\n\r\n")
+        return Prepared(openid, head.encode("ascii") + req.body)
 
 
 # ----------------------------------------------------------------------------------------- client
@@ -172,6 +210,92 @@ async def open_loop(port: int, reqs: list[Prepared], rate: float) -> tuple[list[
         tasks.append(loop.create_task(_timed(port, req, at)))
     results = list(await asyncio.gather(*tasks))
     return results, time.perf_counter() - start
+
+
+@dataclass
+class MixTally:
+    """What the realistic mix did, and each answer of ours with what its step expects (checked after the phase)."""
+
+    sessions: int = 0
+    orders: int = 0
+    casual: int = 0
+    expected: list[tuple[Outcome, str]] = field(default_factory=list)
+
+
+async def mix_loop(port: int, builder: Builder, seconds: float, concurrency: int, live: bool, run: str,
+                   start_at: int = 0, volunteers: int = MIX_VOLUNTEERS) -> tuple[list[Outcome], float, MixTally]:
+    """`concurrency` clients, each running whole sessions one after another until the time is up; a session in
+    progress is finished. `live`: read the order number from our confirmation (the echo gets a made-up one)."""
+    results: list[Outcome] = []
+    tally = MixTally()
+    counter = iter(range(start_at, 10**9))
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def step(openid: str, text: str, expect: str) -> Outcome:
+        out = await _timed(port, builder.one(openid, text), time.perf_counter())
+        results.append(out)
+        tally.expected.append((out, expect))
+        return out
+
+    async def order(k: int) -> None:
+        resident = f"mix-{run}-{k}"
+        volunteer = f"bench-vol-{k % volunteers:03d}"
+        if k % 4 == 3:
+            for text, expect in zip(STEP_BY_STEP, ("什么时间", "地址", "电话", "请核对"), strict=True):
+                await step(resident, text, expect)
+        else:
+            await step(resident, ORDER_SENTENCES[k % len(ORDER_SENTENCES)], "请核对")
+        confirmed = await step(resident, "1", "已提交")
+        number = 10**6 + k  # the echo's
+        if live:
+            reply = _content(builder.account, confirmed)
+            m = CONFIRMED.search(reply)
+            if m is None:
+                return  # counted as unexpected; the session stops here
+            number = int(m.group(1))
+        await step(volunteer, f"接单 {number}", "接单成功")
+        await step(volunteer, f"完成 {number} 2", "辛苦了")
+        await step(resident, "5", "谢谢您的评价")
+        await step(resident, "不用了", "")
+        tally.orders += 1
+
+    async def casual(k: int) -> None:
+        openid = f"bench-vol-{k % volunteers:03d}" if k % 5 == 0 else f"bench-user-{k % USERS:03d}"
+        for j in range(1 + k % 3):
+            await step(openid, "我的任务" if k % 5 == 0 and j == 1 else CASUAL_TEXTS[(k + j) % len(CASUAL_TEXTS)], "")
+        tally.casual += 1
+
+    async def client() -> None:
+        while time.perf_counter() < deadline:
+            k = next(counter)
+            tally.sessions += 1
+            # spread evenly over any run of sessions (37 is prime to 100): echo and ours get the same mix
+            await (order(k) if (k * 37) % 100 < ORDER_SHARE else casual(k))
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return results, time.perf_counter() - start, tally
+
+
+def _content(account: Account, out: Outcome) -> str:
+    if out.status != 200 or b"<Encrypt>" not in out.body:
+        return ""
+    try:
+        reply = account.read(out.body)
+    except Exception:  # noqa: BLE001 - counted by check() afterwards
+        return ""
+    return str(reply.get("Content") or "") if reply else ""
+
+
+def unexpected(tally: MixTally, account: Account) -> tuple[int, list[str]]:
+    """Answers of ours that are not what their step expects (an order that did not go through, say)."""
+    bad, examples = 0, []
+    for out, expect in tally.expected:
+        if expect and expect not in _content(account, out):
+            bad += 1
+            if len(examples) < 5:
+                examples.append(f"expected {expect!r}, got {_content(account, out)[:80]!r}")
+    return bad, examples
 
 
 # ----------------------------------------------------------------------------------------- checks
@@ -365,6 +489,29 @@ def run_phase(server: Server, builder: Builder, kind: str, reqs: list[Prepared],
                  100.0 * other / elapsed if elapsed else 0.0, checked, lat, (cpu1 - cpu0, ccpu1 - ccpu0, other))
 
 
+def run_mix_phase(server: Server, builder: Builder, kind: str, *, seconds: float, concurrency: int, run: str,
+                  start_at: int = 0, volunteers: int = MIX_VOLUNTEERS) -> tuple[Phase, MixTally]:
+    """The realistic mix for `seconds` against one server, measured like run_phase."""
+    pids0 = set(server.worker_pids())
+    cpu0, ccpu0, busy0 = server.cpu_seconds(), client_cpu(), machine_busy()
+    results, elapsed, tally = asyncio.run(mix_loop(server.port, builder, seconds, concurrency,
+                                                   live=server.name == "ours", run=run, start_at=start_at,
+                                                   volunteers=volunteers))
+    cpu1, ccpu1, busy1 = server.cpu_seconds(), client_cpu(), machine_busy()
+    lat = sorted(r.latency for r in results)
+    checked = check(results, builder.account)
+    if set(server.worker_pids()) != pids0:
+        checked.examples.append(f"gunicorn workers changed during the phase: {sorted(pids0)} -> "
+                                f"{server.worker_pids()}")
+    n = len(results)
+    other = max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - (ccpu1 - ccpu0))
+    phase = Phase(server.name, kind, n, elapsed, n / elapsed if elapsed else 0.0, pct(lat, 0.50) * 1e3,
+                  pct(lat, 0.99) * 1e3, (lat[-1] if lat else float("nan")) * 1e3, (cpu1 - cpu0) * 1e3 / max(n, 1),
+                  100.0 * (ccpu1 - ccpu0) / elapsed if elapsed else 0.0,
+                  100.0 * other / elapsed if elapsed else 0.0, checked, lat, (cpu1 - cpu0, ccpu1 - ccpu0, other))
+    return phase, tally
+
+
 def show(p: Phase) -> None:
     c = p.checked
     print(f"  {p.server:<5} {p.kind:<6} {p.sent:>6} msgs {p.elapsed:6.2f} s {p.rate:8.1f} msg/s   "
@@ -391,6 +538,39 @@ def prepare_database(url: str) -> None:
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     upgrade(url)
+
+
+def seed_mix(url: str, volunteers: int) -> None:
+    """The realistic mix's people: a team covering every service, `volunteers` approved volunteers in it (with a
+    generous open-task limit: each completes what they take at once), and a staff member who gets the notices."""
+    from datetime import UTC, datetime
+
+    from bot.dialogue.nlu import load_understanding
+    from storage.db import make_engine, make_session_factory, transaction
+    from storage.models import Membership, Team, User, Volunteer
+
+    now = datetime.now(UTC)
+    codes = [svc.code for svc in load_understanding(None).catalogue]
+    engine = make_engine(url)
+    try:
+        with transaction(make_session_factory(engine)) as s:
+            team = Team(hub_id=1, code="bench", name="基准志愿服务队", services=codes, created_at=now)
+            s.add(team)
+            s.add(User(hub_id=1, openid="bench-staff", roles=["staff"], subscribed=True, last_inbound_at=now,
+                       created_at=now))
+            vols = [Volunteer(name=f"志愿者{i}", phone=f"139{i:08d}", skills=codes[i % len(codes):][:3],
+                              availability=[], created_at=now) for i in range(volunteers)]
+            s.add_all(vols)
+            s.flush()
+            users = [User(hub_id=1, openid=f"bench-vol-{i:03d}", roles=["volunteer"], subscribed=True,
+                          volunteer_id=v.id, last_inbound_at=now, created_at=now) for i, v in enumerate(vols)]
+            s.add_all(users)
+            s.flush()
+            s.add_all([Membership(hub_id=1, volunteer_id=v.id, user_id=u.id, team_id=team.id, status="active",
+                                  max_open_tasks=1000, created_at=now, updated_at=now)
+                       for v, u in zip(vols, users, strict=True)])
+    finally:
+        engine.dispose()
 
 
 def bench_env(database_url: str) -> dict[str, str]:
@@ -480,12 +660,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, default=2.0, help="closed-loop warm-up seconds per server")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="instead of the benchmark, cProfile N messages through the app in-process")
+    ap.add_argument("--mix", choices=("cheap", "realistic", "both"), default="cheap",
+                    help="cheap: 菜单/你好/人工 (the default, as before); realistic: ordering sessions and casual "
+                         "messages (see the module's docstring); both: one after the other")
+    ap.add_argument("--mix-volunteers", type=int, default=MIX_VOLUNTEERS,
+                    help=f"volunteers in the realistic mix's team (default {MIX_VOLUNTEERS})")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="leifeng-bench-") as tmp:
         tmpdir = Path(tmp)
         url = args.database_url or f"sqlite:///{tmpdir / 'bench.db'}"
         prepare_database(url)
+        if args.mix != "cheap":
+            seed_mix(url, args.mix_volunteers)
         env = bench_env(url)
         if args.profile:
             profile(args.profile, env)
@@ -503,11 +690,20 @@ def main(argv: list[str] | None = None) -> int:
             "echo": Server("echo", "echo_app:create_app()", env, tmpdir, ("--pythonpath", str(BENCH))),
             "ours": Server("ours", "bot.app:create_app()", env, tmpdir),
         }
+        closed: dict[str, Phase] = {}
+        opened: dict[str, Phase] = {}
+        rounds: dict[str, list[Phase]] = {name: [] for name in servers}
+        mixed: dict[str, Phase] = {}
+        mix_rounds: dict[str, list[Phase]] = {name: [] for name in servers}
+        tallies: dict[str, list[MixTally]] = {name: [] for name in servers}
         try:
             for s in servers.values():
                 s.wait_ready()
             builder = Builder()
-
+            if args.mix != "cheap":
+                mixed = realistic(servers, builder, args, mix_rounds, tallies)
+            if args.mix == "realistic":
+                raise _Done
             print("warm-up (closed loop):")
             estimate: dict[str, float] = {}
             for name, s in servers.items():
@@ -519,7 +715,6 @@ def main(argv: list[str] | None = None) -> int:
 
             slice_s = args.seconds / args.rounds
             print(f"saturation (closed loop), {args.rounds} rounds of {slice_s:g} s per server, alternating:")
-            rounds: dict[str, list[Phase]] = {name: [] for name in servers}
             for r in range(args.rounds):
                 # the order alternates too: neither server always runs just after the other one
                 for name in (list(servers) if r % 2 == 0 else list(servers)[::-1]):
@@ -537,34 +732,23 @@ def main(argv: list[str] | None = None) -> int:
                 show(p)
 
             print(f"fixed rate (open loop, {args.rate:g} msg/s):")
-            opened: dict[str, Phase] = {}
             for name, s in servers.items():
                 reqs = builder.build(int(args.rate * args.seconds))
                 opened[name] = run_phase(s, builder, "open", reqs, seconds=args.seconds,
                                          concurrency=args.concurrency, rate=args.rate)
                 show(opened[name])
+        except _Done:
+            pass
         finally:
             for s in servers.values():
                 s.stop()
         logs = {name: s.log.read_text(errors="replace").strip() for name, s in servers.items()}
 
-    ratio = closed["ours"].rate / closed["echo"].rate if closed["echo"].rate else float("nan")
-    per_round = sorted(o.rate / e.rate for o, e in zip(rounds["ours"], rounds["echo"], strict=True)
-                       if e.rate)
-    errors = sum(p.checked.errors for p in (*closed.values(), *opened.values()))
     print("summary:")
-    print(f"  throughput ours/echo = {closed['ours'].rate:.1f} / {closed['echo'].rate:.1f} msg/s = {ratio:.1%}"
-          f"   (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'})")
-    if per_round:
-        print(f"  per round: {' '.join(f'{v:.1%}' for v in per_round)} (lowest to highest; "
-              f"median {per_round[len(per_round) // 2]:.1%})")
-    p99 = opened["ours"].p99_ms
-    print(f"  ours p99 at {args.rate:g} msg/s = {p99:.1f} ms   (target < 100 ms: {'met' if p99 < 100 else 'MISSED'});"
-          f" echo p99 {opened['echo'].p99_ms:.1f} ms")
-    cost = closed["ours"].server_cpu_ms_per_msg / closed["echo"].server_cpu_ms_per_msg
-    print(f"  server CPU per message ours/echo = {closed['ours'].server_cpu_ms_per_msg:.2f} / "
-          f"{closed['echo'].server_cpu_ms_per_msg:.2f} ms = {cost:.1f}x (less sensitive to other load than msg/s)")
-    print(f"  bad responses in measured phases: {errors}")
+    if mixed:
+        summarise_mix(mixed, mix_rounds, tallies, builder.account)
+    if closed:
+        summarise_cheap(closed, opened, rounds, args.rate)
     for name, text in logs.items():
         if text:
             lines = text.splitlines()
@@ -572,6 +756,80 @@ def main(argv: list[str] | None = None) -> int:
             for line in lines[-12:]:
                 print(f"    {line}")
     return 0
+
+
+class _Done(Exception):
+    """The realistic mix alone: skip the cheap phases."""
+
+
+def realistic(servers: dict[str, Server], builder: Builder, args: argparse.Namespace,
+              mix_rounds: dict[str, list[Phase]], tallies: dict[str, list[MixTally]]) -> dict[str, Phase]:
+    print(f"realistic mix: {ORDER_SHARE}% ordering sessions (one sentence, or step by step; confirm, 接单, 完成, "
+          f"rating), {100 - ORDER_SHARE}% casual; {args.mix_volunteers} volunteers; closed loop {args.concurrency} "
+          f"clients; {args.rounds} rounds of {args.seconds / args.rounds:g} s per server, alternating")
+    sessions = 0
+    print("warm-up (realistic mix, closed loop):")
+    for name, s in servers.items():
+        p, tally = run_mix_phase(s, builder, "warmup", seconds=args.warmup, concurrency=args.concurrency,
+                                 run=f"w{name}", start_at=sessions, volunteers=args.mix_volunteers)
+        sessions += tally.sessions
+        show(p)
+    slice_s = args.seconds / args.rounds
+    for r in range(args.rounds):
+        for name in (list(servers) if r % 2 == 0 else list(servers)[::-1]):
+            p, tally = run_mix_phase(servers[name], builder, "mix", seconds=slice_s, concurrency=args.concurrency,
+                                     run=f"r{r}{name}", start_at=sessions, volunteers=args.mix_volunteers)
+            sessions += tally.sessions
+            mix_rounds[name].append(p)
+            tallies[name].append(tally)
+        print(f"  round {r + 1}: echo {mix_rounds['echo'][-1].rate:7.1f} msg/s, ours "
+              f"{mix_rounds['ours'][-1].rate:7.1f} msg/s = "
+              f"{mix_rounds['ours'][-1].rate / max(mix_rounds['echo'][-1].rate, 1e-9):.1%}")
+    merged = {name: merge(ps) for name, ps in mix_rounds.items()}
+    for p in merged.values():
+        show(p)
+    return merged
+
+
+def summarise_mix(mixed: dict[str, Phase], mix_rounds: dict[str, list[Phase]],
+                  tallies: dict[str, list[MixTally]], account: Account) -> None:
+    ratio = mixed["ours"].rate / mixed["echo"].rate if mixed["echo"].rate else float("nan")
+    ours = tallies["ours"]
+    bad = [unexpected(t, account) for t in ours]
+    n_bad = sum(b for b, _ in bad)
+    print(f"  realistic mix: throughput ours/echo = {mixed['ours'].rate:.1f} / {mixed['echo'].rate:.1f} msg/s = "
+          f"{ratio:.1%}   (issue 19 target >= 40%: {'met' if ratio >= 0.4 else 'MISSED'})")
+    per_round = sorted(o.rate / e.rate for o, e in zip(mix_rounds["ours"], mix_rounds["echo"], strict=True) if e.rate)
+    if per_round:
+        print(f"    per round: {' '.join(f'{v:.1%}' for v in per_round)}")
+    print(f"    ours: {sum(t.sessions for t in ours)} sessions, {sum(t.orders for t in ours)} orders placed, taken, "
+          f"done and rated, {sum(t.casual for t in ours)} casual; p50 {mixed['ours'].p50_ms:.1f} ms, p99 "
+          f"{mixed['ours'].p99_ms:.1f} ms (echo p99 {mixed['echo'].p99_ms:.1f} ms)")
+    print(f"    server CPU per message ours/echo = {mixed['ours'].server_cpu_ms_per_msg:.2f} / "
+          f"{mixed['echo'].server_cpu_ms_per_msg:.2f} ms; answers not as their step expects: {n_bad}")
+    for _, examples in bad:
+        for ex in examples[:2]:
+            print(f"        unexpected: {ex}")
+
+
+def summarise_cheap(closed: dict[str, Phase], opened: dict[str, Phase], rounds: dict[str, list[Phase]],
+                    rate: float) -> None:
+    ratio = closed["ours"].rate / closed["echo"].rate if closed["echo"].rate else float("nan")
+    per_round = sorted(o.rate / e.rate for o, e in zip(rounds["ours"], rounds["echo"], strict=True)
+                       if e.rate)
+    errors = sum(p.checked.errors for p in (*closed.values(), *opened.values()))
+    print(f"  throughput ours/echo = {closed['ours'].rate:.1f} / {closed['echo'].rate:.1f} msg/s = {ratio:.1%}"
+          f"   (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'})")
+    if per_round:
+        print(f"  per round: {' '.join(f'{v:.1%}' for v in per_round)} (lowest to highest; "
+              f"median {per_round[len(per_round) // 2]:.1%})")
+    p99 = opened["ours"].p99_ms
+    print(f"  ours p99 at {rate:g} msg/s = {p99:.1f} ms   (target < 100 ms: {'met' if p99 < 100 else 'MISSED'});"
+          f" echo p99 {opened['echo'].p99_ms:.1f} ms")
+    cost = closed["ours"].server_cpu_ms_per_msg / closed["echo"].server_cpu_ms_per_msg
+    print(f"  server CPU per message ours/echo = {closed['ours'].server_cpu_ms_per_msg:.2f} / "
+          f"{closed['echo'].server_cpu_ms_per_msg:.2f} ms = {cost:.1f}x (less sensitive to other load than msg/s)")
+    print(f"  bad responses in measured phases: {errors}")
 
 
 if __name__ == "__main__":

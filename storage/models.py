@@ -84,10 +84,19 @@ class User(Base):
     created_at: Mapped[datetime]
 
 
+# Conversations in the middle of a dialogue (every state but bot.serviceloop.orders.WAITING_STATES_EXEMPT): the
+# dialogue sweep reads them through a partial index, so queries must use this text verbatim (as STAFF_ROLE_SQL).
+DIALOGUE_WAITING_SQL = "state NOT IN ('IDLE', 'HUMAN', 'RATE', 'RATE_COMMENT')"
+
+
 class Conversation(Base):
     """Dialogue state and slots per user, so a dialogue survives restarts and any process can continue it."""
 
     __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_waiting", "hub_id", "updated_at", sqlite_where=text(DIALOGUE_WAITING_SQL),
+              postgresql_where=text(DIALOGUE_WAITING_SQL)),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -251,7 +260,21 @@ class Order(Base):
     """One request for help and its whole lifecycle."""
 
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_hub_state", "hub_id", "state"),)
+    __table_args__ = (
+        Index("ix_orders_hub_state", "hub_id", "state"),
+        # migration 0011: dispatch counts a volunteer's open and recent tasks; 我的任务
+        Index("ix_orders_volunteer_state_accepted", "volunteer_id", "state", "accepted_at"),
+        # 我的订单: a resident's open orders, whatever their history
+        Index("ix_orders_orderer_state", "ordered_by_user_id", "state"),
+        Index("ix_orders_resident_state", "resident_user_id", "state"),
+        # the sweep reads only what is due (bot.serviceloop.orders.due_orders_query), by state and due time
+        Index("ix_orders_hub_state_dispatched", "hub_id", "state", "dispatched_at"),
+        Index("ix_orders_hub_state_completed", "hub_id", "state", "completed_at"),
+        Index("ix_orders_hub_state_starts", "hub_id", "state", "start_at"),  # also appointment reminders
+        Index("ix_orders_hub_state_ends", "hub_id", "state", "end_at"),
+        # a hub's orders of a month (the monthly report, the ledger's summary), not its whole history
+        Index("ix_orders_hub_created", "hub_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
     state: Mapped[str] = mapped_column(String(16))
@@ -317,6 +340,8 @@ class ServiceRecord(Base):
     """The ledger (台账): one row per completed service."""
 
     __tablename__ = "service_records"
+    # migration 0011: a hub's ledger for a month (exports, the monthly report, honours)
+    __table_args__ = (Index("ix_service_records_hub_date", "hub_id", "service_date"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
@@ -338,7 +363,9 @@ class PointsEntry(Base):
     """Append-only points ledger per hub (earn, redeem, adjust, reverse); the balance is the sum."""
 
     __tablename__ = "points_entries"
-    __table_args__ = (Index("ix_points_hub_volunteer", "hub_id", "volunteer_id"),)
+    __table_args__ = (Index("ix_points_hub_volunteer", "hub_id", "volunteer_id"),
+                      # migration 0011: a hub's points of a month (the ledger, the monthly report, honours)
+                      Index("ix_points_hub_at", "hub_id", "at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))

@@ -1,23 +1,36 @@
 """派单: who may take an order (the team's or skilled volunteers, free then, under their task limit) and the
-fairest of them first (`rank`, pure); offering it to them, their team's group chat, or staff when nobody fits."""
+fairest of them first (`rank`, pure); offering it to them, their team's group chat, or staff when nobody fits.
+
+`candidates` is two statements whatever the size of the hub or its history: the hub's teams (a handful), then
+one query that filters the hub's members by every rule, counts each one's open and recent tasks through
+indexes on orders (ix_orders_volunteer_state_accepted), ranks them and returns only the first `limit`.
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
 from bot.clock import SHANGHAI, as_utc
+from bot.dialogue.registration import ADULT_AGE
 from bot.hubsettings import HubSettings
 from bot.outbox import enqueue
-from bot.people import volunteers
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop.records import S, ServiceInfo, notify, notify_staff, transition, when_text
 from intents.masking import coarse_address, scrub
 from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
+
+HELD_STATES = (S.ACCEPTED.value, S.SUPPORTED.value)  # a volunteer's open tasks (counted against max_open_tasks)
+RECENT_DAYS = 30  # fairness: tasks accepted in this window
+FAR_AWAY_KM = 1e9  # where a volunteer or an order without coordinates sorts
+# the orders counted per candidate (built once: an alias adapts its columns on first use, which costs)
+_HELD, _RECENT = aliased(Order, name="held"), aliased(Order, name="recent_order")
 
 
 @dataclass(frozen=True)
@@ -29,13 +42,21 @@ class Candidate:
     distance_km: float | None
 
 
-def available(vol: Volunteer, order: Order) -> bool:
-    if not vol.availability or order.start_at is None:
-        return True
+def slot_of(order: Order) -> tuple[int, str] | None:
+    """(weekday, period) of the order's start in Shanghai, or None for "as soon as possible"."""
+    if order.start_at is None:
+        return None
     start = as_utc(order.start_at).astimezone(SHANGHAI)
-    period = "am" if start.hour < 12 else ("pm" if start.hour < 18 else "eve")
-    return any(int(slot.get("weekday", -1)) == start.weekday() and slot.get("period") in (period, "all")
-               for slot in vol.availability)
+    return start.weekday(), "am" if start.hour < 12 else ("pm" if start.hour < 18 else "eve")
+
+
+def available(vol: Volunteer, order: Order) -> bool:
+    slot = slot_of(order)
+    if not vol.availability or slot is None:
+        return True
+    weekday, period = slot
+    return any(int(s.get("weekday", -1)) == weekday and s.get("period") in (period, "all")
+               for s in vol.availability)
 
 
 def distance_km(vol: Volunteer, order: Order) -> float | None:
@@ -48,37 +69,97 @@ def distance_km(vol: Volunteer, order: Order) -> float | None:
 
 def rank(found: list[Candidate]) -> list[Candidate]:
     """The fairest first (pure): fewest tasks in the last 30 days, then nearest, then the longest-standing."""
-    return sorted(found, key=lambda c: (c.recent_tasks, c.distance_km if c.distance_km is not None else 1e9,
+    return sorted(found, key=lambda c: (c.recent_tasks, c.distance_km if c.distance_km is not None else FAR_AWAY_KM,
                                         c.volunteer.id))
 
 
-def candidates(s: Session, order: Order, now: datetime) -> list[Candidate]:
-    """Approved, active volunteers of the service's team or with the skill, free at that time,
-    under their open-task limit; fewest recent tasks first, then nearest."""
+# -- the rules in SQL (the same as `available`, `distance_km`, `rank` and volunteers.is_minor) --------------
+
+
+def first_minor_birth(now: datetime, adult_age: int = ADULT_AGE) -> datetime:
+    """The earliest birth instant of someone under `adult_age` today (Shanghai calendar), as UTC: a volunteer
+    is a minor exactly when birth_date >= this (volunteers.is_minor, which counts completed years)."""
+    today = as_utc(now).astimezone(SHANGHAI).date()
+    try:
+        last_adult = date(today.year - adult_age, today.month, today.day)
+    except ValueError:  # 29 February, and that year has none: whoever was born on 1 March is still a minor
+        last_adult = date(today.year - adult_age, 2, 28)
+    return datetime.combine(last_adult + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
+
+
+def _has_skill(dialect: str, code: str) -> ColumnElement[bool]:
+    """volunteers.skills (a JSON list of service codes) holds `code`."""
+    if dialect == "postgresql":
+        return and_(text("CAST(volunteers.skills AS JSONB) @> CAST(:dispatch_skill AS JSONB)")
+                    .bindparams(dispatch_skill=json.dumps([code])))
+    return and_(text("EXISTS (SELECT 1 FROM json_each(volunteers.skills) AS skill WHERE skill.value = :dispatch_skill)")
+                .bindparams(dispatch_skill=code))
+
+
+def _free_then(dialect: str, weekday: int, period: str) -> ColumnElement[bool]:
+    """volunteers.availability is empty, or has a slot on that weekday for that period (or all day)."""
+    if dialect == "postgresql":
+        sql = ("CASE json_typeof(volunteers.availability) WHEN 'array' THEN "
+               "(json_array_length(volunteers.availability) = 0 OR EXISTS ("
+               "SELECT 1 FROM json_array_elements(volunteers.availability) AS slot(v) "
+               "WHERE slot.v ->> 'weekday' = :dispatch_weekday AND slot.v ->> 'period' IN (:dispatch_period, 'all')))"
+               " ELSE true END")
+        return and_(text(sql).bindparams(dispatch_weekday=str(weekday), dispatch_period=period))
+    sql = ("CASE json_type(volunteers.availability) WHEN 'array' THEN "
+           "(json_array_length(volunteers.availability) = 0 OR EXISTS ("
+           "SELECT 1 FROM json_each(volunteers.availability) AS slot "
+           "WHERE CAST(json_extract(slot.value, '$.weekday') AS INTEGER) = :dispatch_weekday "
+           "AND json_extract(slot.value, '$.period') IN (:dispatch_period, 'all'))) ELSE 1 END")
+    return and_(text(sql).bindparams(dispatch_weekday=weekday, dispatch_period=period))
+
+
+def _distance_sql(order: Order) -> ColumnElement[Any]:
+    """`distance_km` in SQL (haversine; FAR_AWAY_KM without coordinates), for ORDER BY. The same formula in the
+    same order of operations as in Python; SQLite needs its math functions (3.35+, built in to the sqlite3 that
+    CPython and Debian ship)."""
+    if order.latitude is None or order.longitude is None:
+        return literal(FAR_AWAY_KM)
+    lat2, lng2 = math.radians(order.latitude), math.radians(order.longitude)
+    lat1, lng1 = func.radians(Volunteer.latitude), func.radians(Volunteer.longitude)
+    a = (func.power(func.sin((literal(lat2) - lat1) / 2), 2)
+         + func.cos(lat1) * math.cos(lat2) * func.power(func.sin((literal(lng2) - lng1) / 2), 2))
+    return func.coalesce(6371.0 * 2 * func.asin(func.sqrt(a)), FAR_AWAY_KM)
+
+
+def candidates(s: Session, order: Order, now: datetime, limit: int | None = None) -> list[Candidate]:
+    """Approved, active volunteers of the service's team or with the skill (minors only by their own skills),
+    not offered this order yet, under their open-task limit, free at that time; the fairest first (`rank`),
+    at most `limit` of them.
+
+    Two statements: the hub's teams, then the members who pass every rule, ranked, with their users. Open and
+    recent tasks are a volunteer's in every hub (the person has only so many hours), counted per candidate."""
+    dialect = s.get_bind().dialect.name
     team_ids = [t.id for t in s.execute(select(Team).where(Team.hub_id == order.hub_id)).scalars()
                 if order.service_code in (t.services or [])]
-    rows = s.execute(select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
-                     .where(Membership.hub_id == order.hub_id, Membership.status.in_(ACTIVE_STATUSES))).all()
-    offered = set(s.scalars(select(OrderOffer.volunteer_id).where(OrderOffer.order_id == order.id)))
-    open_counts = dict(s.execute(select(Order.volunteer_id, func.count()).where(
-        Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value])).group_by(Order.volunteer_id)).all())
-    since = now - timedelta(days=30)
-    recent = dict(s.execute(select(Order.volunteer_id, func.count()).where(
-        Order.accepted_at >= since).group_by(Order.volunteer_id)).all())
-    out: list[Candidate] = []
-    for membership, vol in rows:
-        fits = membership.team_id in team_ids or order.service_code in (vol.skills or [])
-        if fits and volunteers.is_minor(vol, now):
-            # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to
-            # the catalogue's minors_ok services; their team may cover services unsuited to minors.
-            fits = order.service_code in (vol.skills or [])
-        if not fits or vol.id in offered or open_counts.get(vol.id, 0) >= membership.max_open_tasks:
-            continue
-        if not available(vol, order):
-            continue
-        user = s.get(User, membership.user_id) if membership.user_id else None
-        out.append(Candidate(vol, membership, user, int(recent.get(vol.id, 0)), distance_km(vol, order)))
-    return rank(out)
+    held, recent_o = _HELD, _RECENT
+    open_tasks = (select(func.count(held.id)).where(held.volunteer_id == Volunteer.id, held.state.in_(HELD_STATES))
+                  .correlate(Volunteer).scalar_subquery())
+    recent = (select(func.count(recent_o.id))
+              .where(recent_o.volunteer_id == Volunteer.id, recent_o.accepted_at >= now - timedelta(days=RECENT_DAYS))
+              .correlate(Volunteer).scalar_subquery().label("recent_tasks"))
+    skilled = _has_skill(dialect, order.service_code)
+    minor = Volunteer.birth_date.is_not(None) & (Volunteer.birth_date >= first_minor_birth(now))
+    # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to the
+    # catalogue's minors_ok services; their team may cover services unsuited to minors.
+    fits = or_(skilled, and_(Membership.team_id.in_(team_ids), ~minor)) if team_ids else skilled
+    offered = exists().where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == Volunteer.id)
+    query = (select(Membership, Volunteer, User, recent)
+             .join(Volunteer, Volunteer.id == Membership.volunteer_id)
+             .outerjoin(User, User.id == Membership.user_id)
+             .where(Membership.hub_id == order.hub_id, Membership.status.in_([st.value for st in ACTIVE_STATUSES]),
+                    fits, ~offered, open_tasks < Membership.max_open_tasks))
+    slot = slot_of(order)
+    if slot is not None:
+        query = query.where(_free_then(dialect, *slot))
+    query = query.order_by(recent, _distance_sql(order), Volunteer.id).limit(limit)
+    found = [Candidate(vol, membership, user, int(n or 0), distance_km(vol, order))
+             for membership, vol, user, n in s.execute(query)]
+    return rank(found)  # the SQL order is this one; ranked again in Python, the rule's one home
 
 
 def offer_text(order: Order, service: ServiceInfo) -> str:
@@ -91,7 +172,7 @@ def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, s
              actor: str, widen: bool = False) -> int:
     """Offer the order to the next best volunteers; returns how many were notified."""
     n = settings.dispatch_widen_n if widen else settings.dispatch_first_n
-    chosen = candidates(s, order, now)[:n]
+    chosen = candidates(s, order, now, limit=n)
     round_no = order.dispatch_round + 1
     if not chosen:
         transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮：暂无合适志愿者，已转工作人员",
@@ -102,18 +183,19 @@ def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, s
         return 0
     transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮，通知{len(chosen)}人",
                dispatch_round=round_no, dispatched_at=now)
-    text = offer_text(order, service)
+    message = offer_text(order, service)
     teams: dict[int, Team] = {}
+    s.add_all([OrderOffer(hub_id=order.hub_id, order_id=order.id, volunteer_id=c.volunteer.id, round=round_no, at=now)
+               for c in chosen])
     for c in chosen:
-        s.add(OrderOffer(hub_id=order.hub_id, order_id=order.id, volunteer_id=c.volunteer.id, round=round_no, at=now))
         if c.user is not None:
-            notify(s, order.hub_id, c.user.openid, text, now, key=f"offer:{order.id}:{c.volunteer.id}")
+            notify(s, order.hub_id, c.user.openid, message, now, key=f"offer:{order.id}:{c.volunteer.id}")
         if c.membership.team_id and c.membership.team_id not in teams:
-            team = s.get(Team, c.membership.team_id)
+            team = s.get(Team, c.membership.team_id)  # loaded by candidates(): no statement
             if team is not None:
                 teams[team.id] = team
     for team in teams.values():
         if team.robot_key:
-            enqueue(s, hub_id=order.hub_id, to=team.robot_key, text=f"【{team.name}】" + text, now=now,
+            enqueue(s, hub_id=order.hub_id, to=team.robot_key, text=f"【{team.name}】" + message, now=now,
                     channel="wecom_robot", idempotency_key=f"robot:{order.id}:{team.id}:{round_no}")
     return len(chosen)

@@ -7,18 +7,37 @@ together or not at all. Dispatch (派单) is bot/serviceloop/dispatch.py; the or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+    values,
+)
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.dialogue.core import State, kept
-from bot.hubsettings import HubSettings
+from bot.errors import ConfigError
+from bot.hubsettings import HubSettings, hub_settings
 from bot.people import timebank, volunteers
 from bot.people.points import credit_for_order
 from bot.people.volunteers import ACTIVE_STATUSES, membership_of
@@ -43,7 +62,9 @@ from bot.serviceloop.records import (
 from intents.masking import mask_name, mask_phone
 from storage.conversations import change_conversation
 from storage.models import (
+    DIALOGUE_WAITING_SQL,
     Conversation,
+    Hub,
     Membership,
     Order,
     OrderEvent,
@@ -373,6 +394,10 @@ def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) ->
 
 
 # -- the sweep (worker, every minute) ------------------------------------------------------------
+#
+# Set-based: each run reads only what is due, through indexes on (hub, state, due time) (migration 0011), at most
+# SWEEP_BATCH orders and SWEEP_BATCH dialogues per hub; whatever is left is due still and goes next minute. A hub
+# with nothing due costs three statements (its settings, due dialogues, due orders), whatever its history.
 
 
 @dataclass
@@ -385,23 +410,33 @@ class SweepStats:
     dialogues_expired: int = 0
 
 
-# Dialogue states that are waiting on the user and may time out (rating waits much longer: see sweep).
+SWEEP_BATCH = 500  # per hub and run; a run stays short even after a long outage
+ASAP_LIFETIME = timedelta(days=2)  # an order "as soon as possible" nobody took is over after this
+
+# Dialogue states that are waiting on the user and may time out (rating waits much longer: see sweep). The
+# partial index ix_conversations_waiting holds the other conversations; storage.models spells the same states.
 WAITING_STATES_EXEMPT = frozenset({State.IDLE, State.HUMAN, State.RATE, State.RATE_COMMENT})
 
 
-def expire_dialogues(s: Session, hub_id: int, now: datetime, timeout: timedelta) -> int:
-    """Half-finished dialogues idle past the timeout go back to the start, with a kind note."""
+def expire_dialogues(s: Session, hub_id: int, now: datetime, timeout: timedelta, batch: int = SWEEP_BATCH) -> int:
+    """Half-finished dialogues idle past the timeout go back to the start, with a kind note (the oldest first,
+    at most `batch`)."""
+    due = s.execute(select(Conversation.id, Conversation.user_id, Conversation.version, Conversation.updated_at)
+                    .where(Conversation.hub_id == hub_id, text(DIALOGUE_WAITING_SQL),
+                           Conversation.updated_at <= now - timeout)
+                    .order_by(Conversation.updated_at).limit(batch)).all()
+    if not due:
+        return 0
+    users = {u.id: u for u in s.scalars(select(User).where(User.id.in_({row.user_id for row in due})))}
     count = 0
-    for conv in s.execute(select(Conversation).where(Conversation.hub_id == hub_id,
-                                                     Conversation.state.not_in(WAITING_STATES_EXEMPT))).scalars():
-        if now - as_utc(conv.updated_at) < timeout:
+    for conv_id, user_id, version, updated_at in due:
+        if now - as_utc(updated_at) < timeout:  # the rule in Python too (SQLite compares the stored text)
             continue
-        conv_id, user_id = conv.id, conv.user_id
         # Guarded by the version read: a resident whose message lands meanwhile keeps their fresh state.
         if not change_conversation(s, hub_id=hub_id, user_id=user_id, now=now, create=False,
-                                   expected_version=conv.version, edit=lambda _state, slots: (State.IDLE, kept(slots))):
+                                   expected_version=version, edit=lambda _state, slots: (State.IDLE, kept(slots))):
             continue
-        user = s.get(User, user_id)
+        user = users.get(user_id)
         if user is not None:
             notify(s, hub_id, user.openid,
                    "刚才的事情还没办完，已经帮您先取消了。需要时随时再说，回复“菜单”看看能做什么。",
@@ -444,14 +479,108 @@ def decide(state: str, *, dispatch_round: int, waited: timedelta, appointment_pa
 
 
 SWEPT_STATES = (S.DISPATCHED.value, S.SUBMITTED.value, S.COMPLETED.value)
+UNACCEPTED = (S.DISPATCHED.value, S.SUBMITTED.value)
 
 
-def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, ServiceInfo]) -> SweepStats:
+@dataclass(frozen=True)
+class Cuts:
+    """The sweep's thresholds at one moment: a row is due when its time is at or before its cut. Plain datetimes
+    for one hub, or the columns of a VALUES table holding every hub's (`due_hubs`)."""
+
+    dialogue: Any
+    widen: Any
+    escalate: Any
+    remind: Any
+    close: Any
+
+    @classmethod
+    def at(cls, now: datetime, cfg: HubSettings) -> Cuts:
+        return cls(dialogue=now - timedelta(minutes=cfg.dialogue_timeout_minutes),
+                   widen=now - timedelta(minutes=cfg.widen_after_minutes),
+                   escalate=now - timedelta(minutes=cfg.escalate_after_minutes - cfg.widen_after_minutes),
+                   remind=now - timedelta(hours=cfg.rating_reminder_hours),
+                   close=now - timedelta(hours=cfg.close_unrated_hours))
+
+
+def _due_order_selects(what: Any, now: datetime, c: Cuts, where_hub: Callable[[Select[Any]], Select[Any]],
+                       ) -> list[Select[Any]]:
+    """One SELECT of `what` per way an order becomes due (`decide`'s non-WAIT moves, exactly), each a range on an
+    index of (hub_id, state, due time); `where_hub` narrows each to the hub(s)."""
+    o = Order
+
+    def since_before(cut: Any) -> ColumnElement[bool]:  # decide's "waited" for a dispatched order
+        return or_(o.dispatched_at <= cut, and_(o.dispatched_at.is_(None), o.created_at <= cut))
+
+    # the reminder's outbox row (ask_rating's key "rate-ask:<id>:1"), found through the unique key's index
+    reminded = exists().where(OutboxMessage.idempotency_key == literal("rate-ask:") + cast(o.id, String) + ":1")
+    branches = (
+        # the appointment passed with nobody on it (decide: EXPIRE): its end, else its start, is before now
+        (o.state.in_(UNACCEPTED), o.end_at < now, o.start_at.is_not(None)),
+        (o.state.in_(UNACCEPTED), o.start_at < now, o.end_at.is_(None)),
+        (o.state.in_(UNACCEPTED), o.start_at.is_(None), o.created_at < now - ASAP_LIFETIME),
+        # unanswered: widen after the first round, then escalate (decide: WIDEN, ESCALATE)
+        (o.state == S.DISPATCHED.value, o.dispatch_round == 1, since_before(c.widen)),
+        (o.state == S.DISPATCHED.value, o.dispatch_round == 2, since_before(c.escalate)),
+        # unrated: close, or remind once (decide: CLOSE, REMIND)
+        (o.state == S.COMPLETED.value, o.completed_at <= c.close),
+        (o.state == S.COMPLETED.value, o.completed_at <= c.remind, o.completed_at > c.close, ~reminded),
+        # (complete() always sets completed_at; decide falls back on updated_at)
+        (o.state == S.COMPLETED.value, o.completed_at.is_(None),
+         or_(o.updated_at <= c.close, and_(o.updated_at <= c.remind, ~reminded))),
+    )
+    return [where_hub(select(what).select_from(o)).where(*conds) for conds in branches]
+
+
+def due_orders_query(hub_id: int, now: datetime, cfg: HubSettings, batch: int = SWEEP_BATCH) -> Select[Order]:
+    """The hub's orders that `decide` moves now (exactly those: a row it would leave waiting is never read
+    again), the oldest first, at most `batch`."""
+    ids = union_all(*_due_order_selects(Order.id, now, Cuts.at(now, cfg),
+                                        lambda q: q.where(Order.hub_id == hub_id))).subquery()
+    return select(Order).where(Order.id.in_(select(ids.c.id))).order_by(Order.id).limit(batch)
+
+
+def due_hubs(s: Session, now: datetime) -> list[int]:
+    """The hubs where the sweep has something to do now — due orders or idle dialogues — in two statements for the
+    whole city (the hubs' settings, then one query probing each hub's indexes with that hub's thresholds). The
+    worker sweeps only these; a hub whose settings do not load is listed, so its sweep reports the error."""
+    rows: list[tuple[Any, ...]] = []
+    broken: list[int] = []
+    for hub_id, raw in s.execute(select(Hub.id, Hub.settings).order_by(Hub.id)):
+        try:
+            c = Cuts.at(now, hub_settings(raw))
+        except ConfigError:
+            broken.append(hub_id)
+            continue
+        rows.append((hub_id, c.dialogue, c.widen, c.escalate, c.remind, c.close))
+    if not rows:
+        return broken
+    when = DateTime(timezone=True)
+    cuts = values(column("hub_id", Integer), column("dialogue", when), column("widen", when),
+                  column("escalate", when), column("remind", when), column("close", when),
+                  name="sweep_cuts").data(rows).cte("sweep_cuts")  # a CTE: once in the statement, and SQLite has it
+    c = Cuts(dialogue=cuts.c.dialogue, widen=cuts.c.widen, escalate=cuts.c.escalate, remind=cuts.c.remind,
+             close=cuts.c.close)
+    dialogues = (select(Conversation.hub_id).join(cuts, cuts.c.hub_id == Conversation.hub_id)
+                 .where(text(DIALOGUE_WAITING_SQL), Conversation.updated_at <= c.dialogue))
+    found = union_all(dialogues, *_due_order_selects(
+        Order.hub_id, now, c, lambda q: q.join(cuts, cuts.c.hub_id == Order.hub_id))).subquery()
+    due = set(s.scalars(select(found.c.hub_id).distinct()))
+    return sorted(due | set(broken))
+
+
+def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, ServiceInfo],
+          batch: int = SWEEP_BATCH) -> SweepStats:
     """Widen, escalate and expire unaccepted orders; remind about and close unrated ones (rules: `decide`)."""
     st = SweepStats()
     cfg = settings_for(s, hub_id)
-    st.dialogues_expired = expire_dialogues(s, hub_id, now, timedelta(minutes=cfg.dialogue_timeout_minutes))
-    for order in _in_state(s, hub_id, SWEPT_STATES):
+    st.dialogues_expired = expire_dialogues(s, hub_id, now, timedelta(minutes=cfg.dialogue_timeout_minutes), batch)
+    due = list(s.execute(due_orders_query(hub_id, now, cfg, batch)).scalars())
+    if not due:
+        return st
+    # the residents told and asked, in one statement (tell_resident and ask_rating find them in the session)
+    people = {u.id for u in s.scalars(select(User).where(User.id.in_(
+        {o.ordered_by_user_id for o in due} | {o.resident_user_id for o in due if o.resident_user_id})))}
+    for order in due:
         info = services.get(order.service_code, ServiceInfo(order.service_code, order.service_code))
         if order.state == S.COMPLETED.value:
             since = order.completed_at or order.updated_at
@@ -483,24 +612,14 @@ def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, Service
             transition(s, order, "close", actor="auto", now=now, reason="超时未评价，自动结束", verified_by="timeout")
             write_record(s, order, info, now, verified_by="timeout")
             st.closed += 1
-        elif move is Move.REMIND:
-            before = _outbox_count(s)
+        elif move is Move.REMIND:  # not reminded yet (the query): the reminder goes out if there is a rater
             ask_rating(s, order, info, now, reminder=True)
-            st.reminded += int(_outbox_count(s) > before)
+            st.reminded += int(order.ordered_by_user_id in people)
     return st
-
-
-def _outbox_count(s: Session) -> int:
-    return int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
-
-
-def _in_state(s: Session, hub_id: int, states: Iterable[str]) -> list[Order]:
-    return list(s.execute(select(Order).where(and_(Order.hub_id == hub_id, Order.state.in_(list(states))))
-                          .order_by(Order.id)).scalars())
 
 
 def _appointment_passed(order: Order, now: datetime) -> bool:
     if order.start_at is None:
-        return now - as_utc(order.created_at) > timedelta(days=2)
+        return now - as_utc(order.created_at) > ASAP_LIFETIME
     end = as_utc(order.end_at or order.start_at)
     return now > end

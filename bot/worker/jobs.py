@@ -65,10 +65,13 @@ def _once(s: Session, key: str, hub_id: int | None, now: datetime, **detail: Any
 
 
 def sweep_orders(services: Services) -> orders.SweepStats:
-    """Widen, escalate, expire, remind and close orders in every hub (one transaction per hub)."""
+    """Widen, escalate, expire, remind and close orders, and expire idle dialogues, in the hubs where something is
+    due (orders.due_hubs: two statements for the whole city), one transaction per hub."""
     names = {svc.code: orders.ServiceInfo(svc.code, svc.name) for svc in services.nlu.catalogue}
     total = orders.SweepStats()
-    for hub_id in _hub_ids(services):
+    with services.sessions() as s:
+        due = orders.due_hubs(s, services.clock.now())
+    for hub_id in due:
         with transaction(services.sessions) as s:
             st = orders.sweep(s, hub_id, services.clock.now(), names)
         for field in vars(total):
