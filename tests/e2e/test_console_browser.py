@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.clock import FakeClock
 from bot.services import Services
 from storage.models import Membership, Order
-from tests.bot.test_admin import PASSWORD, Seeded, seed_console
+from tests.bot.admin.test_admin import PASSWORD, Seeded, seed_console
 from tests.conftest import make_services
 from tests.e2e.png import colour_counts, near, pixels
 

@@ -19,7 +19,7 @@ from bot.services import Services
 from storage.db import transaction
 from storage.models import AuditLog, Order, ServiceRecord, Volunteer
 from storage.models_admin import LoginAttempt, StaffAccount
-from tests.bot.test_admin import PASSWORD, Seeded, form_token, login, post, seed_console, text
+from tests.bot.admin.test_admin import PASSWORD, Seeded, form_token, login, post, seed_console, text
 from tests.conftest import make_services
 
 HUGE = "9" * 20  # over a signed 64-bit integer

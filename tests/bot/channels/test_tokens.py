@@ -11,7 +11,7 @@ import requests
 from bot.clock import FakeClock
 from bot.devtools.fake_wechat import FakeWeChatServer
 from bot.worker.sender import OutboxSender
-from tests.bot.test_outbox import add_user, queue, rows
+from tests.bot.worker.test_outbox import add_user, queue, rows
 from tests.conftest import make_services
 
 CUSTOM = "/cgi-bin/message/custom/send"

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.models import Membership, Order, Team, Volunteer
-from tests.bot.test_volunteers_registration import ADULT_ID
+from tests.bot.people.test_volunteers_registration import ADULT_ID
 from tests.dialog import Chat, verify_dialog
 
 R = "oGrandma01"

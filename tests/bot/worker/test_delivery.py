@@ -122,7 +122,7 @@ def test_a_reply_three_days_later_goes_by_template_and_she_can_still_rate(
 
 def test_the_last_slots_are_kept_for_what_matters(services: Any, fake_wechat: FakeWeChatServer,
                                                   clock: FakeClock) -> None:
-    from tests.bot.test_outbox import add_user
+    from tests.bot.worker.test_outbox import add_user
 
     add_user(services, "oP", clock.now(), fake_wechat)
     for i in range(3):  # three ordinary notices first, one at a time: 5 -> 2 left
@@ -149,7 +149,7 @@ def test_the_last_slots_are_kept_for_what_matters(services: Any, fake_wechat: Fa
 
 def test_messages_due_at_once_to_one_person_share_one_message(services: Any, fake_wechat: FakeWeChatServer,
                                                                clock: FakeClock) -> None:
-    from tests.bot.test_outbox import add_user
+    from tests.bot.worker.test_outbox import add_user
 
     add_user(services, "oM", clock.now(), fake_wechat)
     with transaction(services.sessions) as s:
@@ -192,7 +192,7 @@ def test_staff_see_what_reached_nobody_with_a_phone_to_call(chat: Chat, services
 def test_no_40001_storm_after_the_token_rotates(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> None:
     """Eight processes share one token; WeChat rotates it (another host forced a refresh): each process meets the
     refusal at most once, and one of them fetches the new token for all."""
-    from tests.bot.test_outbox import add_user, queue
+    from tests.bot.worker.test_outbox import add_user, queue
 
     svcs = [make_services(db_url, clock, fake_wechat) for _ in range(8)]
     try:

@@ -11,7 +11,7 @@ from bot.cli.main import cli
 from bot.services import Services
 from storage.models import AuditLog
 from storage.models_admin import StaffAccount
-from tests.bot.test_admin import login
+from tests.bot.admin.test_admin import login
 
 
 def run(services: Services, *args: str, stdin: str | None = None) -> Any:

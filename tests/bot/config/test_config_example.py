@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.config import PREFIX, Config, load_config, production_problems
 
-EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+EXAMPLE = Path(__file__).resolve().parents[3] / ".env.example"
 
 
 def _listed() -> dict[str, str]:

@@ -14,7 +14,7 @@ from bot.worker.sender import OutboxSender
 from storage.db import transaction
 from storage.models import OutboxMessage, User
 from storage.models_events import Broadcast, Event
-from tests.bot.test_admin import Seeded, audit_actions, form_token, login, post, seed_console, text
+from tests.bot.admin.test_admin import Seeded, audit_actions, form_token, login, post, seed_console, text
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bot.hubsettings import HubSettings
 from bot.people import merchants, points, timebank
 from storage.db import transaction
 from storage.models import PointsEntry, RedemptionCode, TimeBankEntry
-from tests.bot.volunteer_fixtures import make_volunteer
+from tests.bot.people.volunteer_fixtures import make_volunteer
 from tests.conftest import make_services
 
 N = 20

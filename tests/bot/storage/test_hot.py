@@ -132,7 +132,7 @@ def test_a_lost_connection_retires_the_whole_pool(any_db_url: str, monkeypatch: 
     if not any_db_url.startswith("postgresql"):
         pytest.skip("needs a server to drop the connection")
     import storage.db
-    from tests.bot.test_pg_one_statement import _kill_backends
+    from tests.bot.storage.test_pg_one_statement import _kill_backends
 
     monkeypatch.setattr(storage.db, "PING_AFTER_IDLE_SECONDS", 86400.0)  # no idle ping: only the pool rule
     engine = make_engine(any_db_url, pool_size=3)

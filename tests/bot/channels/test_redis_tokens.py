@@ -22,7 +22,7 @@ from bot.devtools.fake_wechat import FakeWeChatServer
 from bot.services import Services
 from bot.worker.sender import OutboxSender
 from storage.models import AccessToken
-from tests.bot.test_outbox import CUSTOM, TOKEN, add_user, queue, rows, tokens_at_once
+from tests.bot.worker.test_outbox import CUSTOM, TOKEN, add_user, queue, rows, tokens_at_once
 from tests.conftest import make_services
 
 REDIS_URL = os.environ.get("LEIFENG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.services import Services
 from storage.models import Membership, MembershipEvent, OutboxMessage, User
-from tests.bot.test_admin import Seeded, audit_actions, login, post, seed_console, text
+from tests.bot.admin.test_admin import Seeded, audit_actions, login, post, seed_console, text
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.devtools.seed import seed_demo_hub
 from bot.people import timebank
 from storage.db import transaction
 from storage.models import Order, TimeBankEntry, TimeBankRecipient, User
-from tests.bot.volunteer_fixtures import completed_order, make_volunteer
+from tests.bot.people.volunteer_fixtures import completed_order, make_volunteer
 from tests.dialog import Chat, verify_dialog
 
 V = "oBanker01"

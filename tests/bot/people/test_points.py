@@ -15,7 +15,7 @@ from bot.hubsettings import HubSettings, hub_settings
 from bot.people import points, stars, volunteers
 from storage.db import transaction
 from storage.models import Hub, Membership, OutboxMessage, PointsEntry, TimeBankEntry
-from tests.bot.volunteer_fixtures import completed_order, default_hub, make_volunteer
+from tests.bot.people.volunteer_fixtures import completed_order, default_hub, make_volunteer
 
 RULES = HubSettings()
 

@@ -15,7 +15,7 @@ from bot.people import points
 from bot.serviceloop import orders
 from storage.db import transaction
 from storage.models import Order, PointsEntry, Team, TeamMember, Volunteer
-from tests.bot.volunteer_fixtures import completed_order, make_volunteer
+from tests.bot.people.volunteer_fixtures import completed_order, make_volunteer
 from tests.conftest import fixture_xml
 from tests.dialog import Chat, verify_dialog
 

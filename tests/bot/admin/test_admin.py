@@ -635,7 +635,7 @@ def test_dashboard_median_time_to_accept(staff_client: Any, seeded: Seeded, serv
     assert "11月：10分钟" in page.split('id="chart-accept"')[1].split("</svg>")[0]
 
 
-TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/test_admin*.py (and some by tests/e2e)
+TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/admin/test_admin*.py (and some by tests/e2e)
     "login", "logout", "home", "switch_hub", "dashboard", "orders_board", "order_page", "order_assign",
     "order_support", "order_cancel", "order_confirm", "order_review", "volunteers_list", "volunteer_page",
     "volunteer_status", "volunteer_dismiss", "teams_list", "merchants_list", "staff_list", "staff_create",

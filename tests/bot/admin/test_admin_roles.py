@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.services import Services
 from storage.models import Order
-from tests.bot.test_admin import ID_MASKED, Seeded, login, post, seed_console, text
+from tests.bot.admin.test_admin import ID_MASKED, Seeded, login, post, seed_console, text
 
 
 @pytest.fixture

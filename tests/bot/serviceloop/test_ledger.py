@@ -19,7 +19,7 @@ from bot.hubsettings import HubSettings
 from bot.serviceloop import ledger
 from storage.db import transaction
 from storage.models import MembershipEvent, Order, OutboxMessage, ServiceRecord, User
-from tests.bot.volunteer_fixtures import completed_order, make_volunteer
+from tests.bot.people.volunteer_fixtures import completed_order, make_volunteer
 
 NAMES = {"repair": "水电维修", "haircut": "义务理发"}
 
