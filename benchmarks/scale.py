@@ -48,7 +48,7 @@ from bot.clock import FakeClock  # noqa: E402
 from bot.config import Config, load_config  # noqa: E402
 from bot.devtools.simulator import Account  # noqa: E402
 from bot.dialogue.nlu import load_understanding  # noqa: E402
-from bot.serviceloop import orders  # noqa: E402
+from bot.serviceloop import listings, orders  # noqa: E402
 from bot.services import Services, build_services  # noqa: E402
 from bot.worker import jobs  # noqa: E402
 from storage import hot  # noqa: E402
@@ -556,7 +556,7 @@ def run_operations(b: Bench, runs: int, only: str | None) -> None:
     def accept(s: Session, prep: tuple[User, int]) -> None:
         volunteer, order_id = prep
         volunteer = s.merge(volunteer)
-        assert "接单成功" in orders.accept(s, hub_id=1, user=volunteer, order_id=order_id, now=NOW, service=haircut)
+        assert orders.accept(s, hub_id=1, user=volunteer, order_id=order_id, now=NOW, service=haircut).volunteer_id
 
     if want("accept"):
         b.domain("accept: 接单 (domain) hub 1", runs, accept, accept_setup)
@@ -569,10 +569,10 @@ def run_operations(b: Bench, runs: int, only: str | None) -> None:
 
     if want("我的订单"):
         b.domain("reply: 我的订单 (heavy resident)", runs,
-                 lambda s, u: orders.open_orders_text(s, 1, u, {}), lambda s: user(s, heavy_resident))
+                 lambda s, u: listings.open_orders_text(s, 1, u, {}, NOW), lambda s: user(s, heavy_resident))
     if want("我的任务"):
         b.domain("reply: 我的任务 (heavy volunteer)", runs,
-                 lambda s, u: orders.tasks_text(s, 1, u, {}), lambda s: user(s, heavy_volunteer))
+                 lambda s, u: listings.tasks_text(s, 1, u, {}), lambda s: user(s, heavy_volunteer))
     if want("sweep"):
         b.domain("sweep hub 1, nothing due", runs, lambda s, _: orders.sweep(s, 1, NOW, names))
         b.domain("sweep hub 1, 5 orders + 1 dialogue due", runs, lambda s, _: orders.sweep(s, 1, NOW, names),

@@ -27,6 +27,9 @@ class HubSettings:
     unrated_multiplier: float = 1.0
     max_points_per_order: int = 100
     max_hours_per_order: float = 12.0
+    # flooding and harvesting (a volunteer taking and giving back orders to read residents' details)
+    max_open_orders_per_user: int = 5  # a resident's orders not yet done, 代点单 included
+    give_backs_per_day: int = 2  # a volunteer's 退单 in 24 hours; beyond it staff rearrange the task
     # emergency bonuses (一呼百应), the one home of both: serving an order of an emergency service, and
     # answering a call-out (the default for `leifeng callout start`; a call-out may name its own)
     emergency_services: tuple[str, ...] = ()

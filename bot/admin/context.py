@@ -43,7 +43,7 @@ from bot.admin.forms import MAX_ID, HubForm, LoginForm
 from bot.clock import SHANGHAI, as_utc
 from bot.dialogue.nlu import Understanding
 from bot.errors import LeifengError
-from bot.serviceloop.lifecycle import PLAIN_WORDS, IllegalTransitionError, OrderState
+from bot.serviceloop.lifecycle import IllegalTransitionError
 from bot.services import Services
 from storage.db import transaction
 from storage.models import AuditLog, Hub
@@ -141,7 +141,7 @@ def requires(permission: str) -> Callable[[F], F]:
 def plain_error(exc: Exception) -> str:
     """Domain refusals are already plain Chinese; an illegal lifecycle move is worded here."""
     if isinstance(exc, IllegalTransitionError):
-        return f"订单现在“{PLAIN_WORDS.get(OrderState(exc.state), exc.state)}”，不能这样操作。"
+        return exc.plain
     return str(exc)
 
 

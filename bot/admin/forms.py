@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     IntegerField,
     PasswordField,
     StringField,
@@ -63,6 +64,11 @@ class NoteForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField("原因", validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class HoursForm(FlaskForm):
+    hours = DecimalField("服务时长（小时）", places=1, validators=[InputRequired(REQUIRED),
+                                                         NumberRange(min=0.1, max=24, message="0.1 到 24 小时")])
 
 
 class DismissForm(FlaskForm):

@@ -134,7 +134,8 @@ def support_cmd(slug: str, order_id: int, note: str, actor: str) -> None:
 def cancel_cmd(slug: str, order_id: int, reason: str, actor: str) -> None:
     """Cancel an order with a reason (the resident and volunteer are told)."""
     def run(s: Any, svc: Services, hub_id: int, info: orders.ServiceInfo) -> str:
-        return orders.cancel(s, hub_id=hub_id, order_id=order_id, actor=actor, reason=reason, now=svc.clock.now())
+        orders.cancel(s, hub_id=hub_id, order_id=order_id, actor=actor, reason=reason, now=svc.clock.now())
+        return f"订单{order_id}已取消"
     _staff_action(slug, order_id, run)
 
 

@@ -37,8 +37,8 @@ class ScriptStep:
 SCRIPT: tuple[ScriptStep, ...] = (
     ScriptStep(RESIDENT, "/sub", "感谢关注", "居民关注公众号，看到菜单"),
     ScriptStep(RESIDENT, "/voice", "没有听清楚", "一条没识别出来的语音：友好地请她再说一遍"),
-    ScriptStep(RESIDENT, "/voice 明天下午三点来给我老伴理个发，地址幸福小区3栋2单元501", "联系电话",
-               "点单：一句语音里说了服务、时间和地址，只再问电话"),
+    ScriptStep(RESIDENT, "/voice 麻烦尽快来给我老伴理个发，地址幸福小区3栋2单元501", "联系电话",
+               "点单：一句语音里说了服务、时间（尽快）和地址，只再问电话"),
     ScriptStep(RESIDENT, "13812345678", "请核对"),
     ScriptStep(RESIDENT, "1", "已提交", "确认后自动派单：理发队的志愿者收到任务，群里也发了"),
     ScriptStep(BARBER, "接单 1", "接单成功", "接单：第一个回复的志愿者接到，看到完整地址和电话"),

@@ -171,6 +171,37 @@ def menu_text(hub_name: str) -> str:
     return "\n".join(lines)
 
 
+# A volunteer's own menu: what to say for each thing, in words (the numbers stay the resident menu's).
+VOLUNTEER_ROLE = "volunteer"  # an approved volunteer (bot.people.volunteers.ROLE_FOR); applicants see the resident menu
+VOLUNTEER_MENU_ITEMS: tuple[tuple[str, str], ...] = (
+    ("有什么任务", "看看现在适合您接的订单"),
+    ("接单 12", "接下12号订单"),
+    ("我的任务", "您接下的订单"),
+    ("完成 12 2", "12号订单做完了，服务了2小时"),
+    ("退单 12", "接了去不了，把订单退回去"),
+    ("积分", "积分、服务时长和星级"),
+    ("活动", "雷锋一条街活动"),
+    ("我的资料", "查看或修改您的资料"),
+)
+
+
+def volunteer_menu_text(hub_name: str) -> str:
+    lines = [f"志愿者您好，欢迎来到{hub_name}！直接回复这些字就行："]
+    lines += [f"“{say}”：{what}" for say, what in VOLUNTEER_MENU_ITEMS]
+    lines.append("您自己需要帮忙也可以：回复 1 点单，2 我的订单，0 人工服务。")
+    return "\n".join(lines)
+
+
+def is_volunteer(ctx: Context) -> bool:
+    """An approved volunteer (not an applicant, nor suspended): the one who takes tasks."""
+    return VOLUNTEER_ROLE in ctx.roles
+
+
+def menu_for(ctx: Context) -> str:
+    """The menu this person sees: a volunteer's own, or the resident menu."""
+    return volunteer_menu_text(ctx.hub_name) if is_volunteer(ctx) else menu_text(ctx.hub_name)
+
+
 def clean(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().strip("。.!！~")
 

@@ -9,6 +9,7 @@ the domain (submit an order, accept one...) that the edge performs in the same t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,7 +32,7 @@ from bot.dialogue.core import (
     clean,
     idle,
     kept,
-    menu_text,
+    menu_for,
     merge_tables,
     result,
 )
@@ -53,7 +54,7 @@ if _unhandled:
 
 
 def on_subscribe(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    text = "您好，感谢关注！" + menu_text(ctx.hub_name)
+    text = "您好，感谢关注！" + menu_for(ctx)
     own = _volunteer_scene(state, slots, inc, ctx)  # a volunteer or merchant QR code starts its dialogue
     if own is not None:
         return replace(own, reply=f"您好，感谢关注{ctx.hub_name}！\n{own.reply or ''}".rstrip(),
@@ -89,7 +90,7 @@ def on_scan(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
         return own
     if _event_scene(inc):  # an event poster's code answers with the subscription, not the menu
         return result(state, {**slots, "last_scene": inc.scene}, None, actions=_event_scene(inc))
-    return result(state, {**slots, "last_scene": inc.scene}, f"已收到扫码（{inc.scene}）。" + menu_text(ctx.hub_name))
+    return result(state, {**slots, "last_scene": inc.scene}, f"已收到扫码（{inc.scene}）。" + menu_for(ctx))
 
 
 def on_template_finish(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
@@ -189,7 +190,7 @@ def _give_back(t: Turn, back: tuple[int, str]) -> Result:
 
 def _help(t: Turn, arg: int | None) -> Result:
     note = "（刚才的操作已取消）\n" if t.in_dialogue else ""
-    return idle(note + menu_text(t.ctx.hub_name), t.slots)
+    return idle(note + menu_for(t.ctx), t.slots)
 
 
 def _cancel(t: Turn, arg: int | None) -> Result:
@@ -260,6 +261,42 @@ def _cancel_order(t: Turn, req: CancelRequest) -> Result | None:
     return ordering.cancel_by_service(t.slots, t.ctx, codes, req.marked)
 
 
+# Rating an order from "我的订单" (评价 12 / 给12号订单打分 / 评价12 5分): the rating dialogue for that order.
+_RATE_VERB = r"(?:评价|打分|评分|打个分|评个分|点评|打(?P<given>[0-5零一二两三四五])(?:分|颗心|星))"
+RATE_ORDER = (
+    re.compile(r"^(?:我要|我想|我想要|帮我|麻烦)?(?:给|对|为)\s*(?:第)?\s*(?:订单)?\s*(?P<order>\d{1,19})(?!\d)\s*号?\s*"
+               r"(?:订单|单子|单)?\s*" + _RATE_VERB + r"\s*(?P<rest>.{0,20})$"),
+    re.compile(r"^(?:我要|我想|我想要)?(?:评价|打分|评分)\s*(?:一下)?\s*(?:第)?\s*(?:订单)?\s*(?P<order>\d{1,19})(?!\d)\s*号?\s*"
+               r"(?:订单|单子|单)?\s*(?P<rest>.{0,20})$"),
+)
+RATE_WHICH = re.compile(r"^(?:我要|我想|我想要|我来|帮我)?(?:评价|打分|评分|打个分|评个分)(?:一下)?$")
+RATE_QUESTION = "请给订单{order}打分：回复 0-5（5 颗心最满意），也可以说“满意”“一般”“不满意”。"
+
+
+def _rate_request(t: Turn) -> tuple[int | None, int | None] | None:
+    """(order, hearts) of "评价 12 5"; (None, None) for "我要评价" said outside the rating dialogue; else None."""
+    text = re.sub(r"[,，。.!！?？、:：]+", " ", t.text).strip()
+    for pattern in RATE_ORDER:
+        m = pattern.match(text)
+        if m:
+            said = m.groupdict().get("given") or m.group("rest").strip()
+            hearts = t.ctx.nlu.rating(said) if said else None
+            return int(m.group("order")), hearts
+    if t.state not in (ordering.RATE, ordering.RATE_COMMENT) and RATE_WHICH.match(text.replace(" ", "")):
+        return None, None
+    return None
+
+
+def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
+    order, hearts = request
+    if order is None:
+        return idle("请带上订单编号，比如“评价 12”。回复“我的订单”可以查看编号。", t.slots)
+    slots = {**kept(t.slots), "rate_order": order, "misses": 0}
+    if hearts is None:
+        return result(ordering.RATE, slots, RATE_QUESTION.format(order=order))
+    return result(ordering.RATE_COMMENT, slots, None, actions=(Action("rate", {"order": order, "hearts": hearts}),))
+
+
 def _named(t: Turn) -> tuple[str, int | None] | None:
     cmd = t.ctx.nlu.command(t.text)
     return None if cmd is None or cmd.name not in NAMED else (cmd.name, cmd.arg)
@@ -274,6 +311,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("give_back", lambda t: t.ctx.nlu.give_back(t.text), _give_back),
     Command("complete_with_hours", lambda t: t.ctx.nlu.complete_with_hours(t.text),
             lambda t, done: idle(None, t.slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))),
+    Command("rate_order", _rate_request, _rate),
     Command("proxy", lambda t: True if t.ctx.nlu.is_proxy(t.text) else None,
             lambda t, _: ordering.start_proxy(t.slots, t.ctx)),
     Command("volunteer", lambda t: volunteering.command(t.state, t.slots, t.inc, t.ctx, t.text),
@@ -347,7 +385,7 @@ def _who_am_i(ctx: Context) -> str:
 
 # Small talk in the idle state: a warm, short answer, and the way to the menu (intents.commands says which kind).
 SMALL_TALK: Mapping[str, Callable[[Context], str]] = {
-    "greeting": lambda ctx: menu_text(ctx.hub_name),
+    "greeting": menu_for,
     "who": _who_am_i,
     "thanks": lambda ctx: "不客气！能帮上您我们很高兴。还需要帮忙的话，直接说，或回复“菜单”。",
     "bye": lambda ctx: "再见，祝您身体健康！有需要随时找我。",

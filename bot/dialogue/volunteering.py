@@ -13,6 +13,7 @@ from typing import Any
 from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, kept, result, retry, said_no, said_yes
 from bot.dialogue.messages import Incoming
 from bot.dialogue.registration import VOLUNTEER_ROLES, parse_availability, parse_skills, skills_question
+from intents.normalise import default_normaliser
 
 PROFILE_MENU = State.PROFILE_MENU
 PROFILE_SKILLS = State.PROFILE_SKILLS
@@ -32,14 +33,46 @@ VERIFY = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})(?:\s*[,
 PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*(\d+)\s*号?$")
 DONATE = re.compile(r"^捐(?:赠)?(?:时长)?\s*(\d+)\s*号?\s*[,，\s]\s*(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h)?$")
 
+# "有什么任务": the open orders that fit this volunteer. Said many ways (有啥活 / 现在有单子吗 / 有什么要帮忙的), with
+# the pinyin typos of 任务 (人物, 任物, 认务); read on the folded text with dialect rewritten (啥 -> 什么).
+_TASK_WORD = r"(?:任务|人物|任物|认务|仁务|任务单|活儿|活计|活|单子|单|工单)"
+_ASKING = r"(?:有没有|有木有|有无|有什么|有)"
+_WHICH = r"(?:什么|新的?|可以接的|能接的|可接的|待接的|要接的|适合我的|我能接的|我可以接的|要做的|需要做的)?"
+_TAKE = r"(?:可以接|能接|可接|要接|给我|让我|我接|干|做|可以干|可以做|能干|能做)?(?:的)?"
+_ENDING = r"(?:吗|么|没|没有|呢|啊|呀|吧|哈|嘛|不)*$"
+_LEAD = r"^(?:请问|那|那个|现在|今天|明天|最近|这会儿?|目前|眼下|还|这边|咱们|我们|你们)*"
+OPEN_TASKS = (
+    re.compile(_LEAD + _ASKING + _WHICH + _TASK_WORD + _TAKE + _ENDING),
+    re.compile(_LEAD + r"(?:有没有|有什么|有)(?:人|老人|居民|谁|哪家|地方)?(?:要|需要)(?:我们?)?"
+               r"(?:帮忙|帮助|帮手|服务|志愿者)(?:的)?(?:人|老人|居民|事|事情|地方)?" + _ENDING),
+    re.compile(_LEAD + r"(?:我)?(?:能|可以)接(?:什么|哪些|哪个)(?:任务|单子?|活儿?)?" + _ENDING),
+    re.compile(_LEAD + r"(?:有没有|有什么)(?:我|我们)(?:能|可以)(?:做|干|帮忙|帮上忙|帮)(?:的)?(?:事|事情|地方)?"
+               + _ENDING),
+    re.compile(r"^(?:看看|查查|查看|查一下|看一下)?(?:待接|可接|能接的|可以接的|没人接的|待接的)(?:任务|订单|单子?|活儿?)$"),
+    re.compile(r"^(?:任务大厅|接单大厅|待接任务|待接订单|可接任务|新任务|找任务|找活儿?|接任务)$"),
+)
+_FOLD = default_normaliser()
+
 
 def _is_volunteer(ctx: Context) -> bool:
     return bool(ctx.roles & VOLUNTEER_ROLES)
 
 
+def asks_open_tasks(text: str) -> bool:
+    """"有什么任务" / "有啥活" / "现在有单子吗" / "有什么要帮忙的" / "有什么人物": which open orders could I take?"""
+    folded = _FOLD.rewrite_dialect(_FOLD.fold(text))
+    compact = re.sub(r"[\s,.!?;:，。！？；：、~～…'\"“”‘’()（）]+", "", folded)
+    return any(p.match(compact) for p in OPEN_TASKS)
+
+
 def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
     """This topic's commands, valid in every state; None when the text is not one of them."""
     t = re.sub(r"\s+", " ", text.strip())
+    if asks_open_tasks(t):
+        if not _is_volunteer(ctx):
+            return idle("您还不是志愿者，暂时不能接单。想帮助邻里的话，回复“注册志愿者”报名，审核通过后就能接任务了。",
+                        slots)
+        return idle(None, slots, actions=(Action("open_tasks"),))
     if t in PROFILE_WORDS:
         if not _is_volunteer(ctx):
             return idle("您还不是志愿者。想加入请回复“注册志愿者”。", slots)

@@ -22,7 +22,7 @@ from bot.dialogue.registration import ADULT_AGE
 from bot.hubsettings import HubSettings
 from bot.outbox import enqueue
 from bot.people.volunteers import ACTIVE_STATUSES
-from bot.serviceloop.records import S, ServiceInfo, notify, notify_staff, transition, when_text
+from bot.serviceloop.records import S, ServiceInfo, for_staff, notify, notify_staff, transition, when_text
 from intents.masking import coarse_address, scrub
 from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
 
@@ -126,10 +126,11 @@ def _distance_sql(order: Order) -> ColumnElement[Any]:
     return func.coalesce(6371.0 * 2 * func.asin(func.sqrt(a)), FAR_AWAY_KM)
 
 
-def candidates(s: Session, order: Order, now: datetime, limit: int | None = None) -> list[Candidate]:
+def candidates(s: Session, order: Order, now: datetime, limit: int | None = None,
+               volunteer_id: int | None = None) -> list[Candidate]:
     """Approved, active volunteers of the service's team or with the skill (minors only by their own skills),
     not offered this order yet, under their open-task limit, free at that time; the fairest first (`rank`),
-    at most `limit` of them.
+    at most `limit` of them. With `volunteer_id`: that volunteer alone, if they fit (接单 of an order not offered).
 
     Two statements: the hub's teams, then the members who pass every rule, ranked, with their users. Open and
     recent tasks are a volunteer's in every hub (the person has only so many hours), counted per candidate."""
@@ -153,6 +154,8 @@ def candidates(s: Session, order: Order, now: datetime, limit: int | None = None
              .outerjoin(User, User.id == Membership.user_id)
              .where(Membership.hub_id == order.hub_id, Membership.status.in_([st.value for st in ACTIVE_STATUSES]),
                     fits, ~offered, open_tasks < Membership.max_open_tasks))
+    if volunteer_id is not None:
+        query = query.where(Membership.volunteer_id == volunteer_id)
     slot = slot_of(order)
     if slot is not None:
         query = query.where(_free_then(dialect, *slot))
@@ -160,6 +163,14 @@ def candidates(s: Session, order: Order, now: datetime, limit: int | None = None
     found = [Candidate(vol, membership, user, int(n or 0), distance_km(vol, order))
              for membership, vol, user, n in s.execute(query)]
     return rank(found)  # the SQL order is this one; ranked again in Python, the rule's one home
+
+
+def needs_staff_key(s: Session, order: Order) -> str:
+    """The outbox key of "this order needs a person to dispatch it": one notice per order until it is offered to
+    someone new. "Nobody fits" at dispatch, again when widening finds nobody either, and the sweep's "nobody
+    accepted" are one need for staff (they used to arrive two or three times an order)."""
+    offered = s.scalar(select(func.count()).select_from(OrderOffer).where(OrderOffer.order_id == order.id)) or 0
+    return f"needs-staff:{order.id}:{offered}"
 
 
 def offer_text(order: Order, service: ServiceInfo) -> str:
@@ -178,8 +189,7 @@ def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, s
         transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮：暂无合适志愿者，已转工作人员",
                    dispatch_round=round_no, dispatched_at=now)
         notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）暂时没有合适的志愿者，"
-                     f"请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now,
-                     key=f"nobody:{order.id}:{round_no}")
+                     f"请人工派单。{for_staff(order.id)}", now, key=needs_staff_key(s, order))
         return 0
     transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮，通知{len(chosen)}人",
                dispatch_round=round_no, dispatched_at=now)

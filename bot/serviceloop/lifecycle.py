@@ -63,6 +63,11 @@ class IllegalTransitionError(LeifengError):
         self.trigger = trigger
         self.state = state
 
+    @property
+    def plain(self) -> str:
+        """For the person (the message above is for logs): what the order is now, and that this cannot be done."""
+        return f"订单现在“{PLAIN_WORDS.get(OrderState(self.state), self.state)}”，不能这样操作。"
+
 
 def _index(rows: tuple[Transition, ...]) -> dict[tuple[str, OrderState], OrderState]:
     table: dict[tuple[str, OrderState], OrderState] = {}

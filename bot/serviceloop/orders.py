@@ -41,14 +41,29 @@ from bot.hubsettings import HubSettings, hub_settings
 from bot.people import timebank, volunteers
 from bot.people.points import credit_for_order
 from bot.people.volunteers import ACTIVE_STATUSES, membership_of
-from bot.serviceloop.dispatch import Candidate, candidates, dispatch, offer_text
+from bot.serviceloop.dispatch import Candidate, candidates, dispatch, needs_staff_key, offer_text
 from bot.serviceloop.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, OrderState
 from bot.serviceloop.records import (
     STAFF_QUERY,
+    AlreadyYoursError,
+    CannotCancelError,
     ConcurrentChangeError,
+    GiveBackLimitError,
+    HoursOutOfRangeError,
+    NoLongerOpenError,
+    NotAVolunteerError,
+    NotForYouError,
+    NotRatableError,
+    NotYoursError,
     OrderError,
+    RatingOutOfRangeError,
+    ReasonRequiredError,
     S,
     ServiceInfo,
+    TooEarlyError,
+    TooManyOpenOrdersError,
+    TooManyTasksError,
+    for_staff,
     get_order,
     notify,
     notify_staff,
@@ -76,8 +91,11 @@ from storage.models import (
 )
 
 # The service loop's shared pieces, used through this module by the chat, the CLI and the console.
-__all__ = ["STAFF_QUERY", "Candidate", "ConcurrentChangeError", "OrderError", "ServiceInfo", "candidates",
-           "dispatch", "get_order", "notify", "notify_staff", "offer_text", "settings_for", "staff_openids",
+__all__ = ["STAFF_QUERY", "AlreadyYoursError", "Candidate", "CannotCancelError", "ConcurrentChangeError",
+           "GiveBackLimitError", "HoursOutOfRangeError", "NoLongerOpenError", "NotAVolunteerError", "NotForYouError",
+           "NotRatableError", "NotYoursError", "OrderError", "RatingOutOfRangeError", "ReasonRequiredError",
+           "ServiceInfo", "TooEarlyError", "TooManyOpenOrdersError", "TooManyTasksError", "candidates", "dispatch",
+           "for_staff", "get_order", "notify", "notify_staff", "offer_text", "settings_for", "staff_openids",
            "transition", "when_text"]
 _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volunteers.py)
 
@@ -93,6 +111,11 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
     end = as_utc(datetime.fromisoformat(data["end"])) if data.get("end") else None
     proxy = data.get("for") or {}
     settings = settings_for(s, hub_id)
+    open_now = s.scalar(select(func.count()).select_from(Order).where(
+        Order.hub_id == hub_id, Order.ordered_by_user_id == user.id,
+        Order.state.in_([st.value for st in OPEN_STATES]))) or 0
+    if open_now >= settings.max_open_orders_per_user:
+        raise TooManyOpenOrdersError(settings.max_open_orders_per_user)
     order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code, details=data.get("details"),
                   ordered_by_user_id=user.id, resident_user_id=None if proxy else user.id,
                   resident_name=proxy.get("name"), phone=proxy.get("phone") or data.get("phone"),
@@ -147,37 +170,49 @@ def assign(s: Session, *, hub_id: int, order_id: int, volunteer_id: int, actor: 
 # -- 接单 ---------------------------------------------------------------------------------------
 
 
-NOT_A_VOLUNTEER = "您还不是本站审核通过的志愿者，暂时不能接单。回复“注册志愿者”报名。"
-
-
-def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime, service: ServiceInfo) -> str:
-    """A volunteer's 接单: the first valid acceptance wins; the rest are told politely."""
+def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime, service: ServiceInfo) -> Order:
+    """A volunteer's 接单: the first valid acceptance wins. Only an order offered to them, posted to their team, or
+    one that fits them (skill or team, age, free then) can be taken; a refusal raises its OrderError."""
     member = membership_of(s, hub_id, user)
     if member is None or member.status not in ACTIVE_STATUSES:
-        return NOT_A_VOLUNTEER
+        raise NotAVolunteerError()
     order = get_order(s, hub_id, order_id)
     if order.volunteer_id == member.volunteer_id and order.state in (S.ACCEPTED.value, S.SUPPORTED.value):
-        return f"订单{order.id}已经是您的了。"
+        raise AlreadyYoursError(order.id)
     if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
-        return f"谢谢您！订单{order.id}已被接走或已结束。"
+        raise NoLongerOpenError(order.id)
     vol = s.get(Volunteer, member.volunteer_id)
     if vol is not None and volunteers.is_minor(vol, now) and order.service_code not in (vol.skills or []):
-        # Issue 5: a minor takes only their own skills, which are limited to services suited to minors.
-        return f"订单{order.id}的服务不适合未成年志愿者，谢谢您的热心！"
+        # a minor takes only their own skills, which are limited to services suited to minors
+        raise NotForYouError(order.id, minor=True)
     settings = settings_for(s, hub_id)
     open_tasks = s.scalar(select(func.count()).select_from(Order).where(
         Order.volunteer_id == member.volunteer_id, Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value]))) or 0
     if open_tasks >= member.max_open_tasks:
-        return f"您手上已有{open_tasks}个未完成的任务，先完成后再接新任务吧。"
+        raise TooManyTasksError(open_tasks)
+    if not may_take(s, order, member, now):
+        raise NotForYouError(order.id)
     try:
         _accept(s, order, member, actor=user.openid, now=now, service=service, reason=None, settings=settings)
-    except ConcurrentChangeError:
-        return f"谢谢您！订单{order.id}已被接走。"
-    phone = order.phone or "未留"
-    who = order.resident_name or "居民"
-    return (f"接单成功！订单{order.id}：{service.name}\n时间：{when_text(order)}\n地址：{order.address or '待确认'}\n"
-            f"联系人：{who} 电话：{phone}\n完成后回复：完成 {order.id} 小时数（如“完成 {order.id} 2”）。"
-            f"有事去不了回复：退单 {order.id}")
+    except ConcurrentChangeError as exc:
+        raise NoLongerOpenError(order.id) from exc
+    return order
+
+
+def may_take(s: Session, order: Order, member: Membership, now: datetime) -> bool:
+    """The one rule of who may 接单 an open order (also what "有什么任务" lists): offered to them or their team, or
+    they fit it now (skill or team, minors by their own skills, free then, under their task limit)."""
+    return _offered_to(s, order, member) or bool(candidates(s, order, now, volunteer_id=member.volunteer_id))
+
+
+def _offered_to(s: Session, order: Order, member: Membership) -> bool:
+    """Offered to this volunteer, or to someone of their team (the offer was posted in the team's group chat)."""
+    mine = OrderOffer.volunteer_id == member.volunteer_id
+    if member.team_id is not None:
+        teammates = select(Membership.volunteer_id).where(Membership.hub_id == order.hub_id,
+                                                         Membership.team_id == member.team_id)
+        mine = or_(mine, OrderOffer.volunteer_id.in_(teammates))
+    return s.execute(select(OrderOffer.id).where(OrderOffer.order_id == order.id, mine).limit(1)).first() is not None
 
 
 def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: datetime, service: ServiceInfo,
@@ -193,33 +228,36 @@ def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: da
                    key=f"accepted:{order.id}:{vol.id}")
     if order.needs_support:
         notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）已接单，需要社区配套"
-                     f"（场地/物资/人员）。确认请运行：leifeng orders support {order.id} --note 说明", now,
+                     f"（场地/物资/人员）。{for_staff(order.id)}", now,
                      key=f"support-needed:{order.id}:{vol.id}")
 
 
-def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int) -> tuple[Membership, Order] | None:
-    """The order and the user's membership, if this user is the volunteer who holds the order."""
+def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int, doing: str) -> tuple[Membership, Order]:
+    """The order and the user's membership; NotYoursError unless this user is the volunteer who holds it."""
     member = membership_of(s, hub_id, user)
     order = get_order(s, hub_id, order_id)
     if member is None or order.volunteer_id != member.volunteer_id:
-        return None
+        raise NotYoursError(order_id, doing)
     return member, order
 
 
 def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str, now: datetime,
-              service: ServiceInfo) -> str:
-    mine = _volunteers_order(s, hub_id, user, order_id)
-    if mine is None:
-        return f"订单{order_id}不是您接的，不能退单。"
-    member, order = mine
+              service: ServiceInfo) -> Order:
+    """退单: the volunteer hands the task back (with a reason, a few times a day at most) and it is offered again."""
+    member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的，不能退单")
     if not reason.strip():
-        return "请说一下退单原因。"
+        raise ReasonRequiredError()
+    settings = settings_for(s, hub_id)
+    returned = s.scalar(select(func.count()).select_from(OrderEvent).where(
+        OrderEvent.actor == user.openid, OrderEvent.trigger == "give_back", OrderEvent.at >= now - timedelta(days=1)))
+    if (returned or 0) >= settings.give_backs_per_day:
+        raise GiveBackLimitError(settings.give_backs_per_day)
     transition(s, order, "give_back", actor=user.openid, now=now, reason=reason, volunteer_id=None, accepted_at=None)
     s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == member.volunteer_id)
               .values(outcome="returned"))
     tell_resident(s, order, f"您的订单{order.id}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
-    dispatch(s, order, now=now, service=service, settings=settings_for(s, hub_id), actor="auto")
-    return f"已退单（原因：{reason}）。订单{order.id}会重新派给其他志愿者。"
+    dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
+    return order
 
 
 # -- 配套 ---------------------------------------------------------------------------------------
@@ -238,17 +276,33 @@ def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor:
 
 
 def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float, now: datetime,
-             service: ServiceInfo) -> str:
-    mine = _volunteers_order(s, hub_id, user, order_id)
-    if mine is None:
-        return f"订单{order_id}不是您接的。"
-    _member, order = mine
+             service: ServiceInfo) -> Order:
+    """The volunteer reports the service done, once the appointment has started; the resident is asked to rate."""
+    _member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的")
     settings = settings_for(s, hub_id)
     if not 0 < hours <= settings.max_hours_per_order:
-        return f"服务时长要在0到{settings.max_hours_per_order:g}小时之间，请重新回复，如“完成 {order_id} 2”。"
+        raise HoursOutOfRangeError(order.id, settings.max_hours_per_order)
+    if order.start_at is not None and now < as_utc(order.start_at):
+        raise TooEarlyError(order.id, when_text(order))  # staff confirm an early finish in the console
     transition(s, order, "complete", actor=user.openid, now=now, hours=hours, completed_at=now)
     ask_rating(s, order, service, now)
-    return f"辛苦了！订单{order.id}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
+    return order
+
+
+def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, actor: str, now: datetime,
+                   service: ServiceInfo) -> Order:
+    """Staff record a finished service for the volunteer who holds it, early finishes included (the volunteer's own
+    "完成" waits for the appointment); the resident is asked to rate as usual."""
+    order = get_order(s, hub_id, order_id)
+    settings = settings_for(s, hub_id)
+    if not 0 < hours <= settings.max_hours_per_order:
+        raise HoursOutOfRangeError(order.id, settings.max_hours_per_order)
+    transition(s, order, "complete", actor=actor, now=now, reason="工作人员代为登记完成", hours=hours,
+               completed_at=now)
+    tell_volunteer(s, order, order.volunteer_id, f"工作人员已为您登记订单{order.id}完成，服务{hours:g}小时，谢谢您！",
+                   now)
+    ask_rating(s, order, service, now)
+    return order
 
 
 def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False) -> None:
@@ -269,31 +323,37 @@ def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, re
     change_conversation(s, hub_id=order.hub_id, user_id=rater.id, now=now, edit=into_rating)
 
 
-def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now: datetime,
-         service: ServiceInfo) -> str:
+def _own_order(s: Session, hub_id: int, user: User, order_id: int, doing: str) -> Order:
+    """The order, if the user ordered it or it is for them."""
     order = get_order(s, hub_id, order_id)
     if user.id not in (order.ordered_by_user_id, order.resident_user_id):
-        return f"订单{order_id}不是您的，不能评价。"
+        raise NotYoursError(order_id, doing)
+    return order
+
+
+def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now: datetime,
+         service: ServiceInfo) -> Order:
+    order = _own_order(s, hub_id, user, order_id, doing="，不能评价")
     if not 0 <= hearts <= 5:
-        return "请回复 0 到 5 之间的数字。"
+        raise RatingOutOfRangeError()
+    if order.state != S.COMPLETED.value:
+        raise NotRatableError(order.id, order.rating is not None, PLAIN_WORDS[OrderState(order.state)])
     settings = settings_for(s, hub_id)
     flagged = hearts <= settings.low_rating_threshold
     transition(s, order, "rate", actor=user.openid, now=now, rating=hearts, flagged=flagged,
                verified_by="resident")
     write_record(s, order, service, now, verified_by="resident")
     if flagged:
-        notify_staff(s, hub_id, f"订单{order.id}（{service.name}）评价为{hearts}颗心，请回访核查："
-                     f"leifeng orders review {order.id}", now, key=f"low-rating:{order.id}")
+        notify_staff(s, hub_id, f"订单{order.id}（{service.name}）评价为{hearts}颗心，请回访核查。"
+                     f"{for_staff(order.id)}", now, key=f"low-rating:{order.id}")
     else:
         transition(s, order, "close", actor="auto", now=now, reason="已评价")
     tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}居民评价：{'❤' * hearts or '0颗心'}。", now)
-    return f"谢谢您的评价（{hearts}颗心）！还想对志愿者说点什么吗？直接回复；不用的话回复“不用了”。"
+    return order
 
 
-def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime) -> str:
-    order = get_order(s, hub_id, order_id)
-    if user.id not in (order.ordered_by_user_id, order.resident_user_id):
-        return "这个订单不是您的。"
+def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime) -> Order:
+    order = _own_order(s, hub_id, user, order_id, doing="")
     order.comment = comment[:500]
     order.updated_at = now
     record = s.execute(select(ServiceRecord).where(ServiceRecord.order_id == order.id)).scalar_one_or_none()
@@ -301,7 +361,7 @@ def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: 
         record.comment = order.comment
     s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="comment", from_state=order.state,
                      to_state=order.state, actor=user.openid, reason=comment[:200], at=now))
-    return "收到您的留言，谢谢！"
+    return order
 
 
 def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, *, verified_by: str) -> None:
@@ -324,19 +384,19 @@ def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, 
 
 
 def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, now: datetime,
-           user: User | None = None) -> str:
-    order = get_order(s, hub_id, order_id)
-    if user is not None and user.id not in (order.ordered_by_user_id, order.resident_user_id):
-        return f"订单{order_id}不是您的，不能取消。"
+           user: User | None = None) -> Order:
+    """Cancel an open order: by its resident (`user`) or by staff; the volunteer and the resident are told."""
+    order = _own_order(s, hub_id, user, order_id, doing="，不能取消") if user is not None else \
+        get_order(s, hub_id, order_id)
     try:
         transition(s, order, "cancel", actor=actor, now=now, reason=reason)
-    except IllegalTransitionError:
-        return f"订单{order.id}{PLAIN_WORDS[OrderState(order.state)]}，不能取消了。"
+    except IllegalTransitionError as exc:
+        raise CannotCancelError(order.id, PLAIN_WORDS[OrderState(order.state)]) from exc
     tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}已取消（{reason}），不用去了，谢谢您。", now)
     timebank.release_order(s, order, now)  # hours held for an order paid with banked hours go back
     if user is None:
         tell_resident(s, order, f"您的订单{order.id}已取消：{reason}", now)
-    return f"订单{order.id}已取消。"
+    return order
 
 
 def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now: datetime) -> Order:
@@ -355,42 +415,6 @@ def staff_confirm(s: Session, *, hub_id: int, order_id: int, actor: str, now: da
     transition(s, order, "close", actor=actor, now=now, reason="工作人员确认完成", verified_by="staff")
     write_record(s, order, service, now, verified_by="staff")
     return order
-
-
-def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) -> str:
-    rows = s.execute(select(Order).where(Order.hub_id == hub_id, Order.state.in_([st.value for st in OPEN_STATES]),
-                                         (Order.ordered_by_user_id == user.id) | (Order.resident_user_id == user.id))
-                     .order_by(Order.id)).scalars().all()
-    if not rows:
-        return "您现在没有进行中的订单。需要帮忙直接说，比如“明天上午来修水管”。"
-    lines = ["您的订单："]
-    lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}："
-              f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
-    lines.append("取消订单请回复“取消订单 编号”。")
-    return "\n".join(lines)
-
-
-def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) -> str:
-    member = membership_of(s, hub_id, user)
-    if member is None:
-        return "您还不是志愿者。回复“注册志愿者”报名。"
-    rows = s.execute(select(Order).where(Order.hub_id == hub_id, Order.volunteer_id == member.volunteer_id,
-                                         Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value, S.COMPLETED.value]))
-                     .order_by(Order.id)).scalars().all()
-    offers = s.execute(select(Order).join(OrderOffer, OrderOffer.order_id == Order.id).where(
-        OrderOffer.volunteer_id == member.volunteer_id, Order.state == S.DISPATCHED.value,
-        Order.hub_id == hub_id).order_by(Order.id)).scalars().all()
-    if not rows and not offers:
-        return "您现在没有任务。有新任务时会通知您。"
-    lines = []
-    if rows:
-        lines.append("我的任务：")
-        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)} {o.address or ''}："
-                  f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
-    if offers:
-        lines.append("等人接的任务（回复“接单 编号”）：")
-        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}" for o in offers]
-    return "\n".join(lines)
 
 
 # -- the sweep (worker, every minute) ------------------------------------------------------------
@@ -602,8 +626,8 @@ def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, Service
         elif move is Move.ESCALATE:
             minutes = int((now - as_utc(since)).total_seconds() // 60)
             notify_staff(s, hub_id, f"订单{order.id}（{info.name}，{when_text(order)}）{minutes}"
-                         f"分钟无人接单，请人工派单：leifeng orders assign {order.id} --volunteer <编号>", now,
-                         key=f"escalate:{order.id}")
+                         f"分钟无人接单，请人工派单。{for_staff(order.id)}", now,
+                         key=needs_staff_key(s, order))
             order.dispatch_round += 1
             s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="escalate", from_state=order.state,
                              to_state=order.state, actor="auto", reason="无人接单，转工作人员", at=now))

@@ -35,6 +35,105 @@ class ConcurrentChangeError(OrderError):
     """Someone else changed the order first."""
 
 
+# The refusals of the service loop, one class each: the chat replies with the message (the volunteer's or the
+# resident's words), the console and the CLI word their own from the fields where staff need other words.
+
+
+class NotAVolunteerError(OrderError):
+    def __init__(self) -> None:
+        super().__init__("您还不是本站审核通过的志愿者，暂时不能接单。回复“注册志愿者”报名。")
+
+
+class NotYoursError(OrderError):
+    """The order is not the sender's: not the volunteer who holds it, or not the resident who ordered it."""
+
+    def __init__(self, order_id: int, doing: str = "") -> None:
+        self.order_id = order_id
+        super().__init__(f"订单{order_id}不是您的{doing}。" if doing else f"订单{order_id}不是您的。")
+
+
+class AlreadyYoursError(OrderError):
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+        super().__init__(f"订单{order_id}已经是您的了。")
+
+
+class NoLongerOpenError(OrderError):
+    """Taken by someone else, or ended, before this volunteer's 接单."""
+
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+        super().__init__(f"谢谢您！订单{order_id}已被接走或已结束。")
+
+
+class NotForYouError(OrderError):
+    """The order was not offered to this volunteer (nor their team) and does not fit them."""
+
+    def __init__(self, order_id: int, minor: bool = False) -> None:
+        self.order_id, self.minor = order_id, minor
+        super().__init__(f"订单{order_id}的服务不适合未成年志愿者，谢谢您的热心！" if minor else
+                         f"订单{order_id}不在派给您的任务里（技能、时间或服务队不合适）。回复“有什么任务”看看适合您的。")
+
+
+class TooManyTasksError(OrderError):
+    def __init__(self, open_tasks: int) -> None:
+        self.open_tasks = open_tasks
+        super().__init__(f"您手上已有{open_tasks}个未完成的任务，先完成后再接新任务吧。")
+
+
+class GiveBackLimitError(OrderError):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"您今天已经退了{limit}次单，不能再退了。确实去不了请回复“人工”，工作人员帮您安排。")
+
+
+class ReasonRequiredError(OrderError):
+    def __init__(self) -> None:
+        super().__init__("请说一下退单原因，比如“退单 12 临时有事”。")
+
+
+class HoursOutOfRangeError(OrderError):
+    def __init__(self, order_id: int, most: float) -> None:
+        self.order_id, self.most = order_id, most
+        super().__init__(f"服务时长要在0到{most:g}小时之间，请重新回复，如“完成 {order_id} 2”。")
+
+
+class TooEarlyError(OrderError):
+    """Completion reported before the appointment has started (staff may confirm it in the console)."""
+
+    def __init__(self, order_id: int, starts: str) -> None:
+        self.order_id, self.starts = order_id, starts
+        super().__init__(f"订单{order_id}约的是{starts}，还没到服务时间，服务完再回复“完成 {order_id} 小时数”。"
+                         f"如果已经提前做完了，请联系社区工作人员确认。")
+
+
+class RatingOutOfRangeError(OrderError):
+    def __init__(self) -> None:
+        super().__init__("请回复 0 到 5 之间的数字。")
+
+
+class NotRatableError(OrderError):
+    """Rated already, or not finished yet: only a completed service is rated, once."""
+
+    def __init__(self, order_id: int, rated: bool, state_words: str) -> None:
+        self.order_id, self.rated = order_id, rated
+        super().__init__(f"订单{order_id}已经评价过了，谢谢您！" if rated else
+                         f"订单{order_id}现在{state_words}，服务完成后才能评价。")
+
+
+class CannotCancelError(OrderError):
+    def __init__(self, order_id: int, state_words: str) -> None:
+        self.order_id, self.state_words = order_id, state_words
+        super().__init__(f"订单{order_id}{state_words}，不能取消了。")
+
+
+class TooManyOpenOrdersError(OrderError):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"您已经有{limit}个订单在进行中了，等办完再下新单吧。回复“我的订单”查看；"
+                         f"着急的事请回复“人工”。")
+
+
 @dataclass(frozen=True)
 class ServiceInfo:
     code: str
@@ -71,6 +170,11 @@ def notify(s: Session, hub_id: int, openid: str, text: str, now: datetime, key: 
 def notify_staff(s: Session, hub_id: int, text: str, now: datetime, key: str) -> None:
     for openid in staff_openids(s, hub_id):
         notify(s, hub_id, openid, text, now, key=f"{key}:{openid}")
+
+
+def for_staff(order_id: int) -> str:
+    """Where staff act on an order, in a notice written for people (the console, not a command line)."""
+    return f"请在管理后台的“订单”里打开订单{order_id}处理。"
 
 
 def when_text(order: Order) -> str:

@@ -117,8 +117,21 @@ class Worker:
                 done[job.id] = "removed"
         return done
 
+    def catch_up(self) -> int:
+        """What must exist from the first start, not only after a nightly run: the street events ahead (the
+        events_generate job, idempotent). A failure is logged; the nightly run tries again."""
+        try:
+            made = jobs.generate_events(self.services)
+        except Exception:
+            log.exception("street events could not be generated at start-up")
+            return 0
+        if made:
+            log.info("worker %s generated %d upcoming street events", self.owner, made)
+        return made
+
     def _lead(self) -> None:
         jobs.bind(self.services)
+        self.catch_up()
         scheduler = self._build_scheduler()
         scheduler.start(paused=True)
         scheduler.add_job(self.send_due, "interval", seconds=self.interval, id="outbox", jobstore="memory",

@@ -28,44 +28,49 @@ def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(data)
     member = membership_of(ac.s, ac.hub_id, ac.user)
     if member is None or member.status not in ACTIVE_STATUSES:
-        return orders.NOT_A_VOLUNTEER
-    return orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=_service_of(ac, oid))
+        raise orders.NotAVolunteerError()  # before the order is looked up: its number says nothing to a stranger
+    service = _service_of(ac, oid)
+    order = orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=service)
+    return (f"接单成功！订单{order.id}：{service.name}\n时间：{orders.when_text(order)}\n"
+            f"地址：{order.address or '待确认'}\n"
+            f"联系人：{order.resident_name or '居民'} 电话：{order.phone or '未留'}\n"
+            f"完成后回复：完成 {order.id} 小时数（如“完成 {order.id} 2”）。有事去不了回复：退单 {order.id}")
 
 
 def complete(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(data)
-    return orders.complete(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hours=float(data["hours"]),
-                           now=ac.now, service=_service_of(ac, oid))
+    hours = float(data["hours"])
+    order = orders.complete(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hours=hours, now=ac.now,
+                            service=_service_of(ac, oid))
+    return f"辛苦了！订单{order.id}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
 
 
 def give_back(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(data)
-    return orders.give_back(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, reason=str(data.get("reason", "")),
-                            now=ac.now, service=_service_of(ac, oid))
+    reason = str(data.get("reason", ""))
+    order = orders.give_back(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, reason=reason, now=ac.now,
+                             service=_service_of(ac, oid))
+    return f"已退单（原因：{reason}）。订单{order.id}会重新派给其他志愿者。"
 
 
 def cancel_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    return orders.cancel(ac.s, hub_id=ac.hub_id, order_id=order_number(data), actor=ac.user.openid,
-                         reason="居民取消", now=ac.now, user=ac.user)
+    order = orders.cancel(ac.s, hub_id=ac.hub_id, order_id=order_number(data), actor=ac.user.openid,
+                          reason="居民取消", now=ac.now, user=ac.user)
+    return f"订单{order.id}已取消。"
 
 
 def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(data)
-    return orders.rate(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hearts=int(data["hearts"]), now=ac.now,
-                       service=_service_of(ac, oid))
+    hearts = int(data["hearts"])
+    orders.rate(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hearts=hearts, now=ac.now,
+                service=_service_of(ac, oid))
+    return f"谢谢您的评价（{hearts}颗心）！还想对志愿者说点什么吗？直接回复；不用的话回复“不用了”。"
 
 
 def comment(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    return orders.add_comment(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=order_number(data),
-                              comment=str(data.get("comment", "")), now=ac.now)
-
-
-def my_orders(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    return orders.open_orders_text(ac.s, ac.hub_id, ac.user, ac.names())
-
-
-def my_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    return orders.tasks_text(ac.s, ac.hub_id, ac.user, ac.names())
+    orders.add_comment(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=order_number(data),
+                       comment=str(data.get("comment", "")), now=ac.now)
+    return "收到您的留言，谢谢！"
 
 
 def human_handover(ac: ActionContext, data: Mapping[str, Any]) -> str:
@@ -83,7 +88,5 @@ ACTIONS: dict[str, Run] = {
     "cancel_order": cancel_order,
     "rate": rate,
     "comment": comment,
-    "my_orders": my_orders,
-    "my_tasks": my_tasks,
     "human_handover": human_handover,
 }

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from bot.dialogue.core import Action, merge_tables
-from bot.inbox.actions import events, orders, volunteers
+from bot.inbox.actions import events, listings, orders, volunteers
 from bot.inbox.actions.context import ActionContext, Run
 from bot.serviceloop import orders as order_service
 from bot.serviceloop.lifecycle import IllegalTransitionError
 
-ACTIONS: dict[str, Run] = merge_tables("chat actions", orders.ACTIONS, volunteers.ACTIONS, events.ACTIONS)
+ACTIONS: dict[str, Run] = merge_tables("chat actions", orders.ACTIONS, listings.ACTIONS, volunteers.ACTIONS,
+                                       events.ACTIONS)
 
 
 # Actions that only read, or only add outbox rows, and refuse nothing: they cannot leave half their work
 # behind, so they skip the savepoint (two statements; two round trips on PostgreSQL). Anything unexpected
 # they raise still rolls back the whole message.
-NO_PARTIAL_WORK = frozenset({"human_handover", "my_orders", "my_tasks"})
+NO_PARTIAL_WORK = frozenset({"human_handover", "my_orders", "my_tasks", "open_tasks"})
 
 
 def perform(ac: ActionContext, action: Action) -> str:
@@ -29,5 +30,5 @@ def perform(ac: ActionContext, action: Action) -> str:
             return run(ac, action.data)
     except order_service.OrderError as exc:
         return str(exc)
-    except IllegalTransitionError as exc:
-        return f"这个订单现在不能这样操作（{exc}）。"
+    except IllegalTransitionError as exc:  # the lifecycle's own text is for logs; the person gets plain words
+        return exc.plain

@@ -96,7 +96,8 @@ def register_volunteer(ac: ActionContext, data: Mapping[str, Any]) -> str:
     teams = {svc.code: svc.team for svc in ac.nlu.catalogue}
     member = volunteers.register(ac.s, hub_id=ac.hub_id, user=ac.user, reg=reg, now=ac.now, service_teams=teams)
     notify_staff(ac.s, ac.hub_id, f"新的志愿者报名：{reg.name}（{reg.id_masked}），编号{member.volunteer_id}。"
-                 f"审核：leifeng volunteers show {member.volunteer_id}", ac.now, key=f"applied:{member.id}:{ac.now:%s}")
+                 "请在管理后台的“志愿者”里审核。", ac.now,
+                 key=f"applied:{member.id}:{ac.now:%s}")
     minor = "（监护人已同意）" if reg.guardian else ""
     return (f"报名已提交{minor}，谢谢您！社区工作人员审核后会发消息通知您，一般1到3个工作日。\n"
             "回复“我的资料”可以查看报名信息。")

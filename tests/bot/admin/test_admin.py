@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.clock import FakeClock
 from bot.devtools.seed import seed_demo_hub
@@ -471,6 +471,38 @@ def test_confirm_a_completion_for_the_resident(staff_client: Any, seeded: Seeded
     assert "王师傅" in page and "工作人员确认" in page
 
 
+def test_staff_record_an_early_finish_the_volunteer_could_not(staff_client: Any, seeded: Seeded,
+                                                              services: Services) -> None:
+    """The volunteer's own "完成" waits for the appointment; staff may record an early finish in the console."""
+    now = services.clock.now()
+    with transaction(services.sessions) as s:
+        info = orders.ServiceInfo("repair", "维修")
+        s.execute(update(Order).where(Order.id == seeded.repair_order).values(start_at=now + timedelta(days=1)))
+        orders.assign(s, hub_id=seeded.hub_id, order_id=seeded.repair_order, volunteer_id=seeded.repairer,
+                      actor="t", now=now, service=info)
+    with transaction(services.sessions) as s:
+        user = s.execute(select(User).where(User.volunteer_id == seeded.repairer)).scalar_one()
+        with pytest.raises(orders.TooEarlyError):
+            orders.complete(s, hub_id=seeded.hub_id, user=user, order_id=seeded.repair_order, hours=2, now=now,
+                            service=orders.ServiceInfo("repair", "维修"))
+    assert "complete-form" in text(staff_client.get(f"/admin/orders/{seeded.repair_order}"))
+    before = len(audit_actions(services))
+    resp = post(staff_client, f"/admin/orders/{seeded.repair_order}/complete", {"hours": "0"},
+                page=f"/admin/orders/{seeded.repair_order}")
+    assert "0.1 到 24 小时" in text(staff_client.get(resp.headers["Location"]))
+    assert len(audit_actions(services)) == before  # refused: nothing recorded
+    resp = post(staff_client, f"/admin/orders/{seeded.repair_order}/complete", {"hours": "1.5"},
+                page=f"/admin/orders/{seeded.repair_order}")
+    assert "已登记完成（1.5小时）" in text(staff_client.get(resp.headers["Location"]))
+    with services.sessions() as s:
+        order = s.get(Order, seeded.repair_order)
+        assert order is not None and order.state == "completed" and order.hours == 1.5
+    assert audit_actions(services)[-1] == "order_complete"
+    resp = post(staff_client, f"/admin/orders/{seeded.repair_order}/complete", {"hours": "1"},
+                page=f"/admin/orders/{seeded.repair_order}")
+    assert "不能这样操作" in text(staff_client.get(resp.headers["Location"]))  # once only
+
+
 # -- catalogue ----------------------------------------------------------------------------------
 
 
@@ -637,11 +669,12 @@ def test_dashboard_median_time_to_accept(staff_client: Any, seeded: Seeded, serv
 
 TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/admin/test_admin*.py (and some by tests/e2e)
     "login", "logout", "home", "switch_hub", "dashboard", "orders_board", "order_page", "order_assign",
-    "order_support", "order_cancel", "order_confirm", "order_review", "volunteers_list", "volunteer_page",
-    "volunteer_status", "volunteer_dismiss", "teams_list", "merchants_list", "staff_list", "staff_create",
-    "staff_toggle", "audit_log", "catalogue_page", "catalogue_service", "catalogue_delete", "catalogue_restore",
-    "ledger_page", "ledger_export", "events_page", "events_generate", "events_add", "events_move", "events_cancel",
-    "broadcasts_page", "broadcasts_preview", "broadcasts_send", "broadcast_page", "static"}
+    "order_support", "order_cancel", "order_confirm", "order_review", "order_complete", "volunteers_list",
+    "volunteer_page", "volunteer_status", "volunteer_dismiss", "teams_list", "merchants_list", "staff_list",
+    "staff_create", "staff_toggle", "audit_log", "catalogue_page", "catalogue_service", "catalogue_delete",
+    "catalogue_restore", "ledger_page", "ledger_export", "events_page", "events_generate", "events_add",
+    "events_move", "events_cancel", "broadcasts_page", "broadcasts_preview", "broadcasts_send", "broadcast_page",
+    "static"}
 
 
 def test_every_console_route_has_tests(app: Any) -> None:

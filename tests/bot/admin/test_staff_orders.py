@@ -94,7 +94,9 @@ def test_cli_assign_reassign_show_cancel(chat: Chat, services: Any) -> None:
 
 def test_staff_confirm_and_review(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
-                         ("oVolBarber01", "接单 1", "接单成功"), ("oVolBarber01", "完成 1 2", "辛苦了")])
+                         ("oVolBarber01", "接单 1", "接单成功")])
+    chat.clock.advance(hours=32)
+    verify_dialog(chat, [("oVolBarber01", "完成 1 2", "辛苦了")])
     assert run_cli(services, "orders", "review", "1", "--note", "x").exit_code == 1  # not flagged
     res = run_cli(services, "orders", "confirm", "1")
     assert res.exit_code == 0, res.output

@@ -6,10 +6,13 @@ from tests.bot.dialogue.corpus import pass_rate
 from tests.bot.dialogue.corpus_heldout import HELDOUT
 from tests.bot.dialogue.corpus_probe import PROBE
 from tests.bot.dialogue.corpus_tuned import TUNED
+from tests.bot.dialogue.corpus_volunteers import TUNED_VOLUNTEERS
+from tests.bot.dialogue.corpus_volunteers_heldout import HELDOUT_VOLUNTEERS
 
 
 def main() -> None:
-    for label, convs in (("tuned", TUNED), ("held-out", HELDOUT), ("probe", PROBE)):
+    for label, convs in (("tuned", TUNED), ("held-out", HELDOUT), ("probe", PROBE),
+                         ("volunteers tuned", TUNED_VOLUNTEERS), ("volunteers held-out", HELDOUT_VOLUNTEERS)):
         passed, total, failures = pass_rate(convs)
         print(f"{label}: {passed}/{total} ({100 * passed / max(total, 1):.1f} %)")
         for name, problems in failures.items():

@@ -62,7 +62,8 @@ def test_order_for_a_parent_paid_with_hours_settles_to_the_actual_time(chat: Cha
         assert held.beneficiary == "周奶奶" and held.minutes == -30
     chat.deliver()
     assert "接单成功" in (chat.say("oVolBarber01", f"接单 {oid}") or "")
-    chat.say("oVolBarber01", f"完成 {oid} 1")
+    chat.clock.advance(days=2)  # the appointment has come
+    assert "辛苦了" in (chat.say("oVolBarber01", f"完成 {oid} 1") or "")
     chat.deliver()
     with transaction(services.sessions) as s:  # the grandmother cannot rate by chat: staff confirm
         from bot.serviceloop import orders

@@ -60,9 +60,9 @@ def _submit_and_accept(svc: Services, hub: SeededHub, now: datetime) -> tuple[in
         volunteer = s.execute(select(User).where(User.hub_id == hub.hub_id,
                                                  User.volunteer_id == offered[0])).scalar_one()
         with counting(svc.engine) as accepted:
-            reply = orders.accept(s, hub_id=hub.hub_id, user=volunteer, order_id=order_id, now=now, service=SERVICE)
+            taken = orders.accept(s, hub_id=hub.hub_id, user=volunteer, order_id=order_id, now=now, service=SERVICE)
             s.flush()
-        assert "接单成功" in reply
+        assert taken.state == "accepted"
     return order_id, len(submitted), len(accepted)
 
 

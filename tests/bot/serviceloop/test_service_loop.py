@@ -39,6 +39,8 @@ def test_happy_path_order_dispatch_accept_complete_rate(chat: Chat, services: An
     assert "已被接走" in (chat.say(B2, "接单 1") or "")
     got = chat.deliver()
     assert "张师傅" in got[R][0] and "139****0001" in got[R][0]
+    assert "还没到服务时间" in (chat.say(B1, "完成 1 2") or "")  # not before the appointment
+    chat.clock.advance(hours=32)
     assert "辛苦了" in (chat.say(B1, "完成 1 2") or "")
     got = chat.deliver()
     assert "请给服务打分" in got[R][0]
@@ -191,12 +193,16 @@ def test_unanswered_order_widens_then_escalates(chat: Chat, services: Any, clock
     with transaction(services.sessions) as s:
         assert sweep(s, 1, clock.now(), names).escalated == 0  # once
     got = chat.deliver()
-    assert any("无人接单" in t for t in got[STAFF_OPENID])
+    asked = [t for t in got[STAFF_OPENID] if "订单1" in t and "请人工派单" in t]
+    assert len(asked) == 1, asked  # once per need: "nobody left to offer" and "nobody accepted" are one notice
+    assert "管理后台" in asked[0] and "leifeng" not in asked[0]  # written for people, not a command line
 
 
 def test_low_rating_flags_for_staff(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交")])
-    verify_dialog(chat, [(B1, "接单 1", "接单成功"), (B1, "完成 1", "几个小时"), (B1, "1.5", "辛苦了")])
+    verify_dialog(chat, [(B1, "接单 1", "接单成功")])
+    chat.clock.advance(hours=32)
+    verify_dialog(chat, [(B1, "完成 1", "几个小时"), (B1, "1.5", "辛苦了")])
     chat.deliver()
     verify_dialog(chat, [(R, "不太好", "没太明白"), (R, "不满意", "谢谢您的评价（2颗心）"), (R, "不用了", "谢谢")])
     (order,) = orders(services)
@@ -206,7 +212,9 @@ def test_low_rating_flags_for_staff(chat: Chat, services: Any) -> None:
 
 def test_zero_hearts_earn_nothing(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
-                         (B1, "接单 1", "接单成功"), (B1, "完成 1 1", "辛苦了"), (R, "0", "0颗心")])
+                         (B1, "接单 1", "接单成功")])
+    chat.clock.advance(hours=32)
+    verify_dialog(chat, [(B1, "完成 1 1", "辛苦了"), (R, "0", "0颗心")])
     with services.sessions() as s:
         assert s.execute(select(PointsEntry.points)).scalar_one() == 0
 
@@ -237,7 +245,9 @@ def test_unrated_order_is_reminded_then_closed(chat: Chat, services: Any, clock:
     from bot.serviceloop.orders import ServiceInfo, sweep
 
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
-                         (B1, "接单 1", "接单成功"), (B1, "完成 1 1", "辛苦了")])
+                         (B1, "接单 1", "接单成功")])
+    clock.advance(hours=32)
+    verify_dialog(chat, [(B1, "完成 1 1", "辛苦了")])
     names = {"haircut": ServiceInfo("haircut", "义务理发")}
     clock.advance(hours=25)
     with transaction(services.sessions) as s:

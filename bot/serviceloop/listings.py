@@ -1,0 +1,200 @@
+"""What a person asks to see of the service loop: my orders (open and the last 30 days'), my tasks, and the open
+orders that fit a volunteer ("有什么任务"). Read-only: queries that return rows, and the chat's words for them.
+
+Whether an order fits a volunteer is the dispatch room's rule and 接单's (orders.accept): offered to them or their
+team, or a candidate by `dispatch.candidates` (skill or team, minors only by their own skills, free then, under
+their task limit). Nothing here decides it a second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.people import volunteers
+from bot.people.volunteers import ACTIVE_STATUSES, MemberStatus, membership_of
+from bot.serviceloop import orders
+from bot.serviceloop.dispatch import HELD_STATES
+from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
+from bot.serviceloop.records import NotAVolunteerError, S, when_text
+from intents.masking import coarse_address
+from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
+
+RECENT_DAYS = 30  # "我的订单" shows the finished orders of this many days
+MAX_ORDERS = 8  # ... and at most this many orders in all (open ones first)
+MAX_OPEN_TASKS = 5  # "有什么任务" lists a handful, the closest appointment first
+MAX_CHECKED = 12  # ... looking at no more than this many open orders of the volunteer's services
+
+IN_PROGRESS = (S.SUBMITTED, S.DISPATCHED, S.ACCEPTED, S.SUPPORTED)
+FINISHED = (S.COMPLETED, S.RATED, S.CLOSED, S.CANCELLED, S.EXPIRED)  # done with, or waiting only for a rating
+TAKEABLE = (S.SUBMITTED.value, S.DISPATCHED.value)  # nobody holds them: a volunteer may still 接单
+
+
+# -- 我的订单 ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyOrders:
+    in_progress: Sequence[Order]  # newest first
+    finished: Sequence[Order]  # of the last RECENT_DAYS, newest first
+    more: bool  # there were more than MAX_ORDERS to show
+
+
+def my_orders(s: Session, hub_id: int, user: User, now: datetime, limit: int = MAX_ORDERS) -> MyOrders:
+    """The user's orders (ordered by them or for them) still under way, then the ones finished (or awaiting
+    their rating) in the last RECENT_DAYS days: one statement, at most `limit` rows."""
+    in_progress = [st.value for st in IN_PROGRESS]
+    mine = or_(Order.ordered_by_user_id == user.id, Order.resident_user_id == user.id)
+    recent = and_(Order.state.in_([st.value for st in FINISHED]), Order.updated_at >= now - timedelta(days=RECENT_DAYS))
+    rows = list(s.execute(
+        select(Order).where(Order.hub_id == hub_id, mine, or_(Order.state.in_(in_progress), recent))
+        .order_by(case((Order.state.in_(in_progress), 0), else_=1), Order.id.desc()).limit(limit + 1)).scalars())
+    shown = rows[:limit]
+    return MyOrders(in_progress=[o for o in shown if o.state in in_progress],
+                    finished=[o for o in shown if o.state not in in_progress], more=len(rows) > limit)
+
+
+def _finished_words(o: Order) -> str:
+    if o.state == S.COMPLETED.value:
+        return f"服务已完成，等您评价：回复“评价 {o.id}”打分"
+    words = PLAIN_WORDS[OrderState(o.state)]
+    if o.rating is not None and o.state in (S.RATED.value, S.CLOSED.value):
+        return f"{words}，您评了{o.rating}颗心"
+    return words
+
+
+def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime) -> str:
+    """"我的订单": what is under way, and what was done lately (with how to rate one not rated yet)."""
+    found = my_orders(s, hub_id, user, now)
+
+    def head(o: Order) -> str:
+        return f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}"
+
+    if not found.in_progress and not found.finished:
+        return "您现在没有进行中的订单。需要帮忙直接说，比如“明天上午来修水管”。"
+    lines = ["您的订单："] if found.in_progress else ["您现在没有进行中的订单。"]
+    lines += [f"{head(o)}：{PLAIN_WORDS[OrderState(o.state)]}" for o in found.in_progress]
+    if found.finished:
+        lines.append(f"最近{RECENT_DAYS}天的订单：")
+        lines += [f"{head(o)}：{_finished_words(o)}" for o in found.finished]
+    if found.more:
+        lines.append(f"（只列出最近的{MAX_ORDERS}个）")
+    if found.in_progress:
+        lines.append("取消订单请回复“取消订单 编号”。")
+    return "\n".join(lines)
+
+
+# -- 我的任务 ----------------------------------------------------------------------------------------
+
+
+def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) -> str:
+    member = membership_of(s, hub_id, user)
+    if member is None:
+        return "您还不是志愿者。回复“注册志愿者”报名。"
+    rows = s.execute(select(Order).where(Order.hub_id == hub_id, Order.volunteer_id == member.volunteer_id,
+                                         Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value, S.COMPLETED.value]))
+                     .order_by(Order.id)).scalars().all()
+    offers = s.execute(select(Order).join(OrderOffer, OrderOffer.order_id == Order.id).where(
+        OrderOffer.volunteer_id == member.volunteer_id, Order.state == S.DISPATCHED.value,
+        Order.hub_id == hub_id).order_by(Order.id)).scalars().all()
+    if not rows and not offers:
+        return "您现在没有任务。有新任务时会通知您。"
+    lines = []
+    if rows:
+        lines.append("我的任务：")
+        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)} {o.address or ''}："
+                  f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
+    if offers:
+        lines.append("等人接的任务（回复“接单 编号”）：")
+        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}" for o in offers]
+    return "\n".join(lines)
+
+
+# -- 有什么任务 --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenTasks:
+    """The open orders a volunteer could take now, or why they cannot take any."""
+
+    status: str  # the membership's status ("" for no membership in this hub)
+    orders: Sequence[Order] = ()
+    held: int = 0  # their open tasks
+    limit: int = 0  # their open-task limit (max_open_tasks)
+
+    @property
+    def at_limit(self) -> bool:
+        return self.held >= self.limit
+
+
+def _not_passed(now: datetime) -> ColumnElement[bool]:
+    """The appointment has not passed (the complement of the sweep's "expire" rule, orders._appointment_passed):
+    its end, else its start, is still ahead; an order "as soon as possible" lasts orders.ASAP_LIFETIME."""
+    return or_(and_(Order.start_at.is_not(None), func.coalesce(Order.end_at, Order.start_at) >= now),
+               and_(Order.start_at.is_(None), Order.created_at >= now - orders.ASAP_LIFETIME))
+
+
+def _services_of(s: Session, member: Membership, vol: Volunteer, now: datetime) -> set[str]:
+    """Every service the volunteer could fit: their skills, and their team's services unless they are a minor
+    (a superset of `candidates`' rule, which then decides each order)."""
+    codes = set(vol.skills or [])
+    if member.team_id is not None and not volunteers.is_minor(vol, now):
+        team = s.get(Team, member.team_id)
+        codes |= set(team.services or []) if team is not None else set()
+    return codes
+
+
+def open_tasks(s: Session, hub_id: int, user: User, now: datetime, limit: int = MAX_OPEN_TASKS) -> OpenTasks:
+    """The hub's open orders (submitted or dispatched, appointment not passed) that this volunteer may take, the
+    closest appointment first, at most `limit`: each one offered to them or their team, or one `candidates` finds
+    them fit for (the rule 接单 applies)."""
+    member = membership_of(s, hub_id, user)
+    if member is None:
+        return OpenTasks(status="")
+    if member.status not in ACTIVE_STATUSES:
+        return OpenTasks(status=member.status)
+    held = s.scalar(select(func.count()).select_from(Order).where(
+        Order.volunteer_id == member.volunteer_id, Order.state.in_(HELD_STATES))) or 0
+    if held >= member.max_open_tasks:
+        return OpenTasks(status=member.status, held=held, limit=member.max_open_tasks)
+    vol = s.get_one(Volunteer, member.volunteer_id)
+    codes = _services_of(s, member, vol, now)
+    if not codes:
+        return OpenTasks(status=member.status, held=held, limit=member.max_open_tasks)
+    soonest = func.coalesce(Order.start_at, Order.created_at)
+    near = s.execute(select(Order).where(Order.hub_id == hub_id, Order.state.in_(TAKEABLE),
+                                         Order.volunteer_id.is_(None), Order.service_code.in_(sorted(codes)),
+                                         _not_passed(now))
+                     .order_by(soonest, Order.id).limit(MAX_CHECKED)).scalars().all()
+    fit: list[Order] = []
+    for order in near:
+        if orders.may_take(s, order, member, now):
+            fit.append(order)
+            if len(fit) == limit:
+                break
+    return OpenTasks(status=member.status, orders=fit, held=held, limit=member.max_open_tasks)
+
+
+def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime) -> str:
+    """"有什么任务": the open orders that fit the volunteer, each with how to take it."""
+    found = open_tasks(s, hub_id, user, now)
+    if found.status == MemberStatus.APPLIED:
+        return "您的志愿者报名还在审核中，审核通过后就能接任务了，请耐心等一等。"
+    if found.status == MemberStatus.SUSPENDED:
+        return "您的志愿服务现在暂停中，暂时不能接任务。有疑问请回复“人工”。"
+    if found.status not in ACTIVE_STATUSES:
+        return str(NotAVolunteerError())
+    if found.at_limit:
+        return f"您手上已有{found.held}个未完成的任务，先完成后再接新任务吧。回复“我的任务”查看。"
+    if not found.orders:
+        return "现在没有适合您的待接订单。有新任务时会马上通知您，谢谢您的热心！"
+    lines = ["适合您的待接订单（时间近的在前）："]
+    for o in found.orders:
+        lines.append(f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)} "
+                     f"{coarse_address(o.address)}：回复“接单 {o.id}”")
+    lines.append("接下后会告诉您详细地址和联系电话。")
+    return "\n".join(lines)
