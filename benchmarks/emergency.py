@@ -2,9 +2,10 @@
 
 Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only]``
 
-Runs on the tuning set (tests/data/emergency_tune.tsv), listing its misses, wrong kinds and false
-alarms unless ``--quiet``, and on the held-out set (tests/data/emergency_heldout.tsv) when it
-exists. The held-out set is blind: for it only aggregate figures are printed, never a text.
+Runs on the tuning sets (tests/data/emergency_tune.tsv and emergency_tune_v2.tsv), listing their misses,
+wrong kinds and false alarms unless ``--quiet``, and on the held-out sets (tests/data/emergency_heldout.tsv
+and tests/data/heldout_v2/emergencies.tsv) when they exist. The held-out sets are blind: for them only
+aggregate figures are printed, never a text or which line failed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from intents.emergency import KINDS, detect_emergency, triage  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TUNE = DATA / "emergency_tune.tsv"
+TUNE_V2 = DATA / "emergency_tune_v2.tsv"
 HELDOUT = DATA / "emergency_heldout.tsv"
+HELDOUT_V2 = DATA / "heldout_v2" / "emergencies.tsv"
 LABELS = (*KINDS, "none")
 
 
@@ -139,17 +142,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tune-only", action="store_true", help="skip the held-out set (while tuning)")
     args = parser.parse_args(argv)
     detect_emergency("预热")  # build the converter and the typo index outside the timings
-    tune = evaluate(load_labelled(TUNE))
-    print_aggregates(f"tune ({TUNE.relative_to(ROOT)})", tune)
-    if not args.quiet:
-        print_details(tune)
-    if args.tune_only:
-        print("== held-out: skipped (--tune-only)")
-    elif HELDOUT.exists():
-        # Blind set: aggregates only. Never print its texts or which lines failed.
-        print_aggregates(f"held-out ({HELDOUT.relative_to(ROOT)})", evaluate(load_labelled(HELDOUT)))
-    else:
-        print(f"== held-out ({HELDOUT.relative_to(ROOT)}): not present, skipped")
+    for path in (TUNE, TUNE_V2):
+        if not path.exists():
+            print(f"== tune ({path.relative_to(ROOT)}): not present, skipped")
+            continue
+        tune = evaluate(load_labelled(path))
+        print_aggregates(f"tune ({path.relative_to(ROOT)})", tune)
+        if not args.quiet:
+            print_details(tune)
+    for path in (HELDOUT, HELDOUT_V2):
+        if args.tune_only:
+            print(f"== held-out ({path.relative_to(ROOT)}): skipped (--tune-only)")
+        elif path.exists():
+            # Blind set: aggregates only. Never print its texts or which lines failed.
+            print_aggregates(f"held-out ({path.relative_to(ROOT)})", evaluate(load_labelled(path)))
+        else:
+            print(f"== held-out ({path.relative_to(ROOT)}): not present, skipped")
     return 0
 
 

@@ -9,18 +9,19 @@ hub's settings ask for it) a call-out of the whole team.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.community import callouts
 from bot.community.teamchat import post_to_team, team_by_code
 from bot.errors import LeifengError
 from bot.hubsettings import HubSettings
-from bot.outbox import PRIORITY_EMERGENCY, enqueue
+from bot.outbox import PRIORITY_EMERGENCY, SKIPPED, UNDELIVERED, enqueue
 from bot.serviceloop.orders import staff_openids
-from storage.models import AuditLog, Order, User
+from storage.models import AuditLog, Order, OutboxMessage, User
 from storage.models_events import Incident
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: st
     address = address_on_file(s, hub_id, user) or "未登记（请电话询问）"
     phone = user.phone or "未登记"
     alert = (f"【紧急情况】{KIND_WORDS.get(kind, kind)}\n{who}刚刚在公众号说：“{text[:200]}”\n"
-             f"电话：{phone}\n地址：{address}\n请立即联系并处置，处理后在后台首页标记“已处理”（事件{incident.id}）。")
+             f"电话：{phone}\n地址：{address}\n请立即联系并处置，处理后在管理后台“紧急事件”里点“已处理”（事件{incident.id}）。")
     for openid in staff_openids(s, hub_id):
         enqueue(s, hub_id=hub_id, to=openid, text=alert, now=now, idempotency_key=f"incident:{incident.id}:{openid}",
                 priority=PRIORITY_EMERGENCY)
@@ -75,15 +76,115 @@ def open_incidents(s: Session, hub_id: int, limit: int = 50) -> list[Incident]:
                           .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(limit)))
 
 
+def open_count(s: Session, hub_id: int) -> int:
+    """How many incidents of the hub nobody has marked handled yet."""
+    return int(s.scalar(select(func.count()).select_from(Incident)
+                        .where(Incident.hub_id == hub_id, Incident.status == "open")) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    """The alerts queued for one incident (outbox rows keyed ``incident:<id>:…``) and how far they got."""
+
+    to_staff: int = 0  # WeChat messages to the hub's staff
+    to_group: int = 0  # posts to the emergency team's group chat
+    sent: int = 0
+    waiting: int = 0  # pending or being sent
+    failed: int = 0  # dead, undelivered or skipped: someone should phone
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """One incident as the console lists it, with what is on file about the resident (unmasked: the page masks
+    per role)."""
+
+    id: int
+    kind: str
+    kind_words: str
+    text: str
+    cue: str | None
+    status: str
+    created_at: datetime
+    handled_by: str | None
+    handled_at: datetime | None
+    note: str | None
+    name: str | None
+    phone: str | None
+    address: str | None
+    alerts: Alerts
+
+
+def _alerts(s: Session, hub_id: int, incident_ids: list[int]) -> dict[int, Alerts]:
+    if not incident_ids:
+        return {}
+    wanted = set(incident_ids)
+    counts: dict[int, dict[str, int]] = {}
+    rows = s.execute(select(OutboxMessage.idempotency_key, OutboxMessage.channel, OutboxMessage.status)
+                     .where(OutboxMessage.hub_id == hub_id, OutboxMessage.idempotency_key.like("incident:%")))
+    for key, channel, status in rows:
+        number = (key or "").split(":")[1]
+        if not number.isdigit() or int(number) not in wanted:
+            continue
+        c = counts.setdefault(int(number), {"to_staff": 0, "to_group": 0, "sent": 0, "waiting": 0, "failed": 0})
+        c["to_group" if channel == "wecom_robot" else "to_staff"] += 1
+        if status == "sent":
+            c["sent"] += 1
+        elif status in ("dead", UNDELIVERED, SKIPPED):
+            c["failed"] += 1
+        else:
+            c["waiting"] += 1
+    return {number: Alerts(**c) for number, c in counts.items()}
+
+
+def _resident_name(s: Session, hub_id: int, user: User) -> str | None:
+    """The nickname, else the name the resident gave on their latest order."""
+    if user.nickname:
+        return user.nickname
+    return s.scalar(select(Order.resident_name).where(Order.hub_id == hub_id, Order.ordered_by_user_id == user.id,
+                                                      Order.resident_name.is_not(None))
+                    .order_by(Order.created_at.desc(), Order.id.desc()).limit(1))
+
+
+def listing(s: Session, hub_id: int, *, status: str = "open", limit: int = 50) -> list[IncidentRow]:
+    """The hub's incidents in one status (open: newest first; handled: latest handled first)."""
+    order = ((Incident.created_at.desc(), Incident.id.desc()) if status == "open"
+             else (Incident.handled_at.desc(), Incident.id.desc()))
+    found = list(s.scalars(select(Incident).where(Incident.hub_id == hub_id, Incident.status == status)
+                           .order_by(*order).limit(limit)))
+    alerts = _alerts(s, hub_id, [i.id for i in found])
+    people: dict[int, tuple[str | None, str | None, str | None]] = {}
+    for incident in found:
+        if incident.user_id is None or incident.user_id in people:
+            continue
+        user = s.get(User, incident.user_id)
+        people[incident.user_id] = ((_resident_name(s, hub_id, user), user.phone, address_on_file(s, hub_id, user))
+                                    if user is not None else (None, None, None))
+    rows = []
+    for incident in found:
+        name, phone, address = people.get(incident.user_id or 0, (None, None, None))
+        rows.append(IncidentRow(id=incident.id, kind=incident.kind, kind_words=KIND_WORDS.get(incident.kind,
+                                incident.kind), text=incident.text, cue=incident.cue, status=incident.status,
+                                created_at=incident.created_at, handled_by=incident.handled_by,
+                                handled_at=incident.handled_at, note=incident.note, name=name, phone=phone,
+                                address=address, alerts=alerts.get(incident.id, Alerts())))
+    return rows
+
+
 def mark_handled(s: Session, *, hub_id: int, incident_id: int, actor: str, now: datetime,
                  note: str | None = None) -> Incident:
+    """Mark an open incident handled, by whom and when (audited). Two people clicking at once: the first wins, the
+    second is told who did it (the row changes only while it is still open)."""
     incident = s.get(Incident, incident_id)
     if incident is None or incident.hub_id != hub_id:
         raise IncidentError(f"没有编号为 {incident_id} 的紧急事件")
-    if incident.status == "handled":
+    kept = (note or "").strip()[:500] or None
+    changed = s.execute(update(Incident).where(Incident.id == incident_id, Incident.hub_id == hub_id,
+                                               Incident.status == "open")
+                        .values(status="handled", handled_by=actor, handled_at=now, note=kept)
+                        .execution_options(synchronize_session=False))
+    s.refresh(incident)
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise IncidentError(f"事件 {incident_id} 已经由 {incident.handled_by} 处理过了")
-    incident.status, incident.handled_by, incident.handled_at = "handled", actor, now
-    incident.note = (note or "").strip()[:500] or None
     s.add(AuditLog(hub_id=hub_id, actor=actor, action="incident_handled", subject=f"incident:{incident.id}",
-                   detail={"note": incident.note or ""}, at=now))
+                   detail={"kind": incident.kind, "note": kept or ""}, at=now))
     return incident

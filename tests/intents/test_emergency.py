@@ -173,14 +173,26 @@ def test_tuning_set_floors() -> None:
     assert false_alarms <= MAX_FALSE_ALARMS
 
 
-HELDOUT_RECALL_FLOOR = 0.89
+HELDOUT_RECALL_FLOOR = 0.93
+HELDOUT_V2 = DATA / "heldout_v2" / "emergencies.tsv"
+HELDOUT_V2_RECALL_FLOOR = 0.81
+HELDOUT_V2_FALSE_ALARM_CEILING = 0.07
 
 
 @pytest.mark.skipif(not HELDOUT.exists(), reason="held-out set not present")
 def test_heldout_set_floors() -> None:
     # Blind set: assert on aggregate figures only, so that a failure never shows its texts.
-    # The target is recall >= 0.97 (MIN_RECALL); the rules reach 0.897 on this set (benchmarks/emergency.py), so
+    # The target is recall >= 0.97 (MIN_RECALL); the rules reach 0.933 on this set (benchmarks/emergency.py), so
     # this floor guards today's level against regressions until a semantic second opinion closes the gap.
     recall, _, false_alarms = rates(load_labelled(HELDOUT))
     summary = f"held-out recall {recall:.3f}, false alarms {false_alarms:.3f} (target recall {MIN_RECALL})"
     assert recall >= HELDOUT_RECALL_FLOOR and false_alarms <= MAX_FALSE_ALARMS, summary
+
+
+@pytest.mark.skipif(not HELDOUT_V2.exists(), reason="held-out set v2 not present")
+def test_heldout_v2_floors() -> None:
+    # Blind too, aggregates only. Today's level (recall 0.820, false alarms 6.2 %), short of the targets (0.97, 5 %):
+    # a floor against regressions, not the goal.
+    recall, _, false_alarms = rates(load_labelled(HELDOUT_V2))
+    summary = f"held-out v2 recall {recall:.3f}, false alarms {false_alarms:.3f}"
+    assert recall >= HELDOUT_V2_RECALL_FLOOR and false_alarms <= HELDOUT_V2_FALSE_ALARM_CEILING, summary

@@ -674,7 +674,7 @@ TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/admin/test_admi
     "staff_create", "staff_toggle", "audit_log", "catalogue_page", "catalogue_service", "catalogue_delete",
     "catalogue_restore", "ledger_page", "ledger_export", "events_page", "events_generate", "events_add",
     "events_move", "events_cancel", "broadcasts_page", "broadcasts_preview", "broadcasts_send", "broadcast_page",
-    "static"}
+    "incidents_page", "incident_handled", "static"}
 
 
 def test_every_console_route_has_tests(app: Any) -> None:
