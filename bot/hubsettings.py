@@ -51,6 +51,15 @@ class HubSettings:
     core_hours_per_year: float = 48.0
     redemption_code_minutes: int = 10
     max_redeem_points: int = 10000  # one redemption at a counter; a typo should not empty an account
+    # the hand-over inbox ("人工"): how long both sides of a handed-over conversation are kept; after how many
+    # minutes without a staff answer the resident is told once how to reach the office (its phone and hours);
+    # the team whose group robot hears of hand-overs (no such team, or no robot key: none)
+    handover_keep_days: int = 90
+    handover_answer_minutes: int = 30
+    office_phone: str = ""
+    office_hours: str = ""
+    staff_team: str = "staff"
+    staff_link_minutes: int = 10  # a staff member's "绑定微信" QR code works this long, once
 
 
 def hub_settings(raw: Mapping[str, Any] | None) -> HubSettings:
@@ -69,4 +78,6 @@ def hub_settings(raw: Mapping[str, Any] | None) -> HubSettings:
         raise ConfigError("star_hours must be five increasing positive numbers of hours (1★..5★)")
     if settings.points_expiry_days < 0 or settings.core_hours_per_year <= 0:
         raise ConfigError("points_expiry_days must be >= 0 and core_hours_per_year > 0")
+    if settings.handover_keep_days < 1 or settings.handover_answer_minutes < 1 or settings.staff_link_minutes < 1:
+        raise ConfigError("handover_keep_days, handover_answer_minutes and staff_link_minutes must be at least 1")
     return settings

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,9 +19,10 @@ from bot.outbox_rules import PRIORITY_EMERGENCY, RULES, WINDOW, Notice, classify
 from storage.models import OutboxMessage, User
 
 # PRIORITY_EMERGENCY and WINDOW are the rules' own, named here too for the modules that queue messages
-__all__ = ["OUT_OF_WINDOW", "PRIORITY_EMERGENCY", "PRIORITY_NORMAL", "ROBOT_MAX_MARKDOWN_BYTES", "ROBOT_MAX_TEXT_BYTES",
-           "SKIPPED", "UNDELIVERED", "WECOM_PREFIX", "WINDOW", "Notice", "Undelivered", "enqueue", "is_wecom",
-           "split_bytes", "truncate_bytes", "undelivered", "userid_of", "wecom_openid"]
+__all__ = ["DEAD", "OUT_OF_WINDOW", "PRIORITY_EMERGENCY", "PRIORITY_NORMAL", "ROBOT_MAX_MARKDOWN_BYTES",
+           "ROBOT_MAX_TEXT_BYTES", "SKIPPED", "UNDELIVERED", "WECOM_PREFIX", "WINDOW", "Notice", "Undelivered",
+           "enqueue", "is_wecom", "resend", "resendable", "split_bytes", "truncate_bytes", "undelivered", "userid_of",
+           "wecom_openid"]
 
 OUT_OF_WINDOW = 45015
 
@@ -33,6 +34,7 @@ PRIORITY_NORMAL = 0
 # shown to them (skipped: a report, a chat message, an offer others got too). Neither is retried.
 UNDELIVERED = "undelivered"
 SKIPPED = "skipped"
+DEAD = "dead"  # every try failed (an error that did not pass, or a worker that stopped while sending it)
 
 
 def enqueue(s: Session, *, hub_id: int, to: str, text: str, now: datetime, channel: str = "wechat",
@@ -136,23 +138,65 @@ class Undelivered:
     reasons: tuple[str, ...]
     call: bool  # staff should tell the person by phone
     at: datetime
+    status: str = UNDELIVERED  # undelivered | skipped | dead
+    error: str | None = None  # the last error of a dead row
+    channel: str = "wechat"
+    resendable: bool = False  # queuing it again may reach them (resendable())
+    follows: bool = True
+
+
+def resendable(status: str, kind: str, key: str | None, payload: dict[str, Any], *, follows: bool) -> bool:
+    """Is queuing this row again worth it? Not a 群发 part or a broadcast's message (each person gets those at most
+    once), nor a row sent at most once; not to someone who no longer follows; the rest may get through now (the
+    person wrote again, a template was configured, the error has passed)."""
+    if status not in (UNDELIVERED, SKIPPED, DEAD) or kind == "mass" or payload.get("once"):
+        return False
+    if (key or "").startswith("bc:"):
+        return False
+    return follows
 
 
 def undelivered(s: Session, hub_id: int, *, since: datetime | None = None, calls_only: bool = False,
-                limit: int = 200) -> list[Undelivered]:
-    """Messages of the hub that reached nobody, newest first: the console's "tell them by phone" list."""
-    statuses = [UNDELIVERED] if calls_only else [UNDELIVERED, SKIPPED]
-    q = (select(OutboxMessage, User.nickname, User.phone)
+                dead: bool = False, limit: int = 200) -> list[Undelivered]:
+    """Messages of the hub that reached nobody, newest first: the console's "tell them by phone" list (`dead`:
+    with the rows whose every try failed)."""
+    statuses = [UNDELIVERED] if calls_only else [UNDELIVERED, SKIPPED, *([DEAD] if dead else [])]
+    q = (select(OutboxMessage, User.nickname, User.phone, User.subscribed)
          .outerjoin(User, (User.hub_id == OutboxMessage.hub_id) & (User.openid == OutboxMessage.to))
          .where(OutboxMessage.hub_id == hub_id, OutboxMessage.status.in_(statuses)))
     if since is not None:
         q = q.where(OutboxMessage.created_at >= since)
     rows = s.execute(q.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)).all()
     out = []
-    for row, nickname, phone in rows:
+    for row, nickname, phone, subscribed in rows:
         payload = row.payload or {}
+        follows = subscribed is not False  # a group robot or WeCom row has no users row: nobody unfollowed
         out.append(Undelivered(outbox_id=row.id, to=row.to, nickname=nickname,
                                phone=payload.get("phone") or phone, notice=str(payload.get("notice", "")),
                                text=str(payload.get("text", "")), reasons=tuple(payload.get("reasons", ())),
-                               call=row.status == UNDELIVERED, at=row.created_at))
+                               call=row.status == UNDELIVERED, at=row.created_at, status=row.status,
+                               error=row.last_error, channel=row.channel, follows=follows,
+                               resendable=resendable(row.status, row.kind, row.idempotency_key, payload,
+                                                     follows=follows)))
     return out
+
+
+def resend(s: Session, hub_id: int, outbox_id: int, now: datetime) -> bool:
+    """Queue a row that reached nobody again, as it was (its notice, priority and key), with fresh tries: the
+    sender plans its route anew. False when it is not the hub's, not resendable, or already queued again."""
+    found = s.execute(select(OutboxMessage, User.subscribed)
+                      .outerjoin(User, (User.hub_id == OutboxMessage.hub_id) & (User.openid == OutboxMessage.to))
+                      .where(OutboxMessage.id == outbox_id, OutboxMessage.hub_id == hub_id)).first()
+    if found is None:
+        return False
+    row, subscribed = found
+    payload = dict(row.payload or {})
+    if not resendable(row.status, row.kind, row.idempotency_key, payload, follows=subscribed is not False):
+        return False
+    payload.pop("reasons", None)
+    payload["resent"] = int(payload.get("resent", 0)) + 1
+    res = s.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id, OutboxMessage.status == row.status)
+                    .values(status="pending", attempts=0, next_attempt_at=now, last_error=None, lease_owner=None,
+                            lease_until=None, sent_via=None, payload=payload)
+                    .execution_options(synchronize_session=False))
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 
 # -- the customer-service quota (客服消息) --------------------------------------------------------------------------
@@ -44,13 +44,22 @@ def action_of(msg_type: str) -> str | None:
     return "event" if msg_type.removeprefix("event:") in GRANTING_EVENTS else None
 
 
+UNFOLLOW = "event:unsubscribe"
+
+
 def grants(actions: Iterable[tuple[str, datetime, int]]) -> tuple[Grant, ...]:
     """What a user's actions (processed message type, when, its id) allow: their latest message's grant and their
-    latest follow/scan/click's. An earlier action's grant is replaced by the later one of its kind."""
+    latest follow/scan/click's. An earlier action's grant is replaced by the later one of its kind, and an unfollow
+    ends every grant before it (WeChat answers 45015 to someone who unfollowed, and a follow again opens only its
+    own 3 within a minute, not what their earlier message allowed)."""
+    seen = sorted(actions, key=lambda a: (a[1], a[2]))
+    ended = max(((at, seq) for msg_type, at, seq in seen if msg_type == UNFOLLOW), default=None)
     latest: dict[str, tuple[datetime, int]] = {}
-    for msg_type, at, seq in actions:
+    for msg_type, at, seq in seen:
         kind = action_of(msg_type)
-        if kind is not None and (kind not in latest or (at, seq) > latest[kind]):
+        if kind is None or (ended is not None and (at, seq) <= ended):
+            continue
+        if kind not in latest or (at, seq) > latest[kind]:
             latest[kind] = (at, seq)
     out = []
     if "message" in latest:
@@ -388,12 +397,63 @@ def template_data(fields: Mapping[str, str], f: Facts) -> dict[str, dict[str, st
     return data or None
 
 
+# -- checking a template before a hub uses it ---------------------------------------------------------------------
+
+# What each field type of a category template holds (WECHAT_RULES.md), in words for whoever configures one.
+FIELD_RULES: dict[str, str] = {
+    "thing": "text, at most 20 characters", "const": "a pre-approved value, at most 20 characters",
+    "phrase": "1-5 Chinese characters", "character_string": "letters, digits and signs, at most 20",
+    "number": "digits, at most 20", "amount": "an amount such as 12.50元",
+    "time": "a time such as 2026年11月27日 15:00",
+    "date": "a date such as 2026年11月27日", "phone_number": "digits, + and -, at most 17",
+    "name": "a name, at most 10 Chinese characters",
+}
+_EXAMPLE_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+_BEIJING = timezone(timedelta(hours=8))
+_EVENT_KINDS = frozenset({Notice.EVENT_REMINDER, Notice.EVENT_CHANGE})
+_ORDER_KINDS = frozenset({Notice.TASK_OFFER, Notice.ORDER_STATUS, Notice.RATE_ASK, Notice.APPOINTMENT,
+                          Notice.ORDER_UPDATE, Notice.STAFF_TODO})
+
+
+def example_facts(kind: Notice) -> Facts:
+    """A typical notice of this kind, as the sender gathers it: what a template is checked against."""
+    about_order = kind in _ORDER_KINDS
+    about_event = kind in _EVENT_KINDS
+    return Facts(kind=kind, status=RULES[kind].status, text="您的订单12已有志愿者接单，明天下午三点上门。",
+                 at=_EXAMPLE_AT, tz=_BEIJING, order_id=12 if about_order else None,
+                 service="义务理发" if about_order else None,
+                 starts=_EXAMPLE_AT + timedelta(days=1) if about_order or about_event else None,
+                 place="幸福小区附近" if about_order else "幸福小区活动中心" if about_event else None,
+                 title="雷锋一条街便民服务" if about_event else None,
+                 name="张建国" if kind in (Notice.ORDER_STATUS, Notice.RATE_ASK) else None)
+
+
+def template_problems(kind: Notice, fields: Mapping[str, str]) -> list[str]:
+    """Why a template with these fields (slot -> field key) cannot say a typical notice of this kind: a slot the
+    notice has no value for, or a value its field type refuses. Empty: the template works for this kind."""
+    values = slots(example_facts(kind))
+    problems = []
+    for slot, key in fields.items():
+        kind_of_field = field_type(key)
+        if slot not in SLOTS:
+            problems.append(f"{slot}: not a slot (known: {', '.join(SLOTS)})")
+        elif kind_of_field is None:
+            problems.append(f"{key}: not a category template field (thing1, time2, phrase3 ...)")
+        elif slot not in values:
+            problems.append(f"{slot} -> {key}: a {kind.value} notice has no {slot}")
+        elif fit(key, values[slot]) is None and not (slot == "status" and fit(key, RULES[kind].status)):
+            problems.append(f"{slot} -> {key}: {values[slot]!r} does not fit a {kind_of_field} field "
+                            f"({FIELD_RULES[kind_of_field]})")
+    return problems
+
+
 # -- the route for one message -----------------------------------------------------------------------------------
 
 
 class Route(StrEnum):
     CUSTOM = "custom"  # a customer-service message
     TEMPLATE = "template"  # a category template message
+    SUBSCRIBE = "subscribe"  # a 订阅通知 (message/subscribe/bizsend) the person opted in to
     WECOM = "wecom"  # the WeCom app, for a volunteer who uses it
     ROBOT = "robot"  # the team's group robot, mentioning the volunteer
     UNDELIVERED = "undelivered"  # staff should tell the person by phone
@@ -410,6 +470,7 @@ class Reach:
     volunteer: bool = False
     wecom: bool = False  # a volunteer linked to the WeCom app
     robot: bool = False  # a volunteer whose team has a group robot
+    subscribe: bool = False  # they opted in to this notice's 订阅通知 (a notice left) and its fields fit
 
 
 # Why a route was not taken (stored with an undelivered row; the console words them).
@@ -441,6 +502,8 @@ def routes(kind: Notice, priority: int, reach: Reach) -> tuple[tuple[Route, ...]
             why.append(NO_TEMPLATE)
         else:
             tried.append(Route.TEMPLATE)
+        if rule.template and reach.subscribe:  # scarce (one notice per one-time opt-in): after the template
+            tried.append(Route.SUBSCRIBE)
     if rule.team and reach.volunteer:
         if reach.wecom:
             tried.append(Route.WECOM)

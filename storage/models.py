@@ -122,6 +122,9 @@ class ProcessedMessage(Base):
     msg_type: Mapped[str] = mapped_column(String(40))
     reply: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(index=True)
+    # what the person wrote (text or voice transcript), kept a day (bot.inbox.handover.RECENT_TURNS_KEEP): a
+    # hand-over shows staff the last turns before it
+    text: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxMessage(Base):
@@ -448,3 +451,94 @@ class TimeBankEntry(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     at: Mapped[datetime]
+
+
+# -- the hand-over inbox (a resident handed over to staff: "人工") -------------------------------------------------
+
+
+class Handover(Base):
+    """A resident handed over to staff, open until staff hand back to the bot (or the resident goes back to it).
+
+    waiting_since is the oldest resident message staff have not answered yet (None: nothing waits); the inbox
+    lists open hand-overs by it, longest waiting first. At most one open hand-over per resident (the partial
+    unique index), so two messages racing to open one end with a single row."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        Index("ix_handovers_open_user", "user_id", unique=True, sqlite_where=text("closed_at IS NULL"),
+              postgresql_where=text("closed_at IS NULL")),
+        Index("ix_handovers_hub_closed_waiting", "hub_id", "closed_at", "waiting_since"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime]
+    waiting_since: Mapped[datetime | None]
+    first_answer_at: Mapped[datetime | None]  # staff's first reply: the answer time is this minus opened_at
+    last_message_at: Mapped[datetime]
+    note_sent_at: Mapped[datetime | None]  # the one "nobody has answered yet" note to the resident
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(128))  # web:<username>, or "resident"
+
+
+class ConversationMessage(Base):
+    """One text of a handed-over conversation, either side (and the last turns before the hand-over), kept for
+    the hub's hand-over retention (HubSettings.handover_keep_days)."""
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (Index("ix_conversation_messages_user_transcript", "user_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    handover_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in (the resident) | out (the bot or staff)
+    author: Mapped[str] = mapped_column(String(16))  # resident | bot | staff
+    staff_name: Mapped[str | None] = mapped_column(String(100))  # who of the staff wrote it
+    text: Mapped[str] = mapped_column(Text)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))  # a reply's delivery
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+# -- 订阅通知 and the kind of official account ------------------------------------------------------------------
+
+
+class NoticeOptIn(Base):
+    """A person's 订阅通知 choice for one template, from WeChat's subscribe_msg_* events: accepted (`left`: one-time
+    notices that may still be sent, one per acceptance) or refused. `event_time` is the CreateTime of the last event
+    applied, so WeChat's retry of the same event changes nothing."""
+
+    __tablename__ = "notice_optins"
+    __table_args__ = (UniqueConstraint("hub_id", "openid", "template_id", name="uq_notice_optins_hub_openid_template"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    openid: Mapped[str] = mapped_column(String(128))
+    template_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(8))  # accept | reject
+    left: Mapped[int] = mapped_column(default=0)
+    event_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
+
+
+class SubscribeTemplate(Base):
+    """A hub's 订阅通知 template for one kind of notice (bot.outbox_rules.Notice, or "*"): its id, which field
+    carries which slot, and whether it is long-term (长期订阅, public-service categories) or one-time."""
+
+    __tablename__ = "subscribe_templates"
+    __table_args__ = (UniqueConstraint("hub_id", "notice", name="uq_subscribe_templates_hub_notice"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    notice: Mapped[str] = mapped_column(String(32))
+    template_id: Mapped[str] = mapped_column(String(128))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    long_term: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]
+
+
+class WeChatAccount(Base):
+    """Which kind of official account a hub runs on: `service` (认证服务号: templates, 订阅通知, 群发 4 a month to
+    each follower) or `subscription` (公众号/订阅号: no templates nor 订阅通知, one 群发 a day). No row: service."""
+
+    __tablename__ = "wechat_accounts"
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime]

@@ -1,4 +1,4 @@
-"""Models of the staff web console (/admin): staff accounts, login attempts, catalogue versions."""
+"""Models of the staff web console (/admin): staff accounts, login attempts, catalogue versions, WeChat links."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ class StaffAccount(Base):
     session_stamp: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # the WeChat user (of the account's hub) linked by scanning a staff-link QR code: staff notices reach them
+    wechat_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class LoginAttempt(Base):
@@ -60,3 +62,18 @@ class CatalogueVersion(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+class StaffLinkScene(Base):
+    """A temporary parameterised QR code that links whoever scans it to a staff account: single-use, expiring."""
+
+    __tablename__ = "staff_link_scenes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scene: Mapped[str] = mapped_column(String(64), unique=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    staff_account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    ticket: Mapped[str | None] = mapped_column(String(200))  # WeChat's ticket: the code's picture
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

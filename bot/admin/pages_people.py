@@ -259,7 +259,8 @@ def staff_list() -> str:
         rows = s.execute(select(StaffAccount, Hub.slug).join(Hub, Hub.id == StaffAccount.hub_id)
                          .order_by(StaffAccount.id)).all()
         items = [{"id": a.id, "username": a.username, "name": a.display_name or "", "role": a.role,
-                  "hub": slug, "active": a.active, "last_login_at": a.last_login_at} for a, slug in rows]
+                  "hub": slug, "active": a.active, "last_login_at": a.last_login_at,
+                  "wechat_linked": a.wechat_user_id is not None} for a, slug in rows]
     return render_template("admin/staff.html", items=items, form=StaffForm(), action_form=ActionForm())
 
 

@@ -9,10 +9,13 @@ from flask import Response, abort, render_template, request
 from markupsafe import Markup
 
 from bot.admin import charts
-from bot.admin.context import audit, bp, changing, hub_id, nlu, now, reading, requires
+from bot.admin.context import audit, bp, changing, hub_id, nlu, now, reading, requires, services, staff
+from bot.admin.pages_incidents import dashboard_incidents
+from bot.admin.stats import VOICE_DAYS
 from bot.admin.stats import dashboard as figures
 from bot.clock import SHANGHAI
 from bot.dialogue.nlu import Understanding
+from bot.inbox.handover import dashboard_figures
 from bot.serviceloop import ledger
 from bot.serviceloop.orders import settings_for
 
@@ -22,7 +25,11 @@ from bot.serviceloop.orders import settings_for
 def dashboard() -> str:
     with reading() as s:
         understanding = nlu(s)
-        d = figures(s, hub_id(), now(), understanding.service_name)
+        # processed rows (what the voice count reads) live processed_messages_keep_days: never count past that
+        voice_days = min(VOICE_DAYS, services().config.processed_messages_keep_days)
+        d = figures(s, hub_id(), now(), understanding.service_name, voice_days=voice_days)
+        panel = dashboard_incidents(s, staff(), hub_id())  # None for a role that may not see incidents
+        handover = dashboard_figures(s, hub_id(), now()) if staff().can("inbox") else None
     labels = [f"{int(m[5:])}月" for m in d.months]
     made = {
         "orders": charts.bar_chart("每月各类服务订单数", labels,
@@ -39,7 +46,7 @@ def dashboard() -> str:
     }
     # the SVG is built from numbers and escaped labels by bot.admin.charts, so it is safe to embed
     svgs = {name: Markup(svg) for name, svg in made.items()}  # noqa: S704
-    return render_template("admin/dashboard.html", d=d, svgs=svgs)
+    return render_template("admin/dashboard.html", d=d, svgs=svgs, panel=panel, handover=handover)
 
 
 def _names(understanding: Understanding) -> dict[str, str]:

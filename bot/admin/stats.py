@@ -1,4 +1,5 @@
-"""Dashboard figures for one hub: monthly orders, time to accept, ratings, hours, active volunteers."""
+"""Dashboard figures for one hub: monthly orders, time to accept, ratings, hours, active volunteers; and what the
+delivery needs watched: messages that reached nobody, voice the bot could not understand, the 群发 quota."""
 
 from __future__ import annotations
 
@@ -6,15 +7,19 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import SHANGHAI, as_utc
+from bot.community import broadcasts
+from bot.outbox import DEAD, UNDELIVERED
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop.lifecycle import OPEN_STATES
-from storage.models import Membership, Order, ServiceRecord
+from storage import subscriptions
+from storage.models import Membership, Order, OutboxMessage, ProcessedMessage, ServiceRecord
+from storage.models_events import Broadcast
 
 
 @dataclass
@@ -29,6 +34,75 @@ class Dashboard:
     flagged_orders: int = 0
     applications: int = 0
     members_active: int = 0
+    undelivered: int = 0  # messages of the last UNDELIVERED_DAYS that reached nobody (staff should call) or failed
+    voice: VoiceCounts | None = None
+    mass: MassQuota | None = None
+
+
+UNDELIVERED_DAYS = 30
+VOICE_DAYS = 7
+# What the dialogue answers a voice message that came without WeChat's transcript (bot.dialogue.step,
+# on_voice_unreadable); the processed row keeps that reply, so the count needs nothing else stored.
+UNHEARD_REPLY = "这段语音没有听清楚"
+
+
+@dataclass(frozen=True)
+class VoiceCounts:
+    """Voice messages of the last `days` days, and those without WeChat's Recognition (the bot could not
+    understand them): whether the hub needs a speech recogniser of its own."""
+
+    days: int
+    total: int
+    unheard: int
+
+    def line(self) -> str:
+        if not self.total:
+            return f"近{self.days}天没有收到语音消息"
+        share = round(100 * self.unheard / self.total)
+        return (f"近{self.days}天收到语音 {self.total} 条，其中 {self.unheard} 条微信没有转成文字（{share}%），"
+                "机器人没能听懂")
+
+
+@dataclass(frozen=True)
+class MassQuota:
+    """What is left of WeChat's 群发 allowance: per follower this month on a 认证服务号, per day on a 订阅号."""
+
+    account: str  # service | subscription
+    line: str
+
+
+def mass_quota(s: Session, hub_id: int, now: datetime) -> MassQuota:
+    """The quota line staff read before a 群发 to all subscribers."""
+    if subscriptions.account_kind(s, hub_id) == subscriptions.SUBSCRIPTION:
+        local = as_utc(now).astimezone(SHANGHAI)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        used = int(s.scalar(select(func.count()).select_from(Broadcast).where(
+            Broadcast.hub_id == hub_id, Broadcast.channel == broadcasts.MASS, Broadcast.created_at >= day_start)) or 0)
+        left = max(0, 1 - used)
+        return MassQuota(subscriptions.SUBSCRIPTION,
+                         f"公众号（订阅号）每天只能群发 1 次：今天已用 {min(used, 1)} 次，还能发 {left} 次")
+    q = broadcasts.quota(s, hub_id, "all-subscribers", now)
+    if q is None:  # pragma: no cover - all-subscribers always goes as a 群发
+        return MassQuota(subscriptions.SERVICE, "")
+    if not q.people:
+        return MassQuota(subscriptions.SERVICE, "还没有可以群发的关注者")
+    return MassQuota(subscriptions.SERVICE, "群发给全部关注者：" + q.line())
+
+
+def voice_counts(s: Session, hub_id: int, now: datetime, days: int = VOICE_DAYS) -> VoiceCounts:
+    since = now - timedelta(days=days)
+    voice = (ProcessedMessage.hub_id == hub_id) & (ProcessedMessage.msg_type == "voice") & \
+        (ProcessedMessage.received_at >= since)
+    total = int(s.scalar(select(func.count()).select_from(ProcessedMessage).where(voice)) or 0)
+    unheard = int(s.scalar(select(func.count()).select_from(ProcessedMessage).where(
+        voice, ProcessedMessage.reply.contains(UNHEARD_REPLY))) or 0)
+    return VoiceCounts(days, total, unheard)
+
+
+def undelivered_count(s: Session, hub_id: int, now: datetime, days: int = UNDELIVERED_DAYS) -> int:
+    return int(s.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.hub_id == hub_id, OutboxMessage.status.in_([UNDELIVERED, DEAD]),
+        OutboxMessage.created_at >= now - timedelta(days=days))) or 0)
 
 
 def month_labels(now: datetime, count: int) -> list[str]:
@@ -53,7 +127,7 @@ def month_start(label: str) -> datetime:
 
 
 def dashboard(s: Session, hub_id: int, now: datetime, service_name: Callable[[str], str],
-              months: int = 6) -> Dashboard:
+              months: int = 6, voice_days: int = VOICE_DAYS) -> Dashboard:
     labels = month_labels(now, months)
     start = month_start(labels[0])
     d = Dashboard(months=labels)
@@ -91,4 +165,7 @@ def dashboard(s: Session, hub_id: int, now: datetime, service_name: Callable[[st
         Membership.hub_id == hub_id, Membership.status == "applied")) or 0)
     d.members_active = int(s.scalar(select(func.count()).select_from(Membership).where(
         Membership.hub_id == hub_id, Membership.status.in_(ACTIVE_STATUSES))) or 0)
+    d.undelivered = undelivered_count(s, hub_id, now)
+    d.voice = voice_counts(s, hub_id, now, voice_days)
+    d.mass = mass_quota(s, hub_id, now)
     return d

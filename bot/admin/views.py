@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from bot.admin import pages_catalogue, pages_events, pages_incidents, pages_orders, pages_people, pages_reports
+from bot.admin import (
+    pages_catalogue,
+    pages_delivery,
+    pages_events,
+    pages_inbox,
+    pages_incidents,
+    pages_orders,
+    pages_people,
+    pages_reports,
+)
 from bot.admin.context import bp
 
-PAGES = (pages_catalogue, pages_events, pages_incidents, pages_orders, pages_people, pages_reports)
+PAGES = (pages_catalogue, pages_delivery, pages_events, pages_inbox, pages_incidents, pages_orders, pages_people,
+         pages_reports)
 
 __all__ = ["PAGES", "bp"]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element, TreeBuilder
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
+from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.events import EVENT_TYPES
 from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 
 from bot.dialogue.messages import Incoming
 from bot.errors import BadMessageError
+from storage import subscriptions
+from storage.db import transaction
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 CREATE_TIME = re.compile(r"[0-9]{1,12}")  # ASCII digits (str.isdigit takes "²"), a plausible length
@@ -61,9 +66,16 @@ class _BoundedTree:
 
 
 def _element_to_dict(elem: Element) -> dict[str, Any]:
+    """Children by tag; a tag that repeats (the <List> items of a 订阅通知 event) becomes a list of them."""
     out: dict[str, Any] = {}
     for child in elem:
-        out[child.tag] = _element_to_dict(child) if len(child) else (child.text or "")
+        value = _element_to_dict(child) if len(child) else (child.text or "")
+        if child.tag not in out:
+            out[child.tag] = value
+        elif isinstance(out[child.tag], list):
+            out[child.tag].append(value)
+        else:
+            out[child.tag] = [out[child.tag], value]
     return out
 
 
@@ -150,8 +162,8 @@ def to_incoming(msg: BaseMessage, data: dict[str, Any]) -> Incoming:
                         url=data.get("PicUrl"), **base)
     if mtype == "link":
         return Incoming(kind="link", url=msg.url, title=msg.title, **base)
-    if mtype == "event":
-        event = str(msg.event)
+    if base["raw_type"] == "event":  # every event is an event, those wechatpy does not know too (订阅通知's)
+        event = str(getattr(msg, "event", "") or data.get("Event", "")).lower()
         key = data.get("EventKey") or None
         scene = None
         if event == "subscribe_scan":
@@ -166,3 +178,57 @@ def to_incoming(msg: BaseMessage, data: dict[str, Any]) -> Incoming:
             key = data.get("Status")
         return Incoming(kind="event", event=event, event_key=key, scene=scene, **base)
     return Incoming(kind="unknown", **base)
+
+
+# -- 订阅通知: what a user accepted or refused (wechatpy 1.8.18 does not parse these events) -------------------------
+
+SUBSCRIBE_EVENTS = {"subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+                    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+                    "subscribe_msg_sent_event": "SubscribeMsgSentEvent"}
+ACCEPT, REJECT = "accept", "reject"
+USER_BLOCKED = "failed:user block"  # a sent event's ErrorStatus when the user refuses the notices
+
+
+@dataclass(frozen=True)
+class SubscribeChoice:
+    """One template of a 订阅通知 event: the user accepted it (one more notice may be sent), or refused it."""
+
+    template_id: str
+    status: str  # accept | reject
+
+
+def subscribe_choices(data: dict[str, Any]) -> tuple[SubscribeChoice, ...]:
+    """The choices in a subscribe_msg_popup_event / subscribe_msg_change_event (each <List>: TemplateId and
+    SubscribeStatusString accept|reject), and a subscribe_msg_sent_event whose ErrorStatus says the user blocked
+    the notice (a refusal). Anything else, a sent notice's success included: nothing."""
+    event = str(data.get("Event") or "").lower()
+    if str(data.get("MsgType") or "").lower() != "event" or event not in SUBSCRIBE_EVENTS:
+        return ()
+    block = data.get(SUBSCRIBE_EVENTS[event])
+    items = block.get("List") if isinstance(block, dict) else None
+    out: list[SubscribeChoice] = []
+    for item in items if isinstance(items, list) else [items]:
+        if not isinstance(item, dict):
+            continue
+        template_id = str(item.get("TemplateId") or "").strip()
+        if not template_id or len(template_id) > 128:
+            continue
+        if event == "subscribe_msg_sent_event":
+            status = REJECT if str(item.get("ErrorStatus") or "").strip().lower() == USER_BLOCKED else ""
+        else:
+            status = str(item.get("SubscribeStatusString") or "").strip().lower()
+        if status in (ACCEPT, REJECT):
+            out.append(SubscribeChoice(template_id, status))
+    return tuple(out)
+
+
+def record_subscribe_choices(sessions: sessionmaker[Session], hub_id: int, data: dict[str, Any],
+                             now: datetime) -> int:
+    """Keep what a 订阅通知 event says the user accepted or refused (the person's notice quota, which the sender
+    spends), in its own short transaction; WeChat's retry of the event changes nothing. Returns the choices kept."""
+    choices = subscribe_choices(data)
+    if not choices:
+        return 0
+    with transaction(sessions) as s:
+        return subscriptions.record_choices(s, hub_id, str(data["FromUserName"]), int(str(data["CreateTime"]).strip()),
+                                            [(c.template_id, c.status) for c in choices], now)

@@ -1,5 +1,6 @@
 """The WeChat API client: wechatpy's, with one shared access token per AppID (from /cgi-bin/stable_token, else the
-classic /cgi-bin/token) and a locked refresh; and the calls wechatpy 1.8.18 lacks (client_msg_id, drafts, 群发)."""
+classic /cgi-bin/token) and a locked refresh; and the calls wechatpy 1.8.18 lacks (client_msg_id, 订阅通知,
+drafts, 群发)."""
 
 from __future__ import annotations
 
@@ -311,6 +312,14 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
         if url:
             body["url"] = url
         self.post("message/template/send", data=body)
+
+    def send_subscribe(self, openid: str, template_id: str, data: dict[str, Any], *, url: str | None = None) -> None:
+        """A 订阅通知 (message/subscribe/bizsend) to someone who accepted this template: one notice per one-time
+        acceptance; 43101 when they did not, or turned it off."""
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if url:
+            body["page"] = url
+        self.post("message/subscribe/bizsend", data=body)
 
     def upload_image(self, name: str, content: bytes) -> str:
         """A permanent image material (a draft's cover must be one): its media_id."""

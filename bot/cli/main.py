@@ -60,6 +60,9 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
                          "The WeCom (企业微信) app: link members to volunteers, set a team's app group chat."),
     "staff": LazyCommand("bot.cli.staff", "staff_cli",
                          "Web console accounts (admin, community staff, team leaders, merchants)."),
+    "templates": LazyCommand("bot.cli.templates", "templates_cli",
+                             "Template messages and 订阅通知 per kind of notice: set, list, clear (checked against "
+                             "WeChat's field rules)."),
     "secrets": LazyCommand("bot.cli.secretkey", "secrets_group",
                            "LEIFENG_SECRET_KEY: re-encrypt stored ID numbers after changing it."),
 }

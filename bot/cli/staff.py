@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from bot.admin import auth
 from bot.config import load_config
+from bot.inbox import handover
 from bot.services import Services, build_services
 from storage.db import transaction
-from storage.models import Hub
+from storage.models import Hub, User
 from storage.models_admin import STAFF_ROLES, StaffAccount
 
 
@@ -69,13 +70,15 @@ def list_accounts() -> None:
         rows = s.execute(select(StaffAccount, Hub.slug).join(Hub, Hub.id == StaffAccount.hub_id)
                          .order_by(StaffAccount.id)).all()
         for a, slug in rows:
-            click.echo(f"{a.id}\t{a.username}\t{a.role}\t{slug}\t{'active' if a.active else 'disabled'}")
+            click.echo(f"{a.id}\t{a.username}\t{a.role}\t{slug}\t{'active' if a.active else 'disabled'}"
+                       f"\t{'wechat linked' if a.wechat_user_id else 'no wechat'}")
     if not rows:
         click.echo("no accounts: create one with `leifeng staff create --username NAME --role admin`")
 
 
-def _with_account(username: str, run: Callable[[Session, StaffAccount, datetime], None]) -> None:
-    svc = _services()
+def _with_account(username: str, run: Callable[[Session, StaffAccount, datetime], None],
+                  svc: Services | None = None) -> None:
+    svc = svc or _services()
     try:
         with transaction(svc.sessions) as s:
             account = s.execute(select(StaffAccount).where(StaffAccount.username == username.strip().lower())
@@ -83,7 +86,7 @@ def _with_account(username: str, run: Callable[[Session, StaffAccount, datetime]
             if account is None:
                 raise click.ClickException(f"no account {username}")
             run(s, account, svc.clock.now())
-    except auth.StaffError as exc:
+    except (auth.StaffError, handover.HandoverError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -111,3 +114,41 @@ def enable(username: str) -> None:
     """Enable a disabled account."""
     _with_account(username, lambda s, a, now: auth.set_active(s, a, True, actor="cli", now=now))
     click.echo(f"{username} enabled")
+
+
+@staff_cli.command("link")
+@click.argument("username")
+@click.option("--openid", default=None,
+              help="Link this WeChat user of the account's hub at once (they must have written to the account); "
+                   "without it, print a temporary QR code to scan instead.")
+def link(username: str, openid: str | None) -> None:
+    """Link a WeChat to an admin or staff account: its staff notices go there (the staff role for that hub)."""
+    svc = _services()
+    if openid is None:
+        found: list[int] = []
+        _with_account(username, lambda s, a, now: found.append(a.id), svc)
+        try:
+            code = handover.make_link_code(svc, found[0], actor="cli")
+        except handover.HandoverError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"scan with the WeChat to link to {username} (once, until "
+                   f"{code.expires_at.isoformat(timespec='minutes')}): {code.picture_url}")
+        return
+
+    def run(s: Session, account: StaffAccount, now: datetime) -> None:
+        user = s.execute(select(User).where(User.hub_id == account.hub_id, User.openid == openid)).scalar_one_or_none()
+        if user is None:
+            raise click.ClickException(f"no WeChat user {openid} in the account's hub: they should write to it first")
+        handover.link(s, account, user, actor="cli", now=now)
+
+    _with_account(username, run, svc)
+    click.echo(f"{openid} linked to {username}: staff notices of the hub go there")
+
+
+@staff_cli.command("unlink")
+@click.argument("username")
+def unlink(username: str) -> None:
+    """Unlink the account's WeChat (it keeps the staff role only if another account links it)."""
+    done: list[bool] = []
+    _with_account(username, lambda s, a, now: done.append(handover.unlink(s, a, actor="cli", now=now)))
+    click.echo(f"{username}: WeChat unlinked" if done and done[0] else f"{username} had no WeChat linked")

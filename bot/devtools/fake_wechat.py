@@ -11,7 +11,9 @@ It implements the endpoints the bot calls, records every call, and refuses what 
   characters, time, date, character_string, number, amount, phone_number, name ≤ 10, car_number, const);
   `client_msg_id` sends one message per openid and id within 10 minutes;
 - 订阅通知 (`message/subscribe/bizsend`): only after the user accepted that template, one notice per one-time
-  opt-in; 43101 otherwise (or once they withdrew it);
+  opt-in; 43101 otherwise (or once they withdrew it, or blocked it: a subscribe_msg_sent_event "failed:user block");
+- the account's kind (`Rules.account`): a 认证服务号 ("service", the default) or a 公众号/订阅号 ("subscription"),
+  which has neither template messages nor 订阅通知 (48001) and one 群发 a day (45028 beyond);
 - 群发: drafts (`draft/add`, a permanent cover image from `material/add_material`), `mass/send` to 2-10,000
   openids, `mass/sendall` to a tag or everyone; each follower receives at most 4 a calendar month (45028), the
   interface 60 requests a minute (45009), `clientmsgid` against repeats (45065); `material/add_news` is gone (45103);
@@ -57,7 +59,6 @@ from storage.models import User
 AFTER_MESSAGE = (5, timedelta(hours=48))  # customer-service messages allowed after a user's message, and for how long
 AFTER_EVENT = (3, timedelta(minutes=1))  # ... after a follow, a QR scan or a menu click
 GRANTING_EVENTS = frozenset({"subscribe", "scan", "click", "scancode_push", "scancode_waitmsg"})
-MESSAGE_TYPES = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link", "file"})
 MASS_PER_MONTH = 4
 MASS_API_PER_MINUTE = 60
 MASS_MIN, MASS_MAX = 2, 10_000
@@ -137,6 +138,7 @@ class Person:
 class Rules:
     strict: bool = True
     stable_token: bool = True  # the account offers /cgi-bin/stable_token (False: 404, as for a very old client)
+    account: str = "service"  # 认证服务号; "subscription": a 公众号/订阅号 (no templates, no 订阅通知, 1 群发 a day)
 
 
 @dataclass
@@ -160,6 +162,7 @@ class FakeState:
     drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
     mass_ids: dict[str, int] = field(default_factory=dict)  # clientmsgid -> msg_id
     mass_calls: list[datetime] = field(default_factory=list)
+    mass_days: Counter[str] = field(default_factory=Counter)  # Beijing day -> 群发 sent (a 订阅号 has one a day)
     robot_sends: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     tag_names: dict[int, str] = field(default_factory=dict)
     received: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -210,7 +213,7 @@ class FakeState:
         created = root.findtext("CreateTime")
         at = datetime.fromtimestamp(int(created), UTC) if created and created.isdigit() else None
         msg_type = (root.findtext("MsgType") or "").lower()
-        if msg_type in MESSAGE_TYPES:
+        if msg_type and msg_type != "event":  # whatever the user sent: text, voice, image ... or a newer kind
             self.user_did(openid, "message", at)
             return
         if msg_type != "event":
@@ -223,6 +226,11 @@ class FakeState:
                 status = (item.findtext("SubscribeStatusString") or "").lower()
                 self.user_did(openid, "subscribe_msg", at, template_id=item.findtext("TemplateId") or "",
                               accept=status == "accept")
+        elif event == "subscribe_msg_sent_event":
+            for item in root.iter("List"):
+                if (item.findtext("ErrorStatus") or "").lower() == "failed:user block":
+                    self.user_did(openid, "subscribe_msg", at, template_id=item.findtext("TemplateId") or "",
+                                  accept=False)
         # VIEW, LOCATION and the rest open nothing
 
     # -- the platform's verdicts --------------------------------------------------------------------------------
@@ -253,6 +261,10 @@ class FakeState:
 def _beijing_month(at: datetime) -> str:
     """WeChat's calendar months are Beijing's."""
     return (at.astimezone(UTC) + timedelta(hours=8)).strftime("%Y-%m")
+
+
+def _beijing_day(at: datetime) -> str:
+    return (at.astimezone(UTC) + timedelta(hours=8)).strftime("%Y-%m-%d")
 
 
 def readable(call: dict[str, Any]) -> tuple[list[str], str] | None:
@@ -321,6 +333,12 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
 
     def strict() -> bool:
         return st.rules.strict
+
+    def no_such_api() -> Response | None:
+        """A 公众号/订阅号 has neither template messages nor 订阅通知."""
+        if strict() and st.rules.account == "subscription":
+            return refuse(48001, "api unauthorized (this account has no such interface)")
+        return None
 
     @app.before_request
     def inject_failure() -> Response | None:
@@ -415,6 +433,9 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
         body = body_json() or {}
         openid, template_id = str(body.get("touser", "")), str(body.get("template_id", ""))
         at = now()
+        unauthorised = no_such_api()
+        if unauthorised is not None:
+            return unauthorised
         with st.lock:
             p = st.people.get(openid)
             if strict():
@@ -445,6 +466,9 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             return refuse(40001, "invalid credential, access_token is invalid or not latest")
         body = body_json() or {}
         openid, template_id = str(body.get("touser", "")), str(body.get("template_id", ""))
+        unauthorised = no_such_api()
+        if unauthorised is not None:
+            return unauthorised
         with st.lock:
             p = st.people.get(openid)
             if strict():
@@ -524,10 +548,13 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             problem, text = mass_content(body)
             if problem:
                 return refuse(40007, problem)
-            month = _beijing_month(at)
+            month, day = _beijing_month(at), _beijing_day(at)
             followers = [o for o in dict.fromkeys(recipients) if (p := st.people.get(o)) is not None and p.follows]
+            if strict() and st.rules.account == "subscription" and st.mass_days[day] >= 1:
+                return refuse(45028, "has no masssend quota (one a day)")
             if strict() and any(st.people[o].mass[month] >= MASS_PER_MONTH for o in followers):
                 return refuse(45028, "has no masssend quota")
+            st.mass_days[day] += 1
             for o in followers:
                 st.people[o].mass[month] += 1
                 st.received[o].append(text)
@@ -687,9 +714,11 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             for name in ("strict", "stable_token"):
                 if name in spec:
                     setattr(st.rules, name, bool(spec[name]))
+            if spec.get("account") in ("service", "subscription"):
+                st.rules.account = str(spec["account"])
             if "templates" in spec:
                 st.templates = {str(k): tuple(v) for k, v in dict(spec["templates"]).items()}
-        return jsonify({"strict": st.rules.strict, "stable_token": st.rules.stable_token})
+        return jsonify({"strict": st.rules.strict, "stable_token": st.rules.stable_token, "account": st.rules.account})
 
     @app.post("/__fail__")
     def fail() -> Response:
@@ -718,6 +747,7 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             st.received.clear()
             st.template_ids.clear()
             st.mass_ids.clear()
+            st.mass_days.clear()
             st.robot_sends.clear()
         return jsonify({"ok": True})
 

@@ -35,6 +35,7 @@ from bot.dialogue import step as dialogue
 from bot.dialogue.core import Context, Effect, OpenOrder, Result, State, TeamChoice
 from bot.dialogue.messages import Incoming
 from bot.hubs import HubAccount
+from bot.inbox import handover
 from bot.inbox.actions.context import ActionContext
 from bot.inbox.actions.registry import perform
 from bot.outbox import enqueue
@@ -55,7 +56,6 @@ PROCESSED = cast(Table, ProcessedMessage.__table__)
 AUDIT = cast(Table, AuditLog.__table__)
 
 INBOUND_PRECISION = timedelta(minutes=1)  # the 48-hour window does not need the exact second
-WINDOW_EVENTS = frozenset({"subscribe", "click", "scan"})
 MAX_ATTEMPTS = 5  # conversation changed under us / lost a race creating the user / a deadlock: read again
 
 
@@ -97,7 +97,8 @@ INSERT_USER = insert(USERS)
 INSERT_CONVERSATION = insert(CONVERSATIONS)
 INSERT_PROCESSED = Hot(insert(PROCESSED).values(
     hub_id=bindparam("p_hub"), dedupe_key=bindparam("p_key"), openid=bindparam("p_openid"),
-    msg_type=bindparam("p_type"), reply=bindparam("p_reply"), received_at=bindparam("p_at")))
+    msg_type=bindparam("p_type"), reply=bindparam("p_reply"), received_at=bindparam("p_at"),
+    text=bindparam("p_text")))
 INSERT_AUDIT = insert(AUDIT)
 TOUCH_USER = Hot(update(USERS).where(USERS.c.id == bindparam("b_id")).values(last_inbound_at=bindparam("b_at")))
 UPDATE_CONVERSATION = Hot(
@@ -126,9 +127,11 @@ def _one_statement_write() -> Any:
     cols = PROCESSED.c
     row = select(bindparam("p_hub", type_=cols.hub_id.type), bindparam("p_key", type_=cols.dedupe_key.type),
                  bindparam("p_openid", type_=cols.openid.type), bindparam("p_type", type_=cols.msg_type.type),
-                 bindparam("p_reply", type_=cols.reply.type), bindparam("b_at", type_=cols.received_at.type))
+                 bindparam("p_reply", type_=cols.reply.type), bindparam("b_at", type_=cols.received_at.type),
+                 bindparam("p_text", type_=cols.text.type))
     return (insert(PROCESSED)
-            .from_select(["hub_id", "dedupe_key", "openid", "msg_type", "reply", "received_at"], row.where(conv_ok))
+            .from_select(["hub_id", "dedupe_key", "openid", "msg_type", "reply", "received_at", "text"],
+                         row.where(conv_ok))
             .add_cte(conv).add_cte(touch).returning(PROCESSED.c.id))
 
 
@@ -211,7 +214,10 @@ def _apply_effects(conn: Connection, user_id: int, openid: str, effects: tuple[E
 
 
 def _opens_window(inc: Incoming) -> bool:
-    return inc.kind != "event" or inc.event in WINDOW_EVENTS  # the 48-hour customer-service window
+    """Only a message the person sent opens the 48-hour customer-service window (5 messages); a follow, a QR scan
+    or a menu click allows 3 within one minute and opens no 48 hours (bot.outbox_rules counts both from the
+    processed rows), so users.last_inbound_at is the person's last message, never an event."""
+    return inc.kind != "event"
 
 
 def _touches(inc: Incoming, snap: Snapshot, now: datetime) -> bool:
@@ -225,6 +231,18 @@ def _msg_type(inc: Incoming) -> str:
     return inc.kind if inc.kind != "event" else f"event:{inc.event}"
 
 
+def _written(inc: Incoming) -> str | None:
+    """What the person wrote, for the dedupe row (a hand-over shows staff the last turns before it)."""
+    return ((inc.text or "")[:handover.TEXT_MOST] or None) if inc.kind in ("text", "voice") else None
+
+
+def _staff_scene(inc: Incoming) -> str | None:
+    """The scene of a staff-link QR code this follow or scan came with."""
+    if inc.kind == "event" and inc.event in ("subscribe", "scan") and handover.is_staff_scene(inc.scene):
+        return inc.scene
+    return None
+
+
 def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming, snap: Snapshot,
                             result: Result, now: datetime) -> str | None:
     slots = dict(result.slots)
@@ -233,6 +251,7 @@ def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming
         "b_version": snap.version, "b_state": result.state, "b_slots": slots, "b_at": now,
         "u_id": snap.user_id, "f_touch": _touches(inc, snap, now), "p_hub": account.hub_id,
         "p_key": inc.dedupe_key, "p_openid": inc.openid, "p_type": _msg_type(inc), "p_reply": result.reply,
+        "p_text": _written(inc),
     }).first()
     if row is None:
         raise StaleConversation(inc.dedupe_key)
@@ -240,14 +259,19 @@ def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming
 
 
 def _write(conn: Connection, services: Services, account: HubAccount, inc: Incoming, snap: Snapshot,
-           result: Result, nlu: Any, now: datetime) -> str | None:
+           decision: handover.Decision, nlu: Any, now: datetime) -> str | None:
     hub_id = account.hub_id
+    result = decision.result
+    scene = _staff_scene(inc)
     opens_window = _opens_window(inc)
     user_id = snap.user_id
     slots = dict(result.slots)
     # Row locks in the order WRITE_IN_ONE_STATEMENT takes them, the conversation before the user: two messages
     # of one sender, one on each path, would otherwise each hold the row the other waits for (a deadlock).
-    if snap.conv_id is not None and (result.state, slots) != (snap.state, snap.slots):
+    # A message kept for a hand-over writes the row even unchanged: the version check then makes sure staff did
+    # not hand the resident back meanwhile (the message would be kept for nobody, not answered).
+    if snap.conv_id is not None and ((result.state, slots) != (snap.state, snap.slots)
+                                     or decision.kind is not handover.Kind.NONE):
         res = UPDATE_CONVERSATION.run(conn, {"b_id": snap.conv_id, "b_version": snap.version,
                                                  "b_state": result.state, "b_slots": slots, "b_at": now})
         if res.rowcount != 1:
@@ -268,7 +292,7 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
                                              "slots": slots, "updated_at": now, "version": 0})
     _apply_effects(conn, user_id, inc.openid, result.effects, hub_id, now)
     replies = [result.reply] if result.reply else []
-    if result.outbox or result.actions:
+    if result.outbox or result.actions or decision.kind is not handover.Kind.NONE or scene:
         with Session(bind=conn, expire_on_commit=False) as s:  # joins this connection's transaction
             for out in result.outbox:
                 enqueue(s, hub_id=hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
@@ -277,12 +301,18 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
                 ac = ActionContext(s=s, hub_id=hub_id, user_id=user_id, openid=inc.openid, now=now, nlu=nlu,
                                    secret_key=services.config.secret_key, nickname=snap.nickname)
                 replies += [perform(ac, action) for action in result.actions]
+            if scene:  # a staff member linking their WeChat: that is the answer (after the welcome of a follow)
+                linked = handover.link_by_scene(s, hub_id=hub_id, user_id=user_id, scene=scene, now=now)
+                replies = [linked, *replies] if inc.event == "subscribe" else [linked]
+            handover.keep(s, decision, hub_id=hub_id, user_id=user_id, openid=inc.openid, nickname=snap.nickname,
+                          inc=inc, reply="\n".join(r for r in replies if r) or None,
+                          settings=account.parsed_settings, now=now)
             s.flush()
     reply = "\n".join(r for r in replies if r) or None
     # Last, in the same transaction: a retry racing this one does the same work, then fails on the unique
     # (hub, key) and rolls everything back; its caller answers with our reply.
     INSERT_PROCESSED.run(conn, {"p_hub": hub_id, "p_key": inc.dedupe_key, "p_openid": inc.openid,
-                                "p_type": _msg_type(inc), "p_reply": reply, "p_at": now})
+                                "p_type": _msg_type(inc), "p_reply": reply, "p_at": now, "p_text": _written(inc)})
     return reply
 
 
@@ -305,12 +335,16 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
                           phone_on_file=snap.phone, timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
                           hotlines=settings.hotlines, urgent_window=timedelta(hours=settings.urgent_window_hours),
                           **_on_demand(conn, account.hub_id, snap, inc, nlu))
-            result = dialogue.step(snap.state, snap.slots, inc, ctx)
+            # while handed over to staff the bot keeps the message for them and stays quiet (bot.inbox.handover)
+            decision = handover.decide(snap.state, snap.slots, inc, dialogue.step(snap.state, snap.slots, inc, ctx),
+                                       nlu)
+            result = decision.result
             if (conn.dialect.name == "postgresql" and snap.user_id is not None and snap.conv_id is not None
-                    and not (result.effects or result.outbox or result.actions)):
+                    and not (result.effects or result.outbox or result.actions)
+                    and decision.kind is handover.Kind.NONE and _staff_scene(inc) is None):
                 return Outcome(_write_in_one_statement(conn, account, inc, snap, result, now))
         with conn.begin():
-            return Outcome(_write(conn, services, account, inc, snap, result, nlu, now))
+            return Outcome(_write(conn, services, account, inc, snap, decision, nlu, now))
 
 
 def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:

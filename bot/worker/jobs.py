@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc
 from bot.community import events
 from bot.hubsettings import hub_settings
+from bot.inbox import handover
 from bot.outbox import enqueue
 from bot.people.points import expire_hub
 from bot.serviceloop import orders
@@ -369,6 +370,8 @@ def schedule(services: Services) -> tuple[JobSpec, ...]:
         JobSpec("events_generate", generate_events, "cron", {"hour": 2, "minute": 5}),
         JobSpec("points_expire", expire_points, "cron", {"hour": 3, "minute": 10}),
         JobSpec("processed_messages_prune", prune_processed_messages, "cron", {"hour": 3, "minute": 40}),
+        JobSpec("handover_unanswered", handover.note_unanswered, "interval", {"seconds": 60}),
+        JobSpec("handover_prune", handover.prune, "cron", {"hour": 3, "minute": 50}),
         JobSpec("daily_digest", daily_digest, "cron", {"hour": digest.hour, "minute": digest.minute}),
         JobSpec("monthly_report", monthly_report, "cron", {"day": 1, "hour": 9, "minute": 0}),
         JobSpec("quarterly_honours", quarterly_honours, "cron", {"month": "1,4,7,10", "day": 1, "hour": 9,

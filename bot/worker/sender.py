@@ -3,8 +3,9 @@ outcome (the worker's only sender).
 
 Routes. A row to someone on the official account goes by the best route WeChat allows them now
 (bot.outbox_rules.routes): a customer-service message while their quota lasts (5 within 48 h of their message,
-3 within a minute of a follow, scan or click; the last slots kept for what matters most), else a category template
-built from the notice's facts when it is a service notice they asked for, else for a volunteer the WeCom app or
+3 within a minute of a follow, scan or click; the last slots kept for what matters most), else, on a 认证服务号, a
+category template built from the notice's facts when it is a service notice they asked for, else a 订阅通知 when
+they accepted that notice's template (one notice per one-time acceptance), else for a volunteer the WeCom app or
 their team's group robot, else it ends `undelivered` (staff should tell them by phone) or `skipped` (shown to staff,
 not worth a call) with its reasons: never a silent dead row. Several messages due to one person at once share one
 customer-service message. A 群发 row sends a broadcast's draft to its part of the followers.
@@ -55,6 +56,7 @@ from bot.outbox_rules import (
     NOT_FOLLOWING,
     RULES,
     WINDOW_CLOSED,
+    Facts,
     Reach,
     Route,
     may_take_slot,
@@ -65,6 +67,7 @@ from bot.outbox_rules import (
     template_data,
 )
 from bot.worker import delivery
+from storage import subscriptions
 from storage.db import transaction
 from storage.models import AuditLog, OutboxMessage, User
 from storage.models_events import Broadcast, BroadcastRecipient, MassSendCount, WeChatMedia
@@ -85,6 +88,8 @@ OUT_OF_WINDOW, OVER_THE_COUNT = 45015, 45047
 NOT_FOLLOWER, REFUSES, BAD_TEMPLATE, BAD_VALUE, NO_MASS_QUOTA = 43004, 43101, 40037, 47003, 45028
 TEMPLATE_REJECTED = "template_rejected"  # WeChat refused the template itself (40037/47003): a configuration to fix
 REFUSES_TEMPLATES = "refuses_templates"
+NOT_SUBSCRIBED = "not_subscribed"  # no 订阅通知 left to send (another worker spent the last one)
+SUBSCRIBE_REFUSED = "subscribe_refused"  # WeChat says they turned the 订阅通知 off (43101)
 MASS_QUOTA = "mass_quota"
 
 
@@ -315,8 +320,8 @@ class OutboxSender:
         stats.errors.append(error)
 
     def send(self, row: OutboxMessage) -> str:
-        """Deliver one row by its route (ROUTES); returns how it went out (custom | template | mass | robot |
-        wecom | appchat); raises Unreachable when nothing can carry it."""
+        """Deliver one row by its route (ROUTES); returns how it went out (custom | template | subscribe | mass |
+        robot | wecom | appchat); raises Unreachable when nothing can carry it."""
         text = str(row.payload.get("text", ""))
         way = route(row.channel, row.to)
         if way is None:
@@ -344,13 +349,17 @@ class OutboxSender:
             who = delivery.person(s, row.hub_id, row.to, now, wecom_enabled=bool(self.svc.config.wecom_corpid))
             names = {svc.code: svc.name for svc in self.svc.nlu_for(s, row.hub_id).catalogue}
             about = delivery.facts(s, row, what, self.tz, names)
-            spec = delivery.templates(s, account).for_notice(what.kind) if RULES[what.kind].template else None
+            # templates and 订阅通知 only on a 认证服务号, and only for a service notice the person asked for
+            service_notice = RULES[what.kind].template and \
+                subscriptions.account_kind(s, row.hub_id) == subscriptions.SERVICE
+            spec = delivery.templates(s, account).for_notice(what.kind) if service_notice else None
             data = template_data(spec.fields, about) if spec is not None else None
+            optin = self._optin(s, row, what.kind.value, about) if service_notice else None
         if not who.known:  # never wrote to us (a merchant's counter staff): WeChat knows whether they follow
             who = replace(who, follows=self._follows(row))
         left = self.slots.left(row.hub_id, row.to, who.granted, now) if who.follows else 0
         reach = Reach(follows=who.follows, quota_left=left, template=data is not None, volunteer=who.volunteer,
-                      wecom=bool(who.wecom_openid), robot=bool(who.robot_key))
+                      wecom=bool(who.wecom_openid), robot=bool(who.robot_key), subscribe=optin is not None)
         plan, why = routes(what.kind, row.priority, reach)
         reasons = list(why)
         for way in plan:
@@ -364,6 +373,12 @@ class OutboxSender:
                 refused = self._try_template(row, spec.template_id, data)
                 if refused is None:
                     return "template"
+                reasons.append(refused)
+            elif way is Route.SUBSCRIBE:
+                assert optin is not None
+                refused = self._try_subscribe(row, optin)
+                if refused is None:
+                    return "subscribe"
                 reasons.append(refused)
             elif way is Route.WECOM:
                 assert who.wecom_openid is not None
@@ -424,6 +439,46 @@ class OutboxSender:
             if exc.errcode in (BAD_TEMPLATE, BAD_VALUE):
                 log.warning("outbox %s: WeChat refused template %s (%s): check its id and fields (README)",
                             row.id, template_id, _describe(exc))
+                return TEMPLATE_REJECTED
+            raise
+        return None
+
+    def _optin(self, s: Session, row: OutboxMessage, notice: str, about: Facts) -> OptIn | None:
+        """The 订阅通知 this person accepted for this kind of notice, with a notice left and fields that fit."""
+        tpl = subscriptions.subscribe_template(s, row.hub_id, notice)
+        if tpl is None or not subscriptions.may_notify(s, row.hub_id, row.to, tpl.template_id,
+                                                       long_term=tpl.long_term):
+            return None
+        data = template_data(dict(tpl.fields), about)
+        return OptIn(tpl.template_id, bool(tpl.long_term), data) if data is not None else None
+
+    def _try_subscribe(self, row: OutboxMessage, optin: OptIn) -> str | None:
+        """Spend one of the person's 订阅通知 and send it; None when sent, else why not (another route then)."""
+        now = self.svc.clock.now()
+        with transaction(self.svc.sessions) as s:
+            if not subscriptions.take_notice(s, row.hub_id, row.to, optin.template_id, long_term=optin.long_term,
+                                             now=now):
+                return NOT_SUBSCRIBED
+        client = self.svc.client_for(self.svc.hubs.by_id(row.hub_id))
+        try:
+            self.limiter.acquire()
+            client.send_subscribe(row.to, optin.template_id, optin.data, url=row.payload.get("url"))
+        except WeChatClientException as exc:
+            self._rate_limited(exc)
+            if exc.errcode is None:
+                raise  # no answer: it may have arrived, the notice stays spent
+            with transaction(self.svc.sessions) as s:
+                if exc.errcode == REFUSES:
+                    subscriptions.refused(s, row.hub_id, row.to, optin.template_id, now)
+                else:  # refused for a reason of ours or a limit: the notice is still the person's
+                    subscriptions.give_back(s, row.hub_id, row.to, optin.template_id, now)
+            if exc.errcode == REFUSES:
+                return SUBSCRIBE_REFUSED
+            if exc.errcode == NOT_FOLLOWER:
+                return NOT_FOLLOWING
+            if exc.errcode in (BAD_TEMPLATE, BAD_VALUE):
+                log.warning("outbox %s: WeChat refused 订阅通知 %s (%s): check its id and fields (README)",
+                            row.id, optin.template_id, _describe(exc))
                 return TEMPLATE_REJECTED
             raise
         return None
@@ -582,6 +637,15 @@ class OutboxSender:
                 action = "outbox_dead" if status == "dead" else "outbox_undelivered"
                 s.add(AuditLog(hub_id=row.hub_id, actor=self.owner, action=action,
                                subject=f"outbox:{row.id}", detail={"error": error or ""}, at=now))
+
+
+@dataclass(frozen=True)
+class OptIn:
+    """A 订阅通知 the sender may use for one row: the template, whether it is long-term, its filled data."""
+
+    template_id: str
+    long_term: bool
+    data: dict[str, dict[str, str]]
 
 
 def together(rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:

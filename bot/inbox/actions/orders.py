@@ -75,7 +75,7 @@ def comment(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 def human_handover(ac: ActionContext, data: Mapping[str, Any]) -> str:
     """Tell the hub's staff that someone asked for a person; the dialogue already answered them."""
-    orders.notify_staff(ac.s, ac.hub_id, f"居民 {ac.nickname or ac.openid} 请求人工服务，请尽快在后台回复。",
+    orders.notify_staff(ac.s, ac.hub_id, f"居民{ac.nickname or ''}请求人工服务，请到管理后台的“人工服务”里回复。",
                         ac.now, key=f"human:{ac.openid}:{data.get('at', '')}")
     return ""
 

@@ -674,7 +674,9 @@ TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/admin/test_admi
     "staff_create", "staff_toggle", "audit_log", "catalogue_page", "catalogue_service", "catalogue_delete",
     "catalogue_restore", "ledger_page", "ledger_export", "events_page", "events_generate", "events_add",
     "events_move", "events_cancel", "broadcasts_page", "broadcasts_preview", "broadcasts_send", "broadcast_page",
-    "incidents_page", "incident_handled", "static"}
+    "incidents_page", "incident_handled", "inbox_page", "conversation_page", "conversation_reply",
+    "conversation_back", "staff_wechat", "staff_wechat_code", "staff_wechat_unlink", "delivery_page",
+    "delivery_resend", "static"}
 
 
 def test_every_console_route_has_tests(app: Any) -> None:

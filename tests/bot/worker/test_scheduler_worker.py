@@ -84,7 +84,8 @@ def test_jobs_persist_across_restarts_with_their_next_run_times(db_url: str, clo
     assert w.scheduler is not None
     ids = {j.id for j in w.scheduler.get_jobs()}
     assert ids == {"outbox", "orders_sweep", "reminders", "events_generate", "daily_digest", "monthly_report",
-                   "quarterly_honours", "points_expire", "processed_messages_prune"}
+                   "quarterly_honours", "points_expire", "processed_messages_prune", "handover_unanswered",
+                   "handover_prune"}
     assert all(j.func_ref == "bot.worker.jobs:run_job" for j in w.scheduler.get_jobs(jobstore="default"))
     before = _jobs_table(svc)
     assert set(before) == ids - {"outbox"}  # the outbox loop is per process, not persisted
