@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.admin import bp as admin_bp
 from bot.clock import Clock
@@ -34,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.config.update(MAX_CONTENT_LENGTH=cfg.max_body_bytes, SECRET_KEY=cfg.secret_key)
     app.extensions["leifeng"] = svc
     app.session_interface = ConsoleSessions()
+    if cfg.trusted_proxies:
+        # behind that many proxies, the client's address, scheme and host are the last ones they appended
+        proxies = cfg.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     logging.getLogger("bot").setLevel(cfg.log_level)
     _say_what_is_unsafe(cfg)
     svc.warm_up()

@@ -74,13 +74,16 @@ class Config:
     daily_digest_time: str = "08:30"
     wechat_send_per_second: float = 20.0  # cap on WeChat API sends per second (0 = no cap)
     outbox_send_threads: int = 1  # outbox sends in flight at once (more for big broadcasts)
-    wechat_rate_backoff_seconds: float = 5.0  # pause after 45047/45009 (doubles while it repeats)
+    wechat_rate_backoff_seconds: float = 5.0  # pause after 45009/45011 (doubles while it repeats)
     robot_per_minute: int = 20  # WeCom group robot limit per robot
     # -- the staff web console (/admin) ----------------------------------------------------
     admin_cookie_secure: bool = False  # True behind HTTPS: the session cookie is sent over HTTPS only
     admin_session_minutes: int = 480  # a console sign-in lasts this long (and a form's CSRF token)
     admin_lockout_attempts: int = 5  # failed sign-ins within the window that lock an account name
     admin_lockout_minutes: int = 15
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0 = none: those headers are
+    # ignored, since a client could write them): the console's limits per address and the links need the real ones.
+    trusted_proxies: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -134,6 +137,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     for name in ("db_connect_timeout_seconds", "db_statement_timeout_seconds", "worker_db_statement_timeout_seconds"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{PREFIX}{name.upper()} must be 0 (no limit) or more")
+    if cfg.trusted_proxies < 0:
+        raise ConfigError(f"{PREFIX}TRUSTED_PROXIES must be 0 (no reverse proxy) or the number of proxies")
     if cfg.processed_messages_keep_days < 1:
         raise ConfigError(f"{PREFIX}PROCESSED_MESSAGES_KEEP_DAYS must be at least 1 (WeChat retries a message)")
     return cfg

@@ -89,13 +89,25 @@ class Command:
 assert set(EXACT) <= NAMES and {name for name, _ in CONTAINED} <= NAMES
 
 
+# No number a person gives us (an order, a menu choice, hours) has this many digits; a longer one is read as its
+# first MAX_DIGITS, which is still more than any of them, so callers answer "no such order" as for any number too
+# big, echoing the start of what was typed. Python refuses to turn more than 4300 digits into an int at all.
+MAX_DIGITS = 24
+
+
+def read_number(digits: str) -> int:
+    """A run of ASCII digits as a number, at most MAX_DIGITS long (what every parser of a typed number uses)."""
+    significant = digits.lstrip("0") or "0"
+    return int(significant[:MAX_DIGITS])
+
+
 def _to_int(token: str | None) -> int | None:
     if not token:
         return None
-    if token.isdigit():
-        return int(token)
+    if token.isascii() and token.isdigit():  # (str.isdigit also takes ², which int() refuses)
+        return read_number(token)
     if all(ch in _CN_DIGITS for ch in token) and len(token) > 1:
-        return int("".join(str(_CN_DIGITS[ch]) for ch in token))  # 一二三 as digits
+        return read_number("".join(str(_CN_DIGITS[ch]) for ch in token))  # 一二三 as digits
     total, current = 0, 0
     for ch in token:
         if ch in _CN_DIGITS:

@@ -171,7 +171,8 @@ def _progress_rows(s: Session, ids: list[int]) -> list[dict[str, Any]]:
         total = max(1, p.sent + p.failed + p.pending)
         out.append({"id": bid, "segment": p.broadcast.segment, "text": p.broadcast.text, "line": p.line(),
                     "done": p.done, "percent": round(100 * (p.sent + p.failed) / total), "sent": p.sent,
-                    "failed": p.failed, "pending": p.pending, "skipped": p.skipped, "by": p.broadcast.created_by,
+                    "failed": p.failed, "unknown": p.unknown, "pending": p.pending, "skipped": p.skipped,
+                    "by": p.broadcast.created_by,
                     "at": p.broadcast.created_at, "errors": broadcasts.describe_errors(p)})
     return out
 

@@ -28,14 +28,11 @@ actor_option = click.option("--by", "actor", default="cli", show_default=True, h
 POINTS = click.IntRange(-(2**31 - 1), 2**31 - 1)  # the points column is a 32-bit integer
 
 
-def _services() -> Services:
-    return build_services(load_config())
-
-
 @contextmanager
-def _hub(slug: str, write: bool = True) -> Iterator[tuple[Services, Session, int]]:
-    """A transaction on one hub; domain refusals become one plain line."""
-    svc = _services()
+def _hub(slug: str, write: bool = True, *, long: bool = False) -> Iterator[tuple[Services, Session, int]]:
+    """A transaction on one hub; domain refusals become one plain line. long: a command that reads a whole period
+    (exports, reports) gets the worker's statement timeout, not the one sized to WeChat's 5-second wait."""
+    svc = build_services(load_config(), worker=long)
     try:
         hub_id = svc.hubs.by_slug(slug).hub_id
         if write:
@@ -124,42 +121,29 @@ def _move(slug: str, volunteer_id: int, to: str, actor: str, reason: str | None 
         click.echo(f"volunteer {volunteer_id}: {to}")
 
 
-@volunteers_cli.command("approve")
-@hub_option
-@actor_option
-@click.argument("volunteer_id", type=ID)
-def volunteers_approve(slug: str, actor: str, volunteer_id: int) -> None:
-    """Approve an application; the applicant is told."""
-    _move(slug, volunteer_id, "approved", actor)
+ASKED = object()  # the reason comes from --reason
+# command, the status it moves to, what it does, and its reason: asked for, or the one recorded
+STATUS_COMMANDS: tuple[tuple[str, str, str, object], ...] = (
+    ("approve", "approved", "Approve an application; the applicant is told.", None),
+    ("reject", "rejected", "Reject an application with a reason; the applicant is told and may apply again.", ASKED),
+    ("suspend", "suspended", "Suspend a volunteer (no new tasks) with a reason.", ASKED),
+    ("reinstate", "active", "End a suspension.", "恢复服务"),
+)
 
 
-@volunteers_cli.command("reject")
-@hub_option
-@actor_option
-@click.argument("volunteer_id", type=ID)
-@click.option("--reason", required=True)
-def volunteers_reject(slug: str, actor: str, volunteer_id: int, reason: str) -> None:
-    """Reject an application with a reason; the applicant is told and may apply again."""
-    _move(slug, volunteer_id, "rejected", actor, reason)
+def _status_command(name: str, to: str, doc: str, reason: object) -> None:
+    def move(slug: str, actor: str, volunteer_id: int, reason: str | None = None) -> None:
+        _move(slug, volunteer_id, to, actor, reason if asked else fixed)
+
+    asked, fixed = reason is ASKED, reason if isinstance(reason, str) else None
+    command = click.argument("volunteer_id", type=ID)(move)
+    if asked:
+        command = click.option("--reason", required=True)(command)
+    volunteers_cli.command(name, help=doc)(hub_option(actor_option(command)))
 
 
-@volunteers_cli.command("suspend")
-@hub_option
-@actor_option
-@click.argument("volunteer_id", type=ID)
-@click.option("--reason", required=True)
-def volunteers_suspend(slug: str, actor: str, volunteer_id: int, reason: str) -> None:
-    """Suspend a volunteer (no new tasks) with a reason."""
-    _move(slug, volunteer_id, "suspended", actor, reason)
-
-
-@volunteers_cli.command("reinstate")
-@hub_option
-@actor_option
-@click.argument("volunteer_id", type=ID)
-def volunteers_reinstate(slug: str, actor: str, volunteer_id: int) -> None:
-    """End a suspension."""
-    _move(slug, volunteer_id, "active", actor, "恢复服务")
+for _name, _to, _doc, _reason in STATUS_COMMANDS:
+    _status_command(_name, _to, _doc, _reason)
 
 
 @volunteers_cli.command("dismiss")
@@ -449,7 +433,7 @@ def report_cli() -> None:
 @click.option("--month", required=True, help="e.g. 2026-11")
 def report_monthly(slug: str, month: str) -> None:
     """Orders per service, hours, volunteers active, average rating."""
-    with _hub(slug, write=False) as (svc, s, hub_id):
+    with _hub(slug, write=False, long=True) as (svc, s, hub_id):
         names = {x.code: x.name for x in svc.nlu.catalogue}
         click.echo(ledger.monthly_text(ledger.monthly(s, hub_id, month, names)))
 
@@ -461,7 +445,7 @@ def report_monthly(slug: str, month: str) -> None:
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True)
 def report_honours(slug: str, quarter: str | None, year: int | None, top: int) -> None:
     """Outstanding volunteers by points (ties by hours), for a quarter or a year."""
-    with _hub(slug, write=False) as (svc, s, hub_id):
+    with _hub(slug, write=False, long=True) as (svc, s, hub_id):
         title, first, last = ledger.period_bounds(quarter, year)
         rows = ledger.honours(s, hub_id, first, last, settings_for(s, hub_id), limit=top)
         click.echo(ledger.honours_text(title, rows))
@@ -484,7 +468,7 @@ def export_ledger(slug: str, start: object, end: object, fmt: str, out: Path | N
     first: date = start.date()  # type: ignore[attr-defined]
     last: date = end.date()  # type: ignore[attr-defined]
     target = out or Path(f"ledger-{first:%Y%m%d}-{last:%Y%m%d}.{fmt}")
-    with _hub(slug, write=False) as (svc, s, hub_id):
+    with _hub(slug, write=False, long=True) as (svc, s, hub_id):
         names = {x.code: x.name for x in svc.nlu.catalogue}
         try:
             rows = ledger.ledger_rows(s, hub_id, first, last, names)

@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import SHANGHAI
 from bot.community import events
 from bot.community.events import opted_out_user_ids
 from bot.community.teamchat import post_to_team, roster, team_by_code
@@ -32,6 +33,7 @@ from bot.errors import LeifengError
 from storage.db import transaction
 from storage.models import AuditLog, Order, OutboxMessage, User
 from storage.models_events import Broadcast, BroadcastRecipient, MassSendCount
+from storage.subscriptions import SUBSCRIPTION, account_kind
 
 CHUNK = 1000
 REPEAT_WINDOW = timedelta(hours=24)
@@ -40,6 +42,9 @@ SKIP_WORDS = {"opted_out": "已退订", "unfollowed": "已取消关注", "no_acc
 MASS_PER_MONTH = 4  # 群发 a 服务号's follower may receive in a calendar month
 MASS_PART = 10_000  # openids in one mass/send call (at least 2)
 MASS, DIRECT = "mass", "direct"
+# How the sender (bot.worker.sender) begins the error of a row it dead-letters because a worker died while sending
+# it: WeChat may or may not have delivered it, and it is never sent again. Its outcome is unknown, not a failure.
+OUTCOME_UNKNOWN = "outcome unknown"
 
 
 class BroadcastError(LeifengError):
@@ -170,6 +175,12 @@ def create(sessions: sessionmaker[Session], *, hub_id: int, segment: str, text: 
                              ).scalars().first()
             if same is not None:
                 raise BroadcastError(f"同样的群发（编号 {same.id}）一天内已经发过；确实要再发一次请加 --force")
+        if channel_of(segment) == MASS and account_kind(s, hub_id) == SUBSCRIPTION:
+            day_start = datetime.combine(now.astimezone(SHANGHAI).date(), time(), SHANGHAI)
+            today = s.scalar(select(Broadcast.id).where(Broadcast.hub_id == hub_id, Broadcast.channel == MASS,
+                                                        Broadcast.created_at >= day_start).limit(1))
+            if today is not None:  # WeChat answers 45028: a 公众号/订阅号 has one 群发 a (Beijing) day
+                raise BroadcastError(f"订阅号每天只能群发一次，今天已经发过了（编号 {today}），请明天再发。")
         bc = Broadcast(hub_id=hub_id, segment=segment, text=text, status="enqueuing", total=0, created_by=actor,
                        created_at=now, channel=channel_of(segment))
         s.add(bc)
@@ -292,6 +303,7 @@ class Progress:
     pending: int = 0
     skipped: int = 0
     unreached: int = 0  # queued, but no route could carry it (out of window; a 群发 WeChat refused): shown to staff
+    unknown: int = 0  # the worker died while sending it: perhaps delivered, never sent again (not a failure)
     via: dict[str, int] = field(default_factory=dict)
     skipped_why: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
@@ -305,7 +317,8 @@ class Progress:
         why = "，".join(f"{SKIP_WORDS.get(k, k)} {v}" for k, v in sorted(self.skipped_why.items()))
         state = "已完成" if self.done else "正在排队" if bc.status == "enqueuing" else "发送中"
         unreached = f"，未送达 {self.unreached}" if self.unreached else ""
-        return (f"群发 {bc.id}（{bc.segment}）{state}：已发送 {self.sent}，失败 {self.failed}{unreached}，"
+        unknown = f"，结果未知 {self.unknown}（发送时程序中断，可能已送达，不再重发）" if self.unknown else ""
+        return (f"群发 {bc.id}（{bc.segment}）{state}：已发送 {self.sent}，失败 {self.failed}{unknown}{unreached}，"
                 f"跳过 {self.skipped}{f'（{why}）' if why else ''}，待发送 {self.pending}")
 
 
@@ -330,6 +343,11 @@ def progress(s: Session, broadcast_id: int) -> Progress:
         else:
             p.pending += n
     p.via = dict(via)
+    p.unknown = int(s.scalar(select(func.count()).select_from(OutboxMessage)
+                             .join(BroadcastRecipient, BroadcastRecipient.outbox_id == OutboxMessage.id)
+                             .where(BroadcastRecipient.broadcast_id == broadcast_id, OutboxMessage.status == "dead",
+                                    OutboxMessage.last_error.startswith(OUTCOME_UNKNOWN, autoescape=True))) or 0)
+    p.failed -= p.unknown
     p.skipped_why = {str(reason): int(n) for reason, n in s.execute(
         select(BroadcastRecipient.reason, func.count()).where(
             BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == "skipped")
@@ -354,4 +372,5 @@ def describe_errors(p: Progress) -> list[str]:
 
 
 def summary(p: Progress) -> dict[str, Any]:
-    return {"id": p.broadcast.id, "sent": p.sent, "failed": p.failed, "pending": p.pending, "skipped": p.skipped}
+    return {"id": p.broadcast.id, "sent": p.sent, "failed": p.failed, "unknown": p.unknown, "pending": p.pending,
+            "skipped": p.skipped}

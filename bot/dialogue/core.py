@@ -136,6 +136,9 @@ class Context:
     teams: tuple[TeamChoice, ...] | None = None  # the hub's own teams (registration); None: the catalogue's
 
 
+LABEL_CHARS = 120  # a location's place name: longer than any WeChat sends; a longer one is cut, not echoed whole
+
+
 @dataclass(frozen=True)
 class Result:
     state: str

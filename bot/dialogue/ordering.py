@@ -15,7 +15,19 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, result, retry, said_no, said_yes
+from bot.dialogue.core import (
+    LABEL_CHARS,
+    Action,
+    Context,
+    Result,
+    State,
+    StateHandler,
+    idle,
+    result,
+    retry,
+    said_no,
+    said_yes,
+)
 from bot.dialogue.messages import Incoming
 from intents.masking import mask_phone, scrub
 from intents.timeparse import SHANGHAI, TimeResult, day_only, future_options, is_past, on_day, spoken
@@ -298,8 +310,8 @@ def on_time(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
 
 
 def fill_location(slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    draft = {**(slots.get("draft") or {}), "address": inc.label or f"位置({inc.latitude},{inc.longitude})",
-             "lat": inc.latitude, "lng": inc.longitude}
+    address = (inc.label or "")[:LABEL_CHARS] or f"位置({inc.latitude},{inc.longitude})"
+    draft = {**(slots.get("draft") or {}), "address": address, "lat": inc.latitude, "lng": inc.longitude}
     return next_question({**slots, "draft": draft}, ctx, prefix="收到位置。")
 
 

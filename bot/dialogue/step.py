@@ -20,6 +20,7 @@ from bot.dialogue.core import (
     CALLOUT_ANSWERS,
     CALLOUT_SLOT,
     CLICK_KEYS,
+    LABEL_CHARS,
     MENU_ACTIONS,
     MENU_ITEMS,
     Action,
@@ -98,13 +99,14 @@ def on_template_finish(state: str, slots: Mapping[str, Any], inc: Incoming, ctx:
 
 
 def on_location(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    loc = {"lat": inc.latitude, "lng": inc.longitude, "label": inc.label}
+    label = (inc.label or "")[:LABEL_CHARS] or None  # a place name; a longer one is not echoed or kept whole
+    loc = {"lat": inc.latitude, "lng": inc.longitude, "label": label}
     new_slots = {**slots, "location": loc}
     if inc.kind == "event":  # periodic location report: remember silently
         return result(state, new_slots, None)
     if state == ordering.ASK_ADDRESS:  # the address question answered with a location
         return ordering.fill_location(new_slots, inc, ctx)
-    where = inc.label or "您发送的位置"
+    where = label or "您发送的位置"
     return result(state, new_slots, f"收到位置：{where}。下单时会用这个地址。")
 
 

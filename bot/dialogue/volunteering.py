@@ -13,6 +13,7 @@ from typing import Any
 from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, kept, result, retry, said_no, said_yes
 from bot.dialogue.messages import Incoming
 from bot.dialogue.registration import VOLUNTEER_ROLES, parse_availability, parse_skills, skills_question
+from intents.commands import read_number
 from intents.normalise import default_normaliser
 
 PROFILE_MENU = State.PROFILE_MENU
@@ -30,8 +31,11 @@ PROFILE_WORDS = frozenset({"我的资料", "个人资料", "我的信息", "修�
 DONATE_LIST_WORDS = frozenset({"捐赠时长", "捐时长", "捐赠时间", "时长捐赠", "时间捐赠"})
 CODE_WORDS = frozenset({"兑换码", "我的兑换码", "积分兑换码"})
 VERIFY = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})(?:\s*[,，\s]\s*(\d{1,6})\s*(?:分|积分)?)?$")
-PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*(\d+)\s*号?$")
-DONATE = re.compile(r"^捐(?:赠)?(?:时长)?\s*(\d+)\s*号?\s*[,，\s]\s*(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h)?$")
+PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*([0-9]+)\s*号?$")
+# a wall of digits is read as a number too long for any order or person (read_number; the domain answers "no such
+# one"), and hours have bounded length (float() of 5000 digits overflows round())
+DONATE = re.compile(r"^捐(?:赠)?(?:时长)?\s*([0-9]+)\s*号?\s*[,，\s]\s*([0-9]{1,4}(?:\.[0-9]{1,2})?)\s*"
+                    r"(?:个)?(?:小时|h)?$")
 
 # "有什么任务": the open orders that fit this volunteer. Said many ways (有啥活 / 现在有单子吗 / 有什么要帮忙的), with
 # the pinyin typos of 任务 (人物, 任物, 认务); read on the folded text with dialect rewritten (啥 -> 什么).
@@ -86,13 +90,14 @@ def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
         return idle(None, slots, actions=(Action("merchant_redeem", {"code": m.group(1), "points": int(m.group(2))}),))
     m = PAY.match(t)
     if m:
-        return idle(None, slots, actions=(Action("pay_with_hours", {"order": int(m.group(1))}),))
+        return idle(None, slots, actions=(Action("pay_with_hours", {"order": read_number(m.group(1))}),))
     if t in DONATE_LIST_WORDS:
         return idle(None, slots, actions=(Action("donate", {}),))
     m = DONATE.match(t)
     if m:
         minutes = round(float(m.group(2)) * 60)
-        return idle(None, slots, actions=(Action("donate", {"recipient": int(m.group(1)), "minutes": minutes}),))
+        gift = {"recipient": read_number(m.group(1)), "minutes": minutes}
+        return idle(None, slots, actions=(Action("donate", gift),))
     return None
 
 

@@ -15,12 +15,20 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot.channels.inbound import encrypted_payload, message_from_dict, parse_xml, to_incoming
+from bot.channels.inbound import (
+    encrypted_payload,
+    message_from_dict,
+    parse_xml,
+    record_subscribe_choices,
+    to_incoming,
+)
 from bot.dialogue.messages import Incoming
 from bot.errors import BadMessageError, SignatureError, UnknownHubError
 from bot.hubs import HubAccount
 from bot.inbox.handler import BUSY_REPLY, handle_incoming
 from bot.services import Services
+from storage.db import raising_unavailable
+from storage.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +55,8 @@ def check_timestamp(svc: Services, timestamp: str) -> None:
 
 
 def install_error_handlers(blueprint: Blueprint, channel: str) -> None:
-    """403 for bad signatures, 400 for unreadable bodies: a log line each, never a 500."""
+    """403 for bad signatures, 400 for unreadable bodies, 503 while the database is unavailable: a log line each,
+    never a 500."""
 
     @blueprint.errorhandler(SignatureError)
     def _forbidden(exc: SignatureError) -> Response:
@@ -58,6 +67,29 @@ def install_error_handlers(blueprint: Blueprint, channel: str) -> None:
     def _bad(exc: BadMessageError) -> Response:
         log.warning("%s: bad message on %s: %s", channel, request.path, exc)
         return _plain("bad request", 400)
+
+    @blueprint.errorhandler(DatabaseUnavailableError)
+    def _unavailable(exc: DatabaseUnavailableError) -> Response:
+        # Nothing of the message was kept (or all of it, and the retry finds it processed): an error status makes
+        # WeChat send it again, where a 200 (even "busy") would drop it for good.
+        log.warning("%s: %s %s answered 503: %s", channel, request.method, request.path, exc)
+        resp = _plain("service unavailable", 503)
+        resp.headers["Retry-After"] = "1"
+        return resp
+
+
+def answer(svc: Services, account: HubAccount, inc: Incoming, channel: str) -> str | None:
+    """The passive reply to one message (handle_incoming), at the edge's last line of defence: the database down or
+    too slow raises DatabaseUnavailableError (a 503, so the platform retries); anything else is logged and answered
+    kindly, never with a 500 that would make it retry a message that may have half acted."""
+    try:
+        with raising_unavailable():
+            return handle_incoming(svc, account, inc)
+    except DatabaseUnavailableError:
+        raise
+    except Exception:
+        log.exception("%s: failed to handle %s from %s", channel, inc.dedupe_key, inc.openid)
+        return BUSY_REPLY
 
 
 def _verify(svc: Services, account: HubAccount, args: Any, *, body_can_vouch: bool = False) -> None:
@@ -77,7 +109,8 @@ def _verify(svc: Services, account: HubAccount, args: Any, *, body_can_vouch: bo
 
 
 def _account(slug: str | None) -> HubAccount:
-    return services().hubs.by_slug(slug)
+    with raising_unavailable():  # (the hub is read from the database once its cached copy is old)
+        return services().hubs.by_slug(slug)
 
 
 install_error_handlers(bp, "wechat")
@@ -183,10 +216,8 @@ def receive(slug: str | None = None) -> Response:
     _verify(svc, account, request.args, body_can_vouch=True)
     body = read_body(svc)
     fields, encrypted = decode(svc, account, body, request.args)
+    with raising_unavailable():  # 订阅通知 choices: the person's notice quota, kept before the message is answered
+        record_subscribe_choices(svc.sessions, account.hub_id, fields, svc.clock.now())
     inc = to_incoming(message_from_dict(fields), fields)
-    try:
-        reply = handle_incoming(svc, account, inc)
-    except Exception:  # the last line of defence: log it, answer kindly, never a 500 that makes WeChat retry
-        log.exception("failed to handle %s from %s", inc.dedupe_key, inc.openid)
-        reply = BUSY_REPLY
+    reply = answer(svc, account, inc, "wechat")
     return render_reply(svc, account, inc, reply, encrypted, request.args)

@@ -27,16 +27,17 @@ from bot.config import Config
 from bot.dialogue.messages import Incoming
 from bot.errors import BadMessageError, LeifengError, SignatureError
 from bot.hubs import HubAccount
-from bot.inbox.handler import BUSY_REPLY, handle_incoming
 from bot.services import Services
 from bot.web.webhook import (
     UNREADABLE,
+    answer,
     check_msg_signature,
     check_timestamp,
     decrypt_or_refuse,
     install_error_handlers,
     read_body,
 )
+from storage.db import raising_unavailable
 from storage.models import AuditLog, Membership, User, Volunteer
 
 log = logging.getLogger(__name__)
@@ -128,12 +129,9 @@ def receive() -> Response:
     check_timestamp(svc, args.get("timestamp", ""))
     fields = decode(svc, read_body(svc), args)
     inc = to_wecom_incoming(fields)
-    account = wecom_account(svc)
-    try:
-        reply = handle_incoming(svc, account, inc)
-    except Exception:  # as on /wechat: never a 500 that makes WeCom retry
-        log.exception("wecom: failed to handle %s from %s", inc.dedupe_key, inc.openid)
-        reply = BUSY_REPLY
+    with raising_unavailable():
+        account = wecom_account(svc)
+    reply = answer(svc, account, inc, "wecom")  # as on /wechat: a 503 while the database is down, never a 500
     if not reply:
         return _plain("", 200)
     xml = TextReply(source=inc.account, target=userid_of(inc.openid), content=reply,

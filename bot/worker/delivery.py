@@ -25,6 +25,7 @@ from bot.outbox_rules import (
     Facts,
     Grant,
     Notice,
+    action_of,
     classify,
     field_type,
     grants,
@@ -66,7 +67,9 @@ def person(s: Session, hub_id: int, openid: str, now: datetime, *, wecom_enabled
     actions = actions_of(s, hub_id, openid, now)
     granted = grants(actions)
     inbound = as_utc(user.last_inbound_at) if user.last_inbound_at is not None else None
-    if inbound is not None and not any(at >= inbound - timedelta(seconds=1) for _, at, _ in actions):
+    # (last_inbound_at is the last *message*: an event after it says nothing of whether the message was processed)
+    if inbound is not None and not any(at >= inbound - timedelta(seconds=1) for t, at, _ in actions
+                                       if action_of(t) == "message"):
         # Recorded as having written, but not by the webhook (sample data, an import, rows older than this code):
         # take it for a message then, the most it can have been.
         granted = (*granted, Grant(inbound, *AFTER_MESSAGE))

@@ -4,6 +4,14 @@ Only the worker holding the scheduler lock (bot/worker/schedlock.py) runs anythi
 mistake waits, says so in its log, and takes over if the first stops renewing the lock. The schedule
 lives in APScheduler's SQLAlchemy job store (table apscheduler_jobs), so next run times survive restarts
 and a run missed while no worker was up fires once when one comes back (within the grace period).
+
+Send threads (LEIFENG_OUTBOX_SEND_THREADS) and crashes. Each send thread has at most one send in flight, so a worker
+killed mid-send leaves at most that many rows that WeChat may have received while the worker never heard back, and
+another worker sends them again once their lease expires: a crash duplicates at most one message per send thread
+(one message with one thread, `threads` with several; a merged customer-service message counts once). Templates and
+群发 are not duplicated (WeChat drops the repeat by client_msg_id / clientmsgid); a broadcast's copies ("once" rows)
+are not sent again but dead-lettered as "outcome unknown", which the broadcast's counts show apart from failures.
+benchmarks/faults.py measures it.
 """
 
 from __future__ import annotations

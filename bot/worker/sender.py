@@ -13,8 +13,9 @@ customer-service message. A 群发 row sends a broadcast's draft to its part of 
 Delivery guarantees. A row is claimed by a conditional UPDATE (pending -> sending, with a lease);
 only one worker's UPDATE matches, so two workers never send the same row concurrently. A worker that
 crashes after WeChat accepted a message but before it marked the row `sent` leaves the row `sending`;
-when the lease expires another worker sends it again. So a crash causes at most one duplicate per
-crash (none for templates and 群发: their client_msg_id / clientmsgid make WeChat drop the repeat), and every
+when the lease expires another worker sends it again. Each send thread has at most one send in flight, so a
+crash causes at most one duplicate per send thread (`outbox_send_threads`; none for templates and 群发: their
+client_msg_id / clientmsgid make WeChat drop the repeat; benchmarks/faults.py measures it), and every
 claim counts as an attempt, so a row is never sent more than `outbox_max_attempts` times in all; then it is
 `dead` with the last error. A lease is far longer than one send (the HTTP timeout), so a slow but live worker is
 not overtaken.

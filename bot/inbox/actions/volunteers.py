@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.dialogue import registration, volunteering
 from bot.dialogue.core import State, kept
-from bot.inbox.actions.context import ActionContext, Run, order_number
+from bot.inbox.actions.context import MAX_ORDER_ID, ActionContext, Run, order_number
 from bot.outbox import enqueue
 from bot.people import merchants, points, timebank, volunteers
 from bot.people.idprotect import IdProtector
@@ -232,8 +232,11 @@ def donate(ac: ActionContext, data: Mapping[str, Any]) -> str:
                  "回复“捐 编号 小时数”，比如“捐 1 2”。"]
         return "\n".join(lines)
     assert account.volunteer_id is not None
+    recipient = int(data["recipient"])
+    if not 1 <= recipient <= MAX_ORDER_ID:  # no row can have it (and PostgreSQL refuses it as a bigint)
+        return f"没有编号为 {str(recipient)[:20]} 的受赠老人。回复“捐赠”看看名单。"
     who = timebank.donate(ac.s, hub_id=ac.hub_id, volunteer_id=account.volunteer_id,
-                          recipient_id=int(data["recipient"]), minutes=int(data["minutes"]), actor=ac.user.openid,
+                          recipient_id=recipient, minutes=int(data["minutes"]), actor=ac.user.openid,
                           now=ac.now)
     return (f"已把{timebank.hours_text(int(data['minutes']))}捐给{who.name}，谢谢您的爱心！"
             f"余额：{timebank.hours_text(timebank.balance(ac.s, account))}。")

@@ -260,3 +260,12 @@ def test_any_message_the_user_sends_opens_the_fake_s_window(fake_wechat: FakeWeC
     assert fake_wechat.state.custom_verdict(R, clock.now()) == 0  # the bot counts it as a message too
     fake_wechat.push(choice_xml("oSomeoneElse1", at, (TID, "accept")))
     assert fake_wechat.state.custom_verdict("oSomeoneElse1", clock.now()) == 45015  # an opt-in opens nothing
+
+
+def test_the_webhook_itself_keeps_the_choice(hub: Chat) -> None:
+    """Nothing but the webhook: the 订阅通知 event WeChat posts is kept as the person's notice quota."""
+    xml = choice_xml(R, int(hub.clock.now().timestamp()), (TID, "accept"))
+    assert hub._post(xml, R) is None
+    assert optin(hub) == ("accept", 1)
+    assert hub._post(xml, R) is None  # WeChat's retry of the same event
+    assert optin(hub) == ("accept", 1)

@@ -1,0 +1,38 @@
+"""Walls of digits and endless place names, as the long fuzz run sent them (tests/fuzz): the pure step never
+raises on them and never echoes them back whole."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.dialogue import step
+from bot.dialogue.core import LABEL_CHARS, State
+from tests.bot.dialogue.transcript import Transcript, text
+
+WALL = "9" * 5000
+
+
+@pytest.mark.parametrize("said", [f"时长支付 {WALL}", f"捐赠 {WALL} 2小时", f"捐 3号 {WALL}小时", f"捐 3号 1.{WALL}",
+                                  f"核销 12345678 {WALL}"])
+def test_a_wall_of_digits_in_a_volunteer_command_is_not_a_crash(said: str) -> None:
+    t = Transcript(roles=frozenset({"volunteer"}))
+    res = t.say(said)  # int(), float() and round() would fail or overflow on 5000 digits
+    assert WALL not in (res.reply or "")
+    assert all(len(str(a.data)) < 200 for a in res.actions)
+
+
+def test_a_donation_in_plain_words_still_works() -> None:
+    t = Transcript(roles=frozenset({"volunteer"}))
+    (action,) = t.say("捐赠 3号 1.5小时").actions
+    assert action.name == "donate" and action.data == {"recipient": 3, "minutes": 90}
+
+
+def test_an_endless_place_name_is_cut_not_echoed() -> None:
+    t = Transcript()
+    place = "幸福小区" * 1500
+    inc = replace(text("x"), kind="location", text=None, latitude=28.2, longitude=112.9, label=place)
+    res = step.step(State.IDLE, {}, inc, t.context())
+    assert res.reply is not None and len(res.reply.encode()) < 2048
+    assert len(res.slots["location"]["label"]) == LABEL_CHARS
