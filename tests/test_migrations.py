@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 
 import storage.models_admin  # noqa: F401  (the console's tables join Base.metadata)
 import storage.models_events  # noqa: F401  (the community's tables join Base.metadata)
+import storage.models_examples  # noqa: F401  (the hubs' own examples join Base.metadata)
 from storage.db import make_engine, upgrade
 from storage.models import Base
 from tests.conftest import PG_URL, reset_postgres

@@ -66,6 +66,10 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField("原因", validators=[DataRequired(REQUIRED), Length(max=500)])
 
 
+class ServiceChoiceForm(FlaskForm):
+    service = StringField("服务", validators=[DataRequired(REQUIRED), Regexp(CODE, message="没有这项服务")])
+
+
 class HoursForm(FlaskForm):
     hours = DecimalField("服务时长（小时）", places=1, validators=[InputRequired(REQUIRED),
                                                          NumberRange(min=0.1, max=24, message="0.1 到 24 小时")])

@@ -1,15 +1,21 @@
-"""Catalogue editing (制单): services, keywords and examples; every save is a new validated version."""
+"""Catalogue editing (制单): services, keywords and examples; every save is a new validated version. And the hub's
+own examples of what residents say (居民说法), added here or learned from orders whose service staff corrected,
+each taken back with one button; the bot uses them from the next message on."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
 
 from bot.admin import catalogue as store
 from bot.admin.context import (
+    ID,
     VERSION,
     bp,
     form_errors,
@@ -22,10 +28,18 @@ from bot.admin.context import (
     run_change,
     services,
     staff,
+    whole_number,
 )
-from bot.admin.forms import ActionForm, ServiceForm
+from bot.admin.forms import REQUIRED, ActionForm, ServiceForm
 from intents.catalogue import CatalogueError, catalogue_from_mapping
 from storage.models_admin import CatalogueVersion
+
+SOURCES = {"correction": "纠正订单", "console": "手工添加"}
+
+
+class ExampleForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
+    service = SelectField("服务", validators=[DataRequired(REQUIRED)])
+    text = StringField("居民的说法", validators=[DataRequired(REQUIRED), Length(max=store.MAX_EXAMPLE_CHARS)])
 
 
 @bp.get("/catalogue")
@@ -117,3 +131,71 @@ def _warm() -> None:
     """Build the new version's matcher in this process now rather than on a resident's next message."""
     with reading() as s:
         nlu(s).match("你好")
+
+
+@bp.get("/catalogue/examples")
+@requires("catalogue.edit")
+def catalogue_examples() -> str:
+    with reading() as s:
+        cat = nlu(s).catalogue
+        names = {sv.code: sv.name for sv in cat}
+
+        def rows(removed: bool) -> list[dict[str, Any]]:
+            return [{"id": e.id, "service": names.get(e.service_code, e.service_code), "text": e.text,
+                     "source": SOURCES.get(e.source, e.source), "order": e.order_id, "by": e.created_by,
+                     "at": e.created_at, "removed_by": e.removed_by, "removed_at": e.removed_at,
+                     "offered": e.service_code in names}
+                    for e in store.examples(s, hub_id(), removed=removed, limit=50 if removed else 500)]
+
+        in_use, taken_back = rows(False), rows(True)
+        version = store.examples_version(s, hub_id())
+    form = ExampleForm()
+    form.service.choices = [(sv.code, sv.name) for sv in cat]
+    return render_template("admin/catalogue_examples.html", in_use=in_use, taken_back=taken_back, form=form,
+                           action_form=ActionForm(), version=version,
+                           semantic=services().semantic is not None)
+
+
+@bp.post("/catalogue/examples")
+@requires("catalogue.edit")
+def catalogue_example_add() -> Any:
+    back = url_for("admin.catalogue_examples")
+    with reading() as s:
+        cat = nlu(s).catalogue
+    form = ExampleForm()
+    form.service.choices = [(sv.code, sv.name) for sv in cat]
+    if rejected(form):
+        return redirect(back)
+
+    def change(s: Session) -> str:
+        row = store.add_example(s, hub_id(), form.service.data, form.text.data, catalogue=nlu(s).catalogue,
+                                actor=staff().actor, now=now())
+        return f"已记下：“{row.text}” 是【{cat.get(row.service_code).name}】，居民下一条消息就用上。"
+    return run_change(change, back)
+
+
+@bp.post(f"/catalogue/examples/<{ID}:example_id>/remove")
+@requires("catalogue.edit")
+def catalogue_example_remove(example_id: int) -> Any:
+    order = whole_number(request.form.get("order"))  # the undo on an order's page goes back there
+    back = url_for("admin.order_page", order_id=order) if order else url_for("admin.catalogue_examples")
+    if rejected(ActionForm()):
+        return redirect(back)
+
+    def change(s: Session) -> str:
+        row = store.remove_example(s, hub_id(), example_id, actor=staff().actor, now=now())
+        return f"已撤销示例“{row.text}”。"
+    return run_change(change, back)
+
+
+@bp.post(f"/catalogue/examples/<{ID}:example_id>/restore")
+@requires("catalogue.edit")
+def catalogue_example_restore(example_id: int) -> Any:
+    back = url_for("admin.catalogue_examples")
+    if rejected(ActionForm()):
+        return redirect(back)
+
+    def change(s: Session) -> str:
+        row = store.restore_example(s, hub_id(), example_id, actor=staff().actor, now=now())
+        return f"已恢复示例“{row.text}”。"
+    return run_change(change, back)

@@ -11,6 +11,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
+from bot.admin import catalogue as catalogue_store
 from bot.admin.context import (
     ID,
     audit,
@@ -25,7 +26,7 @@ from bot.admin.context import (
     staff,
     whole_number,
 )
-from bot.admin.forms import CODE, ActionForm, AssignForm, HoursForm, NoteForm, ReasonForm
+from bot.admin.forms import CODE, ActionForm, AssignForm, HoursForm, NoteForm, ReasonForm, ServiceChoiceForm
 from bot.admin.scope import orders_filter, team_condition, team_volunteer_ids
 from bot.clock import SHANGHAI
 from bot.people.volunteers import ACTIVE_STATUSES
@@ -131,6 +132,9 @@ def order_page(order_id: int) -> str:
         history = [{"at": e.at, "trigger": e.trigger, "from": STATE_WORDS.get(e.from_state, e.from_state or "-"),
                     "to": STATE_WORDS.get(e.to_state, e.to_state), "actor": e.actor, "reason": e.reason or ""}
                    for e in events]
+        learned = [{"id": e.id, "text": e.text, "service": understanding.service_name(e.service_code)}
+                   for e in catalogue_store.learned_from_order(s, hub_id(), o.id)]
+        service_choices = [(svc.code, svc.name) for svc in understanding.catalogue]
         offer_rows = [{"round": of.round, "volunteer": name, "volunteer_id": of.volunteer_id,
                        "outcome": of.outcome or "", "at": of.at} for of, name in offers]
     st = o.state
@@ -141,11 +145,13 @@ def order_page(order_id: int) -> str:
         "cancel": can_act and st in ("submitted", "dispatched", "accepted", "supported"),
         "confirm": can_act and st == "completed",
         "complete": can_act and st in ("accepted", "supported"),
+        "service": can_act and st in ("submitted", "dispatched"),
         "review": can_act and info["flagged"],
     }
     return render_template("admin/order.html", o=info, history=history, offers=offer_rows, choices=choices,
                            actions=actions, assign_form=AssignForm(), note_form=NoteForm(), reason_form=ReasonForm(),
-                           action_form=ActionForm(), hours_form=HoursForm())
+                           action_form=ActionForm(), hours_form=HoursForm(),
+                           service_form=ServiceChoiceForm(), service_choices=service_choices, learned=learned)
 
 
 def _assignable(s: Session, order: Order) -> list[dict[str, Any]]:
@@ -221,6 +227,31 @@ def order_cancel(order_id: int) -> Any:
         orders.cancel(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, reason=reason, now=now())
         return f"订单{order.id}已取消。"
     return _order_change(order_id, run, "order_cancel", reason=reason)
+
+
+@bp.post(f"/orders/<{ID}:order_id>/service")
+@requires("orders.act")
+def order_service(order_id: int) -> Any:
+    """Correct the service the matcher chose; the resident's words become an example of the right one for this
+    hub (used from the next message on; the order page offers the undo)."""
+    form = ServiceChoiceForm()
+    if rejected(form):
+        return redirect(url_for("admin.order_page", order_id=order_id))
+    code = form.service.data or ""
+
+    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
+        understanding = nlu(s)
+        if code not in understanding.catalogue:
+            raise orders.OrderError("没有这项服务，请从列表里选。")
+        name = understanding.service_name(code)
+        orders.change_service(s, hub_id=hub_id(), order_id=order.id, service=orders.ServiceInfo(code, name),
+                              actor=staff().actor, now=now())
+        learned = catalogue_store.learn_from_correction(s, hub_id(), order.id, code,
+                                                        catalogue=understanding.catalogue, actor=staff().actor,
+                                                        now=now())
+        taught = f"居民的话已记为“{name}”的说法（可在本页撤销）。" if learned is not None else ""
+        return f"订单{order.id}已改为{name}，重新派单。{taught}"
+    return _order_change(order_id, run, "order_service", service=code)
 
 
 @bp.post(f"/orders/<{ID}:order_id>/complete")

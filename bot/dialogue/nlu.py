@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from intents.address import extract_address, merge_address
 from intents.catalogue import Catalogue, Service, catalogue_from_mapping, load_catalogue
@@ -55,17 +55,36 @@ _small_talk = lru_cache(maxsize=MEMO_SIZE)(parse_small_talk)
 _slots = lru_cache(maxsize=256)(extract_slots)
 
 
+class ServiceMatcher(Protocol):
+    """Which service a text asks for (accept / clarify / not a service): the lexical matcher itself, or a matcher
+    built around it by whoever builds the Understanding (bot/services.py: intents.semantic.HybridMatcher, which
+    asks a sentence-embedding model only when the lexical matcher is unsure)."""
+
+    def match(self, text: str) -> MatchResult: ...
+
+
 @dataclass(frozen=True)
 class Understanding:
     catalogue: Catalogue
+    # None: the lexical matcher alone. Built outside and handed in (the dialogue loads no model).
+    service_matcher: ServiceMatcher | None = None
 
     @cached_property
     def matcher(self) -> Matcher:
+        """The lexical matcher of the catalogue (the fast path, and what a service matcher is built around)."""
         return Matcher(self.catalogue)
 
     @cached_property
     def _match(self) -> Callable[[str], MatchResult]:
-        return lru_cache(maxsize=MEMO_SIZE)(self.matcher.match)
+        inner = self.service_matcher if self.service_matcher is not None else self.matcher
+        return lru_cache(maxsize=MEMO_SIZE)(inner.match)
+
+    def with_matcher(self, build: Callable[[Matcher], ServiceMatcher]) -> Understanding:
+        """The same understanding matching services with ``build(lexical matcher)``; the lexical matcher is shared,
+        not built again."""
+        made = Understanding(self.catalogue, build(self.matcher))
+        made.__dict__["matcher"] = self.matcher  # what cached_property would compute: the very same object
+        return made
 
     def match(self, text: str) -> MatchResult:
         return self._match(text)
@@ -168,6 +187,13 @@ def load_understanding(path: str | Path | None = None) -> Understanding:
 _HUB_CACHE: OrderedDict[tuple[str, int, int], Understanding] = OrderedDict()
 _HUB_CACHE_SIZE = 64
 _HUB_LOCK = threading.Lock()
+
+
+def forget_hub_understandings() -> None:
+    """Drop every cached hub catalogue. Stored versions never change, so a running bot has no need of this; a
+    database dropped and made again under the same URL (the test suite's PostgreSQL) reuses version numbers."""
+    with _HUB_LOCK:
+        _HUB_CACHE.clear()
 
 
 def hub_understanding(database: str, hub_id: int, version: int, load: Callable[[], Mapping[str, Any]]) -> Understanding:

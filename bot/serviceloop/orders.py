@@ -399,6 +399,27 @@ def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, n
     return order
 
 
+def change_service(s: Session, *, hub_id: int, order_id: int, service: ServiceInfo, actor: str, now: datetime,
+                   settings: HubSettings | None = None) -> Order:
+    """Staff correct what an order is for (the matcher chose wrong) while nobody holds it: offers of the old
+    service lapse and it is offered again, to the new service's volunteers; the change is in the history."""
+    order = get_order(s, hub_id, order_id)
+    if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
+        raise OrderError(f"订单{order.id}{PLAIN_WORDS[OrderState(order.state)]}，不能再改服务了。")
+    if order.service_code == service.code:
+        raise OrderError(f"订单{order.id}已经是{service.name}了。")
+    settings = settings or settings_for(s, hub_id)
+    s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.outcome.is_(None))
+              .values(outcome="lost"))
+    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="service_change", from_state=order.state,
+                     to_state=order.state, actor=actor, reason=f"{order.service_code}→{service.code}", at=now))
+    order.service_code = service.code
+    order.needs_support = service.code in settings.support_services
+    order.updated_at = now
+    dispatch(s, order, now=now, service=service, settings=settings, actor=actor)
+    return order
+
+
 def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now: datetime) -> Order:
     """Staff have looked into a low rating: the order closes with their note in the history."""
     order = get_order(s, hub_id, order_id)

@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 import storage.models_admin  # noqa: F401  (the console's tables join Base.metadata for autogenerate)
 import storage.models_events  # noqa: F401  (the community's tables join Base.metadata, so autogenerate sees them)
+import storage.models_examples  # noqa: F401  (the hubs' own examples join Base.metadata)
 from storage.db import make_engine
 from storage.models import Base
 

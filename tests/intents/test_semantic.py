@@ -69,7 +69,9 @@ class FakeEmbedder:
 LOOSE = SemanticThresholds(k=1, min_similarity=0.3, clarify_margin=0.0, accept_similarity=0.8, accept_margin=0.2,
                            accept_rival_margin=0.2)
 HYBRID = HybridThresholds(min_similarity=0.3, offer_margin=0.1, confirm_similarity=0.6, confirm_margin=0.2,
-                          confirm_rival_margin=0.1, reorder_margin=0.1, chat_drop=0.2)
+                          confirm_rival_margin=0.1, reorder_margin=0.1, chat_drop=0.2, review_below=0.0,
+                          review_margin=1.0)
+REVIEW = HybridThresholds(min_similarity=0.3, review_below=0.95, review_margin=0.1)
 
 
 def service(code: str, name: str, keywords: tuple[str, ...], examples: tuple[str, ...] = ()) -> Service:
@@ -251,6 +253,26 @@ def test_combine_offers_but_never_accepts_what_the_lexical_matcher_missed() -> N
     assert weak == NOTHING
     accepted = MatchResult("repair", "accept", 0.9, (("repair", 0.9),))
     assert combine(accepted, opinion("haircut", 0.99, 0.1), request_cue=True, thresholds=HYBRID) == accepted
+
+
+def test_combine_asks_again_about_a_weak_lexical_accept_the_semantic_matcher_reads_otherwise() -> None:
+    accepted = MatchResult("repair", "accept", 0.9, (("repair", 0.9),))
+    asked = combine(accepted, opinion("haircut", 0.95, 0.3, 0.2), request_cue=True, thresholds=REVIEW)
+    assert (asked.decision, asked.service) == ("clarify", "repair")
+    assert [c for c, _ in asked.candidates] == ["repair", "haircut"]  # the lexical service stays first
+    # the semantic matcher agrees, hardly prefers another service, or reads it as chit-chat: the accept stands
+    assert combine(accepted, opinion("repair", 0.95, 0.3), request_cue=True, thresholds=REVIEW) == accepted
+    assert combine(accepted, opinion("haircut", 0.95, 0.9), request_cue=True, thresholds=REVIEW) == accepted
+    assert combine(accepted, opinion(None, 0.5, 0.9), request_cue=True, thresholds=REVIEW) == accepted
+    # read as chit-chat, with a chit-chat review on and nothing asking for anything: asked about, not accepted
+    chatty = HybridThresholds(min_similarity=0.3, review_below=0.95, review_margin=0.1, review_chat=0.2)
+    chat = combine(accepted, opinion(None, 0.5, 0.9), request_cue=False, thresholds=chatty)
+    assert (chat.decision, chat.service) == ("clarify", "repair")
+    assert combine(accepted, opinion(None, 0.5, 0.9), request_cue=True, thresholds=chatty) == accepted
+    # a sure lexical accept is never asked about at all
+    sure = MatchResult("repair", "accept", 0.97, (("repair", 0.97),))
+    assert not needs_semantic(sure, request_cue=True, chat_cue=False, review_below=0.95)
+    assert needs_semantic(accepted, request_cue=True, chat_cue=False, review_below=0.95)
 
 
 def test_needs_semantic_only_when_the_lexical_matcher_is_unsure() -> None:

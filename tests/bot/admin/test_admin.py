@@ -676,7 +676,8 @@ TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/admin/test_admi
     "events_move", "events_cancel", "broadcasts_page", "broadcasts_preview", "broadcasts_send", "broadcast_page",
     "incidents_page", "incident_handled", "inbox_page", "conversation_page", "conversation_reply",
     "conversation_back", "staff_wechat", "staff_wechat_code", "staff_wechat_unlink", "delivery_page",
-    "delivery_resend", "static"}
+    "delivery_resend", "catalogue_examples", "catalogue_example_add", "catalogue_example_remove",
+    "catalogue_example_restore", "order_service", "static"}
 
 
 def test_every_console_route_has_tests(app: Any) -> None:
