@@ -27,7 +27,7 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 
 def _number(token: str) -> int | None:
     if token.isdigit():
-        return int(token)
+        return int(token) if len(token) <= 3 else None  # a wall of digits is no rating (and int() refuses 4300+)
     if len(token) == 1 and token in _CN_DIGIT:
         return _CN_DIGIT[token]
     return None  # 十五, 三四 (three or four?) and the like are not a rating

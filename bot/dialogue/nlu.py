@@ -23,6 +23,7 @@ from intents.commands import (
     parse_command,
     parse_small_talk,
     parse_yes_no,
+    read_number,
 )
 from intents.emergency import Emergency, detect_emergency
 from intents.matcher import Matcher, MatchResult
@@ -142,7 +143,7 @@ class Understanding:
 
     def give_back(self, text: str) -> tuple[int, str] | None:
         m = GIVE_BACK.match(text.strip())
-        return (int(m.group(1)), m.group(2).strip(" ，,：:")) if m else None
+        return (read_number(m.group(1)), m.group(2).strip(" ，,：:")) if m else None
 
     def cancel_order(self, text: str) -> CancelRequest | None:
         """"取消4号订单" (a number) or "那个理发的不要了" (what it was for)."""
@@ -150,7 +151,7 @@ class Understanding:
 
     def complete_with_hours(self, text: str) -> tuple[int, float] | None:
         m = COMPLETE_WITH_HOURS.match(text.strip())
-        return (int(m.group(1)), float(m.group(2))) if m else None
+        return (read_number(m.group(1)), float(m.group(2))) if m else None  # (a wall of digits: no such order)
 
     def is_proxy(self, text: str) -> bool:
         return bool(PROXY.match(text.strip()))

@@ -36,3 +36,16 @@ def test_an_endless_place_name_is_cut_not_echoed() -> None:
     res = step.step(State.IDLE, {}, inc, t.context())
     assert res.reply is not None and len(res.reply.encode()) < 2048
     assert len(res.slots["location"]["label"]) == LABEL_CHARS
+
+
+@pytest.mark.parametrize("said", [f"退单 {WALL} 有事", f"完成 {WALL} 2", f"完成 3 {WALL}"])
+def test_a_wall_of_digits_in_a_task_command_is_read_as_no_such_order(said: str) -> None:
+    t = Transcript(roles=frozenset({"volunteer"}))
+    res = t.say(said)
+    assert WALL not in (res.reply or "") and all(len(str(a.data)) < 200 for a in res.actions)
+
+
+def test_a_wall_of_digits_is_no_rating() -> None:
+    from intents.rating import parse_rating
+
+    assert parse_rating(WALL) is None and parse_rating("5") == 5 and parse_rating("五颗心") == 5
