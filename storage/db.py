@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, make_url, select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -392,6 +392,21 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def delete_in_batches(factory: sessionmaker[Session], id_column: Any, *where: Any, batch: int = 1000) -> int:
+    """Delete the rows of `id_column`'s table that match `where`, lowest ids first, `batch` rows per transaction
+    (each a short one, so writers of the same table never wait long); the number deleted. Retention jobs use it."""
+    table = id_column.class_ if hasattr(id_column, "class_") else id_column.table
+    total = 0
+    while True:
+        with transaction(factory) as s:
+            ids = select(id_column).where(*where).order_by(id_column).limit(batch).scalar_subquery()
+            done = s.execute(delete(table).where(id_column.in_(ids)).execution_options(synchronize_session=False))
+            deleted = int(cast(CursorResult[Any], done).rowcount)
+        total += deleted
+        if deleted < batch:
+            return total
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -34,7 +34,7 @@ from bot.serviceloop.records import notify_staff, settings_for
 from bot.services import Services
 from intents.masking import mask_name
 from storage.conversations import change_conversation
-from storage.db import transaction
+from storage.db import delete_in_batches, transaction
 from storage.models import (
     AuditLog,
     ConversationMessage,
@@ -504,17 +504,8 @@ def prune(services: Services, now: datetime | None = None, batch: int = PRUNE_BA
     total = 0
     for hub_id, days in keep_days.items():
         cutoff = now - timedelta(days=days)
-        while True:
-            with transaction(services.sessions) as s:
-                ids = (select(ConversationMessage.id).where(ConversationMessage.hub_id == hub_id,
-                                                            ConversationMessage.at < cutoff)
-                       .order_by(ConversationMessage.id).limit(batch).scalar_subquery())
-                done = s.execute(delete(ConversationMessage).where(ConversationMessage.id.in_(ids))
-                                 .execution_options(synchronize_session=False))
-                deleted = int(cast(CursorResult[Any], done).rowcount)
-            total += deleted
-            if deleted < batch:
-                break
+        total += delete_in_batches(services.sessions, ConversationMessage.id, ConversationMessage.hub_id == hub_id,
+                                   ConversationMessage.at < cutoff, batch=batch)
         with transaction(services.sessions) as s:
             left = select(ConversationMessage.id).where(ConversationMessage.handover_id == Handover.id).exists()
             s.execute(delete(Handover).where(Handover.hub_id == hub_id, Handover.closed_at < cutoff, ~left)

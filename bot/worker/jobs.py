@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
@@ -26,7 +26,7 @@ from bot.people.points import expire_hub
 from bot.serviceloop import orders
 from bot.serviceloop.lifecycle import OPEN_STATES, OrderState
 from bot.services import Services
-from storage.db import transaction
+from storage.db import delete_in_batches, transaction
 from storage.models import Hub, Membership, Order, PointsEntry, ProcessedMessage, ServiceRecord, User, Volunteer
 from storage.models_events import JobRun
 
@@ -335,17 +335,8 @@ def prune_processed_messages(services: Services, now: datetime | None = None, ba
     for looking back at what came in. Idempotent: a second run finds nothing older than the cut-off."""
     now = now or services.clock.now()
     cutoff = now - timedelta(days=services.config.processed_messages_keep_days)
-    total = 0
-    while True:
-        with transaction(services.sessions) as s:
-            ids = select(ProcessedMessage.id).where(ProcessedMessage.received_at < cutoff) \
-                .order_by(ProcessedMessage.id).limit(batch).scalar_subquery()
-            done = s.execute(delete(ProcessedMessage).where(ProcessedMessage.id.in_(ids))
-                             .execution_options(synchronize_session=False))
-            deleted = int(cast(CursorResult[Any], done).rowcount)
-        total += deleted
-        if deleted < batch:
-            break
+    total = delete_in_batches(services.sessions, ProcessedMessage.id, ProcessedMessage.received_at < cutoff,
+                              batch=batch)
     if total:
         log.info("processed messages: %d rows older than %s deleted", total, cutoff.isoformat(timespec="seconds"))
     return total
