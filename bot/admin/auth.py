@@ -23,14 +23,17 @@ MIN_PASSWORD = 10
 # What each role may do. Scoping (which hub, which team) is applied on top of this by the views.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"dashboard", "orders.view", "orders.act", "orders.assign", "volunteers.view",
-                        "volunteers.ids", "volunteers.act", "teams.view", "merchants.view", "catalogue.edit",
-                        "events", "ledger", "audit", "staff.manage", "hubs.switch", "inbox"}),
+                        "volunteers.ids", "volunteers.act", "teams.view", "teams.edit", "teams.members",
+                        "merchants.view", "merchants.edit", "catalogue.edit", "events", "ledger", "audit",
+                        "staff.manage", "hubs.switch", "inbox"}),
     "staff": frozenset({"dashboard", "orders.view", "orders.act", "orders.assign", "volunteers.view",
-                        "volunteers.ids", "volunteers.act", "teams.view", "merchants.view", "catalogue.edit",
-                        "events", "ledger", "audit", "inbox"}),
+                        "volunteers.ids", "volunteers.act", "teams.view", "teams.edit", "teams.members",
+                        "merchants.view", "merchants.edit", "catalogue.edit", "events", "ledger", "audit",
+                        "inbox"}),
     # a leader's inbox holds only residents with an order of the team, phones masked (bot/admin/pages_inbox.py)
+    # teams.members: a leader adds and removes the people of their own team only (bot/admin/pages_teams.py)
     "leader": frozenset({"orders.view", "orders.assign", "volunteers.view", "volunteers.ids", "teams.view",
-                         "inbox"}),
+                         "teams.members", "inbox"}),
     # a merchant sees volunteers' names, star levels and points (for redemptions), never ID numbers or phones
     "merchant": frozenset({"volunteers.view", "merchants.view"}),
 }

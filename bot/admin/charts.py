@@ -35,6 +35,19 @@ def _fmt(value: float) -> str:
     return f"{value:g}" if value < 1000 else f"{value:,.0f}"
 
 
+def _value_label(x: float, y: float, value: float, *, fill: str = "#222", size: int = 11) -> str:
+    """A number written at (x, y), centred (class "value": what a reader sees without hovering)."""
+    return (f'<text class="value" x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="{size}" '
+            f'fill="{fill}">{_fmt(value)}</text>')
+
+
+def _label_size(step: float) -> int | None:
+    """The font size of the value labels for columns `step` pixels wide; None when they would overlap."""
+    if step >= 28:
+        return 11
+    return 9 if step >= 18 else None
+
+
 def _frame(title: str, top: float, labels: Sequence[str], body: list[str], legend: Sequence[str] = ()) -> str:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
@@ -78,7 +91,9 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, st
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM - (14 if len(series) > 5 else 0)
     step = plot_w / len(labels)
     bar_w = step * 0.6 / (1 if stacked else len(series))
+    size = _label_size(step if stacked or len(series) == 1 else bar_w / 0.6)
     body: list[str] = []
+    labels_out: list[str] = []  # drawn after every bar, so no bar covers a number
     for i, label in enumerate(labels):
         base = 0.0
         for k, s in enumerate(series):
@@ -91,8 +106,18 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, st
             body.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                         f'fill="{PALETTE[k % len(PALETTE)]}"><title>{escape(label)} {escape(s.name)}：'
                         f"{_fmt(value)}</title></rect>")
+            if size is not None and stacked and len(series) > 1 and h >= size + 4:
+                # a segment tall enough shows its own share inside, in white
+                labels_out.append(_value_label(x + bar_w / 2, y + h / 2 + size / 2 - 1, value, fill="#fff",
+                                               size=size))
+            if size is not None and not stacked:
+                labels_out.append(_value_label(x + bar_w / 2, y - 3, value, size=size))
             if stacked:
                 base += value
+        if size is not None and stacked and totals[i] > 0:  # the whole column's total above it
+            y_top = TOP + plot_h - plot_h * totals[i] / top
+            labels_out.append(_value_label(LEFT + step * (i + 0.5), max(TOP + size, y_top - 3), totals[i], size=size))
+    body += labels_out
     legend = [s.name for s in series] if len(series) > 1 else []
     return _frame(title, top, labels, body, legend)
 
@@ -111,10 +136,13 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[float | None]
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         body.append(f'<polyline class="line" points="{path}" fill="none" stroke="{PALETTE[1]}" stroke-width="2"/>')
+    size = _label_size(step)
     for (x, y, v), label in zip(points, [lab for lab, v in zip(labels, values, strict=True) if v is not None],
                                 strict=True):
         body.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[1]}">'
                     f"<title>{escape(label)}：{_fmt(v)}{escape(unit)}</title></circle>")
+        if size is not None:  # above the dot, below the top edge
+            body.append(_value_label(x, max(TOP + size, y - 8), v, size=size))
     return _frame(title, top, labels, body)
 
 

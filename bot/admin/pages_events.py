@@ -30,7 +30,7 @@ from bot.admin.context import (
 )
 from bot.admin.forms import ActionForm, BroadcastForm, EventForm, MoveEventForm, ReasonForm
 from bot.clock import SHANGHAI, as_utc
-from bot.community import broadcasts, events
+from bot.community import broadcasts, eventrule, events
 from bot.errors import LeifengError
 from bot.serviceloop import ledger
 from storage.models import Team
@@ -80,8 +80,16 @@ def events_page() -> str:
     next_month = last + timedelta(days=1)
     return render_template("admin/events.html", items=items, weeks=weeks, by_day=by_day, month=first,
                            prev_month=f"{prev_month:%Y-%m}", next_month=f"{next_month:%Y-%m}", teams=teams,
-                           rule=services().config.street_event_rule, form=EventForm(), move_form=MoveEventForm(),
-                           reason_form=ReasonForm(), action_form=ActionForm())
+                           rule=_rule_words(services().config.street_event_rule), form=EventForm(),
+                           move_form=MoveEventForm(), reason_form=ReasonForm(), action_form=ActionForm())
+
+
+def _rule_words(text: str) -> str:
+    """The configured rule as people say it; a rule that cannot be read says so (generation refuses it too)."""
+    try:
+        return eventrule.rule_in_words(eventrule.parse_rule(text))
+    except eventrule.RuleError:
+        return "规则写得不对，请检查配置"
 
 
 def _back(month: date | None = None) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from bot.admin import catalogue as catalogue_store
+from bot.admin import words
 from bot.admin.context import (
     ID,
     audit,
@@ -31,9 +32,10 @@ from bot.admin.scope import orders_filter, team_condition, team_volunteer_ids
 from bot.clock import SHANGHAI
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop import ledger, orders
+from bot.serviceloop.dispatch import available
 from bot.serviceloop.lifecycle import PLAIN_WORDS
 from intents.masking import coarse_address, mask_phone, scrub
-from storage.models import Membership, Order, OrderEvent, OrderOffer, Team, Volunteer
+from storage.models import Handover, Membership, Order, OrderEvent, OrderOffer, Team, TeamMember, Volunteer
 
 PAGE_SIZE = 50
 STATE_WORDS = {st.value: word for st, word in PLAIN_WORDS.items()}
@@ -49,6 +51,16 @@ def _day(text: str | None) -> date | None:
     except ValueError:
         return None
     return day if day and FIRST_DAY <= day <= LAST_DAY else None
+
+
+def _handed_over(s: Session, order_list: list[Order]) -> set[int]:
+    """The orders whose resident (or whoever ordered) is talking to staff right now."""
+    users = {u for o in order_list for u in (o.ordered_by_user_id, o.resident_user_id) if u}
+    if not users:
+        return set()
+    talking = set(s.scalars(select(Handover.user_id).where(Handover.user_id.in_(users),
+                                                           Handover.closed_at.is_(None))))
+    return {o.id for o in order_list if {o.ordered_by_user_id, o.resident_user_id} & talking}
 
 
 def _scoped_order(s: Session, order_id: int) -> Order:
@@ -87,13 +99,14 @@ def orders_board() -> str:
         rows = s.execute(select(Order, Volunteer.name).outerjoin(Volunteer, Volunteer.id == Order.volunteer_id)
                          .where(*conds).order_by(Order.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
                          ).all()
+        handed = _handed_over(s, [o for o, _name in rows])
         teams = s.execute(select(Team).where(Team.hub_id == hub_id()).order_by(Team.id)).scalars().all()
         if staff().role == "leader":
             teams = [t for t in teams if t.id == staff().team_id]
         items = [{"id": o.id, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
                   "service": understanding.service_name(o.service_code), "when": orders.when_text(o),
                   "created_at": o.created_at, "volunteer": name or "", "flagged": o.flagged, "rating": o.rating,
-                  "needs_support": o.needs_support}
+                  "needs_support": o.needs_support, "urgent": o.time_kind == "asap", "handed_over": o.id in handed}
                  for o, name in rows]
         services_list = [(sv.code, sv.name) for sv in understanding.catalogue]
         team_list = [(t.id, t.name) for t in teams]
@@ -128,15 +141,18 @@ def order_page(order_id: int) -> str:
                 "volunteer": volunteer.name if volunteer else "", "volunteer_id": o.volunteer_id,
                 "needs_support": o.needs_support, "support_note": o.support_note, "hours": o.hours,
                 "rating": o.rating, "comment": o.comment, "flagged": o.flagged, "created_at": o.created_at,
-                "dispatch_round": o.dispatch_round}
-        history = [{"at": e.at, "trigger": e.trigger, "from": STATE_WORDS.get(e.from_state, e.from_state or "-"),
-                    "to": STATE_WORDS.get(e.to_state, e.to_state), "actor": e.actor, "reason": e.reason or ""}
+                "dispatch_round": o.dispatch_round, "urgent": o.time_kind == "asap",
+                "handed_over": bool(_handed_over(s, [o]))}
+        who = words.actor_names(s, hub_id(), [e.actor for e in events])
+        history = [{"at": e.at, "trigger": words.trigger_in_words(e.trigger),
+                    "from": STATE_WORDS.get(e.from_state, "—"), "to": STATE_WORDS.get(e.to_state, "—"),
+                    "actor": who[e.actor], "reason": e.reason or ""}
                    for e in events]
         learned = [{"id": e.id, "text": e.text, "service": understanding.service_name(e.service_code)}
                    for e in catalogue_store.learned_from_order(s, hub_id(), o.id)]
         service_choices = [(svc.code, svc.name) for svc in understanding.catalogue]
         offer_rows = [{"round": of.round, "volunteer": name, "volunteer_id": of.volunteer_id,
-                       "outcome": of.outcome or "", "at": of.at} for of, name in offers]
+                       "outcome": words.OFFER_OUTCOMES.get(of.outcome or "", ""), "at": of.at} for of, name in offers]
     st = o.state
     can_act = me.can("orders.act")
     actions = {
@@ -154,18 +170,39 @@ def order_page(order_id: int) -> str:
                            service_form=ServiceChoiceForm(), service_choices=service_choices, learned=learned)
 
 
+def fit_warnings(vol: Volunteer, order: Order, covering: bool) -> list[str]:
+    """Why a volunteer does not fit the order: no skill for it (and not in a team that covers it), or not free
+    at its time (bot.serviceloop.dispatch.available, the rule dispatch uses)."""
+    hints = []
+    if not covering and order.service_code not in (vol.skills or []):
+        hints.append("技能不符")
+    if not available(vol, order):
+        hints.append("这个时间没空")
+    return hints
+
+
 def _assignable(s: Session, order: Order) -> list[dict[str, Any]]:
-    """Volunteers the person may dispatch to: the domain's ranked candidates first, then every approved member."""
+    """Volunteers the person may dispatch to: the domain's ranked candidates first, then the ones who fit, then
+    the rest, each with what does not fit (nothing is preselected: the person chooses)."""
     ranked = [c.volunteer.id for c in orders.candidates(s, order, now())]
-    rows = s.execute(select(Volunteer.id, Volunteer.name, Membership.team_id)
+    rows = s.execute(select(Volunteer, Membership.team_id)
                      .join(Membership, Membership.volunteer_id == Volunteer.id)
                      .where(Membership.hub_id == hub_id(), Membership.status.in_(ACTIVE_STATUSES))
                      .order_by(Volunteer.id)).all()
     allowed = team_volunteer_ids(s, hub_id(), staff().team_id or 0) if staff().role == "leader" else None
+    covering_teams = {t.id for t in s.execute(select(Team).where(Team.hub_id == hub_id())).scalars()
+                      if order.service_code in (t.services or [])}
+    in_covering = set(s.scalars(select(TeamMember.volunteer_id).where(TeamMember.hub_id == hub_id(),
+                                                                      TeamMember.team_id.in_(covering_teams))))
     rank = {vid: i for i, vid in enumerate(ranked)}
-    chosen = [(vid, name) for vid, name, _team in rows if allowed is None or vid in allowed]
-    chosen.sort(key=lambda row: (rank.get(row[0], len(rank)), row[0]))  # suggested first, in the domain's order
-    return [{"id": vid, "name": name, "suggested": vid in rank} for vid, name in chosen]
+    chosen: list[tuple[Volunteer, str]] = []
+    for vol, team_id in rows:
+        if allowed is None or vol.id in allowed:
+            hints = fit_warnings(vol, order, team_id in covering_teams or vol.id in in_covering)
+            chosen.append((vol, "、".join(hints)))
+    # suggested first in the domain's order, then those who fit, then the rest
+    chosen.sort(key=lambda c: (rank.get(c[0].id, len(rank)), bool(c[1]), c[0].id))
+    return [{"id": vol.id, "name": vol.name, "suggested": vol.id in rank, "hint": hint} for vol, hint in chosen]
 
 
 def _order_change(order_id: int, run: Callable[[Session, Order, orders.ServiceInfo], str],

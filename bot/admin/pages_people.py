@@ -8,7 +8,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from bot.admin import auth
+from bot.admin import auth, words
 from bot.admin.context import (
     ID,
     audit,
@@ -34,7 +34,6 @@ from storage.models import (
     Hub,
     Membership,
     MembershipEvent,
-    Merchant,
     PointsEntry,
     ServiceRecord,
     Team,
@@ -144,16 +143,19 @@ def volunteer_page(volunteer_id: int) -> str:
              "to_next": standing.hours_to_next, "points": points.balance(s, hub_id(), vol.id),
              "bank": timebank.hours_text(timebank.balance(s, timebank.Account(hub_id(), volunteer_id=vol.id))),
              "created_at": member.created_at}
-        hist = [{"at": e.at, "from": STATUS_WORDS.get(e.from_status or "", e.from_status or "-"),
-                 "to": STATUS_WORDS.get(e.to_status, e.to_status), "reason": e.reason or "", "actor": e.actor}
+        who = words.actor_names(s, hub_id(), [e.actor for e in history])
+        hist = [{"at": e.at, "from": STATUS_WORDS.get(e.from_status or "", "—"),
+                 "to": STATUS_WORDS.get(e.to_status, "—"), "reason": e.reason or "", "actor": who[e.actor]}
                 for e in history] if me.role != "merchant" else []
         recs = [{"date": r.service_date, "service": understanding.service_name(r.service_code), "hours": r.hours,
                  "rating": r.rating, "order_id": r.order_id} for r in records] if me.role != "merchant" else []
-        pts = [{"at": e.at, "kind": e.kind, "points": e.points, "reason": e.reason} for e in ledger]
+        pts = [{"at": e.at, "kind": words.POINT_KINDS.get(e.kind, "其他"), "points": e.points, "reason": e.reason}
+               for e in ledger]
     moves = []
     if me.can("volunteers.act"):
+        # 恢复服务 is for a suspended volunteer; an approved one becomes active by serving, not by a button
         moves = [(to, label, needs) for to, (label, needs) in MOVES.items()
-                 if (member.status, to) in volunteers.TRANSITIONS]
+                 if (member.status, to) in volunteers.TRANSITIONS and (to != "active" or member.status == "suspended")]
     can_dismiss = me.can("volunteers.act") and (member.status, "dismissed") in volunteers.TRANSITIONS
     return render_template("admin/volunteer.html", p=p, history=hist, records=recs, ledger=pts, moves=moves,
                            can_dismiss=can_dismiss, dismiss_form=DismissForm(),
@@ -199,54 +201,6 @@ def volunteer_dismiss(volunteer_id: int) -> Any:
     if rejected(form):
         return redirect(url_for("admin.volunteer_page", volunteer_id=volunteer_id))
     return _status_change(volunteer_id, "dismissed", (form.reason.data or "").strip(), form.reason_code.data)
-
-
-# -- teams and merchants --------------------------------------------------------------------------
-
-
-@bp.get("/teams")
-@requires("teams.view")
-def teams_list() -> str:
-    with reading() as s:
-        understanding = nlu(s)
-        q = select(Team).where(Team.hub_id == hub_id()).order_by(Team.id)
-        if staff().role == "leader":
-            q = q.where(Team.id == staff().team_id)
-        items = []
-        for t in s.execute(q).scalars():
-            leader = s.get(Volunteer, t.leader_volunteer_id) if t.leader_volunteer_id else None
-            members = team_volunteer_ids(s, hub_id(), t.id)
-            items.append({"id": t.id, "code": t.code, "name": t.name, "leader": leader.name if leader else "",
-                          "services": "、".join(understanding.service_name(c) for c in t.services or []),
-                          "members": len(members), "emergency": t.emergency, "robot": bool(t.robot_key)})
-    return render_template("admin/teams.html", items=items)
-
-
-@bp.get("/merchants")
-@requires("merchants.view")
-def merchants_list() -> str:
-    me = staff()
-    with reading() as s:
-        understanding = nlu(s)
-        q = select(Merchant).where(Merchant.hub_id == hub_id()).order_by(Merchant.id)
-        if me.role == "merchant":
-            q = q.where(Merchant.id == me.merchant_id)
-        merchants = s.execute(q).scalars().all()
-        redeemed = dict(s.execute(select(PointsEntry.merchant_id, func.coalesce(func.sum(-PointsEntry.points), 0))
-                                  .where(PointsEntry.hub_id == hub_id(), PointsEntry.kind == "redeem")
-                                  .group_by(PointsEntry.merchant_id)).all())
-        items = [{"id": m.id, "code": m.code, "name": m.name, "address": m.address or "", "phone": m.phone or "",
-                  "service_point": m.service_point, "accepts": m.accepts_redemptions, "active": m.active,
-                  "services": "、".join(understanding.service_name(c) for c in m.services or []),
-                  "redeemed": int(redeemed.get(m.id, 0))} for m in merchants]
-        recent = []
-        if me.role == "merchant":
-            rows = s.execute(select(PointsEntry, Volunteer.name)
-                             .join(Volunteer, Volunteer.id == PointsEntry.volunteer_id)
-                             .where(PointsEntry.hub_id == hub_id(), PointsEntry.merchant_id == me.merchant_id)
-                             .order_by(PointsEntry.id.desc()).limit(50)).all()
-            recent = [{"at": e.at, "name": name, "points": -e.points, "reason": e.reason} for e, name in rows]
-    return render_template("admin/merchants.html", items=items, recent=recent)
 
 
 # -- staff accounts and the audit log -------------------------------------------------------------
@@ -305,8 +259,19 @@ def audit_log() -> str:
     with reading() as s:
         rows = s.execute(select(AuditLog).where(AuditLog.hub_id == hub_id()).order_by(AuditLog.id.desc())
                          .limit(200)).scalars().all()
-        items = [{"at": a.at, "actor": a.actor, "action": a.action, "subject": a.subject or "",
-                  "detail": ", ".join(f"{k}={v}" for k, v in (a.detail or {}).items() if v not in (None, ""))}
+        who = words.actor_names(s, hub_id(), [a.actor for a in rows])
+        mentioned = {v for a in rows for k, v in (a.detail or {}).items() if k == "volunteer_id" and isinstance(v, int)}
+        volunteer_names = dict(s.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(mentioned))).all()
+                               ) if mentioned else {}
+        understanding = nlu(s)
+
+        def volunteer_name(vid: int) -> str:
+            return f"{volunteer_names.get(vid, '')}（{vid}）"
+        items = [{"at": a.at, "actor": who[a.actor], "action": words.action_in_words(a.action),
+                  "subject": words.subject_in_words(a.subject),
+                  "detail": words.details_in_words(a.detail, volunteer_name=volunteer_name,
+                                                   service_name=understanding.service_name),
+                  "error": str((a.detail or {}).get("error") or "")}
                  for a in rows]
     return render_template("admin/audit.html", items=items)
 

@@ -11,10 +11,11 @@ from bot.admin import (
     pages_orders,
     pages_people,
     pages_reports,
+    pages_teams,
 )
 from bot.admin.context import bp
 
 PAGES = (pages_catalogue, pages_delivery, pages_events, pages_inbox, pages_incidents, pages_orders, pages_people,
-         pages_reports)
+         pages_reports, pages_teams)
 
 __all__ = ["PAGES", "bp"]

@@ -60,6 +60,19 @@ def parse_rule(text: str) -> EventRule:
     return EventRule(WEEKDAYS[day], tuple(dict.fromkeys(weeks)), start, end)
 
 
+WEEKDAY_WORDS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def rule_in_words(rule: EventRule) -> str:
+    """The rule as people say it: "每月第2、4个周六 09:00–11:30" (the last one: "最后一个周六")."""
+    day = WEEKDAY_WORDS[rule.weekday]
+    nth = [str(w) for w in rule.weeks if w != LAST]
+    parts = [f"第{'、'.join(nth)}个{day}"] if nth else []
+    if LAST in rule.weeks:
+        parts.append(f"最后一个{day}")
+    return f"每月{'和'.join(parts)} {rule.start:%H:%M}–{rule.end:%H:%M}"
+
+
 def nth_weekdays(year: int, month: int, weekday: int) -> list[date]:
     """Every `weekday` in the month, in order (four or five of them)."""
     first = date(year, month, 1)

@@ -46,6 +46,20 @@ def add_merchant(s: Session, *, hub_id: int, code: str, name: str, now: datetime
     return merchant
 
 
+def update_merchant(merchant: Merchant, *, name: str, address: str | None, phone: str | None, service_point: bool,
+                    services: Sequence[str], accepts_redemptions: bool, staff_openid: str | None) -> None:
+    """Change what staff keep about a merchant (its code stays: the staff accounts of the merchant name it)."""
+    merchant.name, merchant.address, merchant.phone = name.strip(), (address or "").strip() or None, \
+        (phone or "").strip() or None
+    merchant.service_point, merchant.services = service_point, list(services)
+    merchant.accepts_redemptions, merchant.staff_openid = accepts_redemptions, (staff_openid or "").strip() or None
+
+
+def set_merchant_active(merchant: Merchant, active: bool) -> None:
+    """A disabled merchant takes no redemptions (by code or by scan) and its counter staff are not recognised."""
+    merchant.active = active
+
+
 def merchants(s: Session, hub_id: int) -> list[Merchant]:
     return list(s.execute(select(Merchant).where(Merchant.hub_id == hub_id).order_by(Merchant.id)).scalars())
 

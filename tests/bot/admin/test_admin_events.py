@@ -35,7 +35,7 @@ def _events(services: Services) -> list[Event]:
 
 def test_calendar_generate_add_move_cancel(staff_client: Any, seeded: Seeded, services: Services) -> None:
     page = text(staff_client.get("/admin/events?month=2026-12"))
-    assert "2026年12月" in page and "这个月还没有活动" in page and "SAT 2,4" in page
+    assert "2026年12月" in page and "这个月还没有活动" in page and "每月第2、4个周六 09:00–11:30" in page
     resp = post(staff_client, "/admin/events/generate", {"month": "2026-12"}, page="/admin/events")
     page = text(staff_client.get(resp.headers["Location"]))
     assert "按规则生成了2场活动" in page
