@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.cli.orders import ID
+from bot.community import teamchat
 from bot.config import load_config
 from bot.errors import LeifengError
 from bot.people import merchants, points, stars, timebank, volunteers
@@ -195,15 +196,9 @@ def _team(s: Session, hub_id: int, code: str) -> Team:
 @click.option("--emergency", is_flag=True)
 def teams_add(slug: str, code: str, name: str, services: str, emergency: bool) -> None:
     with _hub(slug) as (svc, s, hub_id):
-        codes = [c.strip() for c in services.split(",") if c.strip()]
-        unknown = [c for c in codes if c not in svc.nlu.catalogue]
-        if unknown:
-            raise click.ClickException(f"unknown service codes: {', '.join(unknown)}")
-        if s.execute(select(Team.id).where(Team.hub_id == hub_id, Team.code == code)).first():
-            raise click.ClickException(f"team {code!r} already exists")
-        s.add(Team(hub_id=hub_id, code=code, name=name, services=codes, emergency=emergency,
-                   created_at=svc.clock.now()))
-        click.echo(f"team {code} added")
+        team = teamchat.add_team(s, hub_id=hub_id, code=code, name=name, services=_services(svc, services),
+                                 emergency=emergency, now=svc.clock.now())
+        click.echo(f"team {team.code} added")
 
 
 @teams_cli.command("set")
@@ -213,17 +208,25 @@ def teams_add(slug: str, code: str, name: str, services: str, emergency: bool) -
 @click.option("--robot-key", default=None, help="WeCom group robot key ('' to remove).")
 @click.option("--services", default=None, help="Comma-separated service codes.")
 def teams_set(slug: str, code: str, leader: int | None, robot_key: str | None, services: str | None) -> None:
+    """The same rules as the console (bot/community/teamchat.py): an approved leader, a robot key of the right
+    shape, services from the catalogue."""
     with _hub(slug) as (svc, s, hub_id):
         team = _team(s, hub_id, code)
         if leader is not None:
-            _member(s, hub_id, leader)
-            team.leader_volunteer_id = leader
-            volunteers.join_team(s, hub_id=hub_id, volunteer_id=leader, team=team, now=svc.clock.now())
+            teamchat.set_leader(s, team, leader, now=svc.clock.now())
         if robot_key is not None:
-            team.robot_key = robot_key or None
+            teamchat.set_robot_key(team, robot_key)
         if services is not None:
-            team.services = [c.strip() for c in services.split(",") if c.strip()]
+            teamchat.update_team(team, name=team.name, services=_services(svc, services), emergency=team.emergency)
         click.echo(f"team {code} updated")
+
+
+def _services(svc: Services, text: str) -> list[str]:
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in codes if c not in svc.nlu.catalogue]
+    if unknown:
+        raise click.ClickException(f"unknown service codes: {', '.join(unknown)}")
+    return codes
 
 
 @teams_cli.command("join")
@@ -232,10 +235,8 @@ def teams_set(slug: str, code: str, leader: int | None, robot_key: str | None, s
 @click.argument("volunteer_id", type=ID)
 def teams_join(slug: str, code: str, volunteer_id: int) -> None:
     with _hub(slug) as (svc, s, hub_id):
-        _member(s, hub_id, volunteer_id)
-        done = volunteers.join_team(s, hub_id=hub_id, volunteer_id=volunteer_id, team=_team(s, hub_id, code),
-                                    now=svc.clock.now())
-        click.echo("joined" if done else "already a member")
+        vol = teamchat.add_member(s, _team(s, hub_id, code), volunteer_id, now=svc.clock.now())
+        click.echo(f"{vol.name} joined")
 
 
 @teams_cli.command("leave")
@@ -244,8 +245,8 @@ def teams_join(slug: str, code: str, volunteer_id: int) -> None:
 @click.argument("volunteer_id", type=ID)
 def teams_leave(slug: str, code: str, volunteer_id: int) -> None:
     with _hub(slug) as (svc, s, hub_id):
-        done = volunteers.leave_team(s, hub_id=hub_id, volunteer_id=volunteer_id, team=_team(s, hub_id, code))
-        click.echo("left" if done else "not a member")
+        vol = teamchat.remove_member(s, _team(s, hub_id, code), volunteer_id)
+        click.echo(f"{vol.name} left")
 
 
 # -- merchants ----------------------------------------------------------------------------------
@@ -305,7 +306,7 @@ def merchants_set(slug: str, merchant_id: int, redemptions: bool | None, active:
         if redemptions is not None:
             m.accepts_redemptions = redemptions
         if active is not None:
-            m.active = active
+            merchants.set_merchant_active(m, active)
         if staff_openid is not None:
             m.staff_openid = staff_openid or None
         click.echo(f"merchant {merchant_id} updated")
