@@ -30,6 +30,11 @@ class HubSettings:
     # flooding and harvesting (a volunteer taking and giving back orders to read residents' details)
     max_open_orders_per_user: int = 5  # a resident's orders not yet done, 代点单 included
     give_backs_per_day: int = 2  # a volunteer's 退单 in 24 hours; beyond it staff rearrange the task
+    # one person's messages (bot.inbox.ratelimit): beyond these the bot sends one kind note, then stays quiet
+    # until the window moves on; generous for real people (an elderly resident's burst of voice messages), not
+    # for a script. Emergencies and staff are never limited.
+    messages_per_minute: int = 30  # a person talking sends one every few seconds at most; a script, many a second
+    messages_per_hour: int = 300
     # emergency bonuses (一呼百应), the one home of both: serving an order of an emergency service, and
     # answering a call-out (the default for `leifeng callout start`; a call-out may name its own)
     emergency_services: tuple[str, ...] = ()
@@ -80,4 +85,6 @@ def hub_settings(raw: Mapping[str, Any] | None) -> HubSettings:
         raise ConfigError("points_expiry_days must be >= 0 and core_hours_per_year > 0")
     if settings.handover_keep_days < 1 or settings.handover_answer_minutes < 1 or settings.staff_link_minutes < 1:
         raise ConfigError("handover_keep_days, handover_answer_minutes and staff_link_minutes must be at least 1")
+    if settings.messages_per_minute < 1 or settings.messages_per_hour < settings.messages_per_minute:
+        raise ConfigError("messages_per_minute must be at least 1 and messages_per_hour at least as many")
     return settings

@@ -11,6 +11,10 @@ Each message is two short trips to the database, so the dialogue step (the inten
    the dedupe row last. A retry of the same message racing this one fails on the dedupe row's unique key,
    rolls back everything it did and answers with the first run's reply.
 
+The same read counts the sender's messages of the last minute and hour (their dedupe rows): over the hub's
+limits a message gets one kind note, then nothing, and only its dedupe row is written (bot.inbox.ratelimit);
+an emergency is never held back.
+
 On PostgreSQL the common case (a known sender, no effects, outbox rows or actions) skips the transaction:
 the write is one statement in autocommit (WRITE_IN_ONE_STATEMENT), so the message costs two round trips.
 
@@ -26,7 +30,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Connection, Table, bindparam, exists, func, insert, not_, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,7 +53,8 @@ from bot.dialogue import step as dialogue
 from bot.dialogue.core import Context, Effect, OpenOrder, Result, State, TeamChoice
 from bot.dialogue.messages import Incoming
 from bot.hubs import HubAccount
-from bot.inbox import handover
+from bot.hubsettings import HubSettings
+from bot.inbox import handover, ratelimit
 from bot.inbox.actions.context import ActionContext
 from bot.inbox.actions.registry import perform
 from bot.outbox import enqueue
@@ -79,6 +98,8 @@ class Snapshot:
     catalogue_version: int | None
     seen: bool  # this message was already processed (a retry after the first run committed)
     stored_reply: str | None
+    in_minute: int = 0  # the sender's messages already processed in the last minute (up to the limit + 1)
+    in_hour: int = 0  # ... and in the last hour
 
 
 # Built once: executing a prepared statement costs a fraction of building one per message.
@@ -86,10 +107,24 @@ _CATALOGUE = latest_catalogue_version(bindparam("hub_id")).label("catalogue_vers
 _DONE = (select(func.coalesce(PROCESSED.c.reply, ""))  # '' = processed without a reply; NULL = not processed
          .where(PROCESSED.c.hub_id == bindparam("hub_id"), PROCESSED.c.dedupe_key == bindparam("key"))
          .scalar_subquery().label("done"))
+
+
+def _recent(since: str, most: str) -> Any:
+    """How many of the sender's messages were processed since `since`, counted up to `most` (an index-only
+    range on ix_processed_messages_hub_openid_at: a flood costs no more to count than the limit)."""
+    rows = (select(literal_column("1").label("one"))
+            .where(PROCESSED.c.hub_id == bindparam("hub_id"), PROCESSED.c.openid == bindparam("openid"),
+                   PROCESSED.c.received_at >= bindparam(since, type_=PROCESSED.c.received_at.type))
+            .limit(bindparam(most, type_=Integer)).subquery())
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
 READ_SENDER = Hot(
     select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.nickname, USERS.c.last_inbound_at,
            CONVERSATIONS.c.id.label("conv_id"), CONVERSATIONS.c.state, CONVERSATIONS.c.slots,
-           CONVERSATIONS.c.version, _CATALOGUE, _DONE)
+           CONVERSATIONS.c.version, _CATALOGUE, _DONE,
+           _recent("minute_since", "minute_most").label("in_minute"),
+           _recent("hour_since", "hour_most").label("in_hour"))
     .select_from(USERS.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id))
     .where(USERS.c.hub_id == bindparam("hub_id"), USERS.c.openid == bindparam("openid")))
 READ_HUB_FACTS = Hot(select(_CATALOGUE, _DONE))
@@ -143,16 +178,21 @@ def _processed(done: str | None) -> tuple[bool, str | None]:
     return done is not None, done or None
 
 
-def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str) -> Snapshot:
-    row = READ_SENDER.run(conn, {"hub_id": hub_id, "openid": openid, "key": dedupe_key}).first()
-    if row is None:  # a first message: nobody to join the hub-wide facts to
+def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str, now: datetime,
+                limits: ratelimit.Limits) -> Snapshot:
+    since = ratelimit.windows(now)
+    row = READ_SENDER.run(conn, {"hub_id": hub_id, "openid": openid, "key": dedupe_key,
+                                 "minute_since": since.minute, "minute_most": limits.per_minute + 1,
+                                 "hour_since": since.hour, "hour_most": limits.per_hour + 1}).first()
+    if row is None:  # a first message: nobody to join the hub-wide facts to (and nothing to count)
         cat_version, done = _hub_facts(conn, hub_id, dedupe_key)
         return Snapshot(None, frozenset(), None, None, None, None, State.IDLE, {}, 0, cat_version,
                         *_processed(done))
-    user_id, roles, phone, nickname, last_inbound_at, conv_id, state, slots, version, cat_version, done = row
+    (user_id, roles, phone, nickname, last_inbound_at, conv_id, state, slots, version, cat_version, done,
+     in_minute, in_hour) = row
     return Snapshot(user_id, frozenset(roles or []), phone, nickname, last_inbound_at, conv_id,
                     state if conv_id is not None else State.IDLE, dict(slots or {}), version or 0, cat_version,
-                    *_processed(done))
+                    *_processed(done), in_minute=int(in_minute or 0), in_hour=int(in_hour or 0))
 
 
 ORDERS = cast(Table, Order.__table__)
@@ -316,6 +356,31 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
     return reply
 
 
+def _limits(settings: HubSettings) -> ratelimit.Limits:
+    return ratelimit.Limits(settings.messages_per_minute, settings.messages_per_hour)
+
+
+def _held_back(settings: HubSettings, inc: Incoming, snap: Snapshot, nlu: Any) -> ratelimit.Verdict:
+    """Is this message over the sender's rate limits? An emergency never is (safety first, even for a flood)."""
+    if snap.user_id is None or not ratelimit.limited_kind(inc.kind, inc.event):
+        return ratelimit.Verdict.ANSWER
+    found = ratelimit.verdict(_limits(settings), snap.in_minute, snap.in_hour, snap.roles)
+    if found is not ratelimit.Verdict.ANSWER:
+        text = dialogue.text_of(inc)
+        if text and nlu.emergency(text) is not None:
+            return ratelimit.Verdict.ANSWER
+    return found
+
+
+def _write_held_back(conn: Connection, account: HubAccount, inc: Incoming, reply: str | None,
+                     now: datetime) -> str | None:
+    """Only the dedupe row: it counts the message and answers a retry of it the same (a lost race with a retry
+    is an IntegrityError, handled like any other). On PostgreSQL one statement in autocommit."""
+    INSERT_PROCESSED.run(conn, {"p_hub": account.hub_id, "p_key": inc.dedupe_key, "p_openid": inc.openid,
+                                "p_type": _msg_type(inc), "p_reply": reply, "p_at": now, "p_text": _written(inc)})
+    return reply
+
+
 @dataclass(frozen=True)
 class Outcome:
     reply: str | None
@@ -324,27 +389,40 @@ class Outcome:
 
 def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
     now = services.clock.now()
+    settings = account.parsed_settings
     with services.engine.connect() as conn:
         with read_only(conn):
-            snap = read_sender(conn, account.hub_id, inc.openid, inc.dedupe_key)
+            snap = read_sender(conn, account.hub_id, inc.openid, inc.dedupe_key, now, _limits(settings))
             nlu = services.nlu_at(conn, account.hub_id, snap.catalogue_version)
             if snap.seen:
                 return Outcome(snap.stored_reply, duplicate=True)
-            settings = account.parsed_settings
-            ctx = Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
-                          phone_on_file=snap.phone, timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
-                          hotlines=settings.hotlines, urgent_window=timedelta(hours=settings.urgent_window_hours),
-                          **_on_demand(conn, account.hub_id, snap, inc, nlu))
-            # while handed over to staff the bot keeps the message for them and stays quiet (bot.inbox.handover)
-            decision = handover.decide(snap.state, snap.slots, inc, dialogue.step(snap.state, snap.slots, inc, ctx),
-                                       nlu)
-            result = decision.result
-            if (conn.dialect.name == "postgresql" and snap.user_id is not None and snap.conv_id is not None
-                    and not (result.effects or result.outbox or result.actions)
-                    and decision.kind is handover.Kind.NONE and _staff_scene(inc) is None):
-                return Outcome(_write_in_one_statement(conn, account, inc, snap, result, now))
+            held = _held_back(settings, inc, snap, nlu)
+            if held is not ratelimit.Verdict.ANSWER:
+                reply = ratelimit.note(settings.hotlines) if held is ratelimit.Verdict.NOTE else None
+                if conn.dialect.name == "postgresql":  # one statement in autocommit
+                    return Outcome(_write_held_back(conn, account, inc, reply, now))
+            else:
+                decision = _decide(conn, account, settings, inc, snap, nlu, now)
+                result = decision.result
+                if (conn.dialect.name == "postgresql" and snap.user_id is not None and snap.conv_id is not None
+                        and not (result.effects or result.outbox or result.actions)
+                        and decision.kind is handover.Kind.NONE and _staff_scene(inc) is None):
+                    return Outcome(_write_in_one_statement(conn, account, inc, snap, result, now))
         with conn.begin():
+            if held is not ratelimit.Verdict.ANSWER:  # SQLite: the one insert, in a transaction of its own
+                return Outcome(_write_held_back(conn, account, inc, reply, now))
             return Outcome(_write(conn, services, account, inc, snap, decision, nlu, now))
+
+
+def _decide(conn: Connection, account: HubAccount, settings: HubSettings, inc: Incoming, snap: Snapshot, nlu: Any,
+            now: datetime) -> handover.Decision:
+    """The pure dialogue step on the snapshot (and what it reads on demand), as a hand-over changes it."""
+    ctx = Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
+                  phone_on_file=snap.phone, timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
+                  hotlines=settings.hotlines, urgent_window=timedelta(hours=settings.urgent_window_hours),
+                  **_on_demand(conn, account.hub_id, snap, inc, nlu))
+    # while handed over to staff the bot keeps the message for them and stays quiet (bot.inbox.handover)
+    return handover.decide(snap.state, snap.slots, inc, dialogue.step(snap.state, snap.slots, inc, ctx), nlu)
 
 
 def _stored_reply(services: Services, account: HubAccount, key: str) -> tuple[bool, str | None]:

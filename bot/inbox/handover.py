@@ -1,7 +1,8 @@
 """The hand-over inbox: a resident handed over to staff ("人工"), both sides of the conversation, staff replies
 through the outbox, one note when nobody answers, hand-back to the bot, and staff who link their WeChat.
 
-While a resident is handed over the bot keeps every message they send for staff and answers none, except an
+While a resident is handed over the bot keeps every message they send for staff (up to their message-rate limits,
+bot/inbox/ratelimit.py) and answers none, except an
 emergency (answered first, as everywhere) and "菜单"/"取消", which the hand-over reply offers as the way back.
 The message handler (bot/inbox/handler.py) asks `decide` what a message means for a hand-over, then `keep`
 records it in its own write transaction; the console (bot/admin/pages_inbox.py) reads and replies here.
