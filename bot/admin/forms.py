@@ -143,3 +143,23 @@ class BroadcastForm(FlaskForm):
     arg = StringField("队伍代码或小区名", validators=[Optional(), Length(max=100)])
     text = TextAreaField("内容", validators=[DataRequired(REQUIRED), Length(max=600)])
     force = BooleanField("一天内重复发送同样内容")
+
+
+class IntakeForm(FlaskForm):
+    """An order staff take for a resident who phoned or walked in (代客下单)."""
+
+    name = StringField("居民姓名", validators=[DataRequired("请填写居民姓名"), Length(max=100)])
+    phone = StringField("电话", validators=[DataRequired("请填写电话"), Length(max=32)])
+    address = StringField("地址", validators=[DataRequired("请填写地址"), Length(max=200)])
+    description = TextAreaField("居民说要什么", validators=[Optional(), Length(max=500)])
+    service = StringField("服务", validators=[DataRequired("请选择服务"), Length(max=64)])
+    when = StringField("时间（如“明天下午三点”“尽快”）", validators=[DataRequired("请填写时间"), Length(max=100)])
+    notes = TextAreaField("备注", validators=[Optional(), Length(max=500)])
+
+
+class PhoneRatingForm(FlaskForm):
+    """The hearts and comment a resident without WeChat gave by phone."""
+
+    hearts = IntegerField("几颗心（0-5）", validators=[InputRequired("请填写几颗心"),
+                                                   NumberRange(min=0, max=5, message="要在0到5之间")])
+    comment = TextAreaField("居民的话", validators=[Optional(), Length(max=500)])

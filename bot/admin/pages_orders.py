@@ -27,7 +27,16 @@ from bot.admin.context import (
     staff,
     whole_number,
 )
-from bot.admin.forms import CODE, ActionForm, AssignForm, HoursForm, NoteForm, ReasonForm, ServiceChoiceForm
+from bot.admin.forms import (
+    CODE,
+    ActionForm,
+    AssignForm,
+    HoursForm,
+    NoteForm,
+    PhoneRatingForm,
+    ReasonForm,
+    ServiceChoiceForm,
+)
 from bot.admin.scope import orders_filter, team_condition, team_volunteer_ids
 from bot.clock import SHANGHAI
 from bot.people.volunteers import ACTIVE_STATUSES
@@ -35,9 +44,11 @@ from bot.serviceloop import ledger, orders
 from bot.serviceloop.dispatch import available
 from bot.serviceloop.lifecycle import PLAIN_WORDS
 from intents.masking import coarse_address, mask_phone, scrub
-from storage.models import Handover, Membership, Order, OrderEvent, OrderOffer, Team, TeamMember, Volunteer
+from intents.phone import parse_phone
+from storage.models import Handover, Membership, Order, OrderEvent, OrderOffer, Team, TeamMember, User, Volunteer
 
 PAGE_SIZE = 50
+PHONE_RATING = "staff_phone"  # a rating staff recorded from what the resident said by phone
 STATE_WORDS = {st.value: word for st, word in PLAIN_WORDS.items()}
 
 
@@ -78,6 +89,7 @@ def orders_board() -> str:
     state, service, team = args.get("state") or "", args.get("service") or "", args.get("team") or ""
     start, end = _day(args.get("from")), _day(args.get("to"))
     flagged = args.get("flagged") == "1"
+    query = (args.get("q") or "").strip()[:50]
     page = whole_number(args.get("page"), most=10**6) or 1
     with reading() as s:
         understanding = nlu(s)
@@ -95,6 +107,9 @@ def orders_board() -> str:
             conds.append(Order.created_at < datetime.combine(end + timedelta(days=1), time(), SHANGHAI))
         if flagged:
             conds.append(Order.flagged.is_(True))
+        if query:  # a phone number finds that phone exactly; anything else is part of the resident's name
+            phone = parse_phone(query)
+            conds.append(Order.phone == phone if phone else Order.resident_name.contains(query, autoescape=True))
         total = int(s.scalar(select(func.count()).select_from(Order).where(*conds)) or 0)
         rows = s.execute(select(Order, Volunteer.name).outerjoin(Volunteer, Volunteer.id == Order.volunteer_id)
                          .where(*conds).order_by(Order.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
@@ -113,8 +128,9 @@ def orders_board() -> str:
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template("admin/orders.html", items=items, total=total, page=page, pages=pages,
                            states=STATE_WORDS, services=services_list, teams=team_list,
+                           can_intake=staff().can("orders.act"),
                            f={"state": state, "service": service, "team": team, "from": args.get("from", ""),
-                              "to": args.get("to", ""), "flagged": flagged})
+                              "to": args.get("to", ""), "flagged": flagged, "q": query})
 
 
 @bp.get(f"/orders/<{ID}:order_id>")
@@ -129,6 +145,8 @@ def order_page(order_id: int) -> str:
         offers = s.execute(select(OrderOffer, Volunteer.name).join(Volunteer, Volunteer.id == OrderOffer.volunteer_id)
                            .where(OrderOffer.order_id == o.id).order_by(OrderOffer.round, OrderOffer.id)).all()
         volunteer = s.get(Volunteer, o.volunteer_id) if o.volunteer_id else None
+        orderer = s.get(User, o.ordered_by_user_id)
+        without_wechat = orderer is not None and not orders.reachable(orderer)
         choices = _assignable(s, o)
         full = me.role in ("admin", "staff")  # a leader sees what a volunteer sees before accepting
         info = {"id": o.id, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
@@ -163,10 +181,11 @@ def order_page(order_id: int) -> str:
         "complete": can_act and st in ("accepted", "supported"),
         "service": can_act and st in ("submitted", "dispatched"),
         "review": can_act and info["flagged"],
+        "phone_rate": can_act and st == "completed" and without_wechat,
     }
     return render_template("admin/order.html", o=info, history=history, offers=offer_rows, choices=choices,
                            actions=actions, assign_form=AssignForm(), note_form=NoteForm(), reason_form=ReasonForm(),
-                           action_form=ActionForm(), hours_form=HoursForm(),
+                           action_form=ActionForm(), hours_form=HoursForm(), phone_rating_form=PhoneRatingForm(),
                            service_form=ServiceChoiceForm(), service_choices=service_choices, learned=learned)
 
 
@@ -333,3 +352,27 @@ def order_review(order_id: int) -> Any:
         return f"订单{order.id}已核查并结束。"
     return _order_change(order_id, run, "order_review", note=note)
 
+
+
+@bp.post(f"/orders/<{ID}:order_id>/phone-rating")
+@requires("orders.act")
+def order_phone_rating(order_id: int) -> Any:
+    """The hearts and words a resident without WeChat gave staff by phone, recorded as the resident's rating
+    (orders.rate, marked verified_by "staff_phone"); only for an order the office took for them."""
+    form = PhoneRatingForm()
+    if rejected(form):
+        return redirect(url_for("admin.order_page", order_id=order_id))
+    hearts = int(form.hearts.data or 0)
+    comment = (form.comment.data or "").strip()
+
+    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
+        office = s.get(User, order.ordered_by_user_id)
+        if office is None or orders.reachable(office):
+            raise orders.OrderError(f"订单{order.id}的居民有微信，请让居民自己在微信里评价。")
+        orders.rate(s, hub_id=hub_id(), user=office, order_id=order.id, hearts=hearts, now=now(), service=info,
+                    verified_by=PHONE_RATING, actor=staff().actor)
+        if comment:
+            orders.add_comment(s, hub_id=hub_id(), user=office, order_id=order.id, comment=comment, now=now(),
+                               actor=staff().actor)
+        return f"已登记订单{order.id}居民的电话评价：{hearts}颗心。"
+    return _order_change(order_id, run, "order_phone_rating", hearts=hearts)

@@ -8,6 +8,7 @@ from bot.admin import (
     pages_events,
     pages_inbox,
     pages_incidents,
+    pages_intake,
     pages_orders,
     pages_people,
     pages_reports,
@@ -15,7 +16,7 @@ from bot.admin import (
 )
 from bot.admin.context import bp
 
-PAGES = (pages_catalogue, pages_delivery, pages_events, pages_inbox, pages_incidents, pages_orders, pages_people,
-         pages_reports, pages_teams)
+PAGES = (pages_catalogue, pages_delivery, pages_events, pages_inbox, pages_incidents, pages_intake, pages_orders,
+         pages_people, pages_reports, pages_teams)
 
 __all__ = ["PAGES", "bp"]

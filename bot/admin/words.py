@@ -40,6 +40,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "team_create": "新建服务队", "team_update": "修改服务队", "team_leader": "设置队长", "team_join": "加入服务队",
     "team_leave": "离开服务队", "team_robot": "设置群机器人", "merchant_create": "添加商户",
     "merchant_update": "修改商户", "merchant_enable": "恢复商户", "merchant_disable": "停用商户",
+    "order_intake": "代客下单", "order_phone_rating": "登记电话评价",
     "walkin_record": "登记现场服务",
 }
 

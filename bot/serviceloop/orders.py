@@ -67,6 +67,8 @@ from bot.serviceloop.records import (
     get_order,
     notify,
     notify_staff,
+    office_user,
+    reachable,
     settings_for,
     staff_openids,
     tell_resident,
@@ -95,8 +97,8 @@ __all__ = ["STAFF_QUERY", "AlreadyYoursError", "Candidate", "CannotCancelError",
            "GiveBackLimitError", "HoursOutOfRangeError", "NoLongerOpenError", "NotAVolunteerError", "NotForYouError",
            "NotRatableError", "NotYoursError", "OrderError", "RatingOutOfRangeError", "ReasonRequiredError",
            "ServiceInfo", "TooEarlyError", "TooManyOpenOrdersError", "TooManyTasksError", "candidates", "dispatch",
-           "for_staff", "get_order", "notify", "notify_staff", "offer_text", "settings_for", "staff_openids",
-           "transition", "when_text"]
+           "for_staff", "get_order", "notify", "notify_staff", "offer_text", "office_user", "reachable", "settings_for",
+           "staff_openids", "transition", "when_text"]
 _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volunteers.py)
 
 
@@ -104,8 +106,9 @@ _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volu
 
 
 def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any], service: ServiceInfo,
-                 now: datetime) -> Order:
-    """Create the order (submitted) and dispatch it at once."""
+                 now: datetime, taken_by: str | None = None) -> Order:
+    """Create the order (submitted) and dispatch it at once. `taken_by` is the staff member who took it by phone or
+    at the office (代客下单): the history names them; the office's row has no limit on open orders."""
     # stored as UTC: SQLite keeps only the wall-clock digits of an aware datetime
     start = as_utc(datetime.fromisoformat(data["start"])) if data.get("start") else None
     end = as_utc(datetime.fromisoformat(data["end"])) if data.get("end") else None
@@ -114,7 +117,7 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
     open_now = s.scalar(select(func.count()).select_from(Order).where(
         Order.hub_id == hub_id, Order.ordered_by_user_id == user.id,
         Order.state.in_([st.value for st in OPEN_STATES]))) or 0
-    if open_now >= settings.max_open_orders_per_user:
+    if open_now >= settings.max_open_orders_per_user and reachable(user):
         raise TooManyOpenOrdersError(settings.max_open_orders_per_user)
     order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code, details=data.get("details"),
                   ordered_by_user_id=user.id, resident_user_id=None if proxy else user.id,
@@ -124,8 +127,9 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
                   needs_support=service.code in settings.support_services, created_at=now, updated_at=now)
     s.add(order)
     s.flush()
+    reason = "工作人员代下单" if taken_by else "代点单" if proxy else None
     s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="submit", from_state="", to_state=S.SUBMITTED.value,
-                     actor=user.openid, reason="代点单" if proxy else None, at=now))
+                     actor=taken_by or user.openid, reason=reason, at=now))
     if data.get("phone") and not user.phone and not proxy:
         user.phone = data["phone"]
     if proxy:
@@ -308,7 +312,7 @@ def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, acto
 def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False) -> None:
     """Ask whoever rates (the orderer for 代点单, else the resident) and put them in the rating dialogue."""
     rater = s.get(User, order.ordered_by_user_id)
-    if rater is None:
+    if rater is None or not reachable(rater):  # without WeChat: staff ask by phone and record it (rate)
         return
     prefix = "提醒：" if reminder else ""
     notify(s, order.hub_id, rater.openid,
@@ -332,7 +336,9 @@ def _own_order(s: Session, hub_id: int, user: User, order_id: int, doing: str) -
 
 
 def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now: datetime,
-         service: ServiceInfo) -> Order:
+         service: ServiceInfo, verified_by: str = "resident", actor: str | None = None) -> Order:
+    """The resident's hearts; staff record the ones a resident without WeChat gives by phone (`verified_by`
+    "staff_phone", `actor` the staff member) for the office's row."""
     order = _own_order(s, hub_id, user, order_id, doing="，不能评价")
     if not 0 <= hearts <= 5:
         raise RatingOutOfRangeError()
@@ -340,9 +346,9 @@ def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now
         raise NotRatableError(order.id, order.rating is not None, PLAIN_WORDS[OrderState(order.state)])
     settings = settings_for(s, hub_id)
     flagged = hearts <= settings.low_rating_threshold
-    transition(s, order, "rate", actor=user.openid, now=now, rating=hearts, flagged=flagged,
-               verified_by="resident")
-    write_record(s, order, service, now, verified_by="resident")
+    transition(s, order, "rate", actor=actor or user.openid, now=now, rating=hearts, flagged=flagged,
+               verified_by=verified_by)
+    write_record(s, order, service, now, verified_by=verified_by)
     if flagged:
         notify_staff(s, hub_id, f"订单{order.id}（{service.name}）评价为{hearts}颗心，请回访核查。"
                      f"{for_staff(order.id)}", now, key=f"low-rating:{order.id}")
@@ -352,7 +358,8 @@ def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now
     return order
 
 
-def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime) -> Order:
+def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime,
+                actor: str | None = None) -> Order:
     order = _own_order(s, hub_id, user, order_id, doing="")
     order.comment = comment[:500]
     order.updated_at = now
@@ -360,7 +367,7 @@ def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: 
     if record is not None:
         record.comment = order.comment
     s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="comment", from_state=order.state,
-                     to_state=order.state, actor=user.openid, reason=comment[:200], at=now))
+                     to_state=order.state, actor=actor or user.openid, reason=comment[:200], at=now))
     return order
 
 

@@ -214,11 +214,33 @@ def tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str
 
 
 def tell_resident(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:
-    """The resident and, for 代点单, the person who ordered (they receive the status updates)."""
+    """The resident and, for 代点单, the person who ordered (they receive the status updates); the office's row
+    (orders staff took for a resident without WeChat) is told nothing: staff tell them by phone."""
     targets = {order.ordered_by_user_id}
     if order.resident_user_id:
         targets.add(order.resident_user_id)
     for user_id in sorted(targets):
         user = s.get(User, user_id)
-        if user is not None:
+        if user is not None and reachable(user):
             notify(s, order.hub_id, user.openid, text, now, key=f"{key}:{user_id}" if key else None)
+
+
+# Orders staff take for a resident without WeChat (代客下单) are ordered by the hub's office: one users row per
+# hub whose openid no WeChat account can have (real openids never hold a colon), never subscribed, no roles.
+OFFICE_OPENID_PREFIX = "office:"
+
+
+def office_user(s: Session, hub_id: int, now: datetime) -> User:
+    """The hub's office row (created the first time staff take an order for someone without WeChat)."""
+    openid = f"{OFFICE_OPENID_PREFIX}{hub_id}"
+    user = s.execute(select(User).where(User.hub_id == hub_id, User.openid == openid)).scalar_one_or_none()
+    if user is None:
+        user = User(hub_id=hub_id, openid=openid, roles=[], nickname="社区办公室", subscribed=False, created_at=now)
+        s.add(user)
+        s.flush()
+    return user
+
+
+def reachable(user: User) -> bool:
+    """Whether messages can go to this user through WeChat (not the office's row)."""
+    return not user.openid.startswith(OFFICE_OPENID_PREFIX)

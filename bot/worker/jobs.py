@@ -131,7 +131,7 @@ def appointment_reminders(s: Session, hub_id: int, now: datetime, services: Serv
         who = f"志愿者{vol.name}" if vol else "志愿者"
         for user_id in sorted({uid for uid in (order.ordered_by_user_id, order.resident_user_id) if uid is not None}):
             user = s.get(User, user_id)
-            if user is not None:
+            if user is not None and orders.reachable(user):  # not the office's row of an order taken by phone
                 enqueue(s, hub_id=hub_id, to=user.openid, now=now, idempotency_key=f"{key}:res:{user_id}",
                         text=f"温馨提醒：您的{service}订单{order.id}将于{when}开始，{who}会准时上门。"
                              f"有变化请回复“人工”。")

@@ -681,7 +681,7 @@ TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/admin/test_admi
     "delivery_resend", "catalogue_examples", "catalogue_example_add", "catalogue_example_remove",
     "catalogue_example_restore", "order_service", "team_create", "team_page", "team_update", "team_leader",
     "team_member_add", "team_member_remove", "team_robot", "merchant_create", "merchant_page", "merchant_update",
-    "merchant_toggle", "static"}
+    "merchant_toggle", "intake_form", "intake_submit", "order_phone_rating", "static"}
 
 
 def test_every_console_route_has_tests(app: Any) -> None:
