@@ -9,8 +9,10 @@ from intents.normalise import default_normaliser
 
 _PLACE = r"(?:小区|花园|家园|公寓|大院|新村|社区|村|苑|庭|城|大厦|广场|宿舍|路|街|巷|弄|胡同|道)"
 _NUMBER = r"[0-9一二三四五六七八九十两]+"
-# 3栋 / 2单元 / 501 / 五零一 (a room number read out digit by digit)
-_UNIT = (rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|号|单元|楼|层|室|户|组|座|排)|[0-9]+(?:[-—#][0-9]+)*|"
+# 3栋 / 2单元 / 501 / 五零一 (a room number read out digit by digit); a bare number is a door of at most 5
+# digits, so a phone said right after the address ("…501 13812345678") is not taken for a room
+_DOOR = r"[0-9]{1,5}(?![0-9])"
+_UNIT = (rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|号|单元|楼|层|室|户|组|座|排)|{_DOOR}(?:[-—#]{_DOOR})*|"
          r"[零〇幺一二三四五六七八九]{3,4})")
 _ADDRESS = re.compile(rf"[\u4e00-\u9fa5A-Za-z0-9]{{1,14}}?{_PLACE}(?:\s*{_UNIT})*")
 # 6号楼 / 3栋2单元501 / 7栋302: the door without the estate, an address only where one was asked for.

@@ -43,11 +43,24 @@ def find_phone(text: str) -> tuple[str, int, int] | None:
     """The first phone number in ``text`` and where it was said (offsets in the width-folded text)."""
     folded = fold_width(text)
     for match in _RUN.finditer(folded):
-        run = match.group(0)
-        digits = _digits(run)
-        if run.lstrip().startswith(("+86", "86")) and len(digits) == 13:
-            digits = digits[2:]
-        if MOBILE.fullmatch(digits) or (10 <= len(digits) <= 12 and LANDLINE.fullmatch(digits)):
-            trimmed = run.rstrip(" \t-－—()（）.、·,，")
-            return digits, match.start(), match.start() + len(trimmed)
+        found = _phone_in(match.group(0))
+        if found is None:
+            # a door number said just before ("…501 13812345678") runs into the phone: try the parts between spaces
+            parts = [m for m in re.finditer(r"\S+", match.group(0))]
+            found = next((f for i in range(len(parts)) for j in range(len(parts), i, -1)
+                          if (f := _phone_in(match.group(0)[parts[i].start():parts[j - 1].end()], parts[i].start()))),
+                         None)
+        if found is not None:
+            digits, start, end = found
+            return digits, match.start() + start, match.start() + end
+    return None
+
+
+def _phone_in(run: str, offset: int = 0) -> tuple[str, int, int] | None:
+    """The run of digits as one phone number (its digits, and its span in the run), or None."""
+    digits = _digits(run)
+    if run.lstrip().startswith(("+86", "86")) and len(digits) == 13:
+        digits = digits[2:]
+    if MOBILE.fullmatch(digits) or (10 <= len(digits) <= 12 and LANDLINE.fullmatch(digits)):
+        return digits, offset, offset + len(run.rstrip(" \t-－—()（）.、·,，"))
     return None

@@ -139,3 +139,22 @@ def test_find_phone_says_where_the_number_was() -> None:
     digits, start, end = find_phone(text) or ("", 0, 0)
     assert digits == "13812345678" and text[start:end] == "138 1234 5678"
     assert find_phone("没有电话") is None
+
+
+# -- a phone said right after the door number, as people run them together ----------------------------------
+
+
+@pytest.mark.parametrize("text,phone,address", [
+    ("幸福小区3栋2单元501 13812345678", "13812345678", "幸福小区3栋2单元501"),
+    ("地址幸福小区1栋1单元1101 15907311234", "15907311234", "幸福小区1栋1单元1101"),
+])
+def test_a_phone_right_after_the_door_is_a_phone_not_part_of_the_room(text: str, phone: str, address: str) -> None:
+    assert parse_phone(text) == phone
+    assert extract_address(text) == address
+
+
+def test_spoken_and_spaced_numbers_still_read_whole() -> None:
+    assert parse_phone("幺三八 一二三四 五六七八") == "13812345678"
+    assert parse_phone("我家住向阳新村7栋302 138 1234 5678 谢谢") == "13812345678"  # the door is not its start
+    assert parse_phone("电话 0731 8888 1234") == "073188881234"
+    assert extract_address("幸福小区3栋2单元501-2") == "幸福小区3栋2单元501-2"

@@ -49,3 +49,11 @@ def test_a_wall_of_digits_is_no_rating() -> None:
     from intents.rating import parse_rating
 
     assert parse_rating(WALL) is None and parse_rating("5") == 5 and parse_rating("五颗心") == 5
+
+
+def test_an_order_with_the_phone_right_after_the_door_asks_nothing_more() -> None:
+    """Issue 15: "…501 13812345678" used to store the phone inside the address and ask for a phone again."""
+    t = Transcript()
+    res = t.say("明天下午来理个发 地址幸福小区3栋2单元501 13812345678")
+    assert res.reply is not None and "请核对" in res.reply and "请留一个联系电话" not in res.reply
+    assert t.slots["draft"]["address"] == "幸福小区3栋2单元501" and t.slots["draft"]["phone"] == "13812345678"
