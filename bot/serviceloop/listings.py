@@ -20,7 +20,7 @@ from bot.people.volunteers import ACTIVE_STATUSES, MemberStatus, membership_of
 from bot.serviceloop import orders
 from bot.serviceloop.dispatch import HELD_STATES
 from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
-from bot.serviceloop.records import NotAVolunteerError, S, when_text
+from bot.serviceloop.records import NotAVolunteerError, S, TooManyTasksError, when_text
 from intents.masking import coarse_address
 from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
 
@@ -189,7 +189,7 @@ def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str
     if found.status not in ACTIVE_STATUSES:
         return str(NotAVolunteerError())
     if found.at_limit:
-        return f"您手上已有{found.held}个未完成的任务，先完成后再接新任务吧。回复“我的任务”查看。"
+        return f"{TooManyTasksError(found.held)}回复“我的任务”查看。"  # 接单's own words for the limit
     if not found.orders:
         return "现在没有适合您的待接订单。有新任务时会马上通知您，谢谢您的热心！"
     lines = ["适合您的待接订单（时间近的在前）："]

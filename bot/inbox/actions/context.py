@@ -53,11 +53,11 @@ def order_number(data: Mapping[str, Any]) -> int:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ORDER_ID:
         return value
-    raise orders.OrderError(f"没有编号为 {_shown(value)} 的订单，请核对编号。" if value is not None
+    raise orders.OrderError(f"没有编号为 {shown(value)} 的订单，请核对编号。" if value is not None
                             else "请带上订单编号，回复“我的订单”或“我的任务”查看编号。")
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """The number as typed, cut short: a wall of digits is not repeated back."""
     try:
         text = str(value)

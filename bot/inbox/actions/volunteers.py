@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.dialogue import registration, volunteering
 from bot.dialogue.core import State, kept
-from bot.inbox.actions.context import MAX_ORDER_ID, ActionContext, Run, order_number
+from bot.inbox.actions.context import MAX_ORDER_ID, ActionContext, Run, order_number, shown
 from bot.outbox import enqueue
 from bot.people import merchants, points, timebank, volunteers
 from bot.people.idprotect import IdProtector
@@ -234,7 +234,7 @@ def donate(ac: ActionContext, data: Mapping[str, Any]) -> str:
     assert account.volunteer_id is not None
     recipient = int(data["recipient"])
     if not 1 <= recipient <= MAX_ORDER_ID:  # no row can have it (and PostgreSQL refuses it as a bigint)
-        return f"没有编号为 {str(recipient)[:20]} 的受赠老人。回复“捐赠”看看名单。"
+        return f"没有编号为 {shown(recipient)} 的受赠老人。回复“捐赠”看看名单。"
     who = timebank.donate(ac.s, hub_id=ac.hub_id, volunteer_id=account.volunteer_id,
                           recipient_id=recipient, minutes=int(data["minutes"]), actor=ac.user.openid,
                           now=ac.now)
