@@ -227,6 +227,22 @@ def is_cancel(text: str) -> bool:
     return bool(found) and any(w in CANCEL_WORDS for w in found or [])
 
 
+_SEPARATORS = " ,，。.!！?？;；、~～…"
+
+
+def split_call_off(text: str) -> tuple[str, ...]:
+    """"算了 有啥任务没" / "不要了，我的订单呢" / "算了吧我要看积分": a call-off said before another request -> the
+    readings of that request, the one after the shortest call-off first ("我的订单呢", then "订单呢"); () when the
+    text does not start with a call-off or nothing follows it."""
+    raw = text.strip()
+    rests: list[str] = []
+    for cut in range(2, len(raw)):
+        rest = raw[cut:].strip(_SEPARATORS)
+        if rest and rest not in rests and is_cancel(raw[:cut]) and not is_cancel(rest):
+            rests.append(rest)
+    return tuple(rests)
+
+
 @dataclass(frozen=True, slots=True)
 class CancelRequest:
     """Cancel an order: by its number, or by what it was for ("那个理发的不要了": the words, for the matcher).

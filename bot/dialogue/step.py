@@ -39,7 +39,7 @@ from bot.dialogue.core import (
 )
 from bot.dialogue.messages import Incoming
 from intents.commands import NAMES as COMMAND_NAMES
-from intents.commands import SMALL_TALK_KINDS, CancelRequest
+from intents.commands import SMALL_TALK_KINDS, CancelRequest, split_call_off
 
 IDLE, HUMAN = State.IDLE, State.HUMAN
 
@@ -338,6 +338,15 @@ def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
         found = row.applies(turn)
         if found is not None:
             return row.run(turn, found)
+    # "算了 有啥任务没": what was under way is called off, and the request after it answered as if said alone
+    for rest in split_call_off(text):
+        then = Turn(IDLE, kept(slots), inc, ctx, rest)
+        for row in COMMANDS:
+            found = row.applies(then)
+            res = row.run(then, found) if found is not None else None
+            if res is not None:
+                note = "（刚才的操作已取消）" if turn.in_dialogue else ""
+                return replace(res, reply="\n".join(r for r in (note, res.reply) if r) or None)
     return None
 
 

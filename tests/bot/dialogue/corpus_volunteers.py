@@ -53,6 +53,14 @@ TUNED_VOLUNTEERS: list[Conv] = [
     conv("vt-tasks-suspended-asks-domain", ("有什么任务", act("open_tasks")), roles=SUSPENDED),
     conv("vt-tasks-resident", ("有没有活干", says("注册志愿者"), no_act("open_tasks"), not_ordering)),
     conv("vt-tasks-then-take", ("有啥活", act("open_tasks")), ("接单 5", act("accept", order=5)), roles=VOLUNTEER),
+    # -- a call-off and then another request, in one message ----------------------------------------------------
+    conv("vt-calloff-then-points", ("我要理发", state(State.ORDER_TIME, State.ORDER_DETAILS)),
+         ("不弄了 我的积分", act("points"), not_ordering), roles=VOLUNTEER),
+    conv("vt-calloff-then-my-orders", ("想找人修一下水管",), ("不要了，我的订单呢", act("my_orders"), not_ordering)),
+    conv("vt-calloff-then-human", ("我想理发",), ("算了吧 转人工", state(State.HUMAN))),
+    conv("vt-calloff-then-tasks-idle", ("算了算了 现在有单子吗", act("open_tasks"), never("刚才的操作已取消")),
+         roles=VOLUNTEER),
+    conv("vt-calloff-alone-still-cancels", ("我要理发",), ("算了不要了", no_act("open_tasks"), state(State.IDLE))),
     # -- what is not "有什么任务" -----------------------------------------------------------------------------
     conv("vt-not-events", ("最近有啥活动", act("events"), no_act("open_tasks")), roles=VOLUNTEER),
     conv("vt-not-my-tasks", ("我的任务", act("my_tasks"), no_act("open_tasks")), roles=VOLUNTEER),
