@@ -151,6 +151,19 @@ def db_upgrade(revision: str) -> None:
     cfg = load_config()
     upgrade(cfg.database_url, revision)
     click.echo(f"database at {revision}: {_safe_url(cfg.database_url)}")
+    if revision != "head":
+        return
+    # A fresh install answers "活动" at once: the street events the rule gives are made now, not first at the
+    # worker's start or the nightly job (idempotent: an upgrade of a running deployment makes nothing twice).
+    from bot.services import build_services
+    from bot.worker.jobs import generate_events
+
+    try:
+        made = generate_events(build_services(cfg, worker=True))
+    except LeifengError as exc:
+        click.echo(f"street events not generated now ({exc}); the worker makes them when it starts")
+        return
+    click.echo(f"street events generated: {made}")
 
 
 @db.command("current")

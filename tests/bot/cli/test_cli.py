@@ -245,3 +245,27 @@ def test_secrets_rotate_moves_id_numbers_to_the_new_key(tmp_path: Path) -> None:
     res = leifeng("secrets", "rotate", "--old-key-stdin", env=env, input=PRODUCTION["LEIFENG_SECRET_KEY"] + "\n")
     assert res.returncode == 1 and "the previous key is the current LEIFENG_SECRET_KEY" in res.stderr
     assert "--old-key " not in leifeng("secrets", "rotate", "--help").stdout  # never a command-line argument
+
+
+def test_upgrade_makes_the_street_events_of_a_fresh_install(tmp_path: Path) -> None:
+    """"活动" answers at once after `leifeng db upgrade`, before any worker ran (issue 15); without the secrets of
+    production the schema is still made and the events are left to the worker, said in one line."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    res = leifeng("db", "upgrade", env={"LEIFENG_DATABASE_URL": url})
+    assert res.returncode == 0, res.stderr
+    assert "street events generated:" in res.stdout and "street events generated: 0" not in res.stdout
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        made = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
+    assert made > 0
+    again = leifeng("db", "upgrade", env={"LEIFENG_DATABASE_URL": url})
+    assert "street events generated: 0" in again.stdout  # idempotent
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == made
+    engine.dispose()
+    other = f"sqlite:///{tmp_path / 'p.db'}"
+    res = leifeng("db", "upgrade", env={"LEIFENG_DATABASE_URL": other, "LEIFENG_ENV": "production"})
+    assert res.returncode == 0 and "Traceback" not in res.stderr
+    assert "the worker makes them when it starts" in res.stdout
