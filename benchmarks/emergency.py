@@ -2,9 +2,10 @@
 
 Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only]``
 
-Runs on the tuning sets (tests/data/emergency_tune.tsv and emergency_tune_v2.tsv), listing their misses,
-wrong kinds and false alarms unless ``--quiet``, and on the held-out sets (tests/data/emergency_heldout.tsv
-and tests/data/heldout_v2/emergencies.tsv) when they exist. The held-out sets are blind: for them only
+Runs on the tuning sets (tests/data/emergency_tune.tsv, emergency_tune_v2.tsv and the outside-written
+tests/data/v3/emergency_v3_tune.tsv), listing their misses, wrong kinds and false alarms unless ``--quiet``,
+and on the held-out sets (tests/data/emergency_heldout.tsv, tests/data/heldout_v2/emergencies.tsv and
+tests/data/v3/emergency_v3_heldout.tsv) when they exist. The held-out sets are blind: for them only
 aggregate figures are printed, never a text or which line failed.
 """
 
@@ -28,6 +29,8 @@ TUNE = DATA / "emergency_tune.tsv"
 TUNE_V2 = DATA / "emergency_tune_v2.tsv"
 HELDOUT = DATA / "emergency_heldout.tsv"
 HELDOUT_V2 = DATA / "heldout_v2" / "emergencies.tsv"
+TUNE_V3 = DATA / "v3" / "emergency_v3_tune.tsv"  # outside-written (tests/data/v3/README.md)
+HELDOUT_V3 = DATA / "v3" / "emergency_v3_heldout.tsv"
 LABELS = (*KINDS, "none")
 
 
@@ -42,6 +45,22 @@ def load_labelled(path: Path) -> list[tuple[str, str]]:
         if label not in LABELS:
             raise ValueError(f"{path.name}: unknown label {label!r}")
         rows.append((label, text))
+    return rows
+
+
+def load_any(path: Path) -> list[tuple[str, str]]:
+    """Like :func:`load_labelled`, also skipping a ``label<TAB>text`` header line (the v3 files have one)."""
+    text = path.read_text(encoding="utf-8")
+    if text.startswith("label\t"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, _, body = line.partition("\t")
+        if label.strip() not in LABELS:
+            raise ValueError(f"{path.name}: unknown label {label.strip()!r}")
+        rows.append((label.strip(), body))
     return rows
 
 
@@ -142,20 +161,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tune-only", action="store_true", help="skip the held-out set (while tuning)")
     args = parser.parse_args(argv)
     detect_emergency("预热")  # build the converter and the typo index outside the timings
-    for path in (TUNE, TUNE_V2):
+    for path in (TUNE, TUNE_V2, TUNE_V3):
         if not path.exists():
             print(f"== tune ({path.relative_to(ROOT)}): not present, skipped")
             continue
-        tune = evaluate(load_labelled(path))
+        tune = evaluate(load_any(path))
         print_aggregates(f"tune ({path.relative_to(ROOT)})", tune)
         if not args.quiet:
             print_details(tune)
-    for path in (HELDOUT, HELDOUT_V2):
+    for path in (HELDOUT, HELDOUT_V2, HELDOUT_V3):
         if args.tune_only:
             print(f"== held-out ({path.relative_to(ROOT)}): skipped (--tune-only)")
         elif path.exists():
             # Blind set: aggregates only. Never print its texts or which lines failed.
-            print_aggregates(f"held-out ({path.relative_to(ROOT)})", evaluate(load_labelled(path)))
+            print_aggregates(f"held-out ({path.relative_to(ROOT)})", evaluate(load_any(path)))
         else:
             print(f"== held-out ({path.relative_to(ROOT)}): not present, skipped")
     return 0

@@ -42,6 +42,8 @@ REQUEST_CUES: tuple[str, ...] = (
 CHAT_CUES: tuple[str, ...] = (
     "上次", "天气", "你好", "哈哈", "机器人", "你是", "你们是", "你叫", "了吗", "快乐",
     "点赞", "再见", "昨天", "刚才", "刚刚", "好久不见", "晚安", "早安",
+    # about the bot or the group, forwarded notices, small talk (你们这系统是不是坏了, 速转, 晚饭吃什么好呢)
+    "系统", "你能听", "别见怪", "通知", "速转", "转发", "吃什么好", "我在看", "吃完饭", "电视里",
 )
 # Thanks are chat on their own but mere politeness after a request (请人打扫卫生，谢谢).
 THANKS_CUES: tuple[str, ...] = ("谢谢", "感谢", "辛苦", "多谢")

@@ -36,9 +36,25 @@ DIALECT_REWRITES: tuple[tuple[str, str], ...] = (
     ("礼拜", "星期"),
     ("周日", "星期日"),
     ("周天", "星期日"),
+    # Sichuan 屋头/打整/娃儿, northern 瞅/闺女, and 弄不来 "cannot manage"
+    ("屋头", "家里"),
+    ("打整", "收拾"),
+    ("娃儿", "孩子"),
+    ("瞅瞅", "看看"),
+    ("瞅一下", "看一下"),
+    ("闺女", "女儿"),
+    ("弄不来", "不会弄"),
+    ("整不来", "不会弄"),
+    ("搞不来", "不会弄"),
 )
 # 额/偶 meaning "I": only at the start of the text or a clause, and before a verb-like word.
 _E_AS_I = re.compile(r"(^|[\s,.!?;:，。！？；：、])[额偶](?=[想要家们是的一需能也都得在去来们给这那])")
+
+# 不 closing a clause after a verb or noun (能上门不, 行不, 有会推子的志愿者不) is a spoken 吗; a plain no
+# (我不, 也不, 还不) stays.
+_BU_AS_MA = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?<![也都还就并我你他她它要可绝而却又偏才])不(?=$|[\s,.!?;:，。！？；：、])"
+)
 
 # Voice-transcript fillers and sentence particles that carry no meaning for matching.
 FILLER_PATTERN = re.compile(
@@ -78,8 +94,10 @@ class Normaliser:
         return self.simplify(fold_width(text))
 
     def rewrite_dialect(self, text: str) -> str:
-        """Dialect words to standard Mandarin (俺→我, 咋→怎么, 明儿→明天 ...)."""
+        """Dialect words to standard Mandarin (俺→我, 咋→怎么, 明儿→明天 ...), and a question's final 不
+        (能上门不, 有人教不) to 吗."""
         text = _E_AS_I.sub(lambda m: m.group(1) + "我", text)
+        text = _BU_AS_MA.sub("吗", text)
         for old, new in DIALECT_REWRITES:
             if old in text:
                 text = text.replace(old, new)
