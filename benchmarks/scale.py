@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, event, make_url, select, text  # noqa: E402
+from sqlalchemy import create_engine, delete, event, make_url, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bot.admin import auth  # noqa: E402
@@ -50,10 +50,10 @@ from bot.devtools.simulator import Account  # noqa: E402
 from bot.dialogue.nlu import load_understanding  # noqa: E402
 from bot.serviceloop import listings, orders  # noqa: E402
 from bot.services import Services, build_services  # noqa: E402
-from bot.worker import jobs  # noqa: E402
+from bot.worker import jobs, retention  # noqa: E402
 from storage import hot  # noqa: E402
 from storage.db import make_engine, transaction, upgrade  # noqa: E402
-from storage.models import Conversation, Hub, Order, OrderOffer, User  # noqa: E402
+from storage.models import Conversation, Hub, Order, OrderOffer, OutboxMessage, User  # noqa: E402
 
 HUBS = 150
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
@@ -151,7 +151,7 @@ SELECT hub_id, team_id, volunteer_id, created_at FROM memberships WHERE team_id 
 INSERT INTO orders (id, hub_id, state, service_code, details, resident_user_id, ordered_by_user_id, phone, address,
                     latitude, longitude, time_kind, start_at, end_at, volunteer_id, dispatch_round, dispatched_at,
                     accepted_at, needs_support, hours, completed_at, verified_by, rating, flagged, paid_with_hours,
-                    created_at, updated_at)
+                    created_at, updated_at, ref)
 SELECT o, h, st, ({arr})[1 + o % {nc}], '请帮忙', uid, uid, '138' || lpad(uid::text, 8, '0'),
        '幸福小区' || (o % 50) || '栋', 31.0 + h * 0.01, 121.0 + h * 0.01, 'point',
        CASE WHEN st IN ('dispatched', 'accepted', 'supported') THEN {now} + (1 + o % 4) * interval '1 day'
@@ -167,7 +167,7 @@ SELECT o, h, st, ({arr})[1 + o % {nc}], '请帮忙', uid, uid, '138' || lpad(uid
        CASE WHEN st IN ('completed', 'closed', 'rated') THEN created + interval '3 hours' END,
        CASE WHEN st IN ('closed', 'rated') THEN 'resident' END,
        CASE WHEN st = 'rated' THEN 1 WHEN st = 'closed' THEN 3 + o % 3 END, st = 'rated', false,
-       created, created + interval '3 hours'
+       created, created + interval '3 hours', 100000 + o  -- the 单号: unique per hub (migration 0016)
 FROM (
   SELECT o, h, q, created, uid, vid,
          CASE WHEN age_days < 3 THEN
@@ -256,6 +256,11 @@ SELECT u, (u - 1) % {h_} + 1, u, CASE WHEN u % 200 = 0 THEN 'ORDER_TIME' ELSE 'I
        CASE WHEN u % 200 = 0 THEN {now} - (u % 20) * interval '1 minute'
             ELSE {now} - ((u * 37) % 2000) * interval '1 hour' END, 1
 FROM generate_series(1, {ru}) u"""),
+        # phones and addresses are Fernet-encrypted at rest (migration 0017, with the app's key): the seed's plain
+        # ones would not open, so the seed has none (no measured path needs them)
+        ("contacts (none: sealed at rest)", "UPDATE users SET phone = NULL WHERE phone IS NOT NULL"),
+        ("", "UPDATE volunteers SET phone = NULL, guardian = NULL WHERE phone IS NOT NULL OR guardian IS NOT NULL"),
+        ("", "UPDATE orders SET phone = NULL, address = NULL"),
     ]
 
 
@@ -616,19 +621,27 @@ def run_operations(b: Bench, runs: int, only: str | None) -> None:
             reply = b.say(openid, "1")
             assert "已提交" in reply, reply
 
-        b.repeat("webhook: confirm '1' (submit+dispatch)", runs, confirm, confirm_setup)
+        b.repeat("webhook: confirm '1' (submit; dispatch in the worker)", runs, confirm, confirm_setup)
+
+        def dispatch_setup() -> None:
+            jobs.dispatch_waiting(b.services)  # what earlier runs left waiting is not timed
+            confirm(confirm_setup())
+
+        b.repeat("worker: dispatch_waiting, one new order", runs, lambda _: jobs.dispatch_waiting(b.services),
+                 dispatch_setup)
 
         def take_setup() -> tuple[str, int]:
             openid = confirm_setup()
             confirm(openid)
+            jobs.dispatch_waiting(b.services)  # the worker's pass that offers it
             with b.services.sessions() as s:
-                order_id = s.scalars(select(Order.id).join(User, User.id == Order.ordered_by_user_id)
-                                     .where(User.openid == openid)).one()
+                order_id, ref = s.execute(select(Order.id, Order.ref).join(User, User.id == Order.ordered_by_user_id)
+                                          .where(User.openid == openid)).one()
                 vid = s.scalars(select(OrderOffer.volunteer_id).where(OrderOffer.order_id == order_id)
                                 .order_by(OrderOffer.id)).first()
                 assert vid is not None, "nobody was offered the order"
                 vol = s.scalars(select(User.openid).where(User.hub_id == 1, User.volunteer_id == vid)).one()
-            return vol, order_id
+            return vol, ref  # the 单号 people type, not the id
 
         def take(prep: tuple[str, int]) -> None:
             reply = b.say(prep[0], f"接单 {prep[1]}")
@@ -640,8 +653,8 @@ def run_operations(b: Bench, runs: int, only: str | None) -> None:
         with b.services.sessions() as s:
             last = s.scalar(select(Order.id).where(Order.hub_id == 1, Order.state == "closed")
                             .order_by(Order.id.desc()).limit(1))
-            total = s.scalar(text("SELECT count(*) FROM orders WHERE hub_id = 1")) or 0
-        pages = max(1, -(-total // 50))
+            middle = s.scalar(select(Order.id).where(Order.hub_id == 1).order_by(Order.id)
+                              .offset(s.scalar(text("SELECT count(*) / 2 FROM orders WHERE hub_id = 1"))).limit(1))
 
         def page(path: str) -> Callable[[Any], None]:
             def get(_: Any) -> None:
@@ -649,13 +662,30 @@ def run_operations(b: Bench, runs: int, only: str | None) -> None:
                 assert resp.status_code == 200, (path, resp.status_code)
             return get
 
+        # the orders board and the volunteers list page by key (bot.admin.paging): before=end is the last page
         for label, path in (("console: /admin/dashboard", "/admin/dashboard"),
                             ("console: /admin/orders", "/admin/orders"),
-                            ("console: /admin/orders?page=last", f"/admin/orders?page={pages}"),
+                            ("console: /admin/orders, the last page (before=end)", "/admin/orders?before=end"),
+                            ("console: /admin/orders, a page in the middle (after=)",
+                             f"/admin/orders?after={middle}&state=closed"),
                             ("console: /admin/orders/<id>", f"/admin/orders/{last}"),
+                            ("console: /admin/orders/<id>?who=志愿者 (volunteer search)",
+                             f"/admin/orders/{last}?who=志愿者"),
                             ("console: /admin/volunteers", "/admin/volunteers"),
+                            ("console: /admin/volunteers, the last page (before=end)", "/admin/volunteers?before=end"),
                             ("console: /admin/ledger?month=2026-11", "/admin/ledger?month=2026-11")):
             b.repeat(label, runs, page(path))
+    if want("retention"):
+        outbox = retention.cuts(b.services, NOW)[0]
+
+        def one_batch(s: Session, _: Any) -> None:  # rolled back: the seed keeps its rows
+            s.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(retention.batch_select(
+                outbox, b.services.config.retention_batch).scalar_subquery())).execution_options(
+                    synchronize_session=False))
+
+        b.domain("retention: one delete batch (1,000 finished outbox rows, rolled back)", runs, one_batch)
+        b.repeat("retention: a run with nothing past its cut-off (3 tables)", runs,
+                 lambda _: retention.prune(b.services, NOW - timedelta(days=800)))
 
 
 def explain(b: Bench) -> None:
@@ -677,6 +707,25 @@ def explain(b: Bench) -> None:
             for (line,) in plan:
                 print(f"     {line}")
         s.rollback()
+        stmt = retention.batch_select(retention.cuts(b.services, NOW)[0], b.services.config.retention_batch)
+        sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
+        print("  -- EXPLAIN retention: the ids of one outbox delete batch")
+        for (line,) in s.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}").all():
+            print(f"     {line}")
+        s.rollback()
+
+
+def retention_run(b: Bench) -> None:
+    """One real nightly retention run (bot.worker.retention.prune at the seed's now; it commits, so the seed
+    loses its finished outbox rows older than outbox_keep_days, at most retention_max_batches batches of them)."""
+    with b.services.sessions() as s:
+        before = s.scalar(text("SELECT count(*) FROM outbox")) or 0
+    timed: list[tuple[float, int]] = []
+    with measured(timed):
+        deleted = retention.prune(b.services, NOW)
+    b.record("retention: a nightly run at the seed's now (commits)", timed)
+    print(f"  retention run: {deleted} of {before:,} outbox rows in {timed[0][0]:,.0f} ms, "
+          f"{timed[0][1]} statements", flush=True)
 
 
 # ------------------------------------------------------------------------------------------------ the table
@@ -684,6 +733,8 @@ def explain(b: Bench) -> None:
 
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     scales = sorted(results, key=int)
+    if not scales:
+        return "(no results yet)"
     ops: list[str] = []
     for k in scales:
         ops += [op for op in results[k] if op not in ops]
@@ -713,6 +764,8 @@ def main() -> None:
     ap.add_argument("--seed-only", action="store_true")
     ap.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the dispatch and sweep queries")
     ap.add_argument("--only", help="only the operations whose name contains this")
+    ap.add_argument("--retention-run", action="store_true",
+                    help="last, one real retention run (deletes the seed's old outbox rows: reseed to repeat it)")
     ap.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     ap.add_argument("--table", action="store_true", help="print the table of --results and exit")
     args = ap.parse_args()
@@ -737,6 +790,8 @@ def main() -> None:
             run_operations(b, args.runs, args.only)
             if args.explain:
                 explain(b)
+            if args.retention_run:
+                retention_run(b)
         finally:
             b.services.close()
         stored.setdefault(str(scale), {}).update(b.results)

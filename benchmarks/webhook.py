@@ -39,10 +39,13 @@ LEIFENG_* settings below are used; nothing is sent to WeChat (API base is 127.0.
 outbox is not drained).
 
 No extra requirements (stdlib asyncio client). --profile N runs N messages through the app
-in-process (Flask test client) under cProfile and prints where the time goes.
+in-process (Flask test client) under cProfile and prints where the time goes. --statements N runs N sessions
+of the realistic mix in-process, one after another, and prints the SQL statements each step sends and the app's
+CPU time per step (--show-sql: the statements themselves).
 
     python benchmarks/webhook.py [--seconds S] [--rounds R] [--concurrency C] [--database-url URL]
                                  [--rate R] [--profile N] [--mix cheap|realistic|both] [--mix-volunteers N]
+                                 [--statements N [--show-sql]]
 """
 
 from __future__ import annotations
@@ -58,8 +61,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,18 +89,19 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # -- the realistic mix (--mix realistic): what residents and volunteers actually send
 ORDER_SHARE = 65  # percent of sessions that order; the rest are casual
-# one sentence with service, time, address and phone: the bot answers with the confirmation at once
+# one sentence with service, time, address and phone: the bot answers with the confirmation at once. Urgent
+# (尽快, 马上, ...): the session reports 完成 a moment later, which is refused before the appointment's start.
 ORDER_SENTENCES = (
-    "明天下午三点来给我理个发，幸福小区3栋2单元501，电话13812345678",
-    "明天上午请人帮我打扫卫生 地址幸福小区1栋101 电话13812340000",
-    "明天中午帮我送个饭，光明小区2栋3单元402，电话13600003333",
-    "后天下午帮我修一下电视，春风小区3栋602，电话13900006666",
-    "下周三下午陪我去医院看病，和平小区8栋1单元201，电话13700002222",
-    "后天上午帮我买点菜，建设小区12栋501，电话13500004444",
-    "明天上午来家里陪我聊聊天，幸福小区6栋2单元101，电话13800005555",
+    "尽快来给我理个发，幸福小区3栋2单元501，电话13812345678",
+    "马上请人帮我打扫卫生 地址幸福小区1栋101 电话13812340000",
+    "赶紧帮我送个饭，光明小区2栋3单元402，电话13600003333",
+    "电视坏了尽快帮我修一下，春风小区3栋602，电话13900006666",
+    "尽快陪我去医院看病，和平小区8栋1单元201，电话13700002222",
+    "越快越好帮我买点菜，建设小区12栋501，电话13500004444",
+    "现在就来家里陪我聊聊天，幸福小区6栋2单元101，电话13800005555",
 )
 # step by step: the bot asks for the time, the address, the phone
-STEP_BY_STEP = ("我想理发", "明天上午", "幸福小区1栋1号", "13812345678")
+STEP_BY_STEP = ("我想理发", "尽快", "幸福小区1栋1号", "13812345678")
 CASUAL_TEXTS = ("菜单", "你好", "积分", "活动", "我的订单", "菜单", "你好")
 MIX_VOLUNTEERS = 300
 CONFIRMED = re.compile(r"订单(\d+)已提交")
@@ -222,56 +228,79 @@ class MixTally:
     expected: list[tuple[Outcome, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Step:
+    label: str  # what the step is, for the per-step statement counts (--statements)
+    openid: str
+    text: str
+    expect: str  # in our answer ("" = anything)
+    wants_reply: bool = False  # the session needs this answer's text to go on (the order number)
+
+
+# A session: the steps one client sends in order; each yield receives our answer's text (for a step that wants it,
+# else ""); it returns "order" (through to the rating), "casual" or "" (stopped: the confirmation had no number).
+MixSession = Generator[Step, str, str]
+
+
+def session(k: int, run: str, volunteers: int, live: bool) -> MixSession:
+    """Session number k of the mix (ordering or casual, spread evenly: 37 is prime to 100, so echo and ours get
+    the same mix over any run of sessions). `live`: read the order number from our confirmation (the echo gets a
+    made-up one)."""
+    if (k * 37) % 100 >= ORDER_SHARE:
+        openid = f"bench-vol-{k % volunteers:03d}" if k % 5 == 0 else f"bench-user-{k % USERS:03d}"
+        for j in range(1 + k % 3):
+            yield Step("casual", openid,
+                       "我的任务" if k % 5 == 0 and j == 1 else CASUAL_TEXTS[(k + j) % len(CASUAL_TEXTS)], "")
+        return "casual"
+    resident = f"mix-{run}-{k}"
+    volunteer = f"bench-vol-{k % volunteers:03d}"
+    if k % 4 == 3:
+        for text, expect in zip(STEP_BY_STEP, ("什么时间", "地址", "电话", "请核对"), strict=True):
+            yield Step("step by step", resident, text, expect)
+    else:
+        yield Step("the sentence", resident, ORDER_SENTENCES[k % len(ORDER_SENTENCES)], "请核对")
+    reply = yield Step("confirm 1", resident, "1", "已提交", wants_reply=live)
+    number = 10**6 + k  # the echo's
+    if live:
+        m = CONFIRMED.search(reply)
+        if m is None:
+            return ""  # counted as unexpected; the session stops here
+        number = int(m.group(1))
+    yield Step("接单", volunteer, f"接单 {number}", "接单成功")
+    yield Step("完成", volunteer, f"完成 {number} 2", "辛苦了")
+    yield Step("the rating", resident, "5", "谢谢您的评价")
+    yield Step("不用了", resident, "不用了", "")
+    return "order"
+
+
 async def mix_loop(port: int, builder: Builder, seconds: float, concurrency: int, live: bool, run: str,
                    start_at: int = 0, volunteers: int = MIX_VOLUNTEERS) -> tuple[list[Outcome], float, MixTally]:
     """`concurrency` clients, each running whole sessions one after another until the time is up; a session in
-    progress is finished. `live`: read the order number from our confirmation (the echo gets a made-up one)."""
+    progress is finished."""
     results: list[Outcome] = []
     tally = MixTally()
     counter = iter(range(start_at, 10**9))
     start = time.perf_counter()
     deadline = start + seconds
 
-    async def step(openid: str, text: str, expect: str) -> Outcome:
-        out = await _timed(port, builder.one(openid, text), time.perf_counter())
-        results.append(out)
-        tally.expected.append((out, expect))
-        return out
-
-    async def order(k: int) -> None:
-        resident = f"mix-{run}-{k}"
-        volunteer = f"bench-vol-{k % volunteers:03d}"
-        if k % 4 == 3:
-            for text, expect in zip(STEP_BY_STEP, ("什么时间", "地址", "电话", "请核对"), strict=True):
-                await step(resident, text, expect)
-        else:
-            await step(resident, ORDER_SENTENCES[k % len(ORDER_SENTENCES)], "请核对")
-        confirmed = await step(resident, "1", "已提交")
-        number = 10**6 + k  # the echo's
-        if live:
-            reply = _content(builder.account, confirmed)
-            m = CONFIRMED.search(reply)
-            if m is None:
-                return  # counted as unexpected; the session stops here
-            number = int(m.group(1))
-        await step(volunteer, f"接单 {number}", "接单成功")
-        await step(volunteer, f"完成 {number} 2", "辛苦了")
-        await step(resident, "5", "谢谢您的评价")
-        await step(resident, "不用了", "")
-        tally.orders += 1
-
-    async def casual(k: int) -> None:
-        openid = f"bench-vol-{k % volunteers:03d}" if k % 5 == 0 else f"bench-user-{k % USERS:03d}"
-        for j in range(1 + k % 3):
-            await step(openid, "我的任务" if k % 5 == 0 and j == 1 else CASUAL_TEXTS[(k + j) % len(CASUAL_TEXTS)], "")
-        tally.casual += 1
+    async def run_session(steps: MixSession) -> str:
+        try:
+            st = next(steps)
+            while True:
+                out = await _timed(port, builder.one(st.openid, st.text), time.perf_counter())
+                results.append(out)
+                tally.expected.append((out, st.expect))
+                st = steps.send(_content(builder.account, out) if st.wants_reply else "")
+        except StopIteration as done:
+            return str(done.value)
 
     async def client() -> None:
         while time.perf_counter() < deadline:
             k = next(counter)
             tally.sessions += 1
-            # spread evenly over any run of sessions (37 is prime to 100): echo and ours get the same mix
-            await (order(k) if (k * 37) % 100 < ORDER_SHARE else casual(k))
+            ended = await run_session(session(k, run, volunteers, live))
+            tally.orders += ended == "order"
+            tally.casual += ended == "casual"
 
     await asyncio.gather(*(client() for _ in range(concurrency)))
     return results, time.perf_counter() - start, tally
@@ -360,7 +389,7 @@ class Server:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:  # a loaded machine starts the app slowly
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -582,6 +611,7 @@ def bench_env(database_url: str) -> dict[str, str]:
         LEIFENG_WECHAT_AES_KEY=AES_KEY,
         LEIFENG_WECHAT_API_BASE_URL="http://127.0.0.1:9",
         LEIFENG_LOG_LEVEL="WARNING",
+        LEIFENG_ENV="development",  # a local benchmark: the published development secrets are fine here
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
@@ -591,11 +621,13 @@ def revision() -> str:
     """The commit the app code comes from, and whether its working tree differs (others may be editing)."""
     def git(*a: str) -> str:
         try:
-            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
         except OSError:
             return ""
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = [line[3:] for line in git("status", "--porcelain", "--", "bot", "storage").splitlines()]
+    head = git("rev-parse", "--short", "HEAD").strip()
+    if not head:
+        return "a copy outside git (say which commit and files in the write-up)"
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "bot", "storage").splitlines() if line.strip()]
     return head + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else " (clean)")
 
 
@@ -645,6 +677,91 @@ def profile(n: int, env: dict[str, str]) -> None:
     stats.sort_stats("tottime").print_stats(20)
 
 
+def statements(n: int, env: dict[str, str], volunteers: int, show_sql: bool) -> None:
+    """N sessions of the realistic mix through the full app in-process (Flask test client), one after another:
+    the SQL statements each step sends (a before_cursor_execute listener, plus the statements storage.hot runs
+    straight on the cursor), by the statement's first word, and this process's CPU time per step. The counts are
+    deterministic for a given N; the CPU time is the app's side of a message without HTTP, gunicorn or the client."""
+    import statistics
+    from collections import Counter as Tally
+
+    from sqlalchemy import event
+
+    from storage import hot
+
+    os.environ.update(env)
+    from bot.app import create_app
+
+    app = create_app()
+    client = app.test_client()
+    builder = Builder()
+    seen: list[str] = []
+
+    def listen(_c: object, _cur: object, statement: str, _p: object, _ctx: object, _many: bool) -> None:
+        seen.append(statement)
+
+    real_run = hot.Hot.run
+
+    def counted_run(self: hot.Hot, conn: Any, params: Any) -> hot.Result:
+        seen.append(self.plan(conn.dialect).sql)
+        return real_run(self, conn, params)
+
+    event.listen(app.extensions["leifeng"].engine, "before_cursor_execute", listen)
+    hot.Hot.run = counted_run  # type: ignore[method-assign]
+    per_step: dict[str, list[list[str]]] = {}
+    cpu: dict[str, list[float]] = {}  # this process's CPU seconds per message, by step
+    unexpected_n = 0
+    try:
+        for k in range(n):
+            steps = session(k, "st", volunteers, live=True)
+            try:
+                st = next(steps)
+                while True:
+                    req = builder.account.text(st.openid, st.text, now=int(time.time()),
+                                               msg_id=str(builder.base + builder.seq))
+                    builder.seq += 1
+                    seen.clear()
+                    cpu0 = time.process_time()
+                    resp = client.post("/wechat", query_string=req.params, data=req.body)
+                    label = st.label if st.label != "casual" else f"casual {st.text}"
+                    cpu.setdefault(label, []).append(time.process_time() - cpu0)
+                    per_step.setdefault(label, []).append(list(seen))
+                    reply = builder.account.read(resp.data) if resp.status_code == 200 and resp.data != b"success" \
+                        else None
+                    content = str(reply.get("Content") or "") if reply else ""
+                    if st.expect and st.expect not in content:
+                        unexpected_n += 1
+                        print(f"  unexpected at {st.label}: {content[:80]!r}")
+                    st = steps.send(content)
+            except StopIteration:
+                pass
+    finally:
+        hot.Hot.run = real_run  # type: ignore[method-assign]
+    db = redact(env["LEIFENG_DATABASE_URL"]).split("://", 1)[0]
+    print(f"\nstatements per step: {n} sessions of the realistic mix in-process, {db}, app code at {revision()}")
+    words = ("SELECT", "INSERT", "UPDATE", "DELETE", "SAVEPOINT", "RELEASE")
+    print(f"  {'step':<16} {'msgs':>5} {'median':>6} {'min-max':>8} {'CPU ms':>7}   mean by kind: "
+          + " ".join(f"{w:>9}" for w in words) + "     other")
+    every: list[int] = []
+    for label, runs in per_step.items():
+        counts = [len(r) for r in runs]
+        every += counts
+        kinds: Tally[str] = Tally(s.lstrip().split(None, 1)[0].upper() for r in runs for s in r)
+        other = sum(v for w, v in kinds.items() if w not in words)
+        print(f"  {label:<16} {len(runs):>5} {statistics.median(counts):>6g} {min(counts):>3}-{max(counts):<4} "
+              f"{statistics.median(cpu[label]) * 1e3:>7.2f}   {'':13} "
+              + " ".join(f"{kinds[w] / len(runs):>9.1f}" for w in words) + f" {other / len(runs):>9.1f}")
+    every_cpu = [t for ts in cpu.values() for t in ts]
+    print(f"  a message of the mix: {statistics.mean(every):.1f} statements and {statistics.mean(every_cpu) * 1e3:.2f} "
+          f"ms of this process's CPU on average ({len(every)} messages; CPU ms above: the median per step, the app's "
+          f"side only, the database's own work not included); answers not as their step expects: {unexpected_n}")
+    if show_sql:
+        for label, runs in per_step.items():
+            print(f"\n  -- {label} (the last one, {len(runs[-1])} statements)")
+            for sql in runs[-1]:
+                print("    " + " ".join(sql.split())[:150])
+
+
 # -------------------------------------------------------------------------------------------- main
 
 
@@ -665,15 +782,22 @@ def main(argv: list[str] | None = None) -> int:
                          "messages (see the module's docstring); both: one after the other")
     ap.add_argument("--mix-volunteers", type=int, default=MIX_VOLUNTEERS,
                     help=f"volunteers in the realistic mix's team (default {MIX_VOLUNTEERS})")
+    ap.add_argument("--statements", type=int, default=0, metavar="N",
+                    help="instead of the benchmark, run N sessions of the realistic mix in-process and print the SQL "
+                         "statements each step sends")
+    ap.add_argument("--show-sql", action="store_true", help="with --statements: print each step's statements")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="leifeng-bench-") as tmp:
         tmpdir = Path(tmp)
         url = args.database_url or f"sqlite:///{tmpdir / 'bench.db'}"
         prepare_database(url)
-        if args.mix != "cheap":
+        if args.mix != "cheap" or args.statements:
             seed_mix(url, args.mix_volunteers)
         env = bench_env(url)
+        if args.statements:
+            statements(args.statements, env, args.mix_volunteers, args.show_sql)
+            return 0
         if args.profile:
             profile(args.profile, env)
             return 0

@@ -22,6 +22,8 @@ It prints figures and asserts nothing.
 
     python benchmarks/week.py [--volunteers 300] [--residents 600] [--orders-per-day 50] [--days 7] [--seed 1]
     python benchmarks/week.py --no-template      # a hub without its template: robots, and the staff's phone list
+    python benchmarks/week.py --subscription     # a hub on a 订阅号: no templates, one 群发 a day, each by a tag
+                                                 # (the events announced on different days, and a team 群发 too)
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from bot.devtools.simulator import Account, message_xml  # noqa: E402
 from bot.services import Services, build_services  # noqa: E402
 from bot.worker import jobs  # noqa: E402
 from bot.worker.sender import OutboxSender  # noqa: E402
+from storage import subscriptions  # noqa: E402
 from storage.db import make_engine, transaction, upgrade  # noqa: E402
 from storage.models import Membership, Order, OrderOffer, OutboxMessage, Team, User, Volunteer  # noqa: E402
 from storage.models_events import EventSubscription, MassSendCount  # noqa: E402
@@ -129,8 +132,12 @@ def build(args: argparse.Namespace) -> World:
     services = build_services(config, clock, worker=True)
     rng = random.Random(args.seed)
     now = clock.now()
+    if args.subscription:
+        fake.rules.account = "subscription"
     with transaction(services.sessions) as s:
         seed_demo_hub(s, now, hub_name="白莲街道雷锋超市")
+        if args.subscription:
+            subscriptions.set_account_kind(s, 1, subscriptions.SUBSCRIPTION, now)
         teams = {t.code: t for t in s.scalars(select(Team))}
         for code in ROBOT_TEAMS:
             teams[code].robot_key = f"ROBOT-{code.upper()}"
@@ -201,17 +208,23 @@ def received_offers(w: World) -> None:
                 w.later(w.clock.now() + timedelta(minutes=w.rng.randint(5, 60)), "accept", order_id, openid)
 
 
+def ref_of(w: World, order_id: int) -> int:
+    """The 单号 people see and type (storage.orderrefs), not the row's id."""
+    with w.services.sessions() as s:
+        return int(s.scalar(select(Order.ref).where(Order.id == order_id)) or order_id)
+
+
 def act(w: World, what: str, args: tuple[Any, ...]) -> None:
     if what == "accept":
         order_id, openid = args
-        if "接单成功" in w.say(openid, f"接单 {order_id}"):
+        if "接单成功" in w.say(openid, f"接单 {ref_of(w, order_id)}"):
             with w.services.sessions() as s:
                 start = s.scalar(select(Order.start_at).where(Order.id == order_id))
             done = (start.replace(tzinfo=UTC) if start else w.clock.now()) + timedelta(hours=1)
             w.later(max(done, w.clock.now() + timedelta(minutes=30)), "complete", order_id, openid)
     elif what == "complete":
         order_id, openid = args
-        w.say(openid, f"完成 {order_id} 1.5")
+        w.say(openid, f"完成 {ref_of(w, order_id)} 1.5")
         with w.services.sessions() as s:
             rater = s.scalar(select(User.openid).join(Order, Order.ordered_by_user_id == User.id)
                              .where(Order.id == order_id))
@@ -239,11 +252,17 @@ def simulate(w: World, args: argparse.Namespace) -> dict[str, Any]:
                            ends_at=(START + timedelta(days=2, hours=8)).astimezone(UTC), place="社区卫生站",
                            teams=["medical"], services=["health"], now=w.clock.now(), actor="bench")
         event_ids = [e.id for e in rule_events] + [extra.id]
-    broadcast_ids = [broadcasts.announce_event(svc.sessions, hub_id=1, event_id=eid, now=w.clock.now(), es=es)
-                     for eid in event_ids]
+    # what staff announce, and when: the events at once on a 服务号; on a 订阅号 (one 群发 a day) a day apart, and
+    # a team's announcement as well, which goes by the team's tag there (a message each on a 服务号)
+    text = "本周六上午雷锋超市门前广场有便民服务，欢迎大家来。"
+    plan = [(w.clock.now() + (timedelta(days=i) if args.subscription else timedelta(0)), "event", str(eid))
+            for i, eid in enumerate(event_ids)] + [(START + timedelta(days=3, hours=2), "all-subscribers", text)]
+    if args.subscription:
+        plan.append((START + timedelta(days=4, hours=2), "team:repair", "维修队周六上午在广场集合，带好工具。"))
+    plan.sort(key=lambda item: item[0])
+    broadcast_ids: list[int] = []
     schedule = sorted(START + timedelta(days=d, minutes=w.rng.randint(0, 12 * 60))
                       for d in range(args.days) for _ in range(args.orders_per_day))
-    broadcast_at = START + timedelta(days=3, hours=2)
     sender = OutboxSender(svc, owner="week")
     stats: Counter[str] = Counter()
     while w.clock.now() < end:
@@ -254,12 +273,15 @@ def simulate(w: World, args: argparse.Namespace) -> dict[str, Any]:
         while w.pending and w.pending[0][0] <= now:
             _, _, what, a = heapq.heappop(w.pending)
             act(w, what, a)
-        if broadcast_at is not None and broadcast_at.astimezone(UTC) <= now:
-            bid = broadcasts.create(svc.sessions, hub_id=1, segment="all-subscribers",
-                                    text="本周六上午雷锋超市门前广场有便民服务，欢迎大家来。", now=now, actor="bench")
-            broadcasts.enqueue_all(svc.sessions, bid, now)
+        while plan and plan[0][0].astimezone(UTC) <= now:
+            _, segment, what = plan.pop(0)
+            if segment == "event":
+                bid = broadcasts.announce_event(svc.sessions, hub_id=1, event_id=int(what), now=now, es=es)
+            else:
+                bid = broadcasts.create(svc.sessions, hub_id=1, segment=segment, text=what, now=now, actor="bench")
+                broadcasts.enqueue_all(svc.sessions, bid, now)
             broadcast_ids.append(bid)
-            broadcast_at = None
+        jobs.dispatch_waiting(svc)  # the worker dispatches new orders (the dispatch queue)
         jobs.sweep_orders(svc)
         jobs.reminders(svc)
         jobs.daily_digest(svc)
@@ -298,6 +320,7 @@ def report(w: World, result: dict[str, Any], seconds: float, args: argparse.Name
     most_custom = max_custom_per_window(w)
     print(f"week benchmark: {args.days} days, {args.volunteers} volunteers, {args.residents} residents, "
           f"{args.orders_per_day} orders a day, {'no template' if args.no_template else 'one notice template'}, "
+          f"{'订阅号' if args.subscription else '认证服务号'}, "
           f"seed {args.seed}; {seconds:.0f} s wall clock, "
           f"{w.said} messages to the webhook")
     print(f"  orders: tried {w.orders_tried}, placed {w.orders_placed}; by state {dict(sorted(orders.items()))}")
@@ -316,8 +339,12 @@ def report(w: World, result: dict[str, Any], seconds: float, args: argparse.Name
           " a 6th would have been refused above)")
     spread = Counter(mass)
     calls = len(w.fake.calls("/cgi-bin/message/mass/send"))
-    print(f"  群发: {calls} calls for {len(result['broadcasts'])} broadcasts; "
-          f"per follower this month: {dict(sorted(spread.items()))} of 4 ({followers} followers)")
+    by_tag = len(w.fake.calls("/cgi-bin/message/mass/sendall"))
+    tagging = sum(len(w.fake.calls(f"/cgi-bin/tags/{p}")) for p in ("create", "members/batchtagging",
+                                                                    "members/batchuntagging"))
+    print(f"  群发: {calls} by openid list and {by_tag} by tag for {len(result['broadcasts'])} broadcasts "
+          f"({tagging} tag calls); per follower this month: {dict(sorted(spread.items()))} of 4 "
+          f"({followers} followers)")
 
 
 def max_custom_per_window(w: World) -> int:
@@ -341,6 +368,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-template", action="store_true", help="run the hub without a notice template")
+    parser.add_argument("--subscription", action="store_true",
+                        help="run the hub on a 公众号/订阅号 (no templates, one 群发 a day, 群发 by tag)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -22,6 +22,9 @@ PLACEHOLDER_SECRETS = frozenset({DEV_WECHAT_TOKEN, DEV_SECRET_KEY, "change-me",
 MIN_SECRET_KEY_LENGTH = 32
 
 
+AUDIT_MIN_KEEP_DAYS = 180  # the audit log (who did what in the console) is kept at least six months
+
+
 @dataclass(frozen=True)
 class Config:
     # production (the default): refuse to start with the published secrets; development: the demo and the tests
@@ -33,6 +36,14 @@ class Config:
     db_statement_timeout_seconds: float = 3.0  # PostgreSQL statement_timeout; SQLite's wait for the write lock
     worker_db_statement_timeout_seconds: float = 30.0  # the same for `leifeng worker` and long CLI commands
     processed_messages_keep_days: int = 30  # dedupe rows older than this are deleted (WeChat retries for ~15 s)
+    # Retention (bot.worker.retention, nightly): finished outbox rows (sent, skipped, dead, told) and sign-in
+    # attempts older than these are deleted; the audit log is kept long (at least AUDIT_MIN_KEEP_DAYS). Each run
+    # deletes at most retention_max_batches batches of retention_batch rows per table (the rest the next night).
+    outbox_keep_days: int = 90
+    login_attempts_keep_days: int = 90
+    audit_keep_days: int = 1095
+    retention_batch: int = 1000
+    retention_max_batches: int = 100
     wechat_token: str = DEV_WECHAT_TOKEN
     wechat_appid: str = "wx0000000000000000"
     wechat_secret: str = "dev-secret"
@@ -46,6 +57,13 @@ class Config:
     wechat_notice_template_id: str = ""
     signature_window_seconds: int = 300
     max_body_bytes: int = 64 * 1024
+    # Unsigned floods (bot/web/badsig.py): after this many failed signature checks from one client address within
+    # the window, /wechat (per hub) and /wecom answer that address 429 at once, checking nothing, for the cool-down;
+    # at most signature_failure_addresses addresses are remembered per process
+    signature_failures: int = 20
+    signature_failure_window_seconds: float = 60.0
+    signature_cooldown_seconds: float = 60.0
+    signature_failure_addresses: int = 10_000
     reply_budget_seconds: float = 4.0
     outbox_max_attempts: int = 6
     outbox_lease_seconds: int = 60
@@ -67,6 +85,10 @@ class Config:
     wecom_hub: str = "default"  # the hub whose volunteers use the WeCom app
     public_url: str = "http://127.0.0.1:8000"  # where people open links (.ics files)
     scheduler_lock_seconds: int = 30  # a worker that stops renewing loses the scheduler after this
+    # every worker dispatches new and handed-back orders this often, at most this many per run (one transaction
+    # each; several workers share the queue by SKIP LOCKED): the chat's passive reply no longer dispatches
+    dispatch_every_seconds: float = 3.0
+    dispatch_batch_size: int = 20
     reminder_grace_minutes: int = 120  # a reminder missed by a stopped worker still goes out this late
     street_event_rule: str = "SAT 2,4 09:00-11:30"  # weekday, which ones in the month, time
     street_event_place: str = "雷锋超市门前广场"
@@ -142,9 +164,26 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
             raise ConfigError(f"{PREFIX}{name.upper()} must be 0 (no limit) or more")
     if cfg.trusted_proxies < 0:
         raise ConfigError(f"{PREFIX}TRUSTED_PROXIES must be 0 (no reverse proxy) or the number of proxies")
+    for name in ("signature_failures", "signature_failure_window_seconds", "signature_cooldown_seconds",
+                 "signature_failure_addresses"):
+        if getattr(cfg, name) <= 0:
+            raise ConfigError(f"{PREFIX}{name.upper()} must be more than 0")
     if cfg.processed_messages_keep_days < 1:
         raise ConfigError(f"{PREFIX}PROCESSED_MESSAGES_KEEP_DAYS must be at least 1 (WeChat retries a message)")
+    for name in ("outbox_keep_days", "login_attempts_keep_days", "retention_batch", "retention_max_batches"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")
+    if cfg.audit_keep_days < AUDIT_MIN_KEEP_DAYS:
+        raise ConfigError(f"{PREFIX}AUDIT_KEEP_DAYS must be at least {AUDIT_MIN_KEEP_DAYS} (the audit log is kept "
+                          "at least six months)")
     return cfg
+
+
+def data_secret_key(cfg: Config) -> str | None:
+    """LEIFENG_SECRET_KEY when it may encrypt stored data (ID numbers, phones, addresses): any key in development,
+    only a real one otherwise (a published default would protect nothing); None: not usable."""
+    weak = cfg.secret_key in PLACEHOLDER_SECRETS or len(cfg.secret_key) < MIN_SECRET_KEY_LENGTH
+    return cfg.secret_key if cfg.development or not weak else None
 
 
 def production_problems(cfg: Config) -> list[str]:
@@ -154,7 +193,7 @@ def production_problems(cfg: Config) -> list[str]:
     problems = []
     if not cfg.wechat_token or cfg.wechat_token in PLACEHOLDER_SECRETS:
         problems.append(f"{PREFIX}WECHAT_TOKEN (the Token typed into the 公众号 console)")
-    if cfg.secret_key in PLACEHOLDER_SECRETS or len(cfg.secret_key) < MIN_SECRET_KEY_LENGTH:
+    if data_secret_key(cfg) is None:
         problems.append(f"{PREFIX}SECRET_KEY (at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. "
                         "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
     return problems

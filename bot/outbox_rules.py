@@ -224,11 +224,15 @@ def classify(key: str | None, text: str) -> Classified:
             status = _status_from(text, MEMBERSHIP_WORDS) or status
         order_id = _int(parts[1]) if ref == "order" and len(parts) > 1 else None
         return Classified(kind, status or RULES[kind].status, order_id=order_id)
-    m = _ORDER_IN_TEXT.search(text)
-    if m:
-        return Classified(Notice.ORDER_UPDATE, _status_from(text, ORDER_WORDS) or RULES[Notice.ORDER_UPDATE].status,
-                          order_id=int(m.group(1)))
+    if _ORDER_IN_TEXT.search(text):  # the number there is the order's ref (单号), not its id: the headline says it
+        return Classified(Notice.ORDER_UPDATE, _status_from(text, ORDER_WORDS) or RULES[Notice.ORDER_UPDATE].status)
     return Classified(Notice.CHAT, RULES[Notice.CHAT].status)
+
+
+def order_ref_in(text: str) -> int | None:
+    """The order an unkeyed order message names, by its ref (单号): the sender looks it up in the row's hub."""
+    m = _ORDER_IN_TEXT.search(text)
+    return int(m.group(1)) if m else None
 
 
 def _status_from(text: str, words: tuple[tuple[str, str], ...]) -> str:
@@ -330,7 +334,7 @@ class Facts:
     text: str
     at: datetime  # when the notice was queued
     tz: tzinfo
-    order_id: int | None = None
+    order_ref: int | None = None  # the order's 单号 (storage.orderrefs), the number people see and type
     service: str | None = None
     starts: datetime | None = None  # the appointment or the event
     place: str | None = None
@@ -363,21 +367,21 @@ def local_time(at: datetime, tz: tzinfo) -> str:
 
 def slots(f: Facts) -> dict[str, str]:
     """Every slot's value for this notice, before fitting; a template uses the ones it maps."""
-    order = f"订单{f.order_id}" if f.order_id is not None else ""
+    order = f"订单{f.order_ref}" if f.order_ref is not None else ""
     service = f.service or "社区志愿服务"
     if f.kind is Notice.TASK_OFFER:
         subject = f"{service}任务 {order}".strip()
     elif f.kind is Notice.RATE_ASK:
         subject = f"请评价{service}服务 {order}".strip()
-    elif f.kind in (Notice.ORDER_STATUS, Notice.APPOINTMENT, Notice.ORDER_UPDATE) and f.order_id is not None:
+    elif f.kind in (Notice.ORDER_STATUS, Notice.APPOINTMENT, Notice.ORDER_UPDATE) and f.order_ref is not None:
         subject = f"{service} {order}"
     elif f.kind in (Notice.EVENT_REMINDER, Notice.EVENT_CHANGE) and f.title:
         subject = f.title
     else:
         subject = headline(f.text)
-    tip = TIPS.get(f.kind, "").format(o=f.order_id if f.order_id is not None else "")
+    tip = TIPS.get(f.kind, "").format(o=f.order_ref if f.order_ref is not None else "")
     values = {"subject": subject, "status": f.status, "time": local_time(f.starts or f.at, f.tz),
-              "order_no": str(f.order_id) if f.order_id is not None else "", "service": service,
+              "order_no": str(f.order_ref) if f.order_ref is not None else "", "service": service,
               "place": f.place or "", "tip": tip, "name": f.name or ""}
     return {k: v for k, v in values.items() if v}
 
@@ -419,8 +423,8 @@ def example_facts(kind: Notice) -> Facts:
     """A typical notice of this kind, as the sender gathers it: what a template is checked against."""
     about_order = kind in _ORDER_KINDS
     about_event = kind in _EVENT_KINDS
-    return Facts(kind=kind, status=RULES[kind].status, text="您的订单12已有志愿者接单，明天下午三点上门。",
-                 at=_EXAMPLE_AT, tz=_BEIJING, order_id=12 if about_order else None,
+    return Facts(kind=kind, status=RULES[kind].status, text="您的订单123456已有志愿者接单，明天下午三点上门。",
+                 at=_EXAMPLE_AT, tz=_BEIJING, order_ref=123456 if about_order else None,
                  service="义务理发" if about_order else None,
                  starts=_EXAMPLE_AT + timedelta(days=1) if about_order or about_event else None,
                  place="幸福小区附近" if about_order else "幸福小区活动中心" if about_event else None,

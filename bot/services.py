@@ -26,6 +26,7 @@ from storage.db import Timeouts, check_migrated, make_engine, make_session_facto
 from storage.models import Hub
 from storage.models_admin import CatalogueVersion
 from storage.models_examples import HubExample, HubExamplesVersion
+from storage.sealed import seal_engine
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ def build_services(config: Config, clock: Clock | None = None, *, check_schema: 
     require_production_secrets(config)
     statement = config.worker_db_statement_timeout_seconds if worker else config.db_statement_timeout_seconds
     engine = make_engine(config.database_url, Timeouts.of(config.db_connect_timeout_seconds, statement))
+    seal_engine(engine, config.secret_key)  # phones and addresses at rest, keyed like the ID numbers
     if check_schema:
         check_migrated(engine)
     sessions = make_session_factory(engine)

@@ -409,23 +409,30 @@ def delete_in_batches(factory: sessionmaker[Session], id_column: Any, *where: An
             return total
 
 
-def alembic_config(url: str) -> AlembicConfig:
+SECRET_KEY_ATTRIBUTE = "leifeng_secret_key"  # a migration that encrypts data reads the key from here
+
+
+def alembic_config(url: str, secret_key: str | None = None) -> AlembicConfig:
+    """`secret_key` (LEIFENG_SECRET_KEY): for the migrations that encrypt or decrypt stored data (0017 seals
+    phones and addresses); never written to a file or the command line."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    if secret_key:
+        cfg.attributes[SECRET_KEY_ATTRIBUTE] = secret_key
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", secret_key: str | None = None) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, secret_key), revision)
 
 
-def downgrade(url: str, revision: str = "base") -> None:
+def downgrade(url: str, revision: str = "base", secret_key: str | None = None) -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    command.downgrade(alembic_config(url, secret_key), revision)
 
 
 def check_migrated(engine: Engine) -> None:

@@ -15,3 +15,8 @@ class DatabaseUnavailableError(StorageError):
     """The database did not answer within its timeouts, or cannot be reached: the work was not done and may be
     tried again later (the webhook answers 503, so WeChat retries the message). storage.db.unavailable() tells
     whether a SQLAlchemy error means this."""
+
+
+class SealedDataError(StorageError):
+    """A phone or address cannot be encrypted, decrypted or compared as asked: no key for the engine, a stored value
+    that does not open with LEIFENG_SECRET_KEY, or a SQL comparison of ciphertext (storage.sealed)."""

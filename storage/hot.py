@@ -53,11 +53,13 @@ class Hot:
 
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._plans: dict[tuple[str, str, str], _Plan] = {}
+        self._plans: dict[tuple[str, str, str, int], _Plan] = {}
         self._lock = threading.Lock()
 
     def plan(self, dialect: Dialect) -> _Plan:
-        key = (dialect.name, dialect.driver, dialect.paramstyle)  # what the compiled text depends on
+        # what the compiled text depends on, and the engine: its type conversions may hold its own keys
+        # (storage.sealed); a plan keeps its dialect alive, so the id is never reused for another one
+        key = (dialect.name, dialect.driver, dialect.paramstyle, id(dialect))
         plan = self._plans.get(key)
         if plan is None:
             with self._lock:

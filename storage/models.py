@@ -16,9 +16,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import true as sa_true
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from storage import orderrefs
+from storage.sealed import Sealed, SealedJSON, hash_phone_of
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,6 +75,7 @@ class User(Base):
         # Queries must use STAFF_ROLE_SQL verbatim (a literal, not a bound parameter) for the planner to use it.
         Index("ix_users_staff", "hub_id", "id", sqlite_where=text(STAFF_ROLE_SQL),
               postgresql_where=text(STAFF_ROLE_SQL)),
+        Index("ix_users_hub_phone_hash", "hub_id", "phone_hash"),  # migration 0017: a resident found by phone
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
@@ -79,7 +85,8 @@ class User(Base):
     subscribed: Mapped[bool] = mapped_column(default=True)
     subscribe_scene: Mapped[str | None] = mapped_column(String(100))
     last_inbound_at: Mapped[datetime | None]
-    phone: Mapped[str | None] = mapped_column(String(32))  # the phone on file, offered when ordering
+    phone: Mapped[str | None] = mapped_column(Sealed)  # the phone on file, offered when ordering (encrypted)
+    phone_hash: Mapped[str | None] = mapped_column(String(64))  # storage.sealed.phone_lookup finds it
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     created_at: Mapped[datetime]
 
@@ -87,6 +94,8 @@ class User(Base):
 # Conversations in the middle of a dialogue (every state but bot.serviceloop.orders.WAITING_STATES_EXEMPT): the
 # dialogue sweep reads them through a partial index, so queries must use this text verbatim (as STAFF_ROLE_SQL).
 DIALOGUE_WAITING_SQL = "state NOT IN ('IDLE', 'HUMAN', 'RATE', 'RATE_COMMENT')"
+# orders waiting for the worker's dispatch (bot.serviceloop.orders.claim_waiting; migration 0021)
+DISPATCH_WAITING_SQL = "state = 'submitted'"
 
 
 class Conversation(Base):
@@ -127,11 +136,20 @@ class ProcessedMessage(Base):
     text: Mapped[str | None] = mapped_column(Text)
 
 
+# Outbox rows that reached their end and are never sent again (bot.outbox: sent, skipped, dead, told; not
+# undelivered, which staff still have to call about): retention deletes them by age through a partial index, so the
+# query must use this text verbatim (bot.worker.retention).
+OUTBOX_FINISHED_SQL = "status IN ('sent', 'skipped', 'dead', 'told')"
+
+
 class OutboxMessage(Base):
     """A message to send later, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      # migration 0020: retention deletes finished rows oldest first (bot.worker.retention)
+                      Index("ix_outbox_finished_created", "created_at", sqlite_where=text(OUTBOX_FINISHED_SQL),
+                            postgresql_where=text(OUTBOX_FINISHED_SQL)))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))  # wechat | wecom_robot
@@ -199,7 +217,8 @@ class Volunteer(Base):
     __tablename__ = "volunteers"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(Sealed)  # encrypted at rest (storage.sealed)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # storage.sealed.phone_lookup finds it
     gender: Mapped[str | None] = mapped_column(String(8))
     birth_date: Mapped[datetime | None]
     id_number_enc: Mapped[str | None] = mapped_column(Text)  # encrypted at rest, never shown whole
@@ -208,7 +227,7 @@ class Volunteer(Base):
     availability: Mapped[list[Any]] = mapped_column(default=list)  # [{"weekday": 0-6, "period": "am|pm|eve"}]
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
-    guardian: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    guardian: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)  # a minor's: name, phone (encrypted)
     id_number_masked: Mapped[str | None] = mapped_column(String(24))  # 110***********1234, safe to show
     consented_at: Mapped[datetime | None]  # agreed to the volunteer rules (a minor's guardian too)
     created_at: Mapped[datetime]
@@ -218,7 +237,9 @@ class Membership(Base):
     """A volunteer's standing in one hub: status, team, open-task limit."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("hub_id", "volunteer_id", name="uq_memberships_hub_volunteer"),)
+    __table_args__ = (UniqueConstraint("hub_id", "volunteer_id", name="uq_memberships_hub_volunteer"),
+                      # migration 0020: the volunteers list pages by key, applications first (bot.admin.paging)
+                      Index("ix_memberships_hub_status_volunteer", "hub_id", "status", "volunteer_id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
@@ -277,17 +298,30 @@ class Order(Base):
         Index("ix_orders_hub_state_ends", "hub_id", "state", "end_at"),
         # a hub's orders of a month (the monthly report, the ledger's summary), not its whole history
         Index("ix_orders_hub_created", "hub_id", "created_at"),
+        Index("ix_orders_hub_phone_hash", "hub_id", "phone_hash"),  # migration 0017: the board's search by phone
+        # migration 0016: the 单号 people see and type, random and unique per hub (storage/orderrefs.py)
+        Index("uq_orders_hub_ref", "hub_id", "ref", unique=True),
+        # migration 0020: the orders board pages by key, newest first (bot.admin.paging)
+        Index("ix_orders_hub_id", "hub_id", "id"),
+        # migration 0020: the few orders waiting for review (待核查), counted and listed without the history; a
+        # query finds them with `Order.flagged == true()` (PostgreSQL reads that as the predicate)
+        Index("ix_orders_hub_flagged", "hub_id", sqlite_where=text("flagged = 1"), postgresql_where=text("flagged")),
+        # the dispatch queue, oldest first (migration 0021): a few rows, however long the history
+        Index("ix_orders_waiting_dispatch", "id", sqlite_where=text(DISPATCH_WAITING_SQL),
+              postgresql_where=text(DISPATCH_WAITING_SQL)),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    ref: Mapped[int] = mapped_column(Integer)  # the 单号 in chat and the console: set on flush (storage.orderrefs)
     state: Mapped[str] = mapped_column(String(16))
     service_code: Mapped[str] = mapped_column(String(64))
     details: Mapped[str | None] = mapped_column(Text)
     resident_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # who is served
     ordered_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)  # who asked (代点单)
     resident_name: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Sealed)  # encrypted at rest, like the address (storage.sealed)
+    phone_hash: Mapped[str | None] = mapped_column(String(64))  # storage.sealed.phone_lookup finds it
+    address: Mapped[str | None] = mapped_column(Sealed)
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     time_kind: Mapped[str] = mapped_column(String(8))  # point|span|asap
@@ -308,6 +342,19 @@ class Order(Base):
     paid_with_hours: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+@event.listens_for(Session, "before_flush")
+def _new_orders_get_refs(session: Session, _context: Any, _instances: Any) -> None:
+    """Every new order gets its ref on its way to the database, however it was created."""
+    new = [obj for obj in session.new if isinstance(obj, Order) and obj.ref is None]
+    if new:
+        orderrefs.assign_new(session.connection(), Order.__table__, new)  # type: ignore[arg-type]
+
+
+# the lookup hash next to each phone that is searched, kept on every ORM write (storage.sealed)
+for _model in (User, Volunteer, Order):
+    hash_phone_of(_model)
 
 
 class OrderEvent(Base):
@@ -399,6 +446,9 @@ class Merchant(Base):
     service_point: Mapped[bool] = mapped_column(default=False)  # 便民服务点
     services: Mapped[list[Any]] = mapped_column(default=list)  # service codes they provide as volunteers
     accepts_redemptions: Mapped[bool] = mapped_column(default=False)
+    # migration 0018: the counter shows the merchant's redemption QR code (scene merchant_redeem_<id>), so a
+    # volunteer may redeem by scanning it; off: only a code the counter staff take (bot.people.merchants)
+    shows_qr: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     staff_openid: Mapped[str | None] = mapped_column(String(128), index=True)  # who redeems at the counter
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
@@ -486,7 +536,9 @@ class ConversationMessage(Base):
     the hub's hand-over retention (HubSettings.handover_keep_days)."""
 
     __tablename__ = "conversation_messages"
-    __table_args__ = (Index("ix_conversation_messages_user_transcript", "user_id", "id"),)
+    __table_args__ = (Index("ix_conversation_messages_user_transcript", "user_id", "id"),
+                      # migration 0020: outbox retention keeps a row a kept message points at (bot.worker.retention)
+                      Index("ix_conversation_messages_outbox_id", "outbox_id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

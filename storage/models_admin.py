@@ -42,7 +42,8 @@ class LoginAttempt(Base):
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
-                      Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"))
+                      Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"),
+                      Index("ix_login_attempts_at", "at"))  # migration 0020: retention by age
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     ok: Mapped[bool]

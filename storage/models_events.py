@@ -247,3 +247,18 @@ class WeChatMedia(Base):
     purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
     media_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class WeChatTag(Base):
+    """A WeChat user tag the bot keeps for one 群发 segment of a hub (a team, a community, every follower who has
+    not opted out): a 订阅号 can 群发 only to everyone or to a tag. `tag_id` is WeChat's, None until created."""
+
+    __tablename__ = "wechat_tags"
+    __table_args__ = (UniqueConstraint("hub_id", "segment", name="uq_wechat_tags_hub_segment"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    segment: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(64))
+    tag_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]  # its last 群发

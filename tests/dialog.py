@@ -1,7 +1,15 @@
-"""(user says → bot replies) dialogue tests through the real webhook and the outbox."""
+"""(user says → bot replies) dialogue tests through the real webhook and the outbox.
+
+"#N" in what someone says or in an expected reply is the 单号 (ref) of the order whose id is N: orders are named
+by random refs in chat (storage.orderrefs), so a script names them by the id the test knows (Chat.refs).
+
+After each message the worker's dispatch queue runs once (jobs.dispatch_waiting), as a worker does within
+seconds of the reply: a test sees an order dispatched after "1" without driving the worker itself. A test of what
+lies between the reply and the dispatch sets `chat.dispatching = False` and calls `chat.dispatch()`."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -11,8 +19,11 @@ from bot.clock import FakeClock
 from bot.devtools.fake_wechat import FakeWeChatServer, readable
 from bot.devtools.simulator import Account, message_xml
 from bot.services import Services
+from bot.worker.jobs import dispatch_waiting
 from bot.worker.sender import OutboxSender
-from storage.models import OutboxMessage
+from storage.models import Order, OutboxMessage
+
+ORDER_BY_ID = re.compile(r"#(\d+)")
 
 
 class Chat:
@@ -22,6 +33,7 @@ class Chat:
         self._seen = 0
         self._wanted = 0
         self.transcript: list[str] = []
+        self.dispatching = True  # run the worker's dispatch queue after each message
 
     def _post(self, xml: str, openid: str) -> str | None:
         now = int(self.clock.now().timestamp())
@@ -32,9 +44,24 @@ class Chat:
         reply = self.account.read(resp.data)
         text = None if reply is None else str(reply["Content"])
         self.transcript.append(f"{openid}> {xml[:60]}\nbot> {text}")
+        if self.dispatching:
+            self.dispatch()
         return text
 
+    def dispatch(self) -> int:
+        """Run the worker's dispatch queue once (what it does every few seconds); how many orders it dispatched."""
+        return dispatch_waiting(self.services)
+
+    def refs(self, text: str) -> str:
+        """The text with each "#N" replaced by the ref of order N (left as it is when there is no order N)."""
+        def ref(m: re.Match[str]) -> str:
+            with self.services.sessions() as s:
+                order = s.get(Order, int(m.group(1)))
+            return str(order.ref) if order is not None else m.group(0)
+        return ORDER_BY_ID.sub(ref, text)
+
     def say(self, openid: str, text: str) -> str | None:
+        text = self.refs(text)
         xml = message_xml(to="gh_hub", sender=openid, create_time=int(self.clock.now().timestamp()),
                           msg_type="text", Content=text, MsgId=self.account.next_msg_id())
         return self._post(xml, openid)
@@ -80,6 +107,7 @@ def verify_dialog(chat: Chat, rows: list[tuple[str, str, str | None]]) -> list[s
     replies = []
     for who, says, expect in rows:
         reply = chat.say(who, says)
+        expect = chat.refs(expect) if expect is not None else None
         if expect is None:
             assert reply is None, f"{who} said {says!r}: expected no reply, got {reply!r}"
         else:

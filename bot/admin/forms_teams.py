@@ -50,7 +50,9 @@ class MerchantEditForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF/WTForms ar
     phone = StringField("电话", validators=[Optional(), Regexp(PHONE, message="请填写电话号码")])
     service_point = BooleanField("便民服务点")
     services = ServicesField("提供的志愿服务")
-    accepts_redemptions = BooleanField("接受积分兑换（兑换码和扫码）")
+    accepts_redemptions = BooleanField("接受积分兑换")
+    # off: only the volunteer's code, entered by the counter person (bot.people.merchants.redeem_by_scan refuses)
+    shows_qr = BooleanField("柜台贴着本店的扫码兑换二维码（志愿者扫码自助兑换）", default=True)
     staff_openid = StringField("柜台核销人的微信openid", validators=[Optional(), Length(max=128),
                                                              Regexp(r"^[A-Za-z0-9_:\-]+$", message="openid格式不对")])
 

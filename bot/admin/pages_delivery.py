@@ -1,8 +1,11 @@
-"""Messages that reached nobody (bot.outbox.undelivered): who, what, why in plain words, "tell them by phone",
-and 重新发送 where queuing it again may get through; and the 群发 quota line (bot.admin.stats.mass_quota)."""
+"""Messages that reached nobody (bot.outbox.undelivered): who, what, why in plain words, "tell them by phone" with
+已告知 (who and when, audited), and 重新发送 where queuing it again may get through; and the 群发 quota line
+(bot.admin.stats.mass_quota). Residents without WeChat (orders taken by phone) are on this call list for every notice
+a WeChat resident would have received (bot.outbox.enqueue_call)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import redirect, render_template, url_for
@@ -10,11 +13,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.admin.context import ID, audit, bp, hub_id, now, reading, rejected, requires, run_change
+from bot.admin.context import ID, audit, bp, hub_id, now, reading, rejected, requires, run_change, staff
 from bot.admin.forms import ActionForm
 from bot.admin.stats import mass_quota
+from bot.community.wechat_tags import TAG_LIMIT
+from bot.community.wechat_tags import WORDS as TAG_WORDS
 from bot.errors import LeifengError
-from bot.outbox import DEAD, UNDELIVERED, Undelivered, resend, undelivered
+from bot.outbox import DEAD, NO_WECHAT, PHONE, TOLD, UNDELIVERED, Undelivered, mark_told, resend, undelivered
 from intents.masking import mask_name, mask_phone
 from storage.models import Order, Team, User, Volunteer
 
@@ -29,8 +34,10 @@ REASON_WORDS: dict[str, str] = {
     "template_rejected": "微信拒收了模板消息：模板编号或字段不对，请检查配置",
     "refuses_templates": "对方拒收模板消息",
     "mass_quota": "对方本月的群发次数已用完",
+    TAG_LIMIT: TAG_WORDS[TAG_LIMIT],
     "not_subscribed": "对方订阅的通知已用完",
     "subscribe_refused": "对方关掉了订阅通知",
+    NO_WECHAT: "居民没有微信（工作人员代客下单），请打电话告诉对方",
 }
 NOTICE_WORDS: dict[str, str] = {
     "callout": "紧急集合", "incident": "紧急求助", "reply": "回复", "task_offer": "派单通知",
@@ -38,7 +45,7 @@ NOTICE_WORDS: dict[str, str] = {
     "membership": "审核结果", "staff_todo": "待办事项", "event_change": "活动变动", "event_reminder": "活动提醒",
     "points": "积分变动", "digest": "工作简报", "announcement": "群发通知", "chat": "消息",
 }
-STATUS_WORDS = {UNDELIVERED: "请电话告知", "skipped": "未送达", DEAD: "发送失败"}
+STATUS_WORDS = {UNDELIVERED: "请电话告知", "skipped": "未送达", DEAD: "发送失败", TOLD: "已电话告知"}
 
 
 class DeliveryError(LeifengError):
@@ -80,7 +87,9 @@ def _row(item: Undelivered, names: dict[str, str]) -> dict[str, Any]:
     """One line of the list. The phone and the name stay whole only where staff are to call the person."""
     call = item.status == UNDELIVERED
     name = names.get(item.to)
-    if item.channel == "wecom_robot":
+    if item.channel == PHONE:
+        who = item.nickname or "居民（未留姓名）"
+    elif item.channel == "wecom_robot":
         who = name or "服务队群（群机器人）"
     elif item.channel != "wechat" or item.to.startswith("wecom:"):
         who = name or "企业微信成员"
@@ -90,14 +99,23 @@ def _row(item: Undelivered, names: dict[str, str]) -> dict[str, Any]:
     return {"id": item.outbox_id, "at": item.at, "who": who, "phone": phone, "call": call,
             "notice": NOTICE_WORDS.get(item.notice, "消息"), "text": item.text,
             "status": STATUS_WORDS.get(item.status, item.status), "reasons": reasons_text(item),
-            "error": item.error if item.status == DEAD else "", "resendable": item.resendable}
+            "error": item.error if item.status == DEAD else "", "resendable": item.resendable,
+            "told": item.status == TOLD, "told_by": item.told_by or "", "told_at": _when(item.told_at)}
+
+
+def _when(iso: str | None) -> datetime | None:
+    """When a call was made (the payload keeps it as text)."""
+    try:
+        return datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
 
 
 @bp.get("/delivery")
 @requires("dashboard")
 def delivery_page() -> str:
     with reading() as s:
-        items = undelivered(s, hub_id(), dead=True)
+        items = undelivered(s, hub_id(), dead=True, told=True)
         names = _names(s, items)
         quota = mass_quota(s, hub_id(), now())
     rows = [_row(i, names) for i in items]
@@ -117,6 +135,23 @@ def delivery_resend(outbox_id: int) -> Any:
             raise DeliveryError("这条消息不能重新发送（已经重新排队，或者对方已取消关注）。")
         audit(s, "outbox_resend", f"outbox:{outbox_id}")
         return "已重新排队发送，稍后刷新本页看结果。"
+
+    return run_change(change, back)
+
+
+@bp.post(f"/delivery/<{ID}:outbox_id>/told")
+@requires("orders.act")
+def delivery_told(outbox_id: int) -> Any:
+    """已告知: staff phoned the person; the row leaves the call list with who and when."""
+    back = url_for("admin.delivery_page")
+    if rejected(ActionForm()):
+        return redirect(back)
+
+    def change(s: Session) -> str:
+        if not mark_told(s, hub_id(), outbox_id, staff().display_name, now()):
+            raise DeliveryError("这条消息已经有人登记告知过了，或者不需要电话告知。")
+        audit(s, "outbox_told", f"outbox:{outbox_id}")
+        return "已登记电话告知。"
 
     return run_change(change, back)
 

@@ -36,7 +36,7 @@ from storage.models_admin import StaffAccount
 
 # a reply's delivery (bot.outbox / bot.worker.sender statuses) in words
 DELIVERY_WORDS = {"pending": "待发送", "sending": "发送中", "sent": "已发出", "dead": "发送失败",
-                  "undelivered": "没送到，请电话联系", "skipped": "没有发送"}
+                  "undelivered": "没送到，请电话联系", "skipped": "没有发送", "told": "没送到，已电话告知"}
 AUTHOR_WORDS = {"resident": "居民", "bot": "小助手", "staff": "工作人员"}
 # the QR code's picture comes from WeChat: this page alone may show an image from there
 QR_PAGE_CSP = ("default-src 'self'; img-src 'self' data: https://mp.weixin.qq.com; style-src 'self'; "

@@ -30,6 +30,7 @@ from bot.serviceloop import orders
 from intents.phone import parse_phone
 from intents.timeparse import TimeResult, is_past, parse_time, spoken
 from storage.models import Order, User
+from storage.sealed import phone_lookup
 
 SUGGESTIONS = 3  # the matcher's top services shown for what the resident said
 
@@ -111,7 +112,7 @@ def intake_submit() -> Any:
                 flash(f"{label.text if label else name}：{error}", "error")
         return _page(form, 400)
     problems: list[str] = []
-    order_id, known = 0, False
+    order_id, ref, known = 0, 0, False
     try:
         with changing() as s:
             understanding = nlu(s)
@@ -120,7 +121,7 @@ def intake_submit() -> Any:
                 order = _take(s, form, understanding)
                 audit(s, "order_intake", f"order:{order.id}", service=order.service_code,
                       known_resident=order.resident_user_id is not None)
-                order_id, known = order.id, order.resident_user_id is not None
+                order_id, ref, known = order.id, order.ref, order.resident_user_id is not None
     except LeifengError as exc:
         problems = [plain_error(exc)]
     if problems:
@@ -128,7 +129,7 @@ def intake_submit() -> Any:
             flash(problem, "error")
         return _page(form, 400)
     told = "已在微信通知居民。" if known else "居民没有微信，进展请电话告诉居民。"
-    flash(f"订单{order_id}已代居民下单，正在派给志愿者。{told}", "ok")
+    flash(f"订单{ref}已代居民下单，正在派给志愿者。{told}", "ok")
     return redirect(url_for("admin.order_page", order_id=order_id))
 
 
@@ -142,7 +143,8 @@ def _take(s: Session, form: IntakeForm, understanding: Understanding) -> Order:
                             "phone": phone, "time_kind": result.kind,
                             "start": result.start.isoformat() if result.start else None,
                             "end": result.end.isoformat() if result.end else None}
-    resident = s.execute(select(User).where(User.hub_id == hub_id(), User.phone == phone).order_by(User.id)
+    resident = s.execute(select(User).where(User.hub_id == hub_id(), phone_lookup(s, User.phone_hash, phone))
+                         .order_by(User.id)
                          ).scalars().first()
     at = now()
     if resident is not None and orders.reachable(resident):
@@ -150,7 +152,7 @@ def _take(s: Session, form: IntakeForm, understanding: Understanding) -> Order:
                                     taken_by=staff().actor)
         order.resident_name = order.resident_name or name
         orders.notify(s, hub_id(), resident.openid,
-                      f"社区工作人员已为您预约了{service.name}（订单{order.id}），时间：{orders.when_text(order)}。"
+                      f"社区工作人员已为您预约了{service.name}（订单{order.ref}），时间：{orders.when_text(order)}。"
                       "有问题回复“人工”。", at, key=f"taken:{order.id}")
         return order
     office = orders.office_user(s, hub_id(), at)

@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
-from sqlalchemy import false, func, select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.admin import catalogue as catalogue_store
-from bot.admin import words
+from bot.admin import paging, words
 from bot.admin.context import (
     ID,
     audit,
@@ -46,6 +46,8 @@ from bot.serviceloop.lifecycle import PLAIN_WORDS
 from intents.masking import coarse_address, mask_phone, scrub
 from intents.phone import parse_phone
 from storage.models import Handover, Membership, Order, OrderEvent, OrderOffer, Team, TeamMember, User, Volunteer
+from storage.orderrefs import is_ref
+from storage.sealed import phone_lookup
 
 PAGE_SIZE = 50
 PHONE_RATING = "staff_phone"  # a rating staff recorded from what the resident said by phone
@@ -90,7 +92,6 @@ def orders_board() -> str:
     start, end = _day(args.get("from")), _day(args.get("to"))
     flagged = args.get("flagged") == "1"
     query = (args.get("q") or "").strip()[:50]
-    page = whole_number(args.get("page"), most=10**6) or 1
     with reading() as s:
         understanding = nlu(s)
         conds = orders_filter(s, staff(), hub_id())
@@ -106,28 +107,33 @@ def orders_board() -> str:
         if end:
             conds.append(Order.created_at < datetime.combine(end + timedelta(days=1), time(), SHANGHAI))
         if flagged:
-            conds.append(Order.flagged.is_(True))
-        if query:  # a phone number finds that phone exactly; anything else is part of the resident's name
+            conds.append(Order.flagged == true())  # along ix_orders_hub_flagged
+        if query:  # a 单号 finds that order, a phone number that phone exactly; anything else is part of a name
             phone = parse_phone(query)
-            conds.append(Order.phone == phone if phone else Order.resident_name.contains(query, autoescape=True))
-        total = int(s.scalar(select(func.count()).select_from(Order).where(*conds)) or 0)
-        rows = s.execute(select(Order, Volunteer.name).outerjoin(Volunteer, Volunteer.id == Order.volunteer_id)
-                         .where(*conds).order_by(Order.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-                         ).all()
+            found = (phone_lookup(s, Order.phone_hash, phone) if phone
+                     else Order.resident_name.contains(query, autoescape=True))
+            ref = int(query) if query.isascii() and query.isdigit() and len(query) <= 10 else 0
+            conds.append(or_(Order.ref == ref, found) if is_ref(ref) else found)
+        # newest first, by key along ix_orders_hub_id (no OFFSET: the last page costs what the first does)
+        total = paging.capped_count(s, select(Order.id).where(*conds))
+        page = paging.keyset(s, select(Order, Volunteer.name).outerjoin(Volunteer, Volunteer.id == Order.volunteer_id)
+                             .where(*conds), Order.id, lambda row: int(row[0].id), size=PAGE_SIZE, descending=True,
+                             after=args.get("after"), before=args.get("before"))
+        rows = page.rows
         handed = _handed_over(s, [o for o, _name in rows])
         teams = s.execute(select(Team).where(Team.hub_id == hub_id()).order_by(Team.id)).scalars().all()
         if staff().role == "leader":
             teams = [t for t in teams if t.id == staff().team_id]
-        items = [{"id": o.id, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
+        items = [{"id": o.id, "ref": o.ref, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
                   "service": understanding.service_name(o.service_code), "when": orders.when_text(o),
                   "created_at": o.created_at, "volunteer": name or "", "flagged": o.flagged, "rating": o.rating,
                   "needs_support": o.needs_support, "urgent": o.time_kind == "asap", "handed_over": o.id in handed}
                  for o, name in rows]
         services_list = [(sv.code, sv.name) for sv in understanding.catalogue]
         team_list = [(t.id, t.name) for t in teams]
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render_template("admin/orders.html", items=items, total=total, page=page, pages=pages,
-                           states=STATE_WORDS, services=services_list, teams=team_list,
+    return render_template("admin/orders.html", items=items, total=total, cap=paging.COUNT_CAP,
+                           pager=paging.links(page, "admin.orders_board", args), states=STATE_WORDS,
+                           services=services_list, teams=team_list,
                            can_intake=staff().can("orders.act"),
                            f={"state": state, "service": service, "team": team, "from": args.get("from", ""),
                               "to": args.get("to", ""), "flagged": flagged, "q": query})
@@ -147,9 +153,10 @@ def order_page(order_id: int) -> str:
         volunteer = s.get(Volunteer, o.volunteer_id) if o.volunteer_id else None
         orderer = s.get(User, o.ordered_by_user_id)
         without_wechat = orderer is not None and not orders.reachable(orderer)
-        choices = _assignable(s, o)
+        search = (request.args.get("who") or "").strip()[:50]
+        choices = _assignable(s, o, search)
         full = me.role in ("admin", "staff")  # a leader sees what a volunteer sees before accepting
-        info = {"id": o.id, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
+        info = {"id": o.id, "ref": o.ref, "state": o.state, "state_word": STATE_WORDS.get(o.state, o.state),
                 "service": understanding.service_name(o.service_code), "service_code": o.service_code,
                 "when": orders.when_text(o),
                 "details": o.details if full else scrub(o.details, o.address, o.phone),
@@ -185,6 +192,7 @@ def order_page(order_id: int) -> str:
     }
     return render_template("admin/order.html", o=info, history=history, offers=offer_rows, choices=choices,
                            actions=actions, assign_form=AssignForm(), note_form=NoteForm(), reason_form=ReasonForm(),
+                           search=search, listed=(SUGGESTED, OTHERS),
                            action_form=ActionForm(), hours_form=HoursForm(), phone_rating_form=PhoneRatingForm(),
                            service_form=ServiceChoiceForm(), service_choices=service_choices, learned=learned)
 
@@ -200,28 +208,45 @@ def fit_warnings(vol: Volunteer, order: Order, covering: bool) -> list[str]:
     return hints
 
 
-def _assignable(s: Session, order: Order) -> list[dict[str, Any]]:
-    """Volunteers the person may dispatch to: the domain's ranked candidates first, then the ones who fit, then
-    the rest, each with what does not fit (nothing is preselected: the person chooses)."""
-    ranked = [c.volunteer.id for c in orders.candidates(s, order, now())]
-    rows = s.execute(select(Volunteer, Membership.team_id)
-                     .join(Membership, Membership.volunteer_id == Volunteer.id)
-                     .where(Membership.hub_id == hub_id(), Membership.status.in_(ACTIVE_STATUSES))
-                     .order_by(Volunteer.id)).all()
+SUGGESTED = 20  # the order page lists the best this many of the domain's ranked candidates
+OTHERS = 20  # and this many other members (the first by id, or those the search finds)
+
+
+def _assignable(s: Session, order: Order, search: str = "") -> list[dict[str, Any]]:
+    """Volunteers the person may dispatch to: the best SUGGESTED of the domain's ranked candidates, then up to
+    OTHERS more of the hub's members (those `search` finds by name or id, else the first by id), those who fit
+    first, each with what does not fit (nothing is preselected: the person chooses). Bounded whatever the hub's
+    size: a few statements and at most SUGGESTED + OTHERS rows."""
     allowed = team_volunteer_ids(s, hub_id(), staff().team_id or 0) if staff().role == "leader" else None
+    ranked = [c.volunteer for c in orders.candidates(s, order, now(), limit=SUGGESTED)
+              if allowed is None or c.volunteer.id in allowed]
+    conds: list[Any] = [Membership.hub_id == hub_id(), Membership.status.in_(ACTIVE_STATUSES)]
+    if ranked:
+        conds.append(Membership.volunteer_id.not_in([v.id for v in ranked]))
+    if allowed is not None:
+        conds.append(Membership.volunteer_id.in_(allowed or {0}))
+    if search:  # a number is a volunteer's id, anything else part of a name
+        number = whole_number(search)
+        conds.append(Membership.volunteer_id == number if number is not None
+                     else Volunteer.name.contains(search, autoescape=True))
+    others = s.execute(select(Volunteer, Membership.team_id).join(Membership, Membership.volunteer_id == Volunteer.id)
+                       .where(*conds).order_by(Membership.volunteer_id).limit(OTHERS)).all()
+    team_of = {v.id: team_id for v, team_id in others}
     covering_teams = {t.id for t in s.execute(select(Team).where(Team.hub_id == hub_id())).scalars()
                       if order.service_code in (t.services or [])}
-    in_covering = set(s.scalars(select(TeamMember.volunteer_id).where(TeamMember.hub_id == hub_id(),
-                                                                      TeamMember.team_id.in_(covering_teams))))
-    rank = {vid: i for i, vid in enumerate(ranked)}
-    chosen: list[tuple[Volunteer, str]] = []
-    for vol, team_id in rows:
-        if allowed is None or vol.id in allowed:
-            hints = fit_warnings(vol, order, team_id in covering_teams or vol.id in in_covering)
-            chosen.append((vol, "、".join(hints)))
-    # suggested first in the domain's order, then those who fit, then the rest
-    chosen.sort(key=lambda c: (rank.get(c[0].id, len(rank)), bool(c[1]), c[0].id))
-    return [{"id": vol.id, "name": vol.name, "suggested": vol.id in rank, "hint": hint} for vol, hint in chosen]
+    shown = [v.id for v in ranked] + list(team_of)
+    in_covering = set(s.scalars(select(TeamMember.volunteer_id).where(
+        TeamMember.hub_id == hub_id(), TeamMember.team_id.in_(covering_teams), TeamMember.volunteer_id.in_(shown)))
+                      ) if covering_teams and shown else set()
+    if ranked:
+        team_of.update({vid: team_id for vid, team_id in s.execute(select(Membership.volunteer_id, Membership.team_id)
+                        .where(Membership.hub_id == hub_id(), Membership.volunteer_id.in_([v.id for v in ranked])))})
+
+    def hint(vol: Volunteer) -> str:
+        return "、".join(fit_warnings(vol, order, team_of.get(vol.id) in covering_teams or vol.id in in_covering))
+    rest = sorted(((vol, hint(vol)) for vol, _team in others), key=lambda c: (bool(c[1]), c[0].id))
+    return ([{"id": vol.id, "name": vol.name, "suggested": True, "hint": hint(vol)} for vol in ranked]
+            + [{"id": vol.id, "name": vol.name, "suggested": False, "hint": h} for vol, h in rest])
 
 
 def _order_change(order_id: int, run: Callable[[Session, Order, orders.ServiceInfo], str],
@@ -252,7 +277,7 @@ def order_assign(order_id: int) -> Any:
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
         orders.assign(s, hub_id=hub_id(), order_id=order.id, volunteer_id=volunteer_id, actor=staff().actor,
                       now=now(), service=info)
-        return f"订单{order.id}已派给志愿者{volunteer_id}。"
+        return f"订单{order.ref}已派给志愿者{volunteer_id}。"
     return _order_change(order_id, run, "order_assign", volunteer_id=volunteer_id)
 
 
@@ -267,7 +292,7 @@ def order_support(order_id: int) -> Any:
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
         orders.confirm_support(s, hub_id=hub_id(), order_id=order.id, note=note, actor=staff().actor, now=now(),
                                service=info)
-        return f"订单{order.id}配套已确认。"
+        return f"订单{order.ref}配套已确认。"
     return _order_change(order_id, run, "order_support", note=note)
 
 
@@ -281,7 +306,7 @@ def order_cancel(order_id: int) -> Any:
 
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
         orders.cancel(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, reason=reason, now=now())
-        return f"订单{order.id}已取消。"
+        return f"订单{order.ref}已取消。"
     return _order_change(order_id, run, "order_cancel", reason=reason)
 
 
@@ -306,7 +331,7 @@ def order_service(order_id: int) -> Any:
                                                         catalogue=understanding.catalogue, actor=staff().actor,
                                                         now=now())
         taught = f"居民的话已记为“{name}”的说法（可在本页撤销）。" if learned is not None else ""
-        return f"订单{order.id}已改为{name}，重新派单。{taught}"
+        return f"订单{order.ref}已改为{name}，重新派单。{taught}"
     return _order_change(order_id, run, "order_service", service=code)
 
 
@@ -322,7 +347,7 @@ def order_complete(order_id: int) -> Any:
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
         orders.staff_complete(s, hub_id=hub_id(), order_id=order.id, hours=hours, actor=staff().actor, now=now(),
                               service=info)
-        return f"订单{order.id}已登记完成（{hours:g}小时），已请居民评价。"
+        return f"订单{order.ref}已登记完成（{hours:g}小时），已请居民评价。"
     return _order_change(order_id, run, "order_complete", hours=hours)
 
 
@@ -335,7 +360,7 @@ def order_confirm(order_id: int) -> Any:
 
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
         orders.staff_confirm(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, now=now(), service=info)
-        return f"订单{order.id}已确认完成，时长已记入台账。"
+        return f"订单{order.ref}已确认完成，时长已记入台账。"
     return _order_change(order_id, run, "order_confirm")
 
 
@@ -349,7 +374,7 @@ def order_review(order_id: int) -> Any:
 
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
         orders.review(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, note=note, now=now())
-        return f"订单{order.id}已核查并结束。"
+        return f"订单{order.ref}已核查并结束。"
     return _order_change(order_id, run, "order_review", note=note)
 
 
@@ -368,11 +393,11 @@ def order_phone_rating(order_id: int) -> Any:
     def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
         office = s.get(User, order.ordered_by_user_id)
         if office is None or orders.reachable(office):
-            raise orders.OrderError(f"订单{order.id}的居民有微信，请让居民自己在微信里评价。")
+            raise orders.OrderError(f"订单{order.ref}的居民有微信，请让居民自己在微信里评价。")
         orders.rate(s, hub_id=hub_id(), user=office, order_id=order.id, hearts=hearts, now=now(), service=info,
                     verified_by=PHONE_RATING, actor=staff().actor)
         if comment:
             orders.add_comment(s, hub_id=hub_id(), user=office, order_id=order.id, comment=comment, now=now(),
                                actor=staff().actor)
-        return f"已登记订单{order.id}居民的电话评价：{hearts}颗心。"
+        return f"已登记订单{order.ref}居民的电话评价：{hearts}颗心。"
     return _order_change(order_id, run, "order_phone_rating", hearts=hearts)

@@ -8,7 +8,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from bot.admin import auth, words
+from bot.admin import auth, paging, search, words
 from bot.admin.context import (
     ID,
     audit,
@@ -42,6 +42,7 @@ from storage.models import (
 from storage.models_admin import StaffAccount
 
 STATUS_WORDS = volunteers.STATUS_WORDS
+PAGE_SIZE = 50  # volunteers per page of the list
 # the staff's buttons: target status -> (label, needs a reason)
 MOVES = {"approved": ("通过审核", False), "rejected": ("不通过", True), "active": ("恢复服务", False),
          "suspended": ("暂停服务", True)}
@@ -81,14 +82,24 @@ def volunteers_list() -> str:
             cond.append(Volunteer.id.in_(team_volunteer_ids(s, hub_id(), me.team_id or 0) or {0}))
         elif (team_id := whole_number(team)) is not None:
             cond.append(Volunteer.id.in_(team_volunteer_ids(s, hub_id(), team_id) or {0}))
-        if q:  # a number is a volunteer's id (none when it fits no id), anything else part of a name
+        # a phone number is that phone (not for a merchant, who never sees phones), another number a volunteer's id
+        # (none when it fits no id), anything else part of a name
+        by_phone = search.phone_condition(s, Volunteer.phone_hash, q) if q and me.role != "merchant" else None
+        if by_phone is not None:
+            cond.append(by_phone)
+        elif q:
             number = whole_number(q)
             if q.isascii() and q.isdigit():
                 cond.append(Volunteer.id == number if number is not None else false())
             else:
                 cond.append(Volunteer.name.contains(q.replace("\x00", "")))
-        rows = s.execute(select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
-                         .where(*cond).order_by(Membership.status != "applied", Volunteer.id).limit(500)).all()
+        # applications first, then everyone else, each by id: pages by key along
+        # ix_memberships_hub_status_volunteer and uq_memberships_hub_volunteer (no OFFSET, no sort of the hub)
+        page = paging.keyset(s, select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
+                             .where(*cond), Membership.volunteer_id, lambda row: int(row[0].volunteer_id),
+                             size=PAGE_SIZE, after=request.args.get("after"), before=request.args.get("before"),
+                             segments=(Membership.status == "applied", Membership.status != "applied"))
+        rows = page.rows
         ids = [v.id for _, v in rows]
         hours, pts = _hours_by_volunteer(s, ids), _points_by_volunteer(s, ids)
         thresholds = settings_for(s, hub_id()).star_hours
@@ -102,6 +113,7 @@ def volunteers_list() -> str:
                  for m, v in rows]
         teams = [] if me.role in ("leader", "merchant") else sorted(team_names.items())
     return render_template("admin/volunteers.html", items=items, statuses=STATUS_WORDS, teams=teams,
+                           pager=paging.links(page, "admin.volunteers_list", request.args),
                            f={"status": status, "team": team, "q": q})
 
 

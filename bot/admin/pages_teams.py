@@ -252,14 +252,14 @@ def _merchant_fields(form: MerchantEditForm) -> dict[str, Any]:
     return {"name": (form.name.data or "").strip(), "address": typed(form.address.data),
             "phone": typed(form.phone.data), "service_point": bool(form.service_point.data),
             "services": form.services.data or [], "accepts_redemptions": bool(form.accepts_redemptions.data),
-            "staff_openid": typed(form.staff_openid.data)}
+            "staff_openid": typed(form.staff_openid.data), "shows_qr": bool(form.shows_qr.data)}
 
 
 def _merchant_record(m: Merchant) -> dict[str, Any]:
     """What the audit log keeps of a merchant's settings (the counter person only as set or not)."""
     return {"name": m.name, "address": m.address, "phone": m.phone, "service_point": m.service_point,
             "services": list(m.services or []), "accepts_redemptions": m.accepts_redemptions,
-            "counter_staff": bool(m.staff_openid)}
+            "shows_qr": m.shows_qr, "counter_staff": bool(m.staff_openid)}
 
 
 @bp.post("/merchants")
@@ -286,10 +286,11 @@ def merchant_page(merchant_id: int) -> str:
         shown = {"id": m.id, "code": m.code, "name": m.name, "address": m.address or "", "phone": m.phone or "",
                  "service_point": m.service_point, "accepts": m.accepts_redemptions, "active": m.active,
                  "services": _service_names(s, m.services), "counter_staff": bool(m.staff_openid),
-                 "scene": f"{merchant_book.SCAN_PREFIX}{m.id}"}
+                 "scene": f"{merchant_book.SCAN_PREFIX}{m.id}", "shows_qr": m.shows_qr}
         saved = {"name": m.name, "address": m.address or "", "phone": m.phone or "",
                  "service_point": m.service_point, "services": list(m.services or []),
-                 "accepts_redemptions": m.accepts_redemptions, "staff_openid": m.staff_openid or ""}
+                 "accepts_redemptions": m.accepts_redemptions, "staff_openid": m.staff_openid or "",
+                 "shows_qr": m.shows_qr}
     edit = MerchantEditForm(data=saved)
     _offer_services(edit.services, _service_choices())
     return render_template("admin/merchant.html", m=shown, edit=edit, action_form=ActionForm(),

@@ -4,12 +4,13 @@ delivery needs watched: messages that reached nobody, voice the bot could not un
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.clock import SHANGHAI, as_utc
@@ -19,7 +20,6 @@ from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop.lifecycle import OPEN_STATES
 from storage import subscriptions
 from storage.models import Membership, Order, OutboxMessage, ProcessedMessage, ServiceRecord
-from storage.models_events import Broadcast
 
 
 @dataclass
@@ -74,10 +74,7 @@ class MassQuota:
 def mass_quota(s: Session, hub_id: int, now: datetime) -> MassQuota:
     """The quota line staff read before a 群发 to all subscribers."""
     if subscriptions.account_kind(s, hub_id) == subscriptions.SUBSCRIPTION:
-        local = as_utc(now).astimezone(SHANGHAI)
-        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        used = int(s.scalar(select(func.count()).select_from(Broadcast).where(
-            Broadcast.hub_id == hub_id, Broadcast.channel == broadcasts.MASS, Broadcast.created_at >= day_start)) or 0)
+        used = int(broadcasts.mass_sent_today(s, hub_id, now) is not None)  # one that reached nobody used no day
         left = max(0, 1 - used)
         return MassQuota(subscriptions.SUBSCRIPTION,
                          f"公众号（订阅号）每天只能群发 1 次：今天已用 {min(used, 1)} 次，还能发 {left} 次")
@@ -126,41 +123,60 @@ def month_start(label: str) -> datetime:
     return datetime(year, month, 1, tzinfo=SHANGHAI)
 
 
+def month_bucket(column: Any, labels: list[str]) -> Any:
+    """SQL: the label of the month (in `labels`, Shanghai time) `column` falls in; NULL before the first."""
+    # bounds in UTC: SQLite keeps the datetimes' UTC text, without the zone
+    return case(*[(column >= as_utc(month_start(label)), label) for label in reversed(labels)], else_=None)
+
+
+def _median_waits(s: Session, hub_id: int, start: datetime, month: Any) -> dict[str, float]:
+    """Median minutes from the request to the (last) acceptance, per month: PostgreSQL computes it
+    (percentile_cont, the same value as statistics.median); SQLite returns the month's waits to Python."""
+    accepted = (Order.hub_id == hub_id, Order.created_at >= start, Order.accepted_at.is_not(None))
+    if s.get_bind().dialect.name == "postgresql":
+        minutes = func.extract("epoch", Order.accepted_at - Order.created_at) / 60
+        return {m: float(v) for m, v in s.execute(
+            select(month, func.percentile_cont(0.5).within_group(minutes)).where(*accepted).group_by(month))
+            if m is not None}
+    waits: dict[str, list[float]] = defaultdict(list)
+    for m, created, accepted_at in s.execute(select(month, Order.created_at, Order.accepted_at).where(*accepted)):
+        if m is not None:
+            waits[m].append((as_utc(accepted_at) - as_utc(created)).total_seconds() / 60)
+    return {m: statistics.median(w) for m, w in waits.items()}
+
+
 def dashboard(s: Session, hub_id: int, now: datetime, service_name: Callable[[str], str],
               months: int = 6, voice_days: int = VOICE_DAYS) -> Dashboard:
+    """The hub's figures of the last `months` months, aggregated in the database: each a GROUP BY over an index
+    range of those months (ix_orders_hub_created, ix_service_records_hub_date) returning a few rows per month,
+    not the months' rows (issue 19)."""
     labels = month_labels(now, months)
-    start = month_start(labels[0])
+    start = as_utc(month_start(labels[0]))
     d = Dashboard(months=labels)
-    by_service: dict[str, Counter[str]] = defaultdict(Counter)
-    waits: dict[str, list[float]] = defaultdict(list)
-    ratings: Counter[int] = Counter()
-    rows = s.execute(select(Order.service_code, Order.created_at, Order.accepted_at, Order.rating)
-                     .where(Order.hub_id == hub_id, Order.created_at >= start)).all()
-    for code, created, accepted, rating in rows:
-        month = month_of(created)
-        if month not in labels:
-            continue
-        by_service[service_name(code)][month] += 1
-        if accepted is not None:  # from the resident's request, across dispatch rounds (the last acceptance)
-            waits[month].append((as_utc(accepted) - as_utc(created)).total_seconds() / 60)
-        if rating is not None:
-            ratings[int(rating)] += 1
-    d.orders_by_service = {name: {m: float(n) for m, n in counts.items()} for name, counts in by_service.items()}
-    d.accept_minutes = {m: round(statistics.median(waits[m]), 1) if waits[m] else None for m in labels}
+    in_window = (Order.hub_id == hub_id, Order.created_at >= start)
+    month = month_bucket(Order.created_at, labels)
+    by_service: dict[str, dict[str, float]] = defaultdict(dict)
+    for m, code, n in s.execute(select(month, Order.service_code, func.count()).where(*in_window)
+                                .group_by(month, Order.service_code)):
+        if m is not None:
+            name = service_name(code)
+            by_service[name][m] = by_service[name].get(m, 0.0) + float(n)
+    d.orders_by_service = dict(by_service)
+    medians = _median_waits(s, hub_id, start, month)
+    d.accept_minutes = {m: round(medians[m], 1) if m in medians else None for m in labels}
+    ratings = {int(h): int(n) for h, n in s.execute(select(Order.rating, func.count()).where(
+        *in_window, Order.rating.is_not(None)).group_by(Order.rating)) if h is not None}
     d.ratings = {h: ratings.get(h, 0) for h in range(6)}
-    hours: defaultdict[str, float] = defaultdict(float)
-    people: dict[str, set[int]] = defaultdict(set)
-    for when, hrs, vol in s.execute(select(ServiceRecord.service_date, ServiceRecord.hours, ServiceRecord.volunteer_id)
-                                    .where(ServiceRecord.hub_id == hub_id, ServiceRecord.service_date >= start)):
-        month = month_of(when)
-        hours[month] += float(hrs)
-        people[month].add(vol)
-    d.hours = {m: round(hours.get(m, 0.0), 1) for m in labels}
-    d.active_volunteers = {m: len(people.get(m, ())) for m in labels}
+    served = month_bucket(ServiceRecord.service_date, labels)
+    per_month = {m: (float(hrs or 0), int(people)) for m, hrs, people in s.execute(
+        select(served, func.sum(ServiceRecord.hours), func.count(func.distinct(ServiceRecord.volunteer_id)))
+        .where(ServiceRecord.hub_id == hub_id, ServiceRecord.service_date >= start).group_by(served))}
+    d.hours = {m: round(per_month.get(m, (0.0, 0))[0], 1) for m in labels}
+    d.active_volunteers = {m: per_month.get(m, (0.0, 0))[1] for m in labels}
     d.open_orders = int(s.scalar(select(func.count()).select_from(Order).where(
         Order.hub_id == hub_id, Order.state.in_([st.value for st in OPEN_STATES]))) or 0)
     d.flagged_orders = int(s.scalar(select(func.count()).select_from(Order).where(
-        Order.hub_id == hub_id, Order.flagged.is_(True))) or 0)
+        Order.hub_id == hub_id, Order.flagged == true())) or 0)  # along ix_orders_hub_flagged
     d.applications = int(s.scalar(select(func.count()).select_from(Membership).where(
         Membership.hub_id == hub_id, Membership.status == "applied")) or 0)
     d.members_active = int(s.scalar(select(func.count()).select_from(Membership).where(

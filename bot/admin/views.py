@@ -12,11 +12,13 @@ from bot.admin import (
     pages_orders,
     pages_people,
     pages_reports,
+    pages_residents,
     pages_teams,
+    pages_walkins,
 )
 from bot.admin.context import bp
 
 PAGES = (pages_catalogue, pages_delivery, pages_events, pages_inbox, pages_incidents, pages_intake, pages_orders,
-         pages_people, pages_reports, pages_teams)
+         pages_people, pages_reports, pages_residents, pages_teams, pages_walkins)
 
 __all__ = ["PAGES", "bp"]

@@ -344,6 +344,48 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
                 return 0
             raise
 
+    def mass_send_to_tag(self, tag_id: int, media_id: str, clientmsgid: str) -> int:
+        """群发 a draft to the followers under a tag (message/mass/sendall; the only segment a 订阅号 can reach);
+        `clientmsgid` as in mass_send. Returns the msg_id."""
+        body = {"filter": {"is_to_all": False, "tag_id": tag_id}, "msgtype": "mpnews",
+                "mpnews": {"media_id": media_id}, "send_ignore_reprint": 1, "clientmsgid": clientmsgid[:64]}
+        try:
+            return int(self.post("message/mass/sendall", data=body).get("msg_id", 0))
+        except WeChatClientException as exc:
+            if exc.errcode == MASS_ALREADY_SENT:
+                log.info("群发 %s was already sent (45065): not again", clientmsgid)
+                return 0
+            raise
+
+    # -- user tags (tags API): the segments a 群发 by tag reaches ------------------------------------------------
+    def create_tag(self, name: str) -> int:
+        """A new tag (≤ 30 bytes, unique on the account; at most 100 tags: 45056). Returns its id."""
+        return int(self.post("tags/create", data={"tag": {"name": name}})["tag"]["id"])
+
+    def tags(self) -> dict[int, str]:
+        """The account's tags: id -> name."""
+        return {int(t["id"]): str(t["name"]) for t in self.get("tags/get").get("tags", [])}
+
+    def tag_members(self, tag_id: int) -> list[str]:
+        """Every follower under a tag (user/tag/get, pages of up to 10,000)."""
+        out: list[str] = []
+        following = ""
+        while True:
+            res = self.post("user/tag/get", data={"tagid": tag_id, "next_openid": following})
+            page = list((res.get("data") or {}).get("openid") or [])
+            out.extend(page)
+            following = str(res.get("next_openid") or "")
+            if not page or not following:
+                return out
+
+    def tag_users(self, tag_id: int, openids: list[str]) -> None:
+        """Put up to 50 followers under a tag (a follower carries at most 20 tags: 45059)."""
+        self.post("tags/members/batchtagging", data={"openid_list": openids, "tagid": tag_id})
+
+    def untag_users(self, tag_id: int, openids: list[str]) -> None:
+        """Take up to 50 followers off a tag."""
+        self.post("tags/members/batchuntagging", data={"openid_list": openids, "tagid": tag_id})
+
 
 MASS_ALREADY_SENT = 45065
 

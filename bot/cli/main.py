@@ -64,7 +64,7 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
                              "Template messages and 订阅通知 per kind of notice: set, list, clear (checked against "
                              "WeChat's field rules)."),
     "secrets": LazyCommand("bot.cli.secretkey", "secrets_group",
-                           "LEIFENG_SECRET_KEY: re-encrypt stored ID numbers after changing it."),
+                           "LEIFENG_SECRET_KEY: re-encrypt stored ID numbers, phones and addresses after changing it."),
 }
 
 
@@ -120,19 +120,22 @@ def serve(host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="Send what is due now and exit.")
+@click.option("--once", is_flag=True, help="Dispatch the waiting orders, send what is due now and exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between outbox rounds.")
 def worker(once: bool, interval: float) -> None:
-    """Run the worker: scheduler and outbox sender."""
+    """Run the worker: outbox sender and dispatch queue (every worker), scheduler (one of them)."""
     from bot.services import build_services
+    from bot.worker.jobs import dispatch_waiting
     from bot.worker.process import Worker
 
     services = build_services(load_config(), worker=True)
     logging.getLogger("bot").setLevel(logging.INFO)
     w = Worker(services, interval=interval)
     if once:
+        dispatched = dispatch_waiting(services)
         stats = w.sender.drain()
-        click.echo(f"claimed {stats.claimed}, sent {stats.sent}, to retry {stats.retried}, dead {stats.dead}")
+        click.echo(f"dispatched {dispatched}, claimed {stats.claimed}, sent {stats.sent}, to retry {stats.retried}, "
+                   f"dead {stats.dead}")
         return
     w.run_forever()
 
@@ -145,11 +148,14 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Create or upgrade the schema (Alembic migrations)."""
+    """Create or upgrade the schema (Alembic migrations). Migrations that encrypt stored data (0017: phones and
+    addresses) use LEIFENG_SECRET_KEY, and refuse without a real one outside development; the schema alone needs no
+    secret."""
+    from bot.config import data_secret_key
     from storage.db import upgrade
 
     cfg = load_config()
-    upgrade(cfg.database_url, revision)
+    upgrade(cfg.database_url, revision, secret_key=data_secret_key(cfg))
     click.echo(f"database at {revision}: {_safe_url(cfg.database_url)}")
     if revision != "head":
         return

@@ -29,6 +29,11 @@ def _service(svc: Services, code: str) -> orders.ServiceInfo:
     return orders.ServiceInfo(code, svc.nlu.service_name(code))
 
 
+def _named(order: Order) -> str:
+    """The order as the CLI names it: its id (what the commands take) and the 单号 people see."""
+    return f"订单{order.id}（单号{order.ref}）"
+
+
 def _staff_action(slug: str, order_id: int, run: Callable[[Any, Services, int, orders.ServiceInfo], str]) -> None:
     svc = _services()
     hub_id = _hub_id(svc, slug)
@@ -71,7 +76,7 @@ def list_orders(slug: str, state: str | None, service: str | None, flagged: bool
         rows = s.execute(q).scalars().all()
         for o in rows:
             vol = s.get(Volunteer, o.volunteer_id) if o.volunteer_id else None
-            click.echo(f"{o.id}\t{o.state}\t{svc.nlu.service_name(o.service_code)}\t{orders.when_text(o)}\t"
+            click.echo(f"{o.id}\t单号{o.ref}\t{o.state}\t{svc.nlu.service_name(o.service_code)}\t{orders.when_text(o)}\t"
                        f"{(vol.name if vol else '-')}\t{'待核查' if o.flagged else ''}")
     if not rows:
         click.echo("no orders")
@@ -89,7 +94,7 @@ def show(slug: str, order_id: int) -> None:
             o = orders._get_order(s, hub_id, order_id)
         except orders.OrderError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"订单{o.id} {svc.nlu.service_name(o.service_code)} [{o.state}] {orders.when_text(o)}")
+        click.echo(f"{_named(o)} {svc.nlu.service_name(o.service_code)} [{o.state}] {orders.when_text(o)}")
         click.echo(f"地址：{o.address}  电话：{o.phone}  内容：{o.details}")
         if o.rating is not None:
             click.echo(f"评价：{o.rating}颗心 {o.comment or ''}")
@@ -108,7 +113,7 @@ def assign_cmd(slug: str, order_id: int, volunteer_id: int, actor: str) -> None:
     def run(s: Any, svc: Services, hub_id: int, info: orders.ServiceInfo) -> str:
         o = orders.assign(s, hub_id=hub_id, order_id=order_id, volunteer_id=volunteer_id, actor=actor,
                           now=svc.clock.now(), service=info)
-        return f"订单{o.id}已派给志愿者{volunteer_id}"
+        return f"{_named(o)}已派给志愿者{volunteer_id}"
     _staff_action(slug, order_id, run)
 
 
@@ -120,9 +125,9 @@ def assign_cmd(slug: str, order_id: int, volunteer_id: int, actor: str) -> None:
 def support_cmd(slug: str, order_id: int, note: str, actor: str) -> None:
     """Confirm community support (配套) for an accepted order."""
     def run(s: Any, svc: Services, hub_id: int, info: orders.ServiceInfo) -> str:
-        orders.confirm_support(s, hub_id=hub_id, order_id=order_id, note=note, actor=actor, now=svc.clock.now(),
-                               service=info)
-        return f"订单{order_id}配套已确认：{note}"
+        o = orders.confirm_support(s, hub_id=hub_id, order_id=order_id, note=note, actor=actor,
+                                   now=svc.clock.now(), service=info)
+        return f"{_named(o)}配套已确认：{note}"
     _staff_action(slug, order_id, run)
 
 
@@ -134,8 +139,8 @@ def support_cmd(slug: str, order_id: int, note: str, actor: str) -> None:
 def cancel_cmd(slug: str, order_id: int, reason: str, actor: str) -> None:
     """Cancel an order with a reason (the resident and volunteer are told)."""
     def run(s: Any, svc: Services, hub_id: int, info: orders.ServiceInfo) -> str:
-        orders.cancel(s, hub_id=hub_id, order_id=order_id, actor=actor, reason=reason, now=svc.clock.now())
-        return f"订单{order_id}已取消"
+        o = orders.cancel(s, hub_id=hub_id, order_id=order_id, actor=actor, reason=reason, now=svc.clock.now())
+        return f"{_named(o)}已取消"
     _staff_action(slug, order_id, run)
 
 
@@ -146,8 +151,9 @@ def cancel_cmd(slug: str, order_id: int, reason: str, actor: str) -> None:
 def confirm_cmd(slug: str, order_id: int, actor: str) -> None:
     """Confirm a reported completion on the resident's behalf (hours verified, no rating)."""
     def run(s: Any, svc: Services, hub_id: int, info: orders.ServiceInfo) -> str:
-        orders.staff_confirm(s, hub_id=hub_id, order_id=order_id, actor=actor, now=svc.clock.now(), service=info)
-        return f"订单{order_id}已确认完成"
+        o = orders.staff_confirm(s, hub_id=hub_id, order_id=order_id, actor=actor, now=svc.clock.now(),
+                                 service=info)
+        return f"{_named(o)}已确认完成"
     _staff_action(slug, order_id, run)
 
 
@@ -159,8 +165,8 @@ def confirm_cmd(slug: str, order_id: int, actor: str) -> None:
 def review_cmd(slug: str, order_id: int, note: str, actor: str) -> None:
     """Close a low-rated order after the follow-up visit."""
     def run(s: Any, svc: Services, hub_id: int, info: orders.ServiceInfo) -> str:
-        orders.review(s, hub_id=hub_id, order_id=order_id, actor=actor, note=note, now=svc.clock.now())
-        return f"订单{order_id}已核查并结束"
+        o = orders.review(s, hub_id=hub_id, order_id=order_id, actor=actor, note=note, now=svc.clock.now())
+        return f"{_named(o)}已核查并结束"
     _staff_action(slug, order_id, run)
 
 

@@ -12,7 +12,7 @@ from bot.config import load_config
 
 @click.group("secrets")
 def secrets_group() -> None:
-    """LEIFENG_SECRET_KEY: re-encrypt stored ID numbers after changing it."""
+    """LEIFENG_SECRET_KEY: re-encrypt stored ID numbers, phones and addresses after changing it."""
 
 
 @secrets_group.command("rotate")
@@ -21,11 +21,12 @@ def secrets_group() -> None:
 @click.option("--old-key-stdin", is_flag=True, help="Read the previous secret key from the first line of stdin.")
 @click.option("--dry-run", is_flag=True, help="Count what would move, change nothing.")
 def rotate(old_key_env: str | None, old_key_stdin: bool, dry_run: bool) -> None:
-    """Re-encrypt every stored ID number (and recompute its lookup hash) from the previous secret key to the
-    current LEIFENG_SECRET_KEY, in one transaction. Safe to run again: what is already under the new key stays.
+    """Re-encrypt every stored ID number, phone, address and guardian (and recompute their lookup hashes) from the
+    previous secret key to the current LEIFENG_SECRET_KEY, in one transaction. Safe to run again: what is already
+    under the new key stays.
 
     The previous key is never a command-line argument (those show in `ps` and shell history)."""
-    from bot.people.idprotect import IdProtector, rotate_id_numbers
+    from bot.people.idprotect import rotate_secret_key
     from bot.services import build_services
 
     old_key = _old_key(old_key_env, old_key_stdin)
@@ -33,19 +34,19 @@ def rotate(old_key_env: str | None, old_key_stdin: bool, dry_run: bool) -> None:
     if old_key == config.secret_key:
         raise click.ClickException("the previous key is the current LEIFENG_SECRET_KEY: set LEIFENG_SECRET_KEY to "
                                    "the new key and pass the previous one")
-    old, new = IdProtector(old_key), IdProtector(config.secret_key)
     services = build_services(config, worker=True)  # refuses a published or short new key; the longer timeouts
     try:
         with services.sessions() as s:  # one transaction: every row moves, or none (closing rolls back)
-            done = rotate_id_numbers(s, old, new, services.clock.now())
+            done = rotate_secret_key(s, old_key, config.secret_key, services.clock.now())
             if dry_run:
                 s.rollback()
             else:
                 s.commit()
     finally:
         services.close()
-    moved = (f"{done.moved} ID numbers to the new key ({done.current} already under it) and "
-             f"{done.registrations} registrations in progress")
+    moved = (f"{done.ids.moved} ID numbers to the new key ({done.ids.current} already under it), "
+             f"{done.ids.registrations} registrations in progress and {done.contacts} phones and addresses "
+             f"({done.contacts_current} already under it)")
     click.echo(f"would move {moved}; nothing changed" if dry_run else f"moved {moved}")
 
 

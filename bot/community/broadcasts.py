@@ -7,8 +7,17 @@ row ("bc:<broadcast>:part<n>") that the sender delivers with a `clientmsgid`, so
 A 服务号's follower receives at most 4 群发 a calendar month: the count per follower is kept (mass_send_counts),
 whoever has none left this month is skipped ("mass_quota"), and `quota` tells staff before they send.
 
-A team's announcement is the team's business, not a 群发: it goes to the team's group chats (robot, WeCom app)
-and to each member as a customer-service message where their quota allows ("bc:<broadcast>:u<user>", "once").
+By openid list or by tag. A 订阅号 has no 群发 by openid list (message/mass/send is a 服务号's): it reaches everyone
+or a tag's followers (message/mass/sendall). So on a 订阅号 every 群发 goes by the segment's WeChat tag
+(bot.community.wechat_tags), in one part whatever its size, the tag's members made equal to the part's people just
+before it goes (bot.worker.tagsend); "everyone" (is_to_all) is never used, as it would reach followers who opted
+out. On a 服务号 a 群发 goes by openid list: the exact people queued, no tag calls, none of the account's 100
+tags spent; only a segment of one person goes by its tag there, since a list needs two openids or more.
+
+A team's announcement on a 服务号 is the team's business, not a 群发: it goes to the team's group chats (robot,
+WeCom app) and to each member as a customer-service message where their quota allows ("bc:<broadcast>:u<user>",
+"once"). On a 订阅号 (no templates, customer-service messages only inside a window) it goes as a 群发 by the
+team's tag, and to the team's group chats as well.
 
 Here: who gets it, who is skipped and why, and progress; neither a repeated `send` nor a restart while queueing
 sends anything twice.
@@ -22,23 +31,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import SHANGHAI
 from bot.community import events
 from bot.community.events import opted_out_user_ids
 from bot.community.teamchat import post_to_team, roster, team_by_code
+from bot.community.wechat_tags import NOT_FOLLOWING, TOO_MANY_TAGS, WORDS, check_room, tag_for
 from bot.errors import LeifengError
 from storage.db import transaction
 from storage.models import AuditLog, Order, OutboxMessage, User
 from storage.models_events import Broadcast, BroadcastRecipient, MassSendCount
-from storage.subscriptions import SUBSCRIPTION, account_kind
+from storage.subscriptions import SERVICE, SUBSCRIPTION, account_kind
 
 CHUNK = 1000
 REPEAT_WINDOW = timedelta(hours=24)
-SKIP_WORDS = {"opted_out": "已退订", "unfollowed": "已取消关注", "no_account": "未绑定微信",
-              "mass_quota": "本月群发次数已用完"}
+SKIP_WORDS = {"opted_out": "已退订", NOT_FOLLOWING: "已取消关注", "no_account": "未绑定微信",
+              "mass_quota": "本月群发次数已用完", TOO_MANY_TAGS: WORDS[TOO_MANY_TAGS]}
 MASS_PER_MONTH = 4  # 群发 a 服务号's follower may receive in a calendar month
 MASS_PART = 10_000  # openids in one mass/send call (at least 2)
 MASS, DIRECT = "mass", "direct"
@@ -68,9 +78,16 @@ def parse_segment(segment: str) -> tuple[str, str]:
     raise BroadcastError(f"看不懂的范围 {segment!r}：用 all-subscribers、team:<队伍代码> 或 community:<小区名>")
 
 
-def channel_of(segment: str) -> str:
-    """How a segment's announcement goes: a team's as a message each (and its group chats), the rest as 群发."""
-    return DIRECT if parse_segment(segment)[0] == "team" else MASS
+def channel_of(segment: str, account: str = SERVICE) -> str:
+    """How a segment's announcement goes: on a 服务号 a team's as a message each (and its group chats), the rest
+    as 群发; on a 订阅号 every one as a 群发 (a team's by its tag, and its group chats too)."""
+    return DIRECT if parse_segment(segment)[0] == "team" and account == SERVICE else MASS
+
+
+def by_tag(account: str, people: int) -> bool:
+    """Does a 群发 to this many people go by the segment's tag (else by openid list)? Always on a 订阅号, which has
+    no openid list; on a 服务号 only for one person, as mass/send takes 2 to 10,000 openids."""
+    return account == SUBSCRIPTION or people == 1
 
 
 def month_of(now: datetime) -> str:
@@ -94,7 +111,7 @@ def recipients(s: Session, hub_id: int, segment: str, now: datetime | None = Non
     """Everyone in the segment, each once, with a reason for those who will be skipped. With `now`, a 群发
     segment also says what each person has left of this month's 4 (and skips who has none)."""
     people = _recipients(s, hub_id, segment)
-    if now is None or channel_of(segment) != MASS:
+    if now is None or channel_of(segment, account_kind(s, hub_id)) != MASS:
         return people
     left = mass_left(s, hub_id, [r.user_id for r in people if r.user_id is not None and r.skip is None], now)
     return [Recipient(r.user_id, r.openid, "mass_quota" if left[r.user_id] == 0 else None, left[r.user_id])
@@ -120,7 +137,7 @@ class Quota:
 
 def quota(s: Session, hub_id: int, segment: str, now: datetime) -> Quota | None:
     """What a 群发 to this segment would use (None: the segment does not go as a 群发)."""
-    if channel_of(segment) != MASS:
+    if channel_of(segment, account_kind(s, hub_id)) != MASS:
         return None
     people = [r for r in recipients(s, hub_id, segment, now) if r.skip in (None, "mass_quota")]
     spread = Counter(r.mass_left or 0 for r in people)
@@ -146,19 +163,41 @@ def _recipients(s: Session, hub_id: int, segment: str) -> list[Recipient]:
         users = {u.id: u for u in s.execute(select(User).where(User.id.in_(seen))).scalars()}
         return [r if r.user_id is None or users[r.user_id].subscribed else Recipient(r.user_id, r.openid, "unfollowed")
                 for r in people]
-    q = select(User.id, User.openid, User.subscribed).where(User.hub_id == hub_id)
+    q = select(User.id, User.openid, User.subscribed, User.subscribe_scene).where(User.hub_id == hub_id)
+    at_community: set[int] | None = None
     if kind == "community":
-        # residents of a community: whoever ordered or was served at an address there, or followed the
-        # account through that community's QR code (scene "community:<name>")
-        in_orders = select(Order.ordered_by_user_id).where(Order.hub_id == hub_id, Order.address.contains(arg))
-        served = select(Order.resident_user_id).where(Order.hub_id == hub_id, Order.address.contains(arg),
-                                                      Order.resident_user_id.is_not(None))
-        q = q.where(or_(User.id.in_(in_orders), User.id.in_(served), User.subscribe_scene == f"community:{arg}"))
+        # residents of a community: whoever ordered or was served at an address there, or followed the account
+        # through that community's QR code (scene "community:<name>"). Addresses are encrypted at rest
+        # (storage.sealed): the hub's order addresses are read and matched here, not by the database.
+        at_community = set()
+        for orderer, resident, address in s.execute(
+                select(Order.ordered_by_user_id, Order.resident_user_id, Order.address)
+                .where(Order.hub_id == hub_id, Order.address.is_not(None))):
+            if address is not None and arg in address:
+                at_community.update(who for who in (orderer, resident) if who is not None)
     result: list[Recipient] = []
-    for user_id, openid, subscribed in s.execute(q.order_by(User.id)).all():
+    for user_id, openid, subscribed, scene in s.execute(q.order_by(User.id)).all():
+        if at_community is not None and user_id not in at_community and scene != f"community:{arg}":
+            continue
         skip = "unfollowed" if not subscribed else "opted_out" if user_id in out_ids else None
         result.append(Recipient(user_id, openid, skip))
     return result
+
+
+def mass_sent_today(s: Session, hub_id: int, now: datetime) -> int | None:
+    """Today's (Beijing day) 群发 of the hub that went or is going to WeChat: one being queued, or with a part
+    pending, sending or sent. One that reached nobody (every part refused, say for want of a tag) used no day."""
+    day_start = datetime.combine(now.astimezone(SHANGHAI).date(), time(), SHANGHAI)
+    for bid, status in s.execute(select(Broadcast.id, Broadcast.status).where(
+            Broadcast.hub_id == hub_id, Broadcast.channel == MASS, Broadcast.created_at >= day_start)
+            .order_by(Broadcast.id)).all():
+        live = s.scalar(select(OutboxMessage.id)
+                        .join(BroadcastRecipient, BroadcastRecipient.outbox_id == OutboxMessage.id)
+                        .where(BroadcastRecipient.broadcast_id == bid,
+                               OutboxMessage.status.in_(["pending", "sending", "sent"])).limit(1))
+        if status == "enqueuing" or live is not None:
+            return int(bid)
+    return None
 
 
 def create(sessions: sessionmaker[Session], *, hub_id: int, segment: str, text: str, now: datetime,
@@ -175,14 +214,15 @@ def create(sessions: sessionmaker[Session], *, hub_id: int, segment: str, text: 
                              ).scalars().first()
             if same is not None:
                 raise BroadcastError(f"同样的群发（编号 {same.id}）一天内已经发过；确实要再发一次请加 --force")
-        if channel_of(segment) == MASS and account_kind(s, hub_id) == SUBSCRIPTION:
-            day_start = datetime.combine(now.astimezone(SHANGHAI).date(), time(), SHANGHAI)
-            today = s.scalar(select(Broadcast.id).where(Broadcast.hub_id == hub_id, Broadcast.channel == MASS,
-                                                        Broadcast.created_at >= day_start).limit(1))
+        account = account_kind(s, hub_id)
+        channel = channel_of(segment, account)
+        if channel == MASS and account == SUBSCRIPTION:
+            check_room(s, hub_id, segment)  # its tag: refused in words when the account has no room for one
+            today = mass_sent_today(s, hub_id, now)
             if today is not None:  # WeChat answers 45028: a 公众号/订阅号 has one 群发 a (Beijing) day
                 raise BroadcastError(f"订阅号每天只能群发一次，今天已经发过了（编号 {today}），请明天再发。")
         bc = Broadcast(hub_id=hub_id, segment=segment, text=text, status="enqueuing", total=0, created_by=actor,
-                       created_at=now, channel=channel_of(segment))
+                       created_at=now, channel=channel)
         s.add(bc)
         s.flush()
         s.add(AuditLog(hub_id=hub_id, actor=actor, action="broadcast_create", subject=f"broadcast:{bc.id}",
@@ -199,15 +239,23 @@ def enqueue_all(sessions: sessionmaker[Session], broadcast_id: int, now: datetim
         if bc is None:
             raise BroadcastError(f"没有编号为 {broadcast_id} 的群发")
         hub_id, segment, text = bc.hub_id, bc.segment, bc.text
+        account = account_kind(s, hub_id)
+        channel = bc.channel or channel_of(segment, account)
         people = recipients(s, hub_id, segment, now)
         done = set(s.scalars(select(BroadcastRecipient.user_id).where(BroadcastRecipient.broadcast_id == broadcast_id)))
         parts = s.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.idempotency_key.like(f"bc:{broadcast_id}:part%"))) or 0
     todo = [r for r in people if r.user_id is not None and r.user_id not in done]
-    if channel_of(segment) == MASS:
-        _queue_mass(sessions, broadcast_id, hub_id, text, todo, now, first_part=parts + 1)
+    if channel == MASS:
+        _queue_mass(sessions, broadcast_id, hub_id, segment, text, todo, now, first_part=parts + 1, account=account)
     else:
-        _queue_direct(sessions, broadcast_id, hub_id, segment, text, todo, now, chunk)
+        _queue_direct(sessions, broadcast_id, hub_id, text, todo, now, chunk)
+    kind, arg = parse_segment(segment)
+    if kind == "team":  # the team's group chats hear it too, however the members get it
+        with transaction(sessions) as s:
+            team = team_by_code(s, hub_id, arg)
+            if team is not None:
+                post_to_team(s, team, text, now=now, key=f"bc:{broadcast_id}:team")
     no_account = sum(1 for r in people if r.user_id is None)
     with transaction(sessions) as s:
         bc = s.get(Broadcast, broadcast_id)
@@ -230,29 +278,32 @@ def mass_parts(n: int, size: int = MASS_PART) -> list[tuple[int, int]]:
     return bounds
 
 
-def _queue_mass(sessions: sessionmaker[Session], broadcast_id: int, hub_id: int, text: str, todo: list[Recipient],
-                now: datetime, first_part: int) -> None:
+def _queue_mass(sessions: sessionmaker[Session], broadcast_id: int, hub_id: int, segment: str, text: str,
+                todo: list[Recipient], now: datetime, first_part: int, account: str) -> None:
     go = [r for r in todo if r.skip is None]
-    parts = mass_parts(len(go))
+    tagged = bool(go) and by_tag(account, len(go))
+    parts = [(0, len(go))] if tagged else mass_parts(len(go))
     with transaction(sessions) as s:
         s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id, status="skipped", reason=r.skip)
                    for r in todo if r.skip is not None])
-        if len(go) == 1:  # one follower is no 群发: a message of its own, if WeChat lets it through
-            _queue_direct_rows(s, broadcast_id, hub_id, text, go, now)
+        if tagged:
+            tag_for(s, hub_id, segment, now)  # its row (and name) now; WeChat's tag when the worker sends
     for n, (a, b) in enumerate(parts, first_part):
         with transaction(sessions) as s:
+            payload: dict[str, Any] = {"text": text, "broadcast": broadcast_id, "part": n, "notice": "announcement",
+                                       "people": b - a}
+            if tagged:
+                payload["tag"] = segment
             row = OutboxMessage(hub_id=hub_id, channel="wechat", to=f"broadcast:{broadcast_id}", kind=MASS,
-                                payload={"text": text, "broadcast": broadcast_id, "part": n, "notice": "announcement",
-                                         "people": b - a},
-                                idempotency_key=f"bc:{broadcast_id}:part{n}", status="pending", attempts=0,
-                                next_attempt_at=now, created_at=now, priority=0)
+                                payload=payload, idempotency_key=f"bc:{broadcast_id}:part{n}", status="pending",
+                                attempts=0, next_attempt_at=now, created_at=now, priority=0)
             s.add(row)
             s.flush()
             s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id, status="queued",
                                           outbox_id=row.id) for r in go[a:b]])
 
 
-def _queue_direct(sessions: sessionmaker[Session], broadcast_id: int, hub_id: int, segment: str, text: str,
+def _queue_direct(sessions: sessionmaker[Session], broadcast_id: int, hub_id: int, text: str,
                   todo: list[Recipient], now: datetime, chunk: int) -> None:
     for i in range(0, len(todo), chunk):
         with transaction(sessions) as s:
@@ -260,12 +311,6 @@ def _queue_direct(sessions: sessionmaker[Session], broadcast_id: int, hub_id: in
             s.add_all([BroadcastRecipient(broadcast_id=broadcast_id, user_id=r.user_id, status="skipped",
                                           reason=r.skip) for r in part if r.skip is not None])
             _queue_direct_rows(s, broadcast_id, hub_id, text, [r for r in part if r.skip is None], now)
-    kind, arg = parse_segment(segment)
-    if kind == "team":
-        with transaction(sessions) as s:
-            team = team_by_code(s, hub_id, arg)
-            if team is not None:
-                post_to_team(s, team, text, now=now, key=f"bc:{broadcast_id}:team")
 
 
 def _queue_direct_rows(s: Session, broadcast_id: int, hub_id: int, text: str, people: list[Recipient],
@@ -338,7 +383,7 @@ def progress(s: Session, broadcast_id: int) -> Progress:
             via[sent_via or "?"] += n
         elif status == "dead":
             p.failed += n
-        elif status in ("undelivered", "skipped"):
+        elif status in ("undelivered", "skipped", "told"):  # told: staff phoned them (bot.outbox.TOLD)
             p.unreached += n
         else:
             p.pending += n

@@ -19,7 +19,7 @@ from bot.community import callouts
 from bot.community.teamchat import post_to_team, team_by_code
 from bot.errors import LeifengError
 from bot.hubsettings import HubSettings
-from bot.outbox import PRIORITY_EMERGENCY, SKIPPED, UNDELIVERED, enqueue
+from bot.outbox import PRIORITY_EMERGENCY, SKIPPED, TOLD, UNDELIVERED, enqueue
 from bot.serviceloop.orders import staff_openids
 from storage.models import AuditLog, Order, OutboxMessage, User
 from storage.models_events import Incident
@@ -129,7 +129,7 @@ def _alerts(s: Session, hub_id: int, incident_ids: list[int]) -> dict[int, Alert
         c["to_group" if channel == "wecom_robot" else "to_staff"] += 1
         if status == "sent":
             c["sent"] += 1
-        elif status in ("dead", UNDELIVERED, SKIPPED):
+        elif status in ("dead", UNDELIVERED, SKIPPED, TOLD):  # told: not by message, staff phoned them
             c["failed"] += 1
         else:
             c["waiting"] += 1

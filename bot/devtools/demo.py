@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.serving import make_server
 
 from bot.app import create_app
@@ -20,7 +21,7 @@ from bot.devtools.seed import VOLUNTEERS, seed_demo_hub
 from bot.services import Services, build_services
 from bot.worker.process import Worker
 from storage.db import transaction, upgrade
-from storage.models import OutboxMessage, Team
+from storage.models import DISPATCH_WAITING_SQL, Order, OutboxMessage, Team
 
 RESIDENT = "oDemoResident01"
 BARBER, BARBER2 = VOLUNTEERS[0].openid, VOLUNTEERS[1].openid
@@ -29,7 +30,7 @@ BARBER, BARBER2 = VOLUNTEERS[0].openid, VOLUNTEERS[1].openid
 @dataclass(frozen=True)
 class ScriptStep:
     who: str
-    says: str
+    says: str  # "{order}" is the 单号 of the order the script placed (random: read from the reply)
     expect: str  # the passive reply must contain this ("" = no passive reply expected)
     note: str = ""
 
@@ -41,9 +42,9 @@ SCRIPT: tuple[ScriptStep, ...] = (
                "点单：一句语音里说了服务、时间（尽快）和地址，只再问电话"),
     ScriptStep(RESIDENT, "13812345678", "请核对"),
     ScriptStep(RESIDENT, "1", "已提交", "确认后自动派单：理发队的志愿者收到任务，群里也发了"),
-    ScriptStep(BARBER, "接单 1", "接单成功", "接单：第一个回复的志愿者接到，看到完整地址和电话"),
-    ScriptStep(BARBER2, "接单 1", "已被接走", "晚一步的志愿者被礼貌告知"),
-    ScriptStep(BARBER, "完成 1 1.5", "辛苦了", "志愿者报告完成和时长；居民被请去评价"),
+    ScriptStep(BARBER, "接单 {order}", "接单成功", "接单：第一个回复的志愿者接到，看到完整地址和电话"),
+    ScriptStep(BARBER2, "接单 {order}", "已被接走", "晚一步的志愿者被礼貌告知"),
+    ScriptStep(BARBER, "完成 {order} 1.5", "辛苦了", "志愿者报告完成和时长；居民被请去评价"),
     ScriptStep(RESIDENT, "五颗心", "谢谢您的评价", "评单：五颗心"),
     ScriptStep(RESIDENT, "张师傅手艺真好", "收到您的留言"),
     ScriptStep(BARBER, "积分", "积分", "志愿者查积分：1.5 小时 × 10 × 1.5 倍"),
@@ -62,9 +63,10 @@ def seed(services: Services) -> None:
 def wait_outbox_empty(services: Services, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with services.sessions() as s:
-            left = s.scalar(select(func.count()).select_from(OutboxMessage)
-                            .where(OutboxMessage.status.in_(["pending", "sending"])))
+        with services.sessions() as s:  # no order waits for the worker's dispatch (first: its messages come with it)
+            left = s.scalar(select(func.count()).select_from(Order).where(text(DISPATCH_WAITING_SQL)))
+            left = left or s.scalar(select(func.count()).select_from(OutboxMessage)
+                                    .where(OutboxMessage.status.in_(["pending", "sending"])))
         if not left:
             return
         time.sleep(0.1)
@@ -83,7 +85,7 @@ def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
                           "wecom_robot_base_url": fake.url,
                           "wechat_token": "demo-token", "wechat_appid": "wxdemo0000000001",
                           "wechat_secret": "demo-secret", "wechat_notice_template_id": "TPL_DEMO_NOTICE",
-                          "wechat_aes_key": ""}, environ={})
+                          "wechat_aes_key": "", "dispatch_every_seconds": 0.2}, environ={})
     services = build_services(config)
     seed(services)
     fake.adopt_users(services.sessions)  # the sample volunteers and staff follow the account
@@ -108,12 +110,16 @@ def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
 
 def play_script(services: Services, transport: HttpTransport) -> int:
     failures = 0
+    order = ""  # the 单号 the resident's "已提交" reply names
     for n, step in enumerate(SCRIPT, 1):
         if step.note:
             print(f"\n# {n}. {step.note}")
-        print(f"{step.who}> {step.says}")
-        reply = transport.send(step.who, step.says)
+        says = step.says.replace("{order}", order)
+        print(f"{step.who}> {says}")
+        reply = transport.send(step.who, says)
         print(f"机器人> {reply}" if reply else "机器人> (没有被动回复)")
+        placed = re.search(r"订单(\d+)已提交", reply or "")
+        order = placed.group(1) if placed else order
         wait_outbox_empty(services)
         for call in transport.pushed():
             print("  " + describe_push(call))

@@ -15,8 +15,13 @@ It implements the endpoints the bot calls, records every call, and refuses what 
 - the account's kind (`Rules.account`): a 认证服务号 ("service", the default) or a 公众号/订阅号 ("subscription"),
   which has neither template messages nor 订阅通知 (48001) and one 群发 a day (45028 beyond);
 - 群发: drafts (`draft/add`, a permanent cover image from `material/add_material`), `mass/send` to 2-10,000
-  openids, `mass/sendall` to a tag or everyone; each follower receives at most 4 a calendar month (45028), the
-  interface 60 requests a minute (45009), `clientmsgid` against repeats (45065); `material/add_news` is gone (45103);
+  openids (a 订阅号 has no such call: 48001), `mass/sendall` to a tag's followers or everyone; each follower
+  receives at most 4 a calendar month (45028), the interface 60 requests a minute (45009), `clientmsgid` against
+  repeats (45065); `material/add_news` is gone (45103);
+- user tags: `tags/create` (a name of 1-30 bytes, 45158; unique, 45157; at most 100 tags, 45056), `tags/get`,
+  `tags/delete` (not the system tags, 45058; not one over 100,000 followers, 45057), `tags/members/batchtagging`
+  and `batchuntagging` (1-50 openids, 40032; followers of the account only, 40003; a tag that exists, 45159; a
+  follower carries at most 20 tags, 45059; all or nothing), `tags/getidlist`, `user/tag/get` (pages of 10,000);
 - tokens: `/cgi-bin/token` gives a new token and ends the previous ones 5 minutes later; `/cgi-bin/stable_token`
   gives the same token while it is valid and rotates it (ending the old one at once) only with `force_refresh`;
 - WeCom group robots: 20 messages a minute per robot (45009), text ≤ 2048 bytes, markdown ≤ 4096 (40058).
@@ -63,6 +68,13 @@ MASS_PER_MONTH = 4
 MASS_API_PER_MINUTE = 60
 MASS_MIN, MASS_MAX = 2, 10_000
 ROBOT_PER_MINUTE = 20
+TAGS_MAX = 100  # tags an account may create (the system tags aside)
+TAGS_PER_USER = 20  # tags one follower may carry
+TAGGING_MAX = 50  # openids in one batchtagging / batchuntagging call
+TAG_NAME_BYTES = 30  # "标签名长度超过30个字节" (45158): 10 Chinese characters
+TAG_PAGE = 10_000  # followers in one page of user/tag/get
+TAG_DELETE_MAX = 100_000  # a tag with more followers cannot be deleted (45057)
+SYSTEM_TAGS = {2: "星标组"}  # 0/1/2 are WeChat's own: never modified (45058)
 ROBOT_TEXT_BYTES, ROBOT_MARKDOWN_BYTES = 2048, 4096
 CLIENT_MSG_ID_WINDOW = timedelta(minutes=10)
 TOKEN_SECONDS = 7200
@@ -164,7 +176,8 @@ class FakeState:
     mass_calls: list[datetime] = field(default_factory=list)
     mass_days: Counter[str] = field(default_factory=Counter)  # Beijing day -> 群发 sent (a 订阅号 has one a day)
     robot_sends: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
-    tag_names: dict[int, str] = field(default_factory=dict)
+    tag_names: dict[int, str] = field(default_factory=dict)  # the tags the account created: id -> name
+    tag_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     received: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     rules: Rules = field(default_factory=Rules)
     clock: Clock = field(default_factory=SystemClock)
@@ -256,6 +269,13 @@ class FakeState:
                 f"{next(self.token_counter)}"
         self.tokens[token] = _Token(appid, kind, now + timedelta(seconds=TOKEN_SECONDS))
         return token
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _beijing_month(at: datetime) -> str:
@@ -567,6 +587,8 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
     @app.post("/cgi-bin/message/mass/send")
     def mass_send() -> Response:
         body = body_json() or {}
+        if strict() and st.rules.account == "subscription":  # a 订阅号 reaches everyone or a tag, never a list
+            return refuse(48001, "api unauthorized (mass send by openid list)")
         touser = body.get("touser")
         if not isinstance(touser, list) or not MASS_MIN <= len(set(touser)) <= MASS_MAX:
             return refuse(40130, f"invalid openid list size, at least {MASS_MIN}, at most {MASS_MAX}")
@@ -580,37 +602,132 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             if flt.get("is_to_all"):
                 people = [p.openid for p in st.people.values() if p.follows]
             else:
-                tag = int(flt.get("tag_id", -1))
+                tag = _int(flt.get("tag_id"))
                 if tag not in st.tag_names:
                     return refuse(40050, "invalid tag id")
                 people = [p.openid for p in st.people.values() if p.follows and tag in p.tags]
         return mass(people, body)
 
+    # -- user tags: create, list, delete, tag and untag followers, a follower's tags, a tag's followers ------------
+    def tag_refusal(tag: int | None) -> Response | None:
+        if tag is None or tag not in st.tag_names:
+            return refuse(45159, "invalid tag id")
+        return None
+
+    def tagged_openids(body: dict[str, Any]) -> tuple[list[str], Response | None]:
+        """The openid_list of a (un)tagging call: 1-50 followers of the account, else WeChat's refusal."""
+        openids = body.get("openid_list")
+        if not isinstance(openids, list) or not 1 <= len(openids) <= TAGGING_MAX:
+            return [], refuse(40032, f"invalid openid list size, at most {TAGGING_MAX}")
+        unknown = [o for o in openids if (p := st.people.get(str(o))) is None or not p.follows]
+        if unknown and strict():
+            return [], refuse(40003, f"invalid openid {unknown[0]}")
+        return [str(o) for o in openids if str(o) not in unknown], None
+
     @app.post("/cgi-bin/tags/create")
     def tags_create() -> Response:
+        if not authorised():
+            return refuse(40001, "invalid credential, access_token is invalid or not latest")
         name = str(((body_json() or {}).get("tag") or {}).get("name", ""))
-        if not name or len(name) > 30:
-            return refuse(45158, "tag name too long")
+        if not name.strip() or len(name.encode("utf-8")) > TAG_NAME_BYTES:
+            return refuse(45158, f"tag name too long (at most {TAG_NAME_BYTES} bytes)")
         with st.lock:
-            if name in st.tag_names.values():
-                return refuse(45157, "invalid tag name (exists)")
-            tag_id = 100 + len(st.tag_names)
+            if name in st.tag_names.values() or name in SYSTEM_TAGS.values():
+                return refuse(45157, "invalid tag name (the same as another tag)")
+            if len(st.tag_names) >= TAGS_MAX:
+                return refuse(45056, f"too many tags (at most {TAGS_MAX})")
+            tag_id = next(st.tag_counter)
             st.tag_names[tag_id] = name
-        return api({"tag": {"id": tag_id, "name": name}})
+        return answer({"tag": {"id": tag_id, "name": name}})
+
+    @app.get("/cgi-bin/tags/get")
+    def tags_get() -> Response:
+        with st.lock:
+            counts = Counter(t for p in st.people.values() if p.follows for t in p.tags)
+            tags = [{"id": i, "name": n, "count": counts.get(i, 0)}
+                    for i, n in sorted({**SYSTEM_TAGS, **st.tag_names}.items())]
+        return api({"tags": tags})
+
+    @app.post("/cgi-bin/tags/delete")
+    def tags_delete() -> Response:
+        if not authorised():
+            return refuse(40001, "invalid credential, access_token is invalid or not latest")
+        tag = _int(((body_json() or {}).get("tag") or {}).get("id"))
+        if tag in SYSTEM_TAGS:
+            return refuse(45058, "can't modify sys tag")
+        with st.lock:
+            refused = tag_refusal(tag)
+            if refused is not None:
+                return refused
+            under = [p for p in st.people.values() if tag in p.tags]
+            if len(under) > TAG_DELETE_MAX:
+                return refuse(45057, f"can't delete the tag that has more than {TAG_DELETE_MAX} fans")
+            for p in under:
+                p.tags.discard(tag)
+            assert tag is not None
+            del st.tag_names[tag]
+        return answer({"errcode": 0, "errmsg": "ok"})
 
     @app.post("/cgi-bin/tags/members/batchtagging")
     def tags_batch() -> Response:
+        if not authorised():
+            return refuse(40001, "invalid credential, access_token is invalid or not latest")
         body = body_json() or {}
-        openids = body.get("openid_list") or []
-        tag = int(body.get("tagid", -1))
+        tag = _int(body.get("tagid"))
         with st.lock:
-            if tag not in st.tag_names:
-                return refuse(45159, "invalid tag id")
-            if len(openids) > 50:
-                return refuse(40032, "invalid openid list size (at most 50)")
+            openids, refused = tagged_openids(body)
+            refused = refused or tag_refusal(tag)
+            if refused is not None:
+                return refused
+            assert tag is not None
+            full = [o for o in openids if tag not in st.people[o].tags and len(st.people[o].tags) >= TAGS_PER_USER]
+            if full and strict():
+                return refuse(45059, f"{full[0]} has too many tags (at most {TAGS_PER_USER})")
+            for o in openids:  # all or nothing: WeChat tags the whole list or refuses it
+                st.people[o].tags.add(tag)
+        return answer({"errcode": 0, "errmsg": "ok"})
+
+    @app.post("/cgi-bin/tags/members/batchuntagging")
+    def tags_unbatch() -> Response:
+        if not authorised():
+            return refuse(40001, "invalid credential, access_token is invalid or not latest")
+        body = body_json() or {}
+        tag = _int(body.get("tagid"))
+        with st.lock:
+            openids, refused = tagged_openids(body)
+            refused = refused or tag_refusal(tag)
+            if refused is not None:
+                return refused
+            assert tag is not None
             for o in openids:
-                st.person(str(o)).tags.add(tag)
-        return api({})
+                st.people[o].tags.discard(tag)
+        return answer({"errcode": 0, "errmsg": "ok"})
+
+    @app.post("/cgi-bin/tags/getidlist")
+    def tags_of_user() -> Response:
+        if not authorised():
+            return refuse(40001, "invalid credential, access_token is invalid or not latest")
+        openid = str((body_json() or {}).get("openid", ""))
+        with st.lock:
+            p = st.people.get(openid)
+            if p is None or not p.follows:
+                return refuse(40003, f"invalid openid {openid}")
+            return answer({"tagid_list": sorted(p.tags)})
+
+    @app.post("/cgi-bin/user/tag/get")
+    def users_of_tag() -> Response:
+        if not authorised():
+            return refuse(40001, "invalid credential, access_token is invalid or not latest")
+        body = body_json() or {}
+        tag = _int(body.get("tagid"))
+        after = str(body.get("next_openid") or "")
+        with st.lock:
+            refused = tag_refusal(tag)
+            if refused is not None:
+                return refused
+            under = sorted(p.openid for p in st.people.values() if p.follows and tag in p.tags)
+        page = [o for o in under if o > after][:TAG_PAGE]
+        return answer({"count": len(page), "data": {"openid": page}, "next_openid": page[-1] if page else ""})
 
     # -- the rest of the official account ------------------------------------------------------------------------
     @app.post("/cgi-bin/menu/create")
@@ -749,6 +866,7 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             st.mass_ids.clear()
             st.mass_days.clear()
             st.robot_sends.clear()
+            st.tag_names.clear()
         return jsonify({"ok": True})
 
     return app

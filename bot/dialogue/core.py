@@ -106,7 +106,7 @@ class Action:
 class OpenOrder:
     """One of the sender's open orders as the edge read it: enough to say which one is meant and to cancel it."""
 
-    id: int
+    id: int  # the number the sender sees and types (the order's ref, 单号)
     service: str  # the catalogue code
     when: str = ""  # how its time reads ("11月24日(周二) 09:00")
 

@@ -599,7 +599,7 @@ def on_cancel_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
     rest = {k: v for k, v in slots.items() if k != "cancel_pick"}
     if text.strip() == "0" or said_no(text, ctx):
         return idle("好的，订单保留，没有取消。", rest)
-    pick = ctx.nlu.choice(text) if len(text) <= 6 else None
+    pick = ctx.nlu.choice(text) if len(text) <= 12 else None
     if pick is None and len(ids) == 1 and said_yes(text, ctx):
         pick = 1
     if pick is not None and not 1 <= pick <= len(ids) and pick in ids:

@@ -202,7 +202,7 @@ LAST_ADDRESS = (select(ORDERS.c.address).where(ORDERS.c.hub_id == bindparam("hub
                                                 ORDERS.c.ordered_by_user_id == bindparam("user_id"),
                                                 ORDERS.c.address.is_not(None))
                 .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc()).limit(1))
-OPEN_ORDERS = (select(ORDERS.c.id, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
+OPEN_ORDERS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
                .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
                       ORDERS.c.state.in_(CANCELLABLE)).order_by(ORDERS.c.id).limit(20))
 HUB_TEAMS = select(TEAMS.c.code, TEAMS.c.name, TEAMS.c.services).where(TEAMS.c.hub_id == bindparam("hub_id")) \
@@ -222,7 +222,7 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
             rows = [] if snap.user_id is None else conn.execute(
                 OPEN_ORDERS, {"hub_id": hub_id, "user_id": snap.user_id}).all()
             facts["open_orders"] = tuple(
-                OpenOrder(row.id, row.service_code,
+                OpenOrder(row.ref, row.service_code,
                           appointment_text(row.time_kind, as_utc(row.start_at) if row.start_at else None,
                                            as_utc(row.end_at) if row.end_at else None)) for row in rows)
     command = nlu.command(text) if text else None

@@ -1,9 +1,8 @@
-"""ID numbers at rest: encrypted (Fernet) and a keyed hash (HMAC-SHA256), both keys derived from the secret key;
-and moving them to a new secret key."""
+"""ID numbers at rest: encrypted (Fernet) and a keyed hash (HMAC-SHA256), both keys derived from the secret key
+(storage.sealed, the one home of the keys, which seals phones and addresses too); and moving both to a new key."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -11,24 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import ConfigError
 from storage.conversations import Edit, change_conversation
+from storage.errors import SealedDataError
 from storage.models import Conversation, Volunteer
+from storage.sealed import ContactSealer, derive_key, fernet_for, rotate_contacts
 
 # Separate keys for separate jobs: knowing the lookup hash key must not help decrypt, and vice versa.
 _ENCRYPT_INFO = b"leifeng/id-number/encrypt/v1"
 _HASH_INFO = b"leifeng/id-number/hash/v1"
-_SALT = b"leifeng-id-protection"
-
-
-def _derive(secret: str, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=info).derive(secret.encode("utf-8"))
 
 
 class IdProtector:
@@ -37,8 +31,8 @@ class IdProtector:
     def __init__(self, secret_key: str) -> None:
         if not secret_key:
             raise ConfigError("LEIFENG_SECRET_KEY is empty: ID numbers cannot be protected")
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret_key, _ENCRYPT_INFO)))
-        self._hash_key = _derive(secret_key, _HASH_INFO)
+        self._fernet = fernet_for(secret_key, _ENCRYPT_INFO)
+        self._hash_key = derive_key(secret_key, _HASH_INFO)
 
     def encrypt(self, number: str) -> str:
         return self._fernet.encrypt(number.encode("ascii")).decode("ascii")
@@ -103,6 +97,26 @@ def rotate_id_numbers(s: Session, old: IdProtector, new: IdProtector, now: datet
                                                               edit=_resealer(old, new, user_id), create=False):
             registrations += 1
     return Rotation(moved=moved, current=current, registrations=registrations)
+
+
+@dataclass(frozen=True)
+class SecretKeyRotation:
+    ids: Rotation  # the ID numbers and registrations in progress
+    contacts: int  # phones, addresses and guardians re-encrypted (their phones' lookup hashes recomputed)
+    contacts_current: int  # ... already under the new key
+
+
+def rotate_secret_key(s: Session, old_key: str, new_key: str, now: datetime) -> SecretKeyRotation:
+    """Move everything encrypted with LEIFENG_SECRET_KEY from `old_key` to `new_key` in the caller's transaction:
+    phones, addresses and guardians (storage.sealed, with their lookup hashes) first, so the volunteers the ID
+    numbers' move loads open with the new key, then the ID numbers. A value under neither key raises
+    KeyRotationError; the caller rolls everything back."""
+    try:
+        contacts = rotate_contacts(s.connection(), ContactSealer(old_key), ContactSealer(new_key))
+    except SealedDataError as exc:
+        raise KeyRotationError(str(exc)) from exc
+    return SecretKeyRotation(rotate_id_numbers(s, IdProtector(old_key), IdProtector(new_key), now),
+                             contacts.moved, contacts.current)
 
 
 def _resealer(old: IdProtector, new: IdProtector, user_id: int) -> Edit:

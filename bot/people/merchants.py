@@ -34,25 +34,29 @@ def get_merchant(s: Session, hub_id: int, merchant_id: int) -> Merchant:
 
 def add_merchant(s: Session, *, hub_id: int, code: str, name: str, now: datetime, address: str | None = None,
                  phone: str | None = None, service_point: bool = False, services: Sequence[str] = (),
-                 accepts_redemptions: bool = False, staff_openid: str | None = None) -> Merchant:
+                 accepts_redemptions: bool = False, staff_openid: str | None = None, shows_qr: bool = True) -> Merchant:
     if s.execute(select(Merchant.id).where(Merchant.hub_id == hub_id, Merchant.code == code)).first():
         raise MerchantError(f"商家代码“{code}”已存在。")
     merchant = Merchant(hub_id=hub_id, code=code, name=name, address=address, phone=phone,
                         service_point=service_point, services=list(services),
-                        accepts_redemptions=accepts_redemptions, staff_openid=staff_openid, active=True,
-                        created_at=now)
+                        accepts_redemptions=accepts_redemptions, staff_openid=staff_openid, shows_qr=shows_qr,
+                        active=True, created_at=now)
     s.add(merchant)
     s.flush()
     return merchant
 
 
 def update_merchant(merchant: Merchant, *, name: str, address: str | None, phone: str | None, service_point: bool,
-                    services: Sequence[str], accepts_redemptions: bool, staff_openid: str | None) -> None:
-    """Change what staff keep about a merchant (its code stays: the staff accounts of the merchant name it)."""
+                    services: Sequence[str], accepts_redemptions: bool, staff_openid: str | None,
+                    shows_qr: bool | None = None) -> None:
+    """Change what staff keep about a merchant (its code stays: the staff accounts of the merchant name it);
+    `shows_qr` None leaves the QR switch as it is."""
     merchant.name, merchant.address, merchant.phone = name.strip(), (address or "").strip() or None, \
         (phone or "").strip() or None
     merchant.service_point, merchant.services = service_point, list(services)
     merchant.accepts_redemptions, merchant.staff_openid = accepts_redemptions, (staff_openid or "").strip() or None
+    if shows_qr is not None:
+        merchant.shows_qr = shows_qr
 
 
 def set_merchant_active(merchant: Merchant, active: bool) -> None:
@@ -140,9 +144,12 @@ def redeem_code(s: Session, *, hub_id: int, staff_openid: str, code: str, amount
 
 def redeem_by_scan(s: Session, *, hub_id: int, volunteer_id: int, merchant_id: int, amount: int, actor: str,
                    now: datetime, rules: HubSettings) -> Redemption:
-    """The volunteer scanned the merchant's QR code and confirmed the points in chat."""
+    """The volunteer scanned the merchant's QR code and confirmed the points in chat (a merchant whose counter no
+    longer shows its QR takes only codes: a photo of an old poster redeems nothing)."""
     merchant = get_merchant(s, hub_id, merchant_id)
     _usable(merchant)
+    if not merchant.shows_qr:
+        raise MerchantError(f"{merchant.name}不接受扫码兑换，请在柜台出示兑换码（回复“兑换”获取）。")
     entry = points.redeem(s, hub_id=hub_id, volunteer_id=volunteer_id, points=amount,
                           reason=f"在{merchant.name}兑换（扫码）", now=now, actor=actor, merchant_id=merchant.id,
                           rules=rules)

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from bot.clock import SHANGHAI, as_utc
 from bot.errors import LeifengError
 from bot.hubsettings import HubSettings
-from bot.outbox import enqueue
+from bot.outbox import Message, enqueue_many
 from bot.people import stars, timebank, volunteers
 from bot.people.volunteers import total_hours
 from storage.models import Membership, Order, PointsEntry, ServiceRecord, User, Volunteer
+from storage.upsert import insert_new
 
 KIND_WORDS = {"earn": "服务获得", "redeem": "兑换", "adjust": "调整", "reverse": "冲正", "expire": "过期"}
 
@@ -80,32 +81,36 @@ def _announce_standing(s: Session, order: Order, record_hours: float, rules: Hub
     if openid is None:
         return
     after = total_hours(s, order.volunteer_id)
-    for level in stars.crossed(after - record_hours, after, rules.star_hours):
-        enqueue(s, hub_id=order.hub_id, to=openid, now=now, idempotency_key=f"star:{order.volunteer_id}:{level}",
-                text=f"恭喜！您的累计志愿服务已达{after:g}小时，成为{stars.star_label(level)}。感谢您的付出！")
+    news = [Message(openid, f"恭喜！您的累计志愿服务已达{after:g}小时，成为{stars.star_label(level)}。感谢您的付出！",
+                    idempotency_key=f"star:{order.volunteer_id}:{level}")
+            for level in stars.crossed(after - record_hours, after, rules.star_hours)]
     year = as_utc(now).astimezone(SHANGHAI).year
     in_year = year_hours(s, order.hub_id, order.volunteer_id, year)
     if in_year >= rules.core_hours_per_year > in_year - record_hours:
-        enqueue(s, hub_id=order.hub_id, to=openid, now=now,
-                idempotency_key=f"core:{order.hub_id}:{order.volunteer_id}:{year}",
-                text=f"恭喜！您{year}年在本社区服务已满{rules.core_hours_per_year:g}小时，成为本社区“志愿者骨干”。")
+        news.append(Message(openid, f"恭喜！您{year}年在本社区服务已满{rules.core_hours_per_year:g}小时，成为本社区"
+                                    "“志愿者骨干”。",
+                            idempotency_key=f"core:{order.hub_id}:{order.volunteer_id}:{year}"))
+    enqueue_many(s, hub_id=order.hub_id, now=now, messages=news)
 
 
-def credit_for_order(s: Session, order: Order, rules: HubSettings, now: datetime) -> int:
+def credit_for_order(s: Session, order: Order, rules: HubSettings, now: datetime,
+                     record_hours: float | None = None) -> int:
     """Points for a completed order (once), its hours into the time bank, settlement of an order paid
-    with hours, a first service making an approved volunteer active, and star-level news."""
+    with hours, a first service making an approved volunteer active, and star-level news. `record_hours`: the
+    hours of the order's ledger row, when the caller has just written it (else they are read)."""
     if order.volunteer_id is None or order.hours is None:
         return 0
     key = f"earn:order:{order.id}"
-    if s.execute(select(PointsEntry.id).where(PointsEntry.idempotency_key == key)).first() is not None:
-        return 0
     emergency = order.service_code in rules.emergency_services
     points = points_for(order.hours, order.rating, rules, emergency=emergency)
     hearts = "未评价" if order.rating is None else f"{order.rating}颗心"
     bonus = "，应急出动" if emergency else ""
-    s.add(PointsEntry(hub_id=order.hub_id, volunteer_id=order.volunteer_id, kind="earn", points=points,
-                      reason=f"订单{order.id}：{order.hours:g}小时，{hearts}{bonus}", order_id=order.id,
-                      idempotency_key=key, actor="system", at=now))
+    earned = s.execute(insert_new(s, PointsEntry).values(
+        hub_id=order.hub_id, volunteer_id=order.volunteer_id, kind="earn", points=points,
+        reason=f"订单{order.ref}：{order.hours:g}小时，{hearts}{bonus}", order_id=order.id, idempotency_key=key,
+        actor="system", at=now).returning(PointsEntry.id)).first()
+    if earned is None:  # credited before (the key is unique: a concurrent credit waits, then skips)
+        return 0
     timebank.deposit_for_order(s, order, now)
     if order.paid_with_hours:
         timebank.settle_order(s, order, now)
@@ -114,7 +119,8 @@ def credit_for_order(s: Session, order: Order, rules: HubSettings, now: datetime
     if member is not None and member.status == "approved":
         volunteers.change_status(s, member, "active", actor="system", now=now, reason="完成第一次服务", notify=False)
     s.flush()
-    recorded = s.scalar(select(ServiceRecord.hours).where(ServiceRecord.order_id == order.id))
+    recorded = record_hours if record_hours is not None else \
+        s.scalar(select(ServiceRecord.hours).where(ServiceRecord.order_id == order.id))
     _announce_standing(s, order, float(recorded if recorded is not None else 0.0), rules, now)
     return points
 
@@ -187,7 +193,9 @@ def reverse_order(s: Session, *, hub_id: int, order_id: int, reason: str, actor:
     have = balance(s, hub_id, earned.volunteer_id)
     take = min(earned.points, max(0, have))  # already spent points cannot be taken twice; the rest is noted
     spent = "" if take == earned.points else f"，已用掉{earned.points - take}分"
-    entry = _add(s, hub_id, earned.volunteer_id, "reverse", -take, f"冲正订单{order_id}（{reason}）{spent}", now,
+    order = s.get(Order, order_id)  # the volunteer's statement names it by its 单号
+    named = order.ref if order is not None else order_id
+    entry = _add(s, hub_id, earned.volunteer_id, "reverse", -take, f"冲正订单{named}（{reason}）{spent}", now,
                  actor=actor, order_id=order_id, key=f"reverse:order:{order_id}")
     if entry is None:
         raise PointsError(f"订单{order_id}的积分已经冲正过了。")

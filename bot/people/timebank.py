@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.clock import SHANGHAI, as_utc
 from bot.errors import LeifengError
 from storage.models import Order, TimeBankEntry, TimeBankRecipient, Volunteer
+from storage.upsert import insert_new
 
 KINDS = ("deposit", "withdraw", "refund", "donate", "receive", "adjust")
 PAYABLE_STATES = ("submitted", "dispatched", "accepted", "supported")
@@ -63,11 +64,13 @@ def _lock(s: Session, account: Account) -> None:
 def _entry(s: Session, account: Account, kind: str, minutes: int, reason: str, now: datetime, *,
            order_id: int | None = None, beneficiary: str | None = None, actor: str | None = None,
            key: str | None = None) -> TimeBankEntry | None:
-    if key is not None and s.execute(select(TimeBankEntry.id).where(TimeBankEntry.idempotency_key == key)).first():
-        return None
-    entry = TimeBankEntry(hub_id=account.hub_id, volunteer_id=account.volunteer_id,
-                          recipient_id=account.recipient_id, kind=kind, minutes=minutes, reason=reason,
-                          order_id=order_id, beneficiary=beneficiary, actor=actor, idempotency_key=key, at=now)
+    """One entry; None when its key was written before (one INSERT ... ON CONFLICT DO NOTHING: storage.upsert)."""
+    values = {"hub_id": account.hub_id, "volunteer_id": account.volunteer_id, "recipient_id": account.recipient_id,
+              "kind": kind, "minutes": minutes, "reason": reason, "order_id": order_id, "beneficiary": beneficiary,
+              "actor": actor, "idempotency_key": key, "at": now}
+    if key is not None:
+        return s.scalars(insert_new(s, TimeBankEntry).values(values).returning(TimeBankEntry)).first()
+    entry = TimeBankEntry(**values)
     s.add(entry)
     s.flush()
     return entry
@@ -79,7 +82,7 @@ def deposit_for_order(s: Session, order: Order, now: datetime) -> int:
         return 0
     minutes = round(order.hours * 60)
     entry = _entry(s, Account(order.hub_id, volunteer_id=order.volunteer_id), "deposit", minutes,
-                   f"订单{order.id}服务{hours_text(minutes)}", now, order_id=order.id, actor="system",
+                   f"订单{order.ref}服务{hours_text(minutes)}", now, order_id=order.id, actor="system",
                    key=f"tb:deposit:order:{order.id}")
     return minutes if entry else 0
 
@@ -112,11 +115,11 @@ def pay_order(s: Session, *, account: Account, order: Order, minutes: int, actor
     if order.hub_id != account.hub_id:
         raise TimeBankError("这个订单不是本站的。")
     if order.state not in PAYABLE_STATES:
-        raise TimeBankError(f"订单{order.id}已经结束，不能再用时长支付。")
+        raise TimeBankError(f"订单{order.ref}已经结束，不能再用时长支付。")
     if order.paid_with_hours or held_for_order(s, order.id)[0] is not None:
-        raise TimeBankError(f"订单{order.id}已经用时长支付过了。")
+        raise TimeBankError(f"订单{order.ref}已经用时长支付过了。")
     beneficiary = order.resident_name or "本人"
-    withdraw(s, account, minutes, f"订单{order.id}用时长支付（为{beneficiary}）", now, order_id=order.id,
+    withdraw(s, account, minutes, f"订单{order.ref}用时长支付（为{beneficiary}）", now, order_id=order.id,
              beneficiary=beneficiary, actor=actor, key=f"tb:pay:order:{order.id}")
     order.paid_with_hours = True
     order.updated_at = now
@@ -135,11 +138,11 @@ def settle_order(s: Session, order: Order, now: datetime) -> int:
         _lock(s, account)
         extra = min(actual - held, balance(s, account))
         if extra > 0:
-            _entry(s, account, "withdraw", -extra, f"订单{order.id}实际服务{hours_text(actual)}，补扣", now,
+            _entry(s, account, "withdraw", -extra, f"订单{order.ref}实际服务{hours_text(actual)}，补扣", now,
                    order_id=order.id, actor="system", key=key)
         return extra
     if actual < held:
-        _entry(s, account, "refund", held - actual, f"订单{order.id}实际服务{hours_text(actual)}，退回多扣的时长",
+        _entry(s, account, "refund", held - actual, f"订单{order.ref}实际服务{hours_text(actual)}，退回多扣的时长",
                now, order_id=order.id, actor="system", key=key)
         return actual - held
     return 0
@@ -150,7 +153,7 @@ def release_order(s: Session, order: Order, now: datetime) -> int:
     account, held = held_for_order(s, order.id)
     if account is None or held <= 0:
         return 0
-    _entry(s, account, "refund", held, f"订单{order.id}已取消，时长退回", now, order_id=order.id, actor="system",
+    _entry(s, account, "refund", held, f"订单{order.ref}已取消，时长退回", now, order_id=order.id, actor="system",
            key=f"tb:release:order:{order.id}")
     return held
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import SHANGHAI, as_utc
 from bot.dialogue.registration import ADULT_AGE
 from bot.hubsettings import HubSettings
-from bot.outbox import enqueue
+from bot.outbox import Message, enqueue_many
 from bot.people.volunteers import ACTIVE_STATUSES
-from bot.serviceloop.records import S, ServiceInfo, for_staff, notify, notify_staff, transition, when_text
+from bot.serviceloop.records import S, ServiceInfo, for_staff, notify_staff, transition, when_text
 from intents.masking import coarse_address, scrub
 from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
 
@@ -40,6 +40,7 @@ class Candidate:
     user: User | None
     recent_tasks: int
     distance_km: float | None
+    team: Team | None = None  # the membership's team (dispatch posts the offer in its group chat)
 
 
 def slot_of(order: Order) -> tuple[int, str] | None:
@@ -135,8 +136,8 @@ def candidates(s: Session, order: Order, now: datetime, limit: int | None = None
     Two statements: the hub's teams, then the members who pass every rule, ranked, with their users. Open and
     recent tasks are a volunteer's in every hub (the person has only so many hours), counted per candidate."""
     dialect = s.get_bind().dialect.name
-    team_ids = [t.id for t in s.execute(select(Team).where(Team.hub_id == order.hub_id)).scalars()
-                if order.service_code in (t.services or [])]
+    teams = {t.id: t for t in s.execute(select(Team).where(Team.hub_id == order.hub_id)).scalars()}
+    team_ids = [t.id for t in teams.values() if order.service_code in (t.services or [])]
     held, recent_o = _HELD, _RECENT
     open_tasks = (select(func.count(held.id)).where(held.volunteer_id == Volunteer.id, held.state.in_(HELD_STATES))
                   .correlate(Volunteer).scalar_subquery())
@@ -160,7 +161,8 @@ def candidates(s: Session, order: Order, now: datetime, limit: int | None = None
     if slot is not None:
         query = query.where(_free_then(dialect, *slot))
     query = query.order_by(recent, _distance_sql(order), Volunteer.id).limit(limit)
-    found = [Candidate(vol, membership, user, int(n or 0), distance_km(vol, order))
+    found = [Candidate(vol, membership, user, int(n or 0), distance_km(vol, order),
+                       teams.get(membership.team_id) if membership.team_id is not None else None)
              for membership, vol, user, n in s.execute(query)]
     return rank(found)  # the SQL order is this one; ranked again in Python, the rule's one home
 
@@ -175,8 +177,8 @@ def needs_staff_key(s: Session, order: Order) -> str:
 
 def offer_text(order: Order, service: ServiceInfo) -> str:
     content = (scrub(order.details, order.address, order.phone) or service.name)[:60]
-    return (f"新任务：{service.name}（订单{order.id}）\n时间：{when_text(order)}\n"
-            f"地点：{coarse_address(order.address)}\n内容：{content}\n接单请回复：接单 {order.id}")
+    return (f"新任务：{service.name}（订单{order.ref}）\n时间：{when_text(order)}\n"
+            f"地点：{coarse_address(order.address)}\n内容：{content}\n接单请回复：接单 {order.ref}")
 
 
 def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, settings: HubSettings,
@@ -188,24 +190,20 @@ def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, s
     if not chosen:
         transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮：暂无合适志愿者，已转工作人员",
                    dispatch_round=round_no, dispatched_at=now)
-        notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）暂时没有合适的志愿者，"
-                     f"请人工派单。{for_staff(order.id)}", now, key=needs_staff_key(s, order))
+        notify_staff(s, order.hub_id, f"订单{order.ref}（{service.name}，{when_text(order)}）暂时没有合适的志愿者，"
+                     f"请人工派单。{for_staff(order.ref)}", now, key=needs_staff_key(s, order))
         return 0
     transition(s, order, "dispatch", actor=actor, now=now, reason=f"第{round_no}轮，通知{len(chosen)}人",
                dispatch_round=round_no, dispatched_at=now)
     message = offer_text(order, service)
-    teams: dict[int, Team] = {}
-    s.add_all([OrderOffer(hub_id=order.hub_id, order_id=order.id, volunteer_id=c.volunteer.id, round=round_no, at=now)
-               for c in chosen])
-    for c in chosen:
-        if c.user is not None:
-            notify(s, order.hub_id, c.user.openid, message, now, key=f"offer:{order.id}:{c.volunteer.id}")
-        if c.membership.team_id and c.membership.team_id not in teams:
-            team = s.get(Team, c.membership.team_id)  # loaded by candidates(): no statement
-            if team is not None:
-                teams[team.id] = team
-    for team in teams.values():
-        if team.robot_key:
-            enqueue(s, hub_id=order.hub_id, to=team.robot_key, text=f"【{team.name}】" + message, now=now,
-                    channel="wecom_robot", idempotency_key=f"robot:{order.id}:{team.id}:{round_no}")
+    # one INSERT for the offers (nothing reads them back as objects) and one for their messages
+    s.execute(insert(OrderOffer).values([{"hub_id": order.hub_id, "order_id": order.id, "volunteer_id": c.volunteer.id,
+                                          "round": round_no, "at": now} for c in chosen]))
+    offers = [Message(c.user.openid, message, idempotency_key=f"offer:{order.id}:{c.volunteer.id}")
+              for c in chosen if c.user is not None]
+    teams = {c.team.id: c.team for c in chosen if c.team is not None}
+    robots = [Message(team.robot_key, f"【{team.name}】" + message, channel="wecom_robot",
+                      idempotency_key=f"robot:{order.id}:{team.id}:{round_no}")
+              for team in teams.values() if team.robot_key]
+    enqueue_many(s, hub_id=order.hub_id, now=now, messages=offers + robots)
     return len(chosen)

@@ -28,7 +28,7 @@ RECORD_COLUMNS = ("序号", "姓名", "证件类型", "证件号码", "活动名
                   "服务时长(小时)", "服务内容", "服务对象", "评价(心)", "居民留言", "核实方式", "订单号")
 SUMMARY_COLUMNS = ("姓名", "证件号码", "服务次数", "服务时长(小时)", "平均评价(心)")
 VERIFIED_WORDS = {"resident": "居民确认", "staff": "工作人员确认", "staff_phone": "工作人员电话登记",
-                  "timeout": "超时自动确认"}
+                  "timeout": "超时自动确认", "walkin": "活动现场工作人员登记"}
 
 
 # Years a report may cover: outside them the date arithmetic (the day after 9999-12-31) has no answer.

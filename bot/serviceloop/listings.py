@@ -60,7 +60,7 @@ def my_orders(s: Session, hub_id: int, user: User, now: datetime, limit: int = M
 
 def _finished_words(o: Order) -> str:
     if o.state == S.COMPLETED.value:
-        return f"服务已完成，等您评价：回复“评价 {o.id}”打分"
+        return f"服务已完成，等您评价：回复“评价 {o.ref}”打分"
     words = PLAIN_WORDS[OrderState(o.state)]
     if o.rating is not None and o.state in (S.RATED.value, S.CLOSED.value):
         return f"{words}，您评了{o.rating}颗心"
@@ -72,7 +72,7 @@ def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, st
     found = my_orders(s, hub_id, user, now)
 
     def head(o: Order) -> str:
-        return f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}"
+        return f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)}"
 
     if not found.in_progress and not found.finished:
         return "您现在没有进行中的订单。需要帮忙直接说，比如“明天上午来修水管”。"
@@ -106,11 +106,11 @@ def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) ->
     lines = []
     if rows:
         lines.append("我的任务：")
-        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)} {o.address or ''}："
+        lines += [f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)} {o.address or ''}："
                   f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
     if offers:
         lines.append("等人接的任务（回复“接单 编号”）：")
-        lines += [f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)}" for o in offers]
+        lines += [f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)}" for o in offers]
     return "\n".join(lines)
 
 
@@ -194,7 +194,7 @@ def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str
         return "现在没有适合您的待接订单。有新任务时会马上通知您，谢谢您的热心！"
     lines = ["适合您的待接订单（时间近的在前）："]
     for o in found.orders:
-        lines.append(f"订单{o.id} {names.get(o.service_code, o.service_code)} {when_text(o)} "
-                     f"{coarse_address(o.address)}：回复“接单 {o.id}”")
+        lines.append(f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)} "
+                     f"{coarse_address(o.address)}：回复“接单 {o.ref}”")
     lines.append("接下后会告诉您详细地址和联系电话。")
     return "\n".join(lines)

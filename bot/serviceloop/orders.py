@@ -7,7 +7,7 @@ together or not at all. Dispatch (派单) is bot/serviceloop/dispatch.py; the or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -63,6 +63,7 @@ from bot.serviceloop.records import (
     TooEarlyError,
     TooManyOpenOrdersError,
     TooManyTasksError,
+    find_by_ref,
     for_staff,
     get_order,
     notify,
@@ -71,6 +72,7 @@ from bot.serviceloop.records import (
     reachable,
     settings_for,
     staff_openids,
+    tell_by_phone,
     tell_resident,
     tell_volunteer,
     transition,
@@ -80,6 +82,7 @@ from intents.masking import mask_name, mask_phone
 from storage.conversations import change_conversation
 from storage.models import (
     DIALOGUE_WAITING_SQL,
+    DISPATCH_WAITING_SQL,
     Conversation,
     Hub,
     Membership,
@@ -91,14 +94,16 @@ from storage.models import (
     User,
     Volunteer,
 )
+from storage.sealed import phone_lookup
+from storage.upsert import insert_new
 
 # The service loop's shared pieces, used through this module by the chat, the CLI and the console.
 __all__ = ["STAFF_QUERY", "AlreadyYoursError", "Candidate", "CannotCancelError", "ConcurrentChangeError",
            "GiveBackLimitError", "HoursOutOfRangeError", "NoLongerOpenError", "NotAVolunteerError", "NotForYouError",
            "NotRatableError", "NotYoursError", "OrderError", "RatingOutOfRangeError", "ReasonRequiredError",
            "ServiceInfo", "TooEarlyError", "TooManyOpenOrdersError", "TooManyTasksError", "candidates", "dispatch",
-           "for_staff", "get_order", "notify", "notify_staff", "offer_text", "office_user", "reachable", "settings_for",
-           "staff_openids", "transition", "when_text"]
+           "find_by_ref", "for_staff", "get_order", "notify", "notify_staff", "offer_text", "office_user", "reachable",
+           "settings_for", "staff_openids", "tell_by_phone", "transition", "when_text"]
 _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volunteers.py)
 
 
@@ -106,9 +111,11 @@ _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volu
 
 
 def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any], service: ServiceInfo,
-                 now: datetime, taken_by: str | None = None) -> Order:
-    """Create the order (submitted) and dispatch it at once. `taken_by` is the staff member who took it by phone or
-    at the office (代客下单): the history names them; the office's row has no limit on open orders."""
+                 now: datetime, taken_by: str | None = None, dispatch_now: bool = True) -> Order:
+    """Create the order (submitted) and dispatch it at once, or with `dispatch_now=False` leave it submitted for
+    the worker (`claim_waiting`, within seconds): the chat does, so no dispatch runs inside the resident's passive
+    reply. `taken_by` is the staff member who took it by phone or at the office (代客下单): the history names
+    them; the office's row has no limit on open orders."""
     # stored as UTC: SQLite keeps only the wall-clock digits of an aware datetime
     start = as_utc(datetime.fromisoformat(data["start"])) if data.get("start") else None
     end = as_utc(datetime.fromisoformat(data["end"])) if data.get("end") else None
@@ -134,18 +141,20 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
         user.phone = data["phone"]
     if proxy:
         _tell_beneficiary(s, order, user, service, now)
-    dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
+    if dispatch_now:
+        dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
     return order
 
 
 def _tell_beneficiary(s: Session, order: Order, orderer: User, service: ServiceInfo, now: datetime) -> None:
     if not order.phone:
         return
-    resident = s.execute(select(User).where(User.hub_id == order.hub_id, User.phone == order.phone)).scalars().first()
+    resident = s.execute(select(User).where(User.hub_id == order.hub_id, phone_lookup(s, User.phone_hash, order.phone))
+                         .order_by(User.id)).scalars().first()
     if resident is not None:
         order.resident_user_id = resident.id
         notify(s, order.hub_id, resident.openid,
-               f"您的家人为您预约了{service.name}（订单{order.id}），时间：{when_text(order)}。有问题回复“人工”。",
+               f"您的家人为您预约了{service.name}（订单{order.ref}），时间：{when_text(order)}。有问题回复“人工”。",
                now, key=f"proxy:{order.id}")
 
 
@@ -164,11 +173,48 @@ def assign(s: Session, *, hub_id: int, order_id: int, volunteer_id: int, actor: 
         previous = order.volunteer_id
         transition(s, order, "give_back", actor=actor, now=now, reason=f"工作人员改派（原志愿者{previous}）",
                    volunteer_id=None, accepted_at=None)
-        tell_volunteer(s, order, previous, f"订单{order.id}已由工作人员改派给其他志愿者，谢谢您。", now)
+        tell_volunteer(s, order, previous, f"订单{order.ref}已由工作人员改派给其他志愿者，谢谢您。", now)
     s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.outcome.is_(None))
               .values(outcome="lost"))
     _accept(s, order, member, actor=actor, now=now, service=service, reason="工作人员派单")
     return order
+
+
+# -- the dispatch queue: new and handed-back orders, dispatched by the worker (bot/worker/jobs.py) -------------
+
+
+def _time_left(now: datetime) -> ColumnElement[bool]:
+    """The order's time has not passed (`_appointment_passed`, in SQL): one whose time passed is the sweep's to
+    expire, not to offer."""
+    o = Order
+    return or_(and_(o.start_at.is_(None), o.created_at >= now - ASAP_LIFETIME),
+               and_(o.start_at.is_not(None), func.coalesce(o.end_at, o.start_at) >= now))
+
+
+def claim_waiting(s: Session, now: datetime, skip: Collection[int] = ()) -> Order | None:
+    """The oldest order waiting for its dispatch (submitted: new, or handed back; `skip` leaves out ids), claimed
+    for the caller's transaction; None when nothing waits. On PostgreSQL the claim is SELECT … FOR UPDATE SKIP
+    LOCKED through the partial index `ix_orders_waiting_dispatch`: the row stays locked until the caller commits,
+    so another worker skips it and claims the next; on SQLite every writing transaction is BEGIN IMMEDIATE (one
+    writer at a time), so a second worker finds it dispatched."""
+    query = select(Order).where(text(DISPATCH_WAITING_SQL), _time_left(now)).order_by(Order.id).limit(1)
+    if skip:
+        query = query.where(Order.id.not_in(list(skip)))
+    if s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return s.execute(query).scalar_one_or_none()
+
+
+def dispatch_claimed(s: Session, order: Order, now: datetime, services: Mapping[str, ServiceInfo]) -> int:
+    """Dispatch an order `claim_waiting` returned; how many were offered it. The passive reply of a new order only
+    said we are looking: when nobody can take it, the resident hears that staff will arrange it."""
+    service = services.get(order.service_code, ServiceInfo(order.service_code, order.service_code))
+    first = order.dispatch_round == 0
+    offered = dispatch(s, order, now=now, service=service, settings=settings_for(s, order.hub_id), actor="auto")
+    if first and not offered:
+        tell_resident(s, order, f"订单{order.ref}暂时没有空闲的志愿者，已请社区工作人员帮您安排。", now,
+                      key=f"no-volunteer:{order.id}")
+    return offered
 
 
 # -- 接单 ---------------------------------------------------------------------------------------
@@ -182,24 +228,24 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
         raise NotAVolunteerError()
     order = get_order(s, hub_id, order_id)
     if order.volunteer_id == member.volunteer_id and order.state in (S.ACCEPTED.value, S.SUPPORTED.value):
-        raise AlreadyYoursError(order.id)
+        raise AlreadyYoursError(order.ref)
     if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
-        raise NoLongerOpenError(order.id)
+        raise NoLongerOpenError(order.ref)
     vol = s.get(Volunteer, member.volunteer_id)
     if vol is not None and volunteers.is_minor(vol, now) and order.service_code not in (vol.skills or []):
         # a minor takes only their own skills, which are limited to services suited to minors
-        raise NotForYouError(order.id, minor=True)
+        raise NotForYouError(order.ref, minor=True)
     settings = settings_for(s, hub_id)
     open_tasks = s.scalar(select(func.count()).select_from(Order).where(
         Order.volunteer_id == member.volunteer_id, Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value]))) or 0
     if open_tasks >= member.max_open_tasks:
         raise TooManyTasksError(open_tasks)
     if not may_take(s, order, member, now):
-        raise NotForYouError(order.id)
+        raise NotForYouError(order.ref)
     try:
         _accept(s, order, member, actor=user.openid, now=now, service=service, reason=None, settings=settings)
     except ConcurrentChangeError as exc:
-        raise NoLongerOpenError(order.id) from exc
+        raise NoLongerOpenError(order.ref) from exc
     return order
 
 
@@ -227,12 +273,12 @@ def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: da
               .values(outcome="accepted"))
     vol = s.get(Volunteer, member.volunteer_id)
     assert vol is not None
-    tell_resident(s, order, f"好消息！您的{service.name}订单{order.id}已由志愿者{vol.name}接单"
+    tell_resident(s, order, f"好消息！您的{service.name}订单{order.ref}已由志愿者{vol.name}接单"
                    f"（电话 {mask_phone(vol.phone)}），时间：{when_text(order)}。", now,
                    key=f"accepted:{order.id}:{vol.id}")
     if order.needs_support:
-        notify_staff(s, order.hub_id, f"订单{order.id}（{service.name}，{when_text(order)}）已接单，需要社区配套"
-                     f"（场地/物资/人员）。{for_staff(order.id)}", now,
+        notify_staff(s, order.hub_id, f"订单{order.ref}（{service.name}，{when_text(order)}）已接单，需要社区配套"
+                     f"（场地/物资/人员）。{for_staff(order.ref)}", now,
                      key=f"support-needed:{order.id}:{vol.id}")
 
 
@@ -241,13 +287,14 @@ def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int, doing:
     member = membership_of(s, hub_id, user)
     order = get_order(s, hub_id, order_id)
     if member is None or order.volunteer_id != member.volunteer_id:
-        raise NotYoursError(order_id, doing)
+        raise NotYoursError(order.ref, doing)
     return member, order
 
 
 def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str, now: datetime,
-              service: ServiceInfo) -> Order:
-    """退单: the volunteer hands the task back (with a reason, a few times a day at most) and it is offered again."""
+              service: ServiceInfo, dispatch_now: bool = True) -> Order:
+    """退单: the volunteer hands the task back (with a reason, a few times a day at most) and it is offered again:
+    at once, or with `dispatch_now=False` (the chat) by the worker within seconds, as a new order is."""
     member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的，不能退单")
     if not reason.strip():
         raise ReasonRequiredError()
@@ -259,8 +306,9 @@ def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str
     transition(s, order, "give_back", actor=user.openid, now=now, reason=reason, volunteer_id=None, accepted_at=None)
     s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == member.volunteer_id)
               .values(outcome="returned"))
-    tell_resident(s, order, f"您的订单{order.id}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
-    dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
+    tell_resident(s, order, f"您的订单{order.ref}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
+    if dispatch_now:
+        dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
     return order
 
 
@@ -271,8 +319,8 @@ def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor:
                     service: ServiceInfo) -> Order:
     order = get_order(s, hub_id, order_id)
     transition(s, order, "support", actor=actor, now=now, reason=note, support_note=note)
-    tell_resident(s, order, f"社区已为您的订单{order.id}做好配套：{note}", now)
-    tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}社区配套已确认：{note}", now)
+    tell_resident(s, order, f"社区已为您的订单{order.ref}做好配套：{note}", now)
+    tell_volunteer(s, order, order.volunteer_id, f"订单{order.ref}社区配套已确认：{note}", now)
     return order
 
 
@@ -285,9 +333,9 @@ def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float
     _member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的")
     settings = settings_for(s, hub_id)
     if not 0 < hours <= settings.max_hours_per_order:
-        raise HoursOutOfRangeError(order.id, settings.max_hours_per_order)
+        raise HoursOutOfRangeError(order.ref, settings.max_hours_per_order)
     if order.start_at is not None and now < as_utc(order.start_at):
-        raise TooEarlyError(order.id, when_text(order))  # staff confirm an early finish in the console
+        raise TooEarlyError(order.ref, when_text(order))  # staff confirm an early finish in the console
     transition(s, order, "complete", actor=user.openid, now=now, hours=hours, completed_at=now)
     ask_rating(s, order, service, now)
     return order
@@ -300,10 +348,10 @@ def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, acto
     order = get_order(s, hub_id, order_id)
     settings = settings_for(s, hub_id)
     if not 0 < hours <= settings.max_hours_per_order:
-        raise HoursOutOfRangeError(order.id, settings.max_hours_per_order)
+        raise HoursOutOfRangeError(order.ref, settings.max_hours_per_order)
     transition(s, order, "complete", actor=actor, now=now, reason="工作人员代为登记完成", hours=hours,
                completed_at=now)
-    tell_volunteer(s, order, order.volunteer_id, f"工作人员已为您登记订单{order.id}完成，服务{hours:g}小时，谢谢您！",
+    tell_volunteer(s, order, order.volunteer_id, f"工作人员已为您登记订单{order.ref}完成，服务{hours:g}小时，谢谢您！",
                    now)
     ask_rating(s, order, service, now)
     return order
@@ -312,13 +360,18 @@ def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, acto
 def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False) -> None:
     """Ask whoever rates (the orderer for 代点单, else the resident) and put them in the rating dialogue."""
     rater = s.get(User, order.ordered_by_user_id)
-    if rater is None or not reachable(rater):  # without WeChat: staff ask by phone and record it (rate)
+    if rater is None:
+        return
+    if not reachable(rater):  # without WeChat: staff ask by phone (the call list) and record it (rate)
+        if not reminder:
+            tell_by_phone(s, order, f"{service.name}（订单{order.ref}）已经做完了，请问对服务打几颗心（0-5）、"
+                          f"有什么意见，在订单页登记。", now, key=f"rate-ask:{order.id}:0")
         return
     prefix = "提醒：" if reminder else ""
     notify(s, order.hub_id, rater.openid,
-           f"{prefix}志愿者已完成{service.name}（订单{order.id}）。请给服务打分：回复 0-5（5 颗心最满意），"
+           f"{prefix}志愿者已完成{service.name}（订单{order.ref}）。请给服务打分：回复 0-5（5 颗心最满意），"
            f"也可以说“满意”“一般”。", now, key=f"rate-ask:{order.id}:{int(reminder)}")
-    rating = {"rate_order": order.id, "last_at": now.isoformat()}
+    rating = {"rate_order": order.ref, "last_at": now.isoformat()}
 
     def into_rating(state: str, slots: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
         # someone in the middle of another dialogue finishes it first; the reminder asks again later
@@ -331,7 +384,7 @@ def _own_order(s: Session, hub_id: int, user: User, order_id: int, doing: str) -
     """The order, if the user ordered it or it is for them."""
     order = get_order(s, hub_id, order_id)
     if user.id not in (order.ordered_by_user_id, order.resident_user_id):
-        raise NotYoursError(order_id, doing)
+        raise NotYoursError(order.ref, doing)
     return order
 
 
@@ -343,18 +396,18 @@ def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now
     if not 0 <= hearts <= 5:
         raise RatingOutOfRangeError()
     if order.state != S.COMPLETED.value:
-        raise NotRatableError(order.id, order.rating is not None, PLAIN_WORDS[OrderState(order.state)])
+        raise NotRatableError(order.ref, order.rating is not None, PLAIN_WORDS[OrderState(order.state)])
     settings = settings_for(s, hub_id)
     flagged = hearts <= settings.low_rating_threshold
     transition(s, order, "rate", actor=actor or user.openid, now=now, rating=hearts, flagged=flagged,
                verified_by=verified_by)
-    write_record(s, order, service, now, verified_by=verified_by)
+    write_record(s, order, service, now, verified_by=verified_by, settings=settings)
     if flagged:
-        notify_staff(s, hub_id, f"订单{order.id}（{service.name}）评价为{hearts}颗心，请回访核查。"
-                     f"{for_staff(order.id)}", now, key=f"low-rating:{order.id}")
+        notify_staff(s, hub_id, f"订单{order.ref}（{service.name}）评价为{hearts}颗心，请回访核查。"
+                     f"{for_staff(order.ref)}", now, key=f"low-rating:{order.id}")
     else:
         transition(s, order, "close", actor="auto", now=now, reason="已评价")
-    tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}居民评价：{'❤' * hearts or '0颗心'}。", now)
+    tell_volunteer(s, order, order.volunteer_id, f"订单{order.ref}居民评价：{'❤' * hearts or '0颗心'}。", now)
     return order
 
 
@@ -371,20 +424,24 @@ def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: 
     return order
 
 
-def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, *, verified_by: str) -> None:
-    """The ledger row and the points for it (both at most once per order)."""
+def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, *, verified_by: str,
+                 label: str | None = None, settings: HubSettings | None = None) -> None:
+    """The ledger row and the points for it (both at most once per order: the row is unique per order); `label` is
+    who was served as the ledger shows it (masked) when it is not the order's one resident (walk-ins at an event:
+    bot.serviceloop.walkins)."""
     if order.volunteer_id is None or order.hours is None:
-        return
-    if s.execute(select(ServiceRecord.id).where(ServiceRecord.order_id == order.id)).first() is not None:
         return
     ended = as_utc(order.completed_at) if order.completed_at else now
     started = as_utc(order.start_at) if order.start_at else ended - timedelta(hours=order.hours)
-    label = mask_name(order.resident_name) if order.resident_name else f"居民{order.resident_user_id or ''}"
-    s.add(ServiceRecord(hub_id=order.hub_id, order_id=order.id, volunteer_id=order.volunteer_id,
-                        service_code=service.code, resident_label=label, content=order.details,
-                        started_at=started, ended_at=ended, service_date=started, hours=order.hours,
-                        rating=order.rating, comment=order.comment, verified_by=verified_by, created_at=now))
-    credit_for_order(s, order, settings_for(s, order.hub_id), now)
+    label = label or (mask_name(order.resident_name) if order.resident_name else f"居民{order.resident_user_id or ''}")
+    written = s.execute(insert_new(s, ServiceRecord).values(
+        hub_id=order.hub_id, order_id=order.id, volunteer_id=order.volunteer_id, service_code=service.code,
+        resident_label=label, content=order.details, started_at=started, ended_at=ended, service_date=started,
+        hours=order.hours, rating=order.rating, comment=order.comment, verified_by=verified_by, created_at=now)
+        .returning(ServiceRecord.id)).first()
+    if written is None:  # the order's row was written before
+        return
+    credit_for_order(s, order, settings or settings_for(s, order.hub_id), now, record_hours=order.hours)
 
 
 # -- cancel, staff, lists -----------------------------------------------------------------------
@@ -398,11 +455,11 @@ def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, n
     try:
         transition(s, order, "cancel", actor=actor, now=now, reason=reason)
     except IllegalTransitionError as exc:
-        raise CannotCancelError(order.id, PLAIN_WORDS[OrderState(order.state)]) from exc
-    tell_volunteer(s, order, order.volunteer_id, f"订单{order.id}已取消（{reason}），不用去了，谢谢您。", now)
+        raise CannotCancelError(order.ref, PLAIN_WORDS[OrderState(order.state)]) from exc
+    tell_volunteer(s, order, order.volunteer_id, f"订单{order.ref}已取消（{reason}），不用去了，谢谢您。", now)
     timebank.release_order(s, order, now)  # hours held for an order paid with banked hours go back
     if user is None:
-        tell_resident(s, order, f"您的订单{order.id}已取消：{reason}", now)
+        tell_resident(s, order, f"您的订单{order.ref}已取消：{reason}", now)
     return order
 
 
@@ -412,9 +469,9 @@ def change_service(s: Session, *, hub_id: int, order_id: int, service: ServiceIn
     service lapse and it is offered again, to the new service's volunteers; the change is in the history."""
     order = get_order(s, hub_id, order_id)
     if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
-        raise OrderError(f"订单{order.id}{PLAIN_WORDS[OrderState(order.state)]}，不能再改服务了。")
+        raise OrderError(f"订单{order.ref}{PLAIN_WORDS[OrderState(order.state)]}，不能再改服务了。")
     if order.service_code == service.code:
-        raise OrderError(f"订单{order.id}已经是{service.name}了。")
+        raise OrderError(f"订单{order.ref}已经是{service.name}了。")
     settings = settings or settings_for(s, hub_id)
     s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.outcome.is_(None))
               .values(outcome="lost"))
@@ -431,7 +488,7 @@ def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now
     """Staff have looked into a low rating: the order closes with their note in the history."""
     order = get_order(s, hub_id, order_id)
     if not order.flagged:
-        raise OrderError(f"订单{order_id}没有待核查的低分评价。")
+        raise OrderError(f"订单{order.ref}没有待核查的低分评价。")
     transition(s, order, "close", actor=actor, now=now, reason=f"核查：{note}", flagged=False)
     return order
 
@@ -642,7 +699,7 @@ def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, Service
                       appointment_passed=_appointment_passed(order, now), settings=cfg)
         if move is Move.EXPIRE and order.state == S.DISPATCHED.value:
             transition(s, order, "expire", actor="auto", now=now, reason="预约时间已过，无人接单")
-            tell_resident(s, order, f"很抱歉，您的{info.name}订单{order.id}到时间仍没有志愿者接单，已自动结束。"
+            tell_resident(s, order, f"很抱歉，您的{info.name}订单{order.ref}到时间仍没有志愿者接单，已自动结束。"
                           "需要的话请重新下单或回复“人工”。", now, key=f"expired:{order.id}")
             st.expired += 1
         elif move is Move.EXPIRE:
@@ -653,8 +710,8 @@ def sweep(s: Session, hub_id: int, now: datetime, services: Mapping[str, Service
             st.widened += 1
         elif move is Move.ESCALATE:
             minutes = int((now - as_utc(since)).total_seconds() // 60)
-            notify_staff(s, hub_id, f"订单{order.id}（{info.name}，{when_text(order)}）{minutes}"
-                         f"分钟无人接单，请人工派单。{for_staff(order.id)}", now,
+            notify_staff(s, hub_id, f"订单{order.ref}（{info.name}，{when_text(order)}）{minutes}"
+                         f"分钟无人接单，请人工派单。{for_staff(order.ref)}", now,
                          key=needs_staff_key(s, order))
             order.dispatch_round += 1
             s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="escalate", from_state=order.state,

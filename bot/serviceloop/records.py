@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc
 from bot.errors import LeifengError
 from bot.hubsettings import HubSettings, hub_settings
-from bot.outbox import enqueue
+from bot.outbox import Message, enqueue, enqueue_call, enqueue_many
 from bot.serviceloop.lifecycle import OrderState, next_state
 from intents.timeparse import when_text as appointment_text
 from storage.hot import Hot
@@ -44,35 +44,38 @@ class NotAVolunteerError(OrderError):
         super().__init__("您还不是本站审核通过的志愿者，暂时不能接单。回复“注册志愿者”报名。")
 
 
+# The refusals name the order by its ref (单号), the number the person sees and types.
+
+
 class NotYoursError(OrderError):
     """The order is not the sender's: not the volunteer who holds it, or not the resident who ordered it."""
 
-    def __init__(self, order_id: int, doing: str = "") -> None:
-        self.order_id = order_id
-        super().__init__(f"订单{order_id}不是您的{doing}。" if doing else f"订单{order_id}不是您的。")
+    def __init__(self, ref: int, doing: str = "") -> None:
+        self.ref = ref
+        super().__init__(f"订单{ref}不是您的{doing}。" if doing else f"订单{ref}不是您的。")
 
 
 class AlreadyYoursError(OrderError):
-    def __init__(self, order_id: int) -> None:
-        self.order_id = order_id
-        super().__init__(f"订单{order_id}已经是您的了。")
+    def __init__(self, ref: int) -> None:
+        self.ref = ref
+        super().__init__(f"订单{ref}已经是您的了。")
 
 
 class NoLongerOpenError(OrderError):
     """Taken by someone else, or ended, before this volunteer's 接单."""
 
-    def __init__(self, order_id: int) -> None:
-        self.order_id = order_id
-        super().__init__(f"谢谢您！订单{order_id}已被接走或已结束。")
+    def __init__(self, ref: int) -> None:
+        self.ref = ref
+        super().__init__(f"谢谢您！订单{ref}已被接走或已结束。")
 
 
 class NotForYouError(OrderError):
     """The order was not offered to this volunteer (nor their team) and does not fit them."""
 
-    def __init__(self, order_id: int, minor: bool = False) -> None:
-        self.order_id, self.minor = order_id, minor
-        super().__init__(f"订单{order_id}的服务不适合未成年志愿者，谢谢您的热心！" if minor else
-                         f"订单{order_id}不在派给您的任务里（技能、时间或服务队不合适）。回复“有什么任务”看看适合您的。")
+    def __init__(self, ref: int, minor: bool = False) -> None:
+        self.ref, self.minor = ref, minor
+        super().__init__(f"订单{ref}的服务不适合未成年志愿者，谢谢您的热心！" if minor else
+                         f"订单{ref}不在派给您的任务里（技能、时间或服务队不合适）。回复“有什么任务”看看适合您的。")
 
 
 class TooManyTasksError(OrderError):
@@ -93,17 +96,17 @@ class ReasonRequiredError(OrderError):
 
 
 class HoursOutOfRangeError(OrderError):
-    def __init__(self, order_id: int, most: float) -> None:
-        self.order_id, self.most = order_id, most
-        super().__init__(f"服务时长要在0到{most:g}小时之间，请重新回复，如“完成 {order_id} 2”。")
+    def __init__(self, ref: int, most: float) -> None:
+        self.ref, self.most = ref, most
+        super().__init__(f"服务时长要在0到{most:g}小时之间，请重新回复，如“完成 {ref} 2”。")
 
 
 class TooEarlyError(OrderError):
     """Completion reported before the appointment has started (staff may confirm it in the console)."""
 
-    def __init__(self, order_id: int, starts: str) -> None:
-        self.order_id, self.starts = order_id, starts
-        super().__init__(f"订单{order_id}约的是{starts}，还没到服务时间，服务完再回复“完成 {order_id} 小时数”。"
+    def __init__(self, ref: int, starts: str) -> None:
+        self.ref, self.starts = ref, starts
+        super().__init__(f"订单{ref}约的是{starts}，还没到服务时间，服务完再回复“完成 {ref} 小时数”。"
                          f"如果已经提前做完了，请联系社区工作人员确认。")
 
 
@@ -115,16 +118,16 @@ class RatingOutOfRangeError(OrderError):
 class NotRatableError(OrderError):
     """Rated already, or not finished yet: only a completed service is rated, once."""
 
-    def __init__(self, order_id: int, rated: bool, state_words: str) -> None:
-        self.order_id, self.rated = order_id, rated
-        super().__init__(f"订单{order_id}已经评价过了，谢谢您！" if rated else
-                         f"订单{order_id}现在{state_words}，服务完成后才能评价。")
+    def __init__(self, ref: int, rated: bool, state_words: str) -> None:
+        self.ref, self.rated = ref, rated
+        super().__init__(f"订单{ref}已经评价过了，谢谢您！" if rated else
+                         f"订单{ref}现在{state_words}，服务完成后才能评价。")
 
 
 class CannotCancelError(OrderError):
-    def __init__(self, order_id: int, state_words: str) -> None:
-        self.order_id, self.state_words = order_id, state_words
-        super().__init__(f"订单{order_id}{state_words}，不能取消了。")
+    def __init__(self, ref: int, state_words: str) -> None:
+        self.ref, self.state_words = ref, state_words
+        super().__init__(f"订单{ref}{state_words}，不能取消了。")
 
 
 class TooManyOpenOrdersError(OrderError):
@@ -168,13 +171,14 @@ def notify(s: Session, hub_id: int, openid: str, text: str, now: datetime, key: 
 
 
 def notify_staff(s: Session, hub_id: int, text: str, now: datetime, key: str) -> None:
-    for openid in staff_openids(s, hub_id):
-        notify(s, hub_id, openid, text, now, key=f"{key}:{openid}")
+    enqueue_many(s, hub_id=hub_id, now=now, messages=[Message(openid, text, idempotency_key=f"{key}:{openid}")
+                                                      for openid in staff_openids(s, hub_id)])
 
 
-def for_staff(order_id: int) -> str:
-    """Where staff act on an order, in a notice written for people (the console, not a command line)."""
-    return f"请在管理后台的“订单”里打开订单{order_id}处理。"
+def for_staff(ref: int) -> str:
+    """Where staff act on an order, in a notice written for people (the console, not a command line): the orders
+    board finds it by its ref (单号)."""
+    return f"请在管理后台的“订单”里打开订单{ref}处理。"
 
 
 def when_text(order: Order) -> str:
@@ -184,23 +188,32 @@ def when_text(order: Order) -> str:
 
 def transition(s: Session, order: Order, trigger: str, *, actor: str, now: datetime, reason: str | None = None,
                **changes: Any) -> OrderState:
-    """Move an order through the lifecycle table; loses cleanly to a concurrent change."""
-    dest = next_state(order.state, trigger)
-    res = s.execute(update(Order).where(Order.id == order.id, Order.state == order.state)
-                    .values(state=dest.value, updated_at=now, **changes).execution_options(synchronize_session=False))
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    """Move an order through the lifecycle table; loses cleanly to a concurrent change. One UPDATE ... WHERE state =
+    <the state we read> RETURNING the row, which refreshes `order` (populate_existing), and the event."""
+    source = order.state
+    dest = next_state(source, trigger)
+    moved = s.execute(update(Order).where(Order.id == order.id, Order.state == source)
+                      .values(state=dest.value, updated_at=now, **changes).returning(Order)
+                      .execution_options(synchronize_session=False, populate_existing=True)).scalar_one_or_none()
+    if moved is None:
         raise ConcurrentChangeError("这个订单刚刚被其他人处理了。")
-    s.add(OrderEvent(hub_id=order.hub_id, order_id=order.id, trigger=trigger, from_state=order.state,
+    s.add(OrderEvent(hub_id=order.hub_id, order_id=order.id, trigger=trigger, from_state=source,
                      to_state=dest.value, actor=actor, reason=reason, at=now))
-    s.refresh(order)
     return dest
 
 
 def get_order(s: Session, hub_id: int, order_id: int) -> Order:
-    order = s.execute(select(Order).where(Order.id == order_id, Order.hub_id == hub_id)).scalar_one_or_none()
-    if order is None:
+    """The hub's order by its id (the console's and the CLI's handle; the chat names orders by ref: find_by_ref).
+    An order the session holds already is not read again."""
+    order = s.get(Order, order_id)
+    if order is None or order.hub_id != hub_id:
         raise OrderError(f"没有找到订单{order_id}，请核对编号。")
     return order
+
+
+def find_by_ref(s: Session, hub_id: int, ref: int) -> Order | None:
+    """The hub's order with this ref (单号), through uq_orders_hub_ref; None for a number no order of the hub has."""
+    return s.execute(select(Order).where(Order.hub_id == hub_id, Order.ref == ref)).scalar_one_or_none()
 
 
 def tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str, now: datetime) -> None:
@@ -215,14 +228,23 @@ def tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str
 
 def tell_resident(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:
     """The resident and, for 代点单, the person who ordered (they receive the status updates); the office's row
-    (orders staff took for a resident without WeChat) is told nothing: staff tell them by phone."""
+    (orders staff took for a resident without WeChat) is messaged nothing: staff tell them by phone (tell_by_phone)."""
     targets = {order.ordered_by_user_id}
     if order.resident_user_id:
         targets.add(order.resident_user_id)
     for user_id in sorted(targets):
         user = s.get(User, user_id)
-        if user is not None and reachable(user):
+        if user is None:
+            continue
+        if reachable(user):
             notify(s, order.hub_id, user.openid, text, now, key=f"{key}:{user_id}" if key else None)
+        else:
+            tell_by_phone(s, order, text, now, key=f"{key}:{user_id}" if key else None)
+
+
+def tell_by_phone(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:
+    """A line of the console's call list: what the resident of an order taken by phone would have been told."""
+    enqueue_call(s, hub_id=order.hub_id, order_id=order.id, text=text, now=now, idempotency_key=key)
 
 
 # Orders staff take for a resident without WeChat (代客下单) are ordered by the hub's office: one users row per

@@ -27,6 +27,7 @@ from bot.errors import BadMessageError, SignatureError, UnknownHubError
 from bot.hubs import HubAccount
 from bot.inbox.handler import BUSY_REPLY, handle_incoming
 from bot.services import Services
+from bot.web import badsig
 from storage.db import raising_unavailable
 from storage.errors import DatabaseUnavailableError
 
@@ -56,10 +57,21 @@ def check_timestamp(svc: Services, timestamp: str) -> None:
 
 def install_error_handlers(blueprint: Blueprint, channel: str) -> None:
     """403 for bad signatures, 400 for unreadable bodies, 503 while the database is unavailable: a log line each,
-    never a 500."""
+    never a 500. An address that failed the signature check too often is answered 429 at once, before anything is
+    read or checked, until its cool-down ends (bot/web/badsig.py)."""
+
+    @blueprint.before_request
+    def _cooling_down() -> Response | None:
+        cfg = services().config
+        if not badsig.limiter(cfg).cooling_down(badsig.client_key(channel)):
+            return None
+        resp = _plain("too many requests", 429)
+        resp.headers["Retry-After"] = str(max(1, round(cfg.signature_cooldown_seconds)))
+        return resp
 
     @blueprint.errorhandler(SignatureError)
     def _forbidden(exc: SignatureError) -> Response:
+        badsig.limiter(services().config).failed(badsig.client_key(channel))
         log.warning("%s: rejected %s %s: %s", channel, request.method, request.path, exc)
         return _plain("forbidden", 403)
 
@@ -129,7 +141,13 @@ def verify(slug: str | None = None) -> Response:
     svc = services()
     account = _account(slug)
     _verify(svc, account, request.args)
+    signed(svc, "wechat")
     return _plain(request.args.get("echostr", ""), 200)
+
+
+def signed(svc: Services, channel: str) -> None:
+    """The request passed every signature check: its address's failures are forgotten (bot/web/badsig.py)."""
+    badsig.limiter(svc.config).passed(badsig.client_key(channel))
 
 
 def decode(svc: Services, account: HubAccount, body: bytes, args: Any) -> tuple[dict[str, Any], bool]:
@@ -216,6 +234,7 @@ def receive(slug: str | None = None) -> Response:
     _verify(svc, account, request.args, body_can_vouch=True)
     body = read_body(svc)
     fields, encrypted = decode(svc, account, body, request.args)
+    signed(svc, "wechat")
     with raising_unavailable():  # 订阅通知 choices: the person's notice quota, kept before the message is answered
         record_subscribe_choices(svc.sessions, account.hub_id, fields, svc.clock.now())
     inc = to_incoming(message_from_dict(fields), fields)

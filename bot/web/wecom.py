@@ -36,6 +36,7 @@ from bot.web.webhook import (
     decrypt_or_refuse,
     install_error_handlers,
     read_body,
+    signed,
 )
 from storage.db import raising_unavailable
 from storage.models import AuditLog, Membership, User, Volunteer
@@ -94,6 +95,7 @@ def verify() -> Response:
         raise BadMessageError("echostr is for another CorpID") from exc
     except UNREADABLE as exc:
         raise BadMessageError(f"cannot decrypt echostr: {exc.__class__.__name__}") from exc
+    signed(svc, "wecom")
     return _plain(echo if isinstance(echo, str) else echo.decode("utf-8"), 200)
 
 
@@ -128,6 +130,7 @@ def receive() -> Response:
     args = request.args
     check_timestamp(svc, args.get("timestamp", ""))
     fields = decode(svc, read_body(svc), args)
+    signed(svc, "wecom")
     inc = to_wecom_incoming(fields)
     with raising_unavailable():
         account = wecom_account(svc)

@@ -29,6 +29,7 @@ from bot.outbox_rules import (
     classify,
     field_type,
     grants,
+    order_ref_in,
 )
 from intents.masking import coarse_address
 from storage.models import Membership, Order, OutboxMessage, ProcessedMessage, Team, TeamMember, User, Volunteer
@@ -176,15 +177,18 @@ def _int(value: Any) -> int | None:
 def facts(s: Session, row: OutboxMessage, what: Classified, tz: tzinfo, service_names: Mapping[str, str]) -> Facts:
     at = as_utc(row.created_at)
     text = str((row.payload or {}).get("text", ""))
-    base = Facts(kind=what.kind, status=what.status, text=text, at=at, tz=tz, order_id=what.order_id)
+    base = Facts(kind=what.kind, status=what.status, text=text, at=at, tz=tz)
+    order: Order | None = None
     if what.order_id is not None:
         order = s.get(Order, what.order_id)
-        if order is not None and order.hub_id == row.hub_id:
-            vol = s.get(Volunteer, order.volunteer_id) if order.volunteer_id else None
-            return Facts(kind=what.kind, status=what.status, text=text, at=at, tz=tz, order_id=order.id,
-                         service=service_names.get(order.service_code, order.service_code),
-                         starts=as_utc(order.start_at) if order.start_at is not None else None,
-                         place=coarse_address(order.address), name=vol.name if vol else None)
+    elif what.kind is Notice.ORDER_UPDATE and (ref := order_ref_in(text)) is not None:  # the 单号 its text names
+        order = s.execute(select(Order).where(Order.hub_id == row.hub_id, Order.ref == ref)).scalar_one_or_none()
+    if order is not None and order.hub_id == row.hub_id:
+        vol = s.get(Volunteer, order.volunteer_id) if order.volunteer_id else None
+        return Facts(kind=what.kind, status=what.status, text=text, at=at, tz=tz, order_ref=order.ref,
+                     service=service_names.get(order.service_code, order.service_code),
+                     starts=as_utc(order.start_at) if order.start_at is not None else None,
+                     place=coarse_address(order.address), name=vol.name if vol else None)
     if what.event_id is not None:
         ev = s.get(Event, what.event_id)
         if ev is not None and ev.hub_id == row.hub_id:

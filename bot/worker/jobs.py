@@ -26,6 +26,8 @@ from bot.people.points import expire_hub
 from bot.serviceloop import orders
 from bot.serviceloop.lifecycle import OPEN_STATES, OrderState
 from bot.services import Services
+from bot.worker import retention
+from bot.worker.schedlock import exclusive
 from storage.db import delete_in_batches, transaction
 from storage.models import Hub, Membership, Order, PointsEntry, ProcessedMessage, ServiceRecord, User, Volunteer
 from storage.models_events import JobRun
@@ -82,6 +84,39 @@ def sweep_orders(services: Services) -> orders.SweepStats:
     return total
 
 
+# -- every few seconds, in every worker: the dispatch queue (orders.claim_waiting) --------------------------
+
+
+def dispatch_waiting(services: Services, batch: int | None = None) -> int:
+    """Dispatch the orders waiting for it (new ones from the chat, handed-back ones), oldest first, at most `batch`
+    (dispatch_batch_size) per run, each claimed and dispatched in its own transaction: one order's failure is
+    logged, leaves the others dispatched and is tried again next run. Safe in several workers at once
+    (orders.claim_waiting skips the rows another worker holds)."""
+    names = {svc.code: orders.ServiceInfo(svc.code, svc.name) for svc in services.nlu.catalogue}
+    failed: set[int] = set()
+    done = 0
+    for _ in range(batch or services.config.dispatch_batch_size):
+        current: int | None = None
+        try:
+            with transaction(services.sessions) as s:
+                now = services.clock.now()
+                order = orders.claim_waiting(s, now, skip=failed)
+                if order is None:
+                    break
+                current = order.id
+                orders.dispatch_claimed(s, order, now, names)
+        except Exception:
+            if current is None:  # the claim itself failed (the database): the job fails, the next run tries again
+                raise
+            log.exception("dispatch of order %s failed; tried again next run", current)
+            failed.add(current)
+            continue
+        done += 1
+    if done:
+        log.info("dispatch queue: %d orders dispatched", done)
+    return done
+
+
 # -- every minute: event and appointment reminders ---------------------------------------------------
 
 
@@ -124,18 +159,23 @@ def appointment_reminders(s: Session, hub_id: int, now: datetime, services: Serv
         vol_user = s.get(User, member.user_id) if member and member.user_id else None
         if vol_user is not None:
             enqueue(s, hub_id=hub_id, to=vol_user.openid, now=now, idempotency_key=f"{key}:vol",
-                    text=f"服务提醒：订单{order.id}（{service}）{when}开始，地址：{order.address or '见订单'}，"
-                         f"电话：{order.phone or '无'}。完成后回复“完成 {order.id} 小时数”。")
+                    text=f"服务提醒：订单{order.ref}（{service}）{when}开始，地址：{order.address or '见订单'}，"
+                         f"电话：{order.phone or '无'}。完成后回复“完成 {order.ref} 小时数”。")
             queued += 1
         vol = s.get(Volunteer, order.volunteer_id) if order.volunteer_id else None
         who = f"志愿者{vol.name}" if vol else "志愿者"
         for user_id in sorted({uid for uid in (order.ordered_by_user_id, order.resident_user_id) if uid is not None}):
             user = s.get(User, user_id)
-            if user is not None and orders.reachable(user):  # not the office's row of an order taken by phone
+            if user is None:
+                continue
+            if orders.reachable(user):
                 enqueue(s, hub_id=hub_id, to=user.openid, now=now, idempotency_key=f"{key}:res:{user_id}",
-                        text=f"温馨提醒：您的{service}订单{order.id}将于{when}开始，{who}会准时上门。"
+                        text=f"温馨提醒：您的{service}订单{order.ref}将于{when}开始，{who}会准时上门。"
                              f"有变化请回复“人工”。")
                 queued += 1
+            else:  # the office's row of an order taken by phone: staff remind the resident by phone
+                orders.tell_by_phone(s, order, f"提醒：{service}订单{order.ref}将于{when}开始，{who}会准时上门。",
+                                     now, key=f"{key}:res:{user_id}")
     return queued
 
 
@@ -201,9 +241,9 @@ def digest_text(s: Session, hub_id: int, now: datetime) -> str:
     lines = [f"今日订单简报：进行中 {open_n} 单，待接单 {len(unaccepted)} 单，待核查 {len(flagged)} 单。"]
     for order in unaccepted[:10]:
         waited = int((now - as_utc(order.created_at)).total_seconds() // 3600)
-        lines.append(f"· 待接单 #{order.id} {order.service_code}，{orders.when_text(order)}，已等 {waited} 小时")
+        lines.append(f"· 待接单 单号{order.ref} {order.service_code}，{orders.when_text(order)}，已等 {waited} 小时")
     for order in flagged[:10]:
-        lines.append(f"· 待核查 #{order.id}（{order.rating}颗心）：leifeng orders review {order.id}")
+        lines.append(f"· 待核查 单号{order.ref}（{order.rating}颗心）：leifeng orders review {order.id}")
     return "\n".join(lines)
 
 
@@ -363,6 +403,7 @@ def schedule(services: Services) -> tuple[JobSpec, ...]:
         JobSpec("processed_messages_prune", prune_processed_messages, "cron", {"hour": 3, "minute": 40}),
         JobSpec("handover_unanswered", handover.note_unanswered, "interval", {"seconds": 60}),
         JobSpec("handover_prune", handover.prune, "cron", {"hour": 3, "minute": 50}),
+        JobSpec("retention", retention.prune, "cron", {"hour": 4, "minute": 10}),  # outbox, sign-ins, audit log
         JobSpec("daily_digest", daily_digest, "cron", {"hour": digest.hour, "minute": digest.minute}),
         JobSpec("monthly_report", monthly_report, "cron", {"day": 1, "hour": 9, "minute": 0}),
         JobSpec("quarterly_honours", quarterly_honours, "cron", {"month": "1,4,7,10", "day": 1, "hour": 9,
@@ -390,6 +431,10 @@ def run_job(job_id: str) -> None:
         log.warning("job %s is no longer defined; skipped", job_id)
         return
     try:
-        spec.run(services)
+        with exclusive(services.engine, f"job:{job_id}") as mine:
+            if not mine:
+                log.warning("job %s is running in another worker; this run skipped", job_id)
+                return
+            spec.run(services)
     except Exception:  # keep the scheduler alive; the job is idempotent, the next run catches up
         log.exception("job %s failed", job_id)

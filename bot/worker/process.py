@@ -1,7 +1,12 @@
-"""The worker process: one scheduler (reminders, sweeps, digests, reports) and the outbox sender.
+"""The worker process: the outbox sender and the dispatch queue in every worker, and one scheduler (reminders,
+sweeps, digests, reports) in the worker that holds the scheduler lock.
 
-Only the worker holding the scheduler lock (bot/worker/schedlock.py) runs anything: a second worker started by
-mistake waits, says so in its log, and takes over if the first stops renewing the lock. The schedule
+Every worker sends the outbox and dispatches waiting orders (its own in-memory loops, `outbox` and `dispatch`):
+their claims skip the rows another worker holds (FOR UPDATE SKIP LOCKED on PostgreSQL), so several workers
+share the work and never send or dispatch one row twice. Only the worker holding the scheduler lock
+(bot/worker/schedlock.py) runs the schedule: another waits, says so in its log, and takes over if the first stops
+renewing the lock; each scheduled run also holds a PostgreSQL advisory lock of its job (schedlock.exclusive), so a
+leader that stalled past its lock and the one that took over never run the same job at once. The schedule
 lives in APScheduler's SQLAlchemy job store (table apscheduler_jobs), so next run times survive restarts
 and a run missed while no worker was up fires once when one comes back (within the grace period).
 
@@ -58,7 +63,9 @@ class Worker:
         cfg = services.config
         self.lock = LeaderLock(services.sessions, services.clock, self.owner, cfg.scheduler_lock_seconds)
         self.renew_every = max(0.2, min(cfg.scheduler_lock_seconds / 3, 10.0))
-        self.scheduler: BackgroundScheduler | None = None
+        self.dispatch_every = cfg.dispatch_every_seconds
+        self.scheduler: BackgroundScheduler | None = None  # the schedule, while leading
+        self.local: BackgroundScheduler | None = None  # the outbox and dispatch loops, from start() to stop()
         self.leading = False
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -74,6 +81,12 @@ class Worker:
         if stats.claimed:
             log.info("outbox: %d claimed, %d sent, %d to retry, %d dead", stats.claimed, stats.sent,
                      stats.retried, stats.dead)
+
+    def dispatch_due(self) -> None:
+        try:
+            jobs.dispatch_waiting(self.services)
+        except Exception:  # keep the worker alive; the next tick tries again
+            log.exception("dispatch round failed")
 
     # -- leadership ------------------------------------------------------------------------------
     def tick(self) -> bool:
@@ -101,9 +114,17 @@ class Worker:
         cfg = self.services.config
         grace = int(timedelta(minutes=cfg.reminder_grace_minutes).total_seconds())
         return BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.services.engine), "memory": MemoryJobStore()},
+            jobstores={"default": SQLAlchemyJobStore(engine=self.services.engine)},
             timezone=cfg.timezone,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace})
+
+    def _build_local(self) -> BackgroundScheduler:
+        """This process's loops, whether it leads or not: send the outbox, dispatch waiting orders."""
+        local = BackgroundScheduler(jobstores={"memory": MemoryJobStore()}, timezone=self.services.config.timezone,
+                                    job_defaults={"coalesce": True, "max_instances": 1})
+        local.add_job(self.send_due, "interval", seconds=self.interval, id="outbox", jobstore="memory")
+        local.add_job(self.dispatch_due, "interval", seconds=self.dispatch_every, id="dispatch", jobstore="memory")
+        return local
 
     def ensure_jobs(self, scheduler: BackgroundScheduler) -> dict[str, str]:
         """Persisted jobs whose trigger is unchanged are kept (with their next run time); others (re)added."""
@@ -142,12 +163,10 @@ class Worker:
         self.catch_up()
         scheduler = self._build_scheduler()
         scheduler.start(paused=True)
-        scheduler.add_job(self.send_due, "interval", seconds=self.interval, id="outbox", jobstore="memory",
-                          replace_existing=True)
         changes = self.ensure_jobs(scheduler)
         scheduler.resume()
         self.scheduler, self.leading = scheduler, True
-        log.info("worker %s runs the scheduler (outbox every %.1fs; jobs: %s)", self.owner, self.interval,
+        log.info("worker %s runs the scheduler (jobs: %s)", self.owner,
                  ", ".join(f"{k} {v}" for k, v in changes.items()))
 
     def _stand_down(self) -> None:
@@ -165,6 +184,10 @@ class Worker:
         self._stopped.clear()
         self.services.warm_up()  # what create_app builds at start-up, so no job's first run pays for it
         self.tick()  # lead at once when the lock is free (the demo and tests rely on it)
+        self.local = self._build_local()
+        self.local.start()
+        log.info("worker %s sends the outbox every %.1fs and dispatches every %.1fs", self.owner, self.interval,
+                 self.dispatch_every)
         self._thread = threading.Thread(target=self._supervise, name=f"{self.owner}-lock", daemon=True)
         self._thread.start()
 
@@ -173,6 +196,9 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        if self.local is not None and self.local.running:
+            self.local.shutdown(wait=True)
+        self.local = None
         was_leading = self.leading
         self._stand_down()
         if was_leading:

@@ -1,16 +1,21 @@
 """The scheduler lock: a row with an owner and an expiry, so exactly one worker runs the schedule.
 
 A lock row (rather than a PostgreSQL advisory lock) works the same on SQLite and PostgreSQL, survives
-connection pool recycling, and a crashed holder simply stops renewing: the lock is free once it expires.
+connection pool recycling, and a crashed holder simply stops renewing: the lock is free once it expires. Each
+scheduled run also holds its job's advisory lock on PostgreSQL (`exclusive`), for the moments a stalled leader
+and its successor overlap.
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,3 +70,32 @@ class LeaderLock:
     def release(self) -> None:
         with transaction(self.sessions) as s:
             s.execute(delete(SchedulerLock).where(SchedulerLock.name == self.name, SchedulerLock.owner == self.owner))
+
+
+JOB_LOCK_CLASS = 0x1EF0  # the advisory locks' first key: this project's jobs (the second is the job's name)
+
+
+def job_lock_key(name: str) -> int:
+    """A job's advisory lock key (pure): a stable signed 32-bit number from its name."""
+    key = zlib.crc32(name.encode("utf-8"))
+    return key - (1 << 32) if key >= 1 << 31 else key
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[bool]:
+    """Hold the job `name`'s PostgreSQL advisory lock while the block runs; yields False (run nothing) when
+    another process holds it. The scheduler lock already lets one worker lead; this covers the seconds after a
+    leader stalled past its lock's expiry while the next one took over, so one job never runs twice at once.
+    A session lock on a connection of its own in autocommit (the job's transactions are its own business); it
+    is gone when the connection closes, so a crashed worker holds nothing. SQLite (one host) yields True."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = job_lock_key(name)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        got = bool(conn.scalar(select(func.pg_try_advisory_lock(JOB_LOCK_CLASS, key))))
+        try:
+            yield got
+        finally:
+            if got:
+                conn.scalar(select(func.pg_advisory_unlock(JOB_LOCK_CLASS, key)))

@@ -67,7 +67,7 @@ from bot.outbox_rules import (
     routes,
     template_data,
 )
-from bot.worker import delivery
+from bot.worker import delivery, tagsend
 from storage import subscriptions
 from storage.db import transaction
 from storage.models import AuditLog, OutboxMessage, User
@@ -528,9 +528,16 @@ class OutboxSender:
                 s.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.media_id.is_(None))
                           .values(media_id=media_id))
                 media_id = s.scalar(select(Broadcast.media_id).where(Broadcast.id == broadcast_id)) or media_id
+        clientmsgid = f"leifeng-{row.hub_id}-outbox-{row.id}"
         try:
             self.limiter.acquire()
-            client.mass_send([o for _, o in people], media_id, clientmsgid=f"leifeng-{row.hub_id}-outbox-{row.id}")
+            if row.payload.get("tag"):  # by the segment's tag (a 订阅号's only segment; a 服务号's one-person one)
+                tagsend.send(self.svc.sessions, client, row, media_id, clientmsgid=clientmsgid,
+                             now=self.svc.clock.now())
+            else:
+                client.mass_send([o for _, o in people], media_id, clientmsgid=clientmsgid)
+        except tagsend.NotTagged as exc:
+            raise Unreachable(exc.status, exc.reasons) from exc
         except WeChatClientException as exc:
             self._rate_limited(exc)
             if exc.errcode == NO_MASS_QUOTA:  # someone in this part had no 群发 left (one sent from the console?)

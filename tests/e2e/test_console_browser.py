@@ -8,7 +8,6 @@ are never used. Without Chromium these tests skip on a developer machine and FAI
 from __future__ import annotations
 
 import io
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,30 +26,7 @@ from tests.bot.admin.test_admin import PASSWORD, Seeded, seed_console
 from tests.conftest import make_services
 from tests.e2e.png import colour_counts, near, pixels
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--headless"]
 BAR_RED = (0xC0, 0x39, 0x2B)  # the first series colour in bot/admin/charts.py
-
-
-def _browser_missing(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"browser tests cannot run in CI: {reason} (.ci/run installs chromium)", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        _browser_missing(f"{CHROMIUM} not found: apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _browser_missing("the playwright package is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

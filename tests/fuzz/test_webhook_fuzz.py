@@ -66,7 +66,8 @@ def hub(request: pytest.FixtureRequest, db_url: str, clock: FakeClock,
     aes = request.param == "aes"
     settings = {"wechat_token": OA["token"], "wechat_appid": OA["appid"], "wechat_aes_key": OA["encoding_aes_key"]} \
         if aes else {}
-    svc = make_services(db_url, clock, fake_wechat, **settings)
+    # every forgery must reach the checks: the flood limit (bot/web/badsig.py) has its own tests
+    svc = make_services(db_url, clock, fake_wechat, signature_failures=10**9, **settings)
     account = Account(token=svc.config.wechat_token, appid=svc.config.wechat_appid, aes_key=svc.config.wechat_aes_key)
     yield svc, create_app(services=svc).test_client(), account
     svc.close()
@@ -223,7 +224,8 @@ def test_a_tampered_official_ciphertext_is_refused(db_url: str, clock: FakeClock
 @pytest.fixture
 def wecom(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> Iterator[tuple[Any, Any]]:
     svc = make_services(db_url, clock, fake_wechat, wecom_corpid=WECOM["corpid"], wecom_token=WECOM["token"],
-                        wecom_aes_key=WECOM["encoding_aes_key"], wecom_agent_id="218", wecom_secret="s")
+                        wecom_aes_key=WECOM["encoding_aes_key"], wecom_agent_id="218", wecom_secret="s",
+                        signature_failures=10**9)  # as above: every forgery reaches the checks
     yield svc, create_app(services=svc).test_client()
     svc.close()
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.dialogue.nlu import Understanding
 from bot.serviceloop import orders
 from storage.models import User
+from storage.orderrefs import is_ref
 
 
 @dataclass(frozen=True)
@@ -42,19 +43,24 @@ class ActionContext:
 Run = Callable[[ActionContext, Mapping[str, Any]], str]
 
 
-MAX_ORDER_ID = 2**63 - 1  # the id column is a signed 64-bit integer
+MAX_ORDER_ID = 2**63 - 1  # the id columns are signed 64-bit integers: no row has a bigger id
 
 
-def order_number(data: Mapping[str, Any]) -> int:
-    """The order number the person typed; one that no order can have (0, or too big for the id column) is
-    answered as no such order, in their words, before the database is asked."""
+def order_number(ac: ActionContext, data: Mapping[str, Any]) -> int:
+    """The order the person named, by the number they see and type (its ref, 单号) in their hub: the order's id,
+    for the domain. Every chat command that names an order comes through here; orders are never found by id in the
+    chat (ids are sequential: "接单 12", "接单 13"… would walk through them). A number that names no order of the
+    hub — a guess, an order's id, one no ref can be (asked of nobody) — gets the same words, whatever it is."""
     value = data.get("order")
+    if value is None:
+        raise orders.OrderError("请带上订单编号，回复“我的订单”或“我的任务”查看编号。")
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ORDER_ID:
-        return value
-    raise orders.OrderError(f"没有编号为 {shown(value)} 的订单，请核对编号。" if value is not None
-                            else "请带上订单编号，回复“我的订单”或“我的任务”查看编号。")
+    number = value if isinstance(value, int) and not isinstance(value, bool) and is_ref(value) else None
+    order = orders.find_by_ref(ac.s, ac.hub_id, number) if number is not None else None
+    if order is None:
+        raise orders.OrderError(f"没有编号为 {shown(value)} 的订单，请核对编号。")
+    return order.id
 
 
 def shown(value: Any) -> str:

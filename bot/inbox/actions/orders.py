@@ -17,50 +17,51 @@ def _service_of(ac: ActionContext, order_id: int) -> orders.ServiceInfo:
 
 def submit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
     service = ac.service(str(data["service"]))
-    order = orders.submit_order(ac.s, hub_id=ac.hub_id, user=ac.user, data=data, service=service, now=ac.now)
-    status = ("正在为您联系志愿者，有人接单会马上告诉您。" if order.state == "dispatched" and order.dispatch_round
-              else "暂时没有空闲的志愿者，已请社区工作人员帮您安排。")
-    return (f"订单{order.id}已提交：{service.name}，{orders.when_text(order)}。\n{status}\n"
-            f"查看进度回复“我的订单”，取消回复“取消订单 {order.id}”。")
+    # dispatched by the worker within seconds, not inside this passive reply (it tells them if nobody is free)
+    order = orders.submit_order(ac.s, hub_id=ac.hub_id, user=ac.user, data=data, service=service, now=ac.now,
+                                dispatch_now=False)
+    status = "正在为您联系志愿者，有人接单会马上告诉您。"
+    return (f"订单{order.ref}已提交：{service.name}，{orders.when_text(order)}。\n{status}\n"
+            f"查看进度回复“我的订单”，取消回复“取消订单 {order.ref}”。")
 
 
 def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = order_number(data)
     member = membership_of(ac.s, ac.hub_id, ac.user)
     if member is None or member.status not in ACTIVE_STATUSES:
         raise orders.NotAVolunteerError()  # before the order is looked up: its number says nothing to a stranger
+    oid = order_number(ac, data)
     service = _service_of(ac, oid)
     order = orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=service)
-    return (f"接单成功！订单{order.id}：{service.name}\n时间：{orders.when_text(order)}\n"
+    return (f"接单成功！订单{order.ref}：{service.name}\n时间：{orders.when_text(order)}\n"
             f"地址：{order.address or '待确认'}\n"
             f"联系人：{order.resident_name or '居民'} 电话：{order.phone or '未留'}\n"
-            f"完成后回复：完成 {order.id} 小时数（如“完成 {order.id} 2”）。有事去不了回复：退单 {order.id}")
+            f"完成后回复：完成 {order.ref} 小时数（如“完成 {order.ref} 2”）。有事去不了回复：退单 {order.ref}")
 
 
 def complete(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = order_number(data)
+    oid = order_number(ac, data)
     hours = float(data["hours"])
     order = orders.complete(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hours=hours, now=ac.now,
                             service=_service_of(ac, oid))
-    return f"辛苦了！订单{order.id}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
+    return f"辛苦了！订单{order.ref}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
 
 
 def give_back(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = order_number(data)
+    oid = order_number(ac, data)
     reason = str(data.get("reason", ""))
     order = orders.give_back(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, reason=reason, now=ac.now,
-                             service=_service_of(ac, oid))
-    return f"已退单（原因：{reason}）。订单{order.id}会重新派给其他志愿者。"
+                             service=_service_of(ac, oid), dispatch_now=False)  # offered again by the worker
+    return f"已退单（原因：{reason}）。订单{order.ref}会重新派给其他志愿者。"
 
 
 def cancel_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    order = orders.cancel(ac.s, hub_id=ac.hub_id, order_id=order_number(data), actor=ac.user.openid,
+    order = orders.cancel(ac.s, hub_id=ac.hub_id, order_id=order_number(ac, data), actor=ac.user.openid,
                           reason="居民取消", now=ac.now, user=ac.user)
-    return f"订单{order.id}已取消。"
+    return f"订单{order.ref}已取消。"
 
 
 def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = order_number(data)
+    oid = order_number(ac, data)
     hearts = int(data["hearts"])
     orders.rate(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hearts=hearts, now=ac.now,
                 service=_service_of(ac, oid))
@@ -68,7 +69,7 @@ def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def comment(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    orders.add_comment(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=order_number(data),
+    orders.add_comment(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=order_number(ac, data),
                        comment=str(data.get("comment", "")), now=ac.now)
     return "收到您的留言，谢谢！"
 

@@ -206,14 +206,14 @@ def pay_with_hours(ac: ActionContext, data: Mapping[str, Any]) -> str:
     account = _account(ac)
     if account is None:
         return "只有登记的志愿者才能用存折里的时长预约服务。"
-    order = _get_order(ac.s, ac.hub_id, order_number(data))
+    order = _get_order(ac.s, ac.hub_id, order_number(ac, data))
     if order.ordered_by_user_id != ac.user.id:
-        return f"订单{order.id}不是您下的，不能用您的时长支付。"
+        return f"订单{order.ref}不是您下的，不能用您的时长支付。"
     duration = ac.nlu.service(order.service_code).duration_minutes if order.service_code in ac.nlu.catalogue else 60
     held = timebank.pay_order(ac.s, account=account, order=order, minutes=int(duration), actor=ac.user.openid,
                               now=ac.now)
     left = timebank.hours_text(timebank.balance(ac.s, account))
-    return (f"订单{order.id}改为用存折时长支付：先预扣{timebank.hours_text(held)}，服务完成后按实际时长结算，"
+    return (f"订单{order.ref}改为用存折时长支付：先预扣{timebank.hours_text(held)}，服务完成后按实际时长结算，"
             f"多退少补（不会超过余额）；订单取消会全部退回。\n余额：{left}")
 
 

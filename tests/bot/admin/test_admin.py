@@ -59,6 +59,12 @@ def _order(s: Any, hub_id: int, user: User, code: str, now: Any, name: str) -> O
                                service=orders.ServiceInfo(code, name), now=now)
 
 
+def _ref(services: Services, order_id: int) -> int:
+    """The order's 单号, as the console names it."""
+    with services.sessions() as s:
+        return s.get_one(Order, order_id).ref
+
+
 def seed_console(services: Services) -> Seeded:
     """Two hubs, teams, volunteers (one applicant with an ID number), orders in several states, a merchant,
     and one account per role (password PASSWORD): boss (admin), xiaoli (staff), laowang (haircut leader),
@@ -407,7 +413,7 @@ def test_dispatch_then_reassign_then_support_then_cancel(staff_client: Any, seed
     resp = post(staff_client, f"/admin/orders/{oid}/assign", {"volunteer_id": seeded.repairer})
     assert resp.status_code == 302
     page = text(staff_client.get(resp.headers["Location"]))
-    assert f"订单{oid}已派给志愿者{seeded.repairer}" in page and "志愿者已接单" in page
+    assert f"订单{_ref(services, oid)}已派给志愿者{seeded.repairer}" in page and "志愿者已接单" in page
     resp = post(staff_client, f"/admin/orders/{oid}/assign", {"volunteer_id": seeded.barber})
     with services.sessions() as s:
         order = s.get(Order, oid)
@@ -678,10 +684,11 @@ TESTED_ENDPOINTS = {  # each is exercised by a test in tests/bot/admin/test_admi
     "events_move", "events_cancel", "broadcasts_page", "broadcasts_preview", "broadcasts_send", "broadcast_page",
     "incidents_page", "incident_handled", "inbox_page", "conversation_page", "conversation_reply",
     "conversation_back", "staff_wechat", "staff_wechat_code", "staff_wechat_unlink", "delivery_page",
-    "delivery_resend", "catalogue_examples", "catalogue_example_add", "catalogue_example_remove",
+    "delivery_resend", "delivery_told", "catalogue_examples", "catalogue_example_add", "catalogue_example_remove",
     "catalogue_example_restore", "order_service", "team_create", "team_page", "team_update", "team_leader",
     "team_member_add", "team_member_remove", "team_robot", "merchant_create", "merchant_page", "merchant_update",
-    "merchant_toggle", "intake_form", "intake_submit", "order_phone_rating", "static"}
+    "merchant_toggle", "intake_form", "intake_submit", "order_phone_rating", "residents_page", "walkins_page",
+    "walkins_record", "static"}
 
 
 def test_every_console_route_has_tests(app: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.community import broadcasts
@@ -14,18 +13,7 @@ from bot.worker.sender import OutboxSender
 from storage.db import transaction
 from storage.models import OutboxMessage, User
 from storage.models_events import Broadcast, Event
-from tests.bot.admin.test_admin import Seeded, audit_actions, form_token, login, post, seed_console, text
-
-
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
-
-
-@pytest.fixture
-def staff_client(client: Any, seeded: Seeded) -> Any:
-    login(client, "xiaoli")
-    return client
+from tests.bot.admin.test_admin import Seeded, audit_actions, form_token, login, post, text
 
 
 def _events(services: Services) -> list[Event]:

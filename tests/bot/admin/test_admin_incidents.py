@@ -18,15 +18,11 @@ from storage.db import transaction
 from storage.models import AuditLog, Team, User
 from storage.models_admin import StaffAccount
 from storage.models_events import Incident
-from tests.bot.admin.test_admin import PASSWORD, Seeded, _create_account, form_token, login, post, seed_console, text
+from tests.bot.admin.test_admin import PASSWORD, Seeded, _create_account, form_token, login, post, text
 
 ADDRESS = "幸福小区3栋2单元501"  # the address of the resident's orders in seed_console
 PHONE = "13812345678"
 
-
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
 
 
 def _report(services: Services, hub_id: int, openid: str, words: str, kind: str) -> int:

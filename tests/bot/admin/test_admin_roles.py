@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.services import Services
 from storage.models import Order
-from tests.bot.admin.test_admin import ID_MASKED, Seeded, login, post, seed_console, text
-
-
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
+from tests.bot.admin.test_admin import ID_MASKED, Seeded, login, post, text
 
 
 def test_merchant_never_sees_id_numbers_or_phones(client: Any, seeded: Seeded) -> None:

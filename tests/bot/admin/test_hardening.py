@@ -26,10 +26,6 @@ HUGE = "9" * 20  # over a signed 64-bit integer
 JUST_OVER = "9223372036854775808"  # 2**63
 
 
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
-
 
 @pytest.fixture
 def console(services: Services) -> Any:

@@ -14,22 +14,13 @@ from bot.services import Services
 from bot.worker import jobs
 from storage.db import transaction
 from storage.models import Order, OrderEvent, OutboxMessage, PointsEntry, ServiceRecord, User
-from tests.bot.admin.test_admin import Seeded, audit_actions, form_token, login, post, seed_console, text
+from tests.bot.admin.test_admin import Seeded, audit_actions, form_token, login, post, text
 from tests.dialog import Chat, verify_dialog
 
 BARBER = "oVolBarber01"
 NEW = "/admin/orders/new"
 
 
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
-
-
-@pytest.fixture
-def staff_client(client: Any, seeded: Seeded) -> Any:
-    login(client, "xiaoli")
-    return client
 
 
 @pytest.fixture
@@ -76,15 +67,15 @@ def test_phone_only_resident_reaches_a_volunteer_and_is_rated_by_phone(
         submit = next(iter(first))
         assert submit.reason == "工作人员代下单" and submit.actor == "web:xiaoli"
     got = talk.deliver()
-    assert any(f"接单 {o.id}" in t for t in got[BARBER])
-    verify_dialog(talk, [(BARBER, f"接单 {o.id}", "接单成功")])
-    verify_dialog(talk, [(BARBER, f"完成 {o.id} 1.5", "还没到服务时间")])  # refused before the appointment
+    assert any(f"接单 {o.ref}" in t for t in got[BARBER])
+    verify_dialog(talk, [(BARBER, f"接单 #{o.id}", "接单成功")])
+    verify_dialog(talk, [(BARBER, f"完成 #{o.id} 1.5", "还没到服务时间")])  # refused before the appointment
     start = as_utc(newest(services).start_at)
     lead = timedelta(minutes=services.config.appointment_remind_minutes - 1)
     with transaction(services.sessions) as s:  # the appointment reminder: the volunteer's, none for the office row
         assert jobs.appointment_reminders(s, o.hub_id, start - lead, services) == 1
     clock.advance(days=1, hours=6)
-    verify_dialog(talk, [(BARBER, f"完成 {o.id} 1.5", "1.5")])
+    verify_dialog(talk, [(BARBER, f"完成 #{o.id} 1.5", "1.5")])
     assert newest(services).state == "completed"
     with services.sessions() as s:  # nothing was queued for the office's row: nobody to send it to
         assert s.scalars(select(OutboxMessage.to).where(OutboxMessage.to == office.openid)).all() == []
@@ -171,3 +162,13 @@ def test_board_searches_by_phone_and_name(staff_client: Any, services: Services)
     assert "共1个" in page and f"/admin/orders/{taken.id}\"" in page
     assert "共0个" in text(staff_client.get("/admin/orders?q=13000000000"))
     assert "共0个" in text(staff_client.get("/admin/orders?q=%25"))  # a wildcard is only a character
+
+
+def test_board_finds_an_order_by_its_ref_and_shows_it_as_the_number(staff_client: Any, services: Services) -> None:
+    intake(staff_client)
+    taken = newest(services)
+    page = text(staff_client.get(f"/admin/orders?q={taken.ref}"))
+    assert "共1个" in page and f"/admin/orders/{taken.id}\">{taken.ref}</a>" in page
+    if taken.id != taken.ref:
+        assert "共0个" in text(staff_client.get(f"/admin/orders?q={taken.id}"))  # an id is no 单号
+    assert f"订单{taken.ref}" in text(staff_client.get(f"/admin/orders/{taken.id}"))

@@ -46,7 +46,8 @@ def test_dispatch_posts_to_the_team_group_robot(chat: Chat) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交")])
     got = chat.deliver()
     (post,) = got["robot:ROBOT-HAIR"]
-    assert "【爱心理发队】" in post and "接单 1" in post and "1号" not in post.split("地点：")[1].split("\n")[0]
+    assert "【爱心理发队】" in post and chat.refs("接单 #1") in post
+    assert "1号" not in post.split("地点：")[1].split("\n")[0]
 
 
 def test_support_flow_notifies_staff_then_resident_and_volunteer(chat: Chat, services: Any) -> None:
@@ -72,7 +73,7 @@ def test_support_flow_notifies_staff_then_resident_and_volunteer(chat: Chat, ser
 
 def test_cli_assign_reassign_show_cancel(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
-                         ("oVolBarber01", "接单 1", "接单成功")])
+                         ("oVolBarber01", "接单 #1", "接单成功")])
     chat.deliver()
     res = run_cli(services, "orders", "assign", "1", "--volunteer", "2")
     assert res.exit_code == 0, res.output
@@ -94,9 +95,9 @@ def test_cli_assign_reassign_show_cancel(chat: Chat, services: Any) -> None:
 
 def test_staff_confirm_and_review(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
-                         ("oVolBarber01", "接单 1", "接单成功")])
+                         ("oVolBarber01", "接单 #1", "接单成功")])
     chat.clock.advance(hours=32)
-    verify_dialog(chat, [("oVolBarber01", "完成 1 2", "辛苦了")])
+    verify_dialog(chat, [("oVolBarber01", "完成 #1 2", "辛苦了")])
     assert run_cli(services, "orders", "review", "1", "--note", "x").exit_code == 1  # not flagged
     res = run_cli(services, "orders", "confirm", "1")
     assert res.exit_code == 0, res.output

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.services import Services
 from storage.models import AuditLog, Merchant, Team, TeamMember
-from tests.bot.admin.test_admin import Seeded, login, post, seed_console, text
+from tests.bot.admin.test_admin import Seeded, login, post, text
 
 ROBOT_KEY = "1a2b3c4d-5e6f-4a0b-8c9d-0e1f2a3b9abc"
 WEBHOOK = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={ROBOT_KEY}"
 
 
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
-
-
-@pytest.fixture
-def staff_client(client: Any, seeded: Seeded) -> Any:
-    login(client, "xiaoli")
-    return client
 
 
 def _team(services: Services, team_id: int) -> Team:
@@ -139,7 +129,7 @@ def test_robot_key_is_validated_and_only_ever_shown_masked(staff_client: Any, se
 def test_merchant_create_edit_disable(staff_client: Any, seeded: Seeded, services: Services) -> None:
     page = _follow(staff_client, post(staff_client, "/admin/merchants", {
         "code": "fruit_shop", "name": "阿姨水果店", "address": "幸福路8号 ", "phone": "021-5555 1234",
-        "services": ["repair"], "accepts_redemptions": "y", "staff_openid": "oFruitAyi01"}))
+        "services": ["repair"], "accepts_redemptions": "y", "shows_qr": "y", "staff_openid": "oFruitAyi01"}))
     assert "商户“阿姨水果店”已添加" in page
     with services.sessions() as s:
         m = s.execute(select(Merchant).where(Merchant.code == "fruit_shop")).scalar_one()

@@ -133,6 +133,17 @@ def test_the_urgent_window_comes_from_the_context() -> None:
     assert "尽快（11:00前）" in (res.reply or "")
 
 
+@pytest.mark.parametrize("said", ["4829137", "4829137号", "2"])
+def test_cancel_pick_takes_a_long_order_number_or_the_line(said: str) -> None:
+    """A hub past 9,000 orders has 7-digit 单号: typing the order's own number still picks it."""
+    t = Transcript()
+    ctx = replace(t.context(), open_orders=(core.OpenOrder(512377, "haircut"), core.OpenOrder(4829137, "haircut")))
+    res = step.step(State.IDLE, {}, text("那个理发的不要了"), ctx)
+    assert res.state == State.CANCEL_PICK and "订单4829137" in (res.reply or "")
+    res = step.step(res.state, res.slots, text(said), ctx)
+    assert [(a.name, a.data) for a in res.actions] == [("cancel_order", {"order": 4829137})]
+
+
 def test_cancel_by_service_without_the_open_orders_asks_the_domain_to_list_them() -> None:
     res = Transcript().say("那个理发的不要了")
     assert res.reply == "您要取消哪一个义务理发订单？请回复“取消订单 编号”，比如“取消订单 12”。"

@@ -82,7 +82,7 @@ def test_open_tasks_are_the_fitting_open_orders_of_the_hub_closest_first(store: 
         make_order(s, now, by=resident(s, now, "oAway", away.id), hub_id=away.id)  # another hub
         assert shown(s, user, now) == [urgent.id, sooner.id, later.id]
         text = listings.open_tasks_text(s, user.hub_id, user, NAMES, now)
-        assert "适合您的待接订单" in text and f"接单 {sooner.id}" in text and "幸福小区附近" in text
+        assert "适合您的待接订单" in text and f"接单 {sooner.ref}" in text and "幸福小区附近" in text
         assert "2单元501" not in text and "13812345678" not in text  # the door and phone come with 接单
         assert vol.id != other.id
 
@@ -163,9 +163,9 @@ def test_my_orders_open_first_then_the_last_30_days_newest_first(store: Any, clo
         found = listings.my_orders(s, r.hub_id, r, now)
         assert [o.id for o in found.in_progress] == [waiting.id]
         assert [o.id for o in found.finished] == [done.id, cancelled.id, rated.id]
-        assert f"订单{old.id}" not in text
-        assert f"回复“评价 {done.id}”打分" in text and "您评了4颗心" in text and "已取消" in text
-        assert text.index(f"订单{waiting.id}") < text.index("最近30天") < text.index(f"订单{done.id}")
+        assert f"订单{old.ref}" not in text
+        assert f"回复“评价 {done.ref}”打分" in text and "您评了4颗心" in text and "已取消" in text
+        assert text.index(f"订单{waiting.ref}") < text.index("最近30天") < text.index(f"订单{done.ref}")
         for n in range(10):
             make_order(s, now, by=r, state="closed", created=timedelta(days=-2, minutes=n))
         many = listings.my_orders(s, r.hub_id, r, now)
@@ -187,20 +187,21 @@ def ordered(chat: Chat) -> Chat:
 
 def test_whole_stack_what_tasks_are_there(ordered: Chat) -> None:
     reply = ordered.say(BARBER, "有啥活") or ""
-    assert "适合您的待接订单" in reply and "接单 1" in reply and "幸福小区附近" in reply and "501" not in reply
+    assert "适合您的待接订单" in reply and ordered.refs("接单 #1") in reply
+    assert "幸福小区附近" in reply and "501" not in reply
     assert "现在没有适合您的待接订单" in (ordered.say(REPAIRER, "现在有单子吗") or "")
     assert "注册志愿者" in (ordered.say("oJustLooking", "有什么任务") or "")
-    assert "接单成功" in (ordered.say(BARBER, "接单 1") or "")
+    assert "接单成功" in (ordered.say(BARBER, "接单 #1") or "")
     assert "现在没有适合您的待接订单" in (ordered.say(BARBER, "有什么任务") or "")
 
 
 def test_whole_stack_my_orders_and_rating_from_the_list(ordered: Chat, services: Any) -> None:
-    verify_dialog(ordered, [(BARBER, "接单 1", "接单成功")])
+    verify_dialog(ordered, [(BARBER, "接单 #1", "接单成功")])
     ordered.clock.advance(days=1, hours=6)  # after the appointment
-    verify_dialog(ordered, [(BARBER, "完成 1 1.5", "辛苦了")])
+    verify_dialog(ordered, [(BARBER, "完成 #1 1.5", "辛苦了")])
     reply = ordered.say(R, "我的订单") or ""  # leaves the rating dialogue: the list says how to rate
-    assert "没有进行中的订单" in reply and "最近30天" in reply and "回复“评价 1”打分" in reply
-    verify_dialog(ordered, [(R, "评价 1", "请给订单1打分"), (R, "5", "谢谢您的评价"), (R, "不用了", "谢谢")])
+    assert "没有进行中的订单" in reply and "最近30天" in reply and ordered.refs("回复“评价 #1”打分") in reply
+    verify_dialog(ordered, [(R, "评价 #1", "请给订单#1打分"), (R, "5", "谢谢您的评价"), (R, "不用了", "谢谢")])
     assert "您评了5颗心" in (ordered.say(R, "我的订单") or "")
     with services.sessions() as s:
         assert s.execute(select(Order.rating).where(Order.id == 1)).scalar_one() == 5

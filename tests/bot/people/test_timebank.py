@@ -52,18 +52,18 @@ def order_for_parent(chat: Chat) -> int:
 
 def test_order_for_a_parent_paid_with_hours_settles_to_the_actual_time(chat: Chat, services: Any) -> None:
     oid = order_for_parent(chat)
-    reply = chat.say(V, f"时长支付 {oid}")
+    reply = chat.say(V, f"时长支付 #{oid}")
     assert reply is not None and "预扣" in reply and "余额：2.5小时" in reply  # haircut: 30 minutes expected
-    assert "已经用时长支付过了" in (chat.say(V, f"时长支付 {oid}") or "")
+    assert "已经用时长支付过了" in (chat.say(V, f"时长支付 #{oid}") or "")
     with services.sessions() as s:
         order = s.get(Order, oid)
         assert order.paid_with_hours
         held = s.execute(select(TimeBankEntry).where(TimeBankEntry.order_id == oid)).scalar_one()
         assert held.beneficiary == "周奶奶" and held.minutes == -30
     chat.deliver()
-    assert "接单成功" in (chat.say("oVolBarber01", f"接单 {oid}") or "")
+    assert "接单成功" in (chat.say("oVolBarber01", f"接单 #{oid}") or "")
     chat.clock.advance(days=2)  # the appointment has come
-    assert "辛苦了" in (chat.say("oVolBarber01", f"完成 {oid} 1") or "")
+    assert "辛苦了" in (chat.say("oVolBarber01", f"完成 #{oid} 1") or "")
     chat.deliver()
     with transaction(services.sessions) as s:  # the grandmother cannot rate by chat: staff confirm
         from bot.serviceloop import orders
@@ -77,8 +77,8 @@ def test_order_for_a_parent_paid_with_hours_settles_to_the_actual_time(chat: Cha
 
 def test_cancelled_order_gives_the_hours_back(chat: Chat, services: Any) -> None:
     oid = order_for_parent(chat)
-    chat.say(V, f"时长支付 {oid}")
-    assert "已取消" in (chat.say(V, f"取消订单 {oid}") or "")
+    chat.say(V, f"时长支付 #{oid}")
+    assert "已取消" in (chat.say(V, f"取消订单 #{oid}") or "")
     assert entries(services)[-2:] == [("withdraw", -30), ("refund", 30)]
     assert "余额：3小时" in (chat.say(V, "存折") or "")
 

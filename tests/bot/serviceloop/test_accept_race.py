@@ -19,7 +19,7 @@ from tests.conftest import make_services
 N = 24
 
 
-def seed(svc: Any, now: Any) -> int:
+def seed(svc: Any, now: Any) -> tuple[int, int]:
     with transaction(svc.sessions) as s:
         team = Team(hub_id=1, code="haircut", name="爱心理发队", services=["haircut"], created_at=now)
         s.add(team)
@@ -41,17 +41,17 @@ def seed(svc: Any, now: Any) -> int:
         order = submit_order(s, hub_id=1, user=resident, service=ServiceInfo("haircut", "义务理发"), now=now,
                              data={"service": "haircut", "details": "理发", "time_kind": "asap",
                                    "address": "幸福小区1栋101", "phone": "13812345678"})
-        return order.id
+        return order.id, order.ref
 
 
 def test_concurrent_accepts_have_exactly_one_winner(any_db_url: str, clock: FakeClock,
                                                    fake_wechat: FakeWeChatServer) -> None:
     svcs = [make_services(any_db_url, clock, fake_wechat) for _ in range(4)]  # four "web processes"
-    order_id = seed(svcs[0], clock.now())
+    order_id, ref = seed(svcs[0], clock.now())
     apps = [create_app(services=s) for s in svcs]
     acct = Account(token="testtoken", appid="wxtestappid0001")
     now = int(clock.now().timestamp())
-    reqs = [acct.text(f"oVol{i:03d}", f"接单 {order_id}", now=now) for i in range(N)]
+    reqs = [acct.text(f"oVol{i:03d}", f"接单 {ref}", now=now) for i in range(N)]
     barrier = threading.Barrier(N)
     replies: list[str] = [""] * N
 

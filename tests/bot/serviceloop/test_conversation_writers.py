@@ -85,7 +85,7 @@ def test_the_rating_prompt_waits_for_a_dialogue_under_way(db_url: str, clock: Fa
             ask_rating(s, order, ServiceInfo("haircut", "理发"), clock.now())
     with svc.sessions() as s:
         state, slots, _ = _conv(s, idle)
-        assert state == "RATE" and slots["rate_order"] == orders[0].id and slots["callout"] == 2
+        assert state == "RATE" and slots["rate_order"] == orders[0].ref and slots["callout"] == 2
         assert _conv(s, busy)[0] == "ORDER_ADDRESS"
     svc.close()
 

@@ -27,7 +27,7 @@ def _settings(services: Any, **values: Any) -> None:
 
 
 def _order_tomorrow(chat: Chat, n: int = 1) -> None:
-    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", f"订单{n}已提交")])
+    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", f"订单#{n}已提交")])
 
 
 def _user(services: Any, openid: str) -> User:
@@ -50,11 +50,11 @@ def test_every_refusal_is_one_family_under_the_root_error() -> None:
 def test_a_volunteer_of_another_team_and_skill_cannot_take_an_order_by_its_number(chat: Chat, services: Any) -> None:
     """The review's finding: any approved volunteer could take any open order and read the resident's details."""
     _order_tomorrow(chat)
-    reply = chat.say("oVolRepair01", "接单 1") or ""
+    reply = chat.say("oVolRepair01", "接单 #1") or ""
     assert "不在派给您的任务里" in reply and "幸福小区1栋1号" not in reply and "13812345678" not in reply
     with services.sessions() as s:
         assert s.get(Order, 1).state == "dispatched"  # type: ignore[union-attr]
-    assert "接单成功" in (chat.say("oVolBarber01", "接单 1") or "")  # offered: taken
+    assert "接单成功" in (chat.say("oVolBarber01", "接单 #1") or "")  # offered: taken
 
 
 def test_a_teammate_of_someone_offered_and_a_skilled_volunteer_may_take_it(chat: Chat, services: Any) -> None:
@@ -67,27 +67,27 @@ def test_a_teammate_of_someone_offered_and_a_skilled_volunteer_may_take_it(chat:
         offered_to = set(s.scalars(select(OrderOffer.volunteer_id).where(OrderOffer.order_id == 1)))
     assert len(offered_to) == 1
     teammate = first if vids[second] in offered_to else second  # not offered it, but their team's group saw it
-    assert "接单成功" in (chat.say(teammate, "接单 1") or "")
+    assert "接单成功" in (chat.say(teammate, "接单 #1") or "")
 
     _order_tomorrow(chat, 2)
     with transaction(services.sessions) as s:  # 刘大姐 (care team) learns to cut hair: she fits by skill
         vol = s.execute(select(Volunteer).where(Volunteer.name == "刘大姐")).scalar_one()
         vol.skills = [*vol.skills, "haircut"]
         s.execute(update(Order).where(Order.id == 2).values(state="submitted"))  # not offered to anyone
-    assert "接单成功" in (chat.say("oVolCare01", "接单 2") or "")
+    assert "接单成功" in (chat.say("oVolCare01", "接单 #2") or "")
 
 
 def test_give_backs_are_limited_per_day(chat: Chat, services: Any) -> None:
     _settings(services, give_backs_per_day=1)
     _order_tomorrow(chat)
-    verify_dialog(chat, [("oVolBarber01", "接单 1", "接单成功"), ("oVolBarber01", "退单 1 临时有事", "已退单")])
+    verify_dialog(chat, [("oVolBarber01", "接单 #1", "接单成功"), ("oVolBarber01", "退单 #1 临时有事", "已退单")])
     _order_tomorrow(chat, 2)
-    verify_dialog(chat, [("oVolBarber01", "接单 2", "接单成功"),
-                         ("oVolBarber01", "退单 2 又有事", "今天已经退了1次单")])
+    verify_dialog(chat, [("oVolBarber01", "接单 #2", "接单成功"),
+                         ("oVolBarber01", "退单 #2 又有事", "今天已经退了1次单")])
     with services.sessions() as s:
         assert s.get(Order, 2).state == "accepted"  # type: ignore[union-attr]
     chat.clock.advance(hours=25)
-    verify_dialog(chat, [("oVolBarber01", "退单 2 真去不了", "已退单")])
+    verify_dialog(chat, [("oVolBarber01", "退单 #2 真去不了", "已退单")])
 
 
 def test_a_resident_has_a_bounded_number_of_open_orders(chat: Chat, services: Any) -> None:
@@ -97,19 +97,19 @@ def test_a_resident_has_a_bounded_number_of_open_orders(chat: Chat, services: An
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已经有2个订单在进行中")])
     with services.sessions() as s:
         assert len(s.execute(select(Order)).scalars().all()) == 2
-    verify_dialog(chat, [(R, "取消订单 1", "已取消")])
-    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "订单3已提交")])
+    verify_dialog(chat, [(R, "取消订单 #1", "已取消")])
+    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "订单#3已提交")])
 
 
 def test_completion_waits_for_the_appointment(chat: Chat, services: Any) -> None:
     _order_tomorrow(chat)
-    verify_dialog(chat, [("oVolBarber01", "接单 1", "接单成功"),
-                         ("oVolBarber01", "完成 1 2", "还没到服务时间")])
+    verify_dialog(chat, [("oVolBarber01", "接单 #1", "接单成功"),
+                         ("oVolBarber01", "完成 #1 2", "还没到服务时间")])
     with services.sessions() as s:
         order = s.get(Order, 1)
         assert order is not None and order.state == "accepted" and order.hours is None
     chat.clock.advance(hours=32)  # 明天下午 has begun
-    verify_dialog(chat, [("oVolBarber01", "完成 1 2", "辛苦了")])
+    verify_dialog(chat, [("oVolBarber01", "完成 #1 2", "辛苦了")])
 
 
 def test_the_domain_raises_and_changes_nothing(chat: Chat, services: Any) -> None:
@@ -144,14 +144,14 @@ def test_staff_hear_once_per_need_in_words_for_people(chat: Chat, services: Any)
     with transaction(services.sessions) as s:
         s.execute(update(Volunteer).values(skills=[]))
         s.execute(update(Team).values(services=[]))
-    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "订单1已提交")])
+    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "订单#1已提交")])
     chat.clock.advance(minutes=45)
     with transaction(services.sessions) as s:
         orders.sweep(s, 1, chat.clock.now(), {"haircut": HAIRCUT})
     with services.sessions() as s:
         texts = [str(m.payload.get("text", "")) for m in
                  s.execute(select(OutboxMessage).where(OutboxMessage.to == STAFF_OPENID)).scalars()]
-    to_staff = [t for t in texts if "订单1" in t]
+    to_staff = [t for t in texts if chat.refs("订单#1") in t]
     assert len(to_staff) == 1, to_staff
     assert "管理后台" in to_staff[0] and "leifeng" not in to_staff[0]
 

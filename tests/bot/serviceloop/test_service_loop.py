@@ -26,22 +26,22 @@ def test_happy_path_order_dispatch_accept_complete_rate(chat: Chat, services: An
     verify_dialog(chat, [
         (R, "明天下午三点来给我老伴理个发，地址幸福小区3栋2单元501", "请留一个联系电话"),
         (R, "13812345678", "回复 1 确认"),
-        (R, "1", "订单1已提交"),
+        (R, "1", "订单#1已提交"),
     ])
     (order,) = orders(services)
     assert order.state == "dispatched" and order.service_code == "haircut"
     assert order.address == "幸福小区3栋2单元501" and order.phone == "13812345678"
     got = chat.deliver()
-    assert "接单 1" in got[B1][0] and "接单 1" in got[B2][0]
+    assert chat.refs("接单 #1") in got[B1][0] and chat.refs("接单 #1") in got[B2][0]
     assert "501" not in got[B1][0]  # the door number only after accepting
-    reply = chat.say(B1, "接单 1")
+    reply = chat.say(B1, "接单 #1")
     assert reply is not None and "接单成功" in reply and "幸福小区3栋2单元501" in reply and "13812345678" in reply
-    assert "已被接走" in (chat.say(B2, "接单 1") or "")
+    assert "已被接走" in (chat.say(B2, "接单 #1") or "")
     got = chat.deliver()
     assert "张师傅" in got[R][0] and "139****0001" in got[R][0]
-    assert "还没到服务时间" in (chat.say(B1, "完成 1 2") or "")  # not before the appointment
+    assert "还没到服务时间" in (chat.say(B1, "完成 #1 2") or "")  # not before the appointment
     chat.clock.advance(hours=32)
-    assert "辛苦了" in (chat.say(B1, "完成 1 2") or "")
+    assert "辛苦了" in (chat.say(B1, "完成 #1 2") or "")
     got = chat.deliver()
     assert "请给服务打分" in got[R][0]
     verify_dialog(chat, [
@@ -137,7 +137,7 @@ def test_proxy_order_tells_the_elder_when_she_follows_the_account(chat: Chat, se
                          ("oSon", "幸福小区2栋301", "请核对"), ("oSon", "1", "已提交")])
     got = chat.deliver()
     assert any("您的家人为您预约了" in t for t in got["oGrandma"])
-    verify_dialog(chat, [("oVolDoctor01", "接单 1", "接单成功")])
+    verify_dialog(chat, [("oVolDoctor01", "接单 #1", "接单成功")])
     got = chat.deliver()
     assert "oSon" in got and "oGrandma" in got  # the orderer follows the order too
 
@@ -172,10 +172,10 @@ def test_my_orders_lists_status_in_plain_words(chat: Chat) -> None:
 def test_give_back_returns_to_dispatch(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交")])
     chat.deliver()
-    verify_dialog(chat, [(B1, "接单 1", "接单成功"), (B1, "退单 1", "原因"), (B1, "家里临时有事", "已退单")])
+    verify_dialog(chat, [(B1, "接单 #1", "接单成功"), (B1, "退单 #1", "原因"), (B1, "家里临时有事", "已退单")])
     (order,) = orders(services)
     assert order.state == "dispatched" and order.volunteer_id is None
-    assert "接单成功" in (chat.say(B2, "接单 1") or "")
+    assert "接单成功" in (chat.say(B2, "接单 #1") or "")
 
 
 def test_unanswered_order_widens_then_escalates(chat: Chat, services: Any, clock: FakeClock) -> None:
@@ -193,16 +193,16 @@ def test_unanswered_order_widens_then_escalates(chat: Chat, services: Any, clock
     with transaction(services.sessions) as s:
         assert sweep(s, 1, clock.now(), names).escalated == 0  # once
     got = chat.deliver()
-    asked = [t for t in got[STAFF_OPENID] if "订单1" in t and "请人工派单" in t]
+    asked = [t for t in got[STAFF_OPENID] if chat.refs("订单#1") in t and "请人工派单" in t]
     assert len(asked) == 1, asked  # once per need: "nobody left to offer" and "nobody accepted" are one notice
     assert "管理后台" in asked[0] and "leifeng" not in asked[0]  # written for people, not a command line
 
 
 def test_low_rating_flags_for_staff(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交")])
-    verify_dialog(chat, [(B1, "接单 1", "接单成功")])
+    verify_dialog(chat, [(B1, "接单 #1", "接单成功")])
     chat.clock.advance(hours=32)
-    verify_dialog(chat, [(B1, "完成 1", "几个小时"), (B1, "1.5", "辛苦了")])
+    verify_dialog(chat, [(B1, "完成 #1", "几个小时"), (B1, "1.5", "辛苦了")])
     chat.deliver()
     verify_dialog(chat, [(R, "不太好", "没太明白"), (R, "不满意", "谢谢您的评价（2颗心）"), (R, "不用了", "谢谢")])
     (order,) = orders(services)
@@ -212,16 +212,16 @@ def test_low_rating_flags_for_staff(chat: Chat, services: Any) -> None:
 
 def test_zero_hearts_earn_nothing(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
-                         (B1, "接单 1", "接单成功")])
+                         (B1, "接单 #1", "接单成功")])
     chat.clock.advance(hours=32)
-    verify_dialog(chat, [(B1, "完成 1 1", "辛苦了"), (R, "0", "0颗心")])
+    verify_dialog(chat, [(B1, "完成 #1 1", "辛苦了"), (R, "0", "0颗心")])
     with services.sessions() as s:
         assert s.execute(select(PointsEntry.points)).scalar_one() == 0
 
 
 def test_non_volunteer_cannot_accept_and_bad_numbers_are_polite(chat: Chat) -> None:
-    verify_dialog(chat, [(R, "接单 1", "还不是本站审核通过的志愿者"), (B1, "接单 999", "没有找到订单999"),
-                         (B1, "完成 999 2", "没有找到订单999")])
+    verify_dialog(chat, [(R, "接单 1", "还不是本站审核通过的志愿者"), (B1, "接单 999", "没有编号为 999 的订单"),
+                         (B1, "完成 999 2", "没有编号为 999 的订单")])
 
 
 def test_a_crash_mid_step_leaves_no_half_made_order(chat: Chat, services: Any, monkeypatch: Any) -> None:
@@ -230,9 +230,9 @@ def test_a_crash_mid_step_leaves_no_half_made_order(chat: Chat, services: Any, m
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对")])
 
     def boom(*a: Any, **k: Any) -> None:
-        raise RuntimeError("simulated crash inside dispatch")
+        raise RuntimeError("simulated crash after the order row was written")
 
-    monkeypatch.setattr(bot.serviceloop.orders, "dispatch", boom)
+    monkeypatch.setattr(bot.serviceloop.orders, "OrderEvent", boom)  # the order is flushed, its history not yet
     assert "系统有点忙" in (chat.say(R, "1") or "")
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 0
@@ -245,9 +245,9 @@ def test_unrated_order_is_reminded_then_closed(chat: Chat, services: Any, clock:
     from bot.serviceloop.orders import ServiceInfo, sweep
 
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
-                         (B1, "接单 1", "接单成功")])
+                         (B1, "接单 #1", "接单成功")])
     clock.advance(hours=32)
-    verify_dialog(chat, [(B1, "完成 1 1", "辛苦了")])
+    verify_dialog(chat, [(B1, "完成 #1 1", "辛苦了")])
     names = {"haircut": ServiceInfo("haircut", "义务理发")}
     clock.advance(hours=25)
     with transaction(services.sessions) as s:
@@ -283,14 +283,14 @@ def test_spoken_orders_today_urgent_and_cancelled_in_other_words_through_the_web
     R2 = "oResident0002"
     verify_dialog(chat, [
         (R, "今天下午来帮我理发 幸福小区3栋 13812345678", "11月23日(周一) 13:00-18:00"),
-        (R, "对 确认", "订单1已提交"),
+        (R, "对 确认", "订单#1已提交"),
         (R2, "水管漏了 越快越好 幸福小区5栋 13812345679", "尽快（13:00前）"),
-        (R2, "嗯嗯", "订单2已提交"),
+        (R2, "嗯嗯", "订单#2已提交"),
         (R, "谢谢", "不客气"),
-        (R, "我的单子咋样了", "订单1"),
-        (R, "那个理发的不要了", "要取消订单1（义务理发"),  # the handler read the open orders: which one is meant
+        (R, "我的单子咋样了", "订单#1"),
+        (R, "那个理发的不要了", "要取消订单#1（义务理发"),  # the handler read the open orders: which one is meant
         (R, "0", ""),  # not this way, then
-        (R, "1号单子不要了", ""),
+        (R, "#1号单子不要了", ""),
     ])
     first, urgent = orders(services)
     assert first.state == "cancelled"

@@ -132,7 +132,7 @@ def test_a_volunteer_accepts_from_wecom(wsvc: Any, wclient: Any, clock: FakeCloc
     with transaction(wsvc.sessions) as s:
         vol = s.execute(select(Volunteer).where(Volunteer.name == "张师傅")).scalar_one()
         link_user(s, hub_id=1, userid="zhangsf", volunteer_id=vol.id, now=clock.now(), notify_here=True)
-    reply = zhang.say("接单 1") or ""
+    reply = zhang.say(chat.refs("接单 #1")) or ""
     assert "接单成功" in reply and "幸福小区3栋501" in reply
     with wsvc.sessions() as s:
         order = s.execute(select(Order)).scalar_one()

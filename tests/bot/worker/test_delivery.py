@@ -43,7 +43,7 @@ def test_a_volunteer_silent_for_three_days_gets_the_offer_by_template(chat: Chat
     no_refusals(fake_wechat)
     for barber in (B1, B2):
         (offer,) = fake_wechat.received(barber)[barber]
-        assert offer.startswith("义务理发任务 订单1 | 待接单 | 2026年11月27日 15:00"), offer
+        assert offer.startswith(chat.refs("义务理发任务 订单#1 | 待接单 | 2026年11月27日 15:00")), offer
     assert fake_wechat.custom_sent_to(B1) == 0
 
 
@@ -67,9 +67,9 @@ def test_without_a_template_the_offer_goes_by_the_team_robot(db_url: str, clock:
         no_refusals(fake_wechat)
         robot = got["robot:ROBOT-HAIRCUT"]
         (team_post,) = [t for t in robot if t.startswith("【")]
-        assert "新任务：义务理发（订单1）" in team_post and "幸福小区附近" in team_post
+        assert chat.refs("新任务：义务理发（订单#1）") in team_post and "幸福小区附近" in team_post
         # each barber is pinged by phone, with no detail but what to do (the whole group reads it)
-        nudge = "：义务理发任务 订单1（待接单）。回复“接单 1”即可接单"
+        nudge = chat.refs("：义务理发任务 订单#1（待接单）。回复“接单 #1”即可接单")
         assert sorted(t for t in robot if t != team_post) == ["张师傅" + nudge, "李阿姨" + nudge]
         mentions = [c["body"]["text"]["mentioned_mobile_list"] for c in fake_wechat.calls("/cgi-bin/webhook/send")]
         assert sorted(m for m in mentions if m) == [["13900000001"], ["13900000002"]]
@@ -82,11 +82,11 @@ def test_a_resident_who_does_not_write_again_learns_it_all_in_five_messages(
         chat: Chat, services: Any, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
     verify_dialog(chat, ORDER)  # her last message; from here on she only listens
     chat.deliver()
-    chat.say(B1, "接单 1")
+    chat.say(B1, "接单 #1")
     chat.deliver()
-    chat.say(B1, "退单 1 临时有事")  # given back: she hears it is being rearranged
+    chat.say(B1, "退单 #1 临时有事")  # given back: she hears it is being rearranged
     chat.deliver()
-    chat.say(B2, "接单 1")  # accepted again
+    chat.say(B2, "接单 #1")  # accepted again
     chat.deliver()
     with services.sessions() as s:
         start = s.scalars(select(Order.start_at)).one()
@@ -94,7 +94,7 @@ def test_a_resident_who_does_not_write_again_learns_it_all_in_five_messages(
     jobs.reminders(services)
     chat.deliver()
     clock.advance(hours=2)
-    chat.say(B2, "完成 1 1.5")  # completed: please rate
+    chat.say(B2, "完成 #1 1.5")  # completed: please rate
     chat.deliver()
     clock.advance(hours=25)
     jobs.sweep_orders(services)  # a day later the sweep reminds her to rate
@@ -104,19 +104,20 @@ def test_a_resident_who_does_not_write_again_learns_it_all_in_five_messages(
     told = "\n".join(fake_wechat.received(R)[R])
     for news in ("重新安排", "已由志愿者李阿姨接单", "将于", "请给服务打分"):
         assert news in told, news
-    assert "请评价义务理发服务 订单1 | 待评价" in told  # the rating reminder came after her 48 hours: by template
+    # the rating reminder came after her 48 hours: by template
+    assert chat.refs("请评价义务理发服务 订单#1 | 待评价") in told
 
 
 def test_a_reply_three_days_later_goes_by_template_and_she_can_still_rate(
         chat: Chat, services: Any, fake_wechat: FakeWeChatServer, clock: FakeClock) -> None:
     verify_dialog(chat, ORDER)
-    chat.say(B1, "接单 1")
+    chat.say(B1, "接单 #1")
     chat.deliver()
     clock.advance(days=3)
-    chat.say(B1, "完成 1 2")
+    chat.say(B1, "完成 #1 2")
     chat.deliver()
     no_refusals(fake_wechat)
-    assert fake_wechat.received(R)[R][-1].startswith("请评价义务理发服务 订单1 | 待评价")
+    assert fake_wechat.received(R)[R][-1].startswith(chat.refs("请评价义务理发服务 订单#1 | 待评价"))
     assert "谢谢您的评价" in (chat.say(R, "5") or "")  # the template told her; her answer rates the order
 
 
@@ -167,7 +168,7 @@ def test_messages_due_at_once_to_one_person_share_one_message(services: Any, fak
 def test_staff_see_what_reached_nobody_with_a_phone_to_call(chat: Chat, services: Any, fake_wechat: FakeWeChatServer,
                                                             clock: FakeClock) -> None:
     verify_dialog(chat, ORDER)
-    chat.say(B1, "接单 1")
+    chat.say(B1, "接单 #1")
     chat.deliver()
     clock.advance(days=3)
     with transaction(services.sessions) as s:  # no template for this hub: its notices have no way out of the window
@@ -227,5 +228,6 @@ def test_a_category_template_per_notice_with_its_own_fields(chat: Chat, services
     offer = [c["body"] for c in fake_wechat.calls("/cgi-bin/message/template/send") if c["body"]["touser"] == B1]
     assert offer[0]["template_id"] == "TPL_TASK"
     assert {k: v["value"] for k, v in offer[0]["data"].items()} == {
-        "character_string1": "1", "thing2": "义务理发", "time3": "2026年11月27日 15:00", "thing4": "幸福小区附近",
-        "thing5": "回复“接单 1”即可接单"}
+        "character_string1": chat.refs("#1"), "thing2": "义务理发", "time3": "2026年11月27日 15:00",
+        "thing4": "幸福小区附近",
+        "thing5": chat.refs("回复“接单 #1”即可接单")}

@@ -66,7 +66,8 @@ def test_outside_window_a_service_notice_goes_as_a_category_template(
     body = call["body"]
     assert body["template_id"] == "TPL_NOTICE" and body["client_msg_id"] == f"outbox-{rows(services)[0].id}"
     # the hub's single notice template: 事项 thing1, 状态 phrase2, 时间 time3 (no first/remark, each ≤ 20)
-    assert body["data"] == {"thing1": {"value": "社区志愿服务 订单12"}, "phrase2": {"value": "已接单"},
+    # (no order 12 in this database: without its 单号 the subject is the text's headline, never the id)
+    assert body["data"] == {"thing1": {"value": "好消息"}, "phrase2": {"value": "已接单"},
                             "time3": {"value": "2026年11月23日 10:00"}}
     assert rows(services)[0].sent_via == "template"
 

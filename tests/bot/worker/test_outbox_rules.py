@@ -69,8 +69,8 @@ def test_the_last_slots_are_kept_for_what_matters() -> None:
     ("member:3:event:8", "恭喜，您的志愿者申请已通过", Notice.MEMBERSHIP, "已通过", None),
     ("digest:1:2026-11-23:oStaff", "今日订单简报", Notice.DIGEST, "简报", None),
     ("late:1:msg:99", "您刚才问的", Notice.REPLY, "回复", None),
-    (None, "订单12已由工作人员改派给其他志愿者，谢谢您。", Notice.ORDER_UPDATE, "已改派", 12),
-    (None, "您的订单12已取消：没有时间", Notice.ORDER_UPDATE, "已取消", 12),
+    (None, "订单123456已由工作人员改派给其他志愿者，谢谢您。", Notice.ORDER_UPDATE, "已改派", None),  # a ref, not an id
+    (None, "您的订单123456已取消：没有时间", Notice.ORDER_UPDATE, "已取消", None),
     (None, "你好", Notice.CHAT, "消息", None),
 ])
 def test_what_a_row_is_comes_from_its_key_then_its_text(key: str | None, text: str, kind: Notice, status: str,
@@ -109,13 +109,13 @@ def facts(kind: Notice, status: str, **kw: object) -> Facts:
 
 def test_template_data_for_the_notices_a_resident_and_a_volunteer_get() -> None:
     start = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
-    accepted = facts(Notice.ORDER_STATUS, "已接单", order_id=12, service="理发", starts=start)
+    accepted = facts(Notice.ORDER_STATUS, "已接单", order_ref=12, service="理发", starts=start)
     assert template_data(DEFAULT_FIELDS, accepted) == {
         "thing1": {"value": "理发 订单12"}, "phrase2": {"value": "已接单"}, "time3": {"value": "2026年11月24日 15:00"}}
-    rate = facts(Notice.RATE_ASK, "待评价", order_id=12, service="理发")
+    rate = facts(Notice.RATE_ASK, "待评价", order_ref=12, service="理发")
     assert template_data({"subject": "thing1", "tip": "thing2"}, rate) == {
         "thing1": {"value": "请评价理发服务 订单12"}, "thing2": {"value": "回复0-5颗心评价服务"}}
-    offer = facts(Notice.TASK_OFFER, "待接单", order_id=12, service="上门理发", starts=start, place="幸福小区附近")
+    offer = facts(Notice.TASK_OFFER, "待接单", order_ref=12, service="上门理发", starts=start, place="幸福小区附近")
     fields = {"order_no": "character_string1", "service": "thing2", "time": "time3", "place": "thing4",
               "tip": "thing5"}
     data = template_data(fields, offer)

@@ -164,7 +164,7 @@ def test_appointment_reminders_an_hour_before_once_each(chat: Chat, services: An
     assert at(clock, local(2026, 11, 24, 14, 0), services) == 2
     assert at(clock, local(2026, 11, 24, 14, 10), services) == 0
     got = chat.deliver()
-    assert f"订单{oid}" in got[B1][0] and "幸福小区3栋501" in got[B1][0] and "15:00" in got[B1][0]
+    assert chat.refs(f"订单#{oid}") in got[B1][0] and "幸福小区3栋501" in got[B1][0] and "15:00" in got[B1][0]
     assert "张师傅" in got[SUB][0] and "15:00" in got[SUB][0]
     # moved to a new time: a new reminder for the new time
     with transaction(services.sessions) as s:
