@@ -9,7 +9,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.admin import auth, paging
@@ -20,20 +19,12 @@ from bot.services import Services
 from storage.db import transaction
 from storage.models import Hub, Membership, Order, User
 from tests.bot.scale.seeding import SeededHub, counting, seed_hub
-from tests.conftest import make_services
 
 PASSWORD = "correct-horse-battery"
 SIZES = {"default": 10, "big": 200}
 LINK = re.compile(r'<a href="([^"]+)" rel="(first|prev|next|last)">')
 ORDER_LINK = re.compile(r'href="/admin/orders/(\d+)"')
 VOLUNTEER_LINK = re.compile(r'<td><a href="/admin/volunteers/(\d+)">\d+</a></td>')
-
-
-@pytest.fixture
-def svc(any_db_url: str, clock: FakeClock) -> Any:
-    services = make_services(any_db_url, clock)
-    yield services
-    services.close()
 
 
 def _seed(svc: Services, now: datetime) -> dict[str, SeededHub]:

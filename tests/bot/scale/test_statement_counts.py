@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import SHANGHAI, FakeClock
@@ -16,7 +15,6 @@ from bot.worker import jobs
 from storage.db import transaction
 from storage.models import Conversation, Hub, Order, OrderOffer, User
 from tests.bot.scale.seeding import HAIRCUT, Counter, SeededHub, counting, seed_hub
-from tests.conftest import make_services
 
 SERVICE = orders.ServiceInfo(HAIRCUT, "义务理发")
 NAMES = {HAIRCUT: SERVICE}
@@ -27,13 +25,6 @@ SIZES = {"default": 10, "big": 200}
 # an INSERT each, the ledger row, points and banked hours each looked their key up first. (submit+dispatch: 10,
 # and the two statements that choose the order's random 单号.)
 SUBMIT_DISPATCH, ACCEPT, COMPLETE, RATE, SWEEP = 12, 11, 11, 16, 36
-
-
-@pytest.fixture
-def svc(any_db_url: str, clock: FakeClock) -> Any:
-    services = make_services(any_db_url, clock)
-    yield services
-    services.close()
 
 
 def _seed(svc: Services, now: datetime) -> dict[str, SeededHub]:
