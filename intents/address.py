@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from intents.normalise import default_normaliser
 
-_PLACE = r"(?:小区|花园|家园|公寓|大院|新村|社区|村|苑|庭|城|大厦|广场|宿舍|路|街|巷|弄|胡同|道)"
+# 里 (长青里14号楼), 园 (春晖园1栋), 府, 湾 ... name an estate only before its number: 家里 is at home, 公园 a park.
+_BEFORE_DOOR = r"(?=\s*[0-9一二三四五六七八九十]+\s*(?:号楼|号院|号|栋|幢|巷|弄|单元|座|期|区))"
+_PLACE = (r"(?:小区|花园|家园|公寓|大院|新村|社区|村|苑|庭|城|大厦|广场|宿舍|路|街道|街|巷|弄|胡同|道|"
+          r"干部楼|家属楼|家属院|宿舍楼|职工楼|住宅楼|公寓楼|大楼|"
+          rf"(?:里|园|府|湾|居|邸|阁|坊|轩|庄|山庄|公馆){_BEFORE_DOOR})")
 _NUMBER = r"[0-9一二三四五六七八九十两]+"
-# 3栋 / 2单元 / 501 / 五零一 (a room number read out digit by digit); a bare number is a door of at most 5
+# 3栋 / 2单元 / 3门 (an entrance, as northern estates number them) / 501 / 五零一 (a room number read out digit by
+# digit); a bare number is a door of at most 5
 # digits, so a phone said right after the address ("…501 13812345678") is not taken for a room
 _DOOR = r"[0-9]{1,5}(?![0-9])"
-_UNIT = (rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|号|单元|楼|层|室|户|组|座|排)|{_DOOR}(?:[-—#]{_DOOR})*|"
+_UNIT = (rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|号门洞|号门|门洞|号|单元|门|楼|层|室|户|组|座|排|期|区)|"
+         r"[东南西北中][区院苑]|[A-Za-z]\s*(?:区|座|栋)|(?<=[楼层室座])[A-Za-z](?![A-Za-z])|"
+         r"(?:东头|西头|南头|北头|村口|路口)(?:的)?(?:第[一二三四五六七八九十0-9]+(?:家|户|间))?|"
+         rf"{_DOOR}(?:[-—#]{_DOOR})*|"
          r"[零〇幺一二三四五六七八九]{3,4})")
-_ADDRESS = re.compile(rf"[\u4e00-\u9fa5A-Za-z0-9]{{1,14}}?{_PLACE}(?:\s*{_UNIT})*")
+# A place inside a place (红旗街道长青里14号楼, 东风路幸福小区3栋): the inner one only when a door follows it.
+_ADDRESS = re.compile(rf"[\u4e00-\u9fa5A-Za-z0-9]{{1,14}}?{_PLACE}"
+                      rf"(?:[\u4e00-\u9fa5A-Za-z0-9]{{0,8}}?{_PLACE}(?=\s*{_UNIT}))?(?:\s*{_UNIT})*")
 # 6号楼 / 3栋2单元501 / 7栋302: the door without the estate, an address only where one was asked for.
 _UNITS_ONLY = re.compile(rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|单元|楼|层|室|户|座))(?:\s*{_UNIT})*")
 _ROOM_ONLY = re.compile(r"^[0-9]{3,4}(?:室|号)?$")
@@ -22,7 +33,7 @@ _LABEL = r"(?:地址|住址|家住|住在|家在)"
 # What may stand between the label and the address: 地址不对 是… / 地址错了 应该是… / 地址改成…
 _CORRECTION_WORDS = (r"(?:\s*(?:不对|错了|写错了|说错了|搞错了|有误|不是这个|不是那个|不是|改一下|重新说|换一下|"
                      r"改成|改为|改到|换成|换到|应该是|应该|是|为|在|要|呢|吧|啊|哈|的话|:|：|,|，)\s*)*")
-_LABELLED = re.compile(rf"{_LABEL}{_CORRECTION_WORDS}([^，。！？,!?;；\n\x00]+)")
+_LABELLED = re.compile(rf"{_LABEL}{_CORRECTION_WORDS}\s*([^\s，。！？,!?;；\n\x00][^，。！？,!?;；\n\x00]*)")
 # Where an address ends inside a longer clause: the phone or the time that people say next.
 _VALUE_END = re.compile(r"(?:电话|手机|号码|联系|时间|明天|后天|今天|上午|下午|晚上|中午)")
 _LEADING = re.compile(r"^(?:我们家|我家|我|家)?(?:就)?(?:住在|住|在|是|到|去|来)+")
@@ -55,8 +66,17 @@ def extract_address(text: str, loose: bool = False) -> str | None:
 
     ``loose``: the text answers "what is the address?", so a door without an estate ("6号楼") counts too.
     """
-    found = find_address(default_normaliser().fold(text), loose)
-    return found.text if found else None
+    normaliser = default_normaliser()
+    folded = normaliser.fold(text)
+    found = find_address(folded, loose)
+    if found is None:
+        return None
+    # the letters of a door as written (12楼B, B座), not lower-cased as the matcher reads them
+    cased = normaliser.simplify(unicodedata.normalize("NFKC", text))
+    at = folded.find(found.text, found.start)
+    if len(cased) == len(folded) and at >= 0 and cased[at:at + len(found.text)].lower() == found.text:
+        return cased[at:at + len(found.text)]
+    return found.text
 
 
 def find_address(folded: str, loose: bool = False) -> Found | None:
@@ -149,3 +169,33 @@ def address_from_location(label: str, latitude: float, longitude: float) -> Addr
     if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
         raise ValueError(f"coordinates out of range: {latitude}, {longitude}")
     return Address(text=label.strip() or f"{latitude:.5f},{longitude:.5f}", latitude=latitude, longitude=longitude)
+
+
+# The community (小区) an address is in, for the broadcast segment "community:<name>": an estate's name up to its
+# estate word (幸福小区, 阳光花园小区, 光明新村), else the street's (朝阳路); never a building, unit or room.
+_ESTATE = r"(?:小区|花园|家园|公寓|大院|新村|社区|村|苑|庭|城|大厦|广场|宿舍)+"
+_STREET = r"(?:大道|大街|胡同|路|街|巷|弄)"
+# what ends the words before a name: a number, a 号, a street
+_BEFORE_NAME = re.compile(r"[0-9一二三四五六七八九十两]+\s*号|[0-9]|[^\u4e00-\u9fa5A-Za-z]|"
+                          r"街道|大道|大街|胡同|路|街|巷|弄")
+# 广东省深圳市南山区 / 北京市朝阳区 in front of the name: administrative levels, no part of it
+_DIVISIONS = re.compile(r"^(?:[\u4e00-\u9fa5]{2,7}?(?:省|自治区|市|(?<![小社])区|县|镇|乡))+")
+_COMMUNITY_LENGTH = 20
+
+
+def community_of(address: str | None) -> str | None:
+    """The 小区 of an address as a broadcast segment names it (幸福小区3栋2单元501 → 幸福小区; 朝阳路12号幸福小区 →
+    幸福小区; 北京市朝阳区阳光花园小区 → 阳光花园小区; 朝阳路12号 → 朝阳路), or None when it names none (6号楼,
+    coordinates). Stored in plaintext next to the encrypted address, so it is no more than an estate or a street."""
+    if not address:
+        return None
+    text = _DIVISIONS.sub("", default_normaliser().fold(address).strip())
+    for suffix in (_ESTATE, _STREET):
+        for place in re.finditer(suffix, text):
+            cut = 0
+            for marker in _BEFORE_NAME.finditer(text, 0, place.start()):
+                cut = marker.end()
+            name = _LEADING.sub("", text[cut:place.end()])
+            if len(name) > len(place.group(0)):
+                return name[-_COMMUNITY_LENGTH:]
+    return None

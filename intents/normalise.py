@@ -23,11 +23,18 @@ DIALECT_REWRITES: tuple[tuple[str, str], ...] = (
     ("俺", "我"),
     ("偶们", "我们"),
     ("阿拉", "我们"),
+    ("咱们", "我们"),
+    ("咱家", "我家"),
+    ("咱", "我"),
     ("莫得", "没有"),
     ("冇", "没有"),
     ("晓得", "知道"),
     ("明儿个", "明天"),
     ("明儿", "明天"),
+    ("明个儿", "明天"),
+    ("明个", "明天"),
+    ("今个儿", "今天"),
+    ("今个", "今天"),
     ("今儿个", "今天"),
     ("今儿", "今天"),
     ("后儿", "后天"),
@@ -55,6 +62,17 @@ _E_AS_I = re.compile(r"(^|[\s,.!?;:，。！？；：、])[额偶](?=[想要家�
 _BU_AS_MA = re.compile(
     r"(?<=[\u4e00-\u9fff])(?<![也都还就并我你他她它要可绝而却又偏才])不(?=$|[\s,.!?;:，。！？；：、])"
 )
+
+# Separable verb-object words (离合词) said with a measure word between verb and object: 理个头 is 理头, 洗个澡 is
+# 洗澡, 聊个天 is 聊天. Only these pairs: a 个 before a noun of its own (修个东西, 借个梯子) stays, since catalogue
+# keywords such as 修个 and 借个 stand for "the verb with some object".
+SEPARABLE_WORDS: tuple[str, ...] = (
+    "理发", "理头", "剃头", "推头", "剪头", "剪发", "铰头", "绞头", "洗头", "染头", "染发", "烫头", "烫发", "吹头",
+    "刮脸", "修面", "洗澡", "擦澡", "搓澡", "泡脚", "洗脚", "修脚", "聊天", "谈心", "散步", "遛弯", "帮忙", "跑腿",
+    "看病", "拿药", "开药", "挂号", "打针", "输液", "补牙", "拔牙", "看牙", "搭车", "打车", "买菜", "做饭", "送饭",
+    "吃饭", "搬家", "开锁", "换锁", "把脉", "拔罐", "按摩", "扫地", "拖地", "擦窗",
+)
+_SEPARATED = re.compile("|".join(f"{word[0]}(?:个|一个)(?={word[1:]})" for word in SEPARABLE_WORDS))
 
 # Voice-transcript fillers and sentence particles that carry no meaning for matching.
 FILLER_PATTERN = re.compile(
@@ -104,10 +122,11 @@ class Normaliser:
         return text
 
     def for_matching(self, text: str) -> str:
-        """Text for the intent matcher: folded, dialect rewritten, without fillers or symbols."""
+        """Text for the intent matcher: folded, dialect rewritten, without fillers or symbols, 理个头 as 理头."""
         text = self.rewrite_dialect(self.fold(text))
         text = strip_symbols(text)
         text = FILLER_PATTERN.sub(" ", text)
+        text = _SEPARATED.sub(lambda m: m.group(0)[0], text)
         return _SPACES.sub(" ", text).strip()
 
 

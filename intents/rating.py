@@ -59,3 +59,24 @@ def parse_rating(text: str) -> int | None:
         return None
     value = found.pop()
     return value if 0 <= value <= MAX_HEARTS else None
+
+
+# The words of the rating question's own scale ("满意" "一般" "不满意", and 好评 / 满分): a clear rating. The other
+# RATING_WORDS ("挺好", "不错", "很差"...) describe the service; a rating read from them alone is a guess, and
+# the resident is asked for the number instead (outside test 2026-12-02: 「师傅来过了 修得挺好」 was stored as 4).
+SCALE_WORDS = frozenset({"非常不满意", "很不满意", "特别不满意", "不太满意", "不满意", "非常满意", "特别满意", "很满意",
+                         "十分满意", "比较满意", "还算满意", "满意", "满分", "好评", "五星好评", "一般般", "一般",
+                         "零分"})
+
+
+def explicit_rating(text: str) -> int | None:
+    """The rating the text gives in numbers, hearts, stars or the scale's own words; None if it gives none, or only
+    one guessed from describing words (parse_rating would still read 4 from "修得挺好")."""
+    value = parse_rating(text)
+    if value is None:
+        return None
+    folded = default_normaliser().fold(text)
+    for word, _ in RATING_WORDS:
+        if word not in SCALE_WORDS:
+            folded = folded.replace(word, " ")
+    return value if parse_rating(folded) == value else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -26,7 +26,11 @@ ROUND_TO = 5  # minutes: "一个钟头以后" at 10:03 is 11:05, not 11:03
 
 _NUM = r"[0-9零〇一二两三四五六七八九十]{1,3}"
 ASAP_PATTERN = re.compile(r"越快越好|越早越好|尽快|尽早|随时|马上|立刻|立即|赶紧|赶快|现在就|今天就要|"
-                          r"(?<!不)(?<!不着)(?<!不用)急|(?:过|等|待)一?会儿?")
+                          r"(?<!不)(?<!不着)(?<!不用)急|(?:过|等|待)一?会儿?|一会儿?就|快点|快些|快一点|越快越好|"
+                          r"什么时候都(?:行|可以|方便)")
+# Said alone, these answer "when?" with "now": 现在 / 等下 / 一会儿 (inside a longer message they are no time:
+# 我现在一个人住, 等下我问问我女儿).
+ASAP_ALONE = re.compile(r"^(?:就)?(?:现在|等下|等一下|一会儿?|这会儿?)(?:吧|啊|呀|哈|就行|就来|来|过来|就可以)?$")
 # 一个钟头以后 / 过两个小时 / 半小时后 / 再过二十分钟 / 一个半钟头之后: a time counted from now (a bare
 # "两个小时" is how long, not when, so it needs 过 before or 后 after it).
 RELATIVE_PATTERN = re.compile(
@@ -44,7 +48,17 @@ RELATIVE_DAYS: tuple[tuple[str, int, str | None], ...] = (
     ("今日", 0, None),
     ("今早", 0, "早上"),
     ("今晚", 0, "晚上"),
+    # Wu and southern speech: 后日 (后天), 明朝 / 今朝 (明天 / 今天)
+    ("后日", 2, None),
+    ("过两天", 2, None),
+    ("明朝", 1, None),
+    ("今朝", 0, None),
 )
+SELF_CORRECTION = re.compile(r"[吧啊呀]*[\s,，。!！]*(?:哦|噢|喔|啊|呃)?[\s,，]*"
+                             r"(?:不对不对|不对|说错了|不是不是|(?<=[哦噢])不(?!对))"
+                             r"[\s,，。!！吧]*")
+# 周末 / 这周末 / 下周末: that week's Saturday (on a Sunday, 周末 is today); the resident confirms the day shown.
+WEEKEND_PATTERN = re.compile(r"(下个?|这个?|本)?(?:周末|星期末)")
 WEEKDAY_PATTERN = re.compile(r"(下下个?|下个?|这个?|本)?(?:星期|周)([一二三四五六日天1-7])")
 WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "7": 6}
 MONTH_DAY_PATTERN = re.compile(
@@ -53,7 +67,7 @@ MONTH_DAY_PATTERN = re.compile(
 # 下个月3号 / 这个月20号: a day of next (or this) month.
 MONTH_OF_PATTERN = re.compile(rf"(下下个?|下个?|这个?|本)月({_NUM})[号日]")
 # 15号 on its own is a day of the month, but 幸福路15号 / 3号楼 are addresses.
-DAY_ONLY_PATTERN = re.compile(rf"(?<![月\d路街巷道弄村区栋楼室幢])({_NUM})[号日](?![子楼院线栋单室])")
+DAY_ONLY_PATTERN = re.compile(rf"(?<![月\d路街巷道弄村区栋楼室幢组排院队里])({_NUM})[号日](?![子楼院线栋单室])")
 # Parts of the day and the span each stands for when no clock time is given.
 PARTS_OF_DAY: dict[str, tuple[int, int]] = {
     "凌晨": (0, 6),
@@ -92,6 +106,7 @@ _PART = "|".join(sorted(PARTS_OF_DAY, key=len, reverse=True))
 CLOCK_PATTERN = re.compile(
     rf"(?:({_PART}))?\s*(?:(\d{{1,2}})\s*[:：]\s*(\d{{2}})|({_NUM})\s*[点时](?:\s*(半|一刻|三刻|({_NUM})分?))?)"
 )
+APPROX_AFTER = re.compile(r"\s*(?:钟)?(?:左右|前后|上下|的样子|来钟|多钟|多)")
 SPAN_JOINER = re.compile(r"^\s*(?:到|至|~|～|-|—|－)\s*")
 # 2到4点 / 9-11点: the first number borrows the 点 of the second.
 BARE_RANGE = re.compile(rf"({_NUM})\s*(到|至|~|～|-|—|－)\s*(?=({_NUM})\s*[点时])")
@@ -142,10 +157,23 @@ def to_int(token: str) -> int | None:
     return int(value) if isinstance(value, (int, float)) and float(value).is_integer() else None
 
 
+# 俩 / 仨 ("two" / "three" of something) before a unit of time: 过俩钟头 is 过两钟头. One character for one, so the
+# spans of the prepared text still line up with what was said.
+SPOKEN_COUNTS = re.compile(r"[俩仨](?=\s*(?:个|小时|钟头|钟|点|半|刻|分钟|礼拜|星期|天|周))")
+
+
+# 午 typed as its homophone (下五三点, 明天上五, 中伍): only where a part of the day can stand, before a clock time or
+# the end of what was said (下五楼 is a floor).
+NOON_TYPO = re.compile(r"(?<=[上下中])[五伍舞武]"
+                       r"(?=$|[\s,，。.!！?？吧啊呀]|[0-9零一二两三四五六七八九十]{1,3}\s*[点时:：])")
+
+
 def prepare(text: str) -> str:
     """The text as the parser reads it (width-folded, simplified, dialect rewritten): TimeResult.spans index it."""
     normaliser = default_normaliser()
     folded = normaliser.rewrite_dialect(normaliser.fold(text))
+    folded = SPOKEN_COUNTS.sub(lambda m: "两" if m.group(0) == "俩" else "三", folded)
+    folded = NOON_TYPO.sub("午", folded)
     return BARE_RANGE.sub(lambda m: f"{m.group(1)}点{m.group(2)}", folded)
 
 
@@ -159,6 +187,15 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     folded = prepare(text)
+    # "今天下午吧 哦不对 明天上午": what is said after taking it back is the time
+    taken_back = list(SELF_CORRECTION.finditer(folded))
+    if taken_back and taken_back[-1].end() < len(folded):
+        cut = taken_back[-1].end()
+        after = parse_time(folded[cut:], now, urgent_window)
+        if after.is_clear:
+            before = parse_time(folded[:taken_back[-1].start()], now, urgent_window)
+            taken = [*before.spans, taken_back[-1].span(), *((a + cut, b + cut) for a, b in after.spans)]
+            return replace(after, spans=_merged(taken))
     relative = _relative(folded, now)
     if relative is not None:
         return relative
@@ -188,9 +225,10 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
             if end > start:
                 return TimeResult("span", start, end, said, _merged(spans), explicit_day)
         return TimeResult("point", start, start, said, _merged(spans), explicit_day)
-    asap = ASAP_PATTERN.search(folded)
+    asap = ASAP_PATTERN.search(folded) or ASAP_ALONE.match(re.sub(r"[\s,.!?，。！？~～]+", "", folded))
     if asap and part is None and (day is None or day == now.date()):
-        spans.append(asap.span())
+        # every way it was said (快点 … 越快越好) is taken out of the request, not the first only
+        spans.extend([m.span() for m in ASAP_PATTERN.finditer(folded)] or [asap.span()])
         return TimeResult("asap", now, now + urgent_window, _said(folded, spans), _merged(spans))
     if part is not None:
         lo, hi = PARTS_OF_DAY[part]
@@ -302,6 +340,13 @@ def _find_day(text: str, today: date, spans: list[tuple[int, int]]) -> tuple[dat
             return monday + timedelta(days=weekday), None
         ahead = (weekday - today.weekday()) % 7
         return today + timedelta(days=ahead), None
+    match = WEEKEND_PATTERN.search(text)
+    if match:
+        spans.append(match.span())
+        saturday = today - timedelta(days=today.weekday()) + timedelta(days=5)
+        if (match.group(1) or "").startswith("下"):
+            return saturday + timedelta(days=7), None
+        return (today if today.weekday() == 6 else saturday), None
     match = MONTH_OF_PATTERN.search(text)
     if match:
         ahead = 2 if match.group(1).startswith("下下") else 1 if match.group(1).startswith("下") else 0
@@ -400,7 +445,10 @@ def _find_clocks(text: str) -> list[_Clock]:
             else:
                 minute = 0
         if 0 <= hour <= 24 and 0 <= minute < 60:
-            clocks.append(_Clock(hour % 24 if hour != 24 else 0, minute, part, match.start(), match.end()))
+            # 十点左右 / 三点来钟 / 两点多: the words that make it approximate are part of what was said
+            approx = APPROX_AFTER.match(text, match.end())
+            end = approx.end() if approx else match.end()
+            clocks.append(_Clock(hour % 24 if hour != 24 else 0, minute, part, match.start(), end))
     return clocks
 
 

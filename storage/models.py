@@ -17,11 +17,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
     text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from intents.address import community_of
 from storage import orderrefs
 from storage.sealed import Sealed, SealedJSON, hash_phone_of
 
@@ -76,6 +79,8 @@ class User(Base):
         Index("ix_users_staff", "hub_id", "id", sqlite_where=text(STAFF_ROLE_SQL),
               postgresql_where=text(STAFF_ROLE_SQL)),
         Index("ix_users_hub_phone_hash", "hub_id", "phone_hash"),  # migration 0017: a resident found by phone
+        # migration 0023: who followed through a community's QR code (scene "community:<name>"), for its 群发
+        Index("ix_users_hub_scene", "hub_id", "subscribe_scene"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
@@ -110,7 +115,7 @@ class Conversation(Base):
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     state: Mapped[str] = mapped_column(String(40))
-    slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    slots: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)  # an address, a phone: encrypted
     updated_at: Mapped[datetime]
     # Bumped by every UPDATE (the ORM does it through version_id_col; bot.inbox.handler does it by hand): the
     # webhook computes a dialogue step outside its write transaction and writes it back only if unchanged.
@@ -129,11 +134,11 @@ class ProcessedMessage(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200))
     openid: Mapped[str] = mapped_column(String(128))
     msg_type: Mapped[str] = mapped_column(String(40))
-    reply: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Sealed)  # encrypted at rest (storage.sealed), like the text
     received_at: Mapped[datetime] = mapped_column(index=True)
     # what the person wrote (text or voice transcript), kept a day (bot.inbox.handover.RECENT_TURNS_KEEP): a
     # hand-over shows staff the last turns before it
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Sealed)
 
 
 # Outbox rows that reached their end and are never sent again (bot.outbox: sent, skipped, dead, told; not
@@ -155,7 +160,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))  # wechat | wecom_robot
     to: Mapped[str] = mapped_column(String(200))  # openid, or a robot key
     kind: Mapped[str] = mapped_column(String(20))  # text | markdown
-    payload: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON)  # may name a phone, an address: encrypted
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|dead
     attempts: Mapped[int] = mapped_column(default=0)
@@ -306,9 +311,9 @@ class Order(Base):
         # migration 0020: the few orders waiting for review (待核查), counted and listed without the history; a
         # query finds them with `Order.flagged == true()` (PostgreSQL reads that as the predicate)
         Index("ix_orders_hub_flagged", "hub_id", sqlite_where=text("flagged = 1"), postgresql_where=text("flagged")),
-        # the dispatch queue, oldest first (migration 0021): a few rows, however long the history
-        Index("ix_orders_waiting_dispatch", "id", sqlite_where=text(DISPATCH_WAITING_SQL),
-              postgresql_where=text(DISPATCH_WAITING_SQL)),
+        # the dispatch queue (ix_orders_dispatch_queue, urgent first, then oldest first) is declared after the class
+        # migration 0023: a community's residents for its 群发 (bot.community.broadcasts), by the plain community
+        Index("ix_orders_hub_community", "hub_id", "community"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
@@ -322,9 +327,14 @@ class Order(Base):
     phone: Mapped[str | None] = mapped_column(Sealed)  # encrypted at rest, like the address (storage.sealed)
     phone_hash: Mapped[str | None] = mapped_column(String(64))  # storage.sealed.phone_lookup finds it
     address: Mapped[str | None] = mapped_column(Sealed)
+    # the address's 小区 (intents.address.community_of), in plaintext so that a community's 群发 finds its residents
+    # in SQL: an estate or street name only, no door; kept on every ORM write of the address (migration 0023)
+    community: Mapped[str | None] = mapped_column(String(64))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     time_kind: Mapped[str] = mapped_column(String(8))  # point|span|asap
+    # 尽快 (time_kind asap), kept on every ORM write of time_kind: the worker dispatches these first (migration 0023)
+    urgent: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     start_at: Mapped[datetime | None]
     end_at: Mapped[datetime | None]
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
@@ -355,6 +365,29 @@ def _new_orders_get_refs(session: Session, _context: Any, _instances: Any) -> No
 # the lookup hash next to each phone that is searched, kept on every ORM write (storage.sealed)
 for _model in (User, Volunteer, Order):
     hash_phone_of(_model)
+
+
+# The dispatch queue, in the order the worker claims it (bot.serviceloop.orders.claim_waiting): urgent first, then
+# oldest first; partial (migrations 0021, 0023), so a few rows however long the history.
+Index("ix_orders_dispatch_queue", Order.urgent.desc(), Order.id, sqlite_where=text(DISPATCH_WAITING_SQL),
+      postgresql_where=text(DISPATCH_WAITING_SQL))
+
+
+@event.listens_for(Order, "before_insert")
+def _new_order_community(_mapper: Any, _conn: Any, order: Order) -> None:
+    """An order's community follows its address and its urgency its time_kind, however the ORM wrote them (Core
+    writes set them themselves)."""
+    order.community = community_of(order.address)
+    order.urgent = order.time_kind == "asap"
+
+
+@event.listens_for(Order, "before_update")
+def _order_community(_mapper: Any, _conn: Any, order: Order) -> None:
+    state = inspect(order)
+    if state.attrs.address.history.has_changes():
+        order.community = community_of(order.address)
+    if state.attrs.time_kind.history.has_changes():
+        order.urgent = order.time_kind == "asap"
 
 
 class OrderEvent(Base):
@@ -546,7 +579,7 @@ class ConversationMessage(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in (the resident) | out (the bot or staff)
     author: Mapped[str] = mapped_column(String(16))  # resident | bot | staff
     staff_name: Mapped[str | None] = mapped_column(String(100))  # who of the staff wrote it
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Sealed)  # encrypted at rest (storage.sealed)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))  # a reply's delivery
     at: Mapped[datetime] = mapped_column(index=True)
 

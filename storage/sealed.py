@@ -7,6 +7,11 @@ the key of the engine it goes through (seal_engine, called by bot.services.build
 A sealed column cannot be compared in SQL (the ciphertext differs every time): a comparison raises at once, and
 the phone lookups go through `phone_lookup`, which compares the keyed hash (HMAC-SHA256 of the phone's digits) kept
 next to each searched phone column, filled on every ORM insert and update (hash_phone_of).
+
+The copies of that personal text are sealed the same way (migration 0022): a dialogue's slots (the address and
+phone it is collecting), the outbox payloads (a volunteer's order message may name the resident's phone and
+address), the dedupe table's incoming text and stored reply (processed_messages) and the hand-over transcripts
+(conversation_messages). None of them is ever searched in SQL: they are read by row and filtered in Python.
 """
 
 from __future__ import annotations
@@ -128,7 +133,8 @@ class _NoComparison(TypeDecorator.Comparator[Any]):
 
 
 class Sealed(TypeDecorator[str]):
-    """A phone or an address: Fernet-encrypted text in the database, the plain text in Python."""
+    """A phone, an address, or a text that may hold them (a message, a reply): Fernet-encrypted text in the
+    database, the plain text in Python."""
 
     impl = Text
     cache_ok = True
@@ -138,11 +144,13 @@ class Sealed(TypeDecorator[str]):
         return None if value is None else sealer_of(dialect).seal(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else sealer_of(dialect).open(value)
+        # '' is no token and nothing secret: what COALESCE(column, '') gives for NULL (bot.inbox.handler's "done")
+        return value if not value else sealer_of(dialect).open(value)
 
 
 class SealedJSON(TypeDecorator[Any]):
-    """A JSON value holding a person's contact (a minor volunteer's guardian: name and phone), sealed as a whole."""
+    """A JSON value that holds personal text (a minor volunteer's guardian, a dialogue's slots, an outbox payload),
+    sealed as a whole: its keys cannot be read or compared in SQL."""
 
     impl = Text
     cache_ok = True
@@ -203,6 +211,11 @@ SEALED_COLUMNS: tuple[SealedColumns, ...] = (
     SealedColumns("users", ("phone",), phone="phone", phone_hash="phone_hash"),
     SealedColumns("volunteers", ("phone", "guardian"), phone="phone", phone_hash="phone_hash"),
     SealedColumns("orders", ("phone", "address"), phone="phone", phone_hash="phone_hash"),
+    # the copies (migration 0022)
+    SealedColumns("conversations", ("slots",)),
+    SealedColumns("outbox", ("payload",)),
+    SealedColumns("processed_messages", ("text", "reply")),
+    SealedColumns("conversation_messages", ("text",)),
 )
 
 

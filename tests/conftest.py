@@ -6,12 +6,15 @@ import os
 import shutil
 import socket
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import create_engine, make_url, text
 
 from bot.app import create_app
@@ -25,6 +28,7 @@ from storage.db import make_engine, upgrade
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("LEIFENG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 _ENSURED: set[str] = set()
 # The suite runs with the published development secrets; outside development the app refuses them (bot/config.py).
@@ -74,6 +78,20 @@ def reset_postgres(url: str) -> None:
     forget_hub_understandings()  # catalogue versions cached by (database URL, hub, version) belong to the old one
 
 
+def database_at(kind: str, tmp_path: Path, revision: str, secret_key: str | None = None) -> str:
+    """A database ("sqlite" in tmp_path, or "postgresql" at TEST_DATABASE_URL, emptied first; skipped without it)
+    migrated up to `revision` only: where a migration test puts rows as a deployment before the next one held them."""
+    if kind == "postgresql":
+        if not PG_URL:
+            pytest.skip("TEST_DATABASE_URL not set: PostgreSQL run skipped")
+        reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url, revision, secret_key=secret_key)
+    return url
+
+
 _TEMPLATE: dict[str, Path] = {}
 
 
@@ -117,6 +135,25 @@ def fake_wechat(clock: FakeClock) -> Iterator[FakeWeChatServer]:
         yield server
 
 
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of the test's own in the Redis at REDIS_URL, its keys deleted afterwards. Skipped when no Redis
+    answers, except in CI (CI=true), where the machine has one and a missing Redis is a failure."""
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except RedisError as exc:
+        if os.environ.get("CI"):
+            raise AssertionError(f"CI has a Redis at {REDIS_URL}, but it did not answer: {exc}") from exc
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"leifeng-test-{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 def make_services(url: str, clock: FakeClock, fake: FakeWeChatServer | None = None, **overrides: Any) -> Services:
     settings: dict[str, Any] = {"env": "development", "database_url": url, "wechat_token": "testtoken",
                                 "wechat_appid": "wxtestappid0001", "wechat_secret": "testsecret",
@@ -138,6 +175,14 @@ def services(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> It
 @pytest.fixture
 def app(services: Services) -> Any:
     return create_app(services=services)
+
+
+def untested_client(services: Services) -> Any:
+    """A client of the app with Flask's testing mode off: an exception becomes the 500 a caller (WeChat, a
+    browser) would see, not a test error."""
+    app = create_app(services=services)
+    app.testing = False
+    return app.test_client()
 
 
 @pytest.fixture

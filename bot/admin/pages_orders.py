@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -249,155 +252,130 @@ def _assignable(s: Session, order: Order, search: str = "") -> list[dict[str, An
             + [{"id": vol.id, "name": vol.name, "suggested": False, "hint": h} for vol, h in rest])
 
 
-def _order_change(order_id: int, run: Callable[[Session, Order, orders.ServiceInfo], str],
-                  action: str, **detail: Any) -> Any:
-    """Run one change on an order in the person's scope; the domain refuses by raising (its words are shown and
-    nothing is recorded), a change is audited and its message shown."""
-    def change(s: Session) -> str:
-        order = _scoped_order(s, order_id)
-        info = orders.ServiceInfo(order.service_code, nlu(s).service_name(order.service_code))
-        message = run(s, order, info)
-        audit(s, action, f"order:{order_id}", **detail)
-        return message
-    return run_change(change, url_for("admin.order_page", order_id=order_id))
+@dataclass(frozen=True)
+class Done:
+    """What an order page action did: the message shown, and what its audit row records beside the order."""
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
-@bp.post(f"/orders/<{ID}:order_id>/assign")
-@requires("orders.assign")
-def order_assign(order_id: int) -> Any:
-    form = AssignForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
-    volunteer_id = int(form.volunteer_id.data or 0)
+FormT = TypeVar("FormT", bound=FlaskForm)
+OrderAction = Callable[[Session, Order, orders.ServiceInfo, FormT], Done]
+
+
+def order_action(verb: str, permission: str, form_type: type[FormT], before: Callable[[FormT], None] | None = None
+                 ) -> Callable[[OrderAction[FormT]], Callable[[int], Any]]:
+    """The order page's POST route /orders/<id>/<verb>, named after the action: the form is checked (a rejected one
+    goes back to the page with its errors), then `before` (a check that may abort), then in one transaction the
+    action on the order in the person's scope. The domain refuses by raising (its words are shown and nothing is
+    recorded); what the action did is audited under the route's name and its message shown."""
+    def register(act: OrderAction[FormT]) -> Callable[[int], Any]:
+        endpoint = act.__name__
+
+        @bp.post(f"/orders/<{ID}:order_id>/{verb}", endpoint=endpoint)
+        @requires(permission)
+        @wraps(act)
+        def route(order_id: int) -> Any:
+            back = url_for("admin.order_page", order_id=order_id)
+            form = form_type()
+            if rejected(form):
+                return redirect(back)
+            if before is not None:
+                before(form)
+
+            def change(s: Session) -> str:
+                order = _scoped_order(s, order_id)
+                info = orders.ServiceInfo(order.service_code, nlu(s).service_name(order.service_code))
+                done = act(s, order, info, form)
+                audit(s, endpoint, f"order:{order_id}", **done.detail)
+                return done.message
+            return run_change(change, back)
+        return route
+    return register
+
+
+def _leader_assigns_in_team(form: AssignForm) -> None:
+    """A team leader dispatches only to their team's volunteers (refused before the order is looked up)."""
     if staff().role == "leader":
         with reading() as s:
-            if volunteer_id not in team_volunteer_ids(s, hub_id(), staff().team_id or 0):
+            if int(form.volunteer_id.data or 0) not in team_volunteer_ids(s, hub_id(), staff().team_id or 0):
                 abort(403)
 
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        orders.assign(s, hub_id=hub_id(), order_id=order.id, volunteer_id=volunteer_id, actor=staff().actor,
-                      now=now(), service=info)
-        return f"订单{order.ref}已派给志愿者{volunteer_id}。"
-    return _order_change(order_id, run, "order_assign", volunteer_id=volunteer_id)
+
+@order_action("assign", "orders.assign", AssignForm, before=_leader_assigns_in_team)
+def order_assign(s: Session, order: Order, info: orders.ServiceInfo, form: AssignForm) -> Done:
+    volunteer_id = int(form.volunteer_id.data or 0)
+    orders.assign(s, hub_id=hub_id(), order_id=order.id, volunteer_id=volunteer_id, actor=staff().actor, now=now(),
+                  service=info)
+    return Done(f"订单{order.ref}已派给志愿者{volunteer_id}。", {"volunteer_id": volunteer_id})
 
 
-@bp.post(f"/orders/<{ID}:order_id>/support")
-@requires("orders.act")
-def order_support(order_id: int) -> Any:
-    form = NoteForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
+@order_action("support", "orders.act", NoteForm)
+def order_support(s: Session, order: Order, info: orders.ServiceInfo, form: NoteForm) -> Done:
     note = (form.note.data or "").strip()
-
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        orders.confirm_support(s, hub_id=hub_id(), order_id=order.id, note=note, actor=staff().actor, now=now(),
-                               service=info)
-        return f"订单{order.ref}配套已确认。"
-    return _order_change(order_id, run, "order_support", note=note)
+    orders.confirm_support(s, hub_id=hub_id(), order_id=order.id, note=note, actor=staff().actor, now=now(),
+                           service=info)
+    return Done(f"订单{order.ref}配套已确认。", {"note": note})
 
 
-@bp.post(f"/orders/<{ID}:order_id>/cancel")
-@requires("orders.act")
-def order_cancel(order_id: int) -> Any:
-    form = ReasonForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
+@order_action("cancel", "orders.act", ReasonForm)
+def order_cancel(s: Session, order: Order, info: orders.ServiceInfo, form: ReasonForm) -> Done:
     reason = (form.reason.data or "").strip()
-
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        orders.cancel(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, reason=reason, now=now())
-        return f"订单{order.ref}已取消。"
-    return _order_change(order_id, run, "order_cancel", reason=reason)
+    orders.cancel(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, reason=reason, now=now())
+    return Done(f"订单{order.ref}已取消。", {"reason": reason})
 
 
-@bp.post(f"/orders/<{ID}:order_id>/service")
-@requires("orders.act")
-def order_service(order_id: int) -> Any:
+@order_action("service", "orders.act", ServiceChoiceForm)
+def order_service(s: Session, order: Order, info: orders.ServiceInfo, form: ServiceChoiceForm) -> Done:
     """Correct the service the matcher chose; the resident's words become an example of the right one for this
     hub (used from the next message on; the order page offers the undo)."""
-    form = ServiceChoiceForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
     code = form.service.data or ""
-
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        understanding = nlu(s)
-        if code not in understanding.catalogue:
-            raise orders.OrderError("没有这项服务，请从列表里选。")
-        name = understanding.service_name(code)
-        orders.change_service(s, hub_id=hub_id(), order_id=order.id, service=orders.ServiceInfo(code, name),
-                              actor=staff().actor, now=now())
-        learned = catalogue_store.learn_from_correction(s, hub_id(), order.id, code,
-                                                        catalogue=understanding.catalogue, actor=staff().actor,
-                                                        now=now())
-        taught = f"居民的话已记为“{name}”的说法（可在本页撤销）。" if learned is not None else ""
-        return f"订单{order.ref}已改为{name}，重新派单。{taught}"
-    return _order_change(order_id, run, "order_service", service=code)
+    understanding = nlu(s)
+    if code not in understanding.catalogue:
+        raise orders.OrderError("没有这项服务，请从列表里选。")
+    name = understanding.service_name(code)
+    orders.change_service(s, hub_id=hub_id(), order_id=order.id, service=orders.ServiceInfo(code, name),
+                          actor=staff().actor, now=now())
+    learned = catalogue_store.learn_from_correction(s, hub_id(), order.id, code, catalogue=understanding.catalogue,
+                                                    actor=staff().actor, now=now())
+    taught = f"居民的话已记为“{name}”的说法（可在本页撤销）。" if learned is not None else ""
+    return Done(f"订单{order.ref}已改为{name}，重新派单。{taught}", {"service": code})
 
 
-@bp.post(f"/orders/<{ID}:order_id>/complete")
-@requires("orders.act")
-def order_complete(order_id: int) -> Any:
+@order_action("complete", "orders.act", HoursForm)
+def order_complete(s: Session, order: Order, info: orders.ServiceInfo, form: HoursForm) -> Done:
     """Record a finished service for the volunteer (an early finish too: their own 完成 waits for the time)."""
-    form = HoursForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
     hours = float(form.hours.data or 0)
-
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        orders.staff_complete(s, hub_id=hub_id(), order_id=order.id, hours=hours, actor=staff().actor, now=now(),
-                              service=info)
-        return f"订单{order.ref}已登记完成（{hours:g}小时），已请居民评价。"
-    return _order_change(order_id, run, "order_complete", hours=hours)
+    orders.staff_complete(s, hub_id=hub_id(), order_id=order.id, hours=hours, actor=staff().actor, now=now(),
+                          service=info)
+    return Done(f"订单{order.ref}已登记完成（{hours:g}小时），已请居民评价。", {"hours": hours})
 
 
-@bp.post(f"/orders/<{ID}:order_id>/confirm")
-@requires("orders.act")
-def order_confirm(order_id: int) -> Any:
-    form = ActionForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
-
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        orders.staff_confirm(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, now=now(), service=info)
-        return f"订单{order.ref}已确认完成，时长已记入台账。"
-    return _order_change(order_id, run, "order_confirm")
+@order_action("confirm", "orders.act", ActionForm)
+def order_confirm(s: Session, order: Order, info: orders.ServiceInfo, form: ActionForm) -> Done:
+    orders.staff_confirm(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, now=now(), service=info)
+    return Done(f"订单{order.ref}已确认完成，时长已记入台账。")
 
 
-@bp.post(f"/orders/<{ID}:order_id>/review")
-@requires("orders.act")
-def order_review(order_id: int) -> Any:
-    form = NoteForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
+@order_action("review", "orders.act", NoteForm)
+def order_review(s: Session, order: Order, info: orders.ServiceInfo, form: NoteForm) -> Done:
     note = (form.note.data or "").strip()
-
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        orders.review(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, note=note, now=now())
-        return f"订单{order.ref}已核查并结束。"
-    return _order_change(order_id, run, "order_review", note=note)
+    orders.review(s, hub_id=hub_id(), order_id=order.id, actor=staff().actor, note=note, now=now())
+    return Done(f"订单{order.ref}已核查并结束。", {"note": note})
 
 
-
-@bp.post(f"/orders/<{ID}:order_id>/phone-rating")
-@requires("orders.act")
-def order_phone_rating(order_id: int) -> Any:
+@order_action("phone-rating", "orders.act", PhoneRatingForm)
+def order_phone_rating(s: Session, order: Order, info: orders.ServiceInfo, form: PhoneRatingForm) -> Done:
     """The hearts and words a resident without WeChat gave staff by phone, recorded as the resident's rating
     (orders.rate, marked verified_by "staff_phone"); only for an order the office took for them."""
-    form = PhoneRatingForm()
-    if rejected(form):
-        return redirect(url_for("admin.order_page", order_id=order_id))
     hearts = int(form.hearts.data or 0)
     comment = (form.comment.data or "").strip()
-
-    def run(s: Session, order: Order, info: orders.ServiceInfo) -> str:
-        office = s.get(User, order.ordered_by_user_id)
-        if office is None or orders.reachable(office):
-            raise orders.OrderError(f"订单{order.ref}的居民有微信，请让居民自己在微信里评价。")
-        orders.rate(s, hub_id=hub_id(), user=office, order_id=order.id, hearts=hearts, now=now(), service=info,
-                    verified_by=PHONE_RATING, actor=staff().actor)
-        if comment:
-            orders.add_comment(s, hub_id=hub_id(), user=office, order_id=order.id, comment=comment, now=now(),
-                               actor=staff().actor)
-        return f"已登记订单{order.ref}居民的电话评价：{hearts}颗心。"
-    return _order_change(order_id, run, "order_phone_rating", hearts=hearts)
+    office = s.get(User, order.ordered_by_user_id)
+    if office is None or orders.reachable(office):
+        raise orders.OrderError(f"订单{order.ref}的居民有微信，请让居民自己在微信里评价。")
+    orders.rate(s, hub_id=hub_id(), user=office, order_id=order.id, hearts=hearts, now=now(), service=info,
+                verified_by=PHONE_RATING, actor=staff().actor)
+    if comment:
+        orders.add_comment(s, hub_id=hub_id(), user=office, order_id=order.id, comment=comment, now=now(),
+                           actor=staff().actor)
+    return Done(f"已登记订单{order.ref}居民的电话评价：{hearts}颗心。", {"hearts": hearts})

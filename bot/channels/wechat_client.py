@@ -334,23 +334,20 @@ class HubWeChatClient(WeChatClient):  # type: ignore[misc]
     def mass_send(self, openids: list[str], media_id: str, clientmsgid: str) -> int:
         """群发 a draft to 2-10,000 followers; `clientmsgid` makes a repeat a no-op (45065: already sent, which
         counts as done). Returns the msg_id."""
-        body = {"touser": openids, "msgtype": "mpnews", "mpnews": {"media_id": media_id}, "send_ignore_reprint": 1,
-                "clientmsgid": clientmsgid[:64]}
-        try:
-            return int(self.post("message/mass/send", data=body).get("msg_id", 0))
-        except WeChatClientException as exc:
-            if exc.errcode == MASS_ALREADY_SENT:
-                log.info("群发 %s was already sent (45065): not again", clientmsgid)
-                return 0
-            raise
+        return self._mass("message/mass/send", {"touser": openids}, media_id, clientmsgid)
 
     def mass_send_to_tag(self, tag_id: int, media_id: str, clientmsgid: str) -> int:
         """群发 a draft to the followers under a tag (message/mass/sendall; the only segment a 订阅号 can reach);
         `clientmsgid` as in mass_send. Returns the msg_id."""
-        body = {"filter": {"is_to_all": False, "tag_id": tag_id}, "msgtype": "mpnews",
-                "mpnews": {"media_id": media_id}, "send_ignore_reprint": 1, "clientmsgid": clientmsgid[:64]}
+        return self._mass("message/mass/sendall", {"filter": {"is_to_all": False, "tag_id": tag_id}}, media_id,
+                          clientmsgid)
+
+    def _mass(self, path: str, audience: dict[str, Any], media_id: str, clientmsgid: str) -> int:
+        """群发 a draft to `audience` (the body's touser or filter); 0 for a repeat WeChat already sent (45065)."""
+        body = {**audience, "msgtype": "mpnews", "mpnews": {"media_id": media_id}, "send_ignore_reprint": 1,
+                "clientmsgid": clientmsgid[:64]}
         try:
-            return int(self.post("message/mass/sendall", data=body).get("msg_id", 0))
+            return int(self.post(path, data=body).get("msg_id", 0))
         except WeChatClientException as exc:
             if exc.errcode == MASS_ALREADY_SENT:
                 log.info("群发 %s was already sent (45065): not again", clientmsgid)

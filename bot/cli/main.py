@@ -64,7 +64,8 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
                              "Template messages and 订阅通知 per kind of notice: set, list, clear (checked against "
                              "WeChat's field rules)."),
     "secrets": LazyCommand("bot.cli.secretkey", "secrets_group",
-                           "LEIFENG_SECRET_KEY: re-encrypt stored ID numbers, phones and addresses after changing it."),
+                           "LEIFENG_SECRET_KEY: re-encrypt stored ID numbers, phones, addresses and message "
+                           "copies after changing it."),
 }
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from typing import Protocol
 
 import click
 
 from intents.catalogue import CatalogueError, load_catalogue
-from intents.emergency import detect_emergency
+from intents.emergency import Emergency, detect_emergency
 from intents.matcher import Matcher, MatchResult
 
 
-def _line(text: str, result: MatchResult, as_json: bool) -> str:
-    """The matcher's answer, and whether the text is an emergency (which the bot answers before any matching)."""
-    found = detect_emergency(text)
+def _line(text: str, result: MatchResult, as_json: bool, found: Emergency | None) -> str:
+    """The matcher's answer, and whether the text is an emergency (which the bot answers before any matching):
+    ``found`` by the rules, or the rules then the semantic second opinion, as the bot's web workers decide."""
     if as_json:
         return json.dumps({**result.as_dict(), "emergency": found.kind if found else None}, ensure_ascii=False)
     others = ", ".join(f"{code} {score:.2f}" for code, score in result.candidates[1:])
@@ -40,12 +42,34 @@ def match(text: str, as_json: bool, catalogue_path: str | None) -> None:
         catalogue = load_catalogue(catalogue_path)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from exc
-    matcher = Matcher(catalogue)
+    matcher, emergency = _matcher(Matcher(catalogue))
     if text != "-":
-        click.echo(_line(text, matcher.match(text), as_json))
+        found = emergency(text)  # first, as the bot asks: the service matcher then reuses the message's embedding
+        click.echo(_line(text, matcher.match(text), as_json, found))
         return
     for raw in sys.stdin:
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue
-        click.echo(_line(line, matcher.match(line), as_json))
+        found = emergency(line)
+        click.echo(_line(line, matcher.match(line), as_json, found))
+
+
+class _Matching(Protocol):
+    def match(self, text: str) -> MatchResult: ...
+
+
+def _matcher(lexical: Matcher) -> tuple[_Matching, Callable[[str], Emergency | None]]:
+    """What the bot's web workers answer with: the hybrid matcher (intents/semantic.py) and the emergency rules
+    followed by the semantic second opinion when the semantic matcher is configured (LEIFENG_SEMANTIC_MATCHER, on by
+    default) and its model loads, else the lexical matcher and the emergency rules alone."""
+    from bot.config import load_config
+
+    if not load_config().semantic_matcher:
+        return lexical, detect_emergency
+    from bot.services import semantic_layer
+
+    layer = semantic_layer()
+    if layer is None:
+        return lexical, detect_emergency
+    return layer.hybrid(lexical), layer.emergency

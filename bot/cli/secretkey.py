@@ -12,7 +12,7 @@ from bot.config import load_config
 
 @click.group("secrets")
 def secrets_group() -> None:
-    """LEIFENG_SECRET_KEY: re-encrypt stored ID numbers, phones and addresses after changing it."""
+    """LEIFENG_SECRET_KEY: re-encrypt stored ID numbers, phones, addresses and message copies after changing it."""
 
 
 @secrets_group.command("rotate")
@@ -21,7 +21,8 @@ def secrets_group() -> None:
 @click.option("--old-key-stdin", is_flag=True, help="Read the previous secret key from the first line of stdin.")
 @click.option("--dry-run", is_flag=True, help="Count what would move, change nothing.")
 def rotate(old_key_env: str | None, old_key_stdin: bool, dry_run: bool) -> None:
-    """Re-encrypt every stored ID number, phone, address and guardian (and recompute their lookup hashes) from the
+    """Re-encrypt every stored ID number, phone, address and guardian (and recompute their lookup hashes), and the
+    copies of what people said (dialogue slots, outbox payloads, processed and logged messages), from the
     previous secret key to the current LEIFENG_SECRET_KEY, in one transaction. Safe to run again: what is already
     under the new key stays.
 
@@ -45,8 +46,8 @@ def rotate(old_key_env: str | None, old_key_stdin: bool, dry_run: bool) -> None:
     finally:
         services.close()
     moved = (f"{done.ids.moved} ID numbers to the new key ({done.ids.current} already under it), "
-             f"{done.ids.registrations} registrations in progress and {done.contacts} phones and addresses "
-             f"({done.contacts_current} already under it)")
+             f"{done.ids.registrations} registrations in progress and {done.contacts} phones, addresses and "
+             f"message copies ({done.contacts_current} already under it)")
     click.echo(f"would move {moved}; nothing changed" if dry_run else f"moved {moved}")
 
 

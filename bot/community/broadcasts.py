@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, func, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import SHANGHAI
@@ -40,6 +40,7 @@ from bot.community.events import opted_out_user_ids
 from bot.community.teamchat import post_to_team, roster, team_by_code
 from bot.community.wechat_tags import NOT_FOLLOWING, TOO_MANY_TAGS, WORDS, check_room, tag_for
 from bot.errors import LeifengError
+from intents.address import community_of
 from storage.db import transaction
 from storage.models import AuditLog, Order, OutboxMessage, User
 from storage.models_events import Broadcast, BroadcastRecipient, MassSendCount
@@ -163,25 +164,30 @@ def _recipients(s: Session, hub_id: int, segment: str) -> list[Recipient]:
         users = {u.id: u for u in s.execute(select(User).where(User.id.in_(seen))).scalars()}
         return [r if r.user_id is None or users[r.user_id].subscribed else Recipient(r.user_id, r.openid, "unfollowed")
                 for r in people]
-    q = select(User.id, User.openid, User.subscribed, User.subscribe_scene).where(User.hub_id == hub_id)
-    at_community: set[int] | None = None
-    if kind == "community":
-        # residents of a community: whoever ordered or was served at an address there, or followed the account
-        # through that community's QR code (scene "community:<name>"). Addresses are encrypted at rest
-        # (storage.sealed): the hub's order addresses are read and matched here, not by the database.
-        at_community = set()
-        for orderer, resident, address in s.execute(
-                select(Order.ordered_by_user_id, Order.resident_user_id, Order.address)
-                .where(Order.hub_id == hub_id, Order.address.is_not(None))):
-            if address is not None and arg in address:
-                at_community.update(who for who in (orderer, resident) if who is not None)
+    q = select(User.id, User.openid, User.subscribed)
+    # a community's residents are the hub's already (its orders' people, its followers): read by their keys, not
+    # among the hub's every user
+    q = q.where(User.id.in_(residents_of(hub_id, arg))) if kind == "community" else q.where(User.hub_id == hub_id)
     result: list[Recipient] = []
-    for user_id, openid, subscribed, scene in s.execute(q.order_by(User.id)).all():
-        if at_community is not None and user_id not in at_community and scene != f"community:{arg}":
-            continue
+    for user_id, openid, subscribed in s.execute(q.order_by(User.id)).all():
         skip = "unfollowed" if not subscribed else "opted_out" if user_id in out_ids else None
         result.append(Recipient(user_id, openid, skip))
     return result
+
+
+def residents_of(hub_id: int, community: str) -> CompoundSelect[tuple[int]]:
+    """The ids of a community's residents, as a subquery: whoever ordered or was served at an address there
+    (orders.community, the address's 小区: the address itself is encrypted at rest and cannot be matched in SQL),
+    or followed the account through that community's QR code (scene "community:<name>"). Staff name the
+    community as its residents' addresses do (幸福小区; 北京市朝阳区幸福小区 is the same one); a look-alike
+    (新幸福小区, 幸福小区东苑) is another community. Each part is one range of an index (ix_orders_hub_community,
+    ix_users_hub_scene), so the segment costs its own residents, not the hub's history."""
+    name = community_of(community) or community
+    at = (Order.hub_id == hub_id, Order.community == name)
+    scenes = sorted({f"community:{community}", f"community:{name}"})
+    return union(select(Order.ordered_by_user_id).where(*at),
+                 select(Order.resident_user_id).where(*at, Order.resident_user_id.is_not(None)),
+                 select(User.id).where(User.hub_id == hub_id, User.subscribe_scene.in_(scenes)))
 
 
 def mass_sent_today(s: Session, hub_id: int, now: datetime) -> int | None:

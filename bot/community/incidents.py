@@ -41,17 +41,35 @@ def address_on_file(s: Session, hub_id: int, user: User) -> str | None:
                     .order_by(Order.created_at.desc(), Order.id.desc()).limit(1))
 
 
+def phone_on_file(s: Session, hub_id: int, user: User) -> str | None:
+    """The person's own phone, else the contact phone of their latest order in this hub."""
+    if user.phone:
+        return user.phone
+    return s.scalar(select(Order.phone).where(Order.hub_id == hub_id, Order.ordered_by_user_id == user.id,
+                                              Order.phone.is_not(None))
+                    .order_by(Order.created_at.desc(), Order.id.desc()).limit(1))
+
+
+NOTHING_ON_FILE = "未登记，请通过公众号回复联系"
+
+
 def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: str | None, now: datetime,
-           settings: HubSettings) -> Incident:
-    """Record the incident and queue every alert, in the message's transaction."""
+           settings: HubSettings, phone: str | None = None, address: str | None = None) -> Incident:
+    """Record the incident and queue every alert, in the message's transaction.
+
+    ``phone`` and ``address``: what the resident had just told the bot (the order being made when it happened);
+    without them, what is on file (their own phone, their latest order). The alert says plainly when nothing is.
+    """
     incident = Incident(hub_id=hub_id, user_id=user.id, kind=kind, text=text, cue=cue, status="open", created_at=now)
     s.add(incident)
     s.flush()
-    who = user.nickname or "一位居民"
-    address = address_on_file(s, hub_id, user) or "未登记（请电话询问）"
-    phone = user.phone or "未登记"
+    who = _resident_name(s, hub_id, user) or "一位居民（没有登记姓名）"
+    place = address or address_on_file(s, hub_id, user)
+    number = phone or phone_on_file(s, hub_id, user)
     alert = (f"【紧急情况】{KIND_WORDS.get(kind, kind)}\n{who}刚刚在公众号说：“{text[:200]}”\n"
-             f"电话：{phone}\n地址：{address}\n请立即联系并处置，处理后在管理后台“紧急事件”里点“已处理”（事件{incident.id}）。")
+             f"电话：{number or NOTHING_ON_FILE}\n地址：{place or '未登记'}\n"
+             f"请立即联系并处置，处理后在管理后台“紧急事件”里点“已处理”（事件{incident.id}）。")
+    address = place or "未登记"
     for openid in staff_openids(s, hub_id):
         enqueue(s, hub_id=hub_id, to=openid, text=alert, now=now, idempotency_key=f"incident:{incident.id}:{openid}",
                 priority=PRIORITY_EMERGENCY)
@@ -68,6 +86,24 @@ def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: st
                 log.warning("incident %s: no call-out: %s", incident.id, exc)
     s.add(AuditLog(hub_id=hub_id, actor="system", action="incident_open", subject=f"incident:{incident.id}",
                    detail={"kind": kind, "user": user.id}, at=now))
+    return incident
+
+
+def follow_up(s: Session, *, hub_id: int, user: User, text: str, now: datetime) -> Incident | None:
+    """What the resident said next ("那现在咋办啊", "我儿子也不来看我"): passed on to the staff, as urgently as the
+    alert, while their latest incident is still open; None (nothing sent) when there is none."""
+    incident = s.scalar(select(Incident).where(Incident.hub_id == hub_id, Incident.user_id == user.id,
+                                               Incident.status == "open")
+                        .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1))
+    if incident is None:
+        return None
+    who = _resident_name(s, hub_id, user) or "这位居民"
+    note = (f"【紧急情况·后续】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）\n"
+            f"{who}接着说：“{text[:200]}”")
+    stamp = int(now.timestamp() * 1000)
+    for openid in staff_openids(s, hub_id):  # (not "incident:…" keys: those count the first alert's deliveries)
+        enqueue(s, hub_id=hub_id, to=openid, text=note, now=now, priority=PRIORITY_EMERGENCY,
+                idempotency_key=f"incident-more:{incident.id}:{stamp}:{openid}")
     return incident
 
 

@@ -48,6 +48,7 @@ import re
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -446,16 +447,25 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
                 return f"{key} is not a field of template {template_id}"
         return None
 
-    @app.post("/cgi-bin/message/template/send")
-    def template_send() -> Response:
+    def template_refusal() -> Response | None:
+        """Either template API (模板消息, 订阅通知) called without a valid token, or on an account without it."""
         if not authorised():
             return refuse(40001, "invalid credential, access_token is invalid or not latest")
+        return no_such_api()
+
+    def template_received(openid: str, data: Any) -> None:
+        """What the follower reads of a template message: its values in order."""
+        values = [str(v.get("value", "")) for v in (data or {}).values() if isinstance(v, dict)]
+        st.received[openid].append(" | ".join(values))
+
+    @app.post("/cgi-bin/message/template/send")
+    def template_send() -> Response:
+        refused = template_refusal()
+        if refused is not None:
+            return refused
         body = body_json() or {}
         openid, template_id = str(body.get("touser", "")), str(body.get("template_id", ""))
         at = now()
-        unauthorised = no_such_api()
-        if unauthorised is not None:
-            return unauthorised
         with st.lock:
             p = st.people.get(openid)
             if strict():
@@ -476,19 +486,16 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             msgid = next(st.msg_counter)
             if client_id:
                 st.template_ids[(openid, client_id)] = (at, msgid)
-            values = [str(v.get("value", "")) for v in (body.get("data") or {}).values() if isinstance(v, dict)]
-            st.received[openid].append(" | ".join(values))
+            template_received(openid, body.get("data"))
         return answer({"errcode": 0, "errmsg": "ok", "msgid": msgid})
 
     @app.post("/cgi-bin/message/subscribe/bizsend")
     def subscribe_send() -> Response:
-        if not authorised():
-            return refuse(40001, "invalid credential, access_token is invalid or not latest")
+        refused = template_refusal()
+        if refused is not None:
+            return refused
         body = body_json() or {}
         openid, template_id = str(body.get("touser", "")), str(body.get("template_id", ""))
-        unauthorised = no_such_api()
-        if unauthorised is not None:
-            return unauthorised
         with st.lock:
             p = st.people.get(openid)
             if strict():
@@ -500,8 +507,7 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
                     return refuse(47003, f"argument invalid! {problem}")
                 if left > 0 and p is not None:
                     p.subscriptions[template_id] = left - 1
-            values = [str(v.get("value", "")) for v in (body.get("data") or {}).values() if isinstance(v, dict)]
-            st.received[openid].append(" | ".join(values))
+            template_received(openid, body.get("data"))
         return answer({"errcode": 0, "errmsg": "ok", "msgid": next(st.msg_counter)})
 
     # -- 群发: cover image, drafts, mass send, tags ----------------------------------------------------------------
@@ -668,8 +674,9 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             del st.tag_names[tag]
         return answer({"errcode": 0, "errmsg": "ok"})
 
-    @app.post("/cgi-bin/tags/members/batchtagging")
-    def tags_batch() -> Response:
+    def members_call(change: Callable[[int, list[str]], Response | None]) -> Response:
+        """A batch (un)tagging call: the token, the openid_list and the tag are checked, then
+        `change(tag, openids)` runs under the lock and either refuses (a Response) or makes the change (None)."""
         if not authorised():
             return refuse(40001, "invalid credential, access_token is invalid or not latest")
         body = body_json() or {}
@@ -680,28 +687,29 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
             if refused is not None:
                 return refused
             assert tag is not None
+            refused = change(tag, openids)
+            if refused is not None:
+                return refused
+        return answer({"errcode": 0, "errmsg": "ok"})
+
+    @app.post("/cgi-bin/tags/members/batchtagging")
+    def tags_batch() -> Response:
+        def tag_them(tag: int, openids: list[str]) -> Response | None:
             full = [o for o in openids if tag not in st.people[o].tags and len(st.people[o].tags) >= TAGS_PER_USER]
             if full and strict():
                 return refuse(45059, f"{full[0]} has too many tags (at most {TAGS_PER_USER})")
             for o in openids:  # all or nothing: WeChat tags the whole list or refuses it
                 st.people[o].tags.add(tag)
-        return answer({"errcode": 0, "errmsg": "ok"})
+            return None
+        return members_call(tag_them)
 
     @app.post("/cgi-bin/tags/members/batchuntagging")
     def tags_unbatch() -> Response:
-        if not authorised():
-            return refuse(40001, "invalid credential, access_token is invalid or not latest")
-        body = body_json() or {}
-        tag = _int(body.get("tagid"))
-        with st.lock:
-            openids, refused = tagged_openids(body)
-            refused = refused or tag_refusal(tag)
-            if refused is not None:
-                return refused
-            assert tag is not None
+        def untag_them(tag: int, openids: list[str]) -> Response | None:
             for o in openids:
                 st.people[o].tags.discard(tag)
-        return answer({"errcode": 0, "errmsg": "ok"})
+            return None
+        return members_call(untag_them)
 
     @app.post("/cgi-bin/tags/getidlist")
     def tags_of_user() -> Response:

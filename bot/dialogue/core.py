@@ -133,6 +133,7 @@ class Context:
     urgent_window: timedelta = URGENT_WINDOW  # how long "尽快" lasts (the hub's setting)
     last_address: str | None = None  # the address of the sender's last order ("跟上回一样")
     open_orders: tuple[OpenOrder, ...] | None = None  # the sender's open orders ("那个理发的不要了")
+    my_tasks: tuple[OpenOrder, ...] | None = None  # a volunteer's accepted tasks ("到了 修好了", "明天去不了了")
     teams: tuple[TeamChoice, ...] | None = None  # the hub's own teams (registration); None: the catalogue's
 
 
@@ -217,9 +218,11 @@ def result(state: str, slots: Mapping[str, Any], reply: str | None, **kw: Any) -
 CALLOUT_SLOT = "callout"
 CALLOUT_ANSWERS = ("到", "收到", "1")
 LOCATION_SLOT = "location"
-# Slots that outlive a finished dialogue: the last location, and a call-out waiting for this person's answer.
+AFTER_EMERGENCY_SLOT = "after_emergency"  # the last emergency's kind, when, and how many follow-ups (safety.py)
+# Slots that outlive a finished dialogue: the last location, a call-out waiting for this person's answer, and a
+# recent emergency (what is said next gets a caring answer).
 # This is the only definition: idle(), dialogue expiry, the order sweep and every scan end a dialogue through kept().
-KEEP_SLOTS: frozenset[str] = frozenset({LOCATION_SLOT, CALLOUT_SLOT})
+KEEP_SLOTS: frozenset[str] = frozenset({LOCATION_SLOT, CALLOUT_SLOT, AFTER_EMERGENCY_SLOT})
 
 
 def kept(slots: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -251,7 +254,9 @@ def retry(state: str, slots: Mapping[str, Any], ctx: Context, question: str) -> 
     misses = int(slots.get("misses", 0)) + 1
     slots = {**slots, "misses": misses}
     if misses > MAX_RETRIES:
-        return result(state, slots, "看来不太顺利，回复“人工”请社区工作人员帮您，或回复“取消”重新开始。")
+        # still the question (a right answer is still taken: no dead end), and the way to a person
+        return result(state, slots, f"看来不太顺利。{question}\n"
+                      "也可以回复“人工”请社区工作人员帮您，或回复“取消”重新开始。")
     return result(state, slots, "没太明白。" + question)
 
 

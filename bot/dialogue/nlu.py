@@ -28,17 +28,40 @@ from intents.commands import (
 from intents.emergency import Emergency, detect_emergency
 from intents.matcher import Matcher, MatchResult
 from intents.phone import parse_phone
-from intents.rating import parse_rating
-from intents.timeparse import SHANGHAI, URGENT_WINDOW, TimeResult, parse_time
-from intents.understand import SAME_AS_LAST, Correction, Slots, extract_slots, parse_correction
+from intents.rating import explicit_rating, parse_rating
+from intents.timeparse import SHANGHAI, URGENT_WINDOW, TimeResult, parse_time, to_int
+from intents.understand import SAME_AS_LAST, SLOT_WORDS, Correction, Slots, extract_slots, parse_correction
+
+_SLOT_WORDS = "|".join(words for _slot, words in SLOT_WORDS)
 
 # Commands the dialogue needs beyond the global ones in intents.commands.
-GIVE_BACK = re.compile(r"^(?:退单|退回|放弃|不接了)\s*(?:订单)?\s*(\d+)\s*(.*)$")
+GIVE_BACK = re.compile(r"^(?:退单|退回|放弃|不接了)\s*(?:订单)?\s*(?:第)?\s*(\d+)\s*(?:号单|号任务|号|单)?\s*(.*)$")
+# 12号我去不了了 / 12号单子我不接了 临时有事: the number first, then that the volunteer cannot go.
+GIVE_BACK_AFTER = re.compile(r"^(?:第)?(\d+)\s*(?:号)?\s*(?:单子|订单|任务|单)?\s*(?:我)?(?:临时|突然)?(?:有事)?\s*"
+                             r"(?:去不了了?|来不了了?|做不了了?|干不了了?|不接了|不去了|不做了|退了|退掉|退单|要退|放弃)"
+                             r"[\s,，。!！]*(.*)$")
+# "取消订单" / "订单不要了": the call-off is said of an order, not of the question being asked.
+ORDER_WORD = re.compile(r"订单|单子|预约|(?<![菜名])单(?!元)")
+# "门牌号是602" / "电话：13912345678": a slot named with its value (no 不对 or 改成 needed).
+_LABELLED_VALUE = re.compile(rf"^(?:我的|我家的?|我们家的?)?(?P<slot>{_SLOT_WORDS})\s*(?:应该是|是|为|:|：|写|填)\s*"
+                             r"(?P<value>.+)$")
+# 帮我妈下单 / 替我爸预约 / 给我老娘下个单 / 帮我家老人约一下: an order for somebody else (the proxy dialogue).
 PROXY = re.compile(r"^(?:代点单|代下单|帮家人下单|"
-                   r"[帮替给](?:我)?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|老人|家人)(?:下单|点单|预约))$")
-COMPLETE_WITH_HOURS = re.compile(r"^(?:完成|做完了|做完|已完成|完成了)\s*(?:第)?\s*(\d+)\s*(?:号|单)?[\s,，]+"
-                                 r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?$")
+                   r"[帮替给代](?:我|我家|我们家)?(?:的)?(?:老)?(?:妈|爸|娘|爹|母亲|父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷|"
+                   r"老人|老人家|家人|婆婆|公公|老伴)"
+                   r"(?:下单|点单|预约|下个单子?|点个单子?|下一单|约一下|预约一下|订一下|叫个服务)(?:吧|啊|呀)?)$")
+COMPLETE_WITH_HOURS = re.compile(r"^(?:完成|做完了|做完|已完成|完成了)\s*(?:第)?\s*(\d+)\s*"
+                                 r"(?:(?:号单|号任务|号|单)[\s,，]*|[\s,，]+)(.+)$")
+# 12搞定了 2小时 / 12号完成 用了两个小时: the number first.
+COMPLETE_AFTER_WITH_HOURS = re.compile(r"^(?:第)?\s*(\d+)\s*(?:号单|号任务|号|单)?\s*"
+                                       r"(?:已经完成了?|完成了|完成|做完了|搞定了|搞定|弄完了|结束了)[\s,，]*(.+)$")
 COMPLETE_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个)?(?:小时|h|钟头)?\s*$")
+# How long a service took, as volunteers say it: 2 / 1.5 / 2小时 / 一个半小时 / 半个钟头 / 1小时20分钟 / 90分钟.
+_HOUR_NUM = r"\d+(?:\.\d+)?|[零一二两三四五六七八九十]+"
+_SPENT = r"(?:用了|花了|服务了|干了|做了|弄了)?(?:一共|总共|共|大概|大约|差不多|约)?"
+HOURS_SAID = re.compile(rf"^{_SPENT}(?P<n>{_HOUR_NUM})?(?P<half>个半|半)?(?:个)?"
+                        rf"(?P<unit>小时|钟头|个钟|钟|h)?(?:(?P<m>{_HOUR_NUM})分钟?)?(?:左右|多)?$")
+MINUTES_SAID = re.compile(rf"^{_SPENT}(?P<m>{_HOUR_NUM})分钟(?:左右)?$")
 NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "算了", "不说了", "无", "没", "没有了谢谢", "没事",
                       "没事了", "就这些", "就这样", "没什么", "没啥"})
 
@@ -56,6 +79,50 @@ _small_talk = lru_cache(maxsize=MEMO_SIZE)(parse_small_talk)
 _slots = lru_cache(maxsize=256)(extract_slots)
 
 
+def labelled_value(text: str) -> Correction | None:
+    """A slot named with its value ("门牌号是602", "地址：幸福小区5栋"), or None."""
+    m = _LABELLED_VALUE.match(text.strip())
+    if not m:
+        return None
+    value = m.group("value").strip(" ，,。.!！")
+    slot = next((name for name, words in SLOT_WORDS if re.fullmatch(words, m.group("slot"))), None)
+    return Correction(slot, value) if slot and value else None
+
+
+def _hour_number(token: str | None) -> float | None:
+    if not token:
+        return None
+    if token[0].isdigit():
+        return float(token) if len(token) <= 8 else None  # (no service lasts a wall of digits)
+    value = to_int(token)
+    return float(value) if value is not None else None
+
+
+def read_hours(text: str) -> float | None:
+    """How many hours a volunteer says a service took ("2", "一个半小时", "半个钟头", "1小时20分钟", "90分钟"),
+    or None if the text says no such thing."""
+    stripped = text.strip().rstrip("。.!！").lower()
+    if re.search(r"[\d零一二两三四五六七八九十]\s+[\d零一二两三四五六七八九十]", stripped):
+        return None  # "2 20": two numbers, not one length of time
+    compact = re.sub(r"\s+", "", stripped)
+    minutes = MINUTES_SAID.match(compact)
+    if minutes:
+        value = _hour_number(minutes.group("m"))
+        return round(value / 60, 2) if value is not None else None
+    m = HOURS_SAID.match(compact)
+    if not m or not (m.group("n") or m.group("half")):
+        return None
+    if m.group("m") and not m.group("unit"):
+        return None  # "2个20分钟": no unit between the numbers
+    whole = _hour_number(m.group("n")) if m.group("n") else 0.0
+    if whole is None:
+        return None
+    extra = _hour_number(m.group("m")) if m.group("m") else 0.0
+    if extra is None:
+        return None
+    return round(whole + (0.5 if m.group("half") else 0.0) + extra / 60, 2)
+
+
 class ServiceMatcher(Protocol):
     """Which service a text asks for (accept / clarify / not a service): the lexical matcher itself, or a matcher
     built around it by whoever builds the Understanding (bot/services.py: intents.semantic.HybridMatcher, which
@@ -69,6 +136,9 @@ class Understanding:
     catalogue: Catalogue
     # None: the lexical matcher alone. Built outside and handed in (the dialogue loads no model).
     service_matcher: ServiceMatcher | None = None
+    # None: the emergency rules alone. Else asked when the rules see no emergency (bot/services.py: the semantic
+    # layer's second opinion, intents.semantic.SemanticEmergency); its yes is answered exactly as the rules' yes.
+    second_opinion: Callable[[str], Emergency | None] | None = None
 
     @cached_property
     def matcher(self) -> Matcher:
@@ -80,10 +150,11 @@ class Understanding:
         inner = self.service_matcher if self.service_matcher is not None else self.matcher
         return lru_cache(maxsize=MEMO_SIZE)(inner.match)
 
-    def with_matcher(self, build: Callable[[Matcher], ServiceMatcher]) -> Understanding:
-        """The same understanding matching services with ``build(lexical matcher)``; the lexical matcher is shared,
-        not built again."""
-        made = Understanding(self.catalogue, build(self.matcher))
+    def with_matcher(self, build: Callable[[Matcher], ServiceMatcher],
+                     second_opinion: Callable[[str], Emergency | None] | None = None) -> Understanding:
+        """The same understanding matching services with ``build(lexical matcher)`` (and, when given, asking
+        ``second_opinion`` about emergencies); the lexical matcher is shared, not built again."""
+        made = Understanding(self.catalogue, build(self.matcher), second_opinion or self.second_opinion)
         made.__dict__["matcher"] = self.matcher  # what cached_property would compute: the very same object
         return made
 
@@ -91,8 +162,12 @@ class Understanding:
         return self._match(text)
 
     def emergency(self, text: str) -> Emergency | None:
-        """Is this message about an emergency happening now (a fall, fire, gas, crime, self-harm, flooding)?"""
-        return _emergency(text)
+        """Is this message about an emergency happening now (a fall, fire, gas, crime, self-harm, flooding)?
+        The rules first; when they see none, the second opinion if there is one."""
+        found = _emergency(text)
+        if found is None and self.second_opinion is not None:
+            found = self.second_opinion(text)
+        return found
 
     def command(self, text: str) -> Command | None:
         return _command(text)
@@ -110,13 +185,20 @@ class Understanding:
         return _slots(text, now.astimezone(SHANGHAI), urgent_window, loose_address)
 
     def correction(self, text: str) -> Correction | None:
-        return parse_correction(text)
+        """"地址不对 是…" / "电话换成…" / "不是明天 是后天"; and a slot named with its value ("门牌号是602",
+        "电话：139…"), which during an order says what that slot is."""
+        return parse_correction(text) or labelled_value(text)
 
     def phone(self, text: str) -> str | None:
         return parse_phone(text)
 
     def rating(self, text: str) -> int | None:
-        return parse_rating(text)
+        """The hearts the text gives in numbers, hearts or the scale's words ("满意" "一般"); never a guess."""
+        return explicit_rating(text)
+
+    def rating_guessed(self, text: str) -> bool:
+        """Words that describe the service ("修得挺好") without giving a rating: ask for the number."""
+        return parse_rating(text) is not None and explicit_rating(text) is None
 
     def address(self, text: str, loose: bool = False) -> str | None:
         return extract_address(text, loose)
@@ -142,21 +224,33 @@ class Understanding:
         return self.catalogue.get(code).name if code in self.catalogue else code
 
     def give_back(self, text: str) -> tuple[int, str] | None:
-        m = GIVE_BACK.match(text.strip())
+        """"退单 12 临时有事" / "12号我去不了了": the order given back, and the reason if one was said."""
+        m = GIVE_BACK.match(text.strip()) or GIVE_BACK_AFTER.match(text.strip())
         return (read_number(m.group(1)), m.group(2).strip(" ，,：:")) if m else None
 
     def cancel_order(self, text: str) -> CancelRequest | None:
-        """"取消4号订单" (a number) or "那个理发的不要了" (what it was for)."""
-        return _cancel_order(text)
+        """"取消4号订单" (a number) or "那个理发的不要了" (what it was for); a cancel that names neither ("取消订单",
+        "不要了 取消吧") is a request with no number and no words: the dialogue finds which open order is meant."""
+        found = _cancel_order(text)
+        if found is None:
+            command = _command(text)
+            if command is not None and command.name == "cancel":
+                return CancelRequest(what="", marked=bool(ORDER_WORD.search(text)))
+        return found
 
     def complete_with_hours(self, text: str) -> tuple[int, float] | None:
-        m = COMPLETE_WITH_HOURS.match(text.strip())
-        return (read_number(m.group(1)), float(m.group(2))) if m else None  # (a wall of digits: no such order)
+        """"完成 12 2" / "完成12号 1个半小时": the order (a wall of digits: no such order) and the hours it took."""
+        m = COMPLETE_WITH_HOURS.match(text.strip()) or COMPLETE_AFTER_WITH_HOURS.match(text.strip())
+        hours = read_hours(m.group(2)) if m else None
+        return (read_number(m.group(1)), hours) if m and hours is not None else None
 
     def is_proxy(self, text: str) -> bool:
         return bool(PROXY.match(text.strip()))
 
     def hours(self, text: str) -> float | None:
+        said = read_hours(text)
+        if said is not None:
+            return said
         m = COMPLETE_HOURS.search(text.strip())
         if m:
             return float(m.group(1))

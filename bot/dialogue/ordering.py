@@ -52,7 +52,12 @@ EDIT_CHOICES: dict[int, tuple[str, str]] = {1: ("service", "服务"), 2: ("detai
                                             4: ("address", "地址"), 5: ("phone", "电话")}
 NO_CHANGE = frozenset({"2", "修改", "改", "改一下", "不对"})
 ABORT = frozenset({"0"})
-USE_OFFERED = frozenset({"用这个", "就这个", "用这个地址", "就用这个", "就这里", "就是这里", "用它"})
+USE_OFFERED = frozenset({"用这个", "就这个", "用这个地址", "就用这个", "就这里", "就是这里", "用它", "就那", "就那个",
+                         "就那里", "就那儿", "那个地址", "就那个地址", "还是那", "还是那里", "一样", "还是一样", "没变",
+                         "这个号", "就这个号", "这个号码", "就这个号码", "用这个号码", "就用这个号码", "原来的",
+                         "用原来的", "就原来的", "还用这个"})
+# Around a use-it answer: 嗯 就那 / 就这个号吧 / 对 用原来的.
+_OFFER_AROUND = re.compile(r"^(?:嗯+|对|是的?|好的?|行|可以)?[\s,，]*|[\s,，]*(?:吧|啊|呀|哈|的|就行|就好|可以)*$")
 # The states of making an order: a "那个理发的不要了" in one of them ends it.
 ORDERING = frozenset({ASK_SERVICE, ASK_DETAILS, ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM, EDIT, PROXY_NAME,
                       PROXY_PHONE})
@@ -194,10 +199,30 @@ def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context) 
     new_slots, rest = _fill(dict(slots), draft, text, ctx)
     if not draft.get("details"):
         draft["details"] = rest if len(rest) > 4 else ctx.nlu.service_name(code)
-    draft["details"] = (scrub(draft["details"], draft.get("address"), draft.get("phone"))
+    draft["details"] = (tidy_details(scrub(draft["details"], draft.get("address"), draft.get("phone")))
                         or ctx.nlu.service_name(code))[:200]
     name = ctx.nlu.service_name(code)
     return next_question({**new_slots, "draft": draft, "candidates": []}, ctx, prefix=f"好的，为您安排【{name}】。\n")
+
+
+# What a run-on message leaves of a slot once its value is taken out: the label ("时间：", "电话") and a lone
+# pronoun before the address (…人民医院 我们|住幸福小区2栋).
+_LEFT_LABEL = re.compile(r"(?:^|(?<=[\s，,。；;]))(?:时间|日期|地址|住址|电话|手机|手机号|联系方式|联系电话)"
+                         r"\s*[:：]?\s*(?=$|[\s，,。；;])")
+_LEFT_PRONOUN = re.compile(r"(?:^|[\s，,。；;]+)(?:我们家|我们|我家|我|俺|她|他)\s*$")
+_LONE_PRONOUN = re.compile(r"(?<=[\s，,])(?:我们家|我们|我家|我|俺|她|他)(?:[\s，,]+)")
+# …周六上午都行 / …今天下午有空 / …送到幸福小区9栋 / …尽快来: the words that went with a taken-out time or address,
+# left alone at the end of a clause.
+_LEFT_WORDS = re.compile(r"[\s，,]+(?:都行|都可以|都有空|有空|有时间|就行|可以|送到|送去|送过来|到|去|在|来|过来)"
+                         r"[\s，,。；;]*$")
+
+
+def tidy_details(text: str) -> str:
+    """The request as said, without what its slots left behind (a label, a pronoun, doubled commas)."""
+    text = _LEFT_WORDS.sub("", _LEFT_PRONOUN.sub("", _LONE_PRONOUN.sub("", _LEFT_LABEL.sub("", text))))
+    text = re.sub(r"^[\s，,]*(?:吧|啊|呀|嘛)+(?=\s*[\u4e00-\u9fff])", "", text)  # 十点左右|吧来帮我…
+    text = re.sub(r"\s*[，,]\s*(?:[，,]\s*)+", "，", text)
+    return text.strip(" ，,。；;:：")
 
 
 def _clarify(slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context) -> Result:
@@ -205,7 +230,7 @@ def _clarify(slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context
     lines.append("回复数字；都不是的话，换个说法再说一次。")
     draft = dict(slots.get("draft") or {})
     new_slots, rest = _fill(dict(slots), draft, text, ctx)
-    draft["details"] = rest or text
+    draft["details"] = tidy_details(rest) or text
     return result(ASK_SERVICE, {**new_slots, "draft": draft, "candidates": codes, "misses": 0}, "\n".join(lines))
 
 
@@ -221,12 +246,21 @@ def _match(text: str, ctx: Context) -> Any:
     return whole if rank.get(whole.decision, 2) < rank.get(first.decision, 2) else first
 
 
+def _says_a_slot(text: str, ctx: Context) -> bool:
+    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    return found.time.is_clear or bool(found.address) or bool(found.phone)
+
+
 def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     """Free text in the idle state: a request for a service, or not."""
     m = _match(text, ctx)
     base = {**_without_offers(slots), "draft": {}}
     if m.decision == "accept" and m.service:
         return _with_service(base, m.service, text, ctx)
+    if m.decision == "clarify" and len(m.candidates) == 1 and _says_a_slot(text, ctx):
+        # one service fits a message that also says when, where or a phone: an order; asking "1 维修服务?" is a
+        # step for nothing (the summary shows the service, and 2 changes it)
+        return _with_service(base, m.candidates[0][0], text, ctx)
     if m.decision == "clarify" and m.candidates:
         return _clarify(base, [c for c, _ in m.candidates[:3]], text, ctx)
     return idle("这个我可能帮不上忙。需要志愿者帮忙的话，请直接说要做什么，比如“明天上午来修水管”；"
@@ -302,11 +336,30 @@ def on_time(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     draft = dict(slots.get("draft") or {})
     when = ctx.nlu.time(body, ctx.now, ctx.urgent_window)
     if not when.is_clear:
+        if _WAITING_FOR.search(text):  # 等俺儿子下班回来: a time, but not one a volunteer can come at
+            return result(state, slots, "好的。大概几点呢？比如“今天晚上六点”或“明天下午三点”。")
         return retry(state, slots, ctx, "什么时间方便？比如“明天上午九点”“周六下午三点”，或“越快越好”。")
+    same_day = _offer_on_day(offers, when)
+    if same_day is not None:  # "明天吧" after "现在已经过了今天10:00": the offer of that day, at the time said
+        return next_question({**slots, "draft": {**draft, **same_day}}, ctx)
     for key in TIME_KEYS:
         draft.pop(key, None)
     new_slots, _rest = _fill(dict(slots), draft, body, ctx)
     return next_question({**new_slots, "draft": draft}, ctx)
+
+
+# A time said by what happens then (等儿子下班回来, 吃完饭以后, 忙完了): ask for the hour.
+_WAITING_FOR = re.compile(r"下班|放学|回来|回家|吃完|吃过|忙完|办完|睡醒|午觉|有人在家")
+
+
+def _offer_on_day(offers: list[dict[str, Any]], when: TimeResult) -> dict[str, Any] | None:
+    """The one offered time on the day a day-only answer names ("明天吧"), or None."""
+    if not offers or not day_only(when) or when.start is None:
+        return None
+    day = when.start.astimezone(SHANGHAI).date()
+    fits = [o for o in offers if o.get("start") and datetime.fromisoformat(str(o["start"])).astimezone(SHANGHAI).date()
+            == day]
+    return {k: v for k, v in fits[0].items() if k != "label"} if len(fits) == 1 else None
 
 
 def fill_location(slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
@@ -316,7 +369,7 @@ def fill_location(slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Resu
 
 
 def _accepts_offer(text: str, ctx: Context) -> bool:
-    return said_yes(text, ctx) or text.strip() in USE_OFFERED
+    return said_yes(text, ctx) or text.strip() in USE_OFFERED or _OFFER_AROUND.sub("", text.strip()) in USE_OFFERED
 
 
 def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
@@ -333,6 +386,12 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     corrected = _correct_elsewhere(state, slots, text, ctx, "address")
     if corrected is not None:
         return corrected
+    when = ctx.nlu.time(text, ctx.now, ctx.urgent_window)
+    if when.is_clear and (slots.get("draft") or {}).get("time_kind") and not ctx.nlu.address(text, loose=True):
+        # "就明天中午" asked for the address: the time said again, changed; the address is still to come
+        draft = dict(slots.get("draft") or {})
+        new_slots = _apply_time(dict(slots), draft, when, ctx)
+        return next_question({**new_slots, "draft": draft}, ctx, prefix="好的，时间改了。")
     body = _corrected_value(text, ctx, lambda said: bool(ctx.nlu.address(said)))
     draft = dict(slots.get("draft") or {})
     new_slots, rest = _fill(dict(slots), draft, body, ctx, loose_address=True)
@@ -387,9 +446,33 @@ def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
 # -- corrections -------------------------------------------------------------------------------------
 
 
+# "是9栋不是8栋" / "不是8栋 是18栋": one part of the door said wrong; the rest of the address stays.
+_SWAP = re.compile(r"(?:^|[\s,，])是?(?P<new>[^\s,，]+?)[\s,，]*(?:而)?不是(?P<old>[^\s,，]+?)"
+                   r"[\s,，]*(?:吧|啊|呀|了)?$|"
+                   r"不是(?P<old2>[^\s,，]+?)[\s,，]*(?:而)?是(?P<new2>[^\s,，]+?)[\s,，]*(?:吧|啊|呀|了)?$")
+
+
+def _swapped_address(text: str, draft: Mapping[str, Any], ctx: Context) -> str | None:
+    """The draft's address with the part said wrong replaced ("是9栋不是8栋"), or None."""
+    address = str(draft.get("address") or "")
+    m = _SWAP.search(text.strip())
+    if not address or not m:
+        return None
+    new, old = (m.group("new"), m.group("old")) if m.group("new") else (m.group("new2"), m.group("old2"))
+    if not new or not old or old not in address or not ctx.nlu.address(new, loose=True):
+        return None
+    if ctx.nlu.time(new, ctx.now, ctx.urgent_window).is_clear and not re.search(r"栋|幢|楼|单元|室|号院|座|门", new):
+        return None
+    return address.replace(old, new, 1)
+
+
 def _correct_elsewhere(state: str, slots: Mapping[str, Any], text: str, ctx: Context, asking: str) -> Result | None:
     """In a question about one slot, a correction that names another ("电话换成…" while asked for the address), or
-    says what it is not ("不是明天 是后天" while asked for the address)."""
+    says what it is not ("不是明天 是后天" while asked for the address, "是18栋 不是8栋" while asked for the phone)."""
+    draft = dict(slots.get("draft") or {})
+    swapped = _swapped_address(text, draft, ctx) if asking != "address" else None
+    if swapped is not None:
+        return next_question({**slots, "draft": {**draft, "address": swapped[:200]}}, ctx, prefix="已修改。")
     fix = ctx.nlu.correction(text)
     if fix is None or not fix.value:
         return None
@@ -427,6 +510,10 @@ def _slot_of(value: str, ctx: Context) -> str | None:
 
 def _apply_correction(slots: dict[str, Any], draft: dict[str, Any], text: str,
                       ctx: Context) -> tuple[dict[str, Any], bool]:
+    swapped = _swapped_address(text, draft, ctx)
+    if swapped is not None:
+        draft["address"] = swapped[:200]
+        return slots, True
     fix = ctx.nlu.correction(text)
     if fix is not None and fix.slot is not None:
         if not fix.value:
@@ -566,8 +653,10 @@ def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
 # -- cancelling an order by what it was for --------------------------------------------------------
 
 
-def cancel_by_service(slots: Mapping[str, Any], ctx: Context, codes: list[str], marked: bool) -> Result | None:
-    """"那个理发的不要了": the open orders of that service (ctx.open_orders), to confirm or to pick from.
+def cancel_by_service(slots: Mapping[str, Any], ctx: Context, codes: list[str], marked: bool,
+                      said: str = "") -> Result | None:
+    """"那个理发的不要了": the open orders of that service (ctx.open_orders), to confirm or to pick from; a day said
+    with it ("明天那个理发的取消", "取消周六的理发") picks the order of that day when there is one.
 
     Without the open orders (the edge did not read them) the domain lists them, with how to cancel one.
     None: not a cancel after all (an unmarked "旧衣服不要了" with no such order).
@@ -578,7 +667,7 @@ def cancel_by_service(slots: Mapping[str, Any], ctx: Context, codes: list[str], 
             return None
         return idle(f"您要取消哪一个{names}订单？请回复“取消订单 编号”，比如“取消订单 12”。", slots,
                     actions=(Action("my_orders"),))
-    mine = [o for o in ctx.open_orders if o.service in codes]
+    mine = _on_the_day_said([o for o in ctx.open_orders if o.service in codes], said, ctx)
     if not mine:
         if not marked:
             return None
@@ -592,6 +681,19 @@ def cancel_by_service(slots: Mapping[str, Any], ctx: Context, codes: list[str], 
     lines += [f"{i} 订单{o.id}（{ctx.nlu.service_name(o.service)}，{o.when}）" for i, o in enumerate(mine, 1)]
     lines.append("回复数字；0 都不取消。")
     return result(CANCEL_PICK, base, "\n".join(lines))
+
+
+def _on_the_day_said(orders: list[Any], said: str, ctx: Context) -> list[Any]:
+    """The orders on the day the words name (明天, 周六, 11月28日), when some are; else all of them."""
+    if len(orders) < 2 or not said:
+        return orders
+    when = ctx.nlu.time(said, ctx.now, ctx.urgent_window)
+    if not when.dated or when.start is None:
+        return orders
+    day = when.start.astimezone(SHANGHAI)
+    label = f"{day.month}月{day.day}日"
+    fits = [o for o in orders if str(o.when or "").startswith(label)]
+    return fits or orders
 
 
 def on_cancel_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
@@ -619,17 +721,26 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     hearts = ctx.nlu.rating(text)
     if order is None:
         return idle(None, slots)
+    if hearts is None and ctx.nlu.rating_guessed(text):  # "师傅来过了 修得挺好": thanks, and ask; never a guess
+        return result(state, slots, "谢谢您告诉我们！请再回复一个 0 到 5 的数字，给志愿者几颗心（5 颗心最满意），"
+                      "也可以说“满意”“一般”“不满意”。")
     if hearts is None:
         return retry(state, slots, ctx, "请回复 0 到 5 的数字（5 颗心最满意），也可以说“满意”“一般”“不满意”。")
-    return result(RATE_COMMENT, {**slots, "misses": 0}, None,
+    return result(RATE_COMMENT, {**slots, "misses": 0, "rated": hearts}, None,
                   actions=(Action("rate", {"order": order, "hearts": hearts}),))
 
 
 def on_rate_comment(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     order = slots.get("rate_order")
-    clean_slots = {k: v for k, v in slots.items() if k not in ("rate_order", "misses")}
+    clean_slots = {k: v for k, v in slots.items() if k not in ("rate_order", "misses", "rated")}
     if order is None or ctx.nlu.is_no(text):
         return idle("好的，谢谢您！", clean_slots)
+    again = ctx.nlu.rating(text) if len(text.strip()) <= 12 else None
+    if again is not None and slots.get("rated") is not None:  # "给他五颗心" is a rating, not a comment
+        if int(slots["rated"]) == again:
+            return idle(f"好的，就是{again}颗心，已经记下了，谢谢您！", clean_slots)
+        return idle(f"这一单刚才已经记为{slots['rated']}颗心，评价提交后不能在这里改了。"
+                    "要更正请回复“人工”，社区工作人员帮您处理。", clean_slots)
     return idle(None, clean_slots, actions=(Action("comment", {"order": order, "comment": text}),))
 
 
@@ -641,6 +752,14 @@ def on_hours(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
 
 
 def on_giveback_reason(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    said = slots.get("giveback_said")  # "明天临时有事去不了了": the reason already said, to confirm
+    if said:
+        rest = {k: v for k, v in slots.items() if k != "giveback_said"}
+        if text.strip() == "0" or said_no(text, ctx):
+            return idle(f"好的，订单{slots.get('order')}没有退，请按约定时间去服务。", rest)
+        if said_yes(text, ctx):
+            return idle(None, rest, actions=(Action("give_back", {"order": slots.get("order"), "reason": said}),))
+        slots = rest
     if len(text.strip()) < 2:
         return retry(state, slots, ctx, "请简单说一下退单原因，比如“临时生病”。")
     return idle(None, slots, actions=(Action("give_back", {"order": slots.get("order"), "reason": text.strip()}),))

@@ -60,7 +60,8 @@ EDIT_FIELDS: dict[int, tuple[str, str]] = {1: ("name", "姓名"), 2: ("gender", 
 _WEEKDAYS = tuple(range(5))
 _ALL_DAYS = tuple(range(7))
 DAY_WORDS: tuple[tuple[str, tuple[int, ...]], ...] = (
-    ("工作日", _WEEKDAYS), ("上班日", _WEEKDAYS), ("平时", _WEEKDAYS), ("平常", _WEEKDAYS), ("周内", _WEEKDAYS),
+    ("工作日", _WEEKDAYS), ("上班日", _WEEKDAYS), ("平时", _WEEKDAYS), ("平常", _WEEKDAYS), ("平日", _WEEKDAYS),
+    ("周内", _WEEKDAYS),
     ("周中", _WEEKDAYS), ("周末", (5, 6)), ("双休日", (5, 6)), ("双休", (5, 6)), ("休息日", (5, 6)),
     ("每天", _ALL_DAYS), ("天天", _ALL_DAYS), ("每日", _ALL_DAYS), ("一周七天", _ALL_DAYS), ("整周", _ALL_DAYS),
 )
@@ -70,7 +71,8 @@ _DAY_INDEX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日":
 PERIODS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("一整天", ("all",)), ("全天", ("all",)), ("整天", ("all",)), ("全日", ("all",)), ("白天", ("am", "pm")),
     ("上午", ("am",)), ("早上", ("am",)), ("早晨", ("am",)), ("上班前", ("am",)), ("一早", ("am",)),
-    ("中午", ("pm",)), ("下午", ("pm",)), ("晚上", ("eve",)), ("傍晚", ("eve",)), ("下班后", ("eve",)),
+    ("中午", ("pm",)), ("下午", ("pm",)), ("晚上", ("eve",)), ("傍晚", ("eve",)), ("下班以后", ("eve",)),
+    ("下班之后", ("eve",)), ("下班后", ("eve",)), ("晚饭以后", ("eve",)),
     ("晚饭后", ("eve",)), ("夜里", ("eve",)), ("晚间", ("eve",)),
 )
 ANYTIME = frozenset({"随时", "什么时候都行", "都行", "都可以", "随时都可以", "不限", "时间不限", "随时都行",
@@ -83,7 +85,8 @@ _RUN = re.compile(rf"周([{_DAY_CHARS}]+)|(?<![每今明后])([{_DAY_CHARS.repla
 _EXCEPT = re.compile(r"除了?(.+?)(?:以外|之外|外)?(?:其他|其余|别的)?(?:时间|时候)?"
                      r"(?:都行|都可以|都有空|都有时间|都ok|随时)?$")
 # What may be left of an availability once its days and parts are read: words that add nothing.
-_FILLER = re.compile(r"我|一般|平时都|基本上?|比较|都|也|就|可以|行|方便|有空|有时间|空闲|空|闲着|在家|的|时候|时间|"
+_FILLER = re.compile(r"我|一般|平时都|基本上?|比较|都|也|就|可以|行|方便|有空|有时间|得空|得闲|有工夫|有功夫|"
+                     r"不忙|没啥事|没什么事|没事|退休了?|空闲|空|闲着|在家|的|时候|时间|"
                      r"吧|啊|呀|呢|了|嘛|哦|每周|每个|每|和|及|以及|还有|或者|或|跟|上|些|能|会|去|来|过来|帮忙|服务|"
                      r"[\s,，、;；。.!！/]")
 
@@ -327,10 +330,18 @@ def read_availability(text: str) -> tuple[list[dict[str, Any]], str] | None:
     return _compact(slots), left
 
 
+_NEXT_DAY = (r"(?!一天|一整天|一早)"
+             r"(?=[一二三四五六日天](?:$|[\s、,，]|[一二三四五六日天]|上午|下午|晚上|全天|中午|早上|白天|都))")
+_DAY_LIST_GAP = re.compile(rf"(?<=周[一二三四五六日天])[\s、,，和跟及]+{_NEXT_DAY}|"
+                           rf"(?<=[一二三四五六日天])[\s、,，]+{_NEXT_DAY}")
+
+
 def _availability_words(text: str) -> str:
     t = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
     t = t.replace("礼拜", "周").replace("星期", "周").replace("周日", "周日").replace("周天", "周日")
-    return t
+    # 周一 三 五 / 周一、三、五: one run of days (not 周五 三点, a clock time); 周三一天都行: all of that day
+    t = _DAY_LIST_GAP.sub("", t)
+    return re.sub(r"(?<=[一二三四五六日末])\s*一天(?=$|[\s,，。都也]|可以|有空)", "全天", t)
 
 
 def _groups(t: str) -> tuple[set[tuple[int, str]], str] | None:
@@ -415,7 +426,35 @@ def parse_skills(text: str, ctx: Context, minor: bool) -> list[str] | None:
     names = [p for p in re.split(r"[\s,，、;；和]+", text.strip()) if p]
     if names and all(n in by_name for n in names):
         return list(dict.fromkeys(by_name[n] for n in names))
-    return None
+    return skills_in_words(text, ctx, choices)
+
+
+# "会修水电 也会修家电" / "理发 陪诊" / "我能陪老人聊天": skills said in words, each part matched to the list.
+_SKILL_SPLIT = re.compile(r"[\s,，、;；。.!！]+|(?:和|跟|还有|以及|或者)|(?<=.)(?=(?:也|还)(?:会|能|可以))")
+_SKILL_LEAD = re.compile(r"^(?:我|俺)?(?:也|还|都)?(?:会|能|可以|擅长|懂|比较会|会点|会一点|能做|可以做|想做|愿意)*")
+
+
+def skills_in_words(text: str, ctx: Context, choices: list[tuple[str, str]]) -> list[str] | None:
+    """Each part of the text as one skill of the list: a name or a part of one ("理发" for 义务理发), or what the
+    service matcher makes of it ("修水电" -> 维修服务); None unless every part is one of the list."""
+    codes = [code for code, _ in choices]
+    found: list[str] = []
+    for part in (p for p in _SKILL_SPLIT.split(text.strip()) if p):
+        words = _SKILL_LEAD.sub("", part).strip()
+        if not words:
+            continue
+        named = [code for code, name in choices if len(words) >= 2 and (words in name or name in words)]
+        if len(named) == 1:
+            found.append(named[0])
+            continue
+        m = ctx.nlu.match(words)
+        if m.decision == "accept" and m.service in codes:
+            found.append(m.service)
+        elif m.decision == "clarify" and m.candidates and m.candidates[0][0] in codes:
+            found.append(m.candidates[0][0])
+        else:
+            return None
+    return list(dict.fromkeys(found)) or None
 
 
 # -- handlers -----------------------------------------------------------------------------------
@@ -571,9 +610,30 @@ def on_team(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
         return _next(slots, {**reg, "team": ""}, ctx)
     if choice is not None and 1 <= choice <= len(teams):
         return _next(slots, {**reg, "team": teams[choice - 1]}, ctx)
-    if text.strip() in teams:
-        return _next(slots, {**reg, "team": text.strip()}, ctx)
+    named = team_named(text, teams)
+    if named is not None:
+        return _next(slots, {**reg, "team": named}, ctx)
     return retry(state, slots, ctx, "请回复服务队的编号，不限请回复 0。")
+
+
+_TEAM_LEAD = re.compile(r"^(?:我想要|我想|我要|我|那就|就)?(?:加入|参加|选择|进|选|报|要)?(?:那个)?")
+_TEAM_TAIL = re.compile(r"(?:的那个|那个|就行|就好|好了|吧|啊|呀|的)+$")
+
+
+def team_named(text: str, teams: list[str]) -> str | None:
+    """The team a text names: its whole name ("阳光维修队"), or a part of it only one team has ("维修队",
+    "加入维修的那个"); None when it names none or more than one."""
+    said = re.sub(r"[\s,，。.!！]+", "", text)
+    if said in teams:
+        return said
+    said = _TEAM_TAIL.sub("", _TEAM_LEAD.sub("", said, count=1))
+    if said in teams:
+        return said
+    core = said.removesuffix("队").removesuffix("服务")
+    if len(core) < 2:
+        return None
+    fits = [t for t in teams if core in t or t in said]
+    return fits[0] if len(fits) == 1 else None
 
 
 def on_consent(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:

@@ -6,9 +6,10 @@ community's (bot/community/incidents.py), through the "emergency" action this mo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.dialogue.core import Action, Result, idle
+from bot.dialogue.core import AFTER_EMERGENCY_SLOT, Action, Result, idle
 from intents.emergency import Emergency
 
 # The numbers to call by kind; a hub overrides them in its settings ("hotlines"), e.g. the local gas company.
@@ -52,7 +53,60 @@ def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str
     raise ValueError(f"unknown emergency kind {kind!r}")
 
 
-def answer(found: Emergency, slots: Mapping[str, Any], text: str, hotlines: Mapping[str, str] | None) -> Result:
-    """End whatever dialogue was under way (kept slots stay), answer at once and ask the domain to alert staff."""
-    return idle(emergency_reply(found.kind, hotlines), slots,
-                actions=(Action("emergency", {"kind": found.kind, "cue": found.cue, "text": text[:500]}),))
+# After an emergency answer, the next few messages are most likely about it ("那现在咋办啊", "火灭了 吓死我了",
+# "我儿子也不来看我"): they get a caring answer that repeats the number and says staff were told, not a catch-all
+# or an order form. Commands (我的订单, 人工...) still work as always.
+FOLLOW_UPS = 3
+FOLLOW_UP_FOR = timedelta(minutes=30)
+
+
+def answer(found: Emergency, slots: Mapping[str, Any], text: str, hotlines: Mapping[str, str] | None,
+           now: datetime | None = None) -> Result:
+    """End whatever dialogue was under way (kept slots stay), answer at once and ask the domain to alert staff,
+    with the phone and address of the order being made, if it had them (the staff alert's numbers to call)."""
+    draft = slots.get("draft") or {}
+    data = {"kind": found.kind, "cue": found.cue, "text": text[:500],
+            **{k: str(draft[k]) for k in ("phone", "address") if draft.get(k)}}
+    after = {"kind": found.kind, "left": FOLLOW_UPS, "at": now.isoformat() if now else ""}
+    return idle(emergency_reply(found.kind, hotlines), {**slots, AFTER_EMERGENCY_SLOT: after},
+                actions=(Action("emergency", data),))
+
+
+def _still_about_it(after: Any, now: datetime) -> bool:
+    if not isinstance(after, Mapping) or int(after.get("left") or 0) <= 0 or after.get("kind") not in DEFAULT_HOTLINES:
+        return False
+    try:
+        return now - datetime.fromisoformat(str(after.get("at"))) <= FOLLOW_UP_FOR
+    except (TypeError, ValueError):
+        return False
+
+
+def follow_up_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str:
+    """A caring answer to what someone says right after an emergency: the number again, staff were told."""
+    number = hotline(kind, hotlines)
+    if kind == "self_harm":
+        return ("我在听，谢谢您愿意跟我说这些。您不是一个人，社区工作人员已经知道了，会尽快来联系您、陪陪您。\n"
+                f"心里难受的时候，随时可以拨打心理援助热线 {number}（24小时有人接）；有危险请马上打 120 或 110。\n"
+                "想说什么都可以接着跟我说。")
+    steps = {
+        "medical": f"如果还没打 {number}，请现在就打，说清地址和病人情况；等救护车时陪在旁边，不要随意搬动病人。",
+        "fire": f"人安全最要紧。如果还有明火或烟，请马上打 {number}，不要回去拿东西。",
+        "gas": f"先别开关电器、别点火，开着窗在室外等；燃气抢修电话 {number}。",
+        "crime": f"先保证自己安全，锁好门；有危险马上打 {number}。",
+        "water": f"先远离插座和电器，到安全的地方；有人被困请马上打 {number}。",
+    }[kind]
+    return (f"您别着急，我们在。{steps}\n社区值班人员已经知道了，会尽快联系您。\n"
+            "等安顿下来，需要志愿者上门帮忙的话，直接跟我说就行。")
+
+
+def follow_up(slots: Mapping[str, Any], now: datetime, hotlines: Mapping[str, str] | None,
+              text: str = "") -> Result | None:
+    """The caring answer while the last emergency is still recent (a few messages, half an hour), and the words
+    passed on to staff; else None."""
+    after = slots.get(AFTER_EMERGENCY_SLOT)
+    if not _still_about_it(after, now):
+        return None
+    assert isinstance(after, Mapping)
+    left = {**after, "left": int(after.get("left") or 0) - 1}
+    return idle(follow_up_reply(str(after["kind"]), hotlines), {**slots, AFTER_EMERGENCY_SLOT: left},
+                actions=(Action("emergency_followup", {"kind": after["kind"], "text": text[:500]}),))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.dialogue import ordering, registration, safety, volunteering
+from bot.dialogue import followups, ordering, registration, safety, volunteering
 from bot.dialogue.core import (
     CALLOUT_ANSWERS,
     CALLOUT_SLOT,
@@ -27,11 +27,13 @@ from bot.dialogue.core import (
     Context,
     Effect,
     Handler,
+    OpenOrder,
     Result,
     State,
     StateHandler,
     clean,
     idle,
+    is_volunteer,
     kept,
     menu_for,
     merge_tables,
@@ -222,6 +224,14 @@ def _domain_action(name: str) -> Callable[[Turn, int | None], Result]:
     return run
 
 
+def _my_orders(t: Turn) -> Result:
+    """"我的订单": a volunteer's tasks first (what they took), then any orders of their own as a resident (said only
+    if there are some); a resident's orders."""
+    if is_volunteer(t.ctx):
+        return idle(None, t.slots, actions=(Action("my_tasks"), Action("my_orders", {"only_if_any": True})))
+    return idle(None, t.slots, actions=(Action("my_orders"),))
+
+
 # What a command word (intents.commands) does; a name missing here is not a command of the dialogue.
 NAMED: Mapping[str, Callable[[Turn, int | None], Result]] = {
     "register_volunteer": lambda t, arg: registration.start(t.slots, t.ctx),
@@ -232,6 +242,7 @@ NAMED: Mapping[str, Callable[[Turn, int | None], Result]] = {
     "complete": _complete,
     **{name: _domain_action(name) for name in ("my_orders", "my_tasks", "points", "redeem", "subscribe_events",
                                                "unsubscribe", "events", "passbook")},
+    "my_orders": lambda t, arg: _my_orders(t),
 }
 
 
@@ -245,11 +256,66 @@ def _check_named(named: Mapping[str, Any]) -> None:
 _check_named(NAMED)
 
 
+# A call-off that is more than "no thanks": 取消 / 不要了 / 撤单 / 不来了 (while "不用了", "算了", "没事了" alone,
+# with no dialogue under way, only close the conversation).
+_STRONG_CANCEL = re.compile(r"取消|不要|撤|退掉|不约|不修|不剪|不理|不来|不做|不办|不弄|不去|不想要|不需要")
+_KEEP_IT = re.compile(r"(?:不|别|不要|不用|先不|暂时不|还是不)(?:取消|撤|退)")
+
+
+def _open_line(o: OpenOrder, ctx: Context) -> str:
+    return f"订单{o.id}（{ctx.nlu.service_name(o.service)}，{o.when}）" if o.when else \
+        f"订单{o.id}（{ctx.nlu.service_name(o.service)}）"
+
+
+def _pick_open_order(t: Turn, mine: tuple[OpenOrder, ...], note: str) -> Result:
+    """Which of the open orders to cancel: the one to confirm, or the list to pick from (CANCEL_PICK)."""
+    base = {**kept(t.slots), "cancel_pick": [o.id for o in mine], "misses": 0}
+    if len(mine) == 1:
+        return result(ordering.CANCEL_PICK, base, f"{note}要取消{_open_line(mine[0], t.ctx)}吗？\n"
+                      "回复 1 确认取消，0 不取消。")
+    lines = [f"{note}您有{len(mine)}个订单还没完成，要取消哪一个？"]
+    lines += [f"{i} {_open_line(o, t.ctx)}" for i, o in enumerate(mine, 1)]
+    lines.append("回复数字；0 都不取消。")
+    return result(ordering.CANCEL_PICK, base, "\n".join(lines))
+
+
+def _cancel_open(t: Turn, says_order: bool) -> Result:
+    """A cancel naming no order ("取消订单", "不要了 取消吧"): the half-made order or registration if one is under way
+    and the words are not about an order; else exactly the one open order (to confirm), "which one?" when there are
+    several, and the plain truth when there is none. Never "已取消" for something that was not cancelled."""
+    if t.state == ordering.CANCEL_PICK:  # "要取消订单X吗？" answered "不取消" / "算了": kept; "不要了": asked again
+        if _STRONG_CANCEL.search(t.text) and not _KEEP_IT.search(t.text):
+            return ordering.on_cancel_pick(t.state, t.slots, t.inc, t.ctx, t.text)
+        return idle("好的，订单保留，没有取消。", t.slots)
+    mine = t.ctx.open_orders
+    making = t.state in ordering.ORDERING and bool((t.slots.get("draft") or {}).get("service"))
+    if (t.state == HUMAN or (t.in_dialogue and (t.state not in ordering.ORDERING or not making))) and not says_order:
+        return _cancel(t, None)  # the registration, the hand-over, an order not yet begun ... is what is called off
+    if making and not (says_order and mine):
+        told = "好的，已取消正在填的这张订单（还没有提交，不会派人来）。"
+        if mine:
+            return idle(told + "\n您之前提交的" + "、".join(_open_line(o, t.ctx) for o in mine)
+                        + "还在，要取消请回复“取消订单 编号”。", t.slots)
+        return idle(told + "需要时再找我，回复“菜单”看看能做什么。", t.slots)
+    if not t.in_dialogue and not says_order and not _STRONG_CANCEL.search(t.text):
+        return idle("好的。需要时再找我，回复“菜单”看看能做什么。", t.slots)
+    note = "（刚才的操作已取消）\n" if making or (t.in_dialogue and t.state not in ordering.ORDERING) else ""
+    if mine is None:  # the edge did not read the open orders: the domain lists them
+        return idle(note + "要取消哪一个订单？请回复“取消订单 编号”，比如“取消订单 12”。", t.slots,
+                    actions=(Action("my_orders"),))
+    if not mine:
+        return idle(note + "您现在没有进行中的订单，不用取消。需要帮忙直接说，或回复“菜单”。", t.slots)
+    return _pick_open_order(t, mine, note)
+
+
 def _cancel_order(t: Turn, req: CancelRequest) -> Result | None:
     """"取消4号订单" asks the domain at once; "那个理发的不要了" finds which order is meant (or ends the order dialogue
-    for that service); None when the words name no service after all."""
+    for that service); "取消订单" / "不要了" with neither: _cancel_open. None when the words name no service after
+    all."""
     if req.order is not None:
         return idle(None, t.slots, actions=(Action("cancel_order", {"order": req.order}),))
+    if not req.what:
+        return _cancel_open(t, req.marked)
     m = t.ctx.nlu.match(req.what)
     if m.decision == "accept" and m.service:
         codes = [m.service]
@@ -260,7 +326,7 @@ def _cancel_order(t: Turn, req: CancelRequest) -> Result | None:
     draft = t.slots.get("draft") or {}
     if t.in_dialogue and (draft.get("service") in codes or not draft.get("service")) and t.state in ordering.ORDERING:
         return _cancel(t, None)  # the order being made is the one no longer wanted
-    return ordering.cancel_by_service(t.slots, t.ctx, codes, req.marked)
+    return ordering.cancel_by_service(t.slots, t.ctx, codes, req.marked, said=t.text)
 
 
 # Rating an order from "我的订单" (评价 12 / 给12号订单打分 / 评价12 5分): the rating dialogue for that order.
@@ -296,7 +362,8 @@ def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
     slots = {**kept(t.slots), "rate_order": order, "misses": 0}
     if hearts is None:
         return result(ordering.RATE, slots, RATE_QUESTION.format(order=order))
-    return result(ordering.RATE_COMMENT, slots, None, actions=(Action("rate", {"order": order, "hearts": hearts}),))
+    return result(ordering.RATE_COMMENT, {**slots, "rated": hearts}, None,
+                  actions=(Action("rate", {"order": order, "hearts": hearts}),))
 
 
 def _named(t: Turn) -> tuple[str, int | None] | None:
@@ -319,6 +386,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("volunteer", lambda t: volunteering.command(t.state, t.slots, t.inc, t.ctx, t.text),
             lambda t, res: res),
     Command("named", _named, lambda t, cmd: NAMED[cmd[0]](t, cmd[1])),
+    # a volunteer's plain words: "明天临时有事去不了了", "到了 修好了", "我来接那个陪老人聊天的单"
+    Command("volunteer_words", lambda t: followups.volunteer_words(t.text, t.slots, t.ctx), lambda t, res: res),
+    # "啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": the status of one's own order, never a new one
+    Command("order_status", lambda t: True if t.state == IDLE and followups.asks_status(t.text) else None,
+            lambda t, _: _my_orders(t)),
 )
 
 
@@ -337,7 +409,11 @@ def global_command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
     for row in COMMANDS:
         found = row.applies(turn)
         if found is not None:
-            return row.run(turn, found)
+            res = row.run(turn, found)
+            # "我的订单" / "积分" in the middle of an order or a registration: answered, and the work kept
+            keep = res is not None and turn.in_dialogue and not split_call_off(text)  # "算了 我的积分": not kept
+            kept_too = followups.keep_work(state, slots, ctx, res) if keep and res is not None else None
+            return kept_too or res
     # "算了 有啥任务没": what was under way is called off, and the request after it answered as if said alone
     for rest in split_call_off(text):
         then = Turn(IDLE, kept(slots), inc, ctx, rest)
@@ -354,7 +430,7 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     text = text_of(inc)
     found = ctx.nlu.emergency(text) if text else None
     if found is not None:  # safety first: in every state, before commands, timeouts and dialogues
-        return safety.answer(found, slots, text, ctx.hotlines)
+        return safety.answer(found, slots, text, ctx.hotlines, ctx.now)
     prefix = ""
     if state != IDLE and TIMEOUT.expired(slots, ctx):
         prefix = TIMEOUT.notice
@@ -382,9 +458,22 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
         if key == "3":  # registration is a dialogue, not a one-shot action
             return registration.start(slots, ctx)
         return idle(None, slots, actions=(Action(MENU_ACTIONS[key]),))
+    after = safety.follow_up(slots, ctx.now, ctx.hotlines, text)
+    if after is not None:  # right after an emergency: care and the number again, not a catch-all or an order form
+        return after
     talk = ctx.nlu.small_talk(text)
     if talk is not None:
         return idle(SMALL_TALK[talk](ctx), slots)
+    if followups.asks_what_you_do(text):
+        return idle(_who_am_i(ctx), slots)
+    warm = followups.warm_answer(text)
+    if warm is not None:
+        return idle(warm, slots)
+    if followups.asks_cost(text):
+        if not followups.also_asks_for_it(text):
+            return followups.cost_reply(text, slots, ctx)
+        res = ordering.start_from_text(slots, inc, ctx, text)  # "我想理发 要钱吗": answered, and the order begun
+        return replace(res, reply="\n".join(r for r in (followups.FREE, res.reply) if r))
     return ordering.start_from_text(slots, inc, ctx, text)
 
 

@@ -39,12 +39,14 @@ DONATE = re.compile(r"^捐(?:赠)?(?:时长)?\s*([0-9]+)\s*号?\s*[,，\s]\s*([0
 
 # "有什么任务": the open orders that fit this volunteer. Said many ways (有啥活 / 现在有单子吗 / 有什么要帮忙的), with
 # the pinyin typos of 任务 (人物, 任物, 认务); read on the folded text with dialect rewritten (啥 -> 什么).
-_TASK_WORD = r"(?:任务|人物|任物|认务|仁务|任务单|活儿|活计|活|单子|单|工单)"
-_ASKING = r"(?:有没有|有木有|有无|有什么|有)"
+_TASK_WORD = r"(?:任务|人物|任物|认务|仁务|任务单|活儿|活计|活路|活|单子|单|工单)"
+_ASKING = r"(?:有没有|有没得|有木有|有无|有什么|有)"
 _WHICH = r"(?:什么|新的?|可以接的|能接的|可接的|待接的|要接的|适合我的|我能接的|我可以接的|要做的|需要做的)?"
 _TAKE = r"(?:可以接|能接|可接|要接|给我|让我|我接|干|做|可以干|可以做|能干|能做)?(?:的)?"
 _ENDING = r"(?:吗|么|没|没有|呢|啊|呀|吧|哈|嘛|不)*$"
-_LEAD = r"^(?:请问|那|那个|现在|今天|明天|最近|这会儿?|目前|眼下|还|这边|咱们|我们|你们)*"
+_LEAD = (r"^(?:请问|那|那个|现在|今天|明天|最近|这会儿?|目前|眼下|还|这边|咱们|我们|你们|帮我|给我|麻烦|附近|周围|"
+         r"小区里|社区里|这附近|"
+         r"看看|看下|看一下|查查|查下|查一下)*")
 OPEN_TASKS = (
     re.compile(_LEAD + _ASKING + _WHICH + _TASK_WORD + _TAKE + _ENDING),
     re.compile(_LEAD + r"(?:有没有|有什么|有)(?:人|老人|居民|谁|哪家|地方)?(?:要|需要)(?:我们?)?"
@@ -73,6 +75,9 @@ def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     """This topic's commands, valid in every state; None when the text is not one of them."""
     t = re.sub(r"\s+", " ", text.strip())
     if asks_open_tasks(t):
+        if not _is_volunteer(ctx) and state.startswith("REG_"):  # mid-registration: the registration is kept
+            return result(state, slots, "报名审核通过后就能接任务了。您的志愿者报名还没提交，已经给您留着："
+                          "接着回答上面的问题就行，回复“取消”可以不报了。")
         if not _is_volunteer(ctx):
             return idle("您还不是志愿者，暂时不能接单。想帮助邻里的话，回复“注册志愿者”报名，审核通过后就能接任务了。",
                         slots)

@@ -9,7 +9,9 @@ Each message is two short trips to the database, so the dialogue step (the inten
    still the one read (if another message or the sweep changed it meanwhile, step 1 runs again on the
    fresh state); effects; outbox rows; actions (in an ORM session joined to the same transaction); and
    the dedupe row last. A retry of the same message racing this one fails on the dedupe row's unique key,
-   rolls back everything it did and answers with the first run's reply.
+   rolls back everything it did and answers with the first run's reply. Actions run without a savepoint each;
+   one that refuses (bot.inbox.actions.registry.Refused) has the whole write rolled back and done again with a
+   savepoint around every action, so a refusal never keeps half of its action's work.
 
 The same read counts the sender's messages of the last minute and hour (their dedupe rows): over the hub's
 limits a message gets one kind note, then nothing, and only its dedupe row is written (bot.inbox.ratelimit);
@@ -51,14 +53,16 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc
 from bot.dialogue import step as dialogue
 from bot.dialogue.core import Context, Effect, OpenOrder, Result, State, TeamChoice
+from bot.dialogue.followups import wants_own_tasks
 from bot.dialogue.messages import Incoming
 from bot.hubs import HubAccount
 from bot.hubsettings import HubSettings
 from bot.inbox import handover, ratelimit
 from bot.inbox.actions.context import ActionContext
-from bot.inbox.actions.registry import perform
+from bot.inbox.actions.registry import Refused, perform
 from bot.outbox import enqueue
 from bot.serviceloop.lifecycle import OPEN_STATES, OrderState
+from bot.serviceloop.records import PER_MESSAGE
 from bot.services import Services, latest_catalogue_version
 from intents.timeparse import when_text as appointment_text
 from storage.db import lost_a_lock_race, read_only, transaction
@@ -205,6 +209,12 @@ LAST_ADDRESS = (select(ORDERS.c.address).where(ORDERS.c.hub_id == bindparam("hub
 OPEN_ORDERS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
                .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
                       ORDERS.c.state.in_(CANCELLABLE)).order_by(ORDERS.c.id).limit(20))
+# A volunteer's tasks under way ("到了 修好了" completes the only one): accepted or supported by them.
+MY_TASKS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
+            .select_from(ORDERS.join(USERS, USERS.c.volunteer_id == ORDERS.c.volunteer_id))
+            .where(USERS.c.id == bindparam("user_id"), ORDERS.c.hub_id == bindparam("hub_id"),
+                   ORDERS.c.state.in_([OrderState.ACCEPTED.value, OrderState.SUPPORTED.value]))
+            .order_by(ORDERS.c.id).limit(20))
 HUB_TEAMS = select(TEAMS.c.code, TEAMS.c.name, TEAMS.c.services).where(TEAMS.c.hub_id == bindparam("hub_id")) \
     .order_by(TEAMS.c.id)
 
@@ -225,6 +235,12 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
                 OpenOrder(row.ref, row.service_code,
                           appointment_text(row.time_kind, as_utc(row.start_at) if row.start_at else None,
                                            as_utc(row.end_at) if row.end_at else None)) for row in rows)
+    if text and snap.user_id is not None and "volunteer" in snap.roles and wants_own_tasks(text):
+        facts["my_tasks"] = tuple(
+            OpenOrder(row.ref, row.service_code,
+                      appointment_text(row.time_kind, as_utc(row.start_at) if row.start_at else None,
+                                       as_utc(row.end_at) if row.end_at else None))
+            for row in conn.execute(MY_TASKS, {"hub_id": hub_id, "user_id": snap.user_id}))
     command = nlu.command(text) if text else None
     if str(snap.state).startswith("REG_") or (command is not None and command.name == "register_volunteer"):
         facts["teams"] = tuple(TeamChoice(row.code, row.name, tuple(row.services or []))
@@ -299,7 +315,7 @@ def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming
 
 
 def _write(conn: Connection, services: Services, account: HubAccount, inc: Incoming, snap: Snapshot,
-           decision: handover.Decision, nlu: Any, now: datetime) -> str | None:
+           decision: handover.Decision, nlu: Any, now: datetime, savepoints: bool) -> str | None:
     hub_id = account.hub_id
     result = decision.result
     scene = _staff_scene(inc)
@@ -333,13 +349,15 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
     _apply_effects(conn, user_id, inc.openid, result.effects, hub_id, now)
     replies = [result.reply] if result.reply else []
     if result.outbox or result.actions or decision.kind is not handover.Kind.NONE or scene:
-        with Session(bind=conn, expire_on_commit=False) as s:  # joins this connection's transaction
+        # joins this connection's transaction; what the message's actions look up twice is read once (PER_MESSAGE)
+        with Session(bind=conn, expire_on_commit=False, info={PER_MESSAGE: {}}) as s:
             for out in result.outbox:
                 enqueue(s, hub_id=hub_id, to=out.to, text=out.text, now=now, channel=out.channel,
                         idempotency_key=out.key)
             if result.actions:
                 ac = ActionContext(s=s, hub_id=hub_id, user_id=user_id, openid=inc.openid, now=now, nlu=nlu,
-                                   secret_key=services.config.secret_key, nickname=snap.nickname)
+                                   secret_key=services.config.secret_key, nickname=snap.nickname,
+                                   savepoints=savepoints)
                 replies += [perform(ac, action) for action in result.actions]
             if scene:  # a staff member linking their WeChat: that is the answer (after the welcome of a follow)
                 linked = handover.link_by_scene(s, hub_id=hub_id, user_id=user_id, scene=scene, now=now)
@@ -408,10 +426,20 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
                         and not (result.effects or result.outbox or result.actions)
                         and decision.kind is handover.Kind.NONE and _staff_scene(inc) is None):
                     return Outcome(_write_in_one_statement(conn, account, inc, snap, result, now))
-        with conn.begin():
-            if held is not ratelimit.Verdict.ANSWER:  # SQLite: the one insert, in a transaction of its own
+        if held is not ratelimit.Verdict.ANSWER:  # SQLite: the one insert, in a transaction of its own
+            with conn.begin():
                 return Outcome(_write_held_back(conn, account, inc, reply, now))
-            return Outcome(_write(conn, services, account, inc, snap, decision, nlu, now))
+        try:
+            # First without a savepoint per action (savepoints=False; most actions refuse nothing): two statements
+            # fewer each.
+            with conn.begin():
+                return Outcome(_write(conn, services, account, inc, snap, decision, nlu, now, False))
+        except Refused:
+            # An action refused and may have written part of its work: all of it was rolled back. The same write
+            # again, each action in its own savepoint, so the refused one leaves nothing and the rest is kept.
+            log.info("an action of %s refused: its write again, with savepoints", inc.dedupe_key)
+        with conn.begin():
+            return Outcome(_write(conn, services, account, inc, snap, decision, nlu, now, True))
 
 
 def _decide(conn: Connection, account: HubAccount, settings: HubSettings, inc: Incoming, snap: Snapshot, nlu: Any,

@@ -117,16 +117,19 @@ class LedgerRow:
     verified: str
     order_id: int
     volunteer_id: int
+    order_ref: int | None = None  # the 单号 staff and residents see (the 订单号 column)
 
 
 def ledger_rows(s: Session, hub_id: int, start: date, end: date, names: Mapping[str, str]) -> list[LedgerRow]:
     lo, hi = day_bounds(start, end)
-    rows = s.execute(select(ServiceRecord, Volunteer).join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+    rows = s.execute(select(ServiceRecord, Volunteer, Order.ref)
+                     .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+                     .outerjoin(Order, Order.id == ServiceRecord.order_id)
                      .where(ServiceRecord.hub_id == hub_id, ServiceRecord.service_date >= lo,
                             ServiceRecord.service_date < hi)
                      .order_by(ServiceRecord.service_date, ServiceRecord.id)).all()
     out = []
-    for rec, vol in rows:
+    for rec, vol, ref in rows:
         started = as_utc(rec.started_at or rec.service_date).astimezone(SHANGHAI)
         ended = as_utc(rec.ended_at).astimezone(SHANGHAI) if rec.ended_at else started + timedelta(hours=rec.hours)
         out.append(LedgerRow(record_id=rec.id, name=vol.name, id_masked=vol.id_number_masked or "未登记",
@@ -135,13 +138,14 @@ def ledger_rows(s: Session, hub_id: int, start: date, end: date, names: Mapping[
                              end=f"{ended:%H:%M}", hours=round(rec.hours, 2), content=rec.content or "",
                              resident=rec.resident_label, rating=rec.rating, comment=rec.comment or "",
                              verified=VERIFIED_WORDS.get(rec.verified_by, rec.verified_by), order_id=rec.order_id,
-                             volunteer_id=vol.id))
+                             volunteer_id=vol.id, order_ref=ref))
     return out
 
 
 def record_values(i: int, r: LedgerRow) -> list[Any]:
     return [i, r.name, "居民身份证", r.id_masked, r.service, r.day.isoformat(), r.start, r.end, r.hours, r.content,
-            r.resident, "" if r.rating is None else r.rating, r.comment, r.verified, r.order_id]
+            r.resident, "" if r.rating is None else r.rating, r.comment, r.verified,
+            "" if r.order_ref is None else r.order_ref]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.people import volunteers
@@ -131,13 +131,6 @@ class OpenTasks:
         return self.held >= self.limit
 
 
-def _not_passed(now: datetime) -> ColumnElement[bool]:
-    """The appointment has not passed (the complement of the sweep's "expire" rule, orders._appointment_passed):
-    its end, else its start, is still ahead; an order "as soon as possible" lasts orders.ASAP_LIFETIME."""
-    return or_(and_(Order.start_at.is_not(None), func.coalesce(Order.end_at, Order.start_at) >= now),
-               and_(Order.start_at.is_(None), Order.created_at >= now - orders.ASAP_LIFETIME))
-
-
 def _services_of(s: Session, member: Membership, vol: Volunteer, now: datetime) -> set[str]:
     """Every service the volunteer could fit: their skills, and their team's services unless they are a minor
     (a superset of `candidates`' rule, which then decides each order)."""
@@ -168,7 +161,7 @@ def open_tasks(s: Session, hub_id: int, user: User, now: datetime, limit: int = 
     soonest = func.coalesce(Order.start_at, Order.created_at)
     near = s.execute(select(Order).where(Order.hub_id == hub_id, Order.state.in_(TAKEABLE),
                                          Order.volunteer_id.is_(None), Order.service_code.in_(sorted(codes)),
-                                         _not_passed(now))
+                                         orders.time_left(now))
                      .order_by(soonest, Order.id).limit(MAX_CHECKED)).scalars().all()
     fit: list[Order] = []
     for order in near:

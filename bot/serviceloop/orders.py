@@ -103,7 +103,7 @@ __all__ = ["STAFF_QUERY", "AlreadyYoursError", "Candidate", "CannotCancelError",
            "NotRatableError", "NotYoursError", "OrderError", "RatingOutOfRangeError", "ReasonRequiredError",
            "ServiceInfo", "TooEarlyError", "TooManyOpenOrdersError", "TooManyTasksError", "candidates", "dispatch",
            "find_by_ref", "for_staff", "get_order", "notify", "notify_staff", "offer_text", "office_user", "reachable",
-           "settings_for", "staff_openids", "tell_by_phone", "transition", "when_text"]
+           "settings_for", "staff_openids", "tell_by_phone", "time_left", "transition", "when_text"]
 _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volunteers.py)
 
 
@@ -183,21 +183,27 @@ def assign(s: Session, *, hub_id: int, order_id: int, volunteer_id: int, actor: 
 # -- the dispatch queue: new and handed-back orders, dispatched by the worker (bot/worker/jobs.py) -------------
 
 
-def _time_left(now: datetime) -> ColumnElement[bool]:
-    """The order's time has not passed (`_appointment_passed`, in SQL): one whose time passed is the sweep's to
-    expire, not to offer."""
+def time_left(now: datetime) -> ColumnElement[bool]:
+    """The order's time has not passed (the complement of `_appointment_passed`, in SQL): its end, else its start,
+    is still ahead; an order "as soon as possible" lasts ASAP_LIFETIME. One whose time passed is the sweep's to
+    expire, not to offer (the dispatch queue) nor to list (bot.serviceloop.listings, 有什么任务)."""
     o = Order
     return or_(and_(o.start_at.is_(None), o.created_at >= now - ASAP_LIFETIME),
                and_(o.start_at.is_not(None), func.coalesce(o.end_at, o.start_at) >= now))
 
 
+_time_left = time_left  # the dispatch queue's name for it
+
+
 def claim_waiting(s: Session, now: datetime, skip: Collection[int] = ()) -> Order | None:
-    """The oldest order waiting for its dispatch (submitted: new, or handed back; `skip` leaves out ids), claimed
-    for the caller's transaction; None when nothing waits. On PostgreSQL the claim is SELECT … FOR UPDATE SKIP
-    LOCKED through the partial index `ix_orders_waiting_dispatch`: the row stays locked until the caller commits,
+    """The next order waiting for its dispatch (submitted: new, or handed back; `skip` leaves out ids): an urgent
+    one (尽快, time_kind asap) before any other, then the oldest; claimed for the caller's transaction; None when
+    nothing waits. On PostgreSQL the claim is SELECT … FOR UPDATE SKIP LOCKED along the partial index
+    `ix_orders_dispatch_queue` (urgent desc, id): the row stays locked until the caller commits,
     so another worker skips it and claims the next; on SQLite every writing transaction is BEGIN IMMEDIATE (one
     writer at a time), so a second worker finds it dispatched."""
-    query = select(Order).where(text(DISPATCH_WAITING_SQL), _time_left(now)).order_by(Order.id).limit(1)
+    query = (select(Order).where(text(DISPATCH_WAITING_SQL), _time_left(now))
+             .order_by(Order.urgent.desc(), Order.id).limit(1))
     if skip:
         query = query.where(Order.id.not_in(list(skip)))
     if s.get_bind().dialect.name == "postgresql":
@@ -220,10 +226,12 @@ def dispatch_claimed(s: Session, order: Order, now: datetime, services: Mapping[
 # -- 接单 ---------------------------------------------------------------------------------------
 
 
-def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime, service: ServiceInfo) -> Order:
+def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime, service: ServiceInfo,
+           member: Membership | None = None) -> Order:
     """A volunteer's 接单: the first valid acceptance wins. Only an order offered to them, posted to their team, or
-    one that fits them (skill or team, age, free then) can be taken; a refusal raises its OrderError."""
-    member = membership_of(s, hub_id, user)
+    one that fits them (skill or team, age, free then) can be taken; a refusal raises its OrderError. `member`: the
+    user's membership of this hub as the caller read it in this transaction (else it is read here)."""
+    member = member if member is not None else membership_of(s, hub_id, user)
     if member is None or member.status not in ACTIVE_STATUSES:
         raise NotAVolunteerError()
     order = get_order(s, hub_id, order_id)

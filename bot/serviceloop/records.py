@@ -143,8 +143,28 @@ class ServiceInfo:
     name: str
 
 
+# A session made for one chat message (bot.inbox.handler) carries a dict under this key in `Session.info`: what one
+# message looks up several times (the hub's rules) is read once for it. Sessions without it read every time.
+PER_MESSAGE = "per_message"
+
+
+# The statements every order step of the chat runs, built once (building a statement and its cache key on every
+# call costs more than executing the cached compiled form).
+_HUB_SETTINGS = select(Hub.settings).where(Hub.id == bindparam("hub_id"))
+_BY_REF = select(Order).where(Order.hub_id == bindparam("hub_id"), Order.ref == bindparam("ref"))
+_VOLUNTEER_OPENID = (select(User.openid).join(Membership, Membership.user_id == User.id)
+                     .where(Membership.hub_id == bindparam("hub_id"),
+                            Membership.volunteer_id == bindparam("volunteer_id")))
+
+
 def settings_for(s: Session, hub_id: int) -> HubSettings:
-    return hub_settings(s.scalar(select(Hub.settings).where(Hub.id == hub_id)))
+    memo = s.info.get(PER_MESSAGE)
+    if memo is not None and ("settings", hub_id) in memo:
+        return memo["settings", hub_id]  # type: ignore[no-any-return]
+    found = hub_settings(s.scalar(_HUB_SETTINGS, {"hub_id": hub_id}))
+    if memo is not None:
+        memo["settings", hub_id] = found
+    return found
 
 
 _USERS = User.__table__
@@ -213,17 +233,16 @@ def get_order(s: Session, hub_id: int, order_id: int) -> Order:
 
 def find_by_ref(s: Session, hub_id: int, ref: int) -> Order | None:
     """The hub's order with this ref (单号), through uq_orders_hub_ref; None for a number no order of the hub has."""
-    return s.execute(select(Order).where(Order.hub_id == hub_id, Order.ref == ref)).scalar_one_or_none()
+    return s.execute(_BY_REF, {"hub_id": hub_id, "ref": ref}).scalar_one_or_none()
 
 
 def tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str, now: datetime) -> None:
     if volunteer_id is None:
         return
-    member = s.execute(select(Membership).where(Membership.hub_id == order.hub_id,
-                                                Membership.volunteer_id == volunteer_id)).scalar_one_or_none()
-    user = s.get(User, member.user_id) if member and member.user_id else None
-    if user is not None:
-        notify(s, order.hub_id, user.openid, text, now)
+    # the user row of their membership here, in one statement (no membership, or one without a user: nobody to tell)
+    openid = s.scalar(_VOLUNTEER_OPENID, {"hub_id": order.hub_id, "volunteer_id": volunteer_id})
+    if openid is not None:
+        notify(s, order.hub_id, openid, text, now)
 
 
 def tell_resident(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:

@@ -88,10 +88,10 @@ def sweep_orders(services: Services) -> orders.SweepStats:
 
 
 def dispatch_waiting(services: Services, batch: int | None = None) -> int:
-    """Dispatch the orders waiting for it (new ones from the chat, handed-back ones), oldest first, at most `batch`
-    (dispatch_batch_size) per run, each claimed and dispatched in its own transaction: one order's failure is
-    logged, leaves the others dispatched and is tried again next run. Safe in several workers at once
-    (orders.claim_waiting skips the rows another worker holds)."""
+    """Dispatch the orders waiting for it (new ones from the chat, handed-back ones), urgent ones (尽快) first, then
+    the oldest, at most `batch` (dispatch_batch_size) per run, each claimed and dispatched in its own transaction:
+    one order's failure is logged, leaves the others dispatched and is tried again next run. Safe in several
+    workers at once (orders.claim_waiting skips the rows another worker holds)."""
     names = {svc.code: orders.ServiceInfo(svc.code, svc.name) for svc in services.nlu.catalogue}
     failed: set[int] = set()
     done = 0

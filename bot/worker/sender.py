@@ -433,15 +433,12 @@ class OutboxSender:
                                  url=row.payload.get("url"))
         except WeChatClientException as exc:
             self._rate_limited(exc)
-            if exc.errcode == NOT_FOLLOWER:
-                return NOT_FOLLOWING
             if exc.errcode == REFUSES:
                 return REFUSES_TEMPLATES
-            if exc.errcode in (BAD_TEMPLATE, BAD_VALUE):
-                log.warning("outbox %s: WeChat refused template %s (%s): check its id and fields (README)",
-                            row.id, template_id, _describe(exc))
-                return TEMPLATE_REJECTED
-            raise
+            why = _template_refused(row, "template", template_id, exc)
+            if why is None:
+                raise
+            return why
         return None
 
     def _optin(self, s: Session, row: OutboxMessage, notice: str, about: Facts) -> OptIn | None:
@@ -475,13 +472,10 @@ class OutboxSender:
                     subscriptions.give_back(s, row.hub_id, row.to, optin.template_id, now)
             if exc.errcode == REFUSES:
                 return SUBSCRIBE_REFUSED
-            if exc.errcode == NOT_FOLLOWER:
-                return NOT_FOLLOWING
-            if exc.errcode in (BAD_TEMPLATE, BAD_VALUE):
-                log.warning("outbox %s: WeChat refused 订阅通知 %s (%s): check its id and fields (README)",
-                            row.id, optin.template_id, _describe(exc))
-                return TEMPLATE_REJECTED
-            raise
+            why = _template_refused(row, "订阅通知", optin.template_id, exc)
+            if why is None:
+                raise
+            return why
         return None
 
     def _with_qrcode(self, row: OutboxMessage, text: str) -> str:
@@ -703,6 +697,18 @@ def cover_png(width: int = 900, height: int = 383, rgb: tuple[int, int, int] = (
     row = b"\x00" + bytes(rgb) * width
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))
+
+
+def _template_refused(row: OutboxMessage, kind: str, template_id: str, exc: WeChatClientException) -> str | None:
+    """Why WeChat refused a template message or a 订阅通知 (`kind`) whatever the person chose: not a follower, or
+    a template id or value it does not take (logged: the configuration is wrong). None for any other refusal."""
+    if exc.errcode == NOT_FOLLOWER:
+        return NOT_FOLLOWING
+    if exc.errcode in (BAD_TEMPLATE, BAD_VALUE):
+        log.warning("outbox %s: WeChat refused %s %s (%s): check its id and fields (README)",
+                    row.id, kind, template_id, _describe(exc))
+        return TEMPLATE_REJECTED
+    return None
 
 
 def _describe(exc: BaseException) -> str:

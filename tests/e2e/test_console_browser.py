@@ -8,7 +8,6 @@ are never used. Without Chromium these tests skip on a developer machine and FAI
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.clock import FakeClock
@@ -24,6 +22,7 @@ from bot.services import Services
 from storage.models import Membership, Order
 from tests.bot.admin.test_admin import PASSWORD, Seeded, seed_console
 from tests.conftest import make_services
+from tests.e2e.conftest import served
 from tests.e2e.png import colour_counts, near, pixels
 
 BAR_RED = (0xC0, 0x39, 0x2B)  # the first series colour in bot/admin/charts.py
@@ -34,15 +33,10 @@ def live(db_url: str, clock: FakeClock, fake_wechat: Any) -> Iterator[tuple[str,
     """The whole app (webhook and console) served on a loopback port by a thread."""
     services = make_services(db_url, clock, fake_wechat)
     seeded = seed_console(services)
-    server = make_server("127.0.0.1", 0, create_app(services=services), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", services, seeded
+        with served(create_app(services=services)) as base:
+            yield base, services, seeded
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         services.close()
 
 

@@ -10,7 +10,6 @@ Every screenshot is saved and checked: not blank, and the page it shows speaks n
 from __future__ import annotations
 
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.clock import FakeClock
@@ -34,6 +32,7 @@ from tests.bot.admin.test_admin import Seeded, seed_console
 from tests.bot.admin.test_console_words import leaks
 from tests.conftest import make_services
 from tests.dialog import Chat
+from tests.e2e.conftest import served
 from tests.e2e.png import colour_counts, pixels
 from tests.e2e.test_console_browser import sign_in
 
@@ -70,18 +69,12 @@ def live(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer) -> Iterat
     seeded = seed_console(services)
     services.hubs.forget()
     app = create_app(services=services)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
     account = Account(token=services.config.wechat_token, appid=services.config.wechat_appid,
                       aes_key=services.config.wechat_aes_key)
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", services, seeded,
-                   Chat(app.test_client(), account, clock, services, fake_wechat))
+        with served(app) as base:
+            yield Live(base, services, seeded, Chat(app.test_client(), account, clock, services, fake_wechat))
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         services.close()
 
 

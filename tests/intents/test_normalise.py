@@ -35,3 +35,29 @@ def test_fold_keeps_punctuation_for_the_parsers() -> None:
     assert default_normaliser().fold("１５：００，謝謝") == "15:00,谢谢"
     assert fold_width("Ｈｅｌｌｏ") == "hello"
     assert strip_symbols("a,b😀c") == "a b c"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("俺想理个头", "我想理头"),
+        ("咱想剃一个头", "我想剃头"),
+        ("阿拉想洗个澡", "我们想洗澡"),
+        ("想找人聊个天", "想找人聊天"),
+        # a 个 before a noun of its own stays: 修个 is a keyword for "mend something"
+        ("帮我修个东西", "帮我修个东西"),
+        ("想借个梯子", "想借个梯子"),
+        ("裤子破了个洞", "裤子破了个洞"),
+    ],
+)
+def test_separable_words_lose_their_measure_word(text: str, expected: str) -> None:
+    assert normalise(text).replace(" ", "") == expected
+
+
+@pytest.mark.parametrize("text", ["俺想理个头", "我屋头老汉想理个头", "想铰个头发", "咱想推个头", "阿拉姆妈想剃个头"])
+def test_colloquial_haircut_requests_are_haircuts(text: str) -> None:
+    from intents.catalogue import load_catalogue
+    from intents.matcher import Matcher
+
+    result = Matcher(load_catalogue()).match(text)
+    assert (result.service, result.decision) == ("haircut", "accept")

@@ -58,6 +58,6 @@ CASES: list[tuple[str, str, datetime | None, datetime | None]] = [
     ("麻烦明天下午三点来一趟", "point", at(3, 19, 15), at(3, 19, 15)),
     ("明天下午三点来给我老伴理个发，地址幸福小区3栋2单元501", "point", at(3, 19, 15), at(3, 19, 15)),
     ("不知道", "unclear", None, None),
-    ("快一点来", "unclear", None, None),
+    ("快一点来", "asap", NOW, at(3, 18, 13)),  # "come quickly": urgent, and never one o'clock
     ("幸福路15号", "unclear", None, None),
 ]

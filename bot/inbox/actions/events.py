@@ -48,12 +48,20 @@ def emergency(ac: ActionContext, data: Mapping[str, Any]) -> str:
     """The resident was already told whom to call (the passive reply); record it and alert staff at once."""
     incidents.report(ac.s, hub_id=ac.hub_id, user=ac.user, kind=str(data["kind"]), text=str(data.get("text", "")),
                      cue=str(data["cue"]) if data.get("cue") else None, now=ac.now,
-                     settings=settings_for(ac.s, ac.hub_id))
+                     settings=settings_for(ac.s, ac.hub_id), phone=str(data["phone"]) if data.get("phone") else None,
+                     address=str(data["address"]) if data.get("address") else None)
+    return ""
+
+
+def emergency_followup(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """What was said right after an emergency: the resident got a caring answer; staff get the words too."""
+    incidents.follow_up(ac.s, hub_id=ac.hub_id, user=ac.user, text=str(data.get("text", "")), now=ac.now)
     return ""
 
 
 ACTIONS: dict[str, Run] = {
     "emergency": emergency,
+    "emergency_followup": emergency_followup,
     "events": show_events,
     "subscribe_events": subscribe_events,
     "unsubscribe": unsubscribe,

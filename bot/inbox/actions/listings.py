@@ -7,9 +7,16 @@ from typing import Any
 
 from bot.inbox.actions.context import ActionContext, Run
 from bot.serviceloop import listings
+from bot.serviceloop.records import when_text
+from intents.masking import coarse_address
 
 
 def my_orders(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """"我的订单"; with ``only_if_any`` (a volunteer's, after their tasks) nothing at all when they ordered nothing."""
+    if data.get("only_if_any"):
+        found = listings.my_orders(ac.s, ac.hub_id, ac.user, ac.now)
+        if not found.in_progress and not found.finished:
+            return ""
     return listings.open_orders_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
 
 
@@ -18,11 +25,27 @@ def my_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def open_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """"有什么任务"; with ``service`` ("我来接那个陪老人聊天的单") only the open tasks of that service, if there are."""
+    service = data.get("service")
+    if service:
+        found = listings.open_tasks(ac.s, ac.hub_id, ac.user, ac.now)
+        names = ac.names()
+        mine = [o for o in found.orders if o.service_code == service] if not found.at_limit else []
+        if mine:
+            lines = [f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)} "
+                     f"{coarse_address(o.address)}：回复“接单 {o.ref}”" for o in mine]
+            return "\n".join([*lines, "接下后会告诉您详细地址和联系电话。"])
     return listings.open_tasks_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
+
+
+def note(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """A line the dialogue adds after what an action showed (the half-made order is kept...)."""
+    return str(data.get("text") or "")
 
 
 ACTIONS: dict[str, Run] = {
     "my_orders": my_orders,
     "my_tasks": my_tasks,
     "open_tasks": open_tasks,
+    "note": note,
 }

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from bot.inbox.actions.context import ActionContext, Run, order_number
-from bot.people.volunteers import ACTIVE_STATUSES, membership_of
+from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop import orders
+from storage.models import Membership, Volunteer
 
 
 def _service_of(ac: ActionContext, order_id: int) -> orders.ServiceInfo:
@@ -25,13 +28,32 @@ def submit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
             f"查看进度回复“我的订单”，取消回复“取消订单 {order.ref}”。")
 
 
+_MEMBER_WITH_VOLUNTEER = (select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
+                          .where(Membership.hub_id == bindparam("hub_id"),
+                                 Membership.volunteer_id == bindparam("volunteer_id")))
+
+
+def _member_with_volunteer(ac: ActionContext) -> Membership | None:
+    """The sender's membership of this hub (bot.people.volunteers.membership_of) with their volunteer row in the
+    same statement: 接单 needs both (the volunteer's age and name), and holding the row here keeps it in the
+    session's identity map for orders.accept's s.get."""
+    if ac.user.volunteer_id is None:
+        return None
+    row = ac.s.execute(_MEMBER_WITH_VOLUNTEER, {"hub_id": ac.hub_id, "volunteer_id": ac.user.volunteer_id}).first()
+    if row is None:
+        return None
+    ac.named.append(row[1])
+    return row[0]
+
+
 def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    member = membership_of(ac.s, ac.hub_id, ac.user)
+    member = _member_with_volunteer(ac)
     if member is None or member.status not in ACTIVE_STATUSES:
         raise orders.NotAVolunteerError()  # before the order is looked up: its number says nothing to a stranger
     oid = order_number(ac, data)
     service = _service_of(ac, oid)
-    order = orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=service)
+    order = orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=service,
+                          member=member)
     return (f"接单成功！订单{order.ref}：{service.name}\n时间：{orders.when_text(order)}\n"
             f"地址：{order.address or '待确认'}\n"
             f"联系人：{order.resident_name or '居民'} 电话：{order.phone or '未留'}\n"

@@ -15,16 +15,31 @@ ACTIONS: dict[str, Run] = merge_tables("chat actions", orders.ACTIONS, listings.
 # Actions that only read, or only add outbox rows, and refuse nothing: they cannot leave half their work
 # behind, so they skip the savepoint (two statements; two round trips on PostgreSQL). Anything unexpected
 # they raise still rolls back the whole message.
-NO_PARTIAL_WORK = frozenset({"human_handover", "my_orders", "my_tasks", "open_tasks"})
+NO_PARTIAL_WORK = frozenset({"human_handover", "my_orders", "my_tasks", "open_tasks", "note"})
+
+# What a refusal raises: the domain's plain-Chinese errors and an illegal lifecycle move.
+REFUSALS = (order_service.OrderError, IllegalTransitionError, *volunteers.REFUSALS)
+
+
+class Refused(Exception):
+    """An action refused while running without a savepoint (`ActionContext.savepoints` False): whatever it wrote
+    before refusing is still in the transaction, so the caller must roll the whole write back and do it again with
+    savepoints (bot.inbox.handler does)."""
 
 
 def perform(ac: ActionContext, action: Action) -> str:
-    """Run one action; a domain refusal becomes a plain-Chinese reply, anything else propagates."""
+    """Run one action; a domain refusal becomes a plain-Chinese reply, anything else propagates. Without savepoints
+    a refusal raises Refused instead."""
     run = ACTIONS.get(action.name)
     if run is None:
         raise KeyError(f"no handler for dialogue action {action.name!r}")
     if action.name in NO_PARTIAL_WORK:
         return run(ac, action.data)
+    if not ac.savepoints:
+        try:
+            return run(ac, action.data)
+        except REFUSALS as exc:
+            raise Refused(action.name) from exc
     try:
         with ac.s.begin_nested():  # a refused action leaves nothing behind, the message is still recorded
             return run(ac, action.data)

@@ -33,6 +33,8 @@ NOT_VOLUNTEER = "您还不是本站志愿者。想加入请回复“注册志愿
 def refusals_as_text(run: Run) -> Run:
     @wraps(run)
     def wrapped(ac: ActionContext, data: Mapping[str, Any]) -> str:
+        if not ac.savepoints:  # a refusal goes up to registry.perform, which has the message's write done again
+            return run(ac, data)
         try:
             with ac.s.begin_nested():
                 return run(ac, data)

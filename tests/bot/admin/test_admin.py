@@ -174,17 +174,6 @@ def audit_actions(services: Services) -> list[str]:
         return list(s.scalars(select(AuditLog.action).order_by(AuditLog.id)))
 
 
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
-
-
-@pytest.fixture
-def staff_client(client: Any, seeded: Seeded) -> Any:
-    assert login(client, "xiaoli").status_code == 302
-    return client
-
-
 # -- sign-in, sessions, CSRF, lock-out -------------------------------------------------------------
 
 

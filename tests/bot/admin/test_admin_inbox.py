@@ -19,17 +19,10 @@ from bot.services import Services
 from storage.db import transaction
 from storage.models import Handover, User
 from storage.models_admin import StaffAccount, StaffLinkScene
-from tests.bot.admin.test_admin import Seeded, login, post, seed_console, text
+from tests.bot.admin.test_admin import Seeded, login, post, text
 from tests.dialog import Chat
 
 RESIDENT = "oResident01"  # seed_console's resident: their orders are of the haircut and the repair teams
-
-
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    seeded = seed_console(services)
-    services.hubs.forget()
-    return seeded
 
 
 @pytest.fixture

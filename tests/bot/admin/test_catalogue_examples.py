@@ -18,15 +18,9 @@ from intents.catalogue import CatalogueError
 from intents.semantic import HybridMatcher, Vectors, normalise_rows
 from storage.db import transaction
 from storage.models import AuditLog, Order
-from tests.bot.admin.test_admin import Seeded, form_token, login, text
+from tests.bot.admin.test_admin import Seeded, form_token, text
 from tests.conftest import NOW, make_services
 from tests.dialog import Chat
-
-
-@pytest.fixture
-def staff_client(client: Any, seeded: Seeded) -> Any:
-    assert login(client, "xiaoli").status_code == 302
-    return client
 
 
 class CharEmbedder:

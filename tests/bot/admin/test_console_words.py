@@ -24,7 +24,7 @@ from bot.services import Services
 from storage.db import transaction
 from storage.models import AuditLog, Hub, Membership, Order, OrderEvent, User, Volunteer
 from storage.models_admin import StaffAccount
-from tests.bot.admin.test_admin import Seeded, login, post, seed_console, text
+from tests.bot.admin.test_admin import Seeded, login, post, text
 from tests.dialog import Chat
 
 RESIDENT = "oResident01"  # seed_console's resident
@@ -49,13 +49,6 @@ def leaks(page: str, allowed: frozenset[str] = frozenset()) -> list[str]:
     seen = visible_text(AS_TYPED.sub(" ", page))
     found = [w for w in CODE_WORD.findall(seen) if w not in ALLOWED | allowed]
     return found + [o for o in OPENIDS if o in seen]
-
-
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    seeded = seed_console(services)
-    services.hubs.forget()
-    return seeded
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from storage.db import transaction
 from storage.models import AuditLog, Order, ServiceRecord, Volunteer
 from storage.models_admin import LoginAttempt, StaffAccount
 from tests.bot.admin.test_admin import PASSWORD, Seeded, form_token, login, post, seed_console, text
-from tests.conftest import make_services
+from tests.conftest import make_services, untested_client
 
 HUGE = "9" * 20  # over a signed 64-bit integer
 JUST_OVER = "9223372036854775808"  # 2**63
@@ -29,9 +30,18 @@ JUST_OVER = "9223372036854775808"  # 2**63
 
 @pytest.fixture
 def console(services: Services) -> Any:
-    app = create_app(services=services)
-    app.testing = False  # an exception becomes the 500 a browser would see, not a test error
-    return app.test_client()
+    return untested_client(services)
+
+
+@pytest.fixture
+def any_db_console(any_db_url: str, clock: FakeClock, fake_wechat: Any) -> Iterator[tuple[Services, Any]]:
+    """The seeded console on each database under test (SQLite, and PostgreSQL when configured), as `console`."""
+    svc = make_services(any_db_url, clock, fake_wechat)
+    try:
+        seed_console(svc)
+        yield svc, untested_client(svc)
+    finally:
+        svc.close()
 
 
 def _hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -108,22 +118,15 @@ def test_a_locked_name_costs_no_hashing(client: Any, seeded: Seeded, monkeypatch
 
 
 @pytest.mark.parametrize("username", ["用户\u2028名", "xiao\x1bli", "xiao li", "x" * 2, "零零零"])
-def test_an_impossible_username_is_refused_on_either_database(any_db_url: str, clock: FakeClock, fake_wechat: Any,
-                                                              username: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc = make_services(any_db_url, clock, fake_wechat)
-    try:
-        seed_console(svc)
-        app = create_app(services=svc)
-        app.testing = False
-        client = app.test_client()
-        hashed = _hashes(monkeypatch)
-        resp = login(client, username, PASSWORD)
-        assert resp.status_code == 401 and "用户名或密码不对" in text(resp)
-        assert hashed == [], "no account can have that name: nothing to hash"
-        with svc.sessions() as s:
-            assert s.scalar(select(LoginAttempt.username).order_by(LoginAttempt.id.desc()).limit(1)) is not None
-    finally:
-        svc.close()
+def test_an_impossible_username_is_refused_on_either_database(any_db_console: tuple[Services, Any], username: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, client = any_db_console
+    hashed = _hashes(monkeypatch)
+    resp = login(client, username, PASSWORD)
+    assert resp.status_code == 401 and "用户名或密码不对" in text(resp)
+    assert hashed == [], "no account can have that name: nothing to hash"
+    with svc.sessions() as s:
+        assert s.scalar(select(LoginAttempt.username).order_by(LoginAttempt.id.desc()).limit(1)) is not None
 
 
 NUL_FORMS = [("/admin/login", {"username": "xiao\x00li", "password": PASSWORD}),
@@ -138,42 +141,26 @@ NUL_FORMS = [("/admin/login", {"username": "xiao\x00li", "password": PASSWORD}),
 
 
 @pytest.mark.parametrize("path,data", NUL_FORMS)
-def test_a_nul_in_any_form_is_a_400_on_either_database(any_db_url: str, clock: FakeClock, fake_wechat: Any,
-                                                      path: str, data: dict[str, str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    svc = make_services(any_db_url, clock, fake_wechat)
-    try:
-        seed_console(svc)
-        app = create_app(services=svc)
-        app.testing = False
-        client = app.test_client()
-        if path != "/admin/login":
-            assert login(client, "boss").status_code == 302
-        hashed = _hashes(monkeypatch)
-        token = form_token(client, "/admin/login" if path == "/admin/login" else "/admin/orders")
-        resp = client.post(path, data={"csrf_token": token, **data})
-        assert resp.status_code == 400 and "无法识别的字符" in text(resp), path
-        assert hashed == []
-    finally:
-        svc.close()
+def test_a_nul_in_any_form_is_a_400_on_either_database(any_db_console: tuple[Services, Any], path: str,
+                                                      data: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _svc, client = any_db_console
+    if path != "/admin/login":
+        assert login(client, "boss").status_code == 302
+    hashed = _hashes(monkeypatch)
+    token = form_token(client, "/admin/login" if path == "/admin/login" else "/admin/orders")
+    resp = client.post(path, data={"csrf_token": token, **data})
+    assert resp.status_code == 400 and "无法识别的字符" in text(resp), path
+    assert hashed == []
 
 
 @pytest.mark.parametrize("query", ["/admin/orders?service=%00", "/admin/volunteers?q=%00", "/admin/orders?state=%00",
                                    "/admin/ledger?month=2026-11%00", "/admin/catalogue/hair%00cut",
                                    "/admin/login?next=/admin/%00"])
-def test_a_nul_in_a_query_or_path_is_a_400_on_either_database(any_db_url: str, clock: FakeClock, fake_wechat: Any,
-                                                             query: str) -> None:
-    svc = make_services(any_db_url, clock, fake_wechat)
-    try:
-        seed_console(svc)
-        app = create_app(services=svc)
-        app.testing = False
-        client = app.test_client()
-        assert login(client, "boss").status_code == 302
-        resp = client.get(query)
-        assert resp.status_code == 400 and "无法识别的字符" in text(resp), query
-    finally:
-        svc.close()
+def test_a_nul_in_a_query_or_path_is_a_400_on_either_database(any_db_console: tuple[Services, Any], query: str) -> None:
+    _svc, client = any_db_console
+    assert login(client, "boss").status_code == 302
+    resp = client.get(query)
+    assert resp.status_code == 400 and "无法识别的字符" in text(resp), query
 
 
 # -- numbers from outside -------------------------------------------------------------------------
@@ -279,12 +266,6 @@ def test_console_downloads_neutralise_formulas(staff_client: Any, seeded: Seeded
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
     records = [[c.value for c in row] for row in book["服务记录"].iter_rows()]
     assert any(row[12] == "'" + EVIL and isinstance(row[8], float | int) for row in records[1:])
-
-
-@pytest.fixture
-def staff_client(client: Any, seeded: Seeded) -> Any:
-    assert login(client, "xiaoli").status_code == 302
-    return client
 
 
 def test_logout_changes_only_the_session_stamp(console: Any, seeded: Seeded, services: Services) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,18 +12,11 @@ from bot.clock import FakeClock
 from bot.devtools.fake_wechat import FakeWeChatServer, readable, template_value_problem
 from bot.devtools.simulator import message_xml
 
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
-
-
-@pytest.fixture
-def fake(clock: FakeClock) -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer(clock=clock) as server:
-        yield server
+def fake(fake_wechat: FakeWeChatServer) -> FakeWeChatServer:
+    """The conftest's strict fake on the test's clock (tests.conftest.clock), by a shorter name."""
+    return fake_wechat
 
 
 def stable_token(fake: FakeWeChatServer) -> str:

@@ -6,14 +6,8 @@ machine has one and a missing Redis is a failure."""
 
 from __future__ import annotations
 
-import os
 import socket
-import uuid
-from collections.abc import Iterator
 
-import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from bot.channels.wechat_client import RedisTokenStore
@@ -23,27 +17,9 @@ from bot.services import Services
 from bot.worker.sender import OutboxSender
 from storage.models import AccessToken
 from tests.bot.worker.test_outbox import CUSTOM, TOKEN, add_user, queue, rows, tokens_at_once
-from tests.conftest import make_services
+from tests.conftest import REDIS_URL, make_services
 
-REDIS_URL = os.environ.get("LEIFENG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 APPID = "wxtestappid0001"
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except RedisError as exc:
-        if os.environ.get("CI"):
-            raise AssertionError(f"CI has a Redis at {REDIS_URL}, but it did not answer: {exc}") from exc
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"leifeng-test-{uuid.uuid4().hex[:8]}:"
-    yield prefix
-    keys = list(client.scan_iter(match=prefix + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def _services(db_url: str, clock: FakeClock, fake: FakeWeChatServer, prefix: str) -> Services:
@@ -51,8 +27,8 @@ def _services(db_url: str, clock: FakeClock, fake: FakeWeChatServer, prefix: str
 
 
 def test_the_token_is_kept_in_redis_not_the_database(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer,
-                                                     prefix: str) -> None:
-    svc = _services(db_url, clock, fake_wechat, prefix)
+                                                     redis_prefix: str) -> None:
+    svc = _services(db_url, clock, fake_wechat, redis_prefix)
     assert isinstance(svc.tokens, RedisTokenStore)
     add_user(svc, "oR", clock.now(), fake_wechat)
     queue(svc, "oR", "您好")
@@ -64,8 +40,8 @@ def test_the_token_is_kept_in_redis_not_the_database(db_url: str, clock: FakeClo
 
 
 def test_concurrent_refresh_from_eight_processes_fetches_once(db_url: str, clock: FakeClock,
-                                                              fake_wechat: FakeWeChatServer, prefix: str) -> None:
-    svcs = [_services(db_url, clock, fake_wechat, prefix) for _ in range(8)]
+                                                              fake_wechat: FakeWeChatServer, redis_prefix: str) -> None:
+    svcs = [_services(db_url, clock, fake_wechat, redis_prefix) for _ in range(8)]
     tokens = tokens_at_once(svcs)
     assert len(tokens) == 8 and len(set(tokens)) == 1
     assert len(fake_wechat.calls(TOKEN)) == 1
@@ -74,8 +50,8 @@ def test_concurrent_refresh_from_eight_processes_fetches_once(db_url: str, clock
 
 
 def test_40001_refreshes_once_and_retries(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer,
-                                          prefix: str) -> None:
-    svc = _services(db_url, clock, fake_wechat, prefix)
+                                          redis_prefix: str) -> None:
+    svc = _services(db_url, clock, fake_wechat, redis_prefix)
     add_user(svc, "oD", clock.now(), fake_wechat)
     sender = OutboxSender(svc)
     queue(svc, "oD", "一")
@@ -89,8 +65,8 @@ def test_40001_refreshes_once_and_retries(db_url: str, clock: FakeClock, fake_we
 
 
 def test_refreshed_before_expiry_on_the_injected_clock(db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer,
-                                                       prefix: str) -> None:
-    svc = _services(db_url, clock, fake_wechat, prefix)
+                                                       redis_prefix: str) -> None:
+    svc = _services(db_url, clock, fake_wechat, redis_prefix)
     client = svc.client_for(svc.hubs.by_slug(None))
     first = client.access_token
     clock.advance(seconds=7200 - 400)  # still outside the 300 s margin
@@ -122,10 +98,10 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_a_token_another_process_fetched_is_used_not_fetched_again(prefix: str) -> None:
+def test_a_token_another_process_fetched_is_used_not_fetched_again(redis_prefix: str) -> None:
     clock = FakeClock()
-    a = RedisTokenStore.from_url(REDIS_URL, clock, prefix=prefix)
-    b = RedisTokenStore.from_url(REDIS_URL, clock, prefix=prefix)
+    a = RedisTokenStore.from_url(REDIS_URL, clock, prefix=redis_prefix)
+    b = RedisTokenStore.from_url(REDIS_URL, clock, prefix=redis_prefix)
     fetched: list[str] = []
 
     def fetch() -> tuple[str, int]:

@@ -5,28 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli.main import cli
 from bot.clock import FakeClock
-from bot.devtools.seed import seed_demo_hub
-from tests.conftest import make_services
+from tests.bot.cli.conftest import demo_hub_cli
 
 
 @pytest.fixture
 def run(db_url: str, clock: FakeClock) -> Any:
-    svc = make_services(db_url, clock)
-    from storage.db import transaction
-
-    with transaction(svc.sessions) as s:
-        seed_demo_hub(s, clock.now())
-    svc.close()
-    env = {"LEIFENG_DATABASE_URL": db_url, "LEIFENG_WECHAT_API_BASE_URL": "http://127.0.0.1:9"}
-
-    def invoke(*args: str) -> Any:
-        return CliRunner(env=env).invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
+    return demo_hub_cli(db_url, clock, catch_exceptions=False)
 
 
 def test_events_commands(run: Any) -> None:

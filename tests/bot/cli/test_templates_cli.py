@@ -6,15 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli.main import cli
 from bot.clock import FakeClock
-from bot.devtools.seed import seed_demo_hub
-from storage.db import transaction
 from storage.models import SubscribeTemplate, WeChatAccount
 from storage.models_events import NoticeTemplate
+from tests.bot.cli.conftest import demo_hub_cli
 from tests.conftest import make_services
 
 TID = "VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc"
@@ -24,16 +21,7 @@ OFFER = ("--field", "order_no=character_string1", "--field", "service=thing2", "
 
 @pytest.fixture
 def run(db_url: str, clock: FakeClock) -> Any:
-    svc = make_services(db_url, clock)
-    with transaction(svc.sessions) as s:
-        seed_demo_hub(s, clock.now())
-    svc.close()
-    env = {"LEIFENG_DATABASE_URL": db_url, "LEIFENG_WECHAT_API_BASE_URL": "http://127.0.0.1:9",
-           "LEIFENG_WECHAT_NOTICE_TEMPLATE_ID": ""}
-
-    def invoke(*args: str) -> Any:
-        return CliRunner(env=env).invoke(cli, list(args))
-
+    invoke = demo_hub_cli(db_url, clock, {"LEIFENG_WECHAT_NOTICE_TEMPLATE_ID": ""})
     invoke.db_url = db_url  # type: ignore[attr-defined]
     invoke.clock = clock  # type: ignore[attr-defined]
     return invoke

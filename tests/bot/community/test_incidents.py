@@ -84,3 +84,28 @@ def test_staff_mark_an_incident_handled_once(chat: Chat, services: Any, clock: A
             assert "xiaoli" in str(exc)
         else:
             raise AssertionError("handled twice")
+
+
+def test_the_alert_carries_what_the_resident_just_said_or_says_nothing_is_on_file(chat: Chat, services: Any) -> None:
+    """Outside test S01 (2026-12-02): the alert read 「电话：未登记 地址：未登记（请电话询问）」, nothing to call."""
+    chat.say("oNoPhone", "老伴晕过去了 叫不醒")  # a WeChat openid only: no phone, no order
+    chat.say("oOrdering", "帮我修水管 幸福小区3栋201 电话13912345678")  # the order being made has both
+    chat.say("oOrdering", "哎呀我老伴摔了起不来了")
+    texts = [r.payload["text"] for r in _rows(services) if r.priority == PRIORITY_EMERGENCY and r.to == "oDemoStaff01"]
+    bare = next(t for t in texts if "叫不醒" in t)
+    assert "请通过公众号回复联系" in bare and "请电话询问" not in bare
+    known = next(t for t in texts if "摔了" in t)
+    assert "13912345678" in known and "幸福小区3栋201" in known
+
+
+def test_what_is_said_right_after_an_emergency_gets_care_not_the_catch_all(chat: Chat, services: Any) -> None:
+    """Outside test S01/S05: 「那现在咋办啊」 got 「这个我可能帮不上忙」; 「我儿子也不来看我」 got an order form."""
+    chat.say("oGranny", "我想找人来打扫卫生")
+    assert "120" in (chat.say("oGranny", "哎呀我老伴摔了起不来了") or "")
+    reply = chat.say("oGranny", "那现在咋办啊") or ""
+    assert "120" in reply and "值班" in reply and "帮不上忙" not in reply
+    more = [r.payload["text"] for r in _rows(services) if r.to == "oDemoStaff01" and "后续" in r.payload["text"]]
+    assert len(more) == 1 and "那现在咋办啊" in more[0]  # staff get what was said next, too
+    chat.say("oLonely", "活着也没啥意思了 不想活了")
+    reply = chat.say("oLonely", "我儿子也不来看我") or ""
+    assert "12356" in reply and "什么时间" not in reply

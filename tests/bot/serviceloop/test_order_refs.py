@@ -8,13 +8,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, insert, select
+from sqlalchemy import MetaData, Text, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
+from bot.config import DEV_SECRET_KEY
 from storage import orderrefs
 from storage.db import make_engine, upgrade
 from storage.models import DEFAULT_HUB_SLUG, Hub, Order, User
-from tests.conftest import NOW, PG_URL, fresh_db, reset_postgres
+from storage.sealed import ContactSealer
+from tests.conftest import NOW, database_at, fresh_db
 
 
 def _order(hub_id: int, user_id: int, **kw: object) -> Order:
@@ -95,15 +97,7 @@ def test_a_crowded_hub_gets_seven_digits_and_an_uncrowded_one_keeps_six(db_url: 
 
 
 def _migrated_to_0015(kind: str, tmp_path: Path) -> str:
-    if kind == "postgresql":
-        if not PG_URL:
-            pytest.skip("TEST_DATABASE_URL not set: PostgreSQL run skipped")
-        reset_postgres(PG_URL)
-        url = PG_URL
-    else:
-        url = f"sqlite:///{tmp_path / 'm.db'}"
-    upgrade(url, "0015")
-    return url
+    return database_at(kind, tmp_path, "0015")
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
@@ -135,19 +129,22 @@ def test_migration_0016_gives_existing_orders_refs_and_renumbers_waiting_dialogu
                  "slots": {"rate_order": rated, "last_at": at.isoformat()}},
                 {"hub_id": second, "user_id": user_ids[1], "state": "IDLE", "version": 0, "updated_at": at,
                  "slots": {"order": rated}}])  # not waiting on an order: left alone
-        upgrade(url)
+        # to the head: 0022 seals the dialogues' slots (as `leifeng db upgrade` does it, with the key)
+        upgrade(url, secret_key=DEV_SECRET_KEY)
+        sealer = ContactSealer(DEV_SECRET_KEY)
         with engine.connect() as conn:
             meta = MetaData()
             meta.reflect(conn, only=["orders", "conversations"])
             orders, convs = meta.tables["orders"], meta.tables["conversations"]
             got = conn.execute(select(orders.c.id, orders.c.hub_id, orders.c.ref)).all()
-            slots = {state: value for state, value in conn.execute(select(convs.c.state, convs.c.slots))}
+            slots = {state: sealer.open(value) for state, value in conn.execute(
+                select(convs.c.state, type_coerce(convs.c.slots, Text)))}  # the stored token, read as text
         assert len(got) == 60
         for hub_id in (first, second):
             refs = [r for _i, h, r in got if h == hub_id]
             assert len(set(refs)) == 30 and all(100_000 <= r <= 999_999 for r in refs)
         refs_by_id = {i: r for i, _h, r in got}
-        waiting, idle = (json.loads(v) if isinstance(v, str) else v for v in (slots["RATE"], slots["IDLE"]))
+        waiting, idle = (json.loads(v) for v in (slots["RATE"], slots["IDLE"]))
         assert waiting["rate_order"] == refs_by_id[rated] and idle == {"order": rated}
     finally:
         engine.dispose()

@@ -7,19 +7,23 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
+from bot.config import DEV_SECRET_KEY
 from storage.db import make_engine, read_only
 from storage.hot import Hot
 from storage.models import Conversation, ProcessedMessage, User
+from storage.sealed import seal_engine
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 READ = select(User.id, User.roles, User.last_inbound_at, Conversation.slots, Conversation.version).join(
     Conversation, Conversation.user_id == User.id).where(User.openid == bindparam("openid"))
 
 
-def _seed(engine: object) -> None:
-    with engine.begin() as conn:  # type: ignore[attr-defined]
+def _seed(engine: Engine) -> None:
+    seal_engine(engine, DEV_SECRET_KEY)  # the slots are encrypted at rest
+    with engine.begin() as conn:
         uid = conn.execute(insert(User).values(hub_id=1, openid="oHot", roles=["staff", "志愿者"], subscribed=True,
                                                created_at=NOW, last_inbound_at=NOW)).inserted_primary_key[0]
         conn.execute(insert(Conversation).values(hub_id=1, user_id=uid, state="IDLE", updated_at=NOW, version=0,

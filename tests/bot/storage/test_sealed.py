@@ -21,7 +21,7 @@ from storage.db import downgrade, make_engine, transaction, upgrade
 from storage.errors import SealedDataError
 from storage.models import Hub, Order, User, Volunteer
 from storage.sealed import ContactSealer, phone_digits, phone_lookup, sealer_of
-from tests.conftest import PG_URL, make_services, reset_postgres
+from tests.conftest import database_at, make_services
 
 PHONE, OTHER_PHONE, ADDRESS = "13812345678", "13900001111", "幸福小区3栋2单元501"
 GUARDIAN = {"name": "王妈妈", "phone": "13700002222", "consent": True}
@@ -141,15 +141,7 @@ def test_another_key_opens_nothing() -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url_at_0016(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        if not PG_URL:
-            pytest.skip("TEST_DATABASE_URL not set: PostgreSQL run skipped")
-        reset_postgres(PG_URL)
-        url = PG_URL
-    else:
-        url = f"sqlite:///{tmp_path / 'm.db'}"
-    upgrade(url, "0016")
-    return url
+    return database_at(request.param, tmp_path, "0016")
 
 
 def insert_plaintext(url: str, count: int) -> None:

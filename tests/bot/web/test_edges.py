@@ -13,13 +13,12 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
 
 import bot.channels.inbound as inbound
-from bot.app import create_app
 from bot.channels.inbound import parse_xml
 from bot.clock import FakeClock
 from bot.devtools.simulator import Account, message_xml
 from bot.errors import BadMessageError
 from storage.models import ProcessedMessage, User
-from tests.conftest import FIXTURES, make_services
+from tests.conftest import FIXTURES, make_services, untested_client
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WECOM = json.loads((FIXTURES / "official-vectors.json").read_text(encoding="utf-8"))["wecom_app"]
@@ -40,9 +39,7 @@ def stored(svc: Any) -> int:
 
 @pytest.fixture
 def plain_client(services: Any) -> Any:
-    app = create_app(services=services)
-    app.testing = False  # an exception becomes the 500 WeChat would see, not a test error
-    return app.test_client()
+    return untested_client(services)
 
 
 @pytest.fixture
@@ -54,9 +51,7 @@ def safe_svc(db_url: str, clock: FakeClock, fake_wechat: Any) -> Any:
 
 @pytest.fixture
 def safe_client(safe_svc: Any) -> Any:
-    app = create_app(services=safe_svc)
-    app.testing = False
-    return app.test_client()
+    return untested_client(safe_svc)
 
 
 @pytest.fixture
@@ -69,9 +64,7 @@ def wecom_svc(db_url: str, clock: FakeClock, fake_wechat: Any) -> Any:
 
 @pytest.fixture
 def wecom_client(wecom_svc: Any) -> Any:
-    app = create_app(services=wecom_svc)
-    app.testing = False
-    return app.test_client()
+    return untested_client(wecom_svc)
 
 
 def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,8 +239,6 @@ def test_calendar_ids_that_fit_nothing_are_404s_on_either_database(any_db_url: s
                                                                    fake_wechat: Any, path: str) -> None:
     svc = make_services(any_db_url, clock, fake_wechat)
     try:
-        app = create_app(services=svc)
-        app.testing = False
-        assert app.test_client().get(path).status_code == 404
+        assert untested_client(svc).get(path).status_code == 404
     finally:
         svc.close()

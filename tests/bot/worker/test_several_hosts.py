@@ -12,14 +12,11 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from bot.app import create_app
@@ -34,28 +31,10 @@ from bot.worker.schedlock import exclusive, job_lock_key
 from storage.db import transaction
 from storage.models import Order, OrderEvent, OutboxMessage
 from tests.bot.worker.test_outbox import TOKEN
-from tests.conftest import make_services
+from tests.conftest import REDIS_URL, make_services
 from tests.dialog import Chat, verify_dialog
 
-REDIS_URL = os.environ.get("LEIFENG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except RedisError as exc:
-        if os.environ.get("CI"):
-            raise AssertionError(f"CI has a Redis at {REDIS_URL}, but it did not answer: {exc}") from exc
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"leifeng-test-{uuid.uuid4().hex[:8]}:"
-    yield prefix
-    keys = list(client.scan_iter(match=prefix + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def _postgres_only(url: str) -> None:

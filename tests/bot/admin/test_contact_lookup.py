@@ -6,27 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text
 
 from bot.services import Services
 from storage.db import transaction
 from storage.models import Order, User
-from tests.bot.admin.test_admin import Seeded, login, post, seed_console
+from tests.bot.admin.test_admin import Seeded, post
 from tests.bot.admin.test_admin import text as page_text
 
 NEW = "/admin/orders/new"
-
-
-@pytest.fixture
-def seeded(services: Services) -> Seeded:
-    return seed_console(services)
-
-
-@pytest.fixture
-def staff_client(client: Any, seeded: Seeded) -> Any:
-    login(client, "xiaoli")
-    return client
 
 
 def test_intake_finds_the_resident_by_phone_and_the_board_by_any_spelling(

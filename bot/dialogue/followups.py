@@ -1,0 +1,211 @@
+"""What people say about what is already under way, pure: a question about their own order ("啥时候来啊",
+"我那个理发的咋又没人了"), whether a service costs money ("理发要钱不"), thanks and praise said at length
+("谢谢你们啊 你们真好 辛苦了", "那个师傅人真好 下回还找他"), and a volunteer's own words about a task
+("明天临时有事去不了了", "到了 修好了", "我来接那个陪老人聊天的单").
+
+Each recogniser reads the folded text (dialect rewritten: 啥 -> 什么, 咋 -> 怎么); none of them is a service request,
+so the order dialogue never starts on them. Outside tester, 2026-12-02.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.dialogue.core import Action, Context, OpenOrder, Result, State, idle, is_volunteer, kept, result
+from intents.normalise import default_normaliser
+
+_FOLD = default_normaliser()
+
+
+def _compact(text: str) -> str:
+    folded = _FOLD.rewrite_dialect(_FOLD.fold(text))
+    return re.sub(r"[\s,.!?;:，。！？；：、~～…'\"“”‘’()（）]+", "", folded)
+
+
+# -- my order's status ------------------------------------------------------------------------------------------
+_COME = r"(?:来|到|上门|过来)"
+STATUS = re.compile(
+    r"(?:什么时候|啥时候|几点|多久|多长时间|哪天)(?:才|能|会|可以)?" + _COME + r"(?:啊|呀|呢|吗|嘛|哦)*$"
+    r"|(?:还|到底|究竟)(?:来不来|来没来|来吗|会来吗|会不会来|能不能来|有没有人来)"
+    r"|(?:怎么|为什么|为啥)(?:又|还)(?:没|没有)(?:人|人接|人来|来)"
+    r"|(?:怎么|为什么|为啥)(?:还)?(?:没|没有|不)(?:人)?(?:来|到|接|联系我)(?:啊|呀|呢)*$"
+    r"|(?:人|师傅|志愿者)(?:呢|到哪了|到哪儿了|怎么还没来|还没来|还没到|什么时候到)"
+    r"|(?:我|我那个|我的|那个)(?:的)?.{0,8}(?:单子?|订单|预约).{0,4}(?:怎么样|怎么了|有人|没人|咋样)")
+# Not a status question: a time being given ("明天什么时候来都行") or a new request.
+_NOT_STATUS = re.compile(r"都行|都可以|都方便|随便|帮我|我要|我想|请你|麻烦")
+
+
+def asks_status(text: str) -> bool:
+    """"啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": where is my order?"""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 24 and bool(STATUS.search(raw)) and not _NOT_STATUS.search(raw)
+
+
+# -- cost ----------------------------------------------------------------------------------------------------
+COST = re.compile(r"(?:要钱|收钱|收费|花钱|付钱|给钱|多少钱|几块钱|免费|贵不贵|贵吗|怎么收|要不要钱|要费用|有费用|"
+                  r"费用)")
+FREE = "志愿者的服务都是免费的（公益服务），不收钱也不收礼，您放心。"
+COST_REPLY = FREE + "需要的话，直接告诉我什么时间、在哪里，我马上帮您安排{what}。"
+_REQUEST = re.compile(r"我想|我要|帮我|麻烦|找个|来个|派个|请个|能不能|明天|后天|上午|下午|晚上")
+
+
+def also_asks_for_it(text: str) -> bool:
+    """"我想理发 要钱吗": the question about money comes with the request itself."""
+    return bool(_REQUEST.search(_compact(text)))
+
+
+def asks_cost(text: str) -> bool:
+    """"理发要钱不" / "修水管收费吗" / "陪诊多少钱": a question about money, not an order."""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 20 and bool(COST.search(raw))
+
+
+def cost_reply(text: str, slots: Mapping[str, Any], ctx: Context) -> Result:
+    m = ctx.nlu.match(text)
+    what = f"【{ctx.nlu.service_name(m.service)}】" if m.decision == "accept" and m.service else ""
+    return idle(COST_REPLY.format(what=what), slots)
+
+
+# -- thanks and praise said at length ----------------------------------------------------------------------
+THANKS = re.compile(r"谢谢|谢了|多谢|感谢|辛苦(?:了|你|您)|麻烦(?:你|您)们?了")
+PRAISE = re.compile(r"(?:你们|师傅|志愿者|小伙子|姑娘|阿姨|大姐|老师|人)(?:人)?(?:真|太|挺|很|特别|非常)"
+                    r"(?:好|棒|热心|耐心|"
+                    r"细心|不错|负责)|下(?:回|次)还(?:找|要|请)(?:他|她|你们)")
+ACK_AGAIN = re.compile(r"^(?:好的|好|好嘞|嗯|行|知道了|晓得了|收到)+(?:啊|呀|哈|啦)*$")
+_ORDERISH = re.compile(r"帮我|我要|我想|麻烦你?(?:们)?(?:来|派|找)|能不能|可以.{0,4}吗|明天|后天|上午|下午")
+
+
+def warm_answer(text: str) -> str | None:
+    """A warm short answer to thanks, praise or "好的好的" said at any length; None for anything else."""
+    raw = _compact(text)
+    if not raw or len(raw) > 30 or _ORDERISH.search(raw):
+        return None
+    if THANKS.search(raw):
+        return "不客气！能帮上您我们很高兴。还需要帮忙的话，直接说，或回复“菜单”。"
+    if PRAISE.search(raw):
+        return ("谢谢您的夸奖，我们会转达给志愿者！下回需要帮忙，直接说要做什么就行，"
+                "想找同一位志愿者也可以跟我说。")
+    if ACK_AGAIN.match(raw):
+        return "好的。还需要帮忙的话，直接说要做什么，或回复“菜单”。"
+    return None
+
+
+WHAT_YOU_DO = re.compile(r"^(?:那|那么|请问)?(?:你们|你|这里|这儿)(?:都|到底|一般)?(?:能|会|可以)?"
+                         r"(?:干|做|帮|办)(?:些|点)?(?:什么|啥)(?:事|事情|忙)?(?:呀|啊|呢|吗)*$")
+
+
+def asks_what_you_do(text: str) -> bool:
+    """"那你们都能干些啥": what the bot is and what it can do (the "who" answer)."""
+    return bool(WHAT_YOU_DO.match(_compact(text)))
+
+
+# -- a volunteer's own words about a task --------------------------------------------------------------------
+STARS = re.compile(r"几星|几颗星|什么星级|星级(?:是|多少|几)|几级志愿者|是几级")
+CANT_GO = re.compile(r"(?:去不了|来不了|做不了|干不了|赶不过去|过不去|不能去|没法去|去不成|不接了|接不了)")
+DONE = re.compile(r"^(?:我)?(?:已经)?(?:到了|到啦|弄好了|修好了|做完了|干完了|搞定了|弄完了|完事了|剪完了|理完了|"
+                  r"送到了|"
+                  r"服务完了|结束了|回来了)+(?:啊|呀|了|哈|啦)*$")
+TAKE = re.compile(r"^(?:我)?(?:来|想|要|可以|能)?接(?:一下|下)?(?:那个|这个|个)?(?P<what>[^了过的].{1,15}?)"
+                  r"(?:的)?(?:那个)?"
+                  r"(?:单子?|订单|任务|活儿?)$")
+
+
+def _plain(text: str) -> str | None:
+    """The compact text when it may be a volunteer's plain words (short, no number), else None."""
+    raw = _compact(text)
+    # with a number it is 退单 12 / 完成 12 2 / 接单 12, which the commands read
+    return raw if raw and len(raw) <= 30 and not re.search(r"\d", raw) else None
+
+
+def wants_own_tasks(text: str) -> bool:
+    """Words about one's own task ("明天临时有事去不了了", "到了 修好了"): the edge reads the volunteer's tasks."""
+    raw = _plain(text)
+    return raw is not None and bool(CANT_GO.search(raw) or DONE.match(raw))
+
+
+def _task_line(o: OpenOrder, ctx: Context) -> str:
+    return f"订单{o.id}（{ctx.nlu.service_name(o.service)}{'，' + o.when if o.when else ''}）"
+
+
+def _cant_go(slots: Mapping[str, Any], ctx: Context, text: str) -> Result:
+    tasks = ctx.my_tasks
+    if tasks is None or len(tasks) > 1:  # not read, or several: which one
+        listed = "" if tasks is None else "\n" + "\n".join(_task_line(o, ctx) for o in tasks)
+        return idle("知道了，您去不了的话，请回复“退单 编号”把订单退回去（比如“退单 12”），"
+                    "我们会马上重新安排其他志愿者。" + (listed or "您接下的订单："), slots,
+                    actions=() if tasks is not None else (Action("my_tasks"),))
+    if not tasks:
+        return idle("您现在没有接下的订单，不用退单。", slots)
+    o = tasks[0]
+    return result(State.VOL_GIVEBACK, {**kept(slots), "order": o.id, "giveback_said": text.strip()[:200], "misses": 0},
+                  f"要退掉{_task_line(o, ctx)}吗？退单后会重新派给其他志愿者。\n"
+                  f"回复 1 确认退单（原因记为“{text.strip()[:40]}”），也可以直接说别的原因；0 不退。")
+
+
+def _done(slots: Mapping[str, Any], ctx: Context) -> Result:
+    tasks = ctx.my_tasks
+    if tasks is None or len(tasks) > 1:
+        listed = "" if tasks is None else "\n" + "\n".join(_task_line(o, ctx) for o in tasks)
+        return idle("辛苦了！服务做完了请回复“完成 编号 小时数”，比如“完成 12 2”（12号订单，服务了2小时）。"
+                    + (listed or "您接下的订单："), slots, actions=() if tasks is not None else (Action("my_tasks"),))
+    if not tasks:
+        return idle("辛苦了！不过您现在没有接下的订单。回复“我的任务”看看。", slots)
+    o = tasks[0]
+    return result(State.VOL_HOURS, {**kept(slots), "order": o.id, "misses": 0},
+                  f"辛苦了！{_task_line(o, ctx)}服务了几个小时？回复数字，比如“2”或“1.5”。")
+
+
+def volunteer_words(text: str, slots: Mapping[str, Any], ctx: Context) -> Result | None:
+    """A volunteer's plain words: they cannot go, they are done, they want a task of one kind; else None."""
+    if not is_volunteer(ctx):
+        return None
+    raw = _plain(text)
+    if raw is None:
+        return None
+    if STARS.search(raw):
+        return idle(None, slots, actions=(Action("points"),))  # the points reply has the star level
+    if CANT_GO.search(raw):
+        return _cant_go(slots, ctx, text)
+    if DONE.match(raw):
+        return _done(slots, ctx)
+    m = TAKE.match(raw)
+    if m:
+        found = ctx.nlu.match(m.group("what"))
+        service = found.service if found.decision == "accept" and found.service else None
+        data = {"service": service} if service else {}
+        name = f"{ctx.nlu.service_name(service)}的" if service else ""
+        return idle(f"好的！下面是现在等人接的{name}任务，回复“接单 编号”就接下了：", slots,
+                    actions=(Action("open_tasks", data),))
+    return None
+
+
+# -- keeping the work when a menu word is said mid-dialogue ---------------------------------------------------
+# Commands that only show something: said in the middle of an order or a registration, they are answered and the
+# half-made work stays, with a note saying so (the tester's order and registration vanished without a word).
+SHOW_ONLY = frozenset({"my_orders", "my_tasks", "points", "events", "passbook", "open_tasks"})
+
+
+def what_is_kept(state: str, slots: Mapping[str, Any], ctx: Context) -> str | None:
+    """"您的理发订单" / "您的志愿者报名": the work under way in this state worth keeping, or None."""
+    if state.startswith(("ORDER_", "PROXY_")):
+        service = (slots.get("draft") or {}).get("service")
+        return f"您正在下的{ctx.nlu.service_name(str(service))}订单" if service else None
+    if state.startswith("REG_"):
+        return "您的志愿者报名"
+    return None
+
+
+def keep_work(state: str, slots: Mapping[str, Any], ctx: Context, answered: Result) -> Result | None:
+    """`answered` (a show-only command's result) with the dialogue kept, or None when there is nothing to keep."""
+    names = {a.name for a in answered.actions}
+    if not names or not names <= SHOW_ONLY:
+        return None
+    kept_what = what_is_kept(state, slots, ctx)
+    if kept_what is None:
+        return None
+    note = f"（{kept_what}还没提交，已经给您留着：接着回答上面的问题就行，回复“取消”可以不要了。）"
+    return result(state, slots, answered.reply,
+                  actions=(*answered.actions, Action("note", {"text": note})))
+
