@@ -41,6 +41,8 @@ _LEADING = re.compile(r"^(?:我们家|我家|我|家)?(?:就)?(?:住在|住|在|
 _PREFIX_MARKERS = re.compile(r"(?:我们家|我家|住在|家在|住|在|到|去|来|吧|了|啊|呀|呢|嘛|是|就|我|点|半)")
 _TRAILING = re.compile(r"[\s吧啊呀呢哈哦嘛了的]+$")
 _MIN_LENGTH = 3
+# What a place word (弄, 道) ends without being a place: a question (怎么弄, 咋弄) or a word (下水道, 知道, 味道).
+_NOT_A_PLACE = re.compile(r"怎么|咋|怎样|如何|什么|啥|哪|(?:下水|水|管|知|味|难|频|通)道$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ def find_address(folded: str, loose: bool = False) -> Found | None:
     for match in _ADDRESS.finditer(folded):
         start = _name_start(folded, match.start(), match.end())
         candidate = _LEADING.sub("", folded[start:match.end()]).strip()
+        if _NOT_A_PLACE.search(candidate):
+            continue
         if len(candidate) >= _MIN_LENGTH and (best is None or len(candidate) > len(best.text)):
             best = Found(candidate, start, match.end())
     if best is not None or not loose:

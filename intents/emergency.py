@@ -448,14 +448,16 @@ CUES: tuple[Cue, ...] = (
         unless=_rx(r"马桶|浪费|滴")),
 )
 
+# "快来人修": someone to come and repair something, not a cry for help.
+NOT_FOR_A_REPAIR = r"(?!(?:帮我|给我|帮忙|来)?(?:修|通|换|装|弄一下|看一下|看看))"
 # Calls for help that name no kind. Checked on the text with its clause breaks (spaces) kept.
 HELP_CUES: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (CRITICAL, _rx(r"救命|sos|快来人|救救我|救我|救人")),
+    (CRITICAL, _rx(r"救命|sos|快来人" + NOT_FOR_A_REPAIR + r"|救救我|救我|救人")),
     (STRONG, _rx(r"救救|(?:^| |快)来人(?= |$)|help|(?:打|拨|叫)(?:个)?(?:120|110|119)|出(?:大)?事了.{0,4}快")),
 )
 HELP_KIND: tuple[tuple[re.Pattern[str], str], ...] = ((_rx(r"119"), "fire"), (_rx(r"110|报警"), "crime"))
 
-URGENT_HIGH = _rx(r"救命|sos|快来人|(?:打|拨|叫)(?:个)?(?:120|110|119)|叫救护车|救人")
+URGENT_HIGH = _rx(r"救命|sos|快来人" + NOT_FOR_A_REPAIR + r"|(?:打|拨|叫)(?:个)?(?:120|110|119)|叫救护车|救人")
 URGENT = _rx(r"快(?!递|乐|餐|件|手|捷|速|车|照)|赶紧|赶快|马上|立刻|怎么办|不得了|不好了|出事|(?<![不用别着])急|(?<!不)着急|帮帮|救救|求求|求你|害怕|"
              r"吓人|好怕|help|来人")
 

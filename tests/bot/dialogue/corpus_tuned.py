@@ -821,3 +821,43 @@ OUTSIDE_F: list[Conv] = [
          ("晚上六点多", when(0, (18, 18)))),
 ]
 TUNED.extend(OUTSIDE_F)
+
+# outside tester round 2 (J): what /tmp/outside/report.md still found after (F)–(H), each in the tester's words and
+# one or two variants.
+OUTSIDE_J: list[Conv] = [
+    # R09: a change of mind to another service switches the draft and says so; what was said stays
+    conv("j-r09-suanle", ("我想理个发",),
+         ("算了不要理发了 我要修水龙头", says("维修服务"), draft(service="repair"), never("没太明白")),
+         ("后天上午",), ("春晖园1栋602", draft(address="春晖园1栋602")), ("13722223333", says("维修服务")),
+         ("1", act("submit_order", service="repair"))),
+    conv("j-r09-bushi-shi", ("我想理个发",), ("明天上午",),
+         ("不是理发 是修水龙头", says("维修服务"), draft(service="repair"), when(1, (8, 8)), state(State.ORDER_ADDRESS),
+          draft_lacks("address", "修"))),
+    conv("j-r09-huancheng-at-summary", TO_CONFIRM, ("换成修水龙头", says("维修服务"), draft(service="repair"),
+                                                        state(State.ORDER_CONFIRM))),
+    # R20: how to use the bot is help, not an order; 怎么弄 is no address; the need inside a run-on is the request
+    conv("j-r20-how-to-use", ("我不会用这个 怎么弄啊", says("1 "), not_ordering, no_act()),
+         ("我也不知道要啥 就是家里下水道堵了", draft(service="repair", details="家里下水道堵了", address=None)),
+         ("越快越好",), ("建设新村5幢203室", draft(address="建设新村5幢203室"), state(State.ORDER_PHONE))),
+    conv("j-r20-zayong", ("这个咋用啊", says("直接"), not_ordering)),
+    conv("j-r20-teach-phone-still-order", ("我不会用手机 想找人教教", draft(service="digital"))),
+    # R21: no phone at the phone question: the order goes on without one, and the resident is told how
+    conv("j-r21-no-phone", ("能给我送个饭不 中午的",), ("明天中午",), ("幸福小区1栋101",),
+         ("俺没手机 就这个微信", state(State.ORDER_CONFIRM), says("公众号"), never("没太明白")),
+         ("1", act("submit_order"))),
+    conv("j-r21-mei-dianhua", HAIR, ("明天上午",), ("幸福小区1栋101",),
+         ("没有电话", state(State.ORDER_CONFIRM), says("公众号"))),
+    # R03: a phone at the time(-offer) question is kept, and the time asked again
+    conv("j-r03-phone-at-offer", ("我想找人礼发 礼拜一上午 阳光花园2号楼301", state(State.ORDER_TIME)),
+         ("13600001234", says("电话记下了", "改成"), draft(phone="13600001234"), state(State.ORDER_TIME)),
+         ("1", state(State.ORDER_CONFIRM), draft(phone="13600001234", address="阳光花园2号楼301")), at="14:00"),
+    conv("j-r03-phone-at-time", HAIR, ("13600001234", says("电话记下了", "什么时间"), draft(phone="13600001234"))),
+    # R02: a 12-digit number: said plainly that it has too many digits
+    conv("j-r02-twelve-digits", HAIR, ("明天上午",), ("幸福小区1栋101",),
+         ("138001380001", says("12位", "多了"), never("没太明白"), state(State.ORDER_PHONE)),
+         ("13800138001", draft(phone="13800138001"))),
+    # 快来人修: someone to repair, not a cry for help
+    conv("j-kuailairen-xiu", ("水管爆了 滴滴答答的 快来人修", no_act("emergency"), draft(service="repair"))),
+    conv("j-kuailairen-still-help", ("快来人啊 救命", act("emergency"))),
+]
+TUNED.extend(OUTSIDE_J)

@@ -145,3 +145,20 @@ def test_wo_lai_jie_names_the_service_and_gets_its_open_tasks(chat: Chat, servic
     (order,) = _orders(services)
     reply = chat.say(B1, "我来接那个理发的单") or ""
     assert f"接单 {order.ref}" in reply and "什么时间方便" not in reply
+
+
+def test_an_order_without_a_phone_is_submitted_and_the_volunteer_is_told_to_reply_through_the_account(
+        chat: Chat, services: Any) -> None:
+    """R21: 「俺没手机 就这个微信」 at the phone question was a dead end; the order goes on without a phone, is stored
+    with none, and the volunteer who takes it sees that there is no number (not a made-up one)."""
+    chat.say(R, "我想理发 明天上午十点")
+    assert "联系电话" in (chat.say(R, "幸福小区3栋201") or "")
+    reply = chat.say(R, "俺没手机 就这个微信") or ""
+    assert "微信" in reply or "公众号" in reply, reply
+    assert "已提交" in (chat.say(R, "1") or "")
+    (order,) = _orders(services)
+    assert order.phone is None and order.address == "幸福小区3栋201" and order.state != "cancelled"
+    chat.deliver()
+    told = (chat.say(B1, f"接单 {order.ref}") or "") + "\n".join(chat.deliver().get(B1, []))
+    assert "幸福小区3栋201" in told and "1381" not in told, told
+    assert "电话：未留" in told
