@@ -168,9 +168,13 @@ CLICK_KEYS: Mapping[str, str] = {
 Handler = Callable[[str, Mapping[str, Any], Incoming, Context], Result]
 
 
+def menu_lines() -> str:
+    """The resident menu's numbered lines ("1 我要点单" ...), one a line: after any "请回复数字"."""
+    return "\n".join(f"{n} {label}" for n, label in MENU_ITEMS)
+
+
 def menu_text(hub_name: str) -> str:
-    lines = [f"欢迎来到{hub_name}！请回复数字："]
-    lines += [f"{n} {label}" for n, label in MENU_ITEMS]
+    lines = [f"欢迎来到{hub_name}！请回复数字：", menu_lines()]
     lines.append("也可以直接说您需要什么，比如“明天上午来帮我修水管”。")
     return "\n".join(lines)
 

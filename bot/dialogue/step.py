@@ -36,6 +36,7 @@ from bot.dialogue.core import (
     is_volunteer,
     kept,
     menu_for,
+    menu_lines,
     merge_tables,
     result,
 )
@@ -114,7 +115,7 @@ def on_location(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Contex
 
 def on_voice_unreadable(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
     return result(state, slots, "抱歉，这段语音没有听清楚。您可以再说一遍，或者回复数字：\n"
-                  + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS))
+                  + menu_lines())
 
 
 def on_media(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
@@ -469,7 +470,7 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
     if followups.asks_what_you_do(text):
         return idle(_who_am_i(ctx), slots)
     if followups.asks_how_to_use(text):
-        return idle(followups.HOW_TO_TEXT + "\n" + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS), slots)
+        return idle(followups.HOW_TO_TEXT + "\n" + menu_lines(), slots)
     warm = followups.warm_answer(text)
     if warm is not None:
         return idle(warm, slots)
@@ -484,7 +485,7 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
 def _who_am_i(ctx: Context) -> str:
     name = ctx.hub_name if "雷锋超市" in ctx.hub_name else f"{ctx.hub_name}（雷锋超市）"
     return (f"我是{name}的小助手。您有事需要帮忙，我帮您找社区志愿者（理发、修水管、陪诊、送餐……），"
-            "也能查订单、报名当志愿者、看活动。请回复数字：\n" + "\n".join(f"{n} {label}" for n, label in MENU_ITEMS))
+            "也能查订单、报名当志愿者、看活动。请回复数字：\n" + menu_lines())
 
 
 # Small talk in the idle state: a warm, short answer, and the way to the menu (intents.commands says which kind).

@@ -192,9 +192,6 @@ def time_left(now: datetime) -> ColumnElement[bool]:
                and_(o.start_at.is_not(None), func.coalesce(o.end_at, o.start_at) >= now))
 
 
-_time_left = time_left  # the dispatch queue's name for it
-
-
 def claim_waiting(s: Session, now: datetime, skip: Collection[int] = ()) -> Order | None:
     """The next order waiting for its dispatch (submitted: new, or handed back; `skip` leaves out ids): an urgent
     one (尽快, time_kind asap) before any other, then the oldest; claimed for the caller's transaction; None when
@@ -202,7 +199,7 @@ def claim_waiting(s: Session, now: datetime, skip: Collection[int] = ()) -> Orde
     `ix_orders_dispatch_queue` (urgent desc, id): the row stays locked until the caller commits,
     so another worker skips it and claims the next; on SQLite every writing transaction is BEGIN IMMEDIATE (one
     writer at a time), so a second worker finds it dispatched."""
-    query = (select(Order).where(text(DISPATCH_WAITING_SQL), _time_left(now))
+    query = (select(Order).where(text(DISPATCH_WAITING_SQL), time_left(now))
              .order_by(Order.urgent.desc(), Order.id).limit(1))
     if skip:
         query = query.where(Order.id.not_in(list(skip)))
