@@ -2,10 +2,11 @@
 
 Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only]``
 
-Runs on the tuning sets (tests/data/emergency_tune.tsv, emergency_tune_v2.tsv and the outside-written
-tests/data/v3/emergency_v3_tune.tsv), listing their misses, wrong kinds and false alarms unless ``--quiet``,
+Runs on the tuning sets (tests/data/emergency_tune.tsv, emergency_tune_v2.tsv, the outside-written
+tests/data/v3/emergency_v3_tune.tsv and tests/data/v4/emergency_v4_tune.tsv, and emergency_tune_families.tsv),
+listing their misses, wrong kinds and false alarms unless ``--quiet``,
 and on the held-out sets (tests/data/emergency_heldout.tsv, tests/data/heldout_v2/emergencies.tsv and
-tests/data/v3/emergency_v3_heldout.tsv) when they exist. The held-out sets are blind: for them only
+tests/data/v3/emergency_v3_heldout.tsv and tests/data/v4/emergency_v4_heldout.tsv) when they exist. The held-out sets are blind: for them only
 aggregate figures are printed, never a text or which line failed.
 """
 
@@ -30,7 +31,11 @@ TUNE_V2 = DATA / "emergency_tune_v2.tsv"
 HELDOUT = DATA / "emergency_heldout.tsv"
 HELDOUT_V2 = DATA / "heldout_v2" / "emergencies.tsv"
 TUNE_V3 = DATA / "v3" / "emergency_v3_tune.tsv"  # outside-written (tests/data/v3/README.md)
+TUNE_V4 = DATA / "v4" / "emergency_v4_tune.tsv"  # outside-written (tests/data/v4/README.md)
+TUNE_FAMILIES = DATA / "emergency_tune_families.tsv"  # probes of the rule families (written by hand)
+TUNES = (TUNE, TUNE_V2, TUNE_V3, TUNE_V4, TUNE_FAMILIES)
 HELDOUT_V3 = DATA / "v3" / "emergency_v3_heldout.tsv"
+HELDOUT_V4 = DATA / "v4" / "emergency_v4_heldout.tsv"  # outside-written, blind
 LABELS = (*KINDS, "none")
 
 
@@ -161,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tune-only", action="store_true", help="skip the held-out set (while tuning)")
     args = parser.parse_args(argv)
     detect_emergency("预热")  # build the converter and the typo index outside the timings
-    for path in (TUNE, TUNE_V2, TUNE_V3):
+    for path in TUNES:
         if not path.exists():
             print(f"== tune ({path.relative_to(ROOT)}): not present, skipped")
             continue
@@ -169,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_aggregates(f"tune ({path.relative_to(ROOT)})", tune)
         if not args.quiet:
             print_details(tune)
-    for path in (HELDOUT, HELDOUT_V2, HELDOUT_V3):
+    for path in (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4):
         if args.tune_only:
             print(f"== held-out ({path.relative_to(ROOT)}): skipped (--tune-only)")
         elif path.exists():

@@ -19,7 +19,7 @@ _NUMBER = r"[0-9一二三四五六七八九十两]+"
 # digits, so a phone said right after the address ("…501 13812345678") is not taken for a room
 _DOOR = r"[0-9]{1,5}(?![0-9])"
 _UNIT = (rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|号门洞|号门|门洞|号|单元|门|楼|层|室|户|组|座|排|期|区)|"
-         r"[东南西北中][区院苑]|[A-Za-z]\s*(?:区|座|栋)|(?<=[楼层室座])[A-Za-z](?![A-Za-z])|"
+         r"[东南西北中][区院苑]|[东南西北中](?:边户|户|边|侧|屋|间)|[A-Za-z]\s*(?:区|座|栋)|(?<=[楼层室座])[A-Za-z](?![A-Za-z])|"
          r"(?:东头|西头|南头|北头|村口|路口)(?:的)?(?:第[一二三四五六七八九十0-9]+(?:家|户|间))?|"
          rf"{_DOOR}(?:[-—#]{_DOOR})*|"
          r"[零〇幺一二三四五六七八九]{3,4})")
@@ -38,9 +38,10 @@ _LABELLED = re.compile(rf"{_LABEL}{_CORRECTION_WORDS}\s*([^\s，。！？,!?;；
 _VALUE_END = re.compile(r"(?:电话|手机|号码|联系|时间|明天|后天|今天|上午|下午|晚上|中午)")
 _LEADING = re.compile(r"^(?:我们家|我家|我|家)?(?:就)?(?:住在|住|在|是|到|去|来)+")
 # Words before an estate's name that are no part of it: 一趟就是上午八点吧我住|幸福小区.
-_PREFIX_MARKERS = re.compile(r"(?:我们家|我家|住在|家在|住|在|到|去|来|吧|了|啊|呀|呢|嘛|是|就|我|点|半)")
+_PREFIX_MARKERS = re.compile(r"(?:我们家|我家|住在|家在|这个|那个|住|在|到|去|来|吧|了|啊|呀|呢|嘛|是|就|我|点|半)")
 _TRAILING = re.compile(r"[\s吧啊呀呢哈哦嘛了的]+$")
 _MIN_LENGTH = 3
+MAX_SPAN = 60  # no address is longer: a labelled "address" past it is a story (住在…已经好几年了…), read for its place
 # What a place word (弄, 道) ends without being a place: a question (怎么弄, 咋弄) or a word (下水道, 知道, 味道).
 _NOT_A_PLACE = re.compile(r"怎么|咋|怎样|如何|什么|啥|哪|(?:下水|水|管|知|味|难|频|通)道$")
 
@@ -86,7 +87,12 @@ def find_address(folded: str, loose: bool = False) -> Found | None:
     labelled = _LABELLED.search(folded)
     if labelled:
         value, end = _value(folded, labelled.start(1), labelled.end(1))
-        if len(value) >= 2:
+        place = _ADDRESS.match(value)
+        if place is not None and len(place.group(0)) >= _MIN_LENGTH:  # 住在白莲小区十栋…|已经好几年了: the span
+            cut = _TRAILING.sub("", place.group(0))
+            named = cut[_name_start(cut, 0, len(cut)):]
+            value, end = _LEADING.sub("", named).strip(), labelled.start(1) + len(cut)
+        if 2 <= len(value) <= MAX_SPAN:
             return Found(value, labelled.start(), end)
     best: Found | None = None
     for match in _ADDRESS.finditer(folded):
@@ -103,6 +109,21 @@ def find_address(folded: str, loose: bool = False) -> Found | None:
         return Found(units.group(0).strip(), units.start(), units.end())
     room = _ROOM_ONLY.match(folded.strip())
     return Found(room.group(0), 0, len(folded)) if room else None
+
+
+# A door: the building, unit, room or house of an address (白莲小区 alone has none; 朝阳路12号, 村东头第三家 do).
+_HAS_DOOR = re.compile(rf"{_NUMBER}\s*(?:号楼|栋|幢|号院|号|单元|门|楼|层|室|户|组|座|排|期)|[0-9]{{1,5}}|"
+                       r"东头|西头|南头|北头|村口|路口|[东南西北中](?:边户|户|边|侧)|第[一二三四五六七八九十0-9]+(?:家|户|间)")
+
+
+def has_door(address: str) -> bool:
+    """Whether an address says the building or door, not only the estate or street ("白莲小区": no)."""
+    return bool(_HAS_DOOR.search(address))
+
+
+def names_place(text: str) -> bool:
+    """Whether a text names an estate or a street (小区, 路, 村 ...), not only a door ("3栋")."""
+    return bool(re.search(_PLACE, text))
 
 
 def _value(text: str, start: int, end: int) -> tuple[str, int]:

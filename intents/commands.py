@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from intents.normalise import default_normaliser
 
@@ -213,11 +214,23 @@ _CANCEL_AROUND = _AROUND | {"我", "先", "暂时", "还是", "我看", "哎", "
                             "考虑考虑", "考虑一下", "再看看", "我再"}
 
 
+@lru_cache(maxsize=16)
+def _longest(vocabulary: frozenset[str]) -> int:
+    """The length of the longest word of ``vocabulary`` (the few vocabularies below, each measured once)."""
+    return max(len(w) for w in vocabulary)
+
+
+# The vocabularies _only reads, built once (a union on every call was a new set to hash and measure each time).
+_YES_VOCABULARY = YES_WORDS | _AROUND
+_NO_VOCABULARY = NO_WORDS | _AROUND
+_CANCEL_VOCABULARY = CANCEL_WORDS | _CANCEL_AROUND
+
+
 def _only(text: str, vocabulary: frozenset[str]) -> list[str] | None:
     """``text`` as a sequence of words from ``vocabulary`` (every character covered), or None."""
     best: list[list[str] | None] = [None] * (len(text) + 1)
     best[0] = []
-    longest = max(len(w) for w in vocabulary)
+    longest = _longest(vocabulary)
     for i in range(len(text)):
         if best[i] is None:
             continue
@@ -234,8 +247,8 @@ def parse_yes_no(text: str) -> str | None:
         return None
     if re.fullmatch(r"(?:不了)+(?:谢谢你?)?", raw):
         return None  # 不了不了: "no thanks", the call-off of what is under way, not "that is wrong"
-    for answer, words in (("yes", YES_WORDS), ("no", NO_WORDS)):
-        found = _only(raw, words | _AROUND)
+    for answer, words, vocabulary in (("yes", YES_WORDS, _YES_VOCABULARY), ("no", NO_WORDS, _NO_VOCABULARY)):
+        found = _only(raw, vocabulary)
         if found and any(w in words for w in found):
             return answer
     return None
@@ -245,7 +258,7 @@ def is_cancel(text: str) -> bool:
     """A whole message that calls off what is under way: 算了不要了 / 那算了吧 / 我先不弄了 / 不用了谢谢."""
     # 算啦 / 不弄咯 / 不用啦: the sentence-final particles a call-off is said with are its 了
     raw = re.sub(r"[啦咯喽嘞]", "了", _clean(text))
-    found = _only(raw, CANCEL_WORDS | _CANCEL_AROUND) if raw else None
+    found = _only(raw, _CANCEL_VOCABULARY) if raw else None
     return bool(found) and any(w in CANCEL_WORDS for w in found or [])
 
 
@@ -337,14 +350,17 @@ _SMALL_TALK: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("thanks", re.compile(r"^(?:好的|好嘞|嗯|哦)?(?:(?:太|非常|十分)?(?:谢谢|谢了|多谢|感谢|辛苦了|辛苦你了|辛苦你们了|"
                           r"麻烦你了|麻烦你们了)(?:你|您|你们|啊|呀|了|哈|啦|小助手|志愿者|师傅|老师|大家|雷锋超市|"
                           r"社区|帮忙|的帮助|帮助)*)+$")),
-    ("who", re.compile(r"^(?:请问)?(?:你|您|你们)(?:是|叫)(?:谁|什么|哪个|哪位|干什么的|做什么的|干啥的|机器人|人|真人|"
-                       r"什么东西)|^(?:这|这里|这个)是(?:哪里|哪儿|什么|干什么的|做什么的|啥)|^你叫什么(?:名字)?$|"
+    ("who", re.compile(r"^(?:请问)?(?:你|您|你们)(?:是|叫)(?:谁|什么|哪个|哪位|干什么的|做什么的|干啥的|干嘛的|干吗的|"
+                       r"搞什么的|机器人|人|真人|什么东西)|^(?:请问)?(?:你|您|你们)(?:到底)?(?:是)?(?:谁|哪位)(?:啊|呀|呢|哈)*$|^(?:这|这里|这个)是(?:哪里|哪儿|什么|干什么的|做什么的|啥)|^你叫什么(?:名字)?$|"
                        r"^(?:你|你们)(?:能|会)?(?:干|做)(?:什么|啥)(?:的)?$|"
                        r"^(?:你|您)?是(?:不是)?(?:机器人|真人|人工智能|ai|智能客服)(?:吗|么|吧|呀|啊|不)?$")),
-    ("greeting", re.compile(r"^(?:你好|您好|喂|在吗|在不在|有人吗|哈喽|hello|hi|嗨|早上好|上午好|中午好|下午好|"
-                            r"晚上好|早安|"
+    # 在吗 / 有人在吗 / 你好 请问在吗 / 您好 我想问一下: someone checking the bot is there before they say what for
+    ("greeting", re.compile(r"^(?:你好|您好|喂|在吗|在不在|有人吗|有人在吗|有人在不|有人没|有人不|在没|在嘛|在不|在|"
+                            r"请问|哈喽|hello|hi|嗨|早上好|上午好|中午好|下午好|晚上好|早安|"
                             r"早|老师好|大家好|小助手|你好小助手|在么)+(?:啊|呀|哈|啦)*"
-                            r"(?:我是新来的|我是新人|我第一次用|第一次用|第一次来|刚关注的?|刚加的)?(?:啊|呀|哈|啦)*$")),
+                            r"(?:我是新来的|我是新人|我第一次用|第一次用|第一次来|刚关注的?|刚加的|"
+                            r"(?:我)?(?:想)?(?:问一下|问一问|问问|问个事|打听一下|咨询一下)|打扰一下|打扰了)?"
+                            r"(?:啊|呀|哈|啦)*$")),
     ("bye", re.compile(r"^(?:好的)?(?:再见|拜拜|bye|回见|晚安)(?:啊|了|啦)*$")),
     ("ack", re.compile(r"^(?:好的|好|好嘞|嗯|嗯嗯|知道了|晓得了|明白了|懂了|ok|行|行吧|好吧|哦|噢|哦哦|收到了)"
                        r"(?:啊|呀|哈|啦)*$")),

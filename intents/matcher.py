@@ -38,15 +38,20 @@ REQUEST_CUES: tuple[str, ...] = (
     "想", "要", "需要", "帮", "请", "麻烦", "能不能", "能否", "可以", "可不可以", "有没有", "有吗",
     "预约", "找", "派", "上门", "约", "申请", "报名", "怎么", "吗", "咨询", "求", "急", "不会", "服务",
     "不了", "不动", "坏了", "没人", "来", "哪", "啥时候", "什么时候",
+    # who could do it, and the spoken yes-no question (谁会弄, 有会修的不, 帮送到学校行不)
+    "谁能", "谁会", "谁给", "谁帮", "有会", "行不", "中不", "成不",
 )
 CHAT_CUES: tuple[str, ...] = (
-    "上次", "天气", "你好", "哈哈", "机器人", "你是", "你们是", "你叫", "了吗", "快乐",
-    "点赞", "再见", "昨天", "刚才", "刚刚", "好久不见", "晚安", "早安",
+    "上次", "天气", "哈哈", "机器人", "你是", "你们是", "你叫", "了吗", "快乐",
+    "点赞", "昨天", "刚才", "刚刚",
     # about the bot or the group, forwarded notices, small talk (你们这系统是不是坏了, 速转, 晚饭吃什么好呢)
     "系统", "你能听", "别见怪", "通知", "速转", "转发", "吃什么好", "我在看", "吃完饭", "电视里",
+    # a service that went well, told afterwards (上周来打扫卫生的阿姨真勤快, 水龙头已经修好了)
+    "上周", "上个月", "真勤快", "真热情", "真耐心", "修好了", "弄好了", "搞好了",
 )
-# Thanks are chat on their own but mere politeness after a request (请人打扫卫生，谢谢).
-THANKS_CUES: tuple[str, ...] = ("谢谢", "感谢", "辛苦", "多谢")
+# Thanks and greetings are chat on their own but mere politeness around a request (请人打扫卫生，谢谢;
+# 你好我想约一下清洗空调).
+THANKS_CUES: tuple[str, ...] = ("谢谢", "感谢", "辛苦", "多谢", "你好", "您好", "再见", "好久不见", "晚安", "早安")
 # A report of something that happened (老伴去跳舞了) rather than a request, when nothing asks.
 STATEMENT_ENDINGS: tuple[str, ...] = ("了", "呢", "啊", "的", "过")
 

@@ -64,3 +64,20 @@ def _phone_in(run: str, offset: int = 0) -> tuple[str, int, int] | None:
     if MOBILE.fullmatch(digits) or (10 <= len(digits) <= 12 and LANDLINE.fullmatch(digits)):
         return digits, offset, offset + len(run.rstrip(" \t-－—()（）.、·,，"))
     return None
+
+
+# A number said as a phone but of the wrong length: at least this many digits in a row (a door or a floor has fewer).
+WRONG_LENGTH_FROM = 5
+_ANY_RUN = re.compile(rf"(?:\+?86[\s-]*)?[{_DIGITISH}]"
+                      rf"(?:[{_DIGITISH}]|[\s\-－—()（）.、·]){{{WRONG_LENGTH_FROM - 1},}}")
+
+
+def wrong_length(text: str) -> str | None:
+    """The digits of a number said as a phone that is none, being too short or too long ("1381234", "138001380001"):
+    the longest such run of at least WRONG_LENGTH_FROM digits, typed or spoken; None when ``text`` holds a phone
+    number or no such run."""
+    if parse_phone(text) is not None:
+        return None
+    runs = [_digits(m.group(0)) for m in _ANY_RUN.finditer(fold_width(text))]
+    runs = [r for r in runs if len(r) >= WRONG_LENGTH_FROM]
+    return max(runs, key=len) if runs else None

@@ -66,6 +66,15 @@ MONTH_DAY_PATTERN = re.compile(
 )
 # 下个月3号 / 这个月20号: a day of next (or this) month.
 MONTH_OF_PATTERN = re.compile(rf"(下下个?|下个?|这个?|本)月({_NUM})[号日]")
+# 月底 / 月末 / 下个月底: the last day of that month.
+MONTH_END = re.compile(r"(下下个?|下个?|这个?|本)?月(?:底|末)")
+# Holidays on a fixed day of the solar calendar (the lunar ones are asked: _vague_day).
+FIXED_HOLIDAYS: dict[str, tuple[int, int]] = {
+    "元旦": (1, 1), "新年": (1, 1), "妇女节": (3, 8), "三八节": (3, 8), "劳动节": (5, 1), "儿童节": (6, 1),
+    "建党节": (7, 1), "建军节": (8, 1), "教师节": (9, 10), "国庆节": (10, 1), "国庆": (10, 1), "平安夜": (12, 24),
+    "圣诞节": (12, 25), "圣诞": (12, 25),
+}
+HOLIDAYS = re.compile("|".join(sorted(FIXED_HOLIDAYS, key=len, reverse=True)))
 # 15号 on its own is a day of the month, but 幸福路15号 / 3号楼 are addresses.
 DAY_ONLY_PATTERN = re.compile(rf"(?<![月\d路街巷道弄村区栋楼室幢组排院队里])({_NUM})[号日](?![子楼院线栋单室])")
 # Parts of the day and the span each stands for when no clock time is given.
@@ -78,6 +87,10 @@ PARTS_OF_DAY: dict[str, tuple[int, int]] = {
     "大清早": (6, 9),
     "早饭后": (8, 10),
     "上午": (8, 12),
+    "头晌": (8, 12),  # northern dialect: 头晌 / 前半晌 = 上午, 后半晌 = 下午
+    "前半晌": (8, 12),
+    "上半晌": (8, 12),
+    "上半天": (8, 12),
     "上昼": (8, 12),
     "头午": (8, 12),
     "前晌": (8, 12),
@@ -90,6 +103,9 @@ PARTS_OF_DAY: dict[str, tuple[int, int]] = {
     "下午": (13, 18),
     "下昼": (13, 18),
     "后晌": (13, 18),
+    "后半晌": (13, 18),
+    "下半晌": (13, 18),
+    "下半天": (13, 18),
     "下晌": (13, 18),
     "晚饭前": (16, 18),
     "傍晚": (17, 19),
@@ -131,6 +147,9 @@ class TimeResult:
     # Where it was said, as (start, end) offsets in prepare(message): what the dialogue takes out of the request.
     spans: tuple[tuple[int, int], ...] = ()
     dated: bool = False  # a day was said (明天, 周六, 3月5日): a correction without one keeps the old day
+    # An unclear time the parser can say more about: the question to ask instead of the generic one ("下周几？",
+    # "昨天已经过去了…", the middle of the night). Empty when there is nothing better to ask.
+    question: str = ""
 
     @property
     def is_clear(self) -> bool:
@@ -168,10 +187,29 @@ NOON_TYPO = re.compile(r"(?<=[上下中])[五伍舞武]"
                        r"(?=$|[\s,，。.!！?？吧啊呀]|[0-9零一二两三四五六七八九十]{1,3}\s*[点时:：])")
 
 
+# Day words typed by pinyin with the wrong character (明添 / 明填 / 名天 are 明天; 后添 后天; 今添 今天; 下里拜 下礼拜):
+# rewritten one character for one before the dialect table, so 下里拜三 reads as 下星期三. 田 is left alone (金田小区),
+# and so is 候 (时候天亮).
+DAY_TYPOS: dict[str, str] = {
+    **{w: "明天" for w in ("明添", "明填", "明甜", "明舔", "名天", "名添", "鸣天", "铭天", "茗天", "明夭")},
+    **{w: "今天" for w in ("今添", "今填", "今甜", "金天", "金添", "斤天", "今夭")},
+    **{w: "后天" for w in ("后添", "后填", "后甜", "厚天", "厚添", "后夭")},
+    **{w: "礼拜" for w in ("里拜", "理拜", "力拜", "立拜", "李拜", "礼败", "礼摆", "礼百", "里败")},
+    **{w: "星期" for w in ("星其", "星棋", "猩期", "星旗")},
+    **{w: "下周" for w in ("下州", "下洲", "下舟")},
+}
+_DAY_TYPO = re.compile("|".join(sorted(DAY_TYPOS, key=len, reverse=True)))
+
+
+def fix_day_typos(text: str) -> str:
+    """明添上午 -> 明天上午, 下里拜三 -> 下礼拜三: the pinyin typos of day words, one character for one."""
+    return _DAY_TYPO.sub(lambda m: DAY_TYPOS[m.group(0)], text)
+
+
 def prepare(text: str) -> str:
     """The text as the parser reads it (width-folded, simplified, dialect rewritten): TimeResult.spans index it."""
     normaliser = default_normaliser()
-    folded = normaliser.rewrite_dialect(normaliser.fold(text))
+    folded = normaliser.rewrite_dialect(fix_day_typos(normaliser.fold(text)))
     folded = SPOKEN_COUNTS.sub(lambda m: "两" if m.group(0) == "俩" else "三", folded)
     folded = NOON_TYPO.sub("午", folded)
     return BARE_RANGE.sub(lambda m: f"{m.group(1)}点{m.group(2)}", folded)
@@ -198,9 +236,13 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
             return replace(after, spans=_merged(taken))
     relative = _relative(folded, now)
     if relative is not None:
-        return relative
+        return _by_night(relative, now)
     spans: list[tuple[int, int]] = []
     day, implied_part = _find_day(folded, now.date(), spans)
+    if day is None:
+        vague = _vague_day(folded)
+        if vague is not None:
+            return vague
     clocks = _find_clocks(folded)
     part = implied_part or _find_part(folded)
     if clocks:
@@ -256,6 +298,69 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
     if asap:
         return TimeResult("asap", now, now + urgent_window, asap.group(0), (asap.span(),))
     return TimeResult("unclear")
+
+
+# Day words that give no day the parser can book, each with the question to ask instead (never a wrong day):
+# a day gone by, a week or a month without its day, a holiday of the lunar calendar, a day word not understood.
+PAST_DAY = re.compile(r"大前天|前天|前日|昨天|昨日|昨儿|昨晚|上(?:个)?(?:周|星期)[一二三四五六日天1-7末]?|上个?月|去年")
+VAGUE_WEEK = re.compile(r"(下下个?|下个?|这个?|本)(?:周|星期)(?![末一二三四五六日天1-7])")
+VAGUE_MONTH = re.compile(r"(下下个?|下个?|这个?|本)月(?:初|中|中旬|上旬|下旬)?(?![底末0-9零〇一二两三四五六七八九十])")
+VAGUE_SOON = re.compile(r"过几天|过些天|过些日子|过段时间|过一阵|改天|改日|回头再|这几天|近几天|最近几天")
+LUNAR_HOLIDAYS = re.compile(r"春节|过年|大年(?:初[一二三四五六七八九十]|三十)|除夕|正月|元宵|端午|中秋|重阳|清明|"
+                            r"腊八|小年|七夕")
+# 明x上午 / 后x下午: a day word typed so that it reads as none (明添 and its like are fixed in DAY_TYPOS first)
+UNKNOWN_DAY = re.compile(rf"(?:^|[^\u4e00-\u9fff]|[我要想请就那在])[明后今大](?![天日早晚朝儿白确显亮年面来边头])"
+                         rf"[\u4e00-\u9fff](?=\s*(?:{_PART}|{_NUM}\s*[点时]))")
+NIGHT = (22, 6)  # a time counted from now in these hours is the middle of the night: a daytime one is asked for
+
+
+def _vague_day(text: str) -> TimeResult | None:
+    """An unclear time with the question its day words call for, or None when they call for none."""
+    compact = re.sub(r"[\s,.!?，。！？~～、吧啊呀]+", "", text)
+    past = PAST_DAY.search(text)
+    # "昨天下午" / "昨天" said as the time; a story of yesterday in a longer message is not a time ("上周修过一次")
+    if past and (len(compact) <= 10 or _PART_OR_CLOCK.match(text, past.end())):
+        return TimeResult("unclear", text=past.group(0), spans=(past.span(),),
+                          question=f"{past.group(0)}已经过去了。请说一个以后的时间，比如“明天上午”“周六下午三点”。")
+    week = VAGUE_WEEK.search(text)
+    if week:
+        said = week.group(0).replace("星期", "周")
+        return TimeResult("unclear", text=week.group(0), spans=(week.span(),),
+                          question=f"{said}几？比如“{said}三上午”“{said}五下午三点”。")
+    month = VAGUE_MONTH.search(text)
+    if month:
+        said = month.group(1).rstrip("个") + "个月" if month.group(1).startswith("下") else "这个月"
+        return TimeResult("unclear", text=month.group(0), spans=(month.span(),),
+                          question=f"{said}几号？比如“{said}5号上午”。")
+    soon = VAGUE_SOON.search(text)
+    if soon:
+        return TimeResult("unclear", text=soon.group(0), spans=(soon.span(),),
+                          question="具体哪一天呢？比如“后天上午”“周五下午”，或者“越快越好”。")
+    lunar = LUNAR_HOLIDAYS.search(text)
+    if lunar:
+        return TimeResult("unclear", text=lunar.group(0), spans=(lunar.span(),),
+                          question=f"{lunar.group(0)}是哪一天？请说日期，比如“2月16日上午”。")
+    unknown = UNKNOWN_DAY.search(text)
+    if unknown:
+        return TimeResult("unclear", text=unknown.group(0), spans=(unknown.span(),),
+                          question="没看懂是哪一天。请再说一下，比如“明天上午”“后天下午三点”。")
+    return None
+
+
+_PART_OR_CLOCK = re.compile(rf"\s*(?:{_PART}|{_NUM}\s*[点时]|[:：])")
+
+
+def _by_night(result: TimeResult, now: datetime) -> TimeResult:
+    """A time counted from now ("一个钟头以后") that falls in the middle of the night: a daytime one is asked for."""
+    assert result.start is not None
+    hour = result.start.astimezone(SHANGHAI).hour
+    if not (hour >= NIGHT[0] or hour < NIGHT[1]):
+        return result
+    day = "今天" if now.astimezone(SHANGHAI).hour < NIGHT[1] else "明天"
+    clock = _clock_words(result.start.astimezone(SHANGHAI))
+    return replace(result, kind="unclear", start=None, end=None,
+                   question=f"{result.text or '那时'}就是{clock}了，正是半夜，志愿者一般白天上门。"
+                   f"约{day}上午好吗？请回复一个白天的时间，比如“{day}上午九点”。")
 
 
 def _ceil(moment: datetime) -> datetime:
@@ -347,6 +452,18 @@ def _find_day(text: str, today: date, spans: list[tuple[int, int]]) -> tuple[dat
         if (match.group(1) or "").startswith("下"):
             return saturday + timedelta(days=7), None
         return (today if today.weekday() == 6 else saturday), None
+    match = MONTH_END.search(text)
+    if match:  # 月底 / 下个月底: the month's last day (the resident confirms the day shown, as for 周末)
+        ahead = 2 if (match.group(1) or "").startswith("下下") else 1 if (match.group(1) or "").startswith("下") else 0
+        month_index = today.month - 1 + ahead + 1  # the first of the month after, less a day
+        spans.append(match.span())
+        return date(today.year + month_index // 12, month_index % 12 + 1, 1) - timedelta(days=1), None
+    match = HOLIDAYS.search(text)
+    if match:
+        found_holiday = _next_date(today, *FIXED_HOLIDAYS[match.group(0)], None)
+        if found_holiday is not None:
+            spans.append(match.span())
+            return found_holiday, None
     match = MONTH_OF_PATTERN.search(text)
     if match:
         ahead = 2 if match.group(1).startswith("下下") else 1 if match.group(1).startswith("下") else 0

@@ -18,25 +18,37 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.selectable import FromClause, Select
 
 Statement = Select[Any] | UpdateBase  # a SELECT, or an INSERT/UPDATE/DELETE (with or without RETURNING)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Plan:
     compiled: Compiled
     sql: str
     positional: tuple[str, ...] | None  # bind names in order (qmark/numeric paramstyles); None = by name
     to_db: tuple[tuple[str, Callable[[Any], Any]], ...]  # bind name -> type conversion, once per name
-    from_db: tuple[Callable[[Any], Any] | None, ...]  # per result column
+    types: tuple[Any, ...]  # per result column, the dialect's implementation of its type
+    # per result column, set at the first execution: some conversions depend on the type the database reports
+    # (psycopg's float/numeric), which the cursor's description gives, as for Connection.execute
+    from_db: tuple[Callable[[Any], Any] | None, ...] | None = None
+
+    def converters(self, dialect: Dialect, description: Any) -> tuple[Callable[[Any], Any] | None, ...]:
+        if self.from_db is None:
+            # an INSERT without RETURNING of its own may get the dialect's implicit one (the new id): no conversion
+            self.from_db = tuple(impl.result_processor(dialect, desc[1])
+                                 for impl, desc in zip(self.types, description, strict=False)) \
+                if len(self.types) == len(description) else (None,) * len(description)
+        return self.from_db
 
 
 @dataclass(frozen=True)
@@ -75,9 +87,9 @@ class Hot:
             if proc is not None:
                 to_db[compiled.escaped_bind_names.get(name, name)] = proc
         columns: Iterable[Any] = self.statement.exported_columns  # a SELECT's columns, or RETURNING's
-        from_db = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns)
+        types = tuple(col.type.dialect_impl(dialect) for col in columns)
         positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        return _Plan(compiled, str(compiled), positional, tuple(to_db.items()), from_db)
+        return _Plan(compiled, str(compiled), positional, tuple(to_db.items()), types)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Result:
         dialect = conn.dialect
@@ -99,7 +111,8 @@ class Hot:
         try:
             cursor = raw.cursor()
             cursor.execute(plan.sql, args)
-            rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []  # type: ignore[assignment]
+            description = cursor.description
+            rows: list[tuple[Any, ...]] = cursor.fetchall() if description else []  # type: ignore[assignment]
             rowcount = cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, fairy, cursor)
@@ -110,7 +123,7 @@ class Hot:
         finally:
             if cursor is not None:
                 cursor.close()
-        procs = plan.from_db
+        procs = plan.converters(dialect, description) if description else ()
         if rows and any(procs):
             rows = [tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True)) for row in rows]
         return Result(rows, rowcount)
@@ -123,3 +136,35 @@ def _invalidate(conn: Connection, exc: BaseException) -> None:
     if not conn.invalidated:
         conn.engine.pool._invalidate(conn.connection, exc)
         conn.invalidate(exc)
+
+
+class NewRow:
+    """One row's INSERT … ON CONFLICT DO NOTHING [RETURNING …] (storage.upsert's insert, for a row written at most
+    once) as a Hot statement, built once per database; `run(conn, values)` returns the row inserted (its RETURNING
+    columns), empty when a row clashing with a unique constraint was there. Binds are the column names."""
+
+    def __init__(self, table: FromClause, columns: Iterable[str], returning: Iterable[str] = ()) -> None:
+        """`table`: a mapped class's `__table__`."""
+        self.table, self.columns, self.returning = cast(Table, table), tuple(columns), tuple(returning)
+        self._hots: dict[str, Hot] = {}
+        self._lock = threading.Lock()
+
+    def _hot(self, dialect: str) -> Hot:
+        hot = self._hots.get(dialect)
+        if hot is None:
+            values = {name: bindparam(name, type_=self.table.c[name].type) for name in self.columns}
+            stmt: postgresql.Insert | sqlite.Insert
+            if dialect == "postgresql":
+                stmt = postgresql.insert(self.table).values(values).on_conflict_do_nothing()
+            elif dialect == "sqlite":
+                stmt = sqlite.insert(self.table).values(values).on_conflict_do_nothing()
+            else:  # pragma: no cover - storage.db runs these two
+                raise ValueError(f"no INSERT ... ON CONFLICT DO NOTHING for {dialect}")
+            final: Statement = stmt.returning(*(self.table.c[name] for name in self.returning)) if self.returning \
+                else stmt.inline()
+            with self._lock:
+                hot = self._hots.setdefault(dialect, Hot(final))
+        return hot
+
+    def run(self, conn: Connection, values: Mapping[str, Any]) -> Result:
+        return self._hot(conn.dialect.name).run(conn, values)

@@ -107,6 +107,29 @@ def follow_up(s: Session, *, hub_id: int, user: User, text: str, now: datetime) 
     return incident
 
 
+def called_off(s: Session, *, hub_id: int, user: User, text: str, now: datetime) -> Incident | None:
+    """The resident says their latest open emergency was a false alarm ("没事了 是锅糊了 虚惊一场"): staff are told at
+    once, as urgently as the alert, and the incident's note says so. It stays open until a staff member has checked
+    (someone in danger may be made to say "没事了"); None (nothing sent) when there is no open incident."""
+    incident = s.scalar(select(Incident).where(Incident.hub_id == hub_id, Incident.user_id == user.id,
+                                               Incident.status == "open")
+                        .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1))
+    if incident is None:
+        return None
+    who = _resident_name(s, hub_id, user) or "这位居民"
+    said = text[:200]
+    note = (f"【紧急情况·居民说是虚惊】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）\n"
+            f"{who}说：“{said}”\n请回个电话确认平安，再到管理后台把事件标记为已处理。")
+    incident.note = (f"居民说是虚惊一场：{said}")[:500]
+    stamp = int(now.timestamp() * 1000)
+    for openid in staff_openids(s, hub_id):
+        enqueue(s, hub_id=hub_id, to=openid, text=note, now=now, priority=PRIORITY_EMERGENCY,
+                idempotency_key=f"incident-off:{incident.id}:{stamp}:{openid}")
+    s.add(AuditLog(hub_id=hub_id, actor=user.openid, action="incident_called_off", subject=f"incident:{incident.id}",
+                   detail={"text": said}, at=now))
+    return incident
+
+
 def open_incidents(s: Session, hub_id: int, limit: int = 50) -> list[Incident]:
     return list(s.scalars(select(Incident).where(Incident.hub_id == hub_id, Incident.status == "open")
                           .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(limit)))

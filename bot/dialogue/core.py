@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from bot.dialogue.messages import Incoming
+from intents.phone import wrong_length
 from intents.timeparse import URGENT_WINDOW
 
 
@@ -30,6 +31,7 @@ class State(StrEnum):
     ORDER_PHONE = "ORDER_PHONE"
     ORDER_CONFIRM = "ORDER_CONFIRM"
     ORDER_EDIT = "ORDER_EDIT"
+    ORDER_SWITCH = "ORDER_SWITCH"  # another service named mid-order ("我要理发"): this one changed, both, or neither
     PROXY_NAME = "PROXY_NAME"
     PROXY_PHONE = "PROXY_PHONE"
     CANCEL_PICK = "CANCEL_PICK"  # which open order to cancel ("那个理发的不要了"): no order is being made
@@ -223,10 +225,11 @@ CALLOUT_SLOT = "callout"
 CALLOUT_ANSWERS = ("到", "收到", "1")
 LOCATION_SLOT = "location"
 AFTER_EMERGENCY_SLOT = "after_emergency"  # the last emergency's kind, when, and how many follow-ups (safety.py)
-# Slots that outlive a finished dialogue: the last location, a call-out waiting for this person's answer, and a
-# recent emergency (what is said next gets a caring answer).
+# Slots that outlive a finished dialogue: the last location, a call-out waiting for this person's answer, a
+# recent emergency (what is said next gets a caring answer) and the last orders submitted (the same one twice).
 # This is the only definition: idle(), dialogue expiry, the order sweep and every scan end a dialogue through kept().
-KEEP_SLOTS: frozenset[str] = frozenset({LOCATION_SLOT, CALLOUT_SLOT, AFTER_EMERGENCY_SLOT})
+SUBMITTED_SLOT = "submitted"  # the last few orders this person submitted in chat (service, time): the same twice?
+KEEP_SLOTS: frozenset[str] = frozenset({LOCATION_SLOT, CALLOUT_SLOT, AFTER_EMERGENCY_SLOT, SUBMITTED_SLOT})
 
 
 def kept(slots: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -262,6 +265,31 @@ def retry(state: str, slots: Mapping[str, Any], ctx: Context, question: str) -> 
         return result(state, slots, f"看来不太顺利。{question}\n"
                       "也可以回复“人工”请社区工作人员帮您，或回复“取消”重新开始。")
     return result(state, slots, "没太明白。" + question)
+
+
+def wrong_phone_words(text: str) -> str | None:
+    """What to say of a number too short or too long to be a phone ("1381234": 7 digits), or None."""
+    digits = wrong_length(text)
+    if digits is None:
+        return None
+    n = len(digits)
+    if n > 11:
+        return f"这个号码有{n}位，位数多了。手机号是11位，请再发一次，比如 13800138000。"
+    if digits.startswith("1"):
+        return f"电话号码只有{n}位，少了{11 - n}位。手机号是11位，请再说一遍，比如 13800138000。"
+    return f"这个号码只有{n}位，少了几位。手机号是11位，座机请带上区号（比如 021-12345678），请再说一遍。"
+
+
+def ask_phone_again(state: str, slots: Mapping[str, Any], ctx: Context, text: str, question: str) -> Result:
+    """A phone question answered with no phone: how many digits were missing or too many when a number was said
+    (every state that asks a phone says it the same way), else ``retry`` with the question."""
+    words = wrong_phone_words(text)
+    if words is None:
+        return retry(state, slots, ctx, question)
+    misses = int(slots.get("misses", 0)) + 1
+    if misses > MAX_RETRIES:
+        words += "\n也可以回复“人工”请社区工作人员帮您，或回复“取消”重新开始。"
+    return result(state, {**slots, "misses": misses}, words)
 
 
 V = TypeVar("V")

@@ -115,6 +115,21 @@ def asks_how_to_use(text: str) -> bool:
     return bool(HOW_TO_USE.match(_compact(text)))
 
 
+# -- changing a rating already given -----------------------------------------------------------------------
+# "我想改成五颗心" / "刚才评错了" / "分打错了" / "能改评价吗" / "我要重新评一下": a rating word and a changing word.
+_RATING_WORD = re.compile(r"评价|评分|打分|评错|评的|重新评|再评|分数|星级|好评|差评|中评|颗心|打错分|分打错|分给错|"
+                          r"[0-5零一二两三四五](?:颗)?(?:心|星(?!期)|分(?!钟))")
+_CHANGING = re.compile(r"错|不对|改(?!天|日)|换成|重新|再评|再打|撤回|收回|后悔")
+RERATE_REPLY = "评价提交后就不能在这里改了。要更正请回复“人工”，社区工作人员帮您改。"
+RERATE_BEFORE = "之前评过的订单要更正，请回复“人工”，社区工作人员帮您改。"
+
+
+def asks_rerate(text: str) -> bool:
+    """A rating said to be wrong, or to be given again: "我想改成五颗心", "刚才评错了", "分打错了 应该是5分"."""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 30 and bool(_RATING_WORD.search(raw)) and bool(_CHANGING.search(raw))
+
+
 # -- a volunteer's own words about a task --------------------------------------------------------------------
 STARS = re.compile(r"几星|几颗星|什么星级|星级(?:是|多少|几)|几级志愿者|是几级")
 CANT_GO = re.compile(r"(?:去不了|来不了|做不了|干不了|赶不过去|过不去|不能去|没法去|去不成|不接了|接不了)")

@@ -6,29 +6,39 @@ request is stored without them; the dialogue asks only for what is missing, then
 confirm. A correction that names a slot ("地址不对 是…", "电话换成…", "不是明天 是后天") is applied at the
 summary and in any question; a time that has passed gets the nearest future ones offered; a confusing
 answer is asked again at most twice, then the bot offers staff (人工).
+
+Several services in one message ("修一下水管 顺便帮我理个发") make this order of the first and keep the others
+(slots[MORE]), each offered as the next order once this one is submitted (slots[NEXT_ORDER], same time, place and
+phone). Another service named mid-order without a change word ("我要理发") asks whether this order changes, both are
+wanted, or neither (SWITCH).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.dialogue.core import (
     LABEL_CHARS,
+    SUBMITTED_SLOT,
     Action,
     Context,
     Result,
     State,
     StateHandler,
+    ask_phone_again,
     idle,
+    kept,
     result,
     retry,
     said_no,
     said_yes,
+    wrong_phone_words,
 )
 from bot.dialogue.messages import Incoming
+from intents.address import MAX_SPAN, has_door, names_place
 from intents.masking import mask_phone, scrub
 from intents.timeparse import SHANGHAI, TimeResult, day_only, future_options, is_past, on_day, spoken
 from intents.timeparse import when_text as appointment_text
@@ -40,6 +50,7 @@ ASK_ADDRESS = State.ORDER_ADDRESS
 ASK_PHONE = State.ORDER_PHONE
 CONFIRM = State.ORDER_CONFIRM
 EDIT = State.ORDER_EDIT
+SWITCH = State.ORDER_SWITCH
 CANCEL_PICK = State.CANCEL_PICK
 PROXY_NAME = State.PROXY_NAME
 PROXY_PHONE = State.PROXY_PHONE
@@ -61,11 +72,15 @@ _OFFER_AROUND = re.compile(r"^(?:嗯+|对|是的?|好的?|行|可以)?[\s,，]*|
 # "俺没手机 就这个微信" at the phone question: no phone; the volunteer is put in touch through the account.
 _NO_PHONE = re.compile(r"没(?:有)?(?:手机|电话)|不用手机|不会用手机|只有微信|就(?:这个|用)微信|微信联系|没号码")
 NO_PHONE_LABEL = "无（志愿者通过本公众号联系您，需要时社区工作人员帮忙安排）"
-# A phone number said with too many digits (12 or more in a row).
-_TOO_LONG_NUMBER = re.compile(r"\d{12,}")
 # The states of making an order: a "那个理发的不要了" in one of them ends it.
-ORDERING = frozenset({ASK_SERVICE, ASK_DETAILS, ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM, EDIT, PROXY_NAME,
+ORDERING = frozenset({ASK_SERVICE, ASK_DETAILS, ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM, EDIT, SWITCH, PROXY_NAME,
                       PROXY_PHONE})
+# The other services asked for with this order ("…修水管 顺便帮我理个发"): [{"service", "details"}], ordered next.
+MORE = "more"
+# After an order with more to come is submitted: the next one offered ({"more", "from": the slots it keeps, "at"}).
+NEXT_ORDER = "next_order"
+# What the next of several orders keeps of the one before: the same time, place, phone and person.
+CARRIED = ("time_kind", "start", "end", "address", "lat", "lng", "phone", "no_phone", "for")
 # Slots of the draft that a new time replaces together.
 TIME_KEYS = ("time_kind", "start", "end")
 # The last answers' loose ends, dropped once the question they belonged to is answered.
@@ -81,16 +96,24 @@ def when_text(draft: Mapping[str, Any]) -> str:
                             datetime.fromisoformat(end) if end else None)
 
 
-def summary(draft: Mapping[str, Any], ctx: Context) -> str:
+def summary(draft: Mapping[str, Any], ctx: Context, more: Sequence[Mapping[str, Any]] = ()) -> str:
     lines = ["请核对您的订单："]
     proxy = draft.get("for")
     if proxy:
         lines.append(f"为谁：{proxy.get('name')}（{mask_phone(proxy.get('phone'))}）")
     lines += [f"服务：{ctx.nlu.service_name(draft['service'])}", f"内容：{draft.get('details') or '无'}",
               f"时间：{when_text(draft)}", f"地址：{draft.get('address')}",
-              f"电话：{draft.get('phone') or NO_PHONE_LABEL}",
-              "回复 1 确认，2 修改，0 取消"]
+              f"电话：{draft.get('phone') or NO_PHONE_LABEL}"]
+    if more:
+        lines.append(f"（这单确认后，接着帮您下{_names(more, ctx)}的单。）")
+    lines.append("回复 1 确认，2 修改，0 取消")
     return "\n".join(lines)
+
+
+def _names(more: Sequence[Mapping[str, Any]], ctx: Context) -> str:
+    """"【义务理发】和【家政保洁】": the services still to come, as said in one breath."""
+    names = [f"【{ctx.nlu.service_name(str(m['service']))}】" for m in more]
+    return names[0] if len(names) == 1 else "、".join(names[:-1]) + "和" + names[-1]
 
 
 def _time_question(slots: Mapping[str, Any]) -> str:
@@ -127,13 +150,20 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
             text += f"\n回复 1 使用您刚发的位置：{loc['label']}"
         return result(ASK_ADDRESS, slots, text)
     slots = {k: v for k, v in slots.items() if k != "address_offer"}
+    address = str(draft.get("address") or "")
+    if not has_door(address) and draft.get("lat") is None and not slots.get(DOOR_ASKED):
+        # "白莲小区" alone: the volunteer cannot find the door; the rest asked for, what was said kept
+        draft.pop("address", None)
+        asked = {**slots, "draft": draft, ADDRESS_PART: address, DOOR_ASKED: True}
+        return result(ASK_ADDRESS, asked, prefix + f"好的，{address}。几栋几单元几号？"
+                      "（比如“3栋2单元501”；没有门牌号的话回复“就这样”）")
     if not draft.get("phone") and not draft.get("no_phone"):
         phone = ctx.phone_on_file if not draft.get("for") else None
         text = prefix + "请留一个联系电话。"
         if phone:
             text += f"\n回复 1 使用 {mask_phone(phone)}，或直接发新号码。"
         return result(ASK_PHONE, slots, text)
-    return result(CONFIRM, slots, prefix + summary(draft, ctx))
+    return result(CONFIRM, slots, prefix + summary(draft, ctx, slots.get(MORE) or ()))
 
 
 def ask_service(slots: Mapping[str, Any], ctx: Context) -> Result:
@@ -199,7 +229,7 @@ def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
     return slots, found.rest
 
 
-def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context) -> Result:
+def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context, prefix: str | None = None) -> Result:
     draft = dict(slots.get("draft") or {})
     draft["service"] = code
     new_slots, rest = _fill(dict(slots), draft, text, ctx)
@@ -208,7 +238,47 @@ def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context) 
     draft["details"] = (tidy_details(scrub(draft["details"], draft.get("address"), draft.get("phone")))
                         or ctx.nlu.service_name(code))[:200]
     name = ctx.nlu.service_name(code)
-    return next_question({**new_slots, "draft": draft, "candidates": []}, ctx, prefix=f"好的，为您安排【{name}】。\n")
+    said = f"好的，为您安排【{name}】。\n" if prefix is None else prefix
+    return next_question({**new_slots, "draft": draft, "candidates": []}, ctx, prefix=said)
+
+
+# Several services asked for in one message ("修一下水管 顺便帮我理个发 再把油烟机洗一洗"): the request is cut at the
+# words that join requests, and each part matched on its own. The first service is this order; the others are kept
+# (slots[MORE]) and offered, one by one, once it is submitted.
+_JOIN = re.compile(r"顺便|顺带|另外|还有|还要|还想|然后|以及|并且|同时|外加|加上|也要|也想|和|"
+                   r"再(?=[把帮给来找请叫弄修理剪洗擦送陪教做搞打扫])")
+_PARTS = re.compile(r"[\s,，。；;、!！?？]+")
+_COUNT = {2: "两", 3: "三", 4: "四", 5: "五"}
+
+
+def services_said(text: str, ctx: Context) -> list[tuple[str, str]]:
+    """(service, the words that asked for it) for each service a message asks for, in the order said, when it asks
+    for two or more joined by 顺便 / 再 / 还有 / 和 … (or listed with 、); else []."""
+    rest = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest
+    if not _JOIN.search(rest) and "、" not in text:
+        return []
+    found: dict[str, list[str]] = {}
+    for part in _PARTS.split(_JOIN.sub(" ", rest)):
+        if len(part) < 2:
+            continue
+        m = ctx.nlu.match(part)
+        code = m.service if m.decision == "accept" else \
+            m.candidates[0][0] if m.decision == "clarify" and len(m.candidates) == 1 else None
+        if code:
+            found.setdefault(code, []).append(part)
+    if len(found) < 2:
+        return []
+    return [(code, "，".join(parts)) for code, parts in found.items()]
+
+
+def _with_several(slots: Mapping[str, Any], several: list[tuple[str, str]], text: str, ctx: Context) -> Result:
+    """This order for the first service said; the others kept, and the resident told plainly what comes when."""
+    (first, words), others = several[0], [{"service": c, "details": w[:200]} for c, w in several[1:]]
+    base = {**slots, "draft": {**(slots.get("draft") or {}), "details": words}, MORE: others}
+    count = _COUNT.get(len(several), str(len(several)))
+    prefix = (f"您说了{count}件事：先帮您下【{ctx.nlu.service_name(first)}】的单，"
+              f"{_names(others, ctx)}等这单下好了，我接着帮您下。\n")
+    return _with_service(base, first, text, ctx, prefix=prefix)
 
 
 # What a run-on message leaves of a slot once its value is taken out: the label ("时间：", "电话") and a lone
@@ -262,10 +332,51 @@ def _says_a_slot(text: str, ctx: Context) -> bool:
     return found.time.is_clear or bool(found.address) or bool(found.phone)
 
 
+def service_asked(text: str, ctx: Context) -> str | None:
+    """The one service a message clearly asks for ("我要找人修水管", "理发 尽快 白莲小区9栋140号"), or None."""
+    m = _match(text, ctx)
+    return str(m.service) if m.decision == "accept" and m.service else None
+
+
+_ASKS = re.compile(r"我要|我想|想要|需要|找人|找个|帮我|给我|麻烦|能不能|能否|可不可以|可以.{0,12}吗|请.{0,4}来|"
+                   r"来个|派个|师傅|志愿者|上门")
+
+
+def request_after_emergency(text: str, ctx: Context) -> bool:
+    """A message right after an emergency answer that is plainly a service request: a service with a request's
+    words or with a time, place or phone ("我要找人修水管", "理发 尽快 白莲小区9栋140号"), not "我儿子也不来看我"."""
+    return service_asked(text, ctx) is not None and (bool(_ASKS.search(text)) or _says_a_slot(text, ctx))
+
+
+_GO_ON = re.compile(r"继续|接着|还要|还是要|要的|照常|接着下|单子|订单")
+
+
+def resumes(text: str, draft: Mapping[str, Any], ctx: Context) -> bool:
+    """Whether a message takes up the order kept from before ("继续", "刚才那个打扫卫生的单子还要")."""
+    if len(text) <= 6 and (said_yes(text, ctx) or _GO_ON.search(text)):
+        return True
+    code = service_asked(text, ctx)
+    return bool(_GO_ON.search(text) and code in (None, draft.get("service"))) or \
+        (code is not None and code == draft.get("service"))
+
+
+def resume_draft(slots: Mapping[str, Any], draft: Mapping[str, Any], text: str, ctx: Context,
+                 prefix: str = "") -> Result:
+    """The order kept from before (an alarm, a cancel) taken up again: what this message adds kept, and its next
+    question asked."""
+    draft = dict(draft)
+    new_slots, _rest = _fill({**_without_offers(slots), "candidates": []}, draft, text, ctx)
+    name = ctx.nlu.service_name(str(draft.get("service")))
+    return next_question({**new_slots, "draft": draft}, ctx, prefix=prefix + f"好的，接着下刚才【{name}】的单。\n")
+
+
 def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     """Free text in the idle state: a request for a service, or not."""
-    m = _match(text, ctx)
     base = {**_without_offers(slots), "draft": {}}
+    several = services_said(text, ctx)
+    if several:
+        return _with_several(base, several, text, ctx)
+    m = _match(text, ctx)
     if m.decision == "accept" and m.service:
         return _with_service(base, m.service, text, ctx)
     if m.decision == "clarify" and len(m.candidates) == 1 and _says_a_slot(text, ctx):
@@ -276,6 +387,32 @@ def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text:
         return _clarify(base, [c for c, _ in m.candidates[:3]], text, ctx)
     return idle("这个我可能帮不上忙。需要志愿者帮忙的话，请直接说要做什么，比如“明天上午来修水管”；"
                 "或回复“菜单”看看能做什么。", slots)
+
+
+def next_order(offer: Mapping[str, Any], slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """The answer to "还要下理发的单吗？" after an order of several was submitted: yes starts it (the same time, place
+    and phone, to confirm), no says so; None for anything else (the offer is dropped, the message read as usual)."""
+    at = offer.get("at")
+    more = [dict(m) for m in offer.get("more") or [] if m.get("service")]
+    try:
+        fresh = at is not None and ctx.now - datetime.fromisoformat(str(at)) <= ctx.timeout
+    except (TypeError, ValueError):
+        fresh = False
+    if not fresh or not more:
+        return None
+    word = text.strip()
+    name = ctx.nlu.service_name(str(more[0]["service"]))
+    if word in ABORT or said_no(word, ctx) or ctx.nlu.is_no(word):
+        return idle(f"好的，{name}先不下了。需要时直接说，或回复“菜单”。", slots)
+    if not (said_yes(word, ctx) or word in ("要", "还要", "接着下", "下吧", "要的")):
+        return None
+    draft = {**dict(offer.get("from") or {}), "service": more[0]["service"], "details": more[0].get("details") or name}
+    latest = draft.get("end") or draft.get("start")
+    if latest and datetime.fromisoformat(str(latest)) <= ctx.now:  # the time has passed meanwhile: asked again
+        for key in TIME_KEYS:
+            draft.pop(key, None)
+    return next_question({**_without_offers(slots), "draft": draft, MORE: more[1:], "candidates": []}, ctx,
+                         prefix=f"好的，接着下【{name}】的单，时间、地址和电话跟上一单一样。\n")
 
 
 def start_proxy(slots: Mapping[str, Any], ctx: Context) -> Result:
@@ -293,6 +430,7 @@ _MIND_LEAD = re.compile(r"^[\s,，。；;]*(?:那|那就|就)?(?:是|我要|我�
 
 def changed_service(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
     """The draft switched to the service a change of mind names, keeping its time, address and phone; or None."""
+    slots = {k: v for k, v in slots.items() if k != "switch"}  # (a change of mind also answers "要改成X吗？")
     draft = dict(slots.get("draft") or {})
     old = draft.get("service")
     if not old or state == ASK_SERVICE or not _MIND_MARK.search(text):
@@ -306,9 +444,99 @@ def changed_service(state: str, slots: Mapping[str, Any], text: str, ctx: Contex
     name, old_name = ctx.nlu.service_name(m.service), ctx.nlu.service_name(old)
     draft = {k: v for k, v in draft.items() if k != "details"}
     draft["service"] = m.service
-    new_slots, left = _fill({**slots, "candidates": []}, draft, rest, ctx)
+    new_slots, left = _fill({**slots, "candidates": [], MORE: _more_without(slots, m.service)}, draft, rest, ctx)
     draft["details"] = (tidy_details(left) if len(left) > 2 else "") or name
     return next_question({**new_slots, "draft": draft}, ctx, prefix=f"好的，不要{old_name}了，改成【{name}】。\n")
+
+
+def _more_without(slots: Mapping[str, Any], code: str) -> list[dict[str, Any]]:
+    return [dict(m) for m in slots.get(MORE) or [] if m.get("service") != code]
+
+
+# Another service named mid-order without a change word ("我要理发" while asked for the address): asked whether this
+# order becomes that one, both are wanted, or neither; said with 还要 / 也要 / 顺便 it is one more, ordered next.
+SWITCH_FROM = frozenset({ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM, EDIT})
+_ALSO = re.compile(r"还要|也要|也想|还想|顺便|顺带|另外|再(?=[把帮给来找请叫弄修理剪洗送陪教做搞])")
+_BOTH = re.compile(r"^(?:两个|两样|两件|都)(?:都)?(?:要|下|做|弄|办)|^也要|^还要|^一起")
+_CHANGE_IT = re.compile(r"^(?:改|换|改吧|换吧|改成|换成|改了吧|要改|就改|行 ?改)")
+_KEEP_IT_WORDS = re.compile(r"^(?:不改|不换|不用改|不用换|别改|不要改|还是原来|原来的|不变|就原来)")
+
+
+# How a request starts ("我要…", "帮我…", "还想…"): at the address question, where any words could be a place, only such
+# a message is read as a service before the address question reads it.
+_REQUEST_CUE = re.compile(r"^(?:那|那就|就|嗯|哦)?(?:我|俺|咱)?(?:还|也)?(?:要|想|想要|需要|得)|"
+                          r"帮我|给我|找人|找个|来个|派个|麻烦|顺便|另外")
+
+
+_PLACE = re.compile(r"栋|幢|楼|号|室|单元|小区|村|路|街|院|苑|园|巷|弄|区|大厦|公寓|宿舍")
+
+
+def other_service(state: str, slots: Mapping[str, Any], text: str, ctx: Context, first: bool = False) -> Result | None:
+    """A bare request for another service mid-order: the question (SWITCH), or with 还要 / 也要 one more; or None.
+
+    Asked after the state's own question missed (the answer read as no time, no phone...); at the address question
+    also ``first``, before it, for a message that starts as a request or has no word of a place, and names none."""
+    draft = dict(slots.get("draft") or {})
+    old = draft.get("service")
+    if not old or state not in SWITCH_FROM or len(text) > 24 or ctx.nlu.phone(text):
+        return None
+    if state == ASK_ADDRESS and first and (not (_REQUEST_CUE.search(text) or not _PLACE.search(text))
+                                           or ctx.nlu.address(text, loose=True)):
+        return None
+    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    if found.time.is_clear or found.address or found.phone or found.same_address_as_last:
+        return None  # an answer with a service word in it, read as the answer
+    m = ctx.nlu.match(text)
+    if m.decision != "accept" or not m.service:
+        return None
+    name, old_name = ctx.nlu.service_name(m.service), ctx.nlu.service_name(str(old))
+    if m.service == old:  # "我要理发" said again: the order under way is that one
+        return next_question(slots, ctx, prefix=f"好的，正在帮您下【{name}】的单。\n")
+    details = tidy_details(found.rest) if len(found.rest) > 2 else name
+    if _ALSO.search(text):
+        return _also(slots, m.service, details, ctx)
+    back = state if state != EDIT else CONFIRM
+    asked = {**slots, "switch": {"to": m.service, "details": details[:200], "back": str(back)}, "misses": 0}
+    return result(SWITCH, asked, f"您正在下【{old_name}】的单。要把这单改成【{name}】吗？\n"
+                  f"回复 1 改成{name}；2 两个都要（这单下好了接着下{name}）；0 不改，还是{old_name}。")
+
+
+def _also(slots: Mapping[str, Any], code: str, details: str, ctx: Context) -> Result:
+    more = [*_more_without(slots, code), {"service": code, "details": details[:200]}]
+    old_name = ctx.nlu.service_name(str((slots.get("draft") or {}).get("service")))
+    return next_question({**slots, MORE: more}, ctx, prefix=f"好的，先把这单【{old_name}】下好，接着帮您下"
+                         f"【{ctx.nlu.service_name(code)}】。\n")
+
+
+def on_switch(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    """The answer to "要把这单改成X吗？": 1 changed (time, address and phone kept), 2 both, 0 neither; anything else is
+    taken as the answer to the question asked before."""
+    switch = dict(slots.get("switch") or {})
+    rest = {k: v for k, v in slots.items() if k != "switch"}
+    code = switch.get("to")
+    draft = dict(rest.get("draft") or {})
+    if not code or not draft.get("service"):
+        return next_question(rest, ctx)
+    word = text.strip()
+    pick = ctx.nlu.choice(word) if len(word) <= 5 else None
+    name, old_name = ctx.nlu.service_name(str(code)), ctx.nlu.service_name(str(draft["service"]))
+    named = ctx.nlu.match(word) if pick is None else None
+    named_code = named.service if named is not None and named.decision == "accept" else None
+    if pick == 2 or _BOTH.search(word):
+        return _also(rest, str(code), str(switch.get("details") or name), ctx)
+    if word in ABORT or _KEEP_IT_WORDS.search(word) or said_no(word, ctx) or ctx.nlu.is_no(word) \
+            or named_code == draft["service"]:  # "还是理发吧"
+        return next_question(rest, ctx, prefix=f"好的，还是【{old_name}】。\n")
+    if pick == 1 or said_yes(word, ctx) or _CHANGE_IT.search(word) or named_code == code:
+        draft.update(service=code, details=switch.get("details") or name)
+        return next_question({**rest, "draft": draft, MORE: _more_without(rest, str(code))}, ctx,
+                             prefix=f"好的，这单改成【{name}】，已经说好的时间、地址和电话都留着。\n")
+    if named_code is not None:  # a third service: the question again
+        return retry(state, slots, ctx, f"要把这单改成【{name}】，回复 1；两个都要回复 2；不改回复 0。")
+    back = str(switch.get("back") or CONFIRM)
+    if back in STATE_HANDLERS and back != SWITCH:
+        return STATE_HANDLERS[back](back, rest, inc, ctx, text) or next_question(rest, ctx)
+    return next_question(rest, ctx)
 
 
 def on_proxy_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
@@ -323,7 +551,7 @@ def on_proxy_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Cont
 def on_proxy_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     phone = ctx.nlu.phone(text)
     if not phone:
-        return retry(state, slots, ctx, "请发一个手机或座机号码，比如 13800138000。")
+        return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
     draft = dict(slots.get("draft") or {})
     draft["for"] = {**draft.get("for", {}), "phone": phone}
     draft["phone"] = phone
@@ -338,6 +566,9 @@ def on_service(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
             pick = 1
         if pick is not None and 1 <= pick <= len(codes):
             return _with_service(slots, codes[pick - 1], str((slots.get("draft") or {}).get("details") or ""), ctx)
+    several = services_said(text, ctx)
+    if several:
+        return _with_several({**slots, "draft": {**(slots.get("draft") or {}), "details": None}}, several, text, ctx)
     m = _match(text, ctx)
     if m.decision == "accept" and m.service:
         return _with_service({**slots, "draft": {**(slots.get("draft") or {}), "details": None}}, m.service, text, ctx)
@@ -415,7 +646,34 @@ def _accepts_offer(text: str, ctx: Context) -> bool:
     return said_yes(text, ctx) or text.strip() in USE_OFFERED or _OFFER_AROUND.sub("", text.strip()) in USE_OFFERED
 
 
+ADDRESS_PART = "address_part"  # an address said without its door ("白莲小区"): the door asked for next
+DOOR_ASKED = "door_asked"  # the door was asked for once: what is said next is taken as the address
+_AS_IS = re.compile(r"^(?:就这样|就这些|就这|就是这|就是这样|没有|没了|没有了|没门牌|没有门牌|不知道|就这个|就写这个|"
+                    r"这就是|就行|可以了|好了)")
+
+
+def _door_answer(slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """The answer to "几栋几单元几号？" after an address without its door: the door added ("3栋"), the address as
+    it was ("就这样"), or a whole new address (None: read as usual)."""
+    part = str(slots.get(ADDRESS_PART) or "")
+    if not part:
+        return None
+    rest = {k: v for k, v in slots.items() if k != ADDRESS_PART}
+    draft = dict(slots.get("draft") or {})
+    word = text.strip()
+    if _AS_IS.match(word) or said_no(word, ctx) or (said_yes(word, ctx) and len(word) <= 4):
+        return next_question({**rest, "draft": {**draft, "address": part}}, ctx)
+    door = ctx.nlu.address(word, loose=True)
+    if door and not names_place(door) and len(door) <= MAX_SPAN:
+        return next_question({**rest, "draft": {**draft, "address": ctx.nlu.merge_address(part, door)[:200]}}, ctx)
+    return None
+
+
 def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    door = _door_answer(slots, text, ctx)
+    if door is not None:
+        return door
+    slots = {k: v for k, v in slots.items() if k != ADDRESS_PART}
     offer = slots.get("address_offer")
     if offer and _accepts_offer(text, ctx):
         draft = {**(slots.get("draft") or {}), "address": str(offer)}
@@ -445,7 +703,7 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
                       "比如“幸福小区3栋2单元501”，也可以发送位置。")
     if not draft.get("address"):
         guess = rest.strip()
-        if len(guess) >= 4 and not guess.isdigit() and ctx.nlu.yes_no(guess) is None:
+        if MAX_SPAN >= len(guess) >= 4 and not guess.isdigit() and ctx.nlu.yes_no(guess) is None:
             draft["address"] = guess[:200]
     if not draft.get("address"):
         return retry(state, slots, ctx, "请说详细地址：小区、楼栋、门牌号，比如“幸福小区3栋2单元501”。")
@@ -465,21 +723,100 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
         return next_question({**slots, "draft": draft}, ctx,
                              prefix="没关系，不留电话也可以。志愿者会通过这个公众号给您发消息，需要时社区工作人员帮忙安排。\n")
     if not phone:
-        long_number = _TOO_LONG_NUMBER.search(re.sub(r"[\s-]", "", text))
-        if long_number:
-            digits = len(long_number.group())
-            return result(state, {**slots, "misses": int(slots.get("misses", 0)) + 1},
-                          f"这个号码有{digits}位，位数多了。手机号是11位，请再发一次，比如 13800138000。")
-        return retry(state, slots, ctx, "请发一个手机或座机号码，比如 13800138000。")
+        door = _more_door(slots, text, ctx)
+        if door is not None:
+            return door
+        return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
     draft = {k: v for k, v in (slots.get("draft") or {}).items() if k != "no_phone"}
     draft["phone"] = phone
     return next_question({**slots, "draft": draft}, ctx)
 
 
+DUP_OF = "dup_of"  # the open order the one being confirmed repeats: "再下一单吗？" was asked
+
+
+SUBMITTED_KEPT = 3  # how many of the last submitted orders the dialogue remembers
+
+
+def _submitted(slots: Mapping[str, Any], draft: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The remembered submissions with this draft's added (the newest last)."""
+    mine = [dict(x) for x in slots.get(SUBMITTED_SLOT) or [] if isinstance(x, Mapping)]
+    return [*mine, {"service": str(draft.get("service")), "when": when_text(draft)}][-SUBMITTED_KEPT:]
+
+
+def _same_order(slots: Mapping[str, Any], draft: Mapping[str, Any], ctx: Context) -> tuple[int | None, str] | None:
+    """The sender's open order for the same service at the same time as the draft: (its number, its time); the
+    number None when the edge did not read the open orders and the dialogue only remembers submitting one. None:
+    no such order."""
+    when = when_text(draft)
+    if ctx.open_orders is not None:
+        same = next((o for o in ctx.open_orders if o.service == draft.get("service") and o.when == when), None)
+        return None if same is None else (same.id, same.when)
+    said = any(x.get("service") == draft.get("service") and x.get("when") == when
+               for x in slots.get(SUBMITTED_SLOT) or [] if isinstance(x, Mapping))
+    return (None, when) if said else None
+
+
+def _on_duplicate(slots: Mapping[str, Any], ctx: Context, word: str) -> Result | None:
+    """The answer to "您已经约过了…还要再下一单吗？": 1 submits it, 0 keeps only the first; else None."""
+    dup = slots.get(DUP_OF)
+    if dup is None:
+        return None
+    rest = {k: v for k, v in slots.items() if k != DUP_OF}
+    if word in ABORT or said_no(word, ctx) or ctx.nlu.is_no(word):
+        first = f"订单{dup}" if dup else "之前那一单"
+        return idle(f"好的，不再重复下单了。{first}还在，有志愿者接单会马上告诉您。", rest)
+    if said_yes(word, ctx) or word in ("再下", "再下一单", "还要", "要"):
+        return _submit({**rest, "dup_ok": True}, ctx, dict(rest.get("draft") or {}))
+    return None
+
+
+def _more_door(slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """"3栋" sent right after the address (asked for the phone): the rest of the address, added to it."""
+    draft = dict(slots.get("draft") or {})
+    address = str(draft.get("address") or "")
+    door = ctx.nlu.address(text.strip(), loose=True) if len(text) <= 20 else None
+    if not address or not door or names_place(door) or door in address or ctx.nlu.phone(text):
+        return None
+    merged = ctx.nlu.merge_address(address, door)[:200]
+    return next_question({**slots, "draft": {**draft, "address": merged}}, ctx, prefix=f"好的，地址是{merged}。\n")
+
+
 def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     word = text.strip()
+    dup = _on_duplicate(slots, ctx, word)
+    if dup is not None:
+        return dup
     if said_yes(word, ctx):
-        return idle(None, slots, actions=(Action("submit_order", dict(slots.get("draft") or {})),))
+        draft = dict(slots.get("draft") or {})
+        same = None if slots.get("dup_ok") else _same_order(slots, draft, ctx)
+        if same is not None:  # the same order twice in a row (a resend, a second try): asked, never silently
+            name = ctx.nlu.service_name(str(draft.get("service")))
+            which = f"订单{same[0]}" if same[0] is not None else "同样的单"
+            return result(state, {**slots, DUP_OF: same[0] or 0, "misses": 0},
+                          f"您已经约过了（{which}：{name}，{same[1]}），还要再下一单吗？\n"
+                          "回复 1 再下一单，0 不用了。")
+        return _submit(slots, ctx, draft)
+    return _not_yes(state, slots, ctx, word)
+
+
+def _submit(slots: Mapping[str, Any], ctx: Context, draft: dict[str, Any]) -> Result:
+    """The order sent to the domain; with more services said, the next one offered after it."""
+    submit = Action("submit_order", draft)
+    slots = {**slots, SUBMITTED_SLOT: _submitted(slots, draft)}
+    more = list(slots.get(MORE) or [])
+    if not more:
+        return idle(None, slots, actions=(submit,))
+    offer = {"more": more, "from": {k: draft[k] for k in CARRIED if k in draft}, "at": ctx.now.isoformat()}
+    first = ctx.nlu.service_name(str(more[0]["service"]))
+    later = f"（之后还有{_names(more[1:], ctx)}。）" if len(more) > 1 else ""
+    ask = f"还要下【{first}】的单吗？时间、地址和电话跟这单一样。回复 1 接着下，0 不用了。{later}"
+    return result(State.IDLE, {**kept(slots), NEXT_ORDER: offer}, None,
+                  actions=(submit, Action("note", {"text": ask})))
+
+
+def _not_yes(state: str, slots: Mapping[str, Any], ctx: Context, word: str) -> Result:
+    """The summary answered with anything but yes: 2 edit, 0 cancel, or a correction said straight out."""
     if word in NO_CHANGE or said_no(word, ctx):
         return result(EDIT, {**slots, "misses": 0}, "要改哪一项？\n" + "\n".join(
             f"{n} {label}" for n, (_k, label) in EDIT_CHOICES.items()))
@@ -490,6 +827,10 @@ def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     fix = ctx.nlu.correction(word)
     if fix is not None and fix.slot in ("address", "phone", "time", "details") and not fix.value:
         return next_question({**slots, "draft": _forgotten(draft, str(fix.slot))}, ctx, prefix="好的，")
+    if fix is not None and fix.slot == "phone" and not ctx.nlu.phone(fix.value):
+        wrong = _wrong_phone(slots, fix.value)
+        if wrong is not None:
+            return wrong
     new_slots, changed = _apply_correction(dict(slots), draft, word, ctx)
     if changed:
         return next_question({**new_slots, "draft": draft}, ctx, prefix="已修改。")
@@ -535,8 +876,17 @@ def _correct_elsewhere(state: str, slots: Mapping[str, Any], text: str, ctx: Con
     draft = dict(slots.get("draft") or {})
     new_slots, changed = _apply_slot(dict(slots), draft, str(slot), fix.value, ctx)
     if not changed:
-        return None
+        return _wrong_phone(slots, fix.value) if slot == "phone" else None
     return next_question({**new_slots, "draft": draft}, ctx, prefix="已修改。")
+
+
+def _wrong_phone(slots: Mapping[str, Any], said: str) -> Result | None:
+    """"电话换成1381234": a new phone with digits missing (or too many) is asked for again, at the phone question."""
+    words = wrong_phone_words(said)
+    if words is None:
+        return None
+    draft = _forgotten(dict(slots.get("draft") or {}), "phone")
+    return result(ASK_PHONE, {**slots, "draft": draft, "misses": 1}, words)
 
 
 def _corrected_value(text: str, ctx: Context, reads: Callable[[str], bool]) -> str:
@@ -706,8 +1056,28 @@ def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
 # -- cancelling an order by what it was for --------------------------------------------------------
 
 
+CANCEL_BACK = "cancel_back"  # the order being made while another one is cancelled: its question is asked after
+
+
+def making_order(state: str, slots: Mapping[str, Any]) -> bool:
+    """An order is being made (a draft with its service) in one of the ordering states."""
+    return state in ORDERING and bool((slots.get("draft") or {}).get("service"))
+
+
+def back_to_draft(slots: Mapping[str, Any], ctx: Context, told: str,
+                  actions: tuple[Action, ...] = ()) -> Result:
+    """After cancelling (or keeping) another order: the order being made is still there, and its question asked
+    again; the domain's answer (``actions``) comes first, then ``told`` and the question (a note)."""
+    rest = {k: v for k, v in slots.items() if k not in ("cancel_pick", CANCEL_BACK)}
+    name = ctx.nlu.service_name(str((rest.get("draft") or {}).get("service")))
+    res = next_question(rest, ctx, prefix=f"{told}正在填的【{name}】订单还在，接着来：\n")
+    if not actions:
+        return res
+    return result(res.state, res.slots, None, actions=(*actions, Action("note", {"text": res.reply or ""})))
+
+
 def cancel_by_service(slots: Mapping[str, Any], ctx: Context, codes: list[str], marked: bool,
-                      said: str = "") -> Result | None:
+                      said: str = "", back: str | None = None) -> Result | None:
     """"那个理发的不要了": the open orders of that service (ctx.open_orders), to confirm or to pick from; a day said
     with it ("明天那个理发的取消", "取消周六的理发") picks the order of that day when there is one.
 
@@ -726,6 +1096,8 @@ def cancel_by_service(slots: Mapping[str, Any], ctx: Context, codes: list[str], 
             return None
         return idle(f"没有找到您的{names}订单。回复“我的订单”看看您的全部订单。", slots)
     base = {**_without_offers(slots), "cancel_pick": [o.id for o in mine], "misses": 0}
+    if back is not None:
+        base[CANCEL_BACK] = str(back)
     if len(mine) == 1:
         o = mine[0]
         return result(CANCEL_PICK, base, f"要取消订单{o.id}（{ctx.nlu.service_name(o.service)}，{o.when}）吗？\n"
@@ -752,18 +1124,75 @@ def _on_the_day_said(orders: list[Any], said: str, ctx: Context) -> list[Any]:
 def on_cancel_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     ids = [int(i) for i in slots.get("cancel_pick") or []]
     rest = {k: v for k, v in slots.items() if k != "cancel_pick"}
+    making = bool(rest.get(CANCEL_BACK)) and bool((rest.get("draft") or {}).get("service"))
     if text.strip() == "0" or said_no(text, ctx):
-        return idle("好的，订单保留，没有取消。", rest)
+        return back_to_draft(rest, ctx, "好的，订单保留，没有取消。") if making else \
+            idle("好的，订单保留，没有取消。", rest)
     pick = ctx.nlu.choice(text) if len(text) <= 12 else None
     if pick is None and len(ids) == 1 and said_yes(text, ctx):
         pick = 1
     if pick is not None and not 1 <= pick <= len(ids) and pick in ids:
         pick = ids.index(pick) + 1  # the order's own number ("9" for 订单9)
     if pick is not None and 1 <= pick <= len(ids):
-        return idle(None, rest, actions=(Action("cancel_order", {"order": ids[pick - 1]}),))
+        cancel = Action("cancel_order", {"order": ids[pick - 1]})
+        return back_to_draft(rest, ctx, "", actions=(cancel,)) if making else idle(None, rest, actions=(cancel,))
     if len(ids) == 1:
         return retry(state, slots, ctx, "要取消请回复 1，不取消回复 0。")
     return retry(state, slots, ctx, f"请回复 1 到 {len(ids)} 选一个订单，0 都不取消。")
+
+
+# -- changing an order already submitted ------------------------------------------------------------------
+
+# "我要改一下订单的时间" / "修改订单 490454" / "订单电话要换一下": a change of an order already submitted.
+_CHANGE_ORDER = re.compile(r"(?:改|修改|更改|变更|换)(?:一下|下)?(?:我的|那个|刚才的?)?(?:订单|单子)|"
+                           r"(?:订单|单子)(?:的|里的?)?(?:时间|电话|地址|号码)?(?:要|想|能|能不能|可以)?(?:改|修改|换)")
+_ORDER_REF = re.compile(r"(?<!\d)(\d{3,19})(?!\d)")
+_SLOT_WORDS = (("time", re.compile(r"时间|日子|哪天|几点|改到|改成.{0,4}[天日号午点]|明天|后天|今天|周|礼拜|星期")),
+               ("phone", re.compile(r"电话|手机|号码")), ("address", re.compile(r"地址|住址|门牌|栋|单元|小区")))
+_SLOT_NAMES = {"time": "时间", "phone": "电话", "address": "地址"}
+
+
+_FIX_WORDS = re.compile(r"不是|换成|改成|改到|改为|错了|不对|换一下|换个")
+
+
+def may_ask_change(text: str) -> bool:
+    """A cheap first look for the edge (whether to read the open orders): the words of a change at all."""
+    return bool(_CHANGE_ORDER.search(text) or _FIX_WORDS.search(text))
+
+
+def change_asked(text: str, ctx: Context) -> tuple[str | None, int | None] | None:
+    """A change of a submitted order, said with no order being made: (which slot, the order number said), or None.
+    Explicit ("修改订单 490454", "我要改一下订单的时间") or a bare correction ("不是明天 是后天", "电话换成139…")."""
+    ref = _ORDER_REF.search(text)
+    number = int(ref.group(1)) if ref and not ctx.nlu.phone(text) else None
+    slot = next((name for name, words in _SLOT_WORDS if words.search(text)), None)
+    if _CHANGE_ORDER.search(text):
+        return slot, number
+    fix = ctx.nlu.correction(text)
+    if fix is None or not fix.value or fix.slot == "service" or service_asked(text, ctx) is not None:
+        return None
+    said = fix.slot if fix.slot in _SLOT_NAMES else _slot_of(str(fix.value), ctx)
+    return (said, number) if said in _SLOT_NAMES else None
+
+
+def change_reply(slots: Mapping[str, Any], ctx: Context, slot: str | None, number: int | None) -> Result:
+    """How to change a submitted order, naming it: in chat only by cancelling and ordering again, or through 人工
+    (a volunteer may already have planned for the time and place)."""
+    what = _SLOT_NAMES.get(slot or "", "内容")
+    mine = list(ctx.open_orders or ())
+    if number is not None:
+        mine = [o for o in mine if o.id == number] or mine
+    how = (f"已经提交的订单，在这里还改不了{what}。")
+    if ctx.open_orders is not None and not mine:
+        return idle("您现在没有进行中的订单。需要帮忙直接说，比如“明天上午来修水管”。", slots)
+    if len(mine) == 1:
+        o = mine[0]
+        line = f"订单{o.id}（{ctx.nlu.service_name(o.service)}，{o.when}）" if o.when else f"订单{o.id}"
+        return idle(f"{how}要改{line}，可以：\n1. 回复“取消订单 {o.id}”，再重新下一单；\n"
+                    "2. 回复“人工”，请社区工作人员帮您改（如果已有志愿者接单，工作人员会通知他）。", slots)
+    listed = "、".join(f"订单{o.id}（{ctx.nlu.service_name(o.service)}）" for o in mine)
+    which = f"您的{listed}都还没完成。" if mine else ""
+    return idle(f"{how}{which}可以回复“取消订单 编号”再重新下一单，或回复“人工”请社区工作人员帮您改。", slots)
 
 
 # -- rating (评单) and the volunteer's follow-ups ---------------------------------------------------
@@ -827,6 +1256,7 @@ STATE_HANDLERS: dict[str, StateHandler] = {
     ASK_PHONE: on_phone,
     CONFIRM: on_confirm,
     EDIT: on_edit,
+    SWITCH: on_switch,
     PROXY_NAME: on_proxy_name,
     PROXY_PHONE: on_proxy_phone,
     RATE: on_rate,

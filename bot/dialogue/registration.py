@@ -14,7 +14,19 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, result, retry, said_no, said_yes
+from bot.dialogue.core import (
+    Action,
+    Context,
+    Result,
+    State,
+    StateHandler,
+    ask_phone_again,
+    idle,
+    result,
+    retry,
+    said_no,
+    said_yes,
+)
 from bot.dialogue.messages import Incoming
 from intents.idcard import IdCard, IdCardError, age_on, parse_id
 from intents.masking import mask_phone
@@ -553,7 +565,7 @@ def on_guardian_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: C
 def on_guardian_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     phone = ctx.nlu.phone(text)
     if phone is None:
-        return retry(state, slots, ctx, "请输入监护人的11位手机号。")
+        return ask_phone_again(state, slots, ctx, text, "请输入监护人的11位手机号。")
     reg = reg_of(slots)
     return _next(slots, {**reg, "guardian": {**dict(reg.get("guardian") or {}), "phone": phone}}, ctx)
 
@@ -598,7 +610,7 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
     if phone is None and ctx.phone_on_file and said_yes(text, ctx):
         phone = ctx.phone_on_file
     if phone is None:
-        return retry(state, slots, ctx, "请输入11位手机号。")
+        return ask_phone_again(state, slots, ctx, text, "请输入11位手机号。")
     return _next(slots, {**reg_of(slots), "phone": phone}, ctx)
 
 

@@ -5,6 +5,7 @@ community's (bot/community/incidents.py), through the "emergency" action this mo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +59,56 @@ def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str
 # or an order form. Commands (我的订单, 人工...) still work as always.
 FOLLOW_UPS = 3
 FOLLOW_UP_FOR = timedelta(minutes=30)
+DRAFT_KEPT = "draft"  # in the after-emergency slot: the order that was being made when the alarm came
+
+# "没事了 是锅糊了 虚惊一场" / "搞错了" / "误会": the alarm called off by the person who raised it.
+_CALLED_OFF = re.compile(r"虚惊一场|虚惊|搞错了|弄错了|误报|报错了|按错了|点错了|说错了|是误会|误会了|误会一场|"
+                         r"^(?:哦|噢|嗯|好)?\s*没事(?:了|儿了|啦)|没事了|没事儿了|没什么事了|不要紧了|没有事了|"
+                         r"不是(?:着火|火灾|急病|急症|漏气)")
+CALLED_OFF_REPLY = ("没事就好，您没事我们就放心了！我已经告诉社区值班人员，这次是虚惊一场，"
+                    "他们可能还会打电话跟您确认一下。")
+
+
+def called_off(text: str) -> bool:
+    """The person says the emergency was a false alarm ("没事了 是锅糊了 虚惊一场", "搞错了")."""
+    return bool(_CALLED_OFF.search(text))
+
+
+def recent(slots: Mapping[str, Any], now: datetime) -> Mapping[str, Any] | None:
+    """The last emergency's record while it is still recent (a few messages, half an hour), else None."""
+    after = slots.get(AFTER_EMERGENCY_SLOT)
+    return after if _still_about_it(after, now) and isinstance(after, Mapping) else None
+
+
+def kept_draft(slots: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The order that was being made when the alarm came (within half an hour of it), or None."""
+    after = slots.get(AFTER_EMERGENCY_SLOT)
+    if not isinstance(after, Mapping):
+        return None
+    draft = after.get(DRAFT_KEPT)
+    try:
+        fresh = now - datetime.fromisoformat(str(after.get("at"))) <= FOLLOW_UP_FOR
+    except (TypeError, ValueError):
+        fresh = False
+    return dict(draft) if fresh and isinstance(draft, Mapping) and draft.get("service") else None
+
+
+def without_kept_draft(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """The slots with the kept order taken out of the emergency's record (it was taken up again or dropped)."""
+    after = slots.get(AFTER_EMERGENCY_SLOT)
+    if not isinstance(after, Mapping) or DRAFT_KEPT not in after:
+        return dict(slots)
+    return {**slots, AFTER_EMERGENCY_SLOT: {k: v for k, v in after.items() if k != DRAFT_KEPT}}
+
+
+def call_off(slots: Mapping[str, Any], text: str) -> tuple[dict[str, Any], Action]:
+    """The slots once the alarm is called off (no more caring follow-ups; a kept order stays), and the action that
+    tells staff."""
+    after = dict(slots.get(AFTER_EMERGENCY_SLOT) or {})
+    kind = after.get("kind")
+    after["left"] = 0
+    return ({**slots, AFTER_EMERGENCY_SLOT: after},
+            Action("emergency_called_off", {"kind": kind, "text": text[:500]}))
 
 
 def answer(found: Emergency, slots: Mapping[str, Any], text: str, hotlines: Mapping[str, str] | None,
@@ -67,7 +118,12 @@ def answer(found: Emergency, slots: Mapping[str, Any], text: str, hotlines: Mapp
     draft = slots.get("draft") or {}
     data = {"kind": found.kind, "cue": found.cue, "text": text[:500],
             **{k: str(draft[k]) for k in ("phone", "address") if draft.get(k)}}
-    after = {"kind": found.kind, "left": FOLLOW_UPS, "at": now.isoformat() if now else ""}
+    after: dict[str, Any] = {"kind": found.kind, "left": FOLLOW_UPS, "at": now.isoformat() if now else ""}
+    earlier = slots.get(AFTER_EMERGENCY_SLOT)
+    if isinstance(draft, Mapping) and draft.get("service"):
+        after[DRAFT_KEPT] = dict(draft)  # the order being made before the alarm: kept, offered once it is over
+    elif isinstance(earlier, Mapping) and earlier.get(DRAFT_KEPT):
+        after[DRAFT_KEPT] = dict(earlier[DRAFT_KEPT])
     return idle(emergency_reply(found.kind, hotlines), {**slots, AFTER_EMERGENCY_SLOT: after},
                 actions=(Action("emergency", data),))
 
@@ -100,13 +156,16 @@ def follow_up_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str
 
 
 def follow_up(slots: Mapping[str, Any], now: datetime, hotlines: Mapping[str, str] | None,
-              text: str = "") -> Result | None:
+              text: str = "", order_name: str | None = None) -> Result | None:
     """The caring answer while the last emergency is still recent (a few messages, half an hour), and the words
-    passed on to staff; else None."""
+    passed on to staff; else None. ``order_name``: the service of the order kept from before the alarm."""
     after = slots.get(AFTER_EMERGENCY_SLOT)
     if not _still_about_it(after, now):
         return None
     assert isinstance(after, Mapping)
     left = {**after, "left": int(after.get("left") or 0) - 1}
-    return idle(follow_up_reply(str(after["kind"]), hotlines), {**slots, AFTER_EMERGENCY_SLOT: left},
+    reply = follow_up_reply(str(after["kind"]), hotlines)
+    if order_name and after.get("kind") != "self_harm":
+        reply += f"\n刚才在下的【{order_name}】订单还给您留着，要接着下请回复“继续”。"
+    return idle(reply, {**slots, AFTER_EMERGENCY_SLOT: left},
                 actions=(Action("emergency_followup", {"kind": after["kind"], "text": text[:500]}),))

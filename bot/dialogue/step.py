@@ -287,6 +287,8 @@ def _cancel_open(t: Turn, says_order: bool) -> Result:
     if t.state == ordering.CANCEL_PICK:  # "要取消订单X吗？" answered "不取消" / "算了": kept; "不要了": asked again
         if _STRONG_CANCEL.search(t.text) and not _KEEP_IT.search(t.text):
             return ordering.on_cancel_pick(t.state, t.slots, t.inc, t.ctx, t.text)
+        if t.slots.get(ordering.CANCEL_BACK) and (t.slots.get("draft") or {}).get("service"):
+            return ordering.back_to_draft(t.slots, t.ctx, "好的，订单保留，没有取消。")
         return idle("好的，订单保留，没有取消。", t.slots)
     mine = t.ctx.open_orders
     making = t.state in ordering.ORDERING and bool((t.slots.get("draft") or {}).get("service"))
@@ -327,7 +329,8 @@ def _cancel_order(t: Turn, req: CancelRequest) -> Result | None:
     draft = t.slots.get("draft") or {}
     if t.in_dialogue and (draft.get("service") in codes or not draft.get("service")) and t.state in ordering.ORDERING:
         return _cancel(t, None)  # the order being made is the one no longer wanted
-    return ordering.cancel_by_service(t.slots, t.ctx, codes, req.marked, said=t.text)
+    back = t.state if ordering.making_order(t.state, t.slots) else None  # the order being made stays
+    return ordering.cancel_by_service(t.slots, t.ctx, codes, req.marked, said=t.text, back=back)
 
 
 # Rating an order from "我的订单" (评价 12 / 给12号订单打分 / 评价12 5分): the rating dialogue for that order.
@@ -367,6 +370,24 @@ def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
                   actions=(Action("rate", {"order": order, "hearts": hearts}),))
 
 
+def _rerate(t: Turn) -> Result | None:
+    """A rating said to be wrong or to be changed. In the rating question itself a rating said is that rating (None:
+    the rating dialogue takes it); after it, the plain truth and 人工."""
+    order, rated = t.slots.get("rate_order"), t.slots.get("rated")
+    hearts = t.ctx.nlu.rating(t.text)
+    if t.state == ordering.RATE:
+        if hearts is not None or order is None:
+            return None
+        return result(t.state, t.slots, f"订单{order}还没打分呢。{followups.RERATE_BEFORE}\n"
+                      + RATE_QUESTION.format(order=order))
+    rest = {k: v for k, v in t.slots.items() if k not in ("rate_order", "misses", "rated")}
+    if t.state == ordering.RATE_COMMENT and order is not None and rated is not None:
+        if hearts is not None and int(rated) == hearts:
+            return idle(f"好的，就是{hearts}颗心，已经记下了，谢谢您！", rest)
+        return idle(f"订单{order}刚才已经记为{rated}颗心。{followups.RERATE_REPLY}", rest)
+    return idle(followups.RERATE_REPLY, rest)
+
+
 def _named(t: Turn) -> tuple[str, int | None] | None:
     cmd = t.ctx.nlu.command(t.text)
     return None if cmd is None or cmd.name not in NAMED else (cmd.name, cmd.arg)
@@ -377,11 +398,17 @@ COMMANDS: tuple[Command, ...] = (
     # "不用了" answers "anything to add?" after a rating: it cancels nothing, so no command may take it
     Command("no_comment", lambda t: True if t.state == ordering.RATE_COMMENT and t.ctx.nlu.is_no(t.text) else None,
             lambda t, _: None),
+    # "不用了" / "不要了" answers "要把这单改成理发吗？" (keep this one): the order being made is not called off
+    Command("keep_service", lambda t: True if t.state == ordering.SWITCH and t.ctx.nlu.is_no(t.text)
+            and "取消" not in t.text else None, lambda t, _: None),
     Command("cancel_order", lambda t: t.ctx.nlu.cancel_order(t.text), _cancel_order),
     Command("give_back", lambda t: t.ctx.nlu.give_back(t.text), _give_back),
     Command("complete_with_hours", lambda t: t.ctx.nlu.complete_with_hours(t.text),
             lambda t, done: idle(None, t.slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))),
     Command("rate_order", _rate_request, _rate),
+    # "我想改成五颗心" / "刚才评错了": a rating given cannot be changed in chat; said plainly, with the way to staff
+    Command("rerate", lambda t: True if t.state in (IDLE, ordering.RATE, ordering.RATE_COMMENT)
+            and followups.asks_rerate(t.text) else None, lambda t, _: _rerate(t)),
     Command("proxy", lambda t: True if t.ctx.nlu.is_proxy(t.text) else None,
             lambda t, _: ordering.start_proxy(t.slots, t.ctx)),
     Command("volunteer", lambda t: volunteering.command(t.state, t.slots, t.inc, t.ctx, t.text),
@@ -389,6 +416,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("named", _named, lambda t, cmd: NAMED[cmd[0]](t, cmd[1])),
     # a volunteer's plain words: "明天临时有事去不了了", "到了 修好了", "我来接那个陪老人聊天的单"
     Command("volunteer_words", lambda t: followups.volunteer_words(t.text, t.slots, t.ctx), lambda t, res: res),
+    # "我要改一下订单的时间" / "不是明天 是后天" with no order being made: how to change the one submitted
+    Command("change_order", lambda t: ordering.change_asked(t.text, t.ctx) if t.state == IDLE else None,
+            lambda t, found: ordering.change_reply(t.slots, t.ctx, found[0], found[1])),
     # "啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": the status of one's own order, never a new one
     Command("order_status", lambda t: True if t.state == IDLE and followups.asks_status(t.text) else None,
             lambda t, _: _my_orders(t)),
@@ -432,6 +462,12 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     found = ctx.nlu.emergency(text) if text else None
     if found is not None:  # safety first: in every state, before commands, timeouts and dialogues
         return safety.answer(found, slots, text, ctx.hotlines, ctx.now)
+    if state == IDLE and ordering.NEXT_ORDER in slots:  # "还要下理发的单吗？" after an order of several
+        offer, slots = slots[ordering.NEXT_ORDER], {k: v for k, v in slots.items() if k != ordering.NEXT_ORDER}
+        answers = text and inc.kind != "event" and not slots.get(CALLOUT_SLOT)  # (a menu click is the menu's)
+        taken = ordering.next_order(offer, slots, text, ctx) if answers else None
+        if taken is not None:
+            return _touch(taken, ctx)
     prefix = ""
     if state != IDLE and TIMEOUT.expired(slots, ctx):
         prefix = TIMEOUT.notice
@@ -443,11 +479,22 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
         return result(state, slots, None)  # staff are answering; the bot stays out of the way
     if res is None and state in ordering.ORDERING:  # 算了不要理发了 我要修水龙头: the draft takes the new service
         res = ordering.changed_service(state, slots, text, ctx)
+    if res is None and state == ordering.ASK_ADDRESS:  # "我要理发" is no address: asked about before it is one
+        res = ordering.other_service(state, slots, text, ctx, first=True)
+    if res is None:  # "谢谢" / "在吗" / "你是谁" in the middle of a question: answered, and the question asked again
+        res = _small_talk_mid(state, slots, ctx, text)
     if res is None and state in STATE_HANDLERS:
         res = STATE_HANDLERS[state](state, slots, inc, ctx, text)
+        if state in ordering.SWITCH_FROM and _missed(res, state, slots):  # a bare "我要理发" mid-order: change it?
+            res = ordering.other_service(state, slots, text, ctx) or res
     if res is None:
         res = on_idle_text(slots, inc, ctx, text)
     return _prefixed(prefix, _touch(res, ctx))
+
+
+def _missed(res: Result | None, state: str, slots: Mapping[str, Any]) -> bool:
+    """The state's question was not answered by the message (asked again, one more miss counted)."""
+    return res is not None and res.state == state and int(res.slots.get("misses", 0)) > int(slots.get("misses", 0))
 
 
 def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
@@ -461,8 +508,8 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
         if key == "3":  # registration is a dialogue, not a one-shot action
             return registration.start(slots, ctx)
         return idle(None, slots, actions=(Action(MENU_ACTIONS[key]),))
-    after = safety.follow_up(slots, ctx.now, ctx.hotlines, text)
-    if after is not None:  # right after an emergency: care and the number again, not a catch-all or an order form
+    after = _after_emergency(slots, inc, ctx, text)
+    if after is not None:
         return after
     talk = ctx.nlu.small_talk(text)
     if talk is not None:
@@ -482,10 +529,54 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
     return ordering.start_from_text(slots, inc, ctx, text)
 
 
+def _after_emergency(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
+    """Right after an emergency answer: "虚惊一场" calls it off (staff told), a clear request is taken as one, the
+    order being made before the alarm is taken up again; anything else gets care and the number again."""
+    recent = safety.recent(slots, ctx.now)
+    draft = safety.kept_draft(slots, ctx.now)
+    if recent is not None and safety.called_off(text):
+        off, told = safety.call_off(slots, text)
+        if draft is None:
+            return idle(safety.CALLED_OFF_REPLY + "\n需要志愿者帮忙的话，直接跟我说就行。", off, actions=(told,))
+        res = ordering.resume_draft(safety.without_kept_draft(off), draft, "", ctx,
+                                    prefix=safety.CALLED_OFF_REPLY + "\n")
+        return replace(res, actions=(told,))
+    if draft is not None and ordering.resumes(text, draft, ctx):
+        return ordering.resume_draft(safety.without_kept_draft(slots), draft, text, ctx)
+    if recent is None:
+        return None
+    if ordering.request_after_emergency(text, ctx):  # the emergency was answered: a request is a request
+        return ordering.start_from_text(safety.without_kept_draft(slots), inc, ctx, text)
+    name = ctx.nlu.service_name(str(draft["service"])) if draft else None
+    return safety.follow_up(slots, ctx.now, ctx.hotlines, text, order_name=name)
+
+
 def _who_am_i(ctx: Context) -> str:
     name = ctx.hub_name if "雷锋超市" in ctx.hub_name else f"{ctx.hub_name}（雷锋超市）"
+    if is_volunteer(ctx):  # a volunteer is told what to say for tasks, not the resident's numbers
+        return f"我是{name}的小助手，帮志愿者接单、报完成、查积分，也帮居民找志愿者。\n" + menu_for(ctx)
     return (f"我是{name}的小助手。您有事需要帮忙，我帮您找社区志愿者（理发、修水管、陪诊、送餐……），"
             "也能查订单、报名当志愿者、看活动。请回复数字：\n" + menu_lines())
+
+
+# Small talk while a question waits (the question is asked again after it, nothing is counted as a miss).
+_TALK_MID: Mapping[str, str] = {"thanks": "不客气！", "greeting": "在的，我在听。",
+                                "who": "我是{hub}的小助手，正在帮您办这件事。"}
+_ASKED_AGAIN = frozenset({ordering.ASK_DETAILS, ordering.ASK_TIME, ordering.ASK_ADDRESS, ordering.ASK_PHONE,
+                          ordering.CONFIRM})
+
+
+def _small_talk_mid(state: str, slots: Mapping[str, Any], ctx: Context, text: str) -> Result | None:
+    if state not in _ASKED_AGAIN and state != ordering.RATE:
+        return None
+    talk = ctx.nlu.small_talk(text)
+    if talk not in _TALK_MID or ctx.nlu.yes_no(text) is not None:  # "好的 谢谢" at the summary is a yes
+        return None
+    said = _TALK_MID[talk].format(hub=ctx.hub_name)
+    if state == ordering.RATE:
+        order = slots.get("rate_order")
+        return None if order is None else result(state, slots, f"{said}\n" + RATE_QUESTION.format(order=order))
+    return ordering.next_question(slots, ctx, prefix=said + "\n")
 
 
 # Small talk in the idle state: a warm, short answer, and the way to the menu (intents.commands says which kind).

@@ -10,7 +10,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.dialogue.core import Action, Context, Result, State, StateHandler, idle, kept, result, retry, said_no, said_yes
+from bot.dialogue.core import (
+    Action,
+    Context,
+    Result,
+    State,
+    StateHandler,
+    ask_phone_again,
+    idle,
+    kept,
+    result,
+    retry,
+    said_no,
+    said_yes,
+)
 from bot.dialogue.messages import Incoming
 from bot.dialogue.registration import VOLUNTEER_ROLES, parse_availability, parse_skills, skills_question
 from intents.commands import read_number
@@ -205,7 +218,7 @@ def on_profile_times(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: C
 def on_profile_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     phone = ctx.nlu.phone(text)
     if phone is None:
-        return retry(state, slots, ctx, "请输入11位手机号。")
+        return ask_phone_again(state, slots, ctx, text, "请输入11位手机号。")
     return _update("phone", phone, slots)
 
 

@@ -52,9 +52,10 @@ from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.dialogue import step as dialogue
-from bot.dialogue.core import Context, Effect, OpenOrder, Result, State, TeamChoice
+from bot.dialogue.core import SUBMITTED_SLOT, Context, Effect, OpenOrder, Result, State, TeamChoice
 from bot.dialogue.followups import wants_own_tasks
 from bot.dialogue.messages import Incoming
+from bot.dialogue.ordering import may_ask_change
 from bot.hubs import HubAccount
 from bot.hubsettings import HubSettings
 from bot.inbox import handover, ratelimit
@@ -219,6 +220,16 @@ HUB_TEAMS = select(TEAMS.c.code, TEAMS.c.name, TEAMS.c.services).where(TEAMS.c.h
     .order_by(TEAMS.c.id)
 
 
+def _about_open_orders(snap: Snapshot, text: str, nlu: Any) -> bool:
+    """The open orders matter beyond a cancel: an order confirmed (the same one twice?), or a submitted one to be
+    changed ("我要改一下订单的时间")."""
+    if snap.user_id is None:
+        return False
+    if snap.state == State.ORDER_CONFIRM:  # only after an order of the same kind was submitted in chat
+        return bool(snap.slots.get(SUBMITTED_SLOT)) and (text.strip() == "1" or nlu.yes_no(text) == "yes")
+    return snap.state == State.IDLE and may_ask_change(text)
+
+
 def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu: Any) -> dict[str, Any]:
     """What the dialogue may need beyond the snapshot, read only when this message can use it (most read nothing):
     the last order's address ("跟上回一样"), the open orders ("那个理发的不要了"), the hub's teams (registration)."""
@@ -228,7 +239,7 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
         facts["last_address"] = conn.execute(LAST_ADDRESS, {"hub_id": hub_id, "user_id": snap.user_id}).scalar()
     if text:
         wanted = nlu.cancel_order(text)
-        if wanted is not None and wanted.order is None:
+        if (wanted is not None and wanted.order is None) or _about_open_orders(snap, text, nlu):
             rows = [] if snap.user_id is None else conn.execute(
                 OPEN_ORDERS, {"hub_id": hub_id, "user_id": snap.user_id}).all()
             facts["open_orders"] = tuple(

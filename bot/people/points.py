@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import SHANGHAI, as_utc
@@ -21,8 +21,8 @@ from bot.hubsettings import HubSettings
 from bot.outbox import Message, enqueue_many
 from bot.people import stars, timebank, volunteers
 from bot.people.volunteers import total_hours
+from storage.hot import Hot, NewRow
 from storage.models import Membership, Order, PointsEntry, ServiceRecord, User, Volunteer
-from storage.upsert import insert_new
 
 KIND_WORDS = {"earn": "服务获得", "redeem": "兑换", "adjust": "调整", "reverse": "冲正", "expire": "过期"}
 
@@ -70,22 +70,66 @@ def openid_of(s: Session, hub_id: int, volunteer_id: int) -> str | None:
         Membership.hub_id == hub_id, Membership.volunteer_id == volunteer_id)).first()
     if row is not None:
         return str(row[0])
+    return _openid_by_user_row(s, hub_id, volunteer_id)
+
+
+def _openid_by_user_row(s: Session, hub_id: int, volunteer_id: int) -> str | None:
+    """openid_of's second way: a user of the hub who is this volunteer, without a membership naming them."""
     row = s.execute(select(User.openid).where(User.hub_id == hub_id, User.volunteer_id == volunteer_id)).first()
     return str(row[0]) if row is not None else None
 
 
-def _announce_standing(s: Session, order: Order, record_hours: float, rules: HubSettings, now: datetime) -> None:
+@dataclass(frozen=True)
+class Here:
+    """A volunteer's membership of one hub, as crediting an order needs it: its id and status, and the openid of
+    its user (None without a membership, or for one without a user: bot.serviceloop.records.tell_volunteer then
+    tells nobody)."""
+
+    member_id: int | None
+    status: str | None
+    openid: str | None
+
+
+_M, _U, _R = Membership.__table__, User.__table__, ServiceRecord.__table__
+_HERE = Hot(select(_M.c.id, _M.c.status, _U.c.openid).select_from(_M.outerjoin(_U, _U.c.id == _M.c.user_id))
+            .where(_M.c.hub_id == bindparam("hub_id"), _M.c.volunteer_id == bindparam("volunteer_id")))
+# total_hours and year_hours in one statement: every hub's, and this hub's in [lo, hi)
+_HOURS = Hot(select(func.coalesce(func.sum(_R.c.hours), 0.0),
+                    func.coalesce(func.sum(case((and_(_R.c.hub_id == bindparam("hub_id"),
+                                                      _R.c.service_date >= bindparam("lo"),
+                                                      _R.c.service_date < bindparam("hi")), _R.c.hours))), 0.0))
+             .where(_R.c.volunteer_id == bindparam("volunteer_id")))
+
+
+def volunteer_here(s: Session, hub_id: int, volunteer_id: int) -> Here:
+    """The volunteer's membership of the hub and its user's openid, in one statement."""
+    if s.autoflush:
+        s.flush()  # what a query through the session does first
+    row = _HERE.run(s.connection(), {"hub_id": hub_id, "volunteer_id": volunteer_id}).first()
+    return Here(None, None, None) if row is None else Here(row[0], row[1], row[2])
+
+
+def _hours_now(s: Session, hub_id: int, volunteer_id: int, year: int) -> tuple[float, float]:
+    """(total_hours, year_hours of `year` in this hub) in one statement."""
+    lo, hi = year_bounds(year)
+    row = _HOURS.run(s.connection(), {"hub_id": hub_id, "lo": lo, "hi": hi, "volunteer_id": volunteer_id}).first()
+    assert row is not None  # an aggregate without GROUP BY is one row
+    return float(row[0] or 0.0), float(row[1] or 0.0)
+
+
+def _announce_standing(s: Session, order: Order, record_hours: float, rules: HubSettings, now: datetime,
+                       here: Here) -> None:
     """Tell the volunteer when this service took them to a new star level or made them 志愿者骨干."""
     assert order.volunteer_id is not None
-    openid = openid_of(s, order.hub_id, order.volunteer_id)
+    # openid_of: their membership's user (read with the membership), else a user of the hub who is this volunteer
+    openid = here.openid if here.openid is not None else _openid_by_user_row(s, order.hub_id, order.volunteer_id)
     if openid is None:
         return
-    after = total_hours(s, order.volunteer_id)
+    year = as_utc(now).astimezone(SHANGHAI).year
+    after, in_year = _hours_now(s, order.hub_id, order.volunteer_id, year)
     news = [Message(openid, f"恭喜！您的累计志愿服务已达{after:g}小时，成为{stars.star_label(level)}。感谢您的付出！",
                     idempotency_key=f"star:{order.volunteer_id}:{level}")
             for level in stars.crossed(after - record_hours, after, rules.star_hours)]
-    year = as_utc(now).astimezone(SHANGHAI).year
-    in_year = year_hours(s, order.hub_id, order.volunteer_id, year)
     if in_year >= rules.core_hours_per_year > in_year - record_hours:
         news.append(Message(openid, f"恭喜！您{year}年在本社区服务已满{rules.core_hours_per_year:g}小时，成为本社区"
                                     "“志愿者骨干”。",
@@ -93,11 +137,18 @@ def _announce_standing(s: Session, order: Order, record_hours: float, rules: Hub
     enqueue_many(s, hub_id=order.hub_id, now=now, messages=news)
 
 
+# credit_for_order's entry, at most one per order (its idempotency key is unique), built once (storage.hot)
+_NEW_EARNING = NewRow(PointsEntry.__table__, (
+    "hub_id", "volunteer_id", "kind", "points", "reason", "order_id", "idempotency_key", "actor", "at"),
+    returning=("id",))
+
+
 def credit_for_order(s: Session, order: Order, rules: HubSettings, now: datetime,
-                     record_hours: float | None = None) -> int:
+                     record_hours: float | None = None, here: Here | None = None) -> int:
     """Points for a completed order (once), its hours into the time bank, settlement of an order paid
     with hours, a first service making an approved volunteer active, and star-level news. `record_hours`: the
-    hours of the order's ledger row, when the caller has just written it (else they are read)."""
+    hours of the order's ledger row, when the caller has just written it (else they are read); `here`: the
+    volunteer's membership as the caller read it in this transaction (volunteer_here; else it is read)."""
     if order.volunteer_id is None or order.hours is None:
         return 0
     key = f"earn:order:{order.id}"
@@ -105,23 +156,27 @@ def credit_for_order(s: Session, order: Order, rules: HubSettings, now: datetime
     points = points_for(order.hours, order.rating, rules, emergency=emergency)
     hearts = "未评价" if order.rating is None else f"{order.rating}颗心"
     bonus = "，应急出动" if emergency else ""
-    earned = s.execute(insert_new(s, PointsEntry).values(
-        hub_id=order.hub_id, volunteer_id=order.volunteer_id, kind="earn", points=points,
-        reason=f"订单{order.ref}：{order.hours:g}小时，{hearts}{bonus}", order_id=order.id, idempotency_key=key,
-        actor="system", at=now).returning(PointsEntry.id)).first()
+    if s.autoflush:
+        s.flush()  # what s.execute() would do first
+    earned = _NEW_EARNING.run(s.connection(), {
+        "hub_id": order.hub_id, "volunteer_id": order.volunteer_id, "kind": "earn", "points": points,
+        "reason": f"订单{order.ref}：{order.hours:g}小时，{hearts}{bonus}", "order_id": order.id,
+        "idempotency_key": key, "actor": "system", "at": now}).first()
     if earned is None:  # credited before (the key is unique: a concurrent credit waits, then skips)
         return 0
     timebank.deposit_for_order(s, order, now)
     if order.paid_with_hours:
         timebank.settle_order(s, order, now)
-    member = s.execute(select(Membership).where(Membership.hub_id == order.hub_id,
-                                                Membership.volunteer_id == order.volunteer_id)).scalar_one_or_none()
-    if member is not None and member.status == "approved":
-        volunteers.change_status(s, member, "active", actor="system", now=now, reason="完成第一次服务", notify=False)
+    here = here if here is not None else volunteer_here(s, order.hub_id, order.volunteer_id)
+    if here.member_id is not None and here.status == "approved":
+        member = s.get_one(Membership, here.member_id)
+        if member.status == "approved":  # as the session holds it
+            volunteers.change_status(s, member, "active", actor="system", now=now, reason="完成第一次服务",
+                                     notify=False)
     s.flush()
     recorded = record_hours if record_hours is not None else \
         s.scalar(select(ServiceRecord.hours).where(ServiceRecord.order_id == order.id))
-    _announce_standing(s, order, float(recorded if recorded is not None else 0.0), rules, now)
+    _announce_standing(s, order, float(recorded if recorded is not None else 0.0), rules, now, here)
     return points
 
 

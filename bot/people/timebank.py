@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import SHANGHAI, as_utc
 from bot.errors import LeifengError
+from storage.hot import NewRow
 from storage.models import Order, TimeBankEntry, TimeBankRecipient, Volunteer
 from storage.upsert import insert_new
 
@@ -81,10 +82,19 @@ def deposit_for_order(s: Session, order: Order, now: datetime) -> int:
     if order.volunteer_id is None or not order.hours:
         return 0
     minutes = round(order.hours * 60)
-    entry = _entry(s, Account(order.hub_id, volunteer_id=order.volunteer_id), "deposit", minutes,
-                   f"订单{order.ref}服务{hours_text(minutes)}", now, order_id=order.id, actor="system",
-                   key=f"tb:deposit:order:{order.id}")
+    if s.autoflush:
+        s.flush()  # what s.execute() would do first
+    # _entry's keyed insert, built once (storage.hot): no entry object is needed, only whether it was new
+    entry = _NEW_DEPOSIT.run(s.connection(), {
+        "hub_id": order.hub_id, "volunteer_id": order.volunteer_id, "recipient_id": None, "kind": "deposit",
+        "minutes": minutes, "reason": f"订单{order.ref}服务{hours_text(minutes)}", "order_id": order.id,
+        "beneficiary": None, "actor": "system", "idempotency_key": f"tb:deposit:order:{order.id}", "at": now}).first()
     return minutes if entry else 0
+
+
+_NEW_DEPOSIT = NewRow(TimeBankEntry.__table__, (
+    "hub_id", "volunteer_id", "recipient_id", "kind", "minutes", "reason", "order_id", "beneficiary", "actor",
+    "idempotency_key", "at"), returning=("id",))
 
 
 def withdraw(s: Session, account: Account, minutes: int, reason: str, now: datetime, *, order_id: int | None = None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, text
+from sqlalchemy import ColumnElement, Float, Select, and_, bindparam, exists, func, insert, literal, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import SHANGHAI, as_utc
@@ -24,6 +24,7 @@ from bot.outbox import Message, enqueue_many
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop.records import S, ServiceInfo, for_staff, notify_staff, transition, when_text
 from intents.masking import coarse_address, scrub
+from storage.hot import Hot
 from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
 
 HELD_STATES = (S.ACCEPTED.value, S.SUPPORTED.value)  # a volunteer's open tasks (counted against max_open_tasks)
@@ -88,43 +89,122 @@ def first_minor_birth(now: datetime, adult_age: int = ADULT_AGE) -> datetime:
     return datetime.combine(last_adult + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
 
 
-def _has_skill(dialect: str, code: str) -> ColumnElement[bool]:
-    """volunteers.skills (a JSON list of service codes) holds `code`."""
+def _has_skill(dialect: str) -> ColumnElement[bool]:
+    """volunteers.skills (a JSON list of service codes) holds the code bound as :dispatch_skill (`_params`)."""
     if dialect == "postgresql":
-        return and_(text("CAST(volunteers.skills AS JSONB) @> CAST(:dispatch_skill AS JSONB)")
-                    .bindparams(dispatch_skill=json.dumps([code])))
-    return and_(text("EXISTS (SELECT 1 FROM json_each(volunteers.skills) AS skill WHERE skill.value = :dispatch_skill)")
-                .bindparams(dispatch_skill=code))
+        return and_(text("CAST(volunteers.skills AS JSONB) @> CAST(:dispatch_skill AS JSONB)"))
+    return and_(text("EXISTS (SELECT 1 FROM json_each(volunteers.skills) AS skill "
+                     "WHERE skill.value = :dispatch_skill)"))
 
 
-def _free_then(dialect: str, weekday: int, period: str) -> ColumnElement[bool]:
-    """volunteers.availability is empty, or has a slot on that weekday for that period (or all day)."""
+def _free_then(dialect: str) -> ColumnElement[bool]:
+    """volunteers.availability is empty, or has a slot on the weekday bound as :dispatch_weekday for the period
+    :dispatch_period (or all day)."""
     if dialect == "postgresql":
         sql = ("CASE json_typeof(volunteers.availability) WHEN 'array' THEN "
                "(json_array_length(volunteers.availability) = 0 OR EXISTS ("
                "SELECT 1 FROM json_array_elements(volunteers.availability) AS slot(v) "
                "WHERE slot.v ->> 'weekday' = :dispatch_weekday AND slot.v ->> 'period' IN (:dispatch_period, 'all')))"
                " ELSE true END")
-        return and_(text(sql).bindparams(dispatch_weekday=str(weekday), dispatch_period=period))
+        return and_(text(sql))
     sql = ("CASE json_type(volunteers.availability) WHEN 'array' THEN "
            "(json_array_length(volunteers.availability) = 0 OR EXISTS ("
            "SELECT 1 FROM json_each(volunteers.availability) AS slot "
            "WHERE CAST(json_extract(slot.value, '$.weekday') AS INTEGER) = :dispatch_weekday "
            "AND json_extract(slot.value, '$.period') IN (:dispatch_period, 'all'))) ELSE 1 END")
-    return and_(text(sql).bindparams(dispatch_weekday=weekday, dispatch_period=period))
+    return and_(text(sql))
 
 
-def _distance_sql(order: Order) -> ColumnElement[Any]:
-    """`distance_km` in SQL (haversine; FAR_AWAY_KM without coordinates), for ORDER BY. The same formula in the
-    same order of operations as in Python; SQLite needs its math functions (3.35+, built in to the sqlite3 that
-    CPython and Debian ship)."""
-    if order.latitude is None or order.longitude is None:
+def _distance_sql(coords: bool) -> ColumnElement[Any]:
+    """`distance_km` in SQL (haversine; FAR_AWAY_KM without coordinates), for ORDER BY: the order's latitude and
+    longitude in radians and the cosine of its latitude are bound (`_params`). The same formula in the same order of
+    operations as in Python; SQLite needs its math functions (3.35+, built in to the sqlite3 that CPython and Debian
+    ship)."""
+    if not coords:
         return literal(FAR_AWAY_KM)
-    lat2, lng2 = math.radians(order.latitude), math.radians(order.longitude)
+    lat2, lng2 = bindparam("d_lat", type_=Float()), bindparam("d_lng", type_=Float())
+    cos_lat2 = bindparam("d_cos_lat", type_=Float())
     lat1, lng1 = func.radians(Volunteer.latitude), func.radians(Volunteer.longitude)
-    a = (func.power(func.sin((literal(lat2) - lat1) / 2), 2)
-         + func.cos(lat1) * math.cos(lat2) * func.power(func.sin((literal(lng2) - lng1) / 2), 2))
+    a = (func.power(func.sin((lat2 - lat1) / 2), 2)
+         + func.cos(lat1) * cos_lat2 * func.power(func.sin((lng2 - lng1) / 2), 2))
     return func.coalesce(6371.0 * 2 * func.asin(func.sqrt(a)), FAR_AWAY_KM)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the candidates query's SQL depends on (its values are bound: `_params`)."""
+
+    dialect: str
+    teams: bool  # the service has teams: their members fit too
+    one: bool  # one volunteer's fit (volunteer_id)
+    slot: bool  # the order has a time: availability counts
+    coords: bool  # the order has coordinates: the nearest first
+    limit: int | None
+    exists: bool  # only whether anyone fits (`fits`): no rows loaded, no ranking
+
+
+_QUERIES: dict[_Shape, Select[Any]] = {}
+_TEAMS = select(Team).where(Team.hub_id == bindparam("hub_id"))
+_TEAM_SERVICES = Hot(select(Team.id, Team.services).where(Team.hub_id == bindparam("hub_id")))
+
+
+def _query(shape: _Shape) -> Select[Any]:
+    """The candidates query of one shape, built once (a statement built per call costs more than running it)."""
+    query = _QUERIES.get(shape)
+    if query is not None:
+        return query
+    held, recent_o = _HELD, _RECENT
+    open_tasks = (select(func.count(held.id)).where(held.volunteer_id == Volunteer.id, held.state.in_(HELD_STATES))
+                  .correlate(Volunteer).scalar_subquery())
+    recent = (select(func.count(recent_o.id))
+              .where(recent_o.volunteer_id == Volunteer.id,
+                     recent_o.accepted_at >= bindparam("d_recent_since", type_=recent_o.accepted_at.type))
+              .correlate(Volunteer).scalar_subquery().label("recent_tasks"))
+    skilled = _has_skill(shape.dialect)
+    minor = Volunteer.birth_date.is_not(None) & (
+        Volunteer.birth_date >= bindparam("d_first_minor", type_=Volunteer.birth_date.type))
+    # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to the
+    # catalogue's minors_ok services; their team may cover services unsuited to minors.
+    fits = or_(skilled, and_(Membership.team_id.in_(bindparam("d_team_ids", expanding=True)), ~minor)) \
+        if shape.teams else skilled
+    offered = exists().where(OrderOffer.order_id == bindparam("d_order_id", type_=OrderOffer.order_id.type),
+                             OrderOffer.volunteer_id == Volunteer.id)
+    query = select(Membership.volunteer_id) if shape.exists else \
+        select(Membership, Volunteer, User, recent).outerjoin(User, User.id == Membership.user_id)
+    query = (query.join(Volunteer, Volunteer.id == Membership.volunteer_id)
+             .where(Membership.hub_id == bindparam("d_hub_id", type_=Membership.hub_id.type),
+                    Membership.status.in_(sorted(st.value for st in ACTIVE_STATUSES)),
+                    fits, ~offered, open_tasks < Membership.max_open_tasks))
+    if shape.one:
+        query = query.where(Membership.volunteer_id == bindparam("d_volunteer_id", type_=Membership.volunteer_id.type))
+    if shape.slot:
+        query = query.where(_free_then(shape.dialect))
+    query = query.limit(1) if shape.exists else \
+        query.order_by(recent, _distance_sql(shape.coords), Volunteer.id).limit(shape.limit)
+    return _QUERIES.setdefault(shape, query)
+
+
+def _params(dialect: str, order: Order, now: datetime, team_ids: list[int], volunteer_id: int | None,
+            ) -> tuple[dict[str, Any], bool, bool]:
+    """The values `_query` binds for this order; whether it has a time slot and coordinates."""
+    params: dict[str, Any] = {
+        "d_hub_id": order.hub_id, "d_order_id": order.id, "d_first_minor": first_minor_birth(now),
+        "d_recent_since": now - timedelta(days=RECENT_DAYS),
+        "dispatch_skill": json.dumps([order.service_code]) if dialect == "postgresql" else order.service_code}
+    if team_ids:
+        params["d_team_ids"] = team_ids
+    if volunteer_id is not None:
+        params["d_volunteer_id"] = volunteer_id
+    slot = slot_of(order)
+    if slot is not None:
+        weekday, period = slot
+        params["dispatch_weekday"] = str(weekday) if dialect == "postgresql" else weekday
+        params["dispatch_period"] = period
+    coords = order.latitude is not None and order.longitude is not None
+    if coords:
+        lat2, lng2 = math.radians(order.latitude), math.radians(order.longitude)  # type: ignore[arg-type]
+        params.update(d_lat=lat2, d_lng=lng2, d_cos_lat=math.cos(lat2))
+    return params, slot is not None, coords
 
 
 def candidates(s: Session, order: Order, now: datetime, limit: int | None = None,
@@ -136,35 +216,27 @@ def candidates(s: Session, order: Order, now: datetime, limit: int | None = None
     Two statements: the hub's teams, then the members who pass every rule, ranked, with their users. Open and
     recent tasks are a volunteer's in every hub (the person has only so many hours), counted per candidate."""
     dialect = s.get_bind().dialect.name
-    teams = {t.id: t for t in s.execute(select(Team).where(Team.hub_id == order.hub_id)).scalars()}
+    teams = {t.id: t for t in s.execute(_TEAMS, {"hub_id": order.hub_id}).scalars()}
     team_ids = [t.id for t in teams.values() if order.service_code in (t.services or [])]
-    held, recent_o = _HELD, _RECENT
-    open_tasks = (select(func.count(held.id)).where(held.volunteer_id == Volunteer.id, held.state.in_(HELD_STATES))
-                  .correlate(Volunteer).scalar_subquery())
-    recent = (select(func.count(recent_o.id))
-              .where(recent_o.volunteer_id == Volunteer.id, recent_o.accepted_at >= now - timedelta(days=RECENT_DAYS))
-              .correlate(Volunteer).scalar_subquery().label("recent_tasks"))
-    skilled = _has_skill(dialect, order.service_code)
-    minor = Volunteer.birth_date.is_not(None) & (Volunteer.birth_date >= first_minor_birth(now))
-    # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to the
-    # catalogue's minors_ok services; their team may cover services unsuited to minors.
-    fits = or_(skilled, and_(Membership.team_id.in_(team_ids), ~minor)) if team_ids else skilled
-    offered = exists().where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == Volunteer.id)
-    query = (select(Membership, Volunteer, User, recent)
-             .join(Volunteer, Volunteer.id == Membership.volunteer_id)
-             .outerjoin(User, User.id == Membership.user_id)
-             .where(Membership.hub_id == order.hub_id, Membership.status.in_([st.value for st in ACTIVE_STATUSES]),
-                    fits, ~offered, open_tasks < Membership.max_open_tasks))
-    if volunteer_id is not None:
-        query = query.where(Membership.volunteer_id == volunteer_id)
-    slot = slot_of(order)
-    if slot is not None:
-        query = query.where(_free_then(dialect, *slot))
-    query = query.order_by(recent, _distance_sql(order), Volunteer.id).limit(limit)
+    params, slot, coords = _params(dialect, order, now, team_ids, volunteer_id)
+    query = _query(_Shape(dialect, bool(team_ids), volunteer_id is not None, slot, coords, limit, exists=False))
     found = [Candidate(vol, membership, user, int(n or 0), distance_km(vol, order),
                        teams.get(membership.team_id) if membership.team_id is not None else None)
-             for membership, vol, user, n in s.execute(query)]
+             for membership, vol, user, n in s.execute(query, params)]
     return rank(found)  # the SQL order is this one; ranked again in Python, the rule's one home
+
+
+def fits(s: Session, order: Order, now: datetime, volunteer_id: int) -> bool:
+    """Whether `candidates(s, order, now, volunteer_id=volunteer_id)` would find them: the same rules in the same
+    two statements, without loading or ranking anyone."""
+    dialect = s.get_bind().dialect.name
+    if s.autoflush:
+        s.flush()  # what a query through the session does first
+    rows = _TEAM_SERVICES.run(s.connection(), {"hub_id": order.hub_id}).rows
+    team_ids = [team_id for team_id, services in rows if order.service_code in (services or [])]
+    params, slot, coords = _params(dialect, order, now, team_ids, volunteer_id)
+    query = _query(_Shape(dialect, bool(team_ids), True, slot, False, None, exists=True))
+    return s.execute(query, params).first() is not None
 
 
 def needs_staff_key(s: Session, order: Order) -> str:

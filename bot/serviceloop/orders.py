@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     column,
     exists,
@@ -39,9 +40,9 @@ from bot.dialogue.core import State, kept
 from bot.errors import ConfigError
 from bot.hubsettings import HubSettings, hub_settings
 from bot.people import timebank, volunteers
-from bot.people.points import credit_for_order
+from bot.people.points import Here, credit_for_order, volunteer_here
 from bot.people.volunteers import ACTIVE_STATUSES, membership_of
-from bot.serviceloop.dispatch import Candidate, candidates, dispatch, needs_staff_key, offer_text
+from bot.serviceloop.dispatch import Candidate, candidates, dispatch, fits, needs_staff_key, offer_text
 from bot.serviceloop.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, OrderState
 from bot.serviceloop.records import (
     STAFF_QUERY,
@@ -56,10 +57,12 @@ from bot.serviceloop.records import (
     NotRatableError,
     NotYoursError,
     OrderError,
+    Person,
     RatingOutOfRangeError,
     ReasonRequiredError,
     S,
     ServiceInfo,
+    Step,
     TooEarlyError,
     TooManyOpenOrdersError,
     TooManyTasksError,
@@ -69,17 +72,21 @@ from bot.serviceloop.records import (
     notify,
     notify_staff,
     office_user,
+    openid_by_id,
     reachable,
+    reachable_openid,
     settings_for,
     staff_openids,
     tell_by_phone,
     tell_resident,
     tell_volunteer,
     transition,
+    transitions,
     when_text,
 )
 from intents.masking import mask_name, mask_phone
 from storage.conversations import change_conversation
+from storage.hot import Hot, NewRow
 from storage.models import (
     DIALOGUE_WAITING_SQL,
     DISPATCH_WAITING_SQL,
@@ -95,7 +102,6 @@ from storage.models import (
     Volunteer,
 )
 from storage.sealed import phone_lookup
-from storage.upsert import insert_new
 
 # The service loop's shared pieces, used through this module by the chat, the CLI and the console.
 __all__ = ["STAFF_QUERY", "AlreadyYoursError", "Candidate", "CannotCancelError", "ConcurrentChangeError",
@@ -111,19 +117,21 @@ _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volu
 
 
 def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any], service: ServiceInfo,
-                 now: datetime, taken_by: str | None = None, dispatch_now: bool = True) -> Order:
+                 now: datetime, taken_by: str | None = None, dispatch_now: bool = True,
+                 open_orders: int | None = None) -> Order:
     """Create the order (submitted) and dispatch it at once, or with `dispatch_now=False` leave it submitted for
     the worker (`claim_waiting`, within seconds): the chat does, so no dispatch runs inside the resident's passive
     reply. `taken_by` is the staff member who took it by phone or at the office (代客下单): the history names
-    them; the office's row has no limit on open orders."""
+    them; the office's row has no limit on open orders. `open_orders`: how many open orders the user has in this
+    hub (OPEN_ORDERS), if the caller counted them in this transaction (else they are counted
+    here)."""
     # stored as UTC: SQLite keeps only the wall-clock digits of an aware datetime
     start = as_utc(datetime.fromisoformat(data["start"])) if data.get("start") else None
     end = as_utc(datetime.fromisoformat(data["end"])) if data.get("end") else None
     proxy = data.get("for") or {}
     settings = settings_for(s, hub_id)
-    open_now = s.scalar(select(func.count()).select_from(Order).where(
-        Order.hub_id == hub_id, Order.ordered_by_user_id == user.id,
-        Order.state.in_([st.value for st in OPEN_STATES]))) or 0
+    open_now = open_orders if open_orders is not None else \
+        s.scalar(select(OPEN_ORDERS).where(User.id == user.id), {"hub_id": hub_id}) or 0
     if open_now >= settings.max_open_orders_per_user and reachable(user):
         raise TooManyOpenOrdersError(settings.max_open_orders_per_user)
     order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code, details=data.get("details"),
@@ -144,6 +152,14 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
     if dispatch_now:
         dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
     return order
+
+
+# How many open orders a user has in a hub (what max_open_orders_per_user limits; binds hub_id), correlated to
+# `users`: read with the user's row (bot.inbox.actions.orders), or on its own (submit_order).
+OPEN_ORDERS = (select(func.count(Order.id))
+               .where(Order.hub_id == bindparam("hub_id"), Order.ordered_by_user_id == User.id,
+                      Order.state.in_(sorted(st.value for st in OPEN_STATES)))
+               .correlate(User).scalar_subquery())
 
 
 def _tell_beneficiary(s: Session, order: Order, orderer: User, service: ServiceInfo, now: datetime) -> None:
@@ -224,10 +240,12 @@ def dispatch_claimed(s: Session, order: Order, now: datetime, services: Mapping[
 
 
 def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime, service: ServiceInfo,
-           member: Membership | None = None) -> Order:
+           member: Membership | None = None, open_tasks: int | None = None) -> Order:
     """A volunteer's 接单: the first valid acceptance wins. Only an order offered to them, posted to their team, or
     one that fits them (skill or team, age, free then) can be taken; a refusal raises its OrderError. `member`: the
-    user's membership of this hub as the caller read it in this transaction (else it is read here)."""
+    user's membership of this hub as the caller read it in this transaction (else it is read here); `open_tasks`:
+    how many tasks the volunteer holds (accepted or supported, in any hub), if the caller counted them in this
+    transaction (else they are counted here)."""
     member = member if member is not None else membership_of(s, hub_id, user)
     if member is None or member.status not in ACTIVE_STATUSES:
         raise NotAVolunteerError()
@@ -241,8 +259,9 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
         # a minor takes only their own skills, which are limited to services suited to minors
         raise NotForYouError(order.ref, minor=True)
     settings = settings_for(s, hub_id)
-    open_tasks = s.scalar(select(func.count()).select_from(Order).where(
-        Order.volunteer_id == member.volunteer_id, Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value]))) or 0
+    if open_tasks is None:
+        open_tasks = s.scalar(select(func.count()).select_from(Order).where(
+            Order.volunteer_id == member.volunteer_id, Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value]))) or 0
     if open_tasks >= member.max_open_tasks:
         raise TooManyTasksError(open_tasks)
     if not may_take(s, order, member, now):
@@ -257,25 +276,36 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
 def may_take(s: Session, order: Order, member: Membership, now: datetime) -> bool:
     """The one rule of who may 接单 an open order (also what "有什么任务" lists): offered to them or their team, or
     they fit it now (skill or team, minors by their own skills, free then, under their task limit)."""
-    return _offered_to(s, order, member) or bool(candidates(s, order, now, volunteer_id=member.volunteer_id))
+    return _offered_to(s, order, member) or fits(s, order, now, member.volunteer_id)
+
+
+_OFFERED_TO = select(OrderOffer.id).where(OrderOffer.order_id == bindparam("order_id"),
+                                          OrderOffer.volunteer_id == bindparam("volunteer_id")).limit(1)
+_OFFERED_TO_TEAM = select(OrderOffer.id).where(OrderOffer.order_id == bindparam("order_id"), or_(
+    OrderOffer.volunteer_id == bindparam("volunteer_id"),
+    OrderOffer.volunteer_id.in_(select(Membership.volunteer_id).where(Membership.hub_id == bindparam("hub_id"),
+                                                                     Membership.team_id == bindparam("team_id"))))
+    ).limit(1)
+_ACCEPTED_OFFER = Hot(update(OrderOffer).where(OrderOffer.order_id == bindparam("order_id"),
+                                               OrderOffer.volunteer_id == bindparam("volunteer_id"))
+                      .values(outcome="accepted"))
 
 
 def _offered_to(s: Session, order: Order, member: Membership) -> bool:
     """Offered to this volunteer, or to someone of their team (the offer was posted in the team's group chat)."""
-    mine = OrderOffer.volunteer_id == member.volunteer_id
-    if member.team_id is not None:
-        teammates = select(Membership.volunteer_id).where(Membership.hub_id == order.hub_id,
-                                                         Membership.team_id == member.team_id)
-        mine = or_(mine, OrderOffer.volunteer_id.in_(teammates))
-    return s.execute(select(OrderOffer.id).where(OrderOffer.order_id == order.id, mine).limit(1)).first() is not None
+    params = {"order_id": order.id, "volunteer_id": member.volunteer_id}
+    if member.team_id is None:
+        return s.execute(_OFFERED_TO, params).first() is not None
+    return s.execute(_OFFERED_TO_TEAM, {**params, "hub_id": order.hub_id, "team_id": member.team_id}).first() \
+        is not None
 
 
 def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: datetime, service: ServiceInfo,
             reason: str | None, settings: HubSettings | None = None) -> None:
     transition(s, order, "accept", actor=actor, now=now, reason=reason, volunteer_id=member.volunteer_id,
                accepted_at=now)
-    s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == member.volunteer_id)
-              .values(outcome="accepted"))
+    # (transition flushed the session: nothing unwritten is left to go first)
+    _ACCEPTED_OFFER.run(s.connection(), {"order_id": order.id, "volunteer_id": member.volunteer_id})
     vol = s.get(Volunteer, member.volunteer_id)
     assert vol is not None
     tell_resident(s, order, f"好消息！您的{service.name}订单{order.ref}已由志愿者{vol.name}接单"
@@ -287,9 +317,12 @@ def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: da
                      key=f"support-needed:{order.id}:{vol.id}")
 
 
-def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int, doing: str) -> tuple[Membership, Order]:
-    """The order and the user's membership; NotYoursError unless this user is the volunteer who holds it."""
-    member = membership_of(s, hub_id, user)
+def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int, doing: str,
+                      member: Membership | None = None, member_known: bool = False) -> tuple[Membership, Order]:
+    """The order and the user's membership (`member_known`: as the caller read it, None for none; else read here);
+    NotYoursError unless this user is the volunteer who holds it."""
+    if not member_known:
+        member = membership_of(s, hub_id, user)
     order = get_order(s, hub_id, order_id)
     if member is None or order.volunteer_id != member.volunteer_id:
         raise NotYoursError(order.ref, doing)
@@ -297,10 +330,13 @@ def _volunteers_order(s: Session, hub_id: int, user: User, order_id: int, doing:
 
 
 def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str, now: datetime,
-              service: ServiceInfo, dispatch_now: bool = True) -> Order:
+              service: ServiceInfo, dispatch_now: bool = True, member: Membership | None = None,
+              member_known: bool = False) -> Order:
     """退单: the volunteer hands the task back (with a reason, a few times a day at most) and it is offered again:
-    at once, or with `dispatch_now=False` (the chat) by the worker within seconds, as a new order is."""
-    member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的，不能退单")
+    at once, or with `dispatch_now=False` (the chat) by the worker within seconds, as a new order is. `member`,
+    `member_known`: the user's membership as the caller read it (_volunteers_order)."""
+    member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的，不能退单", member=member,
+                                      member_known=member_known)
     if not reason.strip():
         raise ReasonRequiredError()
     settings = settings_for(s, hub_id)
@@ -333,9 +369,11 @@ def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor:
 
 
 def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float, now: datetime,
-             service: ServiceInfo) -> Order:
-    """The volunteer reports the service done, once the appointment has started; the resident is asked to rate."""
-    _member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的")
+             service: ServiceInfo, member: Membership | None = None, member_known: bool = False) -> Order:
+    """The volunteer reports the service done, once the appointment has started; the resident is asked to rate.
+    `member`, `member_known`: the user's membership as the caller read it (_volunteers_order)."""
+    _member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的", member=member,
+                                       member_known=member_known)
     settings = settings_for(s, hub_id)
     if not 0 < hours <= settings.max_hours_per_order:
         raise HoursOutOfRangeError(order.ref, settings.max_hours_per_order)
@@ -364,16 +402,16 @@ def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, acto
 
 def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False) -> None:
     """Ask whoever rates (the orderer for 代点单, else the resident) and put them in the rating dialogue."""
-    rater = s.get(User, order.ordered_by_user_id)
+    rater = openid_by_id(s, order.ordered_by_user_id)
     if rater is None:
         return
-    if not reachable(rater):  # without WeChat: staff ask by phone (the call list) and record it (rate)
+    if not reachable_openid(rater):  # without WeChat: staff ask by phone (the call list) and record it (rate)
         if not reminder:
             tell_by_phone(s, order, f"{service.name}（订单{order.ref}）已经做完了，请问对服务打几颗心（0-5）、"
                           f"有什么意见，在订单页登记。", now, key=f"rate-ask:{order.id}:0")
         return
     prefix = "提醒：" if reminder else ""
-    notify(s, order.hub_id, rater.openid,
+    notify(s, order.hub_id, rater,
            f"{prefix}志愿者已完成{service.name}（订单{order.ref}）。请给服务打分：回复 0-5（5 颗心最满意），"
            f"也可以说“满意”“一般”。", now, key=f"rate-ask:{order.id}:{int(reminder)}")
     rating = {"rate_order": order.ref, "last_at": now.isoformat()}
@@ -382,10 +420,10 @@ def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, re
         # someone in the middle of another dialogue finishes it first; the reminder asks again later
         return (State.RATE, {**slots, **rating}) if state in (State.IDLE, State.RATE) else None
 
-    change_conversation(s, hub_id=order.hub_id, user_id=rater.id, now=now, edit=into_rating)
+    change_conversation(s, hub_id=order.hub_id, user_id=order.ordered_by_user_id, now=now, edit=into_rating)
 
 
-def _own_order(s: Session, hub_id: int, user: User, order_id: int, doing: str) -> Order:
+def _own_order(s: Session, hub_id: int, user: Person, order_id: int, doing: str) -> Order:
     """The order, if the user ordered it or it is for them."""
     order = get_order(s, hub_id, order_id)
     if user.id not in (order.ordered_by_user_id, order.resident_user_id):
@@ -393,10 +431,11 @@ def _own_order(s: Session, hub_id: int, user: User, order_id: int, doing: str) -
     return order
 
 
-def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now: datetime,
+def rate(s: Session, *, hub_id: int, user: Person, order_id: int, hearts: int, now: datetime,
          service: ServiceInfo, verified_by: str = "resident", actor: str | None = None) -> Order:
-    """The resident's hearts; staff record the ones a resident without WeChat gives by phone (`verified_by`
-    "staff_phone", `actor` the staff member) for the office's row."""
+    """The resident's hearts (`user`: who rates, a User or only their id and openid); staff record the ones a
+    resident without WeChat gives by phone (`verified_by` "staff_phone", `actor` the staff member) for the office's
+    row."""
     order = _own_order(s, hub_id, user, order_id, doing="，不能评价")
     if not 0 <= hearts <= 5:
         raise RatingOutOfRangeError()
@@ -404,15 +443,17 @@ def rate(s: Session, *, hub_id: int, user: User, order_id: int, hearts: int, now
         raise NotRatableError(order.ref, order.rating is not None, PLAIN_WORDS[OrderState(order.state)])
     settings = settings_for(s, hub_id)
     flagged = hearts <= settings.low_rating_threshold
-    transition(s, order, "rate", actor=actor or user.openid, now=now, rating=hearts, flagged=flagged,
-               verified_by=verified_by)
-    write_record(s, order, service, now, verified_by=verified_by, settings=settings)
+    rated = Step("rate", actor or user.openid, None, {"rating": hearts, "flagged": flagged, "verified_by": verified_by})
+    # a low rating waits for staff (review); any other closes at once: both moves in one write
+    transitions(s, order, [rated] if flagged else [rated, Step("close", "auto", "已评价")], now=now)
+    # the volunteer's membership and user, read once: for the points (a first service) and for the notices
+    here = volunteer_here(s, hub_id, order.volunteer_id) if order.volunteer_id is not None else None
+    write_record(s, order, service, now, verified_by=verified_by, settings=settings, here=here)
     if flagged:
         notify_staff(s, hub_id, f"订单{order.ref}（{service.name}）评价为{hearts}颗心，请回访核查。"
                      f"{for_staff(order.ref)}", now, key=f"low-rating:{order.id}")
-    else:
-        transition(s, order, "close", actor="auto", now=now, reason="已评价")
-    tell_volunteer(s, order, order.volunteer_id, f"订单{order.ref}居民评价：{'❤' * hearts or '0颗心'}。", now)
+    if here is not None and here.openid is not None:  # tell_volunteer: their membership's user
+        notify(s, hub_id, here.openid, f"订单{order.ref}居民评价：{'❤' * hearts or '0颗心'}。", now)
     return order
 
 
@@ -430,23 +471,31 @@ def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: 
 
 
 def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, *, verified_by: str,
-                 label: str | None = None, settings: HubSettings | None = None) -> None:
+                 label: str | None = None, settings: HubSettings | None = None, here: Here | None = None) -> None:
     """The ledger row and the points for it (both at most once per order: the row is unique per order); `label` is
     who was served as the ledger shows it (masked) when it is not the order's one resident (walk-ins at an event:
-    bot.serviceloop.walkins)."""
+    bot.serviceloop.walkins); `here`: the volunteer's membership, if the caller read it (points.volunteer_here)."""
     if order.volunteer_id is None or order.hours is None:
         return
     ended = as_utc(order.completed_at) if order.completed_at else now
     started = as_utc(order.start_at) if order.start_at else ended - timedelta(hours=order.hours)
     label = label or (mask_name(order.resident_name) if order.resident_name else f"居民{order.resident_user_id or ''}")
-    written = s.execute(insert_new(s, ServiceRecord).values(
-        hub_id=order.hub_id, order_id=order.id, volunteer_id=order.volunteer_id, service_code=service.code,
-        resident_label=label, content=order.details, started_at=started, ended_at=ended, service_date=started,
-        hours=order.hours, rating=order.rating, comment=order.comment, verified_by=verified_by, created_at=now)
-        .returning(ServiceRecord.id)).first()
+    if s.autoflush:
+        s.flush()  # what s.execute() would do first
+    written = _NEW_RECORD.run(s.connection(), {
+        "hub_id": order.hub_id, "order_id": order.id, "volunteer_id": order.volunteer_id, "service_code": service.code,
+        "resident_label": label, "content": order.details, "started_at": started, "ended_at": ended,
+        "service_date": started, "hours": order.hours, "rating": order.rating, "comment": order.comment,
+        "verified_by": verified_by, "created_at": now}).first()
     if written is None:  # the order's row was written before
         return
-    credit_for_order(s, order, settings or settings_for(s, order.hub_id), now, record_hours=order.hours)
+    credit_for_order(s, order, settings or settings_for(s, order.hub_id), now, record_hours=order.hours, here=here)
+
+
+# the ledger row of write_record, at most one per order (unique order_id), built once (storage.hot)
+_NEW_RECORD = NewRow(ServiceRecord.__table__, (
+    "hub_id", "order_id", "volunteer_id", "service_code", "resident_label", "content", "started_at", "ended_at",
+    "service_date", "hours", "rating", "comment", "verified_by", "created_at"), returning=("id",))
 
 
 # -- cancel, staff, lists -----------------------------------------------------------------------

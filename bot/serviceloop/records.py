@@ -8,12 +8,16 @@ acceptance wins" hold on SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Table, bindparam, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from bot.clock import as_utc
 from bot.errors import LeifengError
@@ -137,6 +141,17 @@ class TooManyOpenOrdersError(OrderError):
                          f"着急的事请回复“人工”。")
 
 
+class Person(Protocol):
+    """Who asks, as the steps that only check whose order it is and name them in the history need them: a User, or
+    only the id and openid the caller knows (bot.inbox.actions.context.Sender)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def openid(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class ServiceInfo:
     code: str
@@ -151,7 +166,9 @@ PER_MESSAGE = "per_message"
 # The statements every order step of the chat runs, built once (building a statement and its cache key on every
 # call costs more than executing the cached compiled form).
 _HUB_SETTINGS = select(Hub.settings).where(Hub.id == bindparam("hub_id"))
-_BY_REF = select(Order).where(Order.hub_id == bindparam("hub_id"), Order.ref == bindparam("ref"))
+# with the openid of whoever ordered it (who is told of its progress and asked to rate): kept for the message
+_BY_REF = (select(Order, User.openid).join(User, User.id == Order.ordered_by_user_id)
+           .where(Order.hub_id == bindparam("hub_id"), Order.ref == bindparam("ref")))
 _VOLUNTEER_OPENID = (select(User.openid).join(Membership, Membership.user_id == User.id)
                      .where(Membership.hub_id == bindparam("hub_id"),
                             Membership.volunteer_id == bindparam("volunteer_id")))
@@ -209,17 +226,85 @@ def when_text(order: Order) -> str:
 def transition(s: Session, order: Order, trigger: str, *, actor: str, now: datetime, reason: str | None = None,
                **changes: Any) -> OrderState:
     """Move an order through the lifecycle table; loses cleanly to a concurrent change. One UPDATE ... WHERE state =
-    <the state we read> RETURNING the row, which refreshes `order` (populate_existing), and the event."""
+    <the state we read> RETURNING the row, which refreshes `order` (as populate_existing would), and the event:
+    two statements built once per set of changed columns (storage.hot). Whatever the session holds unwritten is
+    flushed first, as any query does."""
+    return transitions(s, order, [Step(trigger, actor, reason, changes)], now=now)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One move of `transitions`: what `transition` takes."""
+
+    trigger: str
+    actor: str
+    reason: str | None = None
+    changes: Mapping[str, Any] = field(default_factory=dict)
+
+
+def transitions(s: Session, order: Order, steps: Sequence[Step], *, now: datetime) -> OrderState:
+    """Several moves one after the other (each checked against the lifecycle table from the state the one before
+    leaves), written as one: one UPDATE from the state read to the last one's, with every move's changes (a later
+    one's win), and their events, in order, in one INSERT. Loses cleanly to a concurrent change, like `transition`."""
     source = order.state
-    dest = next_state(source, trigger)
-    moved = s.execute(update(Order).where(Order.id == order.id, Order.state == source)
-                      .values(state=dest.value, updated_at=now, **changes).returning(Order)
-                      .execution_options(synchronize_session=False, populate_existing=True)).scalar_one_or_none()
-    if moved is None:
+    states = [source]
+    changes: dict[str, Any] = {}
+    for step in steps:
+        states.append(next_state(states[-1], step.trigger).value)
+        changes.update(step.changes)
+    if s.autoflush:
+        s.flush()
+    conn = s.connection()
+    row = _move(tuple(sorted(changes))).run(conn, {
+        "m_id": order.id, "m_from": source, "m_to": states[-1], "m_at": now,
+        **{f"m_{name}": value for name, value in changes.items()}}).first()
+    if row is None:
         raise ConcurrentChangeError("这个订单刚刚被其他人处理了。")
-    s.add(OrderEvent(hub_id=order.hub_id, order_id=order.id, trigger=trigger, from_state=source,
-                     to_state=dest.value, actor=actor, reason=reason, at=now))
-    return dest
+    for key, value in zip(_ORDER_KEYS, row, strict=True):
+        set_committed_value(order, key, value)
+    params: dict[str, Any] = {}
+    for i, step in enumerate(steps):
+        params.update({f"hub_id_{i}": order.hub_id, f"order_id_{i}": order.id, f"trigger_{i}": step.trigger,
+                       f"from_state_{i}": states[i], f"to_state_{i}": states[i + 1], f"actor_{i}": step.actor,
+                       f"reason_{i}": step.reason, f"at_{i}": now})
+    _events(len(steps)).run(conn, params)
+    return OrderState(states[-1])
+
+
+_ORDERS = cast(Table, Order.__table__)
+_ORDER_KEYS = tuple(inspect(Order).get_property_by_column(col).key for col in _ORDERS.c)  # RETURNING's order
+_EVENTS = cast(Table, OrderEvent.__table__)
+_EVENT_COLUMNS = ("hub_id", "order_id", "trigger", "from_state", "to_state", "actor", "reason", "at")
+_MOVES: dict[tuple[str, ...], Hot] = {}
+_EVENT_INSERTS: dict[int, Hot] = {}
+_MOVES_LOCK = threading.Lock()
+
+
+def _events(n: int) -> Hot:
+    """The INSERT of `n` history rows (binds `<column>_<row>`), built once per n."""
+    hot = _EVENT_INSERTS.get(n)
+    if hot is None:
+        stmt = insert(_EVENTS).values([{name: bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type)
+                                        for name in _EVENT_COLUMNS} for i in range(n)]).inline()
+        with _MOVES_LOCK:
+            hot = _EVENT_INSERTS.setdefault(n, Hot(stmt))
+    return hot
+
+
+def _move(names: tuple[str, ...]) -> Hot:
+    """transition's UPDATE for one set of changed columns (a handful: each call site changes the same ones)."""
+    hot = _MOVES.get(names)
+    if hot is None:
+        c = _ORDERS.c
+        values = {"state": bindparam("m_to", type_=c.state.type),
+                  "updated_at": bindparam("m_at", type_=c.updated_at.type),
+                  **{name: bindparam(f"m_{name}", type_=c[name].type) for name in names}}
+        stmt = (update(_ORDERS).where(c.id == bindparam("m_id", type_=c.id.type),
+                                      c.state == bindparam("m_from", type_=c.state.type))
+                .values(values).returning(*c))
+        with _MOVES_LOCK:
+            hot = _MOVES.setdefault(names, Hot(stmt))
+    return hot
 
 
 def get_order(s: Session, hub_id: int, order_id: int) -> Order:
@@ -233,7 +318,14 @@ def get_order(s: Session, hub_id: int, order_id: int) -> Order:
 
 def find_by_ref(s: Session, hub_id: int, ref: int) -> Order | None:
     """The hub's order with this ref (单号), through uq_orders_hub_ref; None for a number no order of the hub has."""
-    return s.execute(_BY_REF, {"hub_id": hub_id, "ref": ref}).scalar_one_or_none()
+    row = s.execute(_BY_REF, {"hub_id": hub_id, "ref": ref}).one_or_none()
+    if row is None:
+        return None
+    order, openid = row
+    memo = s.info.get(PER_MESSAGE)
+    if memo is not None:  # openid_by_id finds it here (an openid never changes)
+        memo["openid", order.ordered_by_user_id] = openid
+    return order
 
 
 def tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str, now: datetime) -> None:
@@ -252,13 +344,31 @@ def tell_resident(s: Session, order: Order, text: str, now: datetime, key: str |
     if order.resident_user_id:
         targets.add(order.resident_user_id)
     for user_id in sorted(targets):
-        user = s.get(User, user_id)
-        if user is None:
+        openid = openid_by_id(s, user_id)
+        if openid is None:
             continue
-        if reachable(user):
-            notify(s, order.hub_id, user.openid, text, now, key=f"{key}:{user_id}" if key else None)
+        if reachable_openid(openid):
+            notify(s, order.hub_id, openid, text, now, key=f"{key}:{user_id}" if key else None)
         else:
             tell_by_phone(s, order, text, now, key=f"{key}:{user_id}" if key else None)
+
+
+_USER_OPENID = Hot(select(_USERS.c.openid).where(_USERS.c.id == bindparam("user_id")))
+
+
+def openid_by_id(s: Session, user_id: int) -> str | None:
+    """A user's openid (None: no such user): from the row the session holds or this message read it with, else one
+    column of one row (not the whole user, whose phone would be decrypted for nothing)."""
+    held = s.identity_map.get(identity_key(User, user_id))
+    if held is not None:
+        return str(held.openid)
+    memo = s.info.get(PER_MESSAGE)
+    if memo is not None and ("openid", user_id) in memo:  # read with the order this message named (find_by_ref)
+        return memo["openid", user_id]  # type: ignore[no-any-return]
+    if s.autoflush:
+        s.flush()  # what a query through the session does first: a user added in this transaction is found
+    row = _USER_OPENID.run(s.connection(), {"user_id": user_id}).first()
+    return None if row is None else str(row[0])
 
 
 def tell_by_phone(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:
@@ -284,4 +394,9 @@ def office_user(s: Session, hub_id: int, now: datetime) -> User:
 
 def reachable(user: User) -> bool:
     """Whether messages can go to this user through WeChat (not the office's row)."""
-    return not user.openid.startswith(OFFICE_OPENID_PREFIX)
+    return reachable_openid(user.openid)
+
+
+def reachable_openid(openid: str) -> bool:
+    """`reachable`, for the user with this openid."""
+    return not openid.startswith(OFFICE_OPENID_PREFIX)

@@ -7,6 +7,8 @@ import pytest
 from intents.commands import (
     CancelRequest,
     Command,
+    _longest,
+    is_cancel,
     parse_cancel_order,
     parse_choice,
     parse_command,
@@ -184,6 +186,24 @@ def test_cancel_an_order_by_number_or_by_what_it_was_for(text: str, expected: Ca
     ("你是谁", "who"), ("你们是干什么的", "who"), ("你是机器人吗", "who"),
     ("你好", "greeting"), ("您好啊", "greeting"), ("在吗", "greeting"), ("再见", "bye"), ("好的", "ack"),
     ("谢谢 明天来帮我理发", None), ("你好 我要理发", None),
+    # outside tester round 3: 你谁啊 / 干嘛的 / 有人在吗 / 在 / 您好 我想问一下
+    ("你谁啊", "who"), ("你是干嘛的", "who"), ("你们是干嘛的", "who"), ("有人在吗", "greeting"), ("有人没", "greeting"),
+    ("在", "greeting"), ("在嘛", "greeting"), ("您好请问在吗", "greeting"), ("你好我想问一下", "greeting"),
+    ("在家", None), ("在幸福小区", None), ("在吗 我想理发", None), ("你们谁能来修水管", None),
 ])
 def test_small_talk_is_a_whole_message(text: str, kind: str | None) -> None:
     assert parse_small_talk(text) == kind
+
+
+def test_each_vocabulary_is_measured_once() -> None:
+    """The longest word of a yes/no/cancel vocabulary is computed once, not on every message (it was hot)."""
+    parse_yes_no("对 确认")
+    is_cancel("算了不要了")
+    before = _longest.cache_info()
+    for text in ("嗯嗯", "好的呀", "不行", "算了吧", "不用了谢谢", "那我先不弄了", "明天上午来理发"):
+        parse_yes_no(text)
+        is_cancel(text)
+    after = _longest.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
+    assert parse_yes_no("嗯 对 就这样吧") == "yes" and parse_yes_no("不对的") == "no" and is_cancel("算了下次吧")
+    assert parse_yes_no("好的 谢谢") == "yes" and not is_cancel("明天上午来理发")

@@ -65,6 +65,20 @@ def test_chat_mentioning_a_keyword_is_not_accepted(matcher: Matcher) -> None:
     assert matcher.match("谢谢上次帮我修水管的师傅").decision != "accept"
 
 
+def test_a_greeting_around_a_request_is_politeness_not_chat(matcher: Matcher) -> None:
+    # outside-written requests often open with 你好我想问一下…; on its own a greeting is still chat
+    assert not matcher.analyse("你好我想约一下清洗空调我家有三台空调都好几年没洗了").chat_cue
+    assert matcher.match("你好我想约一下清洗空调").decision != "not_service"
+    assert matcher.analyse("你好").chat_cue and matcher.analyse("好久不见").chat_cue
+    assert matcher.match("你好").decision == "not_service"
+
+
+@pytest.mark.parametrize("text", ["上周来打扫卫生的阿姨真勤快", "水龙头已经修好了 谢谢你们", "上个月理的发挺好看"])
+def test_a_service_told_afterwards_is_chat_not_an_order(matcher: Matcher, text: str) -> None:
+    assert matcher.analyse(text).chat_cue
+    assert matcher.match(text).decision != "accept"
+
+
 def test_result_shape(matcher: Matcher) -> None:
     result = matcher.match("老伴瘫痪了，能有人帮忙洗澡吗")
     assert 0.0 <= result.score <= 1.0

@@ -6,7 +6,7 @@ import pytest
 
 from intents.address import address_from_location, extract_address, merge_address
 from intents.masking import mask_phone
-from intents.phone import find_phone, parse_phone
+from intents.phone import find_phone, parse_phone, wrong_length
 from intents.rating import parse_rating
 
 
@@ -158,3 +158,12 @@ def test_spoken_and_spaced_numbers_still_read_whole() -> None:
     assert parse_phone("我家住向阳新村7栋302 138 1234 5678 谢谢") == "13812345678"  # the door is not its start
     assert parse_phone("电话 0731 8888 1234") == "073188881234"
     assert extract_address("幸福小区3栋2单元501-2") == "幸福小区3栋2单元501-2"
+
+
+@pytest.mark.parametrize(("text", "digits"), [
+    ("1381234", "1381234"), ("138123", "138123"), ("幺三八幺二三四", "1381234"), ("电话 138 1234", "1381234"),
+    ("138001380001", "138001380001"), ("83456789", "83456789"), ("我的电话是1381234 谢谢", "1381234"),
+    ("13812345678", None), ("021-83456789", None), ("幸福小区3栋501", None), ("1234", None), ("两三天", None),
+])
+def test_a_number_too_short_or_too_long_to_be_a_phone(text: str, digits: str | None) -> None:
+    assert wrong_length(text) == digits

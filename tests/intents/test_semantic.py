@@ -29,6 +29,7 @@ from intents.semantic import (  # noqa: E402
     combine,
     detect_emergency_hybrid,
     embed_cached,
+    fused,
     needs_semantic,
     normalise_rows,
     not_now,
@@ -225,6 +226,27 @@ def test_combine_reorders_or_drops_a_lexical_clarify() -> None:
     assert asked == CLARIFY
 
 
+def test_combine_does_not_confirm_a_lexical_clarify_with_a_chat_cue() -> None:
+    # 水龙头已经修好了 谢谢你们: both opinions name the service, but it is thanks for it, not an order
+    sure = opinion("haircut", 0.9, 0.5, 0.6)
+    assert combine(CLARIFY, sure, request_cue=False, thresholds=HYBRID).decision == "accept"
+    asked = combine(CLARIFY, sure, request_cue=False, thresholds=HYBRID, chat_cue=True)
+    assert (asked.decision, asked.candidates[0][0]) == ("clarify", "haircut")
+
+
+def test_fused_puts_the_semantic_order_first_and_lets_the_lexical_score_break_near_ties() -> None:
+    lexical = MatchResult("repair", "accept", 0.9, (("repair", 0.9), ("haircut", 0.1)))
+    semantic = SemanticResult("haircut", 0.93, 0.85, 0.92, (("haircut", 0.93), ("repair", 0.92)), "clarify",
+                              (("haircut", 0.93), ("repair", 0.92), ("meals", 0.5)))
+    assert [c for c, _ in fused(lexical, semantic, 0.0)] == ["haircut", "repair", "meals"]
+    # 0.92 + 0.02 x 0.9 beats 0.93 + 0.02 x 0.1: the near-tie goes to the lexical service
+    assert [c for c, _ in fused(lexical, semantic, 0.02)] == ["repair", "haircut", "meals"]
+    # each service keeps its semantic score; a service only the lexical matcher named counts 0 there
+    only_lexical = MatchResult("sewing", "clarify", 0.6, (("sewing", 0.6),))
+    assert fused(only_lexical, semantic, 0.02)[-1] == ("meals", 0.5)
+    assert dict(fused(only_lexical, semantic, 1.0))["sewing"] == 0.0
+
+
 def test_combine_offers_but_never_accepts_what_the_lexical_matcher_missed() -> None:
     offered = combine(NOTHING, opinion("haircut", 0.95, 0.3, 0.2), request_cue=True, thresholds=HYBRID)
     assert offered.decision == "clarify" and offered.candidates[0][0] == "haircut"
@@ -243,10 +265,14 @@ def test_combine_keeps_a_lexical_accept_only_when_the_semantic_matcher_agrees() 
     accepted = MatchResult("repair", "accept", 0.9, (("repair", 0.9),))
     # the same service, ahead of chit-chat and of the runner-up by keep_margin: the accept stands
     assert combine(accepted, opinion("repair", 0.95, 0.3, 0.5), request_cue=True, thresholds=REVIEW) == accepted
-    # another service: asked, the lexical service first and the semantic one after it
+    # another service clearly ahead: asked, the semantic service first and the lexical one after it
     asked = combine(accepted, opinion("haircut", 0.95, 0.3, 0.2), request_cue=True, thresholds=REVIEW)
-    assert (asked.decision, asked.service) == ("clarify", "repair")
-    assert [c for c, _ in asked.candidates] == ["repair", "haircut"]
+    assert (asked.decision, asked.service) == ("clarify", "haircut")
+    assert [c for c, _ in asked.candidates] == ["haircut", "repair"]
+    # ... but a near-tie goes to the lexical service (fuse_accept weighs its score in)
+    near = SemanticResult("haircut", 0.95, 0.3, 0.945, (("haircut", 0.95), ("repair", 0.945)), "clarify")
+    tied = combine(accepted, near, request_cue=True, thresholds=REVIEW)
+    assert (tied.decision, [c for c, _ in tied.candidates]) == ("clarify", ["repair", "haircut"])
     # the same service but hardly ahead of chit-chat, or of the runner-up: asked too
     for unsure in (opinion("repair", 0.95, 0.9, 0.5), opinion("repair", 0.95, 0.3, 0.9)):
         result = combine(accepted, unsure, request_cue=True, thresholds=REVIEW)
@@ -275,7 +301,8 @@ def test_needs_semantic_only_when_the_lexical_matcher_is_unsure() -> None:
     assert needs_semantic(CLARIFY, request_cue=False, chat_cue=True)
     assert needs_semantic(NOTHING, request_cue=True, chat_cue=False)
     assert needs_semantic(NOTHING, request_cue=False, chat_cue=False)  # "家里灯不亮了" asks without asking
-    assert not needs_semantic(NOTHING, request_cue=True, chat_cue=True)
+    # a chat cue beside a request cue is asked about too (取款机不会用 上次卡还被吞了); a chat cue alone is not
+    assert needs_semantic(NOTHING, request_cue=True, chat_cue=True)
     assert not needs_semantic(NOTHING, request_cue=False, chat_cue=True)
 
 
@@ -284,7 +311,7 @@ def test_hybrid_keeps_the_lexical_fast_path(matcher: Matcher) -> None:
     sem = SemanticMatcher.build(embedder, matcher.catalogue, chat=["你好"], thresholds=LOOSE)
     hybrid = HybridMatcher(matcher, sem, HYBRID)
     built = len(embedder.calls)
-    for text in ("想预约理发", "你好", "今天天气怎么样"):
+    for text in ("想预约理发", "你好", "今天天气真好"):
         traced = hybrid.match_traced(text)
         assert traced.path == "lexical" and traced.semantic is None
         assert traced.result == matcher.match(text)

@@ -20,7 +20,11 @@ from bot.services import Services
 from intents.catalogue import load_catalogue
 from intents.emergency import KINDS, detect_emergency
 from intents.semantic import (
+    EMERGENCY_MARGIN,
+    EMERGENCY_PER_KIND,
+    EMERGENCY_SIMILARITY,
     NONE,
+    ExampleIndex,
     SemanticEmergency,
     SemanticLayer,
     Vectors,
@@ -78,7 +82,8 @@ def _incidents(services: Services) -> list[Incident]:
 def test_the_packaged_examples_are_the_tuning_rows_labelled_with_kinds() -> None:
     rows = packaged_emergency_examples()
     assert {label for label, _ in rows} == {*KINDS, NONE}
-    tuned = [(label, text) for path in ("emergency_tune.tsv", "emergency_tune_v2.tsv", "v3/emergency_v3_tune.tsv")
+    tuned = [(label, text) for path in ("emergency_tune.tsv", "emergency_tune_v2.tsv", "v3/emergency_v3_tune.tsv",
+                                        "v4/emergency_v4_tune.tsv", "emergency_tune_families.tsv")
              for label, text in read_labelled(ROOT / "tests" / "data" / path) if label != "label"]
     assert rows == tuned  # copied, not read from tests/ at run time: the same rows in the same order
 
@@ -173,9 +178,46 @@ def test_the_real_second_opinion_over_the_packaged_examples(tmp_path: Any) -> No
     layer = load_semantic_layer(load_catalogue(), requests=requests, chat=chat, embedder=Guarded(),
                                 emergency_rows=packaged_emergency_examples(), cache_dir=tmp_path)
     assert asked == []  # every packaged example's vector ships in intents/data/semantic_vectors.npz
-    for text, kind in ((FLOOD, "water"), ("孩子把硬币吞下去了 卡着了", "medical")):
+    for text, kind in ((FLOOD, "water"), ("孙子把硬币塞嘴里了 卡着了", "medical")):
         assert detect_emergency(text) is None
         found = layer.emergency(text)
         assert found is not None and found.kind == kind, text
     for text in ("想请人检查燃气安全", "上次摔倒后想找人陪我复查", "明天上午帮我理个发", "你好"):
         assert layer.emergency(text) is None, text
+
+
+def _pair_index(kind: str, score: float, none: float) -> ExampleIndex:
+    """One example of ``kind`` and one look-alike, placed so that the message (1, 0, 0) scores exactly
+    ``score`` against the first and ``none`` against the second."""
+    vectors = [[score, (1 - score**2) ** 0.5, 0.0], [none, 0.0, (1 - none**2) ** 0.5]]
+    return ExampleIndex([kind, NONE], ["例子", "像的"], vectors)
+
+
+MESSAGE = [1.0, 0.0, 0.0]
+
+
+def test_each_kind_has_its_own_thresholds_and_the_shipped_ones_by_default(model: CharEmbedder) -> None:
+    shipped = SemanticEmergency(model, _pair_index("water", 0.9, 0.8), k=1)
+    assert dict(shipped.thresholds) == {kind: EMERGENCY_PER_KIND.get(kind, (EMERGENCY_SIMILARITY, EMERGENCY_MARGIN))
+                                        for kind in KINDS}
+    # lean kinds are never stricter than the shared pair
+    for kind in ("medical", "fire", "gas", "self_harm"):
+        similarity, margin = shipped.thresholds[kind]
+        assert similarity <= EMERGENCY_SIMILARITY and margin <= EMERGENCY_MARGIN
+    own = {"water": (0.93, 0.015), "crime": (0.94, 0.03)}
+    water = SemanticEmergency(model, _pair_index("water", 0.935, 0.915), k=1, per_kind=own)
+    assert water.assess_vector(MESSAGE).kind == "water"  # 0.935 ≥ 0.93 and a margin of 0.02 ≥ 0.015
+    crime = SemanticEmergency(model, _pair_index("crime", 0.935, 0.915), k=1, per_kind=own)
+    assert crime.assess_vector(MESSAGE).kind is None  # the same scores fall short of crime's own pair
+    assert crime.assess_vector(MESSAGE).best == "crime"
+    medical = SemanticEmergency(model, _pair_index("medical", 0.935, 0.915), k=1, per_kind=own,
+                                similarity=0.93, margin=0.01)
+    assert medical.assess_vector(MESSAGE).kind == "medical"  # a kind without its own pair: the shared one
+
+
+def test_shared_thresholds_given_replace_the_shipped_pairs(model: CharEmbedder) -> None:
+    strict = SemanticEmergency(model, _pair_index("water", 0.935, 0.915), k=1, similarity=0.99, margin=0.1)
+    assert set(strict.thresholds.values()) == {(0.99, 0.1)}
+    assert strict.assess_vector(MESSAGE).kind is None
+    with pytest.raises(ValueError, match="unknown kind"):
+        SemanticEmergency(model, _pair_index("water", 0.9, 0.8), per_kind={"earthquake": (0.9, 0.0)})

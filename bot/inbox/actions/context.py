@@ -40,11 +40,31 @@ class ActionContext:
         """The sender's row, loaded in the message's transaction the first time an action needs it."""
         return self.s.get_one(User, self.user_id)
 
+    @property
+    def sender(self) -> Sender:
+        """Who sent the message, as far as the message itself says (no row read): for the steps that need only the
+        id and openid (bot.serviceloop.records.Person)."""
+        return Sender(self.user_id, self.openid)
+
+    def held(self, user: User) -> None:
+        """`user` is the sender's row, read by an action with something else in the same statement: `user` returns
+        it instead of reading it again."""
+        assert user.id == self.user_id
+        self.__dict__["user"] = user  # what cached_property stores (the dataclass is frozen, its __dict__ is not)
+
     def service(self, code: str) -> orders.ServiceInfo:
         return orders.ServiceInfo(code, self.nlu.service_name(code))
 
     def names(self) -> Mapping[str, str]:
         return {svc.code: svc.name for svc in self.nlu.catalogue}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The sender's id and openid (bot.serviceloop.records.Person)."""
+
+    id: int
+    openid: str
 
 
 # An action: its context and the dialogue's data in, the reply text out.

@@ -59,8 +59,15 @@ def emergency_followup(ac: ActionContext, data: Mapping[str, Any]) -> str:
     return ""
 
 
+def emergency_called_off(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """The resident says the emergency was a false alarm: the resident was answered; staff are told to check."""
+    incidents.called_off(ac.s, hub_id=ac.hub_id, user=ac.user, text=str(data.get("text", "")), now=ac.now)
+    return ""
+
+
 ACTIONS: dict[str, Run] = {
     "emergency": emergency,
+    "emergency_called_off": emergency_called_off,
     "emergency_followup": emergency_followup,
     "events": show_events,
     "subscribe_events": subscribe_events,

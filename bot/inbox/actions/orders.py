@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from bot.inbox.actions.context import ActionContext, Run, order_number
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop import orders
-from storage.models import Membership, Volunteer
+from bot.serviceloop.dispatch import HELD_STATES
+from storage.models import Membership, Order, User, Volunteer
 
 
 def _service_of(ac: ActionContext, order_id: int) -> orders.ServiceInfo:
@@ -18,42 +20,64 @@ def _service_of(ac: ActionContext, order_id: int) -> orders.ServiceInfo:
     return ac.service(order.service_code)
 
 
+# the sender's row with how many open orders they have in the hub (the limit), in one statement
+_USER_WITH_OPEN_ORDERS = select(User, orders.OPEN_ORDERS).where(User.id == bindparam("user_id"))
+
+
 def submit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
     service = ac.service(str(data["service"]))
+    user, open_orders = ac.s.execute(_USER_WITH_OPEN_ORDERS, {"hub_id": ac.hub_id, "user_id": ac.user_id}).one()
+    ac.held(user)
     # dispatched by the worker within seconds, not inside this passive reply (it tells them if nobody is free)
     order = orders.submit_order(ac.s, hub_id=ac.hub_id, user=ac.user, data=data, service=service, now=ac.now,
-                                dispatch_now=False)
+                                dispatch_now=False, open_orders=int(open_orders or 0))
     status = "正在为您联系志愿者，有人接单会马上告诉您。"
     return (f"订单{order.ref}已提交：{service.name}，{orders.when_text(order)}。\n{status}\n"
             f"查看进度回复“我的订单”，取消回复“取消订单 {order.ref}”。")
 
 
-_MEMBER_WITH_VOLUNTEER = (select(Membership, Volunteer).join(Volunteer, Volunteer.id == Membership.volunteer_id)
-                          .where(Membership.hub_id == bindparam("hub_id"),
-                                 Membership.volunteer_id == bindparam("volunteer_id")))
+# the orders a volunteer holds (max_open_tasks counts them), counted for the sender's volunteer in every hub
+_HELD = aliased(Order, name="held")
+_OPEN_TASKS = (select(func.count(_HELD.id)).where(_HELD.volunteer_id == User.volunteer_id,
+                                                 _HELD.state.in_(HELD_STATES))
+               .correlate(User).scalar_subquery())
+# The sender's row with their membership of the hub (bot.people.volunteers.membership_of: by the user's volunteer
+# id) in one statement; for 接单 also their volunteer row and their open tasks. Built once.
+_MEMBER = and_(Membership.hub_id == bindparam("hub_id"), Membership.volunteer_id == User.volunteer_id)
+_USER_WITH_MEMBER = (select(User, Membership).outerjoin(Membership, _MEMBER)
+                     .where(User.id == bindparam("user_id")))
+_USER_WITH_VOLUNTEER = (select(User, Membership, Volunteer, _OPEN_TASKS).outerjoin(Membership, _MEMBER)
+                        .outerjoin(Volunteer, Volunteer.id == Membership.volunteer_id)
+                        .where(User.id == bindparam("user_id")))
 
 
-def _member_with_volunteer(ac: ActionContext) -> Membership | None:
-    """The sender's membership of this hub (bot.people.volunteers.membership_of) with their volunteer row in the
-    same statement: 接单 needs both (the volunteer's age and name), and holding the row here keeps it in the
-    session's identity map for orders.accept's s.get."""
-    if ac.user.volunteer_id is None:
-        return None
-    row = ac.s.execute(_MEMBER_WITH_VOLUNTEER, {"hub_id": ac.hub_id, "volunteer_id": ac.user.volunteer_id}).first()
-    if row is None:
-        return None
-    ac.named.append(row[1])
-    return row[0]
+def _member(ac: ActionContext) -> Membership | None:
+    """The sender's membership of this hub, read with their user row (held for `ac.user`)."""
+    user, member = ac.s.execute(_USER_WITH_MEMBER, {"hub_id": ac.hub_id, "user_id": ac.user_id}).one()
+    ac.held(user)
+    return member
+
+
+def _member_with_volunteer(ac: ActionContext) -> tuple[Membership | None, int]:
+    """The sender's membership of this hub with their volunteer row and how many tasks they hold, read with their
+    user row in one statement: 接单 needs them all (the volunteer's age and name, the task limit), and holding the
+    rows here keeps them in the session's identity map for orders.accept's s.get."""
+    user, member, vol, open_tasks = ac.s.execute(_USER_WITH_VOLUNTEER,
+                                                 {"hub_id": ac.hub_id, "user_id": ac.user_id}).one()
+    ac.held(user)
+    if vol is not None:
+        ac.named.append(vol)
+    return member, int(open_tasks or 0)
 
 
 def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    member = _member_with_volunteer(ac)
+    member, open_tasks = _member_with_volunteer(ac)
     if member is None or member.status not in ACTIVE_STATUSES:
         raise orders.NotAVolunteerError()  # before the order is looked up: its number says nothing to a stranger
     oid = order_number(ac, data)
     service = _service_of(ac, oid)
     order = orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=service,
-                          member=member)
+                          member=member, open_tasks=open_tasks)
     return (f"接单成功！订单{order.ref}：{service.name}\n时间：{orders.when_text(order)}\n"
             f"地址：{order.address or '待确认'}\n"
             f"联系人：{order.resident_name or '居民'} 电话：{order.phone or '未留'}\n"
@@ -63,16 +87,19 @@ def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
 def complete(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(ac, data)
     hours = float(data["hours"])
+    member = _member(ac)
     order = orders.complete(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hours=hours, now=ac.now,
-                            service=_service_of(ac, oid))
+                            service=_service_of(ac, oid), member=member, member_known=True)
     return f"辛苦了！订单{order.ref}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
 
 
 def give_back(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(ac, data)
     reason = str(data.get("reason", ""))
+    member = _member(ac)
     order = orders.give_back(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, reason=reason, now=ac.now,
-                             service=_service_of(ac, oid), dispatch_now=False)  # offered again by the worker
+                             service=_service_of(ac, oid), dispatch_now=False,  # offered again by the worker
+                             member=member, member_known=True)
     return f"已退单（原因：{reason}）。订单{order.ref}会重新派给其他志愿者。"
 
 
@@ -85,7 +112,7 @@ def cancel_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
 def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(ac, data)
     hearts = int(data["hearts"])
-    orders.rate(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hearts=hearts, now=ac.now,
+    orders.rate(ac.s, hub_id=ac.hub_id, user=ac.sender, order_id=oid, hearts=hearts, now=ac.now,
                 service=_service_of(ac, oid))
     return f"谢谢您的评价（{hearts}颗心）！还想对志愿者说点什么吗？直接回复；不用的话回复“不用了”。"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -96,7 +96,7 @@ def test_cli_assign_reassign_show_cancel(chat: Chat, services: Any) -> None:
 def test_staff_confirm_and_review(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
                          ("oVolBarber01", "接单 #1", "接单成功")])
-    chat.clock.advance(hours=32)
+    chat.clock.set(order(services).start_at.replace(tzinfo=UTC) + timedelta(hours=1))  # the service has started
     verify_dialog(chat, [("oVolBarber01", "完成 #1 2", "辛苦了")])
     assert run_cli(services, "orders", "review", "1", "--note", "x").exit_code == 1  # not flagged
     res = run_cli(services, "orders", "confirm", "1")

@@ -7,11 +7,13 @@ dialogue and may be.
 
 from __future__ import annotations
 
-from bot.dialogue.core import State
+from bot.dialogue.core import Result, State
 from tests.bot.dialogue.corpus import (
     REG_AT_TIMES,
     TO_CONFIRM,
+    Check,
     Conv,
+    CorpusTranscript,
     act,
     avail,
     conv,
@@ -861,3 +863,144 @@ OUTSIDE_J: list[Conv] = [
     conv("j-kuailairen-still-help", ("快来人啊 救命", act("emergency"))),
 ]
 TUNED.extend(OUTSIDE_J)
+
+# outside tester round 3 (K): several services in one voice message, another service named mid-order, changing a
+# rating, a phone with digits missing, and small talk; each in the tester's words and a few variants.
+THREE = "那个 我想找人明天来修一下水管 顺便帮我理个发 再把油烟机洗一洗 我住幸福小区3栋"
+
+
+def more(*codes: str) -> Check:
+    """The services kept to be ordered after this one, in this order."""
+    def check(res: Result, t: CorpusTranscript) -> str | None:
+        kept = [m.get("service") for m in t.slots.get("more") or []]
+        return None if kept == list(codes) else f"services to come {kept}, expected {list(codes)}"
+    return check
+
+
+def noted(*words: str) -> Check:
+    """A note after the action's own reply (what the resident is offered next) says these words."""
+    def check(res: Result, t: CorpusTranscript) -> str | None:
+        notes = " ".join(str(a.data.get("text")) for a in res.actions if a.name == "note")
+        missing = [w for w in words if w not in notes]
+        return f"note {notes!r} lacks {missing}" if missing else None
+    return check
+
+
+_K_REG_SLOTS = {**REG_AT_TIMES, "reg": {**REG_AT_TIMES["reg"], "availability": [{"weekday": 5, "period": "am"}]}}
+OUTSIDE_K: list[Conv] = [
+    # 1. three services in one message: the first is this order, the others told and offered after it
+    conv("k-three-voice", (THREE, says("三件事", "先帮您下【维修服务】", "义务理发", "家政保洁"),
+                           draft(service="repair", address="幸福小区3栋"), when(1), more("haircut", "housekeeping"),
+                           state(State.ORDER_PHONE)),
+         ("13800138000", says("接着帮您下"), state(State.ORDER_CONFIRM)),
+         ("1", act("submit_order", service="repair"), noted("还要下【义务理发】的单吗", "回复 1"), state(State.IDLE)),
+         ("1", draft(service="haircut", address="幸福小区3栋", phone="13800138000"), when(1),
+          state(State.ORDER_CONFIRM), says("跟上一单一样", "家政保洁")),
+         ("好的", act("submit_order", service="haircut"), noted("家政保洁")),
+         ("嗯", draft(service="housekeeping", details="把油烟机洗一洗"), state(State.ORDER_CONFIRM)),
+         ("对", act("submit_order", service="housekeeping"), no_act("note"))),
+    conv("k-three-then-no", (THREE,), ("13800138000",), ("1", act("submit_order")),
+         ("不用了", says("先不下"), not_ordering, no_act()), ("1", state(State.ORDER_SERVICE))),
+    conv("k-two-shunbian-oneshot", ("明天上午来理发 顺便帮我修下水管 幸福小区5栋 13800138000", says("两件事"),
+                                    draft(service="haircut"), more("repair"), state(State.ORDER_CONFIRM)),
+         ("1", act("submit_order", service="haircut"), noted("维修服务")),
+         ("0", says("先不下"), not_ordering)),
+    conv("k-list-dunhao", ("修水管、理发", says("两件事"), draft(service="repair"), more("haircut"))),
+    conv("k-he-runon", ("帮我修水管和理发 后天下午 向阳新村2栋 13900001111", draft(service="repair"), when(2, (13, 13)),
+                        more("haircut"), state(State.ORDER_CONFIRM))),
+    conv("k-then-meal", ("明天下午帮我打扫一下卫生 然后再送个午饭 我住向阳新村2栋",
+                         draft(service="housekeeping", address="向阳新村2栋"), more("meals"))),
+    conv("k-another-word-drops-offer", (THREE,), ("13800138000",), ("1",), ("我的订单", act("my_orders")),
+         ("1", state(State.ORDER_SERVICE))),
+    conv("k-several-cancelled", (THREE,), ("取消", says("没有提交"), state(State.IDLE)),
+         ("1", state(State.ORDER_SERVICE))),
+    conv("k-several-at-service-q", ("1",), ("理发 顺便把厨房打扫一下", says("两件事"), draft(service="haircut"),
+                                            more("housekeeping"))),
+    conv("k-one-thing-two-clauses", ("我家水管坏了 然后厨房也漏水", draft(service="repair"), never("两件事"), more())),
+    conv("k-escort-back-home", ("陪我去医院 然后再送我回来", draft(service="escort"), never("两件事"))),
+    conv("k-me-and-laoban", ("帮我和老伴理发", draft(service="haircut"), never("两件事"))),
+    # 2. another service named mid-order: asked whether this order changes, both are wanted, or neither
+    conv("k-bare-other-at-address", ("我想理发",), ("明天上午",),
+         ("我要修水管", state(State.ORDER_SWITCH), says("改成【维修服务】", "1", "2", "0"), never("没太明白"),
+          draft_lacks("address", "修")),
+         ("1", draft(service="repair"), when(1, (8, 8)), state(State.ORDER_ADDRESS)),
+         ("幸福小区3栋", state(State.ORDER_PHONE))),
+    conv("k-bare-other-both", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("2", draft(service="haircut"), more("repair"), state(State.ORDER_ADDRESS)),
+         ("幸福小区3栋",), ("13800138000", says("接着帮您下【维修服务】")),
+         ("1", act("submit_order", service="haircut"), noted("维修服务")),
+         ("1", draft(service="repair", address="幸福小区3栋"), when(1, (8, 8)))),
+    conv("k-bare-other-keep", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("不用了", says("还是【义务理发】"), draft(service="haircut"), state(State.ORDER_ADDRESS), no_act())),
+    conv("k-bare-other-zero", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("0", draft(service="haircut"), state(State.ORDER_ADDRESS))),
+    conv("k-bare-other-then-address", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("幸福小区3栋", draft(service="haircut", address="幸福小区3栋"), state(State.ORDER_PHONE))),
+    conv("k-bare-other-haishi", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("还是理发吧", draft(service="haircut", address=None), state(State.ORDER_ADDRESS))),
+    conv("k-bare-other-douyao", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("都要", more("repair"), state(State.ORDER_ADDRESS))),
+    conv("k-bare-other-gaiba", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("改吧", draft(service="repair"), state(State.ORDER_ADDRESS))),
+    conv("k-bare-other-huancheng", ("我想理发",), ("明天上午",), ("我要修水管",),
+         ("换成修水管", draft(service="repair"), state(State.ORDER_ADDRESS))),
+    conv("k-bare-at-time", HAIR, ("帮我修下水管", state(State.ORDER_SWITCH), never("没太明白"))),
+    conv("k-bare-at-phone", ("明天上午来幸福小区3栋帮我理发",), ("修水龙头", state(State.ORDER_SWITCH)),
+         ("1", draft(service="repair", address="幸福小区3栋"), state(State.ORDER_PHONE))),
+    conv("k-bare-at-summary", TO_CONFIRM, ("修水管", state(State.ORDER_SWITCH)),
+         ("1", draft(service="repair", address="幸福小区3栋", phone="13800138000"), state(State.ORDER_CONFIRM))),
+    conv("k-bare-dialect", ("俺想剃个头",), ("明儿个上午",), ("俺要修水管子", state(State.ORDER_SWITCH))),
+    conv("k-also-at-address", ("我想理发",), ("明天上午",),
+         ("还要修一下水龙头", more("repair"), draft(service="haircut"), state(State.ORDER_ADDRESS),
+          says("接着帮您下"))),
+    conv("k-same-service-again", ("我想理发",), ("明天上午",),
+         ("我要理发", says("正在帮您下【义务理发】"), state(State.ORDER_ADDRESS), never("没太明白"),
+          draft_lacks("address", "理发"))),
+    conv("k-jiali-not-address", ("我想修水管",), ("明天上午",),
+         ("我家里水管又坏了", state(State.ORDER_ADDRESS), draft_lacks("address", "水管"))),
+    # 3. a rating given cannot be changed in chat: said plainly, with 人工
+    conv("k-rerate-idle-five", ("我想改成五颗心", says("不能", "人工"), not_ordering, no_act())),
+    conv("k-rerate-idle-wrong", ("刚才评错了", says("人工"), not_ordering, no_act()),
+         ("人工", act("human_handover"))),
+    conv("k-rerate-dafen", ("打错分了 应该给五颗心", says("人工"), no_act())),
+    conv("k-rerate-chongxin", ("我要重新评一下", says("人工"), no_act())),
+    conv("k-rerate-neng-gai", ("评价能不能改一下", says("人工"), no_act())),
+    conv("k-rerate-comment-wrong", ("刚才评错了", says("4颗心", "人工"), no_act("comment"), state(State.IDLE)),
+         **_H_RATE_DONE),
+    conv("k-rerate-comment-five", ("我想改成五颗心", says("4颗心", "人工"), no_act("comment", "rate")), **_H_RATE_DONE),
+    conv("k-rerate-before-rating", ("刚才评错了", state(State.RATE), says("还没打分", "0-5")),
+         ("5", act("rate", order=31, hearts=5)), **RATING),
+    conv("k-not-rerate-time", ("改到星期六", never("评价"))),
+    # 4. a phone with digits missing: said how many, in every state that asks a phone
+    conv("k-short-7", HAIR, ("明天上午",), ("幸福小区1栋101",),
+         ("1381234", says("少了", "11位"), never("没太明白"), state(State.ORDER_PHONE)),
+         ("13812345678", draft(phone="13812345678"), state(State.ORDER_CONFIRM))),
+    conv("k-short-6", HAIR, ("明天上午",), ("幸福小区1栋101",), ("138123", says("少了", "11位"))),
+    conv("k-short-spoken", HAIR, ("明天上午",), ("幸福小区1栋101",), ("幺三八幺二三四", says("少了"))),
+    conv("k-short-three-times", HAIR, ("明天上午",), ("幸福小区1栋101",), ("1381234",), ("1381234",),
+         ("1381234", says("少了", "人工"))),
+    conv("k-landline-no-area", HAIR, ("明天上午",), ("幸福小区1栋101",), ("83456789", says("区号"))),
+    conv("k-short-proxy", ("帮我妈下单",), ("王奶奶",), ("1390000", says("少了"), state(State.PROXY_PHONE))),
+    conv("k-short-correction", TO_CONFIRM, ("电话换成1381234", says("少了"), state(State.ORDER_PHONE)),
+         ("13912345678", draft(phone="13912345678"), state(State.ORDER_CONFIRM))),
+    conv("k-short-correction-elsewhere", HAIR, ("明天上午",),
+         ("电话换成1381234", says("少了"), state(State.ORDER_PHONE))),
+    conv("k-short-reg", ("1381234", says("少了", "11位"), state(State.REG_PHONE)), state=State.REG_PHONE,
+         slots=_K_REG_SLOTS),
+    conv("k-short-guardian", ("139123", says("少了"), state(State.REG_GUARDIAN_PHONE)), state=State.REG_GUARDIAN_PHONE,
+         slots=_K_REG_SLOTS),
+    # small talk the tester tried: an answer, never "帮不上忙"; in the middle of a question, the question again
+    conv("k-talk-nishui", ("你谁啊", says("小助手"), not_ordering)),
+    conv("k-talk-ganma", ("你们是干嘛的", says("小助手"), not_ordering)),
+    conv("k-talk-youren", ("有人在吗", says("请回复数字"), never("帮不上忙"))),
+    conv("k-talk-zai", ("在", says("请回复数字"))),
+    conv("k-talk-wenyixia", ("您好 我想问一下", says("请回复数字"), never("帮不上忙"))),
+    conv("k-talk-mid-thanks", ("我想理发",), ("谢谢", says("不客气", "什么时间"), never("没太明白"),
+                                               state(State.ORDER_TIME))),
+    conv("k-talk-mid-zaima", ("我想理发",), ("明天上午",), ("在吗", says("在的", "地址"), state(State.ORDER_ADDRESS),
+                                                      draft_lacks("address", "在"))),
+    conv("k-talk-mid-who", ("我想理发",), ("你是谁", says("小助手", "什么时间"), state(State.ORDER_TIME))),
+    conv("k-talk-confirm-haode-xiexie", TO_CONFIRM, ("好的 谢谢", act("submit_order"))),
+    conv("k-talk-rate-thanks", ("谢谢", says("不客气", "0-5"), state(State.RATE), no_act()), **RATING),
+]
+TUNED.extend(OUTSIDE_K)

@@ -180,3 +180,16 @@ OUTSIDE_H_VOLUNTEERS: list[Conv] = [
          ctx={"my_tasks": (*_H_ONE_TASK["my_tasks"], {"id": 564540, "service": "repair", "when": "尽快"})}),
 ]
 TUNED_VOLUNTEERS.extend(OUTSIDE_H_VOLUNTEERS)
+
+# outside tester round 3 (K): a volunteer asking who the bot is gets the volunteer's own menu; a phone with digits
+# missing in the profile is told how many.
+OUTSIDE_K_VOLUNTEERS: list[Conv] = [
+    conv("k-vol-who", ("你是谁", says("小助手", "有什么任务"), never("3 注册志愿者"), not_ordering), roles=VOLUNTEER),
+    conv("k-vol-shui-a", ("你谁啊", says("有什么任务")), roles=VOLUNTEER),
+    conv("k-vol-youren", ("有人在吗", says("有什么任务")), roles=VOLUNTEER),
+    conv("k-vol-tasks-ne", ("现在有啥任务没", act("open_tasks"), not_ordering), roles=VOLUNTEER),
+    conv("k-vol-profile-short", ("1381234", says("少了", "11位"), state(State.PROFILE_PHONE), no_act()),
+         ("13812345678", act("update_profile", field="phone", value="13812345678")), roles=VOLUNTEER,
+         state=State.PROFILE_PHONE),
+]
+TUNED_VOLUNTEERS.extend(OUTSIDE_K_VOLUNTEERS)

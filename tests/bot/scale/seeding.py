@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from storage import hot
 from storage.models import Conversation, Hub, Membership, Order, OrderOffer, Team, User, Volunteer
 
 HAIRCUT = "haircut"
@@ -31,16 +32,26 @@ class Counter:
 @contextmanager
 def counting(engine: Engine) -> Iterator[Counter]:
     """Every statement the engine's connections send (before_cursor_execute; an executemany is one), with its
-    parameters. Statements run straight on a DBAPI cursor (storage.hot) are not seen: they are a fixed few."""
+    parameters, and the statements storage.hot runs straight on a DBAPI cursor of the engine (its SQL and the
+    parameters as given): a statement moved to storage.hot is still counted."""
     counter = Counter()
 
     def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         counter.statements.append((statement, parameters))
 
+    real_run = hot.Hot.run
+
+    def run(self: hot.Hot, conn: Any, params: Any) -> hot.Result:
+        if conn.engine is engine:
+            counter.statements.append((self.plan(conn.dialect).sql, params))
+        return real_run(self, conn, params)
+
     event.listen(engine, "before_cursor_execute", seen)
+    hot.Hot.run = run  # type: ignore[method-assign]
     try:
         yield counter
     finally:
+        hot.Hot.run = real_run  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", seen)
 
 
