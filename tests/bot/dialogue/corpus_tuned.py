@@ -307,7 +307,7 @@ MORE: list[Conv] = [
     conv("m-landline", ("明天上午来幸福小区3栋帮我理发",),
          ("我没有手机 座机0731-88123456", draft(phone="073188123456"))),
     conv("m-sons-phone", ("明天上午来幸福小区3栋帮我理发",), ("用我儿子的电话13900001111", draft(phone="13900001111"))),
-    conv("m-estate-only", ("我要理发",), ("明天上午",), ("幸福小区", draft(address="幸福小区"))),
+    conv("m-estate-only", ("我要理发",), ("明天上午",), ("幸福小区",), ("就这样", draft(address="幸福小区"))),
     conv("m-haohao", TO_CONFIRM, ("好的好的", act("submit_order"))),
     conv("m-keyi-keyi", TO_CONFIRM, ("可以可以", act("submit_order"))),
     conv("m-no-problem-de", TO_CONFIRM, ("没问题的", act("submit_order"))),
