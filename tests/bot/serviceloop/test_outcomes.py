@@ -26,8 +26,12 @@ def _settings(services: Any, **values: Any) -> None:
     services.hubs.forget()
 
 
+DAYS = ("明天下午", "明天上午", "后天下午", "后天上午")  # not the same order twice: that one is asked about
+
+
 def _order_tomorrow(chat: Chat, n: int = 1) -> None:
-    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", f"订单#{n}已提交")])
+    day = DAYS[(n - 1) % len(DAYS)]
+    verify_dialog(chat, [(R, f"{day}理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", f"订单#{n}已提交")])
 
 
 def _user(services: Any, openid: str) -> User:
@@ -94,11 +98,11 @@ def test_a_resident_has_a_bounded_number_of_open_orders(chat: Chat, services: An
     _settings(services, max_open_orders_per_user=2)
     _order_tomorrow(chat, 1)
     _order_tomorrow(chat, 2)
-    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已经有2个订单在进行中")])
+    verify_dialog(chat, [(R, "后天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已经有2个订单在进行中")])
     with services.sessions() as s:
         assert len(s.execute(select(Order)).scalars().all()) == 2
     verify_dialog(chat, [(R, "取消订单 #1", "已取消")])
-    verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "订单#3已提交")])
+    verify_dialog(chat, [(R, "后天上午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "订单#3已提交")])
 
 
 def test_completion_waits_for_the_appointment(chat: Chat, services: Any) -> None:
