@@ -6,7 +6,8 @@ Runs on the tuning sets (tests/data/emergency_tune.tsv, emergency_tune_v2.tsv, t
 tests/data/v3/emergency_v3_tune.tsv and tests/data/v4/emergency_v4_tune.tsv, and emergency_tune_families.tsv),
 listing their misses, wrong kinds and false alarms unless ``--quiet``,
 and on the held-out sets (tests/data/emergency_heldout.tsv, tests/data/heldout_v2/emergencies.tsv and
-tests/data/v3/emergency_v3_heldout.tsv and tests/data/v4/emergency_v4_heldout.tsv) when they exist. The held-out sets are blind: for them only
+tests/data/v3/emergency_v3_heldout.tsv and tests/data/v4/emergency_v4_heldout.tsv) when they exist.
+The held-out sets are blind: for them only
 aggregate figures are printed, never a text or which line failed.
 """
 
