@@ -92,18 +92,13 @@ def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: st
 def follow_up(s: Session, *, hub_id: int, user: User, text: str, now: datetime) -> Incident | None:
     """What the resident said next ("那现在咋办啊", "我儿子也不来看我"): passed on to the staff, as urgently as the
     alert, while their latest incident is still open; None (nothing sent) when there is none."""
-    incident = s.scalar(select(Incident).where(Incident.hub_id == hub_id, Incident.user_id == user.id,
-                                               Incident.status == "open")
-                        .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1))
+    incident = _latest_open(s, hub_id, user)
     if incident is None:
         return None
     who = _resident_name(s, hub_id, user) or "这位居民"
     note = (f"【紧急情况·后续】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）\n"
             f"{who}接着说：“{text[:200]}”")
-    stamp = int(now.timestamp() * 1000)
-    for openid in staff_openids(s, hub_id):  # (not "incident:…" keys: those count the first alert's deliveries)
-        enqueue(s, hub_id=hub_id, to=openid, text=note, now=now, priority=PRIORITY_EMERGENCY,
-                idempotency_key=f"incident-more:{incident.id}:{stamp}:{openid}")
+    _tell_staff(s, hub_id, note, now, f"incident-more:{incident.id}")
     return incident
 
 
@@ -111,9 +106,7 @@ def called_off(s: Session, *, hub_id: int, user: User, text: str, now: datetime)
     """The resident says their latest open emergency was a false alarm ("没事了 是锅糊了 虚惊一场"): staff are told at
     once, as urgently as the alert, and the incident's note says so. It stays open until a staff member has checked
     (someone in danger may be made to say "没事了"); None (nothing sent) when there is no open incident."""
-    incident = s.scalar(select(Incident).where(Incident.hub_id == hub_id, Incident.user_id == user.id,
-                                               Incident.status == "open")
-                        .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1))
+    incident = _latest_open(s, hub_id, user)
     if incident is None:
         return None
     who = _resident_name(s, hub_id, user) or "这位居民"
@@ -121,13 +114,26 @@ def called_off(s: Session, *, hub_id: int, user: User, text: str, now: datetime)
     note = (f"【紧急情况·居民说是虚惊】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）\n"
             f"{who}说：“{said}”\n请回个电话确认平安，再到管理后台把事件标记为已处理。")
     incident.note = (f"居民说是虚惊一场：{said}")[:500]
-    stamp = int(now.timestamp() * 1000)
-    for openid in staff_openids(s, hub_id):
-        enqueue(s, hub_id=hub_id, to=openid, text=note, now=now, priority=PRIORITY_EMERGENCY,
-                idempotency_key=f"incident-off:{incident.id}:{stamp}:{openid}")
+    _tell_staff(s, hub_id, note, now, f"incident-off:{incident.id}")
     s.add(AuditLog(hub_id=hub_id, actor=user.openid, action="incident_called_off", subject=f"incident:{incident.id}",
                    detail={"text": said}, at=now))
     return incident
+
+
+def _latest_open(s: Session, hub_id: int, user: User) -> Incident | None:
+    """The resident's newest incident nobody has marked handled yet."""
+    return s.scalar(select(Incident).where(Incident.hub_id == hub_id, Incident.user_id == user.id,
+                                           Incident.status == "open")
+                    .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1))
+
+
+def _tell_staff(s: Session, hub_id: int, note: str, now: datetime, key: str) -> None:
+    """A note about an incident to every staff member, as urgently as the alert; keyed by ``key`` and the moment
+    (not "incident:…" keys: those count the first alert's deliveries)."""
+    stamp = int(now.timestamp() * 1000)
+    for openid in staff_openids(s, hub_id):
+        enqueue(s, hub_id=hub_id, to=openid, text=note, now=now, priority=PRIORITY_EMERGENCY,
+                idempotency_key=f"{key}:{stamp}:{openid}")
 
 
 def open_incidents(s: Session, hub_id: int, limit: int = 50) -> list[Incident]:

@@ -109,3 +109,24 @@ def test_what_is_said_right_after_an_emergency_gets_care_not_the_catch_all(chat:
     chat.say("oLonely", "活着也没啥意思了 不想活了")
     reply = chat.say("oLonely", "我儿子也不来看我") or ""
     assert "12356" in reply and "什么时间" not in reply
+
+
+def test_a_false_alarm_called_off_tells_staff_and_leaves_the_incident_for_them(chat: Chat, services: Any) -> None:
+    """Outside test round 3: 「没事了 是锅糊了 虚惊一场」 got 「如果还有明火或烟，请马上打 119」 again."""
+    assert "119" in (chat.say("oGranny", "厨房冒烟了 好大的烟") or "")
+    reply = chat.say("oGranny", "没事了 是锅糊了 虚惊一场") or ""
+    assert "没事就好" in reply and "119" not in reply
+    with services.sessions() as s:
+        [incident] = s.scalars(select(Incident)).all()
+    assert incident.status == "open" and "虚惊" in (incident.note or "")  # staff still check and mark it handled
+    off = [r for r in _rows(services) if r.to == "oDemoStaff01" and "虚惊" in r.payload["text"]]
+    assert len(off) == 1 and off[0].priority == PRIORITY_EMERGENCY and "锅糊了" in off[0].payload["text"]
+
+
+def test_calling_off_with_no_open_incident_sends_nothing(chat: Chat, services: Any, clock: Any) -> None:
+    chat.say("oGranny", "你好")
+    with transaction(services.sessions) as s:
+        granny = s.scalar(select(User).where(User.openid == "oGranny"))
+        assert granny is not None
+        assert incidents.called_off(s, hub_id=1, user=granny, text="没事了", now=clock.now()) is None
+    assert not [r for r in _rows(services) if r.priority == PRIORITY_EMERGENCY]
