@@ -612,6 +612,8 @@ def on_time(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
                           "电话记下了。" + _time_question(slots))
         if _WAITING_FOR.search(text):  # 等俺儿子下班回来: a time, but not one a volunteer can come at
             return result(state, slots, "好的。大概几点呢？比如“今天晚上六点”或“明天下午三点”。")
+        if when.question:  # 昨天 / 下周 / 月初 / a day word typed wrong / the middle of the night: its own question
+            return result(state, slots, when.question)
         return retry(state, slots, ctx, "什么时间方便？比如“明天上午九点”“周六下午三点”，或“越快越好”。")
     same_day = _offer_on_day(offers, when)
     if same_day is not None:  # "明天吧" after "现在已经过了今天10:00": the offer of that day, at the time said
