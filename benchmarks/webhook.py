@@ -606,7 +606,7 @@ def seed_mix(url: str, volunteers: int) -> None:
         engine.dispose()
 
 
-def bench_env(database_url: str) -> dict[str, str]:
+def bench_env(database_url: str, semantic: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEIFENG_")}
     env.update(
         LEIFENG_DATABASE_URL=database_url,
@@ -617,6 +617,7 @@ def bench_env(database_url: str) -> dict[str, str]:
         LEIFENG_LOG_LEVEL="WARNING",
         LEIFENG_ENV="development",  # a local benchmark: the published development secrets are fine here
         PYTHONDONTWRITEBYTECODE="1",
+        LEIFENG_SEMANTIC_MATCHER="true" if semantic else "false",  # the model's share: run with --semantic off too
     )
     return env
 
@@ -841,6 +842,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead of the benchmark, run N sessions of the realistic mix in-process and print the SQL "
                          "statements each step sends")
     ap.add_argument("--show-sql", action="store_true", help="with --statements: print each step's statements")
+    ap.add_argument("--semantic", choices=("on", "off"), default="on",
+                    help="the semantic matcher and the emergency second opinion (default on, as shipped)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="leifeng-bench-") as tmp:
@@ -849,7 +852,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare_database(url)
         if args.mix != "cheap" or args.statements:
             seed_mix(url, args.mix_volunteers)
-        env = bench_env(url)
+        env = bench_env(url, semantic=args.semantic == "on")
         if args.statements:
             statements(args.statements, env, args.mix_volunteers, args.show_sql)
             return 0
