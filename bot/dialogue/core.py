@@ -137,6 +137,8 @@ class Context:
     open_orders: tuple[OpenOrder, ...] | None = None  # the sender's open orders ("那个理发的不要了")
     my_tasks: tuple[OpenOrder, ...] | None = None  # a volunteer's accepted tasks ("到了 修好了", "明天去不了了")
     teams: tuple[TeamChoice, ...] | None = None  # the hub's own teams (registration); None: the catalogue's
+    office_hours: str = ""  # HubSettings.office_hours: 人工 out of hours says when staff answer
+    order_ratings: Mapping[int, int] | None = None  # the hearts already given to the order "评价 N" names, if any
 
 
 LABEL_CHARS = 120  # a location's place name: longer than any WeChat sends; a longer one is cut, not echoed whole
@@ -274,7 +276,8 @@ def wrong_phone_words(text: str) -> str | None:
         return None
     n = len(digits)
     if n > 11:
-        return f"这个号码有{n}位，位数多了。手机号是11位，请再发一次，比如 13800138000。"
+        return (f"这个号码有{n}位，位数多了。手机号是11位，座机请带上区号（比如 021-12345678），"
+                "请再发一次，比如 13800138000。")
     if digits.startswith("1"):
         return f"电话号码只有{n}位，少了{11 - n}位。手机号是11位，请再说一遍，比如 13800138000。"
     return f"这个号码只有{n}位，少了几位。手机号是11位，座机请带上区号（比如 021-12345678），请再说一遍。"

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from bot.dialogue import volunteering
 from bot.dialogue.core import Action, Context, OpenOrder, Result, State, idle, is_volunteer, kept, result
 from intents.normalise import default_normaliser
+from intents.timeparse import SHANGHAI
 
 _FOLD = default_normaliser()
 
@@ -151,7 +154,7 @@ def _plain(text: str) -> str | None:
 def wants_own_tasks(text: str) -> bool:
     """Words about one's own task ("明天临时有事去不了了", "到了 修好了"): the edge reads the volunteer's tasks."""
     raw = _plain(text)
-    return raw is not None and bool(CANT_GO.search(raw) or DONE.match(raw))
+    return (raw is not None and bool(CANT_GO.search(raw) or DONE.match(raw))) or volunteering.wants_own_tasks(text)
 
 
 def _task_line(o: OpenOrder, ctx: Context) -> str:
@@ -238,3 +241,140 @@ def keep_work(state: str, slots: Mapping[str, Any], ctx: Context, answered: Resu
     return result(state, slots, answered.reply,
                   actions=(*answered.actions, Action("note", {"text": note})))
 
+
+
+# -- outside tester, round 4 (2026-12-03) ---------------------------------------------------------------------
+# An order for a family member named by surname: "帮我妈约个理发 她姓刘" / "我妈姓刘" -> 刘阿姨 (the caller's
+# phone kept).
+_RELATIONS: tuple[tuple[str, str], ...] = (
+    ("奶奶", "奶奶"), ("外婆", "奶奶"), ("姥姥", "奶奶"), ("老太太", "奶奶"), ("爷爷", "爷爷"), ("外公", "爷爷"),
+    ("姥爷", "爷爷"), ("老爷子", "爷爷"), ("岳母", "阿姨"), ("丈母娘", "阿姨"), ("婆婆", "阿姨"), ("母亲", "阿姨"),
+    ("妈", "阿姨"), ("娘", "阿姨"), ("岳父", "叔叔"), ("老丈人", "叔叔"), ("公公", "叔叔"), ("父亲", "叔叔"),
+    ("爸", "叔叔"), ("爹", "叔叔"), ("她", "阿姨"), ("他", "叔叔"),
+)
+_SURNAME = re.compile(r"(?:姓|是姓)(?P<sur>[\u4e00-\u9fff])(?:的|呀|啊|哈|吧)?(?:[\s,，。]|$)")
+_NOT_SURNAME = frozenset("什啥名这那我你他她是")
+
+
+def relation_title(text: str) -> str | None:
+    """"阿姨" / "奶奶" / "叔叔" / "爷爷" for the first family word of the text (妈 -> 阿姨, 外婆 -> 奶奶), or None."""
+    found = [(text.find(word), title) for word, title in _RELATIONS if word in text]
+    return min(found)[1] if found else None
+
+
+def relative_name(text: str, title: str | None = None) -> str | None:
+    """"刘阿姨" for "我妈姓刘" / "她姓刘" (the title from the text, else `title`, else 家老人); None without 姓X."""
+    m = _SURNAME.search(text)
+    if not m or m.group("sur") in _NOT_SURNAME:
+        return None
+    said = relation_title(text[:m.start()]) or relation_title(text)
+    if said in ("阿姨", "叔叔") and title in ("奶奶", "爷爷"):
+        said = title  # "她姓刘" after "帮我奶奶下单": 刘奶奶, not 刘阿姨
+    chosen = said or title
+    return m.group("sur") + (chosen or "家老人")
+
+
+_WHO = "|".join(word for word, _title in _RELATIONS)
+_SURNAME_CLAUSE = re.compile(rf"[\s,，]*(?:(?:我|俺)?(?:家)?(?:的)?(?:{_WHO}))?(?:的)?(?:姓|是姓)[\u4e00-\u9fff]"
+                             r"(?:的|呀|啊|哈|吧)?(?=[\s,，。]|$)")
+
+
+def without_surname(text: str) -> str:
+    """"帮我妈约个理发 她姓刘" -> "帮我妈约个理发": the request, matched without the name said after it."""
+    return _SURNAME_CLAUSE.sub("", text).strip() or text
+
+
+def for_relative(res: Result, text: str) -> Result:
+    """An order begun from "帮我妈约个理发 她姓刘": the draft is for 刘阿姨; the caller's phone stays the contact."""
+    draft = dict(res.slots.get("draft") or {})
+    name = relative_name(text) if str(res.state).startswith("ORDER_") and relation_title(text) else None
+    if name is None or (draft.get("for") or {}).get("name"):
+        return res
+    draft["for"] = {**(draft.get("for") or {}), "name": name}
+    reply = (res.reply or "").replace("为您安排", f"为{name}安排", 1)
+    return result(res.state, {**res.slots, "draft": draft}, reply, outbox=res.outbox, effects=res.effects,
+                  actions=res.actions)
+
+
+# A complaint: nobody came, the service was bad ("根本没来人", "等了一上午也没人来", "一颗心都不给"): said sorry, and
+# handed to staff (the complaint path: 投诉 -> 人工), never small talk or a new order.
+COMPLAINT = re.compile(
+    r"根本(?:就)?(?:没|没有|不)(?:人)?(?:来|到|管|理|接)|(?:没|没有)(?:人|一个人)(?:来|管|理|上门|联系)(?:过)?(?:啊|呀|呢|嘛)*$"
+    r"|等了?(?:半天|一上午|一下午|一天|一整天|好久|很久|这么久|老半天|两天|好几天|一早上|一晚上|[一二两三四五六七八九十\d]+(?:个)?"
+    r"(?:小时|钟头|天))(?:了)?(?:都|也|还)?(?:没|没有|不见)(?:人|人来|来人|人影|动静|消息)"
+    r"|(?:一颗|一个|半颗)(?:心|星)(?:都|也)(?:不给|不想给|不值)|(?:太|真|很)(?:差劲|差|不像话|不靠谱|坑人|气人)"
+    r"|放(?:我)?鸽子|说好的?(?:人)?(?:呢|没来)|骗人|不负责任?|态度(?:太|真|很|好)?(?:差|恶劣|不好)|(?:我要|要)?投诉")
+_COMPLAINT_NOT = re.compile(r"帮我|我要(?!投诉)|我想|麻烦你?(?:们)?(?:来|派|找)|明天|后天")
+COMPLAINT_REPLY = "真对不起，让您受委屈了！这件事要请社区工作人员来处理。"
+
+
+def complains(text: str) -> bool:
+    """"根本没来人" / "一颗心都不给" / "等了一上午也没人来": a complaint about a service (not a new request)."""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 40 and bool(COMPLAINT.search(raw)) and not _COMPLAINT_NOT.search(raw)
+
+
+# "求助" / "我要求助" alone: the help menu (with a real need after it, it is that need: an order or an emergency).
+_HELP_ALONE = re.compile(r"^(?:我)?(?:要|想)?(?:求助|求帮助|求帮忙|寻求帮助)(?:一下|啊|呀|吧)*$")
+
+
+def asks_for_help(text: str) -> bool:
+    return bool(_HELP_ALONE.match(_compact(text)))
+
+
+HELP_TEXT = "您好，我在！您遇到什么事了？直接说要帮什么就行，比如“明天上午来修水管”“我想理发”。也可以回复数字："
+
+# "有人吗" / "有没有人啊" / "人呢": is anybody there? The bot is, and says what it does and how to reach a person.
+_ANYONE = re.compile(r"^(?:喂|你好|您好|请问)*(?:有人吗|有人在吗|有人在不|有人没|有人不|有没有人|有人没有|"
+                     r"人呢|还有人吗|有人在没|有人回答吗|有人理我吗|没人理我吗|有活人吗)(?:啊|呀|哈|啦|在)*$")
+
+
+def asks_anyone(text: str) -> bool:
+    return bool(_ANYONE.match(_compact(text)))
+
+
+def anyone_reply(hub: str) -> str:
+    return (f"在的！我是{hub}的小助手，一直都在。您需要帮忙直接跟我说，比如“明天上午来修水管”；"
+            "想找社区工作人员请回复“人工”。\n"
+            "其他的请回复数字：")
+
+
+# Emoji said alone: 👍 🙏 😊 a short warm answer; 😭 😢 / "哭了" a kind question. Never an order.
+_EMOJI = re.compile(r"^[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\u2764]+$")
+_SAD = re.compile(r"[😭😢😿🥺😞😔😟😩😫💔😥😰😓☹🙁]|"
+                  r"^(?:我)?(?:哭了|想哭|好想哭|要哭了|难受|心里难受|好难受)(?:啊|呀|了)*$")
+SAD_REPLY = "怎么了？需要帮忙可以直接说，我帮您找社区志愿者；想找工作人员聊聊请回复“人工”。"
+EMOJI_REPLY = "😊 收到！需要帮忙的话，直接跟我说要做什么，或回复“菜单”。"
+
+
+def emoji_talk(text: str) -> str | None:
+    """The answer to a message of emoji only (or "哭了"): kind for a sad one, short and warm otherwise; else None."""
+    raw = re.sub(r"\s+", "", text)
+    if not raw:
+        return None
+    if _SAD.search(raw) and (_EMOJI.match(raw) or _SAD.match(_compact(raw))):
+        return SAD_REPLY
+    if _EMOJI.match(raw):
+        return EMOJI_REPLY
+    return None
+
+
+# -- office hours ("人工" at night) ----------------------------------------------------------------------------
+_SPAN = re.compile(r"(\d{1,2})(?:[:：点](\d{2}))?点?\s*[-~～至到—–]\s*(\d{1,2})(?:[:：点](\d{2}))?")
+_WEEKDAYS_ONLY = re.compile(r"周一(?:至|到|-|~|～|—)周五|工作日|星期一(?:至|到|-|~|～|—)星期五")
+DAY_OPENS, DAY_CLOSES = 8 * 60, 18 * 60  # when the hours say no times: the office's usual day
+
+
+def after_hours(office_hours: str, now: datetime) -> bool:
+    """Is `now` outside the hub's office hours ("周一至周五 8:30-17:30")? False when the hub set none."""
+    if not office_hours.strip():
+        return False
+    local = now.astimezone(SHANGHAI)
+    minute = local.hour * 60 + local.minute
+    if _WEEKDAYS_ONLY.search(office_hours) and local.weekday() >= 5:
+        return True
+    spans = [(int(a) * 60 + int(b or 0), int(c) * 60 + int(d or 0)) for a, b, c, d in _SPAN.findall(office_hours)]
+    spans = [(start, end) for start, end in spans if start < end <= 24 * 60]
+    if not spans:
+        spans = [(DAY_OPENS, DAY_CLOSES)]
+    return not any(start <= minute < end for start, end in spans)

@@ -62,6 +62,11 @@ _SPENT = r"(?:用了|花了|服务了|干了|做了|弄了)?(?:一共|总共|共
 HOURS_SAID = re.compile(rf"^{_SPENT}(?P<n>{_HOUR_NUM})?(?P<half>个半|半)?(?:个)?"
                         rf"(?P<unit>小时|钟头|个钟|钟|h)?(?:(?P<m>{_HOUR_NUM})分钟?)?(?:左右|多)?$")
 MINUTES_SAID = re.compile(rf"^{_SPENT}(?P<m>{_HOUR_NUM})分钟(?:左右)?$")
+# Ratings said in words the scale does not have (outside tester, 2026-12-03): none at all, and lukewarm said alone.
+NONE_GIVEN = re.compile(r"^(?:我)?(?:连)?(?:一|1|半)(?:颗|个)?(?:心|星|分)(?:都|也)(?:不给|不想给|不值|没有|不能给)|"
+                        r"^(?:零|0)(?:颗|个)?(?:心|星)")
+LUKEWARM = re.compile(r"^(?:还行|还可以|还好|一般般|凑合|还凑合|马马虎虎|过得去|还过得去|就那样|中规中矩|还成|将就|"
+                      r"还将就|一般化)(?:吧|啊|呀|哈|啦|了|的|嘛|呢)*$")
 NO_WORDS = frozenset({"不用了", "不用", "没有", "没了", "没有了", "算了", "不说了", "无", "没", "没有了谢谢", "没事",
                       "没事了", "就这些", "就这样", "没什么", "没啥"})
 
@@ -170,6 +175,10 @@ class Understanding:
         if self.second_opinion is None:
             return found
         if found is None:
+            # A reply the dialogue reads in its own words (算了不要了, 好的 谢谢, 不是的) is no emergency the rules
+            # missed: the second opinion's neighbours of "算了不要了" are "算了 不活了", its hotline a false alarm.
+            if _yes_no(text) is not None or is_cancel(text) or _small_talk(text) is not None:
+                return None
             return self.second_opinion(text)
         dismisses: Callable[[str], bool] | None = getattr(self.second_opinion, "dismisses", None)
         return None if dismisses is not None and dismisses(text) else found
@@ -198,7 +207,13 @@ class Understanding:
         return parse_phone(text)
 
     def rating(self, text: str) -> int | None:
-        """The hearts the text gives in numbers, hearts or the scale's words ("满意" "一般"); never a guess."""
+        """The hearts the text gives in numbers, hearts or the scale's words ("满意" "一般"); never a guess. Said
+        alone, "还行吧" / "还可以" / "马马虎虎" are the middle of the scale (3), "一颗心都不给" is none (0)."""
+        plain = re.sub(r"[\s,，。.!！?？~～、]+", "", text)
+        if NONE_GIVEN.match(plain):
+            return 0
+        if LUKEWARM.match(plain):
+            return 3
         return explicit_rating(text)
 
     def rating_guessed(self, text: str) -> bool:

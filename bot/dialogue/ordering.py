@@ -37,6 +37,7 @@ from bot.dialogue.core import (
     said_yes,
     wrong_phone_words,
 )
+from bot.dialogue.followups import relative_name
 from bot.dialogue.messages import Incoming
 from intents.address import MAX_SPAN, has_door, names_place
 from intents.masking import mask_phone, scrub
@@ -84,7 +85,16 @@ CARRIED = ("time_kind", "start", "end", "address", "lat", "lng", "phone", "no_ph
 # Slots of the draft that a new time replaces together.
 TIME_KEYS = ("time_kind", "start", "end")
 # The last answers' loose ends, dropped once the question they belonged to is answered.
-OFFER_KEYS = ("time_offers", "time_passed", "address_offer")
+OFFER_KEYS = ("time_offers", "time_passed", "address_offer", "saved_offered")
+# The resident's saved address (ctx.last_address, read by the edge) was offered at this order's address question:
+# not offered again once it was declined or another address was said.
+SAVED_OFFERED = "saved_offered"
+# The states in which the saved address may be asked for or used: an order's (its address question, a correction
+# "地址跟上次一样") and the idle state (a one-message request goes straight to the address question). The edge
+# reads the address only in these (bot.inbox.handler).
+USES_SAVED_ADDRESS = frozenset({State.IDLE, State.ORDER_SERVICE, State.ORDER_DETAILS, State.ORDER_TIME,
+                                State.ORDER_ADDRESS, State.ORDER_PHONE, State.ORDER_CONFIRM, State.ORDER_EDIT,
+                                State.ORDER_SWITCH, State.PROXY_NAME, State.PROXY_PHONE})
 
 
 # -- asking -------------------------------------------------------------------------------------
@@ -100,7 +110,8 @@ def summary(draft: Mapping[str, Any], ctx: Context, more: Sequence[Mapping[str, 
     lines = ["请核对您的订单："]
     proxy = draft.get("for")
     if proxy:
-        lines.append(f"为谁：{proxy.get('name')}（{mask_phone(proxy.get('phone'))}）")
+        lines.append(f"为谁：{proxy.get('name')}（{mask_phone(proxy.get('phone'))}）" if proxy.get("phone")
+                     else f"为谁：{proxy.get('name')}（联系电话用下面这个）")
     lines += [f"服务：{ctx.nlu.service_name(draft['service'])}", f"内容：{draft.get('details') or '无'}",
               f"时间：{when_text(draft)}", f"地址：{draft.get('address')}",
               f"电话：{draft.get('phone') or NO_PHONE_LABEL}"]
@@ -140,10 +151,11 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
         return result(ASK_TIME, slots, prefix + _time_question(slots))
     slots = {k: v for k, v in slots.items() if k not in ("time_offers", "time_passed")}
     if not draft.get("address"):
+        if not slots.get("address_offer") and _offers_saved(slots, draft, ctx):
+            slots = {**slots, "address_offer": ctx.last_address, SAVED_OFFERED: True}
         offer = slots.get("address_offer")
         if offer:
-            return result(ASK_ADDRESS, slots,
-                          prefix + f"上次的地址是：{offer}\n回复 1 就用这个地址，或者直接说新地址。")
+            return result(ASK_ADDRESS, slots, prefix + offer_question(str(offer)))
         text = prefix + "服务地址是哪里？请说小区、楼栋和门牌号，也可以发送位置。"
         loc = slots.get("location")
         if loc and loc.get("label"):
@@ -158,12 +170,25 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
         return result(ASK_ADDRESS, asked, prefix + f"好的，{address}。几栋几单元几号？"
                       "（比如“3栋2单元501”；没有门牌号的话回复“就这样”）")
     if not draft.get("phone") and not draft.get("no_phone"):
-        phone = ctx.phone_on_file if not draft.get("for") else None
+        phone = ctx.phone_on_file if not (draft.get("for") or {}).get("phone") else None  # (for 刘阿姨: the caller's)
         text = prefix + "请留一个联系电话。"
         if phone:
             text += f"\n回复 1 使用 {mask_phone(phone)}，或直接发新号码。"
         return result(ASK_PHONE, slots, text)
     return result(CONFIRM, slots, prefix + summary(draft, ctx, slots.get(MORE) or ()))
+
+
+def offer_question(address: str) -> str:
+    return f"还是送到 {address} 吗？回复“是”，或者直接告诉我新地址。"
+
+
+def _offers_saved(slots: Mapping[str, Any], draft: Mapping[str, Any], ctx: Context) -> bool:
+    """Whether the address question offers the resident's saved address: once an order, never for somebody else
+    (a family member's order gets no address of theirs; the edge never reads another resident's), not over a
+    location just sent or a door being asked for."""
+    loc = slots.get("location")
+    return bool(ctx.last_address) and "for" not in draft and not slots.get(SAVED_OFFERED) \
+        and not slots.get(DOOR_ASKED) and not (loc and loc.get("label"))
 
 
 def ask_service(slots: Mapping[str, Any], ctx: Context) -> Result:
@@ -415,6 +440,30 @@ def next_order(offer: Mapping[str, Any], slots: Mapping[str, Any], text: str, ct
                          prefix=f"好的，接着下【{name}】的单，时间、地址和电话跟上一单一样。\n")
 
 
+PROXY_TITLE = "proxy_title"  # 阿姨 / 奶奶 / 叔叔 / 爷爷 from the words that began the proxy order ("帮我妈下单")
+
+
+def said_at_phone(slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """"她要理发 后天上午" typed at a phone question: the service (when none yet) and the time it says are taken and
+    the order goes on; None when it says neither (or names another service: the switch question is for that)."""
+    if wrong_phone_words(text) is not None:
+        return None
+    draft = dict(slots.get("draft") or {})
+    m = _match(text, ctx)
+    service = m.service if m.decision == "accept" and m.service else None
+    when = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).time
+    if not draft.get("service"):
+        return None if service is None else _with_service(slots, service, text, ctx, prefix="好的，记下了。\n")
+    if (service is not None and service != draft.get("service")) or not when.is_clear:
+        return None
+    for key in TIME_KEYS:
+        draft.pop(key, None)
+    new_slots = _take_time(dict(slots), draft, when, ctx)
+    if not draft.get("time_kind"):
+        return None
+    return next_question({**new_slots, "draft": draft}, ctx, prefix=f"好的，时间是{when_text(draft)}。\n")
+
+
 def start_proxy(slots: Mapping[str, Any], ctx: Context) -> Result:
     return result(PROXY_NAME, {**_without_offers(slots), "draft": {"for": {}}, "misses": 0},
                   "好的，帮家人下单。请问老人家怎么称呼？（如“王奶奶”）")
@@ -433,7 +482,7 @@ def changed_service(state: str, slots: Mapping[str, Any], text: str, ctx: Contex
     slots = {k: v for k, v in slots.items() if k != "switch"}  # (a change of mind also answers "要改成X吗？")
     draft = dict(slots.get("draft") or {})
     old = draft.get("service")
-    if not old or state == ASK_SERVICE or not _MIND_MARK.search(text):
+    if not old or state == ASK_SERVICE or not _MIND_MARK.search(text) or _moved_to(text, ctx):
         return None
     rest = _MIND_LEAD.sub("", _MIND_OLD.sub(" ", text).strip()).strip(" ，,。；;")
     if len(rest) < 2:
@@ -540,17 +589,24 @@ def on_switch(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
 
 
 def on_proxy_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    name = text.strip()
+    # "我妈姓刘" / "她姓刘": 刘阿姨 (the family word said when the proxy order began gives the title)
+    name = relative_name(text, slots.get(PROXY_TITLE)) or text.strip()
     if not 1 <= len(name) <= 20 or ctx.nlu.phone(name):
         return retry(state, slots, ctx, "请说老人家的称呼，比如“王奶奶”。")
     draft = dict(slots.get("draft") or {})
     draft["for"] = {"name": name}
-    return result(PROXY_PHONE, {**slots, "draft": draft, "misses": 0}, f"{name}的联系电话是多少？")
+    mine = f"\n用您自己的号码（{mask_phone(ctx.phone_on_file)}）请回复 1。" if ctx.phone_on_file else ""
+    return result(PROXY_PHONE, {**slots, "draft": draft, "misses": 0}, f"{name}的联系电话是多少？{mine}")
 
 
 def on_proxy_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     phone = ctx.nlu.phone(text)
+    if not phone and ctx.phone_on_file and text.strip() == "1":  # the caller's own number, offered
+        phone = ctx.phone_on_file
     if not phone:
+        said = said_at_phone(slots, text, ctx)  # "她要理发 后天上午": the order itself, the phone asked later
+        if said is not None:
+            return said
         return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
     draft = dict(slots.get("draft") or {})
     draft["for"] = {**draft.get("for", {}), "phone": phone}
@@ -671,16 +727,79 @@ def _door_answer(slots: Mapping[str, Any], text: str, ctx: Context) -> Result | 
     return None
 
 
+# At the offered address, the same place in words USE_OFFERED lacks: 还送那 / 对的就那里 / 送原来那 / 俺还住那 /
+# 地址没变 / 跟上会一样 (上回 typed with a homophone).
+_SAME_PLACE = re.compile(r"^(?:嗯+|对的?|是的?|好的?|行)?[\s,，]*(?:我|俺|咱)?(?:还是|还|就是|就)?(?:送|去|来|住)?"
+                         r"(?:到|在)?(?:那|那里|那儿|那边|那个地方|原来那|原来那里|原来的地方|以前那|上次那|上回那)"
+                         r"(?:里|儿|边|个)?[\s,，]*(?:吧|啊|呀|的|就行|就好)*$|"
+                         r"^(?:地址|地方|住的地方)?(?:没变|没换|不变|没搬|没搬家)(?:的|了|呀|啊)*$|"
+                         r"^(?:跟|和|同)?(?:上会|上回|上次|上一回|上一次)(?:的|那个)?(?:一样|那样|那里|那儿)(?:的|吧|啊)*$")
+
+
+# "不是的 换个地方" / "不在那了" / "换地方了": the offered address declined, no new one said yet.
+_NOT_THERE = re.compile(r"^(?:不是|不对|不要|不用|不在|不住|换|别)")
+
+
+def _offer_answer(slots: Mapping[str, Any], offer: str, text: str, ctx: Context) -> Result | None:
+    """The answer to "还是送到…吗？": yes in any words ("是", "老地方", "跟上回一样", "对就那") takes the offered
+    address, a correction of part of it ("不是 是6号楼", "不是3栋是6栋") changes it as at the summary; None for
+    anything else (a new address said, a no: read as usual)."""
+    draft = dict(slots.get("draft") or {})
+    if _accepts_offer(text, ctx) or ctx.nlu.same_address_as_last(text) or _SAME_PLACE.match(text.strip()):
+        # taken as the resident knows it: no door asked for again (it was, when it was first given)
+        taken = {**slots, DOOR_ASKED: True, "draft": {**draft, "address": offer}}
+        return next_question(taken, ctx, prefix=f"好的，就送到{offer}。\n")
+    door = ctx.nlu.address(text, loose=True)
+    fixes = ctx.nlu.correction(text) is not None or bool(_SWAP.search(text.strip()))
+    if not fixes and door and not names_place(door) and len(text.strip()) <= MAX_SPAN and not ctx.nlu.phone(text) \
+            and not ctx.nlu.time(text, ctx.now, ctx.urgent_window).is_clear:
+        text, fixes = f"不对 是{door}", True  # "6号楼" alone: a part of the offered address, changed
+    if not fixes:
+        return None
+    # "不是 是6号楼" / "不是3栋是6栋" / "门牌是302": the offered address with that part changed, as at the summary
+    offered = {**draft, "address": offer}
+    new_slots, changed = _apply_correction(dict(slots), offered, text, ctx)
+    if not changed or offered.get("address") == offer or not has_door(str(offered.get("address") or "")):
+        return None
+    fixed = str(offered["address"])
+    return next_question({**new_slots, "draft": offered}, ctx, prefix=f"好的，地址改成{fixed}。\n")
+
+
+# "不是 我搬了 住幸福小区9栋" / "搬家了 现在住…": the resident has moved; the place said is the address (the saved
+# one, or one just taken, is out of date), never a request for the moving service.
+_MOVED = re.compile(r"搬家了|搬了家|我搬了|搬了|搬走了|搬过来了|搬过去了|现在住|新家在|换地方了|不住那")
+
+
+def _moved_to(text: str, ctx: Context) -> str | None:
+    """The new home a message about having moved names (an estate or a street, not only a door), or None."""
+    if not _MOVED.search(text):
+        return None
+    address = ctx.nlu.address(text)
+    return address if address and names_place(address) else None
+
+
+def _moved_address(slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """"搬家了 现在住幸福小区2栋" after the address was taken (asked for the phone): the address replaced."""
+    moved = _moved_to(text, ctx)
+    draft = dict(slots.get("draft") or {})
+    if moved is None or not draft.get("address") or ctx.nlu.phone(text):
+        return None
+    draft = {k: v for k, v in draft.items() if k not in ("lat", "lng")}
+    draft["address"] = moved[:200]
+    return next_question({**slots, "draft": draft}, ctx, prefix=f"好的，地址改成{moved[:200]}。\n")
+
+
 def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     door = _door_answer(slots, text, ctx)
     if door is not None:
         return door
     slots = {k: v for k, v in slots.items() if k != ADDRESS_PART}
     offer = slots.get("address_offer")
-    if offer and _accepts_offer(text, ctx):
-        draft = {**(slots.get("draft") or {}), "address": str(offer)}
-        return next_question({**slots, "draft": draft}, ctx)
-    if offer and said_no(text, ctx):
+    if offer:
+        answered = _offer_answer(slots, str(offer), text, ctx)
+        if answered is not None:
+            return answered
+    if offer and (said_no(text, ctx) or (_NOT_THERE.match(text.strip()) and not ctx.nlu.address(text, loose=True))):
         return next_question({k: v for k, v in slots.items() if k != "address_offer"}, ctx, prefix="好的。")
     loc = slots.get("location")
     if not offer and loc and loc.get("label") and _accepts_offer(text, ctx):
@@ -713,10 +832,11 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
 
 
 def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    if ctx.phone_on_file and _accepts_offer(text, ctx) and not (slots.get("draft") or {}).get("for"):
+    proxy_phone = ((slots.get("draft") or {}).get("for") or {}).get("phone")
+    if ctx.phone_on_file and _accepts_offer(text, ctx) and not proxy_phone:
         phone: str | None = ctx.phone_on_file
     else:
-        corrected = _correct_elsewhere(state, slots, text, ctx, "phone")
+        corrected = _correct_elsewhere(state, slots, text, ctx, "phone") or _moved_address(slots, text, ctx)
         if corrected is not None:
             return corrected
         phone = ctx.nlu.phone(text)
@@ -725,7 +845,7 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
         return next_question({**slots, "draft": draft}, ctx,
                              prefix="没关系，不留电话也可以。志愿者会通过这个公众号给您发消息，需要时社区工作人员帮忙安排。\n")
     if not phone:
-        door = _more_door(slots, text, ctx)
+        door = _more_door(slots, text, ctx) or said_at_phone(slots, text, ctx)
         if door is not None:
             return door
         return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
@@ -814,7 +934,10 @@ def _submit(slots: Mapping[str, Any], ctx: Context, draft: dict[str, Any]) -> Re
     later = f"（之后还有{_names(more[1:], ctx)}。）" if len(more) > 1 else ""
     ask = f"还要下【{first}】的单吗？时间、地址和电话跟这单一样。回复 1 接着下，0 不用了。{later}"
     return result(State.IDLE, {**kept(slots), NEXT_ORDER: offer}, None,
-                  actions=(submit, Action("note", {"text": ask})))
+                  actions=(submit, Action("note", {"text": ask, "unless_refused": "submit_order"})))
+
+
+_CALLED_OFF = re.compile(r"(?:(?:不要了|算了|不下了|不约了|不弄了|取消吧?)[\s,，。!！吧啊呀]*){2,}")
 
 
 def _not_yes(state: str, slots: Mapping[str, Any], ctx: Context, word: str) -> Result:
@@ -822,7 +945,7 @@ def _not_yes(state: str, slots: Mapping[str, Any], ctx: Context, word: str) -> R
     if word in NO_CHANGE or said_no(word, ctx):
         return result(EDIT, {**slots, "misses": 0}, "要改哪一项？\n" + "\n".join(
             f"{n} {label}" for n, (_k, label) in EDIT_CHOICES.items()))
-    if word in ABORT:
+    if word in ABORT or _CALLED_OFF.fullmatch(word):  # "不要了 算了": called off in more than one word
         return idle("好的，订单已取消，没有提交。", slots)
     # a correction said straight out ("地址不对 是…", "改成后天上午", "不是明天 是后天"): apply what can be read from it
     draft = dict(slots.get("draft") or {})
@@ -1210,8 +1333,21 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
                       "也可以说“满意”“一般”“不满意”。")
     if hearts is None:
         return retry(state, slots, ctx, "请回复 0 到 5 的数字（5 颗心最满意），也可以说“满意”“一般”“不满意”。")
-    return result(RATE_COMMENT, {**slots, "misses": 0, "rated": hearts}, None,
-                  actions=(Action("rate", {"order": order, "hearts": hearts}),))
+    rate = Action("rate", {"order": order, "hearts": hearts})
+    if said_more(text):  # "5颗心 师傅很好": the rating and the comment in one message; not asked for a comment again
+        return idle(None, slots, actions=(Action("rate", {"order": order, "hearts": hearts, "commented": True}),
+                                         Action("comment", {"order": order, "comment": text.strip()[:500]})))
+    return result(RATE_COMMENT, {**slots, "misses": 0, "rated": hearts}, None, actions=(rate,))
+
+
+_RATING_PART = re.compile(r"不满意|满意|满分|好评|差评|一般般?|还行|还可以|凑合|马马虎虎|"
+                          r"[0-5零一二两三四五](?:颗|个)?(?:心|星|分)?|非常|特别|十分|比较|很|挺|给|打|吧|了|的|啊|呀|哈|啦|嘛|我|就|都|也|不|颗|心|星|分")
+
+
+def said_more(text: str) -> bool:
+    """The rating came with words of its own ("5颗心 师傅很好", "满意 谢谢你们"): a comment to keep."""
+    rest = _RATING_PART.sub("", re.sub(r"[\s,，。.!！?？~～、]+", "", text))
+    return len(re.findall(r"[\u4e00-\u9fff]", rest)) >= 2
 
 
 def on_rate_comment(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:

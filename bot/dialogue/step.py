@@ -140,9 +140,14 @@ def text_of(inc: Incoming) -> str:
 # -- text ---------------------------------------------------------------------------------------
 
 
-def hand_over(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -> Result:
-    return result(HUMAN, slots, "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。",
-                  actions=(Action("human_handover", {"at": inc.create_time}),))
+def hand_over(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, prefix: str = "") -> Result:
+    if followups.after_hours(ctx.office_hours, ctx.now):  # at night: said when staff will answer, not "请稍候"
+        text = (f"好的，已为您转给社区工作人员。现在不是上班时间，工作人员会在上班时间（{ctx.office_hours}）回复您。"
+                "有急事请直接打电话求助。回复“菜单”可回到自助服务。")
+    else:
+        text = "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。"
+    said = prefix + (text.removeprefix("好的，") if prefix else text)
+    return result(HUMAN, slots, said, actions=(Action("human_handover", {"at": inc.create_time}),))
 
 
 @dataclass(frozen=True)
@@ -345,6 +350,16 @@ RATE_WHICH = re.compile(r"^(?:我要|我想|我想要|我来|帮我)?(?:评价|�
 RATE_QUESTION = "请给订单{order}打分：回复 0-5（5 颗心最满意），也可以说“满意”“一般”“不满意”。"
 
 
+def rate_order_named(text: str) -> int | None:
+    """The order "评价 12" / "给12号打分" names, or None: the edge reads whether that order is rated already."""
+    said = re.sub(r"[,，。.!！?？、:：]+", " ", text).strip()
+    for pattern in RATE_ORDER:
+        m = pattern.match(said)
+        if m:
+            return int(m.group("order"))
+    return None
+
+
 def _rate_request(t: Turn) -> tuple[int | None, int | None] | None:
     """(order, hearts) of "评价 12 5"; (None, None) for "我要评价" said outside the rating dialogue; else None."""
     text = re.sub(r"[,，。.!！?？、:：]+", " ", t.text).strip()
@@ -363,6 +378,10 @@ def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
     order, hearts = request
     if order is None:
         return idle("请带上订单编号，比如“评价 12”。回复“我的订单”可以查看编号。", t.slots)
+    given = (t.ctx.order_ratings or {}).get(order)
+    if given is not None:  # rated already (the edge read it): said at once, with the way to correct it
+        return idle(f"订单{order}已经评价过了（{given}颗心），谢谢您！要更正请回复“人工”，社区工作人员帮您改。",
+                    t.slots)
     slots = {**kept(t.slots), "rate_order": order, "misses": 0}
     if hearts is None:
         return result(ordering.RATE, slots, RATE_QUESTION.format(order=order))
@@ -388,6 +407,13 @@ def _rerate(t: Turn) -> Result | None:
     return idle(followups.RERATE_REPLY, rest)
 
 
+def _start_proxy(t: Turn) -> Result:
+    """"帮我妈下单": the proxy dialogue, the family word kept for the name ("姓刘" -> 刘阿姨)."""
+    res = ordering.start_proxy(t.slots, t.ctx)
+    title = followups.relation_title(t.text)
+    return replace(res, slots={**res.slots, ordering.PROXY_TITLE: title}) if title else res
+
+
 def _named(t: Turn) -> tuple[str, int | None] | None:
     cmd = t.ctx.nlu.command(t.text)
     return None if cmd is None or cmd.name not in NAMED else (cmd.name, cmd.arg)
@@ -409,8 +435,7 @@ COMMANDS: tuple[Command, ...] = (
     # "我想改成五颗心" / "刚才评错了": a rating given cannot be changed in chat; said plainly, with the way to staff
     Command("rerate", lambda t: True if t.state in (IDLE, ordering.RATE, ordering.RATE_COMMENT)
             and followups.asks_rerate(t.text) else None, lambda t, _: _rerate(t)),
-    Command("proxy", lambda t: True if t.ctx.nlu.is_proxy(t.text) else None,
-            lambda t, _: ordering.start_proxy(t.slots, t.ctx)),
+    Command("proxy", lambda t: True if t.ctx.nlu.is_proxy(t.text) else None, lambda t, _: _start_proxy(t)),
     Command("volunteer", lambda t: volunteering.command(t.state, t.slots, t.inc, t.ctx, t.text),
             lambda t, res: res),
     Command("named", _named, lambda t, cmd: NAMED[cmd[0]](t, cmd[1])),
@@ -483,6 +508,9 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
         res = ordering.other_service(state, slots, text, ctx, first=True)
     if res is None:  # "谢谢" / "在吗" / "你是谁" in the middle of a question: answered, and the question asked again
         res = _small_talk_mid(state, slots, ctx, text)
+    if res is None and state == ordering.RATE and ctx.nlu.rating(text) is None and followups.complains(text):
+        # "根本没来人" asked to rate a service: no rating, the complaint to staff
+        res = hand_over(state, kept(slots), inc, ctx, prefix=followups.COMPLAINT_REPLY + "\n")
     if res is None and state in STATE_HANDLERS:
         res = STATE_HANDLERS[state](state, slots, inc, ctx, text)
         if state in ordering.SWITCH_FROM and _missed(res, state, slots):  # a bare "我要理发" mid-order: change it?
@@ -511,9 +539,18 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
     after = _after_emergency(slots, inc, ctx, text)
     if after is not None:
         return after
+    if followups.asks_anyone(text) and not is_volunteer(ctx):  # "有人吗": the bot is here, and 人工 for a person
+        return idle(followups.anyone_reply(ctx.hub_name) + "\n" + menu_lines(), slots)
     talk = ctx.nlu.small_talk(text)
     if talk is not None:
         return idle(SMALL_TALK[talk](ctx), slots)
+    if followups.asks_for_help(text):  # "求助" alone: the help menu (with a need after it, the need)
+        return idle(followups.HELP_TEXT + "\n" + menu_lines(), slots)
+    feeling = followups.emoji_talk(text)  # 👍 / 😭: a warm word or a kind question, never an order
+    if feeling is not None:
+        return idle(feeling, slots)
+    if followups.complains(text):  # "根本没来人": sorry, and to staff (the complaint path: 投诉 -> 人工)
+        return hand_over(IDLE, slots, inc, ctx, prefix=followups.COMPLAINT_REPLY + "\n")
     if followups.asks_what_you_do(text):
         return idle(_who_am_i(ctx), slots)
     if followups.asks_how_to_use(text):
@@ -526,7 +563,9 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
             return followups.cost_reply(text, slots, ctx)
         res = ordering.start_from_text(slots, inc, ctx, text)  # "我想理发 要钱吗": answered, and the order begun
         return replace(res, reply="\n".join(r for r in (followups.FREE, res.reply) if r))
-    return ordering.start_from_text(slots, inc, ctx, text)
+    named = followups.relation_title(text) and followups.relative_name(text)  # "帮我妈约个理发 她姓刘"
+    asked = followups.without_surname(text) if named else text
+    return followups.for_relative(ordering.start_from_text(slots, inc, ctx, asked), text)
 
 
 def _after_emergency(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
@@ -570,9 +609,13 @@ def _small_talk_mid(state: str, slots: Mapping[str, Any], ctx: Context, text: st
     if state not in _ASKED_AGAIN and state != ordering.RATE:
         return None
     talk = ctx.nlu.small_talk(text)
-    if talk not in _TALK_MID or ctx.nlu.yes_no(text) is not None:  # "好的 谢谢" at the summary is a yes
+    feeling = followups.emoji_talk(text)
+    if feeling is not None:  # 👍 / 😭 while a question waits: a word back, and the question again
+        said = "好的！" if feeling == followups.EMOJI_REPLY else "怎么了？需要帮忙可以直接说。"
+    elif talk not in _TALK_MID or ctx.nlu.yes_no(text) is not None:  # "好的 谢谢" at the summary is a yes
         return None
-    said = _TALK_MID[talk].format(hub=ctx.hub_name)
+    else:
+        said = _TALK_MID[talk].format(hub=ctx.hub_name)
     if state == ordering.RATE:
         order = slots.get("rate_order")
         return None if order is None else result(state, slots, f"{said}\n" + RATE_QUESTION.format(order=order))

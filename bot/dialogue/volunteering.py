@@ -13,6 +13,7 @@ from typing import Any
 from bot.dialogue.core import (
     Action,
     Context,
+    OpenOrder,
     Result,
     State,
     StateHandler,
@@ -84,15 +85,104 @@ def asks_open_tasks(text: str) -> bool:
     return any(p.match(compact) for p in OPEN_TASKS)
 
 
+# Volunteers' typos of their two commands, typed fast on a phone: homophones of the pinyin input (接但 3, 完城了)
+# and pinyin left unconverted (jie dan 3, jiedan3, wan cheng, 做完le). Only the start of the message is rewritten
+# (and a trailing "le"), so a request that merely contains such a word stays what it was.
+_TYPO_LEADS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?:接但|接蛋|接担|接淡|接旦|节单|街单|借单|结单|jie\s*dan|jiedan|jie单|接dan)\s*", re.I), "接单 "),
+    (re.compile(r"^(?:完城|完程|完乘|完承|玩成|万成|wan\s*cheng|wancheng|wan成|完cheng)", re.I), "完成"),
+    (re.compile(r"^(?:zuo\s*wan|zuowan)", re.I), "做完"),
+    (re.compile(r"^(?:gao\s*ding|gaoding)", re.I), "搞定"),
+)
+_TRAILING_LE = re.compile(r"(?<=[\u4e00-\u9fff])\s*(?:le|la)$", re.I)
+# "做完了" / "弄好了" / "搞定了" / "完成了" with no number: the task in progress is done (which one: the edge reads
+# the volunteer's tasks, `wants_own_tasks`)
+DONE_WORDS = re.compile(r"^(?:我|俺)?(?:这边|已经|已|都|总算|终于)*(?:做完|弄好|搞定|干完|弄完|忙完|完事|服务完|完成|"
+                        r"完工|做好|办完|办好)(?:了|啦|咯|喽|嘞)*(?:啊|呀|哈|哦|噢)*$")
+
+
+def fix_typos(text: str) -> str | None:
+    """The volunteer command a typo means ("接但 3" -> "接单 3", "wan cheng" -> "完成", "做完le" -> "做完了"), or None
+    when nothing was rewritten."""
+    t = text.strip()
+    fixed = t
+    for pattern, canonical in _TYPO_LEADS:
+        fixed = pattern.sub(canonical, fixed, count=1)
+    fixed = _TRAILING_LE.sub("了", fixed).strip()
+    return fixed if fixed != t else None
+
+
+def says_done(text: str) -> bool:
+    """"做完了" / "搞定了" / "完城了" / "做完le": a task said done with no number."""
+    said = fix_typos(text) or text
+    compact = re.sub(r"[\s,.!?;:，。！？；：、~～…]+", "", said)
+    return bool(DONE_WORDS.match(compact))
+
+
+def wants_own_tasks(text: str) -> bool:
+    """Whether the dialogue will want the volunteer's tasks in progress for this message (ctx.my_tasks)."""
+    return says_done(text)
+
+
+def _task_line(o: OpenOrder, ctx: Context) -> str:
+    return f"订单{o.id}（{ctx.nlu.service_name(o.service)}{'，' + o.when if o.when else ''}）"
+
+
+def _done(slots: Mapping[str, Any], ctx: Context) -> Result:
+    """A task said done with no number: the one in progress (its hours asked), "which one?" when there are several,
+    the plain truth when there is none."""
+    tasks = ctx.my_tasks
+    how = "请回复“完成 编号 小时数”，比如“完成 12 2”（12号订单，服务了2小时）。"
+    if tasks is None:  # not read here: the domain lists them
+        return idle(f"辛苦了！{how}您手上的任务：", slots, actions=(Action("my_tasks"),))
+    if not tasks:
+        return idle("您现在没有进行中的任务，不用报完成。回复“我的任务”可以看看您接过的任务。", slots)
+    if len(tasks) > 1:
+        first = tasks[0].id
+        lines = [f"辛苦了！您手上有{len(tasks)}个任务，做完的是哪一个？",
+                 *(_task_line(o, ctx) for o in tasks),
+                 f"请回复“完成 编号 小时数”，比如“完成 {first} 2”。"]
+        return idle("\n".join(lines), slots)
+    o = tasks[0]
+    return result(State.VOL_HOURS, {**kept(slots), "order": o.id, "misses": 0},
+                  f"辛苦了！{_task_line(o, ctx)}服务了几个小时？回复数字，比如“2”或“1.5”。")
+
+
+def _typed_command(state: str, slots: Mapping[str, Any], ctx: Context, fixed: str) -> Result | None:
+    """接单 / 完成 read from the rewritten text of a typo; None when it is neither after all."""
+    done = ctx.nlu.complete_with_hours(fixed)
+    if done is not None:
+        return idle(None, slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))
+    cmd = ctx.nlu.command(fixed)
+    if cmd is None or cmd.name not in ("accept", "complete"):
+        return None
+    if cmd.name == "accept":
+        if cmd.arg is None:
+            return result(state, slots, "请带上订单编号，比如“接单 12”。")
+        return idle(None, slots, actions=(Action("accept", {"order": cmd.arg}),))
+    if cmd.arg is None:
+        return _done(slots, ctx) if _is_volunteer(ctx) else \
+            result(state, slots, "请带上订单编号，比如“完成 12 2”（12号订单，服务2小时）。")
+    return result(State.VOL_HOURS, {**slots, "order": cmd.arg, "misses": 0},
+                  f"订单{cmd.arg}服务了几个小时？回复数字，比如“2”或“1.5”。")
+
+
 def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
     """This topic's commands, valid in every state; None when the text is not one of them."""
     t = re.sub(r"\s+", " ", text.strip())
+    if _is_volunteer(ctx) and says_done(t):
+        return _done(slots, ctx)
+    fixed = fix_typos(t)
+    if fixed is not None:
+        typed = _typed_command(state, slots, ctx, fixed)
+        if typed is not None:
+            return typed
     if asks_open_tasks(t):
         if not _is_volunteer(ctx) and state.startswith("REG_"):  # mid-registration: the registration is kept
             return result(state, slots, "报名审核通过后就能接任务了。您的志愿者报名还没提交，已经给您留着："
                           "接着回答上面的问题就行，回复“取消”可以不报了。")
         if not _is_volunteer(ctx):
-            return idle("您还不是志愿者，暂时不能接单。想帮助邻里的话，回复“注册志愿者”报名，审核通过后就能接任务了。",
+            return idle("您还不是志愿者，暂时不能接单。想帮邻居的忙，回复“注册志愿者”报名，审核通过后就能接任务了。",
                         slots)
         return idle(None, slots, actions=(Action("open_tasks"),))
     if t in PROFILE_WORDS:
@@ -135,14 +225,14 @@ def start_code_scan(slots: Mapping[str, Any], code: str) -> Result:
     """A merchant scanned a volunteer's redemption QR: the same as typing "核销 <code>"."""
     keep = kept(slots)
     return result(MERCHANT_POINTS, {**keep, "code": code, "misses": 0},
-                  "扫到志愿者的兑换码。这次兑换多少积分？回复数字。")
+                  "已扫到志愿者的兑换码。这次兑换多少积分？回复数字。")
 
 
 def start_scan_redeem(slots: Mapping[str, Any], ctx: Context, merchant_id: int) -> Result:
     """The volunteer scanned a merchant's redemption QR code."""
     keep = kept(slots)
     if not _is_volunteer(ctx):
-        return idle("这是共建商家的积分兑换码。积分是志愿者服务获得的，想加入请回复“注册志愿者”。", keep)
+        return idle("这是共建商家的积分兑换码。积分是志愿者服务后获得的，想加入请回复“注册志愿者”。", keep)
     return result(REDEEM_AMOUNT, {**keep, "merchant": merchant_id, "misses": 0},
                   "您扫的是共建商家的积分兑换码。这次要用多少积分？回复数字（回复“积分”可查余额）。")
 

@@ -34,10 +34,12 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Connection,
     Integer,
     Table,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -55,7 +57,7 @@ from bot.dialogue import step as dialogue
 from bot.dialogue.core import SUBMITTED_SLOT, Context, Effect, OpenOrder, Result, State, TeamChoice
 from bot.dialogue.followups import wants_own_tasks
 from bot.dialogue.messages import Incoming
-from bot.dialogue.ordering import may_ask_change
+from bot.dialogue.ordering import USES_SAVED_ADDRESS, may_ask_change
 from bot.hubs import HubAccount
 from bot.hubsettings import HubSettings
 from bot.inbox import handover, ratelimit
@@ -105,6 +107,7 @@ class Snapshot:
     stored_reply: str | None
     in_minute: int = 0  # the sender's messages already processed in the last minute (up to the limit + 1)
     in_hour: int = 0  # ... and in the last hour
+    saved_address: str | None = None  # SAVED_ADDRESS, read only in the states that may use it
 
 
 # Built once: executing a prepared statement costs a fraction of building one per message.
@@ -124,12 +127,33 @@ def _recent(since: str, most: str) -> Any:
     return select(func.count()).select_from(rows).scalar_subquery()
 
 
+ORDERS = cast(Table, Order.__table__)
+
+
+def _saved_address() -> ColumnElement[Any]:
+    """The one home of a resident's saved address ("还是送到…吗？", "跟上回一样"): the address of their latest order
+    in this hub in which they are the one served: the orders they placed for themselves, and those staff or a family
+    member placed for them (found by their phone: bot.serviceloop.orders). Never an address the sender gave for
+    somebody else, so a family member ordering from another WeChat account is offered only their own, and nobody
+    another resident's. Read with the sender's row, and only while the conversation is in a state that may use it
+    (bot.dialogue.ordering.USES_SAVED_ADDRESS): no statement of its own. Decrypted on the way out (storage.sealed)."""
+    latest = (select(ORDERS.c.address)
+              .where(ORDERS.c.resident_user_id == USERS.c.id, ORDERS.c.hub_id == bindparam("hub_id"),
+                     ORDERS.c.address.is_not(None))
+              .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc()).limit(1)
+              .correlate(USERS).scalar_subquery())
+    # the states as literals (fixed identifiers): a statement storage.hot runs has no expanding IN parameters
+    states: list[ColumnElement[Any]] = [literal_column(f"'{state}'") for state in sorted(USES_SAVED_ADDRESS)]
+    using = or_(CONVERSATIONS.c.id.is_(None), CONVERSATIONS.c.state.in_(states))
+    return case((using, latest), else_=None).label("saved_address")
+
+
 READ_SENDER = Hot(
     select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.nickname, USERS.c.last_inbound_at,
            CONVERSATIONS.c.id.label("conv_id"), CONVERSATIONS.c.state, CONVERSATIONS.c.slots,
            CONVERSATIONS.c.version, _CATALOGUE, _DONE,
            _recent("minute_since", "minute_most").label("in_minute"),
-           _recent("hour_since", "hour_most").label("in_hour"))
+           _recent("hour_since", "hour_most").label("in_hour"), _saved_address())
     .select_from(USERS.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id))
     .where(USERS.c.hub_id == bindparam("hub_id"), USERS.c.openid == bindparam("openid")))
 READ_HUB_FACTS = Hot(select(_CATALOGUE, _DONE))
@@ -194,19 +218,21 @@ def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str, now
         return Snapshot(None, frozenset(), None, None, None, None, State.IDLE, {}, 0, cat_version,
                         *_processed(done))
     (user_id, roles, phone, nickname, last_inbound_at, conv_id, state, slots, version, cat_version, done,
-     in_minute, in_hour) = row
+     in_minute, in_hour, saved_address) = row
     return Snapshot(user_id, frozenset(roles or []), phone, nickname, last_inbound_at, conv_id,
                     state if conv_id is not None else State.IDLE, dict(slots or {}), version or 0, cat_version,
-                    *_processed(done), in_minute=int(in_minute or 0), in_hour=int(in_hour or 0))
+                    *_processed(done), in_minute=int(in_minute or 0), in_hour=int(in_hour or 0),
+                    saved_address=saved_address)
 
 
-ORDERS = cast(Table, Order.__table__)
 TEAMS = cast(Table, Team.__table__)
 CANCELLABLE = [state.value for state in OPEN_STATES - {OrderState.COMPLETED}]  # a done service is rated, not cancelled
-LAST_ADDRESS = (select(ORDERS.c.address).where(ORDERS.c.hub_id == bindparam("hub_id"),
-                                                ORDERS.c.ordered_by_user_id == bindparam("user_id"),
-                                                ORDERS.c.address.is_not(None))
-                .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc()).limit(1))
+# "评价 12": the hearts already given to that order of the sender's (placed by them or for them), if any.
+ORDER_RATING = (select(ORDERS.c.rating)
+                .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ref == bindparam("ref"),
+                       or_(ORDERS.c.ordered_by_user_id == bindparam("user_id"),
+                           ORDERS.c.resident_user_id == bindparam("user_id")))
+                .limit(1))
 OPEN_ORDERS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
                .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
                       ORDERS.c.state.in_(CANCELLABLE)).order_by(ORDERS.c.id).limit(20))
@@ -232,11 +258,9 @@ def _about_open_orders(snap: Snapshot, text: str, nlu: Any) -> bool:
 
 def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu: Any) -> dict[str, Any]:
     """What the dialogue may need beyond the snapshot, read only when this message can use it (most read nothing):
-    the last order's address ("跟上回一样"), the open orders ("那个理发的不要了"), the hub's teams (registration)."""
+    the open orders ("那个理发的不要了"), the hub's teams (registration). The saved address comes with the snapshot."""
     text = inc.text or ""
     facts: dict[str, Any] = {}
-    if snap.user_id is not None and text and nlu.same_address_as_last(text):
-        facts["last_address"] = conn.execute(LAST_ADDRESS, {"hub_id": hub_id, "user_id": snap.user_id}).scalar()
     if text:
         wanted = nlu.cancel_order(text)
         if (wanted is not None and wanted.order is None) or _about_open_orders(snap, text, nlu):
@@ -252,6 +276,11 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
                       appointment_text(row.time_kind, as_utc(row.start_at) if row.start_at else None,
                                        as_utc(row.end_at) if row.end_at else None))
             for row in conn.execute(MY_TASKS, {"hub_id": hub_id, "user_id": snap.user_id}))
+    named = dialogue.rate_order_named(text) if text and snap.user_id is not None else None
+    if named is not None and named < 2**31:
+        given = conn.execute(ORDER_RATING, {"hub_id": hub_id, "ref": named, "user_id": snap.user_id}).scalar()
+        if given is not None:
+            facts["order_ratings"] = {named: int(given)}
     command = nlu.command(text) if text else None
     if str(snap.state).startswith("REG_") or (command is not None and command.name == "register_volunteer"):
         facts["teams"] = tuple(TeamChoice(row.code, row.name, tuple(row.services or []))
@@ -457,8 +486,10 @@ def _decide(conn: Connection, account: HubAccount, settings: HubSettings, inc: I
             now: datetime) -> handover.Decision:
     """The pure dialogue step on the snapshot (and what it reads on demand), as a hand-over changes it."""
     ctx = Context(hub_name=account.name, now=now, nlu=nlu, roles=snap.roles,
-                  phone_on_file=snap.phone, timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
+                  phone_on_file=snap.phone, last_address=snap.saved_address,
+                  timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
                   hotlines=settings.hotlines, urgent_window=timedelta(hours=settings.urgent_window_hours),
+                  office_hours=settings.office_hours,
                   **_on_demand(conn, account.hub_id, snap, inc, nlu))
     # while handed over to staff the bot keeps the message for them and stays quiet (bot.inbox.handover)
     return handover.decide(snap.state, snap.slots, inc, dialogue.step(snap.state, snap.slots, inc, ctx), nlu)

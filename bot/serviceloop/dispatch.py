@@ -25,9 +25,10 @@ from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop.records import S, ServiceInfo, for_staff, notify_staff, transition, when_text
 from intents.masking import coarse_address, scrub
 from storage.hot import Hot
-from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
+from storage.models import Membership, Order, OrderOffer, OutboxMessage, Team, User, Volunteer
 
 HELD_STATES = (S.ACCEPTED.value, S.SUPPORTED.value)  # a volunteer's open tasks (counted against max_open_tasks)
+RETURNED = "returned"  # an offer's outcome once its volunteer gave the order back (退单): never offered them again
 RECENT_DAYS = 30  # fairness: tasks accepted in this window
 FAR_AWAY_KM = 1e9  # where a volunteer or an order without coordinates sorts
 # the orders counted per candidate (built once: an alias adapts its columns on first use, which costs)
@@ -279,3 +280,29 @@ def dispatch(s: Session, order: Order, *, now: datetime, service: ServiceInfo, s
               for team in teams.values() if team.robot_key]
     enqueue_many(s, hub_id=order.hub_id, now=now, messages=offers + robots)
     return len(chosen)
+
+
+def withdraw_offers(s: Session, order: Order, text: str, now: datetime) -> int:
+    """The order is off (the resident cancelled it): everyone it was offered to who has not answered (nor given it
+    back), and every team group chat it was posted in, is told `text`; how many messages were queued. The one who
+    holds it is told by the caller (tell_volunteer)."""
+    offered = s.execute(select(OrderOffer.volunteer_id, OrderOffer.round, OrderOffer.outcome, User.openid, Team)
+                        .join(Membership, and_(Membership.hub_id == order.hub_id,
+                                               Membership.volunteer_id == OrderOffer.volunteer_id))
+                        .outerjoin(User, User.id == Membership.user_id)
+                        .outerjoin(Team, Team.id == Membership.team_id)
+                        .where(OrderOffer.order_id == order.id)
+                        .order_by(OrderOffer.volunteer_id)).all()
+    messages = [Message(openid, text, idempotency_key=f"offer-withdrawn:{order.id}:{volunteer_id}")
+                for volunteer_id, _round, outcome, openid, _team in offered
+                if openid and outcome is None and order.volunteer_id != volunteer_id]
+    # the group chats it was posted in: the robot messages `dispatch` queued for the offered members' teams, found by
+    # their keys (robot:<order>:<team>:<round>, the outbox's unique index)
+    keys = {f"robot:{order.id}:{team.id}:{round_no}": team for _vid, round_no, _outcome, _openid, team in offered
+            if team is not None and team.robot_key}
+    posted = set(s.scalars(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.idempotency_key.in_(sorted(keys))))) if keys else set()
+    told = {keys[key].id: keys[key] for key in sorted(key for key in posted if key is not None)}
+    messages += [Message(str(team.robot_key), f"【{team.name}】{text}", channel="wecom_robot",
+                         idempotency_key=f"robot-withdrawn:{order.id}:{team.id}") for team in told.values()]
+    return len(enqueue_many(s, hub_id=order.hub_id, now=now, messages=messages))

@@ -12,17 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.people import volunteers
 from bot.people.volunteers import ACTIVE_STATUSES, MemberStatus, membership_of
 from bot.serviceloop import orders
-from bot.serviceloop.dispatch import HELD_STATES
+from bot.serviceloop.dispatch import HELD_STATES, RETURNED
 from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
 from bot.serviceloop.records import NotAVolunteerError, S, TooManyTasksError, when_text
 from intents.masking import coarse_address
-from storage.models import Membership, Order, OrderOffer, Team, User, Volunteer
+from storage.models import Membership, Order, OrderOffer, PointsEntry, Team, User, Volunteer
 
 RECENT_DAYS = 30  # "我的订单" shows the finished orders of this many days
 MAX_ORDERS = 8  # ... and at most this many orders in all (open ones first)
@@ -91,26 +91,62 @@ def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, st
 # -- 我的任务 ----------------------------------------------------------------------------------------
 
 
-def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str]) -> str:
+def _points_by_order(s: Session, hub_id: int, volunteer_id: int, order_ids: Sequence[int]) -> dict[int, int]:
+    """The points each of these orders earned the volunteer here (earned, less any reversed), in one statement."""
+    if not order_ids:
+        return {}
+    rows = s.execute(select(PointsEntry.order_id, func.sum(PointsEntry.points)).where(
+        PointsEntry.hub_id == hub_id, PointsEntry.volunteer_id == volunteer_id,
+        PointsEntry.order_id.in_(list(order_ids)), PointsEntry.kind.in_(("earn", "reverse")))
+        .group_by(PointsEntry.order_id)).all()
+    return {int(order_id): int(points or 0) for order_id, points in rows if order_id is not None}
+
+
+_HELD_WORDS = {S.ACCEPTED.value: "您已接下", S.SUPPORTED.value: "您已接下，社区已配套"}  # the volunteer's side
+
+
+def _task_done_words(o: Order, points: int | None) -> str:
+    hours = f"服务{o.hours:g}小时，" if o.hours else ""
+    if o.state == S.COMPLETED.value:
+        return f"{hours}等居民评价后计积分"
+    return f"{hours}得了{points}积分" if points else f"{hours}没有积分"
+
+
+def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime) -> str:
+    """"我的任务" (and a volunteer's "我的订单"): the tasks in progress, the ones finished in the last RECENT_DAYS
+    days with the points each earned, and the ones offered to them that nobody has taken yet."""
     member = membership_of(s, hub_id, user)
     if member is None:
         return "您还不是志愿者。回复“注册志愿者”报名。"
+    held = (S.ACCEPTED.value, S.SUPPORTED.value)
+    done = (S.COMPLETED.value, S.RATED.value, S.CLOSED.value)
+    recent = and_(Order.state.in_(done), Order.completed_at >= now - timedelta(days=RECENT_DAYS))
     rows = s.execute(select(Order).where(Order.hub_id == hub_id, Order.volunteer_id == member.volunteer_id,
-                                         Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value, S.COMPLETED.value]))
-                     .order_by(Order.id)).scalars().all()
+                                         or_(Order.state.in_(held), recent))
+                     .order_by(Order.id.desc()).limit(MAX_ORDERS * 2 + 1)).scalars().all()
+    in_progress = sorted((o for o in rows if o.state in held), key=lambda o: o.id)
+    finished = [o for o in rows if o.state in done][:MAX_ORDERS]
     offers = s.execute(select(Order).join(OrderOffer, OrderOffer.order_id == Order.id).where(
-        OrderOffer.volunteer_id == member.volunteer_id, Order.state == S.DISPATCHED.value,
-        Order.hub_id == hub_id).order_by(Order.id)).scalars().all()
-    if not rows and not offers:
-        return "您现在没有任务。有新任务时会通知您。"
-    lines = []
-    if rows:
-        lines.append("我的任务：")
-        lines += [f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)} {o.address or ''}："
-                  f"{PLAIN_WORDS[OrderState(o.state)]}" for o in rows]
+        OrderOffer.volunteer_id == member.volunteer_id, or_(OrderOffer.outcome.is_(None),
+                                                            OrderOffer.outcome != RETURNED),
+        Order.state == S.DISPATCHED.value, Order.hub_id == hub_id).order_by(Order.id)).scalars().all()
+    if not in_progress and not finished and not offers:
+        return "您现在没有任务，最近30天也没有做完的任务。有新任务时会通知您。"
+    names_of = names.get
+    lines = ["进行中的任务：" if in_progress else "您现在没有进行中的任务。"]
+    lines += [f"订单{o.ref} {names_of(o.service_code, o.service_code)} {when_text(o)} {o.address or ''}："
+              f"{_HELD_WORDS[o.state]}，做完回复“完成 {o.ref} 小时数”" for o in in_progress]
+    if finished:
+        points = _points_by_order(s, hub_id, member.volunteer_id, [o.id for o in finished])
+        lines.append(f"最近{RECENT_DAYS}天做完的任务：")
+        lines += [f"订单{o.ref} {names_of(o.service_code, o.service_code)}：{_task_done_words(o, points.get(o.id))}"
+                  for o in finished]
+        total = sum(points.values())
+        if total:
+            lines.append(f"最近{RECENT_DAYS}天共得{total}积分，谢谢您！")
     if offers:
         lines.append("等人接的任务（回复“接单 编号”）：")
-        lines += [f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)}" for o in offers]
+        lines += [f"订单{o.ref} {names_of(o.service_code, o.service_code)} {when_text(o)}" for o in offers]
     return "\n".join(lines)
 
 
@@ -159,9 +195,11 @@ def open_tasks(s: Session, hub_id: int, user: User, now: datetime, limit: int = 
     if not codes:
         return OpenTasks(status=member.status, held=held, limit=member.max_open_tasks)
     soonest = func.coalesce(Order.start_at, Order.created_at)
+    gave_back = exists().where(OrderOffer.order_id == Order.id, OrderOffer.volunteer_id == member.volunteer_id,
+                               OrderOffer.outcome == RETURNED)  # 退单: open for others, not listed to them again
     near = s.execute(select(Order).where(Order.hub_id == hub_id, Order.state.in_(TAKEABLE),
                                          Order.volunteer_id.is_(None), Order.service_code.in_(sorted(codes)),
-                                         orders.time_left(now))
+                                         orders.time_left(now), ~gave_back)
                      .order_by(soonest, Order.id).limit(MAX_CHECKED)).scalars().all()
     fit: list[Order] = []
     for order in near:

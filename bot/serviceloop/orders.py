@@ -25,6 +25,7 @@ from sqlalchemy import (
     column,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -42,11 +43,21 @@ from bot.hubsettings import HubSettings, hub_settings
 from bot.people import timebank, volunteers
 from bot.people.points import Here, credit_for_order, volunteer_here
 from bot.people.volunteers import ACTIVE_STATUSES, membership_of
-from bot.serviceloop.dispatch import Candidate, candidates, dispatch, fits, needs_staff_key, offer_text
+from bot.serviceloop.dispatch import (
+    RETURNED,
+    Candidate,
+    candidates,
+    dispatch,
+    fits,
+    needs_staff_key,
+    offer_text,
+    withdraw_offers,
+)
 from bot.serviceloop.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, OrderState
 from bot.serviceloop.records import (
     STAFF_QUERY,
     AlreadyYoursError,
+    CancelledError,
     CannotCancelError,
     ConcurrentChangeError,
     GiveBackLimitError,
@@ -104,8 +115,9 @@ from storage.models import (
 from storage.sealed import phone_lookup
 
 # The service loop's shared pieces, used through this module by the chat, the CLI and the console.
-__all__ = ["STAFF_QUERY", "AlreadyYoursError", "Candidate", "CannotCancelError", "ConcurrentChangeError",
-           "GiveBackLimitError", "HoursOutOfRangeError", "NoLongerOpenError", "NotAVolunteerError", "NotForYouError",
+__all__ = ["STAFF_QUERY", "AlreadyYoursError", "CancelledError", "Candidate", "CannotCancelError",
+           "ConcurrentChangeError", "GiveBackLimitError", "HoursOutOfRangeError", "NoLongerOpenError",
+           "NotAVolunteerError", "NotForYouError",
            "NotRatableError", "NotYoursError", "OrderError", "RatingOutOfRangeError", "ReasonRequiredError",
            "ServiceInfo", "TooEarlyError", "TooManyOpenOrdersError", "TooManyTasksError", "candidates", "dispatch",
            "find_by_ref", "for_staff", "get_order", "notify", "notify_staff", "offer_text", "office_user", "reachable",
@@ -252,6 +264,8 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
     order = get_order(s, hub_id, order_id)
     if order.volunteer_id == member.volunteer_id and order.state in (S.ACCEPTED.value, S.SUPPORTED.value):
         raise AlreadyYoursError(order.ref)
+    if order.state == S.CANCELLED.value:
+        raise CancelledError(order.ref, by_resident=_cancelled_by_resident(s, order))
     if order.state not in (S.SUBMITTED.value, S.DISPATCHED.value):
         raise NoLongerOpenError(order.ref)
     vol = s.get(Volunteer, member.volunteer_id)
@@ -271,6 +285,14 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
     except ConcurrentChangeError as exc:
         raise NoLongerOpenError(order.ref) from exc
     return order
+
+
+def _cancelled_by_resident(s: Session, order: Order) -> bool:
+    """Whether the order's cancellation was the resident's own (or the orderer's), not staff's."""
+    actor = s.scalar(select(OrderEvent.actor).where(OrderEvent.order_id == order.id, OrderEvent.trigger == "cancel")
+                     .order_by(OrderEvent.id.desc()).limit(1))
+    return actor is not None and actor in {openid_by_id(s, uid) for uid in (order.ordered_by_user_id,
+                                                                            order.resident_user_id) if uid}
 
 
 def may_take(s: Session, order: Order, member: Membership, now: datetime) -> bool:
@@ -345,8 +367,14 @@ def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str
     if (returned or 0) >= settings.give_backs_per_day:
         raise GiveBackLimitError(settings.give_backs_per_day)
     transition(s, order, "give_back", actor=user.openid, now=now, reason=reason, volunteer_id=None, accepted_at=None)
-    s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.volunteer_id == member.volunteer_id)
-              .values(outcome="returned"))
+    # the offer row says "returned": dispatch offers the order only to those not offered it yet, and "有什么任务" /
+    # "我的任务" skip it for this volunteer; one who took it without an offer (it fit them) gets a row all the same
+    marked = s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id,
+                                                OrderOffer.volunteer_id == member.volunteer_id)
+                       .values(outcome=RETURNED))
+    if not marked.rowcount:  # type: ignore[attr-defined]
+        s.execute(insert(OrderOffer).values(hub_id=order.hub_id, order_id=order.id, volunteer_id=member.volunteer_id,
+                                            round=order.dispatch_round, outcome=RETURNED, at=now))
     tell_resident(s, order, f"您的订单{order.ref}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
     if dispatch_now:
         dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
@@ -511,6 +539,8 @@ def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, n
     except IllegalTransitionError as exc:
         raise CannotCancelError(order.ref, PLAIN_WORDS[OrderState(order.state)]) from exc
     tell_volunteer(s, order, order.volunteer_id, f"订单{order.ref}已取消（{reason}），不用去了，谢谢您。", now)
+    if order.volunteer_id is None:  # still waiting for someone: those offered it (and their groups) are told
+        withdraw_offers(s, order, f"订单{order.ref}已取消（{reason}），不用再接了，谢谢您！", now)
     timebank.release_order(s, order, now)  # hours held for an order paid with banked hours go back
     if user is None:
         tell_resident(s, order, f"您的订单{order.ref}已取消：{reason}", now)

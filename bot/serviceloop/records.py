@@ -56,7 +56,9 @@ class NotYoursError(OrderError):
 
     def __init__(self, ref: int, doing: str = "") -> None:
         self.ref = ref
-        super().__init__(f"订单{ref}不是您的{doing}。" if doing else f"订单{ref}不是您的。")
+        # "接的" / "接的，不能退单": the volunteer's task ("订单12不是您接的"); else the resident's ("订单12不是您的")
+        whose = f"您{doing}" if doing.startswith("接") else f"您的{doing}"
+        super().__init__(f"订单{ref}不是{whose}。")
 
 
 class AlreadyYoursError(OrderError):
@@ -71,6 +73,15 @@ class NoLongerOpenError(OrderError):
     def __init__(self, ref: int) -> None:
         self.ref = ref
         super().__init__(f"谢谢您！订单{ref}已被接走或已结束。")
+
+
+class CancelledError(NoLongerOpenError):
+    """接单 of an order that was cancelled (by its resident, or by staff)."""
+
+    def __init__(self, ref: int, by_resident: bool = True) -> None:
+        self.ref, self.by_resident = ref, by_resident
+        who = "居民已经取消了这个订单" if by_resident else "这个订单已经取消了"
+        OrderError.__init__(self, f"谢谢您！订单{ref}：{who}，不用去了。")
 
 
 class NotForYouError(OrderError):
@@ -124,7 +135,7 @@ class NotRatableError(OrderError):
 
     def __init__(self, ref: int, rated: bool, state_words: str) -> None:
         self.ref, self.rated = ref, rated
-        super().__init__(f"订单{ref}已经评价过了，谢谢您！" if rated else
+        super().__init__(f"订单{ref}已经评价过了，谢谢您！要更正请回复“人工”，社区工作人员帮您改。" if rated else
                          f"订单{ref}现在{state_words}，服务完成后才能评价。")
 
 

@@ -34,6 +34,9 @@ class ActionContext:
     # map holds its objects weakly. The orders it named (order_number: found by ref, then get_order by id), the
     # volunteer of a 接单.
     named: list[Any] = field(default_factory=list, compare=False, repr=False)
+    # The actions of this message the domain refused (with savepoints: the second try): a note the dialogue made
+    # for an action's success ("要不要再约一个？" after a submit) is not shown when that action was refused.
+    refused: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @cached_property
     def user(self) -> User:

@@ -21,7 +21,7 @@ def my_orders(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def my_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    return listings.tasks_text(ac.s, ac.hub_id, ac.user, ac.names())
+    return listings.tasks_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
 
 
 def open_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
@@ -39,7 +39,10 @@ def open_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def note(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    """A line the dialogue adds after what an action showed (the half-made order is kept...)."""
+    """A line the dialogue adds after what an action showed (the half-made order is kept...); none when it was
+    said for an action the domain refused in this message (``unless_refused``)."""
+    if data.get("unless_refused") in ac.refused:
+        return ""
     return str(data.get("text") or "")
 
 

@@ -114,6 +114,8 @@ def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
     hearts = int(data["hearts"])
     orders.rate(ac.s, hub_id=ac.hub_id, user=ac.sender, order_id=oid, hearts=hearts, now=ac.now,
                 service=_service_of(ac, oid))
+    if data.get("commented"):  # "5颗心 师傅很好": the words came with the hearts (the comment action follows)
+        return f"谢谢您的评价（{hearts}颗心）！"
     return f"谢谢您的评价（{hearts}颗心）！还想对志愿者说点什么吗？直接回复；不用的话回复“不用了”。"
 
 

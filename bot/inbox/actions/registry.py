@@ -44,6 +44,8 @@ def perform(ac: ActionContext, action: Action) -> str:
         with ac.s.begin_nested():  # a refused action leaves nothing behind, the message is still recorded
             return run(ac, action.data)
     except order_service.OrderError as exc:
+        ac.refused.append(action.name)
         return str(exc)
     except IllegalTransitionError as exc:  # the lifecycle's own text is for logs; the person gets plain words
+        ac.refused.append(action.name)
         return exc.plain

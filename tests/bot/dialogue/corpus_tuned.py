@@ -1013,3 +1013,136 @@ OUTSIDE_K: list[Conv] = [
     conv("k-talk-rate-thanks", ("谢谢", says("不客气", "0-5"), state(State.RATE), no_act()), **RATING),
 ]
 TUNED.extend(OUTSIDE_K)
+
+# -- outside tester, round 4 (2026-12-03): written as residents write, no punctuation, dialect ----------------------
+_R4_NIGHT = {"office_hours": "周一至周五 8:30-17:30"}
+_R4_PHONE_ASKED = (("我想理发",), ("明天上午",), ("幸福小区3栋",))
+
+
+def _for(name: str) -> Check:
+    def check(res: Result, t: CorpusTranscript) -> str | None:
+        d = t.slots.get("draft") or {}
+        for a in res.actions:
+            if a.name == "submit_order":
+                d = a.data
+        got = (d.get("for") or {}).get("name")
+        return None if got == name else f"the order is for {got!r}, expected {name!r}"
+    return check
+
+
+OUTSIDE_R4: list[Conv] = [
+    # 1. a family member by surname: 刘阿姨 is served, the caller's phone is the contact
+    conv("r4-proxy-xing-liu", ("帮我妈约个理发 她姓刘", _for("刘阿姨"), says("刘阿姨"), state(State.ORDER_TIME)),
+         ("明天上午",), ("幸福小区3栋", says("138****8000")),
+         ("1", draft(phone="13800138000"), _for("刘阿姨"), state(State.ORDER_CONFIRM), never("未留")),
+         ("1", act("submit_order", service="haircut", phone="13800138000"), _for("刘阿姨")), phone="13800138000"),
+    conv("r4-proxy-wo-ma-xing", ("帮我妈下单",),
+         ("我妈姓刘", says("刘阿姨"), _for("刘阿姨"), state(State.PROXY_PHONE))),
+    conv("r4-proxy-nainai-ta", ("帮我奶奶下个单",), ("她姓王", says("王奶奶"), _for("王奶奶"))),
+    conv("r4-proxy-name-first", ("我妈姓刘 帮她约个理发", _for("刘阿姨"), draft(service="haircut"),
+                                 draft_lacks("details", "姓刘"))),
+    conv("r4-proxy-nainai-jiantoufa", ("帮俺奶奶剪个头发 俺奶奶姓王", _for("王奶奶"), draft(service="haircut"))),
+    conv("r4-proxy-own-phone", ("帮我妈下单",), ("刘阿姨", says("回复 1")),
+         ("1", draft(phone="13800138000"), never("没太明白")), phone="13800138000"),
+    conv("r4-proxy-phone-says-order", ("帮我妈下单",), ("刘阿姨",),
+         ("她要理发 后天上午", draft(service="haircut"), when(2, (8, 12)), never("没太明白", "号码"), _for("刘阿姨"))),
+    conv("r4-phone-step-says-time", *_R4_PHONE_ASKED,
+         ("她要理发 后天上午", when(2, (8, 12)), draft(service="haircut"), state(State.ORDER_PHONE),
+          never("没太明白"))),
+    # 2. complaints: sorry, and to staff; never small talk or a new order
+    conv("r4-complain-meilairen", ("根本没来人", says("对不起"), act("human_handover"), state(State.HUMAN),
+                                   never("帮不上忙"), no_act("submit_order"))),
+    conv("r4-complain-yikexin", ("一颗心都不给", says("对不起"), act("human_handover"), never("帮不上忙"))),
+    conv("r4-complain-dengle", ("等了一上午也没人来", says("对不起"), act("human_handover"), not_ordering)),
+    conv("r4-complain-ban-tian", ("俺等了半天都没人影", says("对不起"), act("human_handover"))),
+    conv("r4-complain-at-rating", ("一颗心都不给", act("rate", order=31, hearts=0)), **RATING),
+    conv("r4-complain-at-rating-nobody", ("根本就没来人啊", says("对不起"), act("human_handover"), no_act("rate"),
+                                          state(State.HUMAN)), **RATING),
+    # 3. ratings in words; with praise no second question
+    conv("r4-rate-haixing", ("还行吧", act("rate", order=31, hearts=3), never("没太明白")), **RATING),
+    conv("r4-rate-haikeyi", ("还可以", act("rate", order=31, hearts=3)), **RATING),
+    conv("r4-rate-yibanban", ("一般般", act("rate", order=31, hearts=3)), **RATING),
+    conv("r4-rate-mamahuhu", ("马马虎虎吧", act("rate", order=31, hearts=3)), **RATING),
+    conv("r4-rate-praise", ("5颗心 师傅很好", act("rate", order=31, hearts=5), act("comment", order=31),
+                            state(State.IDLE)), **RATING),
+    conv("r4-rate-praise-dialect", ("五颗星 小伙子人老好了 谢谢", act("rate", hearts=5), act("comment"),
+                                    state(State.IDLE)), **RATING),
+    conv("r4-rate-plain-asks-comment", ("5", act("rate", hearts=5), no_act("comment"), state(State.RATE_COMMENT)),
+         **RATING),
+    conv("r4-rate-guess-still-asks", ("修得挺好", state(State.RATE), no_act()), **RATING),
+    conv("r4-rate-already-rated", ("评价 31", says("已经评价过了", "4颗心", "人工"), no_act(), state(State.IDLE)),
+         ctx={"order_ratings": {31: 4}}),
+    conv("r4-rate-already-rated-with-hearts", ("评价31 5分", says("已经评价过了", "人工"), no_act("rate")),
+         ctx={"order_ratings": {31: 4}}),
+    conv("r4-rate-not-yet-rated", ("评价 31", state(State.RATE), says("0-5")), ctx={"order_ratings": {}}),
+    # 4. help
+    conv("r4-qiuzhu", ("求助", says("1 我要找志愿者帮忙"), not_ordering, never("帮不上忙"))),
+    conv("r4-wo-yao-qiuzhu", ("我要求助", says("1 我要找志愿者帮忙"), not_ordering)),
+    conv("r4-bangzhu", ("帮助", says("请回复数字"), not_ordering)),
+    conv("r4-zenmeyong", ("怎么用", says("请回复数字"), not_ordering)),
+    conv("r4-qiuzhu-need", ("求助 我想修水管", draft(service="repair"), state(State.ORDER_TIME))),
+    conv("r4-qiuzhu-emergency", ("求助 我爸摔倒了起不来", says("120"), act("emergency"), not_ordering)),
+    # 5. emoji
+    conv("r4-emoji-thumb", ("👍", says("收到"), not_ordering, never("帮不上忙"))),
+    conv("r4-emoji-pray", ("🙏🙏", says("收到"), not_ordering)),
+    conv("r4-emoji-smile", ("😊", says("收到"), not_ordering)),
+    conv("r4-emoji-cry", ("😭", says("怎么了"), not_ordering, never("帮不上忙"))),
+    conv("r4-emoji-sad", ("😢😢", says("怎么了"), not_ordering)),
+    conv("r4-kule", ("我哭了", says("怎么了"), not_ordering)),
+    conv("r4-emoji-mid-order", ("我想理发",), ("👍", says("什么时间"), state(State.ORDER_TIME), never("没太明白"))),
+    # 6. a phone of 10 or 12 digits: how long a phone is, said plainly
+    conv("r4-phone-10", *_R4_PHONE_ASKED, ("1380013800", says("11位"), never("没太明白"), state(State.ORDER_PHONE))),
+    conv("r4-phone-12", *_R4_PHONE_ASKED, ("138001380001", says("11位", "区号"), never("没太明白"))),
+    conv("r4-phone-proxy-12", ("帮我妈下单",), ("刘阿姨",), ("139123456789", says("11位"), state(State.PROXY_PHONE))),
+    # 7. a person at night: when staff answer; "有人吗": the bot is here
+    conv("r4-human-night", ("人工", says("上班时间", "8:30-17:30"), act("human_handover"), state(State.HUMAN)),
+         at="21:30", ctx=_R4_NIGHT),
+    conv("r4-zhenren-night", ("找个真人", says("上班时间"), act("human_handover")), at="06:40", ctx=_R4_NIGHT),
+    conv("r4-human-day", ("人工", says("请稍候"), never("上班时间")), at="10:00", ctx=_R4_NIGHT),
+    conv("r4-human-no-hours", ("人工", says("请稍候"), never("上班时间")), at="23:00"),
+    conv("r4-youren", ("有人吗", says("在的", "人工", "请回复数字"), not_ordering)),
+    conv("r4-you-mei-you-ren", ("有没有人啊", says("在的", "人工"), not_ordering, never("帮不上忙"))),
+    # 8. the same order twice: asked, and when not wanted, no "next order" as if it went through
+    conv("r4-same-twice", TO_CONFIRM, ("1", act("submit_order")), TO_CONFIRM,
+         ("1", says("约过了"), no_act("submit_order")), ("0", says("不再重复"), no_act(), never("还要下"))),
+    conv("r4-same-twice-yes", TO_CONFIRM, ("1",), TO_CONFIRM, ("1", says("约过了")),
+         ("再下一单", act("submit_order", service="haircut"))),
+    # an emergency in the middle of a draft: the emergency first, the draft kept for later
+    conv("r4-emergency-mid-draft", ("我想理发",), ("明天上午",),
+         ("我妈摔倒了 起不来了", says("120"), act("emergency"), no_act("submit_order")),
+         ("虚惊一场 没事了", says("义务理发"), state(State.ORDER_ADDRESS), draft(service="haircut"))),
+    conv("r4-emergency-mid-draft-continue", ("我想理发",), ("明天上午",), ("我妈摔倒了 起不来了", says("120")),
+         ("幸福小区3栋", says("继续"), no_act("submit_order")), ("继续", draft(service="haircut"))),
+    # cancelling the draft
+    conv("r4-suanle-buyaole", ("我想理发",), ("明天上午",),
+         ("算了不要了", says("已取消"), not_ordering, no_act())),
+    conv("r4-buyaole-at-summary", TO_CONFIRM, ("不要了 算了", not_ordering, no_act("submit_order"))),
+]
+TUNED.extend(OUTSIDE_R4)
+
+# -- the saved address offered at the address question ("还是送到…吗？"), answered as residents type ------------------
+SAVED = {"last_address": "幸福小区3栋2单元301"}
+SAVED_ADDRESS: list[Conv] = [
+    conv("sa-offered", HAIR, ("明天上午", says("还是送到 幸福小区3栋2单元301 吗"), state(State.ORDER_ADDRESS)),
+         ctx=SAVED),
+    conv("sa-laodifang", HAIR, ("明天上午",),
+         ("老地方", draft(address="幸福小区3栋2单元301"), state(State.ORDER_PHONE)), ctx=SAVED),
+    conv("sa-haishi-na", HAIR, ("明天上午",), ("还是那 ", draft(address="幸福小区3栋2单元301")), ctx=SAVED),
+    conv("sa-dui-jiu-na", HAIR, ("明天上午",), ("对就那", draft(address="幸福小区3栋2单元301")), ctx=SAVED),
+    conv("sa-en", HAIR, ("明天上午",), ("嗯", draft(address="幸福小区3栋2单元301")), ctx=SAVED),
+    conv("sa-shangui-typo", HAIR, ("明天上午",), ("跟上会一样", draft(address="幸福小区3栋2单元301")), ctx=SAVED),
+    conv("sa-hai-zhu-na", HAIR, ("明天上午",), ("俺还住那", draft(address="幸福小区3栋2单元301")), ctx=SAVED),
+    conv("sa-one-shot", ("明儿上午来给俺理个发", says("还是送到 幸福小区3栋2单元301 吗")),
+         ("是的", draft(address="幸福小区3栋2单元301")), ctx=SAVED),
+    conv("sa-new", HAIR, ("明天上午",), ("向阳新村9栋1单元202", draft(address="向阳新村9栋1单元202")), ctx=SAVED),
+    conv("sa-moved", HAIR, ("明天上午",),
+         ("不是 俺搬了 住向阳新村9栋", draft(address="向阳新村9栋", service="haircut")), ctx=SAVED),
+    conv("sa-fix-building", HAIR, ("明天上午",),
+         ("不是 是6号楼", draft(address="幸福小区6号楼"), says("幸福小区6号楼")), ctx=SAVED),
+    conv("sa-fix-swap", HAIR, ("明天上午",), ("不是3栋是5栋", draft(address="幸福小区5栋2单元301")), ctx=SAVED),
+    conv("sa-no", HAIR, ("明天上午",), ("不是的", says("服务地址是哪里"), never("幸福小区3栋"), draft(address=None)),
+         ctx=SAVED),
+    conv("sa-proxy-none", ("帮我妈下单",), ("王奶奶",), ("13900001111",), ("理发",),
+         ("明天上午", state(State.ORDER_ADDRESS), never("幸福小区3栋")), ctx=SAVED),
+]
+TUNED.extend(SAVED_ADDRESS)

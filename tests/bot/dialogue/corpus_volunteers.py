@@ -193,3 +193,62 @@ OUTSIDE_K_VOLUNTEERS: list[Conv] = [
          state=State.PROFILE_PHONE),
 ]
 TUNED_VOLUNTEERS.extend(OUTSIDE_K_VOLUNTEERS)
+
+# outside tester round 4: volunteers' typos of 接单 / 完成 (homophones, unconverted pinyin, no spaces), "做完了" with
+# the tasks in progress read (one: its hours asked; several: which one; none: said plainly), "我的任务" / "我的订单",
+# 退单 and 接单 of a cancelled order (the domain answers; tests/bot/serviceloop/test_r4_giveback_cancel.py).
+_R4_ONE = {"my_tasks": ({"id": 730215, "service": "haircut", "when": "12月4日(周五) 14:00"},)}
+_R4_TWO = {"my_tasks": (*_R4_ONE["my_tasks"], {"id": 730388, "service": "repair", "when": "尽快"})}
+R4_VOLUNTEERS: list[Conv] = [
+    # -- typos of 接单 N ------------------------------------------------------------------------------------------
+    conv("r4-vol-jie-dan-homophone", ("接但 3", act("accept", order=3), not_ordering), roles=VOLUNTEER),
+    conv("r4-vol-jie-dan-homophone-nospace", ("接但730215", act("accept", order=730215)), roles=VOLUNTEER),
+    conv("r4-vol-jie-dan-egg", ("接蛋 12号", act("accept", order=12)), roles=VOLUNTEER),
+    conv("r4-vol-jie-dan-pinyin", ("jie dan 3", act("accept", order=3), not_ordering), roles=VOLUNTEER),
+    conv("r4-vol-jiedan-stuck", ("jiedan3", act("accept", order=3)), roles=VOLUNTEER),
+    conv("r4-vol-jiedan-caps", ("Jiedan 730215", act("accept", order=730215)), roles=VOLUNTEER),
+    conv("r4-vol-jie-dan-no-number", ("jie dan", says("接单 12"), no_act()), roles=VOLUNTEER),
+    # -- typos of 完成 -------------------------------------------------------------------------------------------
+    conv("r4-vol-wan-cheng-one", ("wan cheng", says("730215", "几个小时"), state(State.VOL_HOURS)),
+         ("2", act("complete", order=730215, hours=2.0)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-vol-wan-cheng-city", ("完城", says("730215", "几个小时"), state(State.VOL_HOURS)),
+         ("一个半小时", act("complete", order=730215, hours=1.5)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-vol-wan-cheng-le", ("完城了", says("730215"), state(State.VOL_HOURS), never("带上订单编号")),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-vol-zuo-wan-le", ("做完le", says("730215"), state(State.VOL_HOURS)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-vol-wancheng-hours", ("完城 730215 2", act("complete", order=730215, hours=2.0)), roles=VOLUNTEER),
+    conv("r4-vol-wan-cheng-hours-pinyin", ("wan cheng 730215 1.5", act("complete", order=730215, hours=1.5)),
+         roles=VOLUNTEER),
+    conv("r4-vol-wan-cheng-number", ("完城730215", says("订单730215", "几个小时"), state(State.VOL_HOURS)),
+         ("3", act("complete", order=730215, hours=3.0)), roles=VOLUNTEER),
+    # -- 做完了 / 弄好了 / 搞定了 with no number -------------------------------------------------------------------
+    conv("r4-vol-done-one", ("做完了", says("订单730215", "几个小时"), state(State.VOL_HOURS)),
+         ("2个小时", act("complete", order=730215, hours=2.0)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-vol-done-nong-hao", ("弄好了", says("730215"), state(State.VOL_HOURS)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-vol-done-gao-ding", ("搞定了", says("730215"), state(State.VOL_HOURS)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-vol-done-gao-ding-la", ("搞定啦 ", says("730215"), state(State.VOL_HOURS)), roles=VOLUNTEER,
+         ctx=_R4_ONE),
+    conv("r4-vol-done-wo-zuo-wan", ("我做完了", says("730215"), state(State.VOL_HOURS)), roles=VOLUNTEER,
+         ctx=_R4_ONE),
+    conv("r4-vol-done-two", ("做完了", says("哪一个", "730215", "730388", "完成 编号"), no_act(), state(State.IDLE)),
+         ("完成 730388 1", act("complete", order=730388, hours=1.0)), roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("r4-vol-done-two-gao-ding", ("搞定了", says("2个任务", "730215", "730388"), no_act()), roles=VOLUNTEER,
+         ctx=_R4_TWO),
+    conv("r4-vol-done-none", ("做完了", says("没有进行中的任务"), never("带上订单编号"), no_act()), roles=VOLUNTEER,
+         ctx={"my_tasks": ()}),
+    conv("r4-vol-done-none-nong-hao", ("弄好了", says("没有进行中的任务"), no_act()), roles=VOLUNTEER,
+         ctx={"my_tasks": ()}),
+    conv("r4-vol-done-unread", ("做完了", act("my_tasks"), says("完成 编号 小时数")), roles=VOLUNTEER),
+    conv("r4-vol-done-bare-wancheng", ("完成", says("730215"), state(State.VOL_HOURS)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4-resident-done-words", ("做完了", no_act("my_tasks"), never("没有进行中的任务"))),
+    # -- 我的任务 / 我的订单: the domain lists the tasks in progress and the finished ones with points ----------------
+    conv("r4-vol-my-tasks", ("我的任务", act("my_tasks"), not_ordering), roles=VOLUNTEER),
+    conv("r4-vol-my-orders", ("我的订单", act("my_tasks"), act("my_orders")), roles=VOLUNTEER),
+    conv("r4-vol-my-tasks-cha", ("查下我的任务", act("my_tasks")), roles=VOLUNTEER),
+    conv("r4-vol-my-jie-de", ("我接的单", act("my_tasks")), roles=VOLUNTEER),
+    # -- 退单, and 接单 of an order the resident cancelled (the domain says so) -----------------------------------
+    conv("r4-vol-give-back-reason",
+         ("退单 730215 家里老人住院了", act("give_back", order=730215, reason="家里老人住院了")), roles=VOLUNTEER),
+    conv("r4-vol-accept-cancelled", ("接单730215", act("accept", order=730215)), roles=VOLUNTEER),
+]
+TUNED_VOLUNTEERS.extend(R4_VOLUNTEERS)
