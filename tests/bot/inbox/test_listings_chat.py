@@ -188,7 +188,7 @@ def ordered(chat: Chat) -> Chat:
 def test_whole_stack_what_tasks_are_there(ordered: Chat) -> None:
     reply = ordered.say(BARBER, "有啥活") or ""
     assert "适合您的待接订单" in reply and ordered.refs("接单 #1") in reply
-    assert "幸福小区附近" in reply and "501" not in reply
+    assert "幸福小区附近" in reply and "单元501" not in reply  # the door, not a 单号 that happens to hold 501
     assert "现在没有适合您的待接订单" in (ordered.say(REPAIRER, "现在有单子吗") or "")
     assert "注册志愿者" in (ordered.say("oJustLooking", "有什么任务") or "")
     assert "接单成功" in (ordered.say(BARBER, "接单 #1") or "")

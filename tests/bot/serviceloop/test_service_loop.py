@@ -33,7 +33,7 @@ def test_happy_path_order_dispatch_accept_complete_rate(chat: Chat, services: An
     assert order.address == "幸福小区3栋2单元501" and order.phone == "13812345678"
     got = chat.deliver()
     assert chat.refs("接单 #1") in got[B1][0] and chat.refs("接单 #1") in got[B2][0]
-    assert "501" not in got[B1][0]  # the door number only after accepting
+    assert "单元501" not in got[B1][0]  # the door number only after accepting
     reply = chat.say(B1, "接单 #1")
     assert reply is not None and "接单成功" in reply and "幸福小区3栋2单元501" in reply and "13812345678" in reply
     assert "已被接走" in (chat.say(B2, "接单 #1") or "")
