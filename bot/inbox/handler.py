@@ -3,7 +3,8 @@
 Each message is two short trips to the database, so the dialogue step (the intent matcher) holds no lock:
 
 1. **read** (a snapshot; on SQLite it does not take the write lock): in one query the sender's user and
-   conversation rows, the hub's catalogue version and whether this message was already processed.
+   conversation rows, the hub's catalogue version, whether this message was already processed and, while the
+   conversation may use it, the sender's saved address (_saved_address: "还是送到…吗？").
    Then the pure dialogue step, outside any transaction.
 2. **write** (one transaction): the new conversation state, written only if the conversation's version is
    still the one read (if another message or the sweep changed it meanwhile, step 1 runs again on the
