@@ -133,7 +133,7 @@ class Context:
     hotlines: Mapping[str, str] = field(default_factory=dict)  # the hub's emergency numbers (bot.dialogue.safety)
     # What the edge may read for the dialogue; left at None it is not known, and the dialogue asks the domain instead.
     urgent_window: timedelta = URGENT_WINDOW  # how long "尽快" lasts (the hub's setting)
-    last_address: str | None = None  # the sender's saved address (bot.inbox.handler._saved_address): offered, "跟上回一样"
+    last_address: str | None = None  # saved address (handler._saved_address): offered, "跟上回一样"
     open_orders: tuple[OpenOrder, ...] | None = None  # the sender's open orders ("那个理发的不要了")
     my_tasks: tuple[OpenOrder, ...] | None = None  # a volunteer's accepted tasks ("到了 修好了", "明天去不了了")
     teams: tuple[TeamChoice, ...] | None = None  # the hub's own teams (registration); None: the catalogue's
