@@ -207,9 +207,12 @@ CANCEL_WORDS = frozenset({"算了", "不要了", "不用了", "不需要了", "�
                           "不办了", "不做了", "不修了", "不剪了", "不理了", "不去了", "不来了", "不用来了", "以后再说",
                           "下次再说", "改天再说", "不报了", "不报名了", "不注册了", "不当了", "不当志愿者了", "不换了",
                           "不兑了", "不兑换了", "取消吧", "取消", "不想要了", "没事了", "没事了不用了", "不找了",
-                          "不要", "回头再说", "再说吧", "不整了", "不搞了", "不了"})
+                          "不要", "回头再说", "再说吧", "不整了", "不搞了", "不了",
+                          # outside tester, round 4: 俺不想弄了 / 俺不要了 别来了 (read as self-harm by the model)
+                          "别来了", "不要来了", "别弄了", "不想弄了", "不想做了", "不想修了", "不想剪了", "不想约了",
+                          "不想理了", "不用弄了", "不用修了", "用不着了", "不想麻烦了", "不想办了"})
 # 算了下次吧 / 不要啦 改天: the words around a call-off that only put it off.
-_CANCEL_AROUND = _AROUND | {"我", "先", "暂时", "还是", "我看", "哎", "唉", "那个", "这个", "哎呀", "我先", "那我",
+_CANCEL_AROUND = _AROUND | {"我", "俺", "咱", "偶", "先", "暂时", "还是", "我看", "哎", "唉", "那个", "这个", "哎呀", "我先", "那我",
                             "下次", "下回", "改天", "以后", "回头", "再说", "过两天", "等等", "再想想", "想想",
                             "考虑考虑", "考虑一下", "再看看", "我再"}
 
@@ -377,3 +380,23 @@ def parse_small_talk(text: str) -> str | None:
         if raw and pattern.search(raw):
             return name
     return None
+
+
+# A call-off said in a sentence ("俺不想弄了 俺自己去剪", "不要了 别让师傅来了") and the words that would make it
+# more than a call-off (活, 死, 拖累, 这辈子...): see :func:`is_plain_reply`.
+_CALL_OFF = re.compile(r"不(?:想|用|要)?(?:要|弄|做|修|剪|约|来|办|理|搞|整|麻烦)了|别(?:来|弄|过来)了|取消")
+_MORE_THAN_A_CALL_OFF = re.compile(
+    r"活|死|命|跳|药|刀|轻生|结束|解脱|拖累|遗书|后事|永别|再见|告别|离开|世界|没意思|撑不|熬不|累|辈子|任何人|所有人|"
+    r"一了百了|不在了|最后|什么都不|都不想|不想醒|睡过去|走了")
+
+
+def is_plain_reply(text: str) -> bool:
+    """Is ``text`` one of the dialogue's own replies -- yes / no, a call-off (算了不要了, 俺不想弄了, 不要了 别来了),
+    thanks or a greeting -- and nothing more? The emergency second opinion is not asked about those: its nearest
+    examples of "俺不想弄了" are "我不想活了", and a cancel answered with the crisis hotline is a false alarm (outside
+    tester, 2026-12-03). Any word of life, death or farewell keeps a message out of this."""
+    if _MORE_THAN_A_CALL_OFF.search(text):
+        return False
+    if parse_yes_no(text) is not None or is_cancel(text) or parse_small_talk(text) is not None:
+        return True
+    return _CALL_OFF.search(text) is not None and len(text) <= 16

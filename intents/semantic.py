@@ -51,6 +51,7 @@ import numpy as np
 import numpy.typing as npt
 
 from intents.catalogue import Catalogue
+from intents.commands import is_plain_reply
 from intents.emergency import CUE, GUARDS, HINT, KINDS, STRONG, Emergency, detect_emergency, prepare, triage, weak_hit
 from intents.matcher import Matcher, MatchResult
 from intents.normalise import default_normaliser
@@ -747,12 +748,13 @@ _NUMBERED_REPLY = re.compile(
 def worth_a_second_opinion(text: str) -> bool:
     """Could ``text`` hold an emergency the rules missed? Not with fewer than :data:`SECOND_OPINION_MIN_HAN` Han
     characters once folded (full width, traditional → simplified, dialect words rewritten; particles such as 啊
-    kept), and not as a bare numbered choice or order-number reply (3, 接单 3, 完成订单 12). A cheap gate before
+    kept), not as a bare numbered choice or order-number reply (3, 接单 3, 完成订单 12), and not as one of the
+    dialogue's own replies (intents.commands.is_plain_reply: 算了不要了, 俺不想弄了, 好的 谢谢). A cheap gate before
     the embedding, so that 菜单, 你好, 1 and 接单 3 cost the second opinion nothing."""
     folded = default_normaliser().rewrite_dialect(default_normaliser().fold(text)).strip()
     if len(_HAN.findall(folded)) < SECOND_OPINION_MIN_HAN:
         return False
-    return _NUMBERED_REPLY.fullmatch(folded) is None
+    return _NUMBERED_REPLY.fullmatch(folded) is None and not is_plain_reply(folded)
 
 
 @dataclass(frozen=True, slots=True)

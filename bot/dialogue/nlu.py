@@ -175,10 +175,6 @@ class Understanding:
         if self.second_opinion is None:
             return found
         if found is None:
-            # A reply the dialogue reads in its own words (算了不要了, 好的 谢谢, 不是的) is no emergency the rules
-            # missed: the second opinion's neighbours of "算了不要了" are "算了 不活了", its hotline a false alarm.
-            if _yes_no(text) is not None or is_cancel(text) or _small_talk(text) is not None:
-                return None
             return self.second_opinion(text)
         dismisses: Callable[[str], bool] | None = getattr(self.second_opinion, "dismisses", None)
         return None if dismisses is not None and dismisses(text) else found

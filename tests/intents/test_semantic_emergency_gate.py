@@ -74,7 +74,8 @@ def test_the_gate_keeps_an_emergency_the_rules_miss(second: SemanticEmergency, m
     ("我家 3 楼漏水", True),  # a number inside a sentence is no numbered reply
     ("我要第3个服务", True),
     ("接单 3 楼下着火了", True),
-    ("好的好的呀", True),  # five Han characters, particles kept: asked (it costs, it is no emergency)
+    ("好的好的呀", False),  # five Han characters but a plain yes (intents.commands.is_plain_reply): not asked
+    ("我家好的好的没事呀 就是水漫进来了", True),  # a yes inside a sentence is no plain reply
 ])
 def test_the_boundary(text: str, asked: bool) -> None:
     assert worth_a_second_opinion(text) is asked, text
