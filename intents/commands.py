@@ -337,6 +337,8 @@ def parse_cancel_order(text: str) -> CancelRequest | None:
         if m:
             number = _to_int(m.group(1))
             return CancelRequest(order=number) if number else None
+    if is_cancel(raw):  # 俺不要了 别来了: call-off words only, no service named ("了别来" is no what)
+        return None
     for pattern in _CANCEL_BY_WHAT:
         m = pattern.match(core)
         if m:

@@ -88,3 +88,15 @@ def test_a_refused_submit_is_not_followed_by_the_next_orders_offer(chat: Chat, s
     assert "1个订单在进行中" in reply
     assert "还要下" not in reply and "已提交" not in reply
     assert len(_orders(services)) == 1
+
+
+def test_a_call_off_after_submitting_cancels_the_order_without_any_hotline(chat: Chat, services: Any) -> None:
+    assert "回复 1 确认" in (chat.say(R, "明天下午三点来给我理个发 幸福小区3栋2单元501 电话13812345678") or "")
+    assert "已提交" in (chat.say(R, "1") or "")
+    reply = chat.say(R, "俺不要了 别来了") or ""
+    assert "12356" not in reply and "热线" not in reply
+    if "取消" in reply and "吗" in reply:  # asked to confirm which order: yes
+        reply = chat.say(R, "对") or ""
+    assert "已取消" in reply or "取消了" in reply, reply
+    (order,) = _orders(services)
+    assert order.state == "cancelled"
