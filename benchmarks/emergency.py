@@ -3,10 +3,11 @@
 Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only] [--semantic]``
 
 Runs on the tuning sets (tests/data/emergency_tune.tsv, emergency_tune_v2.tsv, the outside-written
-tests/data/v3/emergency_v3_tune.tsv and tests/data/v4/emergency_v4_tune.tsv, and emergency_tune_families.tsv),
+tests/data/v3/emergency_v3_tune.tsv, tests/data/v4/emergency_v4_tune.tsv and tests/data/v5/emergency_v5_tune.tsv, and
+emergency_tune_families.tsv),
 listing their misses, wrong kinds and false alarms unless ``--quiet``,
 and on the held-out sets (tests/data/emergency_heldout.tsv, tests/data/heldout_v2/emergencies.tsv and
-tests/data/v3/emergency_v3_heldout.tsv and tests/data/v4/emergency_v4_heldout.tsv) when they exist.
+tests/data/v3/, v4/ and v5/ emergency_v*_heldout.tsv) when they exist.
 The held-out sets are blind: for them only
 aggregate figures are printed, never a text or which line failed.
 
@@ -40,10 +41,13 @@ HELDOUT = DATA / "emergency_heldout.tsv"
 HELDOUT_V2 = DATA / "heldout_v2" / "emergencies.tsv"
 TUNE_V3 = DATA / "v3" / "emergency_v3_tune.tsv"  # outside-written (tests/data/v3/README.md)
 TUNE_V4 = DATA / "v4" / "emergency_v4_tune.tsv"  # outside-written (tests/data/v4/README.md)
+TUNE_V5 = DATA / "v5" / "emergency_v5_tune.tsv"  # outside-written (tests/data/v5/README.md)
 TUNE_FAMILIES = DATA / "emergency_tune_families.tsv"  # probes of the rule families (written by hand)
-TUNES = (TUNE, TUNE_V2, TUNE_V3, TUNE_V4, TUNE_FAMILIES)
+TUNES = (TUNE, TUNE_V2, TUNE_V3, TUNE_V4, TUNE_V5, TUNE_FAMILIES)
 HELDOUT_V3 = DATA / "v3" / "emergency_v3_heldout.tsv"
 HELDOUT_V4 = DATA / "v4" / "emergency_v4_heldout.tsv"  # outside-written, blind
+HELDOUT_V5 = DATA / "v5" / "emergency_v5_heldout.tsv"  # outside-written, blind
+HELDOUTS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4, HELDOUT_V5)
 LABELS = (*KINDS, "none")
 
 
@@ -201,7 +205,7 @@ def semantic_paths(args: argparse.Namespace) -> int:
     examples = packaged_emergency_examples()
     vectors = store.embed([t for _, t in examples])
     sets = [(path, False) for path in TUNES] + [
-        (path, True) for path in (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4) if not args.tune_only]
+        (path, True) for path in HELDOUTS if not args.tune_only]
     print("| set | n (emergencies / none) | rules: recall / false alarms | + second opinion | + dismissal of weak "
           "hits |")
     print("|---|---|---|---|---|")
@@ -253,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_aggregates(f"tune ({path.relative_to(ROOT)})", tune)
         if not args.quiet:
             print_details(tune)
-    for path in (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4):
+    for path in HELDOUTS:
         if args.tune_only:
             print(f"== held-out ({path.relative_to(ROOT)}): skipped (--tune-only)")
         elif path.exists():

@@ -94,7 +94,8 @@ HELDOUT_V2 = DATA / "heldout_v2"
 EMERGENCY_TUNE = DATA / "emergency_tune.tsv"
 # the emergency second opinion's examples: every tuning set (the v3 one is outside-written, with a header line)
 EMERGENCY_TUNES = (EMERGENCY_TUNE, DATA / "emergency_tune_v2.tsv", DATA / "v3" / "emergency_v3_tune.tsv",
-                   DATA / "v4" / "emergency_v4_tune.tsv", DATA / "emergency_tune_families.tsv")
+                   DATA / "v4" / "emergency_v4_tune.tsv", DATA / "v5" / "emergency_v5_tune.tsv",
+                   DATA / "emergency_tune_families.tsv")
 EMERGENCY_HELDOUT = DATA / "emergency_heldout.tsv"
 V3 = DATA / "v3"  # outside-written, split into *_tune (may be read) and *_heldout (blind); see its README.md
 V3_LABELS = V3 / "service_labels.tsv"
@@ -789,7 +790,7 @@ def emergency_section(model: Embedder, cache_dir: Path | None, fixed: EmergencyF
         print(f"\n(held-out {EMERGENCY_HELDOUT.relative_to(ROOT)}: only with --final)")
         return
     for path in (EMERGENCY_HELDOUT, HELDOUT_V2 / "emergencies.tsv", V3 / "emergency_v3_heldout.tsv",
-                 DATA / "v4" / "emergency_v4_heldout.tsv"):
+                 DATA / "v4" / "emergency_v4_heldout.tsv", DATA / "v5" / "emergency_v5_heldout.tsv"):
         if path.exists():
             blind_emergency(model, cache_dir, index, fixed, path)
         else:
