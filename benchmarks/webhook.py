@@ -45,7 +45,8 @@ of the realistic mix in-process, one after another, and prints the SQL statement
 CPU time per step (--show-sql: the statements themselves).
 
     python benchmarks/webhook.py [--seconds S] [--rounds R] [--concurrency C] [--database-url URL]
-                                 [--rate R] [--profile N] [--mix cheap|realistic|both] [--mix-volunteers N]
+                                 [--rate R] [--profile N [--profile-out FILE]] [--mix cheap|realistic|both]
+                                 [--mix-volunteers N]
                                  [--statements N [--show-sql]]
 """
 
@@ -713,7 +714,7 @@ def mix_in_process(n: int, run: str, client: Any, builder: Builder, volunteers: 
     return unexpected_n
 
 
-def profile_mix(n: int, env: dict[str, str], volunteers: int) -> None:
+def profile_mix(n: int, env: dict[str, str], volunteers: int, out: str = "") -> None:
     """N sessions of the realistic mix through the full app in-process (Flask test client) under cProfile, after
     as many unprofiled ones to warm up (every volunteer's conversation row, the statement caches)."""
     import cProfile
@@ -741,6 +742,9 @@ def profile_mix(n: int, env: dict[str, str], volunteers: int) -> None:
     print(f"\nprofile: {n} sessions of the realistic mix in-process, {sent[0]} messages, {took / sent[0] * 1e3:.2f} "
           f"CPU-ms/msg (with profiler overhead; the profile below is CPU time), app code at {revision()}; answers "
           f"not as expected: {bad}")
+    if out:
+        prof.dump_stats(out)  # for pstats: callers, callees, more lines
+        print(f"profile written to {out}")
     stats = pstats.Stats(prof).strip_dirs().sort_stats("cumulative")
     stats.print_stats(40)
     stats.sort_stats("tottime").print_stats(25)
@@ -833,6 +837,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="instead of the benchmark, cProfile N messages through the app in-process (with --mix "
                          "realistic: N sessions of the realistic mix)")
+    ap.add_argument("--profile-out", default="", metavar="FILE",
+                    help="with --profile N --mix realistic: also write the profile's pstats data to FILE")
     ap.add_argument("--mix", choices=("cheap", "realistic", "both"), default="cheap",
                     help="cheap: 菜单/你好/人工 (the default, as before); realistic: ordering sessions and casual "
                          "messages (see the module's docstring); both: one after the other")
@@ -857,7 +863,7 @@ def main(argv: list[str] | None = None) -> int:
             statements(args.statements, env, args.mix_volunteers, args.show_sql)
             return 0
         if args.profile and args.mix == "realistic":
-            profile_mix(args.profile, env, args.mix_volunteers)
+            profile_mix(args.profile, env, args.mix_volunteers, args.profile_out)
             return 0
         if args.profile:
             profile(args.profile, env)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -81,7 +81,7 @@ def enqueue_many(s: Session, *, hub_id: int, now: datetime, messages: Iterable[M
 
     A batch with a key is one INSERT ... ON CONFLICT DO NOTHING (storage.upsert): a concurrent transaction queuing
     the same key makes this one wait for it and then skip the row, never fail (no savepoint needed). A batch without
-    keys is added to the session (written at its next flush, with the other pending rows)."""
+    keys is one plain INSERT of its rows (Core, no ORM objects: nothing reads them back)."""
     batch: list[Message] = []
     keys: set[str] = set()
     for m in messages:
@@ -93,43 +93,48 @@ def enqueue_many(s: Session, *, hub_id: int, now: datetime, messages: Iterable[M
     if not batch:
         return []
     rows = [_row(hub_id, now, m) for m in batch]
-    if not keys:
-        s.add_all([OutboxMessage(**row) for row in rows])
+    hot = _batch_insert(s.get_bind().dialect.name, len(rows), keyed=bool(keys))
+    if hot is None and not keys:  # a long batch: one executemany of the statement built once
+        s.execute(_PLAIN_INSERT, rows)
         return batch
-    hot = _keyed_insert(s.get_bind().dialect.name, len(rows))
     if hot is None:  # a long batch (a staff notice to a big office): built for its size
         new = set(s.scalars(insert_new(s, OutboxMessage).values(rows).returning(OutboxMessage.idempotency_key)))
     else:
         if s.autoflush:
             s.flush()  # what s.execute() would do first: rows added to this session before are written before
         params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
-        new = {key for (key,) in hot.run(s.connection(), params).rows}
+        result = hot.run(s.connection(), params)
+        if not keys:
+            return batch
+        new = {key for (key,) in result.rows}
     return [m for m in batch if m.idempotency_key is None or m.idempotency_key in new]
 
 
-# The keyed INSERT of a batch of up to HOT_BATCH rows, built once per database and batch size (storage.hot): every
+# The INSERT of a batch of up to HOT_BATCH rows, built once per database, batch size and kind (storage.hot): every
 # order step queues one. The payload goes through its SealedJSON type like any insert (storage.sealed).
 HOT_BATCH = 16
 _ROW_COLUMNS = ("hub_id", "channel", "to", "kind", "payload", "idempotency_key", "status", "attempts",
                 "next_attempt_at", "created_at", "priority")
-_KEYED_INSERTS: dict[tuple[str, int], Hot] = {}
-_KEYED_LOCK = threading.Lock()
+_BATCH_INSERTS: dict[tuple[str, int, bool], Hot] = {}
+_BATCH_LOCK = threading.Lock()
+_PLAIN_INSERT = insert(OutboxMessage.__table__)  # a longer batch without keys, as an executemany
 
 
-def _keyed_insert(dialect: str, n: int) -> Hot | None:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING idempotency_key of `n` rows (binds `<column>_<row>`), or None for a
-    batch longer than HOT_BATCH or a database storage.upsert has no such insert for."""
+def _batch_insert(dialect: str, n: int, *, keyed: bool) -> Hot | None:
+    """The INSERT of `n` rows (binds `<column>_<row>`): `keyed`, … ON CONFLICT DO NOTHING RETURNING idempotency_key;
+    else a plain one, nothing returned. None for a batch longer than HOT_BATCH or a database storage.upsert has no
+    such insert for."""
     if n > HOT_BATCH or dialect not in ("postgresql", "sqlite"):
         return None
-    hot = _KEYED_INSERTS.get((dialect, n))
+    hot = _BATCH_INSERTS.get((dialect, n, keyed))
     if hot is None:
         table = cast(Table, OutboxMessage.__table__)
         make = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = make(table).values([{name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in _ROW_COLUMNS}
                                    for i in range(n)])
-        with _KEYED_LOCK:
-            hot = _KEYED_INSERTS.setdefault(
-                (dialect, n), Hot(stmt.on_conflict_do_nothing().returning(table.c.idempotency_key)))
+        final = stmt.on_conflict_do_nothing().returning(table.c.idempotency_key) if keyed else stmt.inline()
+        with _BATCH_LOCK:
+            hot = _BATCH_INSERTS.setdefault((dialect, n, keyed), Hot(final))
     return hot
 
 

@@ -12,16 +12,28 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.hot import Hot
 from storage.models import Conversation
 
 # (state, slots) as stored -> the new (state, slots), or None to leave the row as it is
 Edit = Callable[[str, Mapping[str, Any]], tuple[str, Mapping[str, Any]] | None]
 IDLE = "IDLE"  # the state of a user with no conversation row yet (bot.dialogue.core.State.IDLE)
 ATTEMPTS = 5
+
+# Built once (storage.hot): per call only the values change, no statement is constructed or cached by key
+_T = Conversation.__table__.c
+_READ = Hot(select(_T.id, _T.state, _T.slots, _T.version).where(_T.user_id == bindparam("user_id")))
+_WRITE = Hot(update(Conversation.__table__)
+             .where(_T.id == bindparam("conv_id"), _T.version == bindparam("old_version"))
+             .values(state=bindparam("new_state", type_=_T.state.type),
+                     slots=bindparam("new_slots", type_=_T.slots.type),
+                     updated_at=bindparam("now", type_=_T.updated_at.type),
+                     version=bindparam("old_version") + 1))
+_CREATE = insert(Conversation.__table__)
 
 
 def change_conversation(s: Session, *, hub_id: int, user_id: int, now: datetime, edit: Edit,
@@ -32,9 +44,10 @@ def change_conversation(s: Session, *, hub_id: int, user_id: int, now: datetime,
     ``expected_version`` the edit applies only to that version of the row (the caller decided on what it read):
     if the row moved on, nothing is written and the answer is False.
     """
+    if s.autoflush:
+        s.flush()  # what the session's own SELECT did first: pending ORM changes are in the rows read
     for _ in range(ATTEMPTS):
-        row = s.execute(select(Conversation.id, Conversation.state, Conversation.slots, Conversation.version)
-                        .where(Conversation.user_id == user_id)).first()
+        row = _READ.run(s.connection(), {"user_id": user_id}).first()
         if row is None:
             if not create:
                 return False
@@ -43,8 +56,8 @@ def change_conversation(s: Session, *, hub_id: int, user_id: int, now: datetime,
                 return False
             try:
                 with s.begin_nested():
-                    s.execute(insert(Conversation).values(hub_id=hub_id, user_id=user_id, state=str(wanted[0]),
-                                                          slots=dict(wanted[1]), updated_at=now, version=0))
+                    s.execute(_CREATE, {"hub_id": hub_id, "user_id": user_id, "state": str(wanted[0]),
+                                        "slots": dict(wanted[1]), "updated_at": now, "version": 0})
             except IntegrityError:
                 continue  # the user's first message created the row a moment ago: edit that one
             return True
@@ -57,14 +70,12 @@ def change_conversation(s: Session, *, hub_id: int, user_id: int, now: datetime,
         new_state, new_slots = str(wanted[0]), dict(wanted[1])
         if (new_state, new_slots) == (state, dict(slots or {})):
             return False
-        done = s.execute(update(Conversation)
-                         .where(Conversation.id == conv_id, Conversation.version == version)
-                         .values(state=new_state, slots=new_slots, updated_at=now, version=version + 1)
-                         .execution_options(synchronize_session=False))
-        if done.rowcount == 1:  # type: ignore[attr-defined]
-            for obj in list(s.identity_map.values()):  # an ORM copy loaded earlier in this session is stale now
-                if isinstance(obj, Conversation) and obj.id == conv_id:
-                    s.expire(obj)
+        done = _WRITE.run(s.connection(), {"conv_id": conv_id, "old_version": version, "new_state": new_state,
+                                           "new_slots": new_slots, "now": now})
+        if done.rowcount == 1:
+            loaded = s.identity_map.get(s.identity_key(Conversation, conv_id))
+            if loaded is not None:  # an ORM copy loaded earlier in this session is stale now
+                s.expire(loaded)
             return True
         if expected_version is not None:
             return False

@@ -38,6 +38,9 @@ class _Plan:
     positional: tuple[str, ...] | None  # bind names in order (qmark/numeric paramstyles); None = by name
     to_db: tuple[tuple[str, Callable[[Any], Any]], ...]  # bind name -> type conversion, once per name
     types: tuple[Any, ...]  # per result column, the dialect's implementation of its type
+    # a SELECT, or DML with RETURNING (its own, or the dialect's implicit one): known when compiled, so the cursor's
+    # description (psycopg builds it anew, one object per column, at every access) is read only at the first run
+    returns_rows: bool
     # per result column, set at the first execution: some conversions depend on the type the database reports
     # (psycopg's float/numeric), which the cursor's description gives, as for Connection.execute
     from_db: tuple[Callable[[Any], Any] | None, ...] | None = None
@@ -89,7 +92,8 @@ class Hot:
         columns: Iterable[Any] = self.statement.exported_columns  # a SELECT's columns, or RETURNING's
         types = tuple(col.type.dialect_impl(dialect) for col in columns)
         positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        return _Plan(compiled, str(compiled), positional, tuple(to_db.items()), types)
+        returns_rows = isinstance(self.statement, Select) or bool(getattr(compiled, "effective_returning", None))
+        return _Plan(compiled, str(compiled), positional, tuple(to_db.items()), types, returns_rows)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Result:
         dialect = conn.dialect
@@ -111,8 +115,8 @@ class Hot:
         try:
             cursor = raw.cursor()
             cursor.execute(plan.sql, args)
-            description = cursor.description
-            rows: list[tuple[Any, ...]] = cursor.fetchall() if description else []  # type: ignore[assignment]
+            rows: list[tuple[Any, ...]] = cursor.fetchall() if plan.returns_rows else []  # type: ignore[assignment]
+            description = cursor.description if plan.returns_rows and plan.from_db is None else None
             rowcount = cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, fairy, cursor)
@@ -123,7 +127,8 @@ class Hot:
         finally:
             if cursor is not None:
                 cursor.close()
-        procs = plan.converters(dialect, description) if description else ()
+        procs = plan.from_db if plan.from_db is not None else \
+            plan.converters(dialect, description) if description else ()
         if rows and any(procs):
             rows = [tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True)) for row in rows]
         return Result(rows, rowcount)

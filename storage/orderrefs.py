@@ -15,10 +15,13 @@ unique index, and the message is retried by WeChat.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, literal, select
+from sqlalchemy import Connection, Integer, Table, and_, bindparam, func, literal, literal_column, select
+
+from storage.hot import Hot
 
 FIRST_WIDTH = 6
 LAST_WIDTH = 9  # 999,999,999 < 2**31: an INTEGER on both databases
@@ -36,9 +39,10 @@ def is_ref(value: int) -> bool:
     return span(FIRST_WIDTH)[0] <= value <= span(LAST_WIDTH)[1]
 
 
-def width_for(conn: Connection, orders: Table, hub_id: int) -> int:
-    """The narrowest width the hub has not crowded: one bounded count per width tried (one for most hubs)."""
-    for width in range(FIRST_WIDTH, LAST_WIDTH):
+def width_for(conn: Connection, orders: Table, hub_id: int, first: int = FIRST_WIDTH) -> int:
+    """The narrowest width the hub has not crowded: one bounded count per width tried (one for most hubs), from
+    `first` on (a wider one when the narrower ones are known to be crowded)."""
+    for width in range(first, LAST_WIDTH):
         low, high = span(width)
         room = (high - low + 1) // CROWDED
         used = select(literal(1)).where(orders.c.hub_id == hub_id, orders.c.ref.between(low, high)).limit(room)
@@ -47,11 +51,59 @@ def width_for(conn: Connection, orders: Table, hub_id: int) -> int:
     return LAST_WIDTH
 
 
+# The first round of a few orders' draw in one statement (storage.hot, built once per candidate count): whether the
+# first width is crowded, and which of the candidates drawn at it are taken. One row per taken candidate (one with
+# a NULL ref when none is), each with the bounded count of the width's refs.
+_FIRST_ROUNDS: dict[tuple[int, int], tuple[Table, Hot]] = {}
+_FIRST_LOCK = threading.Lock()
+FIRST_ROUND_MOST = 8  # orders in one flush drawn this way; a bigger batch (an import) takes the statements below
+
+
+def _first_round(orders: Table, n: int) -> Hot:
+    key = (id(orders), n)
+    found = _FIRST_ROUNDS.get(key)
+    if found is None:
+        hub = bindparam("hub_id", type_=orders.c.hub_id.type)
+        used = (select(literal_column("1")).where(orders.c.hub_id == hub,
+                                                  orders.c.ref.between(bindparam("low", type_=Integer),
+                                                                       bindparam("high", type_=Integer)))
+                .limit(bindparam("room", type_=Integer)).subquery())
+        one = select(literal_column("1").label("one")).subquery()
+        candidates = [bindparam(f"c{i}", type_=Integer) for i in range(n)]
+        stmt = (select(select(func.count()).select_from(used).scalar_subquery().label("used"), orders.c.ref)
+                .select_from(one.outerjoin(orders, and_(orders.c.hub_id == hub, orders.c.ref.in_(candidates)))))
+        with _FIRST_LOCK:
+            found = _FIRST_ROUNDS.setdefault(key, (orders, Hot(stmt)))
+    return found[1]
+
+
+def _candidates(low: int, high: int, n: int, unavailable: set[int]) -> set[int]:
+    return {low + secrets.randbelow(high - low + 1) for _ in range(n)} - unavailable
+
+
 def draw(conn: Connection, orders: Table, hub_id: int, count: int, avoid: Iterable[int] = ()) -> list[int]:
     """`count` distinct refs no order of the hub has (nor any in `avoid`), drawn at the hub's width."""
-    low, high = span(width_for(conn, orders, hub_id))
+    if count <= 0:
+        return []
     chosen: list[int] = []
     unavailable = set(avoid)
+    low, high = span(FIRST_WIDTH)
+    candidates = _candidates(low, high, count + DRAWS, unavailable) if count <= FIRST_ROUND_MOST else set()
+    if candidates:  # the width's count and the candidates' check in one statement (most hubs use the first width)
+        ordered = sorted(candidates)
+        ordered += [ordered[0]] * (count + DRAWS - len(ordered))  # a repeated candidate changes nothing
+        rows = _first_round(orders, count + DRAWS).run(conn, {
+            "hub_id": hub_id, "low": low, "high": high, "room": (high - low + 1) // CROWDED,
+            **{f"c{i}": ref for i, ref in enumerate(ordered)}}).rows
+        if rows[0][0] < (high - low + 1) // CROWDED:
+            free = list(candidates - {ref for _used, ref in rows})
+            secrets.SystemRandom().shuffle(free)  # a set's order is not random
+            chosen += free[:count]
+            unavailable |= candidates
+        else:  # crowded: the next widths, as below
+            low, high = span(width_for(conn, orders, hub_id, first=FIRST_WIDTH + 1))
+    else:
+        low, high = span(width_for(conn, orders, hub_id))
     while len(chosen) < count:
         wanted = count - len(chosen)
         candidates = {low + secrets.randbelow(high - low + 1) for _ in range(wanted + DRAWS)} - unavailable

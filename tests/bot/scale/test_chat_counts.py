@@ -33,7 +33,8 @@ from tests.bot.scale.seeding import Counter, counting
 # the step needs of it (their open orders; their membership, volunteer row and open tasks), the order by its ref
 # with its orderer's openid (told and asked to rate), the rating and its close are one UPDATE and one INSERT of
 # both events, the rated volunteer's membership and openid are read once and their hours in one statement.
-CONFIRM, ACCEPT, COMPLETE, RATE = 10, 14, 11, 14
+# CONFIRM 10 -> 9: the new order's 单号 is drawn with its width's count in one statement (storage.orderrefs).
+CONFIRM, ACCEPT, COMPLETE, RATE = 9, 14, 11, 14
 SENTENCE = "尽快来给我理个发，幸福小区3栋2单元501，电话13812345678"
 
 
