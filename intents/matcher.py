@@ -15,7 +15,7 @@ from pypinyin.pinyin_dict import pinyin_dict as PINYIN_DICT  # noqa: N812
 from rapidfuzz import fuzz, process
 
 from intents.catalogue import Catalogue, Service
-from intents.normalise import Normaliser, default_normaliser
+from intents.normalise import SEPARABLE_WORDS, Normaliser, default_normaliser
 from intents.segment import Tokenizer, add_words, crosses_word, new_tokenizer, token_spans
 
 Decision = Literal["accept", "clarify", "not_service"]
@@ -191,6 +191,13 @@ class Matcher:
         self._pinyin_terms = {k: tuple(sorted(v)) for k, v in pinyin_index.items()}
         self._fuzzy_terms = {k: tuple(sorted(v)) for k, v in fuzzy_index.items()}
         self._syllable_counts = tuple(sorted({len(k) for k in self._pinyin_terms}))
+        # 李个发 for 理个发: a separable keyword (intents.normalise.SEPARABLE_WORDS) typed as a homophone, with its 个;
+        # the normaliser joins only the correctly written verb to its object (理个发 -> 理发)
+        self._separable: dict[tuple[str, str], tuple[str, ...]] = {}
+        for term in SEPARABLE_WORDS:
+            if term in self._terms_exact and all(ch in self._readings for ch in term):
+                key = (self._readings[term[0]], self._readings[term[1]])
+                self._separable[key] = (*self._separable.get(key, ()), term)
         self._edit_terms: tuple[str, ...] = tuple(sorted(t for t in self._terms_exact if len(t) >= 3))
         self._tokenizer = tokenizer or new_tokenizer()
         add_words(self._tokenizer, self._terms_exact)
@@ -345,6 +352,14 @@ class Matcher:
                     if term != written and term not in exact:
                         entries = self._terms_exact[term]
                         hits.append(Hit(start, end, written, term, entries, FUZZY_PINYIN_QUALITY, "fuzzy_pinyin"))
+        for start in range(n - 2):
+            if text[start + 1] != "个" or not syllables[start] or not syllables[start + 2]:
+                continue
+            written = text[start:start + 3]
+            for term in self._separable.get((syllables[start], syllables[start + 2]), ()):
+                if term != text[start] + text[start + 2]:  # (理个发 itself the normaliser has made 理发)
+                    hits.append(Hit(start, start + 3, written, term, self._terms_exact[term], PINYIN_QUALITY_SHORT,
+                                    "pinyin"))
         return hits
 
     def _edit_hits(self, text: str, spans: tuple[tuple[int, int], ...], found: Sequence[Hit]) -> list[Hit]:

@@ -215,6 +215,19 @@ def prepare(text: str) -> str:
     return BARE_RANGE.sub(lambda m: f"{m.group(1)}点{m.group(2)}", folded)
 
 
+# "滴滴答答一晚上睡不着" / "忙了一整天" / "一宿没睡": how long something lasted, not when to come (周一晚上, 初一上午,
+# 十一下午 are days with their part, kept; "一上午都在家" says when she is in, kept).
+DURATION = re.compile(r"(?<![周期拜初\d零〇一二两三四五六七八九十])"
+                      r"(?:(?:一整|整整|整)个?(?:晚上|上午|下午|夜里|白天|宿|夜|晚|天)|一个?(?:晚上|上午|下午(?!饭)|夜里|白天|宿|夜|晚(?!点|些|一)))"
+                      r"(?!都?(?:在家|在|有空|有时间|行|可以|方便|能来|没事))")  # 明天一上午都在家: when she is in
+_HIDDEN = "\x00"  # a duration's characters, hidden from the parser (the same length: spans still index the text)
+
+
+def hide_durations(folded: str) -> str:
+    """The prepared text with its durations ("一晚上", "一整天") hidden from the appointment parser."""
+    return DURATION.sub(lambda m: _HIDDEN * len(m.group(0)), folded)
+
+
 def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW) -> TimeResult:
     """Read an appointment time from ``text``; ``now`` must be timezone-aware (Asia/Shanghai).
 
@@ -224,7 +237,7 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    folded = prepare(text)
+    folded = hide_durations(prepare(text))
     # "今天下午吧 哦不对 明天上午": what is said after taking it back is the time
     taken_back = list(SELF_CORRECTION.finditer(folded))
     if taken_back and taken_back[-1].end() < len(folded):

@@ -20,6 +20,7 @@ TRIGGER_WORDS: Mapping[str, str] = {
     "submit": "下单", "dispatch": "派单", "accept": "接单", "give_back": "退单", "support": "确认配套",
     "complete": "完成", "rate": "评价", "close": "结束", "cancel": "取消", "expire": "过期",
     "service_change": "改服务", "comment": "留言", "escalate": "转工作人员",
+    "edit_time": "居民改时间", "edit_address": "居民改地址", "edit_phone": "居民改电话",  # bot.serviceloop.edits
 }
 
 # the audit log (AuditLog.action)

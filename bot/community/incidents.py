@@ -9,6 +9,7 @@ hub's settings ask for it) a call-out of the whole team.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,6 +103,10 @@ def follow_up(s: Session, *, hub_id: int, user: User, text: str, now: datetime) 
     return incident
 
 
+_FALSE_ALARM = re.compile(r"虚惊|搞错|弄错|误报|报错|按错|点错|说错|误会|不是(?:着火|火灾|急病|急症|漏气)")
+_OVER = re.compile(r"好了|好多了|处理好|解决了|没大碍|起来了")
+
+
 def called_off(s: Session, *, hub_id: int, user: User, text: str, now: datetime) -> Incident | None:
     """The resident says their latest open emergency was a false alarm ("没事了 是锅糊了 虚惊一场"): staff are told at
     once, as urgently as the alert, and the incident's note says so. It stays open until a staff member has checked
@@ -111,9 +116,12 @@ def called_off(s: Session, *, hub_id: int, user: User, text: str, now: datetime)
         return None
     who = _resident_name(s, hub_id, user) or "这位居民"
     said = text[:200]
-    note = (f"【紧急情况·居民说是虚惊】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）\n"
-            f"{who}说：“{said}”\n请回个电话确认平安，再到管理后台把事件标记为已处理。")
-    incident.note = (f"居民说是虚惊一场：{said}")[:500]
+    # "刚才那个已经好了": over, not a false alarm (outside tester round 4); staff check either way
+    what = "虚惊一场" if _FALSE_ALARM.search(said) or not _OVER.search(said) else "已经没事了"
+    head = "是虚惊" if what == "虚惊一场" else what
+    note = (f"【紧急情况·居民说{head}】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）"
+            f"\n{who}说：“{said}”\n请回个电话确认平安，再到管理后台把事件标记为已处理。")
+    incident.note = (f"居民说{what}：{said}")[:500]
     _tell_staff(s, hub_id, note, now, f"incident-off:{incident.id}")
     s.add(AuditLog(hub_id=hub_id, actor=user.openid, action="incident_called_off", subject=f"incident:{incident.id}",
                    detail={"text": said}, at=now))

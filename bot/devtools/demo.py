@@ -21,7 +21,7 @@ from bot.devtools.seed import VOLUNTEERS, seed_demo_hub
 from bot.services import Services, build_services
 from bot.worker.process import Worker
 from storage.db import transaction, upgrade
-from storage.models import DISPATCH_WAITING_SQL, Order, OutboxMessage, Team
+from storage.models import DISPATCH_WAITING_SQL, Hub, Order, OutboxMessage, Team
 
 RESIDENT = "oDemoResident01"
 BARBER, BARBER2 = VOLUNTEERS[0].openid, VOLUNTEERS[1].openid
@@ -53,11 +53,17 @@ SCRIPT: tuple[ScriptStep, ...] = (
 )
 
 
-def seed(services: Services) -> None:
+def seed(services: Services) -> bool:
+    """Seed the demo hub; False when the database already has it (a `--db` file used before): it is reused."""
     with transaction(services.sessions) as s:
-        seed_demo_hub(s, services.clock.now(), hub_name="白莲街道雷锋超市")
-        s.execute(select(Team).where(Team.code == "haircut")).scalar_one().robot_key = "DEMO-HAIRCUT-ROBOT"
+        hub_id = s.scalar(select(Hub.id).where(Hub.slug == "default"))
+        if s.scalar(select(func.count()).select_from(Team).where(Team.hub_id == hub_id)):
+            return False
+        hub = seed_demo_hub(s, services.clock.now(), hub_name="白莲街道雷锋超市")
+        s.execute(select(Team).where(Team.hub_id == hub.id, Team.code == "haircut")).scalar_one().robot_key = \
+            "DEMO-HAIRCUT-ROBOT"
     services.hubs.forget()
+    return True
 
 
 def wait_outbox_empty(services: Services, timeout: float = 120.0) -> None:
@@ -90,7 +96,8 @@ def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
                           # still the passive reply (the scripted run checks it), not an outbox message
                           "reply_budget_seconds": 120.0}, environ={})
     services = build_services(config)
-    seed(services)
+    if not seed(services):
+        print(f"数据库 {url} 里已有演示社区，直接接着用（不再重复放示例数据）。")
     fake.adopt_users(services.sessions)  # the sample volunteers and staff follow the account
     server = make_server("127.0.0.1", 0, create_app(services=services), threaded=True)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()

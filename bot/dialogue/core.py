@@ -35,6 +35,10 @@ class State(StrEnum):
     PROXY_NAME = "PROXY_NAME"
     PROXY_PHONE = "PROXY_PHONE"
     CANCEL_PICK = "CANCEL_PICK"  # which open order to cancel ("那个理发的不要了"): no order is being made
+    # changing an order already submitted (changing.py): which order, what to change it to, and the confirmation
+    CHANGE_PICK = "CHANGE_PICK"
+    CHANGE_ASK = "CHANGE_ASK"
+    CHANGE_CONFIRM = "CHANGE_CONFIRM"
     RATE = "RATE"
     RATE_COMMENT = "RATE_COMMENT"
     VOL_HOURS = "VOL_HOURS"
@@ -111,6 +115,11 @@ class OpenOrder:
     id: int  # the number the sender sees and types (the order's ref, 单号)
     service: str  # the catalogue code
     when: str = ""  # how its time reads ("11月24日(周二) 09:00")
+    # what a change starts from ("不是明天 是后天" keeps its hour, "是6号楼不是3号楼" its estate), if the edge read it
+    time_kind: str | None = None
+    start: str | None = None  # ISO datetimes
+    end: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,9 @@ class Context:
     my_tasks: tuple[OpenOrder, ...] | None = None  # a volunteer's accepted tasks ("到了 修好了", "明天去不了了")
     teams: tuple[TeamChoice, ...] | None = None  # the hub's own teams (registration); None: the catalogue's
     office_hours: str = ""  # HubSettings.office_hours: 人工 out of hours says when staff answer
+    office_phone: str = ""  # HubSettings.office_phone: "社区电话多少" is answered with it
     order_ratings: Mapping[int, int] | None = None  # the hearts already given to the order "评价 N" names, if any
+    unrated_orders: tuple[int, ...] | None = None  # the sender's orders done and waiting for their rating ("评价 5")
 
 
 LABEL_CHARS = 120  # a location's place name: longer than any WeChat sends; a longer one is cut, not echoed whole

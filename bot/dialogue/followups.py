@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.dialogue import volunteering
 from bot.dialogue.core import Action, Context, OpenOrder, Result, State, idle, is_volunteer, kept, result
+from bot.dialogue.nlu import GIVE_BACK, GIVE_BACK_AFTER
 from intents.normalise import default_normaliser
 from intents.timeparse import SHANGHAI
 
@@ -44,6 +45,27 @@ def asks_status(text: str) -> bool:
     """"啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": where is my order?"""
     raw = _compact(text)
     return bool(raw) and len(raw) <= 24 and bool(STATUS.search(raw)) and not _NOT_STATUS.search(raw)
+
+
+# "谁来给俺理发" / "师傅电话多少" / "师傅叫什么" with an order under way: who is coming (outside tester round 4).
+WHO_COMES = re.compile(r"^(?:那|请问|那么)?(?:是|到底是|会是)?谁(?:来|上门|过来|接的?单|接了)")
+ABOUT_VOLUNTEER = re.compile(
+    r"^(?:那个|接单的?|来的)?(?:师傅|志愿者|那人|那个人)(?:的)?(?:电话|手机|手机号|号码|联系方式|叫什么|姓什么|是谁|"
+    r"是哪位|怎么联系)(?:名字)?(?:是)?(?:多少|几号|是多少)?(?:啊|呀|呢|嘛|哦)*$"
+    r"|^(?:有人|有没有人|有志愿者)接(?:单|了)(?:了)?(?:吗|没|没有)?$")
+
+
+def who_comes_words(text: str) -> bool:
+    """Words asking who the volunteer is or how to reach them (the edge then reads the open orders)."""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 16 and bool(WHO_COMES.search(raw) or ABOUT_VOLUNTEER.search(raw))
+
+
+def asks_who_comes(text: str, open_orders: tuple[OpenOrder, ...] | None) -> bool:
+    """"师傅电话多少" is always about one's order; "谁来给俺理发" only with an order under way (else a request)."""
+    if not who_comes_words(text):
+        return False
+    return bool(ABOUT_VOLUNTEER.search(_compact(text))) or bool(open_orders)
 
 
 # -- cost ----------------------------------------------------------------------------------------------------
@@ -118,6 +140,20 @@ def asks_how_to_use(text: str) -> bool:
     return bool(HOW_TO_USE.match(_compact(text)))
 
 
+# "啥时候有一条街活动" / "一条街活动什么时候搞" / "最近啥时候有活动啊": when the events are, a question for the events
+# listing (grep "events" in intents/commands.py), never an order for 文体活动.
+_WHEN_ASKED = r"(?:什么时候|啥时候|啥时|几时|哪天|几号|哪一天|多会儿?|在哪|在哪儿|在哪里)"
+_EVENTS_ASKED = re.compile(rf"{_WHEN_ASKED}.{{0,6}}(?:一条街|活动)|(?:一条街|活动).{{0,6}}{_WHEN_ASKED}|"
+                           r"(?:一条街|活动)(?:还)?(?:有没有|有吗|办不办|搞不搞|开不开)")
+_EVENT_ORDER = re.compile(r"帮我|给我|我要|我想|想要|组织|办个|搞个|报名|订阅|提醒")
+
+
+def asks_events(text: str) -> bool:
+    """A question about when or where the street's events are ("啥时候有一条街活动"), not a request for one."""
+    compact = _compact(text)
+    return bool(_EVENTS_ASKED.search(compact)) and not _EVENT_ORDER.search(compact)
+
+
 # -- changing a rating already given -----------------------------------------------------------------------
 # "我想改成五颗心" / "刚才评错了" / "分打错了" / "能改评价吗" / "我要重新评一下": a rating word and a changing word.
 _RATING_WORD = re.compile(r"评价|评分|打分|评错|评的|重新评|再评|分数|星级|好评|差评|中评|颗心|打错分|分打错|分给错|"
@@ -154,7 +190,8 @@ def _plain(text: str) -> str | None:
 def wants_own_tasks(text: str) -> bool:
     """Words about one's own task ("明天临时有事去不了了", "到了 修好了"): the edge reads the volunteer's tasks."""
     raw = _plain(text)
-    return (raw is not None and bool(CANT_GO.search(raw) or DONE.match(raw))) or volunteering.wants_own_tasks(text)
+    return (raw is not None and bool(CANT_GO.search(raw) or DONE.match(raw))) or volunteering.wants_own_tasks(text) \
+        or bool(GIVE_BACK.match(text.strip()) or GIVE_BACK_AFTER.match(text.strip()))  # "退单 N": whose is it?
 
 
 def _task_line(o: OpenOrder, ctx: Context) -> str:
@@ -378,3 +415,108 @@ def after_hours(office_hours: str, now: datetime) -> bool:
     if not spans:
         spans = [(DAY_OPENS, DAY_CLOSES)]
     return not any(start <= minute < end for start, end in spans)
+
+
+# -- a rating waiting for the resident (outside tester round 4) ---------------------------------------------------
+# "评价 5" is 5 hearts for the order waiting for a rating: order numbers are 6-digit refs, so a 0-5 said without
+# 号 / 订单 is hearts. Only with no order waiting may it still be read as an order number.
+_ORDER_MARK = re.compile(r"号|订单|单子|第")
+
+
+def hearts_not_order(text: str, named: int | None) -> bool:
+    """"评价 5" / "打分 4": the number named is 0-5 and not marked as an order's number."""
+    return named is not None and 0 <= named <= 5 and not _ORDER_MARK.search(text)
+
+
+def bare_rating(text: str, nlu: Any) -> int | None:
+    """A message that is only a rating ("★★★★", "5颗心", "挺好的 五颗心"), not a bare digit (a menu choice)."""
+    plain = re.sub(r"[\s,，。.!！?？~～、]+", "", text)
+    if not plain or plain.isdigit() or len(plain) > 12:
+        return None
+    return nlu.rating(text)
+
+
+def may_rate_waiting(text: str, named: int | None, nlu: Any) -> bool:
+    """The edge reads the sender's orders waiting for a rating only for messages that may rate one."""
+    return hearts_not_order(text, named) or (named is None and bare_rating(text, nlu) is not None)
+
+
+def rate_waiting(slots: Mapping[str, Any], waiting: tuple[int, ...], hearts: int) -> Result:
+    """Hearts said for "the" order waiting: rated when there is one; with several, which one."""
+    if len(waiting) == 1:
+        rest = {**kept(slots), "rate_order": waiting[0], "misses": 0, "rated": hearts}
+        rate = Action("rate", {"order": waiting[0], "hearts": hearts})
+        return result(State.RATE_COMMENT, rest, None, actions=(rate,))
+    listed = "、".join(f"订单{ref}" for ref in waiting)
+    return idle(f"您有{len(waiting)}个订单在等评价：{listed}。请回复“评价 订单号 {hearts}”，"
+                f"比如“评价 {waiting[0]} {hearts}”。", slots)
+
+
+_NOT_NOW = re.compile(r"^(?:我|俺)?(?:先|暂时|现在)?(?:不评|不想评|不打分|不想打分|没空评|懒得评|以后再评|下次再评|"
+                      r"回头再评|等会再评|等会儿再评)(?:了|吧|啦|啊)*$")
+RATE_LATER = ("好的，订单{order}先不评价。想评的时候回复“评价 {order} 几颗心”就行，比如“评价 {order} 5”。"
+              "志愿者的服务时长和积分等您评价后计入。")
+
+
+def rate_later(state: str, slots: Mapping[str, Any], nlu: Any, text: str) -> Result | None:
+    """"不用了" / "取消" at the rating question: no rating is dropped silently; the way to rate later is said."""
+    order = slots.get("rate_order")
+    if state != State.RATE or order is None or re.search(r"\d", text) or nlu.rating(text) is not None:
+        return None
+    if not nlu.is_no(text) and not _NOT_NOW.search(_compact(text)):
+        return None
+    rest = {k: v for k, v in kept(slots).items() if k not in ("rate_order", "misses", "rated")}
+    return idle(RATE_LATER.format(order=order), rest)
+
+
+# -- a person, and the office's phone (outside tester round 4) ---------------------------------------------------
+_PERSON = re.compile(r"^(?:喂|你好|您好|请问)*(?:有没有|有|要|找|给我找|来)(?:个|一个)?(?:活人|真人)(?:在)?"
+                     r"(?:吗|啊|呀|没有|没|不|呢|在吗|在不|说话)*$")
+_OFFICE_PHONE = re.compile(r"^(?:我要|我想|我)?(?:打|拨)(?:个)?电话(?:给|到)(?:社区|居委会|你们)"
+                           r"|^(?:社区|居委会|你们|办公室|社区办公室)(?:的)?(?:电话|号码|联系电话|办公电话)(?:是)?"
+                           r"(?:多少|几号|是多少|呢|有吗|给我)?(?:啊|呀|呢|吗)*$"
+                           r"|^(?:怎么|咋|如何)(?:给|跟)?(?:社区|居委会)(?:打电话|联系)")
+
+
+def asks_for_person(text: str) -> bool:
+    """"有没有活人啊" / "找个真人": a person wanted (not "is the bot there?")."""
+    return bool(_PERSON.match(_compact(text)))
+
+
+def asks_office_phone(text: str) -> bool:
+    """"打电话给社区" / "社区电话多少": the hub's office phone."""
+    return bool(_OFFICE_PHONE.search(_compact(text)))
+
+
+def office_phone_reply(phone: str, hours: str) -> str:
+    when = f"，上班时间{hours}" if hours else ""
+    return (f"社区办公室电话：{phone}{when}。有急事请直接打电话；"
+            "也可以回复“人工”，请工作人员在这里回复您。")
+
+
+_STILL_WAITING = re.compile(r"(?:喂|你好|您好|请问|在吗|在不在|在不|在么|在没|有人吗|有人在吗|人呢|还有人吗|有没有人|"
+                            r"怎么没人(?:理我|回|回我|说话)?|没人理我吗?|还要等多久|要等多久|快点|啊|呀|哈|呢)+")
+
+
+def asks_after_person(text: str, nlu: Any) -> bool:
+    """While handed over: "人工" again, "在吗 有人吗", "有没有活人啊": still waiting for a person."""
+    command = nlu.command(text)
+    raw = _compact(text)
+    return (command is not None and command.name == "human") or asks_for_person(text) or \
+        bool(raw and _STILL_WAITING.fullmatch(raw))
+
+
+# -- after an emergency: "刚才那个已经好了" (outside tester round 4) ------------------------------------------------
+_ALL_CLEAR = re.compile(r"^(?:刚才|刚刚|之前|上面)?(?:那个|那件事|的事|那事)?(?:人|我妈|我爸|老人|她|他)?"
+                        r"(?:已经|现在|都)?(?:好了|好多了|没事了|没事儿了|没什么事了|处理好了|解决了|弄好了|没大碍了|起来了)(?:了|啦|啊|呀)*$")
+_THANKS_ONLY = re.compile(r"^(?:谢谢|谢了|多谢|感谢|谢谢你们?|谢谢您|辛苦了)(?:啊|呀|啦)*$")
+
+
+def all_clear(text: str) -> tuple[bool, str]:
+    """"刚才那个已经好了 谢谢 还能约理发吗": (the emergency said to be over, what else the message asks)."""
+    parts = [p for p in re.split(r"[\s,，。.!！?？;；~～、]+", text.strip()) if p]
+    clear = [p for p in parts if _ALL_CLEAR.match(_compact(p))]
+    if not clear:
+        return False, text
+    rest = [p for p in parts if p not in clear and not _THANKS_ONLY.match(_compact(p))]
+    return True, " ".join(rest)

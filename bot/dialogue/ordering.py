@@ -331,13 +331,34 @@ def tidy_details(text: str) -> str:
     return text.strip(" ，,。；;:：")
 
 
-def _clarify(slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context) -> Result:
+def menu_question(codes: Sequence[str], ctx: Context) -> str:
+    """"您要的是哪一项？" with the numbered services; with one service only, a yes-or-no question about it."""
+    if len(codes) == 1:
+        return f"您是要【{ctx.nlu.service_name(codes[0])}】吗？回复 是，或者说说您要什么。"
     lines = ["您要的是哪一项？"] + [f"{i} {ctx.nlu.service_name(c)}" for i, c in enumerate(codes, 1)]
     lines.append("回复数字；都不是的话，换个说法再说一次。")
+    return "\n".join(lines)
+
+
+def menu_codes(m: Any, text: str, ctx: Context) -> list[str]:
+    """The services to offer for a clarify: its first three; only the first when the keyword matcher alone is sure of
+    it (the semantic layer's second thoughts are asked about as yes or no, never with unrelated services: 修水笼头
+    offered 义务理发)."""
+    codes = [c for c, _ in m.candidates[:3]]
+    if len(codes) > 1:
+        rest = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest or text
+        lexical = ctx.nlu.matcher.match(rest)
+        if lexical.decision == "accept" and lexical.service == codes[0]:
+            return codes[:1]
+    return codes
+
+
+def _clarify(slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context) -> Result:
     draft = dict(slots.get("draft") or {})
     new_slots, rest = _fill(dict(slots), draft, text, ctx)
     draft["details"] = tidy_details(rest) or text
-    return result(ASK_SERVICE, {**new_slots, "draft": draft, "candidates": codes, "misses": 0}, "\n".join(lines))
+    return result(ASK_SERVICE, {**new_slots, "draft": draft, "candidates": codes, "misses": 0},
+                  menu_question(codes, ctx))
 
 
 def _match(text: str, ctx: Context) -> Any:
@@ -404,12 +425,13 @@ def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text:
     m = _match(text, ctx)
     if m.decision == "accept" and m.service:
         return _with_service(base, m.service, text, ctx)
-    if m.decision == "clarify" and len(m.candidates) == 1 and _says_a_slot(text, ctx):
+    codes = menu_codes(m, text, ctx) if m.decision == "clarify" else []
+    if len(codes) == 1 and _says_a_slot(text, ctx):
         # one service fits a message that also says when, where or a phone: an order; asking "1 维修服务?" is a
         # step for nothing (the summary shows the service, and 2 changes it)
-        return _with_service(base, m.candidates[0][0], text, ctx)
-    if m.decision == "clarify" and m.candidates:
-        return _clarify(base, [c for c, _ in m.candidates[:3]], text, ctx)
+        return _with_service(base, codes[0], text, ctx)
+    if codes:
+        return _clarify(base, codes, text, ctx)
     return idle("这个我可能帮不上忙。需要志愿者帮忙的话，请直接说要做什么，比如“明天上午来修水管”；"
                 "或回复“菜单”看看能做什么。", slots)
 
@@ -431,13 +453,16 @@ def next_order(offer: Mapping[str, Any], slots: Mapping[str, Any], text: str, ct
         return idle(f"好的，{name}先不下了。需要时直接说，或回复“菜单”。", slots)
     if not (said_yes(word, ctx) or word in ("要", "还要", "接着下", "下吧", "要的")):
         return None
-    draft = {**dict(offer.get("from") or {}), "service": more[0]["service"], "details": more[0].get("details") or name}
+    own = dict(more[0].get(OWN) or {})  # said with its own time, address or phone (new_request): those, not the first's
+    draft = {**dict(offer.get("from") or {}), **own, "service": more[0]["service"],
+             "details": more[0].get("details") or name}
     latest = draft.get("end") or draft.get("start")
     if latest and datetime.fromisoformat(str(latest)) <= ctx.now:  # the time has passed meanwhile: asked again
         for key in TIME_KEYS:
             draft.pop(key, None)
+    same = "按您说的时间、地址和电话" if own else "时间、地址和电话跟上一单一样"
     return next_question({**_without_offers(slots), "draft": draft, MORE: more[1:], "candidates": []}, ctx,
-                         prefix=f"好的，接着下【{name}】的单，时间、地址和电话跟上一单一样。\n")
+                         prefix=f"好的，接着下【{name}】的单，{same}。\n")
 
 
 PROXY_TITLE = "proxy_title"  # 阿姨 / 奶奶 / 叔叔 / 爷爷 from the words that began the proxy order ("帮我妈下单")
@@ -550,8 +575,50 @@ def other_service(state: str, slots: Mapping[str, Any], text: str, ctx: Context,
                   f"回复 1 改成{name}；2 两个都要（这单下好了接着下{name}）；0 不改，还是{old_name}。")
 
 
-def _also(slots: Mapping[str, Any], code: str, details: str, ctx: Context) -> Result:
-    more = [*_more_without(slots, code), {"service": code, "details": details[:200]}]
+# A whole new request on the summary (or at a question) naming another service: "帮我妈约个修水管 她住幸福小区3栋101
+# 电话… 明天上午" while a haircut waits to be confirmed. Never taken as corrections of this order (another person's
+# address on it); the switch question, its own time, address and phone kept for whichever order it becomes.
+OWN = "own"
+
+
+def new_request(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """The switch question for a request of another service said with a request's words ("帮我…", "我要…") and its own
+    details (or at length); None for anything else (a correction, an answer to the question asked)."""
+    draft = dict(slots.get("draft") or {})
+    old = draft.get("service")
+    if not old or state not in SWITCH_FROM or wrong_phone_words(text) is not None:
+        return None
+    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    says = found.time.is_clear or bool(found.address) or bool(found.phone)
+    if not (_ASKS.search(found.rest) or _REQUEST_CUE.search(found.rest)) or _moved_to(text, ctx) \
+            or ctx.nlu.correction(text) is not None or _FIX_WORDS.search(text):  # "手机号改成138…": a correction
+        return None
+    m = _match(text, ctx)
+    codes = [str(m.service)] if m.decision == "accept" and m.service else \
+        menu_codes(m, text, ctx) if m.decision == "clarify" else []
+    if len(codes) != 1 or codes[0] == old or (not says and len(text) <= 24):
+        return None  # (a short bare "我要理发" is other_service's question, after the state's own answer)
+    code = codes[0]
+    own: dict[str, Any] = {}
+    if found.time.is_clear and not is_past(found.time, ctx.now):
+        own.update(_time_slots(found.time))
+    if found.address:
+        own["address"] = found.address[:200]
+    if found.phone:
+        own["phone"] = found.phone
+    name, old_name = ctx.nlu.service_name(code), ctx.nlu.service_name(str(old))
+    rest = tidy_details(scrub(found.rest, own.get("address"), own.get("phone")))
+    details = (rest if len(rest) > 2 else name)[:200]
+    back = state if state != EDIT else CONFIRM
+    asked = {**slots, "switch": {"to": code, "details": details, "back": str(back), OWN: own}, "misses": 0}
+    return result(SWITCH, asked, f"您正在下【{old_name}】的单。要把这单改成【{name}】，还是两个都要？\n"
+                  f"回复 1 改成{name}；2 两个都要（这单下好了接着下{name}）；0 不改，还是{old_name}。")
+
+
+def _also(slots: Mapping[str, Any], code: str, details: str, ctx: Context,
+          own: Mapping[str, Any] | None = None) -> Result:
+    entry: dict[str, Any] = {"service": code, "details": details[:200], **({OWN: dict(own)} if own else {})}
+    more = [*_more_without(slots, code), entry]
     old_name = ctx.nlu.service_name(str((slots.get("draft") or {}).get("service")))
     return next_question({**slots, MORE: more}, ctx, prefix=f"好的，先把这单【{old_name}】下好，接着帮您下"
                          f"【{ctx.nlu.service_name(code)}】。\n")
@@ -571,15 +638,21 @@ def on_switch(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
     name, old_name = ctx.nlu.service_name(str(code)), ctx.nlu.service_name(str(draft["service"]))
     named = ctx.nlu.match(word) if pick is None else None
     named_code = named.service if named is not None and named.decision == "accept" else None
+    own = dict(switch.get(OWN) or {})  # the new request's own time, address and phone (new_request)
     if pick == 2 or _BOTH.search(word):
-        return _also(rest, str(code), str(switch.get("details") or name), ctx)
+        return _also(rest, str(code), str(switch.get("details") or name), ctx, own)
     if word in ABORT or _KEEP_IT_WORDS.search(word) or said_no(word, ctx) or ctx.nlu.is_no(word) \
             or named_code == draft["service"]:  # "还是理发吧"
         return next_question(rest, ctx, prefix=f"好的，还是【{old_name}】。\n")
     if pick == 1 or said_yes(word, ctx) or _CHANGE_IT.search(word) or named_code == code:
         draft.update(service=code, details=switch.get("details") or name)
-        return next_question({**rest, "draft": draft, MORE: _more_without(rest, str(code))}, ctx,
-                             prefix=f"好的，这单改成【{name}】，已经说好的时间、地址和电话都留着。\n")
+        if own:  # what the new request said replaces this order's (a phone or an address of its own)
+            draft = {k: v for k, v in draft.items() if not (k in ("lat", "lng") and "address" in own)}
+            draft.update(own)
+            said = f"好的，这单改成【{name}】，按您刚才说的时间、地址和电话。\n"
+        else:
+            said = f"好的，这单改成【{name}】，已经说好的时间、地址和电话都留着。\n"
+        return next_question({**rest, "draft": draft, MORE: _more_without(rest, str(code))}, ctx, prefix=said)
     if named_code is not None:  # a third service: the question again
         return retry(state, slots, ctx, f"要把这单改成【{name}】，回复 1；两个都要回复 2；不改回复 0。")
     back = str(switch.get("back") or CONFIRM)
@@ -622,15 +695,51 @@ def on_service(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
             pick = 1
         if pick is not None and 1 <= pick <= len(codes):
             return _with_service(slots, codes[pick - 1], str((slots.get("draft") or {}).get("details") or ""), ctx)
+        if text.strip() in ABORT:  # "0": no service after all
+            return idle("好的，先不下单了。需要时再找我，回复“菜单”看看能做什么。", slots)
+        if _OUT_OF_RANGE.fullmatch(text.strip()):  # "9" / "-1" to a menu of three
+            return retry(state, slots, ctx, f"请回复 1-{len(codes)} 之间的数字；都不是的话，换个说法再说一次。"
+                         if len(codes) > 1 else menu_question(codes, ctx))
+        if len(codes) == 1 and len(text.strip()) <= 4 and said_no(text, ctx):  # "您是要【维修服务】吗？" "不是"
+            return result(state, {**slots, "candidates": [], "misses": 0},
+                          "好的。您需要什么服务？直接说就行，比如“理发”“修水管”“陪我去医院”。")
     several = services_said(text, ctx)
     if several:
         return _with_several({**slots, "draft": {**(slots.get("draft") or {}), "details": None}}, several, text, ctx)
     m = _match(text, ctx)
-    if m.decision == "accept" and m.service:
-        return _with_service({**slots, "draft": {**(slots.get("draft") or {}), "details": None}}, m.service, text, ctx)
-    if m.decision == "clarify" and m.candidates:
-        return _clarify(slots, [c for c, _ in m.candidates[:3]], text, ctx)
+    offered = menu_codes(m, text, ctx) if m.decision == "clarify" else []
+    if (m.decision == "accept" and m.service) or (len(offered) == 1 and _says_a_slot(text, ctx)):
+        # the service named, with what this message says replacing what was kept (its own address, not the last)
+        found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+        said = {*(TIME_KEYS if found.time.is_clear else ()), *(("address", "lat", "lng") if found.address else ()),
+                *(("phone",) if found.phone else ())}
+        draft = {k: v for k, v in (slots.get("draft") or {}).items() if k not in said}
+        return _with_service({**slots, "draft": {**draft, "details": None}}, str(m.service or offered[0]), text, ctx)
+    if codes:
+        kept_too = _kept_at_menu(state, slots, codes, text, ctx)
+        if kept_too is not None:
+            return kept_too
+    if offered:
+        return _clarify(slots, offered, text, ctx)
     return retry(state, slots, ctx, "您需要什么服务？比如“理发”“修水管”“陪我去医院”。")
+
+
+_OUT_OF_RANGE = re.compile(r"[-－—]?\d{1,3}")
+
+
+def _kept_at_menu(state: str, slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context) -> Result | None:
+    """At "您要的是哪一项？", an answer that says a time, an address or a phone ("明天上午"), or corrects one ("地址错了
+    是幸福小区6栋105"): kept in the draft, and the service asked again in a word; None when it says none."""
+    if not (_says_a_slot(text, ctx) or ctx.nlu.correction(text) is not None):
+        return None
+    draft = dict(slots.get("draft") or {})
+    new_slots, changed = _apply_correction(dict(slots), draft, text, ctx)
+    if not changed:
+        return None
+    new_slots = {**new_slots, "draft": draft, "misses": 0}
+    if draft.get("service"):  # the correction named the service too
+        return next_question({**new_slots, "candidates": []}, ctx, prefix="好的，记下了。\n")
+    return result(state, new_slots, "好的，记下了。还要问一下：" + menu_question(codes, ctx))
 
 
 def on_details(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
@@ -932,7 +1041,8 @@ def _submit(slots: Mapping[str, Any], ctx: Context, draft: dict[str, Any]) -> Re
     offer = {"more": more, "from": {k: draft[k] for k in CARRIED if k in draft}, "at": ctx.now.isoformat()}
     first = ctx.nlu.service_name(str(more[0]["service"]))
     later = f"（之后还有{_names(more[1:], ctx)}。）" if len(more) > 1 else ""
-    ask = f"还要下【{first}】的单吗？时间、地址和电话跟这单一样。回复 1 接着下，0 不用了。{later}"
+    same = "用您说的那个时间、地址和电话" if more[0].get(OWN) else "时间、地址和电话跟这单一样"
+    ask = f"还要下【{first}】的单吗？{same}。回复 1 接着下，0 不用了。{later}"
     return result(State.IDLE, {**kept(slots), NEXT_ORDER: offer}, None,
                   actions=(submit, Action("note", {"text": ask, "unless_refused": "submit_order"})))
 
@@ -1184,6 +1294,16 @@ def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
 CANCEL_BACK = "cancel_back"  # the order being made while another one is cancelled: its question is asked after
 
 
+# "help" / "帮助" while an order is being made: said what to do, and the question asked again (the draft kept).
+HELP_KEEPS = frozenset({ASK_DETAILS, ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM})
+
+
+def help_mid_order(slots: Mapping[str, Any], ctx: Context) -> str:
+    name = ctx.nlu.service_name(str((slots.get("draft") or {}).get("service")))
+    return (f"我正在帮您下【{name}】的单，已经说的都记着。回答下面的问题就行；"
+            "不想下了回复“取消”，找社区工作人员回复“人工”。\n")
+
+
 def making_order(state: str, slots: Mapping[str, Any]) -> bool:
     """An order is being made (a draft with its service) in one of the ordering states."""
     return state in ORDERING and bool((slots.get("draft") or {}).get("service"))
@@ -1270,7 +1390,12 @@ def on_cancel_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
 
 # "我要改一下订单的时间" / "修改订单 490454" / "订单电话要换一下": a change of an order already submitted.
 _CHANGE_ORDER = re.compile(r"(?:改|修改|更改|变更|换)(?:一下|下)?(?:我的|那个|刚才的?)?(?:订单|单子)|"
-                           r"(?:订单|单子)(?:的|里的?)?(?:时间|电话|地址|号码)?(?:要|想|能|能不能|可以)?(?:改|修改|换)")
+                           r"(?:订单|单子)(?:的|里的?)?(?:时间|电话|地址|号码)?(?:要|想|能|能不能|可以)?(?:改|修改|换)|"
+                           # "改下时间 后天上午吧" / "改个电话" / "地址搞错了": one of its details, with no order word
+                           r"^(?:我|俺)?(?:要|想|得)?(?:改|换|修改|更改)(?:一下|下|个|改)?(?:订单的?)?"
+                           r"(?:时间|日子|地址|住址|电话|手机号?|号码)|"
+                           r"^(?:时间|地址|住址|电话|手机号?|号码)(?:要|想|得)?(?:改|换)(?:一下|下)?$|"
+                           r"^(?:时间|地址|住址|电话|手机号?|号码)(?:搞|弄|写|填|说)?(?:错了|不对)")
 _ORDER_REF = re.compile(r"(?<!\d)(\d{3,19})(?!\d)")
 _SLOT_WORDS = (("time", re.compile(r"时间|日子|哪天|几点|改到|改成.{0,4}[天日号午点]|明天|后天|今天|周|礼拜|星期")),
                ("phone", re.compile(r"电话|手机|号码")), ("address", re.compile(r"地址|住址|门牌|栋|单元|小区")))
@@ -1340,7 +1465,8 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     return result(RATE_COMMENT, {**slots, "misses": 0, "rated": hearts}, None, actions=(rate,))
 
 
-_RATING_PART = re.compile(r"不满意|满意|满分|好评|差评|一般般?|还行|还可以|凑合|马马虎虎|"
+_RATING_PART = re.compile(r"不满意|不咋地|不咋的|不咋滴|不咋样|不怎么样|不怎么地|俺|个|"
+                          r"满意|满分|好评|差评|一般般?|还行|还可以|凑合|马马虎虎|"
                           r"[0-5零一二两三四五](?:颗|个)?(?:心|星|分)?|非常|特别|十分|比较|很|挺|给|打|吧|了|的|啊|呀|哈|啦|嘛|我|就|都|也|不|颗|心|星|分")
 
 

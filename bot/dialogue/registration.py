@@ -133,6 +133,19 @@ def start(slots: Mapping[str, Any], ctx: Context, source: str | None = None) -> 
     return next_question({**keep, "reg": reg}, ctx, prefix=welcome)
 
 
+# "注册志原者" / "我想当自愿者" / "报名志愿着": 志愿者 mistyped (same sound, another character); the command words
+# (intents.commands) know only the right spelling. Outside tester round 4: the typo fell through to an order.
+_MISTYPED = re.compile(r"(?:当|做|成为|注册|报名|加入|申请|登记)(?:一名|一个|个)?(?:社区)?"
+                       r"(?:志|自|至)(?:愿|原|缘|远|元|源)(?:者|着|这|者们)(?!服务)"
+                       r"|^(?:志|自|至)(?:愿|原|缘|远|元|源)(?:者|着)(?:注册|报名)")
+
+
+def asked_with_typo(text: str) -> bool:
+    """Registration asked for with 志愿者 mistyped (the right spelling is a command word already)."""
+    said = re.sub(r"\s+", "", text)
+    return len(said) <= 20 and bool(_MISTYPED.search(said)) and "志愿者" not in said
+
+
 def skill_choices(ctx: Context, minor: bool) -> list[tuple[str, str]]:
     """(code, name) of the services one may choose; a minor sees only those suited to minors."""
     return [(svc.code, svc.name) for svc in ctx.nlu.catalogue if svc.minors_ok or not minor]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.dialogue import followups, ordering, registration, safety, volunteering
+from bot.dialogue import changing, followups, ordering, registration, safety, volunteering
 from bot.dialogue.core import (
     CALLOUT_ANSWERS,
     CALLOUT_SLOT,
@@ -49,7 +49,8 @@ IDLE, HUMAN = State.IDLE, State.HUMAN
 
 # Every dialogue state's handler, from the flows; each state has exactly one (checked below).
 STATE_HANDLERS: dict[str, StateHandler] = merge_tables(
-    "dialogue states", ordering.STATE_HANDLERS, registration.STATE_HANDLERS, volunteering.STATE_HANDLERS)
+    "dialogue states", ordering.STATE_HANDLERS, registration.STATE_HANDLERS, volunteering.STATE_HANDLERS,
+    changing.STATE_HANDLERS)
 _unhandled = set(State) - {IDLE, HUMAN} - set(STATE_HANDLERS)
 if _unhandled:
     raise ValueError(f"dialogue states without a handler: {sorted(_unhandled)}")
@@ -193,12 +194,19 @@ def _answer_callout(t: Turn, _: Any) -> Result:
 
 
 def _give_back(t: Turn, back: tuple[int, str]) -> Result:
-    if back[1]:
+    mine = t.ctx.my_tasks
+    if back[1] or (mine is not None and back[0] not in {o.id for o in mine}):  # not theirs: refused at once
         return idle(None, t.slots, actions=(Action("give_back", {"order": back[0], "reason": back[1]}),))
     return result(ordering.ASK_GIVEBACK_REASON, {**t.slots, "order": back[0]}, f"请说一下退订单{back[0]}的原因：")
 
 
+_HELP_WORDS = frozenset({"help", "帮助", "?", "？", "求助", "怎么用", "怎么弄"})
+
+
 def _help(t: Turn, arg: int | None) -> Result:
+    if t.state in ordering.HELP_KEEPS and ordering.making_order(t.state, t.slots) and t.text.lower() in _HELP_WORDS:
+        # "help" / "帮助" mid-order: what to do, and nothing lost ("菜单" still leaves the order for the menu)
+        return ordering.next_question(t.slots, t.ctx, prefix=ordering.help_mid_order(t.slots, t.ctx))
     note = "（刚才的操作已取消）\n" if t.in_dialogue else ""
     return idle(note + menu_for(t.ctx), t.slots)
 
@@ -350,6 +358,9 @@ RATE_WHICH = re.compile(r"^(?:我要|我想|我想要|我来|帮我)?(?:评价|�
 RATE_QUESTION = "请给订单{order}打分：回复 0-5（5 颗心最满意），也可以说“满意”“一般”“不满意”。"
 
 
+may_rate_waiting = followups.may_rate_waiting  # (the edge asks before reading the orders waiting for a rating)
+
+
 def rate_order_named(text: str) -> int | None:
     """The order "评价 12" / "给12号打分" names, or None: the edge reads whether that order is rated already."""
     said = re.sub(r"[,，。.!！?？、:：]+", " ", text).strip()
@@ -368,14 +379,28 @@ def _rate_request(t: Turn) -> tuple[int | None, int | None] | None:
         if m:
             said = m.groupdict().get("given") or m.group("rest").strip()
             hearts = t.ctx.nlu.rating(said) if said else None
-            return int(m.group("order")), hearts
+            order = int(m.group("order"))
+            if hearts is None and followups.hearts_not_order(t.text, order):  # "评价 5": hearts, if an order waits
+                waiting = _waiting_ratings(t)
+                if waiting:
+                    return -1, order
+            return order, hearts
     if t.state not in (ordering.RATE, ordering.RATE_COMMENT) and RATE_WHICH.match(text.replace(" ", "")):
         return None, None
     return None
 
 
+def _waiting_ratings(t: Turn) -> tuple[int, ...]:
+    """The orders waiting for the sender's rating: the one the rating question asks about, else what the edge read."""
+    if t.state == ordering.RATE and t.slots.get("rate_order") is not None:
+        return (int(t.slots["rate_order"]),)
+    return tuple(t.ctx.unrated_orders or ()) if t.state == IDLE else ()
+
+
 def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
     order, hearts = request
+    if order == -1 and hearts is not None:  # hearts for the order waiting (_rate_request)
+        return followups.rate_waiting(t.slots, _waiting_ratings(t), hearts)
     if order is None:
         return idle("请带上订单编号，比如“评价 12”。回复“我的订单”可以查看编号。", t.slots)
     given = (t.ctx.order_ratings or {}).get(order)
@@ -414,6 +439,13 @@ def _start_proxy(t: Turn) -> Result:
     return replace(res, slots={**res.slots, ordering.PROXY_TITLE: title}) if title else res
 
 
+def _office_phone(t: Turn) -> Result:
+    """The hub's office phone and hours (HubSettings), or a person when no phone is set."""
+    if t.ctx.office_phone:
+        return idle(followups.office_phone_reply(t.ctx.office_phone, t.ctx.office_hours), t.slots)
+    return hand_over(t.state, t.slots, t.inc, t.ctx, prefix="社区的电话这里还没有登记。")
+
+
 def _named(t: Turn) -> tuple[str, int | None] | None:
     cmd = t.ctx.nlu.command(t.text)
     return None if cmd is None or cmd.name not in NAMED else (cmd.name, cmd.arg)
@@ -424,6 +456,8 @@ COMMANDS: tuple[Command, ...] = (
     # "不用了" answers "anything to add?" after a rating: it cancels nothing, so no command may take it
     Command("no_comment", lambda t: True if t.state == ordering.RATE_COMMENT and t.ctx.nlu.is_no(t.text) else None,
             lambda t, _: None),
+    # "不用了" / "取消" at the rating question: not dropped silently, the way to rate later said
+    Command("rate_later", lambda t: followups.rate_later(t.state, t.slots, t.ctx.nlu, t.text), lambda t, res: res),
     # "不用了" / "不要了" answers "要把这单改成理发吗？" (keep this one): the order being made is not called off
     Command("keep_service", lambda t: True if t.state == ordering.SWITCH and t.ctx.nlu.is_no(t.text)
             and "取消" not in t.text else None, lambda t, _: None),
@@ -432,6 +466,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("complete_with_hours", lambda t: t.ctx.nlu.complete_with_hours(t.text),
             lambda t, done: idle(None, t.slots, actions=(Action("complete", {"order": done[0], "hours": done[1]}),))),
     Command("rate_order", _rate_request, _rate),
+    # "★★★★" / "5颗心" with no question asked: hearts for the one order waiting for a rating
+    Command("rate_waiting", lambda t: followups.bare_rating(t.text, t.ctx.nlu) if t.state == IDLE
+            and t.ctx.unrated_orders else None,
+            lambda t, hearts: followups.rate_waiting(t.slots, tuple(t.ctx.unrated_orders or ()), hearts)),
     # "我想改成五颗心" / "刚才评错了": a rating given cannot be changed in chat; said plainly, with the way to staff
     Command("rerate", lambda t: True if t.state in (IDLE, ordering.RATE, ordering.RATE_COMMENT)
             and followups.asks_rerate(t.text) else None, lambda t, _: _rerate(t)),
@@ -439,13 +477,23 @@ COMMANDS: tuple[Command, ...] = (
     Command("volunteer", lambda t: volunteering.command(t.state, t.slots, t.inc, t.ctx, t.text),
             lambda t, res: res),
     Command("named", _named, lambda t, cmd: NAMED[cmd[0]](t, cmd[1])),
+    # "注册志原者" (志愿者 mistyped): registration; "有没有活人啊": a person; "社区电话多少": the office's phone
+    Command("register_typo", lambda t: True if t.state == IDLE and registration.asked_with_typo(t.text) else None,
+            lambda t, _: registration.start(t.slots, t.ctx)),
+    Command("person", lambda t: True if t.state != HUMAN and followups.asks_for_person(t.text) else None,
+            lambda t, _: hand_over(t.state, t.slots, t.inc, t.ctx)),
+    Command("office_phone", lambda t: True if t.state == IDLE and followups.asks_office_phone(t.text) else None,
+            lambda t, _: _office_phone(t)),
     # a volunteer's plain words: "明天临时有事去不了了", "到了 修好了", "我来接那个陪老人聊天的单"
     Command("volunteer_words", lambda t: followups.volunteer_words(t.text, t.slots, t.ctx), lambda t, res: res),
-    # "我要改一下订单的时间" / "不是明天 是后天" with no order being made: how to change the one submitted
-    Command("change_order", lambda t: ordering.change_asked(t.text, t.ctx) if t.state == IDLE else None,
-            lambda t, found: ordering.change_reply(t.slots, t.ctx, found[0], found[1])),
+    # "12号订单时间改到后天上午" / "不是明天 是后天" with no order being made: the submitted order changed (changing.py)
+    Command("change_order", lambda t: ordering.change_asked(t.text, t.ctx) if t.state == IDLE or (
+        t.state in (ordering.RATE, ordering.RATE_COMMENT) and changing.names_an_order(t.text)) else None,
+            lambda t, found: changing.start(t.slots, t.ctx, t.text, found[0], found[1])),
     # "啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": the status of one's own order, never a new one
-    Command("order_status", lambda t: True if t.state == IDLE and followups.asks_status(t.text) else None,
+    Command("order_status", lambda t: True if t.state == IDLE and (followups.asks_status(t.text) or
+                                                                 followups.asks_who_comes(t.text, t.ctx.open_orders))
+            else None,
             lambda t, _: _my_orders(t)),
 )
 
@@ -502,8 +550,13 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     res = global_command(state, slots, inc, ctx, text)
     if res is None and state == HUMAN:
         return result(state, slots, None)  # staff are answering; the bot stays out of the way
+    if res is None and followups.asks_events(text):  # "啥时候有一条街活动": the events listing, not a 文体活动 order
+        shown = idle(None, slots, actions=(Action("events"),))
+        res = (followups.keep_work(state, slots, ctx, shown) if state != IDLE else None) or shown
     if res is None and state in ordering.ORDERING:  # 算了不要理发了 我要修水龙头: the draft takes the new service
         res = ordering.changed_service(state, slots, text, ctx)
+    if res is None and state in ordering.SWITCH_FROM:  # "帮我妈约个修水管 她住…" on the summary: change it, or both?
+        res = ordering.new_request(state, slots, text, ctx)
     if res is None and state == ordering.ASK_ADDRESS:  # "我要理发" is no address: asked about before it is one
         res = ordering.other_service(state, slots, text, ctx, first=True)
     if res is None:  # "谢谢" / "在吗" / "你是谁" in the middle of a question: answered, and the question asked again
@@ -536,6 +589,8 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
         if key == "3":  # registration is a dialogue, not a one-shot action
             return registration.start(slots, ctx)
         return idle(None, slots, actions=(Action(MENU_ACTIONS[key]),))
+    if _BARE_NUMBER.fullmatch(text) and not is_volunteer(ctx):  # "9" / "-1": not on the menu
+        return idle(f"请回复 0-{len(MENU_ITEMS) - 1} 之间的数字：\n" + menu_lines(), slots)
     after = _after_emergency(slots, inc, ctx, text)
     if after is not None:
         return after
@@ -568,11 +623,22 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
     return followups.for_relative(ordering.start_from_text(slots, inc, ctx, asked), text)
 
 
+_BARE_NUMBER = re.compile(r"[-－—]?\d{1,3}")
+
+
 def _after_emergency(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
     """Right after an emergency answer: "虚惊一场" calls it off (staff told), a clear request is taken as one, the
     order being made before the alarm is taken up again; anything else gets care and the number again."""
     recent = safety.recent(slots, ctx.now)
     draft = safety.kept_draft(slots, ctx.now)
+    over, asked = followups.all_clear(text) if recent is not None else (False, text)
+    if over and not safety.called_off(text):  # "刚才那个已经好了 谢谢 还能约理发吗": staff told, the request taken
+        off, told = safety.call_off(safety.without_kept_draft(slots), text)
+        said = "太好了，没事就好！我已经告诉社区值班人员，刚才的事已经过去了。"
+        if not asked or not ordering.service_asked(asked, ctx):
+            return idle(said + "\n需要志愿者帮忙的话，直接跟我说就行。", off, actions=(told,))
+        res = ordering.start_from_text(off, inc, ctx, asked)
+        return replace(res, reply="\n".join(r for r in (said, res.reply) if r), actions=(told, *res.actions))
     if recent is not None and safety.called_off(text):
         off, told = safety.call_off(slots, text)
         if draft is None:
@@ -607,6 +673,8 @@ _ASKED_AGAIN = frozenset({ordering.ASK_DETAILS, ordering.ASK_TIME, ordering.ASK_
 
 def _small_talk_mid(state: str, slots: Mapping[str, Any], ctx: Context, text: str) -> Result | None:
     if state not in _ASKED_AGAIN and state != ordering.RATE:
+        return None
+    if state == ordering.RATE and ctx.nlu.rating(text) is not None:  # "★★★★" asked to rate: 4 hearts, not an emoji
         return None
     talk = ctx.nlu.small_talk(text)
     feeling = followups.emoji_talk(text)

@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc
 from bot.dialogue import step as dialogue
 from bot.dialogue.core import SUBMITTED_SLOT, Context, Effect, OpenOrder, Result, State, TeamChoice
-from bot.dialogue.followups import wants_own_tasks
+from bot.dialogue.followups import wants_own_tasks, who_comes_words
 from bot.dialogue.messages import Incoming
 from bot.dialogue.ordering import USES_SAVED_ADDRESS, may_ask_change
 from bot.hubs import HubAccount
@@ -234,7 +234,12 @@ ORDER_RATING = (select(ORDERS.c.rating)
                        or_(ORDERS.c.ordered_by_user_id == bindparam("user_id"),
                            ORDERS.c.resident_user_id == bindparam("user_id")))
                 .limit(1))
-OPEN_ORDERS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
+UNRATED = (select(ORDERS.c.ref)
+           .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
+                  ORDERS.c.state == OrderState.COMPLETED.value, ORDERS.c.rating.is_(None))
+           .order_by(ORDERS.c.id.desc()).limit(5))
+OPEN_ORDERS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at,
+                      ORDERS.c.address)  # the sender's own: what a change in chat starts from ("是6号楼不是3号楼")
                .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
                       ORDERS.c.state.in_(CANCELLABLE)).order_by(ORDERS.c.id).limit(20))
 # A volunteer's tasks under way ("到了 修好了" completes the only one): accepted or supported by them.
@@ -254,7 +259,18 @@ def _about_open_orders(snap: Snapshot, text: str, nlu: Any) -> bool:
         return False
     if snap.state == State.ORDER_CONFIRM:  # only after an order of the same kind was submitted in chat
         return bool(snap.slots.get(SUBMITTED_SLOT)) and (text.strip() == "1" or nlu.yes_no(text) == "yes")
-    return snap.state == State.IDLE and may_ask_change(text)
+    # (while a rating waits too: "12号订单时间改到后天上午" names another order to change)
+    return snap.state in (State.IDLE, State.RATE, State.RATE_COMMENT) and (may_ask_change(text) or
+                                                                         who_comes_words(text))
+
+
+def _open_order(row: Any) -> OpenOrder:
+    """One of the sender's open orders (OPEN_ORDERS) as the dialogue sees it."""
+    start = as_utc(row.start_at) if row.start_at else None
+    end = as_utc(row.end_at) if row.end_at else None
+    return OpenOrder(row.ref, row.service_code, appointment_text(row.time_kind, start, end), time_kind=row.time_kind,
+                     start=start.isoformat() if start else None, end=end.isoformat() if end else None,
+                     address=row.address)
 
 
 def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu: Any) -> dict[str, Any]:
@@ -267,10 +283,7 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
         if (wanted is not None and wanted.order is None) or _about_open_orders(snap, text, nlu):
             rows = [] if snap.user_id is None else conn.execute(
                 OPEN_ORDERS, {"hub_id": hub_id, "user_id": snap.user_id}).all()
-            facts["open_orders"] = tuple(
-                OpenOrder(row.ref, row.service_code,
-                          appointment_text(row.time_kind, as_utc(row.start_at) if row.start_at else None,
-                                           as_utc(row.end_at) if row.end_at else None)) for row in rows)
+            facts["open_orders"] = tuple(_open_order(row) for row in rows)
     if text and snap.user_id is not None and "volunteer" in snap.roles and wants_own_tasks(text):
         facts["my_tasks"] = tuple(
             OpenOrder(row.ref, row.service_code,
@@ -278,6 +291,10 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
                                        as_utc(row.end_at) if row.end_at else None))
             for row in conn.execute(MY_TASKS, {"hub_id": hub_id, "user_id": snap.user_id}))
     named = dialogue.rate_order_named(text) if text and snap.user_id is not None else None
+    if snap.user_id is not None and snap.state in (State.IDLE, State.RATE) and \
+            dialogue.may_rate_waiting(text, named, nlu):
+        # "评价 5" / "★★★★": hearts for the order waiting for a rating (order numbers are 6-digit refs)
+        facts["unrated_orders"] = tuple(conn.execute(UNRATED, {"hub_id": hub_id, "user_id": snap.user_id}).scalars())
     if named is not None and named < 2**31:
         given = conn.execute(ORDER_RATING, {"hub_id": hub_id, "ref": named, "user_id": snap.user_id}).scalar()
         if given is not None:
@@ -490,7 +507,7 @@ def _decide(conn: Connection, account: HubAccount, settings: HubSettings, inc: I
                   phone_on_file=snap.phone, last_address=snap.saved_address,
                   timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
                   hotlines=settings.hotlines, urgent_window=timedelta(hours=settings.urgent_window_hours),
-                  office_hours=settings.office_hours,
+                  office_hours=settings.office_hours, office_phone=settings.office_phone,
                   **_on_demand(conn, account.hub_id, snap, inc, nlu))
     # while handed over to staff the bot keeps the message for them and stays quiet (bot.inbox.handover)
     return handover.decide(snap.state, snap.slots, inc, dialogue.step(snap.state, snap.slots, inc, ctx), nlu)

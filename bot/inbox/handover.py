@@ -3,7 +3,9 @@ through the outbox, one note when nobody answers, hand-back to the bot, and staf
 
 While a resident is handed over the bot keeps every message they send for staff (up to their message-rate limits,
 bot/inbox/ratelimit.py) and answers none, except an
-emergency (answered first, as everywhere) and "菜单"/"取消", which the hand-over reply offers as the way back.
+emergency (answered first, as everywhere), "菜单"/"取消", which the hand-over reply offers as the way back, and
+asking for a person again ("人工", "在吗 有人吗"), which gets a short "已经帮您转给工作人员了" at most once in ten
+minutes (an elder is never left in silence).
 The message handler (bot/inbox/handler.py) asks `decide` what a message means for a hand-over, then `keep`
 records it in its own write transaction; the console (bot/admin/pages_inbox.py) reads and replies here.
 """
@@ -25,6 +27,7 @@ from wechatpy.exceptions import WeChatException
 
 from bot.clock import as_utc
 from bot.community.teamchat import post_to_team, team_by_code
+from bot.dialogue import followups
 from bot.dialogue import step as dialogue
 from bot.dialogue.core import Result, State
 from bot.dialogue.messages import Incoming
@@ -98,7 +101,25 @@ def decide(before: str, slots: Mapping[str, Any], inc: Incoming, result: Result,
     command = nlu.command(text) if text else None
     if command is not None and command.name in LEAVING_COMMANDS:
         return Decision(Kind.LEAVE, result)
+    if text and followups.asks_after_person(text, nlu):  # "人工" / "在吗 有人吗" again: a short word, now and then
+        said = _still_waiting(slots, inc)
+        if said is not None:
+            return Decision(Kind.HOLD, Result(state=State.HUMAN, slots={**slots, ASKED_AGAIN_SLOT: inc.create_time},
+                                              reply=said))
     return Decision(Kind.HOLD, Result(state=State.HUMAN, slots=dict(slots), reply=None))
+
+
+ASKED_AGAIN_SLOT = "handover_asked_again_at"  # when the resident was last told "已经帮您转给工作人员了"
+ASKED_AGAIN_EVERY = timedelta(minutes=10)
+ASKED_AGAIN_REPLY = "已经帮您转给工作人员了，请稍候。有急事请直接打电话求助。"
+
+
+def _still_waiting(slots: Mapping[str, Any], inc: Incoming) -> str | None:
+    """The answer to asking for a person again while handed over: at most once in ASKED_AGAIN_EVERY."""
+    last = slots.get(ASKED_AGAIN_SLOT)
+    if isinstance(last, int) and inc.create_time - last < ASKED_AGAIN_EVERY.total_seconds():
+        return None
+    return ASKED_AGAIN_REPLY
 
 
 def inbound_text(inc: Incoming) -> str:

@@ -21,7 +21,7 @@ from bot.serviceloop import orders
 from bot.serviceloop.dispatch import HELD_STATES, RETURNED
 from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
 from bot.serviceloop.records import NotAVolunteerError, S, TooManyTasksError, when_text
-from intents.masking import coarse_address
+from intents.masking import coarse_address, mask_phone
 from storage.models import Membership, Order, OrderOffer, PointsEntry, Team, User, Volunteer
 
 RECENT_DAYS = 30  # "我的订单" shows the finished orders of this many days
@@ -67,6 +67,17 @@ def _finished_words(o: Order) -> str:
     return words
 
 
+def _who_comes(s: Session, o: Order) -> str:
+    """"（张师傅，电话 139****0001）" once accepted: who comes, as the accept notice said it (the phone masked)."""
+    if o.volunteer_id is None or o.state not in HELD_STATES:
+        return ""
+    vol = s.get(Volunteer, o.volunteer_id)
+    if vol is None:
+        return ""
+    phone = f"，电话 {mask_phone(vol.phone)}" if vol.phone else ""
+    return f"（{vol.name}{phone}）"
+
+
 def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime) -> str:
     """"我的订单": what is under way, and what was done lately (with how to rate one not rated yet)."""
     found = my_orders(s, hub_id, user, now)
@@ -77,7 +88,7 @@ def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, st
     if not found.in_progress and not found.finished:
         return "您现在没有进行中的订单。需要帮忙直接说，比如“明天上午来修水管”。"
     lines = ["您的订单："] if found.in_progress else ["您现在没有进行中的订单。"]
-    lines += [f"{head(o)}：{PLAIN_WORDS[OrderState(o.state)]}" for o in found.in_progress]
+    lines += [f"{head(o)}：{PLAIN_WORDS[OrderState(o.state)]}{_who_comes(s, o)}" for o in found.in_progress]
     if found.finished:
         lines.append(f"最近{RECENT_DAYS}天的订单：")
         lines += [f"{head(o)}：{_finished_words(o)}" for o in found.finished]

@@ -43,6 +43,7 @@ from bot.hubsettings import HubSettings, hub_settings
 from bot.people import timebank, volunteers
 from bot.people.points import Here, credit_for_order, volunteer_here
 from bot.people.volunteers import ACTIVE_STATUSES, membership_of
+from bot.serviceloop import edits
 from bot.serviceloop.dispatch import (
     RETURNED,
     Candidate,
@@ -362,10 +363,16 @@ def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str
     if not reason.strip():
         raise ReasonRequiredError()
     settings = settings_for(s, hub_id)
-    returned = s.scalar(select(func.count()).select_from(OrderEvent).where(
-        OrderEvent.actor == user.openid, OrderEvent.trigger == "give_back", OrderEvent.at >= now - timedelta(days=1)))
+    # the resident moved the time after it was taken (bot.serviceloop.edits): giving it back then is not counted
+    free = edits.free_give_back(s, order)
+    reason = reason.replace(edits.FREE_GIVE_BACK, "").strip() or reason
+    returned = 0 if free else s.scalar(select(func.count()).select_from(OrderEvent).where(
+        OrderEvent.actor == user.openid, OrderEvent.trigger == "give_back", OrderEvent.at >= now - timedelta(days=1),
+        or_(OrderEvent.reason.is_(None), OrderEvent.reason.not_like(edits.FREE_GIVE_BACK + "%"))))
     if (returned or 0) >= settings.give_backs_per_day:
         raise GiveBackLimitError(settings.give_backs_per_day)
+    if free:
+        reason = edits.FREE_GIVE_BACK + reason
     transition(s, order, "give_back", actor=user.openid, now=now, reason=reason, volunteer_id=None, accepted_at=None)
     # the offer row says "returned": dispatch offers the order only to those not offered it yet, and "有什么任务" /
     # "我的任务" skip it for this volunteer; one who took it without an offer (it fit them) gets a row all the same
@@ -375,7 +382,8 @@ def give_back(s: Session, *, hub_id: int, user: User, order_id: int, reason: str
     if not marked.rowcount:  # type: ignore[attr-defined]
         s.execute(insert(OrderOffer).values(hub_id=order.hub_id, order_id=order.id, volunteer_id=member.volunteer_id,
                                             round=order.dispatch_round, outcome=RETURNED, at=now))
-    tell_resident(s, order, f"您的订单{order.ref}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
+    tell_resident(s, order, f"您的订单{order.ref}原定志愿者新时间去不了，我们正在按新时间重新安排，请稍候。" if free
+                  else f"您的订单{order.ref}原定志愿者临时有事，我们正在重新安排，请稍候。", now)
     if dispatch_now:
         dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
     return order

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from bot.inbox.actions.context import ActionContext, Run, order_number
 from bot.people.volunteers import ACTIVE_STATUSES
-from bot.serviceloop import orders
+from bot.serviceloop import edits, orders
 from bot.serviceloop.dispatch import HELD_STATES
 from storage.models import Membership, Order, User, Volunteer
 
@@ -109,6 +109,18 @@ def cancel_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
     return f"订单{order.ref}已取消。"
 
 
+def edit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """The resident's change of a submitted order's time, address or phone (confirmed in the dialogue)."""
+    oid = order_number(ac, data)
+    field = str(data.get("field") or "")
+    done = edits.edit_order(ac.s, hub_id=ac.hub_id, user=ac.sender, order_id=oid, field=field,
+                            value=data.get("value"), now=ac.now, service=_service_of(ac, oid))
+    changed = f"好的，订单{done.order.ref}的{edits.FIELDS[field]}已改为{done.new}。"  # (their own address and phone)
+    if done.volunteer_told:
+        return changed + "已经告诉接单的志愿者了。"
+    return changed + "正在为您联系志愿者，有人接单会马上告诉您。"
+
+
 def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(ac, data)
     hearts = int(data["hearts"])
@@ -138,6 +150,7 @@ ACTIONS: dict[str, Run] = {
     "complete": complete,
     "give_back": give_back,
     "cancel_order": cancel_order,
+    "edit_order": edit_order,
     "rate": rate,
     "comment": comment,
     "human_handover": human_handover,

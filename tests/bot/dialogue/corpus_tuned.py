@@ -258,7 +258,8 @@ AVAILABILITY: list[Conv] = [
 
 # -- whole conversations: ordering from the menu, proxies, volunteers, ratings, safety ---------------------------
 FLOWS: list[Conv] = [
-    conv("f-clarify-one", ("帮我修下灯", says("1 维修服务")), ("1", state(State.ORDER_TIME), draft(service="repair"))),
+    conv("f-clarify-one", ("帮我修下灯", says("您是要【维修服务】吗")),
+         ("1", state(State.ORDER_TIME), draft(service="repair"))),
     conv("f-menu-order", ("1", state(State.ORDER_SERVICE)), ("理发",), ("明天上午",), ("幸福小区3栋",),
          ("13800138000", state(State.ORDER_CONFIRM)), ("对", act("submit_order", service="haircut"))),
     conv("f-phone-on-file", ("明天上午来幸福小区3栋帮我理发",),
@@ -824,7 +825,7 @@ OUTSIDE_F: list[Conv] = [
                                   draft(service="repair", address="和平里小区4栋2单元302"),
                                   state(State.ORDER_CONFIRM))),
     # nothing else said: still asked
-    conv("f-out-one-choice-no-slot", ("帮我修下灯", says("1 维修服务"))),
+    conv("f-out-one-choice-no-slot", ("帮我修下灯", says("您是要【维修服务】吗"))),
     conv("f-out-guoliangtian", ("过两天来理发 幸福小区1栋101 13800138000", when(2))),
     conv("f-out-zhoumo", ("周末理发 幸福小区1栋101 13800138000", when(5))),
     conv("f-out-xiaban", ("俺想叫恁帮俺打扫打扫屋子 俺腿脚不好使",),
@@ -1146,3 +1147,160 @@ SAVED_ADDRESS: list[Conv] = [
          ("明天上午", state(State.ORDER_ADDRESS), never("幸福小区3栋")), ctx=SAVED),
 ]
 TUNED.extend(SAVED_ADDRESS)
+
+# -- changing an order already submitted (bot/dialogue/changing.py), as elderly residents type it ---------------------
+_ED_HAIR = {"id": 12, "service": "haircut", "when": "11月24日(周二) 09:00", "time_kind": "point",
+            "start": "2026-11-24T01:00:00+00:00", "end": None, "address": "幸福小区3号楼2单元301"}
+_ED_MEALS = {"id": 15, "service": "meals", "when": "11月25日(周三) 11:00", "time_kind": "point",
+             "start": "2026-11-25T03:00:00+00:00", "end": None, "address": "幸福小区3号楼2单元301"}
+_ED_ONE = {"open_orders": (_ED_HAIR,)}
+_ED_TWO = {"open_orders": (_ED_HAIR, _ED_MEALS)}
+_ED_NONE = {"open_orders": ()}
+EDIT_SUBMITTED: list[Conv] = [
+    conv("ed-time-ba", ("改下时间 后天上午吧", says("订单12", "改成11月25日"), state(State.CHANGE_CONFIRM), no_act()),
+         ("好的", act("edit_order", order=12, field="time"), not_ordering), ctx=_ED_ONE),
+    conv("ed-time-named", ("12号订单时间改到后天上午", says("从11月24日(周二) 09:00改成")),
+         ("1", act("edit_order", order=12, field="time")), ctx=_ED_TWO),
+    conv("ed-time-ask", ("我想改个时间", says("什么时间"), state(State.CHANGE_ASK)),
+         ("后天下午吧", says("13:00")), ("嗯", act("edit_order", field="time")), ctx=_ED_ONE),
+    conv("ed-aiya-houtian", ("哎呀 不是明天 是后天", says("改成11月25日(周三) 09:00")),
+         ("对的", act("edit_order", order=12)), ctx=_ED_TWO),
+    conv("ed-danzi-saturday", ("12号单子改到周六下午", says("11月28日")), ("是的", act("edit_order", order=12)),
+         ctx=_ED_ONE),
+    conv("ed-address-gao-cuo", ("地址搞错了 是6号楼", says("幸福小区6号楼"), state(State.CHANGE_CONFIRM)),
+         ("是", act("edit_order", field="address", value="幸福小区6号楼")), ctx=_ED_ONE),
+    conv("ed-address-swap", ("地址错了 是6号楼不是3号楼", says("幸福小区6号楼2单元301")),
+         ("1", act("edit_order", field="address", value="幸福小区6号楼2单元301")), ctx=_ED_ONE),
+    conv("ed-phone-budui", ("电话不对 换成13912345678", says("13912345678"), state(State.CHANGE_CONFIRM)),
+         ("好", act("edit_order", field="phone", value="13912345678")), ctx=_ED_ONE),
+    conv("ed-phone-short", ("电话不对 换成1391234", says("少了4位"), state(State.CHANGE_ASK), no_act()),
+         ("13912345678", says("13912345678")), ("1", act("edit_order", value="13912345678")), ctx=_ED_ONE),
+    conv("ed-phone-ask", ("改下电话", says("新电话")), ("13912345678",), ("1", act("edit_order", field="phone")),
+         ctx=_ED_ONE),
+    conv("ed-which", ("改一下时间", says("要改哪一个", "订单12", "订单15"), state(State.CHANGE_PICK)),
+         ("2", says("订单15", "什么时间")), ("周六中午", says("11月28日")), ("1", act("edit_order", order=15)),
+         ctx=_ED_TWO),
+    conv("ed-which-none", ("改一下时间", says("都不改")), ("0", says("没有改"), no_act(), not_ordering), ctx=_ED_TWO),
+    conv("ed-buggai", ("电话换成13912345678",), ("不改了", says("没有改"), no_act(), not_ordering), ctx=_ED_ONE),
+    conv("ed-no-orders", ("改一下时间", says("没有进行中的订单"), no_act(), not_ordering), ctx=_ED_NONE),
+    conv("ed-past", ("时间改到今天早上八点", says("已经过了"), no_act()), ("后天上午", says("改成")), ctx=_ED_ONE),
+    conv("ed-not-mine", ("99号订单时间改到后天上午", act("edit_order", order=99)), ctx=_ED_ONE),
+]
+TUNED.extend(EDIT_SUBMITTED)
+
+# -- r4a: the outside tester's ordering failures (round 4), as elderly residents type them -----------------------------
+_R4A_HAIRCUT = "帮我约个理发 幸福小区1栋101 电话13600001234 明天下午"
+_R4A_MOM = "帮我妈约个修水管 她住幸福小区3栋101 电话13700003333 明天上午"
+R4A: list[Conv] = [
+    # #2: details said at the "which service?" question are kept, and not asked again after the pick
+    conv("r4a-menu-time-kept", ("帮我修下灯", says("您是要【维修服务】吗")),
+         ("明天上午", says("记下了", "维修服务"), state(State.ORDER_SERVICE), when(1, (8, 12))),
+         ("是", state(State.ORDER_ADDRESS), draft(service="repair"), when(1, (8, 12)))),
+    conv("r4a-menu-address-kept", ("家里电视看不了了",), ("俺住幸福小区5栋1单元302", says("记下了")),
+         ("明天下午", state(State.ORDER_SERVICE)),
+         ("1", state(State.ORDER_PHONE), draft(service="repair", address="幸福小区5栋1单元302"), when(1, (13, 18)))),
+    conv("r4a-menu-names-it", ("帮我修下灯",), ("修灯 后天上午", state(State.ORDER_ADDRESS), draft(service="repair"),
+                                               when(2, (8, 12)))),
+    conv("r4a-menu-no", ("帮我修下灯",), ("不是", says("您需要什么服务"), state(State.ORDER_SERVICE)),
+         ("理发", draft(service="haircut"))),
+    conv("r4a-menu-out-of-range", ("帮我修下灯",), ("9", says("您是要【维修服务】吗"), state(State.ORDER_SERVICE)),
+         ("1", draft(service="repair"))),
+    # #3: a new request on the summary is asked about, never written over the draft
+    conv("r4a-confirm-new-request", (_R4A_HAIRCUT, state(State.ORDER_CONFIRM)),
+         (_R4A_MOM, says("要把这单改成【维修服务】，还是两个都要"), state(State.ORDER_SWITCH),
+          draft(service="haircut", address="幸福小区1栋101", phone="13600001234")),
+         ("1", state(State.ORDER_CONFIRM), draft(service="repair", address="幸福小区3栋101", phone="13700003333"),
+          when(1, (8, 12)))),
+    conv("r4a-confirm-both", (_R4A_HAIRCUT,), (_R4A_MOM, state(State.ORDER_SWITCH)),
+         ("两个都要", state(State.ORDER_CONFIRM), draft(service="haircut", address="幸福小区1栋101")),
+         ("1", act("submit_order", service="haircut", address="幸福小区1栋101")),
+         ("1", state(State.ORDER_CONFIRM), draft(service="repair", address="幸福小区3栋101", phone="13700003333"),
+          when(1, (8, 12)))),
+    conv("r4a-confirm-keep", (_R4A_HAIRCUT,), (_R4A_MOM,),
+         ("0", says("还是【义务理发】"), draft(service="haircut", address="幸福小区1栋101"))),
+    # #4: 一晚上 / 一整天 / 一宿 are how long, not when
+    conv("r4a-voice-yi-wanshang",
+         ("喂喂那个俺是王奶奶俺家水笼头坏了滴滴答答一晚上睡不着明天上午能来个人不俺住幸福小区5栋1单元302电话13900002222",
+          when(1, (8, 12)), draft(address="幸福小区5栋1单元302", phone="13900002222"),
+          draft_has("details", "一晚上睡不着"), draft_lacks("details", "一睡不着", "上午"))),
+    conv("r4a-yi-zheng-tian", ("等了一整天没人来 俺要理发 后天下午 幸福小区2栋201 电话13900002223", when(2, (13, 18)))),
+    conv("r4a-yi-xiu", ("一宿没睡好 腰疼 想找人陪我去医院", never("晚上"))),
+    # #5: 理个发 typed as 李个发 / 礼个发 / 李发
+    conv("r4a-li-ge-fa", ("明天上午来帮俺李个发 幸福小区6栋101 电话13900006666", state(State.ORDER_CONFIRM),
+                          draft(service="haircut", address="幸福小区6栋101"), when(1, (8, 12)))),
+    conv("r4a-li-ge-fa-2", ("礼个发", draft(service="haircut"))),
+    conv("r4a-li-fa", ("俺想李发", draft(service="haircut"))),
+    # #13: "help" in the middle of an order keeps the order
+    conv("r4a-help-keeps", ("幫我修水龍頭", state(State.ORDER_TIME)),
+         ("help", never("已取消"), state(State.ORDER_TIME), draft(service="repair")),
+         ("明天上午", state(State.ORDER_ADDRESS), when(1, (8, 12)))),
+    conv("r4a-bangzhu-confirm", (_R4A_HAIRCUT,), ("帮助", state(State.ORDER_CONFIRM), says("请核对"), never("已取消"))),
+    # #14: a question about the street's events is the events listing
+    conv("r4a-events-when", ("啥时候有一条街活动", act("events"), not_ordering)),
+    conv("r4a-events-when-2", ("一条街活动什么时候搞啊", act("events"), not_ordering)),
+    conv("r4a-events-mid-order", ("帮俺修水龙头",), ("一条街活动啥时候有啊", act("events"), state(State.ORDER_TIME)),
+         ("明天上午", state(State.ORDER_ADDRESS), draft(service="repair"))),
+    # #15a: a number not on the menu
+    conv("r4a-menu-9", ("9", says("请回复 0-5 之间的数字"), not_ordering)),
+    conv("r4a-menu-minus-1", ("-1", says("请回复 0-5 之间的数字"), not_ordering)),
+]
+TUNED.extend(R4A)
+
+# -- r4b: the outside tester's rating, hand-over and after-order failures (round 4) ----------------------------------
+_R4B_RATE = {"state": State.RATE, "slots": {"rate_order": 455858}}
+_R4B_WAITING = {"unrated_orders": (455858,)}
+_R4B_ACCEPTED = {"open_orders": ({"id": 549365, "service": "haircut", "when": "尽快（20:43前）"},)}
+_R4B_PHONE = {"office_phone": "0571-88886666", "office_hours": "周一至周五 8:30-17:30"}
+R4B: list[Conv] = [
+    # #6 "评价 5": hearts for the order waiting, not order no. 5
+    conv("r4b-rate-5-asked", ("评价 5", act("rate", order=455858, hearts=5), never("订单5")), **_R4B_RATE),
+    conv("r4b-rate-4-later", ("评价 4", act("rate", order=455858, hearts=4), never("订单4")), ctx=_R4B_WAITING),
+    conv("r4b-rate-stars-later", ("★★★★", act("rate", order=455858, hearts=4)), ctx=_R4B_WAITING),
+    conv("r4b-rate-hearts-later", ("5颗心", act("rate", order=455858, hearts=5)), ctx=_R4B_WAITING),
+    conv("r4b-rate-5-no-wait", ("评价 5", says("订单5"), no_act("rate")), ctx={"unrated_orders": ()}),
+    conv("r4b-rate-5-marked", ("评价 5号订单", says("订单5"), no_act("rate")), ctx=_R4B_WAITING),
+    conv("r4b-rate-two-waiting", ("评价 5", says("455858", "455901", "评价 订单号"), no_act("rate")),
+         ctx={"unrated_orders": (455858, 455901)}),
+    conv("r4b-rate-menu-1-stays", ("1", no_act("rate"), state(State.ORDER_SERVICE)), ctx=_R4B_WAITING),
+    conv("r4b-rate-stars-asked", ("★★★★", act("rate", order=455858, hearts=4)), **_R4B_RATE),
+    # #7 everyday ratings
+    conv("r4b-rate-tinghao-five", ("挺好的 五颗心", act("rate", order=455858, hearts=5)), **_R4B_RATE),
+    conv("r4b-rate-manfen", ("挺好 俺给个满分", act("rate", order=455858, hearts=5)), **_R4B_RATE),
+    conv("r4b-rate-buzadi", ("不咋地", act("rate", order=455858, hearts=2)), **_R4B_RATE),
+    conv("r4b-rate-buzayang", ("不咋样", act("rate", order=455858, hearts=2)), **_R4B_RATE),
+    conv("r4b-rate-bad-but-five", ("很差 五颗心", no_act("rate")), **_R4B_RATE),  # words and number disagree
+    conv("r4b-rate-buyongle", ("不用了", says("评价 455858 几颗心", "积分"), never("已取消"), no_act("rate"),
+                               state(State.IDLE)), **_R4B_RATE),
+    conv("r4b-rate-quxiao", ("取消", says("评价 455858"), never("已取消"), no_act("rate")), **_R4B_RATE),
+    conv("r4b-rate-suanle", ("算了", says("评价 455858")), **_R4B_RATE),
+    # #9 after an emergency: over, and the request taken
+    conv("r4b-emer-over-haircut", ("我妈摔倒了起不来", says("120")),
+         ("刚才那个已经好了 谢谢 还能约理发吗", act("emergency_called_off"), never("120"), says("义务理发"),
+          state(State.ORDER_TIME))),
+    conv("r4b-emer-over-only", ("我妈摔倒了起不来",), ("已经好了 谢谢", act("emergency_called_off"), never("120"),
+                                                 not_ordering)),
+    conv("r4b-emer-not-over", ("我妈摔倒了起不来",),
+         ("还没好 怎么办", never("没事就好"), no_act("emergency_called_off"))),
+    # #11 who comes, with an order under way
+    conv("r4b-who-haircut", ("谁来给俺理发", act("my_orders"), not_ordering), ctx=_R4B_ACCEPTED),
+    conv("r4b-who-phone", ("师傅电话多少", act("my_orders"), not_ordering), ctx=_R4B_ACCEPTED),
+    conv("r4b-who-when", ("师傅啥时候来", act("my_orders"), not_ordering), ctx=_R4B_ACCEPTED),
+    conv("r4b-who-name", ("师傅叫什么", act("my_orders"), not_ordering), ctx=_R4B_ACCEPTED),
+    conv("r4b-who-taken", ("有人接单了吗", act("my_orders"), not_ordering), ctx=_R4B_ACCEPTED),
+    conv("r4b-who-no-order", ("谁来给俺理发", no_act("my_orders"), state(State.ORDER_TIME, State.ORDER_SERVICE)),
+         ctx={"open_orders": ()}),  # no order under way: a request (the model may ask "您是要【义务理发】吗")
+    # #12 a person, and the office's phone
+    conv("r4b-living-person", ("有没有活人啊", act("human_handover"), state(State.HUMAN))),
+    conv("r4b-real-person", ("找个真人", act("human_handover"), state(State.HUMAN))),
+    conv("r4b-office-phone", ("社区电话多少", says("0571-88886666", "8:30-17:30"), not_ordering), ctx=_R4B_PHONE),
+    conv("r4b-call-community", ("打电话给社区", says("0571-88886666"), not_ordering), ctx=_R4B_PHONE),
+    conv("r4b-office-phone-none", ("社区电话多少", act("human_handover"), says("转接"))),
+    # #8 registration with 志愿者 mistyped
+    conv("r4b-reg-zhiyuanzhe-typo", ("注册志原者", says("欢迎报名"), state(State.REG_NAME)),
+         ("李强", state(State.REG_GENDER), not_ordering)),
+    conv("r4b-reg-ziyuanzhe", ("我想当自愿者", says("欢迎报名"), state(State.REG_NAME))),
+    conv("r4b-reg-zhiyuanzhao", ("报名志愿着", says("欢迎报名"), state(State.REG_NAME))),
+    conv("r4b-reg-answers-not-orders", ("注册志原者",), ("李强",), ("男的",), ("35岁",),
+         ("修水管 修电", no_act("submit"), never("为您安排"))),
+]
+TUNED.extend(R4B)

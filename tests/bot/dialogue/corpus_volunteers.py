@@ -252,3 +252,21 @@ R4_VOLUNTEERS: list[Conv] = [
     conv("r4-vol-accept-cancelled", ("接单730215", act("accept", order=730215)), roles=VOLUNTEER),
 ]
 TUNED_VOLUNTEERS.extend(R4_VOLUNTEERS)
+
+# -- r4b: 退单 of an order the volunteer does not hold (outside tester round 4, #10) ----------------------------------
+R4B_VOLUNTEERS: list[Conv] = [
+    # the edge read the volunteer's tasks: not theirs -> the domain refuses at once ("不是您接的"), no reason asked
+    conv("r4b-vol-give-back-not-mine", ("退单 553800", act("give_back", order=553800), never("原因"),
+                                        state(State.IDLE)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r4b-vol-give-back-none-held", ("退单 395055", act("give_back", order=395055), never("原因")),
+         roles=VOLUNTEER, ctx={"my_tasks": ()}),
+    conv("r4b-vol-give-back-after-not-mine", ("553800号我去不了了", act("give_back", order=553800), never("原因")),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    # their own: the reason is asked first, as before
+    conv("r4b-vol-give-back-mine", ("退单 730215", says("原因"), no_act("give_back"),
+                                    state(State.VOL_GIVEBACK)),
+         ("家里临时有事", act("give_back", order=730215, reason="家里临时有事")), roles=VOLUNTEER, ctx=_R4_ONE),
+    # the tasks not read (the pure step alone): the reason is asked and the domain decides after it
+    conv("r4b-vol-give-back-unread", ("退单 553800", says("原因")), roles=VOLUNTEER),
+]
+TUNED_VOLUNTEERS.extend(R4B_VOLUNTEERS)

@@ -1,0 +1,271 @@
+"""Changing an order already submitted, in chat (pure): which order, the new time, address or phone, confirmed.
+
+"12号订单时间改到后天上午", "地址错了 是6号楼不是3号楼", "电话换成139…", "不是明天 是后天" said with no order being
+made: the change is read with the ordering dialogue's own correction and slot parsers, the order found (the number
+said, the only open one, or one picked from the list), the change shown and confirmed, then asked of the domain
+(Action "edit_order": order, field, value). Whether the order may still change is the domain's to say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.dialogue import ordering
+from bot.dialogue.core import (
+    Action,
+    Context,
+    OpenOrder,
+    Result,
+    State,
+    StateHandler,
+    idle,
+    kept,
+    result,
+    retry,
+    said_no,
+    said_yes,
+    wrong_phone_words,
+)
+from bot.dialogue.messages import Incoming
+
+PICK, ASK, CONFIRM = State.CHANGE_PICK, State.CHANGE_ASK, State.CHANGE_CONFIRM
+CHANGE = "change"  # slots[CHANGE]: the order (its ref and what it was), the field, what was said, the new value
+FIELDS: Mapping[str, str] = {"time": "时间", "address": "地址", "phone": "电话"}
+FIELD_CHOICES: Mapping[int, str] = {1: "time", 2: "address", 3: "phone"}
+EDIT_ACTION = "edit_order"
+
+# "12号订单" / "第12号单子" / "订单 490454" / "单号490454": the order named by its number (not "3单元", "6号楼")
+_ORDER_NAMED = re.compile(r"(?:第\s*)?(?P<a>\d{1,19})\s*号?\s*(?:订单|单子|单(?![元位]))|"
+                          r"(?:订单|单子|单号)\s*(?:号|#)?\s*(?P<b>\d{1,19})\s*号?")
+# what is left of "我要改一下订单的时间" once the change words are gone: nothing new said yet
+_CHANGE_WORDS = re.compile(r"我要|我想|想要|帮我|麻烦|能不能|可以|可不可以|要|想|把|给|改一下|改下|改个|改改|修改|"
+                           r"更改|变更|换一下|换下|换个|改|换|一下|我的|那个|刚才的?|订单|单子|的|时间|日子|地址|住址|电话|手机号?|号码|"
+                           r"[\s,，。.!！?？吗呢吧啊呀]")
+
+
+def names_an_order(text: str) -> bool:
+    """"12号订单时间改到后天上午": a change of an order named by its number, heard even while a rating waits."""
+    return named_order(text)[0] is not None
+
+_SIGH = re.compile(r"^(?:哎呀|哎哟|哎|唉|哦|噢|嗯|呃|啊|那个)+[\s,，。]*")
+
+
+def named_order(text: str) -> tuple[int | None, str]:
+    """The order number said with its order word ("12号订单"), and the text without it."""
+    m = _ORDER_NAMED.search(text)
+    if m is None:
+        return None, text
+    number = int(m.group("a") or m.group("b"))
+    return number, (text[:m.start()] + " " + text[m.end():]).strip()
+
+
+def _line(o: Mapping[str, Any], ctx: Context, when: bool = True) -> str:
+    name = ctx.nlu.service_name(str(o.get("service"))) if o.get("service") else ""
+    what = "，".join(x for x in (name, str(o.get("when") or "") if when else "") if x)
+    return f"订单{o['id']}（{what}）" if what else f"订单{o['id']}"
+
+
+def _order_data(o: OpenOrder) -> dict[str, Any]:
+    return {"id": o.id, "service": o.service, "when": o.when, "time_kind": o.time_kind, "start": o.start,
+            "end": o.end, "address": o.address}
+
+
+def _read(text: str, ctx: Context, slot: str | None) -> tuple[str | None, str, str]:
+    """(the field, the new value as said, the old one as said) of a change's words; the value "" when none."""
+    text = _SIGH.sub("", text) or text  # "哎呀 不是明天 是后天"
+    fix = ctx.nlu.correction(text)
+    if fix is not None:
+        field = fix.slot or slot or (ordering._slot_of(fix.value, ctx) if fix.value else None)
+        value = fix.value
+        if value and field is not None and field in FIELDS and not _reads_as(field, value, ctx):
+            value = ""  # "改一下时间": the words of the change, no new time
+        return field, value, fix.old
+    rest = _CHANGE_WORDS.sub("", text)
+    if rest and slot is None:
+        slot = ordering._slot_of(rest, ctx)
+    value = text if rest and slot is not None and slot in FIELDS and _reads_as(slot, text, ctx) else ""
+    return slot, value, ""
+
+
+def _reads_as(field: str, value: str, ctx: Context) -> bool:
+    if field == "time":
+        return bool(ctx.nlu.time(value, ctx.now, ctx.urgent_window).is_clear)
+    if field == "phone":
+        return bool(ctx.nlu.phone(value)) or wrong_phone_words(value) is not None
+    return bool(ctx.nlu.address(value, loose=True)) or bool(re.search(r"\d", value))
+
+
+def start(slots: Mapping[str, Any], ctx: Context, text: str, slot: str | None, number: int | None) -> Result:
+    """A change of a submitted order asked for with no order being made (ordering.change_asked found it)."""
+    said_number, rest = named_order(text)
+    field, value, old = _read(rest, ctx, slot)
+    if said_number is not None or (number is not None and str(number) in value):
+        number = said_number  # "电话换成1391234": the digits are the new phone, not an order's number
+    if field is not None and field not in FIELDS:  # what the order is for: staff change it (or a new order)
+        return ordering.change_reply(slots, ctx, field, number)
+    change: dict[str, Any] = {"field": field, "said": value, "old": old, "text": rest}
+    base = kept(slots)
+    mine = ctx.open_orders
+    found = next((o for o in mine or () if o.id == number), None) if number is not None else None
+    if found is not None:
+        return _advance(base, ctx, {**change, "order": _order_data(found)})
+    if number is not None:  # not among the sender's open orders: the domain says why (done, cancelled, not theirs)
+        return idle(None, slots, actions=(Action(EDIT_ACTION, {"order": number, "field": field,
+                                                               "value": _plain_value(field, value, ctx)}),))
+    if mine is None:  # the edge did not read the open orders: the domain lists them
+        return idle("要改哪个订单？请带上订单编号说，比如“12号订单时间改到后天上午”。", slots,
+                    actions=(Action("my_orders"),))
+    if not mine:
+        return idle("您现在没有进行中的订单，不用改。需要帮忙直接说，比如“明天上午来修水管”。", slots)
+    picks = list(mine)
+    if len(picks) > 1 and old and field == "time":  # "不是明天 是后天": the order of tomorrow
+        picks = ordering._on_the_day_said(picks, old, ctx)
+    if len(picks) == 1:
+        return _advance(base, ctx, {**change, "order": _order_data(picks[0])})
+    lines = [f"您有{len(picks)}个订单还没完成，要改哪一个？"]
+    lines += [f"{i} {_line(_order_data(o), ctx)}" for i, o in enumerate(picks, 1)]
+    lines.append("回复数字；0 都不改。")
+    picked = {**change, "picks": [_order_data(o) for o in picks]}
+    return result(PICK, {**base, CHANGE: picked, "misses": 0}, "\n".join(lines))
+
+
+def _plain_value(field: str | None, said: str, ctx: Context) -> Any:
+    """A change read without the order's own data (an order not among the sender's open ones): on its own."""
+    if not said or field not in FIELDS:
+        return None
+    resolved = _resolve({"field": field, "said": said, "text": said, "order": {}}, ctx)
+    return resolved[0] if isinstance(resolved, tuple) else None
+
+
+def _resolve(change: Mapping[str, Any], ctx: Context) -> tuple[Any, str] | str | None:
+    """The new value and how it reads, from what was said and the order's own; a str: why it cannot be taken
+    (a time past, a phone with digits missing); None: nothing readable."""
+    field, said, order = change.get("field"), str(change.get("said") or ""), dict(change.get("order") or {})
+    if field == "time":
+        when = ctx.nlu.time(said, ctx.now, ctx.urgent_window)
+        if not when.is_clear:
+            return None
+        draft = {k: order.get(k) for k in ordering.TIME_KEYS if order.get(k)}
+        scratch = ordering._apply_time({}, draft, when, ctx)
+        if not draft.get("time_kind"):
+            passed = str(scratch.get("time_passed") or "这个时间已经过去了。")
+            return f"{passed}请说一个以后的时间，比如“后天上午”。"
+        value = {k: draft.get(k) for k in ordering.TIME_KEYS}
+        return value, ordering.when_text(draft)
+    if field == "address":
+        door: dict[str, Any] = {"address": order["address"]} if order.get("address") else {}
+        swapped = ordering._swapped_address(str(change.get("text") or said), door, ctx)
+        if swapped is not None:
+            return swapped[:200], swapped[:200]
+        _s, changed = ordering._apply_slot({}, door, "address", said, ctx)
+        return (str(door["address"]), str(door["address"])) if changed else None
+    if field == "phone":
+        phone = ctx.nlu.phone(said)
+        if phone:
+            return phone, phone
+        return wrong_phone_words(said)
+    return None
+
+
+def _question(field: str, order: Mapping[str, Any], ctx: Context) -> str:
+    if field == "time":
+        return f"{_line(order, ctx)}要改到什么时间？比如“后天上午”“周六下午三点”。"
+    if field == "address":
+        return f"{_line(order, ctx)}的新地址是哪里？请说小区、楼栋和门牌号。"
+    return f"{_line(order, ctx)}的新电话号码是多少？"
+
+
+def _fields_question(order: Mapping[str, Any], ctx: Context) -> str:
+    lines = [f"{_line(order, ctx)}要改什么？"] + [f"{n} {FIELDS[f]}" for n, f in FIELD_CHOICES.items()]
+    lines.append("回复数字，或直接说，比如“时间改到后天上午”。")
+    return "\n".join(lines)
+
+
+def _advance(slots: Mapping[str, Any], ctx: Context, change: Mapping[str, Any], prefix: str = "") -> Result:
+    """Ask for what the change still lacks (which field, the new value), else show it and ask to confirm."""
+    change = {k: v for k, v in change.items() if k != "picks"}
+    order = dict(change.get("order") or {})
+    base = {**kept(slots), CHANGE: change, "misses": 0}
+    field = change.get("field")
+    if field not in FIELDS:
+        return result(ASK, base, prefix + _fields_question(order, ctx))
+    if not change.get("said"):
+        return result(ASK, base, prefix + _question(str(field), order, ctx))
+    resolved = _resolve(change, ctx)
+    if not isinstance(resolved, tuple):
+        again = {**base, CHANGE: {**change, "said": ""}}
+        return result(ASK, again, prefix + (resolved or "没太明白。") + ("" if resolved else
+                                                                      _question(str(field), order, ctx)))
+    value, shown = resolved
+    if field == "time":
+        was = str(order.get("when") or "")
+    else:
+        was = str(order.get("address") or "") if field == "address" else ""
+    if was and was == shown:
+        return idle(f"{_line(order, ctx)}的{FIELDS[str(field)]}本来就是{shown}，不用改。", slots)
+    change = {**change, "value": value, "shown": shown}
+    what = f"{_line(order, ctx, when=field != 'time')}的{FIELDS[str(field)]}" + (f"从{was}" if was else "")
+    return result(CONFIRM, {**base, CHANGE: change}, f"{prefix}要把{what}改成{shown}吗？\n"
+                  "回复 1 确认修改，0 不改。")
+
+
+def on_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    change = dict(slots.get(CHANGE) or {})
+    picks = list(change.get("picks") or [])
+    if text.strip() == "0" or said_no(text, ctx):
+        return idle("好的，订单都没有改。", slots)
+    number, _rest = named_order(text)
+    pick = ctx.nlu.choice(text) if len(text) <= 12 else None
+    ids = [int(p["id"]) for p in picks]
+    if number is not None and number in ids:
+        pick = ids.index(number) + 1
+    elif pick is not None and not 1 <= pick <= len(ids) and pick in ids:
+        pick = ids.index(pick) + 1  # the order's own number ("490454")
+    if pick is not None and 1 <= pick <= len(picks):
+        return _advance(slots, ctx, {**change, "order": picks[pick - 1]})
+    return retry(state, slots, ctx, f"请回复 1 到 {len(picks)} 选一个订单，0 都不改。")
+
+
+def on_ask(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    change = dict(slots.get(CHANGE) or {})
+    order = dict(change.get("order") or {})
+    if text.strip() == "0" or said_no(text, ctx) or text.strip() in ("不改了", "不用改了", "算了"):
+        return idle(f"好的，{_line(order, ctx)}没有改。", slots)
+    field = change.get("field")
+    if field not in FIELDS:
+        pick = ctx.nlu.choice(text) if len(text) <= 4 else None
+        if pick is not None and pick in FIELD_CHOICES:
+            return _advance(slots, ctx, {**change, "field": FIELD_CHOICES[pick]})
+        said_field, value, old = _read(text, ctx, None)
+        if said_field not in FIELDS:
+            return retry(state, slots, ctx, "请回复 1 时间，2 地址，3 电话。")
+        return _advance(slots, ctx, {**change, "field": said_field, "said": value, "old": old, "text": text})
+    said_field, value, old = _read(text, ctx, str(field))
+    if said_field in FIELDS and said_field != field and value:  # "电话换成…" asked for the time: that, then
+        return _advance(slots, ctx, {**change, "field": said_field, "said": value, "old": old, "text": text})
+    value = value or (text if _reads_as(str(field), text, ctx) else "")
+    if not value:
+        return retry(state, slots, ctx, _question(str(field), order, ctx))
+    return _advance(slots, ctx, {**change, "said": value, "old": old, "text": text})
+
+
+def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    change = dict(slots.get(CHANGE) or {})
+    order = dict(change.get("order") or {})
+    word = text.strip()
+    if said_yes(word, ctx) or word in ("确认修改", "改吧", "改", "就这样改"):
+        rest = {k: v for k, v in slots.items() if k not in (CHANGE, "misses")}
+        return idle(None, rest, actions=(Action(EDIT_ACTION, {"order": order.get("id"), "field": change.get("field"),
+                                                              "value": change.get("value")}),))
+    if word == "0" or said_no(word, ctx) or word in ("不改了", "不用改了", "算了", "不改"):
+        return idle(f"好的，{_line(order, ctx)}没有改。", slots)
+    field, value, old = _read(word, ctx, None)  # "不对 是后天下午": the change said again
+    if field in FIELDS and value:
+        return _advance(slots, ctx, {**change, "field": field, "said": value, "old": old, "text": word})
+    return retry(state, slots, ctx, "要这样改请回复 1，不改回复 0。")
+
+
+STATE_HANDLERS: dict[str, StateHandler] = {PICK: on_pick, ASK: on_ask, CONFIRM: on_confirm}
+

@@ -1,0 +1,179 @@
+"""A resident changes an order already submitted: its time, address or phone, while it is open and not started.
+
+Works inside the caller's transaction, like the rest of the service loop: the order row is locked (SELECT … FOR
+UPDATE on PostgreSQL; SQLite has one writer at a time), the change and its history row (what changed, old → new,
+by whom) are written, and the volunteer who holds it is told through the outbox. A time changed after a volunteer
+took the order lets them give it back without it counting against their give-backs of the day (`free_give_back`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.clock import as_utc
+from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
+from bot.serviceloop.records import (
+    NotYoursError,
+    OrderError,
+    Person,
+    ServiceInfo,
+    get_order,
+    notify_staff,
+    tell_volunteer,
+    when_text,
+)
+from intents.masking import mask_phone
+from intents.timeparse import when_text as appointment_text
+from storage.models import Order, OrderEvent
+
+S = OrderState
+FIELDS: Mapping[str, str] = {"time": "时间", "address": "地址", "phone": "电话"}
+TRIGGERS: Mapping[str, str] = {field: f"edit_{field}" for field in FIELDS}  # OrderEvent.trigger of each change
+EDITABLE = frozenset({S.SUBMITTED, S.DISPATCHED, S.ACCEPTED, S.SUPPORTED})
+HELD = frozenset({S.ACCEPTED, S.SUPPORTED})
+# The reason of a give-back the time change allows: such give-backs are not counted against the day's limit.
+FREE_GIVE_BACK = "【居民改了时间】"
+TIME_KINDS = frozenset({"point", "span", "asap"})
+_PHONE = re.compile(r"\+?[0-9][0-9-]{6,19}")
+
+
+class EditRefusedError(OrderError):
+    """The order cannot be changed in chat any more (done, cancelled, started), or the change is not one."""
+
+    def __init__(self, ref: int, why: str) -> None:
+        self.ref, self.why = ref, why
+        super().__init__(why)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What `edit_order` did: the order, the field, how it read before and after, and whether a volunteer holds it."""
+
+    order: Order
+    field: str
+    old: str
+    new: str
+    volunteer_told: bool
+
+
+def _refusal(order: Order, now: datetime) -> str | None:
+    """Why this order cannot change any more, in plain words; None when it still can."""
+    state = OrderState(order.state)
+    ref = order.ref
+    if state in (S.COMPLETED, S.RATED, S.CLOSED):
+        return f"订单{ref}已经完成了，不能再改。要帮忙请回复“人工”。"
+    if state is S.CANCELLED:
+        return f"订单{ref}已经取消了，不能再改。需要的话请重新下一单，或回复“人工”。"
+    if state is S.EXPIRED:
+        return f"订单{ref}已经结束了，不能再改。需要的话请重新下一单，或回复“人工”。"
+    if state in HELD and order.start_at is not None and as_utc(order.start_at) <= now:
+        return f"订单{ref}的服务已经开始了，不能再改。要帮忙请回复“人工”。"
+    if state not in EDITABLE:
+        return f"订单{ref}现在“{PLAIN_WORDS[state]}”，不能再改。要帮忙请回复“人工”。"
+    return None
+
+
+def _locked(s: Session, order: Order) -> Order:
+    """The order's row read again under a row lock (PostgreSQL): a concurrent 接单, 完成 or cancel waits for this
+    transaction, and this one sees theirs if they came first."""
+    query = select(Order).where(Order.id == order.id).execution_options(populate_existing=True)
+    if s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return s.execute(query).scalar_one()
+
+
+def _time_value(ref: int, value: Any, now: datetime) -> tuple[str, datetime | None, datetime | None]:
+    if not isinstance(value, Mapping) or value.get("time_kind") not in TIME_KINDS:
+        raise EditRefusedError(ref, f"没听清订单{ref}要改到什么时间，请再说一遍，比如“{ref}号订单时间改到后天上午”。")
+    try:
+        start = as_utc(datetime.fromisoformat(str(value["start"]))) if value.get("start") else None
+        end = as_utc(datetime.fromisoformat(str(value["end"]))) if value.get("end") else None
+    except ValueError:
+        raise EditRefusedError(ref, f"没听清订单{ref}要改到什么时间，请再说一遍。") from None
+    kind = str(value["time_kind"])
+    if kind != "asap" and start is None:
+        raise EditRefusedError(ref, f"没听清订单{ref}要改到什么时间，请再说一遍。")
+    if kind != "asap" and (end or start) is not None and (end or start) <= now:  # type: ignore[operator]
+        raise EditRefusedError(ref, "这个时间已经过去了，请说一个以后的时间，比如“后天上午”。")
+    return kind, start, end
+
+
+def edit_order(s: Session, *, hub_id: int, user: Person, order_id: int, field: str, value: Any, now: datetime,
+               service: ServiceInfo) -> Edit:
+    """The resident's change of their order's time, address or phone (`user`: who ordered it or is served).
+    Refused (EditRefusedError, NotYoursError) unless the order is theirs, open, and not started."""
+    order = get_order(s, hub_id, order_id)
+    if user.id not in (order.ordered_by_user_id, order.resident_user_id):
+        raise NotYoursError(order.ref, "，不能修改")
+    order = _locked(s, order)
+    why = _refusal(order, now)
+    if why is not None:
+        raise EditRefusedError(order.ref, why)
+    if field not in FIELDS:
+        raise EditRefusedError(order.ref, f"订单{order.ref}在这里能改时间、地址和电话；别的要改请回复“人工”。")
+    ref = order.ref
+    if field == "time":
+        kind, start, end = _time_value(ref, value, now)
+        old, new = when_text(order), appointment_text(kind, start, end)
+        if new == old:
+            raise EditRefusedError(ref, f"订单{ref}的时间本来就是{old}，不用改。")
+        order.time_kind, order.start_at, order.end_at = kind, start, end
+        history = f"时间：{old}→{new}"
+    elif field == "address":
+        address = str(value or "").strip()[:200]
+        if len(address) < 2:
+            raise EditRefusedError(ref, f"没听清订单{ref}的新地址，请说小区、楼栋和门牌号。")
+        old, new = order.address or "", address
+        if new == old:
+            raise EditRefusedError(ref, f"订单{ref}的地址本来就是这个，不用改。")
+        order.address, order.latitude, order.longitude = address, None, None
+        history = "地址：已改（新地址只给接单的志愿者看）"  # the history is not sealed: no address in it
+    else:
+        phone = str(value or "").strip()
+        if not _PHONE.fullmatch(phone):
+            raise EditRefusedError(ref, "这个电话号码不对，手机号是11位，请再说一遍。")
+        old, new = order.phone or "", phone
+        if new == old:
+            raise EditRefusedError(ref, f"订单{ref}的电话本来就是{mask_phone(phone)}，不用改。")
+        order.phone = phone
+        history = f"电话：{mask_phone(old) if old else '未留'}→{mask_phone(phone)}"
+    order.updated_at = now
+    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger=TRIGGERS[field], from_state=order.state,
+                     to_state=order.state, actor=user.openid, reason=history, at=now))
+    held = OrderState(order.state) in HELD and order.volunteer_id is not None
+    if held:
+        tell_volunteer(s, order, order.volunteer_id, _volunteer_notice(order, service, field, old, new), now)
+    if field == "time" and order.needs_support:
+        notify_staff(s, hub_id, f"订单{ref}（{service.name}）居民改了时间：{old}→{new}，社区配套请按新时间准备。"
+                     f"请在管理后台的“订单”里打开订单{ref}查看。", now, key=f"edited:{order.id}:{int(now.timestamp())}")
+    s.flush()
+    return Edit(order, field, old, new, held)
+
+
+def _volunteer_notice(order: Order, service: ServiceInfo, field: str, old: str, new: str) -> str:
+    """What the volunteer who holds the order is told (the address and phone go to them only, as at 接单)."""
+    ref = order.ref
+    if field == "time":
+        return (f"订单{ref}（{service.name}）居民改了时间：原来{old}，现在{new}。地址：{order.address or '待确认'}。\n"
+                f"新时间您方便就照常去；不方便请回复“退单 {ref} 时间不合适”，这次退单不计入每天的退单次数。")
+    if field == "address":
+        return f"订单{ref}（{service.name}，{when_text(order)}）居民改了地址，新地址：{new}。请按新地址上门。"
+    return f"订单{ref}（{service.name}，{when_text(order)}）居民换了联系电话，新电话：{new}。"
+
+
+def free_give_back(s: Session, order: Order) -> bool:
+    """Whether the order's time was changed by the resident after its volunteer took it: giving it back then is
+    not counted against the volunteer's give-backs of the day."""
+    if order.accepted_at is None:
+        return False
+    found = s.scalar(select(OrderEvent.id).where(OrderEvent.order_id == order.id,
+                                                 OrderEvent.trigger == TRIGGERS["time"],
+                                                 OrderEvent.at >= order.accepted_at).limit(1))
+    return found is not None
