@@ -387,7 +387,8 @@ def parse_small_talk(text: str) -> str | None:
 
 # A call-off said in a sentence ("俺不想弄了 俺自己去剪", "不要了 别让师傅来了") and the words that would make it
 # more than a call-off (活, 死, 拖累, 这辈子...): see :func:`is_plain_reply`.
-_CALL_OFF = re.compile(r"不(?:想|用|要)?(?:要|弄|做|修|剪|约|来|办|理|搞|整|麻烦)了|别(?:来|弄|过来)了|取消")
+_CALL_OFF = re.compile(r"不(?:想|用|要)?再?(?:要|弄|做|修|剪|约|来|办|理|搞|整|麻烦)(?:这个|那个|这|那|它|人)?了|"
+                       r"别(?:再)?(?:来|弄|过来)了|取消")
 _MORE_THAN_A_CALL_OFF = re.compile(
     r"活|死|命|跳|药|刀|轻生|结束|解脱|拖累|遗书|后事|永别|再见|告别|离开|世界|没意思|撑不|熬不|累|辈子|任何人|所有人|"
     r"一了百了|不在了|最后|什么都不|都不想|不想醒|睡过去|走了")
