@@ -286,9 +286,7 @@ def services_said(text: str, ctx: Context) -> list[tuple[str, str]]:
     for part in _PARTS.split(_JOIN.sub(" ", rest)):
         if len(part) < 2:
             continue
-        m = ctx.nlu.match(part)
-        code = m.service if m.decision == "accept" else \
-            m.candidates[0][0] if m.decision == "clarify" and len(m.candidates) == 1 else None
+        code = named_service(part, ctx, lone_question=True)
         if code:
             found.setdefault(code, []).append(part)
     if len(found) < 2:
@@ -351,6 +349,23 @@ def menu_codes(m: Any, text: str, ctx: Context) -> list[str]:
         if lexical.decision == "accept" and lexical.service == codes[0]:
             return codes[:1]
     return codes
+
+
+def named_service(text: str, ctx: Context, lone_question: bool = False) -> str | None:
+    """The one service a phrase names: the matcher's accept, or the keyword matcher's own accept that the semantic
+    layer asks about first (:func:`menu_codes`), and with ``lone_question`` a question of one service. For a second
+    request or a change of mind inside an order, where that question would break the order's flow: with the model on,
+    "来理发 顺便帮我修下水管" was asked "which one?" instead of taken as two services."""
+    m = ctx.nlu.match(text)
+    if m.decision == "accept" and m.service:
+        return str(m.service)
+    if m.decision == "clarify" and m.candidates:
+        if len(m.candidates) == 1:
+            return str(m.candidates[0][0]) if lone_question else None
+        codes = menu_codes(m, text, ctx)
+        if len(codes) == 1:
+            return codes[0]
+    return None
 
 
 def _clarify(slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context) -> Result:
@@ -512,13 +527,13 @@ def changed_service(state: str, slots: Mapping[str, Any], text: str, ctx: Contex
     rest = _MIND_LEAD.sub("", _MIND_OLD.sub(" ", text).strip()).strip(" ，,。；;")
     if len(rest) < 2:
         return None
-    m = ctx.nlu.match(rest)
-    if m.decision != "accept" or not m.service or m.service == old:
+    code = named_service(rest, ctx)
+    if not code or code == old:
         return None
-    name, old_name = ctx.nlu.service_name(m.service), ctx.nlu.service_name(old)
+    name, old_name = ctx.nlu.service_name(code), ctx.nlu.service_name(old)
     draft = {k: v for k, v in draft.items() if k != "details"}
-    draft["service"] = m.service
-    new_slots, left = _fill({**slots, "candidates": [], MORE: _more_without(slots, m.service)}, draft, rest, ctx)
+    draft["service"] = code
+    new_slots, left = _fill({**slots, "candidates": [], MORE: _more_without(slots, code)}, draft, rest, ctx)
     draft["details"] = (tidy_details(left) if len(left) > 2 else "") or name
     return next_question({**new_slots, "draft": draft}, ctx, prefix=f"好的，不要{old_name}了，改成【{name}】。\n")
 
@@ -560,17 +575,17 @@ def other_service(state: str, slots: Mapping[str, Any], text: str, ctx: Context,
     found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
     if found.time.is_clear or found.address or found.phone or found.same_address_as_last:
         return None  # an answer with a service word in it, read as the answer
-    m = ctx.nlu.match(text)
-    if m.decision != "accept" or not m.service:
+    code = named_service(text, ctx)
+    if not code:
         return None
-    name, old_name = ctx.nlu.service_name(m.service), ctx.nlu.service_name(str(old))
-    if m.service == old:  # "我要理发" said again: the order under way is that one
+    name, old_name = ctx.nlu.service_name(code), ctx.nlu.service_name(str(old))
+    if code == old:  # "我要理发" said again: the order under way is that one
         return next_question(slots, ctx, prefix=f"好的，正在帮您下【{name}】的单。\n")
     details = tidy_details(found.rest) if len(found.rest) > 2 else name
     if _ALSO.search(text):
-        return _also(slots, m.service, details, ctx)
+        return _also(slots, code, details, ctx)
     back = state if state != EDIT else CONFIRM
-    asked = {**slots, "switch": {"to": m.service, "details": details[:200], "back": str(back)}, "misses": 0}
+    asked = {**slots, "switch": {"to": code, "details": details[:200], "back": str(back)}, "misses": 0}
     return result(SWITCH, asked, f"您正在下【{old_name}】的单。要把这单改成【{name}】吗？\n"
                   f"回复 1 改成{name}；2 两个都要（这单下好了接着下{name}）；0 不改，还是{old_name}。")
 
