@@ -600,7 +600,7 @@ def run_operations(b: Bench, runs: int, only: str | None) -> None:
                  lambda s, u: listings.open_orders_text(s, 1, u, {}, NOW), lambda s: user(s, heavy_resident))
     if want("我的任务"):
         b.domain("reply: 我的任务 (heavy volunteer)", runs,
-                 lambda s, u: listings.tasks_text(s, 1, u, {}), lambda s: user(s, heavy_volunteer))
+                 lambda s, u: listings.tasks_text(s, 1, u, {}, NOW), lambda s: user(s, heavy_volunteer))
     if want("sweep"):
         b.domain("sweep hub 1, nothing due", runs, lambda s, _: orders.sweep(s, 1, NOW, names))
         b.domain("sweep hub 1, 5 orders + 1 dialogue due", runs, lambda s, _: orders.sweep(s, 1, NOW, names),
