@@ -26,6 +26,12 @@ from storage.models import Order, OutboxMessage
 ORDER_BY_ID = re.compile(r"#(\d+)")
 
 
+def all_orders(services: Services) -> list[Order]:
+    """Every order in the test's database, oldest first."""
+    with services.sessions() as s:
+        return list(s.execute(select(Order).order_by(Order.id)).scalars())
+
+
 class Chat:
     def __init__(self, client: Any, account: Account, clock: FakeClock, services: Services,
                  fake: FakeWeChatServer) -> None:

@@ -15,7 +15,7 @@ from bot.clock import as_utc
 from bot.serviceloop import edits
 from storage.db import transaction
 from storage.models import Order, OrderEvent
-from tests.dialog import Chat
+from tests.dialog import Chat, all_orders
 
 R = "oResidentEdit1"
 B1 = "oVolBarber01"  # a demo barber (张师傅)
@@ -28,11 +28,6 @@ def db_url(any_db_url: str) -> str:
     return any_db_url
 
 
-def _orders(services: Any) -> list[Order]:
-    with services.sessions() as s:
-        return list(s.execute(select(Order).order_by(Order.id)).scalars())
-
-
 def _events(services: Any, order: Order) -> list[OrderEvent]:
     with services.sessions() as s:
         return list(s.execute(select(OrderEvent).where(OrderEvent.order_id == order.id)
@@ -43,7 +38,7 @@ def _ordered(chat: Chat, services: Any, said: str = HAIRCUT) -> Order:
     assert "回复 1 确认" in (chat.say(R, said) or "")
     assert "已提交" in (chat.say(R, "1") or "")
     chat.deliver()
-    return _orders(services)[-1]
+    return all_orders(services)[-1]
 
 
 def test_the_time_changed_before_anyone_took_it(chat: Chat, services: Any) -> None:
@@ -52,7 +47,7 @@ def test_the_time_changed_before_anyone_took_it(chat: Chat, services: Any) -> No
     assert f"订单{order.ref}" in asked and "改成11月25日" in asked and "回复 1" in asked
     reply = chat.say(R, "1") or ""
     assert f"订单{order.ref}的时间已改为11月25日" in reply and "正在为您联系志愿者" in reply
-    (changed,) = _orders(services)
+    (changed,) = all_orders(services)
     assert as_utc(changed.start_at).isoformat().startswith("2026-11-25T00:00")  # 08:00 in Shanghai
     (edit,) = [e for e in _events(services, order) if e.trigger == "edit_time"]
     assert edit.actor == R and "→" in (edit.reason or "") and edit.from_state == edit.to_state
@@ -69,7 +64,7 @@ def test_a_change_after_acceptance_tells_the_volunteer_who_may_give_it_back_for_
     assert "已经告诉接单的志愿者" in (chat.say(R, "是的") or "")
     told = chat.deliver()
     assert any("新地址：幸福小区6栋2单元501" in t for t in told.get(B1, []))
-    (changed,) = _orders(services)
+    (changed,) = all_orders(services)
     assert changed.address == "幸福小区6栋2单元501"
     (history,) = [e for e in _events(services, order) if e.trigger == "edit_address"]
     assert "6栋" not in (history.reason or "")  # the history is not sealed: no address written there
@@ -86,7 +81,7 @@ def test_a_change_after_acceptance_tells_the_volunteer_who_may_give_it_back_for_
     assert any("改了时间" in t and f"退单 {order.ref} 时间不合适" in t for t in told.get(B1, []))
     reply = chat.say(B1, f"退单 {order.ref} 时间不合适") or ""
     assert "已退单" in reply and "不能再退" not in reply
-    (back,) = _orders(services)
+    (back,) = all_orders(services)
     assert back.state in ("submitted", "dispatched") and back.volunteer_id is None  # offered again
     last = [e for e in _events(services, order) if e.trigger == "give_back"][-1]
     assert last.actor == B1 and (last.reason or "").startswith(edits.FREE_GIVE_BACK)
@@ -100,7 +95,7 @@ def test_a_done_order_cannot_be_changed(chat: Chat, services: Any) -> None:
     chat.deliver()
     reply = chat.say(R, f"{order.ref}号订单时间改到后天上午") or ""
     assert f"订单{order.ref}已经完成了，不能再改" in reply and "人工" in reply
-    (same,) = _orders(services)
+    (same,) = all_orders(services)
     assert same.state == "completed" and not [e for e in _events(services, order) if e.trigger.startswith("edit_")]
 
 
@@ -111,7 +106,7 @@ def test_a_change_confirmed_after_the_service_started_is_refused(chat: Chat, ser
     chat.clock.advance(minutes=20)  # 10:20: the appointment began at 10:15
     reply = chat.say(R, "1") or ""
     assert "已经开始了，不能再改" in reply
-    (same,) = _orders(services)
+    (same,) = all_orders(services)
     assert same.phone == "13812345678"
 
 
@@ -123,7 +118,7 @@ def test_with_two_open_orders_the_resident_is_asked_which(chat: Chat, services: 
     assert "什么时间" in (chat.say(R, "2") or "")
     assert "改成" in (chat.say(R, "周六下午") or "")
     assert "已改为" in (chat.say(R, "1") or "")
-    one, two = _orders(services)
+    one, two = all_orders(services)
     assert as_utc(one.start_at) == as_utc(first.start_at)
     assert as_utc(two.start_at) != as_utc(second.start_at)
     assert as_utc(two.start_at).weekday() == 5  # Saturday
@@ -135,7 +130,7 @@ def test_another_resident_cannot_change_my_order(chat: Chat, services: Any) -> N
     assert "不是您的" in reply and "已改" not in reply
     reply = chat.say("oSomeoneElse77", f"订单{order.ref}电话换成13900009999") or ""
     assert "不是您的" in reply
-    (same,) = _orders(services)
+    (same,) = all_orders(services)
     assert same.phone == "13812345678" and as_utc(same.start_at) == as_utc(order.start_at)
     assert as_utc(same.start_at) - chat.clock.now() < timedelta(days=2)
 
@@ -145,5 +140,5 @@ def test_not_tomorrow_but_the_day_after_said_right_after_submitting(chat: Chat, 
     asked = chat.say(R, "哎呀 不是明天 是后天") or ""
     assert "改成11月25日(周三) 15:00" in asked
     assert "已改为11月25日(周三) 15:00" in (chat.say(R, "对") or "")
-    (changed,) = _orders(services)
+    (changed,) = all_orders(services)
     assert as_utc(changed.start_at) - as_utc(order.start_at) == timedelta(days=1)

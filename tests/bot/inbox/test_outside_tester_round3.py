@@ -6,19 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from storage.models import Order
-from tests.dialog import Chat
+from tests.dialog import Chat, all_orders
 
 R = "oResidentK01"
 B1 = "oVolBarber01"  # a demo barber
 THREE = "那个 我想找人明天来修一下水管 顺便帮我理个发 再把油烟机洗一洗 我住幸福小区3栋"
-
-
-def _orders(services: Any) -> list[Order]:
-    with services.sessions() as s:
-        return list(s.execute(select(Order).order_by(Order.id)).scalars())
 
 
 def test_three_services_in_one_message_are_ordered_one_after_the_other(chat: Chat, services: Any) -> None:
@@ -31,7 +23,7 @@ def test_three_services_in_one_message_are_ordered_one_after_the_other(chat: Cha
     assert "义务理发" in (chat.say(R, "1") or "")
     assert "已提交" in (chat.say(R, "好的") or "")
     assert "先不下" in (chat.say(R, "不用了") or "")
-    repair, haircut = _orders(services)
+    repair, haircut = all_orders(services)
     assert (repair.service_code, haircut.service_code) == ("repair", "haircut")
     assert repair.address == haircut.address and repair.phone == haircut.phone == "13800138000"
     assert repair.start_at == haircut.start_at
@@ -42,7 +34,7 @@ def test_a_rating_said_to_be_wrong_is_answered_plainly_with_the_way_to_staff(cha
     assert "回复 1 确认" in reply
     chat.say(R, "1")
     chat.deliver()
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert "接单成功" in (chat.say(B1, f"接单 {order.ref}") or "")
     chat.clock.advance(hours=32)
     chat.say(B1, f"完成 {order.ref} 2")
@@ -52,7 +44,7 @@ def test_a_rating_said_to_be_wrong_is_answered_plainly_with_the_way_to_staff(cha
     assert "4颗心" in reply and "人工" in reply and "收到您的留言" not in reply
     reply = chat.say(R, "刚才评错了") or ""
     assert "不能在这里改" in reply and "人工" in reply
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert order.rating == 4 and not order.comment
 
 

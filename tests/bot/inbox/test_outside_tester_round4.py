@@ -11,16 +11,11 @@ from sqlalchemy import select
 
 from storage.db import transaction
 from storage.models import Hub, Order
-from tests.dialog import Chat
+from tests.dialog import Chat, all_orders
 
 R = "oResidentR4a"
 B1 = "oVolBarber01"  # a demo barber
 SHANGHAI_NIGHT = datetime.fromisoformat("2026-11-23T23:30:00+08:00")
-
-
-def _orders(services: Any) -> list[Order]:
-    with services.sessions() as s:
-        return list(s.execute(select(Order).order_by(Order.id)).scalars())
 
 
 def _served(chat: Chat, services: Any) -> Order:
@@ -28,7 +23,7 @@ def _served(chat: Chat, services: Any) -> Order:
     assert "回复 1 确认" in (chat.say(R, "明天下午三点来给我理个发 幸福小区3栋2单元501 电话13812345678") or "")
     chat.say(R, "1")
     chat.deliver()
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert "接单成功" in (chat.say(B1, f"接单 {order.ref}") or "")
     chat.clock.advance(hours=32)
     chat.say(B1, f"完成 {order.ref} 2")
@@ -51,7 +46,7 @@ def test_a_rating_with_praise_is_thanked_without_asking_for_a_comment_again(chat
     order = _served(chat, services)
     reply = chat.say(R, "5颗心 师傅手艺很好") or ""
     assert "5颗心" in reply and "还想对志愿者说点什么" not in reply
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert order.rating == 5 and "手艺很好" in (order.comment or "")
 
 
@@ -62,7 +57,7 @@ def test_rating_an_order_rated_already_is_answered_at_once(chat: Chat, services:
     reply = chat.say(R, f"评价 {order.ref}") or ""
     assert "已经评价过了" in reply and "4颗心" in reply and "人工" in reply
     assert "请给订单" not in reply  # no rating question for an order rated already
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert order.rating == 4
 
 
@@ -87,7 +82,7 @@ def test_a_refused_submit_is_not_followed_by_the_next_orders_offer(chat: Chat, s
     reply = chat.say(R, "1") or ""
     assert "1个订单在进行中" in reply
     assert "还要下" not in reply and "已提交" not in reply
-    assert len(_orders(services)) == 1
+    assert len(all_orders(services)) == 1
 
 
 def test_a_call_off_after_submitting_cancels_the_order_without_any_hotline(chat: Chat, services: Any) -> None:
@@ -98,5 +93,5 @@ def test_a_call_off_after_submitting_cancels_the_order_without_any_hotline(chat:
     if "取消" in reply and "吗" in reply:  # asked to confirm which order: yes
         reply = chat.say(R, "对") or ""
     assert "已取消" in reply or "取消了" in reply, reply
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert order.state == "cancelled"

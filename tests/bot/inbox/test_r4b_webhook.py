@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from storage.db import transaction
 from storage.models import Hub, Order
-from tests.dialog import Chat
+from tests.dialog import Chat, all_orders
 
 R = "oResidentR4b"
 B1 = "oVolBarber01"  # a demo barber (张师傅, 13900000001)
@@ -24,16 +24,11 @@ def db_url(any_db_url: str) -> str:
     return any_db_url
 
 
-def _orders(services: Any) -> list[Order]:
-    with services.sessions() as s:
-        return list(s.execute(select(Order).order_by(Order.id)).scalars())
-
-
 def _ordered(chat: Chat, services: Any) -> Order:
     assert "回复 1 确认" in (chat.say(R, "明天下午三点来给我理个发 幸福小区3栋2单元501 电话13812345678") or "")
     chat.say(R, "1")
     chat.deliver()
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     return order
 
 
@@ -48,7 +43,7 @@ def _served(chat: Chat, services: Any) -> Order:
 
 
 def _rating(services: Any) -> int | None:
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     return order.rating
 
 
@@ -98,7 +93,7 @@ def test_full_marks_in_dialect(chat: Chat, services: Any) -> None:
     _served(chat, services)
     chat.say(R, "挺好 俺给个满分")
     assert _rating(services) == 5
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert not order.comment  # the rating's own words are no comment
 
 
@@ -128,7 +123,7 @@ def test_give_back_of_someone_elses_order_is_refused_at_once(chat: Chat, service
     reply = chat.say(B2, f"退单 {order.ref}") or ""
     assert "不是您接的" in reply and "原因" not in reply
     reply = chat.say(B2, "家里有事")  # not taken as a reason for anything
-    (order,) = _orders(services)
+    (order,) = all_orders(services)
     assert order.volunteer_id is not None and order.state == "accepted"
 
 
@@ -151,7 +146,7 @@ def test_who_comes_names_the_volunteer_once_accepted(chat: Chat, services: Any) 
         reply = chat.say(R, asked) or ""
         assert "张师傅" in reply and "139****0001" in reply, (asked, reply)
         assert "13900000001" not in reply
-    assert len(_orders(services)) == 1
+    assert len(all_orders(services)) == 1
 
 
 # -- #12 a hand-over asked for again ------------------------------------------------------------------------------

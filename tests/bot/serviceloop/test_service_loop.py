@@ -11,15 +11,10 @@ from bot.clock import FakeClock
 from bot.devtools.seed import STAFF_OPENID
 from storage.db import transaction
 from storage.models import Order, OrderEvent, PointsEntry, ServiceRecord
-from tests.dialog import Chat, verify_dialog
+from tests.dialog import Chat, all_orders, verify_dialog
 
 R = "oResident0001"
 B1, B2 = "oVolBarber01", "oVolBarber02"
-
-
-def orders(services: Any) -> list[Order]:
-    with services.sessions() as s:
-        return list(s.execute(select(Order).order_by(Order.id)).scalars())
 
 
 def test_happy_path_order_dispatch_accept_complete_rate(chat: Chat, services: Any) -> None:
@@ -28,7 +23,7 @@ def test_happy_path_order_dispatch_accept_complete_rate(chat: Chat, services: An
         (R, "13812345678", "回复 1 确认"),
         (R, "1", "订单#1已提交"),
     ])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.state == "dispatched" and order.service_code == "haircut"
     assert order.address == "幸福小区3栋2单元501" and order.phone == "13812345678"
     got = chat.deliver()
@@ -48,7 +43,7 @@ def test_happy_path_order_dispatch_accept_complete_rate(chat: Chat, services: An
         (R, "五颗心", "谢谢您的评价（5颗心）"),
         (R, "师傅手艺很好", "收到您的留言"),
     ])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.state == "closed" and order.rating == 5 and order.comment == "师傅手艺很好"
     with services.sessions() as s:
         record = s.execute(select(ServiceRecord)).scalar_one()
@@ -73,7 +68,7 @@ def test_step_by_step_with_corrections_and_edit(chat: Chat, services: Any) -> No
         (R, "改成幸福小区6栋202", "已修改"),
         (R, "确认", "已提交"),
     ])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.service_code == "repair" and order.address == "幸福小区6栋202"
     assert order.start_at is not None
 
@@ -84,10 +79,10 @@ def test_cancel_at_every_step_leaves_no_order(chat: Chat, services: Any) -> None
         for text in steps[:n]:
             chat.say(R, text)
         assert "已取消" in (chat.say(R, "取消") or "")
-    assert orders(services) == []
+    assert all_orders(services) == []
     verify_dialog(chat, [(R, "理发", "时间"), (R, "明天上午十点", "地址"), (R, "幸福小区1栋1号", "电话"),
                          (R, "13812345678", "请核对"), (R, "0", "没有提交")])
-    assert orders(services) == []
+    assert all_orders(services) == []
 
 
 def test_confusion_three_times_offers_human(chat: Chat) -> None:
@@ -107,7 +102,7 @@ def test_idle_dialogue_expires_with_a_kind_note(chat: Chat, clock: FakeClock, se
     clock.advance(minutes=31)
     reply = chat.say(R, "明天上午")
     assert reply is not None and "时间太久" in reply
-    assert orders(services) == []
+    assert all_orders(services) == []
 
 
 def test_idle_dialogue_is_closed_by_the_sweep_with_a_note(chat: Chat, clock: FakeClock, services: Any) -> None:
@@ -146,7 +141,7 @@ def test_location_message_fills_the_address(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "想请人陪我去医院看病", "时间"), (R, "明天早上八点", "地址")])
     assert "收到位置" in (chat.location(R, 24.31, 109.42, "白莲街道宝莲社区卫生站") or "")
     verify_dialog(chat, [(R, "13812345678", "请核对"), (R, "1", "已提交")])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.service_code == "escort" and order.latitude == 24.31 and order.address == "白莲街道宝莲社区卫生站"
 
 
@@ -160,7 +155,7 @@ def test_proxy_order_for_an_elder(chat: Chat, services: Any) -> None:
         ("oSonFarAway", "幸福小区2栋301", "王奶奶"),
         ("oSonFarAway", "1", "已提交"),
     ])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.resident_name == "王奶奶" and order.phone == "13700001111"
 
 
@@ -173,7 +168,7 @@ def test_give_back_returns_to_dispatch(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交")])
     chat.deliver()
     verify_dialog(chat, [(B1, "接单 #1", "接单成功"), (B1, "退单 #1", "原因"), (B1, "家里临时有事", "已退单")])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.state == "dispatched" and order.volunteer_id is None
     assert "接单成功" in (chat.say(B2, "接单 #1") or "")
 
@@ -205,7 +200,7 @@ def test_low_rating_flags_for_staff(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(B1, "完成 #1", "几个小时"), (B1, "1.5", "辛苦了")])
     chat.deliver()
     verify_dialog(chat, [(R, "不太好", "没太明白"), (R, "不满意", "谢谢您的评价（2颗心）"), (R, "不用了", "谢谢")])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.state == "rated" and order.flagged
     assert any("请回访核查" in t for t in chat.deliver()[STAFF_OPENID])
 
@@ -257,7 +252,7 @@ def test_unrated_order_is_reminded_then_closed(chat: Chat, services: Any, clock:
     clock.advance(hours=48)
     with transaction(services.sessions) as s:
         assert sweep(s, 1, clock.now(), names).closed == 1
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.state == "closed" and order.verified_by == "timeout"
     with services.sessions() as s:
         assert s.execute(select(ServiceRecord.verified_by)).scalar_one() == "timeout"
@@ -270,7 +265,7 @@ def test_times_are_read_on_shanghai_calendar_late_at_night(chat: Chat, services:
     clock.set(datetime(2026, 11, 23, 15, 30, tzinfo=UTC))  # 23:30 in Shanghai, still the 23rd
     verify_dialog(chat, [(R, "明天下午三点来理发 幸福小区1栋1号 13812345678", "11月24日(周二) 15:00"),
                          (R, "1", "已提交")])
-    (order,) = orders(services)
+    (order,) = all_orders(services)
     assert order.start_at is not None and order.end_at is None
     assert order.start_at.replace(tzinfo=UTC) == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
 
@@ -292,10 +287,10 @@ def test_spoken_orders_today_urgent_and_cancelled_in_other_words_through_the_web
         (R, "0", ""),  # not this way, then
         (R, "#1号单子不要了", ""),
     ])
-    first, urgent = orders(services)
+    first, urgent = all_orders(services)
     assert first.state == "cancelled"
     assert urgent.time_kind == "asap" and urgent.end_at is not None
     clock.advance(hours=1)
     with transaction(services.sessions) as s:
         sweep(s, 1, clock.now(), {"repair": ServiceInfo("repair", "维修服务")})
-    assert orders(services)[1].state != "expired"  # an urgent order lasts its window, not a minute
+    assert all_orders(services)[1].state != "expired"  # an urgent order lasts its window, not a minute
