@@ -231,7 +231,9 @@ class MassSendCount(Base):
     """群发 a follower received in a calendar month (Beijing time): WeChat allows a 服务号 four."""
 
     __tablename__ = "mass_send_counts"
-    __table_args__ = (UniqueConstraint("hub_id", "user_id", "month", name="uq_mass_send_counts_hub_user_month"),)
+    __table_args__ = (UniqueConstraint("hub_id", "user_id", "month", name="uq_mass_send_counts_hub_user_month"),
+                      # migration 0024: the month's counts of a hub in one range (broadcasts.mass_left)
+                      Index("ix_mass_send_counts_hub_month", "hub_id", "month"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
