@@ -87,6 +87,7 @@ from bot.serviceloop.records import (
     openid_by_id,
     reachable,
     reachable_openid,
+    record_event,
     settings_for,
     staff_openids,
     tell_by_phone,
@@ -156,8 +157,8 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
     s.add(order)
     s.flush()
     reason = "工作人员代下单" if taken_by else "代点单" if proxy else None
-    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger="submit", from_state="", to_state=S.SUBMITTED.value,
-                     actor=taken_by or user.openid, reason=reason, at=now))
+    record_event(s, order, "submit", from_state="", to_state=S.SUBMITTED.value, actor=taken_by or user.openid,
+                 reason=reason, now=now)
     if data.get("phone") and not user.phone and not proxy:
         user.phone = data["phone"]
     if proxy:

@@ -176,9 +176,14 @@ PER_MESSAGE = "per_message"
 
 # The statements every order step of the chat runs, built once (building a statement and its cache key on every
 # call costs more than executing the cached compiled form).
-_HUB_SETTINGS = select(Hub.settings).where(Hub.id == bindparam("hub_id"))
-# with the openid of whoever ordered it (who is told of its progress and asked to rate): kept for the message
-_BY_REF = (select(Order, User.openid).join(User, User.id == Order.ordered_by_user_id)
+_HUBS = cast(Table, Hub.__table__)
+_HUB_SETTINGS = Hot(select(_HUBS.c.settings).where(_HUBS.c.id == bindparam("hub_id")))  # Core: no ORM execute
+# The hub's stored settings (binds hub_id) as one more column of a statement the message's step runs anyway (the
+# order by its ref, the sender's row): what `settings_for` would read next is read with it (`remember_settings`).
+HUB_SETTINGS = select(_HUBS.c.settings).where(_HUBS.c.id == bindparam("hub_id")).scalar_subquery()
+# with the openid of whoever ordered it (who is told of its progress and asked to rate) and the hub's settings
+# (every order step reads them next): kept for the message
+_BY_REF = (select(Order, User.openid, HUB_SETTINGS).join(User, User.id == Order.ordered_by_user_id)
            .where(Order.hub_id == bindparam("hub_id"), Order.ref == bindparam("ref")))
 _VOLUNTEER_OPENID = (select(User.openid).join(Membership, Membership.user_id == User.id)
                      .where(Membership.hub_id == bindparam("hub_id"),
@@ -189,10 +194,25 @@ def settings_for(s: Session, hub_id: int) -> HubSettings:
     memo = s.info.get(PER_MESSAGE)
     if memo is not None and ("settings", hub_id) in memo:
         return memo["settings", hub_id]  # type: ignore[no-any-return]
-    found = hub_settings(s.scalar(_HUB_SETTINGS, {"hub_id": hub_id}))
+    if memo is not None and ("stored settings", hub_id) in memo:  # read with another statement (remember_settings)
+        found = hub_settings(memo.pop(("stored settings", hub_id)))
+        memo["settings", hub_id] = found
+        return found
+    if s.autoflush:
+        s.flush()  # what s.scalar() did first: settings changed earlier in this session are the ones read
+    row = _HUB_SETTINGS.run(s.connection(), {"hub_id": hub_id}).first()
+    found = hub_settings(row[0] if row is not None else None)
     if memo is not None:
         memo["settings", hub_id] = found
     return found
+
+
+def remember_settings(s: Session, hub_id: int, raw: Mapping[str, Any] | None) -> None:
+    """The hub's stored settings as a statement of this message read them (its HUB_SETTINGS column): the
+    message's `settings_for` returns them instead of reading them again. Sessions without PER_MESSAGE keep nothing."""
+    memo = s.info.get(PER_MESSAGE)
+    if memo is not None and ("settings", hub_id) not in memo:
+        memo["stored settings", hub_id] = raw  # checked (hub_settings) only if the step asks for them
 
 
 _USERS = User.__table__
@@ -291,6 +311,15 @@ _EVENT_INSERTS: dict[int, Hot] = {}
 _MOVES_LOCK = threading.Lock()
 
 
+def record_event(s: Session, order: Order, trigger: str, *, from_state: str, to_state: str, actor: str,
+                 reason: str | None, now: datetime) -> None:
+    """One history row of an order already written (flushed), as `transitions` writes its events: one INSERT built
+    once (storage.hot), no OrderEvent object for the session to flush."""
+    _events(1).run(s.connection(), {"hub_id_0": order.hub_id, "order_id_0": order.id, "trigger_0": trigger,
+                                    "from_state_0": from_state, "to_state_0": to_state, "actor_0": actor,
+                                    "reason_0": reason, "at_0": now})
+
+
 def _events(n: int) -> Hot:
     """The INSERT of `n` history rows (binds `<column>_<row>`), built once per n."""
     hot = _EVENT_INSERTS.get(n)
@@ -332,10 +361,11 @@ def find_by_ref(s: Session, hub_id: int, ref: int) -> Order | None:
     row = s.execute(_BY_REF, {"hub_id": hub_id, "ref": ref}).one_or_none()
     if row is None:
         return None
-    order, openid = row
+    order, openid, settings = row
     memo = s.info.get(PER_MESSAGE)
     if memo is not None:  # openid_by_id finds it here (an openid never changes)
         memo["openid", order.ordered_by_user_id] = openid
+        remember_settings(s, hub_id, settings)
     return order
 
 

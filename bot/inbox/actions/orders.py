@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from bot.inbox.actions.context import ActionContext, Run, order_number
 from bot.people.volunteers import ACTIVE_STATUSES
-from bot.serviceloop import edits, orders
+from bot.serviceloop import edits, orders, records
 from bot.serviceloop.dispatch import HELD_STATES
 from storage.models import Membership, Order, User, Volunteer
 
@@ -20,14 +20,17 @@ def _service_of(ac: ActionContext, order_id: int) -> orders.ServiceInfo:
     return ac.service(order.service_code)
 
 
-# the sender's row with how many open orders they have in the hub (the limit), in one statement
-_USER_WITH_OPEN_ORDERS = select(User, orders.OPEN_ORDERS).where(User.id == bindparam("user_id"))
+# the sender's row with how many open orders they have in the hub (the limit) and the hub's settings (the limit's
+# value, the services that need support), in one statement
+_USER_WITH_OPEN_ORDERS = select(User, orders.OPEN_ORDERS, records.HUB_SETTINGS).where(User.id == bindparam("user_id"))
 
 
 def submit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
     service = ac.service(str(data["service"]))
-    user, open_orders = ac.s.execute(_USER_WITH_OPEN_ORDERS, {"hub_id": ac.hub_id, "user_id": ac.user_id}).one()
+    user, open_orders, settings = ac.s.execute(_USER_WITH_OPEN_ORDERS,
+                                               {"hub_id": ac.hub_id, "user_id": ac.user_id}).one()
     ac.held(user)
+    records.remember_settings(ac.s, ac.hub_id, settings)
     # dispatched by the worker within seconds, not inside this passive reply (it tells them if nobody is free)
     order = orders.submit_order(ac.s, hub_id=ac.hub_id, user=ac.user, data=data, service=service, now=ac.now,
                                 dispatch_now=False, open_orders=int(open_orders or 0))

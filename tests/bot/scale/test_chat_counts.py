@@ -34,7 +34,8 @@ from tests.bot.scale.seeding import Counter, counting
 # with its orderer's openid (told and asked to rate), the rating and its close are one UPDATE and one INSERT of
 # both events, the rated volunteer's membership and openid are read once and their hours in one statement.
 # CONFIRM 10 -> 9: the new order's 单号 is drawn with its width's count in one statement (storage.orderrefs).
-CONFIRM, ACCEPT, COMPLETE, RATE = 9, 14, 11, 14
+# Then one fewer each: the hub's settings come as a column of the order's read by ref (of the sender's row, confirm).
+CONFIRM, ACCEPT, COMPLETE, RATE = 8, 13, 10, 13
 SENTENCE = "尽快来给我理个发，幸福小区3栋2单元501，电话13812345678"
 
 

@@ -227,7 +227,7 @@ def test_a_crash_mid_step_leaves_no_half_made_order(chat: Chat, services: Any, m
     def boom(*a: Any, **k: Any) -> None:
         raise RuntimeError("simulated crash after the order row was written")
 
-    monkeypatch.setattr(bot.serviceloop.orders, "OrderEvent", boom)  # the order is flushed, its history not yet
+    monkeypatch.setattr(bot.serviceloop.orders, "record_event", boom)  # the order is flushed, its history not yet
     assert "系统有点忙" in (chat.say(R, "1") or "")
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 0
