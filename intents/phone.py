@@ -45,8 +45,9 @@ def find_phone(text: str) -> tuple[str, int, int] | None:
     for match in _RUN.finditer(folded):
         found = _phone_in(match.group(0))
         if found is None:
-            # a door number said just before ("…501 13812345678") runs into the phone: try the parts between spaces
-            parts = [m for m in re.finditer(r"\S+", match.group(0))]
+            # a door number said just before ("…501 13812345678", "…101，138…") runs into the phone: try the parts
+            # between spaces and commas
+            parts = [m for m in re.finditer(r"[^\s,，、]+", match.group(0))]
             found = next((f for i in range(len(parts)) for j in range(len(parts), i, -1)
                           if (f := _phone_in(match.group(0)[parts[i].start():parts[j - 1].end()], parts[i].start()))),
                          None)

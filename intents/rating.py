@@ -12,7 +12,7 @@ _SYMBOL_NOISE = re.compile(r"[\s\ufe0f\u200d,，.。!！]+")
 # Words people use instead of a number, most specific first (不满意 must win over 满意).
 RATING_WORDS: tuple[tuple[str, int], ...] = (
     ("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("太差", 1), ("很差", 1), ("非常差", 1),
-    ("差劲", 1), ("不太满意", 2), ("不满意", 2), ("不怎么样", 2), ("比较差", 2), ("差", 1),
+    ("差劲", 1), ("差评", 1), ("不太满意", 2), ("不满意", 2), ("不怎么样", 2), ("比较差", 2), ("差", 1),
     # dialect verdicts (outside tester round 4: "不咋地"): a poor service, 2 like 不怎么样 (1 is for 很差 / 太差)
     ("不咋地", 2), ("不咋的", 2), ("不咋滴", 2), ("不咋样", 2), ("不怎么地", 2),
     ("非常满意", 5), ("特别满意", 5), ("很满意", 5), ("十分满意", 5), ("满分", 5), ("非常好", 5),
@@ -22,6 +22,8 @@ RATING_WORDS: tuple[tuple[str, int], ...] = (
 )
 _NUMBER = r"([0-9零〇一二两三四五六七八九十]+)"
 _COUNTED = re.compile(rf"{_NUMBER}\s*(?:颗|个)?\s*(?:心|星|分|颗)")
+# "十分感谢" / "十分满意": 十分 the adverb (very), not ten points; "十分" said alone is out of range all the same.
+_ADVERB_SHIFEN = re.compile(r"十分(?=[\u4e00-\u9fff])")
 _BARE = re.compile(rf"^{_NUMBER}$")
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9, "十": 10}
@@ -46,7 +48,7 @@ def parse_rating(text: str) -> int | None:
         return count if count <= MAX_HEARTS else None
     found: set[int] = set()  # what the text gives: counted hearts, a bare number, the scale's own words
     described: set[int] = set()  # what describing words ("挺好", "不错") would give
-    for match in _COUNTED.finditer(folded):
+    for match in _COUNTED.finditer(_ADVERB_SHIFEN.sub(" ", folded)):
         value = _number(match.group(1))
         found.add(value if value is not None else -1)
     bare = _BARE.match(_SYMBOL_NOISE.sub("", folded))
@@ -73,8 +75,8 @@ def parse_rating(text: str) -> int | None:
 # RATING_WORDS ("挺好", "不错", "很差"...) describe the service; a rating read from them alone is a guess, and
 # the resident is asked for the number instead (outside test 2026-12-02: 「师傅来过了 修得挺好」 was stored as 4).
 SCALE_WORDS = frozenset({"非常不满意", "很不满意", "特别不满意", "不太满意", "不满意", "非常满意", "特别满意", "很满意",
-                         "十分满意", "比较满意", "还算满意", "满意", "满分", "好评", "五星好评", "一般般", "一般",
-                         "零分", "不咋地", "不咋的", "不咋滴", "不咋样", "不怎么地"})
+                         "十分满意", "比较满意", "还算满意", "满意", "满分", "好评", "五星好评", "差评", "一般般",
+                         "一般", "零分", "不咋地", "不咋的", "不咋滴", "不咋样", "不怎么地"})
 
 
 def explicit_rating(text: str) -> int | None:
@@ -84,7 +86,12 @@ def explicit_rating(text: str) -> int | None:
     if value is None:
         return None
     folded = default_normaliser().fold(text)
+    kept = [word for word, _ in RATING_WORDS if word in SCALE_WORDS and word in folded]
+    for i, word in enumerate(kept):  # "差评" keeps its 差: the scale's words are set aside while describing ones go
+        folded = folded.replace(word, f"\x00{i}\x00")
     for word, _ in RATING_WORDS:
         if word not in SCALE_WORDS:
             folded = folded.replace(word, " ")
+    for i, word in enumerate(kept):
+        folded = folded.replace(f"\x00{i}\x00", word)
     return value if parse_rating(folded) == value else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.dialogue import ordering
@@ -69,7 +70,21 @@ def _line(o: Mapping[str, Any], ctx: Context, when: bool = True) -> str:
 
 def _order_data(o: OpenOrder) -> dict[str, Any]:
     return {"id": o.id, "service": o.service, "when": o.when, "time_kind": o.time_kind, "start": o.start,
-            "end": o.end, "address": o.address}
+            "end": o.end, "address": o.address, "state": o.state}
+
+
+HELD = frozenset({"accepted", "supported"})  # a volunteer holds it (serviceloop.edits.HELD)
+
+
+def _under_way(order: Mapping[str, Any], ctx: Context) -> bool:
+    """A volunteer holds the order and its time has come (an accepted 尽快 order at once): the domain would refuse
+    a change, so it is said before any question (the edge read the state with the open orders)."""
+    if order.get("state") not in HELD or not order.get("start"):
+        return False
+    try:
+        return datetime.fromisoformat(str(order["start"])) <= ctx.now
+    except ValueError:
+        return False
 
 
 def _read(text: str, ctx: Context, slot: str | None) -> tuple[str | None, str, str]:
@@ -97,8 +112,48 @@ def _reads_as(field: str, value: str, ctx: Context) -> bool:
     return bool(ctx.nlu.address(value, loose=True)) or bool(re.search(r"\d", value))
 
 
-def start(slots: Mapping[str, Any], ctx: Context, text: str, slot: str | None, number: int | None) -> Result:
-    """A change of a submitted order asked for with no order being made (ordering.change_asked found it)."""
+BACK = "change_back"  # slots[BACK]: the order being made when a submitted one was named for a change (kept)
+
+
+def names_open_order(text: str, ctx: Context) -> bool:
+    """"254623号订单地址错了" said while another order is being made: that number is one of the sender's open
+    orders, so the change is of it, not of the draft (a correction without a number still corrects the draft)."""
+    number = named_order(text)[0]
+    return number is not None and any(o.id == number for o in ctx.open_orders or ())
+
+
+def _end(slots: Mapping[str, Any], ctx: Context, told: str | None, actions: tuple[Action, ...] = ()) -> Result:
+    """The change over (made, or not): back to the order being made if one was kept, else idle."""
+    back = slots.get(BACK)
+    if isinstance(back, Mapping) and back.get("slots"):
+        return ordering.back_to_draft(dict(back["slots"]), ctx, told or "", actions)
+    rest = {k: v for k, v in slots.items() if k not in (CHANGE, "misses", BACK)}
+    return idle(told, rest, actions=actions)
+
+
+def called_off(slots: Mapping[str, Any], ctx: Context) -> Result:
+    """"算了不要了" at a change's question: the change is dropped, never the order (said plainly, with the way to
+    cancel it)."""
+    order = dict((slots.get(CHANGE) or {}).get("order") or {})
+    if order.get("id"):
+        told = f"好的，不改了，订单{order['id']}还在。要取消整个订单请回复“取消订单 {order['id']}”。"
+    else:
+        told = "好的，订单都没有改。要取消订单请回复“取消订单 编号”。"
+    return _end(slots, ctx, told)
+
+
+def start(slots: Mapping[str, Any], ctx: Context, text: str, slot: str | None, number: int | None,
+          state: str | None = None) -> Result:
+    """A change of a submitted order asked for (ordering.change_asked found it); `state`: the order being made
+    when one is (its draft kept for after the change)."""
+    if state is not None and state in ordering.ORDERING and (slots.get("draft") or {}).get("service"):
+        draft_kept = {**kept(slots), BACK: {"slots": dict(slots)}}
+        res = start(draft_kept, ctx, text, slot, number)
+        if res.state in STATE_HANDLERS:
+            name = ctx.nlu.service_name(str(slots["draft"]["service"]))
+            note = f"（正在填的【{name}】订单先给您留着，改完接着填。）\n"
+            return result(res.state, res.slots, note + (res.reply or ""), actions=res.actions)
+        return _end(draft_kept, ctx, res.reply, res.actions) if res.reply or res.actions else res
     said_number, rest = named_order(text)
     field, value, old = _read(rest, ctx, slot)
     if said_number is not None or (number is not None and str(number) in value):
@@ -106,7 +161,7 @@ def start(slots: Mapping[str, Any], ctx: Context, text: str, slot: str | None, n
     if field is not None and field not in FIELDS:  # what the order is for: staff change it (or a new order)
         return ordering.change_reply(slots, ctx, field, number)
     change: dict[str, Any] = {"field": field, "said": value, "old": old, "text": rest}
-    base = kept(slots)
+    base = {**kept(slots), **({BACK: slots[BACK]} if slots.get(BACK) else {})}
     mine = ctx.open_orders
     found = next((o for o in mine or () if o.id == number), None) if number is not None else None
     if found is not None:
@@ -187,8 +242,11 @@ def _advance(slots: Mapping[str, Any], ctx: Context, change: Mapping[str, Any], 
     """Ask for what the change still lacks (which field, the new value), else show it and ask to confirm."""
     change = {k: v for k, v in change.items() if k != "picks"}
     order = dict(change.get("order") or {})
-    base = {**kept(slots), CHANGE: change, "misses": 0}
+    base = {**kept(slots), **({BACK: slots[BACK]} if slots.get(BACK) else {}), CHANGE: change, "misses": 0}
     field = change.get("field")
+    under_way = _under_way(order, ctx)
+    if under_way and field != "address":  # only a wrong door is passed on once the service began
+        return _end(slots, ctx, f"{prefix}订单{order['id']}的服务已经开始了，不能再改。要帮忙请回复“人工”。")
     if field not in FIELDS:
         return result(ASK, base, prefix + _fields_question(order, ctx))
     if not change.get("said"):
@@ -204,9 +262,19 @@ def _advance(slots: Mapping[str, Any], ctx: Context, change: Mapping[str, Any], 
     else:
         was = str(order.get("address") or "") if field == "address" else ""
     if was and was == shown:
-        return idle(f"{_line(order, ctx)}的{FIELDS[str(field)]}本来就是{shown}，不用改。", slots)
+        return _end(slots, ctx, f"{_line(order, ctx)}的{FIELDS[str(field)]}本来就是{shown}，不用改。")
     change = {**change, "value": value, "shown": shown}
     what = f"{_line(order, ctx, when=field != 'time')}的{FIELDS[str(field)]}" + (f"从{was}" if was else "")
+    more = [e for e in change.get("more", ()) if e["field"] != field]
+    if more:  # an earlier change of another field still waiting: both in one question
+        what = f"{_line(order, ctx, when=False)}的" + "，".join(f"{FIELDS[e['field']]}改成{e['shown']}" for e in more)
+        what += f"，{FIELDS[str(field)]}"
+    change = {**change, "more": more}
+    if under_way:
+        change = {**change, "more": [], "hand_over": True}
+        began = f"{prefix}订单{order['id']}的服务已经开始了，志愿者可能已经在路上。"
+        return result(CONFIRM, {**base, CHANGE: change},
+                      f"{began}要把新地址{shown}马上转告接单的志愿者和社区工作人员吗？\n回复 1 转告，0 不用。")
     return result(CONFIRM, {**base, CHANGE: change}, f"{prefix}要把{what}改成{shown}吗？\n"
                   "回复 1 确认修改，0 不改。")
 
@@ -215,7 +283,7 @@ def on_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     change = dict(slots.get(CHANGE) or {})
     picks = list(change.get("picks") or [])
     if text.strip() == "0" or said_no(text, ctx):
-        return idle("好的，订单都没有改。", slots)
+        return _end(slots, ctx, "好的，订单都没有改。")
     number, _rest = named_order(text)
     pick = ctx.nlu.choice(text) if len(text) <= 12 else None
     ids = [int(p["id"]) for p in picks]
@@ -232,7 +300,7 @@ def on_ask(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, te
     change = dict(slots.get(CHANGE) or {})
     order = dict(change.get("order") or {})
     if text.strip() == "0" or said_no(text, ctx) or text.strip() in ("不改了", "不用改了", "算了"):
-        return idle(f"好的，{_line(order, ctx)}没有改。", slots)
+        return _end(slots, ctx, f"好的，{_line(order, ctx)}没有改。")
     field = change.get("field")
     if field not in FIELDS:
         pick = ctx.nlu.choice(text) if len(text) <= 4 else None
@@ -256,14 +324,20 @@ def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     order = dict(change.get("order") or {})
     word = text.strip()
     if said_yes(word, ctx) or word in ("确认修改", "改吧", "改", "就这样改"):
-        rest = {k: v for k, v in slots.items() if k not in (CHANGE, "misses")}
-        return idle(None, rest, actions=(Action(EDIT_ACTION, {"order": order.get("id"), "field": change.get("field"),
-                                                              "value": change.get("value")}),))
+        edits = [*change.get("more", ()), {"field": change.get("field"), "value": change.get("value")}]
+        hand_over = {"hand_over": True} if change.get("hand_over") else {}
+        return _end(slots, ctx, None, tuple(Action(EDIT_ACTION, {"order": order.get("id"), "field": e["field"],
+                                                                   "value": e["value"], **hand_over,
+                                                                   **({"more": True} if i < len(edits) - 1 else {})})
+                                            for i, e in enumerate(edits)))
     if word == "0" or said_no(word, ctx) or word in ("不改了", "不用改了", "算了", "不改"):
-        return idle(f"好的，{_line(order, ctx)}没有改。", slots)
+        return _end(slots, ctx, f"好的，{_line(order, ctx)}没有改。")
     field, value, old = _read(word, ctx, None)  # "不对 是后天下午": the change said again
     if field in FIELDS and value:
-        return _advance(slots, ctx, {**change, "field": field, "said": value, "old": old, "text": word})
+        more = [e for e in change.get("more", ()) if e["field"] != field]
+        if field != change.get("field"):  # "电话换成139…" after "要把地址改成…吗？": both changes, one confirmation
+            more.append({"field": change.get("field"), "value": change.get("value"), "shown": change.get("shown")})
+        return _advance(slots, ctx, {**change, "field": field, "said": value, "old": old, "text": word, "more": more})
     return retry(state, slots, ctx, "要这样改请回复 1，不改回复 0。")
 
 

@@ -120,6 +120,7 @@ class OpenOrder:
     start: str | None = None  # ISO datetimes
     end: str | None = None
     address: str | None = None
+    state: str | None = None  # its lifecycle state ("accepted": a volunteer holds it), if the edge read it
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from bot.dialogue.followups import relative_name
 from bot.dialogue.messages import Incoming
 from intents.address import MAX_SPAN, has_door, names_place
 from intents.masking import mask_phone, scrub
+from intents.rating import parse_rating
 from intents.timeparse import SHANGHAI, TimeResult, day_only, future_options, is_past, on_day, spoken
 from intents.timeparse import when_text as appointment_text
 
@@ -143,6 +144,9 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
     """Ask for the first missing slot, or show the summary when nothing is missing."""
     draft = dict(slots.get("draft") or {})
     slots = {**slots, "draft": draft, "misses": 0}
+    if slots.get(SAVED_TAKEN):  # "老地方" said before the address question: the address taken is said back once
+        prefix += f"地址用上回的：{slots[SAVED_TAKEN]}（不对的话，核对订单时回复 2 修改）。\n"
+        slots = {k: v for k, v in slots.items() if k != SAVED_TAKEN}
     if not draft.get("service"):
         return result(ASK_SERVICE, slots, prefix + "您需要什么服务？直接说就行，比如“理发”“修水管”“陪我去医院”。")
     if not draft.get("details"):
@@ -238,7 +242,7 @@ def _take_time(slots: dict[str, Any], draft: dict[str, Any], when: TimeResult, c
 
 
 def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
-          loose_address: bool = False) -> tuple[dict[str, Any], str]:
+          loose_address: bool = False, at_address: bool = False) -> tuple[dict[str, Any], str]:
     """Take whatever this message says for the missing slots (never overwriting with nothing); slots and the rest."""
     found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window, loose_address)
     if not draft.get("time_kind") and found.time.is_clear:
@@ -246,9 +250,14 @@ def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
     if not draft.get("address"):
         if found.address:
             draft["address"] = found.address[:200]
-        elif found.same_address_as_last and ctx.last_address:
-            # "跟上回一样": the last order's address (the edge reads it into ctx.last_address), offered to confirm
+        elif found.same_address_as_last and ctx.last_address and at_address:
+            # "跟上回一样" answering the address question: the last order's address (the edge reads it into
+            # ctx.last_address), said back to confirm
             slots = {**slots, "address_offer": ctx.last_address}
+        elif found.same_address_as_last and ctx.last_address:
+            # "明天上午老地方来理发" before the address question: taken at once (the summary shows it, 2 changes it)
+            draft["address"] = ctx.last_address[:200]
+            slots = {**slots, SAVED_TAKEN: draft["address"]}
     if not draft.get("phone") and found.phone:
         draft["phone"] = found.phone
     return slots, found.rest
@@ -259,7 +268,7 @@ def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context, 
     draft["service"] = code
     new_slots, rest = _fill(dict(slots), draft, text, ctx)
     if not draft.get("details"):
-        draft["details"] = rest if len(rest) > 4 else ctx.nlu.service_name(code)
+        draft["details"] = rest if len(rest) > 4 else _short_request(rest) or ctx.nlu.service_name(code)
     draft["details"] = (tidy_details(scrub(draft["details"], draft.get("address"), draft.get("phone")))
                         or ctx.nlu.service_name(code))[:200]
     name = ctx.nlu.service_name(code)
@@ -316,6 +325,16 @@ _LEFT_WORDS = re.compile(r"[\s，,]+(?:都行|都可以|都有空|有空|有时�
                          r"[\s，,。；;]*$")
 
 # 我也不知道要啥 就是家里下水道堵了: the request is what follows 就是.
+_REQUEST_FILLER = re.compile(r"^(?:请|麻烦|帮我|帮忙|给我|来人|来|过来|上门|到家)+|(?:吧|啊|呀|哈|一下)+$")
+
+
+def _short_request(rest: str) -> str:
+    """What a short request asks for once the time and the place are taken out ("后天上午来修下门" -> "修下门",
+    "尽快来修下灯" -> "修下灯"): the volunteer must tell a door from a lamp; "" when only filler is left."""
+    core = _REQUEST_FILLER.sub("", re.sub(r"[\s，,。.!！?？]+", "", rest))
+    return core if len(re.findall(r"[\u4e00-\u9fff]", core)) >= 2 else ""
+
+
 _NOT_SURE = re.compile(r"^.{0,8}?(?:不知道|不晓得|说不清|说不好|不清楚)[^\s，,。]{0,6}[\s，,。]*"
                        r"(?:就是|反正|其实)(?=.{2})")
 
@@ -940,7 +959,7 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
         return next_question({**new_slots, "draft": draft}, ctx, prefix="好的，时间改了。")
     body = _corrected_value(text, ctx, lambda said: bool(ctx.nlu.address(said)))
     draft = dict(slots.get("draft") or {})
-    new_slots, rest = _fill(dict(slots), draft, body, ctx, loose_address=True)
+    new_slots, rest = _fill(dict(slots), draft, body, ctx, loose_address=True, at_address=True)
     if not draft.get("address") and ctx.nlu.same_address_as_last(body):
         if new_slots.get("address_offer"):
             return next_question({**new_slots, "draft": draft}, ctx)
@@ -972,12 +991,16 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
         door = _more_door(slots, text, ctx) or said_at_phone(slots, text, ctx)
         if door is not None:
             return door
+        if re.fullmatch(r"\s*(?:[0-9]|好|好的|确认|对|是|可以|行)\s*", text):  # "1" as if confirming: not a miss
+            return result(state, slots, "还差一个联系电话，订单才能提交。请发手机或座机号码，比如 13800138000；"
+                          "没有电话也可以，回复“没有电话”。")
         return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
     draft = {k: v for k, v in (slots.get("draft") or {}).items() if k != "no_phone"}
     draft["phone"] = phone
     return next_question({**slots, "draft": draft}, ctx)
 
 
+SAVED_TAKEN = "saved_taken"  # the saved address taken from "老地方" before the address question (said back once)
 DUP_OF = "dup_of"  # the open order the one being confirmed repeats: "再下一单吗？" was asked
 
 
@@ -1468,6 +1491,8 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     hearts = ctx.nlu.rating(text)
     if order is None:
         return idle(None, slots)
+    if hearts is None and VERDICT_FIRST.match(text.strip()) and ctx.nlu.rating_guessed(text):
+        hearts = parse_rating(text)  # "挺好" / "非常好 十分感谢" answering the question: 4 / 5, said back in the reply
     if hearts is None and ctx.nlu.rating_guessed(text):  # "师傅来过了 修得挺好": thanks, and ask; never a guess
         return result(state, slots, "谢谢您告诉我们！请再回复一个 0 到 5 的数字，给志愿者几颗心（5 颗心最满意），"
                       "也可以说“满意”“一般”“不满意”。")
@@ -1478,6 +1503,11 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
         return idle(None, slots, actions=(Action("rate", {"order": order, "hearts": hearts, "commented": True}),
                                          Action("comment", {"order": order, "comment": text.strip()[:500]})))
     return result(RATE_COMMENT, {**slots, "misses": 0, "rated": hearts}, None, actions=(rate,))
+
+
+# The answer opens with a verdict ("挺好", "挺好的 小伙子很热情", "非常好 十分感谢"): the rating asked for, taken (the
+# thanks say how many hearts); "师傅来过了 修得挺好" only describes the visit, and the number is asked for.
+VERDICT_FIRST = re.compile(r"^(?:真|确实)?(?:挺好|很好|非常好|特别好|太好了|不错|挺不错|很不错|很差|太差|非常差)")
 
 
 _RATING_PART = re.compile(r"不满意|不咋地|不咋的|不咋滴|不咋样|不怎么样|不怎么地|俺|个|"
@@ -1506,6 +1536,13 @@ def on_rate_comment(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Co
 
 
 def on_hours(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    said = slots.get("hours_said")  # "完成1311321.5小时" split and asked back (volunteering._run_together)
+    if said is not None:
+        slots = {k: v for k, v in slots.items() if k != "hours_said"}
+        if said_yes(text, ctx):
+            return idle(None, slots, actions=(Action("complete", {"order": slots.get("order"), "hours": said}),))
+        if said_no(text, ctx):
+            return idle("好的，请重新回复“完成 订单号 小时数”，中间空一格，比如“完成 123456 1.5”。", slots)
     hours = ctx.nlu.hours(text)
     if hours is None or hours <= 0:
         return retry(state, slots, ctx, "服务了几个小时？回复数字，比如“2”或“1.5”。")

@@ -212,12 +212,16 @@ def _help(t: Turn, arg: int | None) -> Result:
 
 
 def _cancel(t: Turn, arg: int | None) -> Result:
+    if t.state in changing.STATE_HANDLERS:  # "算了" at a change's question: the change dropped, not the order
+        return changing.called_off(t.slots, t.ctx)
     if t.in_dialogue or t.state == HUMAN:
         return idle("好的，已取消。需要时再找我，回复“菜单”看看能做什么。", t.slots)
     return idle("现在没有要取消的操作。要取消订单请回复“取消订单 编号”，回复“我的订单”查看编号。", t.slots)
 
 
 def _accept(t: Turn, arg: int | None) -> Result:
+    if arg is None and is_volunteer(t.ctx) and not t.in_dialogue:
+        return volunteering.which_to_accept(t.slots)
     if arg is None:
         return result(t.state, t.slots, "请带上订单编号，比如“接单 12”。")
     return idle(None, t.slots, actions=(Action("accept", {"order": arg}),))
@@ -384,6 +388,7 @@ def _rate_request(t: Turn) -> tuple[int | None, int | None] | None:
                 waiting = _waiting_ratings(t)
                 if waiting:
                     return -1, order
+                return -2, order  # none waits (or the sender has no orders at all); 5 is no 6-digit order number
             return order, hearts
     if t.state not in (ordering.RATE, ordering.RATE_COMMENT) and RATE_WHICH.match(text.replace(" ", "")):
         return None, None
@@ -401,6 +406,8 @@ def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
     order, hearts = request
     if order == -1 and hearts is not None:  # hearts for the order waiting (_rate_request)
         return followups.rate_waiting(t.slots, _waiting_ratings(t), hearts)
+    if order == -2:  # "评价 5" with nothing to rate (_rate_request)
+        return idle("您现在没有要评价的订单。服务完成后我会请您评价；回复“我的订单”可以查看订单。", t.slots)
     if order is None:
         return idle("请带上订单编号，比如“评价 12”。回复“我的订单”可以查看编号。", t.slots)
     given = (t.ctx.order_ratings or {}).get(order)
@@ -488,8 +495,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("volunteer_words", lambda t: followups.volunteer_words(t.text, t.slots, t.ctx), lambda t, res: res),
     # "12号订单时间改到后天上午" / "不是明天 是后天" with no order being made: the submitted order changed (changing.py)
     Command("change_order", lambda t: ordering.change_asked(t.text, t.ctx) if t.state == IDLE or (
-        t.state in (ordering.RATE, ordering.RATE_COMMENT) and changing.names_an_order(t.text)) else None,
-            lambda t, found: changing.start(t.slots, t.ctx, t.text, found[0], found[1])),
+        t.state in (ordering.RATE, ordering.RATE_COMMENT) and changing.names_an_order(t.text)) or (
+        t.state in ordering.ORDERING and changing.names_open_order(t.text, t.ctx)) else None,
+            lambda t, found: changing.start(t.slots, t.ctx, t.text, found[0], found[1], t.state)),
     # "啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": the status of one's own order, never a new one
     Command("order_status", lambda t: True if t.state == IDLE and (followups.asks_status(t.text) or
                                                                  followups.asks_who_comes(t.text, t.ctx.open_orders))

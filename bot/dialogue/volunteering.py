@@ -119,9 +119,34 @@ def says_done(text: str) -> bool:
     return bool(DONE_WORDS.match(compact))
 
 
+# "退单" / "我要退单" with no number: which of the tasks taken is given back (outside tester round 5).
+BARE_GIVE_BACK = re.compile(r"^(?:我|俺)?(?:想|要|想要)?(?:退单|退个单|退掉|退任务|放弃任务|不接了)(?:了|吧|啊|呀)*$")
+
+
+def says_give_back(text: str) -> bool:
+    return bool(BARE_GIVE_BACK.match(re.sub(r"[\s,.!?;:，。！？；：、~～…]+", "", text)))
+
+
 def wants_own_tasks(text: str) -> bool:
     """Whether the dialogue will want the volunteer's tasks in progress for this message (ctx.my_tasks)."""
-    return says_done(text)
+    return says_done(text) or says_give_back(text)
+
+
+def _give_back_which(slots: Mapping[str, Any], ctx: Context) -> Result:
+    """"退单" with no number: the task held named, or the list, or the plain truth when there is none."""
+    tasks = ctx.my_tasks
+    if tasks is None:  # not read here: the domain lists them
+        return idle("要退哪一单？请回复“退单 编号 原因”，比如“退单 12 临时有事”。您手上的任务：", slots,
+                    actions=(Action("my_tasks"),))
+    if not tasks:
+        return idle("您现在没有接下的任务，不用退单。回复“有什么任务”可以看看能接的单。", slots)
+    if len(tasks) == 1:
+        o = tasks[0]
+        return idle(f"要退哪一单？您手上是{_task_line(o, ctx)}。要退的话请回复“退单 {o.id} 原因”，"
+                    f"比如“退单 {o.id} 临时有事”。", slots)
+    lines = [f"要退哪一单？您手上有{len(tasks)}个任务：", *(_task_line(o, ctx) for o in tasks),
+             f"请回复“退单 编号 原因”，比如“退单 {tasks[0].id} 临时有事”。"]
+    return idle("\n".join(lines), slots)
 
 
 def _task_line(o: OpenOrder, ctx: Context) -> str:
@@ -148,6 +173,11 @@ def _done(slots: Mapping[str, Any], ctx: Context) -> Result:
                   f"辛苦了！{_task_line(o, ctx)}服务了几个小时？回复数字，比如“2”或“1.5”。")
 
 
+def which_to_accept(slots: Mapping[str, Any]) -> Result:
+    """"接单" with no number: the orders on offer listed by the domain, each with its "接单 N" (one on offer: named)."""
+    return idle("要接哪一单？请回复“接单 订单号”。", slots, actions=(Action("open_tasks"),))
+
+
 def _typed_command(state: str, slots: Mapping[str, Any], ctx: Context, fixed: str) -> Result | None:
     """接单 / 完成 read from the rewritten text of a typo; None when it is neither after all."""
     done = ctx.nlu.complete_with_hours(fixed)
@@ -157,6 +187,8 @@ def _typed_command(state: str, slots: Mapping[str, Any], ctx: Context, fixed: st
     if cmd is None or cmd.name not in ("accept", "complete"):
         return None
     if cmd.name == "accept":
+        if cmd.arg is None and _is_volunteer(ctx) and state == State.IDLE:
+            return which_to_accept(slots)
         if cmd.arg is None:
             return result(state, slots, "请带上订单编号，比如“接单 12”。")
         return idle(None, slots, actions=(Action("accept", {"order": cmd.arg}),))
@@ -167,11 +199,31 @@ def _typed_command(state: str, slots: Mapping[str, Any], ctx: Context, fixed: st
                   f"订单{cmd.arg}服务了几个小时？回复数字，比如“2”或“1.5”。")
 
 
+# "完成1311321.5小时": the order's 6 digits and the hours typed together; split, and asked before it counts.
+RUN_TOGETHER_DONE = re.compile(r"^(?:完成了?|已完成|做完了?)\s*(?:第)?\s*(\d{6})(\d{1,2}(?:\.\d)?)\s*"
+                               r"(?:个)?(?:小时|h|钟头)$")
+
+
+def _run_together(slots: Mapping[str, Any], t: str) -> Result | None:
+    m = RUN_TOGETHER_DONE.match(t)
+    hours = float(m.group(2)) if m else 0.0
+    if m is None or not 0 < hours <= 24:
+        return None
+    order, said = int(m.group(1)), m.group(2)
+    return result(State.VOL_HOURS, {**kept(slots), "order": order, "hours_said": hours, "misses": 0},
+                  f"是订单{order}，{said}小时吗？对的话回复“对”；不对请回复“完成 订单号 小时数”，"
+                  f"比如“完成 {order} {said}”（中间空一格）。")
+
+
 def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
     """This topic's commands, valid in every state; None when the text is not one of them."""
     t = re.sub(r"\s+", " ", text.strip())
+    if _is_volunteer(ctx) and (joined := _run_together(slots, t)) is not None:
+        return joined
     if _is_volunteer(ctx) and says_done(t):
         return _done(slots, ctx)
+    if _is_volunteer(ctx) and says_give_back(t):
+        return _give_back_which(slots, ctx)
     fixed = fix_typos(t)
     if fixed is not None:
         typed = _typed_command(state, slots, ctx, fixed)

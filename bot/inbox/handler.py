@@ -55,10 +55,11 @@ from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.dialogue import step as dialogue
+from bot.dialogue.changing import names_an_order
 from bot.dialogue.core import SUBMITTED_SLOT, Context, Effect, OpenOrder, Result, State, TeamChoice
 from bot.dialogue.followups import wants_own_tasks, who_comes_words
 from bot.dialogue.messages import Incoming
-from bot.dialogue.ordering import USES_SAVED_ADDRESS, may_ask_change
+from bot.dialogue.ordering import ORDERING, USES_SAVED_ADDRESS, may_ask_change
 from bot.hubs import HubAccount
 from bot.hubsettings import HubSettings
 from bot.inbox import handover, ratelimit
@@ -239,7 +240,7 @@ UNRATED = (select(ORDERS.c.ref)
                   ORDERS.c.state == OrderState.COMPLETED.value, ORDERS.c.rating.is_(None))
            .order_by(ORDERS.c.id.desc()).limit(5))
 OPEN_ORDERS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at,
-                      ORDERS.c.address)  # the sender's own: what a change in chat starts from ("是6号楼不是3号楼")
+                      ORDERS.c.address, ORDERS.c.state)  # the sender's own: what a change starts from, its state
                .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
                       ORDERS.c.state.in_(CANCELLABLE)).order_by(ORDERS.c.id).limit(20))
 # A volunteer's tasks under way ("到了 修好了" completes the only one): accepted or supported by them.
@@ -257,6 +258,8 @@ def _about_open_orders(snap: Snapshot, text: str, nlu: Any) -> bool:
     changed ("我要改一下订单的时间")."""
     if snap.user_id is None:
         return False
+    if snap.state in ORDERING and names_an_order(text):  # "254623号订单地址错了" while another is being made
+        return True
     if snap.state == State.ORDER_CONFIRM:  # only after an order of the same kind was submitted in chat
         return bool(snap.slots.get(SUBMITTED_SLOT)) and (text.strip() == "1" or nlu.yes_no(text) == "yes")
     # (while a rating waits too: "12号订单时间改到后天上午" names another order to change)
@@ -270,7 +273,7 @@ def _open_order(row: Any) -> OpenOrder:
     end = as_utc(row.end_at) if row.end_at else None
     return OpenOrder(row.ref, row.service_code, appointment_text(row.time_kind, start, end), time_kind=row.time_kind,
                      start=start.isoformat() if start else None, end=end.isoformat() if end else None,
-                     address=row.address)
+                     address=row.address, state=row.state)
 
 
 def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu: Any) -> dict[str, Any]:

@@ -61,6 +61,12 @@ class Edit:
     old: str
     new: str
     volunteer_told: bool
+    handed_over: bool = False  # an address said wrong once the service began: told to its volunteer and staff
+
+
+def started(order: Order, now: datetime) -> bool:
+    """A volunteer holds the order and its time has come (an accepted 尽快 order at once): under way."""
+    return OrderState(order.state) in HELD and order.start_at is not None and as_utc(order.start_at) <= now
 
 
 def _refusal(order: Order, now: datetime) -> str | None:
@@ -73,7 +79,7 @@ def _refusal(order: Order, now: datetime) -> str | None:
         return f"订单{ref}已经取消了，不能再改。需要的话请重新下一单，或回复“人工”。"
     if state is S.EXPIRED:
         return f"订单{ref}已经结束了，不能再改。需要的话请重新下一单，或回复“人工”。"
-    if state in HELD and order.start_at is not None and as_utc(order.start_at) <= now:
+    if started(order, now):
         return f"订单{ref}的服务已经开始了，不能再改。要帮忙请回复“人工”。"
     if state not in EDITABLE:
         return f"订单{ref}现在“{PLAIN_WORDS[state]}”，不能再改。要帮忙请回复“人工”。"
@@ -106,13 +112,16 @@ def _time_value(ref: int, value: Any, now: datetime) -> tuple[str, datetime | No
 
 
 def edit_order(s: Session, *, hub_id: int, user: Person, order_id: int, field: str, value: Any, now: datetime,
-               service: ServiceInfo) -> Edit:
+               service: ServiceInfo, hand_over: bool = False) -> Edit:
     """The resident's change of their order's time, address or phone (`user`: who ordered it or is served).
-    Refused (EditRefusedError, NotYoursError) unless the order is theirs, open, and not started."""
+    Refused (EditRefusedError, NotYoursError) unless the order is theirs, open, and not started; `hand_over`: an
+    address said wrong once the service began is passed to the volunteer holding it and to staff instead."""
     order = get_order(s, hub_id, order_id)
     if user.id not in (order.ordered_by_user_id, order.resident_user_id):
         raise NotYoursError(order.ref, "，不能修改")
     order = _locked(s, order)
+    if hand_over and field == "address" and started(order, now) and order.volunteer_id is not None:
+        return _address_handed_over(s, hub_id, user, order, value, now, service)
     why = _refusal(order, now)
     if why is not None:
         raise EditRefusedError(order.ref, why)
@@ -155,6 +164,29 @@ def edit_order(s: Session, *, hub_id: int, user: Person, order_id: int, field: s
                      f"请在管理后台的“订单”里打开订单{ref}查看。", now, key=f"edited:{order.id}:{int(now.timestamp())}")
     s.flush()
     return Edit(order, field, old, new, held)
+
+
+def _address_handed_over(s: Session, hub_id: int, user: Person, order: Order, value: Any, now: datetime,
+                         service: ServiceInfo) -> Edit:
+    """The volunteer is on the way to the wrong door: the order's address set right, the volunteer told at once,
+    and staff asked to make sure (a person, since the service is already under way)."""
+    ref = order.ref
+    address = str(value or "").strip()[:200]
+    if len(address) < 2:
+        raise EditRefusedError(ref, f"没听清订单{ref}的新地址，请说小区、楼栋和门牌号。")
+    old = order.address or ""
+    order.address, order.latitude, order.longitude, order.updated_at = address, None, None, now
+    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger=TRIGGERS["address"], from_state=order.state,
+                     to_state=order.state, actor=user.openid, at=now,
+                     reason="地址：服务开始后居民说地址错了，已转告志愿者和工作人员（新地址只给接单的志愿者看）"))
+    tell_volunteer(s, order, order.volunteer_id,
+                   f"订单{ref}（{service.name}）居民说地址错了，请到新地址：{address}。"
+                   "已经出发的话请改去这里；有问题请回复“人工”。", now)
+    notify_staff(s, hub_id, f"订单{ref}（{service.name}）服务已经开始，居民说地址错了，已把新地址转告接单的志愿者。"
+                 f"请在管理后台的“订单”里打开订单{ref}，跟居民和志愿者确认一下。", now,
+                 key=f"address-handover:{order.id}:{int(now.timestamp())}")
+    s.flush()
+    return Edit(order, "address", old, address, True, handed_over=True)
 
 
 def _volunteer_notice(order: Order, service: ServiceInfo, field: str, old: str, new: str) -> str:

@@ -117,8 +117,14 @@ def edit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
     oid = order_number(ac, data)
     field = str(data.get("field") or "")
     done = edits.edit_order(ac.s, hub_id=ac.hub_id, user=ac.sender, order_id=oid, field=field,
-                            value=data.get("value"), now=ac.now, service=_service_of(ac, oid))
+                            value=data.get("value"), now=ac.now, service=_service_of(ac, oid),
+                            hand_over=bool(data.get("hand_over")))
+    if done.handed_over:
+        return (f"好的，订单{done.order.ref}的新地址{done.new}已经转告接单的志愿者了，"
+                "也告诉了社区工作人员，他们会跟您确认。")
     changed = f"好的，订单{done.order.ref}的{edits.FIELDS[field]}已改为{done.new}。"  # (their own address and phone)
+    if data.get("more"):  # another change of the same order follows: what comes next is said once, after it
+        return changed
     if done.volunteer_told:
         return changed + "已经告诉接单的志愿者了。"
     return changed + "正在为您联系志愿者，有人接单会马上告诉您。"

@@ -135,8 +135,8 @@ CORRECTIONS: list[Conv] = [
          ("1", draft(address="幸福小区3栋2单元501")), ctx={"last_address": "幸福小区3栋2单元501"}),
     conv("c-laodifang", ("我要理发",), ("明天上午",), ("还是老地方", says("向阳新村9栋")),
          ("对的", draft(address="向阳新村9栋")), ctx={"last_address": "向阳新村9栋"}),
-    conv("c-same-in-one-shot", ("明天上午来理发 地址和上回一样", says("向阳新村9栋"), state(State.ORDER_ADDRESS)),
-         ("嗯", draft(address="向阳新村9栋")), ctx={"last_address": "向阳新村9栋"}),
+    conv("c-same-in-one-shot", ("明天上午来理发 地址和上回一样", says("向阳新村9栋"), state(State.ORDER_PHONE),
+                                 draft(address="向阳新村9栋")), ctx={"last_address": "向阳新村9栋"}),  # (r5b: at once)
     conv("c-same-then-new", ("我要理发",), ("明天上午",), ("跟上回一样",),
          ("不是 我搬了 住幸福小区9栋", draft(address="幸福小区9栋")), ctx={"last_address": "向阳新村9栋"}),
     conv("c-same-at-summary", TO_CONFIRM, ("地址跟上次一样", draft(address="向阳新村9栋")),
@@ -1257,7 +1257,8 @@ R4B: list[Conv] = [
     conv("r4b-rate-4-later", ("评价 4", act("rate", order=455858, hearts=4), never("订单4")), ctx=_R4B_WAITING),
     conv("r4b-rate-stars-later", ("★★★★", act("rate", order=455858, hearts=4)), ctx=_R4B_WAITING),
     conv("r4b-rate-hearts-later", ("5颗心", act("rate", order=455858, hearts=5)), ctx=_R4B_WAITING),
-    conv("r4b-rate-5-no-wait", ("评价 5", says("订单5"), no_act("rate")), ctx={"unrated_orders": ()}),
+    conv("r4b-rate-5-no-wait", ("评价 5", says("没有要评价的订单"), never("订单5"), no_act("rate")),
+         ctx={"unrated_orders": ()}),  # (r5b: 5 is hearts, never a 6-digit order number)
     conv("r4b-rate-5-marked", ("评价 5号订单", says("订单5"), no_act("rate")), ctx=_R4B_WAITING),
     conv("r4b-rate-two-waiting", ("评价 5", says("455858", "455901", "评价 订单号"), no_act("rate")),
          ctx={"unrated_orders": (455858, 455901)}),
@@ -1304,3 +1305,78 @@ R4B: list[Conv] = [
          ("修水管 修电", no_act("submit"), never("为您安排"))),
 ]
 TUNED.extend(R4B)
+
+
+# -- r5a: outside tester round 5 (2026-12-03), changing a submitted order: items 1, 4, 5, 6 -------------------------
+_R5A_OPEN = ({"id": 254623, "service": "repair", "when": "11月24日(周二) 09:00", "time_kind": "point",
+              "start": "2026-11-24T01:00:00+00:00", "address": "幸福小区6号楼101", "state": "dispatched"},)
+_R5A_UNDER_WAY = ({"id": 254623, "service": "repair", "when": "尽快（12:00前）", "time_kind": "asap",
+                   "start": "2026-11-23T01:50:00+00:00", "end": "2026-11-23T04:00:00+00:00",
+                   "address": "幸福小区6号楼101", "state": "accepted"},)
+_R5A_DRAFT = ("后天上午来修下门 幸福小区6号楼101 电话13800138000", state(State.ORDER_CONFIRM))
+R5A = [
+    # #1 a named open order said while another is being made: that order, the draft kept
+    conv("r5a-named-at-confirm", _R5A_DRAFT,
+         ("254623号订单地址错了 是6号楼102", state(State.CHANGE_CONFIRM), says("订单254623", "先给您留着"),
+          never("已修改")),
+         ("1", act("edit_order", order=254623, field="address", value="幸福小区6号楼102"),
+          state(State.ORDER_CONFIRM)), ctx={"open_orders": _R5A_OPEN}),
+    conv("r5a-named-time-at-confirm", _R5A_DRAFT,
+         ("254623号订单时间改到大后天上午", state(State.CHANGE_CONFIRM), says("订单254623", "11月26日"),
+          never("已修改")),
+         ctx={"open_orders": _R5A_OPEN}),
+    conv("r5a-named-at-question", ("后天上午来修下门", state(State.ORDER_ADDRESS)),
+         ("254623号订单时间改到大后天上午", state(State.CHANGE_CONFIRM), says("先给您留着")),
+         ("0", says("没有改", "正在填的"), no_act("edit_order"), state(State.ORDER_ADDRESS)),
+         ctx={"open_orders": _R5A_OPEN}),
+    conv("r5a-unnamed-fixes-draft", _R5A_DRAFT,
+         ("地址错了 是6号楼102", no_act("edit_order"), draft_has("address", "102"), state(State.ORDER_CONFIRM)),
+         ctx={"open_orders": _R5A_OPEN}),
+    # #4 a second change at the confirmation: both in one question, both made
+    conv("r5a-two-changes", ("地址错了 是6号楼102", state(State.CHANGE_CONFIRM)),
+         ("电话换成13900139002", says("地址改成幸福小区6号楼102", "电话", "13900139002")),
+         ("1", act("edit_order", field="address", value="幸福小区6号楼102"),
+          act("edit_order", field="phone", value="13900139002")), ctx={"open_orders": _R5A_OPEN}),
+    # #5 an order under way: said before any 1, an address passed to its volunteer and staff
+    conv("r5a-under-way-address", ("254623号订单地址错了 是6号楼102", says("已经开始了", "转告"), never("确认修改")),
+         ("1", act("edit_order", order=254623, field="address", hand_over=True)), ctx={"open_orders": _R5A_UNDER_WAY}),
+    conv("r5a-under-way-time", ("254623号订单时间改到明天上午", says("已经开始了", "人工"), no_act("edit_order"),
+                                state(State.IDLE)), ctx={"open_orders": _R5A_UNDER_WAY}),
+    # #6 "算了不要了" at a change: the change dropped, the order kept and said so
+    conv("r5a-suanle-buyaole", ("地址错了 是6号楼102",),
+         ("算了不要了", says("不改了", "订单254623还在", "取消订单 254623"), never("已取消"), no_act()),
+         ctx={"open_orders": _R5A_OPEN}),
+    conv("r5a-suanle-at-ask", ("改一下时间", state(State.CHANGE_ASK)),
+         ("算了不要了", says("订单254623还在"), never("已取消"), no_act()), ctx={"open_orders": _R5A_OPEN}),
+]
+TUNED.extend(R5A)
+
+
+# -- r5b: outside tester round 5 (#2 phone after a comma, #7 what was asked, #8-9 ratings, #10 老地方, #11 领导) ----
+_R5B_NONE_WAITING = {"unrated_orders": ()}
+R5B: list[Conv] = [
+    conv("r5b-phone-after-comma", HAIR, ("明天上午",),
+         ("幸福小区9号楼101，13800138061", draft(phone="13800138061"), state(State.ORDER_CONFIRM), never("联系电话"))),
+    conv("r5b-phone-1-is-no-miss", HAIR, ("明天上午",), ("幸福小区9号楼101", state(State.ORDER_PHONE)),
+         ("1", says("还差一个联系电话"), state(State.ORDER_PHONE)), ("1", state(State.ORDER_PHONE), never("人工")),
+         ("13800138061", state(State.ORDER_CONFIRM))),
+    conv("r5b-details-door", ("后天上午来修下门", draft(details="修下门"))),
+    conv("r5b-details-lamp", ("尽快来修下灯", draft(details="修下灯"))),
+    conv("r5b-details-pipe", ("尽快来修水管", draft(details="修水管"))),
+    conv("r5b-rate-tinghao", ("挺好", act("rate", order=31, hearts=4)), **RATING),
+    conv("r5b-rate-tinghao-kind-words", ("挺好的 小伙子很热情", act("rate", order=31, hearts=4),
+                                         act("comment", comment="挺好的 小伙子很热情")), **RATING),
+    conv("r5b-rate-chaping", ("差评", act("rate", order=31, hearts=1)), **RATING),
+    conv("r5b-rate-feichanghao", ("非常好 十分感谢", act("rate", order=31, hearts=5),
+                                  act("comment", comment="非常好 十分感谢")), **RATING),
+    conv("r5b-rate-praise-of-visit-still-asks", ("师傅来过了 修得挺好", no_act("rate"), state(State.RATE)), **RATING),
+    conv("r5b-rate-5-nothing-waits", ("评价 5", says("没有要评价的订单"), never("订单5"), no_act("rate")),
+         ctx=_R5B_NONE_WAITING),
+    conv("r5b-rate-5-new-resident", ("评价 5", says("没有要评价的订单"), no_act("rate"))),  # no orders read at all
+    conv("r5b-laodifang-first-message", ("明天上午老地方来理发", draft(address="向阳新村9栋"), says("向阳新村9栋"),
+                                         never("还是送到"), state(State.ORDER_PHONE)), ctx=LAST),
+    conv("r5b-same-as-last-at-time", HAIR, ("明天上午 跟上回一样", draft(address="向阳新村9栋"), never("还是送到")),
+         ctx=LAST),
+    conv("r5b-leader", ("找你们领导", act("human_handover"), state(State.HUMAN))),
+]
+TUNED.extend(R5B)

@@ -120,7 +120,7 @@ TUNED_VOLUNTEERS: list[Conv] = [
     conv("vt3-v-jintian-huor", ("今天有活儿吗", act("open_tasks")), roles=VOLUNTEER),
     conv("vt3-v-fujin", ("附近有需要帮忙的吗", act("open_tasks")), roles=VOLUNTEER),
     conv("vt3-v-kan-renwu", ("看看任务", act("my_tasks")), roles=VOLUNTEER),
-    conv("vt3-v-woyao-jiedan", ("我要接单", says("编号")), roles=VOLUNTEER),
+    conv("vt3-v-woyao-jiedan", ("我要接单", says("订单号")), roles=VOLUNTEER),
     conv("vt3-v-jiedan-di12", ("接第12单", act("accept", order=12)), roles=VOLUNTEER),
     conv("vt3-v-qiang-12", ("抢单12", act("accept", order=12)), roles=VOLUNTEER),
     conv("vt3-v-12-hao-wo-lai", ("12号我来", act("accept", order=12)), roles=VOLUNTEER),
@@ -207,7 +207,8 @@ R4_VOLUNTEERS: list[Conv] = [
     conv("r4-vol-jie-dan-pinyin", ("jie dan 3", act("accept", order=3), not_ordering), roles=VOLUNTEER),
     conv("r4-vol-jiedan-stuck", ("jiedan3", act("accept", order=3)), roles=VOLUNTEER),
     conv("r4-vol-jiedan-caps", ("Jiedan 730215", act("accept", order=730215)), roles=VOLUNTEER),
-    conv("r4-vol-jie-dan-no-number", ("jie dan", says("接单 12"), no_act()), roles=VOLUNTEER),
+    conv("r4-vol-jie-dan-no-number", ("jie dan", says("接单 订单号"), no_act("accept")),  # (r5b: offered listed)
+         roles=VOLUNTEER),
     # -- typos of 完成 -------------------------------------------------------------------------------------------
     conv("r4-vol-wan-cheng-one", ("wan cheng", says("730215", "几个小时"), state(State.VOL_HOURS)),
          ("2", act("complete", order=730215, hours=2.0)), roles=VOLUNTEER, ctx=_R4_ONE),
@@ -270,3 +271,27 @@ R4B_VOLUNTEERS: list[Conv] = [
     conv("r4b-vol-give-back-unread", ("退单 553800", says("原因")), roles=VOLUNTEER),
 ]
 TUNED_VOLUNTEERS.extend(R4B_VOLUNTEERS)
+
+
+# -- r5b: outside tester round 5 (#3 bare 退单, #11 我的人物 and 完成 with the digits run together) ---------------
+R5B_VOLUNTEERS: list[Conv] = [
+    conv("r5b-vol-give-back-bare-one", ("退单", says("要退哪一单", "730215", "退单 730215 原因"), no_act("give_back"),
+                                        never("法律咨询")), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r5b-vol-give-back-bare-two", ("我要退单", says("730215", "730388"), no_act("give_back")),
+         roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("r5b-vol-give-back-bare-none", ("退单", says("您现在没有接下的任务"), no_act("give_back")),
+         roles=VOLUNTEER, ctx={"my_tasks": ()}),
+    conv("r5b-vol-my-renwu-typo", ("我的人物", act("my_tasks")), roles=VOLUNTEER),
+    conv("r5b-vol-done-run-together", ("完成1311321.5小时", says("是订单131132，1.5小时吗"), no_act("complete")),
+         ("对", act("complete", order=131132, hours=1.5)), roles=VOLUNTEER),
+    conv("r5b-vol-done-run-together-no", ("完成1311321.5小时",),
+         ("不对", says("完成 订单号 小时数"), no_act("complete")), roles=VOLUNTEER),
+]
+TUNED_VOLUNTEERS.extend(R5B_VOLUNTEERS)
+R5B_ACCEPT: list[Conv] = [  # #3 "接单" with no number: the orders on offer listed, each with its "接单 N"
+    conv("r5b-vol-accept-bare", ("接单", says("要接哪一单"), act("open_tasks"), no_act("accept"), state(State.IDLE)),
+         roles=VOLUNTEER),
+    conv("r5b-vol-accept-bare-typo", ("街单", says("要接哪一单"), act("open_tasks"), no_act("accept")),
+         roles=VOLUNTEER),
+]
+TUNED_VOLUNTEERS.extend(R5B_ACCEPT)

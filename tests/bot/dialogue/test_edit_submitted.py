@@ -148,3 +148,79 @@ def test_named_order_reads_the_order_word_not_a_door() -> None:
     assert changing.named_order("订单 490454 电话换成13912345678")[0] == 490454
     assert changing.named_order("是6号楼不是3号楼")[0] is None
     assert changing.named_order("3单元502")[0] is None
+
+
+# -- helper r5a: outside tester round 5, items 1, 4, 5, 6 -------------------------------------------------------
+
+
+@pytest.mark.parametrize("said", ["12号订单地址错了 是6号楼102", "12号订单时间改到大后天上午"])
+def test_a_named_open_order_is_changed_not_the_draft_being_made(said: str) -> None:
+    t = _chat(HAIRCUT)
+    t.say("后天上午来修下门 幸福小区6号楼101 电话13800138000")
+    draft_before, state_before = dict(t.slots.get("draft") or {}), t.state
+    assert state_before == State.ORDER_CONFIRM
+    asked = t.say(said)
+    assert asked.state == State.CHANGE_CONFIRM and "订单12" in (asked.reply or "")
+    assert "先给您留着" in (asked.reply or "") and "已修改" not in (asked.reply or "")
+    done = t.say("1")
+    assert _edit(t).data["order"] == 12
+    notes = [str(a.data.get("text")) for a in done.actions if a.name == "note"]
+    assert any("正在填的" in n for n in notes)
+    assert dict(t.slots.get("draft") or {}) == draft_before  # the draft untouched, and asked again
+    assert t.state == state_before
+
+
+def test_a_correction_without_an_order_number_still_corrects_the_draft() -> None:
+    t = _chat(HAIRCUT)
+    t.say("后天上午来修下门 幸福小区6号楼101 电话13800138000")
+    res = t.say("地址错了 是6号楼102")
+    assert res.state not in changing.STATE_HANDLERS and not any(a.name == changing.EDIT_ACTION for a in t.actions())
+
+
+def test_a_second_change_at_the_confirmation_carries_the_first_too() -> None:
+    t = _chat(HAIRCUT)
+    t.say("地址错了 是6号楼不是3号楼")
+    res = t.say("电话换成13900139002")
+    assert res.state == State.CHANGE_CONFIRM
+    assert "地址改成幸福小区6号楼2单元301" in (res.reply or "") and "电话" in (res.reply or "")
+    assert "13900139002" in (res.reply or "")
+    t.say("1")
+    edits = {a.data["field"]: a.data["value"] for a in t.actions() if a.name == changing.EDIT_ACTION}
+    assert [a.data.get("more") for a in t.actions() if a.name == changing.EDIT_ACTION] == [True, None]
+    assert edits == {"address": "幸福小区6号楼2单元301", "phone": "13900139002"}
+
+
+@pytest.mark.parametrize("said", ["算了不要了", "算了", "取消"])
+def test_calling_off_a_change_keeps_the_order_and_says_so(said: str) -> None:
+    t = _chat(HAIRCUT)
+    t.say("地址错了 是6号楼不是3号楼")
+    res = t.say(said)
+    assert res.state == State.IDLE and "已取消" not in (res.reply or "")
+    assert "订单12还在" in (res.reply or "") and "取消订单 12" in (res.reply or "")
+    assert not any(a.name in (changing.EDIT_ACTION, "cancel_order") for a in res.actions)
+
+
+TAKEN_URGENT = {**URGENT, "state": "accepted", "start": "2026-11-23T01:50:00+00:00"}  # accepted, its time come
+
+
+def test_an_address_wrong_on_an_order_under_way_is_passed_on_not_confirmed_then_refused() -> None:
+    t = _chat(TAKEN_URGENT)
+    asked = t.say("21号订单地址错了 是6号楼102")
+    assert asked.state == State.CHANGE_CONFIRM and "已经开始了" in (asked.reply or "")
+    assert "转告" in (asked.reply or "") and "确认修改" not in (asked.reply or "")
+    t.say("1")
+    assert _edit(t).data == {"order": 21, "field": "address", "value": "幸福小区6号楼102", "hand_over": True}
+
+
+@pytest.mark.parametrize("said", ["21号订单时间改到明天上午", "21号订单电话换成13912345678"])
+def test_another_change_of_an_order_under_way_is_refused_before_any_question(said: str) -> None:
+    t = _chat(TAKEN_URGENT)
+    res = t.say(said)
+    assert res.state == State.IDLE and "已经开始了" in (res.reply or "") and "人工" in (res.reply or "")
+    assert not res.actions
+
+
+def test_an_urgent_order_not_yet_taken_still_changes_as_before() -> None:
+    t = _chat({**URGENT, "state": "dispatched"})
+    res = t.say("21号订单地址错了 是6号楼102")
+    assert res.state == State.CHANGE_CONFIRM and "确认修改" in (res.reply or "")

@@ -142,3 +142,57 @@ def test_not_tomorrow_but_the_day_after_said_right_after_submitting(chat: Chat, 
     assert "已改为11月25日(周三) 15:00" in (chat.say(R, "对") or "")
     (changed,) = all_orders(services)
     assert as_utc(changed.start_at) - as_utc(order.start_at) == timedelta(days=1)
+
+
+# -- helper r5a: outside tester round 5, items 1, 4, 5, 6 -------------------------------------------------------
+V_REPAIR = "oVolRepair01"  # a demo repair volunteer
+
+
+def test_a_named_order_changed_while_another_is_being_made_and_the_draft_kept(chat: Chat, services: Any) -> None:
+    order = _ordered(chat, services)
+    drafted = chat.say(R, "后天上午来修一下水龙头 幸福小区3栋2单元501 电话13812345678") or ""
+    assert "回复 1 确认" in drafted
+    asked = chat.say(R, f"{order.ref}号订单地址错了 是6栋2单元502") or ""
+    assert f"订单{order.ref}" in asked and "先给您留着" in asked and "已修改" not in asked
+    reply = chat.say(R, "1") or ""
+    assert f"订单{order.ref}的地址已改为幸福小区6栋2单元502" in reply and "正在填的" in reply
+    assert "已提交" in (chat.say(R, "1") or "")  # the draft, as it was
+    first, second = all_orders(services)
+    assert first.address == "幸福小区6栋2单元502" and second.address == "幸福小区3栋2单元501"
+
+
+def test_two_changes_in_a_row_are_both_made(chat: Chat, services: Any) -> None:
+    order = _ordered(chat, services)
+    chat.say(R, "地址搞错了 是6栋不是3栋")
+    asked = chat.say(R, "电话换成13900139002") or ""
+    assert "地址改成幸福小区6栋2单元501" in asked and "电话" in asked and "13900139002" in asked
+    reply = chat.say(R, "1") or ""
+    assert "地址已改为" in reply and "电话已改为" in reply and reply.count("正在为您联系志愿者") == 1
+    (changed,) = all_orders(services)
+    assert changed.ref == order.ref and changed.address == "幸福小区6栋2单元501" and changed.phone == "13900139002"
+
+
+def test_a_wrong_address_on_an_urgent_order_under_way_goes_to_the_volunteer_and_staff(chat: Chat,
+                                                                                   services: Any) -> None:
+    order = _ordered(chat, services, "尽快来修下水管 幸福小区6号楼101 电话13812345678")
+    assert "接单成功" in (chat.say(V_REPAIR, f"接单 {order.ref}") or "")
+    chat.deliver()
+    asked = chat.say(R, f"{order.ref}号订单地址错了 是6号楼102") or ""
+    assert "已经开始了" in asked and "转告" in asked and "确认修改" not in asked
+    reply = chat.say(R, "1") or ""
+    assert "转告接单的志愿者" in reply and "工作人员" in reply and "不能再改" not in reply
+    told = chat.deliver()
+    assert any("幸福小区6号楼102" in t for t in told.get(V_REPAIR, []))
+    assert any("地址错了" in t and f"订单{order.ref}" in t  # the staff
+               for who, texts in told.items() if who not in (V_REPAIR, R) for t in texts)
+    (changed,) = all_orders(services)
+    assert changed.address == "幸福小区6号楼102" and changed.state == "accepted"
+
+
+def test_calling_off_a_change_keeps_the_order(chat: Chat, services: Any) -> None:
+    order = _ordered(chat, services)
+    chat.say(R, "地址搞错了 是6栋不是3栋")
+    reply = chat.say(R, "算了不要了") or ""
+    assert f"订单{order.ref}还在" in reply and f"取消订单 {order.ref}" in reply and "已取消" not in reply
+    (same,) = all_orders(services)
+    assert same.state == order.state and same.address == "幸福小区3栋2单元501"

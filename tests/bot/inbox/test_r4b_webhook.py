@@ -73,10 +73,10 @@ def test_stars_later_are_hearts_for_the_order_waiting(chat: Chat, services: Any)
     assert _rating(services) == 4
 
 
-def test_rate_5_with_no_order_waiting_is_an_order_number(chat: Chat, services: Any) -> None:
+def test_rate_5_with_no_order_waiting_says_nothing_waits(chat: Chat, services: Any) -> None:
     _ordered(chat, services)  # not done yet: nothing waits for a rating
     reply = chat.say(R, "评价 5") or ""
-    assert "订单5" in reply
+    assert "没有要评价的订单" in reply and "订单5" not in reply  # (r5b: 5 is hearts, order numbers have 6 digits)
     assert _rating(services) is None
 
 
