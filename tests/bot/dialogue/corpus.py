@@ -86,6 +86,18 @@ def run(c: Conv) -> list[str]:
     return problems
 
 
+def actions_asked(convs: Iterable[Conv]) -> set[str]:
+    """The names of every action the conversations' turns ask the edge for (each must have a domain handler: an
+    action the edge does not know is a crash in the webhook)."""
+    asked: set[str] = set()
+    for c in convs:
+        t = CorpusTranscript(roles=c.roles, state=c.state, slots=dict(c.slots), phone_on_file=c.phone,
+                             extra=dict(c.ctx))
+        for turn in c.turns:
+            asked |= {a.name for a in t.say(turn[0]).actions}
+    return asked
+
+
 def pass_rate(convs: Iterable[Conv]) -> tuple[int, int, dict[str, list[str]]]:
     passed, total, failures = 0, 0, {}
     for c in convs:
