@@ -117,7 +117,7 @@ _ROW_COLUMNS = ("hub_id", "channel", "to", "kind", "payload", "idempotency_key",
                 "next_attempt_at", "created_at", "priority")
 _BATCH_INSERTS: dict[tuple[str, int, bool], Hot] = {}
 _BATCH_LOCK = threading.Lock()
-_PLAIN_INSERT = insert(OutboxMessage.__table__)  # a longer batch without keys, as an executemany
+_PLAIN_INSERT = insert(cast(Table, OutboxMessage.__table__))  # a longer batch without keys, as an executemany
 
 
 def _batch_insert(dialect: str, n: int, *, keyed: bool) -> Hot | None:

@@ -858,7 +858,8 @@ class SemanticEmergency:
         outscore by the margin for its cue's weight (``dismiss_margin``)? Never for a strong hit, no hit, or a message
         too short for a second opinion (:func:`worth_a_second_opinion`: then the rules stand)."""
         weight = weak_hit(triage(text))
-        if weight not in self.dismiss_margin or not embed_text(text) or not worth_a_second_opinion(text):
+        if weight is None or weight not in self.dismiss_margin or not embed_text(text) \
+                or not worth_a_second_opinion(text):
             return False
         opinion = self.assess_vector(self.embedder.embed([text])[0])
         return opinion.none - opinion.score >= self.dismiss_margin[weight]

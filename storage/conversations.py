@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,13 +27,13 @@ ATTEMPTS = 5
 # Built once (storage.hot): per call only the values change, no statement is constructed or cached by key
 _T = Conversation.__table__.c
 _READ = Hot(select(_T.id, _T.state, _T.slots, _T.version).where(_T.user_id == bindparam("user_id")))
-_WRITE = Hot(update(Conversation.__table__)
+_WRITE = Hot(update(cast(Table, Conversation.__table__))
              .where(_T.id == bindparam("conv_id"), _T.version == bindparam("old_version"))
              .values(state=bindparam("new_state", type_=_T.state.type),
                      slots=bindparam("new_slots", type_=_T.slots.type),
                      updated_at=bindparam("now", type_=_T.updated_at.type),
                      version=bindparam("old_version") + 1))
-_CREATE = insert(Conversation.__table__)
+_CREATE = insert(cast(Table, Conversation.__table__))
 
 
 def change_conversation(s: Session, *, hub_id: int, user_id: int, now: datetime, edit: Edit,

@@ -433,7 +433,8 @@ def bare_rating(text: str, nlu: Any) -> int | None:
     plain = re.sub(r"[\s,，。.!！?？~～、]+", "", text)
     if not plain or plain.isdigit() or len(plain) > 12:
         return None
-    return nlu.rating(text)
+    hearts: int | None = nlu.rating(text)
+    return hearts
 
 
 def may_rate_waiting(text: str, named: int | None, nlu: Any) -> bool:

@@ -366,7 +366,8 @@ def find_by_ref(s: Session, hub_id: int, ref: int) -> Order | None:
     if memo is not None:  # openid_by_id finds it here (an openid never changes)
         memo["openid", order.ordered_by_user_id] = openid
         remember_settings(s, hub_id, settings)
-    return order
+    found: Order = order
+    return found
 
 
 def tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str, now: datetime) -> None:
