@@ -110,14 +110,18 @@ FOLDS = 5
 FALSE_ALARM_BUDGET = 0.005  # --fit: the second opinion alone may raise false alarms on look-alikes by this much
 
 
-def _load_intents_benchmark() -> Any:
-    """benchmarks/intents.py (its name clashes with the intents package, so it is loaded from its path)."""
-    spec = importlib.util.spec_from_file_location("bench_intents", ROOT / "benchmarks" / "intents.py")
+def _load_benchmark(name: str) -> Any:
+    """benchmarks/<name>.py loaded from its path (benchmarks/intents.py's name clashes with the intents package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _load_intents_benchmark() -> Any:
+    return _load_benchmark("intents")
 
 
 # -- embedders ------------------------------------------------------------------------------------------------------
@@ -853,12 +857,7 @@ class Passed:
 
 
 def _load_emergency_fit() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_emergency_fit", ROOT / "benchmarks" / "emergency_fit.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return _load_benchmark("emergency_fit")
 
 
 def passed_rows(model: Embedder, cache_dir: Path | None, ks: Sequence[int]) -> dict[int, list[Passed]]:

@@ -6,29 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from storage import orderrefs
 from storage.db import make_engine
-from storage.models import DEFAULT_HUB_SLUG, Hub, Order, User
+from storage.models import Order
 from tests.bot.scale.seeding import counting
+from tests.bot.serviceloop.test_order_refs import _hub_and_user, _order
 from tests.conftest import NOW
 
 LOW = orderrefs.span(orderrefs.FIRST_WIDTH)[0]
-
-
-def _order(hub_id: int, user_id: int, **kw: object) -> Order:
-    return Order(hub_id=hub_id, state="submitted", service_code="haircut", ordered_by_user_id=user_id,
-                 time_kind="asap", created_at=NOW, updated_at=NOW, **kw)
-
-
-def _hub_and_user(s: Session) -> tuple[int, int]:
-    hub = s.execute(select(Hub).where(Hub.slug == DEFAULT_HUB_SLUG)).scalar_one()
-    user = User(hub_id=hub.id, openid="oRefs1", roles=[], subscribed=True, created_at=NOW)
-    s.add(user)
-    s.flush()
-    return hub.id, user.id
 
 
 def _draws(values: list[int]) -> Iterator[int]:
