@@ -170,6 +170,7 @@ KEY_PREFIXES: dict[str, tuple[Notice, str, str]] = {
     "late": (Notice.REPLY, "", ""),
     "redeem-qr": (Notice.REPLY, "", ""),
     "offer": (Notice.TASK_OFFER, "", "order"),
+    "taken": (Notice.TASK_OFFER, "已有人接", "order"),  # the others offered an order hear it is taken (never a call)
     "accepted": (Notice.ORDER_STATUS, "已接单", "order"),
     "proxy": (Notice.ORDER_STATUS, "已预约", "order"),
     "expired": (Notice.ORDER_STATUS, "已结束", "order"),

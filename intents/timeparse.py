@@ -20,6 +20,10 @@ TimeKind = Literal["point", "span", "asap", "unclear"]
 # "尽快" is an urgent order: dispatched at once, and its appointment lasts this long from the moment it was said
 # (so it never reads as "past" while volunteers can still come). The edge may pass a hub's own window.
 URGENT_WINDOW = timedelta(hours=3)
+# Said at night (from 21:00, before 07:00), it cannot mean a volunteer at the door within those hours: its window
+# runs to 09:00 the next morning (this morning, after midnight), and the resident is told so ("尽快（明早9点前）").
+# (from hour, until hour, the morning hour the window runs to)
+URGENT_NIGHT: tuple[int, int, int] = (21, 7, 9)
 # A time whose remaining part is shorter than this has, for booking a volunteer, passed.
 MIN_LEFT = timedelta(hours=1)
 ROUND_TO = 5  # minutes: "一个钟头以后" at 10:03 is 11:05, not 11:03
@@ -31,11 +35,14 @@ ASAP_PATTERN = re.compile(r"越快越好|越早越好|尽快|尽早|随时|马�
 # Said alone, these answer "when?" with "now": 现在 / 等下 / 一会儿 (inside a longer message they are no time:
 # 我现在一个人住, 等下我问问我女儿).
 ASAP_ALONE = re.compile(r"^(?:就)?(?:现在|等下|等一下|一会儿?|这会儿?)(?:吧|啊|呀|哈|就行|就来|来|过来|就可以)?$")
-# 一个钟头以后 / 过两个小时 / 半小时后 / 再过二十分钟 / 一个半钟头之后: a time counted from now (a bare
-# "两个小时" is how long, not when, so it needs 过 before or 后 after it).
+# 一个钟头以后 / 过两个小时 / 半小时后 / 再过二十分钟 / 一个半钟头之后 / 两个多小时以后 / 两三个钟头后 / 1.5小时后:
+# a time counted from now (a bare "两个小时" is how long, not when, so it needs 过 before or 后 after it). 多 ("more
+# than") and a pair of numbers (两三, 一两) are a span; 来 and 左右 ("about") a point. 钟头 typed as 种头 / 中头.
 RELATIVE_PATTERN = re.compile(
-    rf"(?P<pre>再过|过|等)?\s*(?P<n>半|个把|{_NUM})\s*(?P<half>个半|个|半)?\s*(?P<unit>小时|钟头|个钟|钟|分钟|刻钟)"
-    r"(?P<post>以后|之后|后)?")
+    rf"(?P<pre>再过|过|等)?\s*(?<![\d.])(?P<n>半|个把|\d+\.\d+|{_NUM})\s*(?P<half>个半|个|半)?\s*(?P<more>多|来)?\s*"
+    r"(?P<unit>小时|钟头|种头|中头|钟投|个钟|钟|分钟|刻钟)\s*(?:左右|上下|的样子)?\s*(?P<post>以后|之后|后)?")
+# 两三 / 一两 / 三四十: two numbers said together, "two or three".
+_PAIR = re.compile(r"^([一两二三四五六七八九])([两二三四五六七八九])(十?)$")
 RELATIVE_DAYS: tuple[tuple[str, int, str | None], ...] = (
     # (word, days from today, part of day it implies); longest first
     ("大后天", 3, None),
@@ -150,6 +157,9 @@ class TimeResult:
     # An unclear time the parser can say more about: the question to ask instead of the generic one ("下周几？",
     # "昨天已经过去了…", the middle of the night). Empty when there is nothing better to ask.
     question: str = ""
+    # An unclear time that cannot be booked as said but has a near one that can (a time counted from now that falls in
+    # the night: the next morning): that one, to offer; its own ``question`` says why the time said was not taken.
+    instead: TimeResult | None = None
 
     @property
     def is_clear(self) -> bool:
@@ -228,23 +238,26 @@ def hide_durations(folded: str) -> str:
     return DURATION.sub(lambda m: _HIDDEN * len(m.group(0)), folded)
 
 
-def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW) -> TimeResult:
-    """Read an appointment time from ``text``; ``now`` must be timezone-aware (Asia/Shanghai).
+def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW,
+               urgent_night: tuple[int, int, int] = URGENT_NIGHT) -> TimeResult:
+    """Read an appointment time from ``text``; ``now`` must be timezone-aware (read on the Shanghai calendar, whatever
+    its zone: "今天" at 00:30 in Shanghai is that day, not the day before in UTC).
 
     Today's spans start no earlier than now ("今天" is today from now on); a time named for today that has passed
     is returned as said (the dialogue offers the nearest future ones: future_options); "尽快" is an urgent span
-    from now for ``urgent_window``.
+    from now for ``urgent_window``, at night (``urgent_night``) to the next morning (:func:`urgent_end`).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    now = now.astimezone(SHANGHAI)
     folded = hide_durations(prepare(text))
     # "今天下午吧 哦不对 明天上午": what is said after taking it back is the time
     taken_back = list(SELF_CORRECTION.finditer(folded))
     if taken_back and taken_back[-1].end() < len(folded):
         cut = taken_back[-1].end()
-        after = parse_time(folded[cut:], now, urgent_window)
+        after = parse_time(folded[cut:], now, urgent_window, urgent_night)
         if after.is_clear:
-            before = parse_time(folded[:taken_back[-1].start()], now, urgent_window)
+            before = parse_time(folded[:taken_back[-1].start()], now, urgent_window, urgent_night)
             taken = [*before.spans, taken_back[-1].span(), *((a + cut, b + cut) for a, b in after.spans)]
             return replace(after, spans=_merged(taken))
     relative = _relative(folded, now)
@@ -284,7 +297,8 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
     if asap and part is None and (day is None or day == now.date()):
         # every way it was said (快点 … 越快越好) is taken out of the request, not the first only
         spans.extend([m.span() for m in ASAP_PATTERN.finditer(folded)] or [asap.span()])
-        return TimeResult("asap", now, now + urgent_window, _said(folded, spans), _merged(spans))
+        return TimeResult("asap", now, urgent_end(now, urgent_window, urgent_night), _said(folded, spans),
+                          _merged(spans))
     if part is not None:
         lo, hi = PARTS_OF_DAY[part]
         where = _where(folded, part)
@@ -309,8 +323,26 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
         end = start + timedelta(days=1)
         return TimeResult("span", _from_now(start, end, now), end, _said(folded, spans), _merged(spans), True)
     if asap:
-        return TimeResult("asap", now, now + urgent_window, asap.group(0), (asap.span(),))
+        return TimeResult("asap", now, urgent_end(now, urgent_window, urgent_night), asap.group(0), (asap.span(),))
     return TimeResult("unclear")
+
+
+def urgent_end(now: datetime, window: timedelta = URGENT_WINDOW,
+               night: tuple[int, int, int] = URGENT_NIGHT) -> datetime:
+    """Until when an urgent order said at ``now`` waits for a volunteer: ``window`` from now; said at night, at least
+    to the morning hour of ``night`` (after midnight this morning's, else tomorrow's)."""
+    local = now.astimezone(SHANGHAI)
+    end = now + window
+    if not at_night(now, night):
+        return end
+    day = local.date() + timedelta(days=0 if local.hour < night[1] else 1)
+    return max(end, _at(day, night[2], 0, local))
+
+
+def at_night(now: datetime, night: tuple[int, int, int] = URGENT_NIGHT) -> bool:
+    """Whether ``now`` is in the hours when an urgent order waits for the morning."""
+    hour = now.astimezone(SHANGHAI).hour
+    return hour >= night[0] or hour < night[1]
 
 
 # Day words that give no day the parser can book, each with the question to ask instead (never a wrong day):
@@ -364,16 +396,23 @@ _PART_OR_CLOCK = re.compile(rf"\s*(?:{_PART}|{_NUM}\s*[点时]|[:：])")
 
 
 def _by_night(result: TimeResult, now: datetime) -> TimeResult:
-    """A time counted from now ("一个钟头以后") that falls in the middle of the night: a daytime one is asked for."""
+    """A time counted from now ("一个钟头以后") that falls in the middle of the night: a daytime one is asked for, and
+    the morning (today's after midnight, else tomorrow's) offered instead."""
     assert result.start is not None
     hour = result.start.astimezone(SHANGHAI).hour
     if not (hour >= NIGHT[0] or hour < NIGHT[1]):
         return result
-    day = "今天" if now.astimezone(SHANGHAI).hour < NIGHT[1] else "明天"
+    local_now = now.astimezone(SHANGHAI)
+    after_midnight = local_now.hour < NIGHT[1]
+    day = "今天" if after_midnight else "明天"
     clock = _clock_words(result.start.astimezone(SHANGHAI))
-    return replace(result, kind="unclear", start=None, end=None,
-                   question=f"{result.text or '那时'}就是{clock}了，正是半夜，志愿者一般白天上门。"
-                   f"约{day}上午好吗？请回复一个白天的时间，比如“{day}上午九点”。")
+    why = f"{result.text or '那时'}就是{clock}了，正是半夜，志愿者一般白天上门。"
+    lo, hi = PARTS_OF_DAY["上午"]
+    morning = _at(local_now.date() + timedelta(days=0 if after_midnight else 1), 0, 0, local_now)
+    instead = TimeResult("span", morning + timedelta(hours=lo), morning + timedelta(hours=hi), f"{day}上午",
+                         dated=True, question=why)
+    return replace(result, kind="unclear", start=None, end=None, instead=instead,
+                   question=f"{why}约{day}上午好吗？请回复一个白天的时间，比如“{day}上午九点”。")
 
 
 def _ceil(moment: datetime) -> datetime:
@@ -393,27 +432,48 @@ def _relative(text: str, now: datetime) -> TimeResult | None:
         if not (match.group("pre") or match.group("post")):
             continue
         unit, half = match.group("unit"), match.group("half") or ""
-        if unit == "钟" and half != "个":
+        if unit == "钟" and half not in ("个", "个半"):
             continue  # 三点钟 is a clock time
-        if unit == "个钟":
-            unit = "钟头"
-        n_text = match.group("n")
-        amount = 0.5 if n_text == "半" else 1 if n_text == "个把" else to_int(n_text)  # 个把小时: about an hour
-        if amount is None:
+        amounts = _amounts(match.group("n"))
+        if amounts is None:
             continue
+        low, high = amounts
         if "半" in half:
-            amount += 0.5
-        if unit in ("小时", "钟头", "钟"):
-            delta = timedelta(hours=amount)
-        elif unit == "刻钟":
-            delta = timedelta(minutes=15 * amount)
-        else:
-            delta = timedelta(minutes=amount)
-        if not timedelta(minutes=1) <= delta <= timedelta(hours=12):
+            low, high = low + 0.5, high + 0.5
+        hours = unit in ("小时", "钟头", "种头", "中头", "钟投", "个钟", "钟")
+        step = timedelta(hours=1) if hours else timedelta(minutes=15) if unit == "刻钟" else timedelta(minutes=1)
+        first, last = step * low, step * high
+        if match.group("more") == "多":  # 两个多小时: two hours and some; 十多分钟: ten and some; 半个多小时: under one
+            last = first + (timedelta(minutes=30) if low < 1 and hours else
+                            step if hours or unit == "刻钟" else timedelta(minutes=10 if low >= 10 else 5))
+        if not timedelta(minutes=1) <= first <= last <= timedelta(hours=12):
             continue
-        at = _ceil(now + delta)
-        return TimeResult("point", at, at, match.group(0).strip(), (match.span(),))
+        if last - first < MIN_LEFT:  # 十多分钟 / 三四十分钟: from its first minute (a span so short would read as past)
+            last = first
+        start, end = _ceil(now + first), _ceil(now + last)
+        said = match.group(0).strip()
+        if start == end:
+            return TimeResult("point", start, start, said, (match.span(),), dated=True)
+        return TimeResult("span", start, end, said, (match.span(),), dated=True)
     return None
+
+
+def _amounts(n_text: str) -> tuple[float, float] | None:
+    """How many of the unit a count says, as (at least, at most): 两 (2, 2), 两三 (2, 3), 三四十 (30, 40), 1.5, 半."""
+    if n_text == "半":
+        return 0.5, 0.5
+    if n_text == "个把":  # 个把小时: about an hour
+        return 1.0, 1.0
+    if re.fullmatch(r"\d+\.\d+", n_text):
+        return float(n_text), float(n_text)
+    pair = _PAIR.match(n_text)
+    if pair:
+        low, high = to_int(pair.group(1)), to_int(pair.group(2))
+        if low is not None and high is not None and high == low + 1:
+            scale = 10 if pair.group(3) else 1
+            return float(low * scale), float(high * scale)
+    value = to_int(n_text)
+    return None if value is None else (float(value), float(value))
 
 
 def _merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -609,7 +669,13 @@ WEEKDAY_NAMES = "一二三四五六日"
 def when_text(kind: str | None, start: datetime | None, end: datetime | None = None) -> str:
     """How an appointment reads to people, on the Shanghai calendar: "11月24日(周二) 09:00-11:00", "尽快（13:00前）"."""
     if kind == "asap" or start is None:
-        return f"尽快（{end.astimezone(SHANGHAI):%H:%M}前）" if kind == "asap" and end is not None else "尽快"
+        if kind != "asap" or end is None:
+            return "尽快"
+        urgent_end_at = end.astimezone(SHANGHAI)
+        if start is not None and (urgent_end_at.date() != start.astimezone(SHANGHAI).date() or at_night(start)):
+            # said at night: volunteers come in the morning, and the day is named (the text is read later too)
+            return f"尽快（{urgent_end_at.month}月{urgent_end_at.day}日{_clock_words(urgent_end_at)}前）"
+        return f"尽快（{urgent_end_at:%H:%M}前）"
     local = start.astimezone(SHANGHAI)
     day = f"{local.month}月{local.day}日(周{WEEKDAY_NAMES[local.weekday()]})"
     local_end = end.astimezone(SHANGHAI) if end is not None else None
@@ -676,9 +742,13 @@ def _shifted(result: TimeResult, days: int) -> TimeResult:
 
 
 def day_only(result: TimeResult) -> bool:
-    """Only a day was said (后天, 周六, 3月5日): no part of the day, no clock time."""
+    """Only a day was said (后天, 周六, 3月5日): no part of the day, no clock time (and no time counted from now)."""
     return (result.kind == "span" and result.dated and _find_part(result.text) is None
-            and not _find_clocks(result.text))
+            and not _find_clocks(result.text) and not _counted_from_now(result.text))
+
+
+def _counted_from_now(text: str) -> bool:
+    return any(m.group("pre") or m.group("post") for m in RELATIVE_PATTERN.finditer(text))
 
 
 def on_day(result: TimeResult, day: date, now: datetime) -> TimeResult:
@@ -721,6 +791,22 @@ def spoken(result: TimeResult, now: datetime) -> str:
                 return day + part
             return f"{day}{part}（{end:%H:%M}前）"
     return f"{day}{_clock_words(start)}到{_clock_words(end)}"
+
+
+def urgent_spoken(start: datetime | None, end: datetime | None, now: datetime) -> str:
+    """An urgent order's window as the resident is told it at ``now``: "尽快（13:00前）", and said at night
+    "尽快（明早9点前）" (after midnight "尽快（今天上午9点前）")."""
+    if end is None:
+        return "尽快"
+    local_now, local_end = now.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+    if start is None or not at_night(start):
+        return f"尽快（{local_end:%H:%M}前）"
+    offset = (local_end.date() - local_now.date()).days
+    clock = _clock_words(local_end)
+    if offset == 1 and local_end.hour < 12:
+        return f"尽快（明早{clock.removeprefix('上午')}前）"
+    day = {0: "今天", 1: "明天"}.get(offset) or f"{local_end.month}月{local_end.day}日"
+    return f"尽快（{day}{clock}前）"
 
 
 def _clock_words(moment: datetime) -> str:

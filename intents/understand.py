@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from intents.address import find_address
 from intents.commands import Command, parse_choice, parse_command
+from intents.idcard import hide_numbers
 from intents.matcher import Matcher, MatchResult
 from intents.phone import find_phone
 from intents.timeparse import URGENT_WINDOW, TimeResult, parse_time, prepare
@@ -34,7 +35,8 @@ SAME_AS_LAST = re.compile(r"(?:跟|和|同|与)?(?:上回|上次|上一次|以�
                           r"老地方|老样子|地址不变|还是(?:那个|原来的?|上次的?)(?:地址|地方)")
 # The words that introduce a slot, taken out with it so that "我住在" or "电话是" is not left in the request.
 _BEFORE_ADDRESS = re.compile(r"(?:我们家|我家|俺家|我|家)?(?:就)?(?:住在|住|家在|在)?\s*$")
-_BEFORE_PHONE = re.compile(r"(?:我的|我|联系|的)?(?:电话号码|联系电话|手机号码|手机号|电话|手机|号码|联系方式)?"
+_BEFORE_PHONE = re.compile(r"(?:我的|我|联系|的|家里|我家|俺家)?(?:电话号码|联系电话|手机号码|手机号|固定电话|座机|"
+                           r"固话|电话|手机|号码|联系方式)?"
                            r"(?:是|为|:|：)?\s*$")
 _BEFORE_TIME = re.compile(r"(?:时间|时候)(?:是|在|定在)?\s*$")
 # Openings and fillers a request starts or ends with, and punctuation runs: no part of what is asked.
@@ -57,7 +59,7 @@ class Slots:
 def extract_slots(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW,
                   loose_address: bool = False) -> Slots:
     """Each slot's own span of ``text``: the address is the address, not the time words around it."""
-    prepared = prepare(text)
+    prepared = hide_numbers(prepare(text))  # an ID or bank-card number is no phone, and no part of the request
     chars = list(prepared)
     phone = find_phone(prepared)
     if phone is not None:
@@ -91,9 +93,25 @@ def _back(text: str, start: int, before: re.Pattern[str]) -> int:
     return m.start() if m else start
 
 
+# What a slot taken out leaves at its edges: "我是[幸福小区5栋]的老张" -> 我是老张, "我是[…]的 我家…" -> 我家…;
+# fillers and a dangling 来 just before it ("马桶不下水了嗯来[明天上午]"), fillers just after it ("[明天] 那个就是…").
+_T = re.escape(_TAKEN)
+_WHOSE = re.compile(rf"(?:^|(?<=[\s，,。]))(?:(?:我们|我|俺)(?:是|住)?)?({_T}+)的(?=[\s，,。]|$)")
+_IAM = re.compile(rf"(我是)({_T}+)的(?=[\u4e00-\u9fff])")
+_FILLER_BEFORE = re.compile(rf"(?<=[\u4e00-\u9fff])(?:嗯|呃|啊|哦|那个|就是|然后)+(?:来|过来|去)?[\s，,]*(?={_T})")
+_FILLER_AFTER = re.compile(rf"(?<={_T})[\s，,]*(?:(?:嗯|呃|啊|哦|那个|就是|然后)[\s，,]*)+(?=[\u4e00-\u9fff])")
+
+
+# A self-corrected time's leftovers at the end ("…给弄弄 今天 不 [下午三点]"): time words and 不 alone in a clause.
+_DANGLING = re.compile(r"[\s，,]+(?:(?:今天|明天|后天|今儿|明儿|上午|下午|晚上|早上|中午|不是|不对|不|哦|啊|是)"
+                       r"[\s，,]*)+$")
+
+
 def _rest(text: str) -> str:
+    text = _IAM.sub(r"\1\2", _WHOSE.sub(r"\1", text))
+    text = _FILLER_AFTER.sub("", _FILLER_BEFORE.sub("", text))
     text = re.sub(rf"\s*{_TAKEN}+\s*", lambda m: " " if m.group(0).strip(_TAKEN) else "", text)
-    text = _SEPARATORS.sub("，", text.strip())
+    text = _SEPARATORS.sub("，", _DANGLING.sub("", text.strip()))
     text = _CLOSING.sub("", _OPENING.sub("", text))
     return re.sub(r"\s+", " ", text).strip(" ，")
 

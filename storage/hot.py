@@ -16,14 +16,16 @@ in (or none, in autocommit).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import Connection, Table, bindparam, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import FromClause, Select
@@ -44,13 +46,17 @@ class _Plan:
     # per result column, set at the first execution: some conversions depend on the type the database reports
     # (psycopg's float/numeric), which the cursor's description gives, as for Connection.execute
     from_db: tuple[Callable[[Any], Any] | None, ...] | None = None
+    # the same, only the columns that have a conversion, by position (most have none: a wide row costs only those)
+    converting: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def converters(self, dialect: Dialect, description: Any) -> tuple[Callable[[Any], Any] | None, ...]:
         if self.from_db is None:
             # an INSERT without RETURNING of its own may get the dialect's implicit one (the new id): no conversion
-            self.from_db = tuple(impl.result_processor(dialect, desc[1])
-                                 for impl, desc in zip(self.types, description, strict=False)) \
+            procs = tuple(impl.result_processor(dialect, desc[1])
+                          for impl, desc in zip(self.types, description, strict=False)) \
                 if len(self.types) == len(description) else (None,) * len(description)
+            self.converting = tuple((i, proc) for i, proc in enumerate(procs) if proc is not None)
+            self.from_db = procs
         return self.from_db
 
 
@@ -127,11 +133,18 @@ class Hot:
         finally:
             if cursor is not None:
                 cursor.close()
-        procs = plan.from_db if plan.from_db is not None else \
-            plan.converters(dialect, description) if description else ()
-        if rows and any(procs):
-            rows = [tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True)) for row in rows]
+        if plan.from_db is None and description:
+            plan.converters(dialect, description)
+        if rows and plan.converting:
+            rows = [_converted(row, plan.converting) for row in rows]
         return Result(rows, rowcount)
+
+
+def _converted(row: tuple[Any, ...], converting: tuple[tuple[int, Callable[[Any], Any]], ...]) -> tuple[Any, ...]:
+    values = list(row)
+    for i, proc in converting:
+        values[i] = proc(values[i])
+    return tuple(values)
 
 
 def _invalidate(conn: Connection, exc: BaseException) -> None:
@@ -173,3 +186,58 @@ class NewRow:
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> Result:
         return self._hot(conn.dialect.name).run(conn, values)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Where a mapped class's attributes sit in a row of its table's columns (`Table.c`, in order)."""
+
+    mapper: Mapper[Any]
+    keys: tuple[str, ...]
+    primary: tuple[int, ...]  # the primary key's positions
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(cls: type) -> _Shape:
+    found = _SHAPES.get(cls)
+    if found is None:
+        mapper: Mapper[Any] = inspect(cls)
+        columns = list(cast(Table, mapper.local_table).c)
+        names: list[Any] = [col.key for col in columns]
+        found = _SHAPES.setdefault(cls, _Shape(
+            mapper, tuple(mapper.get_property_by_column(col).key for col in columns),
+            tuple(names.index(col.key) for col in mapper.primary_key)))  # in the identity key's order
+    return found
+
+
+def width(cls: type) -> int:
+    """How many values `as_loaded` takes for `cls`: its table's columns."""
+    return len(_shape(cls).keys)
+
+
+def as_loaded(s: Session, cls: type[T], row: Sequence[Any]) -> T | None:
+    """The ORM object of `cls` for `row`, every column of its table in `Table.c`'s order as a Hot statement read it
+    (`select(*table.c, …)`), held by the session as if a query through it had loaded it: persistent, nothing
+    changed, no SQL. An object the session holds already is returned as it is (a query does not overwrite what the
+    session holds either); None when the primary key is NULL (the missing side of an outer join). Instead of a
+    query through the session (`s.execute(select(cls, …))`), whose ORM execution and loading cost more than the
+    statement on the hot path of a message (sqlalchemy.orm.make_transient_to_detached is made for this)."""
+    shape = _shape(cls)
+    ident = tuple(row[i] for i in shape.primary)
+    if any(v is None for v in ident):
+        return None
+    held = s.identity_map.get(shape.mapper.identity_key_from_primary_key(ident))
+    if held is not None:
+        return cast(T, held)
+    obj = shape.mapper.class_manager.new_instance()
+    # column attributes only: their values live in the instance's dict, as the ORM's loading puts them there, and
+    # make_transient_to_detached commits them all as loaded (set_committed_value per attribute costs more)
+    instance_dict(obj).update(zip(shape.keys, row, strict=True))
+    make_transient_to_detached(obj)
+    s.add(obj)
+    return cast(T, obj)

@@ -21,6 +21,8 @@ TRIGGER_WORDS: Mapping[str, str] = {
     "complete": "完成", "rate": "评价", "close": "结束", "cancel": "取消", "expire": "过期",
     "service_change": "改服务", "comment": "留言", "escalate": "转工作人员",
     "edit_time": "居民改时间", "edit_address": "居民改地址", "edit_phone": "居民改电话",  # bot.serviceloop.edits
+    "edit_details": "居民补充内容",
+    "nudge": "居民催单",  # bot.serviceloop.nudges
 }
 
 # the audit log (AuditLog.action)
@@ -65,11 +67,19 @@ POINT_KINDS: Mapping[str, str] = {"earn": "获得", "redeem": "兑换", "adjust"
                                   "expire": "过期"}
 OFFER_OUTCOMES: Mapping[str, str] = {"accepted": "接单", "lost": "已由别人接单", "returned": "退单", "": "未回复"}
 FORMAT_WORDS: Mapping[str, str] = {"csv": "CSV表格", "xlsx": "Excel表格"}
+# how a volunteer applied (Membership.source: "chat", or "qr:<scene>" for a parameterised QR code)
+SOURCE_WORDS: Mapping[str, str] = {"chat": "微信对话报名", "qr": "扫码报名"}
 
 SYSTEM = "系统"
 SYSTEM_ACTORS = frozenset({"auto", "system", "incident", "timeout"})
 _CODE_LIKE = re.compile(r"[A-Za-z_]{2,}")  # a value that reads as a code, not as words
 _SUBJECT = re.compile(r"(?P<kind>[a-z_]+):(?P<rest>.*)")
+
+
+def source_in_words(source: str | None) -> str:
+    if not source:
+        return "未记录"
+    return SOURCE_WORDS.get(source.split(":", 1)[0], "其他方式")
 
 
 def trigger_in_words(trigger: str) -> str:

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin import auth
+from bot.clock import as_utc
 from bot.config import load_config
 from bot.inbox import handover
 from bot.services import Services, build_services
+from intents.timeparse import SHANGHAI
 from storage.db import transaction
 from storage.models import Hub, User
 from storage.models_admin import STAFF_ROLES, StaffAccount
@@ -27,7 +29,7 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise click.ClickException("no password on standard input")
+            raise click.ClickException("标准输入里没有密码")
         return line.rstrip("\r\n")
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
@@ -59,7 +61,7 @@ def create(username: str, role: str, slug: str, display_name: str | None, team_c
             name = account.username
     except auth.StaffError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"account {name} ({role}) created for hub {slug}; sign in at /admin/login")
+    click.echo(f"账号{name}（{auth.ROLE_NAMES.get(role, role)}，站点{slug}）已创建，请在 /admin/login 登录")
 
 
 @staff_cli.command("list")
@@ -70,10 +72,10 @@ def list_accounts() -> None:
         rows = s.execute(select(StaffAccount, Hub.slug).join(Hub, Hub.id == StaffAccount.hub_id)
                          .order_by(StaffAccount.id)).all()
         for a, slug in rows:
-            click.echo(f"{a.id}\t{a.username}\t{a.role}\t{slug}\t{'active' if a.active else 'disabled'}"
-                       f"\t{'wechat linked' if a.wechat_user_id else 'no wechat'}")
+            click.echo(f"{a.id}\t{a.username}\t{auth.ROLE_NAMES.get(a.role, a.role)}\t{slug}\t"
+                       f"{'在用' if a.active else '已停用'}\t{'已绑定微信' if a.wechat_user_id else '未绑定微信'}")
     if not rows:
-        click.echo("no accounts: create one with `leifeng staff create --username NAME --role admin`")
+        click.echo("还没有账号：用 leifeng staff create --username 账号 --role admin 新建")
 
 
 def _with_account(username: str, run: Callable[[Session, StaffAccount, datetime], None],
@@ -84,7 +86,7 @@ def _with_account(username: str, run: Callable[[Session, StaffAccount, datetime]
             account = s.execute(select(StaffAccount).where(StaffAccount.username == username.strip().lower())
                                 ).scalar_one_or_none()
             if account is None:
-                raise click.ClickException(f"no account {username}")
+                raise click.ClickException(f"没有账号{username}")
             run(s, account, svc.clock.now())
     except (auth.StaffError, handover.HandoverError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -97,7 +99,7 @@ def password(username: str, password_stdin: bool) -> None:
     """Set a new password (signs the account out everywhere)."""
     new = _read_password(password_stdin)
     _with_account(username, lambda s, a, now: auth.set_password(s, a, new, actor="cli", now=now))
-    click.echo(f"password of {username} changed")
+    click.echo(f"账号{username}的密码已修改")
 
 
 @staff_cli.command("disable")
@@ -105,7 +107,7 @@ def password(username: str, password_stdin: bool) -> None:
 def disable(username: str) -> None:
     """Disable an account (signs it out everywhere)."""
     _with_account(username, lambda s, a, now: auth.set_active(s, a, False, actor="cli", now=now))
-    click.echo(f"{username} disabled")
+    click.echo(f"账号{username}已停用")
 
 
 @staff_cli.command("enable")
@@ -113,7 +115,7 @@ def disable(username: str) -> None:
 def enable(username: str) -> None:
     """Enable a disabled account."""
     _with_account(username, lambda s, a, now: auth.set_active(s, a, True, actor="cli", now=now))
-    click.echo(f"{username} enabled")
+    click.echo(f"账号{username}已启用")
 
 
 @staff_cli.command("link")
@@ -131,18 +133,18 @@ def link(username: str, openid: str | None) -> None:
             code = handover.make_link_code(svc, found[0], actor="cli")
         except handover.HandoverError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"scan with the WeChat to link to {username} (once, until "
-                   f"{code.expires_at.isoformat(timespec='minutes')}): {code.picture_url}")
+        until = as_utc(code.expires_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"请用要绑定到账号{username}的微信扫码（一次有效，{until}前）：{code.picture_url}")
         return
 
     def run(s: Session, account: StaffAccount, now: datetime) -> None:
         user = s.execute(select(User).where(User.hub_id == account.hub_id, User.openid == openid)).scalar_one_or_none()
         if user is None:
-            raise click.ClickException(f"no WeChat user {openid} in the account's hub: they should write to it first")
+            raise click.ClickException("这个微信用户还没有给本站公众号发过消息，请先让他发一条消息再绑定")
         handover.link(s, account, user, actor="cli", now=now)
 
     _with_account(username, run, svc)
-    click.echo(f"{openid} linked to {username}: staff notices of the hub go there")
+    click.echo(f"已把这个微信绑定到账号{username}：本站的工作人员通知会发到这个微信")
 
 
 @staff_cli.command("unlink")
@@ -151,4 +153,4 @@ def unlink(username: str) -> None:
     """Unlink the account's WeChat (it keeps the staff role only if another account links it)."""
     done: list[bool] = []
     _with_account(username, lambda s, a, now: done.append(handover.unlink(s, a, actor="cli", now=now)))
-    click.echo(f"{username}: WeChat unlinked" if done and done[0] else f"{username} had no WeChat linked")
+    click.echo(f"账号{username}已解除微信绑定" if done and done[0] else f"账号{username}没有绑定微信")

@@ -13,7 +13,9 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.cli.orders import ID
+from bot.admin.scope import team_volunteer_ids
+from bot.admin.words import actor_names, source_in_words
+from bot.cli.orders import ID, REF, local, order_by_ref
 from bot.community import teamchat
 from bot.config import load_config
 from bot.errors import LeifengError
@@ -52,7 +54,7 @@ def _member(s: Session, hub_id: int, volunteer_id: int) -> Membership:
     member = s.execute(select(Membership).where(Membership.hub_id == hub_id,
                                                 Membership.volunteer_id == volunteer_id)).scalar_one_or_none()
     if member is None:
-        raise click.ClickException(f"volunteer {volunteer_id} is not a member of this hub")
+        raise click.ClickException(f"本站没有编号为{volunteer_id}的志愿者（leifeng volunteers list 列出编号）。")
     return member
 
 
@@ -81,7 +83,7 @@ def volunteers_list(slug: str, status: str | None) -> None:
         rules = settings_for(s, hub_id)
         rows = s.execute(q).all()
         if not rows:
-            click.echo("no volunteers")
+            click.echo("没有志愿者")
         for member, vol in rows:
             hours = volunteers.total_hours(s, vol.id)
             minor = "\t未成年" if volunteers.is_minor(vol, svc.clock.now()) else ""
@@ -94,23 +96,31 @@ def volunteers_list(slug: str, status: str | None) -> None:
 @hub_option
 @click.argument("volunteer_id", type=ID)
 def volunteers_show(slug: str, volunteer_id: int) -> None:
-    """One volunteer: profile, status history, points."""
+    """One volunteer, as staff see them: profile (ID number masked), status history, points."""
     with _hub(slug, write=False) as (svc, s, hub_id):
         member = _member(s, hub_id, volunteer_id)
         vol = s.get(Volunteer, volunteer_id)
         assert vol is not None
         names = {svc_.code: svc_.name for svc_ in svc.nlu.catalogue}
-        click.echo(volunteers.profile_text(s, hub_id, vol, member, names, svc.clock.now(),
-                                           settings_for(s, hub_id).star_hours).rsplit("\n", 1)[0])
+        # the volunteer's own view ("我的志愿者资料", how to change it) without its heading and its last line
+        own = volunteers.profile_text(s, hub_id, vol, member, names, svc.clock.now(),
+                                      settings_for(s, hub_id).star_hours).split("\n")[1:-1]
+        click.echo(f"志愿者资料（工作人员查看）　编号{vol.id}")
+        click.echo("\n".join(own))
         if vol.guardian:
             g = vol.guardian
-            click.echo(f"监护人：{g.get('name')} {g.get('phone')}（{'已同意' if g.get('consent') else '未同意'}）")
-        click.echo(f"积分：{points.balance(s, hub_id, vol.id)}  报名方式：{member.source or '-'}")
+            click.echo(f"监护人电话：{g.get('phone') or '未填'}（{'已同意' if g.get('consent') else '未同意'}）")
+        click.echo(f"积分：{points.balance(s, hub_id, vol.id)}  报名方式：{source_in_words(member.source)}  "
+                   f"报名时间：{local(member.created_at)}")
         click.echo("状态记录：")
-        for ev in s.execute(select(MembershipEvent).where(MembershipEvent.membership_id == member.id)
-                            .order_by(MembershipEvent.id)).scalars():
-            click.echo(f"  {ev.at:%Y-%m-%d %H:%M} {ev.from_status or '-'} -> {ev.to_status}  {ev.reason or ''}"
-                       f"  ({ev.actor})")
+        events = s.execute(select(MembershipEvent).where(MembershipEvent.membership_id == member.id)
+                           .order_by(MembershipEvent.id)).scalars().all()
+        who = actor_names(s, hub_id, {ev.actor for ev in events if ev.actor})
+        for ev in events:
+            before = volunteers.STATUS_WORDS.get(ev.from_status, "其他") if ev.from_status else "报名"
+            after = volunteers.STATUS_WORDS.get(ev.to_status, "其他")
+            click.echo(f"  {local(ev.at)} {before} → {after}  {ev.reason or ''}"
+                       f"（{who.get(ev.actor, '未知') if ev.actor else '系统'}）")
 
 
 def _move(slug: str, volunteer_id: int, to: str, actor: str, reason: str | None = None,
@@ -119,7 +129,8 @@ def _move(slug: str, volunteer_id: int, to: str, actor: str, reason: str | None 
         member = _member(s, hub_id, volunteer_id)
         volunteers.change_status(s, member, to, actor=actor, now=svc.clock.now(), reason=reason,
                                  reason_code=reason_code, hub_name=_hub_name(s, hub_id))
-        click.echo(f"volunteer {volunteer_id}: {to}")
+        vol = s.get(Volunteer, volunteer_id)
+        click.echo(f"志愿者{vol.name if vol else volunteer_id}：{volunteers.STATUS_WORDS.get(to, to)}")
 
 
 ASKED = object()  # the reason comes from --reason
@@ -171,20 +182,25 @@ def teams_cli() -> None:
 @teams_cli.command("list")
 @hub_option
 def teams_list(slug: str) -> None:
+    """Each team: members as the console and the volunteers' profiles count them (by their membership's team and
+    the team member list), approved ones and those still waiting for review apart."""
     with _hub(slug, write=False) as (svc, s, hub_id):
+        statuses: dict[int, str] = {vid: status for vid, status in s.execute(
+            select(Membership.volunteer_id, Membership.status).where(Membership.hub_id == hub_id))}
         for team in s.execute(select(Team).where(Team.hub_id == hub_id).order_by(Team.id)).scalars():
-            size = s.scalar(select(func.count()).select_from(Membership).where(
-                Membership.hub_id == hub_id, Membership.team_id == team.id)) or 0
+            ids = team_volunteer_ids(s, hub_id, team.id)
+            approved = sum(statuses.get(i) in volunteers.ACTIVE_STATUSES for i in ids)
+            waiting = sum(statuses.get(i) == "applied" for i in ids)
             leader = s.get(Volunteer, team.leader_volunteer_id) if team.leader_volunteer_id else None
-            flags = " ".join(f for f, on in (("robot", bool(team.robot_key)), ("应急", team.emergency)) if on)
-            click.echo(f"{team.id}\t{team.code}\t{team.name}\t{size}人\t队长:{leader.name if leader else '-'}\t"
-                       f"{','.join(team.services or [])}\t{flags}")
+            flags = " ".join(f for f, on in (("群机器人", bool(team.robot_key)), ("应急", team.emergency)) if on)
+            click.echo(f"{team.id}\t{team.code}\t{team.name}\t已审核{approved}人\t待审核{waiting}人\t"
+                       f"队长:{leader.name if leader else '-'}\t{','.join(team.services or [])}\t{flags}")
 
 
 def _team(s: Session, hub_id: int, code: str) -> Team:
     team = s.execute(select(Team).where(Team.hub_id == hub_id, Team.code == code)).scalar_one_or_none()
     if team is None:
-        raise click.ClickException(f"no team {code!r} in this hub")
+        raise click.ClickException(f"本站没有代码为{code}的服务队（leifeng teams list 列出代码）。")
     return team
 
 
@@ -198,7 +214,7 @@ def teams_add(slug: str, code: str, name: str, services: str, emergency: bool) -
     with _hub(slug) as (svc, s, hub_id):
         team = teamchat.add_team(s, hub_id=hub_id, code=code, name=name, services=_services(svc, services),
                                  emergency=emergency, now=svc.clock.now())
-        click.echo(f"team {team.code} added")
+        click.echo(f"服务队{team.name}（{team.code}）已添加")
 
 
 @teams_cli.command("set")
@@ -218,14 +234,14 @@ def teams_set(slug: str, code: str, leader: int | None, robot_key: str | None, s
             teamchat.set_robot_key(team, robot_key)
         if services is not None:
             teamchat.update_team(team, name=team.name, services=_services(svc, services), emergency=team.emergency)
-        click.echo(f"team {code} updated")
+        click.echo(f"服务队{team.name}（{code}）已更新")
 
 
 def _services(svc: Services, text: str) -> list[str]:
     codes = [c.strip() for c in text.split(",") if c.strip()]
     unknown = [c for c in codes if c not in svc.nlu.catalogue]
     if unknown:
-        raise click.ClickException(f"unknown service codes: {', '.join(unknown)}")
+        raise click.ClickException(f"服务目录里没有这些服务代码：{'、'.join(unknown)}")
     return codes
 
 
@@ -236,7 +252,7 @@ def _services(svc: Services, text: str) -> list[str]:
 def teams_join(slug: str, code: str, volunteer_id: int) -> None:
     with _hub(slug) as (svc, s, hub_id):
         vol = teamchat.add_member(s, _team(s, hub_id, code), volunteer_id, now=svc.clock.now())
-        click.echo(f"{vol.name} joined")
+        click.echo(f"{vol.name}已加入服务队")
 
 
 @teams_cli.command("leave")
@@ -246,7 +262,7 @@ def teams_join(slug: str, code: str, volunteer_id: int) -> None:
 def teams_leave(slug: str, code: str, volunteer_id: int) -> None:
     with _hub(slug) as (svc, s, hub_id):
         vol = teamchat.remove_member(s, _team(s, hub_id, code), volunteer_id)
-        click.echo(f"{vol.name} left")
+        click.echo(f"{vol.name}已离开服务队")
 
 
 # -- merchants ----------------------------------------------------------------------------------
@@ -286,11 +302,11 @@ def merchants_add(slug: str, code: str, name: str, address: str | None, phone: s
         codes = [c.strip() for c in services.split(",") if c.strip()]
         unknown = [c for c in codes if c not in svc.nlu.catalogue]
         if unknown:
-            raise click.ClickException(f"unknown service codes: {', '.join(unknown)}")
+            raise click.ClickException(f"服务目录里没有这些服务代码：{'、'.join(unknown)}")
         m = merchants.add_merchant(s, hub_id=hub_id, code=code, name=name, now=svc.clock.now(), address=address,
                                    phone=phone, service_point=service_point, services=codes,
                                    accepts_redemptions=redemptions, staff_openid=staff_openid)
-        click.echo(f"merchant {m.id} added; its redemption QR scene is {merchants.SCAN_PREFIX}{m.id}")
+        click.echo(f"商户{m.name}已添加，编号{m.id}；兑换扫码场景：{merchants.SCAN_PREFIX}{m.id}")
 
 
 @merchants_cli.command("set")
@@ -309,7 +325,7 @@ def merchants_set(slug: str, merchant_id: int, redemptions: bool | None, active:
             merchants.set_merchant_active(m, active)
         if staff_openid is not None:
             m.staff_openid = staff_openid or None
-        click.echo(f"merchant {merchant_id} updated")
+        click.echo(f"商户{m.name}已更新")
 
 
 # -- points -------------------------------------------------------------------------------------
@@ -341,20 +357,21 @@ def points_adjust(slug: str, actor: str, volunteer_id: int, amount: int, reason:
         _member(s, hub_id, volunteer_id)
         entry = points.adjust(s, hub_id=hub_id, volunteer_id=volunteer_id, points=amount, reason=reason,
                               actor=actor, now=svc.clock.now())
-        click.echo(f"entry {entry.id}: {amount:+d}; balance {points.balance(s, hub_id, volunteer_id)}")
+        click.echo(f"积分{amount:+d}，余额{points.balance(s, hub_id, volunteer_id)}（记录{entry.id}）")
 
 
 @points_cli.command("reverse")
 @hub_option
 @actor_option
-@click.option("--order", "order_id", type=ID, required=True)
+@click.option("--order", "ref", type=REF, required=True, help="The order's 单号.")
 @click.option("--reason", required=True)
-def points_reverse(slug: str, actor: str, order_id: int, reason: str) -> None:
-    """Take back the points an order earned."""
+def points_reverse(slug: str, actor: str, ref: int, reason: str) -> None:
+    """Take back the points an order (by its 单号) earned."""
     with _hub(slug) as (svc, s, hub_id):
-        entry = points.reverse_order(s, hub_id=hub_id, order_id=order_id, reason=reason, actor=actor,
+        order = order_by_ref(s, hub_id, ref)
+        entry = points.reverse_order(s, hub_id=hub_id, order_id=order.id, reason=reason, actor=actor,
                                      now=svc.clock.now())
-        click.echo(f"entry {entry.id}: {entry.points:+d}")
+        click.echo(f"订单{order.ref}的积分已冲回：{entry.points:+d}（记录{entry.id}）")
 
 
 @points_cli.command("expire")
@@ -363,7 +380,7 @@ def points_expire(slug: str) -> None:
     """Expire points older than the hub's points_expiry_days (first earned, first spent)."""
     with _hub(slug) as (svc, s, hub_id):
         done = points.expire_hub(s, hub_id, svc.clock.now(), settings_for(s, hub_id))
-        click.echo(f"expired {sum(done.values())} points of {len(done)} volunteers")
+        click.echo(f"{len(done)}位志愿者共{sum(done.values())}积分已过期")
 
 
 # -- time bank ----------------------------------------------------------------------------------
@@ -381,7 +398,7 @@ def timebank_cli() -> None:
 def timebank_passbook(slug: str, volunteer_id: int | None, recipient_id: int | None) -> None:
     with _hub(slug, write=False) as (svc, s, hub_id):
         if (volunteer_id is None) == (recipient_id is None):
-            raise click.ClickException("give exactly one of --volunteer or --recipient")
+            raise click.ClickException("--volunteer 和 --recipient 请给且只给一个")
         account = timebank.Account(hub_id, volunteer_id=volunteer_id, recipient_id=recipient_id)
         click.echo(timebank.passbook_text(s, account, title="存折", limit=50))
 
@@ -396,29 +413,29 @@ def timebank_add_recipient(slug: str, name: str, note: str | None) -> None:
         r = TimeBankRecipient(hub_id=hub_id, name=name, note=note, active=True, created_at=svc.clock.now())
         s.add(r)
         s.flush()
-        click.echo(f"recipient {r.id} added")
+        click.echo(f"受赠人{r.name}已添加，编号{r.id}")
 
 
 @timebank_cli.command("pay")
 @hub_option
 @actor_option
-@click.option("--order", "order_id", type=ID, required=True)
+@click.option("--order", "ref", type=REF, required=True, help="The order's 单号.")
 @click.option("--volunteer", "volunteer_id", type=ID, default=None)
 @click.option("--recipient", "recipient_id", type=ID, default=None)
 @click.option("--hours", type=float, required=True, help="Hours to hold now (settled on completion).")
-def timebank_pay(slug: str, actor: str, order_id: int, volunteer_id: int | None, recipient_id: int | None,
+def timebank_pay(slug: str, actor: str, ref: int, volunteer_id: int | None, recipient_id: int | None,
                  hours: float) -> None:
-    """Pay an open order with a volunteer's or a recipient's banked hours (staff do this for an elder)."""
-    from bot.serviceloop.orders import _get_order
-
+    """Pay an open order (by its 单号) with a volunteer's or a recipient's banked hours (staff do this for an
+    elder)."""
     with _hub(slug) as (svc, s, hub_id):
         if (volunteer_id is None) == (recipient_id is None):
-            raise click.ClickException("give exactly one of --volunteer or --recipient")
+            raise click.ClickException("--volunteer 和 --recipient 请给且只给一个")
         account = timebank.Account(hub_id, volunteer_id=volunteer_id, recipient_id=recipient_id)
-        held = timebank.pay_order(s, account=account, order=_get_order(s, hub_id, order_id),
-                                  minutes=round(hours * 60), actor=actor, now=svc.clock.now())
-        click.echo(f"order {order_id}: {timebank.hours_text(held)} held; "
-                   f"balance {timebank.hours_text(timebank.balance(s, account))}")
+        order = order_by_ref(s, hub_id, ref)
+        held = timebank.pay_order(s, account=account, order=order, minutes=round(hours * 60), actor=actor,
+                                  now=svc.clock.now())
+        click.echo(f"订单{order.ref}：已预扣{timebank.hours_text(held)}，"
+                   f"余额{timebank.hours_text(timebank.balance(s, account))}")
 
 
 # -- reports and exports ------------------------------------------------------------------------
@@ -475,8 +492,8 @@ def export_ledger(slug: str, start: object, end: object, fmt: str, out: Path | N
             rows = ledger.ledger_rows(s, hub_id, first, last, names)
             written = ledger.write_ledger(rows, target, fmt, first, last)
         except OSError as exc:
-            raise click.ClickException(f"cannot write {target}: {exc.strerror}") from exc
-        click.echo(f"{len(rows)} records, {sum(r.hours for r in rows):g} hours -> {', '.join(map(str, written))}")
+            raise click.ClickException(f"无法写入{target}：{exc.strerror}") from exc
+        click.echo(f"{len(rows)}条记录，共{sum(r.hours for r in rows):g}小时，已写入：{'、'.join(map(str, written))}")
 
 
 GROUPS = (volunteers_cli, teams_cli, merchants_cli, points_cli, timebank_cli, report_cli, export_cli)

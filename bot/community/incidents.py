@@ -54,12 +54,19 @@ def phone_on_file(s: Session, hub_id: int, user: User) -> str | None:
 NOTHING_ON_FILE = "未登记，请通过公众号回复联系"
 
 
+# Sub-kinds the dialogue names (bot.dialogue.safety's flavours) whose alert reads differently from their kind's
+SUB_WORDS = {"household": "家中水管爆裂/漏水（已为居民下加急维修单）", "fraud": "电信诈骗/被骗钱财"}
+
+
 def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: str | None, now: datetime,
-           settings: HubSettings, phone: str | None = None, address: str | None = None) -> Incident:
+           settings: HubSettings, phone: str | None = None, address: str | None = None,
+           sub: str | None = None) -> Incident:
     """Record the incident and queue every alert, in the message's transaction.
 
     ``phone`` and ``address``: what the resident had just told the bot (the order being made when it happened);
     without them, what is on file (their own phone, their latest order). The alert says plainly when nothing is.
+    ``sub``: the dialogue's flavour of the kind (:data:`SUB_WORDS`); a household water incident (a plumber is on the
+    way as an urgent order) is told to staff and the team but calls nobody out.
     """
     incident = Incident(hub_id=hub_id, user_id=user.id, kind=kind, text=text, cue=cue, status="open", created_at=now)
     s.add(incident)
@@ -67,7 +74,8 @@ def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: st
     who = _resident_name(s, hub_id, user) or "一位居民（没有登记姓名）"
     place = address or address_on_file(s, hub_id, user)
     number = phone or phone_on_file(s, hub_id, user)
-    alert = (f"【紧急情况】{KIND_WORDS.get(kind, kind)}\n{who}刚刚在公众号说：“{text[:200]}”\n"
+    what = SUB_WORDS.get(sub or "") or KIND_WORDS.get(kind, kind)
+    alert = (f"【紧急情况】{what}\n{who}刚刚在公众号说：“{text[:200]}”\n"
              f"电话：{number or NOTHING_ON_FILE}\n地址：{place or '未登记'}\n"
              f"请立即联系并处置，处理后在管理后台“紧急事件”里点“已处理”（事件{incident.id}）。")
     address = place or "未登记"
@@ -77,7 +85,7 @@ def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: st
     team = team_by_code(s, hub_id, settings.emergency_team) if settings.emergency_team else None
     if team is not None:
         post_to_team(s, team, alert, now=now, key=f"incident:{incident.id}", priority=PRIORITY_EMERGENCY)
-        if settings.emergency_callout:
+        if settings.emergency_callout and sub != "household":
             try:
                 with s.begin_nested():
                     callouts.start(s, hub_id=hub_id, team_code=team.code,

@@ -44,10 +44,11 @@ SCRIPT: tuple[ScriptStep, ...] = (
     ScriptStep(RESIDENT, "1", "已提交", "确认后自动派单：理发队的志愿者收到任务，群里也发了"),
     ScriptStep(BARBER, "接单 {order}", "接单成功", "接单：第一个回复的志愿者接到，看到完整地址和电话"),
     ScriptStep(BARBER2, "接单 {order}", "已被接走", "晚一步的志愿者被礼貌告知"),
-    ScriptStep(BARBER, "完成 {order} 1.5", "辛苦了", "志愿者报告完成和时长；居民被请去评价"),
+    ScriptStep(BARBER, "完成 {order} 1.5", "最多记0.5小时", "报的时长超过接单以来的时间：说清楚最多能记多少"),
+    ScriptStep(BARBER, "完成 {order} 0.5", "辛苦了", "志愿者报告完成和时长；居民被请去评价"),
     ScriptStep(RESIDENT, "五颗心", "谢谢您的评价", "评单：五颗心"),
     ScriptStep(RESIDENT, "张师傅手艺真好", "收到您的留言"),
-    ScriptStep(BARBER, "积分", "积分", "志愿者查积分：1.5 小时 × 10 × 1.5 倍"),
+    ScriptStep(BARBER, "积分", "积分", "志愿者查积分：0.5 小时 × 10 × 1.5 倍"),
     ScriptStep(RESIDENT, "我的订单", "没有进行中的订单"),
     ScriptStep(RESIDENT, "人工", "转接", "转人工：工作人员收到通知"),
 )

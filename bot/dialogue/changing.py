@@ -158,7 +158,10 @@ def start(slots: Mapping[str, Any], ctx: Context, text: str, slot: str | None, n
     field, value, old = _read(rest, ctx, slot)
     if said_number is not None or (number is not None and str(number) in value):
         number = said_number  # "电话换成1391234": the digits are the new phone, not an order's number
-    if field is not None and field not in FIELDS:  # what the order is for: staff change it (or a new order)
+    if field is not None and field not in FIELDS:  # what the order is for or what to do: changed here, if it reads
+        content = content_asked(text, ctx)
+        if content is not None:
+            return start_content(slots, ctx, content)
         return ordering.change_reply(slots, ctx, field, number)
     change: dict[str, Any] = {"field": field, "said": value, "old": old, "text": rest}
     base = {**kept(slots), **({BACK: slots[BACK]} if slots.get(BACK) else {})}
@@ -210,12 +213,20 @@ def _resolve(change: Mapping[str, Any], ctx: Context) -> tuple[Any, str] | str |
         value = {k: draft.get(k) for k in ordering.TIME_KEYS}
         return value, ordering.when_text(draft)
     if field == "address":
+        if change.get("base"):  # said again at the confirmation: read against the new address being confirmed
+            order = {**order, "address": change["base"]}
         door: dict[str, Any] = {"address": order["address"]} if order.get("address") else {}
         swapped = ordering._swapped_address(str(change.get("text") or said), door, ctx)
         if swapped is not None:
             return swapped[:200], swapped[:200]
         _s, changed = ordering._apply_slot({}, door, "address", said, ctx)
-        return (str(door["address"]), str(door["address"])) if changed else None
+        if not changed:
+            return None
+        address = str(door["address"])
+        part = ctx.nlu.address(said, loose=True)  # "是3号楼": only the building changes, its unit and room stay
+        if part and order.get("address") and not ctx.nlu.same_address_as_last(said):
+            address = ctx.nlu.merge_address(str(order["address"]), part, keep_lower=True)[:200]
+        return address, address
     if field == "phone":
         phone = ctx.nlu.phone(said)
         if phone:
@@ -241,6 +252,8 @@ def _fields_question(order: Mapping[str, Any], ctx: Context) -> str:
 def _advance(slots: Mapping[str, Any], ctx: Context, change: Mapping[str, Any], prefix: str = "") -> Result:
     """Ask for what the change still lacks (which field, the new value), else show it and ask to confirm."""
     change = {k: v for k, v in change.items() if k != "picks"}
+    if change.get("field") in CONTENT:
+        return _advance_content(slots, ctx, change)
     order = dict(change.get("order") or {})
     base = {**kept(slots), **({BACK: slots[BACK]} if slots.get(BACK) else {}), CHANGE: change, "misses": 0}
     field = change.get("field")
@@ -276,7 +289,18 @@ def _advance(slots: Mapping[str, Any], ctx: Context, change: Mapping[str, Any], 
         return result(CONFIRM, {**base, CHANGE: change},
                       f"{began}要把新地址{shown}马上转告接单的志愿者和社区工作人员吗？\n回复 1 转告，0 不用。")
     return result(CONFIRM, {**base, CHANGE: change}, f"{prefix}要把{what}改成{shown}吗？\n"
-                  "回复 1 确认修改，0 不改。")
+                  + _kept_door_note(field, order, change, ctx) + "回复 1 确认修改，0 不改。")
+
+
+def _kept_door_note(field: Any, order: Mapping[str, Any], change: Mapping[str, Any], ctx: Context) -> str:
+    """When a partial correction kept the old unit or room ("是3号楼" of …2号楼1单元302), a line saying so."""
+    part = ctx.nlu.address(str(change.get("said") or ""), loose=True) if field == "address" else None
+    old = change.get("base") or order.get("address")
+    if not part or not old:
+        return ""
+    if ctx.nlu.merge_address(str(old), part) == str(change.get("value") or ""):
+        return ""
+    return "（单元、门牌按原来的填了；如果也变了，请直接说完整的新地址。）\n"
 
 
 def on_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
@@ -323,7 +347,10 @@ def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     change = dict(slots.get(CHANGE) or {})
     order = dict(change.get("order") or {})
     word = text.strip()
-    if said_yes(word, ctx) or word in ("确认修改", "改吧", "改", "就这样改"):
+    if word == "2" and change.get("other"):  # "顺便换个灯泡" is another service: its own order, not this one's
+        rest = {k: v for k, v in kept(slots).items() if k not in (CHANGE, "misses", BACK)}
+        return ordering.start_from_text(rest, inc, ctx, str(change.get("said") or ""))
+    if said_yes(word, ctx) or word in ("确认修改", "改吧", "改", "就这样改", "加上", "转告"):
         edits = [*change.get("more", ()), {"field": change.get("field"), "value": change.get("value")}]
         hand_over = {"hand_over": True} if change.get("hand_over") else {}
         return _end(slots, ctx, None, tuple(Action(EDIT_ACTION, {"order": order.get("id"), "field": e["field"],
@@ -337,8 +364,143 @@ def on_confirm(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
         more = [e for e in change.get("more", ()) if e["field"] != field]
         if field != change.get("field"):  # "电话换成139…" after "要把地址改成…吗？": both changes, one confirmation
             more.append({"field": change.get("field"), "value": change.get("value"), "shown": change.get("shown")})
-        return _advance(slots, ctx, {**change, "field": field, "said": value, "old": old, "text": word, "more": more})
+        base = change.get("value") if field == change.get("field") == "address" else None  # "单元也变了 是2单元402"
+        return _advance(slots, ctx, {**change, "field": field, "said": value, "old": old, "text": word, "more": more,
+                                     "base": base})
     return retry(state, slots, ctx, "要这样改请回复 1，不改回复 0。")
+
+
+# -- what the order is for, and what to do: "不是理发 是修水管", "再加一样 顺便换个灯泡", "内容改成…" ----------------
+
+CONTENT: Mapping[str, str] = {"service": "服务", "details": "内容"}
+# "不是理发 是修水管" / "不要理发了 换成修水管": the service said wrong, the right one after it
+_SWAP = re.compile(r"(?:不是|不要|不做|不用|别)(?P<old>[^，,。\s]{1,12}?)了?[\s,，。]*"
+                   r"(?:而?是|要|改成|换成|改为|改做|换做)(?P<new>[^，,。]{1,20})$")
+# "理发改成修水管" / "订单改成修水管" / "服务换成打扫卫生": what comes after the change word
+_TO = re.compile(r"(?:改成|换成|改为|改做|换做|改|换)(?:了|一下|下)?(?:成)?(?P<new>[^，,。]{1,20})$")
+_ORDER_WORDS = re.compile(r"订单|单子|服务|项目|预约")
+_DROPPED = re.compile(r"(?:不要|不用|不做|不想要|算)了?")
+# "内容改成剪短一点" / "要做的事改成…": the content said anew
+_CONTENT = re.compile(r"(?:内容|要做的事情?|要干的活|需求|要求)(?:要|想)?(?:改成|换成|改为|是)[:：]?\s*(?P<new>.+)$")
+# "再加一样 顺便换个灯泡" / "另外 帮我把窗户擦擦" / "补充一下 要剪短": more to do on the same visit
+_ADD = re.compile(r"^(?:(?:再|还|另外|顺便|顺带|然后|也)\s*)*(?:加|添)(?:一样|一项|一个|个|点|上|一点)?"
+                  r"(?:东西|事|活)?[\s,，。:：]*|顺便|顺带|补充(?:一下|一句|一点)?[:：]?|另外(?:再)?|"
+                  r"(?:再|也|还要|还得)帮(?:我|俺|忙)")
+_ADD_FILLER = re.compile(r"^[\s,，。:：]*(?:再|还|也|帮我|帮俺|帮忙|给我|给俺|一下|麻烦)*|[\s,，。!！?？吧啊呀]+$")
+# "顺便问下 你们几点下班": a question said by the way, not more to do
+_QUESTION = re.compile(r"问一?下|请问|吗|[?？]|几点|多少|怎么|什么|啥时|哪")
+
+
+# the words of an appointment ("软一点" / "剪短一点" are no time)
+_WHEN_WORDS = re.compile(r"今天|明天|后天|上午|下午|晚上|早上|中午|周[一二三四五六日天]|礼拜|星期|"
+                         r"\d+\s*[点号:：]|点钟|尽快")
+
+
+def _new_order_slot(said: str, ctx: Context) -> bool:
+    """"顺便帮我约个理发 明天上午 幸福小区6栋": a time, a place or a phone of its own: a new order, not more to do."""
+    found = ctx.nlu.slots(said, ctx.now, ctx.urgent_window)
+    return bool(found.address) or bool(found.phone) or (found.time.is_clear and bool(_WHEN_WORDS.search(said)))
+
+
+def content_asked(text: str, ctx: Context) -> dict[str, Any] | None:
+    """A change of what a submitted order is for or what is to be done, said with open orders: {"field": "service",
+    "new": the code (None: no such service), "said", "old": the code said wrong} or {"field": "details", "said",
+    "add"}; with the order's number when one was said. None: not such a change (a time, an address, a new request)."""
+    if not ctx.open_orders:
+        return None
+    text = _SIGH.sub("", text) or text
+    number, rest = named_order(text)
+    rest = rest.strip()
+    m = _CONTENT.search(rest)
+    if m is not None:
+        said = m.group("new").strip()
+        code = ordering.service_asked(said, ctx)
+        if code is not None and all(o.service != code for o in ctx.open_orders):
+            return {"field": "service", "new": code, "said": said, "old": None, "number": number}
+        return {"field": "details", "said": said, "add": False, "number": number} if len(said) >= 2 else None
+    m = _SWAP.search(rest)
+    if m is not None:
+        old, said = m.group("old"), m.group("new").strip()
+        old_code, code = ordering.service_asked(old, ctx), ordering.service_asked(said, ctx)
+        if old_code is not None and (code is not None or ordering._slot_of(said, ctx) is None):
+            return {"field": "service", "new": code, "said": said, "old": old_code, "number": number}
+        if old_code is None and ordering._slot_of(old, ctx) is not None:
+            return None  # "不是明天 是后天": a time (changing.start reads it)
+    m = _TO.search(rest)
+    if m is not None and not _ADD.match(rest):
+        head, said = rest[:m.start()], m.group("new").strip()
+        code = ordering.service_asked(said, ctx)
+        head = _DROPPED.sub(" ", head)  # "理发不要了 改成修水管"
+        old_code = ordering.service_asked(head, ctx) if head.strip() else None
+        if code is not None and code != old_code and (old_code or number is not None or _ORDER_WORDS.search(head)):
+            return {"field": "service", "new": code, "said": said, "old": old_code, "number": number}
+        return None
+    if _ADD.match(rest):  # said first: "我想找人修水管 顺便帮我理个发" is a new request of two services
+        said = _ADD_FILLER.sub("", _ADD.sub(" ", rest)).strip()
+        if len(said) >= 2 and ctx.nlu.correction(said) is None and not _QUESTION.search(said) \
+                and not _new_order_slot(said, ctx):
+            return {"field": "details", "said": said, "add": True, "number": number}
+    return None
+
+
+def start_content(slots: Mapping[str, Any], ctx: Context, found: Mapping[str, Any]) -> Result:
+    """Which order the service or content change is of (the number said, the one of the service said wrong, the
+    only one open, else asked), then `_advance_content`."""
+    mine = list(ctx.open_orders or ())
+    number = found.get("number")
+    change = {k: v for k, v in found.items() if k != "number"}
+    base = {**kept(slots), **({BACK: slots[BACK]} if slots.get(BACK) else {})}
+    if number is not None:
+        picks = [o for o in mine if o.id == number]
+        if not picks:
+            return _end(slots, ctx, f"您没有还在进行的订单{number}。要看订单编号请回复“我的订单”。")
+    else:
+        picks = [o for o in mine if o.service == found.get("old")] or mine
+    if len(picks) == 1:
+        return _advance_content(base, ctx, {**change, "order": _order_data(picks[0])})
+    lines = [f"您有{len(picks)}个订单还没完成，要改哪一个？"]
+    lines += [f"{i} {_line(_order_data(o), ctx)}" for i, o in enumerate(picks, 1)]
+    lines.append("回复数字；0 都不改。")
+    return result(PICK, {**base, CHANGE: {**change, "picks": [_order_data(o) for o in picks]}, "misses": 0},
+                  "\n".join(lines))
+
+
+def _advance_content(slots: Mapping[str, Any], ctx: Context, change: Mapping[str, Any]) -> Result:
+    """A service change shown and confirmed while nobody holds the order (declined plainly once someone does, with
+    the way to cancel and order again); more to do shown and confirmed, to be passed on to whoever does it."""
+    order = dict(change.get("order") or {})
+    ref, field, said = order.get("id"), change.get("field"), str(change.get("said") or "")
+    base = {**kept(slots), **({BACK: slots[BACK]} if slots.get(BACK) else {}), "misses": 0}
+    held = order.get("state") in HELD
+    name = ctx.nlu.service_name(str(order.get("service"))) if order.get("service") else "原来的服务"
+    if _under_way(order, ctx):
+        return _end(slots, ctx, f"订单{ref}的服务已经开始了，不能再改。要帮忙请回复“人工”。")
+    if field == "service":
+        new = change.get("new")
+        if held:
+            return _end(slots, ctx, f"订单{ref}（{name}）已经有志愿者接了，不能换成别的服务。\n"
+                        f"要换的话，请回复“取消订单 {ref}”，再重新下一单。")
+        if not new:
+            return _end(slots, ctx, f"我们这里还没有“{said[:10]}”这项服务，订单{ref}还是【{name}】，没有改。\n"
+                        "要帮忙请回复“人工”。")
+        if new == order.get("service"):
+            return _end(slots, ctx, f"订单{ref}本来就是【{name}】，不用改。")
+        shown = ctx.nlu.service_name(str(new))
+        ready = {**change, "value": new, "shown": shown, "more": []}
+        return result(CONFIRM, {**base, CHANGE: ready}, f"要把订单{ref}从【{name}】改成【{shown}】吗？"
+                      "改了会重新帮您找志愿者。\n回复 1 确认修改，0 不改。")
+    value = {"text": said, "add": bool(change.get("add"))}
+    ready = {**change, "value": value, "shown": said, "more": []}
+    if held:
+        return result(CONFIRM, {**base, CHANGE: ready}, f"订单{ref}（{name}）已经有志愿者接了。"
+                      f"要把“{said}”转告接单的志愿者和社区工作人员吗？\n回复 1 转告，0 不用。")
+    other = ordering.service_asked(said, ctx) if change.get("add") else None
+    doing = f"要在订单{ref}（{name}）里加上" if change.get("add") else f"要把订单{ref}（{name}）的内容改成"
+    question = f"{doing}“{said}”吗？\n回复 1 确认，0 不用。"
+    if other is not None and other != order.get("service"):
+        ready = {**ready, "other": other}
+        question += f"\n这是【{ctx.nlu.service_name(other)}】，要另下一单请回复 2。"
+    return result(CONFIRM, {**base, CHANGE: ready}, question)
 
 
 STATE_HANDLERS: dict[str, StateHandler] = {PICK: on_pick, ASK: on_ask, CONFIRM: on_confirm}

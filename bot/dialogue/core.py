@@ -43,6 +43,7 @@ class State(StrEnum):
     RATE_COMMENT = "RATE_COMMENT"
     VOL_HOURS = "VOL_HOURS"
     VOL_GIVEBACK = "VOL_GIVEBACK"
+    VOL_ACCEPT = "VOL_ACCEPT"  # a bare 接单: which of the orders listed (or "是接这单吗？") is taken (volunteering.py)
     # volunteer registration (registration.py)
     REG_NAME = "REG_NAME"
     REG_GENDER = "REG_GENDER"
@@ -146,6 +147,7 @@ class Context:
     last_address: str | None = None  # saved address (handler._saved_address): offered, "跟上回一样"
     open_orders: tuple[OpenOrder, ...] | None = None  # the sender's open orders ("那个理发的不要了")
     my_tasks: tuple[OpenOrder, ...] | None = None  # a volunteer's accepted tasks ("到了 修好了", "明天去不了了")
+    offered_tasks: tuple[OpenOrder, ...] | None = None  # the open orders offered to this volunteer (a bare 接单)
     teams: tuple[TeamChoice, ...] | None = None  # the hub's own teams (registration); None: the catalogue's
     office_hours: str = ""  # HubSettings.office_hours: 人工 out of hours says when staff answer
     office_phone: str = ""  # HubSettings.office_phone: "社区电话多少" is answered with it
@@ -243,7 +245,9 @@ AFTER_EMERGENCY_SLOT = "after_emergency"  # the last emergency's kind, when, and
 # recent emergency (what is said next gets a caring answer) and the last orders submitted (the same one twice).
 # This is the only definition: idle(), dialogue expiry, the order sweep and every scan end a dialogue through kept().
 SUBMITTED_SLOT = "submitted"  # the last few orders this person submitted in chat (service, time): the same twice?
-KEEP_SLOTS: frozenset[str] = frozenset({LOCATION_SLOT, CALLOUT_SLOT, AFTER_EMERGENCY_SLOT, SUBMITTED_SLOT})
+LAST_RATING_SLOT = "last_rating"  # the rating just given in chat (order, hearts, when): corrected soon after (ordering)
+KEEP_SLOTS: frozenset[str] = frozenset({LOCATION_SLOT, CALLOUT_SLOT, AFTER_EMERGENCY_SLOT, SUBMITTED_SLOT,
+                                        LAST_RATING_SLOT})
 
 
 def kept(slots: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ so the order dialogue never starts on them. Outside tester, 2026-12-02.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +66,40 @@ def asks_who_comes(text: str, open_orders: tuple[OpenOrder, ...] | None) -> bool
     if not who_comes_words(text):
         return False
     return bool(ABOUT_VOLUNTEER.search(_compact(text))) or bool(open_orders)
+
+
+# "志愿者咋还没来 催一下" / "催催" / "师傅怎么还没来": the volunteer holding the order nudged (the edge,
+# bot.serviceloop.nudges: once per half hour); "给我王师傅的电话": who comes, the phone masked, and that relay offered.
+HURRY = re.compile(r"催(?:一下|一催|催|下|他|她|一声)|帮我催|^催$|快点来|快点儿来|"
+                   r"(?:人|师傅|志愿者|他|她)?(?:怎么|咋|为什么|为啥)(?:还)?(?:没|没有|不)(?:来|到)")
+VOLUNTEER_PHONE = re.compile(r"(?:师傅|志愿者|接单的人?|来的人)(?:的)?(?:电话|手机|手机号|号码|联系方式)"
+                             r"|(?:怎么|咋|如何)(?:联系|找)(?:到)?(?:师傅|志愿者|他|她)")
+
+
+def asks_hurry(text: str) -> bool:
+    """"志愿者咋还没来 催一下" / "催催" / "怎么还没来啊": the resident wants the volunteer to hurry."""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 24 and bool(HURRY.search(raw)) \
+        and not _NOT_STATUS.search(raw.replace("帮我催", ""))
+
+
+def asks_volunteer_phone(text: str) -> bool:
+    """"给我王师傅的电话" / "志愿者电话多少" / "怎么联系师傅": how to reach the volunteer."""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 20 and bool(VOLUNTEER_PHONE.search(raw))
+
+
+# -- points, asked about ("积分怎么换东西", "你们那个积分是干啥用的", "积分咋来的") -----------------------------------
+_POINTS = re.compile(r"积分|积份|鸡分")
+_POINTS_QUESTION = re.compile(r"怎么|咋|如何|干啥|干嘛|干什么|做什么|啥用|什么用|有用|用处|是啥|是什么|什么意思|啥意思|"
+                              r"能换|换什么|换啥|换点|哪里换|哪换|去哪|在哪|怎样|能干|能做|有什么|有啥|怎么来|哪来|"
+                              r"怎么得|怎么攒|怎么赚|怎么挣|谁有|我能|我也|居民")
+
+
+def asks_points(text: str) -> bool:
+    """A question about what points are, how they are earned or where they are spent (not "我的积分", a command)."""
+    raw = _compact(text)
+    return bool(raw) and len(raw) <= 40 and bool(_POINTS.search(raw)) and bool(_POINTS_QUESTION.search(raw))
 
 
 # -- cost ----------------------------------------------------------------------------------------------------
@@ -158,7 +192,7 @@ def asks_events(text: str) -> bool:
 # "我想改成五颗心" / "刚才评错了" / "分打错了" / "能改评价吗" / "我要重新评一下": a rating word and a changing word.
 _RATING_WORD = re.compile(r"评价|评分|打分|评错|评的|重新评|再评|分数|星级|好评|差评|中评|颗心|打错分|分打错|分给错|"
                           r"[0-5零一二两三四五](?:颗)?(?:心|星(?!期)|分(?!钟))")
-_CHANGING = re.compile(r"错|不对|改(?!天|日)|换成|重新|再评|再打|撤回|收回|后悔")
+_CHANGING = re.compile(r"(?<![不没])错|不对|改(?!天|日)|换成|重新|再评|再打|撤回|收回|后悔")
 RERATE_REPLY = "评价提交后就不能在这里改了。要更正请回复“人工”，社区工作人员帮您改。"
 RERATE_BEFORE = "之前评过的订单要更正，请回复“人工”，社区工作人员帮您改。"
 
@@ -299,11 +333,27 @@ def relation_title(text: str) -> str | None:
     return min(found)[1] if found else None
 
 
+# "她叫张桂兰" / "我妈叫刘桂芬" / "老人名字叫王秀英": the relative's full name, said after a family word or 她/他.
+_WHO_FIRST = "|".join(word for word, _title in _RELATIONS) + "|老人家|老人"
+_FULL_NAME = re.compile(rf"(?:{_WHO_FIRST})(?:的)?(?:名字)?(?:叫|叫做|名叫|是)(?P<name>[\u4e00-\u9fff]{{2,3}}?)"
+                        r"(?=[\s,，。、]|$|[0-9]|她|他|电话|手机|住|今天|明天|后天|[上下]午|的|呀|啊|哈|吧)")
+_NOT_NAME = re.compile(r"^(?:什么|啥|谁|我|你|这|那|不|没|要|想|去|来|在|有|个|老人|住|妈|爸)")
+
+
+def relative_full_name(text: str) -> str | None:
+    """"张桂兰" for "给我妈约个… 她叫张桂兰"; None when no name is said for a relative."""
+    m = _FULL_NAME.search(text)
+    if not m or _NOT_NAME.match(m.group("name")):
+        return None
+    return m.group("name")
+
+
 def relative_name(text: str, title: str | None = None) -> str | None:
-    """"刘阿姨" for "我妈姓刘" / "她姓刘" (the title from the text, else `title`, else 家老人); None without 姓X."""
+    """"刘阿姨" for "我妈姓刘" / "她姓刘" (the title from the text, else `title`, else 家老人), "张桂兰" for
+    "她叫张桂兰"; None without 姓X or 叫X."""
     m = _SURNAME.search(text)
     if not m or m.group("sur") in _NOT_SURNAME:
-        return None
+        return relative_full_name(text)
     said = relation_title(text[:m.start()]) or relation_title(text)
     if said in ("阿姨", "叔叔") and title in ("奶奶", "爷爷"):
         said = title  # "她姓刘" after "帮我奶奶下单": 刘奶奶, not 刘阿姨
@@ -316,21 +366,48 @@ _SURNAME_CLAUSE = re.compile(rf"[\s,，]*(?:(?:我|俺)?(?:家)?(?:的)?(?:{_WHO
                              r"(?:的|呀|啊|哈|吧)?(?=[\s,，。]|$)")
 
 
+_NAME_CLAUSE = re.compile(rf"[\s,，]*(?:(?:我|俺)?(?:家)?(?:的)?(?:{_WHO_FIRST}))(?:的)?(?:名字)?(?:叫|叫做|名叫)"
+                          r"[\u4e00-\u9fff]{2,3}?(?=[\s,，。、]|$)")
+# "她电话135…" / "我妈手机135…" (the relative's) and "我电话139…" / "我的手机139…" (the caller's own)
+_MOBILE = r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])"
+_PHONE_WORD = r"(?:的)?(?:电话|手机|手机号|号码|联系电话)(?:号码)?(?:是|:|：)?\s*"
+_THEIR_PHONE = re.compile(rf"(?:{_WHO_FIRST}){_PHONE_WORD}({_MOBILE})")
+_OWN_PHONE = re.compile(rf"(?:我|俺){_PHONE_WORD}({_MOBILE})")
+
+
+def relative_phones(text: str) -> tuple[str | None, str | None]:
+    """The relative's phone and the caller's own, as labelled in the message ("她电话135… 我电话139…")."""
+    theirs, own = _THEIR_PHONE.search(text), _OWN_PHONE.search(text)
+    return (theirs.group(1) if theirs else None), (own.group(1) if own else None)
+
+
 def without_surname(text: str) -> str:
-    """"帮我妈约个理发 她姓刘" -> "帮我妈约个理发": the request, matched without the name said after it."""
-    return _SURNAME_CLAUSE.sub("", text).strip() or text
+    """"帮我妈约个理发 她姓刘" -> "帮我妈约个理发": the request, matched without the name said after it (姓刘,
+    她叫张桂兰)."""
+    return _NAME_CLAUSE.sub("", _SURNAME_CLAUSE.sub("", text)).strip() or text
 
 
-def for_relative(res: Result, text: str) -> Result:
-    """An order begun from "帮我妈约个理发 她姓刘": the draft is for 刘阿姨; the caller's phone stays the contact."""
+def for_relative(res: Result, text: str, render: Callable[[Mapping[str, Any]], str] | None = None) -> Result:
+    """An order begun from "帮我妈约个理发 她姓刘" / "给我妈约个… 她叫张桂兰 她电话135… 我电话139…": the draft is for
+    刘阿姨 / 张桂兰; the relative's phone (if said) is the contact, the caller's own stays theirs (the draft's phone).
+    ``render``: the order's summary, said again when the message completed the order (the 为谁 line in it)."""
     draft = dict(res.slots.get("draft") or {})
     name = relative_name(text) if str(res.state).startswith("ORDER_") and relation_title(text) else None
     if name is None or (draft.get("for") or {}).get("name"):
         return res
-    draft["for"] = {**(draft.get("for") or {}), "name": name}
+    theirs, own = relative_phones(text)
+    draft["for"] = {**(draft.get("for") or {}), "name": name, **({"phone": theirs} if theirs else {})}
+    if own:
+        draft["phone"] = own  # (the first phone said may have been the relative's)
     reply = (res.reply or "").replace("为您安排", f"为{name}安排", 1)
+    at = reply.find(SUMMARY_HEAD)
+    if render is not None and at >= 0:
+        reply = reply[:at] + render(draft)
     return result(res.state, {**res.slots, "draft": draft}, reply, outbox=res.outbox, effects=res.effects,
                   actions=res.actions)
+
+
+SUMMARY_HEAD = "请核对您的订单："  # how ordering.summary begins
 
 
 # A complaint: nobody came, the service was bad ("根本没来人", "等了一上午也没人来", "一颗心都不给"): said sorry, and

@@ -219,8 +219,8 @@ class Understanding:
     def address(self, text: str, loose: bool = False) -> str | None:
         return extract_address(text, loose)
 
-    def merge_address(self, old: str | None, new: str) -> str:
-        return merge_address(old, new)
+    def merge_address(self, old: str | None, new: str, keep_lower: bool = False) -> str:
+        return merge_address(old, new, keep_lower)
 
     def same_address_as_last(self, text: str) -> bool:
         return bool(SAME_AS_LAST.search(text))

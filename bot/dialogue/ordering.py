@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.dialogue.core import (
     LABEL_CHARS,
+    LAST_RATING_SLOT,
     SUBMITTED_SLOT,
     Action,
     Context,
@@ -41,8 +42,19 @@ from bot.dialogue.followups import relative_name
 from bot.dialogue.messages import Incoming
 from intents.address import MAX_SPAN, has_door, names_place
 from intents.masking import mask_phone, scrub
+from intents.phone import parse_phone_answer
 from intents.rating import parse_rating
-from intents.timeparse import SHANGHAI, TimeResult, day_only, future_options, is_past, on_day, spoken
+from intents.timeparse import (
+    SHANGHAI,
+    TimeResult,
+    at_night,
+    day_only,
+    future_options,
+    is_past,
+    on_day,
+    spoken,
+    urgent_spoken,
+)
 from intents.timeparse import when_text as appointment_text
 
 ASK_SERVICE = State.ORDER_SERVICE
@@ -90,6 +102,10 @@ OFFER_KEYS = ("time_offers", "time_passed", "address_offer", "saved_offered")
 # The resident's saved address (ctx.last_address, read by the edge) was offered at this order's address question:
 # not offered again once it was declined or another address was said.
 SAVED_OFFERED = "saved_offered"
+# "跟上回一样" / "老地方" from a resident with no saved address and no earlier order: told so plainly, the address
+# question asked again (never counted as a miss: no 人工 after one try).
+NO_SAVED = "no_saved_address"
+NO_SAVED_WORDS = "我这里没有您以前留过的地址（还没有上次的订单），没法用“上次的”。\n"
 # The states in which the saved address may be asked for or used: an order's (its address question, a correction
 # "地址跟上次一样") and the idle state (a one-message request goes straight to the address question). The edge
 # reads the address only in these (bot.inbox.handler).
@@ -114,12 +130,41 @@ def summary(draft: Mapping[str, Any], ctx: Context, more: Sequence[Mapping[str, 
         lines.append(f"为谁：{proxy.get('name')}（{mask_phone(proxy.get('phone'))}）" if proxy.get("phone")
                      else f"为谁：{proxy.get('name')}（联系电话用下面这个）")
     lines += [f"服务：{ctx.nlu.service_name(draft['service'])}", f"内容：{draft.get('details') or '无'}",
-              f"时间：{when_text(draft)}", f"地址：{draft.get('address')}",
-              f"电话：{draft.get('phone') or NO_PHONE_LABEL}"]
+              f"时间：{_urgent_at_night(draft, ctx) or when_text(draft)}", f"地址：{draft.get('address')}",
+              f"{'您的电话' if proxy and proxy.get('phone') else '电话'}："
+              f"{_phone_shown(draft.get('phone')) or NO_PHONE_LABEL}"]
     if more:
         lines.append(f"（这单确认后，接着帮您下{_names(more, ctx)}的单。）")
     lines.append("回复 1 确认，2 修改，0 取消")
     return "\n".join(lines)
+
+
+def _urgent_at_night(draft: Mapping[str, Any], ctx: Context) -> str | None:
+    """An urgent order said at night as the resident is told it ("尽快（明早9点前）"), or None for any other time."""
+    start, end = draft.get("start"), draft.get("end")
+    if draft.get("time_kind") != "asap" or not start or not end or not at_night(datetime.fromisoformat(str(start))):
+        return None
+    return urgent_spoken(datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end)), ctx.now)
+
+
+NIGHT_TOLD = "night_told"  # an urgent order at night: the resident was told once that volunteers come in the morning
+
+
+def _night_note(slots: Mapping[str, Any], draft: Mapping[str, Any], ctx: Context) -> str:
+    said = _urgent_at_night(draft, ctx)
+    if said is None or slots.get(NIGHT_TOLD):
+        return ""
+    return f"现在是夜里，志愿者多半要等到早上才能上门，订单时间写作“{said}”。\n"
+
+
+def _phone_shown(phone: Any) -> str:
+    """A phone as the resident reads it back: a landline with its area code split off (0731-22881234)."""
+    digits = str(phone or "")
+    if re.fullmatch(r"0[12]\d{9}", digits):
+        return f"{digits[:3]}-{digits[3:]}"
+    if re.fullmatch(r"0[3-9]\d{9,10}", digits):
+        return f"{digits[:4]}-{digits[4:]}"
+    return digits
 
 
 def _names(more: Sequence[Mapping[str, Any]], ctx: Context) -> str:
@@ -144,6 +189,8 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
     """Ask for the first missing slot, or show the summary when nothing is missing."""
     draft = dict(slots.get("draft") or {})
     slots = {**slots, "draft": draft, "misses": 0}
+    no_saved = bool(slots.get(NO_SAVED))  # "老地方" said with no address on file: said plainly once, when asked
+    slots = {k: v for k, v in slots.items() if k != NO_SAVED}
     if slots.get(SAVED_TAKEN):  # "老地方" said before the address question: the address taken is said back once
         prefix += f"地址用上回的：{slots[SAVED_TAKEN]}（不对的话，核对订单时回复 2 修改）。\n"
         slots = {k: v for k, v in slots.items() if k != SAVED_TAKEN}
@@ -154,13 +201,17 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
     if not draft.get("time_kind"):
         return result(ASK_TIME, slots, prefix + _time_question(slots))
     slots = {k: v for k, v in slots.items() if k not in ("time_offers", "time_passed")}
+    night = _night_note(slots, draft, ctx)  # 尽快 at 22:20: said plainly that volunteers come in the morning
+    if night:
+        prefix, slots = prefix + night, {**slots, NIGHT_TOLD: True}
     if not draft.get("address"):
         if not slots.get("address_offer") and _offers_saved(slots, draft, ctx):
             slots = {**slots, "address_offer": ctx.last_address, SAVED_OFFERED: True}
         offer = slots.get("address_offer")
         if offer:
             return result(ASK_ADDRESS, slots, prefix + offer_question(str(offer)))
-        text = prefix + "服务地址是哪里？请说小区、楼栋和门牌号，也可以发送位置。"
+        text = prefix + (NO_SAVED_WORDS if no_saved else "") + "服务地址是哪里？请说小区、楼栋和门牌号，" \
+            "也可以发送位置。"
         loc = slots.get("location")
         if loc and loc.get("label"):
             text += f"\n回复 1 使用您刚发的位置：{loc['label']}"
@@ -229,10 +280,21 @@ def _passed_words(when: TimeResult, ctx: Context) -> str:
     return f"{said.split('（')[0]}已经过去了。"
 
 
+def _offer_instead(slots: Mapping[str, Any], when: TimeResult, ctx: Context) -> dict[str, Any]:
+    """A time that cannot be booked as said ("一个钟头以后" at 23:00, the middle of the night): the one the parser
+    offers instead (the morning) kept to offer, with why; the slots as they were when there is none."""
+    instead = when.instead
+    if instead is None:
+        return dict(slots)
+    offer = {**_time_slots(instead), "label": spoken(instead, ctx.now)}
+    return {**slots, "time_offers": [offer], "time_passed": instead.question or "这个时间不好约。"}
+
+
 def _take_time(slots: dict[str, Any], draft: dict[str, Any], when: TimeResult, ctx: Context) -> dict[str, Any]:
-    """A time said in this message: into the draft, or, if it has passed, the offers of nearer ones."""
+    """A time said in this message: into the draft, or, if it has passed (or falls in the night), the offers of
+    nearer ones."""
     if not when.is_clear:
-        return slots
+        return _offer_instead(slots, when, ctx)
     if is_past(when, ctx.now):
         for key in TIME_KEYS:
             draft.pop(key, None)
@@ -245,7 +307,7 @@ def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
           loose_address: bool = False, at_address: bool = False) -> tuple[dict[str, Any], str]:
     """Take whatever this message says for the missing slots (never overwriting with nothing); slots and the rest."""
     found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window, loose_address)
-    if not draft.get("time_kind") and found.time.is_clear:
+    if not draft.get("time_kind") and (found.time.is_clear or found.time.instead is not None):
         slots = _take_time(slots, draft, found.time, ctx)
     if not draft.get("address"):
         if found.address:
@@ -258,6 +320,8 @@ def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
             # "明天上午老地方来理发" before the address question: taken at once (the summary shows it, 2 changes it)
             draft["address"] = ctx.last_address[:200]
             slots = {**slots, SAVED_TAKEN: draft["address"]}
+        elif found.same_address_as_last and not at_address:
+            slots = {**slots, NO_SAVED: True}  # "老地方" with no address on file: said at the address question
     if not draft.get("phone") and found.phone:
         draft["phone"] = found.phone
     return slots, found.rest
@@ -515,9 +579,7 @@ def said_at_phone(slots: Mapping[str, Any], text: str, ctx: Context) -> Result |
         return None if service is None else _with_service(slots, service, text, ctx, prefix="好的，记下了。\n")
     if (service is not None and service != draft.get("service")) or not when.is_clear:
         return None
-    for key in TIME_KEYS:
-        draft.pop(key, None)
-    new_slots = _take_time(dict(slots), draft, when, ctx)
+    new_slots = _apply_time(dict(slots), draft, when, ctx)  # "还是后天吧" keeps the part of the day already said
     if not draft.get("time_kind"):
         return None
     return next_question({**new_slots, "draft": draft}, ctx, prefix=f"好的，时间是{when_text(draft)}。\n")
@@ -586,7 +648,8 @@ def other_service(state: str, slots: Mapping[str, Any], text: str, ctx: Context,
     also ``first``, before it, for a message that starts as a request or has no word of a place, and names none."""
     draft = dict(slots.get("draft") or {})
     old = draft.get("service")
-    if not old or state not in SWITCH_FROM or len(text) > 24 or ctx.nlu.phone(text):
+    if not old or state not in SWITCH_FROM or len(text) > 24 or ctx.nlu.phone(text) \
+            or (state == ASK_PHONE and wrong_phone_words(text) is not None):  # a phone attempt: the phone check's
         return None
     if state == ASK_ADDRESS and first and (not (_REQUEST_CUE.search(text) or not _PLACE.search(text))
                                            or ctx.nlu.address(text, loose=True)):
@@ -707,12 +770,13 @@ def on_proxy_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Cont
 
 
 def on_proxy_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    phone = ctx.nlu.phone(text)
+    phone = ctx.nlu.phone(text) or parse_phone_answer(text)
     if not phone and ctx.phone_on_file and text.strip() == "1":  # the caller's own number, offered
         phone = ctx.phone_on_file
     if not phone:
-        said = said_at_phone(slots, text, ctx)  # "她要理发 后天上午": the order itself, the phone asked later
-        if said is not None:
+        said = said_at_phone(slots, text, ctx) or _request_at_phone(state, slots, text, ctx) \
+            or kept_aside(state, slots, text, ctx, "phone")
+        if said is not None:  # "她要理发 后天上午": the order, the phone asked later; another request; an address
             return said
         return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
     draft = dict(slots.get("draft") or {})
@@ -755,6 +819,9 @@ def on_service(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
             return kept_too
     if offered:
         return _clarify(slots, offered, text, ctx)
+    aside = kept_aside(state, slots, text, ctx, "service")  # "幸福小区3栋101" asked for the service: kept
+    if aside is not None:
+        return aside
     return retry(state, slots, ctx, "您需要什么服务？比如“理发”“修水管”“陪我去医院”。")
 
 
@@ -782,6 +849,10 @@ def on_details(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     corrected = _correct_elsewhere(state, slots, text, ctx, "details")
     if corrected is not None:
         return corrected
+    if len(ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest) < 2:  # only an address, a phone or a time: kept
+        aside = kept_aside(state, slots, text, ctx, "details")
+        if aside is not None:
+            return aside
     draft = dict(slots.get("draft") or {})
     new_slots, rest = _fill(dict(slots), draft, text, ctx)
     draft["details"] = (rest if len(rest) >= 2 else text.strip())[:200]
@@ -805,13 +876,15 @@ def on_time(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     draft = dict(slots.get("draft") or {})
     when = ctx.nlu.time(body, ctx.now, ctx.urgent_window)
     if not when.is_clear:
-        phone = ctx.nlu.phone(text)
-        if phone:  # a phone said at the time question: kept, and the time asked again
-            return result(state, {**slots, "draft": {**draft, "phone": phone}, "misses": 0},
-                          "电话记下了。" + _time_question(slots))
+        aside = kept_aside(state, slots, text, ctx, "time")  # an address or a phone said at the time question: kept
+        if aside is not None:
+            return aside
         if _WAITING_FOR.search(text):  # 等俺儿子下班回来: a time, but not one a volunteer can come at
             return result(state, slots, "好的。大概几点呢？比如“今天晚上六点”或“明天下午三点”。")
-        if when.question:  # 昨天 / 下周 / 月初 / a day word typed wrong / the middle of the night: its own question
+        if when.instead is not None:  # 一个钟头以后 at night: the morning offered ("改成明天上午可以吗？")
+            offered = {**_offer_instead(slots, when, ctx), "misses": 0}
+            return result(state, offered, _time_question(offered))
+        if when.question:  # 昨天 / 下周 / 月初 / a day word typed wrong: its own question
             return result(state, slots, when.question)
         return retry(state, slots, ctx, "什么时间方便？比如“明天上午九点”“周六下午三点”，或“越快越好”。")
     same_day = _offer_on_day(offers, when)
@@ -889,8 +962,10 @@ def _offer_answer(slots: Mapping[str, Any], offer: str, text: str, ctx: Context)
     anything else (a new address said, a no: read as usual)."""
     draft = dict(slots.get("draft") or {})
     if _accepts_offer(text, ctx) or ctx.nlu.same_address_as_last(text) or _SAME_PLACE.match(text.strip()):
-        # taken as the resident knows it: no door asked for again (it was, when it was first given)
-        taken = {**slots, DOOR_ASKED: True, "draft": {**draft, "address": offer}}
+        # taken as the resident knows it: no door asked for again (it was, when it was first given); a phone said
+        # with the yes ("跟上回一样 电话138…") kept too
+        phone = None if draft.get("phone") else ctx.nlu.phone(text)
+        taken = {**slots, DOOR_ASKED: True, "draft": {**draft, "address": offer, **({"phone": phone} if phone else {})}}
         return next_question(taken, ctx, prefix=f"好的，就送到{offer}。\n")
     door = ctx.nlu.address(text, loose=True)
     fixes = ctx.nlu.correction(text) is not None or bool(_SWAP.search(text.strip()))
@@ -936,6 +1011,7 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     door = _door_answer(slots, text, ctx)
     if door is not None:
         return door
+    asked = slots  # (with the estate whose door was asked for: asked again after a phone said instead)
     slots = {k: v for k, v in slots.items() if k != ADDRESS_PART}
     offer = slots.get("address_offer")
     if offer:
@@ -948,6 +1024,10 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     if not offer and loc and loc.get("label") and _accepts_offer(text, ctx):
         draft = {**(slots.get("draft") or {}), "address": loc["label"], "lat": loc.get("lat"), "lng": loc.get("lng")}
         return next_question({**slots, "draft": draft}, ctx)
+    if not ctx.nlu.address(text, loose=True):  # a phone said at the address question: kept, the address asked again
+        aside = kept_aside(state, asked, text, ctx, "address")
+        if aside is not None:
+            return aside
     corrected = _correct_elsewhere(state, slots, text, ctx, "address")
     if corrected is not None:
         return corrected
@@ -963,7 +1043,7 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     if not draft.get("address") and ctx.nlu.same_address_as_last(body):
         if new_slots.get("address_offer"):
             return next_question({**new_slots, "draft": draft}, ctx)
-        return result(state, {**new_slots, "draft": draft}, "没找到您上次留的地址。请说一下小区、楼栋和门牌号，"
+        return result(state, {**new_slots, "draft": draft}, NO_SAVED_WORDS + "请说一下小区、楼栋和门牌号，"
                       "比如“幸福小区3栋2单元501”，也可以发送位置。")
     if not draft.get("address"):
         guess = rest.strip()
@@ -974,6 +1054,58 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     return next_question({**new_slots, "draft": draft}, ctx)
 
 
+# A new request typed at a phone question ("另外家里水管也漏了 能修吗", "顺便问下 能帮我买点菜吗"): not a phone. As at
+# the address, time and summary questions, the order under way is kept and the resident is told what happens with the
+# request: another service is ordered next (or asked about: other_service), more of the same service goes into this
+# order's 内容, and anything else is for after this order; the phone is asked again, no miss counted. A message with
+# a run of digits is a phone attempt and goes to the phone check.
+_ASKS_TOO = re.compile(r"还有|还想|也想|也要|也漏|也坏|也堵|也得|也需要|^还要|能.{0,10}吗|可以.{0,10}吗|行不行|"
+                       r"问(?:一)?下|问问|对了")
+_SAME_MORE = re.compile(r"另外|顺便|顺带|还有|也")  # more of the same service: "另外家里水管也漏了" at a repair
+_DIGITS = re.compile(r"[0-9０-９]{3,}")
+
+
+def _request_at_phone(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
+    """The answer to a new request said at a phone question (the order kept, the phone asked again); None when the
+    text is no request or is a phone attempt."""
+    draft = dict(slots.get("draft") or {})
+    old = draft.get("service")
+    if not old or _DIGITS.search(text) or wrong_phone_words(text) is not None:
+        return None
+    if not (_REQUEST_CUE.search(text) or _ASKS.search(text) or _ALSO.search(text) or _ASKS_TOO.search(text)):
+        return None
+    code = named_service(text, ctx)
+    old_name = ctx.nlu.service_name(str(old))
+    if code is not None and code != old:
+        if state == ASK_PHONE and not _ALSO.search(text):
+            return None  # "我想理个发" alone: other_service asks whether this order becomes that one
+        details = (tidy_details(text) if len(text) > 2 else "") or ctx.nlu.service_name(code)
+        if state == ASK_PHONE:
+            return _also(slots, code, details, ctx)
+        more = [*_more_without(slots, code), {"service": code, "details": details[:200]}]
+        return _phone_again(state, {**slots, MORE: more}, ctx,
+                            f"好的，先把这单【{old_name}】下好，接着帮您下【{ctx.nlu.service_name(code)}】。\n")
+    if code == old and _SAME_MORE.search(text):
+        added = tidy_details(text)
+        details = str(draft.get("details") or old_name)
+        if added and added not in details:
+            draft["details"] = f"{details}；{added}"[:200]
+        return _phone_again(state, {**slots, "draft": draft}, ctx,
+                            f"好的，这件事也记在这单【{old_name}】里，志愿者上门时一起看。\n")
+    if code == old:
+        return None
+    return _phone_again(state, slots, ctx, f"好的，您说的这件事，等这单【{old_name}】下好后再跟我说一遍，我接着帮您办；"
+                        "这单不会丢。\n")
+
+
+def _phone_again(state: str, slots: Mapping[str, Any], ctx: Context, prefix: str) -> Result:
+    """The phone question asked again after something else was answered (no miss counted)."""
+    if state == PROXY_PHONE:
+        name = ((slots.get("draft") or {}).get("for") or {}).get("name") or "老人家"
+        return result(state, {**slots, "misses": 0}, f"{prefix}现在还差{name}的联系电话，请发手机或座机号码。")
+    return next_question(slots, ctx, prefix=prefix)
+
+
 def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     proxy_phone = ((slots.get("draft") or {}).get("for") or {}).get("phone")
     if ctx.phone_on_file and _accepts_offer(text, ctx) and not proxy_phone:
@@ -982,18 +1114,22 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
         corrected = _correct_elsewhere(state, slots, text, ctx, "phone") or _moved_address(slots, text, ctx)
         if corrected is not None:
             return corrected
-        phone = ctx.nlu.phone(text)
+        phone = ctx.nlu.phone(text) or parse_phone_answer(text)  # (a landline without its area code: 66881234)
     if not phone and _NO_PHONE.search(text) and not (slots.get("draft") or {}).get("for"):
         draft = {**(slots.get("draft") or {}), "no_phone": True}
         return next_question({**slots, "draft": draft}, ctx,
                              prefix="没关系，不留电话也可以。志愿者会通过这个公众号给您发消息，需要时社区工作人员帮忙安排。\n")
     if not phone:
-        door = _more_door(slots, text, ctx) or said_at_phone(slots, text, ctx)
+        door = _more_door(slots, text, ctx) or said_at_phone(slots, text, ctx) \
+            or kept_aside(state, slots, text, ctx, "phone")  # an address said again at the phone question: kept
         if door is not None:
             return door
         if re.fullmatch(r"\s*(?:[0-9]|好|好的|确认|对|是|可以|行)\s*", text):  # "1" as if confirming: not a miss
             return result(state, slots, "还差一个联系电话，订单才能提交。请发手机或座机号码，比如 13800138000；"
                           "没有电话也可以，回复“没有电话”。")
+        asked = _request_at_phone(state, slots, text, ctx)  # "另外家里水管也漏了 能修吗": a request, not a phone
+        if asked is not None:
+            return asked
         return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
     draft = {k: v for k, v in (slots.get("draft") or {}).items() if k != "no_phone"}
     draft["phone"] = phone
@@ -1151,6 +1287,59 @@ def _correct_elsewhere(state: str, slots: Mapping[str, Any], text: str, ctx: Con
     if not changed:
         return _wrong_phone(slots, fix.value) if slot == "phone" else None
     return next_question({**new_slots, "draft": draft}, ctx, prefix="已修改。")
+
+
+_SLOT_WORDS_SAID = {"address": "地址", "phone": "电话", "time": "时间"}
+
+
+def kept_aside(state: str, slots: Mapping[str, Any], text: str, ctx: Context, asking: str) -> Result | None:
+    """At any question, an answer that is plainly another slot (an address at the time question, a phone at the
+    address question, "不对 是6号楼" after the address was given): kept for that slot, said so in a word ("地址记下了"),
+    and the question asked again (no miss counted; an offer made stays offered). None when the text says no other
+    slot. ``asking``: the slot of the question ("service" and "details" ask for none of these)."""
+    if asking == "phone" and wrong_phone_words(text) is not None:  # a phone with digits missing: said so first
+        return None
+    draft = dict(slots.get("draft") or {})
+    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    new_slots = dict(slots)
+    kept: list[str] = []
+    changed: list[str] = []
+    if asking != "address":
+        old = str(draft.get("address") or "")
+        address = found.address
+        fix = ctx.nlu.correction(text) if not address and old else None
+        if not address and fix is not None and fix.value and fix.slot in (None, "address") \
+                and _slot_of(fix.value, ctx) == "address":  # "不对 是6号楼": part of the address given, changed
+            address = ctx.nlu.merge_address(old, ctx.nlu.address(fix.value, loose=True) or fix.value)
+        if address:
+            draft = {k: v for k, v in draft.items() if k not in ("lat", "lng")}
+            draft["address"] = address[:200]
+            (changed if old and old != draft["address"] else kept).append("address")
+    if asking != "phone" and found.phone:
+        (changed if draft.get("phone") and draft["phone"] != found.phone else kept).append("phone")
+        draft = {k: v for k, v in draft.items() if k != "no_phone"}
+        draft["phone"] = found.phone
+    if asking != "time" and found.time.is_clear and not is_past(found.time, ctx.now):
+        (changed if draft.get("time_kind") else kept).append("time")
+        new_slots = _apply_time(new_slots, draft, found.time, ctx)
+    if not kept and not changed:
+        return None
+    words = [f"{_SLOT_WORDS_SAID[k]}记下了" for k in kept[:1]] if len(kept) == 1 else \
+        ["、".join(_SLOT_WORDS_SAID[k] for k in kept) + "都记下了"] if kept else []
+    words += [f"地址改成{draft['address']}" if k == "address" else f"{_SLOT_WORDS_SAID[k]}改了" for k in changed]
+    prefix = "好的，" + "，".join(words) + "。\n"
+    new_slots = {**new_slots, "draft": draft, "misses": 0}
+    if state == PROXY_PHONE:
+        return _phone_again(state, new_slots, ctx, prefix)
+    if state == ASK_ADDRESS and slots.get(ADDRESS_PART):  # "几栋几单元几号？" asked again, the estate kept
+        return result(state, new_slots, prefix + f"{slots[ADDRESS_PART]}几栋几单元几号？"
+                      "（比如“3栋2单元501”；没有门牌号的话回复“就这样”）")
+    if state == ASK_SERVICE:
+        return result(state, new_slots, prefix + (menu_question(list(slots.get("candidates") or []), ctx)
+                      if slots.get("candidates") else "您需要什么服务？直接说就行，比如“理发”“修水管”“陪我去医院”。"))
+    if state == ASK_DETAILS:
+        return result(state, new_slots, prefix + "请简单说说具体要做什么，比如“卫生间水管漏水”。")
+    return next_question(new_slots, ctx, prefix=prefix)
 
 
 def _wrong_phone(slots: Mapping[str, Any], said: str) -> Result | None:
@@ -1445,7 +1634,11 @@ _FIX_WORDS = re.compile(r"不是|换成|改成|改到|改为|错了|不对|换�
 
 def may_ask_change(text: str) -> bool:
     """A cheap first look for the edge (whether to read the open orders): the words of a change at all."""
-    return bool(_CHANGE_ORDER.search(text) or _FIX_WORDS.search(text))
+    return bool(_CHANGE_ORDER.search(text) or _FIX_WORDS.search(text) or _MORE_WORDS.search(text))
+
+
+# "再加一样 顺便换个灯泡" / "内容改成…": more to do on a submitted order (changing.content_asked reads it)
+_MORE_WORDS = re.compile(r"顺便|顺带|再加|还加|加一[样项个]|补充|内容|要做的事|另外|(?:再|也|还要|还得)帮")
 
 
 def change_asked(text: str, ctx: Context) -> tuple[str | None, int | None] | None:
@@ -1498,11 +1691,115 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
                       "也可以说“满意”“一般”“不满意”。")
     if hearts is None:
         return retry(state, slots, ctx, "请回复 0 到 5 的数字（5 颗心最满意），也可以说“满意”“一般”“不满意”。")
-    rate = Action("rate", {"order": order, "hearts": hearts})
+    guessed = {"guessed": True} if not _A_NUMBER.search(text) else {}  # "挺好" / "差评": how to change it is said
+    slots = rated_now(slots, order, hearts, ctx, guessed=bool(guessed))
+    rate = Action("rate", {"order": order, "hearts": hearts, **guessed})
     if said_more(text):  # "5颗心 师傅很好": the rating and the comment in one message; not asked for a comment again
-        return idle(None, slots, actions=(Action("rate", {"order": order, "hearts": hearts, "commented": True}),
+        return idle(None, slots, actions=(Action("rate", {"order": order, "hearts": hearts, "commented": True,
+                                                          **guessed}),
                                          Action("comment", {"order": order, "comment": text.strip()[:500]})))
     return result(RATE_COMMENT, {**slots, "misses": 0, "rated": hearts}, None, actions=(rate,))
+
+
+# -- a rating corrected right after it was given ("不对 五颗星", "改成5星", "我想给5分", "打错了 是3") ----------------
+# Within RERATE_FOR of giving it (whatever was said between), once: the rating is changed by the domain
+# (bot.serviceloop.rerating, which holds the same window and makes the points follow); later, or a second time, the
+# plain truth and 人工.
+RERATE_FOR = timedelta(hours=1)
+RERATE_TOLD_FOR = timedelta(days=1)  # after the window, a correction of that rating is still answered plainly
+RERATE_LATE = "评价超过一个小时就不能在这里改了。要更正请回复“人工”，社区工作人员帮您改。"
+_A_NUMBER = re.compile(r"[0-9０-９零一二两三四五]|★|☆|⭐|❤|♥")
+_FIXING = re.compile(r"不对|错了|打错|评错|点错|按错|说错|搞错|弄错|改成|改为|改一下|改下|换成|应该是|应该给|"
+                     r"我想给|想给|重新|本来是|本来想")
+_FIX_WORDS_RATING = re.compile(r"不对|错了|打错了?|评错了?|点错了?|按错了?|说错了?|搞错了?|弄错了?|改成|改为|改一下|"
+                               r"改下|换成|应该是|应该给|我想给|想给|重新|本来是|本来想给?|给他|给她|给|是|吧|啊|呀|了|的|"
+                               r"[\s,，。.!！~]")
+
+
+def rated_now(slots: Mapping[str, Any], order: Any, hearts: int, ctx: Context,
+              guessed: bool = False) -> dict[str, Any]:
+    """The slots with the rating just given remembered (a kept slot), for a correction soon after; ``guessed``: read
+    from words ("挺好"), which words may correct ("点错了 应该是满意"); a rating given as a number only a number."""
+    last = {"order": order, "hearts": hearts, "at": ctx.now.isoformat(), **({"guessed": True} if guessed else {})}
+    return {**slots, LAST_RATING_SLOT: last}
+
+
+# A number of hearts in a correction ("改成3颗心", "不对 是5颗", "打错了 是3", "★★★★★"): a lone digit 0-5, or a Chinese
+# one with its heart word or at the end; "来晚了20分钟", "一个小时就修好了" say no hearts.
+_HEARTS_NUMBER = re.compile(r"(?<![0-9０-９])[0-5０-５](?![0-9０-９.])|[零一二两三四五](?:颗|个|星|心|分|$)|"
+                            r"[零一二两三四五](?=[\s,，。!！吧啊呀的]*$)|★|☆|⭐|❤|♥")
+
+
+def says_hearts(text: str) -> bool:
+    """Whether a text gives a number of hearts (a correction or a rating said again), not only words (一般般, 还行)."""
+    return bool(_HEARTS_NUMBER.search(text.strip()))
+
+
+def recent_rating(slots: Mapping[str, Any], now: datetime) -> Mapping[str, Any] | None:
+    """The rating given in chat within RERATE_FOR (and not corrected yet), else None."""
+    last = slots.get(LAST_RATING_SLOT)
+    if not isinstance(last, Mapping) or last.get("order") is None or last.get("hearts") is None \
+            or last.get("corrected"):
+        return None
+    return last if _within(last, now, RERATE_FOR) else None
+
+
+def _within(last: Mapping[str, Any], now: datetime, span: timedelta) -> bool:
+    try:
+        return now - datetime.fromisoformat(str(last.get("at"))) <= span
+    except (TypeError, ValueError):
+        return False
+
+
+def rerate_said(slots: Mapping[str, Any], text: str, ctx: Context, any_rating: bool = False,
+                any_age: bool = False) -> int | None:
+    """The hearts a correction of the recent rating gives ("不对 五颗星" -> 5, "打错了 是3" -> 3); None when there is
+    no recent rating or the text is no correction. ``any_rating``: a rating said alone counts (asked for a comment,
+    "给他五颗心" right after "挺好"); ``any_age``: of any rating given in chat (a late one is answered plainly)."""
+    last = slots.get(LAST_RATING_SLOT) if any_age else recent_rating(slots, ctx.now)
+    if not isinstance(last, Mapping) or len(text.strip()) > 20 or not _within(last, ctx.now, RERATE_TOLD_FOR):
+        return None
+    fixing = bool(_FIXING.search(text))
+    if not (fixing or any_rating):
+        return None
+    # a comment is a comment ("服务一般般，来晚了"): only a number changes the hearts, or words that say it is wrong
+    # of a rating itself read from words ("差评" then "点错了 应该是满意"); more words than the correction's
+    # ("5颗心 师傅很好", "时间不对 一般般") make it a comment
+    rest = _FIX_WORDS_RATING.sub("", text)
+    if said_more(rest) or not (says_hearts(text) or (fixing and last.get("guessed"))):
+        return None
+    hearts = ctx.nlu.rating(text)
+    if hearts is None:
+        hearts = ctx.nlu.rating(rest) if rest else None
+    return None if hearts is None else int(hearts)
+
+
+def rerate(slots: Mapping[str, Any], ctx: Context, hearts: int) -> Result:
+    """The recent rating corrected to ``hearts`` (the domain changes it and says so), or kept when it is the same."""
+    last = recent_rating(slots, ctx.now) or {}
+    rest = {k: v for k, v in slots.items() if k not in ("rate_order", "misses", "rated")}
+    if int(last.get("hearts", -1)) == hearts:
+        return idle(f"好的，就是{hearts}颗心，已经记下了，谢谢您！", rest)
+    done = {**rest, LAST_RATING_SLOT: {**last, "hearts": hearts, "corrected": True}}  # once: a second one is told so
+    return idle(None, done, actions=(Action("rerate", {"order": last.get("order"), "hearts": hearts,
+                                                       "was": last.get("hearts")}),))
+
+
+def rerate_refused(slots: Mapping[str, Any], now: datetime | None = None) -> Result | None:
+    """A correction of a rating given in chat that is no longer possible here (corrected once, or too late): the
+    plain truth and 人工; within the hour ("刚才评错了", no number said) how to say the new hearts; None when no rating
+    was given in chat."""
+    last = slots.get(LAST_RATING_SLOT)
+    if not isinstance(last, Mapping) or last.get("order") is None:
+        return None
+    rest = {k: v for k, v in slots.items() if k not in ("rate_order", "misses", "rated")}
+    if now is not None and recent_rating(slots, now) is not None:
+        return idle(f"订单{last['order']}现在是{last.get('hearts')}颗心。要改成几颗心？请直接说，比如“改成5颗心”"
+                    "（只能改一次）。", rest)
+    if last.get("corrected"):
+        return idle(f"订单{last['order']}的评价已经改为{last.get('hearts')}颗心。这一单的评价已经改过一次了，"
+                    "还要更正请回复“人工”，社区工作人员帮您改。", rest)
+    return idle(f"订单{last['order']}已经评为{last.get('hearts')}颗心。{RERATE_LATE}", rest)
 
 
 # The answer opens with a verdict ("挺好", "挺好的 小伙子很热情", "非常好 十分感谢"): the rating asked for, taken (the
@@ -1526,7 +1823,10 @@ def on_rate_comment(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Co
     clean_slots = {k: v for k, v in slots.items() if k not in ("rate_order", "misses", "rated")}
     if order is None or ctx.nlu.is_no(text):
         return idle("好的，谢谢您！", clean_slots)
-    again = ctx.nlu.rating(text) if len(text.strip()) <= 12 else None
+    fixed = rerate_said(slots, text, ctx, any_rating=True)  # "不对 五颗星" / "打错了 是3": the rating corrected
+    if fixed is not None:
+        return rerate(slots, ctx, fixed)
+    again = ctx.nlu.rating(text) if len(text.strip()) <= 12 and says_hearts(text) and not said_more(text) else None
     if again is not None and slots.get("rated") is not None:  # "给他五颗心" is a rating, not a comment
         if int(slots["rated"]) == again:
             return idle(f"好的，就是{again}颗心，已经记下了，谢谢您！", clean_slots)

@@ -537,11 +537,24 @@ def on_birth(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
     return _next(slots, reg, ctx)
 
 
+ID_EXPLAINED = "id_explained"  # slot: what the ID question wants was said once (an answer with no digit in it)
+
+
 def on_id(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     reg = reg_of(slots)
     if text.strip() in ("改性别", "改出生日期", "改年龄"):
         field = "gender" if text.strip() == "改性别" else "birth"
         return start_edit(slots, reg, field, ctx)
+    if not re.search(r"\d", unicodedata.normalize("NFKC", text)):
+        # no digit at all ("修水管 通下水道": the skills, said a step early): no ID attempt, nothing counted as one;
+        # what is needed said once, then briefly, with the ways out
+        said_before = bool(slots.get(ID_EXPLAINED))
+        if not said_before:
+            return result(state, {**slots, ID_EXPLAINED: True},
+                          "这一步要填的是身份证号：18位，都是数字，最后一位也可能是X，比如 110101199003071234。"
+                          "会做什么服务，填完身份证号后再问您。\n"
+                          "不想报名了回复“取消”，想找工作人员回复“人工”，回到主菜单回复“菜单”。")
+        return result(state, slots, "请输入18位身份证号（数字）。回复“取消”不报了，回复“人工”找工作人员。")
     try:
         card: IdCard = parse_id(text, today(ctx))
     except IdCardError as exc:

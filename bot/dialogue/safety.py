@@ -7,31 +7,110 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.dialogue.core import AFTER_EMERGENCY_SLOT, Action, Result, idle
-from intents.emergency import Emergency
+from bot.dialogue import ordering
+from bot.dialogue.core import AFTER_EMERGENCY_SLOT, Action, Context, Result, State, idle, kept
+from intents.emergency import Emergency, prepare
 
 # The numbers to call by kind; a hub overrides them in its settings ("hotlines"), e.g. the local gas company.
+# A gas leak has no national number (119 is the fire brigade, not the gas company): without the hub's "gas" line the
+# reply says where the resident finds theirs (GAS_COMPANY); 119 only for a fire, 120 for someone who passed out.
 DEFAULT_HOTLINES: Mapping[str, str] = {
     "medical": "120",
     "fire": "119",
-    "gas": "119",
+    "gas": "",
     "crime": "110",
     "self_harm": "12356",
     "water": "119",
 }
 STAFF_TOLD = "已经通知社区值班人员，会尽快联系您。"
+# A crime that is a fraud (被骗 / 转账 / 冒充公安) gets its own steps: the anti-fraud hotline (a hub may set its own
+# under "fraud" in its hotlines), stop paying, the bank to stop the payment, the records kept. It stays a "crime"
+# emergency (110 first, the same staff alert); the flavour is derived here from the detector's cue and the words.
+FRAUD = "fraud"
+FRAUD_HOTLINE = "96110"
+_FRAUD_WORDS = re.compile(r"骗|诈骗|冒充|转账|转钱|转了钱|汇款|打款|打钱|验证码|银行卡|安全账户|刷单|中奖|"
+                          r"洗钱|公检法|退款.{0,6}(?:客服|链接)|贷款.{0,6}(?:解冻|保证金)")
+
+
+# A lure or a threat to the person (被骗出去 现在不让我走): their safety first, the crime answer as it is.
+_IN_DANGER = re.compile(r"不让(?:我|他|她|人)?(?:走|离开|出|回)|关起来|关在|锁在|扣着|打我|打人|抢|刀|跟踪|跟着我|"
+                        r"拉走|带走|骗(?:出去|走|到)|威胁")
+
+
+# A household water incident (a burst pipe, a drain backing up, an overflowing toilet) where nobody is trapped and the
+# water is not deep or rising: the safety steps (shut the main valve, the mains if water nears the sockets), then an
+# urgent repair order, not "go to high ground". A flood (people trapped, water deep or rising, rain, the street,
+# the cellar), hot water (scalds) or sparks keep the full water emergency answer.
+HOUSEHOLD = "household"
+_FIXTURE = re.compile(r"水管|管子|管道|下水道|下水|地漏|马桶|水龙头|龙头|水表|水阀|阀门|水池|洗手池|洗菜池|洗衣机|"
+                      r"卫生间|厕所|洗手间|厨房|楼上.{0,4}(?:漏|渗|滴)")
+_DRAIN = re.compile(r"下水道|下水|地漏|马桶|反水|返水|倒灌|堵")
+_FLOOD = re.compile(r"被困|困在|困住|围住|出不来|出不去|走不了|越来越(?:深|高|大|多)|越涨越|越积越|还在涨|"
+                    r"往上涨|涨上来|漫上来|涨水|水(?:好|很|太|特别)?深|膝盖|齐腰|到腰|没过|淹到|胸口|淹死|落水|溺水|洪水|大水|发水|山洪|暴雨|大雨|"
+                    r"河水|江水|决堤|冲走|救命|塌|触电|电到|漏电|冒火|火花|冒烟|着火|开水|热水|暖气|烫|"
+                    r"车库|地下室|隧道|桥洞|马路|街上|路上|村里|楼道|电梯|"
+                    r"(?:老人|孩子|小孩|人).{0,6}(?:困|出不|走不|动不了|起不来|摔)")
+
+
+def household(kind: str, cue: str, text: str, after_household: bool = False) -> bool:
+    """A water emergency that is a household incident: a pipe, drain or fixture at home, nobody trapped, the water
+    neither deep nor rising. ``after_household``: the last emergency was one (what follows needs no fixture named)."""
+    if kind != "water":
+        return False
+    words = text + " " + prepare(text)[1]
+    if _FLOOD.search(words):
+        return False
+    return after_household or bool(_FIXTURE.search(words) or _FIXTURE.search(cue))
+
+
+def flavour(kind: str, cue: str, text: str, after_household: bool = False) -> str:
+    """The sub-kind of an emergency the reply is worded for: "fraud" for a crime that is a scam (money or codes, no
+    one holding or threatening the person), "household" for water at home that needs a plumber (:func:`household`),
+    else ""."""
+    if kind == "crime" and (_FRAUD_WORDS.search(cue) or _FRAUD_WORDS.search(text)) and not _IN_DANGER.search(text):
+        return FRAUD
+    if household(kind, cue, text, after_household):
+        return HOUSEHOLD
+    return ""
 
 
 def hotline(kind: str, hotlines: Mapping[str, str] | None) -> str:
     return (hotlines or {}).get(kind) or DEFAULT_HOTLINES[kind]
 
 
-def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str:
-    """The passive reply: call this number now, then these steps. Never a menu, never an appointment time."""
+def fraud_hotline(hotlines: Mapping[str, str] | None) -> str:
+    return (hotlines or {}).get(FRAUD) or FRAUD_HOTLINE
+
+
+GAS_COMPANY = "燃气公司抢修电话（燃气卡或账单上有）"
+
+
+def gas_line(hotlines: Mapping[str, str] | None) -> str:
+    """The gas company's repair line: the hub's, else where the resident finds it."""
+    number = hotline("gas", hotlines)
+    return f"燃气公司抢修电话 {number}" if number else GAS_COMPANY
+
+
+def household_steps(text: str, hotlines: Mapping[str, str] | None = None) -> str:
+    """One or two steps for water at home, and when to call the fire brigade after all."""
+    first = "先别再用水、别冲马桶" if _DRAIN.search(text) and not re.search(r"水管|管子|爆|裂", text) \
+        else "先关上家里的总水阀（多在水表旁边）"
+    return (f"{first}；水流到插座、电器附近的话，先把电闸拉下来，别踩着水去碰电器。\n"
+            f"有人被困或水越来越深，请马上拨打 {hotline('water', hotlines)}。")
+
+
+def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None, sub: str = "") -> str:
+    """The passive reply: call this number now, then these steps. Never a menu, never an appointment time.
+    ``sub``: the flavour (:func:`flavour`), "fraud" for a scam."""
     number = hotline(kind, hotlines)
+    if kind == "crime" and sub == FRAUD:
+        return (f"被骗了请马上拨打 {number} 报警，也可以打全国反诈专线 {fraud_hotline(hotlines)}！\n"
+                "马上停止转账、挂断对方的电话，不要再打钱、不要说验证码；立刻打银行客服电话，要求冻结账户、止付刚转出的钱。\n"
+                "聊天记录、转账记录、对方的电话和账号都留着，不要删。\n" + STAFF_TOLD)
     if kind == "medical":
         return (f"这可能是急症，请马上拨打 {number} 急救电话！\n"
                 "说清地址和病人情况。摔倒或昏迷的人不要随意搬动，侧躺保持呼吸通畅。\n" + STAFF_TOLD)
@@ -40,7 +119,9 @@ def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str
                 "先带家人离开，用湿毛巾捂住口鼻、弯腰走楼梯，不要坐电梯，不要回去拿东西。\n" + STAFF_TOLD)
     if kind == "gas":
         return ("闻到燃气味：不要开关电灯电器、不要点火，马上开窗，关掉燃气阀门，"
-                f"到室外再打电话：燃气抢修 {number}。\n" + STAFF_TOLD)
+                f"到室外再打{gas_line(hotlines)}。\n"
+                f"着火了请马上打 {hotline('fire', hotlines)}；有人晕倒请马上打 {hotline('medical', hotlines)}。\n"
+                + STAFF_TOLD)
     if kind == "crime":
         return (f"请先保证自己安全，马上拨打 {number} 报警！\n"
                 "躲到安全的地方、锁好门，不要和对方硬碰硬。\n" + STAFF_TOLD)
@@ -48,17 +129,22 @@ def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str
         return ("听到您这样说，我们很担心您，您不是一个人。\n"
                 f"请现在就拨打心理援助热线 {number}（24小时有人接），有危险请马上打 120 或 110。\n"
                 "社区工作人员会马上联系您，愿意的话也可以一直跟我说。")
+    if kind == "water" and sub == HOUSEHOLD:
+        return household_steps("", hotlines) + "\n" + STAFF_TOLD
     if kind == "water":
         return ("请先到高处或安全的地方，远离电源插座，能关总水阀就关上。\n"
                 f"有人被困或水很深，请马上拨打 {number}。\n" + STAFF_TOLD)
     raise ValueError(f"unknown emergency kind {kind!r}")
 
 
-# After an emergency answer, the next few messages are most likely about it ("那现在咋办啊", "火灭了 吓死我了",
-# "我儿子也不来看我"): they get a caring answer that repeats the number and says staff were told, not a catch-all
-# or an order form. Commands (我的订单, 人工...) still work as always.
+# After an emergency answer, a message about it ("那现在咋办啊", "火灭了 吓死我了", "还是喘不上气", after self-harm talk
+# anything but a request) gets a caring answer that repeats the number, not a catch-all or an order form; thanks
+# ("好的 谢谢") get a short calm word; a rating, an order or any other request is handled as always. Staff hear of
+# what is said next at most once in RE_ALERT_FOR, and the reply says so only then.
 FOLLOW_UPS = 3
 FOLLOW_UP_FOR = timedelta(minutes=30)
+RE_ALERT_FOR = timedelta(minutes=10)
+TOLD_AT = "told_at"  # in the after-emergency slot: when staff were last passed what the person said next
 DRAFT_KEPT = "draft"  # in the after-emergency slot: the order that was being made when the alarm came
 
 # "没事了 是锅糊了 虚惊一场" / "搞错了" / "误会": the alarm called off by the person who raised it.
@@ -112,20 +198,109 @@ def call_off(slots: Mapping[str, Any], text: str) -> tuple[dict[str, Any], Actio
 
 
 def answer(found: Emergency, slots: Mapping[str, Any], text: str, hotlines: Mapping[str, str] | None,
-           now: datetime | None = None) -> Result:
+           now: datetime | None = None, sub: str | None = None) -> Result:
     """End whatever dialogue was under way (kept slots stay), answer at once and ask the domain to alert staff,
     with the phone and address of the order being made, if it had them (the staff alert's numbers to call)."""
     draft = slots.get("draft") or {}
+    sub = flavour(found.kind, found.cue, text) if sub is None else sub
+    data = _alert(found, text, draft, sub)
+    after = _after_record(found.kind, sub, slots, now)
+    return idle(emergency_reply(found.kind, hotlines, sub), {**slots, AFTER_EMERGENCY_SLOT: after},
+                actions=(Action("emergency", data),))
+
+
+def respond(state: str, found: Emergency, slots: Mapping[str, Any], text: str, ctx: Context) -> Result:
+    """The answer to a message the detector calls an emergency, in any state (before anything else).
+
+    The same emergency said again while it is recent ("还是喘不上气", "救护车还没来") gets the follow-up (the number
+    again), staff passed the words at most once in RE_ALERT_FOR, no second incident. A household water incident gets
+    its safety steps and goes straight on into an urgent repair order with what was typed (address, phone, 越快越好);
+    staff are alerted as for any emergency (an incident row: a burst pipe at an elderly resident's is worth knowing).
+    While handed over to staff the answer is the plain one: the bot starts no order under the staff's feet."""
+    before = recent(slots, ctx.now)
+    same_kind = before is not None and before.get("kind") == found.kind
+    sub = flavour(found.kind, found.cue, text, same_kind and before is not None and before.get("sub") == HOUSEHOLD)
+    if state == State.HUMAN:
+        return answer(found, slots, text, ctx.hotlines, ctx.now, sub)
+    again = before is not None and same_kind and str(before.get("sub") or "") == sub
+    if sub == HOUSEHOLD:
+        code = repair_service(ctx)
+        if code is not None:
+            return _household_order(found, code, slots, text, ctx, again)
+    if again:
+        res = follow_up(slots, ctx.now, ctx.hotlines, text, known=True)
+        if res is not None:
+            return _with_kept_draft(res, slots)
+    return answer(found, slots, text, ctx.hotlines, ctx.now, sub)
+
+
+def repair_service(ctx: Context) -> str | None:
+    """The hub's catalogue service that fixes a pipe (whatever its code), or None when it has none."""
+    return ordering.service_asked("帮我修水管", ctx)
+
+
+def _household_order(found: Emergency, code: str, slots: Mapping[str, Any], text: str, ctx: Context,
+                     again: bool) -> Result:
+    """The safety steps, then the urgent repair order (the one under way taken on when it is already the repair)."""
+    draft = slots.get("draft") if isinstance(slots.get("draft"), Mapping) else None
+    same = dict(draft) if draft and draft.get("service") == code else {}
+    after = dict(recent(slots, ctx.now) or {}) if again else _after_record(found.kind, HOUSEHOLD, slots, ctx.now)
+    if same:
+        if (after.get(DRAFT_KEPT) or {}).get("service") == code:
+            del after[DRAFT_KEPT]  # the repair under way goes on: not kept a second time
+    elif draft and draft.get("service"):
+        after[DRAFT_KEPT] = dict(draft)  # another order was being made: kept, as for any emergency
+    may_tell = not again or _may_tell(after, ctx.now)
+    if again and may_tell:
+        after[TOLD_AT] = ctx.now.isoformat()
+    told = "" if not may_tell else "您说的我已经转告社区值班人员了。" if again else "社区值班人员也已经知道了。"
+    said = text if ctx.nlu.time(text, ctx.now, ctx.urgent_window).is_clear or same.get("time_kind") \
+        else text + " 越快越好"  # nothing said of the time: as soon as possible
+    name = ctx.nlu.service_name(code)
+    prefix = (household_steps(text, ctx.hotlines) + "\n" + told
+              + ("接着帮您办加急报修：\n" if same else f"现在帮您加急报修【{name}】，师傅会尽快上门：\n"))
+    base = {**ordering._without_offers(kept(slots)), "candidates": [], AFTER_EMERGENCY_SLOT: after, "draft": same}
+    res = ordering._with_service(base, code, said, ctx, prefix=prefix)
+    if not may_tell:
+        return res
+    if again:
+        return replace(res, actions=(Action("emergency_followup", {"kind": found.kind, "text": text[:500]}),
+                                     *res.actions))
+    made = res.slots.get("draft") or {}
+    typed = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)  # (an address without its door is asked again)
+    where = {"address": made.get("address") or typed.address, "phone": made.get("phone") or typed.phone}
+    return replace(res, actions=(Action("emergency", _alert(found, text, where, HOUSEHOLD)), *res.actions))
+
+
+def _alert(found: Emergency, text: str, draft: Mapping[str, Any], sub: str) -> dict[str, Any]:
+    """The "emergency" action's data: what staff are alerted with."""
     data = {"kind": found.kind, "cue": found.cue, "text": text[:500],
             **{k: str(draft[k]) for k in ("phone", "address") if draft.get(k)}}
-    after: dict[str, Any] = {"kind": found.kind, "left": FOLLOW_UPS, "at": now.isoformat() if now else ""}
+    if sub:
+        data["sub"] = sub
+    return data
+
+
+def _after_record(kind: str, sub: str, slots: Mapping[str, Any], now: datetime | None) -> dict[str, Any]:
+    """The after-emergency slot of a new emergency: its kind, when, the follow-ups left, the order kept."""
+    after: dict[str, Any] = {"kind": kind, "left": FOLLOW_UPS, "at": now.isoformat() if now else "",
+                             **({"sub": sub} if sub else {})}
+    draft = slots.get("draft") or {}
     earlier = slots.get(AFTER_EMERGENCY_SLOT)
     if isinstance(draft, Mapping) and draft.get("service"):
         after[DRAFT_KEPT] = dict(draft)  # the order being made before the alarm: kept, offered once it is over
     elif isinstance(earlier, Mapping) and earlier.get(DRAFT_KEPT):
         after[DRAFT_KEPT] = dict(earlier[DRAFT_KEPT])
-    return idle(emergency_reply(found.kind, hotlines), {**slots, AFTER_EMERGENCY_SLOT: after},
-                actions=(Action("emergency", data),))
+    return after
+
+
+def _with_kept_draft(res: Result, slots: Mapping[str, Any]) -> Result:
+    """A follow-up that ended an order being made: the order kept in the emergency's record, as an alarm keeps it."""
+    draft = slots.get("draft")
+    if not isinstance(draft, Mapping) or not draft.get("service"):
+        return res
+    after = {**(res.slots.get(AFTER_EMERGENCY_SLOT) or {}), DRAFT_KEPT: dict(draft)}
+    return replace(res, slots={**res.slots, AFTER_EMERGENCY_SLOT: after})
 
 
 def _still_about_it(after: Any, now: datetime) -> bool:
@@ -137,35 +312,108 @@ def _still_about_it(after: Any, now: datetime) -> bool:
         return False
 
 
-def follow_up_reply(kind: str, hotlines: Mapping[str, str] | None = None) -> str:
-    """A caring answer to what someone says right after an emergency: the number again, staff were told."""
+def _may_tell(after: Mapping[str, Any], now: datetime) -> bool:
+    """Whether what is said next may go to staff now: not passed on yet, or last passed on RE_ALERT_FOR ago."""
+    try:
+        return now - datetime.fromisoformat(str(after[TOLD_AT])) >= RE_ALERT_FOR
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+def _call_now(kind: str, hotlines: Mapping[str, str] | None, sub: str = "") -> str:
+    """Whom to call if it gets worse, in a few words."""
+    if kind == "gas":
+        return f"打{gas_line(hotlines)}"
+    if kind == "crime" and sub == FRAUD:
+        return f"打 {hotline(kind, hotlines)} 或反诈专线 {fraud_hotline(hotlines)}"
+    return f"拨打 {hotline(kind, hotlines)}"
+
+
+def follow_up_reply(kind: str, hotlines: Mapping[str, str] | None = None, sub: str = "", told: bool = True) -> str:
+    """A caring answer to what someone says about the emergency right after it: the number again, and (``told``)
+    that staff were passed what they said."""
     number = hotline(kind, hotlines)
+    staff = "我已经把您说的转告社区值班人员了，他们会尽快联系您。" if told else ""
+    if kind == "crime" and sub == FRAUD:
+        return (f"您别着急，我们在。如果还没报警，请现在就打 {number}，反诈专线 {fraud_hotline(hotlines)} 也可以打；"
+                "别再转钱，马上打银行客服电话冻结、止付；聊天和转账记录都留着，不要删。"
+                + (f"\n{staff}" if told else ""))
     if kind == "self_harm":
         return ("我在听，谢谢您愿意跟我说这些。您不是一个人，社区工作人员已经知道了，会尽快来联系您、陪陪您。\n"
                 f"心里难受的时候，随时可以拨打心理援助热线 {number}（24小时有人接）；有危险请马上打 120 或 110。\n"
                 "想说什么都可以接着跟我说。")
+    if kind == "water" and sub == HOUSEHOLD:
+        return "您别着急，我们在。" + household_steps("", hotlines) + (f"\n{staff}" if told else "")
     steps = {
         "medical": f"如果还没打 {number}，请现在就打，说清地址和病人情况；等救护车时陪在旁边，不要随意搬动病人。",
         "fire": f"人安全最要紧。如果还有明火或烟，请马上打 {number}，不要回去拿东西。",
-        "gas": f"先别开关电器、别点火，开着窗在室外等；燃气抢修电话 {number}。",
+        "gas": f"先别开关电器、别点火，开着窗在室外等；{gas_line(hotlines)}；着火了打 {hotline('fire', hotlines)}。",
         "crime": f"先保证自己安全，锁好门；有危险马上打 {number}。",
         "water": f"先远离插座和电器，到安全的地方；有人被困请马上打 {number}。",
     }[kind]
-    return (f"您别着急，我们在。{steps}\n社区值班人员已经知道了，会尽快联系您。\n"
-            "等安顿下来，需要志愿者上门帮忙的话，直接跟我说就行。")
+    return (f"您别着急，我们在。{steps}\n" + (f"{staff}\n" if told else "")
+            + "等安顿下来，需要志愿者上门帮忙的话，直接跟我说就行。")
+
+
+# "好的 谢谢" / "嗯 知道了" / "收到": thanks and acknowledgements, nothing else.
+_ACK = re.compile(r"^(?:(?:好的?|好滴|嗯+|恩+|哦+|噢+|喔+|行|中|可以|ok|okay|知道了?|晓得了?|明白了?|懂了|收到了?|了解|"
+                  r"谢谢(?:你们?|您|啦|了|侬)?|多谢(?:了)?|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|麻烦(?:你们?|您)?了|"
+                  r"太好了|那就好|好嘞|好咧|得嘞|啊|呀|哈|吧|的|呢|啦)[\s,，。.!！~～、]*)+$", re.IGNORECASE)
+# Words of a message about the emergency itself: it got worse, help has not come, what to do now, fear.
+_ABOUT_IT = re.compile(r"还是|还在|还没|没来|怎么还|咋还|更(?:厉害|严重|大|多|疼|难受)|越来越|加重|严重|"
+                       r"又(?:开始|来了|摔|晕|烧|冒|漏|喷|疼)|"
+                       r"不行了|怎么办|咋办|咋整|怎么弄|咋弄|那现在|现在(?:怎么|咋)|该怎么|要不要|快点|快来|等了|等半天|"
+                       r"人呢|到哪|到了没|来了吗|打不通|没人接|打了|报警|救护车|急救|消防|警察|民警|120|119|110|燃气公司|"
+                       r"害怕|吓死|吓坏|好怕|慌|着急|急死|担心|一个人|没人管|喘|疼|痛|血|晕|醒|呼吸|心跳|火|烟|味|"
+                       r"(?<![客天生运])气|水|漏|淹|电|困|出不来|救|命|死|难受")
+
+
+def acknowledges(text: str) -> bool:
+    """Thanks or an acknowledgement and nothing else ("好的 谢谢", "嗯嗯 知道了")."""
+    return bool(_ACK.match(text.strip()))
+
+
+def about_it(text: str) -> bool:
+    """Whether a message right after an emergency is about it (worse, still waiting, what now, fear)."""
+    return bool(_ABOUT_IT.search(text + " " + prepare(text)[1]))
+
+
+def calm_reply(kind: str, hotlines: Mapping[str, str] | None = None, sub: str = "") -> str:
+    """The short answer to thanks after an emergency: no alarm, the way back if it gets worse."""
+    if kind == "self_harm":
+        return f"不客气，我一直在。想说什么随时跟我说；心里难受可以拨打 {hotline(kind, hotlines)}（24小时有人接）。"
+    if kind == "water" and sub == HOUSEHOLD:
+        return f"不客气。有什么变化随时跟我说；有人被困或水越来越深，请拨打 {hotline(kind, hotlines)}。"
+    return f"不客气，您先照顾好自己。有什么变化随时跟我说，危急时请直接{_call_now(kind, hotlines, sub)}。"
+
+
+def _kept_words(order_name: str) -> str:
+    return f"刚才在下的【{order_name}】订单还给您留着，要接着下请回复“继续”。"
 
 
 def follow_up(slots: Mapping[str, Any], now: datetime, hotlines: Mapping[str, str] | None,
-              text: str = "", order_name: str | None = None) -> Result | None:
-    """The caring answer while the last emergency is still recent (a few messages, half an hour), and the words
-    passed on to staff; else None. ``order_name``: the service of the order kept from before the alarm."""
+              text: str = "", order_name: str | None = None, known: bool = False) -> Result | None:
+    """What is said while the last emergency is still recent (a few messages, half an hour): about it, the caring
+    answer (staff passed the words at most once in RE_ALERT_FOR, and told so only then); thanks, a calm word;
+    anything else None (handled as always). ``known``: about it for sure (the same emergency again); ``order_name``:
+    the service of the order kept from before the alarm."""
     after = slots.get(AFTER_EMERGENCY_SLOT)
     if not _still_about_it(after, now):
         return None
     assert isinstance(after, Mapping)
+    kind, sub = str(after["kind"]), str(after.get("sub") or "")
+    if not known:
+        if acknowledges(text):
+            return idle(calm_reply(kind, hotlines, sub), slots)
+        if kind != "self_harm" and not about_it(text):  # handled as always; an order kept from before is said
+            return idle(_kept_words(order_name), slots) if order_name else None
     left = {**after, "left": int(after.get("left") or 0) - 1}
-    reply = follow_up_reply(str(after["kind"]), hotlines)
-    if order_name and after.get("kind") != "self_harm":
-        reply += f"\n刚才在下的【{order_name}】订单还给您留着，要接着下请回复“继续”。"
-    return idle(reply, {**slots, AFTER_EMERGENCY_SLOT: left},
-                actions=(Action("emergency_followup", {"kind": after["kind"], "text": text[:500]}),))
+    told = _may_tell(after, now)
+    if told:
+        left[TOLD_AT] = now.isoformat()
+    reply = follow_up_reply(kind, hotlines, sub, told=told)
+    if order_name and kind != "self_harm":
+        reply += "\n" + _kept_words(order_name)
+    actions = (Action("emergency_followup", {"kind": kind, "text": text[:500]}),) if told else ()
+    return idle(reply, {**slots, AFTER_EMERGENCY_SLOT: left}, actions=actions)
+

@@ -405,7 +405,10 @@ def _waiting_ratings(t: Turn) -> tuple[int, ...]:
 def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
     order, hearts = request
     if order == -1 and hearts is not None:  # hearts for the order waiting (_rate_request)
-        return followups.rate_waiting(t.slots, _waiting_ratings(t), hearts)
+        res = followups.rate_waiting(t.slots, _waiting_ratings(t), hearts)
+        rated = next((a for a in res.actions if a.name == "rate"), None)  # remembered for a correction soon after
+        return res if rated is None else \
+            replace(res, slots=ordering.rated_now(res.slots, rated.data["order"], hearts, t.ctx))
     if order == -2:  # "评价 5" with nothing to rate (_rate_request)
         return idle("您现在没有要评价的订单。服务完成后我会请您评价；回复“我的订单”可以查看订单。", t.slots)
     if order is None:
@@ -417,7 +420,7 @@ def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
     slots = {**kept(t.slots), "rate_order": order, "misses": 0}
     if hearts is None:
         return result(ordering.RATE, slots, RATE_QUESTION.format(order=order))
-    return result(ordering.RATE_COMMENT, {**slots, "rated": hearts}, None,
+    return result(ordering.RATE_COMMENT, {**ordering.rated_now(slots, order, hearts, t.ctx), "rated": hearts}, None,
                   actions=(Action("rate", {"order": order, "hearts": hearts}),))
 
 
@@ -431,6 +434,12 @@ def _rerate(t: Turn) -> Result | None:
             return None
         return result(t.state, t.slots, f"订单{order}还没打分呢。{followups.RERATE_BEFORE}\n"
                       + RATE_QUESTION.format(order=order))
+    fixed = ordering.rerate_said(t.slots, t.text, t.ctx)  # "不对 五颗星" soon after the rating: corrected
+    if fixed is not None:
+        return ordering.rerate(t.slots, t.ctx, fixed)
+    refused = ordering.rerate_refused(t.slots, t.ctx.now)  # in chat: how to say it, corrected once, too late
+    if refused is not None:
+        return refused
     rest = {k: v for k, v in t.slots.items() if k not in ("rate_order", "misses", "rated")}
     if t.state == ordering.RATE_COMMENT and order is not None and rated is not None:
         if hearts is not None and int(rated) == hearts:
@@ -447,10 +456,11 @@ def _start_proxy(t: Turn) -> Result:
 
 
 def _office_phone(t: Turn) -> Result:
-    """The hub's office phone and hours (HubSettings), or a person when no phone is set."""
+    """The hub's office phone and hours (HubSettings); with no phone set, that said and a person offered (they only
+    asked for a number: not put in the staff queue unasked)."""
     if t.ctx.office_phone:
         return idle(followups.office_phone_reply(t.ctx.office_phone, t.ctx.office_hours), t.slots)
-    return hand_over(t.state, t.slots, t.inc, t.ctx, prefix="社区的电话这里还没有登记。")
+    return idle("社区的电话这里还没有登记。要找社区工作人员，请回复“人工”，我帮您转接。", t.slots)
 
 
 def _named(t: Turn) -> tuple[str, int | None] | None:
@@ -477,13 +487,24 @@ COMMANDS: tuple[Command, ...] = (
     Command("rate_waiting", lambda t: followups.bare_rating(t.text, t.ctx.nlu) if t.state == IDLE
             and t.ctx.unrated_orders else None,
             lambda t, hearts: followups.rate_waiting(t.slots, tuple(t.ctx.unrated_orders or ()), hearts)),
-    # "我想改成五颗心" / "刚才评错了": a rating given cannot be changed in chat; said plainly, with the way to staff
+    # "我想改成五颗心" / "打错了 是3": within an hour of a rating given in chat, corrected once (ordering.rerate);
+    # otherwise said plainly, with the way to staff
     Command("rerate", lambda t: True if t.state in (IDLE, ordering.RATE, ordering.RATE_COMMENT)
-            and followups.asks_rerate(t.text) else None, lambda t, _: _rerate(t)),
+            and (followups.asks_rerate(t.text)
+                 or ordering.rerate_said(t.slots, t.text, t.ctx, any_age=True) is not None)
+            else None, lambda t, _: _rerate(t)),
     Command("proxy", lambda t: True if t.ctx.nlu.is_proxy(t.text) else None, lambda t, _: _start_proxy(t)),
     Command("volunteer", lambda t: volunteering.command(t.state, t.slots, t.inc, t.ctx, t.text),
             lambda t, res: res),
+    # "志愿者咋还没来 催一下" / "催催": the volunteer holding the order nudged; "给我王师傅的电话": who comes (the phone
+    # masked) and that relay (the edge: bot.serviceloop.nudges)
+    Command("nudge", lambda t: ("nudge_volunteer" if followups.asks_hurry(t.text) else "volunteer_contact"
+                                if followups.asks_volunteer_phone(t.text) else None) if t.state == IDLE else None,
+            lambda t, name: idle(None, t.slots, actions=(Action(name),))),
     Command("named", _named, lambda t, cmd: NAMED[cmd[0]](t, cmd[1])),
+    # "积分怎么换东西" / "你们那个积分是干啥用的": what points are, how to become a volunteer, a volunteer's balance
+    Command("points_question", lambda t: True if t.state == IDLE and followups.asks_points(t.text) else None,
+            lambda t, _: idle(None, t.slots, actions=(Action("points_info"),))),
     # "注册志原者" (志愿者 mistyped): registration; "有没有活人啊": a person; "社区电话多少": the office's phone
     Command("register_typo", lambda t: True if t.state == IDLE and registration.asked_with_typo(t.text) else None,
             lambda t, _: registration.start(t.slots, t.ctx)),
@@ -493,6 +514,10 @@ COMMANDS: tuple[Command, ...] = (
             lambda t, _: _office_phone(t)),
     # a volunteer's plain words: "明天临时有事去不了了", "到了 修好了", "我来接那个陪老人聊天的单"
     Command("volunteer_words", lambda t: followups.volunteer_words(t.text, t.slots, t.ctx), lambda t, res: res),
+    # "不是理发 是修水管" / "再加一样 顺便换个灯泡" with open orders and no order being made: what a submitted order is
+    # for, or what is to be done, changed (changing.py), never taken for a new order
+    Command("change_content", lambda t: changing.content_asked(t.text, t.ctx) if t.state == IDLE else None,
+            lambda t, found: changing.start_content(t.slots, t.ctx, found)),
     # "12号订单时间改到后天上午" / "不是明天 是后天" with no order being made: the submitted order changed (changing.py)
     Command("change_order", lambda t: ordering.change_asked(t.text, t.ctx) if t.state == IDLE or (
         t.state in (ordering.RATE, ordering.RATE_COMMENT) and changing.names_an_order(t.text)) or (
@@ -542,7 +567,7 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     text = text_of(inc)
     found = ctx.nlu.emergency(text) if text else None
     if found is not None:  # safety first: in every state, before commands, timeouts and dialogues
-        return safety.answer(found, slots, text, ctx.hotlines, ctx.now)
+        return safety.respond(state, found, slots, text, ctx)
     if state == IDLE and ordering.NEXT_ORDER in slots:  # "还要下理发的单吗？" after an order of several
         offer, slots = slots[ordering.NEXT_ORDER], {k: v for k, v in slots.items() if k != ordering.NEXT_ORDER}
         answers = text and inc.kind != "event" and not slots.get(CALLOUT_SLOT)  # (a menu click is the menu's)
@@ -628,7 +653,8 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
         return replace(res, reply="\n".join(r for r in (followups.FREE, res.reply) if r))
     named = followups.relation_title(text) and followups.relative_name(text)  # "帮我妈约个理发 她姓刘"
     asked = followups.without_surname(text) if named else text
-    return followups.for_relative(ordering.start_from_text(slots, inc, ctx, asked), text)
+    res = ordering.start_from_text(slots, inc, ctx, asked)
+    return followups.for_relative(res, text, lambda d: ordering.summary(d, ctx, res.slots.get(ordering.MORE) or ()))
 
 
 _BARE_NUMBER = re.compile(r"[-－—]?\d{1,3}")

@@ -53,11 +53,11 @@ DONATE = re.compile(r"^捐(?:赠)?(?:时长)?\s*([0-9]+)\s*号?\s*[,，\s]\s*([0
 
 # "有什么任务": the open orders that fit this volunteer. Said many ways (有啥活 / 现在有单子吗 / 有什么要帮忙的), with
 # the pinyin typos of 任务 (人物, 任物, 认务); read on the folded text with dialect rewritten (啥 -> 什么).
-_TASK_WORD = r"(?:任务|人物|任物|认务|仁务|任务单|活儿|活计|活路|活|单子|单|工单)"
+_TASK_WORD = r"(?:任务|人物|任物|认务|仁务|任务单|活儿|活计|活路|活|火|伙|单子|单|工单)"  # (火/伙: 活 mistyped)
 _ASKING = r"(?:有没有|有没得|有木有|有无|有什么|有)"
 _WHICH = r"(?:什么|新的?|可以接的|能接的|可接的|待接的|要接的|适合我的|我能接的|我可以接的|要做的|需要做的)?"
 _TAKE = r"(?:可以接|能接|可接|要接|给我|让我|我接|干|做|可以干|可以做|能干|能做)?(?:的)?"
-_ENDING = r"(?:吗|么|没|没有|呢|啊|呀|吧|哈|嘛|不)*$"
+_ENDING = r"(?:吗|么|没得|没有得|没|没有|呢|啊|呀|吧|哈|嘛|不|噻|嘞)*$"
 _LEAD = (r"^(?:请问|那|那个|现在|今天|明天|最近|这会儿?|目前|眼下|还|这边|咱们|我们|你们|帮我|给我|麻烦|附近|周围|"
          r"小区里|社区里|这附近|"
          r"看看|看下|看一下|查查|查下|查一下)*")
@@ -78,11 +78,19 @@ def _is_volunteer(ctx: Context) -> bool:
     return bool(ctx.roles & VOLUNTEER_ROLES)
 
 
+# "我是修水管的师傅，有啥子活路没得": who they are said first, then the question (outside tester round 6)
+_INTRO = re.compile(r"^(?:你好|您好)?(?:我是|俺是|我这边是|我是个|我是一名|我是一个)[^有]{0,12}?"
+                    r"(?:师傅|师父|志愿者|电工|水电工|理发师|木匠|瓦工|保洁|护工|阿姨|大姐|大哥|老师)(?:傅|父)?")
+
+
 def asks_open_tasks(text: str) -> bool:
     """"有什么任务" / "有啥活" / "现在有单子吗" / "有什么要帮忙的" / "有什么人物": which open orders could I take?"""
     folded = _FOLD.rewrite_dialect(_FOLD.fold(text))
     compact = re.sub(r"[\s,.!?;:，。！？；：、~～…'\"“”‘’()（）]+", "", folded)
-    return any(p.match(compact) for p in OPEN_TASKS)
+    if any(p.match(compact) for p in OPEN_TASKS):
+        return True
+    rest = _INTRO.sub("", compact, count=1)
+    return rest != compact and any(p.match(rest) for p in OPEN_TASKS)
 
 
 # Volunteers' typos of their two commands, typed fast on a phone: homophones of the pinyin input (接但 3, 完城了)
@@ -129,7 +137,7 @@ def says_give_back(text: str) -> bool:
 
 def wants_own_tasks(text: str) -> bool:
     """Whether the dialogue will want the volunteer's tasks in progress for this message (ctx.my_tasks)."""
-    return says_done(text) or says_give_back(text)
+    return says_done(text) or says_give_back(text) or _hours_said(text) is not None
 
 
 def _give_back_which(slots: Mapping[str, Any], ctx: Context) -> Result:
@@ -173,9 +181,158 @@ def _done(slots: Mapping[str, Any], ctx: Context) -> Result:
                   f"辛苦了！{_task_line(o, ctx)}服务了几个小时？回复数字，比如“2”或“1.5”。")
 
 
-def which_to_accept(slots: Mapping[str, Any]) -> Result:
-    """"接单" with no number: the orders on offer listed by the domain, each with its "接单 N" (one on offer: named)."""
-    return idle("要接哪一单？请回复“接单 订单号”。", slots, actions=(Action("open_tasks"),))
+# -- 接单 with no number (outside tester round 6) ------------------------------------------------------------
+# A push offered the volunteer an order and they answer "接" / "接单" / "好 我去" / "我接了": the one order offered to
+# them (ctx.offered_tasks, read by the edge) is taken at once; several are listed by number, and "1" / "2" right
+# after takes that one (VOL_ACCEPT). "我去" / "我来" alone may be an exclamation: asked first ("是接…吗？").
+VOL_ACCEPT = State.VOL_ACCEPT
+ACCEPT_PICK = "accept_pick"  # slot: the order numbers listed, or LISTED (the domain's numbered "有什么任务" list)
+LISTED = "listed"
+MAX_LISTED = 5  # "有什么任务" lists at most this many (bot.serviceloop.listings.MAX_OPEN_TASKS)
+_TAKE_IT = re.compile(r"^(?:好|好的|好嘞|好滴|行|行的|可以|没问题|收到|ok|嗯|嗯嗯)(?:这单|这个)?(?:我|俺)(?:来|去|接)"
+                      r"(?:接|做|干)?(?:了|吧|啦|哈|嘞|哦)*$"
+                      r"|^(?:这单|这个单子?|这个活儿?|这一单)(?:我|俺)(?:来|去|接|要)(?:了|吧|啦|哈)*$"
+                      r"|^(?:我|俺)(?:接|要接|来接|去接)(?:这单|这个|这一单|了|吧|啦|哈)*$", re.I)
+_MAYBE_TAKE = re.compile(r"^(?:我|俺)(?:来|去)(?:吧|了|啦|哈|嘞)*$")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s,.!?;:，。！？；：、~～…]+", "", text)
+
+
+def bare_accept(text: str, nlu: Any) -> str | None:
+    """"clear" for 接单 with no number ("接" / "接单" / "好 我去" / "我接了"), "maybe" for "我去" / "我来" (taken only
+    when an order is on offer, and asked first), else None."""
+    said = fix_typos(text) or text
+    cmd = nlu.command(said.strip())
+    if cmd is not None and cmd.name == "accept" and cmd.arg is None:
+        return "clear"
+    compact = _compact(said)
+    if _TAKE_IT.match(compact):
+        return "clear"
+    return "maybe" if _MAYBE_TAKE.match(compact) else None
+
+
+def wants_offers(text: str, state: str, nlu: Any) -> bool:
+    """Whether the dialogue will want the orders offered to this volunteer for this message (ctx.offered_tasks)."""
+    return state in (State.IDLE, VOL_ACCEPT) and bare_accept(text, nlu) is not None
+
+
+def which_to_accept(slots: Mapping[str, Any], ctx: Context | None = None) -> Result:
+    """"接单" with no number (see take_offered)."""
+    took = take_offered(slots, ctx, "clear")
+    assert took is not None  # (only "maybe" declines)
+    return took
+
+
+def take_offered(slots: Mapping[str, Any], ctx: Context | None, how: str) -> Result | None:
+    """"接单" with no number: the one order offered taken (asked first for "我去"), several listed by number; none
+    offered (or not read): the domain's open orders that fit, numbered, each with its "接单 N". None for "我去" when
+    nothing is on offer (not about a task)."""
+    offered = ctx.offered_tasks if ctx is not None else None
+    if offered and ctx is not None and len(offered) == 1:
+        o = offered[0]
+        if how == "clear":
+            return idle(None, slots, actions=(Action("accept", {"order": o.id}),))
+        return result(VOL_ACCEPT, {**kept(slots), ACCEPT_PICK: [o.id], "misses": 0},
+                      f"是接{_task_line(o, ctx)}吗？回复 1 接单，回复 0 不接。")
+    if offered and ctx is not None:
+        lines = [f"派给您的订单有{len(offered)}个，要接哪一个？",
+                 *(f"{i} {_task_line(o, ctx)}" for i, o in enumerate(offered, 1)),
+                 f"回复序号就行，比如“1”；也可以回复“接单 {offered[0].id}”。"]
+        return result(VOL_ACCEPT, {**kept(slots), ACCEPT_PICK: [o.id for o in offered], "misses": 0},
+                      "\n".join(lines))
+    if how != "clear":
+        return None
+    return result(VOL_ACCEPT, {**kept(slots), ACCEPT_PICK: LISTED, "misses": 0},
+                  "要接哪一单？请回复序号，或者回复“接单 订单号”。",
+                  actions=(Action("open_tasks", {"numbered": True}),))
+
+
+def on_accept_pick(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
+    """The answer to a bare 接单's list ("1" / "第二个" / the order's number) or to "是接…吗？" (1 / 对); anything
+    else is an ordinary message (None)."""
+    pick = slots.get(ACCEPT_PICK)
+    rest = {k: v for k, v in slots.items() if k != ACCEPT_PICK}
+    t = text.strip()
+    if t == "0" or said_no(t, ctx) or re.fullmatch(r"(?:不接|不接了|先不接|不了|算了|不要|不用了?)(?:吧|了)*", t):
+        return idle("好的，没有接。想接的时候回复“有什么任务”看看。", rest)
+    choice = ctx.nlu.choice(t) if len(t) <= 8 else None
+    if pick == LISTED:
+        if choice is not None and 1 <= choice <= MAX_LISTED:
+            return idle(None, rest, actions=(Action("accept", {"listed": int(choice)}),))
+        return None
+    refs = [int(r) for r in pick or []]
+    if choice is not None and choice in refs:
+        return idle(None, rest, actions=(Action("accept", {"order": int(choice)}),))
+    if choice is not None and 1 <= choice <= len(refs):
+        return idle(None, rest, actions=(Action("accept", {"order": refs[int(choice) - 1]}),))
+    if len(refs) == 1 and said_yes(t, ctx):
+        return idle(None, rest, actions=(Action("accept", {"order": refs[0]}),))
+    return None
+
+
+
+# -- 完成 with the hours and no order number: "完成 2小时" / "做完了 干了一个小时" / "完成 1" (outside tester, r6) --
+_DONE_LEAD = (r"(?:我|俺)?(?:这边|已经|已|都|总算)*(?:完成了?|已完成|做完了?|干完了?|弄完了?|搞定了?|弄好了?|修好了?|"
+              r"服务完了?|忙完了?|完事了?|做好了?)")
+DONE_HOURS = re.compile(r"^" + _DONE_LEAD + r"(?:啊|呀|哈|啦)?[\s,，。.、]*(?:一共|总共|共|前后)?\s*"
+                        r"(?:干了|做了|服务了|用了|花了|弄了|忙了|修了|搞了)?\s*(?:一共|总共|共|差不多|大概)?\s*"
+                        r"(?P<hours>\S.*)$")
+_HOUR_UNIT = re.compile(r"小时|钟头|个钟|[0-9]\s*h$", re.I)
+_BARE_HOURS = re.compile(r"^\d{1,2}(?:\.\d{1,2})?$")
+
+
+def _hours_said(text: str) -> tuple[str, bool] | None:
+    """The hours part of "完成 2小时" / "做完了 干了一个小时" / "完成 1", and whether it has its unit; None when the
+    text is no such message (a 6-digit order number is one: "完成 730215")."""
+    said = fix_typos(text) or text
+    m = DONE_HOURS.match(said.strip())
+    if m is None:
+        return None
+    part = m.group("hours").strip()
+    if re.search(r"\d{3,}", part):
+        return None
+    if _HOUR_UNIT.search(part):
+        return part, True
+    return (part, False) if _BARE_HOURS.match(part) else None
+
+
+def _done_with_hours(slots: Mapping[str, Any], ctx: Context, text: str) -> Result | None:
+    """完成 with the hours and no order: the one task in progress takes them; several: which one; none: said plainly,
+    with the volunteer's tasks. A bare small number is hours only with exactly one task that has no such number."""
+    found = _hours_said(text)
+    if found is None:
+        return None
+    part, unit = found
+    hours = ctx.nlu.hours(part)
+    if hours is None or not 0 < hours <= 24:
+        return None
+    tasks = ctx.my_tasks
+    if not unit and (tasks is None or len(tasks) > 1 or int(hours) in {o.id for o in tasks}):
+        return None  # "完成 12" with the tasks not read, or several: the order number, as before
+    if tasks is None:
+        return idle(f"辛苦了！请回复“完成 编号 {hours:g}”，比如“完成 12 {hours:g}”。您手上的任务：", slots,
+                    actions=(Action("my_tasks"),))
+    if not tasks:
+        return idle(f"您现在没有进行中的任务，这{hours:g}小时没有可以记的订单。下面是您的任务：", slots,
+                    actions=(Action("my_tasks"),))
+    if len(tasks) > 1:
+        lines = [f"辛苦了！您手上有{len(tasks)}个任务，这{hours:g}小时是哪一个的？",
+                 *(_task_line(o, ctx) for o in tasks),
+                 f"请回复“完成 编号 {hours:g}”，比如“完成 {tasks[0].id} {hours:g}”。"]
+        return idle("\n".join(lines), slots)
+    return idle(None, slots, actions=(Action("complete", {"order": tasks[0].id, "hours": hours}),))
+
+
+# "我的星级" / "查下我的星级" / "星级查询": the points reply, which has the star level (outside tester round 6)
+STAR_WORDS = re.compile(r"^(?:我|俺)?(?:想)?(?:查|查下|查一下|看看|看下|看一下)?(?:我|俺)?(?:的)?(?:志愿者)?"
+                        r"(?:星级|星星|星)(?:查询|是多少|多少|是几星?|几星|呢|吗|咋样|怎么样)*$")
+
+
+def asks_stars(text: str) -> bool:
+    compact = _compact(text)
+    return bool(STAR_WORDS.match(compact)) and ("星级" in compact or compact.startswith(("我的", "俺的", "我", "查")))
 
 
 def _typed_command(state: str, slots: Mapping[str, Any], ctx: Context, fixed: str) -> Result | None:
@@ -187,8 +344,8 @@ def _typed_command(state: str, slots: Mapping[str, Any], ctx: Context, fixed: st
     if cmd is None or cmd.name not in ("accept", "complete"):
         return None
     if cmd.name == "accept":
-        if cmd.arg is None and _is_volunteer(ctx) and state == State.IDLE:
-            return which_to_accept(slots)
+        if cmd.arg is None and _is_volunteer(ctx) and state in (State.IDLE, VOL_ACCEPT):
+            return which_to_accept(slots, ctx)
         if cmd.arg is None:
             return result(state, slots, "请带上订单编号，比如“接单 12”。")
         return idle(None, slots, actions=(Action("accept", {"order": cmd.arg}),))
@@ -220,6 +377,14 @@ def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     t = re.sub(r"\s+", " ", text.strip())
     if _is_volunteer(ctx) and (joined := _run_together(slots, t)) is not None:
         return joined
+    if _is_volunteer(ctx) and state in (State.IDLE, VOL_ACCEPT) and (how := bare_accept(t, ctx.nlu)) is not None:
+        took = take_offered(slots, ctx, how)
+        if took is not None:
+            return took
+    if _is_volunteer(ctx) and (hours_done := _done_with_hours(slots, ctx, t)) is not None:
+        return hours_done
+    if asks_stars(t):
+        return idle(None, slots, actions=(Action("points"),))
     if _is_volunteer(ctx) and says_done(t):
         return _done(slots, ctx)
     if _is_volunteer(ctx) and says_give_back(t):
@@ -380,4 +545,5 @@ STATE_HANDLERS: dict[str, StateHandler] = {
     REDEEM_AMOUNT: on_redeem_amount,
     REDEEM_CONFIRM: on_redeem_confirm,
     MERCHANT_POINTS: on_merchant_points,
+    VOL_ACCEPT: on_accept_pick,  # may decline (None): anything but a pick is an ordinary message
 }

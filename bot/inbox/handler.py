@@ -19,7 +19,9 @@ limits a message gets one kind note, then nothing, and only its dedupe row is wr
 an emergency is never held back.
 
 On PostgreSQL the common case (a known sender, no effects, outbox rows or actions) skips the transaction:
-the write is one statement in autocommit (WRITE_IN_ONE_STATEMENT), so the message costs two round trips.
+the write is one statement in autocommit (WRITE_IN_ONE_STATEMENT), so the message costs two round trips; so does a
+new sender's first message without them (FIRST_MESSAGE_IN_ONE_STATEMENT: their user row, conversation and dedupe
+row), whose read finds the hub's facts in the same one row as a known sender's.
 
 The hot path is SQLAlchemy Core on one connection (no ORM unit of work); the statements every message runs
 go straight to the DBAPI cursor through storage.hot; actions keep the ORM.
@@ -39,6 +41,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     Table,
+    and_,
     bindparam,
     case,
     exists,
@@ -60,6 +63,7 @@ from bot.dialogue.core import SUBMITTED_SLOT, Context, Effect, OpenOrder, Result
 from bot.dialogue.followups import wants_own_tasks, who_comes_words
 from bot.dialogue.messages import Incoming
 from bot.dialogue.ordering import ORDERING, USES_SAVED_ADDRESS, may_ask_change
+from bot.dialogue.volunteering import wants_offers
 from bot.hubs import HubAccount
 from bot.hubsettings import HubSettings
 from bot.inbox import handover, ratelimit
@@ -72,7 +76,7 @@ from bot.services import Services, latest_catalogue_version
 from intents.timeparse import when_text as appointment_text
 from storage.db import lost_a_lock_race, read_only, transaction
 from storage.hot import Hot
-from storage.models import AuditLog, Conversation, Order, ProcessedMessage, Team, User
+from storage.models import AuditLog, Conversation, Order, OrderOffer, ProcessedMessage, Team, User
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +154,18 @@ def _saved_address() -> ColumnElement[Any]:
     return case((using, latest), else_=None).label("saved_address")
 
 
+# Always one row: the sender's (the user columns NULL for a first message) with the hub-wide facts, so a first
+# message needs no second read for the catalogue version and the dedupe check.
+_ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
 READ_SENDER = Hot(
     select(USERS.c.id, USERS.c.roles, USERS.c.phone, USERS.c.nickname, USERS.c.last_inbound_at,
            CONVERSATIONS.c.id.label("conv_id"), CONVERSATIONS.c.state, CONVERSATIONS.c.slots,
            CONVERSATIONS.c.version, _CATALOGUE, _DONE,
            _recent("minute_since", "minute_most").label("in_minute"),
            _recent("hour_since", "hour_most").label("in_hour"), _saved_address())
-    .select_from(USERS.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id))
-    .where(USERS.c.hub_id == bindparam("hub_id"), USERS.c.openid == bindparam("openid")))
+    .select_from(_ONE_ROW.outerjoin(USERS, and_(USERS.c.hub_id == bindparam("hub_id"),
+                                                USERS.c.openid == bindparam("openid")))
+                 .outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == USERS.c.id)))
 READ_HUB_FACTS = Hot(select(_CATALOGUE, _DONE))
 INSERT_USER = insert(USERS)
 INSERT_CONVERSATION = insert(CONVERSATIONS)
@@ -204,6 +212,38 @@ def _one_statement_write() -> Any:
 WRITE_IN_ONE_STATEMENT = Hot(_one_statement_write())
 
 
+def _first_message_write() -> Any:
+    """PostgreSQL: a first message's write (a new sender, no effects, outbox or actions) as ONE statement in
+    autocommit, as WRITE_IN_ONE_STATEMENT is for a known sender: the user row, their conversation and the dedupe row,
+    which the database writes atomically (all or nothing). A racing first message of the same sender (the user's
+    unique key) or a retry of this one (the dedupe row's) is an IntegrityError with nothing written, handled as on
+    the transaction's path."""
+    u, c, cols = USERS.c, CONVERSATIONS.c, PROCESSED.c
+    at = bindparam("b_at", type_=u.created_at.type)
+    hub = bindparam("p_hub", type_=u.hub_id.type)
+    user = (insert(USERS).values(hub_id=hub, openid=bindparam("p_openid", type_=u.openid.type),
+                                 roles=bindparam("u_roles", type_=u.roles.type),
+                                 subscribed=bindparam("u_subscribed", type_=u.subscribed.type),
+                                 created_at=at, last_inbound_at=bindparam("u_inbound", type_=u.last_inbound_at.type))
+            .returning(u.id).cte("new_user"))
+    conv = (insert(CONVERSATIONS)
+            .from_select(["hub_id", "user_id", "state", "slots", "updated_at", "version"],
+                         select(hub, user.c.id, bindparam("b_state", type_=c.state.type),
+                                bindparam("b_slots", type_=c.slots.type), at,
+                                bindparam("b_version", type_=c.version.type)))
+            .returning(c.id).cte("new_conversation"))
+    row = select(hub, bindparam("p_key", type_=cols.dedupe_key.type), bindparam("p_openid", type_=cols.openid.type),
+                 bindparam("p_type", type_=cols.msg_type.type), bindparam("p_reply", type_=cols.reply.type), at,
+                 bindparam("p_text", type_=cols.text.type))
+    return (insert(PROCESSED)
+            .from_select(["hub_id", "dedupe_key", "openid", "msg_type", "reply", "received_at", "text"],
+                         row.where(exists(select(conv.c.id))))
+            .add_cte(user).add_cte(conv).returning(PROCESSED.c.id))
+
+
+FIRST_MESSAGE_IN_ONE_STATEMENT = Hot(_first_message_write())
+
+
 def _processed(done: str | None) -> tuple[bool, str | None]:
     """_DONE's value -> (already processed?, the reply it got)."""
     return done is not None, done or None
@@ -215,12 +255,12 @@ def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str, now
     row = READ_SENDER.run(conn, {"hub_id": hub_id, "openid": openid, "key": dedupe_key,
                                  "minute_since": since.minute, "minute_most": limits.per_minute + 1,
                                  "hour_since": since.hour, "hour_most": limits.per_hour + 1}).first()
-    if row is None:  # a first message: nobody to join the hub-wide facts to (and nothing to count)
-        cat_version, done = _hub_facts(conn, hub_id, dedupe_key)
-        return Snapshot(None, frozenset(), None, None, None, None, State.IDLE, {}, 0, cat_version,
-                        *_processed(done))
+    assert row is not None  # always one row (_ONE_ROW)
     (user_id, roles, phone, nickname, last_inbound_at, conv_id, state, slots, version, cat_version, done,
      in_minute, in_hour, saved_address) = row
+    if user_id is None:  # a first message: the hub-wide facts only (nothing of theirs to count)
+        return Snapshot(None, frozenset(), None, None, None, None, State.IDLE, {}, 0, cat_version,
+                        *_processed(done))
     return Snapshot(user_id, frozenset(roles or []), phone, nickname, last_inbound_at, conv_id,
                     state if conv_id is not None else State.IDLE, dict(slots or {}), version or 0, cat_version,
                     *_processed(done), in_minute=int(in_minute or 0), in_hour=int(in_hour or 0),
@@ -229,28 +269,46 @@ def read_sender(conn: Connection, hub_id: int, openid: str, dedupe_key: str, now
 
 TEAMS = cast(Table, Team.__table__)
 CANCELLABLE = [state.value for state in OPEN_STATES - {OrderState.COMPLETED}]  # a done service is rated, not cancelled
+
+
+def _ondemand_states(states: list[str]) -> list[ColumnElement[Any]]:
+    """Order states as literals (fixed identifiers): the statements below are storage.hot ones (built once, run on
+    the cursor), which have no expanding IN parameters."""
+    return [literal_column(f"'{state}'") for state in sorted(states)]
+
+
+# What _on_demand reads, only for the messages that can use it: storage.hot statements, like the snapshot's.
 # "评价 12": the hearts already given to that order of the sender's (placed by them or for them), if any.
-ORDER_RATING = (select(ORDERS.c.rating)
-                .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ref == bindparam("ref"),
-                       or_(ORDERS.c.ordered_by_user_id == bindparam("user_id"),
-                           ORDERS.c.resident_user_id == bindparam("user_id")))
-                .limit(1))
-UNRATED = (select(ORDERS.c.ref)
-           .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
-                  ORDERS.c.state == OrderState.COMPLETED.value, ORDERS.c.rating.is_(None))
-           .order_by(ORDERS.c.id.desc()).limit(5))
-OPEN_ORDERS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at,
-                      ORDERS.c.address, ORDERS.c.state)  # the sender's own: what a change starts from, its state
-               .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
-                      ORDERS.c.state.in_(CANCELLABLE)).order_by(ORDERS.c.id).limit(20))
+ORDER_RATING = Hot(select(ORDERS.c.rating)
+                   .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ref == bindparam("ref"),
+                          or_(ORDERS.c.ordered_by_user_id == bindparam("user_id"),
+                              ORDERS.c.resident_user_id == bindparam("user_id")))
+                   .limit(1))
+UNRATED = Hot(select(ORDERS.c.ref)
+              .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
+                     ORDERS.c.state == OrderState.COMPLETED.value, ORDERS.c.rating.is_(None))
+              .order_by(ORDERS.c.id.desc()).limit(5))
+OPEN_ORDERS = Hot(select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at,
+                         ORDERS.c.address, ORDERS.c.state)  # the sender's own: what a change starts from, its state
+                  .where(ORDERS.c.hub_id == bindparam("hub_id"), ORDERS.c.ordered_by_user_id == bindparam("user_id"),
+                         ORDERS.c.state.in_(_ondemand_states(CANCELLABLE))).order_by(ORDERS.c.id).limit(20))
 # A volunteer's tasks under way ("到了 修好了" completes the only one): accepted or supported by them.
-MY_TASKS = (select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
-            .select_from(ORDERS.join(USERS, USERS.c.volunteer_id == ORDERS.c.volunteer_id))
-            .where(USERS.c.id == bindparam("user_id"), ORDERS.c.hub_id == bindparam("hub_id"),
-                   ORDERS.c.state.in_([OrderState.ACCEPTED.value, OrderState.SUPPORTED.value]))
-            .order_by(ORDERS.c.id).limit(20))
-HUB_TEAMS = select(TEAMS.c.code, TEAMS.c.name, TEAMS.c.services).where(TEAMS.c.hub_id == bindparam("hub_id")) \
-    .order_by(TEAMS.c.id)
+MY_TASKS = Hot(select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
+               .select_from(ORDERS.join(USERS, USERS.c.volunteer_id == ORDERS.c.volunteer_id))
+               .where(USERS.c.id == bindparam("user_id"), ORDERS.c.hub_id == bindparam("hub_id"),
+                      ORDERS.c.state.in_(_ondemand_states([OrderState.ACCEPTED.value, OrderState.SUPPORTED.value])))
+               .order_by(ORDERS.c.id).limit(20))
+# The open orders offered to the volunteer and not answered yet (a bare "接单" / "好 我去" takes the only one).
+OFFERS = cast(Table, OrderOffer.__table__)
+OFFERED = Hot(select(ORDERS.c.ref, ORDERS.c.service_code, ORDERS.c.time_kind, ORDERS.c.start_at, ORDERS.c.end_at)
+              .select_from(ORDERS.join(OFFERS, OFFERS.c.order_id == ORDERS.c.id)
+                           .join(USERS, USERS.c.volunteer_id == OFFERS.c.volunteer_id))
+              .where(USERS.c.id == bindparam("user_id"), ORDERS.c.hub_id == bindparam("hub_id"),
+                     OFFERS.c.outcome.is_(None), ORDERS.c.volunteer_id.is_(None),
+                     ORDERS.c.state.in_(_ondemand_states([OrderState.SUBMITTED.value, OrderState.DISPATCHED.value])))
+              .order_by(ORDERS.c.id).limit(5))
+HUB_TEAMS = Hot(select(TEAMS.c.code, TEAMS.c.name, TEAMS.c.services).where(TEAMS.c.hub_id == bindparam("hub_id"))
+                .order_by(TEAMS.c.id))
 
 
 def _about_open_orders(snap: Snapshot, text: str, nlu: Any) -> bool:
@@ -269,11 +327,12 @@ def _about_open_orders(snap: Snapshot, text: str, nlu: Any) -> bool:
 
 def _open_order(row: Any) -> OpenOrder:
     """One of the sender's open orders (OPEN_ORDERS) as the dialogue sees it."""
-    start = as_utc(row.start_at) if row.start_at else None
-    end = as_utc(row.end_at) if row.end_at else None
-    return OpenOrder(row.ref, row.service_code, appointment_text(row.time_kind, start, end), time_kind=row.time_kind,
+    ref, service_code, time_kind, start_at, end_at, address, state = row
+    start = as_utc(start_at) if start_at else None
+    end = as_utc(end_at) if end_at else None
+    return OpenOrder(ref, service_code, appointment_text(time_kind, start, end), time_kind=time_kind,
                      start=start.isoformat() if start else None, end=end.isoformat() if end else None,
-                     address=row.address, state=row.state)
+                     address=address, state=state)
 
 
 def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu: Any) -> dict[str, Any]:
@@ -284,28 +343,38 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
     if text:
         wanted = nlu.cancel_order(text)
         if (wanted is not None and wanted.order is None) or _about_open_orders(snap, text, nlu):
-            rows = [] if snap.user_id is None else conn.execute(
-                OPEN_ORDERS, {"hub_id": hub_id, "user_id": snap.user_id}).all()
+            rows = [] if snap.user_id is None else OPEN_ORDERS.run(
+                conn, {"hub_id": hub_id, "user_id": snap.user_id}).rows
             facts["open_orders"] = tuple(_open_order(row) for row in rows)
     if text and snap.user_id is not None and "volunteer" in snap.roles and wants_own_tasks(text):
         facts["my_tasks"] = tuple(
-            OpenOrder(row.ref, row.service_code,
-                      appointment_text(row.time_kind, as_utc(row.start_at) if row.start_at else None,
-                                       as_utc(row.end_at) if row.end_at else None))
-            for row in conn.execute(MY_TASKS, {"hub_id": hub_id, "user_id": snap.user_id}))
+            OpenOrder(ref, service_code,
+                      appointment_text(time_kind, as_utc(start_at) if start_at else None,
+                                       as_utc(end_at) if end_at else None))
+            for ref, service_code, time_kind, start_at, end_at
+            in MY_TASKS.run(conn, {"hub_id": hub_id, "user_id": snap.user_id}).rows)
+    if text and snap.user_id is not None and "volunteer" in snap.roles and wants_offers(text, snap.state, nlu):
+        facts["offered_tasks"] = tuple(
+            OpenOrder(ref, service_code,
+                      appointment_text(time_kind, as_utc(start_at) if start_at else None,
+                                       as_utc(end_at) if end_at else None))
+            for ref, service_code, time_kind, start_at, end_at
+            in OFFERED.run(conn, {"hub_id": hub_id, "user_id": snap.user_id}).rows)
     named = dialogue.rate_order_named(text) if text and snap.user_id is not None else None
     if snap.user_id is not None and snap.state in (State.IDLE, State.RATE) and \
             dialogue.may_rate_waiting(text, named, nlu):
         # "评价 5" / "★★★★": hearts for the order waiting for a rating (order numbers are 6-digit refs)
-        facts["unrated_orders"] = tuple(conn.execute(UNRATED, {"hub_id": hub_id, "user_id": snap.user_id}).scalars())
+        facts["unrated_orders"] = tuple(
+            ref for ref, in UNRATED.run(conn, {"hub_id": hub_id, "user_id": snap.user_id}).rows)
     if named is not None and named < 2**31:
-        given = conn.execute(ORDER_RATING, {"hub_id": hub_id, "ref": named, "user_id": snap.user_id}).scalar()
+        found = ORDER_RATING.run(conn, {"hub_id": hub_id, "ref": named, "user_id": snap.user_id}).first()
+        given = found[0] if found is not None else None
         if given is not None:
             facts["order_ratings"] = {named: int(given)}
     command = nlu.command(text) if text else None
     if str(snap.state).startswith("REG_") or (command is not None and command.name == "register_volunteer"):
-        facts["teams"] = tuple(TeamChoice(row.code, row.name, tuple(row.services or []))
-                               for row in conn.execute(HUB_TEAMS, {"hub_id": hub_id}))
+        facts["teams"] = tuple(TeamChoice(code, name, tuple(services or []))
+                               for code, name, services in HUB_TEAMS.run(conn, {"hub_id": hub_id}).rows)
     return facts
 
 
@@ -363,15 +432,28 @@ def _staff_scene(inc: Incoming) -> str | None:
 def _write_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming, snap: Snapshot,
                             result: Result, now: datetime) -> str | None:
     slots = dict(result.slots)
+    changed = (result.state, slots) != (snap.state, snap.slots)
     row = WRITE_IN_ONE_STATEMENT.run(conn, {
-        "f_change": (result.state, slots) != (snap.state, snap.slots), "b_id": snap.conv_id,
-        "b_version": snap.version, "b_state": result.state, "b_slots": slots, "b_at": now,
+        # unchanged slots are not written: not sealed (encrypted) for nothing either
+        "f_change": changed, "b_id": snap.conv_id, "b_version": snap.version, "b_state": result.state,
+        "b_slots": slots if changed else None, "b_at": now,
         "u_id": snap.user_id, "f_touch": _touches(inc, snap, now), "p_hub": account.hub_id,
         "p_key": inc.dedupe_key, "p_openid": inc.openid, "p_type": _msg_type(inc), "p_reply": result.reply,
         "p_text": _written(inc),
     }).first()
     if row is None:
         raise StaleConversation(inc.dedupe_key)
+    return result.reply
+
+
+def _write_first_in_one_statement(conn: Connection, account: HubAccount, inc: Incoming, result: Result,
+                                  now: datetime) -> str | None:
+    """A new sender's message without side effects: FIRST_MESSAGE_IN_ONE_STATEMENT, what _write does for it."""
+    FIRST_MESSAGE_IN_ONE_STATEMENT.run(conn, {
+        "p_hub": account.hub_id, "p_openid": inc.openid, "u_roles": [], "u_subscribed": True, "b_at": now,
+        "u_inbound": now if _opens_window(inc) else None, "b_state": result.state, "b_slots": dict(result.slots),
+        "b_version": 0, "p_key": inc.dedupe_key, "p_type": _msg_type(inc), "p_reply": result.reply,
+        "p_text": _written(inc)})
     return result.reply
 
 
@@ -420,6 +502,8 @@ def _write(conn: Connection, services: Services, account: HubAccount, inc: Incom
                                    secret_key=services.config.secret_key, nickname=snap.nickname,
                                    savepoints=savepoints)
                 replies += [perform(ac, action) for action in result.actions]
+                if ac.instead_of_reply and result.reply:  # an action's words replace the dialogue's question
+                    replies = replies[1:]
             if scene:  # a staff member linking their WeChat: that is the answer (after the welcome of a follow)
                 linked = handover.link_by_scene(s, hub_id=hub_id, user_id=user_id, scene=scene, now=now)
                 replies = [linked, *replies] if inc.event == "subscribe" else [linked]
@@ -487,6 +571,10 @@ def _process(services: Services, account: HubAccount, inc: Incoming) -> Outcome:
                         and not (result.effects or result.outbox or result.actions)
                         and decision.kind is handover.Kind.NONE and _staff_scene(inc) is None):
                     return Outcome(_write_in_one_statement(conn, account, inc, snap, result, now))
+                if (conn.dialect.name == "postgresql" and snap.user_id is None
+                        and not (result.effects or result.outbox or result.actions)
+                        and decision.kind is handover.Kind.NONE and _staff_scene(inc) is None):
+                    return Outcome(_write_first_in_one_statement(conn, account, inc, result, now))
         if held is not ratelimit.Verdict.ANSWER:  # SQLite: the one insert, in a transaction of its own
             with conn.begin():
                 return Outcome(_write_held_back(conn, account, inc, reply, now))

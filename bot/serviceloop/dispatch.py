@@ -23,12 +23,13 @@ from bot.hubsettings import HubSettings
 from bot.outbox import Message, enqueue_many
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop.records import S, ServiceInfo, for_staff, notify_staff, transition, when_text
-from intents.masking import coarse_address, scrub
+from intents.masking import coarse_address, hide_names, scrub
 from storage.hot import Hot
 from storage.models import Membership, Order, OrderOffer, OutboxMessage, Team, User, Volunteer
 
 HELD_STATES = (S.ACCEPTED.value, S.SUPPORTED.value)  # a volunteer's open tasks (counted against max_open_tasks)
 RETURNED = "returned"  # an offer's outcome once its volunteer gave the order back (退单): never offered them again
+WITHDRAWN = "withdrawn"  # an offer's outcome once the resident changed the order's service: not theirs to take
 RECENT_DAYS = 30  # fairness: tasks accepted in this window
 FAR_AWAY_KM = 1e9  # where a volunteer or an order without coordinates sorts
 # the orders counted per candidate (built once: an alias adapts its columns on first use, which costs)
@@ -249,7 +250,8 @@ def needs_staff_key(s: Session, order: Order) -> str:
 
 
 def offer_text(order: Order, service: ServiceInfo) -> str:
-    content = (scrub(order.details, order.address, order.phone) or service.name)[:60]
+    # before anyone accepts: no address, phone, ID number nor a full name (刘**); the one who accepts sees it all
+    content = (hide_names(scrub(order.details, order.address, order.phone)) or service.name)[:60]
     return (f"新任务：{service.name}（订单{order.ref}）\n时间：{when_text(order)}\n"
             f"地点：{coarse_address(order.address)}\n内容：{content}\n接单请回复：接单 {order.ref}")
 
@@ -286,23 +288,58 @@ def withdraw_offers(s: Session, order: Order, text: str, now: datetime) -> int:
     """The order is off (the resident cancelled it): everyone it was offered to who has not answered (nor given it
     back), and every team group chat it was posted in, is told `text`; how many messages were queued. The one who
     holds it is told by the caller (tell_volunteer)."""
-    offered = s.execute(select(OrderOffer.volunteer_id, OrderOffer.round, OrderOffer.outcome, User.openid, Team)
-                        .join(Membership, and_(Membership.hub_id == order.hub_id,
-                                               Membership.volunteer_id == OrderOffer.volunteer_id))
-                        .outerjoin(User, User.id == Membership.user_id)
-                        .outerjoin(Team, Team.id == Membership.team_id)
-                        .where(OrderOffer.order_id == order.id)
-                        .order_by(OrderOffer.volunteer_id)).all()
+    offered = offers(s, order)
     messages = [Message(openid, text, idempotency_key=f"offer-withdrawn:{order.id}:{volunteer_id}")
                 for volunteer_id, _round, outcome, openid, _team in offered
                 if openid and outcome is None and order.volunteer_id != volunteer_id]
-    # the group chats it was posted in: the robot messages `dispatch` queued for the offered members' teams, found by
-    # their keys (robot:<order>:<team>:<round>, the outbox's unique index)
+    messages += [Message(str(team.robot_key), f"【{team.name}】{text}", channel="wecom_robot",
+                         idempotency_key=f"robot-withdrawn:{order.id}:{team.id}")
+                 for team in _posted_in(s, order, offered)]
+    return len(enqueue_many(s, hub_id=order.hub_id, now=now, messages=messages))
+
+
+def offers(s: Session, order: Order) -> list[Any]:
+    """Everyone the order was offered to: (volunteer id, round, outcome, their openid, their team)."""
+    return list(s.execute(select(OrderOffer.volunteer_id, OrderOffer.round, OrderOffer.outcome, User.openid, Team)
+                          .join(Membership, and_(Membership.hub_id == order.hub_id,
+                                                 Membership.volunteer_id == OrderOffer.volunteer_id))
+                          .outerjoin(User, User.id == Membership.user_id)
+                          .outerjoin(Team, Team.id == Membership.team_id)
+                          .where(OrderOffer.order_id == order.id)
+                          .order_by(OrderOffer.volunteer_id)).all())
+
+
+def _posted_in(s: Session, order: Order, offered: list[Any]) -> list[Team]:
+    """The team group chats the order was posted in: the robot messages `dispatch` queued for the offered members'
+    teams, found by their keys (robot:<order>:<team>:<round>, the outbox's unique index)."""
     keys = {f"robot:{order.id}:{team.id}:{round_no}": team for _vid, round_no, _outcome, _openid, team in offered
             if team is not None and team.robot_key}
     posted = set(s.scalars(select(OutboxMessage.idempotency_key).where(
         OutboxMessage.idempotency_key.in_(sorted(keys))))) if keys else set()
     told = {keys[key].id: keys[key] for key in sorted(key for key in posted if key is not None)}
+    return list(told.values())
+
+
+def tell_offered(s: Session, order: Order, text: str, now: datetime, key: str) -> int:
+    """The order changed (its time, place or content): while nobody holds it, whoever it was offered to and has not
+    answered, and always every team group chat it was posted in, get `text` (written like a group post: no phone,
+    no full address); how many messages were queued. `key` makes each change's notes once per person and group."""
+    return len(enqueue_many(s, hub_id=order.hub_id, now=now, messages=offered_notes(s, order, text, key)))
+
+
+def offered_notes(s: Session, order: Order, text: str, key: str, offered: list[Any] | None = None,
+                  taken: bool = False) -> list[Message]:
+    """tell_offered's messages, not queued. `offered`: the order's offers as `offers` read them, if the caller did.
+    `taken` (接单: the change is that someone took it): the others offered it who have not answered are told though
+    it is held now, and the groups are those of the offered members' teams (dispatch posts in each of them), so the
+    outbox is not read in 接单."""
+    offered = offers(s, order) if offered is None else offered
+    messages = [Message(openid, text, idempotency_key=f"{key}:offer:{volunteer_id}")
+                for volunteer_id, _round, outcome, openid, _team in offered
+                if openid and outcome is None and (order.volunteer_id is None or taken)
+                and volunteer_id != order.volunteer_id]
+    teams = list({team.id: team for *_rest, team in offered if team is not None and team.robot_key}.values()) \
+        if taken else _posted_in(s, order, offered)
     messages += [Message(str(team.robot_key), f"【{team.name}】{text}", channel="wecom_robot",
-                         idempotency_key=f"robot-withdrawn:{order.id}:{team.id}") for team in told.values()]
-    return len(enqueue_many(s, hub_id=order.hub_id, now=now, messages=messages))
+                         idempotency_key=f"{key}:robot:{team.id}") for team in teams]
+    return messages

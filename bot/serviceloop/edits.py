@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
+from bot.serviceloop.dispatch import WITHDRAWN, dispatch, tell_offered
 from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
 from bot.serviceloop.records import (
     NotYoursError,
@@ -26,16 +27,21 @@ from bot.serviceloop.records import (
     ServiceInfo,
     get_order,
     notify_staff,
+    settings_for,
+    tell_other_party,
     tell_volunteer,
     when_text,
 )
-from intents.masking import mask_phone
+from intents.idcard import hide_numbers
+from intents.masking import coarse_address, hide_names, mask_phone, scrub
 from intents.timeparse import when_text as appointment_text
-from storage.models import Order, OrderEvent
+from storage.models import Order, OrderEvent, OrderOffer, OutboxMessage
 
 S = OrderState
-FIELDS: Mapping[str, str] = {"time": "时间", "address": "地址", "phone": "电话"}
-TRIGGERS: Mapping[str, str] = {field: f"edit_{field}" for field in FIELDS}  # OrderEvent.trigger of each change
+FIELDS: Mapping[str, str] = {"time": "时间", "address": "地址", "phone": "电话", "service": "服务", "details": "内容"}
+# OrderEvent.trigger of each change (a service changed is the console's 改服务, as when staff correct it)
+TRIGGERS: Mapping[str, str] = {**{field: f"edit_{field}" for field in FIELDS}, "service": "service_change"}
+DETAILS_MAX = 500  # what an order's content keeps of the resident's words
 EDITABLE = frozenset({S.SUBMITTED, S.DISPATCHED, S.ACCEPTED, S.SUPPORTED})
 HELD = frozenset({S.ACCEPTED, S.SUPPORTED})
 # The reason of a give-back the time change allows: such give-backs are not counted against the day's limit.
@@ -112,10 +118,13 @@ def _time_value(ref: int, value: Any, now: datetime) -> tuple[str, datetime | No
 
 
 def edit_order(s: Session, *, hub_id: int, user: Person, order_id: int, field: str, value: Any, now: datetime,
-               service: ServiceInfo, hand_over: bool = False) -> Edit:
-    """The resident's change of their order's time, address or phone (`user`: who ordered it or is served).
-    Refused (EditRefusedError, NotYoursError) unless the order is theirs, open, and not started; `hand_over`: an
-    address said wrong once the service began is passed to the volunteer holding it and to staff instead."""
+               service: ServiceInfo, hand_over: bool = False, new_service: ServiceInfo | None = None) -> Edit:
+    """The resident's change of their order's time, address, phone, service (`new_service`, before a volunteer
+    took it) or content (`value` {"text", "add"}: added to what it says, or said anew) (`user`: who ordered it or
+    is served). Refused (EditRefusedError, NotYoursError) unless the order is theirs, open, and not started;
+    `hand_over`: an address said wrong once the service began is passed to the volunteer holding it and to staff
+    instead. Whoever was offered it and the team groups it was posted in get a short correction; for 代点单 the
+    other of the two is told."""
     order = get_order(s, hub_id, order_id)
     if user.id not in (order.ordered_by_user_id, order.resident_user_id):
         raise NotYoursError(order.ref, "，不能修改")
@@ -128,6 +137,10 @@ def edit_order(s: Session, *, hub_id: int, user: Person, order_id: int, field: s
     if field not in FIELDS:
         raise EditRefusedError(order.ref, f"订单{order.ref}在这里能改时间、地址和电话；别的要改请回复“人工”。")
     ref = order.ref
+    if field == "service":
+        return _service_changed(s, hub_id, user, order, new_service, now, service)
+    if field == "details":
+        return _details_added(s, hub_id, user, order, value, now, service)
     if field == "time":
         kind, start, end = _time_value(ref, value, now)
         old, new = when_text(order), appointment_text(kind, start, end)
@@ -162,8 +175,102 @@ def edit_order(s: Session, *, hub_id: int, user: Person, order_id: int, field: s
     if field == "time" and order.needs_support:
         notify_staff(s, hub_id, f"订单{ref}（{service.name}）居民改了时间：{old}→{new}，社区配套请按新时间准备。"
                      f"请在管理后台的“订单”里打开订单{ref}查看。", now, key=f"edited:{order.id}:{int(now.timestamp())}")
+    if field == "time":
+        _old_reminders_dropped(s, order)
+        tell_offered(s, order, f"订单{ref}（{service.name}）时间改为{new}。", now, key=_key(order, field, now))
+    elif field == "address" and coarse_address(old) != coarse_address(new):  # (groups see only the estate)
+        tell_offered(s, order, f"订单{ref}（{service.name}）地点改为{coarse_address(new)}。", now,
+                     key=_key(order, field, now))
+    shown = mask_phone(new) if field == "phone" else new
+    _tell_family(s, order, user, service, f"{FIELDS[field]}改为{shown}", field, now)
     s.flush()
     return Edit(order, field, old, new, held)
+
+
+def _key(order: Order, field: str, now: datetime) -> str:
+    return f"edit:{order.id}:{field}:{int(now.timestamp())}"
+
+
+def _tell_family(s: Session, order: Order, user: Person, service: ServiceInfo, what: str, field: str,
+                 now: datetime) -> None:
+    """代点单: the other of the two (who ordered it, whom it is for) hears of the change."""
+    tell_other_party(s, order, user.id, to_orderer=f"您为家人下的订单{order.ref}（{service.name}）有改动：{what}。",
+                     to_resident=f"您的家人改了为您预约的订单{order.ref}（{service.name}）：{what}。有问题回复“人工”。",
+                     now=now, key=_key(order, f"family-{field}", now))
+
+
+def _old_reminders_dropped(s: Session, order: Order) -> int:
+    """The appointment reminders of the old time that are queued and not sent yet are dropped: the reminder job
+    (bot.worker.jobs.appointment_reminders) keys each by the order and its start, so the new time gets its own in
+    due course. How many were dropped."""
+    start = int(as_utc(order.start_at).timestamp()) if order.start_at is not None else None
+    query = delete(OutboxMessage).where(OutboxMessage.status == "pending",
+                                        OutboxMessage.idempotency_key.like(f"appt:{order.id}:%"))
+    if start is not None:
+        query = query.where(OutboxMessage.idempotency_key.not_like(f"appt:{order.id}:{start}:%"))
+    return int(getattr(s.execute(query), "rowcount", 0) or 0)
+
+
+def _service_changed(s: Session, hub_id: int, user: Person, order: Order, new: ServiceInfo | None, now: datetime,
+                     service: ServiceInfo) -> Edit:
+    """Another service asked for before anyone took the order: offers of the old one are withdrawn (those offered
+    and the groups told, as on a cancel), and it is offered again to the new service's volunteers."""
+    ref = order.ref
+    if OrderState(order.state) in HELD:
+        raise EditRefusedError(ref, f"订单{ref}已经有志愿者接了，不能换成别的服务。\n要换的话，请回复“取消订单 {ref}”，"
+                                    "再重新下一单。")
+    if new is None:
+        raise EditRefusedError(ref, f"没听清订单{ref}要改成什么服务，请再说一遍，比如“改成修水管”。")
+    if new.code == order.service_code:
+        raise EditRefusedError(ref, f"订单{ref}本来就是{new.name}，不用改。")
+    tell_offered(s, order, f"订单{ref}（{service.name}）居民改成了别的服务，不用再接了，谢谢您！", now,
+                 key=_key(order, "service", now))
+    s.execute(update(OrderOffer).where(OrderOffer.order_id == order.id, OrderOffer.outcome.is_(None))
+              .values(outcome=WITHDRAWN))
+    settings = settings_for(s, hub_id)
+    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger=TRIGGERS["service"], from_state=order.state,
+                     to_state=order.state, actor=user.openid, at=now,
+                     reason=f"居民改服务：{order.service_code}→{new.code}"))
+    order.service_code, order.updated_at = new.code, now
+    order.needs_support = new.code in settings.support_services
+    dispatch(s, order, now=now, service=new, settings=settings, actor="auto")
+    _tell_family(s, order, user, new, f"服务改为{new.name}", "service", now)
+    s.flush()
+    return Edit(order, "service", service.name, new.name, False)
+
+
+def _details_added(s: Session, hub_id: int, user: Person, order: Order, value: Any, now: datetime,
+                   service: ServiceInfo) -> Edit:
+    """More said about what to do ("顺便换个灯泡"), or the content said anew: kept on the order (offers and 接单 show
+    it), and told to whoever will do it: the volunteer holding it and staff, else those offered it and the groups
+    (without the address or phone)."""
+    ref = order.ref
+    said = value if isinstance(value, Mapping) else {"text": value, "add": True}
+    text = hide_numbers(str(said.get("text") or "").strip())[:DETAILS_MAX]  # no ID or card number kept or told
+    if len(text) < 2:
+        raise EditRefusedError(ref, f"没听清订单{ref}要加什么，请再说一遍，比如“顺便换个灯泡”。")
+    old = order.details or ""
+    if (text in old) if said.get("add") else (text == old):
+        raise EditRefusedError(ref, f"订单{ref}里已经写了这个，不用改。")
+    new = f"{old}；{text}" if said.get("add") and old else text
+    order.details, order.updated_at = new[:DETAILS_MAX], now
+    s.add(OrderEvent(hub_id=hub_id, order_id=order.id, trigger=TRIGGERS["details"], from_state=order.state,
+                     to_state=order.state, actor=user.openid, at=now, reason="内容：居民补充了要做的事（见订单）"))
+    held = OrderState(order.state) in HELD and order.volunteer_id is not None
+    words = "补充" if said.get("add") else "把内容改为"
+    if held:
+        tell_volunteer(s, order, order.volunteer_id, f"订单{ref}（{service.name}，{when_text(order)}）"
+                       f"居民{words}：{text}。做不了的请回复“人工”。", now)
+        notify_staff(s, hub_id, f"订单{ref}（{service.name}）志愿者已接单，居民{words}：{text}。已转告志愿者，"
+                     f"请在管理后台的“订单”里打开订单{ref}，看看要不要另派人。", now, key=_key(order, "details", now))
+    else:
+        shown = hide_names(scrub(text, order.address, order.phone))[:60] or "见订单"
+        tell_offered(s, order, f"订单{ref}（{service.name}）居民{words}：{shown}。", now,
+                     key=_key(order, "details", now))
+    _tell_family(s, order, user, service, f"{'补充' if said.get('add') else '内容改为'}：{text}",
+                 "details", now)
+    s.flush()
+    return Edit(order, "details", old, text, held)
 
 
 def _address_handed_over(s: Session, hub_id: int, user: Person, order: Order, value: Any, now: datetime,

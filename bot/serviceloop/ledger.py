@@ -20,6 +20,7 @@ from bot.clock import SHANGHAI, as_utc
 from bot.errors import LeifengError
 from bot.hubsettings import HubSettings
 from bot.people import stars
+from intents.masking import served_label
 from storage.models import Membership, Order, PointsEntry, ServiceRecord, Volunteer
 
 UTC = ZoneInfo("UTC")
@@ -122,24 +123,34 @@ class LedgerRow:
 
 def ledger_rows(s: Session, hub_id: int, start: date, end: date, names: Mapping[str, str]) -> list[LedgerRow]:
     lo, hi = day_bounds(start, end)
-    rows = s.execute(select(ServiceRecord, Volunteer, Order.ref)
+    rows = s.execute(select(ServiceRecord, Volunteer, Order.ref, Order.resident_name, Order.phone)
                      .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
                      .outerjoin(Order, Order.id == ServiceRecord.order_id)
                      .where(ServiceRecord.hub_id == hub_id, ServiceRecord.service_date >= lo,
                             ServiceRecord.service_date < hi)
                      .order_by(ServiceRecord.service_date, ServiceRecord.id)).all()
     out = []
-    for rec, vol, ref in rows:
+    for rec, vol, ref, resident_name, phone in rows:
         started = as_utc(rec.started_at or rec.service_date).astimezone(SHANGHAI)
         ended = as_utc(rec.ended_at).astimezone(SHANGHAI) if rec.ended_at else started + timedelta(hours=rec.hours)
         out.append(LedgerRow(record_id=rec.id, name=vol.name, id_masked=vol.id_number_masked or "未登记",
                              service=names.get(rec.service_code, rec.service_code),
                              day=as_utc(rec.service_date).astimezone(SHANGHAI).date(), start=f"{started:%H:%M}",
                              end=f"{ended:%H:%M}", hours=round(rec.hours, 2), content=rec.content or "",
-                             resident=rec.resident_label, rating=rec.rating, comment=rec.comment or "",
+                             resident=_served(rec.resident_label, resident_name, phone), rating=rec.rating,
+                             comment=rec.comment or "",
                              verified=VERIFIED_WORDS.get(rec.verified_by, rec.verified_by), order_id=rec.order_id,
                              volunteer_id=vol.id, order_ref=ref))
     return out
+
+
+# what rows written before the label was a name said for a resident who ordered themselves: "居民7", a user id
+_OLD_PLACEHOLDER = re.compile(r"居民\d*")
+
+
+def _served(label: str, resident_name: str | None, phone: str | None) -> str:
+    """The row's 服务对象: as written, or for an old row with the placeholder, the masked form the order gives."""
+    return served_label(resident_name, phone) if _OLD_PLACEHOLDER.fullmatch(label or "") else label
 
 
 def record_values(i: int, r: LedgerRow) -> list[Any]:

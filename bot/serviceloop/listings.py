@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.people import volunteers
 from bot.people.volunteers import ACTIVE_STATUSES, MemberStatus, membership_of
 from bot.serviceloop import orders
-from bot.serviceloop.dispatch import HELD_STATES, RETURNED
+from bot.serviceloop.dispatch import HELD_STATES, RETURNED, WITHDRAWN
 from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
 from bot.serviceloop.records import NotAVolunteerError, S, TooManyTasksError, when_text
 from intents.masking import coarse_address, mask_phone
@@ -139,7 +139,7 @@ def tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], no
     finished = [o for o in rows if o.state in done][:MAX_ORDERS]
     offers = s.execute(select(Order).join(OrderOffer, OrderOffer.order_id == Order.id).where(
         OrderOffer.volunteer_id == member.volunteer_id, or_(OrderOffer.outcome.is_(None),
-                                                            OrderOffer.outcome != RETURNED),
+                                                            OrderOffer.outcome.not_in((RETURNED, WITHDRAWN))),
         Order.state == S.DISPATCHED.value, Order.hub_id == hub_id).order_by(Order.id)).scalars().all()
     if not in_progress and not finished and not offers:
         return "您现在没有任务，最近30天也没有做完的任务。有新任务时会通知您。"
@@ -221,8 +221,10 @@ def open_tasks(s: Session, hub_id: int, user: User, now: datetime, limit: int = 
     return OpenTasks(status=member.status, orders=fit, held=held, limit=member.max_open_tasks)
 
 
-def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime) -> str:
-    """"有什么任务": the open orders that fit the volunteer, each with how to take it."""
+def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime,
+                    numbered: bool = False) -> str:
+    """"有什么任务": the open orders that fit the volunteer, each with how to take it; `numbered` (a bare 接单): each
+    with its number too, which the reply right after may give instead (bot.dialogue.volunteering.on_accept_pick)."""
     found = open_tasks(s, hub_id, user, now)
     if found.status == MemberStatus.APPLIED:
         return "您的志愿者报名还在审核中，审核通过后就能接任务了，请耐心等一等。"
@@ -235,8 +237,10 @@ def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str
     if not found.orders:
         return "现在没有适合您的待接订单。有新任务时会马上通知您，谢谢您的热心！"
     lines = ["适合您的待接订单（时间近的在前）："]
-    for o in found.orders:
-        lines.append(f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)} "
-                     f"{coarse_address(o.address)}：回复“接单 {o.ref}”")
+    for i, o in enumerate(found.orders, 1):
+        lines.append(f"{f'{i} ' if numbered else ''}订单{o.ref} {names.get(o.service_code, o.service_code)} "
+                     f"{when_text(o)} {coarse_address(o.address)}：回复“接单 {o.ref}”")
+    if numbered:
+        lines.append(f"也可以只回复序号，比如“1”就是接订单{found.orders[0].ref}。")
     lines.append("接下后会告诉您详细地址和联系电话。")
     return "\n".join(lines)

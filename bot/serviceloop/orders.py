@@ -46,23 +46,28 @@ from bot.people.volunteers import ACTIVE_STATUSES, membership_of
 from bot.serviceloop import edits
 from bot.serviceloop.dispatch import (
     RETURNED,
+    WITHDRAWN,
     Candidate,
     candidates,
     dispatch,
     fits,
     needs_staff_key,
     offer_text,
+    offered_notes,
     withdraw_offers,
 )
+from bot.serviceloop.dispatch import offers as order_offers
 from bot.serviceloop.lifecycle import OPEN_STATES, PLAIN_WORDS, IllegalTransitionError, OrderState
 from bot.serviceloop.records import (
     STAFF_QUERY,
+    AlreadyCompletedError,
     AlreadyYoursError,
     CancelledError,
     CannotCancelError,
     ConcurrentChangeError,
     GiveBackLimitError,
     HoursOutOfRangeError,
+    HoursOverTimeError,
     NoLongerOpenError,
     NotAVolunteerError,
     NotForYouError,
@@ -91,13 +96,15 @@ from bot.serviceloop.records import (
     settings_for,
     staff_openids,
     tell_by_phone,
+    tell_other_party,
     tell_resident,
     tell_volunteer,
     transition,
     transitions,
     when_text,
 )
-from intents.masking import mask_name, mask_phone
+from intents.idcard import hide_numbers
+from intents.masking import mask_phone, served_label
 from storage.conversations import change_conversation
 from storage.hot import Hot, NewRow
 from storage.models import (
@@ -148,7 +155,8 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
         s.scalar(select(OPEN_ORDERS).where(User.id == user.id), {"hub_id": hub_id}) or 0
     if open_now >= settings.max_open_orders_per_user and reachable(user):
         raise TooManyOpenOrdersError(settings.max_open_orders_per_user)
-    order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code, details=data.get("details"),
+    order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code,
+                  details=hide_numbers(data["details"]) if data.get("details") else None,
                   ordered_by_user_id=user.id, resident_user_id=None if proxy else user.id,
                   resident_name=proxy.get("name"), phone=proxy.get("phone") or data.get("phone"),
                   address=data.get("address"), latitude=data.get("lat"), longitude=data.get("lng"),
@@ -159,8 +167,8 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
     reason = "工作人员代下单" if taken_by else "代点单" if proxy else None
     record_event(s, order, "submit", from_state="", to_state=S.SUBMITTED.value, actor=taken_by or user.openid,
                  reason=reason, now=now)
-    if data.get("phone") and not user.phone and not proxy:
-        user.phone = data["phone"]
+    if data.get("phone") and not user.phone and (not proxy or proxy.get("phone") not in (None, data["phone"])):
+        user.phone = data["phone"]  # (代点单 with the relative's own phone: the phone given is the caller's)
     if proxy:
         _tell_beneficiary(s, order, user, service, now)
     if dispatch_now:
@@ -181,7 +189,7 @@ def _tell_beneficiary(s: Session, order: Order, orderer: User, service: ServiceI
         return
     resident = s.execute(select(User).where(User.hub_id == order.hub_id, phone_lookup(s, User.phone_hash, order.phone))
                          .order_by(User.id)).scalars().first()
-    if resident is not None:
+    if resident is not None and resident.id != orderer.id:  # (never the one who placed it: the office's own row)
         order.resident_user_id = resident.id
         notify(s, order.hub_id, resident.openid,
                f"您的家人为您预约了{service.name}（订单{order.ref}），时间：{when_text(order)}。有问题回复“人工”。",
@@ -280,10 +288,13 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
             Order.volunteer_id == member.volunteer_id, Order.state.in_([S.ACCEPTED.value, S.SUPPORTED.value]))) or 0
     if open_tasks >= member.max_open_tasks:
         raise TooManyTasksError(open_tasks)
-    if not may_take(s, order, member, now):
+    # the offers read once: who may take it (may_take's rule), and then who else is told it is taken
+    offered = order_offers(s, order) if order.dispatch_round else []  # (never dispatched: never offered)
+    if not (_offered_among(offered, member) or fits(s, order, now, member.volunteer_id)):
         raise NotForYouError(order.ref)
     try:
-        _accept(s, order, member, actor=user.openid, now=now, service=service, reason=None, settings=settings)
+        _accept(s, order, member, actor=user.openid, now=now, service=service, reason=None, settings=settings,
+                offered=offered)
     except ConcurrentChangeError as exc:
         raise NoLongerOpenError(order.ref) from exc
     return order
@@ -303,38 +314,56 @@ def may_take(s: Session, order: Order, member: Membership, now: datetime) -> boo
     return _offered_to(s, order, member) or fits(s, order, now, member.volunteer_id)
 
 
-_OFFERED_TO = select(OrderOffer.id).where(OrderOffer.order_id == bindparam("order_id"),
-                                          OrderOffer.volunteer_id == bindparam("volunteer_id")).limit(1)
-_OFFERED_TO_TEAM = select(OrderOffer.id).where(OrderOffer.order_id == bindparam("order_id"), or_(
+# (an offer withdrawn when the resident changed the service is no offer any more)
+_STANDING = or_(OrderOffer.outcome.is_(None), OrderOffer.outcome != WITHDRAWN)
+_OFFERED_TO = Hot(select(OrderOffer.id).where(OrderOffer.order_id == bindparam("order_id"), _STANDING,
+                                              OrderOffer.volunteer_id == bindparam("volunteer_id")).limit(1))
+_OFFERED_TO_TEAM = Hot(select(OrderOffer.id).where(OrderOffer.order_id == bindparam("order_id"), _STANDING, or_(
     OrderOffer.volunteer_id == bindparam("volunteer_id"),
     OrderOffer.volunteer_id.in_(select(Membership.volunteer_id).where(Membership.hub_id == bindparam("hub_id"),
                                                                      Membership.team_id == bindparam("team_id"))))
-    ).limit(1)
+    ).limit(1))  # (both storage.hot statements: run on the cursor, built once)
 _ACCEPTED_OFFER = Hot(update(OrderOffer).where(OrderOffer.order_id == bindparam("order_id"),
                                                OrderOffer.volunteer_id == bindparam("volunteer_id"))
                       .values(outcome="accepted"))
 
 
+def _offered_among(offered: list[Any], member: Membership) -> bool:
+    """_offered_to on the order's offers as dispatch.offers read them (an offer withdrawn is none)."""
+    return any(outcome != WITHDRAWN and (volunteer_id == member.volunteer_id or (
+        member.team_id is not None and team is not None and team.id == member.team_id))
+        for volunteer_id, _round, outcome, _openid, team in offered)
+
+
 def _offered_to(s: Session, order: Order, member: Membership) -> bool:
     """Offered to this volunteer, or to someone of their team (the offer was posted in the team's group chat)."""
     params = {"order_id": order.id, "volunteer_id": member.volunteer_id}
+    if s.autoflush:
+        s.flush()  # what a query through the session does first
     if member.team_id is None:
-        return s.execute(_OFFERED_TO, params).first() is not None
-    return s.execute(_OFFERED_TO_TEAM, {**params, "hub_id": order.hub_id, "team_id": member.team_id}).first() \
-        is not None
+        return _OFFERED_TO.run(s.connection(), params).first() is not None
+    return _OFFERED_TO_TEAM.run(s.connection(), {**params, "hub_id": order.hub_id, "team_id": member.team_id}
+                                ).first() is not None
 
 
 def _accept(s: Session, order: Order, member: Membership, *, actor: str, now: datetime, service: ServiceInfo,
-            reason: str | None, settings: HubSettings | None = None) -> None:
+            reason: str | None, settings: HubSettings | None = None, offered: list[Any] | None = None) -> None:
+    """The order taken by `member`: the resident told who comes, and in the same statement the others it was offered
+    to (who have not answered) and the team groups it was posted in, that it is taken (no resident's name, phone
+    or address: a group post's words). `offered`: the order's offers (dispatch.offers) if the caller read them."""
     transition(s, order, "accept", actor=actor, now=now, reason=reason, volunteer_id=member.volunteer_id,
                accepted_at=now)
     # (transition flushed the session: nothing unwritten is left to go first)
     _ACCEPTED_OFFER.run(s.connection(), {"order_id": order.id, "volunteer_id": member.volunteer_id})
     vol = s.get(Volunteer, member.volunteer_id)
     assert vol is not None
+    if offered is None:
+        offered = order_offers(s, order) if order.dispatch_round else []
+    notes = offered_notes(s, order, f"订单{order.ref}（{service.name}）已有志愿者接单，谢谢大家！",
+                          key=f"taken:{order.id}:{order.dispatch_round}", offered=offered, taken=True)
     tell_resident(s, order, f"好消息！您的{service.name}订单{order.ref}已由志愿者{vol.name}接单"
                    f"（电话 {mask_phone(vol.phone)}），时间：{when_text(order)}。", now,
-                   key=f"accepted:{order.id}:{vol.id}")
+                   key=f"accepted:{order.id}:{vol.id}", also=notes)
     if order.needs_support:
         notify_staff(s, order.hub_id, f"订单{order.ref}（{service.name}，{when_text(order)}）已接单，需要社区配套"
                      f"（场地/物资/人员）。{for_staff(order.ref)}", now,
@@ -406,19 +435,60 @@ def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor:
 
 
 def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float, now: datetime,
-             service: ServiceInfo, member: Membership | None = None, member_known: bool = False) -> Order:
+             service: ServiceInfo, member: Membership | None = None, member_known: bool = False,
+             within_time_worked: bool = False) -> Order:
     """The volunteer reports the service done, once the appointment has started; the resident is asked to rate.
-    `member`, `member_known`: the user's membership as the caller read it (_volunteers_order)."""
+    `member`, `member_known`: the user's membership as the caller read it (_volunteers_order). `within_time_worked`
+    (the chat's 完成, the volunteer's own word): no more hours than the time since the service could have started
+    (time_worked) and HOURS_LEEWAY; more is refused with the most that can be recorded (staff record more on the
+    order's page, staff_complete, after checking)."""
     _member, order = _volunteers_order(s, hub_id, user, order_id, doing="接的", member=member,
                                        member_known=member_known)
+    if order.state in (S.COMPLETED.value, S.RATED.value, S.CLOSED.value):
+        raise AlreadyCompletedError(order.ref, order.hours)  # reported already: the hours stay (staff change them)
     settings = settings_for(s, hub_id)
     if not 0 < hours <= settings.max_hours_per_order:
         raise HoursOutOfRangeError(order.ref, settings.max_hours_per_order)
     if order.start_at is not None and now < as_utc(order.start_at):
         raise TooEarlyError(order.ref, when_text(order))  # staff confirm an early finish in the console
+    worked = time_worked(order, now) if within_time_worked else None
+    if worked is not None and hours > hours_at_most(worked[1]) + 1e-9:
+        since, elapsed = worked  # staff record more on the order's page (staff_complete) after checking
+        raise HoursOverTimeError(order.ref, since, int(elapsed.total_seconds() // 60), hours_at_most(elapsed))
     transition(s, order, "complete", actor=user.openid, now=now, hours=hours, completed_at=now)
     ask_rating(s, order, service, now)
+    _tell_served(s, order, service, now)
     return order
+
+
+# A volunteer's hours may exceed the time since the service could have started by this much (a clock read
+# loosely, the way there, a reply sent late); more is refused with the most that can be recorded (complete).
+HOURS_LEEWAY = timedelta(minutes=30)
+
+
+def time_worked(order: Order, now: datetime) -> tuple[str, timedelta] | None:
+    """Since when the service could have been under way ("接单" or "约定的开始时间", whichever is later) and how long
+    ago that is; None when the order has neither time (then only max_hours_per_order bounds the hours)."""
+    accepted = as_utc(order.accepted_at) if order.accepted_at is not None else None
+    start = as_utc(order.start_at) if order.start_at is not None else None
+    if accepted is None and start is None:
+        return None
+    if start is not None and (accepted is None or start > accepted):
+        return "约定的开始时间", max(now - start, timedelta(0))
+    assert accepted is not None
+    return "接单", max(now - accepted, timedelta(0))
+
+
+def hours_at_most(elapsed: timedelta) -> float:
+    """The most hours a volunteer may report after `elapsed`: with HOURS_LEEWAY, in half hours rounded down."""
+    half_hours = int((elapsed + HOURS_LEEWAY).total_seconds() // 1800)
+    return max(half_hours, 1) / 2
+
+
+def _tell_served(s: Session, order: Order, service: ServiceInfo, now: datetime) -> None:
+    """代点单: the one it is for hears the service is done (the orderer is asked to rate it)."""
+    tell_other_party(s, order, None, to_orderer="", to_resident=f"志愿者已完成{service.name}（订单{order.ref}），"
+                     "您的家人会给服务打分。谢谢您！", now=now, key=f"done:{order.id}")
 
 
 def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, actor: str, now: datetime,
@@ -434,6 +504,7 @@ def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, acto
     tell_volunteer(s, order, order.volunteer_id, f"工作人员已为您登记订单{order.ref}完成，服务{hours:g}小时，谢谢您！",
                    now)
     ask_rating(s, order, service, now)
+    _tell_served(s, order, service, now)
     return order
 
 
@@ -497,6 +568,7 @@ def rate(s: Session, *, hub_id: int, user: Person, order_id: int, hearts: int, n
 def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime,
                 actor: str | None = None) -> Order:
     order = _own_order(s, hub_id, user, order_id, doing="")
+    comment = hide_numbers(comment)  # an ID or bank-card number said in a comment is never kept
     order.comment = comment[:500]
     order.updated_at = now
     record = s.execute(select(ServiceRecord).where(ServiceRecord.order_id == order.id)).scalar_one_or_none()
@@ -516,7 +588,7 @@ def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, 
         return
     ended = as_utc(order.completed_at) if order.completed_at else now
     started = as_utc(order.start_at) if order.start_at else ended - timedelta(hours=order.hours)
-    label = label or (mask_name(order.resident_name) if order.resident_name else f"居民{order.resident_user_id or ''}")
+    label = label or served_label(order.resident_name, order.phone)
     if s.autoflush:
         s.flush()  # what s.execute() would do first
     written = _NEW_RECORD.run(s.connection(), {
@@ -553,6 +625,10 @@ def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, n
     timebank.release_order(s, order, now)  # hours held for an order paid with banked hours go back
     if user is None:
         tell_resident(s, order, f"您的订单{order.ref}已取消：{reason}", now)
+    else:  # 代点单: the other of the two is told
+        tell_other_party(s, order, user.id, to_orderer=f"您为家人下的订单{order.ref}，对方已经取消了。",
+                         to_resident=f"家人为您预约的订单{order.ref}已经取消了。有问题回复“人工”。", now=now,
+                         key=f"cancelled:{order.id}")
     return order
 
 

@@ -25,7 +25,7 @@ from bot.hubsettings import HubSettings, hub_settings
 from bot.outbox import Message, enqueue, enqueue_call, enqueue_many
 from bot.serviceloop.lifecycle import OrderState, next_state
 from intents.timeparse import when_text as appointment_text
-from storage.hot import Hot
+from storage.hot import Hot, as_loaded
 from storage.models import STAFF_ROLE_SQL, Hub, Membership, Order, OrderEvent, User
 
 S = OrderState
@@ -116,6 +116,27 @@ class HoursOutOfRangeError(OrderError):
         super().__init__(f"服务时长要在0到{most:g}小时之间，请重新回复，如“完成 {ref} 2”。")
 
 
+class HoursOverTimeError(OrderError):
+    """More hours reported than the time since the service could have started (接单, or the appointment's start if
+    later) allows, with bot.serviceloop.orders.HOURS_LEEWAY; staff may record more on the order's page."""
+
+    def __init__(self, ref: int, since: str, elapsed_minutes: int, most: float) -> None:
+        self.ref, self.most = ref, most
+        hours, minutes = divmod(max(elapsed_minutes, 0), 60)
+        took = (f"{hours}小时" if hours else "") + (f"{minutes}分钟" if minutes or not hours else "")
+        super().__init__(f"订单{ref}从{since}到现在只有{took}，最多记{most:g}小时。请回复“完成 {ref} {most:g}”；"
+                         f"实际服务得更久的话请回复“人工”，社区工作人员核对后帮您记。")
+
+
+class AlreadyCompletedError(OrderError):
+    """完成 of a task already reported done (waiting for its rating, or rated): the hours stay as recorded."""
+
+    def __init__(self, ref: int, hours: float | None) -> None:
+        self.ref, self.hours = ref, hours
+        recorded = f"，时长记为{hours:g}小时" if hours else ""
+        super().__init__(f"订单{ref}已经完成了{recorded}，不用再报。要改时长请回复“人工”，社区工作人员帮您改。")
+
+
 class TooEarlyError(OrderError):
     """Completion reported before the appointment has started (staff may confirm it in the console)."""
 
@@ -183,8 +204,11 @@ _HUB_SETTINGS = Hot(select(_HUBS.c.settings).where(_HUBS.c.id == bindparam("hub_
 HUB_SETTINGS = select(_HUBS.c.settings).where(_HUBS.c.id == bindparam("hub_id")).scalar_subquery()
 # with the openid of whoever ordered it (who is told of its progress and asked to rate) and the hub's settings
 # (every order step reads them next): kept for the message
-_BY_REF = (select(Order, User.openid, HUB_SETTINGS).join(User, User.id == Order.ordered_by_user_id)
-           .where(Order.hub_id == bindparam("hub_id"), Order.ref == bindparam("ref")))
+# (Core, every column of the order: storage.hot.as_loaded makes the ORM object without the ORM's execution)
+_ORDER_TABLE, _USER_TABLE = cast(Table, Order.__table__), cast(Table, User.__table__)
+_BY_REF = Hot(select(*_ORDER_TABLE.c, _USER_TABLE.c.openid, HUB_SETTINGS)
+              .join_from(_ORDER_TABLE, _USER_TABLE, _USER_TABLE.c.id == _ORDER_TABLE.c.ordered_by_user_id)
+              .where(_ORDER_TABLE.c.hub_id == bindparam("hub_id"), _ORDER_TABLE.c.ref == bindparam("ref")))
 _VOLUNTEER_OPENID = (select(User.openid).join(Membership, Membership.user_id == User.id)
                      .where(Membership.hub_id == bindparam("hub_id"),
                             Membership.volunteer_id == bindparam("volunteer_id")))
@@ -358,10 +382,14 @@ def get_order(s: Session, hub_id: int, order_id: int) -> Order:
 
 def find_by_ref(s: Session, hub_id: int, ref: int) -> Order | None:
     """The hub's order with this ref (单号), through uq_orders_hub_ref; None for a number no order of the hub has."""
-    row = s.execute(_BY_REF, {"hub_id": hub_id, "ref": ref}).one_or_none()
+    if s.autoflush:
+        s.flush()  # what a query through the session does first
+    row = _BY_REF.run(s.connection(), {"hub_id": hub_id, "ref": ref}).first()
     if row is None:
         return None
-    order, openid, settings = row
+    order = as_loaded(s, Order, row[:-2])
+    assert order is not None  # (the primary key of a row found)
+    openid, settings = row[-2:]
     memo = s.info.get(PER_MESSAGE)
     if memo is not None:  # openid_by_id finds it here (an openid never changes)
         memo["openid", order.ordered_by_user_id] = openid
@@ -379,20 +407,44 @@ def tell_volunteer(s: Session, order: Order, volunteer_id: int | None, text: str
         notify(s, order.hub_id, openid, text, now)
 
 
-def tell_resident(s: Session, order: Order, text: str, now: datetime, key: str | None = None) -> None:
+def tell_resident(s: Session, order: Order, text: str, now: datetime, key: str | None = None,
+                  also: Sequence[Message] = ()) -> None:
     """The resident and, for 代点单, the person who ordered (they receive the status updates); the office's row
-    (orders staff took for a resident without WeChat) is messaged nothing: staff tell them by phone (tell_by_phone)."""
+    (orders staff took for a resident without WeChat) is messaged nothing: staff tell them by phone (tell_by_phone).
+    `also`: other messages of the same step, queued with theirs in one statement (接单's notes to the others)."""
     targets = {order.ordered_by_user_id}
     if order.resident_user_id:
         targets.add(order.resident_user_id)
+    batch = list(also)
     for user_id in sorted(targets):
         openid = openid_by_id(s, user_id)
         if openid is None:
             continue
         if reachable_openid(openid):
-            notify(s, order.hub_id, openid, text, now, key=f"{key}:{user_id}" if key else None)
+            batch.append(Message(openid, text, idempotency_key=f"{key}:{user_id}" if key else None))
         else:
             tell_by_phone(s, order, text, now, key=f"{key}:{user_id}" if key else None)
+    if batch:
+        enqueue_many(s, hub_id=order.hub_id, now=now, messages=batch)
+
+
+def tell_other_party(s: Session, order: Order, actor_id: int | None, *, to_orderer: str, to_resident: str,
+                     now: datetime, key: str) -> int:
+    """代点单 (a family member ordered for someone who is a known user too): the one of the two who did not act is
+    told, the orderer `to_orderer`, the one it is for `to_resident`; nobody when the order is one person's own.
+    `actor_id`: the user who acted (None, or neither of them: a volunteer or staff, and only the one it is for is
+    told: the orderer hears from the service loop already). How many were told."""
+    resident, orderer = order.resident_user_id, order.ordered_by_user_id
+    if resident is None or resident == orderer:
+        return 0
+    texts = {resident: to_resident} if actor_id != resident else {orderer: to_orderer}
+    told = 0
+    for user_id, words in texts.items():
+        openid = openid_by_id(s, user_id)
+        if openid is not None and reachable_openid(openid):
+            notify(s, order.hub_id, openid, words, now, key=f"{key}:{user_id}")
+            told += 1
+    return told
 
 
 _USER_OPENID = Hot(select(_USERS.c.openid).where(_USERS.c.id == bindparam("user_id")))

@@ -37,6 +37,9 @@ class ActionContext:
     # The actions of this message the domain refused (with savepoints: the second try): a note the dialogue made
     # for an action's success ("要不要再约一个？" after a submit) is not shown when that action was refused.
     refused: list[str] = field(default_factory=list, compare=False, repr=False)
+    # An action whose words replace the dialogue's own reply (the next question no longer applies): the ID number
+    # already registered ends the registration, so the skills question asked with it is not shown (stash_id).
+    instead_of_reply: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @cached_property
     def user(self) -> User:

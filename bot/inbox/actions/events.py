@@ -49,13 +49,19 @@ def emergency(ac: ActionContext, data: Mapping[str, Any]) -> str:
     incidents.report(ac.s, hub_id=ac.hub_id, user=ac.user, kind=str(data["kind"]), text=str(data.get("text", "")),
                      cue=str(data["cue"]) if data.get("cue") else None, now=ac.now,
                      settings=settings_for(ac.s, ac.hub_id), phone=str(data["phone"]) if data.get("phone") else None,
-                     address=str(data["address"]) if data.get("address") else None)
+                     address=str(data["address"]) if data.get("address") else None,
+                     sub=str(data["sub"]) if data.get("sub") else None)
     return ""
 
 
 def emergency_followup(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    """What was said right after an emergency: the resident got a caring answer; staff get the words too."""
-    incidents.follow_up(ac.s, hub_id=ac.hub_id, user=ac.user, text=str(data.get("text", "")), now=ac.now)
+    """What was said right after an emergency: the resident got a caring answer; staff get the words too. When staff
+    have already marked that incident handled (or there is none open), the words are a new alert: the resident may
+    be in danger again, and a note on a closed incident would reach nobody."""
+    text = str(data.get("text", ""))
+    if incidents.follow_up(ac.s, hub_id=ac.hub_id, user=ac.user, text=text, now=ac.now) is None and data.get("kind"):
+        incidents.report(ac.s, hub_id=ac.hub_id, user=ac.user, kind=str(data["kind"]), text=text, cue=None,
+                         now=ac.now, settings=settings_for(ac.s, ac.hub_id))
     return ""
 
 

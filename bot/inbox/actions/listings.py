@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.inbox.actions.context import ActionContext, Run
-from bot.serviceloop import listings
+from bot.serviceloop import listings, nudges
 from bot.serviceloop.records import when_text
 from intents.masking import coarse_address
 
@@ -35,7 +35,7 @@ def open_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:
             lines = [f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)} "
                      f"{coarse_address(o.address)}：回复“接单 {o.ref}”" for o in mine]
             return "\n".join([*lines, "接下后会告诉您详细地址和联系电话。"])
-    return listings.open_tasks_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
+    return listings.open_tasks_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now, numbered=bool(data.get("numbered")))
 
 
 def note(ac: ActionContext, data: Mapping[str, Any]) -> str:
@@ -46,7 +46,29 @@ def note(ac: ActionContext, data: Mapping[str, Any]) -> str:
     return str(data.get("text") or "")
 
 
+def nudge_volunteer(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """"催一下" / "师傅怎么还没来": the volunteer holding the sender's order nudged (nudges.py); with no order held, how
+    the orders stand."""
+    done = nudges.nudge(ac.s, hub_id=ac.hub_id, user=ac.sender, now=ac.now, names=ac.names())
+    if done:
+        return nudges.nudge_words(done)
+    found = listings.my_orders(ac.s, ac.hub_id, ac.user, ac.now)
+    if not found.in_progress:
+        return listings.open_orders_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
+    return nudges.NOT_HELD + "\n" + listings.open_orders_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
+
+
+def volunteer_contact(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """"给我王师傅的电话": who holds the order (the phone masked) and the relay; else how the orders stand."""
+    held = nudges.held_orders(ac.s, ac.hub_id, ac.sender)
+    if held:
+        return nudges.contact_words(held)
+    return listings.open_orders_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
+
+
 ACTIONS: dict[str, Run] = {
+    "nudge_volunteer": nudge_volunteer,
+    "volunteer_contact": volunteer_contact,
     "my_orders": my_orders,
     "my_tasks": my_tasks,
     "open_tasks": open_tasks,

@@ -75,6 +75,7 @@ def stash_id(ac: ActionContext, data: Mapping[str, Any]) -> str:
             change_conversation(ac.s, hub_id=ac.hub_id, user_id=ac.user_id, now=ac.now, create=False,
                                 edit=lambda _state, slots: (State.IDLE, kept(slots)))
             word = volunteers.STATUS_WORDS.get(member.status, member.status)
+            ac.instead_of_reply.append("stash_id")  # the registration ends here: not its next question
             return f"这个身份证号已经在本站报过名了（状态：{word}），不用重复报名。有疑问请回复“人工”。"
     sealed = {"id_enc": protector.encrypt(number), "id_hash": id_hash}
 
@@ -131,12 +132,35 @@ def update_profile(ac: ActionContext, data: Mapping[str, Any]) -> str:
 # -- points and redemption ----------------------------------------------------------------------
 
 
+POINTS_ARE = ("积分是给志愿者的：志愿者上门服务后，按服务时长和居民给的几颗心得到积分，"
+              "可以到社区的合作商家换东西。居民找志愿者帮忙是免费的，不用积分。")
+BECOME = ("想当志愿者攒积分，回复“注册志愿者”报名（要填姓名、身份证号、会做什么、有空的时间），"
+          "社区审核通过后就能接单服务。")
+
+
+def _shops(ac: ActionContext) -> str:
+    shops = [m.name for m in merchants.merchants(ac.s, ac.hub_id) if m.active and m.accepts_redemptions]
+    return f"能换积分的商家：{'、'.join(shops[:6])}。" if shops else ""
+
+
 @refusals_as_text
 def show_points(ac: ActionContext, data: Mapping[str, Any]) -> str:
     member = _member(ac)
     if member is None:
-        return "积分是志愿者服务后获得的。您还不是志愿者，想加入请回复“注册志愿者”。"
+        return f"{POINTS_ARE}{_shops(ac)}\n{BECOME}"
     return points.points_text(ac.s, ac.hub_id, member.volunteer_id, settings_for(ac.s, ac.hub_id), ac.now)
+
+
+@refusals_as_text
+def points_info(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """"积分怎么换东西" / "积分是干啥用的": what points are and where they are spent; for a resident how to become a
+    volunteer, for a volunteer their balance and how to redeem."""
+    member = _member(ac)
+    if member is None:
+        return f"{POINTS_ARE}{_shops(ac)}\n{BECOME}"
+    have = points.balance(ac.s, ac.hub_id, member.volunteer_id)
+    return (f"{POINTS_ARE}{_shops(ac)}\n您现在有{have}积分。换东西请回复“兑换”，把兑换码给商家核销；"
+            "回复“积分”看明细和星级。")
 
 
 @refusals_as_text
@@ -250,6 +274,7 @@ ACTIONS: dict[str, Run] = {
     "profile": profile,
     "update_profile": update_profile,
     "points": show_points,
+    "points_info": points_info,
     "redeem": redeem,
     "merchant_redeem": merchant_redeem,
     "redeem_at_merchant": redeem_at_merchant,

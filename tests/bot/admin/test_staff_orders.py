@@ -63,7 +63,7 @@ def test_support_flow_notifies_staff_then_resident_and_volunteer(chat: Chat, ser
                service=ServiceInfo("science", "科技科普"))
     got = chat.deliver()
     assert any("需要社区配套" in t for t in got[STAFF_OPENID])
-    res = run_cli(services, "orders", "support", str(o.id), "--note", "社区活动室和投影仪")
+    res = run_cli(services, "orders", "support", str(o.ref), "--note", "社区活动室和投影仪")
     assert res.exit_code == 0, res.output
     got = chat.deliver()
     assert any("社区活动室和投影仪" in t for t in got[R])
@@ -75,31 +75,34 @@ def test_cli_assign_reassign_show_cancel(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
                          ("oVolBarber01", "接单 #1", "接单成功")])
     chat.deliver()
-    res = run_cli(services, "orders", "assign", "1", "--volunteer", "2")
-    assert res.exit_code == 0, res.output
+    ref = str(order(services).ref)  # the 单号 `orders list` prints: what every orders command takes
+    res = run_cli(services, "orders", "assign", ref, "--volunteer", "2")
+    assert res.exit_code == 0 and f"订单{ref}已派给志愿者李阿姨" in res.output, res.output
     got = chat.deliver()
     assert any("改派" in t for t in got["oVolBarber01"])
     assert any("李阿姨" in t for t in got[R])
     assert order(services).volunteer_id == 2
-    shown = run_cli(services, "orders", "show", "1").output
-    assert "give_back" in shown and "工作人员改派" in shown
-    assert "accepted" in run_cli(services, "orders", "list").output
-    res = run_cli(services, "orders", "cancel", "1", "--reason", "居民住院")
+    shown = run_cli(services, "orders", "show", ref).output
+    assert "退单" in shown and "工作人员改派" in shown and "give_back" not in shown, shown
+    listed = run_cli(services, "orders", "list").output
+    assert f"单号{ref}\t志愿者已接单" in listed and "accepted" not in listed, listed
+    res = run_cli(services, "orders", "cancel", ref, "--reason", "居民住院")
     assert res.exit_code == 0 and order(services).state == "cancelled"
     got = chat.deliver()
     assert any("居民住院" in t for t in got[R]) and any("不用去了" in t for t in got["oVolBarber02"])
-    bad = run_cli(services, "orders", "support", "1", "--note", "x")
-    assert bad.exit_code == 1 and "cannot support an order that is cancelled" in bad.output
-    assert "没有找到订单42" in run_cli(services, "orders", "show", "42").output
+    bad = run_cli(services, "orders", "support", ref, "--note", "x")
+    assert bad.exit_code == 1 and "订单现在“已取消”，不能这样操作" in bad.output, bad.output
+    assert "没有找到单号42的订单" in run_cli(services, "orders", "show", "42").output
 
 
 def test_staff_confirm_and_review(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "明天下午理发 幸福小区1栋1号 13812345678", "请核对"), (R, "1", "已提交"),
                          ("oVolBarber01", "接单 #1", "接单成功")])
     chat.clock.set(order(services).start_at.replace(tzinfo=UTC) + timedelta(hours=1))  # the service has started
-    verify_dialog(chat, [("oVolBarber01", "完成 #1 2", "辛苦了")])
-    assert run_cli(services, "orders", "review", "1", "--note", "x").exit_code == 1  # not flagged
-    res = run_cli(services, "orders", "confirm", "1")
+    verify_dialog(chat, [("oVolBarber01", "完成 #1 1", "辛苦了")])
+    ref = str(order(services).ref)
+    assert run_cli(services, "orders", "review", ref, "--note", "x").exit_code == 1  # not flagged
+    res = run_cli(services, "orders", "confirm", ref)
     assert res.exit_code == 0, res.output
     o = order(services)
     assert o.state == "closed" and o.verified_by == "staff"

@@ -23,7 +23,7 @@ def test_create_the_first_admin_and_sign_in(services: Services, client: Any) -> 
     res = run(services, "staff", "create", "--username", "Boss", "--role", "admin", "--hub", "default",
               "--password-stdin", stdin="a-long-password-1\n")
     assert res.exit_code == 0, res.output
-    assert "account boss (admin) created" in res.output
+    assert "账号boss（系统管理员，站点default）已创建" in res.output
     with services.sessions() as s:
         account = s.execute(select(StaffAccount)).scalar_one()
         audit = s.execute(select(AuditLog).where(AuditLog.action == "staff_create")).scalar_one()
@@ -59,15 +59,15 @@ def test_refusals_are_one_line(services: Services) -> None:
 
 
 def test_list_password_disable_enable(services: Services, client: Any) -> None:
-    assert "no accounts" in run(services, "staff", "list").output
+    assert "还没有账号" in run(services, "staff", "list").output
     run(services, "staff", "create", "--username", "amy", "--role", "staff", "--password-stdin",
         stdin="a-long-password-1\n")
-    assert "amy\tstaff\tdefault\tactive" in run(services, "staff", "list").output
+    assert "amy\t社区工作人员\tdefault\t在用" in run(services, "staff", "list").output
     assert run(services, "staff", "password", "amy", "--password-stdin", stdin="new-password-22\n").exit_code == 0
     assert login(client, "amy", "a-long-password-1").status_code == 401
     assert login(client, "amy", "new-password-22").status_code == 302
     assert run(services, "staff", "disable", "amy").exit_code == 0
     assert client.get("/admin/dashboard").status_code == 302  # the open session ended
-    assert "disabled" in run(services, "staff", "list").output
+    assert "已停用" in run(services, "staff", "list").output
     assert run(services, "staff", "enable", "amy").exit_code == 0
     assert run(services, "staff", "disable", "nobody").exit_code != 0

@@ -45,12 +45,12 @@ def test_link_by_openid_then_unlink(services: Services, fake_wechat: FakeWeChatS
         account = s.execute(select(StaffAccount).where(StaffAccount.username == "xiaoli")).scalar_one()
         assert "staff" in user.roles and account.wechat_user_id == user.id
         assert s.execute(select(AuditLog).where(AuditLog.action == "staff_link")).scalar_one().actor == "cli"
-    assert "wechat linked" in run(services, fake_wechat, "staff", "list").output
+    assert "已绑定微信" in run(services, fake_wechat, "staff", "list").output
     res = run(services, fake_wechat, "staff", "unlink", "xiaoli")
-    assert res.exit_code == 0 and "unlinked" in res.output
+    assert res.exit_code == 0 and "已解除微信绑定" in res.output
     with services.sessions() as s:
         assert "staff" not in s.execute(select(User).where(User.openid == "oXiaoliWx")).scalar_one().roles
-    assert "had no WeChat" in run(services, fake_wechat, "staff", "unlink", "xiaoli").output
+    assert "没有绑定微信" in run(services, fake_wechat, "staff", "unlink", "xiaoli").output
 
 
 def test_link_prints_a_temporary_qr_code(services: Services, fake_wechat: FakeWeChatServer) -> None:
@@ -69,8 +69,8 @@ def test_link_prints_a_temporary_qr_code(services: Services, fake_wechat: FakeWe
 
 def test_refusals_are_one_line(services: Services, fake_wechat: FakeWeChatServer) -> None:
     _setup(services)
-    for args, words in ((("link", "nobody"), "no account nobody"),
-                        (("link", "xiaoli", "--openid", "oNeverWrote"), "should write to it first"),
+    for args, words in ((("link", "nobody"), "没有账号nobody"),
+                        (("link", "xiaoli", "--openid", "oNeverWrote"), "请先让他发一条消息"),
                         (("link", "shop", "--openid", "oXiaoliWx"), "只有系统管理员和社区工作人员"),
                         (("link", "shop"), "只有系统管理员和社区工作人员")):
         res = run(services, fake_wechat, "staff", *args)

@@ -130,3 +130,20 @@ def test_calling_off_with_no_open_incident_sends_nothing(chat: Chat, services: A
         assert granny is not None
         assert incidents.called_off(s, hub_id=1, user=granny, text="没事了", now=clock.now()) is None
     assert not [r for r in _rows(services) if r.priority == PRIORITY_EMERGENCY]
+
+
+def test_the_same_emergency_again_after_staff_marked_it_handled_is_a_new_alert(chat: Chat, services: Any,
+                                                                                clock: Any) -> None:
+    """A repeat within minutes is a follow-up of the open incident; once staff marked it handled, a follow-up note
+    would reach nobody, so the words open a new incident and alert staff again (the resident may be in danger)."""
+    assert "120" in (chat.say("oGranny", "老伴胸口疼 喘不上气") or "")
+    with transaction(services.sessions) as s:
+        [first] = incidents.open_incidents(s, 1)
+        incidents.mark_handled(s, hub_id=1, incident_id=first.id, actor="xiaoli", now=clock.now(), note="已回电")
+    reply = chat.say("oGranny", "还是喘不上气") or ""
+    assert "120" in reply
+    with services.sessions() as s:
+        both = s.scalars(select(Incident).order_by(Incident.id)).all()
+    assert [i.status for i in both] == ["handled", "open"] and both[1].kind == "medical"
+    alerts = [r for r in _rows(services) if r.to == "oDemoStaff01" and r.priority == PRIORITY_EMERGENCY]
+    assert any("还是喘不上气" in r.payload["text"] and "【紧急情况】" in r.payload["text"] for r in alerts)

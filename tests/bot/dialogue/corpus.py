@@ -40,7 +40,7 @@ class CorpusTranscript(Transcript):
 
 def _context_value(name: str, value: Any) -> Any:
     """Plain data in the corpus, the dialogue's own types in the context."""
-    if name in ("open_orders", "my_tasks"):
+    if name in ("open_orders", "my_tasks", "offered_tasks"):
         return tuple(core.OpenOrder(**o) if isinstance(o, Mapping) else o for o in value)
     if name == "teams":
         return tuple(core.TeamChoice(**t) if isinstance(t, Mapping) else t for t in value)

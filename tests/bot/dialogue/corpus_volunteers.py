@@ -288,10 +288,95 @@ R5B_VOLUNTEERS: list[Conv] = [
          ("不对", says("完成 订单号 小时数"), no_act("complete")), roles=VOLUNTEER),
 ]
 TUNED_VOLUNTEERS.extend(R5B_VOLUNTEERS)
-R5B_ACCEPT: list[Conv] = [  # #3 "接单" with no number: the orders on offer listed, each with its "接单 N"
-    conv("r5b-vol-accept-bare", ("接单", says("要接哪一单"), act("open_tasks"), no_act("accept"), state(State.IDLE)),
+R5B_ACCEPT: list[Conv] = [  # #3 "接单" with no number: the orders on offer listed, each with its "接单 N" (r6: and
+    # its number, which the next reply may give: VOL_ACCEPT)
+    conv("r5b-vol-accept-bare", ("接单", says("要接哪一单"), act("open_tasks"), no_act("accept"),
+                                 state(State.VOL_ACCEPT)),
          roles=VOLUNTEER),
     conv("r5b-vol-accept-bare-typo", ("街单", says("要接哪一单"), act("open_tasks"), no_act("accept")),
          roles=VOLUNTEER),
 ]
 TUNED_VOLUNTEERS.extend(R5B_ACCEPT)
+
+
+# -- r6: outside tester round 6 (w2vol): one-tap 接单, volunteers' own words, 完成 with the hours and no number, the
+# ID question answered with words ---------------------------------------------------------------------------------
+_R6_OFFER = {"offered_tasks": ({"id": 890499, "service": "haircut", "when": "12月4日(周五) 09:00"},)}
+_R6_OFFERS = {"offered_tasks": (*_R6_OFFER["offered_tasks"], {"id": 890512, "service": "repair", "when": "尽快"})}
+_R6_REG_ID = {"state": State.REG_ID, "slots": {
+    "reg": {"source": "chat", "name": "李建军", "gender": "男", "age_said": 46}}}
+R6_VOLUNTEERS: list[Conv] = [
+    # -- one order offered to them: the bare words take it ---------------------------------------------------------
+    conv("r6-vol-jie-one", ("接", act("accept", order=890499), not_ordering), roles=VOLUNTEER, ctx=_R6_OFFER),
+    conv("r6-vol-jiedan-one", ("接单", act("accept", order=890499), never("要接哪一单")), roles=VOLUNTEER,
+         ctx=_R6_OFFER),
+    conv("r6-vol-hao-wo-qu", ("好 我去", act("accept", order=890499), not_ordering), roles=VOLUNTEER, ctx=_R6_OFFER),
+    conv("r6-vol-wo-jie-le", ("我接了", act("accept", order=890499)), roles=VOLUNTEER, ctx=_R6_OFFER),
+    conv("r6-vol-hao-de-wo-lai", ("好的我来", act("accept", order=890499)), roles=VOLUNTEER, ctx=_R6_OFFER),
+    conv("r6-vol-zhe-dan-wo-jie", ("这单我接了", act("accept", order=890499)), roles=VOLUNTEER, ctx=_R6_OFFER),
+    conv("r6-vol-jiedan-typo-one", ("接但", act("accept", order=890499)), roles=VOLUNTEER, ctx=_R6_OFFER),
+    # "我去" alone may be an exclamation: asked first, "1" / "对" takes it, "不接" leaves it
+    conv("r6-vol-wo-qu-asked", ("我去", says("是接订单890499", "回复 1"), no_act(), state(State.VOL_ACCEPT)),
+         ("1", act("accept", order=890499)), roles=VOLUNTEER, ctx=_R6_OFFER),
+    conv("r6-vol-wo-qu-dui", ("我去",), ("对", act("accept", order=890499)), roles=VOLUNTEER, ctx=_R6_OFFER),
+    conv("r6-vol-wo-qu-bu-jie", ("我去",), ("不接", says("没有接"), no_act(), state(State.IDLE)), roles=VOLUNTEER,
+         ctx=_R6_OFFER),
+    conv("r6-vol-wo-qu-nothing", ("我去", no_act("accept"), never("是接")), roles=VOLUNTEER,
+         ctx={"offered_tasks": ()}),
+    # -- two offered: listed by number, "2" / "第一个" / the number right after takes that one ---------------------
+    conv("r6-vol-two-listed", ("接单", says("890499", "890512", "1 订单890499", "2 订单890512"), no_act("accept"),
+                               state(State.VOL_ACCEPT)), ("2", act("accept", order=890512), not_ordering),
+         roles=VOLUNTEER, ctx=_R6_OFFERS),
+    conv("r6-vol-two-first", ("接",), ("第一个", act("accept", order=890499)), roles=VOLUNTEER, ctx=_R6_OFFERS),
+    conv("r6-vol-two-by-ref", ("接单",), ("890512", act("accept", order=890512)), roles=VOLUNTEER, ctx=_R6_OFFERS),
+    conv("r6-vol-two-then-order", ("接单",),
+         ("我要理发", no_act("accept"), state(State.ORDER_TIME, State.ORDER_DETAILS)), roles=VOLUNTEER, ctx=_R6_OFFERS),
+    # -- none offered: the domain's numbered list, and "1" right after is its first, never the resident's 点单 ------
+    conv("r6-vol-none-offered-listed", ("接单", act("open_tasks", numbered=True), says("要接哪一单")),
+         ("1", act("accept", listed=1), not_ordering, never("您需要什么服务")), roles=VOLUNTEER,
+         ctx={"offered_tasks": ()}),
+    conv("r6-vol-none-offered-2", ("接",), ("2", act("accept", listed=2), not_ordering), roles=VOLUNTEER,
+         ctx={"offered_tasks": ()}),
+    conv("r6-resident-jie", ("接单", no_act("accept"), never("要接哪一单"))),
+    # -- a volunteer's own words are the volunteer menu's, not a resident's order ----------------------------------
+    conv("r6-vol-you-sha-huo-typo", ("有啥火", act("open_tasks"), not_ordering, never("安全检查")), roles=VOLUNTEER),
+    conv("r6-vol-you-sha-huo-ma", ("今天有啥火没", act("open_tasks"), not_ordering), roles=VOLUNTEER),
+    conv("r6-vol-shifu-sichuan", ("我是修水管的师傅，有啥子活路没得", act("open_tasks"), not_ordering,
+                                  never("维修服务")), roles=VOLUNTEER),
+    conv("r6-vol-shifu-nospace", ("我是理发师傅有活没", act("open_tasks"), not_ordering), roles=VOLUNTEER),
+    conv("r6-vol-volunteer-intro", ("你好我是志愿者 有没有任务", act("open_tasks"), not_ordering), roles=VOLUNTEER),
+    conv("r6-vol-my-stars", ("我的星级", act("points"), not_ordering), roles=VOLUNTEER),
+    conv("r6-vol-stars-cha", ("查下我的星级", act("points")), roles=VOLUNTEER),
+    conv("r6-vol-stars-ji-xing", ("我几星", act("points")), roles=VOLUNTEER),
+    # -- 完成 with the hours and no order number ---------------------------------------------------------------------
+    conv("r6-vol-done-2h-none", ("完成 2小时", says("没有进行中的任务"), act("my_tasks"), no_act("complete"),
+                                 not_ordering), roles=VOLUNTEER, ctx={"my_tasks": ()}),
+    conv("r6-vol-done-2h-one", ("完成 2小时", act("complete", order=730215, hours=2.0)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r6-vol-done-2h-nospace", ("完成2个小时", act("complete", order=730215, hours=2.0)), roles=VOLUNTEER,
+         ctx=_R4_ONE),
+    conv("r6-vol-done-words-hour", ("做完了 干了一个小时", act("complete", order=730215, hours=1.0), not_ordering),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r6-vol-done-gaoding-ban", ("搞定了，一个半钟头", act("complete", order=730215, hours=1.5)), roles=VOLUNTEER,
+         ctx=_R4_ONE),
+    conv("r6-vol-done-words-none", ("做完了 干了一个小时", says("没有进行中的任务"), no_act("complete"),
+                                    not_ordering), roles=VOLUNTEER, ctx={"my_tasks": ()}),
+    conv("r6-vol-done-1-is-hours", ("完成 1", act("complete", order=730215, hours=1.0), never("订单1")),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r6-vol-done-2h-two", ("完成 2小时", says("730215", "730388", "完成 编号 2"), no_act("complete")),
+         roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("r6-vol-done-ref-unchanged", ("完成 730215", says("订单730215", "几个小时"), state(State.VOL_HOURS)),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r6-vol-done-ref-hours-unchanged", ("完成 730215 2", act("complete", order=730215, hours=2.0)),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("r6-resident-done-2h", ("完成 2小时", no_act("complete"), no_act("my_tasks"))),
+    # -- the ID question answered with words: explained once, no digits counted, and the ways out work ------------
+    conv("r6-reg-id-words", ("修水管 通下水道", says("身份证号", "18位", "取消"), never("您输入的是"),
+                             state(State.REG_ID)), **_R6_REG_ID),
+    conv("r6-reg-id-words-twice", ("修水管 通下水道",),
+         ("会修水电", says("18位"), never("您输入的是", "这一步要填的是"), state(State.REG_ID)), **_R6_REG_ID),
+    conv("r6-reg-id-words-cancel", ("修水管 通下水道",), ("取消", says("已取消"), state(State.IDLE)), **_R6_REG_ID),
+    conv("r6-reg-id-words-human", ("我不知道身份证号",), ("人工", state(State.HUMAN)), **_R6_REG_ID),
+    conv("r6-reg-id-words-menu", ("修水管 通下水道",), ("菜单", state(State.IDLE)), **_R6_REG_ID),
+    conv("r6-reg-id-short-still-counted", ("1101011990", says("18位", "10位"), state(State.REG_ID)), **_R6_REG_ID),
+]
+TUNED_VOLUNTEERS.extend(R6_VOLUNTEERS)

@@ -51,7 +51,7 @@ def test_not_tomorrow_but_the_day_after_keeps_the_hour_and_finds_tomorrows_order
 
 @pytest.mark.parametrize(("said", "address"), [
     ("地址错了 是6号楼不是3号楼", "幸福小区6号楼2单元301"),
-    ("地址搞错了 是6号楼", "幸福小区6号楼"),
+    ("地址搞错了 是6号楼", "幸福小区6号楼2单元301"),  # only the building named: its unit and room kept
 ])
 def test_a_wrong_address_is_changed_from_the_orders_own(said: str, address: str) -> None:
     t = _chat(HAIRCUT)

@@ -21,7 +21,7 @@ EMERGENCIES = [
     ("gas", "家里燃气灶有味道"),
     ("crime", "有人在撬我家门"),
     ("self_harm", "我不想活了"),
-    ("water", "水管爆了 水漫了一屋子"),
+    ("water", "家里进水了 水越来越深"),  # a flood (a burst pipe at home: tests/bot/dialogue/test_household_water.py)
 ]
 LOOK_ALIKES = ["想请人检查燃气安全", "上次摔倒后想找人陪我复查", "想学急救", "气死我了", "明天上午来帮我理发"]
 PRIOR_SLOTS: dict[str, Any] = {"location": {"lat": 1.0, "lng": 2.0, "label": "幸福小区"}, "callout": 3,
@@ -52,8 +52,8 @@ def test_the_reply_names_the_number_and_safe_steps_and_the_hub_can_change_the_nu
     assert "120" in emergency_reply("medical") and "12356" in emergency_reply("self_harm")
     gas = emergency_reply("gas")
     assert "不要开关电灯电器" in gas and "开窗" in gas and "室外" in gas and "119" in gas
-    local = emergency_reply("gas", {"gas": "96777"})
-    assert "96777" in local and "119" not in local
+    local = emergency_reply("gas", {"gas": "96777"})  # the gas company's line; 119 only for a fire
+    assert "燃气公司抢修电话 96777" in local and "抢修 119" not in local and "着火了请马上打 119" in local
     assert set(DEFAULT_HOTLINES) == {"medical", "fire", "gas", "crime", "self_harm", "water"}
     t = Transcript(hotlines={"gas": "96777"})
     assert "96777" in (t.say("屋里一股煤气味 头晕").reply or "")

@@ -28,7 +28,8 @@ def test_the_command_table_is_checked_when_built() -> None:
 
 
 def test_kept_slots_have_one_definition() -> None:
-    assert KEEP_SLOTS == {"location", core.CALLOUT_SLOT, core.AFTER_EMERGENCY_SLOT, core.SUBMITTED_SLOT}
+    assert KEEP_SLOTS == {"location", core.CALLOUT_SLOT, core.AFTER_EMERGENCY_SLOT, core.SUBMITTED_SLOT,
+                          core.LAST_RATING_SLOT}
     assert kept({"location": LOCATION, "callout": 7, "draft": {"service": "haircut"}, "misses": 2}) == {
         "location": LOCATION, "callout": 7}
 

@@ -19,7 +19,7 @@ from bot.devtools.fake_wechat import FakeWeChatServer
 from bot.devtools.simulator import Account
 from bot.serviceloop.orders import STAFF_QUERY, expire_dialogues, staff_openids
 from storage.db import transaction
-from storage.models import Conversation, OutboxMessage, ProcessedMessage, User
+from storage.models import Conversation, Handover, OutboxMessage, ProcessedMessage, User
 from tests.conftest import make_services
 
 
@@ -177,12 +177,14 @@ def test_a_write_the_database_aborted_for_a_deadlock_is_run_again_whole(
             raise OperationalError("UPDATE users ...", {}, _Deadlock("deadlock detected"))
         return reply
 
+    _say(client, acct, clock, "oDeadlock", "你好", "1")  # (on PostgreSQL a first message is one statement, no _write)
     monkeypatch.setattr(bot.inbox.handler, "_write", write_then_lose_a_deadlock)
-    reply = _say(client, acct, clock, "oDeadlock", "菜单", "1")
-    assert reply != bot.inbox.handler.BUSY_REPLY and "1" in reply  # the menu, not "系统有点忙"
+    reply = _say(client, acct, clock, "oDeadlock", "人工", "2")  # a hand-over: the transaction's path on both
+    assert reply and reply != bot.inbox.handler.BUSY_REPLY  # the hand-over's answer, not "系统有点忙"
     assert len(attempts) == 2
     with svc.sessions() as s:  # the aborted attempt left nothing; the second wrote everything once
         assert len(s.execute(select(User).where(User.openid == "oDeadlock")).all()) == 1
-        assert len(s.execute(select(Conversation)).all()) == 1
-        assert len(s.execute(select(ProcessedMessage)).all()) == 1
+        assert s.execute(select(Conversation.state)).scalar_one() == "HUMAN"
+        assert len(s.execute(select(ProcessedMessage)).all()) == 2
+        assert len(s.execute(select(Handover)).all()) == 1
     svc.close()

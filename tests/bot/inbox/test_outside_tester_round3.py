@@ -29,7 +29,9 @@ def test_three_services_in_one_message_are_ordered_one_after_the_other(chat: Cha
     assert repair.start_at == haircut.start_at
 
 
-def test_a_rating_said_to_be_wrong_is_answered_plainly_with_the_way_to_staff(chat: Chat, services: Any) -> None:
+def test_a_rating_said_to_be_wrong_is_corrected_once_then_answered_plainly_with_the_way_to_staff(
+        chat: Chat, services: Any) -> None:
+    """Round 6 (fix15a): within an hour of rating, one correction is made in chat (bot.serviceloop.rerating)."""
     reply = chat.say(R, "明天下午三点来给我理个发 幸福小区3栋2单元501 电话13812345678") or ""
     assert "回复 1 确认" in reply
     chat.say(R, "1")
@@ -41,11 +43,11 @@ def test_a_rating_said_to_be_wrong_is_answered_plainly_with_the_way_to_staff(cha
     chat.deliver()
     assert "谢谢您的评价（4颗心）" in (chat.say(R, "4") or "")
     reply = chat.say(R, "我想改成五颗心") or ""
-    assert "4颗心" in reply and "人工" in reply and "收到您的留言" not in reply
+    assert "已改为5颗心" in reply and "收到您的留言" not in reply
     reply = chat.say(R, "刚才评错了") or ""
-    assert "不能在这里改" in reply and "人工" in reply
+    assert "改过一次" in reply and "人工" in reply
     (order,) = all_orders(services)
-    assert order.rating == 4 and not order.comment
+    assert order.rating == 5 and not order.comment
 
 
 def test_a_phone_with_digits_missing_is_told_how_many(chat: Chat) -> None:

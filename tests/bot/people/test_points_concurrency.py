@@ -21,15 +21,17 @@ N = 20
 
 
 def race(url: str, clock: FakeClock, work: Any) -> list[str]:
-    """Run work(services) in N threads released together; collect 'ok' or the refusal's class name."""
+    """Run work(services) in N threads released together; collect 'ok' or the refusal's class name. Each thread's
+    services (its own engine) are made before any thread starts, so a slow, loaded machine only makes the race
+    slower, never breaks the barrier; the timeouts only catch a real hang."""
     barrier = threading.Barrier(N)
     outcomes: list[str] = []
     lock = threading.Lock()
+    made = [make_services(url, clock) for _ in range(N)]
 
-    def run() -> None:
-        svc = make_services(url, clock)
+    def run(svc: Any) -> None:
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=600)
             try:
                 with transaction(svc.sessions) as s:
                     work(s)
@@ -41,11 +43,11 @@ def race(url: str, clock: FakeClock, work: Any) -> list[str]:
         finally:
             svc.close()
 
-    threads = [threading.Thread(target=run) for _ in range(N)]
+    threads = [threading.Thread(target=run, args=(svc,)) for svc in made]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=900)
     assert len(outcomes) == N, "a thread hung"
     return outcomes
 

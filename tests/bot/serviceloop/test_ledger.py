@@ -168,20 +168,20 @@ def test_cli_review_flow_notifies_the_applicant(db_url: str, services: Any, cloc
                       ("active", "dismissed", "profit")]
     assert roles == []
     shown = run(db_url, "volunteers", "show", str(vid)).output
-    assert "已劝退" in shown and "active -> dismissed" in shown
+    assert "已劝退" in shown and "在岗 → 已劝退" in shown and "active" not in shown
 
 
 def test_cli_export_report_points_and_merchants(db_url: str, services: Any, filled: dict[str, Any],
                                                 tmp_path: Path) -> None:
     target = tmp_path / "nov.xlsx"
     out = run(db_url, "export", "ledger", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(target))
-    assert out.exit_code == 0 and "3 records, 7.5 hours" in out.output
+    assert out.exit_code == 0 and "3条记录，共7.5小时" in out.output
     assert load_workbook(target)["服务记录"]["B2"].value == "王建国"
     assert "完成服务 3 次" in run(db_url, "report", "monthly", "--month", "2026-11").output
     assert "1\t李秀英\t85" in run(db_url, "report", "honours", "--quarter", "2026Q4").output
     out = run(db_url, "points", "adjust", "--volunteer", str(filled["a"]), "--points", "-1000", "--reason", "x")
     assert out.exit_code != 0 and "小于0" in out.output
-    assert "balance 53" in run(db_url, "points", "adjust", "--volunteer", str(filled["a"]), "--points", "5",
+    assert "余额53" in run(db_url, "points", "adjust", "--volunteer", str(filled["a"]), "--points", "5",
                                "--reason", "补记").output
     out = run(db_url, "merchants", "add", "--code", "shop1", "--name", "爱心超市", "--redemptions",
               "--staff-openid", "oShop")

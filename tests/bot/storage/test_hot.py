@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, event, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.orm import Session
 
 from bot.config import DEV_SECRET_KEY
 from storage.db import make_engine, read_only
-from storage.hot import Hot
+from storage.hot import Hot, as_loaded, width
 from storage.models import Conversation, ProcessedMessage, User
 from storage.sealed import seal_engine
 
@@ -149,4 +150,33 @@ def test_a_lost_connection_retires_the_whole_pool(any_db_url: str, monkeypatch: 
     assert err.value.connection_invalidated
     with engine.connect() as a, engine.connect() as b:  # both fresh: no second message fails
         assert Hot(select(text("7"))).run(a, {}).rows == [(7,)] == Hot(select(text("7"))).run(b, {}).rows
+    engine.dispose()
+
+
+def test_as_loaded_holds_the_row_as_the_orm_would_have_loaded_it(any_db_url: str) -> None:
+    """storage.hot.as_loaded: the object a query through the session would give (every column, decrypted), held as
+    persistent and unchanged (no UPDATE at the flush, no SQL to read its attributes); a changed attribute is written
+    like any loaded object's; the session's own object comes back as it is; an outer join's missing side is None."""
+    engine = make_engine(any_db_url)
+    _seed(engine)
+    users = User.__table__
+    statements: list[str] = []
+    with Session(engine) as s:
+        expected = {c.key: getattr(s.execute(select(User).where(User.openid == "oHot")).scalar_one(), c.key)
+                    for c in users.c}
+    with Session(engine) as s:
+        row = Hot(select(*users.c).where(users.c.openid == "oHot")).run(s.connection(), {}).first()
+        assert row is not None and width(User) == len(row)
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        user = as_loaded(s, User, row)
+        assert user is not None and inspect(user).persistent and not s.dirty
+        assert {c.key: getattr(user, c.key) for c in users.c} == expected and user.roles == ["staff", "志愿者"]
+        assert as_loaded(s, User, row) is user  # the session's own object
+        assert as_loaded(s, User, (None,) * len(row)) is None
+        s.flush()
+        assert statements == []  # nothing read, nothing written
+        user.nickname = "老张"
+        s.commit()
+    with Session(engine) as s:
+        assert s.execute(select(User.nickname).where(User.openid == "oHot")).scalar_one() == "老张"
     engine.dispose()

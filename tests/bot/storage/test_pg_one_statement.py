@@ -73,6 +73,57 @@ def test_a_plain_message_is_one_read_and_one_write(any_db_url: str, clock: FakeC
     svc.close()
 
 
+def test_a_first_message_is_one_read_and_one_write(any_db_url: str, clock: FakeClock,
+                                                   fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
+    """A new sender's message without side effects: the read (always one row, the hub's facts with it) and one
+    statement writing the user, their conversation and the dedupe row, in autocommit (no BEGIN and COMMIT)."""
+    _pg_only(any_db_url)
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    _say(client, acct, clock, "oSomeoneElse", "菜单", "0")  # the hub's account is read and kept by the first
+    seen = _statements(svc.engine, monkeypatch)
+    assert "理发" in _say(client, acct, clock, "oFirst", "我要理发", "1")
+    assert [(sql.split()[0], autocommit) for sql, autocommit in seen] == [("SELECT", True), ("WITH", True)], seen
+    with svc.sessions() as s:
+        user = s.execute(select(User).where(User.openid == "oFirst")).scalar_one()
+        assert user.roles == [] and user.subscribed and user.last_inbound_at == clock.now()
+        conv = s.execute(select(Conversation).where(Conversation.user_id == user.id)).scalar_one()
+        assert conv.state == "ORDER_TIME" and conv.version == 0 and conv.slots["draft"]["service"] == "haircut"
+        processed = s.execute(select(ProcessedMessage).where(ProcessedMessage.openid == "oFirst")).scalar_one()
+        assert processed.openid == "oFirst" and "理发" in (processed.reply or "") and processed.text == "我要理发"
+    seen.clear()
+    clock.advance(minutes=5)
+    assert _say(client, acct, clock, "oFirst", "菜单", "2")  # the next one: the known sender's path
+    assert [(sql.split()[0], autocommit) for sql, autocommit in seen] == [("SELECT", True), ("WITH", True)], seen
+    svc.close()
+
+
+def test_a_racing_retry_of_a_first_message_answers_from_the_first_run(
+        any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
+    """The retry read before the first run committed (a new sender still): its one statement clashes with the rows
+    the first run wrote, writes nothing, and the retry gets the first run's reply."""
+    _pg_only(any_db_url)
+    svc = make_services(any_db_url, clock, fake_wechat)
+    client = create_app(services=svc).test_client()
+    acct = Account(token="testtoken", appid="wxtestappid0001")
+    first = _say(client, acct, clock, "oNewRace", "你好", "1")
+    real_read = bot.inbox.handler.read_sender
+
+    def read_as_if_nobody_yet(*args: Any) -> Any:
+        snap = real_read(*args)
+        return bot.inbox.handler.Snapshot(None, frozenset(), None, None, None, None, "IDLE", {}, 0,
+                                          snap.catalogue_version, False, None)
+
+    monkeypatch.setattr(bot.inbox.handler, "read_sender", read_as_if_nobody_yet)
+    assert _say(client, acct, clock, "oNewRace", "你好", "1") == first
+    with svc.sessions() as s:
+        assert len(s.execute(select(ProcessedMessage)).all()) == 1
+        assert len(s.execute(select(User).where(User.openid == "oNewRace")).all()) == 1
+        assert len(s.execute(select(Conversation)).all()) == 1
+    svc.close()
+
+
 def test_one_statement_write_refuses_a_moved_conversation_and_writes_nothing(
         any_db_url: str, clock: FakeClock, fake_wechat: FakeWeChatServer, monkeypatch: Any) -> None:
     _pg_only(any_db_url)
