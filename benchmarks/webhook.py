@@ -26,12 +26,13 @@ It prints figures and asserts nothing. Targets it reports against:
 --mix realistic (or both) adds the message mix of the 2026-12-01 outside measurement (issue 19): sessions, each
 one client sending its messages in order and waiting for every answer. 65 % are new residents ordering — a
 one-sentence request straight to the confirmation, or (one in four) step by step, answering the bot's questions —
-then "1" to confirm (submit + dispatch in the passive reply), a volunteer's 接单 N and 完成 N 2, the resident's
-rating and "不用了"; 35 % are casual (菜单, 你好, 积分, 活动, 我的订单, 我的任务). Requests are signed and encrypted
-when sent (a step needs the order number of the answer before it), so the client uses more CPU than in the cheap
-mix; the echo receives the same messages (with made-up order numbers). The database gets a team of
---mix-volunteers volunteers covering every service first. Closed loop only, alternating rounds as above; every
-answer of ours is checked against what the step expects (订单N已提交, 接单成功, 辛苦了, 谢谢您的评价, …).
+then "1" to confirm (submit + dispatch in the passive reply), a volunteer's 接单 N and 完成 N 0.5 (right after
+接单 at most half an hour is recorded), the resident's rating and "不用了"; 35 % are casual (菜单, 你好, 积分, 活动,
+我的订单, 我的任务). Requests are signed and encrypted when sent (a step needs the order number of the answer
+before it), so the client uses more CPU than in the cheap mix; the echo receives the same messages (with made-up
+order numbers). The database gets a team of --mix-volunteers volunteers covering every service first. Closed
+loop only, alternating rounds as above; every answer of ours is checked against what the step expects
+(订单N已提交, 接单成功, 辛苦了, 谢谢您的评价, …).
 
 The database is a fresh SQLite file in a temp dir unless --database-url is given; a PostgreSQL
 URL is reset (DROP SCHEMA public CASCADE; CREATE SCHEMA public) and then migrated. Only the
@@ -269,7 +270,7 @@ def session(k: int, run: str, volunteers: int, live: bool) -> MixSession:
             return ""  # counted as unexpected; the session stops here
         number = int(m.group(1))
     yield Step("接单", volunteer, f"接单 {number}", "接单成功")
-    yield Step("完成", volunteer, f"完成 {number} 2", "辛苦了")
+    yield Step("完成", volunteer, f"完成 {number} 0.5", "辛苦了")
     yield Step("the rating", resident, "5", "谢谢您的评价")
     yield Step("不用了", resident, "不用了", "")
     return "order"

@@ -29,7 +29,9 @@ _ADDRESS = re.compile(rf"[\u4e00-\u9fa5A-Za-z0-9]{{1,14}}?{_PLACE}"
 # 6号楼 / 3栋2单元501 / 7栋302: the door without the estate, an address only where one was asked for.
 _UNITS_ONLY = re.compile(rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|单元|楼|层|室|户|座))(?:\s*{_UNIT})*")
 _ROOM_ONLY = re.compile(r"^[0-9]{3,4}(?:室|号)?$")
-_LABEL = r"(?:地址|住址|家住|住在|家在)"
+# 我住3号楼2单元501: 住 after 我 labels an address only when a building or a room number follows (我住院了 is none)
+_LABEL = (r"(?:地址|住址|家住|住在|家在|"
+          rf"(?:我|俺|咱)住(?=\s*(?:[0-9]|{_NUMBER}\s*(?:号楼|栋|幢|号院|单元|号))))")
 # What may stand between the label and the address: 地址不对 是… / 地址错了 应该是… / 地址改成…
 _CORRECTION_WORDS = (r"(?:\s*(?:不对|错了|写错了|说错了|搞错了|有误|不是这个|不是那个|不是|改一下|重新说|换一下|"
                      r"改成|改为|改到|换成|换到|应该是|应该|是|为|在|要|呢|吧|啊|哈|的话|:|：|,|，)\s*)*")
@@ -121,6 +123,19 @@ _HAS_DOOR = re.compile(rf"{_NUMBER}\s*(?:号楼|栋|幢|号院|号|单元|门|�
 def has_door(address: str) -> bool:
     """Whether an address says the building or door, not only the estate or street ("白莲小区": no)."""
     return bool(_HAS_DOOR.search(address))
+
+
+# What an answer to "what is the address?" must show to be taken as one when no estate or door was read in it: a place
+# word (村, 苑, 路, 号, 单元 ...) or a building or room number; "咋还没来 催一下" / "谢谢 那现在怎么办" show neither.
+_LOOKS_LIKE = re.compile(r"小区|花园|家园|公寓|新村|社区|村|苑|大厦|宿舍|路|街|巷|弄|胡同|院|号|栋|幢|楼|单元|室|"
+                         r"[0-9]|[零〇一二三四五六七八九十两]+\s*(?:层|户|座|排|组)")
+_ASKS_SOMETHING = re.compile(r"怎么|咋|啥|什么|为什么|吗|呢$|[?？]|多久|多少|哪")
+
+
+def looks_like_address(text: str) -> bool:
+    """Whether words said at the address question could be an address the matcher did not read (a place word or a
+    number in it, and no question: "怎么弄" has 弄 and is none)."""
+    return bool(_LOOKS_LIKE.search(text)) and not (_ASKS_SOMETHING.search(text) and not re.search(r"[0-9]", text))
 
 
 def names_place(text: str) -> bool:

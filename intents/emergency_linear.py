@@ -37,8 +37,9 @@ STEPS = 300  # gradient steps
 RATE = 0.5  # step size (2.0 diverges on the standardised dimensions)
 FOLDS = 5  # out-of-fold probabilities for the thresholds
 FALSE_ALARM_BUDGET = 0.04  # the look-alikes (not vetoed) the classifier may raise, all kinds together ...
-TRAFFIC_BUDGET = 0.0  # ... and the everyday messages among them (service requests, chit-chat, the tuned corpora):
-# none, out of fold (0.005 let one per kind through and the fire threshold fell to 0.72: 生意火爆, 上火了 alarmed)
+TRAFFIC_BUDGET = 0.007  # ... and the everyday messages among them (service requests, chit-chat, the tuned corpora)
+# not vetoed, out of fold: about one a kind, two a lean kind. With 0 one chat line (我孙女给我拉进来的) held crime at
+# 0.973; pooled leave-one-set-out recall 85.1 → 88.6 %, false alarms 19 → 20 of 550 (benchmarks/emergency_linear.py)
 LEAN = ("medical", "fire", "gas", "self_harm")  # these kinds get twice their share of the budget
 
 

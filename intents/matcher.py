@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -149,6 +150,43 @@ def reading_table() -> Mapping[str, str]:
     return MappingProxyType(table)
 
 
+@cache
+def _syllables() -> frozenset[str]:
+    """Every toneless syllable a Chinese character is usually read with (what pinyin typed alone may be made of)."""
+    return frozenset(reading_table().values())
+
+
+_TONE_MARKED = re.compile(r"[a-zA-Z\u00e0-\u01dc\u0101-\u016b\u01ce-\u01dc\u0144\u0148\u01f9\s'’1-5]+")
+_LONGEST_SYLLABLE = 6  # zhuang, chuang, shuang
+
+
+def pinyin_syllables(text: str) -> tuple[str, ...] | None:
+    """"lifa" / "li fa" / "lǐ fà" / "li3fa4" / "zhao ren xiu shui guan": the syllables of a message typed in pinyin
+    alone (latin letters that all parse as syllables), or None for any other text (hello, ok, 理发).
+
+    Each run between spaces and apostrophes is split into the fewest syllables that spell it."""
+    if not _TONE_MARKED.fullmatch(text.strip()) or not re.search(r"[a-zA-Z]", text):
+        return None
+    plain = re.sub(r"[1-5]", " ", _strip_tone(text.lower().replace("ü", "v")))
+    known = _syllables()
+    out: list[str] = []
+    for run in re.split(r"[\s'’]+", plain.strip()):
+        if not run:
+            continue
+        best: list[list[str] | None] = [[]] + [None] * len(run)  # best[i]: the fewest syllables spelling run[:i]
+        for end in range(1, len(run) + 1):
+            for start in range(max(0, end - _LONGEST_SYLLABLE), end):
+                head = best[start]
+                if head is not None and run[start:end] in known and \
+                        (best[end] is None or len(head) + 1 < len(best[end] or ())):
+                    best[end] = [*head, run[start:end]]
+        split = best[len(run)]
+        if split is None:
+            return None
+        out += split
+    return tuple(out) if len(out) >= 2 else None
+
+
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
@@ -244,6 +282,10 @@ class Matcher:
 
     def analyse(self, text: str) -> Analysis:
         """Normalise ``text`` and collect every piece of evidence for every service."""
+        typed = pinyin_syllables(text)
+        if typed is not None:  # "lifa" / "xiu shui guan": pinyin without characters, read through the same keys
+            kept = _drop_contained(self._syllable_hits(typed))
+            return self._weighed(" ".join(typed), kept, len(typed), request=False, chat=False, statement=False)
         norm = self._normaliser.for_matching(text)
         compact = norm.replace(" ", "")
         if not compact:
@@ -256,6 +298,17 @@ class Matcher:
             for h in hits
         ]
         kept = _drop_contained(hits)
+        request = any(cue in compact for cue in REQUEST_CUES)
+        chat = any(cue in compact for cue in CHAT_CUES) or (
+            not request and any(cue in compact for cue in THANKS_CUES)
+        )
+        return self._weighed(compact, kept, len(compact), request=request, chat=chat,
+                             statement=not request and compact.endswith(STATEMENT_ENDINGS))
+
+    def _weighed(self, compact: str, kept: Sequence[Hit], length: int, *, request: bool, chat: bool,
+                 statement: bool) -> Analysis:
+        """The evidence per service from the hits kept, and how much of the message (``length`` positions) the best
+        one's strong hits cover."""
         evidence: dict[int, list[float]] = {}
         covered: dict[int, set[int]] = {}
         for hit in kept:
@@ -268,11 +321,7 @@ class Matcher:
             ((index, _combine(values)) for index, values in evidence.items()),
             key=lambda item: (-item[1], item[0]),
         )
-        coverage = len(covered.get(totals[0][0], ())) / len(compact) if totals else 0.0
-        request = any(cue in compact for cue in REQUEST_CUES)
-        chat = any(cue in compact for cue in CHAT_CUES) or (
-            not request and any(cue in compact for cue in THANKS_CUES)
-        )
+        coverage = len(covered.get(totals[0][0], ())) / length if totals else 0.0
         return Analysis(
             text=compact,
             hits=tuple(kept),
@@ -280,7 +329,7 @@ class Matcher:
             coverage=coverage,
             request_cue=request,
             chat_cue=chat,
-            statement=not request and compact.endswith(STATEMENT_ENDINGS),
+            statement=statement,
         )
 
     def features(self, analysis: Analysis, rank: int = 0) -> dict[str, float]:
@@ -360,6 +409,27 @@ class Matcher:
                 if term != text[start] + text[start + 2]:  # (理个发 itself the normaliser has made 理发)
                     hits.append(Hit(start, start + 3, written, term, self._terms_exact[term], PINYIN_QUALITY_SHORT,
                                     "pinyin"))
+        return hits
+
+    def _syllable_hits(self, typed: Sequence[str]) -> list[Hit]:
+        """Keywords spelt by pinyin typed without characters: the keys of the homophone and dialect readings
+        (_pinyin_hits), looked up by the syllables typed. Typed on purpose, two syllables weigh as three do."""
+        folded = [fuzzy_syllable(s) for s in typed]
+        hits: list[Hit] = []
+        for start in range(len(typed)):
+            for count in self._syllable_counts:
+                end = start + count
+                if end > len(typed):
+                    break
+                written = " ".join(typed[start:end])
+                exact = self._pinyin_terms.get(tuple(typed[start:end]), ())
+                fuzzy = self._fuzzy_terms.get(tuple(folded[start:end]), ()) if count >= 3 else ()
+                for term in exact:
+                    hits.append(Hit(start, end, written, term, self._terms_exact[term], PINYIN_QUALITY, "pinyin"))
+                for term in fuzzy:
+                    if term not in exact:
+                        hits.append(Hit(start, end, written, term, self._terms_exact[term], FUZZY_PINYIN_QUALITY,
+                                        "fuzzy_pinyin"))
         return hits
 
     def _edit_hits(self, text: str, spans: tuple[tuple[int, int], ...], found: Sequence[Hit]) -> list[Hit]:

@@ -21,7 +21,7 @@ RATING_WORDS: tuple[tuple[str, int], ...] = (
     ("零分", 0), ("没来", 0),
 )
 _NUMBER = r"([0-9零〇一二两三四五六七八九十]+)"
-_COUNTED = re.compile(rf"{_NUMBER}\s*(?:颗|个)?\s*(?:心|星|分|颗)")
+_COUNTED = re.compile(rf"{_NUMBER}\s*(?:颗|个)?\s*(?:心|星|分(?!钟)|颗)")  # "来晚了20分钟" counts no points
 # "十分感谢" / "十分满意": 十分 the adverb (very), not ten points; "十分" said alone is out of range all the same.
 _ADVERB_SHIFEN = re.compile(r"十分(?=[\u4e00-\u9fff])")
 _BARE = re.compile(rf"^{_NUMBER}$")
@@ -55,6 +55,9 @@ def parse_rating(text: str) -> int | None:
     if bare:
         value = _number(bare.group(1))
         found.add(value if value is not None else -1)
+    if len(found) == 1:  # "一般般吧 两颗心" / "很差 五颗心": the number of hearts given wins over any words
+        value = found.pop()
+        return value if 0 <= value <= MAX_HEARTS else None
     rest = folded
     for word, value in RATING_WORDS:
         if word in rest:
@@ -63,8 +66,8 @@ def parse_rating(text: str) -> int | None:
     if not found and len(described) == 1:
         found = described
     elif len(found) == 1 and any(abs(next(iter(found)) - d) > 1 for d in described):
-        return None  # "很差 五颗心": the words and the number disagree; asked again
-    # "挺好的 五颗心" / "挺好 俺给个满分": the number (or the scale's word) given, the describing word agreeing with it
+        return None  # "很差 满分": a scale word and describing words that disagree; asked again
+    # "挺好 俺给个满分": the scale's word given, the describing word agreeing with it
     if len(found) != 1:
         return None
     value = found.pop()

@@ -48,6 +48,9 @@ class _Plan:
     from_db: tuple[Callable[[Any], Any] | None, ...] | None = None
     # the same, only the columns that have a conversion, by position (most have none: a wide row costs only those)
     converting: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
+    # what the cursor is given: psycopg takes the text as bytes, encoded and hashed (its statement cache's key) at
+    # every execution when given a str; an ASCII text is the same bytes in every encoding PostgreSQL offers clients
+    query: str | bytes = ""
 
     def converters(self, dialect: Dialect, description: Any) -> tuple[Callable[[Any], Any] | None, ...]:
         if self.from_db is None:
@@ -99,7 +102,9 @@ class Hot:
         types = tuple(col.type.dialect_impl(dialect) for col in columns)
         positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         returns_rows = isinstance(self.statement, Select) or bool(getattr(compiled, "effective_returning", None))
-        return _Plan(compiled, str(compiled), positional, tuple(to_db.items()), types, returns_rows)
+        sql = str(compiled)
+        query = sql.encode("ascii") if dialect.driver == "psycopg" and sql.isascii() else sql
+        return _Plan(compiled, sql, positional, tuple(to_db.items()), types, returns_rows, query=query)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Result:
         dialect = conn.dialect
@@ -120,7 +125,7 @@ class Hot:
         cursor = None
         try:
             cursor = raw.cursor()
-            cursor.execute(plan.sql, args)
+            cursor.execute(plan.query, args)
             rows: list[tuple[Any, ...]] = cursor.fetchall() if plan.returns_rows else []  # type: ignore[assignment]
             description = cursor.description if plan.returns_rows and plan.from_db is None else None
             rowcount = cursor.rowcount

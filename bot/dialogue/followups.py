@@ -387,10 +387,11 @@ def without_surname(text: str) -> str:
     return _NAME_CLAUSE.sub("", _SURNAME_CLAUSE.sub("", text)).strip() or text
 
 
-def for_relative(res: Result, text: str, render: Callable[[Mapping[str, Any]], str] | None = None) -> Result:
+def for_relative(res: Result, text: str, again: Callable[[Mapping[str, Any]], Result] | None = None) -> Result:
     """An order begun from "帮我妈约个理发 她姓刘" / "给我妈约个… 她叫张桂兰 她电话135… 我电话139…": the draft is for
-    刘阿姨 / 张桂兰; the relative's phone (if said) is the contact, the caller's own stays theirs (the draft's phone).
-    ``render``: the order's summary, said again when the message completed the order (the 为谁 line in it)."""
+    刘阿姨 / 张桂兰; the relative's phone (if said) is the contact, never also the caller's own (the draft's phone:
+    "我电话139…", or asked for once). ``again``: the order's next question for the new slots, asked instead when the
+    message had completed the order (the summary again, with its 为谁 line, or the caller's own phone asked for)."""
     draft = dict(res.slots.get("draft") or {})
     name = relative_name(text) if str(res.state).startswith("ORDER_") and relation_title(text) else None
     if name is None or (draft.get("for") or {}).get("name"):
@@ -399,15 +400,27 @@ def for_relative(res: Result, text: str, render: Callable[[Mapping[str, Any]], s
     draft["for"] = {**(draft.get("for") or {}), "name": name, **({"phone": theirs} if theirs else {})}
     if own:
         draft["phone"] = own  # (the first phone said may have been the relative's)
+    elif theirs and draft.get("phone") == theirs:
+        draft.pop("phone")  # "她电话137…": the relative's, the caller's own asked for (or taken from the file)
     reply = (res.reply or "").replace("为您安排", f"为{name}安排", 1)
     at = reply.find(SUMMARY_HEAD)
-    if render is not None and at >= 0:
-        reply = reply[:at] + render(draft)
-    return result(res.state, {**res.slots, "draft": draft}, reply, outbox=res.outbox, effects=res.effects,
-                  actions=res.actions)
+    slots, state = {**res.slots, "draft": draft}, res.state
+    if again is not None and at >= 0:
+        asked = again(slots)
+        reply, state, slots = reply[:at] + (asked.reply or ""), asked.state, dict(asked.slots)
+    return result(state, slots, reply, outbox=res.outbox, effects=res.effects, actions=res.actions)
 
 
 SUMMARY_HEAD = "请核对您的订单："  # how ordering.summary begins
+
+# "我闺女给我约了陪诊 是哪天来" / "我儿子帮我下了个单": the one served asks after an order a family member placed.
+_KIN = r"闺女|女儿|姑娘|儿子|儿媳妇?|媳妇|女婿|孙子|孙女|外孙女?|家里人|家人|孩子|小孩|娃|老伴|侄子|侄女"
+BY_FAMILY = re.compile(rf"(?:我|俺)(?:的|家|家的)?(?:{_KIN})(?:给|帮|替|为)(?:我|俺)(?:约|订|预约|下|叫|安排|报)")
+
+
+def by_family(text: str) -> bool:
+    """Whether "我的订单" is asked after an order a family member placed for the sender."""
+    return BY_FAMILY.search(text) is not None
 
 
 # A complaint: nobody came, the service was bad ("根本没来人", "等了一上午也没人来", "一颗心都不给"): said sorry, and

@@ -26,7 +26,7 @@ from intents.commands import (
     read_number,
 )
 from intents.emergency import Emergency, detect_emergency
-from intents.matcher import Matcher, MatchResult
+from intents.matcher import Matcher, MatchResult, pinyin_syllables
 from intents.phone import parse_phone
 from intents.rating import explicit_rating, parse_rating
 from intents.timeparse import SHANGHAI, URGENT_WINDOW, TimeResult, parse_time, to_int
@@ -165,6 +165,8 @@ class Understanding:
         return made
 
     def match(self, text: str) -> MatchResult:
+        if self.service_matcher is not None and pinyin_syllables(text) is not None:
+            return self.matcher.match(text)  # "lifa": pinyin alone, read by the lexical matcher's pinyin keys only
         return self._match(text)
 
     def emergency(self, text: str) -> Emergency | None:

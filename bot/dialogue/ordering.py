@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,12 +39,14 @@ from bot.dialogue.core import (
     said_yes,
     wrong_phone_words,
 )
-from bot.dialogue.followups import relative_name
+from bot.dialogue.followups import asks_hurry, relative_name
 from bot.dialogue.messages import Incoming
-from intents.address import MAX_SPAN, has_door, names_place
+from bot.dialogue.volunteering import GIVEBACK_KEYS, giveback_answer
+from intents.address import MAX_SPAN, has_door, looks_like_address, names_place
 from intents.masking import mask_phone, scrub
+from intents.matcher import pinyin_syllables
 from intents.phone import parse_phone_answer
-from intents.rating import parse_rating
+from intents.rating import RATING_WORDS, SCALE_WORDS, parse_rating
 from intents.timeparse import (
     SHANGHAI,
     TimeResult,
@@ -86,6 +89,19 @@ _OFFER_AROUND = re.compile(r"^(?:嗯+|对|是的?|好的?|行|可以)?[\s,，]*|
 # "俺没手机 就这个微信" at the phone question: no phone; the volunteer is put in touch through the account.
 _NO_PHONE = re.compile(r"没(?:有)?(?:手机|电话)|不用手机|不会用手机|只有微信|就(?:这个|用)微信|微信联系|没号码")
 NO_PHONE_LABEL = "无（志愿者通过本公众号联系您，需要时社区工作人员帮忙安排）"
+# 代点单 with the relative's phone said: the caller's own asked for once, and may be left out.
+OWN_PHONE_QUESTION = "您自己的电话也留一个吧，方便联系；不留回复“不用”。"
+_NO_OWN_PHONE = re.compile(r"^\s*(?:不用|不留|不要|不必|没有|没|算了|就留(?:她|他|老人)的|用(?:她|他|老人)的)"
+                           r"(?:了|啦|吧|留|电话)*[\s。.!！]*$")
+OWN_NOT_LEFT = "不留（联系老人家的电话）"
+
+
+def declines_own_phone(slots: Mapping[str, Any], text: str) -> bool:
+    """"不用" / "不用了" to OWN_PHONE_QUESTION: the caller leaves no phone of their own (the relative's is the
+    contact); never a call-off of the order."""
+    draft = slots.get("draft") or {}
+    return bool((draft.get("for") or {}).get("phone")) and not draft.get("phone") and \
+        _NO_OWN_PHONE.match(text) is not None
 # The states of making an order: a "那个理发的不要了" in one of them ends it.
 ORDERING = frozenset({ASK_SERVICE, ASK_DETAILS, ASK_TIME, ASK_ADDRESS, ASK_PHONE, CONFIRM, EDIT, SWITCH, PROXY_NAME,
                       PROXY_PHONE})
@@ -132,11 +148,16 @@ def summary(draft: Mapping[str, Any], ctx: Context, more: Sequence[Mapping[str, 
     lines += [f"服务：{ctx.nlu.service_name(draft['service'])}", f"内容：{draft.get('details') or '无'}",
               f"时间：{_urgent_at_night(draft, ctx) or when_text(draft)}", f"地址：{draft.get('address')}",
               f"{'您的电话' if proxy and proxy.get('phone') else '电话'}："
-              f"{_phone_shown(draft.get('phone')) or NO_PHONE_LABEL}"]
+              f"{_phone_shown(draft.get('phone')) or _no_phone_label(proxy)}"]
     if more:
         lines.append(f"（这单确认后，接着帮您下{_names(more, ctx)}的单。）")
     lines.append("回复 1 确认，2 修改，0 取消")
     return "\n".join(lines)
+
+
+def _no_phone_label(proxy: Mapping[str, Any] | None) -> str:
+    """The phone line of an order with no phone: for 代点单 with the relative's phone, the caller's own not left."""
+    return OWN_NOT_LEFT if proxy and proxy.get("phone") else NO_PHONE_LABEL
 
 
 def _urgent_at_night(draft: Mapping[str, Any], ctx: Context) -> str | None:
@@ -224,6 +245,11 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
         asked = {**slots, "draft": draft, ADDRESS_PART: address, DOOR_ASKED: True}
         return result(ASK_ADDRESS, asked, prefix + f"好的，{address}。几栋几单元几号？"
                       "（比如“3栋2单元501”；没有门牌号的话回复“就这样”）")
+    if not draft.get("phone") and not draft.get("no_phone") and (draft.get("for") or {}).get("phone"):
+        if ctx.phone_on_file:  # 代点单 with the relative's phone: the caller's own is the one on file
+            draft["phone"] = ctx.phone_on_file
+        else:  # the caller's own, asked for once (optional: the relative's is the contact)
+            return result(ASK_PHONE, slots, prefix + OWN_PHONE_QUESTION)
     if not draft.get("phone") and not draft.get("no_phone"):
         phone = ctx.phone_on_file if not (draft.get("for") or {}).get("phone") else None  # (for 刘阿姨: the caller's)
         text = prefix + "请留一个联系电话。"
@@ -331,6 +357,8 @@ def _with_service(slots: Mapping[str, Any], code: str, text: str, ctx: Context, 
     draft = dict(slots.get("draft") or {})
     draft["service"] = code
     new_slots, rest = _fill(dict(slots), draft, text, ctx)
+    if pinyin_syllables(rest) is not None:  # "zhao ren xiu shui guan": the volunteer reads the service's name
+        rest = ""
     if not draft.get("details"):
         draft["details"] = rest if len(rest) > 4 else _short_request(rest) or ctx.nlu.service_name(code)
     draft["details"] = (tidy_details(scrub(draft["details"], draft.get("address"), draft.get("phone")))
@@ -514,8 +542,30 @@ def resume_draft(slots: Mapping[str, Any], draft: Mapping[str, Any], text: str, 
     return next_question({**new_slots, "draft": draft}, ctx, prefix=prefix + f"好的，接着下刚才【{name}】的单。\n")
 
 
+# Messages in a row the idle state did not understand: the second gets a short numbered menu of common services and
+# 人工, never the same sentence again.
+NOT_UNDERSTOOD = "not_understood"
+COMMON_SERVICES = ("repair", "housekeeping", "haircut", "escort", "meals", "errands")
+
+
+def _not_understood(slots: Mapping[str, Any], text: str, ctx: Context) -> Result:
+    missed = int(slots.get(NOT_UNDERSTOOD) or 0) + 1
+    if missed < 2:
+        return result(State.IDLE, {**kept(slots), NOT_UNDERSTOOD: missed},
+                      "这个我可能帮不上忙。需要志愿者帮忙的话，请直接说要做什么，比如“明天上午来修水管”；"
+                      "或回复“菜单”看看能做什么。")
+    codes = [c for c in COMMON_SERVICES if c in ctx.nlu.catalogue]
+    base = {k: v for k, v in _without_offers(slots).items() if k != NOT_UNDERSTOOD}
+    asked = _clarify({**base, "draft": {}}, codes, text, ctx)
+    lines = ["还是没太明白。常用的服务有这些，您要哪一项？"] + \
+        [f"{i} {ctx.nlu.service_name(c)}" for i, c in enumerate(codes, 1)]
+    lines.append("回复数字；都不是的话，回复“人工”找工作人员。")
+    return result(ASK_SERVICE, asked.slots, "\n".join(lines))
+
+
 def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     """Free text in the idle state: a request for a service, or not."""
+    slots_in, slots = slots, {k: v for k, v in slots.items() if k != NOT_UNDERSTOOD}
     base = {**_without_offers(slots), "draft": {}}
     several = services_said(text, ctx)
     if several:
@@ -530,8 +580,7 @@ def start_from_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text:
         return _with_service(base, codes[0], text, ctx)
     if codes:
         return _clarify(base, codes, text, ctx)
-    return idle("这个我可能帮不上忙。需要志愿者帮忙的话，请直接说要做什么，比如“明天上午来修水管”；"
-                "或回复“菜单”看看能做什么。", slots)
+    return _not_understood(slots_in, text, ctx)
 
 
 def next_order(offer: Mapping[str, Any], slots: Mapping[str, Any], text: str, ctx: Context) -> Result | None:
@@ -781,7 +830,8 @@ def on_proxy_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Con
         return ask_phone_again(state, slots, ctx, text, "请发一个手机或座机号码，比如 13800138000。")
     draft = dict(slots.get("draft") or {})
     draft["for"] = {**draft.get("for", {}), "phone": phone}
-    draft["phone"] = phone
+    if phone == ctx.phone_on_file:  # (the caller's own number given as the contact: theirs too)
+        draft["phone"] = phone
     return next_question({**slots, "draft": draft}, ctx, prefix="记下了。")
 
 
@@ -1047,11 +1097,36 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
                       "比如“幸福小区3栋2单元501”，也可以发送位置。")
     if not draft.get("address"):
         guess = rest.strip()
-        if MAX_SPAN >= len(guess) >= 4 and not guess.isdigit() and ctx.nlu.yes_no(guess) is None:
+        if MAX_SPAN >= len(guess) >= 4 and not guess.isdigit() and ctx.nlu.yes_no(guess) is None \
+                and looks_like_address(guess):
             draft["address"] = guess[:200]
     if not draft.get("address"):
-        return retry(state, slots, ctx, "请说详细地址：小区、楼栋、门牌号，比如“幸福小区3栋2单元501”。")
+        return _not_an_address(state, asked, text, ctx)
     return next_question({**new_slots, "draft": draft}, ctx)
+
+
+ADDRESS_AGAIN = "请说详细地址：小区、楼栋、门牌号，比如“幸福小区3栋2单元501”。"
+# A question said at the address question ("那现在怎么办", "要多久"): answered shortly, the address asked again.
+_QUESTION = re.compile(r"怎么办|怎么弄|咋办|咋弄|怎么|咋|啥|什么|为什么|多久|多少|哪|吗|呢$|[?？]")
+
+
+def _not_an_address(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -> Result:
+    """Words at the address question that are no address ("咋还没来 催一下", "谢谢 那现在怎么办"): never sent to a
+    volunteer as one. A nudge is passed on (for an order already sent), a question answered shortly, and the address
+    asked again, counted as a miss."""
+    part = str(slots.get(ADDRESS_PART) or "")  # the estate said before, its door asked for: kept, asked again
+    again = f"{part}几栋几单元几号？（没有门牌号的话回复“就这样”）" if part else ADDRESS_AGAIN
+    asked = retry(state, slots, ctx, again)
+    service = (slots.get("draft") or {}).get("service")
+    this = f"这张{ctx.nlu.service_name(str(service))}订单" if service else "这张订单"
+    if asks_hurry(text):
+        note = f"（{this}还没提交，要先说地址才能派人。{again}）"
+        return result(asked.state, asked.slots, None,
+                      actions=(Action("nudge_volunteer"), Action("note", {"text": note})))
+    if _QUESTION.search(text):
+        said = f"{this}还没提交：说一下地址和电话，提交后就派志愿者上门；别的事想问工作人员，回复“人工”。\n"
+        return replace(asked, reply=said + str(asked.reply).removeprefix("没太明白。"))
+    return asked
 
 
 # A new request typed at a phone question ("另外家里水管也漏了 能修吗", "顺便问下 能帮我买点菜吗"): not a phone. As at
@@ -1115,6 +1190,9 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
         if corrected is not None:
             return corrected
         phone = ctx.nlu.phone(text) or parse_phone_answer(text)  # (a landline without its area code: 66881234)
+    if not phone and declines_own_phone(slots, text):  # 代点单: the caller's own phone not left
+        draft = {**(slots.get("draft") or {}), "no_phone": True}
+        return next_question({**slots, "draft": draft}, ctx, prefix="好的，就用老人家的电话联系。\n")
     if not phone and _NO_PHONE.search(text) and not (slots.get("draft") or {}).get("for"):
         draft = {**(slots.get("draft") or {}), "no_phone": True}
         return next_question({**slots, "draft": draft}, ctx,
@@ -1697,8 +1775,27 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     if said_more(text):  # "5颗心 师傅很好": the rating and the comment in one message; not asked for a comment again
         return idle(None, slots, actions=(Action("rate", {"order": order, "hearts": hearts, "commented": True,
                                                           **guessed}),
-                                         Action("comment", {"order": order, "comment": text.strip()[:500]})))
+                                         Action("comment", {"order": order,
+                                                            "comment": comment_of(text, hearts)[:500]})))
     return result(RATE_COMMENT, {**slots, "misses": 0, "rated": hearts}, None, actions=(rate,))
+
+
+_HEARTS_SAID = re.compile(r"(?:给他|给她|给个|给|打)?[0-9零〇一二两三四五]\s*(?:颗|个)?\s*(?:心|星|分(?!钟))|[★☆⭐❤♥]+")
+
+
+def comment_of(text: str, hearts: int) -> str:
+    """What a rating message says besides its hearts, for staff: "一般般吧 来得太晚了 两颗心" (2 hearts) ->
+    "来得太晚了". The number and the scale's words that disagree with it go, and a clause left with only fillers;
+    a clause with nothing taken out is kept as said ("挺好的 小伙子很热情")."""
+    kept = []
+    for clause in re.split(r"[\s,，。.!！~～、;；]+", text.strip()):
+        cut = _HEARTS_SAID.sub("", clause)
+        for word, value in RATING_WORDS:
+            if value != hearts and word in SCALE_WORDS and word in cut:
+                cut = cut.replace(word, "")
+        if cut == clause or said_more(cut):
+            kept.append(cut)
+    return " ".join(k for k in kept if k) or text.strip()
 
 
 # -- a rating corrected right after it was given ("不对 五颗星", "改成5星", "我想给5分", "打错了 是3") ----------------
@@ -1766,7 +1863,9 @@ def rerate_said(slots: Mapping[str, Any], text: str, ctx: Context, any_rating: b
     # of a rating itself read from words ("差评" then "点错了 应该是满意"); more words than the correction's
     # ("5颗心 师傅很好", "时间不对 一般般") make it a comment
     rest = _FIX_WORDS_RATING.sub("", text)
-    if said_more(rest) or not (says_hearts(text) or (fixing and last.get("guessed"))):
+    if not (says_hearts(text) or (fixing and last.get("guessed"))):
+        return None
+    if said_more(rest) and not (fixing and says_hearts(text)):  # "不对 给四颗心吧 来晚了": 4, the rest a comment
         return None
     hearts = ctx.nlu.rating(text)
     if hearts is None:
@@ -1774,15 +1873,27 @@ def rerate_said(slots: Mapping[str, Any], text: str, ctx: Context, any_rating: b
     return None if hearts is None else int(hearts)
 
 
-def rerate(slots: Mapping[str, Any], ctx: Context, hearts: int) -> Result:
-    """The recent rating corrected to ``hearts`` (the domain changes it and says so), or kept when it is the same."""
+def rerate(slots: Mapping[str, Any], ctx: Context, hearts: int, text: str = "") -> Result:
+    """The recent rating corrected to ``hearts`` (the domain changes it and says so), or kept when it is the same;
+    what ``text`` (the correction) says besides ("不对 给四颗心吧 来晚了": 来晚了) saved as a comment."""
     last = recent_rating(slots, ctx.now) or {}
     rest = {k: v for k, v in slots.items() if k not in ("rate_order", "misses", "rated")}
+    said = rerate_comment(text, hearts)
+    noted = (Action("comment", {"order": last.get("order"), "comment": said[:500]}),) if said else ()
     if int(last.get("hearts", -1)) == hearts:
-        return idle(f"好的，就是{hearts}颗心，已经记下了，谢谢您！", rest)
+        return idle(None if noted else f"好的，就是{hearts}颗心，已经记下了，谢谢您！", rest, actions=noted)
     done = {**rest, LAST_RATING_SLOT: {**last, "hearts": hearts, "corrected": True}}  # once: a second one is told so
     return idle(None, done, actions=(Action("rerate", {"order": last.get("order"), "hearts": hearts,
-                                                       "was": last.get("hearts")}),))
+                                                       "was": last.get("hearts")}), *noted))
+
+
+def rerate_comment(text: str, hearts: int) -> str | None:
+    """What a correction of a rating says besides the correction and its hearts ("来晚了"), or None."""
+    if not said_more(_FIX_WORDS_RATING.sub("", text)):
+        return None
+    clauses = comment_of(text, hearts).split(" ")
+    said = " ".join(c for c in clauses if _FIX_WORDS_RATING.sub("", c) and not _FIXING.fullmatch(c))
+    return said or None
 
 
 def rerate_refused(slots: Mapping[str, Any], now: datetime | None = None) -> Result | None:
@@ -1825,7 +1936,7 @@ def on_rate_comment(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Co
         return idle("好的，谢谢您！", clean_slots)
     fixed = rerate_said(slots, text, ctx, any_rating=True)  # "不对 五颗星" / "打错了 是3": the rating corrected
     if fixed is not None:
-        return rerate(slots, ctx, fixed)
+        return rerate(slots, ctx, fixed, text)
     again = ctx.nlu.rating(text) if len(text.strip()) <= 12 and says_hearts(text) and not said_more(text) else None
     if again is not None and slots.get("rated") is not None:  # "给他五颗心" is a rating, not a comment
         if int(slots["rated"]) == again:
@@ -1850,6 +1961,10 @@ def on_hours(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
 
 
 def on_giveback_reason(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    if any(slots.get(k) for k in GIVEBACK_KEYS):  # a bare 退单's question ("退订单…吗？", the list, the reason)
+        answered = giveback_answer(slots, ctx, text)
+        if answered is not None:
+            return answered
     said = slots.get("giveback_said")  # "明天临时有事去不了了": the reason already said, to confirm
     if said:
         rest = {k: v for k, v in slots.items() if k != "giveback_said"}

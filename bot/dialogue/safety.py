@@ -222,6 +222,9 @@ def respond(state: str, found: Emergency, slots: Mapping[str, Any], text: str, c
     sub = flavour(found.kind, found.cue, text, same_kind and before is not None and before.get("sub") == HOUSEHOLD)
     if state == State.HUMAN:
         return answer(found, slots, text, ctx.hotlines, ctx.now, sub)
+    calm = arrived(slots, ctx.now, ctx.hotlines, text)  # "救护车来了 谢谢你们": calm, no second alert
+    if calm is not None:
+        return _with_kept_draft(calm, slots)
     again = before is not None and same_kind and str(before.get("sub") or "") == sub
     if sub == HOUSEHOLD:
         code = repair_service(ctx)
@@ -417,3 +420,64 @@ def follow_up(slots: Mapping[str, Any], now: datetime, hotlines: Mapping[str, st
     actions = (Action("emergency_followup", {"kind": kind, "text": text[:500]}),) if told else ()
     return idle(reply, {**slots, AFTER_EMERGENCY_SLOT: left}, actions=actions)
 
+
+
+# "救护车来了 谢谢你们" / "关了阀门了" / "警察来了": help has come or the safety step is done. A short calm answer that
+# fits it, no new staff alert (staff already have the incident; help arriving changes nothing they must do now).
+# Words that it is still dangerous ("救护车来了 但还是叫不醒") keep the caring follow-up.
+_HELP_CAME = re.compile(r"(?:救护车|急救车|120|医生|大夫|护士|消防(?:队|车|员)?|119|警察|民警|公安|派出所|110|"
+                        r"燃气公司|煤气公司|抢修)(?:的人)?(?:已经|都|刚)?(?:来了|到了|过来了|赶到了|在了)|"
+                        r"(?:关|拧)(?:了|好了|掉了|上了)(?:燃气|煤气)?(?:的)?(?:阀门|总阀|阀|闸)|"
+                        r"(?:阀门|总阀|阀|闸)(?:已经)?(?:关了|关好了|关掉了|关上了)|窗(?:户|子)?(?:都|已经)?(?:开了|打开了)|"
+                        r"人(?:都|已经)?(?:出来了|出去了|在外面)|火(?:已经)?(?:灭了|扑灭了)|送(?:到|去)(?:医院|急诊)了?")
+_STILL_DANGER = re.compile(r"还是|还没|还在|没来|没到|怎么还|咋还|不行了|不醒|喘不|又(?:开始|来|晕|烧|冒|漏)|越来越|"
+                           r"更(?:厉害|严重|大|疼)|严重|怎么办|咋办|咋整|血|疼|痛|昏|出不来|困住|被困|着火|冒烟|味(?:还|好|很|太)|"
+                           r"吓死|吓坏|害怕|好怕|怕死|慌")
+
+
+def help_came(text: str) -> bool:
+    """News that help arrived or the safety step was done, with no word that the danger goes on."""
+    return bool(_HELP_CAME.search(text)) and not _STILL_DANGER.search(text)
+
+
+def arrived_reply(kind: str, text: str, hotlines: Mapping[str, str] | None = None, sub: str = "") -> str:
+    """The calm answer to "救护车来了" / "关了阀门了": fitting what came, and the way back if it gets worse."""
+    more = "需要我们做什么随时说。"
+    if re.search(r"救护车|急救车|120|医生|大夫|护士|医院|急诊", text):
+        return "好的，有医生在就好，您跟着医生安排就行。" + more
+    if re.search(r"消防|119|火", text):
+        return "好的，消防队到了就好，听他们安排，先别回屋里拿东西。" + more
+    if re.search(r"警察|民警|公安|派出所|110", text):
+        bank = "钱的事也记得打银行客服电话止付。" if sub == FRAUD else ""
+        return "好的，警察到了就好，跟他们说清楚情况。" + bank + more
+    if kind == "gas":
+        return ("好的，做得对！先别开关电器、别点火，等燃气公司的人查过再回屋。"
+                f"{more}有变化请{_call_now(kind, hotlines, sub)}。")
+    if kind == "water" and sub == HOUSEHOLD:
+        return "好的，水止住就好，师傅会尽快上门。" + more
+    return f"好的，那就好。{more}有变化请{_call_now(kind, hotlines, sub)}。"
+
+
+def arrived(slots: Mapping[str, Any], now: datetime, hotlines: Mapping[str, str] | None, text: str,
+            order_name: str | None = None) -> Result | None:
+    """"救护车来了 谢谢你们" while the last emergency is recent: the calm answer (one follow-up used, no staff
+    alert), and the order kept from before said; None when it is no such news (or after self-harm talk)."""
+    after = recent(slots, now)
+    if after is None or after.get("kind") == "self_harm" or not help_came(text):
+        return None
+    kind, sub = str(after["kind"]), str(after.get("sub") or "")
+    reply = arrived_reply(kind, text, hotlines, sub)
+    if order_name:
+        reply += "\n" + _kept_words(order_name)
+    left = {**after, "left": int(after.get("left") or 0) - 1}
+    return idle(reply, {**slots, AFTER_EMERGENCY_SLOT: left})
+
+
+# "那修水管的事呢" / "刚才那个单子呢": the kept order asked about.
+_ASKS_KEPT = re.compile(r"(?:的事|那事|那个事|这事|单子|订单|那单|那个单)(?:儿)?"
+                        r"(?:呢|咋样|怎么样|怎样|还在|还算|还办|还下)")
+
+
+def asks_kept(text: str) -> bool:
+    """Whether a message asks about the order kept from before the alarm."""
+    return bool(_ASKS_KEPT.search(text))

@@ -247,7 +247,8 @@ def _my_orders(t: Turn) -> Result:
     if there are some); a resident's orders."""
     if is_volunteer(t.ctx):
         return idle(None, t.slots, actions=(Action("my_tasks"), Action("my_orders", {"only_if_any": True})))
-    return idle(None, t.slots, actions=(Action("my_orders"),))
+    asked = {"by_family": True} if followups.by_family(t.text) else {}  # "我闺女给我约了陪诊 是哪天来"
+    return idle(None, t.slots, actions=(Action("my_orders", asked),))
 
 
 # What a command word (intents.commands) does; a name missing here is not a command of the dialogue.
@@ -436,7 +437,7 @@ def _rerate(t: Turn) -> Result | None:
                       + RATE_QUESTION.format(order=order))
     fixed = ordering.rerate_said(t.slots, t.text, t.ctx)  # "不对 五颗星" soon after the rating: corrected
     if fixed is not None:
-        return ordering.rerate(t.slots, t.ctx, fixed)
+        return ordering.rerate(t.slots, t.ctx, fixed, t.text)
     refused = ordering.rerate_refused(t.slots, t.ctx.now)  # in chat: how to say it, corrected once, too late
     if refused is not None:
         return refused
@@ -478,6 +479,9 @@ COMMANDS: tuple[Command, ...] = (
     # "不用了" / "不要了" answers "要把这单改成理发吗？" (keep this one): the order being made is not called off
     Command("keep_service", lambda t: True if t.state == ordering.SWITCH and t.ctx.nlu.is_no(t.text)
             and "取消" not in t.text else None, lambda t, _: None),
+    # "不用了" answers "您自己的电话也留一个吧" (代点单 with the relative's phone): the order goes on without it
+    Command("no_own_phone", lambda t: True if t.state == ordering.ASK_PHONE
+            and ordering.declines_own_phone(t.slots, t.text) else None, lambda t, _: None),
     Command("cancel_order", lambda t: t.ctx.nlu.cancel_order(t.text), _cancel_order),
     Command("give_back", lambda t: t.ctx.nlu.give_back(t.text), _give_back),
     Command("complete_with_hours", lambda t: t.ctx.nlu.complete_with_hours(t.text),
@@ -583,6 +587,8 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
     res = global_command(state, slots, inc, ctx, text)
     if res is None and state == HUMAN:
         return result(state, slots, None)  # staff are answering; the bot stays out of the way
+    if res is None:  # "给五颗心" with no rating asked: the one order waiting rated, else said when, never a service
+        res = _early_rating(state, slots, ctx, text)
     if res is None and followups.asks_events(text):  # "啥时候有一条街活动": the events listing, not a 文体活动 order
         shown = idle(None, slots, actions=(Action("events"),))
         res = (followups.keep_work(state, slots, ctx, shown) if state != IDLE else None) or shown
@@ -612,6 +618,9 @@ def _missed(res: Result | None, state: str, slots: Mapping[str, Any]) -> bool:
 
 
 def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
+    taken = _kept_answered(slots, inc, ctx, text)  # the order kept over an emergency, answered or asked about
+    if taken is not None:
+        return taken
     choice = ctx.nlu.choice(text) if len(text) <= 4 else None
     if choice is not None and str(choice) in dict(MENU_ITEMS):
         key = str(choice)
@@ -654,7 +663,7 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
     named = followups.relation_title(text) and followups.relative_name(text)  # "帮我妈约个理发 她姓刘"
     asked = followups.without_surname(text) if named else text
     res = ordering.start_from_text(slots, inc, ctx, asked)
-    return followups.for_relative(res, text, lambda d: ordering.summary(d, ctx, res.slots.get(ordering.MORE) or ()))
+    return followups.for_relative(res, text, lambda asked: ordering.next_question(asked, ctx))
 
 
 _BARE_NUMBER = re.compile(r"[-－—]?\d{1,3}")
@@ -684,10 +693,60 @@ def _after_emergency(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text
         return ordering.resume_draft(safety.without_kept_draft(slots), draft, text, ctx)
     if recent is None:
         return None
+    name = ctx.nlu.service_name(str(draft["service"])) if draft else None
+    calm = safety.arrived(slots, ctx.now, ctx.hotlines, text, order_name=name)  # "医生到了": calm, no new alert
+    if calm is not None:
+        return calm
     if ordering.request_after_emergency(text, ctx):  # the emergency was answered: a request is a request
         return ordering.start_from_text(safety.without_kept_draft(slots), inc, ctx, text)
-    name = ctx.nlu.service_name(str(draft["service"])) if draft else None
     return safety.follow_up(slots, ctx.now, ctx.hotlines, text, order_name=name)
+
+
+# A rating said when no rating question is asked ("挺好的 小伙子手艺不错 给五颗心" while an order is being made):
+# hearts for the order waiting for a rating, else when the rating comes; never read as a service ("技能培训").
+_RATING_WORDS = re.compile(r"[0-5零一二两三四五]\s*(?:颗|个)?(?:心|星)|[★⭐]|好评|差评|评价|打分|评分|满分")
+_ASKS_ORDER = re.compile(r"我要|我想|帮我|预约|下单|约个|找人|找个")
+RATE_WHEN_DONE = "谢谢您！服务完成后我会请您打分，到时候再给就行。"
+
+
+def _early_rating(state: str, slots: Mapping[str, Any], ctx: Context, text: str) -> Result | None:
+    if state in (ordering.RATE, ordering.RATE_COMMENT) or not _RATING_WORDS.search(text) \
+            or _ASKS_ORDER.search(text) or followups.complains(text):  # "一颗心都不给": a complaint
+        return None
+    waiting = tuple(ctx.unrated_orders or ()) if state == IDLE else ()
+    hearts = ctx.nlu.rating(text)
+    if waiting and hearts is not None:
+        return followups.rate_waiting(slots, waiting, hearts)
+    if state in _ASKED_AGAIN:
+        return ordering.next_question(slots, ctx, prefix=RATE_WHEN_DONE + "\n")
+    return idle(RATE_WHEN_DONE, slots) if state == IDLE else None
+
+
+_SHORT_YES = frozenset({"1", "好", "好的", "对", "对的", "是", "是的", "确认", "可以", "行", "嗯", "没错"})
+
+
+def _kept_answered(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result | None:
+    """The order kept over an emergency, taken up: asked about ("那修水管的事呢") or a bare "1", its pending question
+    asked again; its pending question answered (a phone when it waited for the phone, an address, a time, "1"/"好"
+    at its summary), the answer taken. None for anything else (the kept order stays kept)."""
+    draft = safety.kept_draft(slots, ctx.now)
+    if draft is None:
+        return None
+    waiting = ordering.resume_draft(safety.without_kept_draft(slots), draft, "", ctx)
+    said = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    word = text.strip()
+    answered: dict[str, bool] = {ordering.ASK_PHONE: bool(said.phone), ordering.ASK_ADDRESS: bool(said.address),
+                                 ordering.ASK_TIME: said.time.is_clear, ordering.CONFIRM: word in _SHORT_YES}
+    answers = answered.get(str(waiting.state), False)
+    handler = STATE_HANDLERS.get(waiting.state)
+    if answers and handler is not None:
+        res = handler(waiting.state, waiting.slots, inc, ctx, text)
+        if res is not None:
+            name = ctx.nlu.service_name(str(draft.get("service")))
+            return replace(res, reply="\n".join(r for r in (f"好的，接着下刚才【{name}】的单。", res.reply) if r))
+    if word == "1" or safety.asks_kept(text):
+        return waiting
+    return None
 
 
 def _who_am_i(ctx: Context) -> str:

@@ -148,13 +148,51 @@ def _give_back_which(slots: Mapping[str, Any], ctx: Context) -> Result:
                     actions=(Action("my_tasks"),))
     if not tasks:
         return idle("您现在没有接下的任务，不用退单。回复“有什么任务”可以看看能接的单。", slots)
-    if len(tasks) == 1:
+    if len(tasks) == 1:  # the one task held: only the reason (or a yes) is still needed
         o = tasks[0]
-        return idle(f"要退哪一单？您手上是{_task_line(o, ctx)}。要退的话请回复“退单 {o.id} 原因”，"
-                    f"比如“退单 {o.id} 临时有事”。", slots)
-    lines = [f"要退哪一单？您手上有{len(tasks)}个任务：", *(_task_line(o, ctx) for o in tasks),
-             f"请回复“退单 编号 原因”，比如“退单 {tasks[0].id} 临时有事”。"]
-    return idle("\n".join(lines), slots)
+        return result(State.VOL_GIVEBACK, {**kept(slots), "order": o.id, GIVEBACK_ASKED: True, "misses": 0},
+                      f"退{_task_line(o, ctx)}吗？回复 1 确认，或者直接说原因，比如“临时有事”；不退了回复 0。")
+    lines = [f"要退哪一单？您手上有{len(tasks)}个任务：",
+             *(f"{i} {_task_line(o, ctx)}" for i, o in enumerate(tasks, 1)),
+             "回复序号就行，比如“1”；不退了回复 0。"]
+    return result(State.VOL_GIVEBACK, {**kept(slots), GIVEBACK_PICK: [o.id for o in tasks], "misses": 0},
+                  "\n".join(lines))
+
+
+# A bare 退单's follow-up (state VOL_GIVEBACK): the task asked about ("退…吗？"), or the tasks listed by number.
+GIVEBACK_ASKED = "giveback_asked"
+GIVEBACK_PICK = "giveback_pick"
+GIVEBACK_REASON = "giveback_reason"  # the reason asked for after the yes: what is said next is the reason
+GIVEBACK_KEYS = (GIVEBACK_ASKED, GIVEBACK_PICK, GIVEBACK_REASON)
+_NOT_BACK = re.compile(r"(?:算了|那算了|还是)?[\s,，]*(?:不退|不退了|先不退|不了|算了|不要|不用了?)(?:吧|了|啊)*")
+
+
+def giveback_answer(slots: Mapping[str, Any], ctx: Context, text: str) -> Result | None:
+    """The answer to a bare 退单's question: 1 / yes asks the reason, a number picks from the list, 0 / no keeps the
+    task; None for a reason (the reason question's handler gives the task back with it)."""
+    t = text.strip()
+    rest = {k: v for k, v in slots.items() if k not in GIVEBACK_KEYS}
+    if t == "0" or said_no(t, ctx) or _NOT_BACK.fullmatch(t):
+        rest = {k: v for k, v in rest.items() if k != "order"}
+        return idle("好的，没有退单，请按约定时间去服务。", rest)
+    if slots.get(GIVEBACK_REASON):  # "临时有事去不了": the reason asked for, the task given back with it
+        if len(t) < 2:
+            return retry(State.VOL_GIVEBACK, slots, ctx, "请简单说一下退单原因，比如“临时生病”。")
+        return idle(None, rest, actions=(Action("give_back", {"order": rest.get("order"), "reason": t[:200]}),))
+    if slots.get(GIVEBACK_ASKED):
+        if t == "1" or said_yes(t, ctx):
+            return result(State.VOL_GIVEBACK, {**rest, GIVEBACK_REASON: True, "misses": 0},
+                          f"好的，请简单说一下退订单{rest.get('order')}的原因，比如“临时生病”。")
+        return None if len(t) >= 2 else retry(State.VOL_GIVEBACK, slots, ctx,
+                                                "回复 1 确认退单，或者直接说原因；不退了回复 0。")
+    refs = [int(r) for r in slots.get(GIVEBACK_PICK) or []]
+    choice = ctx.nlu.choice(t) if len(t) <= 8 else None
+    picked = choice if choice in refs else refs[int(choice) - 1] if choice is not None and 1 <= choice <= len(refs) \
+        else None
+    if picked is None:
+        return retry(State.VOL_GIVEBACK, slots, ctx, f"要退哪一单？回复序号 1 到 {len(refs)}；不退了回复 0。")
+    return result(State.VOL_GIVEBACK, {**rest, "order": picked, GIVEBACK_REASON: True, "misses": 0},
+                  f"好的，请简单说一下退订单{picked}的原因，比如“临时生病”。")
 
 
 def _task_line(o: OpenOrder, ctx: Context) -> str:
@@ -244,8 +282,8 @@ def take_offered(slots: Mapping[str, Any], ctx: Context | None, how: str) -> Res
                       "\n".join(lines))
     if how != "clear":
         return None
-    return result(VOL_ACCEPT, {**kept(slots), ACCEPT_PICK: LISTED, "misses": 0},
-                  "要接哪一单？请回复序号，或者回复“接单 订单号”。",
+    # the domain's numbered list says how to pick (or that nothing is open): nothing said before it
+    return result(VOL_ACCEPT, {**kept(slots), ACCEPT_PICK: LISTED, "misses": 0}, None,
                   actions=(Action("open_tasks", {"numbered": True}),))
 
 
@@ -389,6 +427,10 @@ def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
         return _done(slots, ctx)
     if _is_volunteer(ctx) and says_give_back(t):
         return _give_back_which(slots, ctx)
+    if state == State.VOL_GIVEBACK and any(slots.get(k) for k in GIVEBACK_KEYS):
+        answered = giveback_answer(slots, ctx, t)
+        if answered is not None:
+            return answered
     fixed = fix_typos(t)
     if fixed is not None:
         typed = _typed_command(state, slots, ctx, fixed)

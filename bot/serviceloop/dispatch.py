@@ -24,7 +24,6 @@ from bot.outbox import Message, enqueue_many
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop.records import S, ServiceInfo, for_staff, notify_staff, transition, when_text
 from intents.masking import coarse_address, hide_names, scrub
-from storage.hot import Hot
 from storage.models import Membership, Order, OrderOffer, OutboxMessage, Team, User, Volunteer
 
 HELD_STATES = (S.ACCEPTED.value, S.SUPPORTED.value)  # a volunteer's open tasks (counted against max_open_tasks)
@@ -143,11 +142,23 @@ class _Shape:
     coords: bool  # the order has coordinates: the nearest first
     limit: int | None
     exists: bool  # only whether anyone fits (`fits`): no rows loaded, no ranking
+    teams_in_sql: bool = False  # the service's teams found by a subquery (`fits`), not bound as d_team_ids
 
 
 _QUERIES: dict[_Shape, Select[Any]] = {}
 _TEAMS = select(Team).where(Team.hub_id == bindparam("hub_id"))
-_TEAM_SERVICES = Hot(select(Team.id, Team.services).where(Team.hub_id == bindparam("hub_id")))
+
+
+def _teams_with_skill(dialect: str) -> Select[Any]:
+    """The hub's teams (bound as d_hub_id) whose services (a JSON list of codes) hold the code bound as
+    :dispatch_skill: what `candidates` finds in Python from the teams it loads."""
+    if dialect == "postgresql":
+        covers = text("json_typeof(teams.services) = 'array' "
+                      "AND CAST(teams.services AS JSONB) @> CAST(:dispatch_skill AS JSONB)")
+    else:
+        covers = text("json_type(teams.services) = 'array' AND EXISTS (SELECT 1 FROM json_each(teams.services) "
+                      "AS covered WHERE covered.value = :dispatch_skill)")
+    return select(Team.id).where(Team.hub_id == bindparam("d_hub_id", type_=Team.hub_id.type), covers)
 
 
 def _query(shape: _Shape) -> Select[Any]:
@@ -167,8 +178,9 @@ def _query(shape: _Shape) -> Select[Any]:
         Volunteer.birth_date >= bindparam("d_first_minor", type_=Volunteer.birth_date.type))
     # Issue 5: a minor fits only by their own skills, which registration and profile edits limit to the
     # catalogue's minors_ok services; their team may cover services unsuited to minors.
-    fits = or_(skilled, and_(Membership.team_id.in_(bindparam("d_team_ids", expanding=True)), ~minor)) \
-        if shape.teams else skilled
+    team_ids: Any = _teams_with_skill(shape.dialect) if shape.teams_in_sql else \
+        bindparam("d_team_ids", expanding=True)
+    fits = or_(skilled, and_(Membership.team_id.in_(team_ids), ~minor)) if shape.teams else skilled
     offered = exists().where(OrderOffer.order_id == bindparam("d_order_id", type_=OrderOffer.order_id.type),
                              OrderOffer.volunteer_id == Volunteer.id)
     query = select(Membership.volunteer_id) if shape.exists else \
@@ -229,15 +241,11 @@ def candidates(s: Session, order: Order, now: datetime, limit: int | None = None
 
 
 def fits(s: Session, order: Order, now: datetime, volunteer_id: int) -> bool:
-    """Whether `candidates(s, order, now, volunteer_id=volunteer_id)` would find them: the same rules in the same
-    two statements, without loading or ranking anyone."""
+    """Whether `candidates(s, order, now, volunteer_id=volunteer_id)` would find them: the same rules in one
+    statement (the service's teams are its subquery), without loading or ranking anyone."""
     dialect = s.get_bind().dialect.name
-    if s.autoflush:
-        s.flush()  # what a query through the session does first
-    rows = _TEAM_SERVICES.run(s.connection(), {"hub_id": order.hub_id}).rows
-    team_ids = [team_id for team_id, services in rows if order.service_code in (services or [])]
-    params, slot, coords = _params(dialect, order, now, team_ids, volunteer_id)
-    query = _query(_Shape(dialect, bool(team_ids), True, slot, False, None, exists=True))
+    params, slot, coords = _params(dialect, order, now, [], volunteer_id)
+    query = _query(_Shape(dialect, True, True, slot, False, None, exists=True, teams_in_sql=True))
     return s.execute(query, params).first() is not None
 
 

@@ -23,6 +23,7 @@ from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
 from bot.serviceloop.records import NotAVolunteerError, S, TooManyTasksError, when_text
 from intents.masking import coarse_address, mask_phone
 from storage.models import Membership, Order, OrderOffer, PointsEntry, Team, User, Volunteer
+from storage.sealed import phone_lookup
 
 RECENT_DAYS = 30  # "我的订单" shows the finished orders of this many days
 MAX_ORDERS = 8  # ... and at most this many orders in all (open ones first)
@@ -47,6 +48,7 @@ class MyOrders:
 def my_orders(s: Session, hub_id: int, user: User, now: datetime, limit: int = MAX_ORDERS) -> MyOrders:
     """The user's orders (ordered by them or for them) still under way, then the ones finished (or awaiting
     their rating) in the last RECENT_DAYS days: one statement, at most `limit` rows."""
+    link_family_orders(s, hub_id, user)
     in_progress = [st.value for st in IN_PROGRESS]
     mine = or_(Order.ordered_by_user_id == user.id, Order.resident_user_id == user.id)
     recent = and_(Order.state.in_([st.value for st in FINISHED]), Order.updated_at >= now - timedelta(days=RECENT_DAYS))
@@ -56,6 +58,21 @@ def my_orders(s: Session, hub_id: int, user: User, now: datetime, limit: int = M
     shown = rows[:limit]
     return MyOrders(in_progress=[o for o in shown if o.state in in_progress],
                     finished=[o for o in shown if o.state not in in_progress], more=len(rows) > limit)
+
+
+def link_family_orders(s: Session, hub_id: int, user: User) -> None:
+    """Orders a family member placed for this user (代点单, the contact phone theirs) before their phone was on file,
+    or before they first wrote: linked to them now (resident_user_id), as submit_order links them when it can, so
+    "我的订单" lists them and their later notices reach them. Never an order they placed, nor one linked already."""
+    if not user.phone:
+        return
+    for order in s.execute(select(Order).where(
+            Order.hub_id == hub_id, Order.resident_user_id.is_(None), Order.resident_name.is_not(None),
+            Order.ordered_by_user_id != user.id, phone_lookup(s, Order.phone_hash, user.phone))).scalars():
+        order.resident_user_id = user.id
+
+
+FAMILY_NOT_FOUND = "您家人替您下的单，我这边查不到，请让家人告诉您，或回复“人工”。"
 
 
 def _finished_words(o: Order) -> str:
@@ -78,9 +95,14 @@ def _who_comes(s: Session, o: Order) -> str:
     return f"（{vol.name}{phone}）"
 
 
-def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime) -> str:
-    """"我的订单": what is under way, and what was done lately (with how to rate one not rated yet)."""
+def open_orders_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime,
+                     by_family: bool = False) -> str:
+    """"我的订单": what is under way, and what was done lately (with how to rate one not rated yet). ``by_family``:
+    asked after an order a family member placed ("我闺女给我约了陪诊 是哪天来"): with none found, said plainly that
+    it cannot be seen from here."""
     found = my_orders(s, hub_id, user, now)
+    if by_family and not found.in_progress and not found.finished:
+        return FAMILY_NOT_FOUND
 
     def head(o: Order) -> str:
         return f"订单{o.ref} {names.get(o.service_code, o.service_code)} {when_text(o)}"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     cast,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from bot.clock import as_utc
 from bot.dialogue.core import State, kept
@@ -103,10 +105,12 @@ from bot.serviceloop.records import (
     transitions,
     when_text,
 )
+from intents.address import community_of
 from intents.idcard import hide_numbers
 from intents.masking import mask_phone, served_label
+from storage import orderrefs
 from storage.conversations import change_conversation
-from storage.hot import Hot, NewRow
+from storage.hot import Hot, NewRow, as_loaded
 from storage.models import (
     DIALOGUE_WAITING_SQL,
     DISPATCH_WAITING_SQL,
@@ -121,7 +125,7 @@ from storage.models import (
     User,
     Volunteer,
 )
-from storage.sealed import phone_lookup
+from storage.sealed import phone_lookup, sealer_of
 
 # The service loop's shared pieces, used through this module by the chat, the CLI and the console.
 __all__ = ["STAFF_QUERY", "AlreadyYoursError", "CancelledError", "Candidate", "CannotCancelError",
@@ -155,15 +159,14 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
         s.scalar(select(OPEN_ORDERS).where(User.id == user.id), {"hub_id": hub_id}) or 0
     if open_now >= settings.max_open_orders_per_user and reachable(user):
         raise TooManyOpenOrdersError(settings.max_open_orders_per_user)
-    order = Order(hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code,
-                  details=hide_numbers(data["details"]) if data.get("details") else None,
-                  ordered_by_user_id=user.id, resident_user_id=None if proxy else user.id,
-                  resident_name=proxy.get("name"), phone=proxy.get("phone") or data.get("phone"),
-                  address=data.get("address"), latitude=data.get("lat"), longitude=data.get("lng"),
-                  time_kind=data.get("time_kind") or "asap", start_at=start, end_at=end,
-                  needs_support=service.code in settings.support_services, created_at=now, updated_at=now)
-    s.add(order)
-    s.flush()
+    order = _insert_order(s, dict(
+        hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code,
+        details=hide_numbers(data["details"]) if data.get("details") else None,
+        ordered_by_user_id=user.id, resident_user_id=None if proxy else user.id,
+        resident_name=proxy.get("name"), phone=proxy.get("phone") or data.get("phone"),
+        address=data.get("address"), latitude=data.get("lat"), longitude=data.get("lng"),
+        time_kind=data.get("time_kind") or "asap", start_at=start, end_at=end,
+        needs_support=service.code in settings.support_services, created_at=now, updated_at=now))
     reason = "工作人员代下单" if taken_by else "代点单" if proxy else None
     record_event(s, order, "submit", from_state="", to_state=S.SUBMITTED.value, actor=taken_by or user.openid,
                  reason=reason, now=now)
@@ -173,6 +176,36 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
         _tell_beneficiary(s, order, user, service, now)
     if dispatch_now:
         dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
+    return order
+
+
+# The new order's INSERT, every column bound but the id (returned), built once (storage.hot): what the ORM's flush
+# of a new Order writes, without its unit of work (the costliest part of a confirmation on the hot path).
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_ORDER_COLUMNS = tuple(c for c in _ORDERS.c if c.key != "id")
+_NEW_ORDER = Hot(insert(_ORDERS).values({c.key: bindparam(c.key, type_=c.type) for c in _ORDER_COLUMNS})
+                 .returning(_ORDERS.c.id))
+
+
+def _insert_order(s: Session, given: dict[str, Any]) -> Order:
+    """A new order from `given` (its columns' values), written by one Core INSERT and held by the session as
+    loaded (storage.hot.as_loaded). What the ORM's hooks give a new order is set here the same way: its 单号
+    (storage.orderrefs), its community and urgency (storage.models), its phone's lookup hash (storage.sealed);
+    the phone and the address are sealed by their column type as in any write."""
+    s.flush()  # what the ORM's flush of the order wrote first (the rows it refers to among them)
+    conn = s.connection()
+    row = dict(given)
+    for col in _ORDER_COLUMNS:  # a column not given: its default, as the ORM's insert would write it
+        if col.key not in row:
+            row[col.key] = col.default.arg if isinstance(col.default, ScalarElementColumnDefault) else None
+    row["ref"] = orderrefs.draw(conn, _ORDERS, row["hub_id"], 1)[0]
+    row["community"] = community_of(row["address"])
+    row["urgent"] = row["time_kind"] == "asap"
+    row["phone_hash"] = sealer_of(conn).phone_hash(row["phone"]) if row["phone"] else None
+    written = _NEW_ORDER.run(conn, row).first()
+    assert written is not None  # INSERT … RETURNING id
+    order = as_loaded(s, Order, (written[0], *(row[c.key] for c in _ORDER_COLUMNS)))
+    assert order is not None
     return order
 
 

@@ -131,13 +131,14 @@ def test_the_packaged_weights_exist_and_are_small() -> None:
 # Written for this test (in none of the tuning sets): what the kNN's nearest examples do not reach and the classifier
 # does, and look-alikes (service requests, everyday worries) it must leave alone.
 ONLY_THE_CLASSIFIER = (
-    ("楼上漏下来的水把电闸都泡了 还在往下流", "water"),
     ("老伴躺在地上 眼睛睁着就是不说话", "medical"),
     ("老爷子吃饭吃着吃着脑袋一歪 喊也不应", "medical"),
     ("楼道口堆的纸箱子着起来了 火苗窜得老高", "fire"),
     ("我被人关在屋里出不去 他把我手机拿走了", "crime"),
     ("爸爸说他活够了 把家里钥匙都交给我了", "self_harm"),
 )
+# ... which the kNN reaches itself since the v6 tuning rows joined its examples
+NOW_THE_KNN = (("楼上漏下来的水把电闸都泡了 还在往下流", "water"),)
 LOOK_ALIKES = ("燃气灶打不着火 能来修一下吗", "家里水龙头滴水 找个师傅", "我妈血压有点高 想约个医生上门量量",
                "老伴打呼噜太响了 睡不着", "我想把旧衣服都送人", "孩子考试没考好 心情不太好", "明天上午帮我理个发",
                "俺不想弄了", "你好")
@@ -159,6 +160,8 @@ def test_the_real_second_opinion_with_the_packaged_classifier(tmp_path: Any) -> 
         assert (opinion.kind, opinion.by) == (kind, "linear"), text
         found = layer.second_opinion(text)
         assert found is not None and found.kind == kind and found.cue.startswith("semantic linear"), text
+    for text, kind in NOW_THE_KNN:
+        assert alone.assess(text).kind == kind and backed.assess(text).by == "knn", text
     for text in LOOK_ALIKES:
         assert layer.emergency(text) is None, text
         assert backed.assess(text).kind is None, text

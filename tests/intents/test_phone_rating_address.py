@@ -70,7 +70,7 @@ def test_mask_phone() -> None:
         ("❤️❤️❤️❤️❤️❤️", None),
         ("三四颗", None),
         ("4或5", None),
-        ("满意，3星", None),
+        ("满意，3星", 3),  # words and a number that disagree: the number (outside tester round 7)
         ("师傅人很好", None),
         ("", None),
     ],

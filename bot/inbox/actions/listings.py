@@ -17,7 +17,8 @@ def my_orders(ac: ActionContext, data: Mapping[str, Any]) -> str:
         found = listings.my_orders(ac.s, ac.hub_id, ac.user, ac.now)
         if not found.in_progress and not found.finished:
             return ""
-    return listings.open_orders_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now)
+    return listings.open_orders_text(ac.s, ac.hub_id, ac.user, ac.names(), ac.now,
+                                     by_family=bool(data.get("by_family")))
 
 
 def my_tasks(ac: ActionContext, data: Mapping[str, Any]) -> str:

@@ -149,7 +149,8 @@ CORRECTIONS: list[Conv] = [
     conv("c-details-no-phone", ("电话13800138000 明天下午来修灯", draft(phone="13800138000"),
                                 draft_lacks("details", "电话", "138"))),
     conv("c-proxy-correction", ("帮我妈下单",), ("王奶奶",), ("13900001111",), ("理发",), ("明天上午",),
-         ("幸福小区3栋", state(State.ORDER_CONFIRM), says("王奶奶")),
+         ("幸福小区3栋", state(State.ORDER_PHONE), says("您自己的电话")),
+         ("不用", state(State.ORDER_CONFIRM), says("王奶奶")),
          ("地址不对 是幸福小区7栋", draft(address="幸福小区7栋"))),
 ]
 
@@ -269,7 +270,8 @@ FLOWS: list[Conv] = [
          ("嗯", draft(phone="13811112222"), state(State.ORDER_CONFIRM)),
          phone="13811112222"),
     conv("f-proxy", ("帮我妈下单", state(State.PROXY_NAME)), ("王奶奶",), ("13900001111",), ("陪她去医院看病",),
-         ("后天上午",), ("幸福小区2栋",), ("好的", act("submit_order"))),
+         ("后天上午",), ("幸福小区2栋", says("您自己的电话")), ("13812345678", says("您的电话：13812345678")),
+         ("好的", act("submit_order"))),
     conv("f-volunteer-accept", ("接单 12", act("accept", order=12)), roles=VOLUNTEER),
     conv("f-volunteer-complete", ("完成 12 2", act("complete", order=12, hours=2.0)), roles=VOLUNTEER),
     conv("f-volunteer-tasks", ("我的任务", act("my_tasks")), roles=VOLUNTEER),
@@ -716,7 +718,8 @@ ROUND3_WHOLE: list[Conv] = [  # 7. whole conversations as voice transcripts and 
                        when(1, (9, 9)))),
     conv("r3-w-escort", ("要个人陪我去医院 周三 早上七点半 挂号", draft(service="escort"), when(2, (7, 7), 30))),
     conv("r3-w-proxy-laoniang", ("帮我老娘下个单", state(State.PROXY_NAME)), ("张桂兰",), ("13900002222",),
-         ("她想理个头",), ("明儿个上午",), ("幸福小区4栋",), ("要得", act("submit_order", service="haircut"))),
+         ("她想理个头",), ("明儿个上午",), ("幸福小区4栋",), ("不用了",),
+         ("要得", act("submit_order", service="haircut"))),
     conv("r3-w-proxy-jia-laoren", ("帮我家老人下个单", state(State.PROXY_NAME))),
     conv("r3-w-proxy-yue", ("帮我奶奶约一下", state(State.PROXY_NAME))),
     conv("r3-w-zan-ligetou", ("咱想理个头 明天上午十点 幸福小区5栋 13800138000", draft(service="haircut"),
@@ -1118,7 +1121,9 @@ OUTSIDE_R4: list[Conv] = [
          ("我妈摔倒了 起不来了", says("120"), act("emergency"), no_act("submit_order")),
          ("虚惊一场 没事了", says("义务理发"), state(State.ORDER_ADDRESS), draft(service="haircut"))),
     conv("r4-emergency-mid-draft-continue", ("我想理发",), ("明天上午",), ("我妈摔倒了 起不来了", says("120")),
-         ("幸福小区3栋", says("继续"), no_act("submit_order")), ("继续", draft(service="haircut"))),
+         # (fixA: the address the kept order waited for resumes it, as the outside tester expects)
+         ("幸福小区3栋", draft(service="haircut", address="幸福小区3栋"), never("回复“继续”"), no_act("submit_order")),
+         ("13812345678", state(State.ORDER_CONFIRM), no_act("submit_order"))),
     # cancelling the draft
     conv("r4-suanle-buyaole", ("我想理发",), ("明天上午",),
          ("算了不要了", says("已取消"), not_ordering, no_act())),
@@ -1275,7 +1280,8 @@ R4B: list[Conv] = [
     conv("r4b-rate-manfen", ("挺好 俺给个满分", act("rate", order=455858, hearts=5)), **_R4B_RATE),
     conv("r4b-rate-buzadi", ("不咋地", act("rate", order=455858, hearts=2)), **_R4B_RATE),
     conv("r4b-rate-buzayang", ("不咋样", act("rate", order=455858, hearts=2)), **_R4B_RATE),
-    conv("r4b-rate-bad-but-five", ("很差 五颗心", no_act("rate")), **_R4B_RATE),  # words and number disagree
+    # words and number disagree: the number is taken (round 7, fixB), the words kept as the comment
+    conv("r4b-rate-bad-but-five", ("很差 五颗心", act("rate", hearts=5)), **_R4B_RATE),
     conv("r4b-rate-buyongle", ("不用了", says("评价 455858 几颗心", "积分"), never("已取消"), no_act("rate"),
                                state(State.IDLE)), **_R4B_RATE),
     conv("r4b-rate-quxiao", ("取消", says("评价 455858"), never("已取消"), no_act("rate")), **_R4B_RATE),
@@ -1758,7 +1764,8 @@ W2RES1: list[Conv] = [
     conv("w1-landline-door-then-area", ("水龙头漏了 明天上午 幸福小区3栋101 0731-22881234",
                                         draft(address="幸福小区3栋101", phone="073122881234"),
                                         draft_lacks("details", "身份证"))),
-    conv("w1-landline-proxy", ("帮我妈下单",), ("刘阿姨",), ("66881234", draft(phone="66881234"), says("记下了"))),
+    conv("w1-landline-proxy", ("帮我妈下单",), ("刘阿姨",), ("66881234", draft(phone=None), says("记下了"),
+                                                          draft(**{"for": {"name": "刘阿姨", "phone": "66881234"}}))),
     conv("w1-landline-offered-masked", HAIR, ("明天上午",), ("幸福小区3栋101", says("****1234"), never("66881234")),
          ("1", draft(phone="66881234")), phone="66881234"),
     conv("w1-mobile-short-still-asked", *_W1_PHONE_ASKED, ("1381234", says("少了"), state(State.ORDER_PHONE))),
@@ -1774,3 +1781,139 @@ W2RES1: list[Conv] = [
     conv("w1-asap-day-unchanged", HAIR, ("尽快", never("夜里", "明早"), _ends(0, 13))),
 ]
 TUNED.extend(W2RES1)
+
+# -- fixA: after an emergency the kept order is resumed by the answer to its question; help arriving gets a calm
+# word, no second staff alert; a rating given before the job is done is never a service -----------------------------
+_FA_PIPE = ("帮我修水管 明天上午 幸福小区12栋101", says("联系电话"))
+_FA_SCAM = ("刚接到个电话说是公安局的让我转账", act("emergency"), says("96110"))
+FIXA: list[Conv] = [
+    conv("fa-kept-phone-answers", _FA_PIPE, _FA_SCAM,
+         ("13811118888", state(State.ORDER_CONFIRM), draft(phone="13811118888", address="幸福小区12栋101"),
+          never("回复“继续”")),
+         ("1", act("submit_order"), never("您需要什么服务"))),
+    conv("fa-kept-asked-shuiguan", _FA_PIPE, _FA_SCAM,
+         ("好 我挂了 那修水管的事呢", state(State.ORDER_PHONE), says("联系电话"), never("回复“继续”")),
+         ("13811118888", state(State.ORDER_CONFIRM))),
+    conv("fa-kept-asked-danzi", _FA_PIPE, _FA_SCAM,
+         ("刚才那个单子呢", state(State.ORDER_PHONE), draft(service="repair"))),
+    conv("fa-kept-jiezhe", _FA_PIPE, _FA_SCAM, ("接着下", state(State.ORDER_PHONE))),
+    conv("fa-kept-jixu", _FA_PIPE, _FA_SCAM, ("继续", state(State.ORDER_PHONE))),
+    conv("fa-kept-one-not-dropped", _FA_PIPE, _FA_SCAM, ("1", state(State.ORDER_PHONE), never("您需要什么服务"),
+                                                         draft(service="repair", address="幸福小区12栋101"))),
+    conv("fa-kept-address-answers", ("俺要理发 明天下午",), ("我老伴摔倒了起不来", act("emergency")),
+         ("幸福小区3栋101", draft(address="幸福小区3栋101", service="haircut"), never("回复“继续”"))),
+    conv("fa-kept-confirm-hao", ("修水龙头 明天上午 幸福小区3栋101 电话13812345678", state(State.ORDER_CONFIRM)),
+         ("家里煤气漏气了 味好大", act("emergency")), ("好", act("submit_order"))),
+    conv("fa-ambulance-came", ("我老伴晕倒了叫不醒", act("emergency")),
+         ("救护车来了 谢谢你们", says("医生"), never("如果还没打", "转告"), no_act("emergency", "emergency_followup"))),
+    conv("fa-doctor-came", ("俺老头子晕过去了 叫不醒", act("emergency")),
+         ("医生到了", says("医生"), no_act("emergency_followup"), not_ordering)),
+    conv("fa-still-out", ("我老伴晕倒了叫不醒",), ("救护车来了 可还是叫不醒", says("120"))),
+    conv("fa-gas-valve-shut", ("家里煤气漏气了 味好大", act("emergency")),
+         ("关了阀门了 谢谢", says("做得对"), no_act("emergency", "emergency_followup"), never("转告"))),
+    conv("fa-gas-window-out", ("家里煤气漏气了 味好大",),
+         ("窗户开了 人出来了", no_act("emergency", "emergency_followup"), not_ordering, never("转告"))),
+    conv("fa-fire-brigade", ("不好了厨房着火了", act("emergency")),
+         ("消防队来了", says("消防"), no_act("emergency", "emergency_followup"), never("转告"))),
+    conv("fa-police-came", ("有人撬我家门 吓死了", act("emergency")),
+         ("警察来了", says("警察"), no_act("emergency", "emergency_followup"), never("转告"))),
+    conv("fa-rate-mid-order", ("帮我修水管",), ("挺好的 小伙子手艺不错 给五颗心", says("服务完成后"),
+                                                state(State.ORDER_TIME), never("技能培训"), no_act("rate"))),
+    conv("fa-rate-idle-nothing", ("挺好的 小伙子手艺不错 给五颗心", says("服务完成后"), never("技能培训"),
+                                  not_ordering), ctx={"unrated_orders": ()}),
+    conv("fa-rate-idle-one", ("挺好的 小伙子手艺不错 给五颗心", act("rate", order=31, hearts=5), never("技能培训")),
+         ctx={"unrated_orders": (31,)}),
+    conv("fa-rate-haoping-mid", ("俺要理发 明天上午",), ("师傅不错 给个好评", says("服务完成后"), never("改成"))),
+]
+TUNED.extend(FIXA)
+
+
+# -- outside tester round 7 (fixB): an answer at the address question is an address only if it looks like one; 我住
+# 3号楼2单元501 in a one-message order is the address; the hearts given win over words, the rest is the comment; a
+# corrected rating with a comment takes the number and keeps the comment
+_B7_AT_ADDRESS = (HAIR, ("明天上午", state(State.ORDER_ADDRESS)))
+FIXB_RESIDENTS: list[Conv] = [
+    conv("b7-addr-cui", *_B7_AT_ADDRESS, ("咋还没来 催一下", act("nudge_volunteer"), act("note"), draft(address=None),
+                                          state(State.ORDER_ADDRESS)),
+         ("幸福小区3栋101", draft(address="幸福小区3栋101"), state(State.ORDER_PHONE))),
+    conv("b7-addr-cuicui-no-door-asked", *_B7_AT_ADDRESS, ("师傅咋还没来啊 催催", never("几栋几单元"),
+                                                           draft(address=None))),
+    conv("b7-addr-question", *_B7_AT_ADDRESS, ("谢谢 那现在怎么办", says("还没提交", "详细地址"), never("几栋几单元"),
+                                               draft(address=None), state(State.ORDER_ADDRESS))),
+    conv("b7-addr-question-counted", *_B7_AT_ADDRESS, ("那现在咋办",), ("要等多久啊",),
+         ("还要多久", says("人工"), draft(address=None), state(State.ORDER_ADDRESS))),
+    conv("b7-addr-words-no-place", *_B7_AT_ADDRESS, ("我也不太清楚了", says("没太明白", "详细地址"),
+                                                     draft(address=None))),
+    conv("b7-addr-human", *_B7_AT_ADDRESS, ("转人工吧", state(State.HUMAN))),
+    conv("b7-addr-cancel", *_B7_AT_ADDRESS, ("不弄了 取消", says("已取消"), state(State.IDLE))),
+    conv("b7-addr-after-door-asked", *_B7_AT_ADDRESS, ("白莲小区", says("几栋几单元")),
+         ("谢谢 那现在怎么办", draft(address=None), state(State.ORDER_ADDRESS)),
+         ("3栋2单元501", draft(address="白莲小区3栋2单元501"))),
+    conv("b7-addr-village-words", *_B7_AT_ADDRESS, ("东风村老王家隔壁", says("东风村", "几栋几单元"))),
+    conv("b7-addr-units-alone", *_B7_AT_ADDRESS, ("3号楼2单元501", draft(address="3号楼2单元501"),
+                                                  state(State.ORDER_PHONE))),
+    conv("b7-one-shot-wozhu-pipe", ("我家水管漏了 明天上午来修一下 我住3号楼2单元501 电话13812345678",
+                                    draft(address="3号楼2单元501", phone="13812345678"),
+                                    draft_lacks("details", "3号楼", "我住"),
+                                    never("服务地址是哪里"), state(State.ORDER_CONFIRM))),
+    conv("b7-one-shot-wozhu-tv", ("帮我修电视 我住3号楼2单元501 电话13812345678", draft(address="3号楼2单元501"),
+                                  draft_lacks("details", "501"), never("服务地址是哪里"))),
+    conv("b7-one-shot-anzhu", ("俺住5栋301 明儿下午来个人理发", draft(address="5栋301"), never("服务地址是哪里"))),
+    conv("b7-zhuyuan-no-address", ("我住院了 想找人陪护", draft(address=None))),
+    conv("b7-rate-words-and-hearts", ("一般般吧 来得太晚了 两颗心", act("rate", order=31, hearts=2),
+                                      act("comment", order=31, comment="来得太晚了"), never("没太明白")), **RATING),
+    conv("b7-rate-stars-after-words", ("还行 就是来晚了20分钟 三颗星", act("rate", hearts=3), act("comment"),
+                                       never("没太明白")), **RATING),
+    conv("b7-rate-good-words-low-number", ("挺满意的 师傅人好 给一颗心吧", act("rate", hearts=1), act("comment")),
+         **RATING),
+    conv("b7-rerate-with-comment", ("5颗心",), ("不对 给四颗心吧 来晚了", act("rerate", order=31, hearts=4, was=5),
+                                              act("comment", order=31, comment="来晚了"), never("要改成几颗心")),
+         **RATING),
+    conv("b7-rerate-with-comment-digit", ("5",), ("打错了 4颗心 师傅迟到了", act("rerate", hearts=4),
+                                                 act("comment", comment="师傅迟到了")), **RATING),
+    conv("b7-rerate-plain-unchanged", ("5颗心",), ("不对 给四颗心吧", act("rerate", hearts=4), no_act("comment")),
+         **RATING),
+]
+TUNED.extend(FIXB_RESIDENTS)
+
+
+# -- outside tester (fixC): 代点单's phones, the one served asking, pinyin typed alone ---------------------------------
+# 1. "她电话137…" is the relative's contact phone, never also the caller's: the caller's own asked for once (or the
+# one on file taken), "不用" leaves it out
+_FIXC_ZHAO = "帮我妈约个陪诊 明天上午 幸福小区3栋101 她电话13700004321 她姓赵"
+FIXC: list[Conv] = [
+    conv("fixc-proxy-her-phone", (_FIXC_ZHAO, says("赵阿姨", "您自己的电话也留一个吧", "不用"),
+                                  state(State.ORDER_PHONE), draft(phone=None), never("您的电话：13700004321")),
+         ("13911112222", says("为谁：赵阿姨（137****4321）", "您的电话：13911112222"), state(State.ORDER_CONFIRM)),
+         ("1", act("submit_order", phone="13911112222"))),
+    conv("fixc-proxy-her-phone-buyong", (_FIXC_ZHAO,),
+         ("不用了", says("为谁：赵阿姨", "您的电话：不留"), never("已取消"), state(State.ORDER_CONFIRM)),
+         ("1", act("submit_order"))),
+    conv("fixc-proxy-her-phone-on-file", (_FIXC_ZHAO, says("为谁：赵阿姨（137****4321）", "您的电话：13911112222"),
+                                          never("您自己的电话也留"), state(State.ORDER_CONFIRM)),
+         phone="13911112222"),
+    conv("fixc-proxy-wo-ma-dianhua", ("给我妈约个理发 后天上午 向阳新村2栋302 我妈电话13700005555 她姓钱",
+                                      says("钱阿姨", "您自己的电话"), draft(phone=None))),
+    conv("fixc-proxy-both-phones", ("帮我妈约个陪诊 明天上午 幸福小区3栋101 她电话13700004321 我电话13911112222 她姓赵",
+                                    says("为谁：赵阿姨（137****4321）", "您的电话：13911112222"),
+                                    never("您自己的电话也留"), state(State.ORDER_CONFIRM))),
+    conv("fixc-proxy-stepwise", ("帮我妈下单",), ("刘阿姨",), ("13700006666", draft(phone=None)), ("理发",),
+         ("明天上午",), ("幸福小区3栋101", says("您自己的电话也留一个吧")),
+         ("13911112222", says("为谁：刘阿姨（137****6666）", "您的电话：13911112222"))),
+    # 2. the one served asks from her own WeChat: her orders listed (the edge says plainly when it cannot see them)
+    conv("fixc-family-asks", ("我闺女给我约了陪诊 是哪天来", act("my_orders", by_family=True))),
+    conv("fixc-own-orders", ("我的订单", act("my_orders"), no_act("rate"))),
+    # 3. pinyin typed without characters, and two messages in a row not understood
+    conv("fixc-pinyin-lifa", ("lifa", draft(service="haircut"), state(State.ORDER_TIME), never("帮不上忙")),
+         ("明天", state(State.ORDER_ADDRESS)), ("幸福小区3栋101",), ("13811113333", state(State.ORDER_CONFIRM))),
+    conv("fixc-pinyin-spaced", ("zhao ren xiu shui guan", draft(service="repair", details="维修服务"),
+                                never("帮不上忙"))),
+    conv("fixc-pinyin-tones", ("lǐ fà", draft(service="haircut"))),
+    conv("fixc-pinyin-tone-digits", ("xiu3 shui3 guan3", draft(service="repair"))),
+    conv("fixc-two-misses", ("asdfgh", says("帮不上忙")),
+         ("qwerty zxc", says("1 维修服务", "回复“人工”找工作人员"), never("帮不上忙"), state(State.ORDER_SERVICE)),
+         ("1", draft(service="repair"))),
+    conv("fixc-miss-then-understood", ("asdfgh", says("帮不上忙")), ("理发", draft(service="haircut")),
+         ("不要了", state(State.IDLE)), ("xyzw qq", says("帮不上忙"), never("找工作人员"))),
+]
+TUNED.extend(FIXC)

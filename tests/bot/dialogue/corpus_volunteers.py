@@ -16,6 +16,7 @@ from tests.bot.dialogue.corpus import (
     no_act,
     not_ordering,
     says,
+    silent,
     state,
 )
 from tests.bot.dialogue.corpus_volunteers_heldout import VOLUNTEER_MENU
@@ -120,7 +121,7 @@ TUNED_VOLUNTEERS: list[Conv] = [
     conv("vt3-v-jintian-huor", ("今天有活儿吗", act("open_tasks")), roles=VOLUNTEER),
     conv("vt3-v-fujin", ("附近有需要帮忙的吗", act("open_tasks")), roles=VOLUNTEER),
     conv("vt3-v-kan-renwu", ("看看任务", act("my_tasks")), roles=VOLUNTEER),
-    conv("vt3-v-woyao-jiedan", ("我要接单", says("订单号")), roles=VOLUNTEER),
+    conv("vt3-v-woyao-jiedan", ("我要接单", act("open_tasks", numbered=True)), roles=VOLUNTEER),
     conv("vt3-v-jiedan-di12", ("接第12单", act("accept", order=12)), roles=VOLUNTEER),
     conv("vt3-v-qiang-12", ("抢单12", act("accept", order=12)), roles=VOLUNTEER),
     conv("vt3-v-12-hao-wo-lai", ("12号我来", act("accept", order=12)), roles=VOLUNTEER),
@@ -207,7 +208,7 @@ R4_VOLUNTEERS: list[Conv] = [
     conv("r4-vol-jie-dan-pinyin", ("jie dan 3", act("accept", order=3), not_ordering), roles=VOLUNTEER),
     conv("r4-vol-jiedan-stuck", ("jiedan3", act("accept", order=3)), roles=VOLUNTEER),
     conv("r4-vol-jiedan-caps", ("Jiedan 730215", act("accept", order=730215)), roles=VOLUNTEER),
-    conv("r4-vol-jie-dan-no-number", ("jie dan", says("接单 订单号"), no_act("accept")),  # (r5b: offered listed)
+    conv("r4-vol-jie-dan-no-number", ("jie dan", act("open_tasks", numbered=True), no_act("accept")),  # (r5b: listed)
          roles=VOLUNTEER),
     # -- typos of 完成 -------------------------------------------------------------------------------------------
     conv("r4-vol-wan-cheng-one", ("wan cheng", says("730215", "几个小时"), state(State.VOL_HOURS)),
@@ -275,8 +276,9 @@ TUNED_VOLUNTEERS.extend(R4B_VOLUNTEERS)
 
 # -- r5b: outside tester round 5 (#3 bare 退单, #11 我的人物 and 完成 with the digits run together) ---------------
 R5B_VOLUNTEERS: list[Conv] = [
-    conv("r5b-vol-give-back-bare-one", ("退单", says("要退哪一单", "730215", "退单 730215 原因"), no_act("give_back"),
-                                        never("法律咨询")), roles=VOLUNTEER, ctx=_R4_ONE),
+    # (round 7, fixB: the one task held is asked about, no number needed)
+    conv("r5b-vol-give-back-bare-one", ("退单", says("退订单730215", "回复 1"), never("要退哪一单", "法律咨询"),
+                                        no_act("give_back"), state(State.VOL_GIVEBACK)), roles=VOLUNTEER, ctx=_R4_ONE),
     conv("r5b-vol-give-back-bare-two", ("我要退单", says("730215", "730388"), no_act("give_back")),
          roles=VOLUNTEER, ctx=_R4_TWO),
     conv("r5b-vol-give-back-bare-none", ("退单", says("您现在没有接下的任务"), no_act("give_back")),
@@ -290,10 +292,10 @@ R5B_VOLUNTEERS: list[Conv] = [
 TUNED_VOLUNTEERS.extend(R5B_VOLUNTEERS)
 R5B_ACCEPT: list[Conv] = [  # #3 "接单" with no number: the orders on offer listed, each with its "接单 N" (r6: and
     # its number, which the next reply may give: VOL_ACCEPT)
-    conv("r5b-vol-accept-bare", ("接单", says("要接哪一单"), act("open_tasks"), no_act("accept"),
+    conv("r5b-vol-accept-bare", ("接单", act("open_tasks", numbered=True), no_act("accept"),
                                  state(State.VOL_ACCEPT)),
          roles=VOLUNTEER),
-    conv("r5b-vol-accept-bare-typo", ("街单", says("要接哪一单"), act("open_tasks"), no_act("accept")),
+    conv("r5b-vol-accept-bare-typo", ("街单", act("open_tasks", numbered=True), no_act("accept")),
          roles=VOLUNTEER),
 ]
 TUNED_VOLUNTEERS.extend(R5B_ACCEPT)
@@ -332,7 +334,7 @@ R6_VOLUNTEERS: list[Conv] = [
     conv("r6-vol-two-then-order", ("接单",),
          ("我要理发", no_act("accept"), state(State.ORDER_TIME, State.ORDER_DETAILS)), roles=VOLUNTEER, ctx=_R6_OFFERS),
     # -- none offered: the domain's numbered list, and "1" right after is its first, never the resident's 点单 ------
-    conv("r6-vol-none-offered-listed", ("接单", act("open_tasks", numbered=True), says("要接哪一单")),
+    conv("r6-vol-none-offered-listed", ("接单", act("open_tasks", numbered=True), never("要接哪一单")),
          ("1", act("accept", listed=1), not_ordering, never("您需要什么服务")), roles=VOLUNTEER,
          ctx={"offered_tasks": ()}),
     conv("r6-vol-none-offered-2", ("接",), ("2", act("accept", listed=2), not_ordering), roles=VOLUNTEER,
@@ -380,3 +382,35 @@ R6_VOLUNTEERS: list[Conv] = [
     conv("r6-reg-id-short-still-counted", ("1101011990", says("18位", "10位"), state(State.REG_ID)), **_R6_REG_ID),
 ]
 TUNED_VOLUNTEERS.extend(R6_VOLUNTEERS)
+
+
+# -- outside tester round 7 (fixB): a bare 退单 with one task asks only about that task (1 / a reason goes on), with
+# several lists them by number (1 / 2 picks); a bare 接单 with nothing open lets the domain's list speak alone
+FIXB_VOLUNTEERS: list[Conv] = [
+    conv("b7-vol-tuidan-one-1", ("退单", says("退订单730215"), never("要退哪一单", "您需要什么服务")),
+         ("1", says("原因"), never("您需要什么服务"), state(State.VOL_GIVEBACK), no_act("give_back")),
+         ("临时有事去不了", act("give_back", order=730215)), roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("b7-vol-tuidan-one-reason", ("我要退单",), ("临时有事", act("give_back", order=730215, reason="临时有事")),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("b7-vol-tuidan-one-dui", ("退单",), ("对", says("原因"), no_act("give_back")), ("家里有事",
+                                                                                     act("give_back", order=730215)),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("b7-vol-tuidan-one-keep", ("退单",), ("0", says("没有退单"), no_act("give_back"), state(State.IDLE)),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("b7-vol-tuidan-one-buletui", ("退单",), ("算了不退了", no_act("give_back"), state(State.IDLE)),
+         roles=VOLUNTEER, ctx=_R4_ONE),
+    conv("b7-vol-tuidan-two-pick-2", ("退单", says("1 订单730215", "2 订单730388", "序号")),
+         ("2", says("退订单730388的原因"), no_act("give_back")), ("身体不舒服", act("give_back", order=730388)),
+         roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("b7-vol-tuidan-two-pick-1", ("俺要退单",), ("1",), ("有事", act("give_back", order=730215)),
+         roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("b7-vol-tuidan-two-by-ref", ("退单",), ("730388", says("730388")),
+         ("临时加班", act("give_back", order=730388)),
+         roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("b7-vol-tuidan-two-words", ("退单",), ("哪个都行", says("序号"), no_act("give_back"),
+                                                state(State.VOL_GIVEBACK)), roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("b7-vol-tuidan-two-keep", ("退单",), ("0", says("没有退单"), state(State.IDLE)), roles=VOLUNTEER, ctx=_R4_TWO),
+    conv("b7-vol-jiedan-none-open", ("接单", act("open_tasks", numbered=True), silent, state(State.VOL_ACCEPT)),
+         roles=VOLUNTEER, ctx={"offered_tasks": ()}),
+]
+TUNED_VOLUNTEERS.extend(FIXB_VOLUNTEERS)

@@ -16,7 +16,7 @@ from tests.bot.dialogue.transcript import text, understanding
 
 @pytest.mark.parametrize(("said", "hearts"), [
     ("挺好的 五颗心", 5), ("挺好 俺给个满分", 5), ("不咋地", 2), ("不咋样", 2), ("★★★★", 4), ("不错 四颗心", 4),
-    ("挺好 3分", 3), ("很差 五颗心", None), ("修得挺好", None), ("挺好的", None), ("五颗心", 5), ("满意", 4),
+    ("挺好 3分", 3), ("很差 五颗心", 5), ("修得挺好", None), ("挺好的", None), ("五颗心", 5), ("满意", 4),
 ])
 def test_everyday_ratings(said: str, hearts: int | None) -> None:
     assert understanding().rating(said) == hearts

@@ -118,7 +118,8 @@ def _for_mom(chat: Chat, services: Any, first: bool = True) -> Order:
             s.add(User(hub_id=1, openid=MOM, roles=[], phone="13700002222", subscribed=True,
                        last_inbound_at=chat.clock.now(), created_at=chat.clock.now()))
     for said, wants in (("帮我妈下单", "怎么称呼"), ("王奶奶", "电话"), ("13700002222", "服务"), ("理发", "时间"),
-                        ("明天下午三点", "地址"), ("幸福小区2栋301", "请核对"), ("1", "已提交")):
+                        ("明天下午三点", "地址"), ("幸福小区2栋301", "您自己的电话"), ("不用", "请核对"),
+                        ("1", "已提交")):
         assert wants in (chat.say(SON, said) or ""), said
     order = all_orders(services)[-1]
     assert order.resident_user_id is not None and order.resident_user_id != order.ordered_by_user_id

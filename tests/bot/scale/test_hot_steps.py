@@ -25,10 +25,12 @@ from storage.models import (
     OutboxMessage,
     PointsEntry,
     ServiceRecord,
+    Team,
     TimeBankEntry,
     User,
     Volunteer,
 )
+from storage.sealed import phone_lookup
 from tests.bot.scale.seeding import HAIRCUT, counting, seed_hub
 
 SERVICE = orders.ServiceInfo(HAIRCUT, "义务理发")
@@ -79,6 +81,39 @@ def test_a_rating_and_its_close_are_one_move_with_both_events(svc: Services, clo
         assert any("居民评价：❤❤❤❤❤" in t for t in notices), notices
 
 
+def test_a_new_order_is_one_insert_with_what_the_orm_hooks_gave_it(svc: Services, clock: FakeClock) -> None:
+    now = clock.now()
+    with transaction(svc.sessions) as s:
+        hub = seed_hub(s, now, volunteers=3, history=2)
+        resident = s.get_one(User, hub.resident_id)
+        with counting(svc.engine) as counted:
+            order = orders.submit_order(s, hub_id=hub.hub_id, user=resident, service=SERVICE, now=now,
+                                        dispatch_now=False, open_orders=0, data={
+                                            "service": HAIRCUT, "details": "理发 身份证110101199003071234",
+                                            "time_kind": "asap", "address": "幸福小区1栋101",
+                                            "phone": "138 1234 5678", "lat": 31.2, "lng": 121.4})
+        assert len(counted.matching("INSERT INTO orders")) == 1
+        assert not counted.matching("SELECT orders.id, orders.hub_id")  # nothing read back
+        held = {c.key: getattr(order, c.key) for c in Order.__table__.c}
+        order_id = order.id
+        assert not s.dirty and order in s
+    with svc.sessions() as s:
+        stored = s.get_one(Order, order_id)
+        fresh = {c.key: getattr(stored, c.key) for c in Order.__table__.c}
+        for key in ("start_at", "end_at", "created_at", "updated_at", "accepted_at", "dispatched_at", "completed_at"):
+            held[key], fresh[key] = (None if v is None else as_utc(v) for v in (held[key], fresh[key]))
+        assert held == fresh
+        assert (stored.state, stored.urgent, stored.community, stored.dispatch_round, stored.flagged) == (
+            "submitted", True, "幸福小区", 0, False)
+        assert "110101199003071234" not in (stored.details or "") and stored.ref is not None
+        found = s.scalars(select(Order.id).where(phone_lookup(s, Order.phone_hash, "13812345678"))).all()
+        assert found == [order_id]
+        raw = s.execute(text("SELECT phone, address FROM orders WHERE id = :id"), {"id": order_id}).one()
+        assert "13812345678" not in raw[0] and "幸福小区" not in raw[1]  # sealed at rest
+        events = s.scalars(select(OrderEvent.trigger).where(OrderEvent.order_id == order_id)).all()
+        assert events == ["submit"]
+
+
 def test_a_low_rating_waits_for_staff(svc: Services, clock: FakeClock) -> None:
     hub_id, order_id, _ = _completed(svc, clock)
     with transaction(svc.sessions) as s:
@@ -114,6 +149,11 @@ def test_one_volunteers_fit_is_what_the_ranked_candidates_say(svc: Services, clo
         minor.birth_date = now - timedelta(days=365 * 15)
         full = s.execute(select(Membership).where(Membership.volunteer_id == vols[2])).scalar_one()
         full.max_open_tasks = 0
+        # a team that does not cover the service: its member (skilled in repair only) does not fit
+        repair = Team(hub_id=hub.hub_id, code="repair-fit", name="维修队", services=["repair"], created_at=now)
+        s.add(repair)
+        s.flush()
+        s.execute(update(Membership).where(Membership.volunteer_id == vols[4]).values(team_id=repair.id))
         for start, lat in ((None, None), (now + timedelta(days=1, hours=3), 31.21)):
             order = Order(hub_id=hub.hub_id, state="submitted", service_code=HAIRCUT,
                           ordered_by_user_id=hub.resident_id, time_kind="asap" if start is None else "point",
@@ -122,10 +162,13 @@ def test_one_volunteers_fit_is_what_the_ranked_candidates_say(svc: Services, clo
             s.add(order)
             s.flush()
             ranked = {c.volunteer.id for c in orders.candidates(s, order, now)}
-            assert vols[1] not in ranked and vols[2] not in ranked and ranked
+            assert vols[1] not in ranked and vols[2] not in ranked and vols[4] not in ranked and vols[5] in ranked
             for vid in vols:
                 assert fits(s, order, now, vid) == (vid in ranked) == bool(
                     orders.candidates(s, order, now, volunteer_id=vid)), vid
+            with counting(svc.engine) as one:
+                fits(s, order, now, vols[1])
+            assert len(one) == 1, one.statements  # the service's teams are a subquery of the one statement
 
 
 def test_the_outbox_batch_is_sealed_and_any_length(svc: Services, clock: FakeClock) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.clock import FakeClock
 from bot.devtools.seed import STAFF_OPENID
 from storage.db import transaction
-from storage.models import Order, OrderEvent, PointsEntry, ServiceRecord
+from storage.models import Order, OrderEvent, PointsEntry, ServiceRecord, User
 from tests.dialog import Chat, all_orders, verify_dialog
 
 R = "oResident0001"
@@ -129,7 +129,8 @@ def test_proxy_order_tells_the_elder_when_she_follows_the_account(chat: Chat, se
                    last_inbound_at=chat.clock.now(), created_at=chat.clock.now()))
     verify_dialog(chat, [("oSon", "帮我妈下单", "怎么称呼"), ("oSon", "王奶奶", "电话"),
                          ("oSon", "13700001111", "服务"), ("oSon", "陪诊", "时间"), ("oSon", "后天上午八点", "地址"),
-                         ("oSon", "幸福小区2栋301", "请核对"), ("oSon", "1", "已提交")])
+                         ("oSon", "幸福小区2栋301", "您自己的电话"), ("oSon", "不用", "请核对"),
+                         ("oSon", "1", "已提交")])
     got = chat.deliver()
     assert any("您的家人为您预约了" in t for t in got["oGrandma"])
     verify_dialog(chat, [("oVolDoctor01", "接单 #1", "接单成功")])
@@ -152,11 +153,14 @@ def test_proxy_order_for_an_elder(chat: Chat, services: Any) -> None:
         ("oSonFarAway", "13700001111", "需要什么服务"),
         ("oSonFarAway", "理发", "时间"),
         ("oSonFarAway", "周六上午十点", "地址"),
-        ("oSonFarAway", "幸福小区2栋301", "王奶奶"),
+        ("oSonFarAway", "幸福小区2栋301", "您自己的电话也留一个吧"),
+        ("oSonFarAway", "13911112222", "王奶奶"),
         ("oSonFarAway", "1", "已提交"),
     ])
     (order,) = all_orders(services)
     assert order.resident_name == "王奶奶" and order.phone == "13700001111"
+    with services.sessions() as s:  # the son's own phone is his, the elder's the order's
+        assert s.execute(select(User.phone).where(User.openid == "oSonFarAway")).scalar_one() == "13911112222"
 
 
 def test_my_orders_lists_status_in_plain_words(chat: Chat) -> None:

@@ -48,6 +48,23 @@ def test_rows_and_types_match_connection_execute(any_db_url: str) -> None:
     engine.dispose()
 
 
+def test_psycopg_is_given_the_text_as_bytes_once_encoded(any_db_url: str) -> None:
+    """An ASCII statement reaches psycopg as the same bytes object at every run (no encoding nor hashing of the text
+    per execution); a statement with other characters, and other drivers, get the text."""
+    engine = make_engine(any_db_url)
+    _seed(engine)
+    plain, chinese = Hot(READ), Hot(select(User.id).where(User.openid == bindparam("openid"), text("'志愿者' <> ''")))
+    with engine.connect() as conn, read_only(conn):
+        assert plain.run(conn, {"openid": "oHot"}).rows and chinese.run(conn, {"openid": "oHot"}).rows
+        one, two = plain.plan(conn.dialect), chinese.plan(conn.dialect)
+        if conn.dialect.driver == "psycopg":
+            assert one.query == one.sql.encode("ascii") and plain.plan(conn.dialect).query is one.query
+        else:
+            assert one.query == one.sql
+        assert two.query == two.sql
+    engine.dispose()
+
+
 def test_a_missing_parameter_is_refused_before_anything_runs(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.connect() as conn, pytest.raises(Exception, match="value is required"):
