@@ -29,7 +29,7 @@ def _compact(text: str) -> str:
 
 
 # -- my order's status ------------------------------------------------------------------------------------------
-_COME = r"(?:来|到|上门|过来)"
+_COME = r"(?:来|到|上门|过来|送(?:来|到|过来)?)"  # (送: a meal or shopping brought: "啥时候送")
 STATUS = re.compile(
     r"(?:什么时候|啥时候|几点|多久|多长时间|哪天)(?:才|能|会|可以)?" + _COME + r"(?:啊|呀|呢|吗|嘛|哦)*$"
     r"|(?:还|到底|究竟)(?:来不来|来没来|来吗|会来吗|会不会来|能不能来|有没有人来)"
@@ -42,9 +42,11 @@ _NOT_STATUS = re.compile(r"都行|都可以|都方便|随便|帮我|我要|我�
 
 
 def asks_status(text: str) -> bool:
-    """"啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": where is my order?"""
+    """"啥时候来啊" / "那到底还来不来啊" / "我那个理发的咋又没人了": where is my order?
+    ("我儿子帮我下了个单 啥时候来啊": the 帮我 is what the family member did, no new request.)"""
     raw = _compact(text)
-    return bool(raw) and len(raw) <= 24 and bool(STATUS.search(raw)) and not _NOT_STATUS.search(raw)
+    status = bool(raw) and len(raw) <= 24 and bool(STATUS.search(raw))
+    return status and (not _NOT_STATUS.search(raw) or by_family(text))
 
 
 # "谁来给俺理发" / "师傅电话多少" / "师傅叫什么" with an order under way: who is coming (outside tester round 4).

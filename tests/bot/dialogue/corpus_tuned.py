@@ -1902,6 +1902,11 @@ FIXC: list[Conv] = [
          ("13911112222", says("为谁：刘阿姨（137****6666）", "您的电话：13911112222"))),
     # 2. the one served asks from her own WeChat: her orders listed (the edge says plainly when it cannot see them)
     conv("fixc-family-asks", ("我闺女给我约了陪诊 是哪天来", act("my_orders", by_family=True))),
+    # outside tester round 7, left by fixC: 帮我 here is what the son did, not a new request
+    conv("lead-family-son-helped",
+         ("我儿子帮我下了个单 啥时候来啊", act("my_orders", by_family=True), no_act("submit_order"))),
+    conv("lead-family-grandson-meal", ("俺孙子给俺订了个助餐 啥时候送", act("my_orders", by_family=True))),
+    conv("lead-not-family-new-request", ("帮我约个理发 啥时候来都行", no_act("my_orders"))),
     conv("fixc-own-orders", ("我的订单", act("my_orders"), no_act("rate"))),
     # 3. pinyin typed without characters, and two messages in a row not understood
     conv("fixc-pinyin-lifa", ("lifa", draft(service="haircut"), state(State.ORDER_TIME), never("帮不上忙")),
