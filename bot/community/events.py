@@ -76,9 +76,10 @@ def add(s: Session, hub_id: int, *, title: str, starts_at: datetime, ends_at: da
     if ends_at <= starts_at:
         raise EventError("活动结束时间必须晚于开始时间")
     _check_teams(s, hub_id, teams)
-    ev = Event(hub_id=hub_id, title=title, starts_at=starts_at, ends_at=ends_at, place=place, teams=teams,
-               services=services, note=note, status="scheduled", source="staff", revision=1, created_at=now,
-               updated_at=now)
+    # stored as UTC: SQLite keeps only the wall-clock digits of an aware datetime (14:00+08:00 came back as 14:00 UTC)
+    ev = Event(hub_id=hub_id, title=title, starts_at=as_utc(starts_at), ends_at=as_utc(ends_at), place=place,
+               teams=teams, services=services, note=note, status="scheduled", source="staff", revision=1,
+               created_at=now, updated_at=now)
     s.add(ev)
     s.flush()
     s.add(AuditLog(hub_id=hub_id, actor=actor, action="event_add", subject=f"event:{ev.id}",
@@ -118,7 +119,8 @@ def move(s: Session, hub_id: int, event_id: int, *, starts_at: datetime, ends_at
         raise EventError(f"活动 {event_id} 已取消，不能改期")
     old = event_when(ev, es.tz)
     length = as_utc(ev.ends_at) - as_utc(ev.starts_at)
-    ev.starts_at, ev.ends_at = starts_at, ends_at or starts_at + length
+    ev.starts_at = as_utc(starts_at)  # (as in add: UTC, whatever zone the caller's datetime is in)
+    ev.ends_at = as_utc(ends_at) if ends_at else ev.starts_at + length
     if ev.ends_at <= ev.starts_at:
         raise EventError("活动结束时间必须晚于开始时间")
     if place:

@@ -182,3 +182,21 @@ def test_ics_for_one_event_and_the_hub_feed(chat: Chat, client: Any, services: A
     assert [str(i["status"]) for i in items] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]
     assert client.get("/events/999.ics").status_code == 404
     assert client.get("/events/nohub.ics").status_code == 404
+
+
+def test_an_event_typed_in_beijing_time_keeps_its_hour(services: Any, clock: FakeClock) -> None:
+    """Outside tester out8: `events add --start '2026-12-19 14:00'` (and the console's form, and 改期) showed
+    22:00 everywhere on SQLite, which keeps only an aware datetime's wall-clock digits: stored as UTC now."""
+    es, now, bj = _es(services), clock.now(), ZoneInfo("Asia/Shanghai")
+    with transaction(services.sessions) as s:
+        ev_id = events.add(s, 1, title="便民服务", starts_at=datetime(2026, 12, 19, 14, tzinfo=bj),
+                           ends_at=datetime(2026, 12, 19, 16, tzinfo=bj), place="广场", teams=[], services=[],
+                           now=now).id
+    with services.sessions() as s:
+        assert events.event_when(events.get(s, 1, ev_id), bj).endswith("14:00-16:00")
+    with transaction(services.sessions) as s:
+        events.move(s, 1, ev_id, starts_at=datetime(2026, 12, 20, 9, tzinfo=bj), ends_at=None, now=now, es=es)
+    with services.sessions() as s:
+        ev = events.get(s, 1, ev_id)
+        assert events.event_when(ev, bj).endswith("09:00-11:00")
+        assert b"DTSTART:20261220T010000Z" in events.to_ics([ev], es, "hub", s)
