@@ -7,19 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.outbox import PRIORITY_EMERGENCY
-from storage.models import Order, OutboxMessage
+from storage.models import Order
+from tests.bot.community.test_household_water_webhook import _to_staff
 from tests.dialog import Chat
-
-STAFF = "oDemoStaff01"
-
-
-def _to_staff(services: Any) -> list[str]:
-    with services.sessions() as s:
-        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.to == STAFF,
-                                                     OutboxMessage.priority == PRIORITY_EMERGENCY)
-                         .order_by(OutboxMessage.id))
-        return [str(r.payload["text"]) for r in rows]
 
 
 def test_the_phone_asked_before_a_scam_call_resumes_the_kept_order(chat: Chat, services: Any) -> None:
