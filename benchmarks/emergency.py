@@ -53,7 +53,8 @@ HELDOUT_V3 = DATA / "v3" / "emergency_v3_heldout.tsv"
 HELDOUT_V4 = DATA / "v4" / "emergency_v4_heldout.tsv"  # outside-written, blind
 HELDOUT_V5 = DATA / "v5" / "emergency_v5_heldout.tsv"  # outside-written, blind
 HELDOUT_V6 = DATA / "v6" / "emergency_v6_heldout.tsv"  # outside-written, blind (tests/data/v6/README.md)
-HELDOUTS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4, HELDOUT_V5, HELDOUT_V6)
+HELDOUT_V7 = DATA / "v7" / "emergency_v7_heldout.tsv"  # outside-written, blind, all held out (tests/data/v7/README.md)
+HELDOUTS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4, HELDOUT_V5, HELDOUT_V6, HELDOUT_V7)
 LABELS = (*KINDS, "none")
 
 

@@ -83,7 +83,8 @@ class Config:
     wecom_secret: str = ""
     wecom_api_base_url: str = ""  # empty = the same host as wecom_robot_base_url
     wecom_hub: str = "default"  # the hub whose volunteers use the WeCom app
-    public_url: str = "http://127.0.0.1:8000"  # where people open links (.ics files)
+    # where people open links (.ics files): LEIFENG_PUBLIC_URL; a loopback address is shown only in development
+    public_url: str = "http://127.0.0.1:8000"
     scheduler_lock_seconds: int = 30  # a worker that stops renewing loses the scheduler after this
     # every worker dispatches new and handed-back orders this often, at most this many per run (one transaction
     # each; several workers share the queue by SKIP LOCKED): the chat's passive reply no longer dispatches

@@ -46,6 +46,9 @@ class HubSettings:
     hotlines: Mapping[str, str] = field(default_factory=dict)
     # how long an urgent order ("尽快/越快越好/马上") stays open for a volunteer before it counts as past
     urgent_window_hours: float = 3.0
+    # said at night it waits for the morning: from this hour, until this hour, runs to this morning hour
+    # (21, 7, 9): "尽快" at 22:20 is "尽快（明早9点前）" (intents.timeparse.urgent_end)
+    urgent_night: tuple[int, int, int] = (21, 7, 9)
     emergency_team: str = "emergency"
     emergency_callout: bool = False
     # points may expire (0 = never); banked hours never do
@@ -74,13 +77,17 @@ def hub_settings(raw: Mapping[str, Any] | None) -> HubSettings:
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"unknown hub settings: {', '.join(sorted(unknown))}")
-    for name in ("support_services", "emergency_services", "star_hours"):
+    for name in ("support_services", "emergency_services", "star_hours", "urgent_night"):
         if name in values:
             values[name] = tuple(values[name])
     settings = replace(HubSettings(), **values)
     stars = settings.star_hours
     if len(stars) != 5 or any(b <= a for a, b in zip(stars, stars[1:], strict=False)) or stars[0] <= 0:
         raise ConfigError("star_hours must be five increasing positive numbers of hours (1★..5★)")
+    night = settings.urgent_night
+    if len(night) != 3 or not all(isinstance(h, int) and 0 <= h <= 23 for h in night) \
+            or not night[1] <= night[2] < night[0]:
+        raise ConfigError("urgent_night must be three hours [from, until, morning] with until <= morning < from")
     if settings.points_expiry_days < 0 or settings.core_hours_per_year <= 0:
         raise ConfigError("points_expiry_days must be >= 0 and core_hours_per_year > 0")
     if settings.handover_keep_days < 1 or settings.handover_answer_minutes < 1 or settings.staff_link_minutes < 1:

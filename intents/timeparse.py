@@ -683,7 +683,7 @@ def when_text(kind: str | None, start: datetime | None, end: datetime | None = N
         # a day, or what is left of today: its end is midnight, which reads badly as "-00:00"
         return f"{day} 全天" if local.time() == time(0) else f"{day} {local:%H:%M}以后"
     text = f"{day} {local:%H:%M}"
-    if local_end is not None:
+    if local_end is not None and local_end != local:  # a point in time ("明天下午三点") reads as one clock time
         text += f"-{local_end:%H:%M}"
     return text
 
@@ -793,13 +793,14 @@ def spoken(result: TimeResult, now: datetime) -> str:
     return f"{day}{_clock_words(start)}到{_clock_words(end)}"
 
 
-def urgent_spoken(start: datetime | None, end: datetime | None, now: datetime) -> str:
+def urgent_spoken(start: datetime | None, end: datetime | None, now: datetime,
+                  night: tuple[int, int, int] = URGENT_NIGHT) -> str:
     """An urgent order's window as the resident is told it at ``now``: "尽快（13:00前）", and said at night
     "尽快（明早9点前）" (after midnight "尽快（今天上午9点前）")."""
     if end is None:
         return "尽快"
     local_now, local_end = now.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
-    if start is None or not at_night(start):
+    if start is None or not at_night(start, night):
         return f"尽快（{local_end:%H:%M}前）"
     offset = (local_end.date() - local_now.date()).days
     clock = _clock_words(local_end)

@@ -12,7 +12,7 @@ from intents.commands import Command, parse_choice, parse_command
 from intents.idcard import hide_numbers
 from intents.matcher import Matcher, MatchResult
 from intents.phone import find_phone
-from intents.timeparse import URGENT_WINDOW, TimeResult, parse_time, prepare
+from intents.timeparse import URGENT_NIGHT, URGENT_WINDOW, TimeResult, parse_time, prepare
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +57,14 @@ class Slots:
 
 
 def extract_slots(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW,
-                  loose_address: bool = False) -> Slots:
+                  loose_address: bool = False, urgent_night: tuple[int, int, int] = URGENT_NIGHT) -> Slots:
     """Each slot's own span of ``text``: the address is the address, not the time words around it."""
     prepared = hide_numbers(prepare(text))  # an ID or bank-card number is no phone, and no part of the request
     chars = list(prepared)
     phone = find_phone(prepared)
     if phone is not None:
         _blank(chars, _back(prepared, phone[1], _BEFORE_PHONE), phone[2])
-    time = parse_time("".join(chars), now, urgent_window)
+    time = parse_time("".join(chars), now, urgent_window, urgent_night)
     for start, end in time.spans:
         _blank(chars, _back("".join(chars), start, _BEFORE_TIME), end)
     left = "".join(chars)

@@ -27,7 +27,7 @@ from bot.clock import SHANGHAI
 from bot.dialogue.nlu import Understanding
 from bot.errors import LeifengError
 from bot.serviceloop import orders
-from intents.phone import parse_phone
+from intents.phone import parse_phone_answer
 from intents.timeparse import TimeResult, is_past, parse_time, spoken
 from storage.models import Order, User
 from storage.sealed import phone_lookup
@@ -85,8 +85,8 @@ def intake_form() -> tuple[str, int]:
 
 def _refusals(form: IntakeForm, understanding: Understanding) -> list[str]:
     problems = []
-    if parse_phone(form.phone.data or "") is None:
-        problems.append("电话号码不对，请核对一下（手机号11位，座机带区号）。")
+    if parse_phone_answer(form.phone.data or "") is None:
+        problems.append("电话号码不对，请核对一下（手机号11位，座机8位或带区号）。")
     if (form.service.data or "") not in understanding.catalogue:
         problems.append("请从列表里选一项服务。")
     refusal = _time_refusal(_time(form.when.data or ""))
@@ -134,7 +134,7 @@ def intake_submit() -> Any:
 
 
 def _take(s: Session, form: IntakeForm, understanding: Understanding) -> Order:
-    phone = parse_phone(form.phone.data or "")
+    phone = parse_phone_answer(form.phone.data or "")
     name = (form.name.data or "").strip()
     result = _time(form.when.data or "")
     code = form.service.data or ""

@@ -174,7 +174,7 @@ def order_page(order_id: int) -> str:
         who = words.actor_names(s, hub_id(), [e.actor for e in events])
         history = [{"at": e.at, "trigger": words.trigger_in_words(e.trigger),
                     "from": STATE_WORDS.get(e.from_state, "—"), "to": STATE_WORDS.get(e.to_state, "—"),
-                    "actor": who[e.actor], "reason": e.reason or ""}
+                    "actor": who[e.actor], "reason": words.reason_in_words(e.reason, understanding.service_name)}
                    for e in events]
         learned = [{"id": e.id, "text": e.text, "service": understanding.service_name(e.service_code)}
                    for e in catalogue_store.learned_from_order(s, hub_id(), o.id)]

@@ -19,7 +19,7 @@ from storage.models_admin import StaffAccount
 TRIGGER_WORDS: Mapping[str, str] = {
     "submit": "下单", "dispatch": "派单", "accept": "接单", "give_back": "退单", "support": "确认配套",
     "complete": "完成", "rate": "评价", "close": "结束", "cancel": "取消", "expire": "过期",
-    "service_change": "改服务", "comment": "留言", "escalate": "转工作人员",
+    "service_change": "改服务", "requeue": "重新派单", "comment": "留言", "escalate": "转工作人员",
     "edit_time": "居民改时间", "edit_address": "居民改地址", "edit_phone": "居民改电话",  # bot.serviceloop.edits
     "edit_details": "居民补充内容",
     "nudge": "居民催单",  # bot.serviceloop.nudges
@@ -84,6 +84,15 @@ def source_in_words(source: str | None) -> str:
 
 def trigger_in_words(trigger: str) -> str:
     return TRIGGER_WORDS.get(trigger, "其他变动")
+
+
+_SERVICE_CHANGE = re.compile(r"(?P<old>[a-z][a-z0-9_]*)→(?P<new>[a-z][a-z0-9_]*)")  # "haircut→companionship"
+
+
+def reason_in_words(reason: str | None, service_name: Callable[[str], str]) -> str:
+    """An order event's reason as people read it: a service change's catalogue codes ("haircut→companionship",
+    as the history stores it) shown as the services' names ("义务理发→陪伴聊天")."""
+    return _SERVICE_CHANGE.sub(lambda m: f"{service_name(m['old'])}→{service_name(m['new'])}", reason or "")
 
 
 def action_in_words(action: str) -> str:

@@ -307,12 +307,21 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # click's own show() prints "Error: ..." in English
+        click.echo(click_error_line(exc), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # the promise: one clear line, never a traceback (and no credentials in it)
         click.echo(f"错误: {one_line(exc)}", err=True)
         sys.exit(1)
+
+
+def click_error_line(exc: click.ClickException) -> str:
+    """A refused command as one plain Chinese line: what was wrong, and for a mistyped command where to look."""
+    if isinstance(exc, click.UsageError):
+        ctx = exc.ctx
+        command = ctx.command_path if ctx is not None else "leifeng"
+        return f"错误: 命令写得不对（{exc.format_message()}）。用 {command} --help 看怎么写。"
+    return f"错误: {exc.format_message()}"
 
 
 def one_line(exc: Exception) -> str:

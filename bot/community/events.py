@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -45,7 +46,16 @@ class EventSettings:
         return cls(tz=ZoneInfo(cfg.timezone), rule=parse_rule(cfg.street_event_rule), place=cfg.street_event_place,
                    title=cfg.street_event_title, day_before=cfg.event_remind_day_before,
                    morning=cfg.event_remind_morning, grace=timedelta(minutes=cfg.reminder_grace_minutes),
-                   public_url=cfg.public_url.rstrip("/"))
+                   public_url=shown_public_url(cfg.public_url, development=cfg.env == "development"))
+
+
+def shown_public_url(url: str, *, development: bool) -> str:
+    """The base of links people open (LEIFENG_PUBLIC_URL), or "" when it would be a link nobody else can open:
+    outside development a loopback address (the default 127.0.0.1:8000) is never shown to people."""
+    url = url.strip().rstrip("/")
+    host = urlsplit(url).hostname or ""
+    loopback = host == "localhost" or host.startswith("127.") or host in ("::1", "0.0.0.0")
+    return "" if not url or (loopback and not development) else url
 
 
 # -- staff: generate, add, move, cancel ----------------------------------------------------------
@@ -131,8 +141,9 @@ def move(s: Session, hub_id: int, event_id: int, *, starts_at: datetime, ends_at
     s.add(AuditLog(hub_id=hub_id, actor=actor, action="event_move", subject=f"event:{ev.id}",
                    detail={"from": old, "to": event_when(ev, es.tz), "revision": ev.revision}, at=now))
     if as_utc(ev.starts_at) > now:
-        text = f"活动改期：原定{old}的{ev.title}改到{event_when(ev, es.tz)}，地点：{ev.place}。\n" \
-               f"日历文件：{ics_url(es, ev)}"
+        text = f"活动改期：原定{old}的{ev.title}改到{event_when(ev, es.tz)}，地点：{ev.place}。"
+        if es.public_url:
+            text += f"\n日历文件：{ics_url(es, ev)}"
         key = f"ev:{ev.id}:moved:r{ev.revision}"
         _tell_people(s, ev, text, now, key, es)
     return ev
@@ -223,7 +234,8 @@ def describe(s: Session, ev: Event, es: EventSettings, service_names: dict[str, 
         lines.append("提供服务：" + "、".join(names.get(c, c) for c in ev.services))
     if ev.note:
         lines.append(ev.note)
-    lines.append(f"加入日历：{ics_url(es, ev)}")
+    if es.public_url:  # no public address configured: no link rather than one only the server can open
+        lines.append(f"加入日历：{ics_url(es, ev)}")
     return "\n".join(lines)
 
 
@@ -371,6 +383,7 @@ def to_ics(events: list[Event], es: EventSettings, hub_name: str, s: Session | N
         if desc:
             item.add("description", "\n".join(desc))
         item.add("status", "CANCELLED" if ev.status == "cancelled" else "CONFIRMED")
-        item.add("url", ics_url(es, ev))
+        if es.public_url:
+            item.add("url", ics_url(es, ev))
         cal.add_component(item)
     return bytes(cal.to_ical())

@@ -106,7 +106,7 @@ def _read(text: str, ctx: Context, slot: str | None) -> tuple[str | None, str, s
 
 def _reads_as(field: str, value: str, ctx: Context) -> bool:
     if field == "time":
-        return bool(ctx.nlu.time(value, ctx.now, ctx.urgent_window).is_clear)
+        return bool(ctx.read_time(value).is_clear)
     if field == "phone":
         return bool(ctx.nlu.phone(value)) or wrong_phone_words(value) is not None
     return bool(ctx.nlu.address(value, loose=True)) or bool(re.search(r"\d", value))
@@ -202,7 +202,7 @@ def _resolve(change: Mapping[str, Any], ctx: Context) -> tuple[Any, str] | str |
     (a time past, a phone with digits missing); None: nothing readable."""
     field, said, order = change.get("field"), str(change.get("said") or ""), dict(change.get("order") or {})
     if field == "time":
-        when = ctx.nlu.time(said, ctx.now, ctx.urgent_window)
+        when = ctx.read_time(said)
         if not when.is_clear:
             return None
         draft = {k: order.get(k) for k in ordering.TIME_KEYS if order.get(k)}
@@ -398,7 +398,7 @@ _WHEN_WORDS = re.compile(r"今天|明天|后天|上午|下午|晚上|早上|中�
 
 def _new_order_slot(said: str, ctx: Context) -> bool:
     """"顺便帮我约个理发 明天上午 幸福小区6栋": a time, a place or a phone of its own: a new order, not more to do."""
-    found = ctx.nlu.slots(said, ctx.now, ctx.urgent_window)
+    found = ctx.read_slots(said)
     return bool(found.address) or bool(found.phone) or (found.time.is_clear and bool(_WHEN_WORDS.search(said)))
 
 

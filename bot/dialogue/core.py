@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from bot.dialogue.messages import Incoming
 from intents.phone import wrong_length
-from intents.timeparse import URGENT_WINDOW
+from intents.timeparse import URGENT_NIGHT, URGENT_WINDOW, TimeResult
+from intents.understand import Slots
 
 
 class State(StrEnum):
@@ -144,6 +145,8 @@ class Context:
     hotlines: Mapping[str, str] = field(default_factory=dict)  # the hub's emergency numbers (bot.dialogue.safety)
     # What the edge may read for the dialogue; left at None it is not known, and the dialogue asks the domain instead.
     urgent_window: timedelta = URGENT_WINDOW  # how long "尽快" lasts (the hub's setting)
+    # the night when "尽快" waits for the morning: (from hour, until hour, morning hour) (the hub's setting)
+    urgent_night: tuple[int, int, int] = URGENT_NIGHT
     last_address: str | None = None  # saved address (handler._saved_address): offered, "跟上回一样"
     open_orders: tuple[OpenOrder, ...] | None = None  # the sender's open orders ("那个理发的不要了")
     my_tasks: tuple[OpenOrder, ...] | None = None  # a volunteer's accepted tasks ("到了 修好了", "明天去不了了")
@@ -153,6 +156,15 @@ class Context:
     office_phone: str = ""  # HubSettings.office_phone: "社区电话多少" is answered with it
     order_ratings: Mapping[int, int] | None = None  # the hearts already given to the order "评价 N" names, if any
     unrated_orders: tuple[int, ...] | None = None  # the sender's orders done and waiting for their rating ("评价 5")
+
+    def read_time(self, text: str) -> TimeResult:
+        """The time ``text`` says, at ``now``, with the hub's own 尽快 (its window by day, its night)."""
+        return self.nlu.time(text, self.now, self.urgent_window, self.urgent_night)  # type: ignore[no-any-return]
+
+    def read_slots(self, text: str, loose_address: bool = False) -> Slots:
+        """Each order slot's own span of ``text`` (time, address, phone), read as :meth:`read_time` reads times."""
+        return self.nlu.slots(text, self.now, self.urgent_window, loose_address,  # type: ignore[no-any-return]
+                              self.urgent_night)
 
 
 LABEL_CHARS = 120  # a location's place name: longer than any WeChat sends; a longer one is cut, not echoed whole

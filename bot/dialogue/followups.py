@@ -310,9 +310,13 @@ def keep_work(state: str, slots: Mapping[str, Any], ctx: Context, answered: Resu
     kept_what = what_is_kept(state, slots, ctx)
     if kept_what is None:
         return None
-    note = f"（{kept_what}还没提交，已经给您留着：接着回答上面的问题就行，回复“取消”可以不要了。）"
     return result(state, slots, answered.reply,
-                  actions=(*answered.actions, Action("note", {"text": note})))
+                  actions=(*answered.actions, Action("note", {"text": kept_note(kept_what)})))
+
+
+def kept_note(kept_what: str) -> str:
+    """What a question answered in the middle of a dialogue adds: the work is kept."""
+    return f"（{kept_what}还没提交，已经给您留着：接着回答上面的问题就行，回复“取消”可以不要了。）"
 
 
 
@@ -579,6 +583,27 @@ def asks_for_person(text: str) -> bool:
 def asks_office_phone(text: str) -> bool:
     """"打电话给社区" / "社区电话多少": the hub's office phone."""
     return bool(_OFFICE_PHONE.search(_compact(text)))
+
+
+# "你们周末上班吗" / "另外 社区几点上班" / "过年有人吗": when the office works, a question (never a time answer)
+_OFFICE_HOURS = re.compile(
+    r"^(?:另外|还有|对了|请问|那个|(?:俺|我)?(?:顺便|想)?问(?:一)?下|(?:俺|我)想问问)*"
+    r"(?:你们|社区|居委会|办公室|工作人员|雷锋超市|超市)?(?:的人|那边)?"
+    r"(?:周末|周六|周日|星期六|星期天|星期日|礼拜六|礼拜天|礼拜日|节假日|放假|过年|晚上|中午|每天|平时)?"
+    r"(?P<when>几点|啥时候|什么时候|哪天|哪几天)?(?:也|都|还)?(?:上班|开门|办公|有人上班|有人值班|值班|休息|下班)"
+    r"(?P<ask>吗|不|么|嘛|没|没有|呢|啊|呀|不上班|不上)*$")
+
+
+def asks_office_hours(text: str) -> bool:
+    """"你们周末上班吗" / "社区几点上班": when the office works (asked as a question: a particle or 几点/啥时候)."""
+    m = _OFFICE_HOURS.match(_compact(text))
+    return m is not None and bool(m.group("when") or m.group("ask"))
+
+
+def office_hours_reply(hours: str, phone: str) -> str:
+    when = f"社区工作人员的上班时间：{hours}。" if hours else "社区工作人员的上班时间这里还没有登记。"
+    call = f"办公室电话：{phone}。" if phone else ""
+    return when + call + "在这里下单、问订单随时都可以，志愿者按您约的时间来；有急事请直接打电话。"
 
 
 def office_phone_reply(phone: str, hours: str) -> str:

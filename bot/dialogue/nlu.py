@@ -29,7 +29,7 @@ from intents.emergency import Emergency, detect_emergency
 from intents.matcher import Matcher, MatchResult, pinyin_syllables
 from intents.phone import parse_phone
 from intents.rating import explicit_rating, parse_rating
-from intents.timeparse import SHANGHAI, URGENT_WINDOW, TimeResult, parse_time, to_int
+from intents.timeparse import SHANGHAI, URGENT_NIGHT, URGENT_WINDOW, TimeResult, parse_time, to_int
 from intents.understand import SAME_AS_LAST, SLOT_WORDS, Correction, Slots, extract_slots, parse_correction
 
 _SLOT_WORDS = "|".join(words for _slot, words in SLOT_WORDS)
@@ -187,14 +187,15 @@ class Understanding:
     def choice(self, text: str) -> int | None:
         return _choice(text)
 
-    def time(self, text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW) -> TimeResult:
+    def time(self, text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW,
+             urgent_night: tuple[int, int, int] = URGENT_NIGHT) -> TimeResult:
         # "明天"/"下午" are words of the resident's day: read them on Shanghai's calendar, not UTC's
-        return parse_time(text, now.astimezone(SHANGHAI), urgent_window)
+        return parse_time(text, now.astimezone(SHANGHAI), urgent_window, urgent_night)
 
     def slots(self, text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW,
-              loose_address: bool = False) -> Slots:
+              loose_address: bool = False, urgent_night: tuple[int, int, int] = URGENT_NIGHT) -> Slots:
         """Each order slot's own span of a run-on message, and the request without them."""
-        return _slots(text, now.astimezone(SHANGHAI), urgent_window, loose_address)
+        return _slots(text, now.astimezone(SHANGHAI), urgent_window, loose_address, urgent_night)
 
     def correction(self, text: str) -> Correction | None:
         """"地址不对 是…" / "电话换成…" / "不是明天 是后天"; and a slot named with its value ("门牌号是602",

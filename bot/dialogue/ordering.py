@@ -39,7 +39,7 @@ from bot.dialogue.core import (
     said_yes,
     wrong_phone_words,
 )
-from bot.dialogue.followups import asks_hurry, relative_name
+from bot.dialogue.followups import asks_hurry, relative_name, relative_phones
 from bot.dialogue.messages import Incoming
 from bot.dialogue.volunteering import GIVEBACK_KEYS, giveback_answer
 from intents.address import MAX_SPAN, has_door, looks_like_address, names_place
@@ -163,9 +163,11 @@ def _no_phone_label(proxy: Mapping[str, Any] | None) -> str:
 def _urgent_at_night(draft: Mapping[str, Any], ctx: Context) -> str | None:
     """An urgent order said at night as the resident is told it ("尽快（明早9点前）"), or None for any other time."""
     start, end = draft.get("start"), draft.get("end")
-    if draft.get("time_kind") != "asap" or not start or not end or not at_night(datetime.fromisoformat(str(start))):
+    if draft.get("time_kind") != "asap" or not start or not end \
+            or not at_night(datetime.fromisoformat(str(start)), ctx.urgent_night):
         return None
-    return urgent_spoken(datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end)), ctx.now)
+    return urgent_spoken(datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end)), ctx.now,
+                         ctx.urgent_night)
 
 
 NIGHT_TOLD = "night_told"  # an urgent order at night: the resident was told once that volunteers come in the morning
@@ -332,7 +334,7 @@ def _take_time(slots: dict[str, Any], draft: dict[str, Any], when: TimeResult, c
 def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
           loose_address: bool = False, at_address: bool = False) -> tuple[dict[str, Any], str]:
     """Take whatever this message says for the missing slots (never overwriting with nothing); slots and the rest."""
-    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window, loose_address)
+    found = ctx.read_slots(text, loose_address)
     if not draft.get("time_kind") and (found.time.is_clear or found.time.instead is not None):
         slots = _take_time(slots, draft, found.time, ctx)
     if not draft.get("address"):
@@ -380,7 +382,7 @@ _COUNT = {2: "两", 3: "三", 4: "四", 5: "五"}
 def services_said(text: str, ctx: Context) -> list[tuple[str, str]]:
     """(service, the words that asked for it) for each service a message asks for, in the order said, when it asks
     for two or more joined by 顺便 / 再 / 还有 / 和 … (or listed with 、); else []."""
-    rest = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest
+    rest = ctx.read_slots(text).rest
     if not _JOIN.search(rest) and "、" not in text:
         return []
     found: dict[str, list[str]] = {}
@@ -455,7 +457,7 @@ def menu_codes(m: Any, text: str, ctx: Context) -> list[str]:
     offered 义务理发)."""
     codes = [c for c, _ in m.candidates[:3]]
     if len(codes) > 1:
-        rest = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest or text
+        rest = ctx.read_slots(text).rest or text
         lexical = ctx.nlu.matcher.match(rest)
         if lexical.decision == "accept" and lexical.service == codes[0]:
             return codes[:1]
@@ -490,7 +492,7 @@ def _clarify(slots: Mapping[str, Any], codes: list[str], text: str, ctx: Context
 def _match(text: str, ctx: Context) -> Any:
     """The service of a request, matched on the request without its time, address and phone (a street name or a
     time word cannot pose as a service), or on the whole text when that reads better."""
-    rest = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest
+    rest = ctx.read_slots(text).rest
     first = ctx.nlu.match(rest) if rest else ctx.nlu.match(text)
     if first.decision == "accept" or not rest or rest == text:
         return first
@@ -500,7 +502,7 @@ def _match(text: str, ctx: Context) -> Any:
 
 
 def _says_a_slot(text: str, ctx: Context) -> bool:
-    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    found = ctx.read_slots(text)
     return found.time.is_clear or bool(found.address) or bool(found.phone)
 
 
@@ -623,7 +625,7 @@ def said_at_phone(slots: Mapping[str, Any], text: str, ctx: Context) -> Result |
     draft = dict(slots.get("draft") or {})
     m = _match(text, ctx)
     service = m.service if m.decision == "accept" and m.service else None
-    when = ctx.nlu.slots(text, ctx.now, ctx.urgent_window).time
+    when = ctx.read_slots(text).time
     if not draft.get("service"):
         return None if service is None else _with_service(slots, service, text, ctx, prefix="好的，记下了。\n")
     if (service is not None and service != draft.get("service")) or not when.is_clear:
@@ -703,7 +705,7 @@ def other_service(state: str, slots: Mapping[str, Any], text: str, ctx: Context,
     if state == ASK_ADDRESS and first and (not (_REQUEST_CUE.search(text) or not _PLACE.search(text))
                                            or ctx.nlu.address(text, loose=True)):
         return None
-    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    found = ctx.read_slots(text)
     if found.time.is_clear or found.address or found.phone or found.same_address_as_last:
         return None  # an answer with a service word in it, read as the answer
     code = named_service(text, ctx)
@@ -734,7 +736,7 @@ def new_request(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -
     old = draft.get("service")
     if not old or state not in SWITCH_FROM or wrong_phone_words(text) is not None:
         return None
-    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    found = ctx.read_slots(text)
     says = found.time.is_clear or bool(found.address) or bool(found.phone)
     if not (_ASKS.search(found.rest) or _REQUEST_CUE.search(found.rest)) or _moved_to(text, ctx) \
             or ctx.nlu.correction(text) is not None or _FIX_WORDS.search(text):  # "手机号改成138…": a correction
@@ -858,7 +860,7 @@ def on_service(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     offered = menu_codes(m, text, ctx) if m.decision == "clarify" else []
     if (m.decision == "accept" and m.service) or (len(offered) == 1 and _says_a_slot(text, ctx)):
         # the service named, with what this message says replacing what was kept (its own address, not the last)
-        found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+        found = ctx.read_slots(text)
         said = {*(TIME_KEYS if found.time.is_clear else ()), *(("address", "lat", "lng") if found.address else ()),
                 *(("phone",) if found.phone else ())}
         draft = {k: v for k, v in (slots.get("draft") or {}).items() if k not in said}
@@ -899,7 +901,8 @@ def on_details(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     corrected = _correct_elsewhere(state, slots, text, ctx, "details")
     if corrected is not None:
         return corrected
-    if len(ctx.nlu.slots(text, ctx.now, ctx.urgent_window).rest) < 2:  # only an address, a phone or a time: kept
+    # only an address, a phone or a time: kept
+    if len(ctx.read_slots(text).rest) < 2:
         aside = kept_aside(state, slots, text, ctx, "details")
         if aside is not None:
             return aside
@@ -922,9 +925,9 @@ def on_time(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
     corrected = _correct_elsewhere(state, slots, text, ctx, "time")
     if corrected is not None:
         return corrected
-    body = _corrected_value(text, ctx, lambda said: ctx.nlu.time(said, ctx.now, ctx.urgent_window).is_clear)
+    body = _corrected_value(text, ctx, lambda said: ctx.read_time(said).is_clear)
     draft = dict(slots.get("draft") or {})
-    when = ctx.nlu.time(body, ctx.now, ctx.urgent_window)
+    when = ctx.read_time(body)
     if not when.is_clear:
         aside = kept_aside(state, slots, text, ctx, "time")  # an address or a phone said at the time question: kept
         if aside is not None:
@@ -1020,7 +1023,7 @@ def _offer_answer(slots: Mapping[str, Any], offer: str, text: str, ctx: Context)
     door = ctx.nlu.address(text, loose=True)
     fixes = ctx.nlu.correction(text) is not None or bool(_SWAP.search(text.strip()))
     if not fixes and door and not names_place(door) and len(text.strip()) <= MAX_SPAN and not ctx.nlu.phone(text) \
-            and not ctx.nlu.time(text, ctx.now, ctx.urgent_window).is_clear:
+            and not ctx.read_time(text).is_clear:
         text, fixes = f"不对 是{door}", True  # "6号楼" alone: a part of the offered address, changed
     if not fixes:
         return None
@@ -1081,7 +1084,7 @@ def on_address(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context
     corrected = _correct_elsewhere(state, slots, text, ctx, "address")
     if corrected is not None:
         return corrected
-    when = ctx.nlu.time(text, ctx.now, ctx.urgent_window)
+    when = ctx.read_time(text)
     if when.is_clear and (slots.get("draft") or {}).get("time_kind") and not ctx.nlu.address(text, loose=True):
         # "就明天中午" asked for the address: the time said again, changed; the address is still to come
         draft = dict(slots.get("draft") or {})
@@ -1190,6 +1193,15 @@ def on_phone(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, 
         if corrected is not None:
             return corrected
         phone = ctx.nlu.phone(text) or parse_phone_answer(text)  # (a landline without its area code: 66881234)
+    proxy: Mapping[str, Any] = (slots.get("draft") or {}).get("for") or {}
+    theirs, own = relative_phones(text) if proxy and not proxy_phone else (None, None)
+    if theirs:  # 代点单, "她电话是139…": the relative's contact; the caller's own is the file's or asked once
+        draft = {k: v for k, v in (slots.get("draft") or {}).items() if k != "phone"}
+        draft["for"] = {**proxy, "phone": theirs}
+        if own or ctx.phone_on_file:
+            draft["phone"] = own or ctx.phone_on_file
+        who = proxy.get("name") or "老人家"
+        return next_question({**slots, "draft": draft}, ctx, prefix=f"记下了，{who}的电话。\n")
     if not phone and declines_own_phone(slots, text):  # 代点单: the caller's own phone not left
         draft = {**(slots.get("draft") or {}), "no_phone": True}
         return next_question({**slots, "draft": draft}, ctx, prefix="好的，就用老人家的电话联系。\n")
@@ -1342,7 +1354,8 @@ def _swapped_address(text: str, draft: Mapping[str, Any], ctx: Context) -> str |
     new, old = (m.group("new"), m.group("old")) if m.group("new") else (m.group("new2"), m.group("old2"))
     if not new or not old or old not in address or not ctx.nlu.address(new, loose=True):
         return None
-    if ctx.nlu.time(new, ctx.now, ctx.urgent_window).is_clear and not re.search(r"栋|幢|楼|单元|室|号院|座|门", new):
+    if ctx.read_time(new).is_clear \
+            and not re.search(r"栋|幢|楼|单元|室|号院|座|门", new):
         return None
     return address.replace(old, new, 1)
 
@@ -1378,7 +1391,7 @@ def kept_aside(state: str, slots: Mapping[str, Any], text: str, ctx: Context, as
     if asking == "phone" and wrong_phone_words(text) is not None:  # a phone with digits missing: said so first
         return None
     draft = dict(slots.get("draft") or {})
-    found = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    found = ctx.read_slots(text)
     new_slots = dict(slots)
     kept: list[str] = []
     changed: list[str] = []
@@ -1442,7 +1455,7 @@ def _corrected_value(text: str, ctx: Context, reads: Callable[[str], bool]) -> s
 
 def _slot_of(value: str, ctx: Context) -> str | None:
     """Which slot a bare value fills: a time, a phone or a door ("4栋")."""
-    if ctx.nlu.time(value, ctx.now, ctx.urgent_window).is_clear:
+    if ctx.read_time(value).is_clear:
         return "time"
     if ctx.nlu.phone(value):
         return "phone"
@@ -1464,7 +1477,7 @@ def _apply_correction(slots: dict[str, Any], draft: dict[str, Any], text: str,
         return _apply_slot(slots, draft, fix.slot, fix.value, ctx)
     body = fix.value if fix is not None and fix.value else re.sub(r"^(改成|改为|换成|改到|不是|应该是)", "", text)
     changed = False
-    found = ctx.nlu.slots(body, ctx.now, ctx.urgent_window)
+    found = ctx.read_slots(body)
     if found.time.is_clear:
         slots, changed = _apply_time(slots, draft, found.time, ctx), True
     if found.address:
@@ -1510,7 +1523,7 @@ def _apply_slot(slots: dict[str, Any], draft: dict[str, Any], slot: str, value: 
         draft["phone"] = phone
         return slots, True
     if slot == "time":
-        when = ctx.nlu.time(value, ctx.now, ctx.urgent_window)
+        when = ctx.read_time(value)
         if not when.is_clear:
             return slots, False
         return _apply_time(slots, draft, when, ctx), True
@@ -1662,7 +1675,7 @@ def _on_the_day_said(orders: list[Any], said: str, ctx: Context) -> list[Any]:
     """The orders on the day the words name (明天, 周六, 11月28日), when some are; else all of them."""
     if len(orders) < 2 or not said:
         return orders
-    when = ctx.nlu.time(said, ctx.now, ctx.urgent_window)
+    when = ctx.read_time(said)
     if not when.dated or when.start is None:
         return orders
     day = when.start.astimezone(SHANGHAI)

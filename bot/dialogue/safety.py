@@ -257,7 +257,8 @@ def _household_order(found: Emergency, code: str, slots: Mapping[str, Any], text
     if again and may_tell:
         after[TOLD_AT] = ctx.now.isoformat()
     told = "" if not may_tell else "您说的我已经转告社区值班人员了。" if again else "社区值班人员也已经知道了。"
-    said = text if ctx.nlu.time(text, ctx.now, ctx.urgent_window).is_clear or same.get("time_kind") \
+    said = text if ctx.read_time(text).is_clear \
+        or same.get("time_kind") \
         else text + " 越快越好"  # nothing said of the time: as soon as possible
     name = ctx.nlu.service_name(code)
     prefix = (household_steps(text, ctx.hotlines) + "\n" + told
@@ -270,7 +271,8 @@ def _household_order(found: Emergency, code: str, slots: Mapping[str, Any], text
         return replace(res, actions=(Action("emergency_followup", {"kind": found.kind, "text": text[:500]}),
                                      *res.actions))
     made = res.slots.get("draft") or {}
-    typed = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)  # (an address without its door is asked again)
+    # (an address without its door is asked again)
+    typed = ctx.read_slots(text)
     where = {"address": made.get("address") or typed.address, "phone": made.get("phone") or typed.phone}
     return replace(res, actions=(Action("emergency", _alert(found, text, where, HOUSEHOLD)), *res.actions))
 

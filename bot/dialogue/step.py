@@ -464,6 +464,14 @@ def _office_phone(t: Turn) -> Result:
     return idle("社区的电话这里还没有登记。要找社区工作人员，请回复“人工”，我帮您转接。", t.slots)
 
 
+def _office_hours(t: Turn) -> Result:
+    words = followups.office_hours_reply(t.ctx.office_hours, t.ctx.office_phone)
+    kept_what = followups.what_is_kept(t.state, t.slots, t.ctx) if t.in_dialogue else None
+    if kept_what is None:
+        return idle(words, t.slots)
+    return result(t.state, t.slots, f"{words}\n{followups.kept_note(kept_what)}")
+
+
 def _named(t: Turn) -> tuple[str, int | None] | None:
     cmd = t.ctx.nlu.command(t.text)
     return None if cmd is None or cmd.name not in NAMED else (cmd.name, cmd.arg)
@@ -516,6 +524,9 @@ COMMANDS: tuple[Command, ...] = (
             lambda t, _: hand_over(t.state, t.slots, t.inc, t.ctx)),
     Command("office_phone", lambda t: True if t.state == IDLE and followups.asks_office_phone(t.text) else None,
             lambda t, _: _office_phone(t)),
+    # "另外 你们周末上班吗" (at any question): the office's hours, the work kept; never read as the order's time
+    Command("office_hours", lambda t: True if t.state != HUMAN and followups.asks_office_hours(t.text) else None,
+            lambda t, _: _office_hours(t)),
     # a volunteer's plain words: "明天临时有事去不了了", "到了 修好了", "我来接那个陪老人聊天的单"
     Command("volunteer_words", lambda t: followups.volunteer_words(t.text, t.slots, t.ctx), lambda t, res: res),
     # "不是理发 是修水管" / "再加一样 顺便换个灯泡" with open orders and no order being made: what a submitted order is
@@ -733,7 +744,7 @@ def _kept_answered(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: 
     if draft is None:
         return None
     waiting = ordering.resume_draft(safety.without_kept_draft(slots), draft, "", ctx)
-    said = ctx.nlu.slots(text, ctx.now, ctx.urgent_window)
+    said = ctx.read_slots(text)
     word = text.strip()
     answered: dict[str, bool] = {ordering.ASK_PHONE: bool(said.phone), ordering.ASK_ADDRESS: bool(said.address),
                                  ordering.ASK_TIME: said.time.is_clear, ordering.CONFIRM: word in _SHORT_YES}

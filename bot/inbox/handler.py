@@ -598,6 +598,7 @@ def _decide(conn: Connection, account: HubAccount, settings: HubSettings, inc: I
                   phone_on_file=snap.phone, last_address=snap.saved_address,
                   timeout=timedelta(minutes=settings.dialogue_timeout_minutes),
                   hotlines=settings.hotlines, urgent_window=timedelta(hours=settings.urgent_window_hours),
+                  urgent_night=settings.urgent_night,
                   office_hours=settings.office_hours, office_phone=settings.office_phone,
                   **_on_demand(conn, account.hub_id, snap, inc, nlu))
     # while handed over to staff the bot keeps the message for them and stays quiet (bot.inbox.handover)

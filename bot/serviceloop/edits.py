@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
-from bot.serviceloop.dispatch import WITHDRAWN, dispatch, tell_offered
+from bot.serviceloop.dispatch import WITHDRAWN, tell_offered
 from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
 from bot.serviceloop.records import (
     NotYoursError,
@@ -30,6 +30,7 @@ from bot.serviceloop.records import (
     settings_for,
     tell_other_party,
     tell_volunteer,
+    transition,
     when_text,
 )
 from intents.idcard import hide_numbers
@@ -233,7 +234,8 @@ def _service_changed(s: Session, hub_id: int, user: Person, order: Order, new: S
                      reason=f"居民改服务：{order.service_code}→{new.code}"))
     order.service_code, order.updated_at = new.code, now
     order.needs_support = new.code in settings.support_services
-    dispatch(s, order, now=now, service=new, settings=settings, actor="auto")
+    if order.state == OrderState.DISPATCHED.value:  # offered to the old service's volunteers: offered again by the
+        transition(s, order, "requeue", actor="auto", now=now, reason="改服务，重新派单")  # worker, not in the reply
     _tell_family(s, order, user, new, f"服务改为{new.name}", "service", now)
     s.flush()
     return Edit(order, "service", service.name, new.name, False)

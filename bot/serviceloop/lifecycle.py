@@ -48,6 +48,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("dispatch", frozenset({S.SUBMITTED, S.DISPATCHED}), S.DISPATCHED),
     Transition("accept", frozenset({S.SUBMITTED, S.DISPATCHED}), S.ACCEPTED),
     Transition("give_back", frozenset({S.ACCEPTED, S.SUPPORTED}), S.SUBMITTED),
+    # offered but not taken, and changed (the resident asked for another service): back in the dispatch queue
+    Transition("requeue", frozenset({S.DISPATCHED}), S.SUBMITTED),
     Transition("support", frozenset({S.ACCEPTED}), S.SUPPORTED),
     Transition("complete", frozenset({S.ACCEPTED, S.SUPPORTED}), S.COMPLETED),
     Transition("rate", frozenset({S.COMPLETED}), S.RATED),

@@ -620,7 +620,9 @@ def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, 
     if order.volunteer_id is None or order.hours is None:
         return
     ended = as_utc(order.completed_at) if order.completed_at else now
-    started = as_utc(order.start_at) if order.start_at else ended - timedelta(hours=order.hours)
+    started = as_utc(order.start_at) if order.start_at else None
+    if started is None or started >= ended:  # finished before the appointment (a staff early finish): the hours
+        started = ended - timedelta(hours=order.hours)  # before it, so that no row ends before it starts
     label = label or served_label(order.resident_name, order.phone)
     if s.autoflush:
         s.flush()  # what s.execute() would do first

@@ -122,7 +122,7 @@ def test_the_dashboard_counts_voice_it_could_not_understand_and_undelivered(clie
     page = text(client.get("/admin/dashboard"))
     assert "近7天收到语音 3 条，其中 2 条微信没有转成文字（67%）" in page
     card = page[page.index('id="card-undelivered"'):]
-    assert "<b>2</b>" in card[:card.index("</a>")]  # the call and the dead one; a skipped row is only shown
+    assert "<b>4</b>" in card[:card.index("</a>")]  # every row the 未送达 page lists: call, dead and both skipped
     assert 'id="dashboard-mass-quota"' in page
 
 
@@ -145,3 +145,15 @@ def test_any_console_page_can_show_the_quota_line(app: Any, client: Any, service
         g.staff, g.hub_id = me, 1
         shown = render_template_string("{{ mass_quota_line() }}")  # what the broadcast page includes
     assert 'id="mass-quota"' in shown and "群发给全部关注者：这次群发可送达" in shown
+
+
+def test_the_dashboard_counts_a_message_not_sent_but_not_one_already_phoned(client: Any, services: Services,
+                                                                                seeded: Seeded) -> None:
+    _ended(services, RESIDENT, "您的对话已超时，需要时再说一声就行。", "dialogue-expired:9", "skipped", ["quota_kept"])
+    told = _ended(services, RESIDENT, "您的订单已完成", "done:9", "undelivered", ["window_closed"])
+    with transaction(services.sessions) as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == told).values(status="told"))
+    login(client, "xiaoli")
+    page = text(client.get("/admin/dashboard"))
+    card = page[page.index('id="card-undelivered"'):]
+    assert "<b>1</b>" in card[:card.index("</a>")]  # the expired notice not sent; the phoned one is done

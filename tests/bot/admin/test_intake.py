@@ -172,3 +172,14 @@ def test_board_finds_an_order_by_its_ref_and_shows_it_as_the_number(staff_client
     if taken.id != taken.ref:
         assert "共0个" in text(staff_client.get(f"/admin/orders?q={taken.id}"))  # an id is no 单号
     assert f"订单{taken.ref}" in text(staff_client.get(f"/admin/orders/{taken.id}"))
+
+
+def test_a_landline_without_its_area_code_is_a_phone_and_a_point_in_time_reads_as_one_time(
+        staff_client: Any, talk: Chat, services: Services) -> None:
+    # outside tester out8: the office's residents often give the home landline, 8 digits, no area code
+    resp = intake(staff_client, phone="6688 1234")
+    assert resp.status_code == 302, text(resp)
+    o = newest(services)
+    assert o.phone == "66881234"
+    page = text(staff_client.get(f"/admin/orders/{o.id}"))
+    assert "15:00-15:00" not in page and "15:00" in page  # "明天下午三点" is one clock time, not a range

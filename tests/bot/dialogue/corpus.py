@@ -285,3 +285,32 @@ REG_AT_TIMES: Mapping[str, Any] = {
 }
 # An order that only needs confirming: haircut tomorrow 09:00 at 幸福小区3栋, 13800138000.
 TO_CONFIRM = ("明天上午九点来幸福小区3栋帮我理发 电话13800138000",)
+
+
+# -- combinators the held-out parts share (each part was written blind and names them its own way) ----------------
+
+
+def any_of(*checks: Check) -> Check:
+    """At least one of these holds (where the design allows more than one good answer)."""
+    def check(res: Result, t: CorpusTranscript) -> str | None:
+        wrongs = [c(res, t) for c in checks]
+        return None if any(w is None for w in wrongs) else " / ".join(str(w) for w in wrongs)
+    return check
+
+
+def all_of(*checks: Check) -> Check:
+    """All of these hold (to put inside `any_of`)."""
+    def check(res: Result, t: CorpusTranscript) -> str | None:
+        wrongs = [w for w in (c(res, t) for c in checks) if w]
+        return "; ".join(wrongs) if wrongs else None
+    return check
+
+
+def answered(res: Result, t: CorpusTranscript) -> str | None:
+    """The person gets a reply (a message is never left unanswered)."""
+    return None if (res.reply or "").strip() else "no reply"
+
+
+def in_an_order(res: Result, t: CorpusTranscript) -> str | None:
+    """An order dialogue (one's own or for someone else) is under way."""
+    return None if res.state in ORDER_STATES else f"state {res.state}, expected an order dialogue"

@@ -36,23 +36,14 @@ from tests.bot.dialogue.corpus import (
     urgent,
     when,
 )
+from tests.bot.dialogue.corpus import all_of as both
+from tests.bot.dialogue.corpus import any_of as either
 
 # -- checks of this part ------------------------------------------------------------------------------
 
 
-def either(*checks: Check) -> Check:
-    """One of the checks holds (a resident is served either way)."""
-    def check(res: Result, t: CorpusTranscript) -> str | None:
-        wrongs = [check(res, t) for check in checks]
-        return None if any(w is None for w in wrongs) else " / ".join(str(w) for w in wrongs)
-    return check
 
 
-def both(*checks: Check) -> Check:
-    def check(res: Result, t: CorpusTranscript) -> str | None:
-        wrongs = [w for w in (check(res, t) for check in checks) if w]
-        return "; ".join(wrongs) if wrongs else None
-    return check
 
 
 def not_state(*states: str) -> Check:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bot.dialogue.core import Result
 from tests.bot.dialogue.corpus import (
-    ORDER_STATES,
     REG_AT_TIMES,
     TO_CONFIRM,
     Check,
@@ -33,26 +32,17 @@ from tests.bot.dialogue.corpus import (
     urgent,
     when,
 )
+from tests.bot.dialogue.corpus import answered as answers
+from tests.bot.dialogue.corpus import any_of as one_of
+from tests.bot.dialogue.corpus import in_an_order as ordering
 
 # -- small compositions of the corpus's checks ------------------------------------------------------------------
 
 
-def one_of(*checks: Check) -> Check:
-    """Any one of these checks holds (for a step the design allows in more than one way)."""
-    def check(res: Result, t: CorpusTranscript) -> str | None:
-        wrongs = [c(res, t) for c in checks]
-        return None if any(w is None for w in wrongs) else " / ".join(str(w) for w in wrongs)
-    return check
 
 
-def answers(res: Result, t: CorpusTranscript) -> str | None:
-    """The person gets a reply (a message is never left unanswered)."""
-    return None if (res.reply or "").strip() else "no reply"
 
 
-def ordering(res: Result, t: CorpusTranscript) -> str | None:
-    """An order dialogue is under way."""
-    return None if res.state in ORDER_STATES else f"state {res.state}, expected an order dialogue"
 
 
 def hearts(lo: int, hi: int) -> Check:

@@ -1420,7 +1420,8 @@ FIX15A: list[Conv] = [
          ("还有俺家灯也坏了 能不能顺便修下", says("【维修服务】"), never("没太明白", "号码"),
           state(State.ORDER_PHONE, State.ORDER_SWITCH))),
     conv("f15a-phone-question-not-service", _HAIR_AT_PHONE,
-         ("对了 问下你们几点下班", says("等这单【义务理发】下好", "不会丢"), never("没太明白", "号码"),
+         # the office's hours answered (fixdlg), the order kept
+         ("对了 问下你们几点下班", says("上班时间", "义务理发订单还没提交，已经给您留着"), never("没太明白", "号码"),
           state(State.ORDER_PHONE)),
          ("顺便问问 能不能帮我问问物业", never("人工", "没太明白"), state(State.ORDER_PHONE)),
          ("13800138000", state(State.ORDER_CONFIRM))),
