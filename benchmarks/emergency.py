@@ -5,10 +5,10 @@ Usage: ``python benchmarks/emergency.py [--quiet] [--tune-only] [--semantic]``
 Runs on the tuning sets (tests/data/emergency_tune.tsv, emergency_tune_v2.tsv, the outside-written
 tests/data/v3/emergency_v3_tune.tsv, tests/data/v4/emergency_v4_tune.tsv and tests/data/v5/emergency_v5_tune.tsv, and
 emergency_tune_families.tsv, emergency_tune_indirect.tsv and the outside-written
-tests/data/v6/emergency_v6_tune.tsv),
+tests/data/v6/emergency_v6_tune.tsv and tests/data/v8/emergency_v8_tune.tsv: tests/emergency_sets.py),
 listing their misses, wrong kinds and false alarms unless ``--quiet``,
 and on the held-out sets (tests/data/emergency_heldout.tsv, tests/data/heldout_v2/emergencies.tsv and
-tests/data/v3/, v4/ and v5/ emergency_v*_heldout.tsv) when they exist.
+tests/data/v3/ to v7/ emergency_v*_heldout.tsv) when they exist.
 The held-out sets are blind: for them only
 aggregate figures are printed, never a text or which line failed.
 
@@ -36,19 +36,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from intents.emergency import KINDS, detect_emergency, triage  # noqa: E402
+from tests.emergency_sets import TUNING  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TUNE = DATA / "emergency_tune.tsv"
-TUNE_V2 = DATA / "emergency_tune_v2.tsv"
 HELDOUT = DATA / "emergency_heldout.tsv"
 HELDOUT_V2 = DATA / "heldout_v2" / "emergencies.tsv"
-TUNE_V3 = DATA / "v3" / "emergency_v3_tune.tsv"  # outside-written (tests/data/v3/README.md)
-TUNE_V4 = DATA / "v4" / "emergency_v4_tune.tsv"  # outside-written (tests/data/v4/README.md)
-TUNE_V5 = DATA / "v5" / "emergency_v5_tune.tsv"  # outside-written (tests/data/v5/README.md)
-TUNE_FAMILIES = DATA / "emergency_tune_families.tsv"  # probes of the rule families (written by hand)
-TUNE_INDIRECT = DATA / "emergency_tune_indirect.tsv"  # indirect crime/self-harm talk and look-alikes (by hand)
-TUNE_V6 = DATA / "v6" / "emergency_v6_tune.tsv"  # outside-written, measured blind once (tests/data/v6/README.md)
-TUNES = (TUNE, TUNE_V2, TUNE_V3, TUNE_V4, TUNE_V5, TUNE_FAMILIES, TUNE_INDIRECT, TUNE_V6)
+TUNES = TUNING  # every tuning set (tests/emergency_sets.py)
 HELDOUT_V3 = DATA / "v3" / "emergency_v3_heldout.tsv"
 HELDOUT_V4 = DATA / "v4" / "emergency_v4_heldout.tsv"  # outside-written, blind
 HELDOUT_V5 = DATA / "v5" / "emergency_v5_heldout.tsv"  # outside-written, blind

@@ -55,13 +55,11 @@ from intents.semantic import (  # noqa: E402
     not_now,
     read_labelled,
 )
+from tests.emergency_sets import WRITTEN  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 # the tuning sets in the order they were written (the examples of a replay are the ones before its file)
-ORDER = (DATA / "emergency_tune.tsv", DATA / "emergency_tune_v2.tsv", DATA / "v3" / "emergency_v3_tune.tsv",
-         DATA / "v4" / "emergency_v4_tune.tsv", DATA / "emergency_tune_families.tsv",
-         DATA / "v5" / "emergency_v5_tune.tsv", DATA / "emergency_tune_indirect.tsv",
-         DATA / "v6" / "emergency_v6_tune.tsv")
+ORDER = tuple(path for _, path in WRITTEN)  # tests/emergency_sets.py
 # the commit whose rules had not seen the file yet (the commit before the one that tuned the rules on it)
 HISTORY = ("4fdde15:tests/data/emergency_tune_v2.tsv", "9a846ab:tests/data/v3/emergency_v3_tune.tsv")
 LEAN = ("medical", "fire", "gas", "self_harm")  # never stricter than the default: when unsure, an alarm

@@ -90,16 +90,14 @@ from intents.semantic import (  # noqa: E402
     worth_a_second_opinion,
     write_seed,
 )
+from tests.emergency_sets import EXAMPLE_ORDER  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 HOLDOUT = DATA / "holdout"
 HELDOUT_V2 = DATA / "heldout_v2"
 EMERGENCY_TUNE = DATA / "emergency_tune.tsv"
 # the emergency second opinion's examples: every tuning set (the v3 one is outside-written, with a header line)
-EMERGENCY_TUNES = (EMERGENCY_TUNE, DATA / "emergency_tune_v2.tsv", DATA / "v3" / "emergency_v3_tune.tsv",
-                   DATA / "v4" / "emergency_v4_tune.tsv", DATA / "v5" / "emergency_v5_tune.tsv",
-                   DATA / "emergency_tune_families.tsv", DATA / "emergency_tune_indirect.tsv",
-                   DATA / "v6" / "emergency_v6_tune.tsv")
+EMERGENCY_TUNES = EXAMPLE_ORDER  # tests/emergency_sets.py
 EMERGENCY_HELDOUT = DATA / "emergency_heldout.tsv"
 V3 = DATA / "v3"  # outside-written, split into *_tune (may be read) and *_heldout (blind); see its README.md
 V3_LABELS = V3 / "service_labels.tsv"

@@ -24,8 +24,11 @@ _UNIT = (rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|号门洞|号门|门洞|号|
          rf"{_DOOR}(?:[-—#]{_DOOR})*|"
          r"[零〇幺一二三四五六七八九]{3,4})")
 # A place inside a place (红旗街道长青里14号楼, 东风路幸福小区3栋): the inner one only when a door follows it.
+# "幸福小区那个三号楼二单元五零一" (voice input): a filler between the estate and its building, left out of the address
+_FILLER = rf"(?:那个|这个|就是|那|嗯|呃)\s*(?={_NUMBER}\s*(?:号楼|栋|幢|号院|单元))"
 _ADDRESS = re.compile(rf"[\u4e00-\u9fa5A-Za-z0-9]{{1,14}}?{_PLACE}"
-                      rf"(?:[\u4e00-\u9fa5A-Za-z0-9]{{0,8}}?{_PLACE}(?=\s*{_UNIT}))?(?:\s*{_UNIT})*")
+                      rf"(?:[\u4e00-\u9fa5A-Za-z0-9]{{0,8}}?{_PLACE}(?=\s*{_UNIT}))?(?:\s*{_FILLER})?(?:\s*{_UNIT})*")
+_FILLER_IN = re.compile(rf"(?<=[\u4e00-\u9fa5])\s*{_FILLER}")
 # 6号楼 / 3栋2单元501 / 7栋302: the door without the estate, an address only where one was asked for.
 _UNITS_ONLY = re.compile(rf"(?:{_NUMBER}\s*(?:号楼|栋|幢|号院|单元|楼|层|室|户|座))(?:\s*{_UNIT})*")
 _ROOM_ONLY = re.compile(r"^[0-9]{3,4}(?:室|号)?$")
@@ -101,7 +104,7 @@ def find_address(folded: str, loose: bool = False) -> Found | None:
     best: Found | None = None
     for match in _ADDRESS.finditer(folded):
         start = _name_start(folded, match.start(), match.end())
-        candidate = _LEADING.sub("", folded[start:match.end()]).strip()
+        candidate = _FILLER_IN.sub("", _LEADING.sub("", folded[start:match.end()]).strip())
         if _NOT_A_PLACE.search(candidate):
             continue
         if len(candidate) >= _MIN_LENGTH and (best is None or len(candidate) > len(best.text)):

@@ -37,6 +37,9 @@ def _number(token: str) -> int | None:
     return None  # 十五, 三四 (three or four?) and the like are not a rating
 
 
+_ASPECT = re.compile(r"(?:态度|手艺|技术|服务态度|人品|速度)(?:是|也|都|绝对|真)?$")
+
+
 def parse_rating(text: str) -> int | None:
     """0–5 hearts, or None if the reply is empty, ambiguous or out of range."""
     folded = default_normaliser().fold(text).strip()
@@ -48,9 +51,14 @@ def parse_rating(text: str) -> int | None:
         return count if count <= MAX_HEARTS else None
     found: set[int] = set()  # what the text gives: counted hearts, a bare number, the scale's own words
     described: set[int] = set()  # what describing words ("挺好", "不错") would give
-    for match in _COUNTED.finditer(_ADVERB_SHIFEN.sub(" ", folded)):
+    counted = _ADVERB_SHIFEN.sub(" ", folded)
+    aspects: set[int] = set()  # "态度五星" beside "给3颗心": praise of one side of the service, not the rating
+    for match in _COUNTED.finditer(counted):
         value = _number(match.group(1))
-        found.add(value if value is not None else -1)
+        (aspects if _ASPECT.search(counted[max(0, match.start() - 4):match.start()]) else found).add(
+            value if value is not None else -1)
+    if not found:
+        found = aspects
     bare = _BARE.match(_SYMBOL_NOISE.sub("", folded))
     if bare:
         value = _number(bare.group(1))

@@ -26,7 +26,10 @@ ATTEMPTS = 5
 
 # Built once (storage.hot): per call only the values change, no statement is constructed or cached by key
 _T = Conversation.__table__.c
-_READ = Hot(select(_T.id, _T.state, _T.slots, _T.version).where(_T.user_id == bindparam("user_id")))
+# what is read of the row, in this order: a caller reading it with something else in one statement (`known`) too
+COLUMNS = (_T.id, _T.state, _T.slots, _T.version)
+NO_ROW: tuple[Any, ...] = ()  # `known` when the caller's read found no row: the user has no conversation yet
+_READ = Hot(select(*COLUMNS).where(_T.user_id == bindparam("user_id")))
 _WRITE = Hot(update(cast(Table, Conversation.__table__))
              .where(_T.id == bindparam("conv_id"), _T.version == bindparam("old_version"))
              .values(state=bindparam("new_state", type_=_T.state.type),
@@ -37,18 +40,23 @@ _CREATE = insert(cast(Table, Conversation.__table__))
 
 
 def change_conversation(s: Session, *, hub_id: int, user_id: int, now: datetime, edit: Edit,
-                        create: bool = True, expected_version: int | None = None) -> bool:
+                        create: bool = True, expected_version: int | None = None,
+                        known: tuple[Any, ...] | None = None) -> bool:
     """Apply ``edit`` to the user's conversation in the caller's transaction. True when something was written.
 
     A user without a row starts from (IDLE, {}); with ``create`` False such a user is left without one. With
     ``expected_version`` the edit applies only to that version of the row (the caller decided on what it read):
     if the row moved on, nothing is written and the answer is False.
+
+    ``known``: the row (COLUMNS) as the caller read it earlier in this transaction, with no ORM change of it since,
+    or NO_ROW when that read found none: the first try starts from it instead of reading it again. A row that moved
+    on meanwhile fails the version check (or, for NO_ROW, the insert its unique key), and the next try reads it.
     """
     if s.autoflush:
         s.flush()  # what the session's own SELECT did first: pending ORM changes are in the rows read
-    for _ in range(ATTEMPTS):
-        row = _READ.run(s.connection(), {"user_id": user_id}).first()
-        if row is None:
+    for attempt in range(ATTEMPTS):
+        row = known if attempt == 0 and known is not None else _READ.run(s.connection(), {"user_id": user_id}).first()
+        if not row:  # (None, or NO_ROW)
             if not create:
                 return False
             wanted = edit(IDLE, {})

@@ -17,9 +17,22 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Table, and_, bindparam, func, literal, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 
 from storage.hot import Hot
 
@@ -114,6 +127,57 @@ def draw(conn: Connection, orders: Table, hub_id: int, count: int, avoid: Iterab
         chosen += free[:wanted]
         unavailable |= candidates
     return chosen
+
+
+# The first round of ONE new order's draw as columns of another statement the step runs anyway (the sender's row
+# before a confirmed order is written: bot.inbox.actions.orders), so the order's INSERT needs no read of its own:
+# one_round_columns among its columns, a OneRound's params among its binds, OneRound.pick on the values read.
+ONE_ROUND = 1 + DRAWS  # candidates, as draw's first round for one order
+
+
+def one_round_columns(orders: Table) -> list[ColumnElement[Any]]:
+    """The bounded count of the first width's refs in the hub bound as `hub_id`, then per candidate whether an order
+    of the hub has it (binds ref_low, ref_high, ref_room, ref_c0…: OneRound.params)."""
+    drawn = orders.alias("drawn")  # (never correlated to an `orders` of the statement it joins)
+    hub = bindparam("hub_id", type_=orders.c.hub_id.type)
+    used = (select(literal_column("1")).where(drawn.c.hub_id == hub,
+                                              drawn.c.ref.between(bindparam("ref_low", type_=Integer),
+                                                                  bindparam("ref_high", type_=Integer)))
+            .limit(bindparam("ref_room", type_=Integer)).subquery())
+    return [select(func.count()).select_from(used).scalar_subquery().label("ref_used"),
+            *(exists(select(literal_column("1")).where(drawn.c.hub_id == hub,
+                                                       drawn.c.ref == bindparam(f"ref_c{i}", type_=Integer)))
+              .label(f"ref_taken{i}") for i in range(ONE_ROUND))]
+
+
+@dataclass(frozen=True)
+class OneRound:
+    """The candidates of one order's first round (drawn as draw draws them) and what one_round_columns binds."""
+
+    refs: tuple[int, ...]  # ONE_ROUND of them, the distinct ones then the first repeated
+
+    @classmethod
+    def drawn(cls) -> OneRound:
+        low, high = span(FIRST_WIDTH)
+        ordered = sorted(_candidates(low, high, ONE_ROUND, set()))
+        return cls(tuple(ordered + [ordered[0]] * (ONE_ROUND - len(ordered))))
+
+    @property
+    def params(self) -> dict[str, int]:
+        low, high = span(FIRST_WIDTH)
+        return {"ref_low": low, "ref_high": high, "ref_room": (high - low + 1) // CROWDED,
+                **{f"ref_c{i}": ref for i, ref in enumerate(self.refs)}}
+
+    def pick(self, values: Sequence[Any]) -> int | None:
+        """The ref to give from one_round_columns' values as read; None when the first width is crowded or every
+        candidate is taken (then draw, which goes on from there)."""
+        low, high = span(FIRST_WIDTH)
+        used, *taken = values
+        if int(used or 0) >= (high - low + 1) // CROWDED:
+            return None
+        gone = {ref for ref, flag in zip(self.refs, taken, strict=True) if flag}
+        free = sorted(set(self.refs) - gone)
+        return secrets.SystemRandom().choice(free) if free else None
 
 
 def assign_new(conn: Connection, orders: Table, new: Sequence[Any]) -> None:

@@ -15,6 +15,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.admin import words
 from bot.admin.context import (
     ID,
     audit,
@@ -174,13 +175,15 @@ def _segment(form: BroadcastForm) -> str:
 
 def _progress_rows(s: Session, ids: list[int]) -> list[dict[str, Any]]:
     out = []
-    for bid in ids:
-        p = broadcasts.progress(s, bid)
+    progress = [broadcasts.progress(s, bid) for bid in ids]
+    who = words.actor_names(s, hub_id(), [p.broadcast.created_by or "" for p in progress])
+    for p in progress:
+        bid = p.broadcast.id
         total = max(1, p.sent + p.failed + p.pending)
-        out.append({"id": bid, "segment": p.broadcast.segment, "text": p.broadcast.text, "line": p.line(),
+        out.append({"id": bid, "segment": p.segment_words, "text": p.broadcast.text, "line": p.line(),
                     "done": p.done, "percent": round(100 * (p.sent + p.failed) / total), "sent": p.sent,
                     "failed": p.failed, "unknown": p.unknown, "pending": p.pending, "skipped": p.skipped,
-                    "by": p.broadcast.created_by,
+                    "by": who.get(p.broadcast.created_by or "", ""),
                     "at": p.broadcast.created_at, "errors": broadcasts.describe_errors(p)})
     return out
 
@@ -206,6 +209,9 @@ def broadcasts_preview() -> Any:
     try:
         with reading() as s:
             people = broadcasts.recipients(s, hub_id(), segment)
+            kind, _, code = segment.partition(":")
+            team = s.scalar(select(Team.name).where(Team.hub_id == hub_id(), Team.code == code)) \
+                if kind == "team" else None
     except LeifengError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.broadcasts_page"))
@@ -214,7 +220,8 @@ def broadcasts_preview() -> Any:
         if r.skip:
             why = broadcasts.SKIP_WORDS.get(r.skip, r.skip)
             skipped[why] = skipped.get(why, 0) + 1
-    return render_template("admin/broadcast_preview.html", form=form, segment=segment, total=len(people),
+    return render_template("admin/broadcast_preview.html", form=form, segment=broadcasts.segment_words(segment, team),
+                           total=len(people),
                            sending=sum(1 for r in people if not r.skip), skipped=skipped,
                            text=(form.text.data or "").strip())
 

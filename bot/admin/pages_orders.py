@@ -45,7 +45,7 @@ from bot.clock import SHANGHAI
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop import ledger, orders
 from bot.serviceloop.dispatch import available
-from bot.serviceloop.lifecycle import PLAIN_WORDS
+from bot.serviceloop.lifecycle import STAFF_WORDS
 from intents.masking import coarse_address, mask_phone, scrub
 from intents.phone import parse_phone
 from storage.models import Handover, Membership, Order, OrderEvent, OrderOffer, Team, TeamMember, User, Volunteer
@@ -54,7 +54,7 @@ from storage.sealed import phone_lookup
 
 PAGE_SIZE = 50
 PHONE_RATING = "staff_phone"  # a rating staff recorded from what the resident said by phone
-STATE_WORDS = {st.value: word for st, word in PLAIN_WORDS.items()}
+STATE_WORDS = {st.value: word for st, word in STAFF_WORDS.items()}
 
 
 # a day filter outside the years the ledger covers is no filter (and 9999-12-31 has no next day)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.admin.context import bp, hub_id, reading, requires, staff
 from bot.admin.scope import orders_filter
 from bot.admin.search import phone_condition, query_of
-from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
+from bot.serviceloop.lifecycle import STAFF_WORDS, OrderState
 from bot.serviceloop.records import OFFICE_OPENID_PREFIX
 from intents.masking import mask_name, mask_phone
 from storage.models import Order, User
@@ -26,7 +26,7 @@ RECENT = 5  # orders shown per resident
 
 
 def _orders_line(orders: Iterable[Order]) -> list[dict[str, Any]]:
-    return [{"id": o.id, "ref": o.ref, "state": PLAIN_WORDS.get(OrderState(o.state), o.state),
+    return [{"id": o.id, "ref": o.ref, "state": STAFF_WORDS.get(OrderState(o.state), o.state),
              "at": o.created_at} for o in orders]
 
 

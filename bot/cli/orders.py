@@ -3,7 +3,7 @@
 Every command names an order by its 单号 (the ref residents, volunteers and the console show, e.g. 159422), as
 `orders list` prints it. The table id is not taken: ids count up from 1 while refs are random, so a number could be
 one order's id and another's 单号; the 单号 alone is never ambiguous. Words are the console's (bot/admin/words.py,
-the lifecycle's PLAIN_WORDS for states) and times are Beijing time, as on the console and in the ledger."""
+the lifecycle's STAFF_WORDS for states) and times are Beijing time, as on the console and in the ledger."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bot.clock import as_utc
 from bot.config import load_config
 from bot.errors import LeifengError
 from bot.serviceloop import orders
-from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
+from bot.serviceloop.lifecycle import STAFF_WORDS, OrderState
 from bot.services import Services, build_services
 from intents.timeparse import SHANGHAI
 from storage.db import transaction
@@ -45,7 +45,7 @@ def state_words(state: str | None) -> str:
     if not state:
         return "—"
     try:
-        return PLAIN_WORDS[OrderState(state)]
+        return STAFF_WORDS[OrderState(state)]
     except ValueError:
         return "其他"
 

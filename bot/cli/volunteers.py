@@ -342,7 +342,8 @@ def points_cli() -> None:
 def points_show(slug: str, volunteer_id: int) -> None:
     with _hub(slug, write=False) as (svc, s, hub_id):
         _member(s, hub_id, volunteer_id)
-        click.echo(points.points_text(s, hub_id, volunteer_id, settings_for(s, hub_id), svc.clock.now()))
+        click.echo(points.points_text(s, hub_id, volunteer_id, settings_for(s, hub_id), svc.clock.now(),
+                                      in_chat=False))
 
 
 @points_cli.command("adjust")

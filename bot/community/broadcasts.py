@@ -42,7 +42,7 @@ from bot.community.wechat_tags import NOT_FOLLOWING, TOO_MANY_TAGS, WORDS, check
 from bot.errors import LeifengError
 from intents.address import community_of
 from storage.db import transaction
-from storage.models import AuditLog, Order, OutboxMessage, User
+from storage.models import AuditLog, Order, OutboxMessage, Team, User
 from storage.models_events import Broadcast, BroadcastRecipient, MassSendCount
 from storage.subscriptions import SERVICE, SUBSCRIPTION, account_kind
 
@@ -68,6 +68,18 @@ class Recipient:
     openid: str | None
     skip: str | None = None  # why not sent: opted_out | unfollowed | no_account | mass_quota
     mass_left: int | None = None  # 群发 this person may still receive this month (a 群发 segment, `now` given)
+
+
+def segment_words(segment: str, team_name: str | None = None) -> str:
+    """A segment as staff read it: "全部关注者", "服务队：爱心理发队" (`team_name`, else the code), "小区：幸福小区"."""
+    kind, _, arg = segment.partition(":")
+    if kind == "all-subscribers":
+        return "全部关注者"
+    if kind == "team":
+        return f"服务队：{team_name or arg}"
+    if kind == "community":
+        return f"小区：{arg}"
+    return "其他范围"
 
 
 def parse_segment(segment: str) -> tuple[str, str]:
@@ -359,6 +371,7 @@ class Progress:
     via: dict[str, int] = field(default_factory=dict)
     skipped_why: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
+    segment_words: str = ""  # who it went to, in words (segment_words)
 
     @property
     def done(self) -> bool:
@@ -370,7 +383,8 @@ class Progress:
         state = "已完成" if self.done else "正在排队" if bc.status == "enqueuing" else "发送中"
         unreached = f"，未送达 {self.unreached}" if self.unreached else ""
         unknown = f"，结果未知 {self.unknown}（发送时程序中断，可能已送达，不再重发）" if self.unknown else ""
-        return (f"群发 {bc.id}（{bc.segment}）{state}：已发送 {self.sent}，失败 {self.failed}{unknown}{unreached}，"
+        who = self.segment_words or segment_words(bc.segment)
+        return (f"群发 {bc.id}（{who}）{state}：已发送 {self.sent}，失败 {self.failed}{unknown}{unreached}，"
                 f"跳过 {self.skipped}{f'（{why}）' if why else ''}，待发送 {self.pending}")
 
 
@@ -378,7 +392,9 @@ def progress(s: Session, broadcast_id: int) -> Progress:
     bc = s.get(Broadcast, broadcast_id)
     if bc is None:
         raise BroadcastError(f"没有编号为 {broadcast_id} 的群发")
-    p = Progress(bc)
+    kind, _, code = bc.segment.partition(":")
+    team = s.scalar(select(Team.name).where(Team.hub_id == bc.hub_id, Team.code == code)) if kind == "team" else None
+    p = Progress(bc, segment_words=segment_words(bc.segment, team))
     rows = s.execute(select(OutboxMessage.status, OutboxMessage.sent_via, func.count())
                      .join(BroadcastRecipient, BroadcastRecipient.outbox_id == OutboxMessage.id)
                      .where(BroadcastRecipient.broadcast_id == broadcast_id)

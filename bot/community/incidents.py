@@ -28,7 +28,7 @@ from storage.models_events import Incident
 log = logging.getLogger(__name__)
 
 KIND_WORDS = {"medical": "急症（摔倒/昏迷/胸痛等）", "fire": "火情", "gas": "燃气泄漏", "crime": "治安/人身危险",
-              "self_harm": "轻生念头", "water": "水浸/被困"}
+              "self_harm": "轻生念头", "water": "水浸（积水/洪水）"}
 
 
 class IncidentError(LeifengError):
@@ -55,7 +55,9 @@ NOTHING_ON_FILE = "未登记，请通过公众号回复联系"
 
 
 # Sub-kinds the dialogue names (bot.dialogue.safety's flavours) whose alert reads differently from their kind's
-SUB_WORDS = {"household": "家中水管爆裂/漏水（已为居民下加急维修单）", "fraud": "电信诈骗/被骗钱财"}
+SUB_WORDS = {"household": "家中水管爆裂/漏水（已为居民下加急维修单）", "fraud": "电信诈骗/被骗钱财",
+             "choking": "急症（噎住）", "burn": "急症（烫伤）", "wound": "急症（出血/咬伤）",
+             "oxygen": "急症（制氧机/呼吸机停了）", "drowning": "有人落水", "lift": "被困电梯"}
 
 
 def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: str | None, now: datetime,

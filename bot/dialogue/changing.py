@@ -473,7 +473,7 @@ def _advance_content(slots: Mapping[str, Any], ctx: Context, change: Mapping[str
     base = {**kept(slots), **({BACK: slots[BACK]} if slots.get(BACK) else {}), "misses": 0}
     held = order.get("state") in HELD
     name = ctx.nlu.service_name(str(order.get("service"))) if order.get("service") else "原来的服务"
-    if _under_way(order, ctx):
+    if _under_way(order, ctx) and field == "service":  # more to do is still passed on to the volunteer (below)
         return _end(slots, ctx, f"订单{ref}的服务已经开始了，不能再改。要帮忙请回复“人工”。")
     if field == "service":
         new = change.get("new")

@@ -28,6 +28,11 @@ def _compact(text: str) -> str:
     return re.sub(r"[\s,.!?;:，。！？；：、~～…'\"“”‘’()（）]+", "", folded)
 
 
+def said_anywhere(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    """A recogniser: whether `pattern` is found in the text as folded and without spaces or punctuation."""
+    return lambda text: pattern.search(_compact(text)) is not None
+
+
 # -- my order's status ------------------------------------------------------------------------------------------
 _COME = r"(?:来|到|上门|过来|送(?:来|到|过来)?)"  # (送: a meal or shopping brought: "啥时候送")
 STATUS = re.compile(
@@ -598,6 +603,25 @@ def asks_office_hours(text: str) -> bool:
     """"你们周末上班吗" / "社区几点上班": when the office works (asked as a question: a particle or 几点/啥时候)."""
     m = _OFFICE_HOURS.match(_compact(text))
     return m is not None and bool(m.group("when") or m.group("ask"))
+
+
+# "我不要这个师傅了 能换一个吗" / "换个志愿者": another volunteer wanted for an order (out9: not understood)
+_OTHER_VOLUNTEER = re.compile(r"(?:不要|不想要|不用|别派|别让)(?:这个|那个|这位|那位)?"
+                              r"(?:师傅|志愿者|小伙子|小伙|阿姨|大姐|人)(?:了)?.{0,8}换|"
+                              r"(?:换|换个|换一个|换一位|换位)(?:别的|其他|另外的?)?(?:师傅|志愿者|人)")
+OTHER_VOLUNTEER_REPLY = "好的，换志愿者要请社区工作人员来安排，我把您的话转给他们。\n"
+
+asks_other_volunteer = said_anywhere(_OTHER_VOLUNTEER)  # "我不要这个师傅了 能换一个吗": another volunteer wanted
+
+
+# "能借我点钱吗" / "借俺两百块": money is no 便民借用 item (out9: it offered to switch the order to 便民借用)
+_MONEY = re.compile(r"借(?:我|俺|给我|给俺)?(?:一)?(?:点|些|几|点儿)?"
+                    r"(?:钱|[0-9一二两三四五六七八九十百千万几]+(?:块|元|万))|"
+                    r"(?:能|可以|可不可以|能不能)(?:借|贷)(?:点)?钱|借钱|贷款")
+MONEY_REPLY = ("借钱这件事志愿者帮不上，对不起。生活上有困难的话，可以回复“人工”，"
+               "社区工作人员帮您看看能申请哪些补助或救助。")
+
+asks_for_money = said_anywhere(_MONEY)  # "能借我点钱吗": a loan of money asked for (not an item to borrow)
 
 
 def office_hours_reply(hours: str, phone: str) -> str:

@@ -91,8 +91,8 @@ _NO_PHONE = re.compile(r"没(?:有)?(?:手机|电话)|不用手机|不会用手�
 NO_PHONE_LABEL = "无（志愿者通过本公众号联系您，需要时社区工作人员帮忙安排）"
 # 代点单 with the relative's phone said: the caller's own asked for once, and may be left out.
 OWN_PHONE_QUESTION = "您自己的电话也留一个吧，方便联系；不留回复“不用”。"
-_NO_OWN_PHONE = re.compile(r"^\s*(?:不用|不留|不要|不必|没有|没|算了|就留(?:她|他|老人)的|用(?:她|他|老人)的)"
-                           r"(?:了|啦|吧|留|电话)*[\s。.!！]*$")
+_NO_OWN_PHONE = re.compile(r"^\s*(?:不用|不留|不要|不必|没有|没|算了|就留(?:她|他|老人)的|用(?:她|他|老人)的|"
+                           r"1|就这样|继续|下一步)(?:了|啦|吧|留|电话)*[\s。.!！]*$")  # (out9: "1" to go on)
 OWN_NOT_LEFT = "不留（联系老人家的电话）"
 
 
@@ -412,7 +412,7 @@ def _with_several(slots: Mapping[str, Any], several: list[tuple[str, str]], text
 _LEFT_LABEL = re.compile(r"(?:^|(?<=[\s，,。；;]))(?:时间|日期|地址|住址|电话|手机|手机号|联系方式|联系电话)"
                          r"\s*[:：]?\s*(?=$|[\s，,。；;])")
 _LEFT_PRONOUN = re.compile(r"(?:^|[\s，,。；;]+)(?:我们家|我们|我家|我|俺|她|他)\s*$")
-_LONE_PRONOUN = re.compile(r"(?<=[\s，,])(?:我们家|我们|我家|我|俺|她|他)(?:[\s，,]+)")
+_LONE_PRONOUN = re.compile(r"(?:^|(?<=[\s，,]))(?:我们家|我们|我家|我|俺|她|他)(?:[\s，,]+)")
 # …周六上午都行 / …今天下午有空 / …送到幸福小区9栋 / …尽快来: the words that went with a taken-out time or address,
 # left alone at the end of a clause.
 _LEFT_WORDS = re.compile(r"[\s，,]+(?:都行|都可以|都有空|有空|有时间|就行|可以|送到|送去|送过来|到|去|在|来|过来)"
@@ -744,16 +744,12 @@ def new_request(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -
     m = _match(text, ctx)
     codes = [str(m.service)] if m.decision == "accept" and m.service else \
         menu_codes(m, text, ctx) if m.decision == "clarify" else []
+    if len(codes) == 1 and codes[0] == old and state == CONFIRM and says:
+        return _another_of_the_same(slots, draft, found, ctx)
     if len(codes) != 1 or codes[0] == old or (not says and len(text) <= 24):
         return None  # (a short bare "我要理发" is other_service's question, after the state's own answer)
     code = codes[0]
-    own: dict[str, Any] = {}
-    if found.time.is_clear and not is_past(found.time, ctx.now):
-        own.update(_time_slots(found.time))
-    if found.address:
-        own["address"] = found.address[:200]
-    if found.phone:
-        own["phone"] = found.phone
+    own = _own_slots(found, ctx)
     name, old_name = ctx.nlu.service_name(code), ctx.nlu.service_name(str(old))
     rest = tidy_details(scrub(found.rest, own.get("address"), own.get("phone")))
     details = (rest if len(rest) > 2 else name)[:200]
@@ -761,6 +757,38 @@ def new_request(state: str, slots: Mapping[str, Any], text: str, ctx: Context) -
     asked = {**slots, "switch": {"to": code, "details": details, "back": str(back), OWN: own}, "misses": 0}
     return result(SWITCH, asked, f"您正在下【{old_name}】的单。要把这单改成【{name}】，还是两个都要？\n"
                   f"回复 1 改成{name}；2 两个都要（这单下好了接着下{name}）；0 不改，还是{old_name}。")
+
+
+def _own_slots(found: Any, ctx: Context) -> dict[str, Any]:
+    """The time, address and phone a new request said of its own (for the order it may become)."""
+    own: dict[str, Any] = {}
+    if found.time.is_clear and not is_past(found.time, ctx.now):
+        own.update(_time_slots(found.time))
+    if found.address:
+        own["address"] = found.address[:200]
+    if found.phone:
+        own["phone"] = found.phone
+    return own
+
+
+_REQUEST_WORDS = re.compile(r"^(?:请|麻烦|能不能|能|可以|想|我想|我要|要|帮我|给我|帮忙|来|再|还)+")
+
+
+def _another_of_the_same(slots: Mapping[str, Any], draft: Mapping[str, Any], found: Any,
+                         ctx: Context) -> Result | None:
+    """At the summary, a request of the same service with other things to do and its own time or place ("后天上午
+    帮我修门锁 幸福小区1栋" while "帮我修水管" waits): asked whether it is a second order, never taken as a change of
+    the one waiting (out9: the pipe job moved to the other day and the lock was lost)."""
+    own = _own_slots(found, ctx)
+    rest = tidy_details(scrub(found.rest, own.get("address"), own.get("phone")))
+    core, old_core = _REQUEST_WORDS.sub("", rest), _REQUEST_WORDS.sub("", str(draft.get("details") or ""))
+    if len(core) < 2 or core in old_core or old_core in core:
+        return None  # the same thing said again with a new time or place: a change, as before
+    code = str(draft.get("service"))
+    asked = {**slots, "switch": {"to": code, "details": rest[:200], "back": CONFIRM, OWN: own}, "misses": 0}
+    return result(SWITCH, asked, f"您正在下的这单是【{ctx.nlu.service_name(code)}】：{draft.get('details')}。"
+                  f"“{rest}”是另一件事吗？\n回复 2 两个都要（这单下好了接着下一单）；"
+                  f"1 把这单改成“{rest}”；0 不改。")
 
 
 def _also(slots: Mapping[str, Any], code: str, details: str, ctx: Context,
@@ -1796,12 +1824,19 @@ def on_rate(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
 _HEARTS_SAID = re.compile(r"(?:给他|给她|给个|给|打)?[0-9零〇一二两三四五]\s*(?:颗|个)?\s*(?:心|星|分(?!钟))|[★☆⭐❤♥]+")
 
 
+_ASPECT_PRAISE = re.compile(r"(?:态度|手艺|技术|人品|速度)(?:是|也|都|绝对|真)?"
+                            r"[0-9零〇一二两三四五]\s*(?:颗|个)?\s*(?:心|星)")
+
+
 def comment_of(text: str, hearts: int) -> str:
     """What a rating message says besides its hearts, for staff: "一般般吧 来得太晚了 两颗心" (2 hearts) ->
     "来得太晚了". The number and the scale's words that disagree with it go, and a clause left with only fillers;
     a clause with nothing taken out is kept as said ("挺好的 小伙子很热情")."""
     kept = []
     for clause in re.split(r"[\s,，。.!！~～、;；]+", text.strip()):
+        if _ASPECT_PRAISE.search(clause):  # "态度五星": praise of one side of the service, kept as said
+            kept.append(clause)
+            continue
         cut = _HEARTS_SAID.sub("", clause)
         for word, value in RATING_WORDS:
             if value != hearts and word in SCALE_WORDS and word in cut:
@@ -1928,7 +1963,8 @@ def rerate_refused(slots: Mapping[str, Any], now: datetime | None = None) -> Res
 
 # The answer opens with a verdict ("挺好", "挺好的 小伙子很热情", "非常好 十分感谢"): the rating asked for, taken (the
 # thanks say how many hearts); "师傅来过了 修得挺好" only describes the visit, and the number is asked for.
-VERDICT_FIRST = re.compile(r"^(?:真|确实)?(?:挺好|很好|非常好|特别好|太好了|不错|挺不错|很不错|很差|太差|非常差)")
+VERDICT_FIRST = re.compile(r"^(?:真|确实)?(?:挺好|很好|非常好|特别好|太好了|不错|挺不错|很不错|很差|太差|非常差|"
+                           r"还行|还可以|凑合|马马虎虎)")
 
 
 _RATING_PART = re.compile(r"不满意|不咋地|不咋的|不咋滴|不咋样|不怎么样|不怎么地|俺|个|"

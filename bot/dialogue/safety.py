@@ -33,7 +33,9 @@ STAFF_TOLD = "已经通知社区值班人员，会尽快联系您。"
 FRAUD = "fraud"
 FRAUD_HOTLINE = "96110"
 _FRAUD_WORDS = re.compile(r"骗|诈骗|冒充|转账|转钱|转了钱|汇款|打款|打钱|验证码|银行卡|安全账户|刷单|中奖|"
-                          r"洗钱|公检法|退款.{0,6}(?:客服|链接)|贷款.{0,6}(?:解冻|保证金)")
+                          r"洗钱|公检法|退款.{0,6}(?:客服|链接)|贷款.{0,6}(?:解冻|保证金)|"
+                          r"(?:转|汇|打|交|给)(?:了)?.{0,4}[\d一二两三四五六七八九十百千万几]+(?:万|千|百|块|元)|"
+                          r"(?:派出所|公安局|警察|法院).{0,10}(?:抓|关|拘留|要(?:我|你|俺)?(?:交|转|打))")
 
 
 # A lure or a threat to the person (被骗出去 现在不让我走): their safety first, the crime answer as it is.
@@ -56,6 +58,25 @@ _FLOOD = re.compile(r"被困|困在|困住|围住|出不来|出不去|走不了|
                     r"(?:老人|孩子|小孩|人).{0,6}(?:困|出不|走不|动不了|起不来|摔)")
 
 
+# Sub-kinds whose first steps differ from their kind's (out9, 2026-12-04): a choking, a scald, a wound or bite, a
+# home oxygen machine stopped; a person in the water; someone shut in a lift. Each is still its kind's emergency
+# (the same number first, the same alert), worded for what helps in the first minutes.
+CHOKING, BURN, WOUND, OXYGEN, DROWNING, LIFT = "choking", "burn", "wound", "oxygen", "drowning", "lift"
+_SUBS: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
+    (LIFT, frozenset({"medical", "fire", "water", "crime"}),
+     re.compile(r"电梯.{0,12}(?:困|卡住|卡在|关在|关住|出不来|出不去|停住|停在半|打不开|掉下)|困在电梯|关在电梯|卡在电梯")),
+    (CHOKING, frozenset({"medical"}),
+     re.compile(r"噎|卡住(?:了)?(?:喉咙|嗓子|气管)|(?:喉咙|嗓子|气管).{0,4}卡|呛住|卡着(?:喉咙|嗓子)")),
+    (BURN, frozenset({"medical"}), re.compile(r"烫(?:伤|着|到|了)|开水.{0,6}(?:浇|泼|洒|倒)|烧伤|油溅")),
+    (WOUND, frozenset({"medical"}),
+     re.compile(r"(?:狗|猫|蛇|老鼠)(?:给|把)?.{0,3}咬|咬伤|流血|出血|血流|割(?:伤|破|到)|划(?:伤|破)|伤口")),
+    (OXYGEN, frozenset({"medical"}), re.compile(r"制氧机|呼吸机|氧气机|吸氧机")),
+    (DROWNING, frozenset({"water", "medical"}),
+     re.compile(r"掉(?:进|到)?(?:了)?(?:水|河|湖|塘|池塘|江|井|水库|鱼塘)(?:里|中)?|落水|溺水|淹(?:着|到)(?:人|孩子|小孩)|"
+                r"(?:河|湖|塘|江|水库)里.{0,6}(?:人|孩子|小孩|老人)")),
+)
+
+
 def household(kind: str, cue: str, text: str, after_household: bool = False) -> bool:
     """A water emergency that is a household incident: a pipe, drain or fixture at home, nobody trapped, the water
     neither deep nor rising. ``after_household``: the last emergency was one (what follows needs no fixture named)."""
@@ -71,6 +92,9 @@ def flavour(kind: str, cue: str, text: str, after_household: bool = False) -> st
     """The sub-kind of an emergency the reply is worded for: "fraud" for a crime that is a scam (money or codes, no
     one holding or threatening the person), "household" for water at home that needs a plumber (:func:`household`),
     else ""."""
+    for sub, kinds, words in _SUBS:
+        if kind in kinds and words.search(text):
+            return sub
     if kind == "crime" and (_FRAUD_WORDS.search(cue) or _FRAUD_WORDS.search(text)) and not _IN_DANGER.search(text):
         return FRAUD
     if household(kind, cue, text, after_household):
@@ -107,6 +131,26 @@ def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None, sub: s
     """The passive reply: call this number now, then these steps. Never a menu, never an appointment time.
     ``sub``: the flavour (:func:`flavour`), "fraud" for a scam."""
     number = hotline(kind, hotlines)
+    if sub == LIFT:
+        return ("被困电梯：请按电梯里的警铃或对讲按钮，打电梯里贴的救援电话或 96333；"
+                f"联系不上、有人不舒服，请马上拨打 {hotline('fire', hotlines)}。\n"
+                "不要扒门、不要撬门，待在电梯里等救援。\n" + STAFF_TOLD)
+    if sub == DROWNING:
+        return (f"有人落水请马上拨打 {hotline('fire', hotlines)} 和 {hotline('medical', hotlines)}，大声喊人帮忙！\n"
+                "不会游泳不要下水，把绳子、竹竿、救生圈或能漂的东西递过去、扔过去。\n" + STAFF_TOLD)
+    if kind == "medical" and sub == CHOKING:
+        return (f"噎住了：还能咳嗽就让他用力咳；咳不出、说不出话、脸发紫，请马上拨打 {number}！\n"
+                "站到他身后，双手抱住他的腰，一手握拳放在肚脐上方，另一只手包住拳头，快速向里向上冲压，"
+                "直到东西吐出来（海姆立克法）。\n" + STAFF_TOLD)
+    if kind == "medical" and sub == BURN:
+        return (f"烫伤了：马上用凉的流水冲烫伤的地方15到30分钟，不要涂牙膏、酱油，起的泡不要挑破；"
+                f"烫伤面积大、是小孩或老人、烫到脸，请马上拨打 {number}。\n" + STAFF_TOLD)
+    if kind == "medical" and sub == WOUND:
+        return (f"流血请用干净的布或毛巾用力按住伤口止血；血止不住、伤口很深，请马上拨打 {number}！\n"
+                "被狗、猫咬伤：用肥皂水和流动的清水冲洗伤口15分钟，尽快去医院打狂犬疫苗。\n" + STAFF_TOLD)
+    if kind == "medical" and sub == OXYGEN:
+        return (f"喘不上气、嘴唇发紫，请马上拨打 {number} 急救电话！\n"
+                "有备用氧气瓶或氧气袋先用上，让他坐起来、别走动；停电请打供电抢修 95598。\n" + STAFF_TOLD)
     if kind == "crime" and sub == FRAUD:
         return (f"被骗了请马上拨打 {number} 报警，也可以打全国反诈专线 {fraud_hotline(hotlines)}！\n"
                 "马上停止转账、挂断对方的电话，不要再打钱、不要说验证码；立刻打银行客服电话，要求冻结账户、止付刚转出的钱。\n"
@@ -201,7 +245,9 @@ def answer(found: Emergency, slots: Mapping[str, Any], text: str, hotlines: Mapp
            now: datetime | None = None, sub: str | None = None) -> Result:
     """End whatever dialogue was under way (kept slots stay), answer at once and ask the domain to alert staff,
     with the phone and address of the order being made, if it had them (the staff alert's numbers to call)."""
-    draft = slots.get("draft") or {}
+    draft = dict(slots.get("draft") or {})
+    if not draft.get("address") and slots.get("address_part"):  # the place said, its door still being asked
+        draft["address"] = f"{slots['address_part']}（门牌号还没说）"
     sub = flavour(found.kind, found.cue, text) if sub is None else sub
     data = _alert(found, text, draft, sub)
     after = _after_record(found.kind, sub, slots, now)

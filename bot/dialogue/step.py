@@ -141,14 +141,18 @@ def text_of(inc: Incoming) -> str:
 # -- text ---------------------------------------------------------------------------------------
 
 
-def hand_over(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, prefix: str = "") -> Result:
+def hand_over(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, prefix: str = "",
+              complaint: str = "", order: Any = None, topic: str = "投诉") -> Result:
     if followups.after_hours(ctx.office_hours, ctx.now):  # at night: said when staff will answer, not "请稍候"
         text = (f"好的，已为您转给社区工作人员。现在不是上班时间，工作人员会在上班时间（{ctx.office_hours}）回复您。"
                 "有急事请直接打电话求助。回复“菜单”可回到自助服务。")
     else:
         text = "好的，已为您转接社区工作人员，请稍候。回复“菜单”可回到自助服务。"
     said = prefix + (text.removeprefix("好的，") if prefix else text)
-    return result(HUMAN, slots, said, actions=(Action("human_handover", {"at": inc.create_time}),))
+    # what staff are told it is about: the words (a complaint, a wish to change the volunteer) and the order
+    about = {"complaint": complaint[:200], "topic": topic, **({"order": order} if order else {})} \
+        if complaint else {}
+    return result(HUMAN, slots, said, actions=(Action("human_handover", {"at": inc.create_time, **about}),))
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,14 @@ def _callout_answer(t: Turn) -> bool | None:
     # "1" only while a call-out waits for them and no dialogue is under way, so it stays menu choice 1 otherwise.
     if t.text in CALLOUT_ANSWERS and (t.text != "1" or (t.slots.get(CALLOUT_SLOT) and not t.in_dialogue)):
         return True
+    # "收到 俺十分钟后到" / "马上到" / "我这就去": a yes in the volunteer's own words, while a call-out waits for them
+    if t.slots.get(CALLOUT_SLOT) and _CALLOUT_YES.match(t.text.strip()):
+        return True
     return None
+
+
+_CALLOUT_YES = re.compile(r"(?:好的?|好嘞|行|嗯)?[ ，,]*(?:收到|马上到|马上去|马上来|这就去|这就来|我去|俺去|"
+                          r"我能去|俺能去|我来|俺来|在路上|已出发|出发了|可以去|能去)")
 
 
 def _answer_callout(t: Turn, _: Any) -> Result:
@@ -459,6 +470,10 @@ def _start_proxy(t: Turn) -> Result:
 def _office_phone(t: Turn) -> Result:
     """The hub's office phone and hours (HubSettings); with no phone set, that said and a person offered (they only
     asked for a number: not put in the staff queue unasked)."""
+    if t.state == HUMAN:  # waiting for staff: the number answered, the handover kept
+        words = followups.office_phone_reply(t.ctx.office_phone, t.ctx.office_hours) if t.ctx.office_phone \
+            else "社区的电话这里还没有登记。工作人员看到后会在这里回复您；有急事请直接拨打 110 或 120。"
+        return result(HUMAN, t.slots, words)
     if t.ctx.office_phone:
         return idle(followups.office_phone_reply(t.ctx.office_phone, t.ctx.office_hours), t.slots)
     return idle("社区的电话这里还没有登记。要找社区工作人员，请回复“人工”，我帮您转接。", t.slots)
@@ -466,6 +481,13 @@ def _office_phone(t: Turn) -> Result:
 
 def _office_hours(t: Turn) -> Result:
     words = followups.office_hours_reply(t.ctx.office_hours, t.ctx.office_phone)
+    if t.state == HUMAN:  # waiting for staff: answered, the handover kept
+        return result(HUMAN, t.slots, words)
+    return _answered_keeping(t, words)
+
+
+def _answered_keeping(t: Turn, words: str) -> Result:
+    """`words` said, and the dialogue under way kept (said so), or the person back at rest."""
     kept_what = followups.what_is_kept(t.state, t.slots, t.ctx) if t.in_dialogue else None
     if kept_what is None:
         return idle(words, t.slots)
@@ -522,10 +544,19 @@ COMMANDS: tuple[Command, ...] = (
             lambda t, _: registration.start(t.slots, t.ctx)),
     Command("person", lambda t: True if t.state != HUMAN and followups.asks_for_person(t.text) else None,
             lambda t, _: hand_over(t.state, t.slots, t.inc, t.ctx)),
-    Command("office_phone", lambda t: True if t.state == IDLE and followups.asks_office_phone(t.text) else None,
+    Command("office_phone", lambda t: True if t.state in (IDLE, HUMAN) and followups.asks_office_phone(t.text)
+            else None,
             lambda t, _: _office_phone(t)),
+    # "我不要这个师傅了 能换一个吗": staff choose who goes (the console's 改派), told the words
+    Command("other_volunteer", lambda t: True if t.state != HUMAN and followups.asks_other_volunteer(t.text)
+            else None,
+            lambda t, _: hand_over(t.state, kept(t.slots), t.inc, t.ctx, prefix=followups.OTHER_VOLUNTEER_REPLY,
+                                   complaint=t.text, topic="要求换志愿者")),
+    # "能借我点钱吗": no service; said kindly with the way to staff, the work kept
+    Command("money", lambda t: True if t.state != HUMAN and followups.asks_for_money(t.text) else None,
+            lambda t, _: _answered_keeping(t, followups.MONEY_REPLY)),
     # "另外 你们周末上班吗" (at any question): the office's hours, the work kept; never read as the order's time
-    Command("office_hours", lambda t: True if t.state != HUMAN and followups.asks_office_hours(t.text) else None,
+    Command("office_hours", lambda t: True if followups.asks_office_hours(t.text) else None,
             lambda t, _: _office_hours(t)),
     # a volunteer's plain words: "明天临时有事去不了了", "到了 修好了", "我来接那个陪老人聊天的单"
     Command("volunteer_words", lambda t: followups.volunteer_words(t.text, t.slots, t.ctx), lambda t, res: res),
@@ -613,7 +644,8 @@ def on_text(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context) -
         res = _small_talk_mid(state, slots, ctx, text)
     if res is None and state == ordering.RATE and ctx.nlu.rating(text) is None and followups.complains(text):
         # "根本没来人" asked to rate a service: no rating, the complaint to staff
-        res = hand_over(state, kept(slots), inc, ctx, prefix=followups.COMPLAINT_REPLY + "\n")
+        res = hand_over(state, kept(slots), inc, ctx, prefix=followups.COMPLAINT_REPLY + "\n", complaint=text,
+                        order=slots.get("rate_order"))
     if res is None and state in STATE_HANDLERS:
         res = STATE_HANDLERS[state](state, slots, inc, ctx, text)
         if state in ordering.SWITCH_FROM and _missed(res, state, slots):  # a bare "我要理发" mid-order: change it?
@@ -658,7 +690,7 @@ def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: st
     if feeling is not None:
         return idle(feeling, slots)
     if followups.complains(text):  # "根本没来人": sorry, and to staff (the complaint path: 投诉 -> 人工)
-        return hand_over(IDLE, slots, inc, ctx, prefix=followups.COMPLAINT_REPLY + "\n")
+        return hand_over(IDLE, slots, inc, ctx, prefix=followups.COMPLAINT_REPLY + "\n", complaint=text)
     if followups.asks_what_you_do(text):
         return idle(_who_am_i(ctx), slots)
     if followups.asks_how_to_use(text):

@@ -106,6 +106,9 @@ def decide(before: str, slots: Mapping[str, Any], inc: Incoming, result: Result,
         if said is not None:
             return Decision(Kind.HOLD, Result(state=State.HUMAN, slots={**slots, ASKED_AGAIN_SLOT: inc.create_time},
                                               reply=said))
+    if text and result.reply and (followups.asks_office_phone(text) or followups.asks_office_hours(text)):
+        # "社区电话多少" while waiting (out9): the number answered at once, the message kept for staff as any other
+        return Decision(Kind.HOLD, Result(state=State.HUMAN, slots=dict(slots), reply=result.reply))
     return Decision(Kind.HOLD, Result(state=State.HUMAN, slots=dict(slots), reply=None))
 
 

@@ -310,8 +310,10 @@ def summary(s: Session, hub_id: int, volunteer_id: int, rules: HubSettings, now:
                    stars.is_core(in_year, rules.core_hours_per_year), recent)
 
 
-def points_text(s: Session, hub_id: int, volunteer_id: int, rules: HubSettings, now: datetime) -> str:
-    """The "积分" reply: balance, hours, star level, progress to the next level, the last entries."""
+def points_text(s: Session, hub_id: int, volunteer_id: int, rules: HubSettings, now: datetime,
+                in_chat: bool = True) -> str:
+    """The "积分" reply: balance, hours, star level, progress to the next level, the last entries; `in_chat`: with how
+    to redeem them in chat (staff reading it on the command line get none)."""
     sm = summary(s, hub_id, volunteer_id, rules, now)
     year = as_utc(now).astimezone(SHANGHAI).year
     lines = [f"积分余额：{sm.balance} 分", f"累计服务：{sm.hours:g} 小时（{sm.standing.label}）"]
@@ -326,5 +328,6 @@ def points_text(s: Session, hub_id: int, volunteer_id: int, rules: HubSettings, 
         for e in sm.recent:
             at = as_utc(e.at).astimezone(SHANGHAI)
             lines.append(f"{at:%m-%d} {KIND_WORDS.get(e.kind, e.kind)} {e.points:+d}  {e.reason}")
-    lines.append("兑换积分请回复“兑换”。")
+    if in_chat:
+        lines.append("兑换积分请回复“兑换”。")
     return "\n".join(lines)

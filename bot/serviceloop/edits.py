@@ -133,7 +133,10 @@ def edit_order(s: Session, *, hub_id: int, user: Person, order_id: int, field: s
     if hand_over and field == "address" and started(order, now) and order.volunteer_id is not None:
         return _address_handed_over(s, hub_id, user, order, value, now, service)
     why = _refusal(order, now)
-    if why is not None:
+    # "再加一样 顺便把门锁也看看" once a volunteer is on the way (an urgent order is "under way" when accepted): the
+    # volunteer holding it is told what was added, as _details_added tells them (out9: it was refused as started)
+    more_to_do = field == "details" and started(order, now) and order.volunteer_id is not None
+    if why is not None and not more_to_do:
         raise EditRefusedError(order.ref, why)
     if field not in FIELDS:
         raise EditRefusedError(order.ref, f"订单{order.ref}在这里能改时间、地址和电话；别的要改请回复“人工”。")

@@ -35,6 +35,8 @@ PLAIN_WORDS: dict[OrderState, str] = {
     S.CANCELLED: "已取消",
     S.EXPIRED: "已过期",
 }
+# the same states as staff read them (the console, the CLI): whose rating is awaited is the resident's
+STAFF_WORDS: dict[OrderState, str] = {**PLAIN_WORDS, S.COMPLETED: "服务已完成，等居民评价"}
 
 
 @dataclass(frozen=True)

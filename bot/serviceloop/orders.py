@@ -103,6 +103,7 @@ from bot.serviceloop.records import (
     tell_volunteer,
     transition,
     transitions,
+    volunteer_read,
     when_text,
 )
 from intents.address import community_of
@@ -143,13 +144,14 @@ _get_order = get_order  # the CLI's name for it (bot/cli/orders.py, bot/cli/volu
 
 def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any], service: ServiceInfo,
                  now: datetime, taken_by: str | None = None, dispatch_now: bool = True,
-                 open_orders: int | None = None) -> Order:
+                 open_orders: int | None = None, ref: int | None = None) -> Order:
     """Create the order (submitted) and dispatch it at once, or with `dispatch_now=False` leave it submitted for
     the worker (`claim_waiting`, within seconds): the chat does, so no dispatch runs inside the resident's passive
     reply. `taken_by` is the staff member who took it by phone or at the office (代客下单): the history names
     them; the office's row has no limit on open orders. `open_orders`: how many open orders the user has in this
     hub (OPEN_ORDERS), if the caller counted them in this transaction (else they are counted
-    here)."""
+    here). `ref`: the order's 单号 if the caller drew it in this transaction (storage.orderrefs.OneRound), else it is
+    drawn here."""
     # stored as UTC: SQLite keeps only the wall-clock digits of an aware datetime
     start = as_utc(datetime.fromisoformat(data["start"])) if data.get("start") else None
     end = as_utc(datetime.fromisoformat(data["end"])) if data.get("end") else None
@@ -166,7 +168,7 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
         resident_name=proxy.get("name"), phone=proxy.get("phone") or data.get("phone"),
         address=data.get("address"), latitude=data.get("lat"), longitude=data.get("lng"),
         time_kind=data.get("time_kind") or "asap", start_at=start, end_at=end,
-        needs_support=service.code in settings.support_services, created_at=now, updated_at=now))
+        needs_support=service.code in settings.support_services, created_at=now, updated_at=now), ref)
     reason = "工作人员代下单" if taken_by else "代点单" if proxy else None
     record_event(s, order, "submit", from_state="", to_state=S.SUBMITTED.value, actor=taken_by or user.openid,
                  reason=reason, now=now)
@@ -187,18 +189,18 @@ _NEW_ORDER = Hot(insert(_ORDERS).values({c.key: bindparam(c.key, type_=c.type) f
                  .returning(_ORDERS.c.id))
 
 
-def _insert_order(s: Session, given: dict[str, Any]) -> Order:
+def _insert_order(s: Session, given: dict[str, Any], ref: int | None = None) -> Order:
     """A new order from `given` (its columns' values), written by one Core INSERT and held by the session as
     loaded (storage.hot.as_loaded). What the ORM's hooks give a new order is set here the same way: its 单号
     (storage.orderrefs), its community and urgency (storage.models), its phone's lookup hash (storage.sealed);
-    the phone and the address are sealed by their column type as in any write."""
+    the phone and the address are sealed by their column type as in any write. `ref`: its 单号 if drawn already."""
     s.flush()  # what the ORM's flush of the order wrote first (the rows it refers to among them)
     conn = s.connection()
     row = dict(given)
     for col in _ORDER_COLUMNS:  # a column not given: its default, as the ORM's insert would write it
         if col.key not in row:
             row[col.key] = col.default.arg if isinstance(col.default, ScalarElementColumnDefault) else None
-    row["ref"] = orderrefs.draw(conn, _ORDERS, row["hub_id"], 1)[0]
+    row["ref"] = ref if ref is not None else orderrefs.draw(conn, _ORDERS, row["hub_id"], 1)[0]
     row["community"] = community_of(row["address"])
     row["urgent"] = row["time_kind"] == "asap"
     row["phone_hash"] = sealer_of(conn).phone_hash(row["phone"]) if row["phone"] else None
@@ -469,9 +471,10 @@ def confirm_support(s: Session, *, hub_id: int, order_id: int, note: str, actor:
 
 def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float, now: datetime,
              service: ServiceInfo, member: Membership | None = None, member_known: bool = False,
-             within_time_worked: bool = False) -> Order:
+             within_time_worked: bool = False, rater_conversation: tuple[Any, ...] | None = None) -> Order:
     """The volunteer reports the service done, once the appointment has started; the resident is asked to rate.
-    `member`, `member_known`: the user's membership as the caller read it (_volunteers_order). `within_time_worked`
+    `member`, `member_known`: the user's membership as the caller read it (_volunteers_order). `rater_conversation`:
+    the conversation of the order's orderer as the caller read it in this transaction (ask_rating). `within_time_worked`
     (the chat's 完成, the volunteer's own word): no more hours than the time since the service could have started
     (time_worked) and HOURS_LEEWAY; more is refused with the most that can be recorded (staff record more on the
     order's page, staff_complete, after checking)."""
@@ -489,7 +492,7 @@ def complete(s: Session, *, hub_id: int, user: User, order_id: int, hours: float
         since, elapsed = worked  # staff record more on the order's page (staff_complete) after checking
         raise HoursOverTimeError(order.ref, since, int(elapsed.total_seconds() // 60), hours_at_most(elapsed))
     transition(s, order, "complete", actor=user.openid, now=now, hours=hours, completed_at=now)
-    ask_rating(s, order, service, now)
+    ask_rating(s, order, service, now, conversation=rater_conversation)
     _tell_served(s, order, service, now)
     return order
 
@@ -541,8 +544,11 @@ def staff_complete(s: Session, *, hub_id: int, order_id: int, hours: float, acto
     return order
 
 
-def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False) -> None:
-    """Ask whoever rates (the orderer for 代点单, else the resident) and put them in the rating dialogue."""
+def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, reminder: bool = False,
+               conversation: tuple[Any, ...] | None = None) -> None:
+    """Ask whoever rates (the orderer for 代点单, else the resident) and put them in the rating dialogue.
+    `conversation`: the rater's conversation row as the caller read it in this transaction (change_conversation's
+    `known`), else it is read here."""
     rater = openid_by_id(s, order.ordered_by_user_id)
     if rater is None:
         return
@@ -561,7 +567,8 @@ def ask_rating(s: Session, order: Order, service: ServiceInfo, now: datetime, re
         # someone in the middle of another dialogue finishes it first; the reminder asks again later
         return (State.RATE, {**slots, **rating}) if state in (State.IDLE, State.RATE) else None
 
-    change_conversation(s, hub_id=order.hub_id, user_id=order.ordered_by_user_id, now=now, edit=into_rating)
+    change_conversation(s, hub_id=order.hub_id, user_id=order.ordered_by_user_id, now=now, edit=into_rating,
+                        known=conversation)
 
 
 def _own_order(s: Session, hub_id: int, user: Person, order_id: int, doing: str) -> Order:
@@ -588,7 +595,7 @@ def rate(s: Session, *, hub_id: int, user: Person, order_id: int, hearts: int, n
     # a low rating waits for staff (review); any other closes at once: both moves in one write
     transitions(s, order, [rated] if flagged else [rated, Step("close", "auto", "已评价")], now=now)
     # the volunteer's membership and user, read once: for the points (a first service) and for the notices
-    here = volunteer_here(s, hub_id, order.volunteer_id) if order.volunteer_id is not None else None
+    here = _volunteer_here(s, hub_id, order.volunteer_id) if order.volunteer_id is not None else None
     write_record(s, order, service, now, verified_by=verified_by, settings=settings, here=here)
     if flagged:
         notify_staff(s, hub_id, f"订单{order.ref}（{service.name}）评价为{hearts}颗心，请回访核查。"
@@ -596,6 +603,12 @@ def rate(s: Session, *, hub_id: int, user: Person, order_id: int, hearts: int, n
     if here is not None and here.openid is not None:  # tell_volunteer: their membership's user
         notify(s, hub_id, here.openid, f"订单{order.ref}居民评价：{'❤' * hearts or '0颗心'}。", now)
     return order
+
+
+def _volunteer_here(s: Session, hub_id: int, volunteer_id: int) -> Here:
+    """points.volunteer_here, or what this message read of it with the order by its ref (volunteer_read)."""
+    read = volunteer_read(s, hub_id, volunteer_id)
+    return Here(*read) if read is not None else volunteer_here(s, hub_id, volunteer_id)
 
 
 def add_comment(s: Session, *, hub_id: int, user: User, order_id: int, comment: str, now: datetime,
@@ -619,10 +632,15 @@ def write_record(s: Session, order: Order, service: ServiceInfo, now: datetime, 
     bot.serviceloop.walkins); `here`: the volunteer's membership, if the caller read it (points.volunteer_here)."""
     if order.volunteer_id is None or order.hours is None:
         return
-    ended = as_utc(order.completed_at) if order.completed_at else now
+    # the row's start and end are as long apart as its hours (the national systems' imports check it): from the
+    # appointment's start, or when that leaves no room before the completion was reported (a staff early finish,
+    # an urgent order done at once), the hours before the report
+    reported = as_utc(order.completed_at) if order.completed_at else now
+    length = timedelta(hours=order.hours)
     started = as_utc(order.start_at) if order.start_at else None
-    if started is None or started >= ended:  # finished before the appointment (a staff early finish): the hours
-        started = ended - timedelta(hours=order.hours)  # before it, so that no row ends before it starts
+    if started is None or started + length > reported:
+        started = reported - length
+    ended = started + length
     label = label or served_label(order.resident_name, order.phone)
     if s.autoflush:
         s.flush()  # what s.execute() would do first

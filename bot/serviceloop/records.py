@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, text, update
+from sqlalchemy import Table, and_, bindparam, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.selectable import FromClause
 
 from bot.clock import as_utc
 from bot.errors import LeifengError
@@ -209,6 +210,31 @@ _ORDER_TABLE, _USER_TABLE = cast(Table, Order.__table__), cast(Table, User.__tab
 _BY_REF = Hot(select(*_ORDER_TABLE.c, _USER_TABLE.c.openid, HUB_SETTINGS)
               .join_from(_ORDER_TABLE, _USER_TABLE, _USER_TABLE.c.id == _ORDER_TABLE.c.ordered_by_user_id)
               .where(_ORDER_TABLE.c.hub_id == bindparam("hub_id"), _ORDER_TABLE.c.ref == bindparam("ref")))
+# 评单 (find_by_ref's with_volunteer): also the membership of the order's volunteer in the hub and the openid of its
+# user, what a rating credits and tells (bot.people.points.volunteer_here's columns), kept for the message
+_MEMBER_TABLE = cast(Table, Membership.__table__)
+_VOLUNTEER_USER = _USER_TABLE.alias("volunteer_user")
+_BY_REF_WITH_VOLUNTEER = Hot(
+    select(*_ORDER_TABLE.c, _USER_TABLE.c.openid, HUB_SETTINGS, _MEMBER_TABLE.c.id, _MEMBER_TABLE.c.status,
+           _VOLUNTEER_USER.c.openid)
+    .select_from(_ORDER_TABLE.join(_USER_TABLE, _USER_TABLE.c.id == _ORDER_TABLE.c.ordered_by_user_id)
+                 .outerjoin(_MEMBER_TABLE, and_(_MEMBER_TABLE.c.hub_id == _ORDER_TABLE.c.hub_id,
+                                                _MEMBER_TABLE.c.volunteer_id == _ORDER_TABLE.c.volunteer_id))
+                 .outerjoin(_VOLUNTEER_USER, _VOLUNTEER_USER.c.id == _MEMBER_TABLE.c.user_id))
+    .where(_ORDER_TABLE.c.hub_id == bindparam("hub_id"), _ORDER_TABLE.c.ref == bindparam("ref")))
+_VOLUNTEER_AT = list(_ORDER_TABLE.c.keys()).index("volunteer_id")
+# _BY_REF as a part of another statement, one row of something else (the sender's row, by the chat's 接单 and 完成)
+# LEFT JOIN the order: by_ref_join(that FROM) and BY_REF_COLUMNS among its columns, the row's part to held_by_ref
+_ORDERER = _USER_TABLE.alias("orderer")
+BY_REF_COLUMNS = (*_ORDER_TABLE.c, _ORDERER.c.openid, HUB_SETTINGS)
+
+
+def by_ref_join(left: FromClause) -> FromClause:
+    """`left` LEFT JOIN the hub's order with the ref bound as `ref` (`hub_id`: the hub) and its orderer: the
+    FROM of a statement with BY_REF_COLUMNS. A NULL `ref` finds nothing."""
+    return (left.outerjoin(_ORDER_TABLE, and_(_ORDER_TABLE.c.hub_id == bindparam("hub_id"),
+                                              _ORDER_TABLE.c.ref == bindparam("ref")))
+            .outerjoin(_ORDERER, _ORDERER.c.id == _ORDER_TABLE.c.ordered_by_user_id))
 _VOLUNTEER_OPENID = (select(User.openid).join(Membership, Membership.user_id == User.id)
                      .where(Membership.hub_id == bindparam("hub_id"),
                             Membership.volunteer_id == bindparam("volunteer_id")))
@@ -380,21 +406,43 @@ def get_order(s: Session, hub_id: int, order_id: int) -> Order:
     return order
 
 
-def find_by_ref(s: Session, hub_id: int, ref: int) -> Order | None:
-    """The hub's order with this ref (单号), through uq_orders_hub_ref; None for a number no order of the hub has."""
+def find_by_ref(s: Session, hub_id: int, ref: int, with_volunteer: bool = False) -> Order | None:
+    """The hub's order with this ref (单号), through uq_orders_hub_ref; None for a number no order of the hub has.
+    `with_volunteer` (a rating): the membership of the order's volunteer is read with it, for volunteer_read."""
     if s.autoflush:
         s.flush()  # what a query through the session does first
-    row = _BY_REF.run(s.connection(), {"hub_id": hub_id, "ref": ref}).first()
+    row = (_BY_REF_WITH_VOLUNTEER if with_volunteer else _BY_REF).run(s.connection(), {"hub_id": hub_id,
+                                                                                      "ref": ref}).first()
     if row is None:
         return None
-    order = as_loaded(s, Order, row[:-2])
+    order = held_by_ref(s, hub_id, row[:-3] if with_volunteer else row)
     assert order is not None  # (the primary key of a row found)
-    openid, settings = row[-2:]
+    memo = s.info.get(PER_MESSAGE)
+    if memo is not None and with_volunteer and row[_VOLUNTEER_AT] is not None:  # (the row's: the membership joined)
+        memo["volunteer here", hub_id, row[_VOLUNTEER_AT]] = tuple(row[-3:])
+    return order
+
+
+def held_by_ref(s: Session, hub_id: int, part: Sequence[Any]) -> Order | None:
+    """The order of a row's BY_REF_COLUMNS (None: no order had the ref), held by the session as loaded; its orderer's
+    openid and the hub's settings kept for the message (openid_by_id, settings_for)."""
+    order = as_loaded(s, Order, part[:-2])
+    if order is None:  # (the order's id NULL: by_ref_join's LEFT JOIN found none)
+        return None
+    openid, settings = part[-2:]
     memo = s.info.get(PER_MESSAGE)
     if memo is not None:  # openid_by_id finds it here (an openid never changes)
         memo["openid", order.ordered_by_user_id] = openid
         remember_settings(s, hub_id, settings)
     found: Order = order
+    return found
+
+
+def volunteer_read(s: Session, hub_id: int, volunteer_id: int) -> tuple[Any, ...] | None:
+    """What find_by_ref(with_volunteer=True) read in this message of the volunteer's membership of the hub: (its id,
+    its status, its user's openid), NULLs for none; taken once. None when it was not read."""
+    memo = s.info.get(PER_MESSAGE)
+    found: tuple[Any, ...] | None = None if memo is None else memo.pop(("volunteer here", hub_id, volunteer_id), None)
     return found
 
 

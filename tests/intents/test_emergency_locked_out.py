@@ -22,7 +22,7 @@ LOCKED_OUT = [
 STILL_EMERGENCIES = [
     ("fire", "救命 我被锁在屋里出不去了 着火了"),
     ("medical", "救命 我被反锁在屋里出不去了"),
-    ("medical", "救命 电梯卡住了 我被困在里面"),
+    ("fire", "救命 电梯卡住了 我被困在里面"),  # 119 rescues people shut in a lift (safety.LIFT steps)
     ("medical", "救命 被锁在门外了 孩子一个人在屋里"),
     ("medical", "救命 我被锁在外面了 屋里煤气还开着"),
     ("medical", "救命 锁在门外了 老伴在里面叫不应"),

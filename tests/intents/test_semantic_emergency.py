@@ -37,8 +37,8 @@ from intents.semantic import (
 from storage.models import OutboxMessage
 from storage.models_events import Incident
 from tests.dialog import Chat
+from tests.emergency_sets import EXAMPLE_ORDER
 from tests.fake_embedder import CharEmbedder
-from tests.intents.test_semantic import ROOT
 
 FLOOD = "楼上的水哗哗往我家灌"  # the rules see no emergency in it (asserted below)
 EXAMPLES = [("water", FLOOD), ("water", "楼上的水哗哗往下灌 家里全淹了"), ("medical", "老伴突然晕倒了 叫不醒"),
@@ -82,11 +82,7 @@ def _incidents(services: Services) -> list[Incident]:
 def test_the_packaged_examples_are_the_tuning_rows_labelled_with_kinds() -> None:
     rows = packaged_emergency_examples()
     assert {label for label, _ in rows} == {*KINDS, NONE}
-    tuned = [(label, text) for path in ("emergency_tune.tsv", "emergency_tune_v2.tsv", "v3/emergency_v3_tune.tsv",
-                                        "v4/emergency_v4_tune.tsv", "v5/emergency_v5_tune.tsv",
-                                        "emergency_tune_families.tsv", "emergency_tune_indirect.tsv",
-                                        "v6/emergency_v6_tune.tsv")
-             for label, text in read_labelled(ROOT / "tests" / "data" / path) if label != "label"]
+    tuned = [(label, text) for path in EXAMPLE_ORDER for label, text in read_labelled(path) if label != "label"]
     assert rows == tuned  # copied, not read from tests/ at run time: the same rows in the same order
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.dialogue.nlu import Understanding
 from bot.serviceloop import orders
-from storage.models import User
+from storage.models import Order, User
 from storage.orderrefs import is_ref
 
 
@@ -80,18 +80,41 @@ Run = Callable[[ActionContext, Mapping[str, Any]], str]
 MAX_ORDER_ID = 2**63 - 1  # the id columns are signed 64-bit integers: no row has a bigger id
 
 
-def order_number(ac: ActionContext, data: Mapping[str, Any]) -> int:
+class NotRead:
+    """order_number's `found` when the caller did not read the order: order_number reads it."""
+
+
+NOT_READ = NotRead()
+
+
+def _typed(value: Any) -> Any:
+    """The order number as the dialogue gave it, a text of digits as the int it spells."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        return int(value)
+    return value
+
+
+def ref_of(data: Mapping[str, Any]) -> int | None:
+    """The ref (单号) the person named, when what they typed can be one (else None: order_number says why)."""
+    value = _typed(data.get("order"))
+    return value if isinstance(value, int) and not isinstance(value, bool) and is_ref(value) else None
+
+
+def order_number(ac: ActionContext, data: Mapping[str, Any], with_volunteer: bool = False,
+                 found: Order | None | NotRead = NOT_READ) -> int:
     """The order the person named, by the number they see and type (its ref, 单号) in their hub: the order's id,
     for the domain. Every chat command that names an order comes through here; orders are never found by id in the
     chat (ids are sequential: "接单 12", "接单 13"… would walk through them). A number that names no order of the
-    hub — a guess, an order's id, one no ref can be (asked of nobody) — gets the same words, whatever it is."""
+    hub — a guess, an order's id, one no ref can be (asked of nobody) — gets the same words, whatever it is.
+    `with_volunteer`: the order's volunteer's membership is read with it (orders.find_by_ref). `found`: the order
+    with the ref `ref_of(data)` as the caller read it with something else (records.by_ref_join), None for none."""
     value = data.get("order")
     if value is None:
         raise orders.OrderError("请带上订单编号，回复“我的订单”或“我的任务”查看编号。")
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
-        value = int(value)
-    number = value if isinstance(value, int) and not isinstance(value, bool) and is_ref(value) else None
-    order = orders.find_by_ref(ac.s, ac.hub_id, number) if number is not None else None
+    value = _typed(value)
+    number = ref_of(data)
+    order = None if number is None else found if not isinstance(found, NotRead) else \
+        orders.find_by_ref(ac.s, ac.hub_id, number, with_volunteer)
     if order is None:
         raise orders.OrderError(f"没有编号为 {shown(value)} 的订单，请核对编号。")
     ac.named.append(order)

@@ -8,11 +8,12 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from bot.inbox.actions.context import ActionContext, Run, order_number
+from bot.inbox.actions.context import NOT_READ, ActionContext, NotRead, Run, order_number, ref_of
 from bot.people.volunteers import ACTIVE_STATUSES
 from bot.serviceloop import edits, listings, orders, records, rerating
 from bot.serviceloop.dispatch import HELD_STATES
 from bot.serviceloop.lifecycle import OPEN_STATES
+from storage import conversations, orderrefs
 from storage.hot import Hot, as_loaded, width
 from storage.models import Membership, Order, User, Volunteer
 
@@ -48,21 +49,25 @@ _OPEN_ORDERS = (select(func.count(_ORDERS.c.id))
                 .where(_ORDERS.c.hub_id == bindparam("hub_id"), _ORDERS.c.ordered_by_user_id == _USERS.c.id,
                        _ORDERS.c.state.in_(_states(st.value for st in OPEN_STATES)))
                 .correlate(_USERS).scalar_subquery())
-_USER_WITH_OPEN_ORDERS = Hot(select(*_USERS.c, _OPEN_ORDERS, records.HUB_SETTINGS)
+# ... and the first round of the new order's 单号 (storage.orderrefs.OneRound): its INSERT reads nothing first
+_USER_WITH_OPEN_ORDERS = Hot(select(*_USERS.c, _OPEN_ORDERS, records.HUB_SETTINGS,
+                                    *orderrefs.one_round_columns(_ORDERS))
                              .where(_USERS.c.id == bindparam("user_id")))
 
 
 def submit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
     service = ac.service(str(data["service"]))
-    row = _sender_rows(ac.s, _USER_WITH_OPEN_ORDERS, {"hub_id": ac.hub_id, "user_id": ac.user_id})
+    drawn = orderrefs.OneRound.drawn()
+    row = _sender_rows(ac.s, _USER_WITH_OPEN_ORDERS, {"hub_id": ac.hub_id, "user_id": ac.user_id, **drawn.params})
     user = as_loaded(ac.s, User, row[:_N_USER])
     assert user is not None
-    open_orders, settings = row[_N_USER:]
+    open_orders, settings = row[_N_USER:_N_USER + 2]
     ac.held(user)
     records.remember_settings(ac.s, ac.hub_id, settings)
     # dispatched by the worker within seconds, not inside this passive reply (it tells them if nobody is free)
     order = orders.submit_order(ac.s, hub_id=ac.hub_id, user=ac.user, data=data, service=service, now=ac.now,
-                                dispatch_now=False, open_orders=int(open_orders or 0))
+                                dispatch_now=False, open_orders=int(open_orders or 0),
+                                ref=drawn.pick(row[_N_USER + 2:]))
     status = "正在为您联系志愿者，有人接单会马上告诉您。"
     return (f"订单{order.ref}已提交：{service.name}，{orders.when_text(order)}。\n{status}\n"
             f"查看进度回复“我的订单”，取消回复“取消订单 {order.ref}”。")
@@ -78,10 +83,19 @@ _OPEN_TASKS = (select(func.count(_HELD.c.id)).where(_HELD.c.volunteer_id == _USE
 _MEMBER = and_(_MEMBERS.c.hub_id == bindparam("hub_id"), _MEMBERS.c.volunteer_id == _USERS.c.volunteer_id)
 _USER_WITH_MEMBER = Hot(select(*_USERS.c, *_MEMBERS.c).select_from(_USERS.outerjoin(_MEMBERS, _MEMBER))
                         .where(_USERS.c.id == bindparam("user_id")))
+# 接单 and 完成 also read the order they name by its ref (bound as `ref`, NULL for none: records.by_ref_join), and 完成
+# the conversation of its orderer, whom orders.ask_rating puts in the rating
+_CONVERSATIONS = conversations.COLUMNS[0].table
+_N_BY_REF = len(records.BY_REF_COLUMNS)
+_USER_WITH_MEMBER_AND_ORDER = Hot(
+    select(*_USERS.c, *_MEMBERS.c, *records.BY_REF_COLUMNS, *conversations.COLUMNS)
+    .select_from(records.by_ref_join(_USERS.outerjoin(_MEMBERS, _MEMBER))
+                 .outerjoin(_CONVERSATIONS, _CONVERSATIONS.c.user_id == _ORDERS.c.ordered_by_user_id))
+    .where(_USERS.c.id == bindparam("user_id")))
 _USER_WITH_VOLUNTEER = Hot(
-    select(*_USERS.c, *_MEMBERS.c, *_VOLUNTEERS.c, _OPEN_TASKS)
-    .select_from(_USERS.outerjoin(_MEMBERS, _MEMBER)
-                 .outerjoin(_VOLUNTEERS, _VOLUNTEERS.c.id == _MEMBERS.c.volunteer_id))
+    select(*_USERS.c, *_MEMBERS.c, *_VOLUNTEERS.c, _OPEN_TASKS, *records.BY_REF_COLUMNS)
+    .select_from(records.by_ref_join(_USERS.outerjoin(_MEMBERS, _MEMBER)
+                                     .outerjoin(_VOLUNTEERS, _VOLUNTEERS.c.id == _MEMBERS.c.volunteer_id)))
     .where(_USERS.c.id == bindparam("user_id")))
 
 
@@ -94,20 +108,44 @@ def _member(ac: ActionContext) -> Membership | None:
     return as_loaded(ac.s, Membership, row[_N_USER:])
 
 
-def _member_with_volunteer(ac: ActionContext) -> tuple[Membership | None, int]:
-    """The sender's membership of this hub with their volunteer row and how many tasks they hold, read with their
-    user row in one statement: 接单 needs them all (the volunteer's age and name, the task limit), and holding the
-    rows here keeps them in the session's identity map for orders.accept's s.get."""
-    row = _sender_rows(ac.s, _USER_WITH_VOLUNTEER, {"hub_id": ac.hub_id, "user_id": ac.user_id})
+def _found(ac: ActionContext, ref: int | None, part: tuple[Any, ...]) -> Order | None | NotRead:
+    """order_number's `found`: the order of records.BY_REF_COLUMNS' part of a row read with the ref `ref`."""
+    return NOT_READ if ref is None else records.held_by_ref(ac.s, ac.hub_id, part)
+
+
+def _member_and_order(ac: ActionContext, ref: int | None) -> tuple[Membership | None, Order | None | NotRead,
+                                                                   tuple[Any, ...]]:
+    """_member, with the order of the hub with ref `ref` (order_number's `found`) and the conversation row of its
+    orderer (storage.conversations.COLUMNS; NO_ROW for none) in the same statement."""
+    row = _sender_rows(ac.s, _USER_WITH_MEMBER_AND_ORDER, {"hub_id": ac.hub_id, "user_id": ac.user_id, "ref": ref})
     member_end = _N_USER + _N_MEMBER
+    order_end = member_end + _N_BY_REF
     user = as_loaded(ac.s, User, row[:_N_USER])
     assert user is not None
     ac.held(user)
     member = as_loaded(ac.s, Membership, row[_N_USER:member_end])
-    vol = as_loaded(ac.s, Volunteer, row[member_end:member_end + _N_VOLUNTEER])
+    found = _found(ac, ref, row[member_end:order_end])
+    conversation = tuple(row[order_end:])
+    return member, found, conversation if conversation[0] is not None else conversations.NO_ROW
+
+
+def _member_with_volunteer(ac: ActionContext, ref: int | None) -> tuple[Membership | None, int,
+                                                                         Order | None | NotRead]:
+    """The sender's membership of this hub with their volunteer row and how many tasks they hold, read with their
+    user row in one statement: 接单 needs them all (the volunteer's age and name, the task limit), and holding the
+    rows here keeps them in the session's identity map for orders.accept's s.get. With them the order of the hub with
+    ref `ref` (order_number's `found`)."""
+    row = _sender_rows(ac.s, _USER_WITH_VOLUNTEER, {"hub_id": ac.hub_id, "user_id": ac.user_id, "ref": ref})
+    member_end = _N_USER + _N_MEMBER
+    tasks_at = member_end + _N_VOLUNTEER
+    user = as_loaded(ac.s, User, row[:_N_USER])
+    assert user is not None
+    ac.held(user)
+    member = as_loaded(ac.s, Membership, row[_N_USER:member_end])
+    vol = as_loaded(ac.s, Volunteer, row[member_end:tasks_at])
     if vol is not None:
         ac.named.append(vol)
-    return member, int(row[-1] or 0)
+    return member, int(row[tasks_at] or 0), _found(ac, ref, row[tasks_at + 1:])
 
 
 def _listed(ac: ActionContext, index: int) -> int:
@@ -136,10 +174,11 @@ def _placed_by(ac: ActionContext, order: Order) -> str:
 
 
 def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    member, open_tasks = _member_with_volunteer(ac)
+    listed = data.get("listed") is not None
+    member, open_tasks, found = _member_with_volunteer(ac, None if listed else ref_of(data))
     if member is None or member.status not in ACTIVE_STATUSES:
         raise orders.NotAVolunteerError()  # before the order is looked up: its number says nothing to a stranger
-    oid = _listed(ac, int(data["listed"])) if data.get("listed") is not None else order_number(ac, data)
+    oid = _listed(ac, int(data["listed"])) if listed else order_number(ac, data, found=found)
     service = _service_of(ac, oid)
     order = orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=service,
                           member=member, open_tasks=open_tasks)
@@ -150,12 +189,13 @@ def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def complete(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = order_number(ac, data)
+    # the order read with the sender's membership, and the conversation of its rater (asked to rate)
+    member, found, rater_conversation = _member_and_order(ac, ref_of(data))
+    oid = order_number(ac, data, found=found)
     hours = float(data["hours"])
-    member = _member(ac)
     order = orders.complete(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, hours=hours, now=ac.now,
                             service=_service_of(ac, oid), member=member, member_known=True,
-                            within_time_worked=True)
+                            within_time_worked=True, rater_conversation=rater_conversation)
     return f"辛苦了！订单{order.ref}已记录服务{hours:g}小时，等居民确认评价后计入时长和积分。"
 
 
@@ -200,7 +240,7 @@ def edit_order(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def rate(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    oid = order_number(ac, data)
+    oid = order_number(ac, data, with_volunteer=True)  # (the volunteer's membership with it: credited and told)
     hearts = int(data["hearts"])
     orders.rate(ac.s, hub_id=ac.hub_id, user=ac.sender, order_id=oid, hearts=hearts, now=ac.now,
                 service=_service_of(ac, oid))
@@ -229,7 +269,11 @@ def comment(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 def human_handover(ac: ActionContext, data: Mapping[str, Any]) -> str:
     """Tell the hub's staff that someone asked for a person; the dialogue already answered them."""
-    orders.notify_staff(ac.s, ac.hub_id, f"居民{ac.nickname or ''}请求人工服务，请到管理后台的“人工服务”里回复。",
+    complaint = str(data.get("complaint") or "")
+    topic = str(data.get("topic") or "投诉")
+    about = (f"{topic}{'（订单' + str(data['order']) + '）' if data.get('order') else ''}：“{complaint}”，已转人工服务"
+             if complaint else "请求人工服务")
+    orders.notify_staff(ac.s, ac.hub_id, f"居民{ac.nickname or ''}{about}，请到管理后台的“人工服务”里回复。",
                         ac.now, key=f"human:{ac.openid}:{data.get('at', '')}")
     return ""
 

@@ -123,3 +123,11 @@ def test_the_ledger_names_who_was_served(chat: Chat, services: Any, tmp_path: Pa
     header = next(r for r in rows if "服务对象" in r)
     record = rows[rows.index(header) + 1]
     assert record[header.index("服务对象")] == "居民138****5678"
+
+
+def test_points_shown_to_staff_carry_no_chat_instruction(chat: Chat, services: Any) -> None:
+    # outside tester out9: `points show` ended with the chat's "兑换积分请回复“兑换”"
+    _accepted(chat, services)
+    shown = run_cli(services, "points", "show", "1")
+    assert shown.exit_code == 0 and "积分余额" in shown.output, shown.output
+    assert "请回复" not in shown.output

@@ -324,3 +324,10 @@ def test_a_subscription_account_has_one_mass_send_a_day(people: dict[str, int], 
         send(services, "all-subscribers", "另一条通知")
     clock.advance(days=1)
     send(services, "all-subscribers", "另一条通知")  # the next day it goes
+
+
+def test_a_segment_reads_as_words_for_staff() -> None:
+    # outside tester out9: the console's 群发 list and `broadcast status` showed team:haircut, all-subscribers
+    assert broadcasts.segment_words("all-subscribers") == "全部关注者"
+    assert broadcasts.segment_words("team:haircut", "爱心理发队") == "服务队：爱心理发队"
+    assert broadcasts.segment_words("community:幸福小区") == "小区：幸福小区"

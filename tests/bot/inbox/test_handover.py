@@ -242,3 +242,23 @@ def test_a_hand_back_while_a_message_is_stepped_lets_the_bot_answer_it(any_db_ur
     clock.advance(days=91)
     assert kept >= 5 and handover.prune(svc) == kept and _messages(svc) == []
     svc.close()
+
+
+def test_the_office_phone_is_answered_while_handed_over_and_the_handover_stays(chat: Chat, services: Services) -> None:
+    # outside tester out9: "社区电话多少" while waiting for staff got no reply at all
+    chat.say(RESIDENT, "人工服务")
+    reply = chat.say(RESIDENT, "社区电话多少")
+    assert reply is not None and "0571-88886666" in reply
+    reply = chat.say(RESIDENT, "你们几点下班")
+    assert reply is not None and "工作日 8:30-17:30" in reply
+    assert _state(services) == "HUMAN" and _open(services) is not None
+    assert ("resident", "社区电话多少") in _messages(services)  # kept for staff as any other message
+
+
+def test_a_complaint_reaches_staff_with_its_words(chat: Chat, services: Services) -> None:
+    # outside tester out9: staff were told only "居民请求人工服务", not what the complaint was
+    chat.wanted()
+    reply = chat.say(RESIDENT, "太差了 头发剪得乱七八糟 根本没法出门")
+    assert reply is not None and "受委屈" in reply
+    got = chat.wanted()
+    assert any("投诉" in t and "头发剪得乱七八糟" in t for t in got.get(STAFF_OPENID, [])), got

@@ -35,7 +35,12 @@ from tests.bot.scale.seeding import Counter, counting
 # both events, the rated volunteer's membership and openid are read once and their hours in one statement.
 # CONFIRM 10 -> 9: the new order's 单号 is drawn with its width's count in one statement (storage.orderrefs).
 # Then one fewer each: the hub's settings come as a column of the order's read by ref (of the sender's row, confirm).
-CONFIRM, ACCEPT, COMPLETE, RATE = 8, 13, 10, 13
+# COMPLETE 10 -> 9: the rater's conversation (ask_rating) is read with the volunteer's membership
+# (storage.conversations' `known`), not on its own. RATE 13 -> 12: the rated volunteer's membership and openid come
+# with the order by its ref (records.find_by_ref's with_volunteer). ACCEPT 13 -> 12 (11 -> 10 sent), COMPLETE 9 -> 8:
+# the order they name comes with the sender's row (records.by_ref_join), and 完成's rater's conversation with it.
+# CONFIRM 8 -> 7: the first round of the new order's 单号 comes with the sender's row (storage.orderrefs.OneRound).
+CONFIRM, ACCEPT, COMPLETE, RATE = 7, 12, 8, 12
 # A new resident's first message (the sentence, to the confirmation): the read comes with the hub's facts (no second
 # read), and on PostgreSQL the user, their conversation and the dedupe row are one statement in autocommit; SQLite
 # writes the three rows in a transaction. Before: 5 on both.
@@ -119,8 +124,9 @@ def test_an_order_through_the_chat_costs_few_statements_and_no_savepoint(svc: Se
         found = steps[step]
         assert len(found) <= most, (step, len(found), [sql[:80] for sql, _ in found.statements])
         assert not _sent(found, "SAVEPOINT"), step
-        # the order the message names is read once (by its ref), then found in the session by its id
-        assert len(_sent(found, "WHERE orders.hub_id = ")) == 1, step  # (with the orderer's openid, joined)
+        # the order the message names is read once (by its ref), then found in the session by its id (接单 and 完成
+        # read it with the sender's row: records.by_ref_join)
+        assert len(_sent(found, "orders.ref = ")) == 1, step  # (with the orderer's openid, joined)
         assert not _sent(found, "FROM orders WHERE orders.id"), step
     assert not _sent(steps["接单"], "FROM volunteers WHERE volunteers.id")  # came with the membership
     for step in ("接单", "完成", "rating"):

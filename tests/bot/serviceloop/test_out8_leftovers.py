@@ -68,3 +68,32 @@ def test_a_service_changed_in_chat_is_offered_again_by_the_worker_not_in_the_rep
     after = events[[t for t, _ in events].index("service_change"):]
     assert [t for t, _ in after] == ["service_change", "requeue", "dispatch"]  # the dispatch: the worker's run
     assert order.service_code == "repair" and order.state == "dispatched"
+
+
+def test_a_ledger_row_is_as_long_as_its_hours(chat: Chat, services: Any) -> None:
+    # outside tester out9: an urgent order done at once was exported as 09:12-09:13 for 0.5 hours
+    verify_dialog(chat, [(R, "尽快来帮我理个发 幸福小区2号楼1单元302 13812345678", "请核对"), (R, "1", "已提交"),
+                         (B1, "接单 #1", "接单成功")])
+    chat.clock.advance(minutes=1)
+    verify_dialog(chat, [(B1, "完成 #1 0.5", "辛苦了")])
+    chat.deliver()
+    verify_dialog(chat, [(R, "5", "5颗心")])
+    with services.sessions() as s:
+        record = s.execute(select(ServiceRecord)).scalar_one()
+        started, ended = as_utc(record.started_at), as_utc(record.ended_at)
+    assert (ended - started).total_seconds() == 0.5 * 3600
+
+
+def test_more_to_do_on_an_urgent_order_just_accepted_reaches_its_volunteer(chat: Chat, services: Any) -> None:
+    # outside tester out9: "再加一样" right after 接单 of a 尽快 order was refused as "服务已经开始了"
+    verify_dialog(chat, [(R, "尽快来帮我理个发 幸福小区2号楼1单元302 13812345678", "请核对"), (R, "1", "已提交"),
+                         (B1, "接单 #1", "接单成功")])
+    chat.deliver()
+    reply = chat.say(R, "再加一样 顺便帮我老伴也理一下") or ""
+    if "回复 1" in reply:  # asked to confirm the addition
+        reply = chat.say(R, "1") or ""
+    assert "已经开始了" not in reply, reply
+    with services.sessions() as s:
+        (order,) = s.execute(select(Order)).scalars()
+    assert "老伴" in (order.details or "")
+    assert any("老伴" in t for t in chat.deliver().get(B1, []))
