@@ -35,7 +35,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "order_create": "代客下单", "order_rate": "代录评价",
     "volunteer_status": "改志愿者状态", "event_add": "新增活动", "event_move": "改活动时间", "event_cancel": "取消活动",
     "event_generate": "按规则生成活动", "broadcast_create": "新建群发", "callout_start": "发起紧急召集",
-    "callout_close": "结束紧急召集", "incident_open": "记录异常", "incident_handled": "异常已处理",
+    "callout_close": "结束紧急召集", "incident_open": "记录紧急事件", "incident_handled": "紧急事件已处理",
     "catalogue_save": "保存服务目录", "example_add": "新增说法", "example_remove": "撤销说法",
     "example_restore": "恢复说法", "ledger_export": "导出台账", "outbox_resend": "重发消息",
     "outbox_dead": "消息发送失败", "outbox_undelivered": "消息未送达", "outbox_told": "登记电话告知",
@@ -51,7 +51,7 @@ ACTION_WORDS: Mapping[str, str] = {
 # what an audit row is about (AuditLog.subject is "<kind>:<id>")
 SUBJECT_WORDS: Mapping[str, str] = {
     "order": "订单", "volunteer": "志愿者", "staff": "账号", "event": "活动", "events": "活动", "user": "居民",
-    "outbox": "消息", "incident": "异常", "broadcast": "群发", "callout": "紧急召集", "catalogue": "服务目录",
+    "outbox": "消息", "incident": "紧急事件", "broadcast": "群发", "callout": "紧急召集", "catalogue": "服务目录",
     "example": "说法", "ledger": "台账", "hub": "站点", "team": "服务队", "merchant": "商家",
 }
 

@@ -65,3 +65,10 @@ def test_details_in_words() -> None:
     assert words.details_in_words({"service": "haircut", "volunteer_id": 4, "hours": 1.5},
                                   volunteer_name=lambda vid: f"张师傅（{vid}）",
                                   service_name=lambda code: "理发") == "服务：理发，志愿者：张师傅（4），时长：1.5小时"
+
+
+def test_an_emergency_reads_as_one_in_the_audit_log() -> None:
+    # outside tester out9: an emergency was written "记录异常 异常1"
+    assert words.action_in_words("incident_open") == "记录紧急事件"
+    assert words.action_in_words("incident_handled") == "紧急事件已处理"
+    assert words.subject_in_words("incident:1") == "紧急事件1"
