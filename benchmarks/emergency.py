@@ -8,7 +8,8 @@ emergency_tune_families.tsv, emergency_tune_indirect.tsv and the outside-written
 tests/data/v6/emergency_v6_tune.tsv and tests/data/v8/emergency_v8_tune.tsv: tests/emergency_sets.py),
 listing their misses, wrong kinds and false alarms unless ``--quiet``,
 and on the held-out sets (tests/data/emergency_heldout.tsv, tests/data/heldout_v2/emergencies.tsv and
-tests/data/v3/ to v7/ emergency_v*_heldout.tsv) when they exist.
+tests/data/v3/ to v7/ and v9/ emergency_v*_heldout.tsv) when they exist; ``--heldout-only`` scores those alone
+(``--set NAME`` only the one whose directory or file name is NAME, e.g. ``--set v9``).
 The held-out sets are blind: for them only
 aggregate figures are printed, never a text or which line failed.
 
@@ -48,7 +49,8 @@ HELDOUT_V4 = DATA / "v4" / "emergency_v4_heldout.tsv"  # outside-written, blind
 HELDOUT_V5 = DATA / "v5" / "emergency_v5_heldout.tsv"  # outside-written, blind
 HELDOUT_V6 = DATA / "v6" / "emergency_v6_heldout.tsv"  # outside-written, blind (tests/data/v6/README.md)
 HELDOUT_V7 = DATA / "v7" / "emergency_v7_heldout.tsv"  # outside-written, blind, all held out (tests/data/v7/README.md)
-HELDOUTS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4, HELDOUT_V5, HELDOUT_V6, HELDOUT_V7)
+HELDOUT_V9 = DATA / "v9" / "emergency_v9_heldout.tsv"  # outside-written, blind, all held out (tests/data/v9/README.md)
+HELDOUTS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4, HELDOUT_V5, HELDOUT_V6, HELDOUT_V7, HELDOUT_V9)
 LABELS = (*KINDS, "none")
 
 
@@ -207,8 +209,10 @@ def semantic_paths(args: argparse.Namespace) -> int:
     store = Table()
     examples = packaged_emergency_examples()
     vectors = store.embed([t for _, t in examples])
-    sets = [(path, False) for path in TUNES] + [
+    sets = [(path, False) for path in TUNES if not args.heldout_only] + [
         (path, True) for path in HELDOUTS if not args.tune_only]
+    if args.set:
+        sets = [(path, blind) for path, blind in sets if args.set in (path.parent.name, path.stem)]
     packaged = load_linear(model.name)
     print("| set | n (emergencies / none) | rules: recall / false alarms | + second opinion | + dismissal of weak "
           "hits | + linear classifier (the bot's path) |")
@@ -256,13 +260,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quiet", action="store_true", help="aggregate figures only, also for the tuning set")
     parser.add_argument("--tune-only", action="store_true", help="skip the held-out set (while tuning)")
+    parser.add_argument("--heldout-only", action="store_true", help="skip the tuning sets")
+    parser.add_argument("--set", help="score only the set whose directory or file name (without .tsv) is this")
     parser.add_argument("--semantic", action="store_true",
                         help="the bot's path: rules, + semantic second opinion, + its dismissal of weak hits")
     args = parser.parse_args(argv)
     if args.semantic:
         return semantic_paths(args)
     detect_emergency("预热")  # build the converter and the typo index outside the timings
-    for path in TUNES:
+    for path in () if args.heldout_only else TUNES:
+        if args.set and args.set not in (path.parent.name, path.stem):
+            continue
         if not path.exists():
             print(f"== tune ({path.relative_to(ROOT)}): not present, skipped")
             continue
@@ -271,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.quiet:
             print_details(tune)
     for path in HELDOUTS:
+        if args.set and args.set not in (path.parent.name, path.stem):
+            continue
         if args.tune_only:
             print(f"== held-out ({path.relative_to(ROOT)}): skipped (--tune-only)")
         elif path.exists():

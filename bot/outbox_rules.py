@@ -181,6 +181,7 @@ KEY_PREFIXES: dict[str, tuple[Notice, str, str]] = {
     "support-needed": (Notice.STAFF_TODO, "待配套", "order"),
     "low-rating": (Notice.STAFF_TODO, "待回访", "order"),
     "escalate": (Notice.STAFF_TODO, "待派单", "order"),
+    "repeat": (Notice.STAFF_TODO, "待安排", "order"),  # a visit said to repeat (每周三): staff arrange the rest
     "applied": (Notice.STAFF_TODO, "待审核", ""),
     "human": (Notice.STAFF_TODO, "待回复", ""),
     "redeemed-merchant": (Notice.POINTS, "已核销", ""),

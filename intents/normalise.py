@@ -55,6 +55,12 @@ DIALECT_REWRITES: tuple[tuple[str, str], ...] = (
     ("弄不来", "不会弄"),
     ("整不来", "不会弄"),
     ("搞不来", "不会弄"),
+    # Cantonese 嚟 "come", 快啲 "quicker", 水喉 "water pipe/tap", 整水喉 "fix the pipe", 冲凉 "shower"
+    ("整下水喉", "修下水管"),
+    ("整水喉", "修水管"),
+    ("水喉", "水管"),
+    ("快啲", "快点"),
+    ("嚟", "来"),
 )
 # 额/偶 meaning "I": only at the start of the text or a clause, and before a verb-like word.
 _E_AS_I = re.compile(r"(^|[\s,.!?;:，。！？；：、])[额偶](?=[想要家们是的一需能也都得在去来们给这那])")

@@ -21,7 +21,8 @@ RATING_WORDS: tuple[tuple[str, int], ...] = (
     ("零分", 0), ("没来", 0),
 )
 _NUMBER = r"([0-9零〇一二两三四五六七八九十]+)"
-_COUNTED = re.compile(rf"{_NUMBER}\s*(?:颗|个)?\s*(?:心|星|分(?!钟)|颗)")  # "来晚了20分钟" counts no points
+# 五粒心 (Cantonese 粒); "来晚了20分钟" counts no points
+_COUNTED = re.compile(rf"{_NUMBER}\s*(?:颗|个|粒|只)?\s*(?:心|星|分(?!钟)|颗)")
 # "十分感谢" / "十分满意": 十分 the adverb (very), not ten points; "十分" said alone is out of range all the same.
 _ADVERB_SHIFEN = re.compile(r"十分(?=[\u4e00-\u9fff])")
 _BARE = re.compile(rf"^{_NUMBER}$")

@@ -55,6 +55,10 @@ RELATIVE_DAYS: tuple[tuple[str, int, str | None], ...] = (
     ("今日", 0, None),
     ("今早", 0, "早上"),
     ("今晚", 0, "晚上"),
+    # Cantonese 听日 / 听朝 / 听晚 (明天, 明早, 明晚): before 今日, which 听日 does not contain but reads past
+    ("听日", 1, None),
+    ("听朝", 1, "早上"),
+    ("听晚", 1, "晚上"),
     # Wu and southern speech: 后日 (后天), 明朝 / 今朝 (明天 / 今天)
     ("后日", 2, None),
     ("过两天", 2, None),
@@ -325,6 +329,40 @@ def parse_time(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDO
     if asap:
         return TimeResult("asap", now, urgent_end(now, urgent_window, urgent_night), asap.group(0), (asap.span(),))
     return TimeResult("unclear")
+
+
+# -- a visit that repeats (每周三, 每天中午送饭): the first one is booked, the repeat is told to staff ----------------
+
+_DAY_CHAR = r"[一二三四五六日天1-7]"
+# on named weekdays: 每周三, 每个星期二和星期四, 每周一到周五 (read on prepare(text), where 礼拜 is 星期)
+_REPEAT_WEEKDAYS = re.compile(rf"每(?:个)?(?:星期|周)({_DAY_CHAR}"
+                              rf"(?:(?:[、,，和跟及与/]|到|至)?(?:星期|周)?{_DAY_CHAR})*)")
+_REPEAT_FORTNIGHTLY = re.compile(r"每隔一(?:个)?(?:星期|周)|隔(?:一)?(?:个)?(?:星期|周)|每两(?:个)?(?:星期|周)")
+_REPEAT_WEEKLY = re.compile(r"每(?:个)?(?:星期|周)(末)?")
+# every day or month only where it says when to come or what to do (我每天都一个人在家 describes, it books nothing)
+_REPEAT_DAILY = re.compile(r"(每天|天天|每日|每个?月|隔(?:一)?天|每隔一天)(?=(?:都|的|要|能|给|就|请|让)?"
+                           r"(?:早上|上午|中午|下午|晚上|傍晚|晌午|\d|[一二两三四五六七八九十]{1,3}点|来|送|帮|上门|过来|"
+                           r"陪|打扫|做|理发|剪|量|按|换|收拾|买|跑))")
+
+
+def repeat_said(text: str) -> tuple[str, tuple[int, int]] | None:
+    """A visit said to repeat, in plain words ("每周三", "每周二和周四", "每天", "隔一天", "每两周", "每月"), and
+    where it was said (offsets in ``text``, a prepare()d text); None when the text books one visit. The parser reads the
+    first visit's day from the same words (每周三 -> the next Wednesday)."""
+    m = _REPEAT_WEEKDAYS.search(text)
+    if m:
+        return "每周" + m.group(1).replace("星期", "周").replace("天", "日"), m.span()
+    m = _REPEAT_FORTNIGHTLY.search(text)
+    if m:
+        return "每两周", m.span()
+    m = _REPEAT_WEEKLY.search(text)
+    if m:
+        return ("每个周末" if m.group(1) else "每周"), m.span()
+    m = _REPEAT_DAILY.search(text)
+    if m:
+        said = m.group(1)
+        return ("每月" if "月" in said else "隔一天" if "隔" in said else "每天"), m.span()
+    return None
 
 
 def urgent_end(now: datetime, window: timedelta = URGENT_WINDOW,

@@ -12,7 +12,7 @@ from intents.commands import Command, parse_choice, parse_command
 from intents.idcard import hide_numbers
 from intents.matcher import Matcher, MatchResult
 from intents.phone import find_phone
-from intents.timeparse import URGENT_NIGHT, URGENT_WINDOW, TimeResult, parse_time, prepare
+from intents.timeparse import URGENT_NIGHT, URGENT_WINDOW, TimeResult, parse_time, prepare, repeat_said
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,7 @@ class Slots:
     phone: str | None
     rest: str  # the request as said, without the time, address and phone (and the words introducing them)
     same_address_as_last: bool = False
+    repeat: str = ""  # a visit said to repeat, in plain words (timeparse.repeat_said: "每周三"); "" for one visit
 
 
 def extract_slots(text: str, now: datetime, urgent_window: timedelta = URGENT_WINDOW,
@@ -64,9 +65,12 @@ def extract_slots(text: str, now: datetime, urgent_window: timedelta = URGENT_WI
     phone = find_phone(prepared)
     if phone is not None:
         _blank(chars, _back(prepared, phone[1], _BEFORE_PHONE), phone[2])
+    repeat = repeat_said("".join(chars))
     time = parse_time("".join(chars), now, urgent_window, urgent_night)
     for start, end in time.spans:
         _blank(chars, _back("".join(chars), start, _BEFORE_TIME), end)
+    if repeat is not None:  # "每周三": the 每 with the day, not a leftover 每 in the request
+        _blank(chars, *repeat[1])
     left = "".join(chars)
     same = SAME_AS_LAST.search(left)
     if same:
@@ -76,7 +80,7 @@ def extract_slots(text: str, now: datetime, urgent_window: timedelta = URGENT_WI
     if found is not None:
         _blank(chars, _back(left, found.start, _BEFORE_ADDRESS), found.end)
     return Slots(time, found.text if found else None, phone[0] if phone else None, _rest("".join(chars)),
-                 same is not None)
+                 same is not None, repeat[0] if repeat else "")
 
 
 _TAKEN = "\x00"  # a character taken out with a slot: the words either side of it join up again

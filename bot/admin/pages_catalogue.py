@@ -32,6 +32,7 @@ from bot.admin.context import (
 )
 from bot.admin.forms import REQUIRED, ActionForm, ServiceForm
 from intents.catalogue import CatalogueError, catalogue_from_mapping
+from storage.models import Team
 from storage.models_admin import CatalogueVersion
 
 SOURCES = {"correction": "纠正订单", "console": "手工添加"}
@@ -50,7 +51,15 @@ def catalogue_page() -> str:
         version = store.latest_version(s, hub_id())
         history = [{"version": v.version, "note": v.note or "", "by": v.created_by, "at": v.created_at,
                     "count": len(v.data.get("service", []))} for v in store.versions(s, hub_id())]
-    items = [{"code": sv.code, "name": sv.name, "team": sv.team, "at_home": sv.at_home,
+        # who is offered a service's orders: the hub's own teams that serve it (dispatch reads Team.services), not
+        # the catalogue's suggested team name (only a default for registration)
+        serving: dict[str, list[str]] = {}
+        for name, codes in s.execute(select(Team.name, Team.services).where(Team.hub_id == hub_id())
+                                     .order_by(Team.id)):
+            for code in codes or ():
+                serving.setdefault(str(code), []).append(name)
+    items = [{"code": sv.code, "name": sv.name, "teams": "、".join(serving.get(sv.code, ())),
+              "suggested": sv.team, "at_home": sv.at_home,
               "duration": sv.duration_minutes, "keywords": "、".join(sv.keywords[:8]),
               "examples": len(sv.examples)} for sv in cat]
     return render_template("admin/catalogue.html", items=items, version=version, history=history,

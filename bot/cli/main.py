@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -320,8 +321,60 @@ def click_error_line(exc: click.ClickException) -> str:
     if isinstance(exc, click.UsageError):
         ctx = exc.ctx
         command = ctx.command_path if ctx is not None else "leifeng"
-        return f"错误: 命令写得不对（{exc.format_message()}）。用 {command} --help 看怎么写。"
+        return f"错误: 命令写得不对（{usage_words(exc)}）。用 {command} --help 看怎么写。"
     return f"错误: {exc.format_message()}"
+
+
+def usage_words(exc: click.UsageError) -> str:
+    """What was wrong with a mistyped command, in Chinese (click's own words are English): the option or argument
+    it names, and click's close matches."""
+    ctx = exc.ctx
+    if isinstance(exc, click.NoSuchOption):
+        near = f"，是不是 {'、'.join(exc.possibilities)}" if exc.possibilities else ""
+        return f"没有 {exc.option_name} 这个选项{near}"
+    if isinstance(exc, click.BadOptionUsage):
+        return f"{exc.option_name} 后面要跟一个值"
+    if isinstance(exc, click.MissingParameter | click.BadParameter) and exc.param is not None:
+        hint = exc.param_hint if isinstance(exc.param_hint, str) else \
+            exc.param.get_error_hint(ctx) if ctx is not None else exc.param.name or ""
+        if isinstance(exc, click.MissingParameter):
+            return f"少了{'参数' if isinstance(exc.param, click.Argument) else '选项'} {hint}"
+        typed = _TYPED.search(exc.message)
+        return f"{hint} 的值不对" + (f"（写的是 {typed.group(1) or typed.group(2)}）" if typed else "") + \
+            f"，{_wanted(exc.param.type)}"
+    name = getattr(exc, "command_name", None)  # click.NoSuchCommand (click 8.4 and later)
+    if isinstance(name, str):
+        close = getattr(exc, "possibilities", None)
+        return f"没有 {name} 这个命令" + (f"，是不是 {'、'.join(close)}" if close else "")
+    no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.2 and later
+    if isinstance(exc, no_args) and ctx is not None and isinstance(ctx.command, click.Group):
+        return "要写出子命令：" + "、".join(ctx.command.list_commands(ctx))
+    return exc.format_message()
+
+
+# the value in click's message of a bad one: "'abc' is not a valid integer.", "99999 is not in the range 0<=x<=65535."
+_TYPED = re.compile(r"^'([^']*)'|^(\S+) is not")
+
+
+def _wanted(kind: click.ParamType[Any]) -> str:
+    if isinstance(kind, click.IntRange) and (kind.min is not None or kind.max is not None):
+        low = "" if kind.min is None else f"{kind.min}"
+        high = "" if kind.max is None or kind.max > 10**9 else f"{kind.max}"  # (an id's range: no real bound)
+        if low == "1" and not high:
+            return "要写正整数（如 123456）"
+        return f"要写{low}到{high}之间的整数" if low and high else f"要写不小于{low}的整数" if low else \
+            f"要写不大于{high}的整数"
+    if isinstance(kind, click.Choice):
+        return "只能是 " + "、".join(str(c) for c in kind.choices)
+    if isinstance(kind, click.types.IntParamType | click.IntRange):
+        return "要写整数（如 123456）"
+    if isinstance(kind, click.types.FloatParamType | click.FloatRange):
+        return "要写数字（如 1.5）"
+    if isinstance(kind, click.DateTime):
+        return "要写日期（如 " + "、".join(kind.formats[:2]) + "）"
+    if isinstance(kind, click.Path):
+        return "要写一个存在的文件或目录"
+    return f"要写{kind.name}"
 
 
 def one_line(exc: Exception) -> str:

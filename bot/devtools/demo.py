@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, text
 from werkzeug.serving import make_server
@@ -87,12 +88,16 @@ def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
     url = f"sqlite:///{db_path or workdir / 'demo.db'}"
     upgrade(url)
     fake = FakeWeChatServer().start()
+    # the webhook's port is known before the app exists, so the links the demo shows (.ics files) name it
+    apps: list[Any] = []
+    server = make_server("127.0.0.1", 0, lambda environ, start: apps[0](environ, start), threaded=True)
     # development: the demo's made-up token and the published secret key are fine on loopback
     config = load_config({"env": "development", "database_url": url, "wechat_api_base_url": fake.url,
                           "wecom_robot_base_url": fake.url,
                           "wechat_token": "demo-token", "wechat_appid": "wxdemo0000000001",
                           "wechat_secret": "demo-secret", "wechat_notice_template_id": "TPL_DEMO_NOTICE",
                           "wechat_aes_key": "", "dispatch_every_seconds": 0.2,
+                          "public_url": f"http://127.0.0.1:{server.server_port}",
                           # no WeChat waits on the demo's loopback call: a reply that is slow on a loaded machine is
                           # still the passive reply (the scripted run checks it), not an outbox message
                           "reply_budget_seconds": 120.0}, environ={})
@@ -100,7 +105,7 @@ def run_demo(*, interactive: bool, db_path: str | None = None) -> int:
     if not seed(services):
         print(f"数据库 {url} 里已有演示社区，直接接着用（不再重复放示例数据）。")
     fake.adopt_users(services.sessions)  # the sample volunteers and staff follow the account
-    server = make_server("127.0.0.1", 0, create_app(services=services), threaded=True)
+    apps.append(create_app(services=services))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     worker = Worker(services, interval=0.2)
     worker.start()

@@ -77,7 +77,9 @@ def asks_who_comes(text: str, open_orders: tuple[OpenOrder, ...] | None) -> bool
 
 # "志愿者咋还没来 催一下" / "催催" / "师傅怎么还没来": the volunteer holding the order nudged (the edge,
 # bot.serviceloop.nudges: once per half hour); "给我王师傅的电话": who comes, the phone masked, and that relay offered.
-HURRY = re.compile(r"催(?:一下|一催|催|下|他|她|一声)|帮我催|^催$|快点来|快点儿来|"
+HURRY = re.compile(r"催(?:一下|一催|催|下|他|她|一声)|帮我催|^催$|"
+                   # not 快点来人修下水管: a new request in a hurry
+                   r"快点儿?来(?!人?(?:帮我|给我|帮)?(?:修|通|换|装|弄|整|看|剪|理|打扫|送|买))|"
                    r"(?:人|师傅|志愿者|他|她)?(?:怎么|咋|为什么|为啥)(?:还)?(?:没|没有|不)(?:来|到)")
 VOLUNTEER_PHONE = re.compile(r"(?:师傅|志愿者|接单的人?|来的人)(?:的)?(?:电话|手机|手机号|号码|联系方式)"
                              r"|(?:怎么|咋|如何)(?:联系|找)(?:到)?(?:师傅|志愿者|他|她)")

@@ -106,7 +106,7 @@ def _hour_number(token: str | None) -> float | None:
 def read_hours(text: str) -> float | None:
     """How many hours a volunteer says a service took ("2", "一个半小时", "半个钟头", "1小时20分钟", "90分钟"),
     or None if the text says no such thing."""
-    stripped = text.strip().rstrip("。.!！").lower()
+    stripped = text.strip().rstrip("。.!！").lower().replace("俩", "两").replace("仨", "三")  # 俩钟头: two hours
     if re.search(r"[\d零一二两三四五六七八九十]\s+[\d零一二两三四五六七八九十]", stripped):
         return None  # "2 20": two numbers, not one length of time
     compact = re.sub(r"\s+", "", stripped)

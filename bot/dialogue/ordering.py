@@ -110,7 +110,9 @@ MORE = "more"
 # After an order with more to come is submitted: the next one offered ({"more", "from": the slots it keeps, "at"}).
 NEXT_ORDER = "next_order"
 # What the next of several orders keeps of the one before: the same time, place, phone and person.
-CARRIED = ("time_kind", "start", "end", "address", "lat", "lng", "phone", "no_phone", "for")
+CARRIED = ("time_kind", "start", "end", "address", "lat", "lng", "phone", "no_phone", "for", "repeat")
+# A visit said to repeat ("每周三", intents.timeparse.repeat_said): the first is booked, staff are told the rest.
+REPEAT = "repeat"
 # Slots of the draft that a new time replaces together.
 TIME_KEYS = ("time_kind", "start", "end")
 # The last answers' loose ends, dropped once the question they belonged to is answered.
@@ -146,13 +148,20 @@ def summary(draft: Mapping[str, Any], ctx: Context, more: Sequence[Mapping[str, 
         lines.append(f"为谁：{proxy.get('name')}（{mask_phone(proxy.get('phone'))}）" if proxy.get("phone")
                      else f"为谁：{proxy.get('name')}（联系电话用下面这个）")
     lines += [f"服务：{ctx.nlu.service_name(draft['service'])}", f"内容：{draft.get('details') or '无'}",
-              f"时间：{_urgent_at_night(draft, ctx) or when_text(draft)}", f"地址：{draft.get('address')}",
+              f"时间：{_urgent_at_night(draft, ctx) or when_text(draft)}" + _repeat_note(draft),
+              f"地址：{draft.get('address')}",
               f"{'您的电话' if proxy and proxy.get('phone') else '电话'}："
               f"{_phone_shown(draft.get('phone')) or _no_phone_label(proxy)}"]
     if more:
         lines.append(f"（这单确认后，接着帮您下{_names(more, ctx)}的单。）")
     lines.append("回复 1 确认，2 修改，0 取消")
     return "\n".join(lines)
+
+
+def _repeat_note(draft: Mapping[str, Any]) -> str:
+    """What the summary says of a visit said to repeat: this order is the first; the rest are staff's to arrange."""
+    repeat = draft.get(REPEAT)
+    return f"\n（您说{repeat}都来：这一单先约最近一次，以后的提交后社区工作人员会和您商量。）" if repeat else ""
 
 
 def _no_phone_label(proxy: Mapping[str, Any] | None) -> str:
@@ -241,8 +250,9 @@ def next_question(slots: Mapping[str, Any], ctx: Context, prefix: str = "") -> R
         return result(ASK_ADDRESS, slots, text)
     slots = {k: v for k, v in slots.items() if k != "address_offer"}
     address = str(draft.get("address") or "")
-    if not has_door(address) and draft.get("lat") is None and not slots.get(DOOR_ASKED):
-        # "白莲小区" alone: the volunteer cannot find the door; the rest asked for, what was said kept
+    if not has_door(address) and not slots.get(DOOR_ASKED):
+        # "白莲小区" alone, or a location sent (a place's name, no door): the volunteer cannot find the door; the
+        # rest asked for, what was said (and where the location is) kept
         draft.pop("address", None)
         asked = {**slots, "draft": draft, ADDRESS_PART: address, DOOR_ASKED: True}
         return result(ASK_ADDRESS, asked, prefix + f"好的，{address}。几栋几单元几号？"
@@ -335,6 +345,8 @@ def _fill(slots: dict[str, Any], draft: dict[str, Any], text: str, ctx: Context,
           loose_address: bool = False, at_address: bool = False) -> tuple[dict[str, Any], str]:
     """Take whatever this message says for the missing slots (never overwriting with nothing); slots and the rest."""
     found = ctx.read_slots(text, loose_address)
+    if len(found.repeat) > len(draft.get(REPEAT) or ""):  # 每个礼拜 … then 每周三下午: the day said later
+        draft[REPEAT] = found.repeat
     if not draft.get("time_kind") and (found.time.is_clear or found.time.instead is not None):
         slots = _take_time(slots, draft, found.time, ctx)
     if not draft.get("address"):
@@ -1016,6 +1028,9 @@ def _door_answer(slots: Mapping[str, Any], text: str, ctx: Context) -> Result | 
     rest = {k: v for k, v in slots.items() if k != ADDRESS_PART}
     draft = dict(slots.get("draft") or {})
     word = text.strip()
+    if re.fullmatch(r"\d{1,4}", word):  # "1" here may be 1栋 or a door, not "yes": asked, nothing taken
+        return result(ASK_ADDRESS, slots, f"“{word}”是{word}栋（{word}号楼），还是门牌号？请说完整一点，比如"
+                      f"“{word}栋2单元301”；没有门牌号的话回复“就这样”。")
     if _AS_IS.match(word) or said_no(word, ctx) or (said_yes(word, ctx) and len(word) <= 4):
         return next_question({**rest, "draft": {**draft, "address": part}}, ctx)
     door = ctx.nlu.address(word, loose=True)
@@ -1766,13 +1781,30 @@ def change_asked(text: str, ctx: Context) -> tuple[str | None, int | None] | Non
     ref = _ORDER_REF.search(text)
     number = int(ref.group(1)) if ref and not ctx.nlu.phone(text) else None
     slot = next((name for name, words in _SLOT_WORDS if words.search(text)), None)
+    named = _ORDER_BY_WHAT.match(text.strip())
+    if named is not None and ctx.open_orders and number is None:  # "我那个理发的单子地址错了": that order's address
+        number = _open_order_for(named.group("what"), ctx)
     if _CHANGE_ORDER.search(text):
         return slot, number
+    if named is not None and ctx.open_orders:  # what is wrong with it, read without the order's name
+        text = text.strip()[named.end():]
     fix = ctx.nlu.correction(text)
     if fix is None or not fix.value or fix.slot == "service" or service_asked(text, ctx) is not None:
         return None
     said = fix.slot if fix.slot in _SLOT_NAMES else _slot_of(str(fix.value), ctx)
     return (said, number) if said in _SLOT_NAMES else None
+
+
+# "我那个理发的单子" / "俺刚下的修水管那个订单": a submitted order named by what it is for, before what is wrong with it
+_ORDER_BY_WHAT = re.compile(r"^(?:我|俺|咱)?(?:的)?(?:那个|这个|刚才那个|刚才的|刚下的|上次那个|之前那个)?"
+                            r"(?P<what>[\u4e00-\u9fff]{1,8}?)(?:的)?(?:那个)?(?:单子|订单|那单|这单)[\s,，]*")
+
+
+def _open_order_for(what: str, ctx: Context) -> int | None:
+    """The one open order for the service `what` names ("理发"), or None (none, several, or not a service)."""
+    code = service_asked(what, ctx)
+    found = [o.id for o in ctx.open_orders or () if code is not None and o.service == code]
+    return found[0] if len(found) == 1 else None
 
 
 def change_reply(slots: Mapping[str, Any], ctx: Context, slot: str | None, number: int | None) -> Result:

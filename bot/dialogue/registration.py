@@ -96,9 +96,10 @@ _RUN = re.compile(rf"周([{_DAY_CHARS}]+)|(?<![每今明后])([{_DAY_CHARS.repla
                   r"(?=上午|下午|晚上|全天|中午|早上)")
 _EXCEPT = re.compile(r"除了?(.+?)(?:以外|之外|外)?(?:其他|其余|别的)?(?:时间|时候)?"
                      r"(?:都行|都可以|都有空|都有时间|都ok|随时)?$")
+_EXCEPT_THEN = re.compile(r"^(.*?)除了?([^\s,，、;；]+?)(?:以外|之外|外)?[\s,，;；]+(.+)$")
 # What may be left of an availability once its days and parts are read: words that add nothing.
 _FILLER = re.compile(r"我|一般|平时都|基本上?|比较|都|也|就|可以|行|方便|有空|有时间|得空|得闲|有工夫|有功夫|"
-                     r"不忙|没啥事|没什么事|没事|退休了?|空闲|空|闲着|在家|的|时候|时间|"
+                     r"不忙|没啥事|没什么事|没事|退休了?|空闲|空|闲着|在家|的|时候|时间|其他天|其余的?天|别的天|其他|其余|别的|"
                      r"吧|啊|呀|呢|了|嘛|哦|每周|每个|每|和|及|以及|还有|或者|或|跟|上|些|能|会|去|来|过来|帮忙|服务|"
                      r"[\s,，、;；。.!！/]")
 
@@ -331,7 +332,14 @@ def read_availability(text: str) -> tuple[list[dict[str, Any]], str] | None:
         return [], ""
     excepted: set[tuple[int, str]] = set()
     anytime = False
-    m = _EXCEPT.search(t)
+    # "除了礼拜天 每天上午都有空": the exception is its own clause and the free times follow it
+    m = _EXCEPT_THEN.match(t)
+    if m:
+        inner = _groups(m.group(2))
+        if inner is not None and not inner[1]:
+            excepted, anytime = inner[0], True
+            t = m.group(1) + " " + m.group(3)
+    m = None if excepted else _EXCEPT.search(t)
     if m:
         inner = _groups(m.group(1))
         if inner is None or inner[1]:
@@ -489,8 +497,29 @@ def _next(slots: Mapping[str, Any], reg: Mapping[str, Any], ctx: Context, prefix
     return next_question(_with(slots, reg), ctx, prefix)
 
 
+_NAME_LEAD = re.compile(r"^(?:你好|您好|嗯|那个)?[\s,，]*(?:我|俺|咱|本人|偶)?(?:的)?(?:名字|姓名|大名|全名)?"
+                        r"(?:叫做|名叫|就叫|叫|是|为)?[\s:：,，]*")
+_SURNAME_THEN_NAME = re.compile(r"^(?:我|俺|咱|本人)?(?:免贵)?姓(?P<surname>[\u4e00-\u9fff]{1,2})(?:[\s,，、]*"
+                                r"(?:名字|名)?(?:叫做|叫|是)?[\s,，]*(?P<given>[\u4e00-\u9fff]{1,4}))?$")
+_NAME_TAIL = re.compile(r"[\s,，。.!！~]*(?:啊|呀|吧|哈|嘞|哦|呢|就行|就好)*[\s,，。.!！~]*$")
+
+
+def spoken_name(text: str) -> str:
+    """The name in how people answer "您的姓名？": 俺叫李秀英 -> 李秀英, 我姓张 叫张淑芬 -> 张淑芬, 免贵姓王 叫建国 ->
+    王建国, 我是刘芳 -> 刘芳; anything else as typed (trimmed)."""
+    said = _NAME_TAIL.sub("", text.strip())
+    m = _SURNAME_THEN_NAME.match(said)
+    if m:
+        surname, given = m.group("surname"), m.group("given") or ""
+        if not given:
+            return surname  # "我姓王": only the surname (the length check asks for the whole name)
+        return given if given.startswith(surname) else surname + given
+    name = _NAME_LEAD.sub("", said, count=1).strip()
+    return name if len(name) >= 2 else said  # 是非 / 叫兽 are whole names, not 是 + 非
+
+
 def on_name(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
-    name = text.strip().removeprefix("我叫").removeprefix("我是").strip()
+    name = spoken_name(text)
     if not 2 <= len(name) <= 20 or re.search(r"[\d@#]", name):
         return retry(state, slots, ctx, "请输入您的姓名，比如“王小明”。")
     return _next(slots, {**reg_of(slots), "name": name}, ctx)

