@@ -82,7 +82,9 @@ CONTAINED: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("my_tasks", re.compile(r"我的(?:任务|人物|任物|认务)|查任务|我接的单|"
                             r"我接(?:了|的|过)(?:哪些|什么|几个|几|多少)?(?:个)?(?:单|任务|活)")),
     ("passbook", re.compile(r"我的存折|服务存折|时间银行")),
-    ("events", re.compile(r"雷锋一条街|"
+    ("events", re.compile(r"雷锋一条街|(?:学)?雷锋(?:的|日)?活动|"
+                          # 下个月的雷锋活动有理发的吗 (out10: read as a haircut order)
+                          r"(?:下个?月|这个?月|本月|下周|这周|本周|周末|月底)的?(?:志愿|社区|街道|志愿者)?活动(?!室|中心)|"
                           r"(?:最近|近期|这周|本周|下周|这个?月|本月|下个?月|周末|这几天|今天|明天|社区|街道)"
                           r"(?:还)?有(?:没有)?(?:什么|啥|哪些)?活动(?!室|中心|能力|不便|不了|不方便)|^有(?:没有)?(?:什么|啥)?活动(?:吗|么|没|不|呢)?$|"
                           r"^(?:最近的?|近期的?|社区的?)?活动(?:都)?(?:有哪些|有什么|有啥|安排|在哪|什么时候)")),
@@ -338,6 +340,15 @@ _NOT_WHAT = frozenset({"算了", "我", "那", "这", "先", "暂时", "还是",
                        "单子", "预约", "我先", "那我", "我看", "哎", "唉", "也", "都不", "那就", "就"})
 
 
+# "我那个单子不要了" / "俺的订单不用了": an order, none named
+_CANCEL_THE_ORDER = re.compile(rf"^(?:我|俺|咱)?(?:的)?(?:那个|这个|那|这)?{_ORDER_WORD}(?:我)?(?:也)?{_CANCEL_VERB}"
+                               r"(?:吧|了|啊)?$")
+# "不用来了 水龙头我儿子给修好了": a call-off, and why: it is done or handled another way (no new request)
+_SORTED_ALREADY = re.compile(r"(?:修|弄|剪|理|搞|整|收拾|打扫|做|办)(?:好|完)了|已经好了|"
+                             r"(?:自己|我儿子|我女儿|我闺女|家里人|我老伴|邻居|孩子|儿子|女儿)(?:已经)?(?:给|帮我?)?(?:弄|修|剪|理|搞|整|去|办|买)|"
+                             r"不需要了|用不着了|没事了|解决了")
+
+
 def parse_cancel_order(text: str) -> CancelRequest | None:
     """"取消4号订单" / "4号单子不要了" -> the order number; "那个理发的不要了" -> what it was for; else None."""
     raw = _clean(text)
@@ -347,6 +358,11 @@ def parse_cancel_order(text: str) -> CancelRequest | None:
     if command is not None and command.name not in ("cancel",):
         return None  # 取消订阅, 取消提醒 ...
     core = _SUFFIX.sub("", raw) or raw
+    if _CANCEL_THE_ORDER.match(core):
+        return CancelRequest(marked=True)
+    for rest in split_call_off(text):
+        if _SORTED_ALREADY.search(rest):
+            return CancelRequest(marked=True)
     for pattern in _CANCEL_BY_NUMBER:
         m = pattern.match(core)
         if m:

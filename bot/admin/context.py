@@ -81,6 +81,9 @@ def _configure(state: BlueprintSetupState) -> None:
         SESSION_COOKIE_SECURE=bool(cfg.admin_cookie_secure),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=cfg.admin_session_minutes),
         WTF_CSRF_TIME_LIMIT=cfg.admin_session_minutes * 60,
+        # WTForms' own messages from its shipped zh catalogue (forms.ConsoleForm), not Flask-WTF's Babel hook (no
+        # Babel here: its messages stayed English, "Not a valid decimal value.")
+        WTF_I18N_ENABLED=False,
         WTF_CSRF_SSL_STRICT=bool(cfg.admin_cookie_secure),
     )
 

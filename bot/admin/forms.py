@@ -25,12 +25,20 @@ CODE = r"^[a-z][a-z0-9_]{0,63}$"
 CODE_RULE = "小写字母开头，只用小写字母、数字和下划线"
 
 
-class LoginForm(FlaskForm):
+class ConsoleForm(FlaskForm):
+    """The base of every console form: WTForms' built-in messages (a number that is no number, a text too long) in
+    Chinese, from the catalogue WTForms ships (bot.admin.context turns Flask-WTF's Babel lookup off)."""
+
+    class Meta:
+        locales = ("zh",)
+
+
+class LoginForm(ConsoleForm):
     username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ConsoleForm):
     """A button with nothing to fill in (still CSRF-protected)."""
 
 
@@ -54,34 +62,34 @@ class WholeNumberField(IntegerField):
         self.data = int(text)
 
 
-class AssignForm(FlaskForm):
+class AssignForm(ConsoleForm):
     volunteer_id = WholeNumberField("志愿者编号", validators=[InputRequired(REQUIRED), ID_RANGE])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(ConsoleForm):
     note = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=500)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(ConsoleForm):
     reason = TextAreaField("原因", validators=[DataRequired(REQUIRED), Length(max=500)])
 
 
-class ServiceChoiceForm(FlaskForm):
+class ServiceChoiceForm(ConsoleForm):
     service = StringField("服务", validators=[DataRequired(REQUIRED), Regexp(CODE, message="没有这项服务")])
 
 
-class HoursForm(FlaskForm):
+class HoursForm(ConsoleForm):
     hours = DecimalField("服务时长（小时）", places=1, validators=[InputRequired(REQUIRED),
                                                          NumberRange(min=0.1, max=24, message="0.1 到 24 小时")])
 
 
-class DismissForm(FlaskForm):
+class DismissForm(ConsoleForm):
     # one of bot.people.volunteers.DISMISSAL_REASONS (the domain refuses anything else); the page offers them as a list
     reason_code = StringField("劝退依据", validators=[DataRequired(REQUIRED), Length(max=32)])
     reason = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=500)])
 
 
-class HubForm(FlaskForm):
+class HubForm(ConsoleForm):
     hub = WholeNumberField("站点", validators=[InputRequired(REQUIRED), ID_RANGE])
 
 
@@ -89,7 +97,7 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").replace("，", "\n").replace(",", "\n").splitlines() if line.strip()]
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(ConsoleForm):
     code = StringField("代码", validators=[DataRequired(REQUIRED), Regexp(CODE, message=CODE_RULE)])
     name = StringField("名称", validators=[DataRequired(REQUIRED), Length(max=20)])
     description = TextAreaField("说明", validators=[DataRequired(REQUIRED), Length(max=300)])
@@ -112,7 +120,7 @@ class ServiceForm(FlaskForm):
                 "hints": _lines(self.hints.data), "examples": _lines(self.examples.data)}
 
 
-class StaffForm(FlaskForm):
+class StaffForm(ConsoleForm):
     username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(min=3, max=64)])
     display_name = StringField("姓名", validators=[Optional(), Length(max=100)])
     password = PasswordField("初始密码（至少10位）", validators=[DataRequired(REQUIRED), Length(min=10, max=200)])
@@ -121,7 +129,7 @@ class StaffForm(FlaskForm):
     merchant_code = StringField("商户代码（商户）", validators=[Optional(), Length(max=64)])
 
 
-class EventForm(FlaskForm):
+class EventForm(ConsoleForm):
     title = StringField("活动名称", validators=[DataRequired(REQUIRED), Length(max=200)])
     day = DateField("日期", validators=[InputRequired(REQUIRED)])
     start = TimeField("开始", validators=[InputRequired(REQUIRED)])
@@ -130,14 +138,14 @@ class EventForm(FlaskForm):
     note = StringField("备注", validators=[Optional(), Length(max=500)])
 
 
-class MoveEventForm(FlaskForm):
+class MoveEventForm(ConsoleForm):
     day = DateField("新日期", validators=[InputRequired(REQUIRED)])
     start = TimeField("开始", validators=[InputRequired(REQUIRED)])
     end = TimeField("结束", validators=[InputRequired(REQUIRED)])
     place = StringField("新地点（不变可空）", validators=[Optional(), Length(max=200)])
 
 
-class BroadcastForm(FlaskForm):
+class BroadcastForm(ConsoleForm):
     kind = StringField("发给", validators=[DataRequired(REQUIRED),
                                          AnyOf(("all-subscribers", "team", "community"), message="请选择发给谁")])
     arg = StringField("队伍代码或小区名", validators=[Optional(), Length(max=100)])
@@ -145,7 +153,7 @@ class BroadcastForm(FlaskForm):
     force = BooleanField("一天内重复发送同样内容")
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(ConsoleForm):
     """An order staff take for a resident who phoned or walked in (代客下单)."""
 
     name = StringField("居民姓名", validators=[DataRequired("请填写居民姓名"), Length(max=100)])
@@ -157,7 +165,7 @@ class IntakeForm(FlaskForm):
     notes = TextAreaField("备注", validators=[Optional(), Length(max=500)])
 
 
-class PhoneRatingForm(FlaskForm):
+class PhoneRatingForm(ConsoleForm):
     """The hearts and comment a resident without WeChat gave by phone."""
 
     hearts = IntegerField("几颗心（0-5）", validators=[InputRequired("请填写几颗心"),

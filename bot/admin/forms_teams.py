@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from bot.admin.forms import CODE, CODE_RULE, ID_RANGE, REQUIRED, WholeNumberField
+from bot.admin.forms import CODE, CODE_RULE, ID_RANGE, REQUIRED, ConsoleForm, WholeNumberField
 
 PHONE = r"^[0-9+\- ]{3,32}$"
 
@@ -20,7 +19,7 @@ class ServicesField(SelectMultipleField):  # type: ignore[misc]  # Flask-WTF/WTF
         super().__init__(label, choices=[], invalid_choice_message="服务目录里没有：%(value)s", **kwargs)
 
 
-class TeamEditForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF/WTForms are untyped
+class TeamEditForm(ConsoleForm):
     name = StringField("队伍名称", validators=[DataRequired(REQUIRED), Length(max=100)])
     services = ServicesField("负责的服务")
     emergency = BooleanField("应急队伍（一呼百应时召集）")
@@ -30,21 +29,21 @@ class TeamForm(TeamEditForm):
     code = StringField("队伍代码", validators=[DataRequired(REQUIRED), Regexp(CODE, message=CODE_RULE)])
 
 
-class MemberForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF/WTForms are untyped
+class MemberForm(ConsoleForm):
     volunteer_id = WholeNumberField("志愿者", validators=[InputRequired(REQUIRED), ID_RANGE])
 
 
-class LeaderForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF/WTForms are untyped
+class LeaderForm(ConsoleForm):
     volunteer_id = WholeNumberField("队长", validators=[Optional(), ID_RANGE])  # empty: no leader
 
 
-class RobotKeyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF/WTForms are untyped
+class RobotKeyForm(ConsoleForm):
     # never rendered with its value: the page shows only the last 4 characters of a saved key
     robot_key = StringField("群机器人key或Webhook地址", validators=[Optional(), Length(max=300, message="太长了")])
     clear = BooleanField("取消群机器人")
 
 
-class MerchantEditForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF/WTForms are untyped
+class MerchantEditForm(ConsoleForm):
     name = StringField("商户名称", validators=[DataRequired(REQUIRED), Length(max=200)])
     address = StringField("地址", validators=[Optional(), Length(max=300)])
     phone = StringField("电话", validators=[Optional(), Regexp(PHONE, message="请填写电话号码")])

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import SelectField, StringField
@@ -30,7 +29,7 @@ from bot.admin.context import (
     staff,
     whole_number,
 )
-from bot.admin.forms import REQUIRED, ActionForm, ServiceForm
+from bot.admin.forms import REQUIRED, ActionForm, ConsoleForm, ServiceForm
 from intents.catalogue import CatalogueError, catalogue_from_mapping
 from storage.models import Team
 from storage.models_admin import CatalogueVersion
@@ -38,7 +37,7 @@ from storage.models_admin import CatalogueVersion
 SOURCES = {"correction": "纠正订单", "console": "手工添加"}
 
 
-class ExampleForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
+class ExampleForm(ConsoleForm):
     service = SelectField("服务", validators=[DataRequired(REQUIRED)])
     text = StringField("居民的说法", validators=[DataRequired(REQUIRED), Length(max=store.MAX_EXAMPLE_CHARS)])
 

@@ -23,6 +23,7 @@ TRIGGER_WORDS: Mapping[str, str] = {
     "edit_time": "居民改时间", "edit_address": "居民改地址", "edit_phone": "居民改电话",  # bot.serviceloop.edits
     "edit_details": "居民补充内容",
     "nudge": "居民催单",  # bot.serviceloop.nudges
+    "review": "核查低分评价",  # orders.review of an order closed before it was re-rated low
 }
 
 # the audit log (AuditLog.action)

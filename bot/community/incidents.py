@@ -56,7 +56,7 @@ NOTHING_ON_FILE = "未登记，请通过公众号回复联系"
 
 # Sub-kinds the dialogue names (bot.dialogue.safety's flavours) whose alert reads differently from their kind's
 SUB_WORDS = {"household": "家中水管爆裂/漏水（已为居民下加急维修单）", "fraud": "电信诈骗/被骗钱财",
-             "choking": "急症（噎住）", "burn": "急症（烫伤）", "wound": "急症（出血/咬伤）",
+             "choking": "急症（噎住）", "burn": "急症（烫伤）", "wound": "急症（出血）", "bite": "急症（咬伤）",
              "oxygen": "急症（制氧机/呼吸机停了）", "drowning": "有人落水", "lift": "被困电梯"}
 
 
@@ -110,6 +110,33 @@ def follow_up(s: Session, *, hub_id: int, user: User, text: str, now: datetime) 
     note = (f"【紧急情况·后续】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）\n"
             f"{who}接着说：“{text[:200]}”")
     _tell_staff(s, hub_id, note, now, f"incident-more:{incident.id}")
+    return incident
+
+
+def missing_contact(s: Session, hub_id: int, user: User, phone: str | None, address: str | None) -> str:
+    """What to ask right after an emergency alert that staff cannot act on: where the person is (no address said
+    nor on file) and a phone to call back (none said nor on file); "" when staff have both (out10)."""
+    place = address or address_on_file(s, hub_id, user)
+    number = phone or phone_on_file(s, hub_id, user)
+    if place and number:
+        return ""
+    wanted = "、".join(w for w, known in (("您在哪里（小区、几栋几单元几号）", place), ("一个能打通的电话", number))
+                      if not known)
+    return f"请马上告诉我{wanted}，我转给社区值班人员，他们好找到您、联系您。"
+
+
+def place_given(s: Session, *, hub_id: int, user: User, text: str, now: datetime) -> Incident | None:
+    """Where the resident is, or a phone to call, said after an emergency: onto their open incident (its note, which
+    the console shows) and to staff at once, as urgently as the alert; None when no incident is open."""
+    incident = _latest_open(s, hub_id, user)
+    if incident is None:
+        return None
+    said = text[:200]
+    incident.note = ((f"{incident.note}；" if incident.note else "") + f"居民后来说：{said}")[:500]
+    who = _resident_name(s, hub_id, user) or "这位居民"
+    what = KIND_WORDS.get(incident.kind, incident.kind)
+    _tell_staff(s, hub_id, f"【紧急情况·位置/电话】{what}（事件{incident.id}）\n{who}说：“{said}”\n请尽快联系或上门。",
+                now, f"incident-place:{incident.id}")
     return incident
 
 

@@ -155,6 +155,9 @@ class Context:
     office_hours: str = ""  # HubSettings.office_hours: 人工 out of hours says when staff answer
     office_phone: str = ""  # HubSettings.office_phone: "社区电话多少" is answered with it
     order_ratings: Mapping[int, int] | None = None  # the hearts already given to the order "评价 N" names, if any
+    # the order "评价 N" names when it is none of the sender's (the edge found no such order of theirs): not offered
+    # for rating, nor kept as the conversation's order (out10)
+    orders_not_mine: frozenset[int] = frozenset()
     unrated_orders: tuple[int, ...] | None = None  # the sender's orders done and waiting for their rating ("评价 5")
 
     def read_time(self, text: str) -> TimeResult:

@@ -1035,6 +1035,9 @@ def _door_answer(slots: Mapping[str, Any], text: str, ctx: Context) -> Result | 
         return next_question({**rest, "draft": {**draft, "address": part}}, ctx)
     door = ctx.nlu.address(word, loose=True)
     if door and not names_place(door) and len(door) <= MAX_SPAN:
+        phone = ctx.nlu.phone(word)  # "八栋三单元六零二 电话是幺三九…": the phone said with it is kept (out10)
+        if phone and not draft.get("phone"):
+            draft["phone"] = phone
         return next_question({**rest, "draft": {**draft, "address": ctx.nlu.merge_address(part, door)[:200]}}, ctx)
     return None
 

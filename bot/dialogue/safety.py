@@ -61,15 +61,16 @@ _FLOOD = re.compile(r"被困|困在|困住|围住|出不来|出不去|走不了|
 # Sub-kinds whose first steps differ from their kind's (out9, 2026-12-04): a choking, a scald, a wound or bite, a
 # home oxygen machine stopped; a person in the water; someone shut in a lift. Each is still its kind's emergency
 # (the same number first, the same alert), worded for what helps in the first minutes.
-CHOKING, BURN, WOUND, OXYGEN, DROWNING, LIFT = "choking", "burn", "wound", "oxygen", "drowning", "lift"
+CHOKING, BURN, WOUND, BITE, OXYGEN, DROWNING, LIFT = "choking", "burn", "wound", "bite", "oxygen", "drowning", "lift"
 _SUBS: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
     (LIFT, frozenset({"medical", "fire", "water", "crime"}),
      re.compile(r"电梯.{0,12}(?:困|卡住|卡在|关在|关住|出不来|出不去|停住|停在半|打不开|掉下)|困在电梯|关在电梯|卡在电梯")),
     (CHOKING, frozenset({"medical"}),
      re.compile(r"噎|卡住(?:了)?(?:喉咙|嗓子|气管)|(?:喉咙|嗓子|气管).{0,4}卡|呛住|卡着(?:喉咙|嗓子)")),
     (BURN, frozenset({"medical"}), re.compile(r"烫(?:伤|着|到|了)|开水.{0,6}(?:浇|泼|洒|倒)|烧伤|油溅")),
-    (WOUND, frozenset({"medical"}),
-     re.compile(r"(?:狗|猫|蛇|老鼠)(?:给|把)?.{0,3}咬|咬伤|流血|出血|血流|割(?:伤|破|到)|划(?:伤|破)|伤口")),
+    # a bite before a wound: only a bite gets the rabies step (out10: a head wound after a fall got it)
+    (BITE, frozenset({"medical"}), re.compile(r"(?:狗|猫|蛇|老鼠)(?:给|把)?.{0,3}咬|咬伤|被咬")),
+    (WOUND, frozenset({"medical"}), re.compile(r"流血|出血|血流|冒血|割(?:伤|破|到)|划(?:伤|破)|伤口")),
     (OXYGEN, frozenset({"medical"}), re.compile(r"制氧机|呼吸机|氧气机|吸氧机")),
     (DROWNING, frozenset({"water", "medical"}),
      re.compile(r"掉(?:进|到)?(?:了)?(?:水|河|湖|塘|池塘|江|井|水库|鱼塘)(?:里|中)?|落水|溺水|淹(?:着|到)(?:人|孩子|小孩)|"
@@ -127,34 +128,39 @@ def household_steps(text: str, hotlines: Mapping[str, str] | None = None) -> str
             f"有人被困或水越来越深，请马上拨打 {hotline('water', hotlines)}。")
 
 
+# The first steps of each sub-kind, as rows: (the kinds it words, or None for any; the steps). {number} is the kind's
+# hotline, {fire} / {medical} / {fraud} those lines; STAFF_TOLD follows.
+SUB_STEPS: Mapping[str, tuple[frozenset[str] | None, str]] = {
+    LIFT: (None, "被困电梯：请按电梯里的警铃或对讲按钮，打电梯里贴的救援电话或 96333；"
+                 "联系不上、有人不舒服，请马上拨打 {fire}。\n不要扒门、不要撬门，待在电梯里等救援。"),
+    DROWNING: (None, "有人落水请马上拨打 {fire} 和 {medical}，大声喊人帮忙！\n"
+                     "不会游泳不要下水，把绳子、竹竿、救生圈或能漂的东西递过去、扔过去。"),
+    CHOKING: (frozenset({"medical"}), "噎住了：还能咳嗽就让他用力咳；咳不出、说不出话、脸发紫，请马上拨打 {number}！\n"
+                                      "站到他身后，双手抱住他的腰，一手握拳放在肚脐上方，另一只手包住拳头，快速向里向上冲压，"
+                                      "直到东西吐出来（海姆立克法）。"),
+    BURN: (frozenset({"medical"}), "烫伤了：马上用凉的流水冲烫伤的地方15到30分钟，不要涂牙膏、酱油，起的泡不要挑破；"
+                                   "烫伤面积大、是小孩或老人、烫到脸，请马上拨打 {number}。"),
+    WOUND: (frozenset({"medical"}), "流血请用干净的布或毛巾用力按住伤口止血；血止不住、伤口很深、头上受伤，"
+                                    "请马上拨打 {number}！摔倒后受伤的人不要随意搬动。"),
+    BITE: (frozenset({"medical"}), "被咬伤：用肥皂水和流动的清水冲洗伤口15分钟，流血就用干净的布按住；"
+                                   "血止不住、伤口很深或被蛇咬，请马上拨打 {number}。"
+                                   "被狗、猫咬伤要尽快去医院打狂犬疫苗。"),
+    OXYGEN: (frozenset({"medical"}), "喘不上气、嘴唇发紫，请马上拨打 {number} 急救电话！\n"
+                                     "有备用氧气瓶或氧气袋先用上，让他坐起来、别走动；停电请打供电抢修 95598。"),
+    FRAUD: (frozenset({"crime"}), "被骗了请马上拨打 {number} 报警，也可以打全国反诈专线 {fraud}！\n"
+                                  "马上停止转账、挂断对方的电话，不要再打钱、不要说验证码；立刻打银行客服电话，要求冻结账户、"
+                                  "止付刚转出的钱。\n聊天记录、转账记录、对方的电话和账号都留着，不要删。"),
+}
+
+
 def emergency_reply(kind: str, hotlines: Mapping[str, str] | None = None, sub: str = "") -> str:
     """The passive reply: call this number now, then these steps. Never a menu, never an appointment time.
-    ``sub``: the flavour (:func:`flavour`), "fraud" for a scam."""
+    ``sub``: the flavour (:func:`flavour`, SUB_STEPS), "fraud" for a scam."""
     number = hotline(kind, hotlines)
-    if sub == LIFT:
-        return ("被困电梯：请按电梯里的警铃或对讲按钮，打电梯里贴的救援电话或 96333；"
-                f"联系不上、有人不舒服，请马上拨打 {hotline('fire', hotlines)}。\n"
-                "不要扒门、不要撬门，待在电梯里等救援。\n" + STAFF_TOLD)
-    if sub == DROWNING:
-        return (f"有人落水请马上拨打 {hotline('fire', hotlines)} 和 {hotline('medical', hotlines)}，大声喊人帮忙！\n"
-                "不会游泳不要下水，把绳子、竹竿、救生圈或能漂的东西递过去、扔过去。\n" + STAFF_TOLD)
-    if kind == "medical" and sub == CHOKING:
-        return (f"噎住了：还能咳嗽就让他用力咳；咳不出、说不出话、脸发紫，请马上拨打 {number}！\n"
-                "站到他身后，双手抱住他的腰，一手握拳放在肚脐上方，另一只手包住拳头，快速向里向上冲压，"
-                "直到东西吐出来（海姆立克法）。\n" + STAFF_TOLD)
-    if kind == "medical" and sub == BURN:
-        return (f"烫伤了：马上用凉的流水冲烫伤的地方15到30分钟，不要涂牙膏、酱油，起的泡不要挑破；"
-                f"烫伤面积大、是小孩或老人、烫到脸，请马上拨打 {number}。\n" + STAFF_TOLD)
-    if kind == "medical" and sub == WOUND:
-        return (f"流血请用干净的布或毛巾用力按住伤口止血；血止不住、伤口很深，请马上拨打 {number}！\n"
-                "被狗、猫咬伤：用肥皂水和流动的清水冲洗伤口15分钟，尽快去医院打狂犬疫苗。\n" + STAFF_TOLD)
-    if kind == "medical" and sub == OXYGEN:
-        return (f"喘不上气、嘴唇发紫，请马上拨打 {number} 急救电话！\n"
-                "有备用氧气瓶或氧气袋先用上，让他坐起来、别走动；停电请打供电抢修 95598。\n" + STAFF_TOLD)
-    if kind == "crime" and sub == FRAUD:
-        return (f"被骗了请马上拨打 {number} 报警，也可以打全国反诈专线 {fraud_hotline(hotlines)}！\n"
-                "马上停止转账、挂断对方的电话，不要再打钱、不要说验证码；立刻打银行客服电话，要求冻结账户、止付刚转出的钱。\n"
-                "聊天记录、转账记录、对方的电话和账号都留着，不要删。\n" + STAFF_TOLD)
+    row = SUB_STEPS.get(sub)
+    if row is not None and (row[0] is None or kind in row[0]):
+        return row[1].format(number=number, fire=hotline("fire", hotlines), medical=hotline("medical", hotlines),
+                             fraud=fraud_hotline(hotlines)) + "\n" + STAFF_TOLD
     if kind == "medical":
         return (f"这可能是急症，请马上拨打 {number} 急救电话！\n"
                 "说清地址和病人情况。摔倒或昏迷的人不要随意搬动，侧躺保持呼吸通畅。\n" + STAFF_TOLD)
@@ -242,10 +248,14 @@ def call_off(slots: Mapping[str, Any], text: str) -> tuple[dict[str, Any], Actio
 
 
 def answer(found: Emergency, slots: Mapping[str, Any], text: str, hotlines: Mapping[str, str] | None,
-           now: datetime | None = None, sub: str | None = None) -> Result:
+           now: datetime | None = None, sub: str | None = None, typed: Mapping[str, Any] | None = None) -> Result:
     """End whatever dialogue was under way (kept slots stay), answer at once and ask the domain to alert staff,
-    with the phone and address of the order being made, if it had them (the staff alert's numbers to call)."""
+    with the phone and address of the order being made, if it had them (the staff alert's numbers to call), else
+    those ``typed`` in the message itself ("着火了 幸福小区2栋301")."""
     draft = dict(slots.get("draft") or {})
+    for key, value in (typed or {}).items():
+        if value and not draft.get(key):
+            draft[key] = value
     if not draft.get("address") and slots.get("address_part"):  # the place said, its door still being asked
         draft["address"] = f"{slots['address_part']}（门牌号还没说）"
     sub = flavour(found.kind, found.cue, text) if sub is None else sub
@@ -266,8 +276,10 @@ def respond(state: str, found: Emergency, slots: Mapping[str, Any], text: str, c
     before = recent(slots, ctx.now)
     same_kind = before is not None and before.get("kind") == found.kind
     sub = flavour(found.kind, found.cue, text, same_kind and before is not None and before.get("sub") == HOUSEHOLD)
+    said = ctx.read_slots(text)
+    typed = {"address": said.address, "phone": said.phone}
     if state == State.HUMAN:
-        return answer(found, slots, text, ctx.hotlines, ctx.now, sub)
+        return answer(found, slots, text, ctx.hotlines, ctx.now, sub, typed)
     calm = arrived(slots, ctx.now, ctx.hotlines, text)  # "救护车来了 谢谢你们": calm, no second alert
     if calm is not None:
         return _with_kept_draft(calm, slots)
@@ -280,7 +292,7 @@ def respond(state: str, found: Emergency, slots: Mapping[str, Any], text: str, c
         res = follow_up(slots, ctx.now, ctx.hotlines, text, known=True)
         if res is not None:
             return _with_kept_draft(res, slots)
-    return answer(found, slots, text, ctx.hotlines, ctx.now, sub)
+    return answer(found, slots, text, ctx.hotlines, ctx.now, sub, typed)
 
 
 def repair_service(ctx: Context) -> str | None:
@@ -404,6 +416,19 @@ def follow_up_reply(kind: str, hotlines: Mapping[str, str] | None = None, sub: s
     }[kind]
     return (f"您别着急，我们在。{steps}\n" + (f"{staff}\n" if told else "")
             + "等安顿下来，需要志愿者上门帮忙的话，直接跟我说就行。")
+
+
+def place_told(slots: Mapping[str, Any], hotlines: Mapping[str, str] | None, text: str) -> Result | None:
+    """An address or a phone said right after an emergency ("我家在宝莲社区", out10: "帮不上忙"): passed to staff
+    (the domain puts it on the incident), the person told so with the kind's steps again; None with no emergency
+    recent."""
+    after = slots.get(AFTER_EMERGENCY_SLOT)
+    if not isinstance(after, Mapping) or not after.get("kind"):
+        return None
+    kind, sub = str(after["kind"]), str(after.get("sub") or "")
+    return idle("收到，已经把您说的转告社区值班人员，他们会尽快联系您。\n"
+                + follow_up_reply(kind, hotlines, sub, told=False), slots,
+                actions=(Action("emergency_place", {"kind": kind, "text": text[:500]}),))
 
 
 # "好的 谢谢" / "嗯 知道了" / "收到": thanks and acknowledgements, nothing else.

@@ -194,8 +194,10 @@ def _callout_answer(t: Turn) -> bool | None:
     return None
 
 
-_CALLOUT_YES = re.compile(r"(?:好的?|好嘞|行|嗯)?[ ，,]*(?:收到|马上到|马上去|马上来|这就去|这就来|我去|俺去|"
-                          r"我能去|俺能去|我来|俺来|在路上|已出发|出发了|可以去|能去)")
+_CALLOUT_YES = re.compile(r"(?:好的?|好嘞|行|嗯|收到)?[ ，,]*(?:我|俺|咱)?(?:这边|现在)?[ ，,]*"  # 我马上到 (out10)
+                          r"(?:收到|马上到|马上去|马上来|马上过去|马上出发|立刻到|立刻去|这就去|这就来|这就到|去|来|能去|"
+                          r"在路上|已出发|出发了|可以去|\d+分钟(?:就|能|后)?到|[一二三四五六七八九十半]+(?:个)?(?:分钟|小时)(?:就|能|后)?到)"
+                          r"(?!不|没|了不)")  # not 我去不了
 
 
 def _answer_callout(t: Turn, _: Any) -> Result:
@@ -288,7 +290,8 @@ _check_named(NAMED)
 
 # A call-off that is more than "no thanks": 取消 / 不要了 / 撤单 / 不来了 (while "不用了", "算了", "没事了" alone,
 # with no dialogue under way, only close the conversation).
-_STRONG_CANCEL = re.compile(r"取消|不要|撤|退掉|不约|不修|不剪|不理|不来|不做|不办|不弄|不去|不想要|不需要")
+_STRONG_CANCEL = re.compile(r"取消|不要|撤|退掉|不约|不修|不剪|不理|不来|不做|不办|不弄|不去|不想要|不需要|"
+                            r"不用(?:再)?(?:来|过来|派人|上门)|别(?:再)?(?:来|过来|派人|上门)")
 _KEEP_IT = re.compile(r"(?:不|别|不要|不用|先不|暂时不|还是不)(?:取消|撤|退)")
 
 
@@ -425,6 +428,8 @@ def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
         return idle("您现在没有要评价的订单。服务完成后我会请您评价；回复“我的订单”可以查看订单。", t.slots)
     if order is None:
         return idle("请带上订单编号，比如“评价 12”。回复“我的订单”可以查看编号。", t.slots)
+    if order in t.ctx.orders_not_mine:  # neither confirms nor denies that someone else has such an order
+        return idle(f"没有找到您的订单{order}。请回复“我的订单”查看您的订单编号。", t.slots)
     given = (t.ctx.order_ratings or {}).get(order)
     if given is not None:  # rated already (the edge read it): said at once, with the way to correct it
         return idle(f"订单{order}已经评价过了（{given}颗心），谢谢您！要更正请回复“人工”，社区工作人员帮您改。",
@@ -659,11 +664,16 @@ def _missed(res: Result | None, state: str, slots: Mapping[str, Any]) -> bool:
     return res is not None and res.state == state and int(res.slots.get("misses", 0)) > int(slots.get("misses", 0))
 
 
+_MENU_ZERO = re.compile(r"\s*(?:选|选择|我选)?\s*[0０零〇]\s*(?:号|个)?\s*")
+
+
 def on_idle_text(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     taken = _kept_answered(slots, inc, ctx, text)  # the order kept over an emergency, answered or asked about
     if taken is not None:
         return taken
     choice = ctx.nlu.choice(text) if len(text) <= 4 else None
+    if choice is None and _MENU_ZERO.fullmatch(text):  # "0 人工服务" (a choice is counted from 1)
+        choice = 0
     if choice is not None and str(choice) in dict(MENU_ITEMS):
         key = str(choice)
         if key == "1":
@@ -741,6 +751,10 @@ def _after_emergency(slots: Mapping[str, Any], inc: Incoming, ctx: Context, text
         return calm
     if ordering.request_after_emergency(text, ctx):  # the emergency was answered: a request is a request
         return ordering.start_from_text(safety.without_kept_draft(slots), inc, ctx, text)
+    if ctx.nlu.address(text, loose=True) or ctx.nlu.phone(text):  # where they are, a phone: to staff, on the incident
+        placed = safety.place_told(slots, ctx.hotlines, text)
+        if placed is not None:
+            return placed
     return safety.follow_up(slots, ctx.now, ctx.hotlines, text, order_name=name)
 
 

@@ -45,7 +45,12 @@ PROFILE_WORDS = frozenset({"我的资料", "个人资料", "我的信息", "修�
 DONATE_LIST_WORDS = frozenset({"捐赠时长", "捐时长", "捐赠时间", "时长捐赠", "时间捐赠"})
 CODE_WORDS = frozenset({"兑换码", "我的兑换码", "积分兑换码"})
 VERIFY = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})(?:\s*[,，\s]\s*(\d{1,6})\s*(?:分|积分)?)?$")
-PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*([0-9]+)\s*号?$")
+PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*([0-9]+)\s*号?"
+                 r"(?:\s*[,，\s]\s*(?:用|付|支付)?\s*([0-9]{1,2}(?:\.[0-9]{1,2})?)\s*(?:个)?(?:小时|钟头|h)?)?$")
+PAY_WORDS = frozenset({"时长支付", "用时长支付", "存折支付", "用存折支付", "时间银行支付"})
+# 核销 with points that are no whole positive number (核销 63585757 -5 / 2.5): said plainly, not the resident fallback
+VERIFY_BAD = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})\s*[,，\s]\s*"
+                        r"(?:-\s*\d+(?:\.\d+)?|\d+\.\d+|0+)\s*(?:分|积分)?$")
 # a wall of digits is read as a number too long for any order or person (read_number; the domain answers "no such
 # one"), and hours have bounded length (float() of 5000 digits overflows round())
 DONATE = re.compile(r"^捐(?:赠)?(?:时长)?\s*([0-9]+)\s*号?\s*[,，\s]\s*([0-9]{1,4}(?:\.[0-9]{1,2})?)\s*"
@@ -455,9 +460,18 @@ def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
         if m.group(2) is None:
             return result(MERCHANT_POINTS, {**slots, "code": m.group(1), "misses": 0}, "这次兑换多少积分？回复数字。")
         return idle(None, slots, actions=(Action("merchant_redeem", {"code": m.group(1), "points": int(m.group(2))}),))
+    m = VERIFY_BAD.match(t)
+    if m:
+        return idle(f"积分要写正整数，比如“核销 {m.group(1)} 5”。", slots)
     m = PAY.match(t)
     if m:
-        return idle(None, slots, actions=(Action("pay_with_hours", {"order": read_number(m.group(1))}),))
+        data: dict[str, Any] = {"order": read_number(m.group(1))}
+        if m.group(2):
+            data["hours"] = float(m.group(2))
+        return idle(None, slots, actions=(Action("pay_with_hours", data),))
+    if t in PAY_WORDS:
+        return idle("请带上订单编号，比如“时长支付 123456”；只想用一部分时长，就在后面写小时数，"
+                    "比如“时长支付 123456 1.5”。回复“我的订单”可以查看编号。", slots)
     if t in DONATE_LIST_WORDS:
         return idle(None, slots, actions=(Action("donate", {}),))
     m = DONATE.match(t)

@@ -389,7 +389,10 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
                                        as_utc(end_at) if end_at else None))
             for ref, service_code, time_kind, start_at, end_at
             in OFFERED.run(conn, {"hub_id": hub_id, "user_id": snap.user_id}).rows)
-    named = dialogue.rate_order_named(text) if text and snap.user_id is not None else None
+    named = dialogue.rate_order_named(text) if text else None
+    if named is not None and snap.user_id is None:  # a first message: no order of theirs to rate
+        facts["orders_not_mine"] = frozenset({named})
+        named = None
     if snap.user_id is not None and snap.state in (State.IDLE, State.RATE) and \
             dialogue.may_rate_waiting(text, named, nlu):
         # "评价 5" / "★★★★": hearts for the order waiting for a rating (order numbers are 6-digit refs)
@@ -400,6 +403,8 @@ def _on_demand(conn: Connection, hub_id: int, snap: Snapshot, inc: Incoming, nlu
         given = found[0] if found is not None else None
         if given is not None:
             facts["order_ratings"] = {named: int(given)}
+        if found is None:  # none of theirs: not offered for rating (nor said to be someone else's)
+            facts["orders_not_mine"] = frozenset({named})
     command = nlu.command(text) if text else None
     if str(snap.state).startswith("REG_") or (command is not None and command.name == "register_volunteer"):
         facts["teams"] = tuple(TeamChoice(code, name, tuple(services or []))

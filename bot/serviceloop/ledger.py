@@ -237,8 +237,15 @@ class Monthly:
     volunteers_active: int = 0
     average_rating: float | None = None
     new_applications: int = 0
-    points_earned: int = 0
-    points_redeemed: int = 0
+    points_earned: int = 0  # credited for services (kind earn)
+    points_redeemed: int = 0  # spent at merchants, as a positive number
+    points_adjusted: int = 0  # staff adjustments, rating corrections and reversals, signed (adjust + reverse)
+    points_expired: int = 0  # expired, as a positive number
+
+    @property
+    def points_net(self) -> int:
+        """How much the volunteers' balances moved this month: every entry, so the report adds up (out10)."""
+        return self.points_earned + self.points_adjusted - self.points_expired - self.points_redeemed
 
 
 def monthly(s: Session, hub_id: int, month: str, names: Mapping[str, str]) -> Monthly:
@@ -271,6 +278,10 @@ def monthly(s: Session, hub_id: int, month: str, names: Mapping[str, str]) -> Mo
             rep.points_earned = int(total or 0)
         elif kind == "redeem":
             rep.points_redeemed = -int(total or 0)
+        elif kind == "expire":
+            rep.points_expired = -int(total or 0)
+        else:  # adjust, reverse: signed
+            rep.points_adjusted += int(total or 0)
     return rep
 
 
@@ -279,7 +290,8 @@ def monthly_text(rep: Monthly) -> str:
     lines = [f"{rep.month} 月度服务汇总",
              f"订单 {rep.orders} 个（取消 {rep.cancelled}），完成服务 {rep.completed} 次，服务时长 {rep.hours:g} 小时",
              f"参与服务的志愿者 {rep.volunteers_active} 人，平均评价 {avg}，新报名 {rep.new_applications} 人",
-             f"积分发放 {rep.points_earned} 分，兑换 {rep.points_redeemed} 分", "按服务：",
+             f"积分：服务获得 {rep.points_earned} 分，调整 {rep.points_adjusted:+d} 分，过期 {rep.points_expired} 分，"
+             f"兑换 {rep.points_redeemed} 分；余额合计变动 {rep.points_net:+d} 分", "按服务：",
              "服务\t订单\t完成\t时长"]
     # the table is tab-separated, so it gets pasted into spreadsheets: names are cells there
     for name in sorted(set(rep.orders_by_service) | set(rep.services_by_service)):

@@ -312,7 +312,7 @@ def accept(s: Session, *, hub_id: int, user: User, order_id: int, now: datetime,
     transaction (else they are counted here)."""
     member = member if member is not None else membership_of(s, hub_id, user)
     if member is None or member.status not in ACTIVE_STATUSES:
-        raise NotAVolunteerError()
+        raise NotAVolunteerError(member.status if member is not None else None)
     order = get_order(s, hub_id, order_id)
     if order.volunteer_id == member.volunteer_id and order.state in (S.ACCEPTED.value, S.SUPPORTED.value):
         raise AlreadyYoursError(order.ref)
@@ -721,6 +721,11 @@ def review(s: Session, *, hub_id: int, order_id: int, actor: str, note: str, now
     order = get_order(s, hub_id, order_id)
     if not order.flagged:
         raise OrderError(f"订单{order.ref}没有待核查的低分评价。")
+    if order.state == S.CLOSED.value:  # closed, then re-rated lower (out10): the review is the history's note alone
+        order.flagged, order.updated_at = False, now
+        record_event(s, order, "review", from_state=order.state, to_state=order.state, actor=actor,
+                     reason=f"核查：{note}", now=now)
+        return order
     transition(s, order, "close", actor=actor, now=now, reason=f"核查：{note}", flagged=False)
     return order
 

@@ -45,8 +45,16 @@ class ConcurrentChangeError(OrderError):
 
 
 class NotAVolunteerError(OrderError):
-    def __init__(self) -> None:
-        super().__init__("您还不是本站审核通过的志愿者，暂时不能接单。回复“注册志愿者”报名。")
+    """No active volunteer of this hub; said for where they stand (``status``: their membership's, if any): an
+    applicant waits for review, a suspended volunteer is not told to register (out10)."""
+
+    WORDS = {"applied": "您的志愿者报名还在审核中，审核通过后就能接单了，请耐心等一等。",
+             "suspended": "您的志愿服务现在暂停中，暂时不能接单。有疑问请回复“人工”。"}
+
+    NOT_ONE = "您还不是本站审核通过的志愿者，暂时不能接单。回复“注册志愿者”报名。"
+
+    def __init__(self, status: str | None = None) -> None:
+        super().__init__(self.WORDS.get(status or "", self.NOT_ONE))
 
 
 # The refusals name the order by its ref (单号), the number the person sees and types.

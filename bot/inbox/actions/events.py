@@ -45,12 +45,20 @@ def callout_answer(ac: ActionContext, data: Mapping[str, Any]) -> str:
 
 
 def emergency(ac: ActionContext, data: Mapping[str, Any]) -> str:
-    """The resident was already told whom to call (the passive reply); record it and alert staff at once."""
+    """The resident was already told whom to call (the passive reply); record it and alert staff at once. With no
+    address or no phone said nor on file, the reply asks for them (staff cannot find or call back otherwise)."""
+    phone = str(data["phone"]) if data.get("phone") else None
+    address = str(data["address"]) if data.get("address") else None
     incidents.report(ac.s, hub_id=ac.hub_id, user=ac.user, kind=str(data["kind"]), text=str(data.get("text", "")),
                      cue=str(data["cue"]) if data.get("cue") else None, now=ac.now,
-                     settings=settings_for(ac.s, ac.hub_id), phone=str(data["phone"]) if data.get("phone") else None,
-                     address=str(data["address"]) if data.get("address") else None,
+                     settings=settings_for(ac.s, ac.hub_id), phone=phone, address=address,
                      sub=str(data["sub"]) if data.get("sub") else None)
+    return incidents.missing_contact(ac.s, ac.hub_id, ac.user, phone, address)
+
+
+def emergency_place(ac: ActionContext, data: Mapping[str, Any]) -> str:
+    """Where the resident is (or a phone), said right after an emergency: onto the incident and to staff now."""
+    incidents.place_given(ac.s, hub_id=ac.hub_id, user=ac.user, text=str(data.get("text", "")), now=ac.now)
     return ""
 
 
@@ -75,6 +83,7 @@ ACTIONS: dict[str, Run] = {
     "emergency": emergency,
     "emergency_called_off": emergency_called_off,
     "emergency_followup": emergency_followup,
+    "emergency_place": emergency_place,
     "events": show_events,
     "subscribe_events": subscribe_events,
     "unsubscribe": unsubscribe,

@@ -177,7 +177,8 @@ def accept(ac: ActionContext, data: Mapping[str, Any]) -> str:
     listed = data.get("listed") is not None
     member, open_tasks, found = _member_with_volunteer(ac, None if listed else ref_of(data))
     if member is None or member.status not in ACTIVE_STATUSES:
-        raise orders.NotAVolunteerError()  # before the order is looked up: its number says nothing to a stranger
+        # before the order is looked up: its number says nothing to a stranger
+        raise orders.NotAVolunteerError(member.status if member is not None else None)
     oid = _listed(ac, int(data["listed"])) if listed else order_number(ac, data, found=found)
     service = _service_of(ac, oid)
     order = orders.accept(ac.s, hub_id=ac.hub_id, user=ac.user, order_id=oid, now=ac.now, service=service,

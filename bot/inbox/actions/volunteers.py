@@ -236,7 +236,13 @@ def pay_with_hours(ac: ActionContext, data: Mapping[str, Any]) -> str:
     if order.ordered_by_user_id != ac.user.id:
         return f"订单{order.ref}不是您下的，不能用您的时长支付。"
     duration = ac.nlu.service(order.service_code).duration_minutes if order.service_code in ac.nlu.catalogue else 60
-    held = timebank.pay_order(ac.s, account=account, order=order, minutes=int(duration), actor=ac.user.openid,
+    have = timebank.balance(ac.s, account)
+    wanted = round(float(data["hours"]) * 60) if data.get("hours") else int(duration)
+    if wanted <= 0:
+        return "支付的时长要大于0，比如“时长支付 订单号 1.5”。"
+    if not data.get("hours") and 0 < have < wanted:  # (out10) what is there is held, said so; never more than it
+        wanted = have
+    held = timebank.pay_order(ac.s, account=account, order=order, minutes=wanted, actor=ac.user.openid,
                               now=ac.now)
     left = timebank.hours_text(timebank.balance(ac.s, account))
     return (f"订单{order.ref}改为用存折时长支付：先预扣{timebank.hours_text(held)}，服务完成后按实际时长结算，"

@@ -2003,3 +2003,20 @@ V6FIX = [
     conv("v6f-repeat-monthly-li-yici", ("以后每个月都来给我剪一次头", draft(service="haircut", repeat="每月"))),
 ]
 TUNED.extend(V6FIX)
+
+# outside tester out10: a call-out answered "我马上到" was read as a service request (陈医生 stayed 未响应)
+CALLOUT_WORDS = [
+    conv("co-wo-mashang-dao", ("我马上到", act("callout_answer")), roles=VOLUNTEER, slots={"callout": 3}),
+    conv("co-shi-fenzhong", ("收到 十分钟到", act("callout_answer")), roles=VOLUNTEER, slots={"callout": 3}),
+    conv("co-an-zhejiu-qu", ("俺这就去", act("callout_answer")), roles=VOLUNTEER, slots={"callout": 3}),
+    conv("co-qu-buliao", ("我去不了 在外地", no_act("callout_answer")), roles=VOLUNTEER, slots={"callout": 3}),
+]
+TUNED.extend(CALLOUT_WORDS)
+
+# outside tester out10: a question about the street event started a haircut order
+EVENT_QUESTIONS = [
+    conv("ev-xiageyue-lifa", ("下个月的雷锋活动有理发的吗", act("events"), not_ordering)),
+    conv("ev-zhezhou-yizhen", ("这周的活动有义诊没", act("events"), not_ordering)),
+    conv("ev-not-the-room", ("活动室几点开门", no_act("events"))),
+]
+TUNED.extend(EVENT_QUESTIONS)

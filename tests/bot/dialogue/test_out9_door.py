@@ -57,3 +57,14 @@ def test_a_bare_number_at_the_door_question_is_asked_back() -> None:
     assert "“1”是1栋" in reply and t.state == State.ORDER_ADDRESS and "address" not in t.slots["draft"], reply
     t.say("1栋3单元402")
     assert t.slots["draft"]["address"] == "白莲小区1栋3单元402"
+
+
+def test_the_door_and_the_phone_in_one_voice_message_are_both_kept() -> None:
+    """Outside tester out10: after a location, "八栋三单元六零二 电话是幺三九…" kept the door and dropped the phone."""
+    t = Transcript()
+    t.say("帮我买点菜 明儿个上午")
+    _send_location(t, "宝莲社区")
+    res = t.say("八栋三单元六零二 电话是幺三九 零零零零 幺幺幺幺")
+    draft = t.slots["draft"]
+    assert res.state == State.ORDER_CONFIRM and draft["phone"] == "13900001111", (res.reply, draft)
+    assert draft["address"] == "宝莲社区八栋三单元六零二"

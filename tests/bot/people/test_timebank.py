@@ -132,3 +132,18 @@ def test_donation_to_a_named_elder(chat: Chat, services: Any) -> None:
 def test_non_volunteer_cannot_pay_with_hours(chat: Chat) -> None:
     assert "只有登记的志愿者" in (chat.say("oResident0009", "时长支付 1") or "")
     assert "还不是志愿者" in (chat.say("oResident0009", "我的存折") or "")
+
+
+def test_paying_part_of_an_order_with_the_hours_named(chat: Chat, services: Any) -> None:
+    """Outside tester out10: "时长支付 N 1.5" and a bare "时长支付" were not understood; the hours named are held."""
+    oid = order_for_parent(chat)
+    assert "请带上订单编号" in (chat.say(V, "时长支付") or "")
+    reply = chat.say(V, f"时长支付 #{oid} 1.5") or ""
+    assert "预扣1.5小时" in reply and "余额：1.5小时" in reply, reply
+    assert entries(services)[-1] == ("withdraw", -90)
+
+
+def test_a_bad_number_of_points_at_the_counter_is_said_plainly(chat: Chat) -> None:
+    for said in ("核销 63585757 -5", "核销 63585757 2.5"):
+        reply = chat.say("oMerchantDesk01", said) or ""
+        assert "积分要写正整数" in reply and "帮不上忙" not in reply, reply

@@ -264,3 +264,28 @@ def test_cli_numbers_that_fit_nothing_are_one_line_errors(db_url: str, args: tup
     out = CliRunner().invoke(cli, list(args), env={"LEIFENG_DATABASE_URL": db_url})
     assert out.exit_code != 0 and isinstance(out.exception, SystemExit), (out.output, out.exception)
     assert "Traceback" not in out.output and out.output.strip(), args
+
+
+def test_the_monthly_points_add_up(services: Any, filled: dict[str, Any], clock: FakeClock) -> None:
+    """Outside tester out10: 积分发放 counted service credits only (a staff +20 and a rating correction's -1 were
+    left out), so issued less redeemed was not what the balances moved. Every kind is counted now, and the net is
+    every entry of the month."""
+    from sqlalchemy import func
+
+    from bot.people import points
+    from bot.serviceloop.ledger import day_bounds, month_bounds
+    from storage.models import PointsEntry
+
+    with transaction(services.sessions) as s:
+        points.adjust(s, hub_id=filled["hub"], volunteer_id=filled["a"], points=20, reason="街道活动奖励", actor="t",
+                      now=clock.now())
+        points.adjust(s, hub_id=filled["hub"], volunteer_id=filled["a"], points=-1, reason="评价更正", actor="t",
+                      now=clock.now())
+    with services.sessions() as s:
+        rep = ledger.monthly(s, filled["hub"], clock.now().strftime("%Y-%m"), NAMES)
+        lo, hi = day_bounds(*month_bounds(clock.now().strftime("%Y-%m")))
+        moved = s.scalar(select(func.sum(PointsEntry.points)).where(PointsEntry.hub_id == filled["hub"],
+                                                                    PointsEntry.at >= lo, PointsEntry.at < hi))
+    assert rep.points_adjusted == 19 and rep.points_net == moved
+    text = ledger.monthly_text(rep)
+    assert "调整 +19 分" in text and f"余额合计变动 {moved:+d} 分" in text, text

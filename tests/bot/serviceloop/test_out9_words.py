@@ -48,3 +48,28 @@ def test_a_repeating_visit_books_the_first_and_tells_staff_the_rest(chat: Chat, 
     told = chat.wanted().get(STAFF_OPENID, [])
     ref = chat.refs("#1")
     assert any("每周三" in t and f"订单{ref}只约了第一次" in t and "商量以后的安排" in t for t in told), told
+
+
+def test_a_suspended_volunteer_is_not_told_to_register(chat: Chat, services: Any) -> None:
+    """Outside tester out10: 接单 by a suspended volunteer said "回复“注册志愿者”报名"; it says they are suspended."""
+    from sqlalchemy import select, update
+
+    from storage.models import Membership, User
+
+    _order(chat)
+    with transaction(services.sessions) as s:
+        vid = s.scalar(select(User.volunteer_id).where(User.openid == BARBER))
+        s.execute(update(Membership).where(Membership.volunteer_id == vid).values(status="suspended"))
+    reply = chat.say(BARBER, "接单 #1") or ""
+    assert "暂停中" in reply and "注册志愿者" not in reply and "接单成功" not in reply, reply
+
+
+def test_someone_else_s_order_is_not_offered_for_rating(chat: Chat) -> None:
+    """Outside tester out10: "评价 <another resident's 单号>" asked for hearts for it (so it exists) and then stuck as
+    the conversation's order. Now: not found among theirs, said neutrally, nothing kept."""
+    _order(chat)
+    ref = chat.refs("#1")
+    reply = chat.say("oStranger01", f"评价 {ref}") or ""
+    assert f"没有找到您的订单{ref}" in reply and "打分" not in reply, reply
+    again = chat.say("oStranger01", "5") or ""
+    assert "已评价" not in again and "谢谢您的评价" not in again, again

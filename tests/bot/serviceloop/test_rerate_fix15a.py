@@ -118,3 +118,24 @@ def test_the_domain_refuses_a_late_correction_and_keeps_the_points(chat: Chat, s
             rerating.correct_rating(s, hub_id=order.hub_id, user=user, order_id=order.id, hearts=5,
                                     now=chat.clock.now() + timedelta(hours=2), service=HAIRCUT)
     assert _points(services) == (24, [("earn", 24)]) and _ratings(services)[0] == 4
+
+
+def test_a_closed_order_re_rated_low_can_be_reviewed(chat: Chat, services: Any) -> None:
+    """Outside tester out10: 5 hearts closed the order, "点错了 应该是1颗心" flagged it for review, and review then
+    refused ("订单现在“已结束”，不能这样操作"): the flag stayed on the dashboard for good. The review clears it,
+    the history says so, the state stays closed."""
+    from bot.serviceloop import orders
+
+    _done_two_hours(chat)
+    verify_dialog(chat, [(R, "非常好", "5颗心"), (R, "不用了", "谢谢")])
+    verify_dialog(chat, [(R, "点错了 应该是1颗心", "已改为1颗心")])
+    (order,) = all_orders(services)
+    assert order.state == "closed" and order.flagged
+    with services.sessions() as s, s.begin():
+        orders.review(s, hub_id=order.hub_id, order_id=order.id, actor="web:xiaoli", note="已回访",
+                      now=chat.clock.now())
+    (order,) = all_orders(services)
+    assert order.state == "closed" and not order.flagged
+    with services.sessions() as s:
+        reasons = [e.reason for e in s.scalars(select(OrderEvent).where(OrderEvent.trigger == "review"))]
+    assert reasons == ["核查：已回访"]

@@ -140,8 +140,10 @@ def test_proxy_order_tells_the_elder_when_she_follows_the_account(chat: Chat, se
 
 def test_location_message_fills_the_address(chat: Chat, services: Any) -> None:
     verify_dialog(chat, [(R, "想请人陪我去医院看病", "时间"), (R, "明天早上八点", "地址")])
-    assert "收到位置" in (chat.location(R, 24.31, 109.42, "白莲街道宝莲社区卫生站") or "")
-    verify_dialog(chat, [(R, "13812345678", "请核对"), (R, "1", "已提交")])
+    # a place's name, no door: the door is asked for (out9), "就这样" keeps the place as it is
+    reply = chat.location(R, 24.31, 109.42, "白莲街道宝莲社区卫生站") or ""
+    assert "收到位置" in reply and "几栋几单元几号" in reply, reply
+    verify_dialog(chat, [(R, "13812345678", "电话记下了"), (R, "就这样", "请核对"), (R, "1", "已提交")])
     (order,) = all_orders(services)
     assert order.service_code == "escort" and order.latitude == 24.31 and order.address == "白莲街道宝莲社区卫生站"
 
