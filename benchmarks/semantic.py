@@ -103,7 +103,7 @@ V3 = DATA / "v3"  # outside-written, split into *_tune (may be read) and *_heldo
 V3_LABELS = V3 / "service_labels.tsv"
 # every outside-written set (tests/data/v<N>/, same layout as v3): its tune half is scored beside the others, its
 # held-out half only with --final
-OUTSIDE_SETS = ("v3", "v4", "v6")  # v6: held-out only (tests/data/v6/README_services.md)
+OUTSIDE_SETS = ("v3", "v4", "v6", "v10s")  # v6, v10s: held-out only (their README*.md)
 DEFAULT_CACHE = Path.home() / ".cache" / "leifeng-semantic"
 FOLDS = 5
 FALSE_ALARM_BUDGET = 0.005  # --fit: the second opinion alone may raise false alarms on look-alikes by this much

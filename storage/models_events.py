@@ -183,6 +183,8 @@ class Incident(Base):
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(16))  # medical | fire | gas | crime | self_harm | water
+    # the dialogue's sub-kind (fraud, wound, bite, lift ...; bot.community.incidents.SUB_WORDS), migration 0025
+    sub: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)  # what the resident wrote, as written
     cue: Mapped[str | None] = mapped_column(String(200))  # the words that were recognised
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | handled

@@ -52,8 +52,10 @@ class MerchantEditForm(ConsoleForm):
     accepts_redemptions = BooleanField("接受积分兑换")
     # off: only the volunteer's code, entered by the counter person (bot.people.merchants.redeem_by_scan refuses)
     shows_qr = BooleanField("柜台贴着本店的扫码兑换二维码（志愿者扫码自助兑换）", default=True)
-    staff_openid = StringField("柜台核销人的微信openid", validators=[Optional(), Length(max=128),
-                                                             Regexp(r"^[A-Za-z0-9_:\-]+$", message="openid格式不对")])
+    # a phone staff know (looked up among those who wrote to the account), or the openid itself (out9)
+    staff_openid = StringField("柜台核销人的手机号（他要先给公众号发过消息），或他的微信openid",
+                               validators=[Optional(), Length(max=128),
+                                           Regexp(r"^[A-Za-z0-9_:\-]+$", message="请写手机号或openid")])
 
 
 class MerchantForm(MerchantEditForm):

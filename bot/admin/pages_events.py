@@ -127,7 +127,8 @@ def events_add() -> Any:
                         ends_at=_at(day, form.end.data), place=form.place.data or "",
                         teams=request.form.getlist("teams"), services=[], now=now(), actor=staff().actor,
                         note=form.note.data or None)
-        return f"活动已添加（编号{ev.id}）。"
+        past = "注意：这个活动的时间已经过去了，居民不会收到提醒。" if as_utc(ev.ends_at) <= now() else ""
+        return f"活动已添加（编号{ev.id}）。{past}"
     return run_change(change, _back(day.replace(day=1)))
 
 

@@ -307,7 +307,9 @@ def order_assign(s: Session, order: Order, info: orders.ServiceInfo, form: Assig
     volunteer_id = int(form.volunteer_id.data or 0)
     orders.assign(s, hub_id=hub_id(), order_id=order.id, volunteer_id=volunteer_id, actor=staff().actor, now=now(),
                   service=info)
-    return Done(f"订单{order.ref}已派给志愿者{volunteer_id}。", {"volunteer_id": volunteer_id})
+    vol = s.get(Volunteer, volunteer_id)  # the name staff chose, not the table's id (out10)
+    return Done(f"订单{order.ref}已派给志愿者{vol.name if vol is not None else volunteer_id}。",
+                {"volunteer_id": volunteer_id})
 
 
 @order_action("support", "orders.act", NoteForm)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,9 @@ from bot.admin.scope import team_volunteer_ids
 from bot.community import teamchat
 from bot.people import merchants as merchant_book
 from bot.people import volunteers
-from storage.models import Membership, Merchant, PointsEntry, Team, Volunteer
+from intents.masking import mask_phone
+from storage.models import Membership, Merchant, PointsEntry, Team, User, Volunteer
+from storage.sealed import phone_lookup
 
 
 def _service_choices() -> list[tuple[str, str]]:
@@ -255,6 +258,23 @@ def _merchant_fields(form: MerchantEditForm) -> dict[str, Any]:
             "staff_openid": typed(form.staff_openid.data), "shows_qr": bool(form.shows_qr.data)}
 
 
+def _counter_person(s: Session, fields: dict[str, Any]) -> dict[str, Any]:
+    """The counter person given by phone: the openid of the one user of this hub with that phone on file (they have
+    written to the account); an openid as it is. Staff know a phone, not an openid (out9)."""
+    given = fields.get("staff_openid")
+    digits = re.sub(r"\D", "", given or "")
+    if not given or not re.fullmatch(r"1\d{10}", digits) or digits != given:
+        return fields
+    found = s.scalars(select(User.openid).where(User.hub_id == hub_id(), phone_lookup(s, User.phone_hash, digits))
+                      .limit(2)).all()
+    if len(found) != 1:
+        raise merchant_book.MerchantError(
+            f"没有找到留了手机号{mask_phone(digits)}的公众号用户：请让核销人先给公众号发一条消息，"
+            "下单或报名时留下这个手机号，再来这里填。" if not found else
+            f"手机号{mask_phone(digits)}对应了不止一个公众号用户，请直接填核销人的openid。")
+    return {**fields, "staff_openid": found[0]}
+
+
 def _merchant_record(m: Merchant) -> dict[str, Any]:
     """What the audit log keeps of a merchant's settings (the counter person only as set or not)."""
     return {"name": m.name, "address": m.address, "phone": m.phone, "service_point": m.service_point,
@@ -272,7 +292,7 @@ def merchant_create() -> Any:
 
     def change(s: Session) -> str:
         m = merchant_book.add_merchant(s, hub_id=hub_id(), code=form.code.data or "", now=now(),
-                                       **_merchant_fields(form))
+                                       **_counter_person(s, _merchant_fields(form)))
         audit(s, "merchant_create", f"merchant:{m.id}", code=m.code, **_merchant_record(m))
         return f"商户“{m.name}”已添加。"
     return run_change(change, url_for("admin.merchants_list"))
@@ -309,7 +329,7 @@ def merchant_update(merchant_id: int) -> Any:
     def change(s: Session) -> str:
         m = _visible_merchant(s, merchant_id)
         before = _merchant_record(m)
-        merchant_book.update_merchant(m, **_merchant_fields(form))
+        merchant_book.update_merchant(m, **_counter_person(s, _merchant_fields(form)))
         audit(s, "merchant_update", f"merchant:{m.id}", before=before, **_merchant_record(m))
         return f"{m.name}已保存。"
     return run_change(change, back)

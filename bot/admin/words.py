@@ -183,6 +183,7 @@ def actor_names(s: Session, hub_id: int, actors: Iterable[str]) -> dict[str, str
             .where(User.hub_id == hub_id, User.openid.in_(openids))).all()
         for user, volunteer in rows:
             names[openids[user.openid]] = volunteer or resident_name(user)
-    for actor in wanted:
-        names.setdefault(actor, "工作人员" if actor.startswith("web:") else "未知用户")
+    for actor in wanted:  # a name typed with a command's --by ("小王"): as typed, no WeChat openid looks like it
+        names.setdefault(actor, "工作人员" if actor.startswith("web:") else
+                         f"{actor}（后台命令）" if re.search(r"[\u4e00-\u9fff]", actor) else "未知用户")
     return names

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.community import broadcasts, callouts, events
@@ -17,6 +18,7 @@ from bot.config import load_config
 from bot.errors import LeifengError
 from bot.services import Services, build_services
 from storage.db import transaction
+from storage.models import Team
 
 HUB = click.option("--hub", "slug", default="default", show_default=True, help="The hub (slug).")
 
@@ -70,11 +72,12 @@ def events_list(slug: str, show_all: bool) -> None:
     hub_id = svc.hubs.by_slug(slug).hub_id
     with svc.sessions() as s:
         rows = events.upcoming(s, hub_id, svc.clock.now(), limit=50, include_cancelled=show_all)
+        team_names = {code: name for code, name in s.execute(select(Team.code, Team.name).where(Team.hub_id == hub_id))}
         if not rows:
             click.echo("没有即将举行的活动（leifeng events generate 按规则生成）")
         for ev in rows:
             mark = "" if ev.status == "scheduled" else f"  [已取消：{ev.cancel_reason or ''}]"
-            teams = ",".join(ev.teams or []) or "-"
+            teams = "、".join(team_names.get(code, code) for code in ev.teams or []) or "-"  # names, not codes
             click.echo(f"{ev.id}\t{events.event_when(ev, es.tz)}\t{ev.place}\t队伍:{teams}\t{ev.source}{mark}")
 
 
@@ -129,6 +132,8 @@ def events_add(slug: str, start: str, end: str, place: str | None, title: str | 
                         place=place or es.place, teams=_codes(teams), services=_codes(service_codes),
                         now=svc.clock.now(), note=note)
         click.echo(f"活动 {ev.id} 已添加：{events.event_when(ev, es.tz)} {ev.place}")
+        if _local(svc, end) <= svc.clock.now():  # added as asked, said plainly (out10: a past date went unnoticed)
+            click.echo("注意：这个活动的时间已经过去了，居民不会收到提醒；写错了的话用 leifeng events cancel 取消。")
 
 
 @events_group.command("move")
@@ -186,6 +191,8 @@ def broadcast_send(slug: str, segment: str, text: str, force: bool) -> None:
     cap = svc.config.wechat_send_per_second
     eta = f"，按每秒 {cap:g} 条约需 {queued / cap:.0f} 秒" if cap > 0 else ""
     click.echo(f"群发 {bid}：{queued} 人待发送，跳过 {skipped} 人{eta}。查看进度：leifeng broadcast status {bid}")
+    if queued == 0 and skipped == 0:  # nobody in the segment: a mistyped 小区 looks "sent" otherwise (out10)
+        click.echo(f"注意：“{segment}”里一个人也没有找到，请检查名字是否写对（小区名按居民订单里的地址）。")
 
 
 @broadcast_group.command("status")

@@ -359,7 +359,7 @@ _TYPED = re.compile(r"^'([^']*)'|^(\S+) is not")
 def _wanted(kind: click.ParamType[Any]) -> str:
     if isinstance(kind, click.IntRange) and (kind.min is not None or kind.max is not None):
         low = "" if kind.min is None else f"{kind.min}"
-        high = "" if kind.max is None or kind.max > 10**9 else f"{kind.max}"  # (an id's range: no real bound)
+        high = "" if kind.max is None or kind.max >= 2**53 else f"{kind.max}"  # (an id's range: no real bound)
         if low == "1" and not high:
             return "要写正整数（如 123456）"
         return f"要写{low}到{high}之间的整数" if low and high else f"要写不小于{low}的整数" if low else \

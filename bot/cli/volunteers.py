@@ -24,7 +24,7 @@ from bot.serviceloop import ledger
 from bot.serviceloop.orders import settings_for
 from bot.services import Services, build_services
 from storage.db import transaction
-from storage.models import Hub, Membership, MembershipEvent, PointsEntry, Team, TimeBankRecipient, Volunteer
+from storage.models import AuditLog, Hub, Membership, MembershipEvent, PointsEntry, Team, TimeBankRecipient, Volunteer
 
 hub_option = click.option("--hub", "slug", default="default", show_default=True, help="Hub slug.")
 actor_option = click.option("--by", "actor", default="cli", show_default=True, help="Who is acting (for the record).")
@@ -127,8 +127,13 @@ def _move(slug: str, volunteer_id: int, to: str, actor: str, reason: str | None 
           reason_code: str | None = None) -> None:
     with _hub(slug) as (svc, s, hub_id):
         member = _member(s, hub_id, volunteer_id)
+        before = member.status
         volunteers.change_status(s, member, to, actor=actor, now=svc.clock.now(), reason=reason,
                                  reason_code=reason_code, hub_name=_hub_name(s, hub_id))
+        # in the audit log like the console's change (out10: a CLI approval left no row)
+        s.add(AuditLog(hub_id=hub_id, actor=actor, action="volunteer_status", subject=f"volunteer:{volunteer_id}",
+                       detail={"before": before, "to": to, "reason": member.status_reason, "via": "cli"},
+                       at=svc.clock.now()))
         vol = s.get(Volunteer, volunteer_id)
         click.echo(f"志愿者{vol.name if vol else volunteer_id}：{volunteers.STATUS_WORDS.get(to, to)}")
 

@@ -60,6 +60,11 @@ SUB_WORDS = {"household": "家中水管爆裂/漏水（已为居民下加急维�
              "oxygen": "急症（制氧机/呼吸机停了）", "drowning": "有人落水", "lift": "被困电梯"}
 
 
+def what_it_is(incident: Incident) -> str:
+    """An incident in words, as its alert named it: its sub-kind's words, else its kind's."""
+    return SUB_WORDS.get(incident.sub or "") or KIND_WORDS.get(incident.kind, incident.kind)
+
+
 def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: str | None, now: datetime,
            settings: HubSettings, phone: str | None = None, address: str | None = None,
            sub: str | None = None) -> Incident:
@@ -70,13 +75,14 @@ def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: st
     ``sub``: the dialogue's flavour of the kind (:data:`SUB_WORDS`); a household water incident (a plumber is on the
     way as an urgent order) is told to staff and the team but calls nobody out.
     """
-    incident = Incident(hub_id=hub_id, user_id=user.id, kind=kind, text=text, cue=cue, status="open", created_at=now)
+    incident = Incident(hub_id=hub_id, user_id=user.id, kind=kind, sub=sub or None, text=text, cue=cue, status="open",
+                        created_at=now)
     s.add(incident)
     s.flush()
     who = _resident_name(s, hub_id, user) or "一位居民（没有登记姓名）"
     place = address or address_on_file(s, hub_id, user)
     number = phone or phone_on_file(s, hub_id, user)
-    what = SUB_WORDS.get(sub or "") or KIND_WORDS.get(kind, kind)
+    what = what_it_is(incident)
     alert = (f"【紧急情况】{what}\n{who}刚刚在公众号说：“{text[:200]}”\n"
              f"电话：{number or NOTHING_ON_FILE}\n地址：{place or '未登记'}\n"
              f"请立即联系并处置，处理后在管理后台“紧急事件”里点“已处理”（事件{incident.id}）。")
@@ -107,7 +113,7 @@ def follow_up(s: Session, *, hub_id: int, user: User, text: str, now: datetime) 
     if incident is None:
         return None
     who = _resident_name(s, hub_id, user) or "这位居民"
-    note = (f"【紧急情况·后续】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）\n"
+    note = (f"【紧急情况·后续】{what_it_is(incident)}（事件{incident.id}）\n"
             f"{who}接着说：“{text[:200]}”")
     _tell_staff(s, hub_id, note, now, f"incident-more:{incident.id}")
     return incident
@@ -134,7 +140,7 @@ def place_given(s: Session, *, hub_id: int, user: User, text: str, now: datetime
     said = text[:200]
     incident.note = ((f"{incident.note}；" if incident.note else "") + f"居民后来说：{said}")[:500]
     who = _resident_name(s, hub_id, user) or "这位居民"
-    what = KIND_WORDS.get(incident.kind, incident.kind)
+    what = what_it_is(incident)
     _tell_staff(s, hub_id, f"【紧急情况·位置/电话】{what}（事件{incident.id}）\n{who}说：“{said}”\n请尽快联系或上门。",
                 now, f"incident-place:{incident.id}")
     return incident
@@ -156,7 +162,7 @@ def called_off(s: Session, *, hub_id: int, user: User, text: str, now: datetime)
     # "刚才那个已经好了": over, not a false alarm (outside tester round 4); staff check either way
     what = "虚惊一场" if _FALSE_ALARM.search(said) or not _OVER.search(said) else "已经没事了"
     head = "是虚惊" if what == "虚惊一场" else what
-    note = (f"【紧急情况·居民说{head}】{KIND_WORDS.get(incident.kind, incident.kind)}（事件{incident.id}）"
+    note = (f"【紧急情况·居民说{head}】{what_it_is(incident)}（事件{incident.id}）"
             f"\n{who}说：“{said}”\n请回个电话确认平安，再到管理后台把事件标记为已处理。")
     incident.note = (f"居民说{what}：{said}")[:500]
     _tell_staff(s, hub_id, note, now, f"incident-off:{incident.id}")
@@ -272,8 +278,8 @@ def listing(s: Session, hub_id: int, *, status: str = "open", limit: int = 50) -
     rows = []
     for incident in found:
         name, phone, address = people.get(incident.user_id or 0, (None, None, None))
-        rows.append(IncidentRow(id=incident.id, kind=incident.kind, kind_words=KIND_WORDS.get(incident.kind,
-                                incident.kind), text=incident.text, cue=incident.cue, status=incident.status,
+        rows.append(IncidentRow(id=incident.id, kind=incident.kind, kind_words=what_it_is(incident),
+                                text=incident.text, cue=incident.cue, status=incident.status,
                                 created_at=incident.created_at, handled_by=incident.handled_by,
                                 handled_at=incident.handled_at, note=incident.note, name=name, phone=phone,
                                 address=address, alerts=alerts.get(incident.id, Alerts())))

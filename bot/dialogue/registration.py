@@ -290,9 +290,23 @@ def parse_gender(text: str) -> str | None:
     return None
 
 
+# What an age or birth is said with (out9): "不对 我今年六十八", "俺今年68", "年龄应该是58岁", "我是1958年生的".
+_BIRTH_LEAD = re.compile(r"^(?:不对|不是|错了|说错了|写错了)?[,，。]*(?:我|俺|咱)?(?:的)?"
+                         r"(?:年龄|岁数|年纪|出生日期|生日)?(?:应该|其实)?(?:是)?")
+_BORN_YEAR = re.compile(r"^(?:(19\d{2})|([五六七八九]\S)|([5-9]\d))年(?:出生|生(?:的|人)?)?(?:的|人)?$")
+_YEAR_DIGITS = dict(zip("〇零一二三四五六七八九", "00123456789", strict=True))
+
+
 def parse_birth(text: str, ctx: Context) -> tuple[str, Any] | None:
-    """("birth", iso date) or ("age", years), or None."""
-    t = text.strip().replace(" ", "")
+    """("birth", iso date) or ("age", years), or None. A year of birth alone ("1958年生的", "五八年生人") is an age
+    (this year less it: the real age or the nominal 虚岁, which the ID check allows)."""
+    t = _BIRTH_LEAD.sub("", text.strip().replace(" ", ""), count=1) or text.strip().replace(" ", "")
+    year = _BORN_YEAR.match(t)
+    if year:
+        digits = year.group(1) or year.group(3) or "".join(_YEAR_DIGITS.get(c, "") for c in year.group(2) or "")
+        year_born = int(digits) if len(digits) == 4 else 1900 + int(digits) if len(digits) == 2 else 0
+        age = today(ctx).year - year_born
+        return ("age", age) if 1 <= age <= 120 else None
     m = _DATE.match(t) or _DATE8.match(t)
     if m:
         try:
@@ -746,8 +760,18 @@ def start_edit(slots: Mapping[str, Any], reg: dict[str, Any], field: str, ctx: C
     return next_question({**slots, "reg": reg}, ctx)
 
 
+# The fields to change said in words ("年龄不对", "电话要改"): the first whose words the message has (out9)
+_EDIT_WORDS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (4, re.compile(r"身份证")), (9, re.compile(r"监护")), (1, re.compile(r"姓名|名字")), (2, re.compile(r"性别")),
+    (3, re.compile(r"年龄|岁|出生|生日|年纪")), (7, re.compile(r"电话|手机|号码")), (8, re.compile(r"队")),
+    (6, re.compile(r"时间|有空|时候")), (5, re.compile(r"技能|会做|特长|手艺")),
+)
+
+
 def on_edit(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, text: str) -> Result:
     choice = ctx.nlu.choice(text)
+    if choice is None:
+        choice = next((n for n, words in _EDIT_WORDS if words.search(text)), None)
     reg = reg_of(slots)
     if choice is None or choice not in EDIT_FIELDS or (choice == 9 and not is_minor(reg, ctx)):
         return retry(state, slots, ctx, "请回复要修改的那一项的编号。")

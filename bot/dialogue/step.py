@@ -429,7 +429,7 @@ def _rate(t: Turn, request: tuple[int | None, int | None]) -> Result:
     if order is None:
         return idle("请带上订单编号，比如“评价 12”。回复“我的订单”可以查看编号。", t.slots)
     if order in t.ctx.orders_not_mine:  # neither confirms nor denies that someone else has such an order
-        return idle(f"没有找到您的订单{order}。请回复“我的订单”查看您的订单编号。", t.slots)
+        return idle(f"没有编号为 {order} 的订单，请核对编号。回复“我的订单”可以查看您的订单编号。", t.slots)
     given = (t.ctx.order_ratings or {}).get(order)
     if given is not None:  # rated already (the edge read it): said at once, with the way to correct it
         return idle(f"订单{order}已经评价过了（{given}颗心），谢谢您！要更正请回复“人工”，社区工作人员帮您改。",

@@ -47,6 +47,8 @@ CODE_WORDS = frozenset({"兑换码", "我的兑换码", "积分兑换码"})
 VERIFY = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})(?:\s*[,，\s]\s*(\d{1,6})\s*(?:分|积分)?)?$")
 PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*([0-9]+)\s*号?"
                  r"(?:\s*[,，\s]\s*(?:用|付|支付)?\s*([0-9]{1,2}(?:\.[0-9]{1,2})?)\s*(?:个)?(?:小时|钟头|h)?)?$")
+# "加入 医疗健康队" / "退出爱心理发队": a volunteer joins or leaves a team by its name (never 志愿者队伍: registration)
+TEAM_MOVE = re.compile(r"^(加入|退出|离开)\s*((?!志愿者)\S{2,20}?(?:队|组|团))$")
 PAY_WORDS = frozenset({"时长支付", "用时长支付", "存折支付", "用存折支付", "时间银行支付"})
 # 核销 with points that are no whole positive number (核销 63585757 -5 / 2.5): said plainly, not the resident fallback
 VERIFY_BAD = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})\s*[,，\s]\s*"
@@ -449,6 +451,11 @@ def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
             return idle("您还不是志愿者，暂时不能接单。想帮邻居的忙，回复“注册志愿者”报名，审核通过后就能接任务了。",
                         slots)
         return idle(None, slots, actions=(Action("open_tasks"),))
+    m = TEAM_MOVE.match(t)
+    if m and _is_volunteer(ctx):  # "加入 医疗健康队" any time, as the profile menu taught it (out10)
+        return _update("join" if m.group(1) == "加入" else "leave", m.group(2).strip(), slots)
+    if m and m.group(1) == "加入":
+        return idle("加入服务队要先成为志愿者：回复“注册志愿者”报名，报名时就可以选服务队。", slots)
     if t in PROFILE_WORDS:
         if not _is_volunteer(ctx):
             return idle("您还不是志愿者。想加入请回复“注册志愿者”。", slots)
@@ -542,9 +549,20 @@ def on_merchant_points(state: str, slots: Mapping[str, Any], inc: Incoming, ctx:
     return idle(None, slots, actions=(Action("merchant_redeem", {"code": slots["code"], "points": amount}),))
 
 
+# The profile menu's items said in words (1 技能，2 服务时间，3 电话，4 服务队): "改一下电话", "我想换个队" (out9).
+_PROFILE_WORDS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (3, re.compile(r"电话|手机|号码")),
+    (4, re.compile(r"队")),
+    (2, re.compile(r"时间|时候|有空|空闲|几点|哪天")),
+    (1, re.compile(r"技能|本事|会做|会的|特长|手艺|服务项目|能做")),
+)
+
+
 def on_profile_menu(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
                     text: str) -> Result | None:
     choice = ctx.nlu.choice(text)
+    if choice is None and len(text.strip()) <= 12 and not _PROFILE_BARE_NUMBER.match(text.strip()):
+        choice = next((n for n, words in _PROFILE_WORDS if words.search(text)), None)
     if text.strip() == "0":
         return idle("好的。", slots)
     if choice == 1:
@@ -558,6 +576,9 @@ def on_profile_menu(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Co
         return result(PROFILE_TEAM, {**slots, "misses": 0},
                       "回复“加入 队名”加入服务队，回复“退出 队名”退出，比如“加入 爱心理发队”。")
     return None  # anything else is an ordinary message (a request, a command)
+
+
+_PROFILE_BARE_NUMBER = re.compile(r"^\d+$")
 
 
 def _update(field: str, value: Any, slots: Mapping[str, Any]) -> Result:

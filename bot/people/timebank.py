@@ -180,8 +180,9 @@ def donate(s: Session, *, hub_id: int, volunteer_id: int, recipient_id: int, min
     if minutes <= 0 or minutes > have:
         raise TimeBankError(f"存折里有{hours_text(have)}，捐赠的时长要大于0且不超过余额。")
     _entry(s, donor, "donate", -minutes, f"捐赠给{recipient.name}", now, beneficiary=recipient.name, actor=actor)
-    _entry(s, Account(hub_id, recipient_id=recipient.id), "receive", minutes, f"志愿者{volunteer_id}捐赠", now,
-           actor=actor)
+    giver = s.get(Volunteer, volunteer_id)  # the passbook names the giver, not the table's id (out10)
+    _entry(s, Account(hub_id, recipient_id=recipient.id), "receive", minutes,
+           f"志愿者{giver.name if giver is not None else volunteer_id}捐赠", now, actor=actor)
     return recipient
 
 

@@ -56,13 +56,13 @@ def _cells(table: Sequence[Sequence[Any]]) -> list[list[Any]]:
 
 def _check_year(year: int) -> None:
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise LedgerError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}, got {year}")
+        raise LedgerError(f"年份要在{FIRST_YEAR}到{LAST_YEAR}之间，写的是{year}")
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """From the start of `start` to the end of `end` on the Shanghai calendar, as UTC instants."""
     if end < start:
-        raise LedgerError("--to must not be before --from")
+        raise LedgerError("结束日期（--to）不能早于开始日期（--from）")
     _check_year(start.year)
     _check_year(end.year)
     lo = datetime(start.year, start.month, start.day, tzinfo=SHANGHAI).astimezone(UTC)
@@ -73,7 +73,7 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def month_bounds(month: str) -> tuple[date, date]:
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise LedgerError(f"month must look like 2026-11, got {month!r}")
+        raise LedgerError(f"月份要写成 2026-11 这样，写的是“{month}”")
     year, mon = int(m.group(1)), int(m.group(2))
     _check_year(year)
     first = date(year, mon, 1)
@@ -86,7 +86,7 @@ def period_bounds(quarter: str | None = None, year: int | None = None) -> tuple[
     if quarter:
         m = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", quarter.strip())
         if not m:
-            raise LedgerError(f"quarter must look like 2026Q4, got {quarter!r}")
+            raise LedgerError(f"季度要写成 2026Q4 这样，写的是“{quarter}”")
         y, q = int(m.group(1)), int(m.group(2))
         _check_year(y)
         first = date(y, 3 * q - 2, 1)
@@ -95,7 +95,7 @@ def period_bounds(quarter: str | None = None, year: int | None = None) -> tuple[
     if year:
         _check_year(year)
         return f"{year}年", date(year, 1, 1), date(year, 12, 31)
-    raise LedgerError("give --quarter 2026Q4 or --year 2026")
+    raise LedgerError("请写 --quarter 2026Q4 或 --year 2026")
 
 
 # -- rows ---------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def write_ledger(rows: Sequence[LedgerRow], path: Path, fmt: str, start: date, e
             with target.open("w", newline="", encoding="utf-8-sig") as fh:  # the BOM lets Excel read UTF-8
                 csv.writer(fh).writerows(table)
         return [path, other]
-    raise LedgerError(f"format must be xlsx or csv, got {fmt!r}")
+    raise LedgerError(f"格式只能是 xlsx 或 csv，写的是“{fmt}”")
 
 
 # -- monthly summary ----------------------------------------------------------------------------

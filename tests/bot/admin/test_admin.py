@@ -402,7 +402,7 @@ def test_dispatch_then_reassign_then_support_then_cancel(staff_client: Any, seed
     resp = post(staff_client, f"/admin/orders/{oid}/assign", {"volunteer_id": seeded.repairer})
     assert resp.status_code == 302
     page = text(staff_client.get(resp.headers["Location"]))
-    assert f"订单{_ref(services, oid)}已派给志愿者{seeded.repairer}" in page and "志愿者已接单" in page
+    assert f"订单{_ref(services, oid)}已派给志愿者王师傅" in page and "志愿者已接单" in page
     resp = post(staff_client, f"/admin/orders/{oid}/assign", {"volunteer_id": seeded.barber})
     with services.sessions() as s:
         order = s.get(Order, oid)

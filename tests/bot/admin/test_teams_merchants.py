@@ -242,3 +242,25 @@ def test_every_new_form_refuses_a_missing_csrf_token(staff_client: Any, seeded: 
         m = s.get(Merchant, merchant)
         assert m is not None and m.active and m.name == "老街理发店"
         assert s.scalar(select(Team.id).where(Team.code == "nocsrf")) is None
+
+
+def test_the_counter_person_is_given_by_phone(staff_client: Any, seeded: Seeded, services: Services) -> None:
+    """Outside tester out9: the merchant form asked staff for an openid, which nobody knows. A phone of someone who
+    wrote to the account finds them; a phone nobody left is said plainly and nothing is saved."""
+    from storage.models import User
+
+    now = services.clock.now()
+    with services.sessions() as s, s.begin():
+        s.add(User(hub_id=seeded.hub_id, openid="oCounterAyi01", roles=[], subscribed=True, phone="13655556666",
+                   created_at=now))
+    page = _follow(staff_client, post(staff_client, "/admin/merchants", {
+        "code": "tea_shop", "name": "茶叶店", "accepts_redemptions": "y", "staff_openid": "13655556666"}))
+    assert "商户“茶叶店”已添加" in page, page
+    with services.sessions() as s:
+        m = s.execute(select(Merchant).where(Merchant.code == "tea_shop")).scalar_one()
+        assert m.staff_openid == "oCounterAyi01"
+    page = _follow(staff_client, post(staff_client, "/admin/merchants", {
+        "code": "rice_shop", "name": "米店", "staff_openid": "13900009999"}))
+    assert "没有找到留了手机号139****9999的公众号用户" in page, page
+    with services.sessions() as s:
+        assert s.execute(select(Merchant).where(Merchant.code == "rice_shop")).scalar_one_or_none() is None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.clock import SHANGHAI, FakeClock
 from tests.bot.cli.conftest import demo_hub_cli
 
 
@@ -21,7 +22,7 @@ def test_events_commands(run: Any) -> None:
     made = [line for line in res.output.splitlines() if "\t" in line]
     assert len(made) >= 3
     assert "新建 0 场" in run("events", "generate", "--months", "2").output
-    assert "便民维修队" not in run("events", "list").output and "队伍:haircut,repair" in run("events", "list").output
+    assert "队伍:爱心理发队、便民维修队" in run("events", "list").output  # names, not codes (out10)
     res = run("events", "add", "--start", "2026-12-03 14:00", "--end", "2026-12-03 16:00", "--place", "社区活动室",
               "--title", "防诈骗讲座")
     assert res.exit_code == 0 and "12月3日(周四) 14:00-16:00" in res.output
@@ -54,3 +55,17 @@ def test_broadcast_and_callout_commands(run: Any) -> None:
     assert res.exit_code == 0 and "已关联志愿者 1" in res.output
     assert run("wecom", "link", "--userid", "x", "--volunteer", "999").exit_code == 1
     assert "CHAT1" in run("wecom", "team-chat", "--team", "emergency", "--chatid", "CHAT1").output
+
+
+def test_staff_mistakes_are_pointed_out(run: Any) -> None:
+    """Outside tester out10: a past event and a broadcast to a 小区 nobody lives in were accepted without a word.
+    (The command runs on the system's clock: the days are counted from today.)"""
+    today = datetime.now(SHANGHAI)
+    past = (today - timedelta(days=3)).strftime("%Y-%m-%d")
+    res = run("events", "add", "--start", f"{past} 09:00", "--end", f"{past} 10:00", "--title", "写错的日子")
+    assert res.exit_code == 0 and "已添加" in res.output and "时间已经过去了" in res.output, res.output
+    soon = (today + timedelta(days=3)).strftime("%Y-%m-%d")
+    res = run("events", "add", "--start", f"{soon} 09:00", "--end", f"{soon} 10:00", "--title", "讲座")
+    assert "时间已经过去了" not in res.output
+    res = run("broadcast", "send", "--segment", "community:幸福小去", "--text", "周六有活动")
+    assert res.exit_code == 0 and "一个人也没有找到" in res.output, res.output

@@ -38,3 +38,15 @@ def test_with_a_phone_and_an_address_on_file_nothing_is_asked(chat: Chat) -> Non
 def test_only_the_phone_missing_asks_for_the_phone(chat: Chat) -> None:
     reply = chat.say(NEW, "着火了 幸福小区2栋301 快来人") or ""
     assert "119" in reply and "能打通的电话" in reply and "您在哪里" not in reply, reply
+
+
+def test_the_console_names_an_incident_as_its_alert_did(chat: Chat, services: Any) -> None:
+    """Outside tester out10: a scam was 电信诈骗/被骗钱财 in the staff alert and 治安/人身危险 on the console."""
+    from bot.community import incidents
+
+    chat.say(NEW, "有个人打电话说我儿子出事了 让我马上转钱 我已经转了两万了")
+    told = chat.wanted().get(STAFF_OPENID, [])
+    assert any("电信诈骗/被骗钱财" in t for t in told), told
+    with services.sessions() as s:
+        (row,) = incidents.listing(s, 1)
+        assert row.kind == "crime" and row.kind_words == "电信诈骗/被骗钱财"

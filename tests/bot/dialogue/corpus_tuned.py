@@ -2020,3 +2020,38 @@ EVENT_QUESTIONS = [
     conv("ev-not-the-room", ("活动室几点开门", no_act("events"))),
 ]
 TUNED.extend(EVENT_QUESTIONS)
+
+# outside tester out10: "加入/退出 队名" worked only right after 我的资料 → 4
+TEAM_MOVES = [
+    conv("tm-join-any-time", ("加入 医疗健康队", act("update_profile", field="join", value="医疗健康队")),
+         roles=VOLUNTEER),
+    conv("tm-leave-any-time", ("退出爱心理发队", act("update_profile", field="leave", value="爱心理发队")),
+         roles=VOLUNTEER),
+    conv("tm-not-yet-a-volunteer", ("加入 医疗健康队", says("注册志愿者"), no_act())),
+    conv("tm-registration-words", ("加入志愿者队伍", state(State.REG_NAME))),
+]
+TUNED.extend(TEAM_MOVES)
+
+# outside tester out9: the profile menu (1 技能，2 服务时间，3 电话，4 服务队) answered in words
+_PROFILE = dict(roles=VOLUNTEER, state=State.PROFILE_MENU)
+PROFILE_IN_WORDS = [
+    conv("pm-dianhua", ("改一下电话", state(State.PROFILE_PHONE)), **_PROFILE),
+    conv("pm-huan-dui", ("我想换个队", state(State.PROFILE_TEAM)), **_PROFILE),
+    conv("pm-shijian", ("有空的时间变了", state(State.PROFILE_TIMES)), **_PROFILE),
+    conv("pm-jineng", ("技能要加一个", state(State.PROFILE_SKILLS)), **_PROFILE),
+    conv("pm-number-still", ("3", state(State.PROFILE_PHONE)), **_PROFILE),
+]
+TUNED.extend(PROFILE_IN_WORDS)
+
+# outside tester out9: the age said in words and changed in words at registration
+_REG_BIRTH = dict(state=State.REG_BIRTH, slots={"reg": {"source": "chat", "name": "刘桂芳", "gender": "女"}})
+AGE_IN_WORDS = [
+    conv("age-an-jinnian", ("俺今年68", reg(age_said=68)), **_REG_BIRTH),
+    conv("age-wushiba-nian", ("五八年生人", reg(age_said=68)), **_REG_BIRTH),
+    conv("age-budui", ("不对 我今年六十八", reg(age_said=68)), **_REG_BIRTH),
+    conv("age-edit-in-words", ("年龄不对", state(State.REG_BIRTH)), state=State.REG_EDIT, slots=dict(REG_AT_TIMES)),
+    conv("age-edit-phone-words", ("电话要改", state(State.REG_PHONE)), state=State.REG_EDIT,
+         slots={**REG_AT_TIMES, "reg": {**REG_AT_TIMES["reg"], "availability": [{"weekday": 0, "period": "am"}],
+                                        "phone": "13800138000"}}),
+]
+TUNED.extend(AGE_IN_WORDS)

@@ -124,6 +124,8 @@ def test_donation_to_a_named_elder(chat: Chat, services: Any) -> None:
     with services.sessions() as s:
         elder = timebank.Account(1, recipient_id=1)
         assert timebank.balance(s, elder) == 90
+        received = s.scalars(select(TimeBankEntry.reason).where(TimeBankEntry.recipient_id == 1)).all()
+        assert received == ["志愿者周志强捐赠"]  # the giver's name, not the table's id (out10)
         me = s.execute(select(User).where(User.openid == V)).scalar_one()
         assert timebank.balance(s, timebank.Account(1, volunteer_id=me.volunteer_id)) == 90
     assert "没有这位受赠人" in (chat.say(V, "捐 9 1") or "")

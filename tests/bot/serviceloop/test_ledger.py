@@ -189,7 +189,7 @@ def test_cli_export_report_points_and_merchants(db_url: str, services: Any, fill
     assert "爱心超市" in run(db_url, "merchants", "list").output
     assert run(db_url, "teams", "add", "--code", "x", "--name", "测试队", "--services", "nope").exit_code != 0
     backwards = run(db_url, "export", "ledger", "--from", "2026-11-30", "--to", "2026-11-01")
-    assert backwards.exit_code != 0 and "--to must not be before --from" in backwards.output
+    assert backwards.exit_code != 0 and "结束日期（--to）不能早于开始日期（--from）" in backwards.output
 
 
 # -- no live formulas in any export ---------------------------------------------------------------
@@ -289,3 +289,18 @@ def test_the_monthly_points_add_up(services: Any, filled: dict[str, Any], clock:
     assert rep.points_adjusted == 19 and rep.points_net == moved
     text = ledger.monthly_text(rep)
     assert "调整 +19 分" in text and f"余额合计变动 {moved:+d} 分" in text, text
+
+
+def test_a_cli_status_change_is_audited_with_who_did_it(db_url: str, services: Any, clock: FakeClock) -> None:
+    """Outside tester out10: `volunteers approve 6 --by 小王` left no audit row and the history said 未知用户."""
+    from bot.admin.words import actor_names
+    from storage.models import AuditLog
+
+    with transaction(services.sessions) as s:
+        vol, _member, _user = make_volunteer(s, clock.now(), status="applied", openid="oAppBy")
+        vid = vol.id
+    assert run(db_url, "volunteers", "approve", str(vid), "--by", "小王").exit_code == 0
+    with services.sessions() as s:
+        (row,) = s.scalars(select(AuditLog).where(AuditLog.action == "volunteer_status")).all()
+        assert row.actor == "小王" and row.subject == f"volunteer:{vid}" and row.detail["to"] == "approved"
+        assert actor_names(s, 1, ["小王"]) == {"小王": "小王（后台命令）"}
