@@ -793,6 +793,31 @@ CUES: tuple[Cue, ...] = (
     Cue("medical", STRONG, _rx(r"(?:制氧机|呼吸机|氧气机|吸氧机).{0,8}(?:用不了|停了|不转|没电|坏了|不工作|不出氧|开不了)|"
                                r"停电.{0,12}(?:制氧机|呼吸机|氧气机|吸氧机)"),
         unless=_rx(r"想买|买个|租|借|多少钱|价格|推荐|哪里有")),
+    # -- English, as a grandchild or a carer types it (out11: "My house is on fire" got the service menu) ----------
+    # (read on the compact text: no spaces, lower case; apostrophes may be typed or not)
+    Cue("fire", CRITICAL, _rx(r"(?:caught|on)fire|there(?:'?s|is)a?fire|^fire(?:fire|!)*$|"
+                              r"(?:house|home|kitchen|flat|apartment|room|building)(?:is)?(?:burning|onfire)|"
+                              r"smokeeverywhere|fullofsmoke"),
+        unless=_rx(r"firedrill|drill|movie|film|news|game|fireworks?|firedfrom|gotfired|camp|song|music|onfiretoday")),
+    Cue("medical", CRITICAL, _rx(r"(?:fell|fallen|falldown|felldown|hasfallen|slipped)(?:down|over)?.{0,24}"
+                                 r"(?:can'?t|cannot|couldn'?t|unableto|not ?able ?to)(?:get|stand|move|getup)|"
+                                 r"(?:not|isn'?t|stopped|no)breathing|can'?tbreathe|cannotbreathe|heartattack|"
+                                 r"chestpain|(?:passed|blacked)out|unconscious|unresponsive|fainted|collapsed|"
+                                 r"hadastroke|havingastroke|bleeding(?:alot|badly|heavily|won'?tstop)|"
+                                 r"callanambulance|needanambulance|callanambulance|choking|overdose"),
+        unless=_rx(r"movie|film|news|yesterday|lastweek|lastyear|years?ago|wasfine|isfinenow|firstaid|class|course")),
+    Cue("gas", CRITICAL, _rx(r"gasleak|leakinggas|gasisleaking|smell(?:s|ing)?(?:of)?gas|carbonmonoxide"),
+        unless=_rx(r"check|inspection|bill|detector|alarmtest")),
+    Cue("crime", CRITICAL, _rx(r"brokeinto|breakingin|breakin(?:to)?myhouse|burglar|robbery|beingrobbed|"
+                               r"(?:is|are)attacking|attackedme|beatingme|hasaknife|withaknife|threaten(?:ing|ed)me|"
+                               r"someoneisfollowingme|scammer.{0,20}(?:transfer|sending|money)"),
+        unless=_rx(r"movie|film|news|game|lastyear|yearsago|insurance")),
+    Cue("self_harm", CRITICAL, _rx(r"killmyself|suicid|endmylife|endit ?all|don'?twanttolive|wanttodie|"
+                                   r"nopointliving|betteroffdead"),
+        unless=_rx(r"movie|film|song|book|news|lol|haha|ofembarrassment|laughing")),
+    Cue("water", STRONG, _rx(r"pipe(?:has)?burst|burstpipe|flood(?:ed|ing)(?:in)?(?:my|the|our)?"
+                             r"(?:house|home|kitchen|flat|room|bathroom|basement)|wateriseverywhere|waterisrising"),
+        unless=_rx(r"movie|news|lastyear|yearsago|insurance|fixed|mopped")),
     # -- the outside-written tuning set v10 (tests/data/v10): what the rules above still missed --------------------
     # self-harm: ending one's life in other words, a jump from a height, a poison named with 那瓶, farewells
     Cue("self_harm", CRITICAL, _rx(r"(?:结束|了结)(?:掉)?(?:自己的)?(?:生命|性命|这条命)|把自己的命(?:结束|了结)|"
@@ -1014,6 +1039,9 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_rx(r"(?:打|拨)(?:个)?(?:120|110|119)(?:的)?(?:电话)?(?:问问|问一下|咨询)"), "/"),
 )
 
+# Emoji that say an emergency: a call for help, an ambulance (🔥 alone is praise as often as fire: not here)
+EMOJI_WORDS: tuple[tuple[str, str], ...] = (("🆘", " 救命 "), ("🚑", " 叫救护车 "))
+
 # Dialect words intents.normalise leaves alone (Sichuan 脑壳 "head", 遭了 "oh no"; northern 嘎哈 "what").
 EXTRA_DIALECT: tuple[tuple[str, str], ...] = (
     ("脑壳", "头"), ("遭了", "不好了"), ("嘎哈", "干什么"),
@@ -1125,6 +1153,8 @@ def fix_typos(text: str) -> str:
 def prepare(text: str) -> tuple[str, str]:
     """The message as the cues see it: (with clause breaks as spaces, without spaces)."""
     text = text[:MAX_CHARS]
+    for emoji, words in EMOJI_WORDS:  # before the symbols go: 🆘 is a call for help (out11: "好的！")
+        text = text.replace(emoji, words)
     normaliser = default_normaliser()
     spaced = strip_symbols(normaliser.rewrite_dialect(normaliser.fold(text)))
     spaced = _FILLERS.sub(" ", _LAUGHTER.sub(" 好笑 ", spaced))

@@ -348,7 +348,12 @@ def _cancel_order(t: Turn, req: CancelRequest) -> Result | None:
     for that service); "取消订单" / "不要了" with neither: _cancel_open. None when the words name no service after
     all."""
     if req.order is not None:
-        return idle(None, t.slots, actions=(Action("cancel_order", {"order": req.order}),))
+        cancel = Action("cancel_order", {"order": req.order})
+        if ordering.making_order(t.state, t.slots):  # a submitted order named mid-order: the one being made stays
+            res = ordering.next_question(t.slots, t.ctx,
+                                         prefix="（正在填的这张订单还留着，接着回答下面的问题就行。）\n")
+            return replace(res, actions=(cancel,))
+        return idle(None, t.slots, actions=(cancel,))
     if not req.what:
         return _cancel_open(t, req.marked)
     m = t.ctx.nlu.match(req.what)

@@ -20,7 +20,8 @@ from bot.clock import SHANGHAI, as_utc
 from bot.errors import LeifengError
 from bot.hubsettings import HubSettings
 from bot.people import stars
-from intents.masking import served_label
+from intents.idcard import hide_numbers
+from intents.masking import mask_phone, served_label
 from storage.models import Membership, Order, PointsEntry, ServiceRecord, Volunteer
 
 UTC = ZoneInfo("UTC")
@@ -136,12 +137,21 @@ def ledger_rows(s: Session, hub_id: int, start: date, end: date, names: Mapping[
         out.append(LedgerRow(record_id=rec.id, name=vol.name, id_masked=vol.id_number_masked or "未登记",
                              service=names.get(rec.service_code, rec.service_code),
                              day=as_utc(rec.service_date).astimezone(SHANGHAI).date(), start=f"{started:%H:%M}",
-                             end=f"{ended:%H:%M}", hours=round(rec.hours, 2), content=rec.content or "",
+                             end=f"{ended:%H:%M}", hours=round(rec.hours, 2), content=_masked(rec.content),
                              resident=_served(rec.resident_label, resident_name, phone), rating=rec.rating,
-                             comment=rec.comment or "",
+                             comment=_masked(rec.comment),
                              verified=VERIFIED_WORDS.get(rec.verified_by, rec.verified_by), order_id=rec.order_id,
                              volunteer_id=vol.id, order_ref=ref))
     return out
+
+
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+
+
+def _masked(text: str | None) -> str:
+    """Free text as the ledger shows it: a phone typed in a comment or the content masked like the 服务对象 column
+    (out11: "电话13812345678" went out in full beside it), an ID or bank number hidden."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))), hide_numbers(text or ""))
 
 
 # what rows written before the label was a name said for a resident who ordered themselves: "居民7", a user id

@@ -178,7 +178,8 @@ COMMANDS: list[Conv] = [
     conv("o-12-no", ("12号订单不要了", act("cancel_order", order=12))),
     conv("o-third", ("取消第3单", act("cancel_order", order=3))),
     conv("o-woyao", ("我要取消4号订单", act("cancel_order", order=4))),
-    conv("o-in-dialogue", ("我要理发",), ("取消订单 7", act("cancel_order", order=7), state(State.IDLE))),
+    # the order being made stays (out11: it was thrown away when a submitted one was cancelled by its number)
+    conv("o-in-dialogue", ("我要理发",), ("取消订单 7", act("cancel_order", order=7), state(State.ORDER_TIME))),
     conv("o-repair-one", ("修水管那个不要了", says("21"), no_act("cancel_order")), ("1", act("cancel_order", order=21)),
          ctx={"open_orders": REPAIR}),
     conv("o-haircut-pick", ("取消理发的订单", says("哪一个", "1", "2")), ("1", act("cancel_order", order=4)),
@@ -2055,3 +2056,11 @@ AGE_IN_WORDS = [
                                         "phone": "13800138000"}}),
 ]
 TUNED.extend(AGE_IN_WORDS)
+
+# outside tester out11: "取消订单 999999" in the middle of an order threw the half-made order away
+KEEP_DRAFT_ON_NAMED_CANCEL = [
+    conv("kd-named-cancel-mid-order", ("明天上午帮我理个发",),
+         ("取消订单 999999", act("cancel_order", order=999999), state(State.ORDER_ADDRESS), says("还留着")),
+         ("幸福小区3栋301", draft(service="haircut", address="幸福小区3栋301")), phone="13800138000"),
+]
+TUNED.extend(KEEP_DRAFT_ON_NAMED_CANCEL)

@@ -304,3 +304,16 @@ def test_a_cli_status_change_is_audited_with_who_did_it(db_url: str, services: A
         (row,) = s.scalars(select(AuditLog).where(AuditLog.action == "volunteer_status")).all()
         assert row.actor == "小王" and row.subject == f"volunteer:{vid}" and row.detail["to"] == "approved"
         assert actor_names(s, 1, ["小王"]) == {"小王": "小王（后台命令）"}
+
+
+def test_a_phone_typed_in_a_comment_is_masked_in_the_ledger(services: Any, filled: dict[str, Any]) -> None:
+    """Outside tester out11: a phone in the resident's comment went out in full beside the masked 服务对象."""
+    from sqlalchemy import update
+
+    with transaction(services.sessions) as s:
+        s.execute(update(ServiceRecord).values(comment="师傅很好 有事打我电话13812345678",
+                                               content="修水管 联系139 0000 1111"))
+    with services.sessions() as s:
+        rows = ledger.ledger_rows(s, filled["hub"], date(2026, 11, 1), date(2026, 11, 30), NAMES)
+    assert rows and all(r.comment == "师傅很好 有事打我电话138****5678" for r in rows)
+    assert all(r.content == "修水管 联系139****1111" for r in rows)
