@@ -148,7 +148,8 @@ def summary(draft: Mapping[str, Any], ctx: Context, more: Sequence[Mapping[str, 
         lines.append(f"为谁：{proxy.get('name')}（{mask_phone(proxy.get('phone'))}）" if proxy.get("phone")
                      else f"为谁：{proxy.get('name')}（联系电话用下面这个）")
     lines += [f"服务：{ctx.nlu.service_name(draft['service'])}", f"内容：{draft.get('details') or '无'}",
-              f"时间：{_urgent_at_night(draft, ctx) or when_text(draft)}" + _repeat_note(draft),
+              f"时间：{_urgent_at_night(draft, ctx) or when_text(draft)}" + _repeat_note(draft)
+              + _small_hours_note(draft, ctx),
               f"地址：{draft.get('address')}",
               f"{'您的电话' if proxy and proxy.get('phone') else '电话'}："
               f"{_phone_shown(draft.get('phone')) or _no_phone_label(proxy)}"]
@@ -156,6 +157,23 @@ def summary(draft: Mapping[str, Any], ctx: Context, more: Sequence[Mapping[str, 
         lines.append(f"（这单确认后，接着帮您下{_names(more, ctx)}的单。）")
     lines.append("回复 1 确认，2 修改，0 取消")
     return "\n".join(lines)
+
+
+SMALL_HOURS_END = 5  # before 05:00 "明天" may mean the day that has already begun (out10, out11)
+
+
+def _small_hours_note(draft: Mapping[str, Any], ctx: Context) -> str:
+    """In the small hours, an order for the calendar's tomorrow says which day that is, and how to change it: "明天"
+    said at 2 a.m. often means the coming daytime, which is today."""
+    start = draft.get("start")
+    now = ctx.now.astimezone(SHANGHAI)
+    if draft.get("time_kind") == "asap" or not start or now.hour >= SMALL_HOURS_END:
+        return ""
+    day = datetime.fromisoformat(str(start)).astimezone(SHANGHAI).date()
+    if day != now.date() + timedelta(days=1):
+        return ""
+    return (f"\n（现在是凌晨{now.hour}点，订单是{day.month}月{day.day}日的；如果您说的“明天”是指今天白天，"
+            "请回复 2 修改时间。）")
 
 
 def _repeat_note(draft: Mapping[str, Any]) -> str:
@@ -1759,7 +1777,9 @@ _CHANGE_ORDER = re.compile(r"(?:改|修改|更改|变更|换)(?:一下|下)?(?:�
                            r"^(?:我|俺)?(?:要|想|得)?(?:改|换|修改|更改)(?:一下|下|个|改)?(?:订单的?)?"
                            r"(?:时间|日子|地址|住址|电话|手机号?|号码)|"
                            r"^(?:时间|地址|住址|电话|手机号?|号码)(?:要|想|得)?(?:改|换)(?:一下|下)?$|"
-                           r"^(?:时间|地址|住址|电话|手机号?|号码)(?:搞|弄|写|填|说)?(?:错了|不对)")
+                           r"^(?:时间|地址|住址|电话|手机号?|号码)(?:搞|弄|写|填|说)?(?:错了|不对)|"
+                           # "不好意思又要改，我妈说周三上午十点比较好" (out11): a change said again, its value after
+                           r"^(?:不好意思|抱歉|对不起|麻烦(?:你们?|您)?)?[,，。\s]*(?:又|还|再)(?:要|得|想)?改(?:一下|下|一次)?")
 _ORDER_REF = re.compile(r"(?<!\d)(\d{3,19})(?!\d)")
 _SLOT_WORDS = (("time", re.compile(r"时间|日子|哪天|几点|改到|改成.{0,4}[天日号午点]|明天|后天|今天|周|礼拜|星期")),
                ("phone", re.compile(r"电话|手机|号码")), ("address", re.compile(r"地址|住址|门牌|栋|单元|小区")))

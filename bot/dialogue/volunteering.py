@@ -44,6 +44,8 @@ CODE_SCAN_PREFIX = "redeem_"  # a volunteer's one-time code as a QR: the merchan
 PROFILE_WORDS = frozenset({"我的资料", "个人资料", "我的信息", "修改资料", "志愿者资料", "资料", "改资料"})
 DONATE_LIST_WORDS = frozenset({"捐赠时长", "捐时长", "捐赠时间", "时长捐赠", "时间捐赠"})
 CODE_WORDS = frozenset({"兑换码", "我的兑换码", "积分兑换码"})
+# "核销" with no code (out11: the service menu): how to write it
+VERIFY_WORDS = frozenset({"核销", "兑换核销", "核销兑换码", "核销积分", "积分核销", "我要核销"})
 VERIFY = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})(?:\s*[,，\s]\s*(\d{1,6})\s*(?:分|积分)?)?$")
 PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*([0-9]+)\s*号?"
                  r"(?:\s*[,，\s]\s*(?:用|付|支付)?\s*([0-9]{1,2}(?:\.[0-9]{1,2})?)\s*(?:个)?(?:小时|钟头|h)?)?$")
@@ -467,9 +469,13 @@ def command(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context, t
         if m.group(2) is None:
             return result(MERCHANT_POINTS, {**slots, "code": m.group(1), "misses": 0}, "这次兑换多少积分？回复数字。")
         return idle(None, slots, actions=(Action("merchant_redeem", {"code": m.group(1), "points": int(m.group(2))}),))
+    if t in VERIFY_WORDS:
+        return idle("请回复“核销 兑换码 积分”，比如“核销 12345678 10”。兑换码是志愿者在公众号里回复“兑换码”后"
+                    "出示的8位数字。", slots)
     m = VERIFY_BAD.match(t)
-    if m:
-        return idle(f"积分要写正整数，比如“核销 {m.group(1)} 5”。", slots)
+    if m:  # the code kept: the number said next is its points (out11: "10" then got the residents' menu)
+        return result(MERCHANT_POINTS, {**slots, "code": m.group(1), "misses": 0},
+                      f"积分要写正整数，比如“核销 {m.group(1)} 5”。这次兑换多少积分？回复数字。")
     m = PAY.match(t)
     if m:
         data: dict[str, Any] = {"order": read_number(m.group(1))}

@@ -2064,3 +2064,28 @@ KEEP_DRAFT_ON_NAMED_CANCEL = [
          ("幸福小区3栋301", draft(service="haircut", address="幸福小区3栋301")), phone="13800138000"),
 ]
 TUNED.extend(KEEP_DRAFT_ON_NAMED_CANCEL)
+
+# outside testers out10/out11: "明天" said at 2-3 a.m. silently became the day after the one already begun
+SMALL_HOURS = [
+    conv("sh-mingtian-at-two", ("明天上午来理发 幸福小区3栋301",),
+         ("1", says("现在是凌晨2点", "11月24日", "回复 2 修改时间")),
+         phone="13800138000", at="02:30"),
+    conv("sh-mingtian-at-ten", ("明天上午来理发 幸福小区3栋301",), ("1", never("现在是凌晨")), phone="13800138000"),
+    conv("sh-jintian-at-two", ("今天上午来理发 幸福小区3栋301",), ("1", never("现在是凌晨")), phone="13800138000",
+         at="02:30"),
+]
+TUNED.extend(SMALL_HOURS)
+
+# outside tester out11: the one an order was made for asks when it comes, with her name and phone, or the daughter asks
+# who comes: the orders, never a second order
+WHO_COMES = [
+    conv("wc-name-phone-which-day", ("我是刘桂芬 电话13955556666 理发的师傅哪天来", act("my_orders"), not_ordering)),
+    conv("wc-mom-who", ("我妈的理发谁来", act("my_orders"), not_ordering)),
+    conv("wc-libai-ji", ("师傅礼拜几上门啊", act("my_orders"), not_ordering)),
+    conv("wc-still-an-order", ("找个师傅明天来理发", no_act("my_orders"), draft(service="haircut"))),
+    # the daughter's second change, said with an apology and her mother's words
+    conv("wc-change-again", ("抱歉又要改一下 我妈说礼拜四下午三点好些", state(State.CHANGE_CONFIRM), says("741852")),
+         ctx={"open_orders": ({"id": 741852, "service": "haircut", "when": "11月25日(周三) 上午",
+                               "state": "dispatched"},)}),
+]
+TUNED.extend(WHO_COMES)

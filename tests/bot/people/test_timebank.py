@@ -149,3 +149,16 @@ def test_a_bad_number_of_points_at_the_counter_is_said_plainly(chat: Chat) -> No
     for said in ("核销 63585757 -5", "核销 63585757 2.5"):
         reply = chat.say("oMerchantDesk01", said) or ""
         assert "积分要写正整数" in reply and "帮不上忙" not in reply, reply
+
+
+def test_a_bare_verify_word_says_how(chat: Chat) -> None:
+    """Outside tester out11: a counter person's bare "核销" got the residents' service menu."""
+    reply = chat.say("oMerchantDesk01", "核销") or ""
+    assert "核销 12345678 10" in reply and "帮不上忙" not in reply, reply
+
+
+def test_after_a_bad_amount_the_number_said_next_is_the_points(chat: Chat) -> None:
+    """Outside tester out11: after "核销 <code> 5.5", a plain "10" got the residents' 0-5 menu."""
+    chat.say("oMerchantDesk01", "核销 63585757 5.5")
+    reply = chat.say("oMerchantDesk01", "10") or ""
+    assert "请回复 0-5" not in reply and "帮不上忙" not in reply, reply
