@@ -46,7 +46,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "team_leave": "离开服务队", "team_robot": "设置群机器人", "merchant_create": "添加商户",
     "merchant_update": "修改商户", "merchant_enable": "恢复商户", "merchant_disable": "停用商户",
     "order_intake": "代客下单", "order_phone_rating": "登记电话评价",
-    "walkin_record": "登记现场服务",
+    "walkin_record": "登记现场服务", "points_adjust": "调整积分", "points_reverse": "冲正积分",
 }
 
 # what an audit row is about (AuditLog.subject is "<kind>:<id>")
@@ -152,6 +152,9 @@ def resident_name(user: User | None) -> str:
     return user.nickname or (f"居民{mask_phone(user.phone)}" if user.phone else "居民")
 
 
+_USERNAME_LIKE = re.compile(r"[a-z][a-z0-9_.\-]{1,63}")
+
+
 def actor_names(s: Session, hub_id: int, actors: Iterable[str]) -> dict[str, str]:
     """Who each stored actor is, in words: "系统" for the bot's own moves, a staff account's display name, the
     volunteer's name or the resident's nickname (or masked phone) for an openid. Two queries for any number."""
@@ -171,11 +174,17 @@ def actor_names(s: Session, hub_id: int, actors: Iterable[str]) -> dict[str, str
         elif actor.startswith("wechat:"):
             openids[actor[7:]] = actor
         elif actor:
-            openids[actor] = actor
-    if usernames:
+            openids[actor] = actor  # an openid, or "--actor xiaoli" on a command: a staff account's username
+    # "--actor xiaoli": a username as staff type them (lower case); an openid has capitals ("oAbC…"), and no query
+    # is added for a page of residents' and volunteers' moves only
+    bare = {actor for actor in openids if _USERNAME_LIKE.fullmatch(actor)}
+    if usernames or bare:
         for username, display in s.execute(select(StaffAccount.username, StaffAccount.display_name)
-                                           .where(StaffAccount.username.in_(usernames))):
-            names[usernames[username]] = display or username  # as the header names the signed-in person
+                                           .where(StaffAccount.username.in_(set(usernames) | bare))):
+            if username in usernames:
+                names[usernames[username]] = display or username  # as the header names the signed-in person
+            if username in bare:
+                names[username] = display or username
     if openids:
         rows = s.execute(select(User, Volunteer.name).outerjoin(
             Membership, (Membership.user_id == User.id) & (Membership.hub_id == hub_id))

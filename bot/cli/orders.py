@@ -24,7 +24,7 @@ from bot.serviceloop.lifecycle import STAFF_WORDS, OrderState
 from bot.services import Services, build_services
 from intents.timeparse import SHANGHAI
 from storage.db import transaction
-from storage.models import Order, OrderEvent, Volunteer
+from storage.models import AuditLog, Order, OrderEvent, Volunteer
 from storage.orderrefs import is_ref
 
 
@@ -72,13 +72,18 @@ def _named(order: Order) -> str:
     return f"订单{order.ref}"
 
 
-def _staff_action(slug: str, ref: int, run: Callable[[Any, Services, int, Order, orders.ServiceInfo], str]) -> None:
+def _staff_action(slug: str, ref: int, run: Callable[[Any, Services, int, Order, orders.ServiceInfo], str], *,
+                  action: str, actor: str, **detail: Any) -> None:
+    """A staff move on one order from the command line, in the audit log as the console's (out11: none were)."""
     svc = _services()
     hub_id = _hub_id(svc, slug)
     try:
         with transaction(svc.sessions) as s:
             order = order_by_ref(s, hub_id, ref)
-            click.echo(run(s, svc, hub_id, order, _service(svc, order.service_code)))
+            said = run(s, svc, hub_id, order, _service(svc, order.service_code))
+            s.add(AuditLog(hub_id=hub_id, actor=actor, action=action, subject=f"order:{order.id}",
+                           detail={**detail, "ref": order.ref, "via": "cli"}, at=svc.clock.now()))
+            click.echo(said)
     except LeifengError as exc:  # refusals (unknown order, illegal move) are one plain line
         raise click.ClickException(plain(exc)) from exc
 
@@ -158,7 +163,7 @@ def assign_cmd(slug: str, ref: int, volunteer_id: int, actor: str) -> None:
                           now=svc.clock.now(), service=info)
         vol = s.get(Volunteer, volunteer_id)
         return f"{_named(o)}已派给志愿者{vol.name if vol else volunteer_id}"
-    _staff_action(slug, ref, run)
+    _staff_action(slug, ref, run, action="order_assign", actor=actor, volunteer_id=volunteer_id)
 
 
 @orders_cli.command("support")
@@ -172,7 +177,7 @@ def support_cmd(slug: str, ref: int, note: str, actor: str) -> None:
         o = orders.confirm_support(s, hub_id=hub_id, order_id=order.id, note=note, actor=actor,
                                    now=svc.clock.now(), service=info)
         return f"{_named(o)}配套已确认：{note}"
-    _staff_action(slug, ref, run)
+    _staff_action(slug, ref, run, action="order_support", actor=actor, note=note)
 
 
 @orders_cli.command("cancel")
@@ -185,7 +190,7 @@ def cancel_cmd(slug: str, ref: int, reason: str, actor: str) -> None:
     def run(s: Any, svc: Services, hub_id: int, order: Order, info: orders.ServiceInfo) -> str:
         o = orders.cancel(s, hub_id=hub_id, order_id=order.id, actor=actor, reason=reason, now=svc.clock.now())
         return f"{_named(o)}已取消"
-    _staff_action(slug, ref, run)
+    _staff_action(slug, ref, run, action="order_cancel", actor=actor, reason=reason)
 
 
 @orders_cli.command("confirm")
@@ -198,7 +203,7 @@ def confirm_cmd(slug: str, ref: int, actor: str) -> None:
         o = orders.staff_confirm(s, hub_id=hub_id, order_id=order.id, actor=actor, now=svc.clock.now(),
                                  service=info)
         return f"{_named(o)}已确认完成"
-    _staff_action(slug, ref, run)
+    _staff_action(slug, ref, run, action="order_confirm", actor=actor)
 
 
 @orders_cli.command("review")
@@ -211,7 +216,7 @@ def review_cmd(slug: str, ref: int, note: str, actor: str) -> None:
     def run(s: Any, svc: Services, hub_id: int, order: Order, info: orders.ServiceInfo) -> str:
         o = orders.review(s, hub_id=hub_id, order_id=order.id, actor=actor, note=note, now=svc.clock.now())
         return f"{_named(o)}已核查并结束"
-    _staff_action(slug, ref, run)
+    _staff_action(slug, ref, run, action="order_review", actor=actor, note=note)
 
 
 @orders_cli.command("sweep")

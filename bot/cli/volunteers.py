@@ -330,6 +330,9 @@ def merchants_set(slug: str, merchant_id: int, redemptions: bool | None, active:
             merchants.set_merchant_active(m, active)
         if staff_openid is not None:
             m.staff_openid = staff_openid or None
+        s.add(AuditLog(hub_id=hub_id, actor="cli", action="merchant_update", subject=f"merchant:{m.id}",
+                       detail={"accepts_redemptions": m.accepts_redemptions, "active": m.active,
+                               "counter_staff": bool(m.staff_openid), "via": "cli"}, at=svc.clock.now()))
         click.echo(f"商户{m.name}已更新")
 
 
@@ -363,6 +366,8 @@ def points_adjust(slug: str, actor: str, volunteer_id: int, amount: int, reason:
         _member(s, hub_id, volunteer_id)
         entry = points.adjust(s, hub_id=hub_id, volunteer_id=volunteer_id, points=amount, reason=reason,
                               actor=actor, now=svc.clock.now())
+        s.add(AuditLog(hub_id=hub_id, actor=actor, action="points_adjust", subject=f"volunteer:{volunteer_id}",
+                       detail={"points": amount, "reason": reason, "via": "cli"}, at=svc.clock.now()))
         click.echo(f"积分{amount:+d}，余额{points.balance(s, hub_id, volunteer_id)}（记录{entry.id}）")
 
 
@@ -377,6 +382,9 @@ def points_reverse(slug: str, actor: str, ref: int, reason: str) -> None:
         order = order_by_ref(s, hub_id, ref)
         entry = points.reverse_order(s, hub_id=hub_id, order_id=order.id, reason=reason, actor=actor,
                                      now=svc.clock.now())
+        s.add(AuditLog(hub_id=hub_id, actor=actor, action="points_reverse", subject=f"order:{order.id}",
+                       detail={"points": entry.points, "reason": reason, "ref": order.ref, "via": "cli"},
+                       at=svc.clock.now()))
         click.echo(f"订单{order.ref}的积分已冲回：{entry.points:+d}（记录{entry.id}）")
 
 

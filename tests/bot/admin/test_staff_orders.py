@@ -93,6 +93,14 @@ def test_cli_assign_reassign_show_cancel(chat: Chat, services: Any) -> None:
     bad = run_cli(services, "orders", "support", ref, "--note", "x")
     assert bad.exit_code == 1 and "订单现在“已取消”，不能这样操作" in bad.output, bad.output
     assert "没有找到单号42的订单" in run_cli(services, "orders", "show", "42").output
+    # in the audit log as the console's moves are, the refused one not (out11: none were)
+    from sqlalchemy import select
+
+    from storage.models import AuditLog
+    with services.sessions() as s:
+        actions = [(a.action, a.actor) for a in s.scalars(select(AuditLog).order_by(AuditLog.id))
+                   if a.detail.get("via") == "cli"]
+    assert actions == [("order_assign", "staff"), ("order_cancel", "staff")], actions
 
 
 def test_staff_confirm_and_review(chat: Chat, services: Any) -> None:

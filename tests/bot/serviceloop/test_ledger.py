@@ -317,3 +317,22 @@ def test_a_phone_typed_in_a_comment_is_masked_in_the_ledger(services: Any, fille
         rows = ledger.ledger_rows(s, filled["hub"], date(2026, 11, 1), date(2026, 11, 30), NAMES)
     assert rows and all(r.comment == "师傅很好 有事打我电话138****5678" for r in rows)
     assert all(r.content == "修水管 联系139****1111" for r in rows)
+
+
+def test_cli_staff_moves_are_audited(db_url: str, services: Any, filled: dict[str, Any], clock: FakeClock) -> None:
+    """Outside tester out11: CLI point adjustments and order confirmations left no audit row, and a staff username
+    given as who acted read as 未知用户."""
+    from bot.admin.words import actor_names
+    from storage.models import AuditLog
+    from storage.models_admin import StaffAccount
+
+    with transaction(services.sessions) as s:
+        s.add(StaffAccount(username="xiaoli", display_name="小李", password_hash="x", role="staff",
+                           hub_id=filled["hub"], active=True, session_stamp="s1", created_at=clock.now()))
+    res = run(db_url, "points", "adjust", "--volunteer", str(filled["a"]), "--points", "5", "--reason", "补记",
+              "--by", "xiaoli")
+    assert res.exit_code == 0, res.output
+    with services.sessions() as s:
+        (row,) = s.scalars(select(AuditLog).where(AuditLog.action == "points_adjust")).all()
+        assert row.actor == "xiaoli" and row.detail["points"] == 5
+        assert actor_names(s, filled["hub"], ["xiaoli"]) == {"xiaoli": "小李"}
