@@ -43,6 +43,15 @@ def coarse_address(address: str | None) -> str:
     return (head or address[:4]) + "附近"
 
 
+# A mobile number inside free text, spaced or not ("138 1234 5678"), not part of a longer run of digits
+PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+
+
+def mask_phones(text: str) -> str:
+    """Every mobile number in free text masked as mask_phone masks one ("138****5678")."""
+    return PHONE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))), text)
+
+
 def scrub(text: str | None, *secrets: str | None) -> str:
     """Remove the address and phone (and the words that introduce them) from free text; an ID or bank-card number
     is replaced by a plain note (taken out first: its digits are no phone)."""

@@ -80,8 +80,7 @@ def report(s: Session, *, hub_id: int, user: User, kind: str, text: str, cue: st
     s.add(incident)
     s.flush()
     who = _resident_name(s, hub_id, user) or "一位居民（没有登记姓名）"
-    place = address or address_on_file(s, hub_id, user)
-    number = phone or phone_on_file(s, hub_id, user)
+    place, number = contact(s, hub_id, user, phone, address)
     what = what_it_is(incident)
     alert = (f"【紧急情况】{what}\n{who}刚刚在公众号说：“{text[:200]}”\n"
              f"电话：{number or NOTHING_ON_FILE}\n地址：{place or '未登记'}\n"
@@ -119,11 +118,15 @@ def follow_up(s: Session, *, hub_id: int, user: User, text: str, now: datetime) 
     return incident
 
 
-def missing_contact(s: Session, hub_id: int, user: User, phone: str | None, address: str | None) -> str:
+def contact(s: Session, hub_id: int, user: User, phone: str | None,
+            address: str | None) -> tuple[str | None, str | None]:
+    """The (address, phone) staff get for an incident: what the resident had just said, else what is on file."""
+    return address or address_on_file(s, hub_id, user), phone or phone_on_file(s, hub_id, user)
+
+
+def missing_contact(place: str | None, number: str | None) -> str:
     """What to ask right after an emergency alert that staff cannot act on: where the person is (no address said
     nor on file) and a phone to call back (none said nor on file); "" when staff have both (out10)."""
-    place = address or address_on_file(s, hub_id, user)
-    number = phone or phone_on_file(s, hub_id, user)
     if place and number:
         return ""
     wanted = "、".join(w for w, known in (("您在哪里（小区、几栋几单元几号）", place), ("一个能打通的电话", number))

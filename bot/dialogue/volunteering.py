@@ -44,16 +44,19 @@ CODE_SCAN_PREFIX = "redeem_"  # a volunteer's one-time code as a QR: the merchan
 PROFILE_WORDS = frozenset({"我的资料", "个人资料", "我的信息", "修改资料", "志愿者资料", "资料", "改资料"})
 DONATE_LIST_WORDS = frozenset({"捐赠时长", "捐时长", "捐赠时间", "时长捐赠", "时间捐赠"})
 CODE_WORDS = frozenset({"兑换码", "我的兑换码", "积分兑换码"})
-# "核销" with no code (out11: the service menu): how to write it
-VERIFY_WORDS = frozenset({"核销", "兑换核销", "核销兑换码", "核销积分", "积分核销", "我要核销"})
-VERIFY = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})(?:\s*[,，\s]\s*(\d{1,6})\s*(?:分|积分)?)?$")
-PAY = re.compile(r"^(?:时长支付|用时长支付|存折支付|用存折支付|时间银行支付)\s*(?:订单)?\s*([0-9]+)\s*号?"
+# the words 核销 and 时长支付 are said with: with their numbers (VERIFY, PAY), or alone (how to write them: out11)
+_VERIFY_LEADS = ("核销", "兑换核销", "核销兑换码")
+_PAY_LEADS = ("时长支付", "用时长支付", "存折支付", "用存折支付", "时间银行支付")
+VERIFY_WORDS = frozenset({*_VERIFY_LEADS, "核销积分", "积分核销", "我要核销"})
+PAY_WORDS = frozenset(_PAY_LEADS)
+_VERIFY_LEAD = "(?:" + "|".join(_VERIFY_LEADS) + ")"
+VERIFY = re.compile(rf"^{_VERIFY_LEAD}\s*(\d{{8}})(?:\s*[,，\s]\s*(\d{{1,6}})\s*(?:分|积分)?)?$")
+PAY = re.compile(r"^(?:" + "|".join(_PAY_LEADS) + r")\s*(?:订单)?\s*([0-9]+)\s*号?"
                  r"(?:\s*[,，\s]\s*(?:用|付|支付)?\s*([0-9]{1,2}(?:\.[0-9]{1,2})?)\s*(?:个)?(?:小时|钟头|h)?)?$")
 # "加入 医疗健康队" / "退出爱心理发队": a volunteer joins or leaves a team by its name (never 志愿者队伍: registration)
 TEAM_MOVE = re.compile(r"^(加入|退出|离开)\s*((?!志愿者)\S{2,20}?(?:队|组|团))$")
-PAY_WORDS = frozenset({"时长支付", "用时长支付", "存折支付", "用存折支付", "时间银行支付"})
 # 核销 with points that are no whole positive number (核销 63585757 -5 / 2.5): said plainly, not the resident fallback
-VERIFY_BAD = re.compile(r"^(?:核销|兑换核销|核销兑换码)\s*(\d{8})\s*[,，\s]\s*"
+VERIFY_BAD = re.compile(rf"^{_VERIFY_LEAD}\s*(\d{{8}})\s*[,，\s]\s*"
                         r"(?:-\s*\d+(?:\.\d+)?|\d+\.\d+|0+)\s*(?:分|积分)?$")
 # a wall of digits is read as a number too long for any order or person (read_number; the domain answers "no such
 # one"), and hours have bounded length (float() of 5000 digits overflows round())
@@ -567,7 +570,7 @@ _PROFILE_WORDS: tuple[tuple[int, re.Pattern[str]], ...] = (
 def on_profile_menu(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Context,
                     text: str) -> Result | None:
     choice = ctx.nlu.choice(text)
-    if choice is None and len(text.strip()) <= 12 and not _PROFILE_BARE_NUMBER.match(text.strip()):
+    if choice is None and len(text.strip()) <= 12:  # (a number is a choice already: the words only for words)
         choice = next((n for n, words in _PROFILE_WORDS if words.search(text)), None)
     if text.strip() == "0":
         return idle("好的。", slots)
@@ -582,9 +585,6 @@ def on_profile_menu(state: str, slots: Mapping[str, Any], inc: Incoming, ctx: Co
         return result(PROFILE_TEAM, {**slots, "misses": 0},
                       "回复“加入 队名”加入服务队，回复“退出 队名”退出，比如“加入 爱心理发队”。")
     return None  # anything else is an ordinary message (a request, a command)
-
-
-_PROFILE_BARE_NUMBER = re.compile(r"^\d+$")
 
 
 def _update(field: str, value: Any, slots: Mapping[str, Any]) -> Result:

@@ -21,7 +21,7 @@ from bot.errors import LeifengError
 from bot.hubsettings import HubSettings
 from bot.people import stars
 from intents.idcard import hide_numbers
-from intents.masking import mask_phone, served_label
+from intents.masking import mask_phones, served_label
 from storage.models import Membership, Order, PointsEntry, ServiceRecord, Volunteer
 
 UTC = ZoneInfo("UTC")
@@ -145,13 +145,10 @@ def ledger_rows(s: Session, hub_id: int, start: date, end: date, names: Mapping[
     return out
 
 
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
-
-
 def _masked(text: str | None) -> str:
     """Free text as the ledger shows it: a phone typed in a comment or the content masked like the 服务对象 column
     (out11: "电话13812345678" went out in full beside it), an ID or bank number hidden."""
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))), hide_numbers(text or ""))
+    return mask_phones(hide_numbers(text or ""))
 
 
 # what rows written before the label was a name said for a resident who ordered themselves: "居民7", a user id

@@ -244,7 +244,7 @@ def open_tasks(s: Session, hub_id: int, user: User, now: datetime, limit: int = 
             fit.append(order)
             if len(fit) == limit:
                 break
-        elif len(offered_only) < limit and orders.may_take(s, order, member, now):
+        elif len(offered_only) < limit and orders.offered_to(s, order, member):  # may_take's other half
             offered_only.append(order)
     listed = (fit + offered_only)[:limit]
     return OpenTasks(status=member.status, orders=listed, held=held, limit=member.max_open_tasks,

@@ -353,7 +353,7 @@ def _cancelled_by_resident(s: Session, order: Order) -> bool:
 def may_take(s: Session, order: Order, member: Membership, now: datetime) -> bool:
     """The one rule of who may 接单 an open order (also what "有什么任务" lists): offered to them or their team, or
     they fit it now (skill or team, minors by their own skills, free then, under their task limit)."""
-    return _offered_to(s, order, member) or fits(s, order, now, member.volunteer_id)
+    return offered_to(s, order, member) or fits(s, order, now, member.volunteer_id)
 
 
 # (an offer withdrawn when the resident changed the service is no offer any more)
@@ -371,13 +371,13 @@ _ACCEPTED_OFFER = Hot(update(OrderOffer).where(OrderOffer.order_id == bindparam(
 
 
 def _offered_among(offered: list[Any], member: Membership) -> bool:
-    """_offered_to on the order's offers as dispatch.offers read them (an offer withdrawn is none)."""
+    """offered_to on the order's offers as dispatch.offers read them (an offer withdrawn is none)."""
     return any(outcome != WITHDRAWN and (volunteer_id == member.volunteer_id or (
         member.team_id is not None and team is not None and team.id == member.team_id))
         for volunteer_id, _round, outcome, _openid, team in offered)
 
 
-def _offered_to(s: Session, order: Order, member: Membership) -> bool:
+def offered_to(s: Session, order: Order, member: Membership) -> bool:
     """Offered to this volunteer, or to someone of their team (the offer was posted in the team's group chat)."""
     params = {"order_id": order.id, "volunteer_id": member.volunteer_id}
     if s.autoflush:

@@ -47,13 +47,14 @@ def callout_answer(ac: ActionContext, data: Mapping[str, Any]) -> str:
 def emergency(ac: ActionContext, data: Mapping[str, Any]) -> str:
     """The resident was already told whom to call (the passive reply); record it and alert staff at once. With no
     address or no phone said nor on file, the reply asks for them (staff cannot find or call back otherwise)."""
-    phone = str(data["phone"]) if data.get("phone") else None
-    address = str(data["address"]) if data.get("address") else None
+    # read once: the alert's numbers to call and the reply's question for what is missing
+    address, phone = incidents.contact(ac.s, ac.hub_id, ac.user, str(data["phone"]) if data.get("phone") else None,
+                                       str(data["address"]) if data.get("address") else None)
     incidents.report(ac.s, hub_id=ac.hub_id, user=ac.user, kind=str(data["kind"]), text=str(data.get("text", "")),
                      cue=str(data["cue"]) if data.get("cue") else None, now=ac.now,
                      settings=settings_for(ac.s, ac.hub_id), phone=phone, address=address,
                      sub=str(data["sub"]) if data.get("sub") else None)
-    return incidents.missing_contact(ac.s, ac.hub_id, ac.user, phone, address)
+    return incidents.missing_contact(address, phone)
 
 
 def emergency_place(ac: ActionContext, data: Mapping[str, Any]) -> str:
